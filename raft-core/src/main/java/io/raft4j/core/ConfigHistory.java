@@ -1,0 +1,78 @@
+package io.raft4j.core;
+
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.EntryType;
+import io.raft4j.message.LogEntry;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * The configurations found in the log, so that the one in force is always the latest appended
+ * (Raft §6: a server uses the latest configuration in its log, committed or not) and a truncated
+ * configuration entry reverts to the one before it.
+ */
+final class ConfigHistory {
+    private record Entry(long index, ClusterConfig config) {
+    }
+
+    private ClusterConfig base;
+    private long baseIndex;
+    private final Deque<Entry> entries = new ArrayDeque<>();
+
+    ConfigHistory(ClusterConfig base, long baseIndex) {
+        this.base = base;
+        this.baseIndex = baseIndex;
+    }
+
+    ClusterConfig current() {
+        return entries.isEmpty() ? base : entries.peekLast().config();
+    }
+
+    /** Index of the entry that carried the current configuration (the base index if none). */
+    long currentIndex() {
+        return entries.isEmpty() ? baseIndex : entries.peekLast().index();
+    }
+
+    /** Records configuration entries among {@code appended}, first dropping those at or after their start. */
+    void onAppended(List<LogEntry> appended) {
+        if (appended.isEmpty()) {
+            return;
+        }
+        truncateFrom(appended.get(0).index());
+        for (LogEntry e : appended) {
+            if (e.type() == EntryType.CONFIG) {
+                entries.addLast(new Entry(e.index(), ClusterConfig.decode(e.data())));
+            }
+        }
+    }
+
+    /** Records configuration entries read back from storage at start-up. */
+    void onAppendedKeepingHistory(List<LogEntry> stored) {
+        for (LogEntry e : stored) {
+            if (e.type() == EntryType.CONFIG) {
+                entries.addLast(new Entry(e.index(), ClusterConfig.decode(e.data())));
+            }
+        }
+    }
+
+    private void truncateFrom(long index) {
+        while (!entries.isEmpty() && entries.peekLast().index() >= index) {
+            entries.removeLast();
+        }
+    }
+
+    /** Forgets entries a snapshot covers; the configuration at {@code index} becomes the base. */
+    void compactTo(long index, ClusterConfig configAtIndex) {
+        Iterator<Entry> it = entries.iterator();
+        while (it.hasNext()) {
+            if (it.next().index() <= index) {
+                it.remove();
+            }
+        }
+        base = configAtIndex;
+        baseIndex = index;
+    }
+}

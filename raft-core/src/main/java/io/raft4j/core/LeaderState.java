@@ -1,0 +1,286 @@
+package io.raft4j.core;
+
+import io.raft4j.message.AppendEntries;
+import io.raft4j.message.AppendEntriesResponse;
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.LogEntry;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What only a leader keeps for its term: per-follower progress, replication and its flow control,
+ * the commit rule, and read-index confirmation. Lives exactly as long as one leadership.
+ */
+final class LeaderState {
+    private record PendingRead(long requestId, long readIndex, long round) {
+    }
+
+    private final RaftCore core;
+    private final RaftLog log;
+    private final RaftConfig settings;
+    private final Map<String, Progress> progress = new HashMap<>();
+    /** Heartbeat round carried by every append; advanced when a read needs confirmation. */
+    private long round;
+    private boolean newRoundNeeded;
+    private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
+    /** Reads received before this leader committed an entry of its own term (thesis §6.4 step 1). */
+    private final List<Long> readsAwaitingTermCommit = new ArrayList<>();
+    private final List<ReadState> readyReads = new ArrayList<>();
+
+    LeaderState(RaftCore core, RaftLog log, RaftConfig settings) {
+        this.core = core;
+        this.log = log;
+        this.settings = settings;
+        syncMembers(core.clusterConfig());
+    }
+
+    /** Tracks progress for exactly the current members (other than this node). */
+    void syncMembers(ClusterConfig config) {
+        progress.keySet().removeIf(id -> !config.isMember(id) || id.equals(core.id()));
+        for (String id : config.allMembers()) {
+            if (!id.equals(core.id()) && !progress.containsKey(id)) {
+                progress.put(id, new Progress(log.lastIndex() + 1, settings.maxInflightMessages(),
+                        settings.maxInflightBytes()));
+            }
+        }
+    }
+
+    Progress progress(String id) {
+        return progress.get(id);
+    }
+
+    // ---- replication -------------------------------------------------------------------------
+
+    /** Sends every follower what it is missing, as far as flow control allows. */
+    void replicateToAll() {
+        boolean startRound = newRoundNeeded;
+        if (startRound) {
+            round++;
+            newRoundNeeded = false;
+        }
+        for (Map.Entry<String, Progress> e : progress.entrySet()) {
+            Progress pr = e.getValue();
+            boolean mustSend = startRound || pr.sentCommit() < Math.min(log.committed(), pr.match());
+            sendAppends(e.getKey(), pr, mustSend);
+        }
+    }
+
+    /** Heartbeat: an append with no entries to every follower, carrying the commit index and round. */
+    void heartbeat() {
+        for (Map.Entry<String, Progress> e : progress.entrySet()) {
+            Progress pr = e.getValue();
+            pr.onHeartbeat();
+            sendHeartbeat(e.getKey(), pr);
+        }
+    }
+
+    private void sendHeartbeat(String to, Progress pr) {
+        // prevLogIndex = match: the follower is known to hold it, so a heartbeat never triggers a
+        // spurious rejection while appends are in flight. Commit beyond match would be unsafe to
+        // announce: the follower could commit entries it does not have yet from this leader.
+        long prev = pr.match();
+        long prevTerm = log.term(prev);
+        if (prevTerm == RaftLog.UNKNOWN_TERM) {
+            return; // compacted: the follower needs a snapshot, replication handles it
+        }
+        long commit = Math.min(log.committed(), prev);
+        core.send(new AppendEntries(core.groupId(), core.id(), to, core.term(), prev, prevTerm, List.of(),
+                commit, round));
+        pr.commitSent(commit);
+    }
+
+    /**
+     * Sends appends to {@code to} while it is not paused and entries remain; if nothing is sent and
+     * {@code sendIfEmpty}, sends one empty append (commit index, round).
+     */
+    private void sendAppends(String to, Progress pr, boolean sendIfEmpty) {
+        boolean sentAny = false;
+        while (!pr.isPaused()) {
+            long prev = pr.next() - 1;
+            long prevTerm = log.term(prev);
+            if (prevTerm == RaftLog.UNKNOWN_TERM) {
+                // Entries the follower needs were compacted into a snapshot.
+                core.needSnapshot(to, pr);
+                return;
+            }
+            List<LogEntry> entries = log.entries(pr.next(), log.lastIndex() + 1, settings.maxMessageBytes());
+            if (entries.isEmpty() && (sentAny || !sendIfEmpty)) {
+                return;
+            }
+            long last = prev + entries.size();
+            long commit = Math.min(log.committed(), last);
+            AppendEntries m = new AppendEntries(core.groupId(), core.id(), to, core.term(), prev, prevTerm,
+                    entries, commit, round);
+            core.send(m);
+            pr.commitSent(commit);
+            pr.onAppendSent(last, m.sizeBytes(), !entries.isEmpty());
+            sentAny = true;
+            if (entries.isEmpty()) {
+                return;
+            }
+        }
+    }
+
+    /** Handles a follower's answer to an append. */
+    void onAppendResponse(AppendEntriesResponse m) {
+        Progress pr = progress.get(m.from());
+        if (pr == null) {
+            return; // no longer a member
+        }
+        pr.setRecentActive(true);
+        if (m.success()) {
+            pr.ackRound(m.round());
+            if (pr.maybeUpdate(m.index())) {
+                if (pr.state() == Progress.State.PROBE) {
+                    pr.becomeReplicate();
+                } else if (pr.state() == Progress.State.REPLICATE) {
+                    pr.inflights().freeUpTo(m.index());
+                }
+                maybeCommit();
+                core.onFollowerCaughtUp(m.from(), pr);
+            }
+            releaseConfirmedReads();
+            sendAppends(m.from(), pr, false);
+            return;
+        }
+        if (pr.maybeDecreaseTo(m.index(), hintNext(m))) {
+            sendAppends(m.from(), pr, false);
+        }
+    }
+
+    /**
+     * Where to probe next after a rejection: skip the follower's whole conflicting term when this
+     * leader has no entries of it, otherwise continue just after this leader's last entry of that
+     * term (terms never decrease along a log, so both are found by binary search).
+     */
+    private long hintNext(AppendEntriesResponse m) {
+        if (m.hintTerm() == 0) {
+            return m.hintIndex();
+        }
+        long hi = Math.min(m.index(), log.lastIndex());
+        long firstAbove = log.firstIndexWithTermAtLeast(m.hintTerm() + 1, log.firstIndex(), hi);
+        long candidate = firstAbove - 1;
+        if (candidate >= log.firstIndex() - 1 && log.term(candidate) == m.hintTerm()) {
+            return candidate + 1;
+        }
+        return m.hintIndex();
+    }
+
+    /**
+     * Raft §5.3/§5.4.2: commit the highest index a quorum has stored, but only if that entry is of
+     * the current term (Figure 8); earlier entries are then committed with it. The leader's own
+     * log counts only up to what it has made durable.
+     *
+     * @return whether the commit index advanced
+     */
+    boolean maybeCommit() {
+        ClusterConfig config = core.clusterConfig();
+        long quorumIndex = Quorum.committedValue(config,
+                id -> id.equals(core.id()) ? log.persisted() : matchOf(id));
+        if (quorumIndex == Long.MAX_VALUE || quorumIndex <= log.committed()) {
+            return false;
+        }
+        if (log.term(quorumIndex) != core.term()) {
+            return false;
+        }
+        boolean firstCommitInTerm = log.term(log.committed()) != core.term();
+        log.commitTo(quorumIndex);
+        if (firstCommitInTerm) {
+            for (long requestId : readsAwaitingTermCommit) {
+                addRead(requestId);
+            }
+            readsAwaitingTermCommit.clear();
+        }
+        return true;
+    }
+
+    private long matchOf(String id) {
+        Progress pr = progress.get(id);
+        return pr == null ? 0 : pr.match();
+    }
+
+    // ---- check quorum ------------------------------------------------------------------------
+
+    /** Whether a quorum was heard from since the last check; resets the activity flags. */
+    boolean checkQuorumActive() {
+        boolean active = Quorum.isActive(core.clusterConfig(),
+                id -> id.equals(core.id()) || (progress.containsKey(id) && progress.get(id).recentActive()));
+        for (Progress pr : progress.values()) {
+            pr.setRecentActive(false);
+        }
+        return active;
+    }
+
+    // ---- read index --------------------------------------------------------------------------
+
+    /** Thesis §6.4: record the commit index now, confirm leadership with a heartbeat round. */
+    void readIndex(long requestId) {
+        if (log.term(log.committed()) != core.term()) {
+            readsAwaitingTermCommit.add(requestId);
+            return;
+        }
+        addRead(requestId);
+    }
+
+    private void addRead(long requestId) {
+        if (Quorum.committedValue(core.clusterConfig(), id -> id.equals(core.id()) ? 1 : 0) >= 1) {
+            readyReads.add(new ReadState(requestId, log.committed())); // this node alone is a quorum
+            return;
+        }
+        pendingReads.addLast(new PendingRead(requestId, log.committed(), round + 1));
+        newRoundNeeded = true;
+    }
+
+    private void releaseConfirmedReads() {
+        if (pendingReads.isEmpty()) {
+            return;
+        }
+        long confirmed = Quorum.committedValue(core.clusterConfig(),
+                id -> id.equals(core.id()) ? round : ackedRoundOf(id));
+        while (!pendingReads.isEmpty() && pendingReads.peekFirst().round() <= confirmed) {
+            PendingRead r = pendingReads.removeFirst();
+            readyReads.add(new ReadState(r.requestId(), r.readIndex()));
+        }
+    }
+
+    private long ackedRoundOf(String id) {
+        Progress pr = progress.get(id);
+        return pr == null ? 0 : pr.ackedRound();
+    }
+
+    boolean hasWork() {
+        return !readyReads.isEmpty() || newRoundNeeded || hasUnsentEntries();
+    }
+
+    private boolean hasUnsentEntries() {
+        long last = log.lastIndex();
+        for (Progress pr : progress.values()) {
+            if (!pr.isPaused() && (pr.next() <= last || pr.sentCommit() < Math.min(log.committed(), pr.match()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    List<ReadState> takeReadStates() {
+        if (readyReads.isEmpty()) {
+            return List.of();
+        }
+        List<ReadState> taken = new ArrayList<>(readyReads);
+        readyReads.clear();
+        return taken;
+    }
+
+    /** Read requests that this leadership will never answer (it is ending). */
+    List<Long> abandonedReads() {
+        List<Long> ids = new ArrayList<>(readsAwaitingTermCommit);
+        for (PendingRead r : pendingReads) {
+            ids.add(r.requestId());
+        }
+        return ids;
+    }
+}

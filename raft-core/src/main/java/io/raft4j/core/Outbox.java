@@ -1,0 +1,59 @@
+package io.raft4j.core;
+
+import io.raft4j.message.AppendEntriesResponse;
+import io.raft4j.message.RaftMessage;
+import io.raft4j.message.RequestVoteResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Messages produced by the core, split by whether they may leave before the pending write is durable.
+ *
+ * <p>Thesis §3.8: a server must not acknowledge what it has not made durable. Append answers and
+ * vote answers therefore wait for the write of the batch they were produced in; so does a
+ * candidate's vote for itself, delivered back to itself. Everything else goes at once.
+ */
+final class Outbox {
+    private final String selfId;
+    private List<RaftMessage> now = new ArrayList<>();
+    private List<RaftMessage> afterPersist = new ArrayList<>();
+
+    Outbox(String selfId) {
+        this.selfId = selfId;
+    }
+
+    void send(RaftMessage m) {
+        if (mustWaitForPersist(m)) {
+            afterPersist.add(m);
+        } else {
+            now.add(m);
+        }
+    }
+
+    private boolean mustWaitForPersist(RaftMessage m) {
+        if (m.to().equals(selfId)) {
+            return true;
+        }
+        if (m instanceof AppendEntriesResponse) {
+            return true;
+        }
+        return m instanceof RequestVoteResponse r && !r.preVote();
+    }
+
+    boolean isEmpty() {
+        return now.isEmpty() && afterPersist.isEmpty();
+    }
+
+    List<RaftMessage> takeNow() {
+        List<RaftMessage> taken = now;
+        now = new ArrayList<>();
+        return taken;
+    }
+
+    List<RaftMessage> takeAfterPersist() {
+        List<RaftMessage> taken = afterPersist;
+        afterPersist = new ArrayList<>();
+        return taken;
+    }
+}

@@ -1,0 +1,187 @@
+package io.raft4j.core;
+
+/**
+ * The leader's view of one follower (Raft Figure 2 nextIndex/matchIndex) and the flow control of
+ * replication to it. All state transitions live here.
+ *
+ * <ul>
+ *   <li>{@link State#PROBE}: the leader does not know where the follower's log matches; it sends one
+ *       append at a time and waits for the answer (or the next heartbeat) before sending another.</li>
+ *   <li>{@link State#REPLICATE}: the logs match up to {@code match}; appends are pipelined,
+ *       {@code next} advances optimistically as they are sent, bounded by {@link Inflights}.</li>
+ *   <li>{@link State#SNAPSHOT}: the follower needs a snapshot; appends wait until it is installed.</li>
+ * </ul>
+ * Invariant: {@code match < next}.
+ */
+final class Progress {
+    enum State { PROBE, REPLICATE, SNAPSHOT }
+
+    private long match;
+    private long next;
+    private State state = State.PROBE;
+    /** In PROBE: an append was sent and is unanswered; no further one until a reply or heartbeat. */
+    private boolean probeSent;
+    /** Heard from since the last check-quorum round. */
+    private boolean recentActive;
+    /** Highest heartbeat round the follower acknowledged (read-index confirmation). */
+    private long ackedRound;
+    /** Highest commit index sent to the follower. */
+    private long sentCommit;
+    private long pendingSnapshotIndex;
+    private final Inflights inflights;
+
+    Progress(long next, int maxInflightMessages, long maxInflightBytes) {
+        this.next = next;
+        this.inflights = new Inflights(maxInflightMessages, maxInflightBytes);
+    }
+
+    long match() {
+        return match;
+    }
+
+    long next() {
+        return next;
+    }
+
+    State state() {
+        return state;
+    }
+
+    Inflights inflights() {
+        return inflights;
+    }
+
+    boolean recentActive() {
+        return recentActive;
+    }
+
+    void setRecentActive(boolean active) {
+        this.recentActive = active;
+    }
+
+    long ackedRound() {
+        return ackedRound;
+    }
+
+    void ackRound(long round) {
+        ackedRound = Math.max(ackedRound, round);
+    }
+
+    long sentCommit() {
+        return sentCommit;
+    }
+
+    void commitSent(long commit) {
+        sentCommit = Math.max(sentCommit, commit);
+    }
+
+    long pendingSnapshotIndex() {
+        return pendingSnapshotIndex;
+    }
+
+    /** Whether the leader must hold back appends to this follower for now. */
+    boolean isPaused() {
+        return switch (state) {
+            case PROBE -> probeSent;
+            case REPLICATE -> inflights.isFull();
+            case SNAPSHOT -> true;
+        };
+    }
+
+    /** A heartbeat is due: in PROBE, allow one more append in case the last one was lost. */
+    void onHeartbeat() {
+        probeSent = false;
+    }
+
+    void becomeProbe() {
+        if (state == State.SNAPSHOT) {
+            next = Math.max(match + 1, pendingSnapshotIndex + 1);
+        } else {
+            next = match + 1;
+        }
+        resetState(State.PROBE);
+    }
+
+    void becomeReplicate() {
+        next = match + 1;
+        resetState(State.REPLICATE);
+    }
+
+    void becomeSnapshot(long snapshotIndex) {
+        resetState(State.SNAPSHOT);
+        pendingSnapshotIndex = snapshotIndex;
+    }
+
+    private void resetState(State newState) {
+        state = newState;
+        probeSent = false;
+        pendingSnapshotIndex = 0;
+        inflights.clear();
+    }
+
+    /** An append carrying entries up to {@code lastIndex} (size {@code bytes}) was sent. */
+    void onAppendSent(long lastIndex, long bytes, boolean carriedEntries) {
+        switch (state) {
+            case REPLICATE -> {
+                if (carriedEntries) {
+                    next = lastIndex + 1;
+                    inflights.add(lastIndex, bytes);
+                }
+            }
+            case PROBE -> probeSent = true;
+            case SNAPSHOT -> throw new IllegalStateException("append sent while in snapshot state");
+        }
+    }
+
+    /**
+     * The follower's log matches up to {@code index}.
+     *
+     * @return whether this told the leader something new
+     */
+    boolean maybeUpdate(long index) {
+        boolean updated = false;
+        if (index > match) {
+            match = index;
+            updated = true;
+            probeSent = false;
+        }
+        next = Math.max(next, index + 1);
+        return updated;
+    }
+
+    /**
+     * The follower rejected an append whose previous index was {@code rejected}; {@code hintNext} is
+     * where the follower's answer suggests trying next.
+     *
+     * @return false if the rejection is stale (answers an older request) and was ignored
+     */
+    boolean maybeDecreaseTo(long rejected, long hintNext) {
+        switch (state) {
+            case REPLICATE -> {
+                if (rejected <= match) {
+                    return false;
+                }
+                long newNext = Math.max(match + 1, Math.min(rejected, hintNext));
+                resetState(State.PROBE);
+                next = newNext;
+                return true;
+            }
+            case PROBE -> {
+                if (next - 1 != rejected) {
+                    return false;
+                }
+                next = Math.max(match + 1, Math.min(rejected, hintNext));
+                probeSent = false;
+                return true;
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return state + "[match=" + match + " next=" + next + " inflight=" + inflights.count() + "]";
+    }
+}

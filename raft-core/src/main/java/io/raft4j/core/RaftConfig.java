@@ -1,0 +1,153 @@
+package io.raft4j.core;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The protocol settings of one node of one Raft group: immutable and validated when built.
+ * Times are in ticks; the runtime decides how long a tick is (see {@code RaftNode.Builder#tickMillis}).
+ *
+ * <p>The classic rule (Raft §5.6): broadcast time &#8810; election timeout &#8810; MTBF. The
+ * heartbeat interval must be well below the election timeout so followers hear from a live leader
+ * several times before they would start an election.
+ *
+ * @param groupId                  the Raft group this node belongs to; default {@code "default"}
+ * @param nodeId                   this node's id, unique in the group; required
+ * @param initialMembers           voters (id to address) of a brand-new cluster; used only when the
+ *                                 node's storage is empty. Empty for a node that will be added to
+ *                                 an existing cluster. Default empty
+ * @param electionTimeoutTicks     minimum election timeout; the actual one is drawn at random in
+ *                                 {@code [electionTimeoutTicks, 2 * electionTimeoutTicks)}; default 10
+ * @param heartbeatIntervalTicks   how often a leader sends heartbeats; default 1; must be below
+ *                                 {@code electionTimeoutTicks}
+ * @param preVote                  run a pre-vote before each election so a node that cannot win
+ *                                 (e.g. partitioned) does not raise terms (thesis §9.6); default true
+ * @param checkQuorum              a leader that has not heard from a quorum within an election
+ *                                 timeout steps down; followers then also refuse to vote while they
+ *                                 hear from a live leader (thesis §6.2, §9.6); default true
+ * @param maxMessageBytes          maximum bytes of entries in one append message (at least one entry
+ *                                 is always sent); default 1 MiB
+ * @param maxInflightMessages      append messages in flight per follower (pipelining); default 256
+ * @param maxInflightBytes         bytes of entries in flight per follower; default 32 MiB
+ * @param maxApplyBatchBytes       bytes of committed entries handed out for apply at once; default 8 MiB
+ */
+public record RaftConfig(String groupId, String nodeId, Map<String, String> initialMembers,
+                         int electionTimeoutTicks, int heartbeatIntervalTicks, boolean preVote,
+                         boolean checkQuorum, long maxMessageBytes, int maxInflightMessages,
+                         long maxInflightBytes, long maxApplyBatchBytes) {
+
+    public RaftConfig {
+        requireNonEmpty(groupId, "groupId");
+        requireNonEmpty(nodeId, "nodeId");
+        Objects.requireNonNull(initialMembers, "initialMembers");
+        initialMembers = Map.copyOf(initialMembers);
+        if (!initialMembers.isEmpty() && !initialMembers.containsKey(nodeId)) {
+            throw new IllegalArgumentException("initialMembers must include this node (nodeId "
+                    + nodeId + ") or be empty for a node that joins later");
+        }
+        requirePositive(electionTimeoutTicks, "electionTimeoutTicks");
+        requirePositive(heartbeatIntervalTicks, "heartbeatIntervalTicks");
+        if (heartbeatIntervalTicks >= electionTimeoutTicks) {
+            throw new IllegalArgumentException("heartbeatIntervalTicks (" + heartbeatIntervalTicks
+                    + ") must be less than electionTimeoutTicks (" + electionTimeoutTicks + ")");
+        }
+        requirePositive(maxMessageBytes, "maxMessageBytes");
+        requirePositive(maxInflightMessages, "maxInflightMessages");
+        requirePositive(maxInflightBytes, "maxInflightBytes");
+        if (maxInflightBytes < maxMessageBytes) {
+            throw new IllegalArgumentException("maxInflightBytes (" + maxInflightBytes
+                    + ") must be at least maxMessageBytes (" + maxMessageBytes + ")");
+        }
+        requirePositive(maxApplyBatchBytes, "maxApplyBatchBytes");
+    }
+
+    /** A builder with the documented defaults. */
+    public static Builder builder(String nodeId) {
+        return new Builder(nodeId);
+    }
+
+    /** A builder starting from this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder(nodeId);
+        b.groupId = groupId;
+        b.initialMembers = new LinkedHashMap<>(initialMembers);
+        b.electionTimeoutTicks = electionTimeoutTicks;
+        b.heartbeatIntervalTicks = heartbeatIntervalTicks;
+        b.preVote = preVote;
+        b.checkQuorum = checkQuorum;
+        b.maxMessageBytes = maxMessageBytes;
+        b.maxInflightMessages = maxInflightMessages;
+        b.maxInflightBytes = maxInflightBytes;
+        b.maxApplyBatchBytes = maxApplyBatchBytes;
+        return b;
+    }
+
+    private static void requireNonEmpty(String value, String field) {
+        if (value == null || value.isEmpty()) {
+            throw new IllegalArgumentException(field + " must be a non-empty string");
+        }
+    }
+
+    private static void requirePositive(long value, String field) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(field + " must be positive, was " + value);
+        }
+    }
+
+    /** Builds a {@link RaftConfig}; every setter documents its field on {@link RaftConfig}. */
+    public static final class Builder {
+        private String groupId = "default";
+        private final String nodeId;
+        private Map<String, String> initialMembers = new LinkedHashMap<>();
+        private int electionTimeoutTicks = 10;
+        private int heartbeatIntervalTicks = 1;
+        private boolean preVote = true;
+        private boolean checkQuorum = true;
+        private long maxMessageBytes = 1 << 20;
+        private int maxInflightMessages = 256;
+        private long maxInflightBytes = 32L << 20;
+        private long maxApplyBatchBytes = 8L << 20;
+
+        private Builder(String nodeId) {
+            this.nodeId = nodeId;
+        }
+
+        public Builder groupId(String v) { groupId = v; return this; }
+
+        /** Initial voters with their addresses, for bootstrapping a new cluster. */
+        public Builder initialMembers(Map<String, String> v) { initialMembers = new LinkedHashMap<>(v); return this; }
+
+        /** Initial voters without addresses (in-memory transports need none). */
+        public Builder initialMembers(String... ids) {
+            initialMembers = new LinkedHashMap<>();
+            for (String id : ids) {
+                initialMembers.put(id, "");
+            }
+            return this;
+        }
+
+        public Builder electionTimeoutTicks(int v) { electionTimeoutTicks = v; return this; }
+
+        public Builder heartbeatIntervalTicks(int v) { heartbeatIntervalTicks = v; return this; }
+
+        public Builder preVote(boolean v) { preVote = v; return this; }
+
+        public Builder checkQuorum(boolean v) { checkQuorum = v; return this; }
+
+        public Builder maxMessageBytes(long v) { maxMessageBytes = v; return this; }
+
+        public Builder maxInflightMessages(int v) { maxInflightMessages = v; return this; }
+
+        public Builder maxInflightBytes(long v) { maxInflightBytes = v; return this; }
+
+        public Builder maxApplyBatchBytes(long v) { maxApplyBatchBytes = v; return this; }
+
+        /** @throws IllegalArgumentException naming the field if a value or combination is invalid */
+        public RaftConfig build() {
+            return new RaftConfig(groupId, nodeId, initialMembers, electionTimeoutTicks,
+                    heartbeatIntervalTicks, preVote, checkQuorum, maxMessageBytes, maxInflightMessages,
+                    maxInflightBytes, maxApplyBatchBytes);
+        }
+    }
+}

@@ -1,0 +1,635 @@
+package io.raft4j.core;
+
+import io.raft4j.message.AppendEntries;
+import io.raft4j.message.AppendEntriesResponse;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.EntryType;
+import io.raft4j.message.HardState;
+import io.raft4j.message.InstallSnapshot;
+import io.raft4j.message.InstallSnapshotResponse;
+import io.raft4j.message.LogEntry;
+import io.raft4j.message.RaftMessage;
+import io.raft4j.message.RequestVote;
+import io.raft4j.message.RequestVoteResponse;
+import io.raft4j.message.TimeoutNow;
+import io.raft4j.spi.LogStorage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+
+/**
+ * The Raft protocol for one node of one group, as a plain single-threaded object with no I/O,
+ * threads or clocks.
+ *
+ * <p>Inputs: {@link #tick()} (logical time), {@link #step(RaftMessage)} (a received message),
+ * {@link #propose(Bytes)}, {@link #readIndex(long)}, and {@link #persisted(long, long)} (a write
+ * handed out earlier became durable). Output: {@link #ready()} hands back one {@link Ready} batch
+ * of effects — what to persist, send and apply — whenever {@link #hasReady()} says there is one.
+ * The driver (the runtime, a simulator, or a unit test) carries them out as {@link Ready} describes.
+ *
+ * <p>Reads of the durable log go through {@link LogStorage}'s read methods; the core never writes it.
+ * Not thread-safe: one thread drives it.
+ */
+public final class RaftCore {
+    private static final Logger LOG = LoggerFactory.getLogger(RaftCore.class);
+
+    private final RaftConfig settings;
+    private final String id;
+    private final String groupId;
+    private final RandomGenerator random;
+    private final RaftLog log;
+    private final ConfigHistory configs;
+    private final Outbox outbox;
+
+    private long term;
+    private String votedFor;
+    private boolean hardStateDirty;
+
+    private Role role = Role.FOLLOWER;
+    private String leaderId;
+    private boolean roleChanged = true;
+    private int electionElapsed;
+    private int heartbeatElapsed;
+    private int randomizedElectionTimeout;
+    private final Map<String, Boolean> votes = new HashMap<>();
+    private LeaderState leader;
+    private List<Long> abandonedReads = List.of();
+
+    /**
+     * Creates the core over the durable state in {@code storage}. A brand-new node with
+     * {@link RaftConfig#initialMembers()} bootstraps the cluster: it appends the initial
+     * configuration as entry 1 of term 1, identical on every initial member.
+     */
+    public RaftCore(RaftConfig settings, LogStorage storage, RandomGenerator random) {
+        this.settings = settings;
+        this.id = settings.nodeId();
+        this.groupId = settings.groupId();
+        this.random = random;
+        this.log = new RaftLog(storage);
+        this.outbox = new Outbox(id);
+        HardState hs = storage.hardState();
+        this.term = hs.term();
+        this.votedFor = hs.votedFor();
+        this.configs = new ConfigHistory(ClusterConfig.EMPTY, log.firstIndex() - 1);
+        loadConfigsFrom(storage);
+        boolean fresh = storage.lastIndex() == 0 && storage.firstIndex() == 1 && term == 0;
+        if (fresh && !settings.initialMembers().isEmpty()) {
+            bootstrap(ClusterConfig.ofVoters(settings.initialMembers()));
+        }
+        resetElectionTimer();
+    }
+
+    private void loadConfigsFrom(LogStorage storage) {
+        for (long i = storage.firstIndex(); i <= storage.lastIndex(); ) {
+            List<LogEntry> batch = storage.entries(i, storage.lastIndex() + 1, 4L << 20);
+            configs.onAppendedKeepingHistory(batch);
+            i += batch.size();
+        }
+    }
+
+    private void bootstrap(ClusterConfig initial) {
+        term = 1;
+        hardStateDirty = true;
+        appendLocal(List.of(new LogEntry(1, 1, EntryType.CONFIG, initial.encode())));
+        LOG.info("{}: bootstrapped group {} with voters {}", id, groupId, initial.voters());
+    }
+
+    // ---- accessors ---------------------------------------------------------------------------
+
+    /** This node's id. */
+    public String id() {
+        return id;
+    }
+
+    /** The group id. */
+    public String groupId() {
+        return groupId;
+    }
+
+    /** The current term. */
+    public long term() {
+        return term;
+    }
+
+    /** The current role. */
+    public Role role() {
+        return role;
+    }
+
+    /** The leader this node knows of for the current term, or {@code null}. */
+    public String leaderId() {
+        return leaderId;
+    }
+
+    /** The commit index as known here. */
+    public long commitIndex() {
+        return log.committed();
+    }
+
+    /** Index of the last entry in the log. */
+    public long lastIndex() {
+        return log.lastIndex();
+    }
+
+    /** Index of the first entry still in the log. */
+    public long firstIndex() {
+        return log.firstIndex();
+    }
+
+    /** Term of the entry at {@code index}, or -1 if unknown here (compacted or beyond the end). */
+    public long termAt(long index) {
+        return log.term(index);
+    }
+
+    /** Entries in {@code [from, to)} of the log (for inspection and tests). */
+    public List<LogEntry> entries(long from, long to) {
+        return log.entries(from, to, Long.MAX_VALUE);
+    }
+
+    /** The configuration in force: the latest in the log, committed or not (Raft §6). */
+    public ClusterConfig clusterConfig() {
+        return configs.current();
+    }
+
+    /** The vote cast in the current term, or {@code null}. */
+    public String votedFor() {
+        return votedFor;
+    }
+
+    // ---- inputs ------------------------------------------------------------------------------
+
+    /** Advances logical time by one tick. */
+    public void tick() {
+        if (role == Role.LEADER) {
+            tickLeader();
+        } else {
+            tickElection();
+        }
+    }
+
+    private void tickElection() {
+        electionElapsed++;
+        if (electionElapsed >= randomizedElectionTimeout && isPromotable()) {
+            electionElapsed = 0;
+            campaign(false);
+        }
+    }
+
+    private void tickLeader() {
+        heartbeatElapsed++;
+        electionElapsed++;
+        if (electionElapsed >= settings.electionTimeoutTicks()) {
+            electionElapsed = 0;
+            if (settings.checkQuorum() && !leader.checkQuorumActive()) {
+                LOG.info("{}: stepping down in term {}: no quorum heard from within an election timeout", id, term);
+                becomeFollower(term, null);
+                return;
+            }
+        }
+        if (heartbeatElapsed >= settings.heartbeatIntervalTicks()) {
+            heartbeatElapsed = 0;
+            leader.heartbeat();
+        }
+    }
+
+    /** Starts an election now, as if the election timeout had elapsed (if this node may vote). */
+    public void campaign() {
+        if (isPromotable() && role != Role.LEADER) {
+            campaign(false);
+        }
+    }
+
+    /**
+     * Proposes a command. Only a leader accepts proposals.
+     *
+     * @return the index the command was appended at, or 0 if this node is not the leader
+     */
+    public long propose(Bytes command) {
+        return appendAsLeader(EntryType.COMMAND, command);
+    }
+
+    private long appendAsLeader(EntryType type, Bytes data) {
+        if (role != Role.LEADER) {
+            return 0;
+        }
+        long index = log.lastIndex() + 1;
+        appendLocal(List.of(new LogEntry(index, term, type, data)));
+        return index;
+    }
+
+    private void appendLocal(List<LogEntry> entries) {
+        log.append(entries);
+        configs.onAppended(entries);
+        if (leader != null && entries.stream().anyMatch(e -> e.type() == EntryType.CONFIG)) {
+            leader.syncMembers(configs.current());
+        }
+        if (leader != null) {
+            leader.maybeCommit(); // a single-voter group commits on its own durable write only
+        }
+    }
+
+    /**
+     * Asks for a linearizable read (Raft thesis §6.4). Once confirmed, a {@link ReadState} with the
+     * same {@code requestId} appears in a later {@link Ready}.
+     *
+     * @return false if this node is not the leader (the request is dropped)
+     */
+    public boolean readIndex(long requestId) {
+        if (role != Role.LEADER) {
+            return false;
+        }
+        leader.readIndex(requestId);
+        return true;
+    }
+
+    /**
+     * The write of a {@link Ready}'s entries ending at ({@code index}, {@code term}) is durable, as
+     * is every earlier write. A report for entries since replaced is ignored.
+     */
+    public void persisted(long index, long term) {
+        if (log.stableTo(index, term) && leader != null) {
+            leader.maybeCommit();
+        }
+    }
+
+    /** The transport cannot reach {@code peerId}: stop pipelining to it until it answers again. */
+    public void reportUnreachable(String peerId) {
+        if (leader != null) {
+            Progress pr = leader.progress(peerId);
+            if (pr != null && pr.state() == Progress.State.REPLICATE) {
+                pr.becomeProbe();
+            }
+        }
+    }
+
+    /**
+     * Handles a message from another member. Term rules run once here, for every message (Raft
+     * Figure 2, "Rules for Servers"), before the role-specific handling.
+     */
+    public void step(RaftMessage m) {
+        if (!groupId.equals(m.groupId()) || !id.equals(m.to())) {
+            LOG.warn("{}: dropping message for {}/{}", id, m.groupId(), m.to());
+            return;
+        }
+        if (m.term() > term) {
+            if (!acceptHigherTerm(m)) {
+                return;
+            }
+        } else if (m.term() < term) {
+            answerStaleTerm(m);
+            return;
+        }
+        dispatch(m);
+    }
+
+    /** @return false if the message must be ignored */
+    private boolean acceptHigherTerm(RaftMessage m) {
+        if (m instanceof RequestVote rv) {
+            // Leader stickiness (thesis §4.2.3, §9.6): while we hear from a live leader, a vote
+            // request is disruptive (a removed or partitioned node) and is ignored, unless the
+            // leader itself asked for this election by a leadership transfer.
+            boolean leaderRecentlyAlive = settings.checkQuorum() && leaderId != null
+                    && electionElapsed < settings.electionTimeoutTicks();
+            if (leaderRecentlyAlive && !rv.leadershipTransfer()) {
+                return false;
+            }
+            if (rv.preVote()) {
+                return true; // a pre-vote changes no state
+            }
+            becomeFollower(m.term(), null);
+            return true;
+        }
+        if (m instanceof RequestVoteResponse r && r.preVote() && r.granted()) {
+            return true; // granted pre-votes carry the term we would campaign in
+        }
+        boolean fromLeader = m instanceof AppendEntries || m instanceof InstallSnapshot;
+        becomeFollower(m.term(), fromLeader ? m.from() : null);
+        return true;
+    }
+
+    private void answerStaleTerm(RaftMessage m) {
+        if (m instanceof AppendEntries ae) {
+            // A deposed leader (e.g. back from a partition) learns the new term from this answer
+            // and steps down; without it, with PreVote and CheckQuorum it might never find out.
+            send(new AppendEntriesResponse(groupId, id, m.from(), term, false, ae.prevLogIndex(), 0, 0, ae.round()));
+        } else if (m instanceof RequestVote rv && rv.preVote()) {
+            send(new RequestVoteResponse(groupId, id, m.from(), term, false, true));
+        }
+    }
+
+    private void dispatch(RaftMessage m) {
+        if (m instanceof RequestVote rv) {
+            handleVoteRequest(rv);
+        } else if (m instanceof RequestVoteResponse r) {
+            handleVoteResponse(r);
+        } else if (m instanceof AppendEntries ae) {
+            handleAppendEntries(ae);
+        } else if (m instanceof AppendEntriesResponse r) {
+            if (leader != null) {
+                leader.onAppendResponse(r);
+            }
+        } else if (m instanceof TimeoutNow) {
+            if (role != Role.LEADER && isPromotable()) {
+                LOG.info("{}: leadership transfer from {}: campaigning now in term {}", id, m.from(), term + 1);
+                campaign(true);
+            }
+        } else if (m instanceof InstallSnapshot is) {
+            handleInstallSnapshot(is);
+        } else if (m instanceof InstallSnapshotResponse) {
+            // Snapshot transfer is driven by the leader's snapshot sender (see needSnapshot).
+            LOG.debug("{}: ignoring snapshot response from {}", id, m.from());
+        }
+    }
+
+    // ---- elections ---------------------------------------------------------------------------
+
+    private boolean isPromotable() {
+        return configs.current().isVoter(id);
+    }
+
+    private void campaign(boolean transfer) {
+        if (settings.preVote() && !transfer) {
+            becomePreCandidate();
+        } else {
+            becomeCandidate();
+        }
+        requestVotes(role == Role.PRE_CANDIDATE, transfer);
+    }
+
+    private void requestVotes(boolean preVote, boolean transfer) {
+        long voteTerm = preVote ? term + 1 : term;
+        if (preVote) {
+            votes.put(id, true);
+            if (tallyVotes()) {
+                return;
+            }
+        } else {
+            // Our own vote counts only once term and vote are durable: delivered after the write.
+            send(new RequestVoteResponse(groupId, id, id, term, true, false));
+        }
+        for (String voter : configs.current().allMembers()) {
+            if (!voter.equals(id) && configs.current().isVoter(voter)) {
+                send(new RequestVote(groupId, id, voter, voteTerm, log.lastIndex(), log.lastTerm(), preVote, transfer));
+            }
+        }
+    }
+
+    private void handleVoteRequest(RequestVote m) {
+        // Figure 2, RequestVote receiver: vote at most once per term (§5.2), and only for a
+        // candidate whose log is at least as up to date as ours (§5.4.1).
+        boolean canVote = m.from().equals(votedFor)
+                || (votedFor == null && leaderId == null)
+                || (m.preVote() && m.term() > term);
+        boolean grant = canVote && log.isUpToDate(m.lastLogIndex(), m.lastLogTerm());
+        if (grant && !m.preVote()) {
+            votedFor = m.from();
+            hardStateDirty = true;
+            electionElapsed = 0;
+        }
+        long answerTerm = grant && m.preVote() ? m.term() : term;
+        send(new RequestVoteResponse(groupId, id, m.from(), answerTerm, grant, m.preVote()));
+    }
+
+    private void handleVoteResponse(RequestVoteResponse m) {
+        boolean relevant = (role == Role.PRE_CANDIDATE && m.preVote())
+                || (role == Role.CANDIDATE && !m.preVote() && m.term() == term);
+        if (!relevant) {
+            return;
+        }
+        votes.put(m.from(), m.granted());
+        tallyVotes();
+    }
+
+    /** @return whether the election was decided */
+    private boolean tallyVotes() {
+        switch (Quorum.voteResult(configs.current(), votes)) {
+            case WON -> {
+                if (role == Role.PRE_CANDIDATE) {
+                    becomeCandidate();
+                    requestVotes(false, false);
+                } else {
+                    becomeLeader();
+                }
+                return true;
+            }
+            case LOST -> {
+                becomeFollower(term, null);
+                return true;
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
+    // ---- follower side of replication --------------------------------------------------------
+
+    private void handleAppendEntries(AppendEntries m) {
+        if (role == Role.LEADER) {
+            LOG.error("{}: another leader {} in my term {}: ignoring its append", id, m.from(), term);
+            return;
+        }
+        if (role != Role.FOLLOWER) {
+            becomeFollower(term, m.from());
+        }
+        setLeader(m.from());
+        electionElapsed = 0;
+
+        long prevIndex = m.prevLogIndex();
+        List<LogEntry> entries = m.entries();
+        long committed = log.committed();
+        if (prevIndex < committed) {
+            // Entries up to our commit index are known to match: skip them (never truncate them).
+            int skip = (int) Math.min(entries.size(), committed - prevIndex);
+            entries = entries.subList(skip, entries.size());
+            prevIndex = committed;
+            if (entries.isEmpty() && m.lastIndex() <= committed) {
+                sendAppendAnswer(m, true, committed, 0, 0);
+                return;
+            }
+        } else if (!log.matchTerm(prevIndex, m.prevLogTerm())) {
+            rejectAppend(m);
+            return;
+        }
+        long lastNew = entries.isEmpty() ? prevIndex : appendFromLeader(entries);
+        log.commitTo(Math.min(m.leaderCommit(), lastNew));
+        sendAppendAnswer(m, true, lastNew, 0, 0);
+    }
+
+    private long appendFromLeader(List<LogEntry> entries) {
+        long firstNew = firstConflictOrNew(entries);
+        if (firstNew < 0) {
+            return entries.get(entries.size() - 1).index();
+        }
+        List<LogEntry> toAppend = entries.subList((int) (firstNew - entries.get(0).index()), entries.size());
+        long last = log.appendFollowing(toAppend);
+        configs.onAppended(toAppend);
+        return last;
+    }
+
+    /** Index of the first entry not already in our log with the same term, or -1 if all are present. */
+    private long firstConflictOrNew(List<LogEntry> entries) {
+        for (LogEntry e : entries) {
+            if (e.index() > log.lastIndex() || log.term(e.index()) != e.term()) {
+                return e.index();
+            }
+        }
+        return -1;
+    }
+
+    private void rejectAppend(AppendEntries m) {
+        long prev = m.prevLogIndex();
+        if (prev > log.lastIndex()) {
+            sendAppendAnswer(m, false, prev, log.lastIndex() + 1, 0);
+            return;
+        }
+        long conflictTerm = log.term(prev);
+        long floor = Math.max(log.committed() + 1, log.firstIndex());
+        long firstOfTerm = log.firstIndexWithTermAtLeast(conflictTerm, floor, prev);
+        sendAppendAnswer(m, false, prev, firstOfTerm, conflictTerm);
+    }
+
+    private void sendAppendAnswer(AppendEntries m, boolean success, long index, long hintIndex, long hintTerm) {
+        send(new AppendEntriesResponse(groupId, id, m.from(), term, success, index, hintIndex, hintTerm, m.round()));
+    }
+
+    private void handleInstallSnapshot(InstallSnapshot m) {
+        if (role != Role.FOLLOWER) {
+            becomeFollower(term, m.from());
+        }
+        setLeader(m.from());
+        electionElapsed = 0;
+        // Snapshot installation arrives with the snapshot subsystem; until then refuse so the
+        // leader keeps probing with appends.
+        send(new InstallSnapshotResponse(groupId, id, m.from(), term, m.meta().lastIndex(), 0, false, true));
+    }
+
+    /** Called by the leader when a follower needs entries this node no longer has. */
+    void needSnapshot(String peer, Progress pr) {
+        LOG.warn("{}: follower {} needs entries before {} that were compacted", id, peer, log.firstIndex());
+        pr.becomeSnapshot(log.firstIndex() - 1);
+    }
+
+    /** Called by the leader when a follower's match index advanced. */
+    void onFollowerCaughtUp(String peer, Progress pr) {
+        // Hook for leadership transfer and learner promotion.
+    }
+
+    // ---- role transitions --------------------------------------------------------------------
+
+    private void becomeFollower(long newTerm, String newLeader) {
+        if (newTerm > term) {
+            term = newTerm;
+            votedFor = null;
+            hardStateDirty = true;
+        }
+        if (role != Role.FOLLOWER || !java.util.Objects.equals(leaderId, newLeader)) {
+            roleChanged = true;
+        }
+        endLeadership();
+        role = Role.FOLLOWER;
+        leaderId = newLeader;
+        votes.clear();
+        resetElectionTimer();
+    }
+
+    private void becomePreCandidate() {
+        endLeadership();
+        role = Role.PRE_CANDIDATE;
+        leaderId = null;
+        votes.clear();
+        roleChanged = true;
+        resetElectionTimer();
+        LOG.debug("{}: pre-vote for term {}", id, term + 1);
+    }
+
+    private void becomeCandidate() {
+        endLeadership();
+        term++;
+        votedFor = id;
+        hardStateDirty = true;
+        role = Role.CANDIDATE;
+        leaderId = null;
+        votes.clear();
+        roleChanged = true;
+        resetElectionTimer();
+        LOG.debug("{}: campaigning in term {}", id, term);
+    }
+
+    private void becomeLeader() {
+        role = Role.LEADER;
+        leaderId = id;
+        roleChanged = true;
+        heartbeatElapsed = 0;
+        electionElapsed = 0;
+        leader = new LeaderState(this, log, settings);
+        LOG.info("{}: became leader of group {} in term {}", id, groupId, term);
+        // Raft §8: a new leader commits a no-op of its own term, which also commits every earlier
+        // entry it holds and lets it serve read-index reads.
+        appendAsLeader(EntryType.NOOP, Bytes.EMPTY);
+    }
+
+    private void endLeadership() {
+        if (leader != null) {
+            abandonedReads = leader.abandonedReads();
+            leader = null;
+        }
+    }
+
+    private void setLeader(String newLeader) {
+        if (!newLeader.equals(leaderId)) {
+            leaderId = newLeader;
+            roleChanged = true;
+        }
+    }
+
+    private void resetElectionTimer() {
+        electionElapsed = 0;
+        int timeout = settings.electionTimeoutTicks();
+        randomizedElectionTimeout = timeout + random.nextInt(timeout);
+    }
+
+    void send(RaftMessage m) {
+        outbox.send(m);
+    }
+
+    // ---- output ------------------------------------------------------------------------------
+
+    /** Whether {@link #ready()} has anything to hand out. */
+    public boolean hasReady() {
+        return hardStateDirty || roleChanged || !outbox.isEmpty() || log.hasEntriesToPersist()
+                || log.hasCommittedToApply() || (leader != null && leader.hasWork())
+                || !abandonedReads.isEmpty();
+    }
+
+    /**
+     * Hands out the pending effects and forgets them: the caller now owns carrying them out (see
+     * {@link Ready}). Entries handed out to persist are kept in memory until {@link #persisted}
+     * reports them durable.
+     */
+    public Ready ready() {
+        if (leader != null) {
+            leader.replicateToAll();
+        }
+        HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;
+        hardStateDirty = false;
+        List<LogEntry> toPersist = log.takeEntriesToPersist();
+        List<ReadState> reads = leader != null ? leader.takeReadStates() : List.of();
+        Ready ready = new Ready(hs, toPersist, outbox.takeNow(), outbox.takeAfterPersist(),
+                log.takeCommittedToApply(settings.maxApplyBatchBytes()), reads, roleChanged);
+        roleChanged = false;
+        return ready;
+    }
+
+    /** Read requests dropped because the leadership that received them ended; clears the list. */
+    public List<Long> takeAbandonedReads() {
+        List<Long> taken = abandonedReads;
+        abandonedReads = List.of();
+        return taken;
+    }
+}

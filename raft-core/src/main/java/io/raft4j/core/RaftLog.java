@@ -1,0 +1,208 @@
+package io.raft4j.core;
+
+import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogStorage;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The core's view of the log: the durable part read through {@link LogStorage}, followed by the
+ * {@link Unstable} tail held in memory until storage reports it durable.
+ *
+ * <p>Invariants: {@code committed <= lastIndex()}; {@code handedOut <= committed}; entries up to
+ * {@code persisted} are durable locally; terms never decrease along the log.
+ */
+final class RaftLog {
+    /** Returned by {@link #term(long)} for an index whose term is not known (compacted or beyond). */
+    static final long UNKNOWN_TERM = -1;
+
+    private final LogStorage storage;
+    private final Unstable unstable;
+    private long committed;
+    /** Highest index handed out to be applied. */
+    private long handedOut;
+    /** Highest index known durable in the local log (counts toward the leader's own match). */
+    private long persisted;
+
+    RaftLog(LogStorage storage) {
+        this.storage = storage;
+        long compactedIndex = storage.firstIndex() - 1;
+        this.unstable = new Unstable(storage.lastIndex() + 1);
+        this.committed = compactedIndex;
+        this.handedOut = compactedIndex;
+        this.persisted = storage.lastIndex();
+    }
+
+    long firstIndex() {
+        return storage.firstIndex();
+    }
+
+    long lastIndex() {
+        return unstable.isEmpty() ? storage.lastIndex() : unstable.lastIndex();
+    }
+
+    long lastTerm() {
+        return term(lastIndex());
+    }
+
+    long committed() {
+        return committed;
+    }
+
+    long persisted() {
+        return persisted;
+    }
+
+    long handedOut() {
+        return handedOut;
+    }
+
+    /** Term at {@code index}, or {@link #UNKNOWN_TERM} if compacted away or beyond the end. */
+    long term(long index) {
+        if (unstable.contains(index)) {
+            return unstable.get(index).term();
+        }
+        if (index < storage.firstIndex() - 1 || index > Math.min(storage.lastIndex(), unstable.offset() - 1)) {
+            return UNKNOWN_TERM;
+        }
+        return storage.term(index);
+    }
+
+    boolean matchTerm(long index, long term) {
+        return term(index) == term;
+    }
+
+    /** Raft §5.4.1: is a log ending at ({@code index}, {@code term}) at least as up to date as ours? */
+    boolean isUpToDate(long index, long term) {
+        long lastTerm = lastTerm();
+        return term > lastTerm || (term == lastTerm && index >= lastIndex());
+    }
+
+    /**
+     * Entries in {@code [from, to)} up to {@code maxBytes} (at least one if the range is non-empty).
+     * {@code from} must be at least {@link #firstIndex()}.
+     */
+    List<LogEntry> entries(long from, long to, long maxBytes) {
+        to = Math.min(to, lastIndex() + 1);
+        if (from >= to) {
+            return List.of();
+        }
+        long unstableFrom = unstable.offset();
+        List<LogEntry> result = new ArrayList<>();
+        long budget = maxBytes;
+        if (from < unstableFrom) {
+            List<LogEntry> stored = storage.entries(from, Math.min(to, unstableFrom), maxBytes);
+            result.addAll(stored);
+            for (LogEntry e : stored) {
+                budget -= e.sizeBytes();
+            }
+            if (from + stored.size() < Math.min(to, unstableFrom) || budget <= 0) {
+                return result;
+            }
+        }
+        for (long i = Math.max(from, unstableFrom); i < to; i++) {
+            LogEntry e = unstable.get(i);
+            if (!result.isEmpty() && budget - e.sizeBytes() < 0) {
+                break;
+            }
+            result.add(e);
+            budget -= e.sizeBytes();
+        }
+        return result;
+    }
+
+    /** Appends entries at the end of the log (the leader's own proposals). */
+    void append(List<LogEntry> entries) {
+        if (entries.get(0).index() != lastIndex() + 1) {
+            throw new IllegalStateException("append must continue the log at " + (lastIndex() + 1));
+        }
+        unstable.truncateAndAppend(entries);
+    }
+
+    /**
+     * Raft Figure 2, AppendEntries receiver rules 3 and 4: skips entries already present, and from
+     * the first entry whose term conflicts, replaces the log's suffix. Never truncates on a stale
+     * or duplicate request: only a term mismatch removes entries.
+     *
+     * @return the index of the last entry of {@code entries} (now all in the log)
+     */
+    long appendFollowing(List<LogEntry> entries) {
+        for (int i = 0; i < entries.size(); i++) {
+            LogEntry e = entries.get(i);
+            if (e.index() > lastIndex() || term(e.index()) != e.term()) {
+                if (e.index() <= committed) {
+                    throw new IllegalStateException("conflict at committed index " + e.index()
+                            + " (committed " + committed + ")");
+                }
+                unstable.truncateAndAppend(entries.subList(i, entries.size()));
+                persisted = Math.min(persisted, e.index() - 1);
+                break;
+            }
+        }
+        return entries.get(entries.size() - 1).index();
+    }
+
+    /** Advances the commit index to {@code index} if it is higher. */
+    void commitTo(long index) {
+        if (index > committed) {
+            if (index > lastIndex()) {
+                throw new IllegalStateException("commit " + index + " beyond last index " + lastIndex());
+            }
+            committed = index;
+        }
+    }
+
+    /** Entries that may be persisted next (not yet handed to storage); marks them handed over. */
+    List<LogEntry> takeEntriesToPersist() {
+        List<LogEntry> entries = unstable.notYetPersisting();
+        unstable.markAllInProgress();
+        return entries;
+    }
+
+    boolean hasEntriesToPersist() {
+        return !unstable.notYetPersistingIsEmpty();
+    }
+
+    /** Storage made the log durable up to ({@code index}, {@code term}). */
+    boolean stableTo(long index, long term) {
+        if (unstable.stableTo(index, term)) {
+            persisted = Math.max(persisted, index);
+            return true;
+        }
+        return false;
+    }
+
+    /** Committed, locally durable entries not yet handed out, up to {@code maxBytes}; marks them handed out. */
+    List<LogEntry> takeCommittedToApply(long maxBytes) {
+        long upTo = Math.min(committed, persisted);
+        if (upTo <= handedOut) {
+            return List.of();
+        }
+        List<LogEntry> entries = entries(handedOut + 1, upTo + 1, maxBytes);
+        handedOut += entries.size();
+        return entries;
+    }
+
+    boolean hasCommittedToApply() {
+        return Math.min(committed, persisted) > handedOut;
+    }
+
+    /**
+     * Index of the first entry whose term is at least {@code term}, searching {@code [lo, hi]};
+     * terms never decrease along the log, so a binary search suffices. Returns {@code hi + 1} if none.
+     */
+    long firstIndexWithTermAtLeast(long term, long lo, long hi) {
+        long result = hi + 1;
+        while (lo <= hi) {
+            long mid = (lo + hi) >>> 1;
+            if (term(mid) >= term) {
+                result = mid;
+                hi = mid - 1;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,50 @@
+package io.raft4j.core;
+
+import io.raft4j.message.HardState;
+import io.raft4j.message.LogEntry;
+import io.raft4j.message.RaftMessage;
+
+import java.util.List;
+
+/**
+ * One batch of effects the core asks its driver to carry out, in this order:
+ * <ol>
+ *   <li>persist {@code hardState} (if not {@code null}) and {@code entriesToPersist} in one durable
+ *       write, then report it with {@link RaftCore#persisted(long, long)};</li>
+ *   <li>send {@code messages} at once: they do not depend on that write (the leader replicates in
+ *       parallel with its own write, thesis §10.2.1);</li>
+ *   <li>send {@code messagesAfterPersist} only once that write and every earlier one are durable:
+ *       vote grants and append acknowledgements promise durable state (thesis §3.8). Messages
+ *       addressed to this node itself must be given back to {@link RaftCore#step};</li>
+ *   <li>apply {@code committedEntries} in order;</li>
+ *   <li>answer the read requests in {@code readStates} once the state machine has applied up to
+ *       each one's index.</li>
+ * </ol>
+ *
+ * @param hardState            term and vote to persist, or {@code null} if unchanged
+ * @param entriesToPersist     entries to append durably (may replace a suffix of the stored log)
+ * @param messages             messages to send now
+ * @param messagesAfterPersist messages to send after the write is durable
+ * @param committedEntries     committed, locally durable entries to apply, in order
+ * @param readStates           confirmed read-index requests
+ * @param roleChanged          whether role, term or leader changed since the last batch
+ */
+public record Ready(HardState hardState, List<LogEntry> entriesToPersist, List<RaftMessage> messages,
+                    List<RaftMessage> messagesAfterPersist, List<LogEntry> committedEntries,
+                    List<ReadState> readStates, boolean roleChanged) {
+
+    /** Whether there is anything to persist. */
+    public boolean mustPersist() {
+        return hardState != null || !entriesToPersist.isEmpty();
+    }
+
+    /** Index and term of the last entry to persist, for {@link RaftCore#persisted}; -1 if none. */
+    public long lastPersistIndex() {
+        return entriesToPersist.isEmpty() ? -1 : entriesToPersist.get(entriesToPersist.size() - 1).index();
+    }
+
+    /** Term of the last entry to persist; -1 if none. */
+    public long lastPersistTerm() {
+        return entriesToPersist.isEmpty() ? -1 : entriesToPersist.get(entriesToPersist.size() - 1).term();
+    }
+}

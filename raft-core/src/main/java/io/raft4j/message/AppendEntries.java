@@ -1,0 +1,38 @@
+package io.raft4j.message;
+
+import java.util.List;
+
+/**
+ * AppendEntries RPC (Raft Figure 2): replicates entries and, with no entries, serves as heartbeat.
+ *
+ * @param prevLogIndex index of the entry just before {@code entries}
+ * @param prevLogTerm  term of that entry
+ * @param entries      entries to store, contiguous from {@code prevLogIndex + 1}; empty for heartbeats
+ * @param leaderCommit the leader's commit index
+ * @param round        the leader's heartbeat round, echoed in the response; lets the leader confirm
+ *                     it still leads for read-index reads (Raft thesis §6.4)
+ */
+public record AppendEntries(String groupId, String from, String to, long term, long prevLogIndex,
+                            long prevLogTerm, List<LogEntry> entries, long leaderCommit, long round)
+        implements RaftMessage {
+    public AppendEntries {
+        entries = List.copyOf(entries);
+        if (!entries.isEmpty() && entries.get(0).index() != prevLogIndex + 1) {
+            throw new IllegalArgumentException("entries must start at prevLogIndex + 1");
+        }
+    }
+
+    /** Index of the last entry carried, or {@code prevLogIndex} for a heartbeat. */
+    public long lastIndex() {
+        return prevLogIndex + entries.size();
+    }
+
+    @Override
+    public long sizeBytes() {
+        long size = 64;
+        for (LogEntry e : entries) {
+            size += e.sizeBytes();
+        }
+        return size;
+    }
+}

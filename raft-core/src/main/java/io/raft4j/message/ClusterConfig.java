@@ -1,0 +1,160 @@
+package io.raft4j.message;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The membership of a Raft group, as carried in {@link EntryType#CONFIG} log entries and snapshots.
+ *
+ * <p>In a joint configuration (Raft §6, C<sub>old,new</sub>) {@code outgoingVoters} holds the old
+ * voter set and decisions need a majority of both sets; otherwise it is empty. Learners receive the
+ * log but neither vote nor count toward commitment. {@code addresses} maps member ids to the
+ * network address other members dial; the protocol treats it as opaque.
+ *
+ * @param voters         the (incoming) voters
+ * @param learners       non-voting members; disjoint from both voter sets
+ * @param outgoingVoters the old voters while the configuration is joint, otherwise empty
+ * @param addresses      transport address per member id; may be partial
+ */
+public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String> outgoingVoters,
+                            Map<String, String> addresses) {
+    /** The configuration of a node that knows of no cluster yet (a node waiting to join). */
+    public static final ClusterConfig EMPTY = new ClusterConfig(Set.of(), Set.of(), Set.of(), Map.of());
+
+    private static final int ENCODING_VERSION = 1;
+
+    public ClusterConfig {
+        voters = sortedCopy(voters);
+        learners = sortedCopy(learners);
+        outgoingVoters = sortedCopy(outgoingVoters);
+        addresses = Collections.unmodifiableMap(new TreeMap<>(addresses));
+        for (String learner : learners) {
+            if (voters.contains(learner) || outgoingVoters.contains(learner)) {
+                throw new IllegalArgumentException("member " + learner + " is both learner and voter");
+            }
+        }
+    }
+
+    /** A simple (non-joint) configuration of voters only. */
+    public static ClusterConfig ofVoters(Map<String, String> votersWithAddresses) {
+        return new ClusterConfig(votersWithAddresses.keySet(), Set.of(), Set.of(), votersWithAddresses);
+    }
+
+    /** A simple configuration of voters without addresses (in-memory clusters, tests). */
+    public static ClusterConfig ofVoters(Set<String> voters) {
+        return new ClusterConfig(voters, Set.of(), Set.of(), Map.of());
+    }
+
+    /** Whether this is a joint configuration. */
+    public boolean isJoint() {
+        return !outgoingVoters.isEmpty();
+    }
+
+    /** Whether {@code id} votes in either half of the configuration. */
+    public boolean isVoter(String id) {
+        return voters.contains(id) || outgoingVoters.contains(id);
+    }
+
+    /** Whether {@code id} is a voter or a learner. */
+    public boolean isMember(String id) {
+        return isVoter(id) || learners.contains(id);
+    }
+
+    /** Every member: voters of both halves and learners, sorted. */
+    public Set<String> allMembers() {
+        TreeSet<String> all = new TreeSet<>(voters);
+        all.addAll(outgoingVoters);
+        all.addAll(learners);
+        return Collections.unmodifiableSet(all);
+    }
+
+    /** Encodes this configuration for a log entry. */
+    public Bytes encode() {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(buffer)) {
+            out.writeByte(ENCODING_VERSION);
+            writeSet(out, voters);
+            writeSet(out, learners);
+            writeSet(out, outgoingVoters);
+            out.writeInt(addresses.size());
+            for (Map.Entry<String, String> e : addresses.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeUTF(e.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Bytes.wrap(buffer.toByteArray());
+    }
+
+    /**
+     * Decodes a configuration written by {@link #encode()}.
+     *
+     * @throws IllegalArgumentException if the bytes are not a valid encoding
+     */
+    public static ClusterConfig decode(Bytes bytes) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes.unsafeArray()))) {
+            int version = in.readUnsignedByte();
+            if (version != ENCODING_VERSION) {
+                throw new IllegalArgumentException("unknown cluster config encoding version " + version);
+            }
+            Set<String> voters = readSet(in);
+            Set<String> learners = readSet(in);
+            Set<String> outgoing = readSet(in);
+            int addressCount = checkedCount(in.readInt());
+            Map<String, String> addresses = new TreeMap<>();
+            for (int i = 0; i < addressCount; i++) {
+                addresses.put(in.readUTF(), in.readUTF());
+            }
+            if (in.available() != 0) {
+                throw new IllegalArgumentException("trailing bytes after cluster config");
+            }
+            return new ClusterConfig(voters, learners, outgoing, addresses);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("malformed cluster config: " + e.getMessage(), e);
+        }
+    }
+
+    private static Set<String> sortedCopy(Set<String> set) {
+        Objects.requireNonNull(set);
+        for (String id : set) {
+            if (id == null || id.isEmpty()) {
+                throw new IllegalArgumentException("member ids must be non-empty");
+            }
+        }
+        return Collections.unmodifiableSet(new TreeSet<>(set));
+    }
+
+    private static void writeSet(DataOutputStream out, Set<String> set) throws IOException {
+        out.writeInt(set.size());
+        for (String s : set) {
+            out.writeUTF(s);
+        }
+    }
+
+    private static Set<String> readSet(DataInputStream in) throws IOException {
+        int n = checkedCount(in.readInt());
+        Set<String> set = new TreeSet<>();
+        for (int i = 0; i < n; i++) {
+            set.add(in.readUTF());
+        }
+        return set;
+    }
+
+    private static int checkedCount(int n) {
+        if (n < 0 || n > 100_000) {
+            throw new IllegalArgumentException("implausible member count " + n);
+        }
+        return n;
+    }
+}

@@ -1,0 +1,47 @@
+package io.raft4j.spi;
+
+import io.raft4j.message.RaftMessage;
+
+import java.util.Map;
+
+/**
+ * Carries {@link RaftMessage}s between the members of Raft groups. One transport may serve many
+ * groups and many local nodes of a process; it routes inbound messages by group id and receiver.
+ *
+ * <p>The transport is unreliable by contract: Raft tolerates messages that are lost, duplicated,
+ * delayed or reordered, and retries on its own. {@link #send} must therefore never block and never
+ * throw; when a message cannot be delivered (peer unreachable, queue full), drop it and tell the
+ * sender through {@link Inbound#peerUnreachable(String)} so it can slow down.
+ */
+public interface Transport {
+
+    /** Receives what the transport delivers to one local node. Called from transport threads. */
+    interface Inbound {
+        /** A message addressed to this node arrived. Must not block. */
+        void receive(RaftMessage message);
+
+        /** Messages to {@code peerId} are being dropped (no connection, or a full queue). */
+        default void peerUnreachable(String peerId) {
+        }
+    }
+
+    /**
+     * Starts delivering messages addressed to {@code localId} in {@code groupId} to {@code inbound}.
+     *
+     * @throws IllegalStateException if that node is already registered
+     */
+    void register(String groupId, String localId, Inbound inbound);
+
+    /** Stops delivering to that node. Messages for it are dropped afterwards. */
+    void unregister(String groupId, String localId);
+
+    /** Sends {@code message} to {@code message.to()}. Never blocks, never throws; may drop. */
+    void send(RaftMessage message);
+
+    /**
+     * The members of {@code groupId} and their addresses changed (membership change). A transport
+     * that dials peers uses these addresses; the default ignores them.
+     */
+    default void updatePeers(String groupId, Map<String, String> addresses) {
+    }
+}
