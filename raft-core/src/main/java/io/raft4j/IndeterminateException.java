@@ -1,0 +1,14 @@
+package io.raft4j;
+
+/**
+ * The node lost leadership (or stopped) after accepting the proposal and before it was known to be
+ * committed: the command may or may not be applied. Retrying may apply it twice unless the command
+ * is idempotent (see docs/clients.md).
+ */
+public class IndeterminateException extends RaftException {
+    private static final long serialVersionUID = 1L;
+
+    public IndeterminateException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,20 @@
+package io.raft4j;
+
+/**
+ * This node is not the leader, so it did not accept the request; nothing was changed. Safe to retry
+ * on the leader named by {@link #leaderId()} (if known).
+ */
+public class NotLeaderException extends RaftException {
+    private static final long serialVersionUID = 1L;
+    private final String leaderId;
+
+    public NotLeaderException(String nodeId, String leaderId) {
+        super("node " + nodeId + " is not the leader" + (leaderId == null ? "; leader unknown" : "; leader is " + leaderId));
+        this.leaderId = leaderId;
+    }
+
+    /** The leader this node knows of, or {@code null}. */
+    public String leaderId() {
+        return leaderId;
+    }
+}

@@ -1,0 +1,403 @@
+package io.raft4j;
+
+import io.raft4j.core.RaftConfig;
+import io.raft4j.core.RaftCore;
+import io.raft4j.core.ReadState;
+import io.raft4j.core.Ready;
+import io.raft4j.core.Role;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.RaftMessage;
+import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.StateMachine;
+import io.raft4j.spi.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+import java.util.random.RandomGenerator;
+import java.util.SplittableRandom;
+
+/**
+ * A running Raft node: owns one {@link RaftCore} on one event-loop thread, maps ticks to real time,
+ * sends through a {@link Transport}, persists through a {@link LogStorage} on a writer thread, and
+ * applies through a {@link StateMachine} on an apply thread.
+ *
+ * <pre>{@code
+ * RaftNode<String> node = RaftNode.builder(RaftConfig.builder("n1").initialMembers("n1", "n2", "n3").build(),
+ *                                          myStateMachine)
+ *         .transport(transport).storage(storage).build();
+ * node.start();
+ * String result = node.propose(Bytes.ofUtf8("SET x 1")).get();
+ * }</pre>
+ *
+ * <p>All public methods are thread-safe and never block on the protocol; results arrive through
+ * futures. A storage or state-machine failure stops the node: every pending and later future fails
+ * with {@link RaftStoppedException}.
+ *
+ * @param <R> the state machine's result type
+ */
+public final class RaftNode<R> implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
+
+    private final RaftConfig config;
+    private final RaftCore core;
+    private final Transport transport;
+    private final LogStorage storage;
+    private final LogWriter writer;
+    private final Applier<R> applier;
+    private final long tickNanos;
+    private final Thread loopThread;
+    private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+    private volatile boolean parked;
+    private volatile boolean running;
+    private volatile Throwable failure;
+    private volatile NodeStatus status;
+
+    private final Map<Long, Applier.PendingQuery<R>> pendingReads = new HashMap<>();
+    private long nextReadId;
+    private ClusterConfig announcedConfig;
+
+    private RaftNode(Builder<R> b) {
+        this.config = b.config;
+        this.transport = Objects.requireNonNull(b.transport, "transport");
+        this.storage = Objects.requireNonNull(b.storage, "storage");
+        this.core = new RaftCore(b.config, storage, b.random);
+        this.tickNanos = b.tickMillis * 1_000_000L;
+        String name = config.groupId() + "-" + config.nodeId();
+        this.writer = new LogWriter("raft-log-" + name, storage, this::onWritten, this::fail);
+        this.applier = new Applier<>("raft-apply-" + name, b.stateMachine, core.firstIndex() - 1, this::fail);
+        this.loopThread = new Thread(this::runLoop, "raft-loop-" + name);
+        this.loopThread.setDaemon(true);
+        updateStatus();
+    }
+
+    /** Starts building a node with the given protocol settings and state machine. */
+    public static <R> Builder<R> builder(RaftConfig config, StateMachine<R> stateMachine) {
+        return new Builder<>(config, stateMachine);
+    }
+
+    /** Starts the node's threads and registers with the transport. */
+    public synchronized void start() {
+        if (running || failure != null) {
+            throw new IllegalStateException("already started or stopped");
+        }
+        running = true;
+        transport.register(config.groupId(), config.nodeId(), new Transport.Inbound() {
+            @Override
+            public void receive(RaftMessage message) {
+                execute(() -> core.step(message));
+            }
+
+            @Override
+            public void peerUnreachable(String peerId) {
+                execute(() -> core.reportUnreachable(peerId));
+            }
+        });
+        writer.start();
+        applier.start();
+        loopThread.start();
+    }
+
+    /**
+     * Proposes a command. The future completes with the state machine's result once the command is
+     * committed and applied here; fails with {@link NotLeaderException} at once if this node is not
+     * the leader, with {@link IndeterminateException} if leadership is lost before the outcome is
+     * known, or with {@link RaftStoppedException}.
+     */
+    public CompletableFuture<R> propose(Bytes command) {
+        CompletableFuture<R> future = new CompletableFuture<>();
+        execute(() -> {
+            long index = core.propose(command);
+            if (index == 0) {
+                future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
+            } else {
+                applier.expect(index, core.term(), future);
+            }
+        }, future);
+        return future;
+    }
+
+    /**
+     * Runs a read-only query linearizably (Raft thesis §6.4, ReadIndex): the leader confirms it still
+     * leads with a heartbeat round, waits until its state machine has applied everything committed
+     * when the query arrived, then runs {@link StateMachine#query}. Fails with
+     * {@link NotLeaderException} on a follower.
+     */
+    public CompletableFuture<R> query(Bytes query) {
+        CompletableFuture<R> future = new CompletableFuture<>();
+        execute(() -> {
+            long id = ++nextReadId;
+            if (!core.readIndex(id)) {
+                future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
+                return;
+            }
+            pendingReads.put(id, new Applier.PendingQuery<>(0, query, future));
+        }, future);
+        return future;
+    }
+
+    /** The latest known state of this node. */
+    public NodeStatus status() {
+        NodeStatus s = status;
+        return new NodeStatus(s.nodeId(), s.role(), s.term(), s.leaderId(), s.commitIndex(),
+                applier.appliedIndex(), s.lastIndex(), s.config());
+    }
+
+    /** Whether this node currently believes it leads. */
+    public boolean isLeader() {
+        return status.role() == Role.LEADER;
+    }
+
+    /** The node's id. */
+    public String id() {
+        return config.nodeId();
+    }
+
+    /** Why the node stopped, or {@code null} while it runs (or after a clean close). */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** Stops the node: unregisters from the transport, stops its threads, closes nothing it was given. */
+    @Override
+    public void close() {
+        stop(new RaftStoppedException("node " + config.nodeId() + " closed", null));
+    }
+
+    // ---- the event loop ----------------------------------------------------------------------
+
+    private void execute(Runnable task) {
+        inbox.add(task);
+        if (parked) {
+            LockSupport.unpark(loopThread);
+        }
+    }
+
+    private void execute(Runnable task, CompletableFuture<?> future) {
+        if (!running) {
+            future.completeExceptionally(new RaftStoppedException("node " + config.nodeId() + " is not running", failure));
+            return;
+        }
+        execute(new Call(task, future));
+    }
+
+    /** A task on behalf of a caller whose future must fail if the task never runs. */
+    private record Call(Runnable body, CompletableFuture<?> future) implements Runnable {
+        @Override
+        public void run() {
+            try {
+                body.run();
+            } catch (RuntimeException e) {
+                future.completeExceptionally(e);
+                throw e;
+            }
+        }
+    }
+
+    private void runLoop() {
+        long nextTick = System.nanoTime() + tickNanos;
+        try {
+            while (running) {
+                long now = System.nanoTime();
+                if (now - nextTick >= 0) {
+                    core.tick();
+                    // After a stall (GC, overloaded machine), tick once and resynchronise rather than
+                    // firing a burst of ticks that would make every timer expire at once.
+                    nextTick = Math.max(nextTick + tickNanos, now + tickNanos / 2);
+                }
+                Runnable task;
+                int drained = 0;
+                while (drained < 4096 && (task = inbox.poll()) != null) {
+                    task.run();
+                    drained++;
+                }
+                if (core.hasReady()) {
+                    handle(core.ready());
+                    continue;
+                }
+                if (drained == 0) {
+                    parked = true;
+                    if (inbox.isEmpty()) {
+                        LockSupport.parkNanos(this, Math.max(0, nextTick - System.nanoTime()));
+                    }
+                    parked = false;
+                }
+            }
+        } catch (Throwable t) {
+            fail(t);
+        }
+    }
+
+    private void handle(Ready ready) {
+        if (ready.roleChanged()) {
+            onRoleChange();
+        }
+        for (RaftMessage m : ready.messages()) {
+            transport.send(m);
+        }
+        if (ready.mustPersist() || !ready.messagesAfterPersist().isEmpty()) {
+            writer.submit(new LogWriter.Job(ready.entriesToPersist(), ready.hardState(), ready.messagesAfterPersist()));
+        }
+        List<Applier.PendingQuery<R>> queries = List.of();
+        if (!ready.readStates().isEmpty()) {
+            queries = new ArrayList<>(ready.readStates().size());
+            for (ReadState rs : ready.readStates()) {
+                Applier.PendingQuery<R> q = pendingReads.remove(rs.requestId());
+                if (q != null) {
+                    queries.add(new Applier.PendingQuery<>(rs.readIndex(), q.query(), q.future()));
+                }
+            }
+        }
+        if (!ready.committedEntries().isEmpty() || !queries.isEmpty()) {
+            applier.submit(ready.committedEntries(), queries);
+        }
+        announceConfigIfChanged();
+        updateStatus();
+    }
+
+    private void onRoleChange() {
+        if (core.role() != Role.LEADER) {
+            applier.failAllProposals(new IndeterminateException(
+                    "node " + config.nodeId() + " lost leadership before the outcome was known"));
+        }
+        for (long id : core.takeAbandonedReads()) {
+            Applier.PendingQuery<R> q = pendingReads.remove(id);
+            if (q != null) {
+                q.future().completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
+            }
+        }
+        LOG.debug("{}: role {} term {} leader {}", config.nodeId(), core.role(), core.term(), core.leaderId());
+    }
+
+    private void announceConfigIfChanged() {
+        ClusterConfig current = core.clusterConfig();
+        if (!current.equals(announcedConfig)) {
+            announcedConfig = current;
+            transport.updatePeers(config.groupId(), current.addresses());
+        }
+    }
+
+    private void updateStatus() {
+        status = new NodeStatus(config.nodeId(), core.role(), core.term(), core.leaderId(), core.commitIndex(),
+                0, core.lastIndex(), core.clusterConfig());
+    }
+
+    /** Called on the writer thread once a group of writes is durable. */
+    private void onWritten(LogWriter.Done done) {
+        List<RaftMessage> toSelf = new ArrayList<>();
+        for (RaftMessage m : done.released()) {
+            if (m.to().equals(config.nodeId())) {
+                toSelf.add(m);
+            } else {
+                transport.send(m);
+            }
+        }
+        if (done.lastIndex() >= 0 || !toSelf.isEmpty()) {
+            execute(() -> {
+                if (done.lastIndex() >= 0) {
+                    core.persisted(done.lastIndex(), done.lastTerm());
+                }
+                for (RaftMessage m : toSelf) {
+                    core.step(m);
+                }
+            });
+        }
+    }
+
+    private void fail(Throwable t) {
+        if (failure == null && running) {
+            LOG.error("{}: stopping after failure", config.nodeId(), t);
+            failure = t;
+            Thread stopper = new Thread(() -> stop(new RaftStoppedException("node " + config.nodeId() + " failed", t)),
+                    "raft-stop-" + config.nodeId());
+            stopper.setDaemon(true);
+            stopper.start();
+        }
+    }
+
+    private synchronized void stop(RaftStoppedException reason) {
+        boolean wasRunning = running;
+        running = false;
+        if (!wasRunning && !loopThread.isAlive()) {
+            return;
+        }
+        transport.unregister(config.groupId(), config.nodeId());
+        LockSupport.unpark(loopThread);
+        if (Thread.currentThread() != loopThread) {
+            try {
+                loopThread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        writer.stop();
+        applier.stop(reason);
+        for (Applier.PendingQuery<R> q : pendingReads.values()) {
+            q.future().completeExceptionally(reason);
+        }
+        pendingReads.clear();
+        Runnable task;
+        while ((task = inbox.poll()) != null) {
+            if (task instanceof Call call) {
+                call.future().completeExceptionally(reason);
+            }
+        }
+    }
+
+    /** Builds a {@link RaftNode}. */
+    public static final class Builder<R> {
+        private final RaftConfig config;
+        private final StateMachine<R> stateMachine;
+        private Transport transport;
+        private LogStorage storage;
+        private long tickMillis = 100;
+        private RandomGenerator random = new SplittableRandom();
+
+        private Builder(RaftConfig config, StateMachine<R> stateMachine) {
+            this.config = Objects.requireNonNull(config, "config");
+            this.stateMachine = Objects.requireNonNull(stateMachine, "stateMachine");
+        }
+
+        /** The transport to send and receive through (required). */
+        public Builder<R> transport(Transport transport) {
+            this.transport = transport;
+            return this;
+        }
+
+        /** The durable log (required); the node reads its state from it at build time. */
+        public Builder<R> storage(LogStorage storage) {
+            this.storage = storage;
+            return this;
+        }
+
+        /**
+         * Milliseconds per tick; default 100, so the default 10-tick election timeout is 1–2 s and
+         * heartbeats go every 100 ms.
+         */
+        public Builder<R> tickMillis(long tickMillis) {
+            if (tickMillis <= 0) {
+                throw new IllegalArgumentException("tickMillis must be positive, was " + tickMillis);
+            }
+            this.tickMillis = tickMillis;
+            return this;
+        }
+
+        /** The random source for election timeouts; default a fresh {@link SplittableRandom}. */
+        public Builder<R> random(RandomGenerator random) {
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
+        public RaftNode<R> build() {
+            return new RaftNode<>(this);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package io.raft4j.memory;
+
+import io.raft4j.message.RaftMessage;
+import io.raft4j.spi.Transport;
+
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@link Transport} inside one JVM: one instance is the network that every local node registers
+ * with. Delivery is a direct hand-off to the receiver's inbox unless a delay is set.
+ *
+ * <p>Fault hooks for tests: {@link #isolate(String)}, {@link #partition(Set[])}, {@link #block(String,
+ * String)} (one-way), {@link #setDropRate(double)}, {@link #setDelayMillis(long)}, and {@link #heal()}.
+ */
+public final class InMemoryTransport implements Transport, AutoCloseable {
+    private record Address(String groupId, String nodeId) {
+    }
+
+    private record Link(String from, String to) {
+    }
+
+    private final Map<Address, Inbound> nodes = new ConcurrentHashMap<>();
+    private final Set<Link> blocked = ConcurrentHashMap.newKeySet();
+    private final SplittableRandom random;
+    private volatile double dropRate;
+    private volatile long delayMillis;
+    private ScheduledExecutorService delayer;
+
+    /** A network with no faults; {@code seed} drives random drops when a drop rate is set. */
+    public InMemoryTransport(long seed) {
+        this.random = new SplittableRandom(seed);
+    }
+
+    public InMemoryTransport() {
+        this(0);
+    }
+
+    @Override
+    public void register(String groupId, String localId, Inbound inbound) {
+        if (nodes.putIfAbsent(new Address(groupId, localId), inbound) != null) {
+            throw new IllegalStateException(localId + " is already registered in group " + groupId);
+        }
+    }
+
+    @Override
+    public void unregister(String groupId, String localId) {
+        nodes.remove(new Address(groupId, localId));
+    }
+
+    @Override
+    public void send(RaftMessage message) {
+        if (blocked.contains(new Link(message.from(), message.to())) || shouldDrop()) {
+            return;
+        }
+        Inbound target = nodes.get(new Address(message.groupId(), message.to()));
+        if (target == null) {
+            Inbound sender = nodes.get(new Address(message.groupId(), message.from()));
+            if (sender != null) {
+                sender.peerUnreachable(message.to());
+            }
+            return;
+        }
+        long delay = delayMillis;
+        if (delay > 0) {
+            delayer().schedule(() -> target.receive(message), delay, TimeUnit.MILLISECONDS);
+        } else {
+            target.receive(message);
+        }
+    }
+
+    private boolean shouldDrop() {
+        double rate = dropRate;
+        if (rate <= 0) {
+            return false;
+        }
+        synchronized (random) {
+            return random.nextDouble() < rate;
+        }
+    }
+
+    private synchronized ScheduledExecutorService delayer() {
+        if (delayer == null) {
+            delayer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "in-memory-transport-delay");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return delayer;
+    }
+
+    /** Cuts {@code nodeId} off from every other node, both ways. */
+    public void isolate(String nodeId) {
+        for (Address a : nodes.keySet()) {
+            if (!a.nodeId().equals(nodeId)) {
+                block(nodeId, a.nodeId());
+                block(a.nodeId(), nodeId);
+            }
+        }
+    }
+
+    /** Splits the nodes into groups that cannot reach each other; nodes in no group are isolated. */
+    @SafeVarargs
+    public final void partition(Set<String>... sides) {
+        heal();
+        Set<String> all = new HashSet<>();
+        for (Address a : nodes.keySet()) {
+            all.add(a.nodeId());
+        }
+        for (String from : all) {
+            for (String to : all) {
+                if (!from.equals(to) && !sameSide(from, to, sides)) {
+                    block(from, to);
+                }
+            }
+        }
+    }
+
+    private static boolean sameSide(String a, String b, Set<String>[] sides) {
+        for (Set<String> side : sides) {
+            if (side.contains(a) && side.contains(b)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Drops every message from {@code from} to {@code to} (one way). */
+    public void block(String from, String to) {
+        blocked.add(new Link(from, to));
+    }
+
+    /** Removes every block and partition, the drop rate and the delay. */
+    public void heal() {
+        blocked.clear();
+        dropRate = 0;
+        delayMillis = 0;
+    }
+
+    /** Drops each message with probability {@code rate} (0 to 1). */
+    public void setDropRate(double rate) {
+        if (rate < 0 || rate > 1) {
+            throw new IllegalArgumentException("drop rate must be within [0, 1]: " + rate);
+        }
+        this.dropRate = rate;
+    }
+
+    /** Delays every message by {@code millis}. */
+    public void setDelayMillis(long millis) {
+        this.delayMillis = millis;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (delayer != null) {
+            delayer.shutdownNow();
+        }
+    }
+}

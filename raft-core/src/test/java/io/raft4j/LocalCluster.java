@@ -1,0 +1,94 @@
+package io.raft4j;
+
+import io.raft4j.core.RaftConfig;
+import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.memory.InMemoryTransport;
+import io.raft4j.message.Bytes;
+import io.raft4j.spi.StateMachine;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+
+/** A cluster of real {@link RaftNode}s on the in-memory transport, for runtime tests. */
+final class LocalCluster implements AutoCloseable {
+    /** Records every applied command; answers a query with the number applied. */
+    static final class RecordingStateMachine implements StateMachine<String> {
+        final List<String> applied = new CopyOnWriteArrayList<>();
+
+        @Override
+        public String apply(long index, Bytes command) {
+            applied.add(command.toUtf8());
+            return "applied:" + command.toUtf8();
+        }
+
+        @Override
+        public String query(Bytes query) {
+            return Integer.toString(applied.size());
+        }
+    }
+
+    final InMemoryTransport network = new InMemoryTransport(42);
+    final Map<String, InMemoryLogStorage> storages = new LinkedHashMap<>();
+    final Map<String, RaftNode<String>> nodes = new LinkedHashMap<>();
+    final Map<String, RecordingStateMachine> stateMachines = new LinkedHashMap<>();
+    private final String[] ids;
+
+    LocalCluster(int size) {
+        ids = new String[size];
+        for (int i = 0; i < size; i++) {
+            ids[i] = "n" + (i + 1);
+        }
+        for (String id : ids) {
+            storages.put(id, new InMemoryLogStorage());
+            start(id);
+        }
+    }
+
+    void start(String id) {
+        RaftConfig config = RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(10).build();
+        RecordingStateMachine sm = new RecordingStateMachine();
+        RaftNode<String> node = RaftNode.builder(config, sm).transport(network)
+                .storage(storages.get(id)).tickMillis(10).build();
+        stateMachines.put(id, sm);
+        nodes.put(id, node);
+        node.start();
+    }
+
+    void stop(String id) {
+        nodes.remove(id).close();
+    }
+
+    RaftNode<String> awaitLeader() {
+        List<RaftNode<String>> leaders = new ArrayList<>();
+        await(Duration.ofSeconds(10), () -> {
+            leaders.clear();
+            nodes.values().stream().filter(RaftNode::isLeader).forEach(leaders::add);
+            return leaders.size() == 1;
+        });
+        return leaders.get(0);
+    }
+
+    static void await(Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within " + timeout);
+            }
+            Thread.onSpinWait();
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (RaftNode<String> n : nodes.values()) {
+            n.close();
+        }
+        network.close();
+    }
+}

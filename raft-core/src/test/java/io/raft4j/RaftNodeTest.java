@@ -1,0 +1,124 @@
+package io.raft4j;
+
+import io.raft4j.message.Bytes;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The runtime through its public API on the in-memory transport. */
+class RaftNodeTest {
+
+    @Test
+    void threeNodesElectALeaderAndReplicateAProposal() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            String result = leader.propose(Bytes.ofUtf8("hello")).get(5, TimeUnit.SECONDS);
+            assertEquals("applied:hello", result);
+            LocalCluster.await(Duration.ofSeconds(5), () -> cluster.stateMachines.values().stream()
+                    .allMatch(sm -> sm.applied.equals(List.of("hello"))));
+        }
+    }
+
+    @Test
+    void proposalsFromManyThreadsAreAllAppliedInTheSameOrderEverywhere() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            List<CompletableFuture<String>> futures = new ArrayList<>();
+            try {
+                List<CompletableFuture<CompletableFuture<String>>> submitted = new ArrayList<>();
+                for (int i = 0; i < 2000; i++) {
+                    String cmd = "c" + i;
+                    submitted.add(CompletableFuture.supplyAsync(() -> leader.propose(Bytes.ofUtf8(cmd)), pool));
+                }
+                for (var s : submitted) {
+                    futures.add(s.get());
+                }
+                for (int i = 0; i < futures.size(); i++) {
+                    assertTrue(futures.get(i).get(10, TimeUnit.SECONDS).startsWith("applied:c"));
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            LocalCluster.await(Duration.ofSeconds(10), () -> cluster.stateMachines.values().stream()
+                    .allMatch(sm -> sm.applied.size() == 2000));
+            List<String> reference = cluster.stateMachines.get("n1").applied;
+            for (LocalCluster.RecordingStateMachine sm : cluster.stateMachines.values()) {
+                assertEquals(reference, sm.applied);
+            }
+        }
+    }
+
+    @Test
+    void followerRejectsProposalNamingTheLeader() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            RaftNode<String> follower = cluster.nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
+            LocalCluster.await(Duration.ofSeconds(5), () -> leader.id().equals(follower.status().leaderId()));
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> follower.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
+            NotLeaderException notLeader = assertInstanceOf(NotLeaderException.class, e.getCause());
+            assertEquals(leader.id(), notLeader.leaderId());
+        }
+    }
+
+    @Test
+    void newLeaderAfterLeaderStopsAndProposalsContinue() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            leader.propose(Bytes.ofUtf8("before")).get(5, TimeUnit.SECONDS);
+            cluster.stop(leader.id());
+            RaftNode<String> next = cluster.awaitLeader();
+            assertTrue(!next.id().equals(leader.id()));
+            assertEquals("applied:after", next.propose(Bytes.ofUtf8("after")).get(5, TimeUnit.SECONDS));
+            cluster.start(leader.id());
+            LocalCluster.await(Duration.ofSeconds(10), () -> cluster.stateMachines.get(leader.id()).applied
+                    .equals(List.of("before", "after")));
+        }
+    }
+
+    @Test
+    void linearizableQueryOnTheLeaderSeesEveryAcknowledgedWrite() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            for (int i = 0; i < 10; i++) {
+                leader.propose(Bytes.ofUtf8("w" + i)).get(5, TimeUnit.SECONDS);
+            }
+            assertEquals("10", leader.query(Bytes.EMPTY).get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void isolatedLeaderFailsPendingProposalsAsIndeterminate() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            cluster.network.isolate(leader.id());
+            CompletableFuture<String> f = leader.propose(Bytes.ofUtf8("lost"));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+            assertInstanceOf(IndeterminateException.class, e.getCause());
+        }
+    }
+
+    @Test
+    void closedNodeFailsProposals() {
+        try (LocalCluster cluster = new LocalCluster(1)) {
+            RaftNode<String> node = cluster.awaitLeader();
+            node.close();
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> node.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
+            assertInstanceOf(RaftStoppedException.class, e.getCause());
+        }
+    }
+}
