@@ -29,6 +29,9 @@ final class Progress {
     private long sentCommit;
     private long pendingSnapshotIndex;
     private final Inflights inflights;
+    /** Match index seen at the previous heartbeat, and heartbeats since it last moved. */
+    private long matchAtLastHeartbeat;
+    private int heartbeatsWithoutProgress;
 
     Progress(long next, int maxInflightMessages, long maxInflightBytes) {
         this.next = next;
@@ -88,9 +91,22 @@ final class Progress {
         };
     }
 
-    /** A heartbeat is due: in PROBE, allow one more append in case the last one was lost. */
+    /**
+     * A heartbeat is due. In PROBE, allow one more append in case the last one was lost. In
+     * REPLICATE, appends in flight that have gone unanswered for two heartbeats were most likely
+     * lost; with the window full nothing else would ever be sent, so fall back to probing from
+     * {@code match + 1}.
+     */
     void onHeartbeat() {
         probeSent = false;
+        if (match != matchAtLastHeartbeat || inflights.count() == 0) {
+            matchAtLastHeartbeat = match;
+            heartbeatsWithoutProgress = 0;
+            return;
+        }
+        if (state == State.REPLICATE && ++heartbeatsWithoutProgress >= 2) {
+            becomeProbe();
+        }
     }
 
     void becomeProbe() {
@@ -114,6 +130,7 @@ final class Progress {
 
     private void resetState(State newState) {
         state = newState;
+        heartbeatsWithoutProgress = 0;
         probeSent = false;
         pendingSnapshotIndex = 0;
         inflights.clear();

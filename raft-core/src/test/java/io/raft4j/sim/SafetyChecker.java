@@ -1,0 +1,93 @@
+package io.raft4j.sim;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The Raft safety properties (Raft Figure 3), checked incrementally after every simulated step:
+ * election safety, leader append-only, log matching, leader completeness and state machine safety.
+ */
+final class SafetyChecker {
+    /** A violated safety property. */
+    static final class Violation extends AssertionError {
+        private static final long serialVersionUID = 1L;
+
+        Violation(String message) {
+            super(message);
+        }
+    }
+
+    private final Map<Long, String> leaderOfTerm = new HashMap<>();
+    /** (index, term) -> chain: the one entry (and prefix) any log may hold at that position. */
+    private final Map<Long, Map<Long, Long>> chainAt = new HashMap<>();
+    /** index -> chain of the committed prefix up to it. */
+    private final Map<Long, Long> committedChain = new HashMap<>();
+    private long highestCommitted;
+
+    /** Election safety: at most one leader per term. */
+    void onLeader(String node, long term, LogMirror log) {
+        String previous = leaderOfTerm.putIfAbsent(term, node);
+        if (previous != null && !previous.equals(node)) {
+            throw new Violation("election safety: " + previous + " and " + node + " both lead term " + term);
+        }
+        // Leader completeness: a leader holds every entry committed in earlier terms.
+        if (highestCommitted > 0 && log.chain(highestCommitted) != committedChain.get(highestCommitted)) {
+            throw new Violation("leader completeness: leader " + node + " of term " + term
+                    + " lacks committed entries up to " + highestCommitted + " (its last index " + log.lastIndex() + ")");
+        }
+    }
+
+    /** Log matching: same index and term means the same entry and the same prefix, on every node. */
+    void onEntriesWritten(String node, LogMirror log, long fromIndex) {
+        for (long i = fromIndex; i <= log.lastIndex(); i++) {
+            long term = log.term(i);
+            long chain = log.chain(i);
+            Long known = chainAt.computeIfAbsent(i, k -> new HashMap<>()).putIfAbsent(term, chain);
+            if (known != null && known != chain) {
+                throw new Violation("log matching: " + node + " holds an entry at index " + i + " term " + term
+                        + " whose log differs from another node's with the same index and term");
+            }
+        }
+    }
+
+    /** Leader append-only: while leading, a node only appends. */
+    void onLeaderWrite(String node, long term, long firstWritten, long lastIndexBefore) {
+        if (firstWritten <= lastIndexBefore) {
+            throw new Violation("leader append-only: leader " + node + " of term " + term + " overwrote index "
+                    + firstWritten + " (its last index was " + lastIndexBefore + ")");
+        }
+    }
+
+    /** Records that {@code node} considers its log committed up to {@code commitIndex}. */
+    void onCommitted(String node, LogMirror log, long fromExclusive, long commitIndex) {
+        for (long i = fromExclusive + 1; i <= commitIndex; i++) {
+            long chain = log.chain(i);
+            if (chain == 0) {
+                throw new Violation(node + " committed index " + i + " beyond its log (last " + log.lastIndex() + ")");
+            }
+            Long known = committedChain.putIfAbsent(i, chain);
+            if (known != null && known != chain) {
+                throw new Violation("state machine safety: " + node + " committed a different entry at index " + i);
+            }
+        }
+        highestCommitted = Math.max(highestCommitted, commitIndex);
+    }
+
+    /** State machine safety: an applied entry is the committed one at its index. */
+    void onApplied(String node, long index, long chain) {
+        Long committed = committedChain.get(index);
+        if (committed == null || committed != chain) {
+            throw new Violation("state machine safety: " + node + " applied index " + index
+                    + (committed == null ? " before it was known committed" : " with a different entry"));
+        }
+    }
+
+    long committedChain(long index) {
+        Long c = committedChain.get(index);
+        return c == null ? 0 : c;
+    }
+
+    long highestCommitted() {
+        return highestCommitted;
+    }
+}

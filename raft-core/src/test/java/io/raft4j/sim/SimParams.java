@@ -1,0 +1,41 @@
+package io.raft4j.sim;
+
+import java.util.SplittableRandom;
+
+/**
+ * The fault and workload profile of one simulation run, drawn from its seed so that seeds explore
+ * different mixes: some lossy, some partition-heavy, some crash-heavy.
+ *
+ * <p>Time is in simulated microseconds; a tick is {@link #TICK_US}.
+ */
+record SimParams(int nodes, int electionTicks, double dropRate, double duplicateRate, int maxDelayUs,
+                 double longDelayRate, int maxPersistUs, double tickDrift, int faultEveryUs,
+                 double crashRate, double partitionRate, double oneWayRate, int clientEveryUs,
+                 double readRate, long faultPhaseUs, long healPhaseUs, boolean preVote, boolean checkQuorum) {
+
+    static final int TICK_US = 1_000;
+
+    static SimParams draw(long seed, int nodes) {
+        SplittableRandom r = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        int electionTicks = 5 + r.nextInt(6);
+        return new SimParams(
+                nodes,
+                electionTicks,
+                r.nextDouble() < 0.3 ? 0 : r.nextDouble() * 0.15,
+                r.nextDouble() * 0.05,
+                50 + r.nextInt(400),
+                r.nextDouble() * 0.03,
+                20 + r.nextInt(300),
+                r.nextDouble() * 0.2,
+                2_000 + r.nextInt(6_000),
+                r.nextDouble() * 0.25,
+                r.nextDouble() * 0.25,
+                r.nextDouble() * 0.1,
+                100 + r.nextInt(600),
+                r.nextDouble() * 0.4,
+                60L * electionTicks * TICK_US,
+                40L * electionTicks * TICK_US,
+                r.nextDouble() < 0.85,
+                r.nextDouble() < 0.85);
+    }
+}

@@ -1,0 +1,463 @@
+package io.raft4j.sim;
+
+import io.raft4j.core.RaftConfig;
+import io.raft4j.core.ReadState;
+import io.raft4j.core.Ready;
+import io.raft4j.core.Role;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.EntryType;
+import io.raft4j.message.LogEntry;
+import io.raft4j.message.RaftMessage;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * A deterministic simulation of a whole Raft cluster from one seed: real {@link io.raft4j.core.RaftCore}s,
+ * a network that drops, delays, duplicates and reorders messages and partitions nodes (both ways and
+ * one way), disks whose writes complete after a delay and are lost in a crash, clocks that drift,
+ * and clients that propose and read throughout. After every step it checks the Raft safety
+ * properties; at the end, linearizability of the client history and liveness after healing.
+ *
+ * <p>Everything random comes from the seed, and nothing depends on wall time or thread scheduling,
+ * so a seed replays exactly.
+ */
+public final class Simulation {
+    private record Event(long at, long seq, String node, int incarnation, Object what, Runnable action) {
+    }
+
+    private record Write(long seq, String node, long invokeAt, long index, long term) {
+    }
+
+    private record Read(long invokeAt, long completeAt, long value) {
+    }
+
+    private record PendingRead(long id, long invokeAt, long readIndex) {
+    }
+
+    private final long seed;
+    private final SimParams p;
+    private final SplittableRandom random;
+    private final Map<String, SimNode> nodes = new LinkedHashMap<>();
+    private final List<String> ids = new ArrayList<>();
+    private final PriorityQueue<Event> events = new PriorityQueue<>(
+            (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
+    private final SafetyChecker checker = new SafetyChecker();
+    private final Set<String> blockedLinks = new HashSet<>();
+    private final Object[] trace = new Object[400];
+    private int traceNext;
+    private long eventSeq;
+    private long now;
+    private boolean faultsActive = true;
+    private boolean clientsActive = true;
+
+    private long commandSeq;
+    private long readSeq;
+    private final Map<Long, Write> writesBySeq = new HashMap<>();
+    private final Map<Long, Long> ackAt = new HashMap<>();
+    private final Map<Long, Long> committedIndexOf = new HashMap<>();
+    private final List<Read> reads = new ArrayList<>();
+    private final Map<String, List<PendingRead>> pendingReads = new HashMap<>();
+    private final Map<String, Map<Long, PendingRead>> readsAwaitingIndex = new HashMap<>();
+    private long stepCount;
+
+    public Simulation(long seed, int nodeCount) {
+        this.seed = seed;
+        this.p = SimParams.draw(seed, nodeCount);
+        this.random = new SplittableRandom(seed);
+        for (int i = 1; i <= nodeCount; i++) {
+            ids.add("n" + i);
+        }
+        for (String id : ids) {
+            nodes.put(id, new SimNode(id));
+        }
+    }
+
+    /** Runs the whole scenario; throws an {@link AssertionError} with seed and trace on a violation. */
+    public void run() {
+        try {
+            for (SimNode n : nodes.values()) {
+                startNode(n);
+            }
+            schedule(now + p.faultEveryUs(), null, "faults", this::injectFaults);
+            schedule(now + p.clientEveryUs(), null, "client", this::clientStep);
+            long healAt = p.faultPhaseUs();
+            long end = healAt + p.healPhaseUs();
+            schedule(healAt, null, "heal", this::healEverything);
+            schedule(end - 15L * p.electionTicks() * SimParams.TICK_US, null, "clients stop", () -> clientsActive = false);
+            while (!events.isEmpty() && events.peek().at <= end) {
+                Event e = events.poll();
+                now = e.at;
+                SimNode n = e.node == null ? null : nodes.get(e.node);
+                if (n != null && (!n.up || n.incarnation != e.incarnation)) {
+                    continue; // event of a crashed incarnation
+                }
+                record(e);
+                e.action.run();
+                stepCount++;
+                if (n != null) {
+                    process(n);
+                }
+            }
+            checkLiveness();
+            checkLinearizable();
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError("simulation failed: seed " + seed + " nodes " + ids.size() + " at t=" + now
+                    + "us step " + stepCount + ": " + e.getMessage() + "\nparams " + p + "\nreplay: -Draft.sim.seed="
+                    + seed + " -Draft.sim.nodes=" + ids.size() + "\nlast events:\n" + formatTrace(), e);
+        }
+    }
+
+    long steps() {
+        return stepCount;
+    }
+
+    long committed() {
+        return checker.highestCommitted();
+    }
+
+    // ---- nodes -------------------------------------------------------------------------------
+
+    private RaftConfig configFor(String id) {
+        return RaftConfig.builder(id).initialMembers(ids.toArray(String[]::new))
+                .electionTimeoutTicks(p.electionTicks()).heartbeatIntervalTicks(1)
+                .preVote(p.preVote()).checkQuorum(p.checkQuorum())
+                .maxMessageBytes(512 + random.nextInt(4096)).maxInflightMessages(1 + random.nextInt(8))
+                .maxInflightBytes(64L << 10).build();
+    }
+
+    private void startNode(SimNode n) {
+        n.start(configFor(n.id), seed);
+        n.tickPeriodUs = SimParams.TICK_US * (1 + (random.nextDouble() * 2 - 1) * p.tickDrift());
+        pendingReads.remove(n.id);
+        readsAwaitingIndex.remove(n.id);
+        scheduleTick(n);
+        process(n);
+    }
+
+    private void scheduleTick(SimNode n) {
+        long period = Math.max(1, Math.round(n.tickPeriodUs * (0.95 + random.nextDouble() * 0.1)));
+        schedule(now + period, n, "tick", () -> {
+            n.core.tick();
+            scheduleTick(n);
+        });
+    }
+
+    private void process(SimNode n) {
+        while (n.up && n.core.hasReady()) {
+            Ready rd = n.core.ready();
+            boolean leader = n.core.role() == Role.LEADER;
+            List<LogEntry> toPersist = rd.entriesToPersist();
+            if (!toPersist.isEmpty()) {
+                long first = toPersist.get(0).index();
+                if (leader && !rd.roleChanged()) {
+                    checker.onLeaderWrite(n.id, n.core.term(), first, n.mirror.lastIndex());
+                }
+                n.mirror.write(toPersist);
+                checker.onEntriesWritten(n.id, n.mirror, first);
+            }
+            if (rd.roleChanged() && leader) {
+                checker.onLeader(n.id, n.core.term(), n.mirror);
+            }
+            long commit = n.core.commitIndex();
+            if (commit > n.knownCommit) {
+                checker.onCommitted(n.id, n.mirror, n.knownCommit, commit);
+                n.knownCommit = commit;
+            }
+            for (RaftMessage m : rd.messages()) {
+                send(m);
+            }
+            if (rd.mustPersist() || !rd.messagesAfterPersist().isEmpty()) {
+                long last = n.pendingWrites.isEmpty() ? now : n.pendingWrites.peekLast().completeAtUs();
+                long at = Math.max(last, now + 1 + random.nextInt(p.maxPersistUs()));
+                n.pendingWrites.add(new SimNode.PendingWrite(toPersist, rd.hardState(), rd.messagesAfterPersist(), at));
+                schedule(at, n, "persisted", () -> completeWrite(n));
+            }
+            for (LogEntry e : rd.committedEntries()) {
+                apply(n, e);
+            }
+            for (ReadState rs : rd.readStates()) {
+                PendingRead pr = readsAwaitingIndex.getOrDefault(n.id, Map.of()).remove(rs.requestId());
+                if (pr != null) {
+                    pendingReads.computeIfAbsent(n.id, k -> new ArrayList<>())
+                            .add(new PendingRead(pr.id(), pr.invokeAt(), rs.readIndex()));
+                }
+            }
+            for (long abandoned : n.core.takeAbandonedReads()) {
+                readsAwaitingIndex.getOrDefault(n.id, Map.of()).remove(abandoned);
+            }
+            serveReads(n);
+        }
+    }
+
+    private void completeWrite(SimNode n) {
+        SimNode.PendingWrite w = n.pendingWrites.poll();
+        n.storage.append(w.entries(), w.hardState());
+        if (!w.entries().isEmpty()) {
+            LogEntry last = w.entries().get(w.entries().size() - 1);
+            n.core.persisted(last.index(), last.term());
+        }
+        for (RaftMessage m : w.afterPersist()) {
+            if (m.to().equals(n.id)) {
+                n.core.step(m);
+            } else {
+                send(m);
+            }
+        }
+    }
+
+    private void apply(SimNode n, LogEntry e) {
+        if (e.index() != n.appliedIndex + 1) {
+            throw new SafetyChecker.Violation(n.id + " applied index " + e.index() + " after " + n.appliedIndex);
+        }
+        checker.onApplied(n.id, e.index(), n.mirror.chain(e.index()));
+        n.appliedIndex = e.index();
+        if (e.type() != EntryType.COMMAND) {
+            return;
+        }
+        long cmd = Long.parseLong(e.data().toUtf8());
+        Long previous = committedIndexOf.putIfAbsent(cmd, e.index());
+        if (previous != null && previous != e.index()) {
+            throw new SafetyChecker.Violation("command " + cmd + " committed at both " + previous + " and " + e.index());
+        }
+        Write w = writesBySeq.get(cmd);
+        if (w != null && w.node().equals(n.id) && w.index() == e.index() && !ackAt.containsKey(cmd)) {
+            ackAt.put(cmd, now); // the proposer's leader applied it: the client sees the result now
+        }
+    }
+
+    private void serveReads(SimNode n) {
+        List<PendingRead> waiting = pendingReads.get(n.id);
+        if (waiting == null) {
+            return;
+        }
+        waiting.removeIf(r -> {
+            if (r.readIndex() <= n.appliedIndex) {
+                reads.add(new Read(r.invokeAt(), now, n.appliedIndex));
+                return true;
+            }
+            return false;
+        });
+    }
+
+    // ---- network -----------------------------------------------------------------------------
+
+    private void send(RaftMessage m) {
+        if (faultsActive && random.nextDouble() < p.dropRate()) {
+            return;
+        }
+        int copies = faultsActive && random.nextDouble() < p.duplicateRate() ? 2 : 1;
+        for (int i = 0; i < copies; i++) {
+            long delay = 1 + random.nextInt(p.maxDelayUs());
+            if (faultsActive && random.nextDouble() < p.longDelayRate()) {
+                delay *= 20; // arrives long after later messages: reordering
+            }
+            SimNode target = nodes.get(m.to());
+            schedule(now + delay, target, m, () -> deliver(target, m));
+        }
+    }
+
+    private void deliver(SimNode target, RaftMessage m) {
+        if (blockedLinks.contains(m.from() + ">" + m.to())) {
+            return;
+        }
+        target.core.step(m);
+    }
+
+    // ---- faults and clients ------------------------------------------------------------------
+
+    private void injectFaults() {
+        if (!faultsActive) {
+            return;
+        }
+        double r = random.nextDouble();
+        if (r < p.crashRate()) {
+            SimNode victim = nodes.get(ids.get(random.nextInt(ids.size())));
+            if (victim.up) {
+                victim.crash();
+                pendingReads.remove(victim.id);
+                readsAwaitingIndex.remove(victim.id);
+            } else {
+                startNode(victim);
+            }
+        } else if (r < p.crashRate() + p.partitionRate()) {
+            partitionRandomly();
+        } else if (r < p.crashRate() + p.partitionRate() + p.oneWayRate()) {
+            String a = ids.get(random.nextInt(ids.size()));
+            String b = ids.get(random.nextInt(ids.size()));
+            if (!a.equals(b)) {
+                blockedLinks.add(a + ">" + b);
+            }
+        } else if (random.nextDouble() < 0.3) {
+            blockedLinks.clear();
+        }
+        // Bring back nodes that stayed down, so most of the run has a live majority.
+        for (SimNode n : nodes.values()) {
+            if (!n.up && random.nextDouble() < 0.3) {
+                startNode(n);
+            }
+        }
+        schedule(now + p.faultEveryUs(), null, "faults", this::injectFaults);
+    }
+
+    private void partitionRandomly() {
+        blockedLinks.clear();
+        Set<String> side = new HashSet<>();
+        for (String id : ids) {
+            if (random.nextBoolean()) {
+                side.add(id);
+            }
+        }
+        for (String a : ids) {
+            for (String b : ids) {
+                if (side.contains(a) != side.contains(b)) {
+                    blockedLinks.add(a + ">" + b);
+                }
+            }
+        }
+    }
+
+    private void healEverything() {
+        faultsActive = false;
+        blockedLinks.clear();
+        for (SimNode n : nodes.values()) {
+            if (!n.up) {
+                startNode(n);
+            }
+        }
+    }
+
+    private void clientStep() {
+        if (clientsActive) {
+            SimNode n = nodes.get(ids.get(random.nextInt(ids.size())));
+            if (n.up && n.core.role() == Role.LEADER) {
+                if (random.nextDouble() < p.readRate()) {
+                    long id = ++readSeq;
+                    if (n.core.readIndex(id)) {
+                        readsAwaitingIndex.computeIfAbsent(n.id, k -> new HashMap<>()).put(id, new PendingRead(id, now, -1));
+                    }
+                } else {
+                    long cmd = ++commandSeq;
+                    long index = n.core.propose(Bytes.ofUtf8(Long.toString(cmd)));
+                    if (index > 0) {
+                        writesBySeq.put(cmd, new Write(cmd, n.id, now, index, n.core.term()));
+                    }
+                }
+                process(n);
+            }
+        }
+        schedule(now + 1 + random.nextInt(p.clientEveryUs()), null, "client", this::clientStep);
+    }
+
+    // ---- end-of-run checks -------------------------------------------------------------------
+
+    /** After healing: one leader, and every acknowledged write applied on every node. */
+    private void checkLiveness() {
+        long leaders = nodes.values().stream().filter(n -> n.up && n.core.role() == Role.LEADER).count();
+        if (leaders == 0) {
+            throw new AssertionError("liveness: no leader " + p.healPhaseUs() + "us after healing");
+        }
+        long maxAcked = 0;
+        for (Map.Entry<Long, Long> e : ackAt.entrySet()) {
+            maxAcked = Math.max(maxAcked, committedIndexOf.get(e.getKey()));
+        }
+        for (SimNode n : nodes.values()) {
+            if (n.appliedIndex < maxAcked) {
+                throw new AssertionError("liveness: " + n.id + " applied only up to " + n.appliedIndex
+                        + " after healing; acknowledged writes reach " + maxAcked);
+            }
+        }
+    }
+
+    /**
+     * The history is linearizable for this model (the state is the committed log prefix; a read
+     * returns how far it has been applied): a read sees every write acknowledged before it began,
+     * none invoked after it ended, and never less than a read that ended before it began.
+     */
+    private void checkLinearizable() {
+        List<long[]> acks = new ArrayList<>(); // {ackTime, index}
+        for (Map.Entry<Long, Long> e : ackAt.entrySet()) {
+            long index = committedIndexOf.get(e.getKey());
+            if (index != writesBySeq.get(e.getKey()).index()) {
+                throw new AssertionError("write " + e.getKey() + " acknowledged at index "
+                        + writesBySeq.get(e.getKey()).index() + " but committed at " + index);
+            }
+            acks.add(new long[]{e.getValue(), index});
+        }
+        acks.sort((a, b) -> Long.compare(a[0], b[0]));
+        List<long[]> committedInvokes = new ArrayList<>(); // {invokeTime, index}
+        for (Write w : writesBySeq.values()) {
+            Long index = committedIndexOf.get(w.seq());
+            if (index != null) {
+                committedInvokes.add(new long[]{w.invokeAt(), index});
+            }
+        }
+        committedInvokes.sort((a, b) -> Long.compare(a[0], b[0]));
+        List<Read> byEnd = new ArrayList<>(reads);
+        byEnd.sort((a, b) -> Long.compare(a.completeAt(), b.completeAt()));
+        for (Read r : reads) {
+            long maxAckedBefore = 0;
+            for (long[] a : acks) {
+                if (a[0] >= r.invokeAt()) {
+                    break;
+                }
+                maxAckedBefore = Math.max(maxAckedBefore, a[1]);
+            }
+            if (r.value() < maxAckedBefore) {
+                throw new AssertionError("linearizability: read invoked at " + r.invokeAt() + " returned " + r.value()
+                        + " but a write acknowledged before it is at index " + maxAckedBefore);
+            }
+            for (long[] w : committedInvokes) {
+                if (w[0] > r.completeAt() && w[1] <= r.value()) {
+                    throw new AssertionError("linearizability: read completed at " + r.completeAt() + " returned "
+                            + r.value() + " which includes a write invoked later at " + w[0]);
+                }
+            }
+            for (Read earlier : byEnd) {
+                if (earlier.completeAt() >= r.invokeAt()) {
+                    break;
+                }
+                if (earlier.value() > r.value()) {
+                    throw new AssertionError("linearizability: read invoked at " + r.invokeAt() + " returned "
+                            + r.value() + " after a read that ended earlier returned " + earlier.value());
+                }
+            }
+        }
+    }
+
+    // ---- scheduling and trace ----------------------------------------------------------------
+
+    private void schedule(long at, SimNode n, Object what, Runnable action) {
+        events.add(new Event(at, eventSeq++, n == null ? null : n.id, n == null ? 0 : n.incarnation, what, action));
+    }
+
+    private void record(Event e) {
+        trace[traceNext++ % trace.length] = e;
+    }
+
+    private String formatTrace() {
+        StringBuilder sb = new StringBuilder();
+        int count = Math.min(traceNext, trace.length);
+        for (int i = traceNext - count; i < traceNext; i++) {
+            Event e = (Event) trace[i % trace.length];
+            sb.append(String.format("%9d %-3s %s%n", e.at, e.node == null ? "-" : e.node, describe(e.what)));
+        }
+        for (SimNode n : nodes.values()) {
+            sb.append(n.id).append(n.up ? " up " + n.core.role() + " term " + n.core.term() + " last "
+                    + n.core.lastIndex() + " commit " + n.core.commitIndex() : " down").append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String describe(Object what) {
+        String s = String.valueOf(what);
+        return s.length() > 300 ? s.substring(0, 300) + "..." : s;
+    }
+}
