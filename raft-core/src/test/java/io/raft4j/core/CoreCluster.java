@@ -1,0 +1,170 @@
+package io.raft4j.core;
+
+import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.LogEntry;
+import io.raft4j.message.RaftMessage;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Predicate;
+
+/**
+ * Pure cores wired together by hand, for rule tests and scenarios: writes are made durable at once,
+ * messages wait in a queue until {@link #deliverAll()} (or are inspected and dropped first).
+ */
+final class CoreCluster {
+    final Map<String, RaftCore> cores = new LinkedHashMap<>();
+    final Map<String, InMemoryLogStorage> storages = new LinkedHashMap<>();
+    final Map<String, List<String>> applied = new LinkedHashMap<>();
+    final ArrayDeque<RaftMessage> inFlight = new ArrayDeque<>();
+    final Set<String> down = new HashSet<>();
+    final Set<String> cut = new HashSet<>();   // "a>b" links that drop
+    private final String[] ids;
+    private final int electionTicks;
+    private long seed = 7;
+    Predicate<RaftMessage> dropIf = m -> false;
+
+    CoreCluster(int size) {
+        this(size, 10);
+    }
+
+    CoreCluster(int size, int electionTicks) {
+        this.electionTicks = electionTicks;
+        ids = new String[size];
+        for (int i = 0; i < size; i++) {
+            ids[i] = "n" + (i + 1);
+        }
+        for (String id : ids) {
+            storages.put(id, new InMemoryLogStorage());
+            restart(id);
+        }
+    }
+
+    RaftConfig config(String id) {
+        return RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(electionTicks).build();
+    }
+
+    /** (Re)starts a node from its durable state only. */
+    void restart(String id) {
+        cores.put(id, new RaftCore(config(id), storages.get(id), new SplittableRandom(seed++)));
+        applied.put(id, new ArrayList<>());
+        down.remove(id);
+        drain(id);
+    }
+
+    void crash(String id) {
+        down.add(id);
+    }
+
+    RaftCore core(String id) {
+        return cores.get(id);
+    }
+
+    /** Hands out and carries out everything the core has ready: persist, then send, then apply. */
+    void drain(String id) {
+        RaftCore c = cores.get(id);
+        while (c.hasReady()) {
+            Ready rd = c.ready();
+            storages.get(id).append(rd.entriesToPersist(), rd.hardState());
+            inFlight.addAll(rd.messages());
+            if (!rd.entriesToPersist().isEmpty()) {
+                LogEntry last = rd.entriesToPersist().get(rd.entriesToPersist().size() - 1);
+                c.persisted(last.index(), last.term());
+            }
+            for (RaftMessage m : rd.messagesAfterPersist()) {
+                if (m.to().equals(id)) {
+                    c.step(m);
+                } else {
+                    inFlight.add(m);
+                }
+            }
+            for (LogEntry e : rd.committedEntries()) {
+                if (e.type() == io.raft4j.message.EntryType.COMMAND) {
+                    applied.get(id).add(e.data().toUtf8());
+                }
+            }
+        }
+    }
+
+    /** Delivers queued messages until none are left (dropping those to down nodes or over cut links). */
+    void deliverAll() {
+        int guard = 0;
+        while (!inFlight.isEmpty()) {
+            if (++guard > 1_000_000) {
+                throw new AssertionError("messages never settle");
+            }
+            RaftMessage m = inFlight.poll();
+            if (down.contains(m.to()) || down.contains(m.from()) || cut.contains(m.from() + ">" + m.to()) || dropIf.test(m)) {
+                continue;
+            }
+            cores.get(m.to()).step(m);
+            drain(m.to());
+        }
+    }
+
+    void tick(String id) {
+        if (!down.contains(id)) {
+            cores.get(id).tick();
+            drain(id);
+        }
+    }
+
+    /** Ticks every live node {@code n} times, delivering messages after each round. */
+    void tickAll(int n) {
+        for (int i = 0; i < n; i++) {
+            for (String id : ids) {
+                tick(id);
+            }
+            deliverAll();
+        }
+    }
+
+    void campaign(String id) {
+        cores.get(id).campaign();
+        drain(id);
+        deliverAll();
+    }
+
+    long propose(String id, String command) {
+        long index = cores.get(id).propose(Bytes.ofUtf8(command));
+        drain(id);
+        return index;
+    }
+
+    String leader() {
+        String leader = null;
+        for (String id : ids) {
+            if (!down.contains(id) && cores.get(id).role() == Role.LEADER) {
+                if (leader != null && cores.get(leader).term() == cores.get(id).term()) {
+                    throw new AssertionError("two leaders in term " + cores.get(id).term());
+                }
+                if (leader == null || cores.get(id).term() > cores.get(leader).term()) {
+                    leader = id;
+                }
+            }
+        }
+        return leader;
+    }
+
+    void isolate(String id) {
+        for (String other : ids) {
+            cut.add(id + ">" + other);
+            cut.add(other + ">" + id);
+        }
+    }
+
+    void heal() {
+        cut.clear();
+    }
+
+    String[] ids() {
+        return ids.clone();
+    }
+}
