@@ -1,0 +1,48 @@
+package io.raft4j.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RaftConfigTest {
+
+    private static String rejection(RaftConfig.Builder b) {
+        return assertThrows(IllegalArgumentException.class, b::build).getMessage();
+    }
+
+    @Test
+    void defaultsAreDocumentedValues() {
+        RaftConfig c = RaftConfig.builder("n1").build();
+        assertEquals("default", c.groupId());
+        assertEquals(10, c.electionTimeoutTicks());
+        assertEquals(1, c.heartbeatIntervalTicks());
+        assertTrue(c.preVote());
+        assertTrue(c.checkQuorum());
+        assertEquals(1 << 20, c.maxMessageBytes());
+        assertEquals(256, c.maxInflightMessages());
+    }
+
+    @Test
+    void invalidValuesAreRejectedNamingTheField() {
+        assertTrue(rejection(RaftConfig.builder("")).contains("nodeId"));
+        assertTrue(rejection(RaftConfig.builder("n1").groupId("")).contains("groupId"));
+        assertTrue(rejection(RaftConfig.builder("n1").electionTimeoutTicks(0)).contains("electionTimeoutTicks"));
+        assertTrue(rejection(RaftConfig.builder("n1").heartbeatIntervalTicks(-1)).contains("heartbeatIntervalTicks"));
+        assertTrue(rejection(RaftConfig.builder("n1").maxInflightMessages(0)).contains("maxInflightMessages"));
+        assertTrue(rejection(RaftConfig.builder("n1").maxApplyBatchBytes(0)).contains("maxApplyBatchBytes"));
+    }
+
+    @Test
+    void invalidCombinationsAreRejectedNamingTheFields() {
+        String m = rejection(RaftConfig.builder("n1").electionTimeoutTicks(5).heartbeatIntervalTicks(5));
+        assertTrue(m.contains("heartbeatIntervalTicks") && m.contains("electionTimeoutTicks"), m);
+        m = rejection(RaftConfig.builder("n1").maxMessageBytes(1 << 20).maxInflightBytes(1000));
+        assertTrue(m.contains("maxInflightBytes") && m.contains("maxMessageBytes"), m);
+        m = rejection(RaftConfig.builder("n1").initialMembers(Map.of("n2", "a", "n3", "b")));
+        assertTrue(m.contains("initialMembers"), m);
+    }
+}
