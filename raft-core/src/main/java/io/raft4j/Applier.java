@@ -1,6 +1,11 @@
 package io.raft4j;
 
+import io.raft4j.core.RaftConfig;
 import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.SnapshotMeta;
+import io.raft4j.spi.SnapshotStore;
+import io.raft4j.spi.StorageException;
 import io.raft4j.message.EntryType;
 import io.raft4j.message.LogEntry;
 import io.raft4j.spi.StateMachine;
@@ -10,7 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -29,7 +38,13 @@ final class Applier<R> {
     record PendingQuery<R>(long readIndex, Bytes query, CompletableFuture<R> future) {
     }
 
-    private sealed interface Task permits ApplyTask, StopTask {
+    private sealed interface Task permits ApplyTask, StopTask, RestoreTask, SnapshotTask {
+    }
+
+    private record RestoreTask(SnapshotMeta meta) implements Task {
+    }
+
+    private record SnapshotTask(CompletableFuture<SnapshotMeta> future) implements Task {
     }
 
     private record ApplyTask(List<LogEntry> entries, List<? extends PendingQuery<?>> queries) implements Task {
@@ -45,13 +60,31 @@ final class Applier<R> {
     private final Consumer<Throwable> onFailure;
     private final Thread thread;
     private volatile long appliedIndex;
+    private long appliedTerm;
+    private ClusterConfig appliedConfig = ClusterConfig.EMPTY;
 
-    Applier(String name, StateMachine<R> stateMachine, long appliedIndex, Consumer<Throwable> onFailure) {
+    private final SnapshotStore snapshots;
+    private final RaftConfig settings;
+    private final Consumer<SnapshotMeta> onSnapshotTaken;
+    private final ExecutorService snapshotWriter;
+    private final AtomicBoolean snapshotInProgress = new AtomicBoolean();
+    private long lastSnapshotIndex;
+    private long bytesSinceSnapshot;
+
+    Applier(String name, StateMachine<R> stateMachine, SnapshotStore snapshots, RaftConfig settings,
+            Consumer<SnapshotMeta> onSnapshotTaken, Consumer<Throwable> onFailure) {
         this.stateMachine = stateMachine;
-        this.appliedIndex = appliedIndex;
+        this.snapshots = snapshots;
+        this.settings = settings;
+        this.onSnapshotTaken = onSnapshotTaken;
         this.onFailure = onFailure;
         this.thread = new Thread(this::run, name);
         this.thread.setDaemon(true);
+        this.snapshotWriter = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, name.replace("raft-apply-", "raft-snapshot-"));
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     void start() {
@@ -81,10 +114,28 @@ final class Applier<R> {
         queue.add(new ApplyTask(entries, queries));
     }
 
+    /** Replaces the state with the stored snapshot covering {@code meta}, in order with applies. */
+    void submitRestore(SnapshotMeta meta) {
+        queue.add(new RestoreTask(meta));
+    }
+
+    /** Takes a snapshot now (in order with applies); completes with what it covers. */
+    CompletableFuture<SnapshotMeta> requestSnapshot() {
+        CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
+        queue.add(new SnapshotTask(future));
+        return future;
+    }
+
     void stop(RuntimeException error) {
         queue.add(new StopTask());
         try {
             thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        snapshotWriter.shutdown();
+        try {
+            snapshotWriter.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -109,12 +160,24 @@ final class Applier<R> {
                 if (task instanceof StopTask) {
                     return;
                 }
+                if (task instanceof RestoreTask r) {
+                    restore(r.meta());
+                    continue;
+                }
+                if (task instanceof SnapshotTask s) {
+                    takeSnapshot(s.future());
+                    continue;
+                }
                 ApplyTask a = (ApplyTask) task;
                 applyAll(a.entries());
                 for (PendingQuery<?> q : a.queries()) {
                     waitingQueries.add((PendingQuery<R>) q);
                 }
                 serveQueries();
+                if (appliedIndex - lastSnapshotIndex >= settings.snapshotEveryEntries()
+                        || bytesSinceSnapshot >= settings.snapshotEveryBytes()) {
+                    takeSnapshot(null);
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -129,6 +192,11 @@ final class Applier<R> {
                 throw new IllegalStateException("apply out of order: " + e.index() + " after " + appliedIndex);
             }
             R result = e.type() == EntryType.COMMAND ? stateMachine.apply(e.index(), e.data()) : null;
+            if (e.type() == EntryType.CONFIG) {
+                appliedConfig = ClusterConfig.decode(e.data());
+            }
+            appliedTerm = e.term();
+            bytesSinceSnapshot += e.sizeBytes();
             appliedIndex = e.index();
             PendingProposal<R> p = proposals.remove(e.index());
             if (p == null) {
@@ -142,6 +210,70 @@ final class Applier<R> {
                         "entry " + e.index() + " was replaced by a later leader"));
             }
         }
+    }
+
+    private void restore(SnapshotMeta meta) throws java.io.IOException {
+        try (java.io.InputStream in = snapshots.open(meta.lastIndex())) {
+            stateMachine.restore(in);
+        }
+        appliedIndex = meta.lastIndex();
+        appliedTerm = meta.lastTerm();
+        appliedConfig = meta.config();
+        lastSnapshotIndex = meta.lastIndex();
+        bytesSinceSnapshot = 0;
+        serveQueries();
+    }
+
+    /**
+     * Fixes a point-in-time view on this thread (quick), then writes it on the snapshot thread while
+     * applies go on. One snapshot at a time; a request during one waits for the next policy trigger
+     * (or fails, if explicit).
+     */
+    private void takeSnapshot(CompletableFuture<SnapshotMeta> requested) {
+        if (!snapshotInProgress.compareAndSet(false, true)) {
+            if (requested != null) {
+                requested.completeExceptionally(new IllegalStateException("a snapshot is already being taken"));
+            }
+            return;
+        }
+        StateMachine.Snapshot view;
+        try {
+            view = appliedIndex == 0 ? null : stateMachine.snapshot();
+        } catch (RuntimeException e) {
+            snapshotInProgress.set(false);
+            throw e;
+        }
+        if (view == null) {
+            snapshotInProgress.set(false);
+            lastSnapshotIndex = appliedIndex; // unsupported: do not ask again until the next interval
+            bytesSinceSnapshot = 0;
+            if (requested != null) {
+                requested.completeExceptionally(new UnsupportedOperationException(
+                        appliedIndex == 0 ? "nothing applied yet" : "the state machine does not support snapshots"));
+            }
+            return;
+        }
+        SnapshotMeta meta = new SnapshotMeta(appliedIndex, appliedTerm, appliedConfig);
+        lastSnapshotIndex = appliedIndex;
+        bytesSinceSnapshot = 0;
+        snapshotWriter.execute(() -> {
+            try (SnapshotStore.Sink sink = snapshots.begin(meta)) {
+                view.writeTo(sink.out());
+                sink.publish(null);
+                onSnapshotTaken.accept(meta);
+                if (requested != null) {
+                    requested.complete(meta);
+                }
+            } catch (Throwable t) {
+                if (requested != null) {
+                    requested.completeExceptionally(t);
+                }
+                onFailure.accept(new StorageException("taking snapshot at " + meta.lastIndex() + " failed", t));
+            } finally {
+                view.release();
+                snapshotInProgress.set(false);
+            }
+        });
     }
 
     private void serveQueries() {

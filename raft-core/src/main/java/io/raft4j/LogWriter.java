@@ -1,10 +1,16 @@
 package io.raft4j;
 
+import io.raft4j.core.LogCompaction;
+import io.raft4j.core.SnapshotChunk;
 import io.raft4j.message.HardState;
+import io.raft4j.message.SnapshotMeta;
+import io.raft4j.spi.SnapshotStore;
+import io.raft4j.spi.StorageException;
 import io.raft4j.message.LogEntry;
 import io.raft4j.message.RaftMessage;
 import io.raft4j.spi.LogStorage;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -20,24 +26,37 @@ import java.util.function.Consumer;
  */
 final class LogWriter {
     /** One {@code Ready}'s worth of durable work and the messages waiting on it. */
-    record Job(List<LogEntry> entries, HardState hardState, List<RaftMessage> afterPersist) {
+    record Job(List<LogEntry> entries, HardState hardState, List<RaftMessage> afterPersist,
+               List<SnapshotChunk> chunks, LogCompaction compaction) {
     }
 
-    /** What became durable: the last entry written (or -1) and the messages now free to go. */
-    record Done(long lastIndex, long lastTerm, List<RaftMessage> released) {
+    /**
+     * What became durable: the last entry written (or -1), the messages now free to go, and the
+     * received snapshots that were completed (published, or refused by their checksum).
+     */
+    record Done(long lastIndex, long lastTerm, List<RaftMessage> released, List<ReceivedSnapshot> snapshots) {
+    }
+
+    /** A received snapshot whose last chunk was stored: {@code published} if its checksum matched. */
+    record ReceivedSnapshot(SnapshotMeta meta, boolean published) {
     }
 
     private static final int MAX_JOBS_PER_WRITE = 1024;
-    private static final Job STOP = new Job(List.of(), null, List.of());
+    private static final Job STOP = new Job(List.of(), null, List.of(), List.of(), null);
 
     private final LogStorage storage;
+    private final SnapshotStore snapshots;
+    /** The snapshot being received from the leader; chunks arrive in order. */
+    private SnapshotStore.Sink receiving;
     private final Consumer<Done> onDone;
     private final Consumer<Throwable> onFailure;
     private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
 
-    LogWriter(String name, LogStorage storage, Consumer<Done> onDone, Consumer<Throwable> onFailure) {
+    LogWriter(String name, LogStorage storage, SnapshotStore snapshots, Consumer<Done> onDone,
+              Consumer<Throwable> onFailure) {
         this.storage = storage;
+        this.snapshots = snapshots;
         this.onDone = onDone;
         this.onFailure = onFailure;
         this.thread = new Thread(this::run, name);
@@ -83,22 +102,75 @@ final class LogWriter {
         }
     }
 
-    private void write(List<Job> jobs) {
+    private void write(List<Job> jobs) throws IOException {
         List<LogEntry> merged = new ArrayList<>();
         HardState hardState = null;
         List<RaftMessage> released = new ArrayList<>();
+        List<ReceivedSnapshot> received = new ArrayList<>();
         for (Job job : jobs) {
+            for (SnapshotChunk chunk : job.chunks()) {
+                storeChunk(chunk, received);
+            }
+            if (job.compaction() != null) {
+                // A compaction or reset must not overtake the writes before it, nor be overtaken by
+                // the entries after it: flush what is merged so far first.
+                flush(merged, hardState);
+                merged.clear();
+                hardState = null;
+                LogCompaction c = job.compaction();
+                if (c.discardAll()) {
+                    storage.reset(c.index(), c.term());
+                } else {
+                    storage.compact(c.index(), c.term());
+                }
+            }
             appendReplacingSuffix(merged, job.entries());
             if (job.hardState() != null) {
                 hardState = job.hardState();
             }
             released.addAll(job.afterPersist());
         }
-        if (!merged.isEmpty() || hardState != null) {
-            storage.append(merged, hardState);
+        flush(merged, hardState);
+        LogEntry last = lastWritten;
+        lastWritten = null;
+        onDone.accept(new Done(last == null ? -1 : last.index(), last == null ? -1 : last.term(), released, received));
+    }
+
+    private LogEntry lastWritten;
+
+    private void flush(List<LogEntry> entries, HardState hardState) {
+        if (!entries.isEmpty() || hardState != null) {
+            storage.append(entries, hardState);
         }
-        LogEntry last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
-        onDone.accept(new Done(last == null ? -1 : last.index(), last == null ? -1 : last.term(), released));
+        if (!entries.isEmpty()) {
+            lastWritten = entries.get(entries.size() - 1);
+        }
+    }
+
+    private void storeChunk(SnapshotChunk chunk, List<ReceivedSnapshot> received) throws IOException {
+        if (chunk.offset() == 0) {
+            if (receiving != null) {
+                receiving.close();
+            }
+            receiving = snapshots.begin(chunk.meta());
+        }
+        if (receiving == null || receiving.written() != chunk.offset()) {
+            throw new IllegalStateException("snapshot chunk at " + chunk.offset() + " out of order");
+        }
+        receiving.out().write(chunk.data().unsafeArray(), 0, chunk.data().length());
+        if (chunk.last()) {
+            boolean published;
+            try {
+                receiving.publish(chunk.checksum());
+                published = true;
+            } catch (StorageException e) {
+                published = false; // a corrupted transfer: the leader will send it again
+            } finally {
+                receiving.close();
+                receiving = null;
+            }
+            received.add(new ReceivedSnapshot(chunk.meta(), published));
+        }
     }
 
     /** A later job may replace a suffix an earlier one wrote (a follower's log being overwritten). */

@@ -8,7 +8,10 @@ import io.raft4j.core.Role;
 import io.raft4j.message.Bytes;
 import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.RaftMessage;
+import io.raft4j.memory.InMemorySnapshotStore;
+import io.raft4j.message.SnapshotMeta;
 import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.SnapshotStore;
 import io.raft4j.spi.StateMachine;
 import io.raft4j.spi.Transport;
 import org.slf4j.Logger;
@@ -51,6 +54,7 @@ public final class RaftNode<R> implements AutoCloseable {
     private final RaftCore core;
     private final Transport transport;
     private final LogStorage storage;
+    private final SnapshotStore snapshots;
     private final LogWriter writer;
     private final Applier<R> applier;
     private final long tickNanos;
@@ -69,11 +73,15 @@ public final class RaftNode<R> implements AutoCloseable {
         this.config = b.config;
         this.transport = Objects.requireNonNull(b.transport, "transport");
         this.storage = Objects.requireNonNull(b.storage, "storage");
-        this.core = new RaftCore(b.config, storage, b.random);
+        this.snapshots = b.snapshots != null ? b.snapshots : new InMemorySnapshotStore();
+        this.core = new RaftCore(b.config, storage, snapshots, b.random);
         this.tickNanos = b.tickMillis * 1_000_000L;
         String name = config.groupId() + "-" + config.nodeId();
-        this.writer = new LogWriter("raft-log-" + name, storage, this::onWritten, this::fail);
-        this.applier = new Applier<>("raft-apply-" + name, b.stateMachine, core.firstIndex() - 1, this::fail);
+        this.writer = new LogWriter("raft-log-" + name, storage, snapshots, this::onWritten, this::fail);
+        this.applier = new Applier<>("raft-apply-" + name, b.stateMachine, snapshots, config,
+                meta -> execute(() -> core.snapshotTaken(meta)), this::fail);
+        // Recover the state machine from the latest snapshot before any entry after it is applied.
+        snapshots.latest().ifPresent(latest -> applier.submitRestore(latest.meta()));
         this.loopThread = new Thread(this::runLoop, "raft-loop-" + name);
         this.loopThread.setDaemon(true);
         updateStatus();
@@ -142,6 +150,15 @@ public final class RaftNode<R> implements AutoCloseable {
             pendingReads.put(id, new Applier.PendingQuery<>(0, query, future));
         }, future);
         return future;
+    }
+
+    /**
+     * Takes a snapshot of the state machine now (besides the automatic ones of
+     * {@link RaftConfig#snapshotEveryEntries()}), then compacts the log behind it. Completes with what
+     * the snapshot covers; fails if the state machine does not support snapshots or one is running.
+     */
+    public CompletableFuture<SnapshotMeta> takeSnapshot() {
+        return applier.requestSnapshot();
     }
 
     /** The latest known state of this node. */
@@ -244,7 +261,11 @@ public final class RaftNode<R> implements AutoCloseable {
             transport.send(m);
         }
         if (ready.mustPersist() || !ready.messagesAfterPersist().isEmpty()) {
-            writer.submit(new LogWriter.Job(ready.entriesToPersist(), ready.hardState(), ready.messagesAfterPersist()));
+            writer.submit(new LogWriter.Job(ready.entriesToPersist(), ready.hardState(), ready.messagesAfterPersist(),
+                    ready.snapshotChunks(), ready.compaction()));
+        }
+        if (ready.snapshotToInstall() != null) {
+            applier.submitRestore(ready.snapshotToInstall());
         }
         List<Applier.PendingQuery<R>> queries = List.of();
         if (!ready.readStates().isEmpty()) {
@@ -300,13 +321,16 @@ public final class RaftNode<R> implements AutoCloseable {
                 transport.send(m);
             }
         }
-        if (done.lastIndex() >= 0 || !toSelf.isEmpty()) {
+        if (done.lastIndex() >= 0 || !toSelf.isEmpty() || !done.snapshots().isEmpty()) {
             execute(() -> {
                 if (done.lastIndex() >= 0) {
                     core.persisted(done.lastIndex(), done.lastTerm());
                 }
                 for (RaftMessage m : toSelf) {
                     core.step(m);
+                }
+                for (LogWriter.ReceivedSnapshot r : done.snapshots()) {
+                    core.snapshotReceived(r.meta(), r.published());
                 }
             });
         }
@@ -358,6 +382,7 @@ public final class RaftNode<R> implements AutoCloseable {
         private final StateMachine<R> stateMachine;
         private Transport transport;
         private LogStorage storage;
+        private SnapshotStore snapshots;
         private long tickMillis = 100;
         private RandomGenerator random = new SplittableRandom();
 
@@ -375,6 +400,15 @@ public final class RaftNode<R> implements AutoCloseable {
         /** The durable log (required); the node reads its state from it at build time. */
         public Builder<R> storage(LogStorage storage) {
             this.storage = storage;
+            return this;
+        }
+
+        /**
+         * Where snapshots are kept (for a durable node, a {@link io.raft4j.snapshot.FileSnapshotStore}
+         * in its data directory); default in memory.
+         */
+        public Builder<R> snapshots(SnapshotStore snapshots) {
+            this.snapshots = snapshots;
             return this;
         }
 

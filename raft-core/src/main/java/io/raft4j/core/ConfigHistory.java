@@ -36,6 +36,18 @@ final class ConfigHistory {
         return entries.isEmpty() ? baseIndex : entries.peekLast().index();
     }
 
+    /** The configuration in force at {@code index} (the latest configuration entry at or before it). */
+    ClusterConfig configAt(long index) {
+        ClusterConfig result = base;
+        for (Entry e : entries) {
+            if (e.index() > index) {
+                break;
+            }
+            result = e.config();
+        }
+        return result;
+    }
+
     /** Records configuration entries among {@code appended}, first dropping those at or after their start. */
     void onAppended(List<LogEntry> appended) {
         if (appended.isEmpty()) {

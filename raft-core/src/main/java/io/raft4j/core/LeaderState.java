@@ -2,6 +2,13 @@ package io.raft4j.core;
 
 import io.raft4j.message.AppendEntries;
 import io.raft4j.message.AppendEntriesResponse;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.InstallSnapshot;
+import io.raft4j.message.InstallSnapshotResponse;
+import io.raft4j.spi.SnapshotStore;
+import io.raft4j.spi.StorageException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.LogEntry;
 
@@ -16,6 +23,7 @@ import java.util.Map;
  * the commit rule, and read-index confirmation. Lives exactly as long as one leadership.
  */
 final class LeaderState {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaderState.class);
     private record PendingRead(long requestId, long readIndex, long round) {
     }
 
@@ -79,6 +87,10 @@ final class LeaderState {
     }
 
     private void sendHeartbeat(String to, Progress pr) {
+        if (pr.state() == Progress.State.SNAPSHOT) {
+            sendSnapshotChunks(to, pr);
+            return;
+        }
         // prevLogIndex = match: the follower is known to hold it, so a heartbeat never triggers a
         // spurious rejection while appends are in flight. Commit beyond match would be unsafe to
         // announce: the follower could commit entries it does not have yet from this leader.
@@ -104,7 +116,7 @@ final class LeaderState {
             long prevTerm = log.term(prev);
             if (prevTerm == RaftLog.UNKNOWN_TERM) {
                 // Entries the follower needs were compacted into a snapshot.
-                core.needSnapshot(to, pr);
+                startSnapshot(to, pr);
                 return;
             }
             List<LogEntry> entries = log.entries(pr.next(), log.lastIndex() + 1, settings.maxMessageBytes());
@@ -123,6 +135,70 @@ final class LeaderState {
                 return;
             }
         }
+    }
+
+    // ---- snapshots ---------------------------------------------------------------------------
+
+    private void startSnapshot(String to, Progress pr) {
+        SnapshotStore.SnapshotInfo latest = core.latestSnapshot();
+        if (latest == null || latest.meta().lastIndex() < log.compactIndex()) {
+            throw new IllegalStateException("log compacted to " + log.compactIndex() + " but no snapshot covers it");
+        }
+        pr.becomeSnapshot(latest);
+        sendSnapshotChunks(to, pr);
+    }
+
+    /** Streams chunks to {@code to} while fewer than the window are unacknowledged. */
+    private void sendSnapshotChunks(String to, Progress pr) {
+        Progress.OutgoingSnapshot out = pr.outgoing();
+        long window = (long) settings.snapshotChunkBytes() * settings.snapshotChunksInFlight();
+        while (!out.allSent() && out.sent - out.acked < window) {
+            long size = out.info.sizeBytes();
+            int length = (int) Math.min(settings.snapshotChunkBytes(), size - out.sent);
+            Bytes chunk;
+            try {
+                chunk = core.readSnapshot(out.info.meta().lastIndex(), out.sent, length);
+            } catch (StorageException e) {
+                // The snapshot being streamed was replaced by newer ones: start over with the latest.
+                LOG.info("{}: snapshot {} for {} is gone ({}); restarting with the latest",
+                        core.id(), out.info.meta().lastIndex(), to, e.getMessage());
+                startSnapshot(to, pr);
+                return;
+            }
+            long end = out.sent + chunk.length();
+            core.send(new InstallSnapshot(core.groupId(), core.id(), to, core.term(), out.info.meta(), out.sent,
+                    chunk, end >= size, out.info.checksum()));
+            out.markSent(end);
+        }
+    }
+
+    /** Handles a follower's answer to a snapshot chunk. */
+    void onSnapshotResponse(InstallSnapshotResponse m) {
+        Progress pr = progress.get(m.from());
+        if (pr == null) {
+            return;
+        }
+        pr.setRecentActive(true);
+        Progress.OutgoingSnapshot out = pr.outgoing();
+        if (out == null || m.snapshotIndex() != out.info.meta().lastIndex()) {
+            if (m.done() && m.snapshotIndex() > pr.match() && pr.state() != Progress.State.REPLICATE) {
+                pr.onSnapshotInstalled(m.snapshotIndex()); // a late answer still tells us the follower's state
+                sendAppends(m.from(), pr, false);
+            }
+            return;
+        }
+        if (m.done()) {
+            pr.onSnapshotInstalled(m.snapshotIndex());
+            maybeCommit();
+            sendAppends(m.from(), pr, false);
+            return;
+        }
+        if (m.rejected()) {
+            out.rewindTo(m.nextOffset());
+        } else if (m.nextOffset() > out.acked) {
+            out.acked = m.nextOffset();
+        }
+        sendSnapshotChunks(m.from(), pr);
     }
 
     /** Handles a follower's answer to an append. */

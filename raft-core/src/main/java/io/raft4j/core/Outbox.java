@@ -1,6 +1,7 @@
 package io.raft4j.core;
 
 import io.raft4j.message.AppendEntriesResponse;
+import io.raft4j.message.InstallSnapshotResponse;
 import io.raft4j.message.RaftMessage;
 import io.raft4j.message.RequestVoteResponse;
 
@@ -10,9 +11,9 @@ import java.util.List;
 /**
  * Messages produced by the core, split by whether they may leave before the pending write is durable.
  *
- * <p>Thesis §3.8: a server must not acknowledge what it has not made durable. Append answers and
- * vote answers therefore wait for the write of the batch they were produced in; so does a
- * candidate's vote for itself, delivered back to itself. Everything else goes at once.
+ * <p>Thesis §3.8: a server must not acknowledge what it has not made durable. Append answers, vote
+ * answers and snapshot-chunk answers therefore wait for the write of the batch they were produced
+ * in; so does a candidate's vote for itself, delivered back to itself. Everything else goes at once.
  */
 final class Outbox {
     private final String selfId;
@@ -35,7 +36,7 @@ final class Outbox {
         if (m.to().equals(selfId)) {
             return true;
         }
-        if (m instanceof AppendEntriesResponse) {
+        if (m instanceof AppendEntriesResponse || m instanceof InstallSnapshotResponse) {
             return true;
         }
         return m instanceof RequestVoteResponse r && !r.preVote();

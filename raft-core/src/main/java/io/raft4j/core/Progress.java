@@ -1,5 +1,7 @@
 package io.raft4j.core;
 
+import io.raft4j.spi.SnapshotStore;
+
 /**
  * The leader's view of one follower (Raft Figure 2 nextIndex/matchIndex) and the flow control of
  * replication to it. All state transitions live here.
@@ -28,6 +30,7 @@ final class Progress {
     /** Highest commit index sent to the follower. */
     private long sentCommit;
     private long pendingSnapshotIndex;
+    private OutgoingSnapshot outgoing;
     private final Inflights inflights;
     /** Match index seen at the previous heartbeat, and heartbeats since it last moved. */
     private long matchAtLastHeartbeat;
@@ -99,6 +102,9 @@ final class Progress {
      */
     void onHeartbeat() {
         probeSent = false;
+        if (outgoing != null) {
+            outgoing.onHeartbeat();
+        }
         if (match != matchAtLastHeartbeat || inflights.count() == 0) {
             matchAtLastHeartbeat = match;
             heartbeatsWithoutProgress = 0;
@@ -123,14 +129,70 @@ final class Progress {
         resetState(State.REPLICATE);
     }
 
-    void becomeSnapshot(long snapshotIndex) {
+    void becomeSnapshot(SnapshotStore.SnapshotInfo snapshot) {
         resetState(State.SNAPSHOT);
-        pendingSnapshotIndex = snapshotIndex;
+        pendingSnapshotIndex = snapshot.meta().lastIndex();
+        outgoing = new OutgoingSnapshot(snapshot);
+    }
+
+    /** The snapshot being streamed to this follower (in SNAPSHOT state), else {@code null}. */
+    OutgoingSnapshot outgoing() {
+        return outgoing;
+    }
+
+    /**
+     * The follower installed (or already had) the snapshot at {@code snapshotIndex}: its log now
+     * matches up to there; resume with appends.
+     */
+    void onSnapshotInstalled(long snapshotIndex) {
+        match = Math.max(match, snapshotIndex);
+        next = match + 1;
+        resetState(State.PROBE);
+    }
+
+    /**
+     * Flow control of one snapshot transfer: chunks from {@code acked} to {@code sent} are in flight.
+     */
+    static final class OutgoingSnapshot {
+        final SnapshotStore.SnapshotInfo info;
+        long acked;
+        long sent;
+        private long ackedAtLastHeartbeat = -1;
+        private boolean started;
+
+        OutgoingSnapshot(SnapshotStore.SnapshotInfo info) {
+            this.info = info;
+        }
+
+        boolean allSent() {
+            return started && sent >= info.sizeBytes();
+        }
+
+        void markSent(long upTo) {
+            started = true;
+            sent = upTo;
+        }
+
+        /** Resend from {@code offset} (a chunk was lost, or the follower starts over). */
+        void rewindTo(long offset) {
+            acked = offset;
+            sent = offset;
+            started = false;
+        }
+
+        /** Heartbeat: if nothing was acknowledged since the last one, assume chunks were lost. */
+        void onHeartbeat() {
+            if (acked == ackedAtLastHeartbeat && (sent > acked || allSent())) {
+                rewindTo(acked);
+            }
+            ackedAtLastHeartbeat = acked;
+        }
     }
 
     private void resetState(State newState) {
         state = newState;
         heartbeatsWithoutProgress = 0;
+        outgoing = null;
         probeSent = false;
         pendingSnapshotIndex = 0;
         inflights.clear();

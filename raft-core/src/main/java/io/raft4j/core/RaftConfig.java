@@ -31,11 +31,20 @@ import java.util.Objects;
  * @param maxInflightMessages      append messages in flight per follower (pipelining); default 256
  * @param maxInflightBytes         bytes of entries in flight per follower; default 32 MiB
  * @param maxApplyBatchBytes       bytes of committed entries handed out for apply at once; default 8 MiB
+ * @param snapshotEveryEntries     take a snapshot once this many entries were applied since the last
+ *                                 one (if the state machine supports snapshots); default 100,000
+ * @param snapshotEveryBytes       ... or once this many bytes of entries were applied; default 256 MiB
+ * @param snapshotTrailingEntries  entries kept in the log behind a snapshot, so slightly lagging
+ *                                 followers catch up from the log rather than by snapshot; default 1,024
+ * @param snapshotChunkBytes       size of the chunks a snapshot is streamed in; default 1 MiB
+ * @param snapshotChunksInFlight   unacknowledged chunks per follower (flow control); default 4
  */
 public record RaftConfig(String groupId, String nodeId, Map<String, String> initialMembers,
                          int electionTimeoutTicks, int heartbeatIntervalTicks, boolean preVote,
                          boolean checkQuorum, long maxMessageBytes, int maxInflightMessages,
-                         long maxInflightBytes, long maxApplyBatchBytes) {
+                         long maxInflightBytes, long maxApplyBatchBytes, long snapshotEveryEntries,
+                         long snapshotEveryBytes, long snapshotTrailingEntries, int snapshotChunkBytes,
+                         int snapshotChunksInFlight) {
 
     public RaftConfig {
         requireNonEmpty(groupId, "groupId");
@@ -60,6 +69,17 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
                     + ") must be at least maxMessageBytes (" + maxMessageBytes + ")");
         }
         requirePositive(maxApplyBatchBytes, "maxApplyBatchBytes");
+        requirePositive(snapshotEveryEntries, "snapshotEveryEntries");
+        requirePositive(snapshotEveryBytes, "snapshotEveryBytes");
+        if (snapshotTrailingEntries < 0) {
+            throw new IllegalArgumentException("snapshotTrailingEntries must be >= 0, was " + snapshotTrailingEntries);
+        }
+        requirePositive(snapshotChunkBytes, "snapshotChunkBytes");
+        if (snapshotChunkBytes > maxMessageBytes * 64) {
+            throw new IllegalArgumentException("snapshotChunkBytes (" + snapshotChunkBytes
+                    + ") is implausibly large compared with maxMessageBytes (" + maxMessageBytes + ")");
+        }
+        requirePositive(snapshotChunksInFlight, "snapshotChunksInFlight");
     }
 
     /** A builder with the documented defaults. */
@@ -80,6 +100,11 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         b.maxInflightMessages = maxInflightMessages;
         b.maxInflightBytes = maxInflightBytes;
         b.maxApplyBatchBytes = maxApplyBatchBytes;
+        b.snapshotEveryEntries = snapshotEveryEntries;
+        b.snapshotEveryBytes = snapshotEveryBytes;
+        b.snapshotTrailingEntries = snapshotTrailingEntries;
+        b.snapshotChunkBytes = snapshotChunkBytes;
+        b.snapshotChunksInFlight = snapshotChunksInFlight;
         return b;
     }
 
@@ -108,6 +133,11 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         private int maxInflightMessages = 256;
         private long maxInflightBytes = 32L << 20;
         private long maxApplyBatchBytes = 8L << 20;
+        private long snapshotEveryEntries = 100_000;
+        private long snapshotEveryBytes = 256L << 20;
+        private long snapshotTrailingEntries = 1024;
+        private int snapshotChunkBytes = 1 << 20;
+        private int snapshotChunksInFlight = 4;
 
         private Builder(String nodeId) {
             this.nodeId = nodeId;
@@ -143,11 +173,22 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
 
         public Builder maxApplyBatchBytes(long v) { maxApplyBatchBytes = v; return this; }
 
+        public Builder snapshotEveryEntries(long v) { snapshotEveryEntries = v; return this; }
+
+        public Builder snapshotEveryBytes(long v) { snapshotEveryBytes = v; return this; }
+
+        public Builder snapshotTrailingEntries(long v) { snapshotTrailingEntries = v; return this; }
+
+        public Builder snapshotChunkBytes(int v) { snapshotChunkBytes = v; return this; }
+
+        public Builder snapshotChunksInFlight(int v) { snapshotChunksInFlight = v; return this; }
+
         /** @throws IllegalArgumentException naming the field if a value or combination is invalid */
         public RaftConfig build() {
             return new RaftConfig(groupId, nodeId, initialMembers, electionTimeoutTicks,
                     heartbeatIntervalTicks, preVote, checkQuorum, maxMessageBytes, maxInflightMessages,
-                    maxInflightBytes, maxApplyBatchBytes);
+                    maxInflightBytes, maxApplyBatchBytes, snapshotEveryEntries, snapshotEveryBytes,
+                    snapshotTrailingEntries, snapshotChunkBytes, snapshotChunksInFlight);
         }
     }
 }

@@ -12,11 +12,14 @@ import io.raft4j.message.LogEntry;
 import io.raft4j.message.RaftMessage;
 import io.raft4j.message.RequestVote;
 import io.raft4j.message.RequestVoteResponse;
+import io.raft4j.message.SnapshotMeta;
 import io.raft4j.message.TimeoutNow;
 import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.SnapshotStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +48,11 @@ public final class RaftCore {
     private final RaftLog log;
     private final ConfigHistory configs;
     private final Outbox outbox;
+    private final SnapshotStore snapshots;
+    private final SnapshotReceiver receiver = new SnapshotReceiver();
+    private final List<SnapshotChunk> chunksToStore = new ArrayList<>();
+    private SnapshotMeta snapshotToInstall;
+    private LogCompaction pendingCompaction;
 
     private long term;
     private String votedFor;
@@ -66,6 +74,18 @@ public final class RaftCore {
      * configuration as entry 1 of term 1, identical on every initial member.
      */
     public RaftCore(RaftConfig settings, LogStorage storage, RandomGenerator random) {
+        this(settings, storage, null, random);
+    }
+
+    /**
+     * Creates the core over the durable log in {@code storage} and the snapshots in {@code snapshots}
+     * ({@code null} if the node keeps none). The latest snapshot and the log must fit together: the
+     * log may not be compacted beyond the snapshot.
+     *
+     * @throws IllegalStateException if the log was compacted past the latest snapshot
+     */
+    public RaftCore(RaftConfig settings, LogStorage storage, SnapshotStore snapshots, RandomGenerator random) {
+        this.snapshots = snapshots;
         this.settings = settings;
         this.id = settings.nodeId();
         this.groupId = settings.groupId();
@@ -75,8 +95,21 @@ public final class RaftCore {
         HardState hs = storage.hardState();
         this.term = hs.term();
         this.votedFor = hs.votedFor();
-        this.configs = new ConfigHistory(ClusterConfig.EMPTY, log.firstIndex() - 1);
+        SnapshotStore.SnapshotInfo snapshot = snapshots == null ? null : snapshots.latest().orElse(null);
+        long snapshotIndex = snapshot == null ? 0 : snapshot.meta().lastIndex();
+        if (storage.firstIndex() - 1 > snapshotIndex) {
+            throw new IllegalStateException("node " + id + ": the log is compacted up to " + (storage.firstIndex() - 1)
+                    + " but the latest usable snapshot ends at " + snapshotIndex + "; the state cannot be recovered");
+        }
+        this.configs = new ConfigHistory(snapshot == null ? ClusterConfig.EMPTY : snapshot.meta().config(),
+                log.firstIndex() - 1);
         loadConfigsFrom(storage);
+        if (snapshot != null && snapshotIndex > log.compactIndex()) {
+            // Crashed between publishing a snapshot and trimming the log to it: finish the job.
+            boolean discard = log.installSnapshot(snapshotIndex, snapshot.meta().lastTerm());
+            configs.compactTo(snapshotIndex, snapshot.meta().config());
+            pendingCompaction = new LogCompaction(snapshotIndex, snapshot.meta().lastTerm(), discard);
+        }
         boolean fresh = storage.lastIndex() == 0 && storage.firstIndex() == 1 && term == 0;
         if (fresh && !settings.initialMembers().isEmpty()) {
             bootstrap(ClusterConfig.ofVoters(settings.initialMembers()));
@@ -317,6 +350,8 @@ public final class RaftCore {
             // A deposed leader (e.g. back from a partition) learns the new term from this answer
             // and steps down; without it, with PreVote and CheckQuorum it might never find out.
             send(new AppendEntriesResponse(groupId, id, m.from(), term, false, ae.prevLogIndex(), 0, 0, ae.round()));
+        } else if (m instanceof InstallSnapshot is) {
+            send(snapshotAnswer(m.from(), is.meta().lastIndex(), 0, false, true)); // same reason
         } else if (m instanceof RequestVote rv && rv.preVote()) {
             send(new RequestVoteResponse(groupId, id, m.from(), term, false, true));
         }
@@ -340,9 +375,10 @@ public final class RaftCore {
             }
         } else if (m instanceof InstallSnapshot is) {
             handleInstallSnapshot(is);
-        } else if (m instanceof InstallSnapshotResponse) {
-            // Snapshot transfer is driven by the leader's snapshot sender (see needSnapshot).
-            LOG.debug("{}: ignoring snapshot response from {}", id, m.from());
+        } else if (m instanceof InstallSnapshotResponse r) {
+            if (leader != null) {
+                leader.onSnapshotResponse(r);
+            }
         }
     }
 
@@ -498,21 +534,90 @@ public final class RaftCore {
         send(new AppendEntriesResponse(groupId, id, m.from(), term, success, index, hintIndex, hintTerm, m.round()));
     }
 
+    // ---- snapshots ---------------------------------------------------------------------------
+
     private void handleInstallSnapshot(InstallSnapshot m) {
+        if (role == Role.LEADER) {
+            LOG.error("{}: another leader {} in my term {}: ignoring its snapshot", id, m.from(), term);
+            return;
+        }
         if (role != Role.FOLLOWER) {
             becomeFollower(term, m.from());
         }
         setLeader(m.from());
         electionElapsed = 0;
-        // Snapshot installation arrives with the snapshot subsystem; until then refuse so the
-        // leader keeps probing with appends.
-        send(new InstallSnapshotResponse(groupId, id, m.from(), term, m.meta().lastIndex(), 0, false, true));
+        long index = m.meta().lastIndex();
+        if (index <= log.committed()) {
+            // Everything the snapshot holds is already committed here: nothing to install.
+            send(snapshotAnswer(m.from(), index, 0, true, false));
+            return;
+        }
+        switch (receiver.offer(m)) {
+            case WRITE -> {
+                chunksToStore.add(new SnapshotChunk(m.meta(), m.offset(), m.chunk(), m.done(), m.checksum()));
+                if (!m.done()) {
+                    send(snapshotAnswer(m.from(), index, receiver.expectedOffset(), false, false));
+                }
+            }
+            case DUPLICATE -> send(snapshotAnswer(m.from(), index, receiver.expectedOffset(), false, false));
+            case RESEND -> send(snapshotAnswer(m.from(), index, receiver.resendFrom(), false, true));
+        }
     }
 
-    /** Called by the leader when a follower needs entries this node no longer has. */
-    void needSnapshot(String peer, Progress pr) {
-        LOG.warn("{}: follower {} needs entries before {} that were compacted", id, peer, log.firstIndex());
-        pr.becomeSnapshot(log.firstIndex() - 1);
+    private InstallSnapshotResponse snapshotAnswer(String to, long index, long nextOffset, boolean done, boolean rejected) {
+        return new InstallSnapshotResponse(groupId, id, to, term, index, nextOffset, done, rejected);
+    }
+
+    /**
+     * The driver stored the last chunk of a received snapshot: {@code published} says whether its
+     * checksum matched and it is now the latest durable snapshot. If so, and it is still ahead of this
+     * node's log, it is installed (Figure 13): the next {@link Ready} carries it in
+     * {@code snapshotToInstall} and the matching log change in {@code compaction}.
+     */
+    public void snapshotReceived(SnapshotMeta meta, boolean published) {
+        if (!receiver.isAwaiting(meta)) {
+            return;
+        }
+        String from = receiver.leader();
+        receiver.reset();
+        if (!published) {
+            LOG.warn("{}: snapshot at {} from {} failed verification; asking for it again", id, meta.lastIndex(), from);
+            send(snapshotAnswer(from, meta.lastIndex(), 0, false, true));
+            return;
+        }
+        if (meta.lastIndex() > log.committed()) {
+            boolean discard = log.installSnapshot(meta.lastIndex(), meta.lastTerm());
+            configs.compactTo(meta.lastIndex(), meta.config());
+            snapshotToInstall = meta;
+            pendingCompaction = new LogCompaction(meta.lastIndex(), meta.lastTerm(), discard);
+            LOG.info("{}: installed snapshot up to {} (term {}) from {}{}", id, meta.lastIndex(), meta.lastTerm(), from,
+                    discard ? ", discarding the log" : "");
+        }
+        send(snapshotAnswer(from, meta.lastIndex(), 0, true, false));
+    }
+
+    /**
+     * The driver published a local snapshot covering the log up to {@code meta.lastIndex()}: compact
+     * the log behind it, keeping {@link RaftConfig#snapshotTrailingEntries()} entries for followers
+     * that are only slightly behind.
+     */
+    public void snapshotTaken(SnapshotMeta meta) {
+        long target = Math.min(meta.lastIndex() - settings.snapshotTrailingEntries(),
+                Math.min(log.committed(), log.persisted()));
+        if (target <= log.compactIndex()) {
+            return;
+        }
+        log.compactTo(target);
+        configs.compactTo(target, configs.configAt(target));
+        pendingCompaction = new LogCompaction(target, log.compactTerm(), false);
+    }
+
+    SnapshotStore.SnapshotInfo latestSnapshot() {
+        return snapshots == null ? null : snapshots.latest().orElse(null);
+    }
+
+    Bytes readSnapshot(long lastIndex, long offset, int length) {
+        return snapshots.read(lastIndex, offset, length);
     }
 
     /** Called by the leader when a follower's match index advanced. */
@@ -604,7 +709,8 @@ public final class RaftCore {
     public boolean hasReady() {
         return hardStateDirty || roleChanged || !outbox.isEmpty() || log.hasEntriesToPersist()
                 || log.hasCommittedToApply() || (leader != null && leader.hasWork())
-                || !abandonedReads.isEmpty();
+                || !abandonedReads.isEmpty() || !chunksToStore.isEmpty() || snapshotToInstall != null
+                || pendingCompaction != null;
     }
 
     /**
@@ -620,9 +726,14 @@ public final class RaftCore {
         hardStateDirty = false;
         List<LogEntry> toPersist = log.takeEntriesToPersist();
         List<ReadState> reads = leader != null ? leader.takeReadStates() : List.of();
+        List<SnapshotChunk> chunks = chunksToStore.isEmpty() ? List.of() : List.copyOf(chunksToStore);
+        chunksToStore.clear();
         Ready ready = new Ready(hs, toPersist, outbox.takeNow(), outbox.takeAfterPersist(),
-                log.takeCommittedToApply(settings.maxApplyBatchBytes()), reads, roleChanged);
+                log.takeCommittedToApply(settings.maxApplyBatchBytes()), reads, roleChanged, chunks,
+                snapshotToInstall, pendingCompaction);
         roleChanged = false;
+        snapshotToInstall = null;
+        pendingCompaction = null;
         return ready;
     }
 

@@ -19,6 +19,12 @@ final class RaftLog {
 
     private final LogStorage storage;
     private final Unstable unstable;
+    /**
+     * The compaction point as the core sees it: entries up to here are covered by a snapshot. It may
+     * run ahead of storage (a compaction or reset not yet carried out); the core never reads below it.
+     */
+    private long compactIndex;
+    private long compactTerm;
     private long committed;
     /** Highest index handed out to be applied. */
     private long handedOut;
@@ -27,19 +33,29 @@ final class RaftLog {
 
     RaftLog(LogStorage storage) {
         this.storage = storage;
-        long compactedIndex = storage.firstIndex() - 1;
+        this.compactIndex = storage.firstIndex() - 1;
+        this.compactTerm = storage.term(compactIndex);
         this.unstable = new Unstable(storage.lastIndex() + 1);
-        this.committed = compactedIndex;
-        this.handedOut = compactedIndex;
+        this.committed = compactIndex;
+        this.handedOut = compactIndex;
         this.persisted = storage.lastIndex();
     }
 
     long firstIndex() {
-        return storage.firstIndex();
+        return compactIndex + 1;
     }
 
+    /** Index of the last entry (the compaction point if the log holds none). */
     long lastIndex() {
-        return unstable.isEmpty() ? storage.lastIndex() : unstable.lastIndex();
+        return unstable.lastIndex();
+    }
+
+    long compactIndex() {
+        return compactIndex;
+    }
+
+    long compactTerm() {
+        return compactTerm;
     }
 
     long lastTerm() {
@@ -60,10 +76,16 @@ final class RaftLog {
 
     /** Term at {@code index}, or {@link #UNKNOWN_TERM} if compacted away or beyond the end. */
     long term(long index) {
+        if (index == compactIndex) {
+            return compactTerm;
+        }
+        if (index < compactIndex) {
+            return UNKNOWN_TERM;
+        }
         if (unstable.contains(index)) {
             return unstable.get(index).term();
         }
-        if (index < storage.firstIndex() - 1 || index > Math.min(storage.lastIndex(), unstable.offset() - 1)) {
+        if (index > Math.min(storage.lastIndex(), unstable.offset() - 1)) {
             return UNKNOWN_TERM;
         }
         return storage.term(index);
@@ -110,6 +132,41 @@ final class RaftLog {
             budget -= e.sizeBytes();
         }
         return result;
+    }
+
+    /**
+     * A local snapshot covers the log up to {@code index}: the core stops reading below it. The caller
+     * asks storage to compact to the same point; until it does, storage still holds those entries.
+     */
+    void compactTo(long index) {
+        if (index <= compactIndex) {
+            return;
+        }
+        if (index > Math.min(committed, persisted)) {
+            throw new IllegalStateException("compaction to " + index + " beyond committed/persisted");
+        }
+        compactTerm = term(index);
+        compactIndex = index;
+    }
+
+    /**
+     * Installs a snapshot received from the leader (Raft Figure 13). If the log holds the snapshot's
+     * last entry (same index and term), the entries after it are kept (rule 6); otherwise the whole log
+     * is discarded (rule 7).
+     *
+     * @return whether the whole log was discarded (storage must be reset rather than compacted)
+     */
+    boolean installSnapshot(long index, long term) {
+        boolean matches = term(index) == term;
+        compactIndex = index;
+        compactTerm = term;
+        if (!matches) {
+            unstable.restartAfter(index);
+        }
+        committed = Math.max(committed, index);
+        handedOut = Math.max(handedOut, index);
+        persisted = Math.max(persisted, index); // the snapshot itself is durable
+        return !matches;
     }
 
     /** Appends entries at the end of the log (the leader's own proposals). */

@@ -3,6 +3,7 @@ package io.raft4j.core;
 import io.raft4j.message.HardState;
 import io.raft4j.message.LogEntry;
 import io.raft4j.message.RaftMessage;
+import io.raft4j.message.SnapshotMeta;
 
 import java.util.List;
 
@@ -28,14 +29,21 @@ import java.util.List;
  * @param committedEntries     committed, locally durable entries to apply, in order
  * @param readStates           confirmed read-index requests
  * @param roleChanged          whether role, term or leader changed since the last batch
+ * @param snapshotChunks       snapshot chunks received from the leader, to store in order with the
+ *                             write (their acknowledgements are among {@code messagesAfterPersist})
+ * @param snapshotToInstall    a received, published snapshot the state machine must be restored
+ *                             from before applying {@code committedEntries}, or {@code null}
+ * @param compaction           a change to the start of the stored log, to make after the write, or
+ *                             {@code null}
  */
 public record Ready(HardState hardState, List<LogEntry> entriesToPersist, List<RaftMessage> messages,
                     List<RaftMessage> messagesAfterPersist, List<LogEntry> committedEntries,
-                    List<ReadState> readStates, boolean roleChanged) {
+                    List<ReadState> readStates, boolean roleChanged, List<SnapshotChunk> snapshotChunks,
+                    SnapshotMeta snapshotToInstall, LogCompaction compaction) {
 
-    /** Whether there is anything to persist. */
+    /** Whether there is anything to write (log, hard state, snapshot chunks or compaction). */
     public boolean mustPersist() {
-        return hardState != null || !entriesToPersist.isEmpty();
+        return hardState != null || !entriesToPersist.isEmpty() || !snapshotChunks.isEmpty() || compaction != null;
     }
 
     /** Index and term of the last entry to persist, for {@link RaftCore#persisted}; -1 if none. */

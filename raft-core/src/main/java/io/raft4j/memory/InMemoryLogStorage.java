@@ -116,6 +116,14 @@ public final class InMemoryLogStorage implements LogStorage {
     }
 
     @Override
+    public synchronized void reset(long index, long term) {
+        checkOpen();
+        entries.clear();
+        compactedIndex = index;
+        compactedTerm = term;
+    }
+
+    @Override
     public synchronized void close() {
         closed = true;
     }

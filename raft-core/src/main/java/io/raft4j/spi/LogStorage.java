@@ -82,6 +82,16 @@ public interface LogStorage extends AutoCloseable {
      */
     void compact(long index, long term);
 
+    /**
+     * Discards the whole log and restarts it after ({@code index}, {@code term}): afterwards
+     * {@code firstIndex() == index + 1}, {@code lastIndex() == index} and {@code term(index) == term}.
+     * Used when an installed snapshot does not match the log (Raft Figure 13, rule 7). Must be
+     * atomic: a crash leaves either the old log or the reset one.
+     *
+     * @throws StorageException if the change could not be made durable
+     */
+    void reset(long index, long term);
+
     /** Releases resources. Further calls fail. */
     @Override
     void close();

@@ -2,6 +2,10 @@ package io.raft4j.spi;
 
 import io.raft4j.message.Bytes;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
 /**
  * The user's replicated state: every node applies the same committed commands in the same order.
  *
@@ -35,5 +39,41 @@ public interface StateMachine<R> {
      */
     default R query(Bytes query) {
         throw new UnsupportedOperationException("this state machine does not answer queries");
+    }
+
+    /**
+     * Fixes a point-in-time view of the state as of the last applied index, for a snapshot. Called on
+     * the apply thread, so it must return quickly: capture an immutable view (a persistent or
+     * copy-on-write structure, a RocksDB checkpoint or snapshot handle, or, for a small state, a
+     * serialized copy). The returned {@link Snapshot} is then written on a background thread while
+     * applies continue.
+     *
+     * @return the view, or {@code null} if this state machine does not support snapshots (the log is
+     *         then never compacted)
+     */
+    default Snapshot snapshot() {
+        return null;
+    }
+
+    /**
+     * Replaces the whole state with the one in {@code in}, written earlier by
+     * {@link Snapshot#writeTo}. Called on the apply thread, at start-up from the latest local snapshot
+     * and when the leader sends one. Afterwards the next {@link #apply} is for the index after the
+     * snapshot's.
+     *
+     * @throws IOException if the snapshot cannot be read; the node then stops
+     */
+    default void restore(InputStream in) throws IOException {
+        throw new UnsupportedOperationException("this state machine does not support snapshots");
+    }
+
+    /** A point-in-time view of the state, written out off the apply thread. */
+    interface Snapshot {
+        /** Writes the view to {@code out}; called once, on a background thread. Need not fit in memory. */
+        void writeTo(OutputStream out) throws IOException;
+
+        /** Releases what the view holds (e.g. a RocksDB snapshot); called after writing, or on failure. */
+        default void release() {
+        }
     }
 }

@@ -22,6 +22,10 @@ import java.util.function.Predicate;
 final class CoreCluster {
     final Map<String, RaftCore> cores = new LinkedHashMap<>();
     final Map<String, InMemoryLogStorage> storages = new LinkedHashMap<>();
+    final Map<String, io.raft4j.memory.InMemorySnapshotStore> snapshots = new LinkedHashMap<>();
+    final Map<String, io.raft4j.spi.SnapshotStore.Sink> receiving = new LinkedHashMap<>();
+    /** Settings tweak applied to every node's config (e.g. small snapshot chunks). */
+    java.util.function.UnaryOperator<RaftConfig.Builder> settings = b -> b;
     final Map<String, List<String>> applied = new LinkedHashMap<>();
     final ArrayDeque<RaftMessage> inFlight = new ArrayDeque<>();
     final Set<String> down = new HashSet<>();
@@ -43,24 +47,92 @@ final class CoreCluster {
         }
         for (String id : ids) {
             storages.put(id, new InMemoryLogStorage());
+            snapshots.put(id, new io.raft4j.memory.InMemorySnapshotStore(2));
+            restart(id);
+        }
+    }
+
+    CoreCluster(int size, int electionTicks, java.util.function.UnaryOperator<RaftConfig.Builder> settings) {
+        this.electionTicks = electionTicks;
+        this.settings = settings;
+        ids = new String[size];
+        for (int i = 0; i < size; i++) {
+            ids[i] = "n" + (i + 1);
+        }
+        for (String id : ids) {
+            storages.put(id, new InMemoryLogStorage());
+            snapshots.put(id, new io.raft4j.memory.InMemorySnapshotStore(2));
             restart(id);
         }
     }
 
     RaftConfig config(String id) {
-        return RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(electionTicks).build();
+        return settings.apply(RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(electionTicks)).build();
     }
 
     /** (Re)starts a node from its durable state only. */
     void restart(String id) {
-        cores.put(id, new RaftCore(config(id), storages.get(id), new SplittableRandom(seed++)));
+        cores.put(id, new RaftCore(config(id), storages.get(id), snapshots.get(id), new SplittableRandom(seed++)));
         applied.put(id, new ArrayList<>());
+        appliedIndex.put(id, 0L);
+        receiving.remove(id);
+        snapshots.get(id).latest().ifPresent(s -> restoreState(id, s.meta().lastIndex()));
         down.remove(id);
         drain(id);
     }
 
     void crash(String id) {
         down.add(id);
+    }
+
+    /** The state machine here is the list of applied commands; a snapshot is that list. */
+    io.raft4j.message.SnapshotMeta takeSnapshot(String id) {
+        RaftCore c = cores.get(id);
+        long index = appliedIndex.getOrDefault(id, 0L);
+        io.raft4j.message.SnapshotMeta meta = new io.raft4j.message.SnapshotMeta(index, c.termAt(index), c.clusterConfig());
+        try (io.raft4j.spi.SnapshotStore.Sink sink = snapshots.get(id).begin(meta)) {
+            sink.out().write(String.join("\n", applied.get(id)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sink.publish(null);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        c.snapshotTaken(meta);
+        drain(id);
+        return meta;
+    }
+
+    final Map<String, Long> appliedIndex = new LinkedHashMap<>();
+
+    private void restoreState(String id, long index) {
+        try (java.io.InputStream in = snapshots.get(id).open(index)) {
+            String content = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            applied.put(id, new ArrayList<>(content.isEmpty() ? List.of() : List.of(content.split("\n"))));
+            appliedIndex.put(id, index);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void storeChunk(String id, SnapshotChunk chunk) {
+        try {
+            if (chunk.offset() == 0) {
+                receiving.put(id, snapshots.get(id).begin(chunk.meta()));
+            }
+            io.raft4j.spi.SnapshotStore.Sink sink = receiving.get(id);
+            sink.out().write(chunk.data().unsafeArray());
+            if (chunk.last()) {
+                boolean ok = true;
+                try {
+                    sink.publish(chunk.checksum());
+                } catch (io.raft4j.spi.StorageException e) {
+                    ok = false;
+                }
+                receiving.remove(id);
+                cores.get(id).snapshotReceived(chunk.meta(), ok);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     RaftCore core(String id) {
@@ -72,6 +144,20 @@ final class CoreCluster {
         RaftCore c = cores.get(id);
         while (c.hasReady()) {
             Ready rd = c.ready();
+            for (SnapshotChunk chunk : rd.snapshotChunks()) {
+                storeChunk(id, chunk);
+            }
+            if (rd.compaction() != null) {
+                LogCompaction lc = rd.compaction();
+                if (lc.discardAll()) {
+                    storages.get(id).reset(lc.index(), lc.term());
+                } else {
+                    storages.get(id).compact(lc.index(), lc.term());
+                }
+            }
+            if (rd.snapshotToInstall() != null) {
+                restoreState(id, rd.snapshotToInstall().lastIndex());
+            }
             storages.get(id).append(rd.entriesToPersist(), rd.hardState());
             inFlight.addAll(rd.messages());
             if (!rd.entriesToPersist().isEmpty()) {
@@ -89,6 +175,7 @@ final class CoreCluster {
                 if (e.type() == io.raft4j.message.EntryType.COMMAND) {
                     applied.get(id).add(e.data().toUtf8());
                 }
+                appliedIndex.put(id, e.index());
             }
         }
     }

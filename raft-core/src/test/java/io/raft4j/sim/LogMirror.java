@@ -22,6 +22,10 @@ final class LogMirror {
         this.baseChain = baseChain;
     }
 
+    long base() {
+        return base;
+    }
+
     long lastIndex() {
         return base + size;
     }

@@ -11,7 +11,9 @@ import java.util.SplittableRandom;
 record SimParams(int nodes, int electionTicks, double dropRate, double duplicateRate, int maxDelayUs,
                  double longDelayRate, int maxPersistUs, double tickDrift, int faultEveryUs,
                  double crashRate, double partitionRate, double oneWayRate, int clientEveryUs,
-                 double readRate, long faultPhaseUs, long healPhaseUs, boolean preVote, boolean checkQuorum) {
+                 double readRate, long faultPhaseUs, long healPhaseUs, boolean preVote, boolean checkQuorum,
+                 int snapshotEvery, int snapshotTrailing, int snapshotChunkBytes, int snapshotFillerBytes,
+                 double corruptRate) {
 
     static final int TICK_US = 1_000;
 
@@ -36,6 +38,11 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                 60L * electionTicks * TICK_US,
                 40L * electionTicks * TICK_US,
                 r.nextDouble() < 0.85,
-                r.nextDouble() < 0.85);
+                r.nextDouble() < 0.85,
+                r.nextDouble() < 0.5 ? 0 : 10 + r.nextInt(41),
+                r.nextInt(21),
+                32 + r.nextInt(1024),
+                r.nextInt(4096),
+                r.nextDouble() * 0.05);
     }
 }

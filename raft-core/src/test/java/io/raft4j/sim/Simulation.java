@@ -4,6 +4,7 @@ import io.raft4j.core.RaftConfig;
 import io.raft4j.core.ReadState;
 import io.raft4j.core.Ready;
 import io.raft4j.core.Role;
+import io.raft4j.core.SnapshotChunk;
 import io.raft4j.message.Bytes;
 import io.raft4j.message.EntryType;
 import io.raft4j.message.LogEntry;
@@ -130,11 +131,13 @@ public final class Simulation {
                 .electionTimeoutTicks(p.electionTicks()).heartbeatIntervalTicks(1)
                 .preVote(p.preVote()).checkQuorum(p.checkQuorum())
                 .maxMessageBytes(512 + random.nextInt(4096)).maxInflightMessages(1 + random.nextInt(8))
-                .maxInflightBytes(64L << 10).build();
+                .maxInflightBytes(64L << 10)
+                .snapshotTrailingEntries(p.snapshotTrailing()).snapshotChunkBytes(p.snapshotChunkBytes())
+                .snapshotChunksInFlight(1 + random.nextInt(4)).build();
     }
 
     private void startNode(SimNode n) {
-        n.start(configFor(n.id), seed);
+        n.start(configFor(n.id), seed, checker);
         n.tickPeriodUs = SimParams.TICK_US * (1 + (random.nextDouble() * 2 - 1) * p.tickDrift());
         pendingReads.remove(n.id);
         readsAwaitingIndex.remove(n.id);
@@ -155,6 +158,10 @@ public final class Simulation {
             Ready rd = n.core.ready();
             boolean leader = n.core.role() == Role.LEADER;
             List<LogEntry> toPersist = rd.entriesToPersist();
+            if (rd.compaction() != null && rd.compaction().discardAll()) {
+                long index = rd.compaction().index();
+                n.mirror = new LogMirror(index, checker.committedChain(index));
+            }
             if (!toPersist.isEmpty()) {
                 long first = toPersist.get(0).index();
                 if (leader && !rd.roleChanged()) {
@@ -168,7 +175,8 @@ public final class Simulation {
             }
             long commit = n.core.commitIndex();
             if (commit > n.knownCommit) {
-                checker.onCommitted(n.id, n.mirror, n.knownCommit, commit);
+                // Entries below the mirror's base came in a snapshot: committed and checked elsewhere.
+                checker.onCommitted(n.id, n.mirror, Math.max(n.knownCommit, n.mirror.base()), commit);
                 n.knownCommit = commit;
             }
             for (RaftMessage m : rd.messages()) {
@@ -177,12 +185,17 @@ public final class Simulation {
             if (rd.mustPersist() || !rd.messagesAfterPersist().isEmpty()) {
                 long last = n.pendingWrites.isEmpty() ? now : n.pendingWrites.peekLast().completeAtUs();
                 long at = Math.max(last, now + 1 + random.nextInt(p.maxPersistUs()));
-                n.pendingWrites.add(new SimNode.PendingWrite(toPersist, rd.hardState(), rd.messagesAfterPersist(), at));
+                n.pendingWrites.add(new SimNode.PendingWrite(toPersist, rd.hardState(), rd.messagesAfterPersist(),
+                        rd.snapshotChunks(), rd.compaction(), at));
                 schedule(at, n, "persisted", () -> completeWrite(n));
+            }
+            if (rd.snapshotToInstall() != null) {
+                n.restore(rd.snapshotToInstall().lastIndex(), checker);
             }
             for (LogEntry e : rd.committedEntries()) {
                 apply(n, e);
             }
+            maybeTakeSnapshot(n);
             for (ReadState rs : rd.readStates()) {
                 PendingRead pr = readsAwaitingIndex.getOrDefault(n.id, Map.of()).remove(rs.requestId());
                 if (pr != null) {
@@ -199,6 +212,16 @@ public final class Simulation {
 
     private void completeWrite(SimNode n) {
         SimNode.PendingWrite w = n.pendingWrites.poll();
+        for (SnapshotChunk c : w.chunks()) {
+            storeChunk(n, c);
+        }
+        if (w.compaction() != null) {
+            if (w.compaction().discardAll()) {
+                n.storage.reset(w.compaction().index(), w.compaction().term());
+            } else {
+                n.storage.compact(w.compaction().index(), w.compaction().term());
+            }
+        }
         n.storage.append(w.entries(), w.hardState());
         if (!w.entries().isEmpty()) {
             LogEntry last = w.entries().get(w.entries().size() - 1);
@@ -213,12 +236,64 @@ public final class Simulation {
         }
     }
 
+    private void storeChunk(SimNode n, SnapshotChunk c) {
+        if (c.offset() == 0) {
+            n.receiving = n.snapshots.begin(c.meta());
+        }
+        if (n.receiving == null || n.receiving.written() != c.offset()) {
+            throw new SafetyChecker.Violation(n.id + " was handed snapshot chunk at " + c.offset() + " out of order");
+        }
+        try {
+            n.receiving.out().write(c.data().unsafeArray(), 0, c.data().length());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        if (c.last()) {
+            boolean ok;
+            try {
+                n.receiving.publish(c.checksum());
+                ok = true;
+            } catch (io.raft4j.spi.StorageException | java.io.IOException e) {
+                ok = false;
+            }
+            n.receiving = null;
+            n.core.snapshotReceived(c.meta(), ok);
+        }
+    }
+
+    private void maybeTakeSnapshot(SimNode n) {
+        if (p.snapshotEvery() == 0 || n.appliedIndex - n.lastSnapshotIndex < p.snapshotEvery()) {
+            return;
+        }
+        long index = n.appliedIndex;
+        long term = n.core.termAt(index);
+        java.nio.ByteBuffer content = java.nio.ByteBuffer.allocate(16 + p.snapshotFillerBytes());
+        content.putLong(index).putLong(n.appliedChain);
+        for (int i = 16; i < content.capacity(); i++) {
+            content.put(i, (byte) (index * 31 + i));
+        }
+        io.raft4j.message.SnapshotMeta meta = new io.raft4j.message.SnapshotMeta(index, term, n.appliedConfig);
+        try (io.raft4j.spi.SnapshotStore.Sink sink = n.snapshots.begin(meta)) {
+            sink.out().write(content.array());
+            sink.publish(null);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        n.lastSnapshotIndex = index;
+        n.core.snapshotTaken(meta);
+    }
+
     private void apply(SimNode n, LogEntry e) {
         if (e.index() != n.appliedIndex + 1) {
             throw new SafetyChecker.Violation(n.id + " applied index " + e.index() + " after " + n.appliedIndex);
         }
-        checker.onApplied(n.id, e.index(), n.mirror.chain(e.index()));
+        // The state machine's own hash chain over what it applied must be the committed prefix.
+        n.appliedChain = LogMirror.link(n.appliedChain, e);
+        checker.onApplied(n.id, e.index(), n.appliedChain);
         n.appliedIndex = e.index();
+        if (e.type() == EntryType.CONFIG) {
+            n.appliedConfig = io.raft4j.message.ClusterConfig.decode(e.data());
+        }
         if (e.type() != EntryType.COMMAND) {
             return;
         }
@@ -253,14 +328,22 @@ public final class Simulation {
         if (faultsActive && random.nextDouble() < p.dropRate()) {
             return;
         }
+        if (faultsActive && m instanceof io.raft4j.message.InstallSnapshot is && is.chunk().length() > 0
+                && random.nextDouble() < p.corruptRate()) {
+            byte[] bytes = is.chunk().toByteArray();
+            bytes[random.nextInt(bytes.length)] ^= 0x5A;
+            m = new io.raft4j.message.InstallSnapshot(is.groupId(), is.from(), is.to(), is.term(), is.meta(), is.offset(),
+                    Bytes.wrap(bytes), is.done(), is.checksum());
+        }
+        RaftMessage sent = m;
         int copies = faultsActive && random.nextDouble() < p.duplicateRate() ? 2 : 1;
         for (int i = 0; i < copies; i++) {
             long delay = 1 + random.nextInt(p.maxDelayUs());
             if (faultsActive && random.nextDouble() < p.longDelayRate()) {
                 delay *= 20; // arrives long after later messages: reordering
             }
-            SimNode target = nodes.get(m.to());
-            schedule(now + delay, target, m, () -> deliver(target, m));
+            SimNode target = nodes.get(sent.to());
+            schedule(now + delay, target, sent, () -> deliver(target, sent));
         }
     }
 

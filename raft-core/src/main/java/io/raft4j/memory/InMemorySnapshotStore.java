@@ -1,0 +1,115 @@
+package io.raft4j.memory;
+
+import io.raft4j.message.Bytes;
+import io.raft4j.message.SnapshotMeta;
+import io.raft4j.spi.SnapshotStore;
+import io.raft4j.spi.StorageException;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.zip.CRC32C;
+
+/**
+ * A {@link SnapshotStore} in memory, for tests and simulations: survives a simulated restart when
+ * the same instance is handed to the restarted node. Keeps the last {@code retain} snapshots.
+ * Thread-safe.
+ */
+public final class InMemorySnapshotStore implements SnapshotStore {
+    private record Stored(SnapshotInfo info, byte[] content) {
+    }
+
+    private final int retain;
+    private final ArrayDeque<Stored> snapshots = new ArrayDeque<>();
+
+    public InMemorySnapshotStore(int retain) {
+        if (retain < 1) {
+            throw new IllegalArgumentException("retain must be at least 1");
+        }
+        this.retain = retain;
+    }
+
+    public InMemorySnapshotStore() {
+        this(2);
+    }
+
+    @Override
+    public synchronized Optional<SnapshotInfo> latest() {
+        return snapshots.isEmpty() ? Optional.empty() : Optional.of(snapshots.peekLast().info());
+    }
+
+    private synchronized Stored find(long lastIndex) {
+        for (Stored s : snapshots) {
+            if (s.info().meta().lastIndex() == lastIndex) {
+                return s;
+            }
+        }
+        throw new StorageException("no snapshot at index " + lastIndex);
+    }
+
+    @Override
+    public Bytes read(long lastIndex, long offset, int maxBytes) {
+        byte[] content = find(lastIndex).content();
+        int from = (int) Math.min(offset, content.length);
+        int to = (int) Math.min((long) from + maxBytes, content.length);
+        return Bytes.wrap(Arrays.copyOfRange(content, from, to));
+    }
+
+    @Override
+    public InputStream open(long lastIndex) {
+        return new ByteArrayInputStream(find(lastIndex).content());
+    }
+
+    @Override
+    public Sink begin(SnapshotMeta meta) {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        return new Sink() {
+            private boolean published;
+
+            @Override
+            public OutputStream out() {
+                return buffer;
+            }
+
+            @Override
+            public long written() {
+                return buffer.size();
+            }
+
+            @Override
+            public SnapshotInfo publish(Long expectedChecksum) {
+                byte[] content = buffer.toByteArray();
+                CRC32C crc = new CRC32C();
+                crc.update(content);
+                if (expectedChecksum != null && expectedChecksum != crc.getValue()) {
+                    throw new StorageException("snapshot " + meta.lastIndex() + " checksum mismatch");
+                }
+                SnapshotInfo info = new SnapshotInfo(meta, content.length, crc.getValue());
+                synchronized (InMemorySnapshotStore.this) {
+                    snapshots.removeIf(s -> s.info().meta().lastIndex() == meta.lastIndex());
+                    snapshots.addLast(new Stored(info, content));
+                    while (snapshots.size() > retain) {
+                        snapshots.removeFirst();
+                    }
+                }
+                published = true;
+                return info;
+            }
+
+            @Override
+            public void close() {
+                if (!published) {
+                    buffer.reset();
+                }
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+    }
+}

@@ -1,0 +1,353 @@
+package io.raft4j.snapshot;
+
+import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.SnapshotMeta;
+import io.raft4j.spi.SnapshotStore;
+import io.raft4j.spi.StorageException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedOutputStream;
+
+/**
+ * Snapshots as files in one directory: {@code snapshot-<index>.data} holds the state machine's
+ * content, {@code snapshot-<index>.meta} what it covers, its size and CRC32C (and a CRC of the meta
+ * itself). A snapshot is written under temporary names, forced to disk, and published by renaming
+ * the data and then the meta file (the commit point), then forcing the directory.
+ *
+ * <p>At open, every snapshot is verified (meta checksum, data size and CRC32C); corrupt or partial
+ * ones are logged and ignored, so the newest valid one is the latest. The last {@code retain}
+ * snapshots are kept; an older one that was read within the last {@code pinMillis} (being streamed
+ * to a follower) is kept until that transfer goes quiet.
+ */
+public final class FileSnapshotStore implements SnapshotStore {
+    private static final Logger LOG = LoggerFactory.getLogger(FileSnapshotStore.class);
+    private static final int META_MAGIC = 0x52344A53; // "R4JS"
+    private static final int META_VERSION = 1;
+
+    private final Path dir;
+    private final int retain;
+    private final long pinNanos;
+    private final TreeMap<Long, SnapshotInfo> published = new TreeMap<>();
+    private final Map<Long, Long> lastReadNanos = new ConcurrentHashMap<>();
+
+    /**
+     * Opens (creating if needed) the store in {@code dir}, keeping {@code retain} snapshots.
+     *
+     * @throws StorageException if the directory cannot be used
+     */
+    public FileSnapshotStore(Path dir, int retain, long pinMillis) {
+        if (retain < 1) {
+            throw new IllegalArgumentException("retain must be at least 1, was " + retain);
+        }
+        this.dir = dir;
+        this.retain = retain;
+        this.pinNanos = pinMillis * 1_000_000L;
+        try {
+            Files.createDirectories(dir);
+            deleteTemporaryFiles();
+            loadPublished();
+        } catch (IOException e) {
+            throw new StorageException("cannot open snapshot directory " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A store keeping 3 snapshots, pinning those read within the last minute. */
+    public FileSnapshotStore(Path dir) {
+        this(dir, 3, 60_000);
+    }
+
+    private void deleteTemporaryFiles() throws IOException {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "tmp-*")) {
+            for (Path f : files) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
+    private void loadPublished() throws IOException {
+        try (DirectoryStream<Path> metas = Files.newDirectoryStream(dir, "snapshot-*.meta")) {
+            for (Path meta : metas) {
+                try {
+                    SnapshotInfo info = readMeta(meta);
+                    verifyData(info);
+                    published.put(info.meta().lastIndex(), info);
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("ignoring corrupt or partial snapshot {}: {}", meta.getFileName(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    private Path dataFile(long index) {
+        return dir.resolve(String.format("snapshot-%020d.data", index));
+    }
+
+    private Path metaFile(long index) {
+        return dir.resolve(String.format("snapshot-%020d.meta", index));
+    }
+
+    @Override
+    public synchronized Optional<SnapshotInfo> latest() {
+        return published.isEmpty() ? Optional.empty() : Optional.of(published.lastEntry().getValue());
+    }
+
+    @Override
+    public Bytes read(long lastIndex, long offset, int maxBytes) {
+        SnapshotInfo info;
+        synchronized (this) {
+            info = published.get(lastIndex);
+        }
+        if (info == null) {
+            throw new StorageException("snapshot " + lastIndex + " is no longer kept");
+        }
+        lastReadNanos.put(lastIndex, System.nanoTime());
+        int length = (int) Math.max(0, Math.min(maxBytes, info.sizeBytes() - offset));
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        try (FileChannel ch = FileChannel.open(dataFile(lastIndex), StandardOpenOption.READ)) {
+            while (buffer.hasRemaining()) {
+                if (ch.read(buffer, offset + buffer.position()) < 0) {
+                    throw new StorageException("snapshot " + lastIndex + " is shorter than its meta says");
+                }
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot read snapshot " + lastIndex + ": " + e.getMessage(), e);
+        }
+        return Bytes.wrap(buffer.array());
+    }
+
+    @Override
+    public InputStream open(long lastIndex) throws IOException {
+        return Files.newInputStream(dataFile(lastIndex));
+    }
+
+    @Override
+    public Sink begin(SnapshotMeta meta) throws IOException {
+        return new FileSink(meta);
+    }
+
+    @Override
+    public void close() {
+    }
+
+    private final class FileSink implements Sink {
+        private final SnapshotMeta meta;
+        private final Path tmpData;
+        private final CRC32C crc = new CRC32C();
+        private final CountingStream counting;
+        private final OutputStream out;
+        private boolean done;
+
+        FileSink(SnapshotMeta meta) throws IOException {
+            this.meta = meta;
+            this.tmpData = Files.createTempFile(dir, "tmp-", ".data");
+            this.counting = new CountingStream(new BufferedOutputStream(Files.newOutputStream(tmpData), 1 << 16));
+            this.out = new CheckedOutputStream(counting, crc);
+        }
+
+        @Override
+        public OutputStream out() {
+            return out;
+        }
+
+        @Override
+        public long written() {
+            return counting.count;
+        }
+
+        @Override
+        public SnapshotInfo publish(Long expectedChecksum) throws IOException {
+            out.flush();
+            out.close();
+            done = true;
+            SnapshotInfo info = new SnapshotInfo(meta, counting.count, crc.getValue());
+            if (expectedChecksum != null && expectedChecksum != info.checksum()) {
+                Files.deleteIfExists(tmpData);
+                throw new StorageException("snapshot " + meta.lastIndex() + ": checksum " + Long.toHexString(info.checksum())
+                        + " does not match the expected " + Long.toHexString(expectedChecksum));
+            }
+            force(tmpData);
+            Path tmpMeta = Files.createTempFile(dir, "tmp-", ".meta");
+            Files.write(tmpMeta, encodeMeta(info));
+            force(tmpMeta);
+            move(tmpData, dataFile(meta.lastIndex()));
+            move(tmpMeta, metaFile(meta.lastIndex()));
+            forceDirectory();
+            synchronized (FileSnapshotStore.this) {
+                published.put(meta.lastIndex(), info);
+                dropOld();
+            }
+            return info;
+        }
+
+        @Override
+        public void close() {
+            if (!done) {
+                try {
+                    out.close();
+                } catch (IOException ignored) {
+                    // abandoning anyway
+                }
+                try {
+                    Files.deleteIfExists(tmpData);
+                } catch (IOException e) {
+                    LOG.warn("cannot delete {}: {}", tmpData, e.getMessage());
+                }
+                done = true;
+            }
+        }
+    }
+
+    private void dropOld() {
+        long now = System.nanoTime();
+        while (published.size() > retain) {
+            Long oldest = null;
+            for (Long index : published.headMap(published.lastKey()).keySet()) {
+                Long readAt = lastReadNanos.get(index);
+                if (readAt == null || now - readAt > pinNanos) {
+                    oldest = index;
+                    break;
+                }
+            }
+            if (oldest == null) {
+                return; // every older snapshot is being streamed: keep them for now
+            }
+            published.remove(oldest);
+            lastReadNanos.remove(oldest);
+            try {
+                Files.deleteIfExists(metaFile(oldest));
+                Files.deleteIfExists(dataFile(oldest));
+            } catch (IOException e) {
+                LOG.warn("cannot delete snapshot {}: {}", oldest, e.getMessage());
+            }
+        }
+    }
+
+    private static byte[] encodeMeta(SnapshotInfo info) throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(body)) {
+            out.writeInt(META_MAGIC);
+            out.writeInt(META_VERSION);
+            out.writeLong(info.meta().lastIndex());
+            out.writeLong(info.meta().lastTerm());
+            out.writeLong(info.sizeBytes());
+            out.writeLong(info.checksum());
+            byte[] config = info.meta().config().encode().unsafeArray();
+            out.writeInt(config.length);
+            out.write(config);
+        }
+        byte[] bytes = body.toByteArray();
+        CRC32C crc = new CRC32C();
+        crc.update(bytes);
+        return ByteBuffer.allocate(bytes.length + 8).put(bytes).putLong(crc.getValue()).array();
+    }
+
+    private static SnapshotInfo readMeta(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        if (bytes.length < 8) {
+            throw new IOException("meta file too short");
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length - 8);
+        if (crc.getValue() != ByteBuffer.wrap(bytes, bytes.length - 8, 8).getLong()) {
+            throw new IOException("meta checksum mismatch");
+        }
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes, 0, bytes.length - 8))) {
+            if (in.readInt() != META_MAGIC) {
+                throw new IOException("not a raft4j snapshot meta file");
+            }
+            int version = in.readInt();
+            if (version != META_VERSION) {
+                throw new IOException("unsupported snapshot format version " + version);
+            }
+            long index = in.readLong();
+            long term = in.readLong();
+            long size = in.readLong();
+            long checksum = in.readLong();
+            byte[] config = new byte[in.readInt()];
+            in.readFully(config);
+            return new SnapshotInfo(new SnapshotMeta(index, term, ClusterConfig.decode(Bytes.wrap(config))), size, checksum);
+        }
+    }
+
+    private void verifyData(SnapshotInfo info) throws IOException {
+        Path data = dataFile(info.meta().lastIndex());
+        if (Files.size(data) != info.sizeBytes()) {
+            throw new IOException("data file has " + Files.size(data) + " bytes, meta says " + info.sizeBytes());
+        }
+        CRC32C crc = new CRC32C();
+        byte[] buffer = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(data)) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                crc.update(buffer, 0, n);
+            }
+        }
+        if (crc.getValue() != info.checksum()) {
+            throw new IOException("data checksum mismatch");
+        }
+    }
+
+    private static void force(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+
+    private void forceDirectory() {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            LOG.debug("cannot force directory {} (not supported here): {}", dir, e.getMessage());
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static final class CountingStream extends java.io.FilterOutputStream {
+        long count;
+
+        CountingStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+    }
+}

@@ -1,0 +1,279 @@
+package io.raft4j.core;
+
+import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.memory.InMemorySnapshotStore;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.EntryType;
+import io.raft4j.message.HardState;
+import io.raft4j.message.InstallSnapshot;
+import io.raft4j.message.InstallSnapshotResponse;
+import io.raft4j.message.LogEntry;
+import io.raft4j.message.RaftMessage;
+import io.raft4j.message.SnapshotMeta;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Snapshots, log compaction and InstallSnapshot on the pure core (Raft Figure 13, §7). */
+class SnapshotRulesTest {
+    private static final String G = "default";
+    private static final ClusterConfig THREE = ClusterConfig.ofVoters(Set.of("n1", "n2", "n3"));
+
+    private InMemoryLogStorage storage;
+
+    /** Follower n1 whose log holds the given terms at 2.. after the config entry, in term 5. */
+    private RaftCore follower(long... terms) {
+        storage = new InMemoryLogStorage();
+        List<LogEntry> entries = new ArrayList<>();
+        entries.add(new LogEntry(1, 1, EntryType.CONFIG, THREE.encode()));
+        for (int i = 0; i < terms.length; i++) {
+            entries.add(LogEntry.command(i + 2, terms[i], Bytes.ofUtf8("e" + (i + 2))));
+        }
+        storage.append(entries, new HardState(5, null));
+        return new RaftCore(RaftConfig.builder("n1").build(), storage, new InMemorySnapshotStore(), new SplittableRandom(1));
+    }
+
+    private static InstallSnapshot chunk(SnapshotMeta meta, long offset, String data, boolean done, long checksum) {
+        return new InstallSnapshot(G, "n2", "n1", 5, meta, offset, Bytes.ofUtf8(data), done, checksum);
+    }
+
+    private static InstallSnapshotResponse answer(Ready rd) {
+        List<RaftMessage> all = new ArrayList<>(rd.messages());
+        all.addAll(rd.messagesAfterPersist());
+        List<RaftMessage> answers = all.stream().filter(m -> m instanceof InstallSnapshotResponse).toList();
+        assertEquals(1, answers.size(), "one answer expected: " + all);
+        return (InstallSnapshotResponse) answers.get(0);
+    }
+
+    @Test
+    void snapshotChunksAreStoredInOrderAndAcknowledgedAfterTheWrite() {
+        RaftCore core = follower(1);
+        SnapshotMeta meta = new SnapshotMeta(10, 4, THREE);
+        core.step(chunk(meta, 0, "abc", false, 0));
+        Ready rd = core.ready();
+        assertEquals(1, rd.snapshotChunks().size());
+        assertTrue(rd.messages().isEmpty(), "the acknowledgement waits for the chunk to be stored");
+        assertEquals(3, answer(rd).nextOffset());
+    }
+
+    @Test
+    void duplicateSnapshotChunkIsAnsweredButNotStoredAgain() {
+        RaftCore core = follower(1);
+        SnapshotMeta meta = new SnapshotMeta(10, 4, THREE);
+        core.step(chunk(meta, 0, "abc", false, 0));
+        core.ready();
+        core.step(chunk(meta, 0, "abc", false, 0));
+        Ready rd = core.ready();
+        assertTrue(rd.snapshotChunks().isEmpty());
+        assertEquals(3, answer(rd).nextOffset());
+        assertFalse(answer(rd).rejected());
+    }
+
+    @Test
+    void snapshotChunkAfterAGapAsksToResendFromTheExpectedOffset() {
+        RaftCore core = follower(1);
+        SnapshotMeta meta = new SnapshotMeta(10, 4, THREE);
+        core.step(chunk(meta, 0, "abc", false, 0));
+        core.ready();
+        core.step(chunk(meta, 6, "ghi", false, 0));
+        Ready rd = core.ready();
+        assertTrue(rd.snapshotChunks().isEmpty());
+        assertTrue(answer(rd).rejected());
+        assertEquals(3, answer(rd).nextOffset());
+    }
+
+    @Test
+    void snapshotChunkOfAnUnknownTransferRestartsItFromZero() {
+        RaftCore core = follower(1);   // e.g. this node restarted mid-transfer
+        core.step(chunk(new SnapshotMeta(10, 4, THREE), 3, "def", false, 0));
+        Ready rd = core.ready();
+        assertTrue(answer(rd).rejected());
+        assertEquals(0, answer(rd).nextOffset());
+    }
+
+    @Test
+    void snapshotOfAlreadyCommittedEntriesIsAcknowledgedWithoutInstalling() {
+        RaftCore core = follower(1, 1, 1);
+        core.step(new io.raft4j.message.AppendEntries(G, "n2", "n1", 5, 4, 1, List.of(), 4, 0));
+        core.ready();
+        core.step(chunk(new SnapshotMeta(3, 1, THREE), 0, "x", true, 0));
+        Ready rd = core.ready();
+        assertTrue(rd.snapshotChunks().isEmpty());
+        assertTrue(answer(rd).done());
+        assertNull(rd.snapshotToInstall());
+    }
+
+    @Test
+    void snapshotMatchingTheLogKeepsTheEntriesAfterIt() {
+        RaftCore core = follower(2, 3, 4, 4);                   // 2:2 3:3 4:4 5:4
+        core.ready();
+        SnapshotMeta meta = new SnapshotMeta(3, 3, THREE);      // matches entry 3
+        core.step(chunk(meta, 0, "state", true, 0));
+        core.ready();
+        core.snapshotReceived(meta, true);
+        Ready rd = core.ready();
+        assertEquals(meta, rd.snapshotToInstall());
+        assertFalse(rd.compaction().discardAll(), "Figure 13 rule 6: keep the entries after the snapshot");
+        assertEquals(5, core.lastIndex());
+        assertEquals(4, core.firstIndex());
+        assertEquals(3, core.commitIndex());
+        assertTrue(answer(rd).done());
+    }
+
+    @Test
+    void snapshotNotMatchingTheLogDiscardsTheWholeLog() {
+        RaftCore core = follower(2, 2, 2);                       // 2..4 all term 2
+        core.ready();
+        SnapshotMeta meta = new SnapshotMeta(3, 4, THREE);      // index 3 has term 4 in the leader's history
+        core.step(chunk(meta, 0, "state", true, 0));
+        core.ready();
+        core.snapshotReceived(meta, true);
+        Ready rd = core.ready();
+        assertTrue(rd.compaction().discardAll(), "Figure 13 rule 7: discard the entire log");
+        assertEquals(3, core.lastIndex());
+        assertEquals(4, core.termAt(3));
+        assertEquals(RaftLog.UNKNOWN_TERM, core.termAt(4));
+    }
+
+    @Test
+    void snapshotFailingItsChecksumIsRequestedAgainFromTheStart() {
+        RaftCore core = follower(1);
+        SnapshotMeta meta = new SnapshotMeta(10, 4, THREE);
+        core.step(chunk(meta, 0, "abc", true, 0));
+        core.ready();
+        core.snapshotReceived(meta, false);
+        Ready rd = core.ready();
+        assertNull(rd.snapshotToInstall());
+        assertTrue(answer(rd).rejected());
+        assertEquals(0, answer(rd).nextOffset());
+    }
+
+    @Test
+    void localSnapshotCompactsTheLogKeepingTrailingEntries() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(3));
+        String leader = leaderOf(c);
+        for (int i = 0; i < 20; i++) {
+            c.propose(leader, "v" + i);
+        }
+        c.tickAll(3);
+        SnapshotMeta meta = c.takeSnapshot(leader);
+        assertEquals(meta.lastIndex() - 3 + 1, c.core(leader).firstIndex());
+        assertEquals(meta.lastIndex() - 3, c.storages.get(leader).firstIndex() - 1, "storage compacted too");
+    }
+
+    @Test
+    void laggingFollowerCatchesUpBySnapshotStreamedInChunksWhileOthersReplicate() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(16).snapshotChunksInFlight(2));
+        String leader = leaderOf(c);
+        String lagging = List.of(c.ids()).stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        c.crash(lagging);
+        for (int i = 0; i < 30; i++) {
+            c.propose(leader, "value-" + i);
+        }
+        c.tickAll(3);
+        c.takeSnapshot(leader);
+        int[] chunks = {0};
+        c.dropIf = m -> {
+            if (m instanceof InstallSnapshot) {
+                chunks[0]++;
+            }
+            return false;
+        };
+        c.restart(lagging);
+        c.propose(leader, "after");
+        c.tickAll(30);
+        assertEquals(c.applied.get(leader), c.applied.get(lagging));
+        assertTrue(chunks[0] > 10, "the snapshot went in many small chunks: " + chunks[0]);
+        assertNotNull(c.snapshots.get(lagging).latest().orElse(null));
+    }
+
+    @Test
+    void snapshotTransferSurvivesLostChunksAndALeaderChange() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(8));
+        String leader = leaderOf(c);
+        String lagging = List.of(c.ids()).stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        c.crash(lagging);
+        for (int i = 0; i < 20; i++) {
+            c.propose(leader, "v" + i);
+        }
+        c.tickAll(3);
+        for (String id : c.ids()) {
+            if (!id.equals(lagging)) {
+                c.takeSnapshot(id);
+            }
+        }
+        SplittableRandom random = new SplittableRandom(5);
+        c.dropIf = m -> m instanceof InstallSnapshot && random.nextDouble() < 0.3;
+        c.restart(lagging);
+        c.tickAll(5);
+        c.crash(leader);                         // the leader dies mid-transfer
+        c.tickAll(60);
+        c.restart(leader);
+        c.tickAll(60);
+        c.dropIf = m -> false;
+        c.tickAll(30);
+        String now = c.leader();
+        assertNotNull(now);
+        assertEquals(c.applied.get(now), c.applied.get(lagging));
+    }
+
+    @Test
+    void restartRecoversFromTheSnapshotPlusTheLogAfterIt() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(2));
+        String leader = leaderOf(c);
+        for (int i = 0; i < 10; i++) {
+            c.propose(leader, "a" + i);
+        }
+        c.tickAll(3);
+        for (String id : c.ids()) {
+            c.takeSnapshot(id);
+        }
+        for (int i = 0; i < 5; i++) {
+            c.propose(leader, "b" + i);
+        }
+        c.tickAll(3);
+        List<String> before = new ArrayList<>(c.applied.get(leader));
+        for (String id : c.ids()) {
+            c.crash(id);
+        }
+        for (String id : c.ids()) {
+            c.restart(id);
+        }
+        leaderOf(c);
+        c.tickAll(5);
+        for (String id : c.ids()) {
+            assertEquals(before, c.applied.get(id), id + " recovers snapshot state plus the log after it");
+        }
+    }
+
+    @Test
+    void refusesToStartWhenTheLogIsCompactedPastTheLatestSnapshot() {
+        InMemoryLogStorage log = new InMemoryLogStorage();
+        log.append(List.of(new LogEntry(1, 1, EntryType.CONFIG, THREE.encode()),
+                LogEntry.command(2, 1, Bytes.ofUtf8("x"))), new HardState(1, null));
+        log.compact(2, 1);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new RaftCore(
+                RaftConfig.builder("n1").build(), log, new InMemorySnapshotStore(), new SplittableRandom(1)));
+        assertTrue(e.getMessage().contains("cannot be recovered"), e.getMessage());
+    }
+
+    private static String leaderOf(CoreCluster c) {
+        for (int i = 0; i < 100 && c.leader() == null; i++) {
+            c.tickAll(1);
+        }
+        assertNotNull(c.leader());
+        return c.leader();
+    }
+
+}
