@@ -30,30 +30,53 @@ final class LocalCluster implements AutoCloseable {
         public String query(Bytes query) {
             return Integer.toString(applied.size());
         }
+
+        @Override
+        public Snapshot snapshot() {
+            List<String> view = List.copyOf(applied);  // small state: copy on the apply thread
+            return out -> out.write(String.join("\n", view).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void restore(java.io.InputStream in) throws java.io.IOException {
+            String content = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            applied.clear();
+            if (!content.isEmpty()) {
+                applied.addAll(List.of(content.split("\n")));
+            }
+        }
     }
 
     final InMemoryTransport network = new InMemoryTransport(42);
     final Map<String, InMemoryLogStorage> storages = new LinkedHashMap<>();
+    final Map<String, io.raft4j.memory.InMemorySnapshotStore> snapshots = new LinkedHashMap<>();
+    private final java.util.function.UnaryOperator<RaftConfig.Builder> settings;
     final Map<String, RaftNode<String>> nodes = new LinkedHashMap<>();
     final Map<String, RecordingStateMachine> stateMachines = new LinkedHashMap<>();
     private final String[] ids;
 
     LocalCluster(int size) {
+        this(size, b -> b);
+    }
+
+    LocalCluster(int size, java.util.function.UnaryOperator<RaftConfig.Builder> settings) {
+        this.settings = settings;
         ids = new String[size];
         for (int i = 0; i < size; i++) {
             ids[i] = "n" + (i + 1);
         }
         for (String id : ids) {
             storages.put(id, new InMemoryLogStorage());
+            snapshots.put(id, new io.raft4j.memory.InMemorySnapshotStore());
             start(id);
         }
     }
 
     void start(String id) {
-        RaftConfig config = RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(10).build();
+        RaftConfig config = settings.apply(RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(10)).build();
         RecordingStateMachine sm = new RecordingStateMachine();
         RaftNode<String> node = RaftNode.builder(config, sm).transport(network)
-                .storage(storages.get(id)).tickMillis(10).build();
+                .storage(storages.get(id)).snapshots(snapshots.get(id)).tickMillis(10).build();
         stateMachines.put(id, sm);
         nodes.put(id, node);
         node.start();
