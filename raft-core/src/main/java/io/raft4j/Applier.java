@@ -100,8 +100,44 @@ final class Applier<R> {
         proposals.put(index, new PendingProposal<>(term, future));
     }
 
+    /** A membership change waiting for its final configuration to be applied. */
+    private record ConfigWaiter(long fromIndex, ClusterConfig target, CompletableFuture<ClusterConfig> future) {
+    }
+
+    private final java.util.Queue<ConfigWaiter> configWaiters = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /**
+     * Completes {@code future} when a simple configuration is applied at or after {@code fromIndex}:
+     * with it if its members are {@code target}'s, else with an error (another change won).
+     */
+    void expectConfig(long fromIndex, ClusterConfig target, CompletableFuture<ClusterConfig> future) {
+        configWaiters.add(new ConfigWaiter(fromIndex, target, future));
+    }
+
+    private void onConfigApplied(long index, ClusterConfig config) {
+        if (config.isJoint()) {
+            return;
+        }
+        configWaiters.removeIf(w -> {
+            if (index < w.fromIndex()) {
+                return false;
+            }
+            if (config.voters().equals(w.target().voters()) && config.learners().equals(w.target().learners())) {
+                w.future().complete(config);
+            } else {
+                w.future().completeExceptionally(new IndeterminateException(
+                        "the configuration at " + index + " is not the one requested"));
+            }
+            return true;
+        });
+    }
+
     /** Fails every proposal still waiting (leadership lost or node stopping). */
     void failAllProposals(RuntimeException error) {
+        ConfigWaiter w;
+        while ((w = configWaiters.poll()) != null) {
+            w.future().completeExceptionally(error);
+        }
         for (Long index : proposals.keySet()) {
             PendingProposal<R> p = proposals.remove(index);
             if (p != null) {
@@ -194,6 +230,7 @@ final class Applier<R> {
             R result = e.type() == EntryType.COMMAND ? stateMachine.apply(e.index(), e.data()) : null;
             if (e.type() == EntryType.CONFIG) {
                 appliedConfig = ClusterConfig.decode(e.data());
+                onConfigApplied(e.index(), appliedConfig);
             }
             appliedTerm = e.term();
             bytesSinceSnapshot += e.sizeBytes();

@@ -1,5 +1,6 @@
 package io.raft4j;
 
+import io.raft4j.core.MembershipChange;
 import io.raft4j.core.RaftConfig;
 import io.raft4j.core.RaftCore;
 import io.raft4j.core.ReadState;
@@ -22,6 +23,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
@@ -66,6 +69,8 @@ public final class RaftNode<R> implements AutoCloseable {
     private volatile NodeStatus status;
 
     private final Map<Long, Applier.PendingQuery<R>> pendingReads = new HashMap<>();
+    private final LoopWatch watches = new LoopWatch();
+    private boolean removalHandled;
     private long nextReadId;
     private ClusterConfig announcedConfig;
 
@@ -153,6 +158,159 @@ public final class RaftNode<R> implements AutoCloseable {
     }
 
     /**
+     * Changes the membership to {@code target}: its voters, learners and their addresses (see
+     * {@link RaftCore#changeMembership}). Completes with the new configuration once it is committed
+     * and applied here; fails with {@link MembershipChangeException} if refused,
+     * {@link NotLeaderException} on a follower, {@link IndeterminateException} if leadership is lost
+     * before the outcome is known.
+     */
+    public CompletableFuture<ClusterConfig> changeMembership(ClusterConfig target) {
+        CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
+        execute(() -> changeOnLoop(target, future), future);
+        return future;
+    }
+
+    private void changeOnLoop(ClusterConfig target, CompletableFuture<ClusterConfig> future) {
+        if (!core.role().equals(Role.LEADER)) {
+            future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
+            return;
+        }
+        MembershipChange change = core.changeMembership(target);
+        if (!change.accepted()) {
+            future.completeExceptionally(new MembershipChangeException(change.rejection()));
+            return;
+        }
+        applier.expectConfig(change.index(), target, future);
+    }
+
+    /** Adds {@code id} as a learner: it receives the log but does not vote. */
+    public CompletableFuture<ClusterConfig> addLearner(String id, String address) {
+        return editMembership(c -> {
+            if (c.isMember(id)) {
+                throw new MembershipChangeException(id + " is already a member");
+            }
+            return new ClusterConfig(c.voters(), with(c.learners(), id), Set.of(), withAddress(c.addresses(), id, address));
+        });
+    }
+
+    /**
+     * Adds {@code id} as a voter the safe way: first as a learner, then, once its log is within
+     * {@link RaftConfig#promoteWithinEntries()} of the leader's, promoted to voter. A node that is
+     * far behind therefore never weakens the quorum while it catches up.
+     */
+    public CompletableFuture<ClusterConfig> addVoter(String id, String address) {
+        return addLearner(id, address).thenCompose(c -> awaitCaughtUp(id)).thenCompose(v -> promote(id));
+    }
+
+    /** Promotes the learner {@code id} to voter. */
+    public CompletableFuture<ClusterConfig> promote(String id) {
+        return editMembership(c -> {
+            if (!c.learners().contains(id)) {
+                throw new MembershipChangeException(id + " is not a learner");
+            }
+            return new ClusterConfig(with(c.voters(), id), without(c.learners(), id), Set.of(), c.addresses());
+        });
+    }
+
+    /** Removes {@code id} (voter or learner). A leader that removes itself steps down once that commits. */
+    public CompletableFuture<ClusterConfig> removeMember(String id) {
+        return editMembership(c -> {
+            if (!c.isMember(id)) {
+                throw new MembershipChangeException(id + " is not a member");
+            }
+            Map<String, String> addresses = new HashMap<>(c.addresses());
+            addresses.remove(id);
+            return new ClusterConfig(without(c.voters(), id), without(c.learners(), id), Set.of(), addresses);
+        });
+    }
+
+    private CompletableFuture<ClusterConfig> editMembership(java.util.function.UnaryOperator<ClusterConfig> edit) {
+        CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
+        execute(() -> {
+            ClusterConfig target;
+            try {
+                target = edit.apply(core.clusterConfig());
+            } catch (RaftException | IllegalArgumentException e) {
+                future.completeExceptionally(e);
+                return;
+            }
+            changeOnLoop(target, future);
+        }, future);
+        return future;
+    }
+
+    private CompletableFuture<Void> awaitCaughtUp(String id) {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        execute(() -> watches.add(
+                () -> core.role() != Role.LEADER
+                        || core.matchIndexOf(id) >= core.lastIndex() - config.promoteWithinEntries(),
+                () -> {
+                    if (core.role() != Role.LEADER) {
+                        future.completeExceptionally(new IndeterminateException("lost leadership while " + id + " caught up"));
+                    } else {
+                        future.complete(null);
+                    }
+                }), future);
+        return future;
+    }
+
+    private static Set<String> with(Set<String> set, String id) {
+        Set<String> copy = new TreeSet<>(set);
+        copy.add(id);
+        return copy;
+    }
+
+    private static Set<String> without(Set<String> set, String id) {
+        Set<String> copy = new TreeSet<>(set);
+        copy.remove(id);
+        return copy;
+    }
+
+    private static Map<String, String> withAddress(Map<String, String> addresses, String id, String address) {
+        Map<String, String> copy = new HashMap<>(addresses);
+        copy.put(id, address);
+        return copy;
+    }
+
+    /**
+     * Hands leadership to the voter {@code target} (thesis §3.10). Completes when this node sees
+     * {@code target} lead; fails with {@link MembershipChangeException} if refused or if the transfer
+     * timed out after an election timeout (this node then leads on and takes proposals again).
+     */
+    public CompletableFuture<Void> transferLeadership(String target) {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        execute(() -> {
+            String refusal = core.transferLeadership(target);
+            if (refusal != null) {
+                future.completeExceptionally(core.role() == Role.LEADER ? new MembershipChangeException(refusal)
+                        : new NotLeaderException(config.nodeId(), core.leaderId()));
+                return;
+            }
+            long startTerm = core.term();
+            watches.add(() -> target.equals(core.leaderId()) || core.term() > startTerm
+                            || (core.role() == Role.LEADER && core.transferTarget() == null),
+                    () -> {
+                        if (target.equals(core.leaderId())) {
+                            future.complete(null);
+                        } else if (core.role() == Role.LEADER) {
+                            future.completeExceptionally(new MembershipChangeException(
+                                    "leadership transfer to " + target + " timed out; " + config.nodeId() + " still leads"));
+                        } else {
+                            watches.add(() -> core.leaderId() != null, () -> {
+                                if (target.equals(core.leaderId())) {
+                                    future.complete(null);
+                                } else {
+                                    future.completeExceptionally(new MembershipChangeException(
+                                            "leadership went to " + core.leaderId() + " instead of " + target));
+                                }
+                            });
+                        }
+                    });
+        }, future);
+        return future;
+    }
+
+    /**
      * Takes a snapshot of the state machine now (besides the automatic ones of
      * {@link RaftConfig#snapshotEveryEntries()}), then compacts the log behind it. Completes with what
      * the snapshot covers; fails if the state machine does not support snapshots or one is running.
@@ -226,6 +384,7 @@ public final class RaftNode<R> implements AutoCloseable {
                 long now = System.nanoTime();
                 if (now - nextTick >= 0) {
                     core.tick();
+                    watches.check();
                     // After a stall (GC, overloaded machine), tick once and resynchronise rather than
                     // firing a burst of ticks that would make every timer expire at once.
                     nextTick = Math.max(nextTick + tickNanos, now + tickNanos / 2);
@@ -282,6 +441,14 @@ public final class RaftNode<R> implements AutoCloseable {
         }
         announceConfigIfChanged();
         updateStatus();
+        watches.check();
+        if (!removalHandled && core.isRemoved()) {
+            removalHandled = true;
+            LOG.info("{}: removed from group {}; stopping", config.nodeId(), config.groupId());
+            Thread stopper = new Thread(this::close, "raft-stop-" + config.nodeId());
+            stopper.setDaemon(true);
+            stopper.start();
+        }
     }
 
     private void onRoleChange() {

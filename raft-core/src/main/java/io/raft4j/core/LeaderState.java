@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.LogEntry;
+import io.raft4j.message.TimeoutNow;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -59,6 +60,38 @@ final class LeaderState {
 
     Progress progress(String id) {
         return progress.get(id);
+    }
+
+    // ---- leadership transfer -----------------------------------------------------------------
+
+    private String transferTarget;
+    private int transferElapsed;
+
+    String transferTarget() {
+        return transferTarget;
+    }
+
+    void startTransfer(String target) {
+        transferTarget = target;
+        transferElapsed = 0;
+        maybeSendTimeoutNow(target);
+    }
+
+    /** Ticks the transfer; gives up after an election timeout. */
+    void tickTransfer() {
+        if (transferTarget != null && ++transferElapsed >= settings.electionTimeoutTicks()) {
+            LOG.info("{}: leadership transfer to {} timed out; taking proposals again", core.id(), transferTarget);
+            transferTarget = null;
+        }
+    }
+
+    private void maybeSendTimeoutNow(String peer) {
+        Progress pr = progress.get(peer);
+        if (peer.equals(transferTarget) && pr != null && pr.match() == log.lastIndex()) {
+            core.send(new TimeoutNow(core.groupId(), core.id(), peer, core.term()));
+        } else if (pr != null) {
+            sendAppends(peer, pr, false);
+        }
     }
 
     // ---- replication -------------------------------------------------------------------------
@@ -110,6 +143,10 @@ final class LeaderState {
      * {@code sendIfEmpty}, sends one empty append (commit index, round).
      */
     private void sendAppends(String to, Progress pr, boolean sendIfEmpty) {
+        // A follower in PROBE whose match is unknown must be probed even with no new entries: an
+        // append at next - 1 is how the leader learns where the logs match (a new member starts at
+        // next = last + 1 with nothing to send).
+        sendIfEmpty |= needsProbe(pr);
         boolean sentAny = false;
         while (!pr.isPaused()) {
             long prev = pr.next() - 1;
@@ -190,7 +227,9 @@ final class LeaderState {
         if (m.done()) {
             pr.onSnapshotInstalled(m.snapshotIndex());
             maybeCommit();
-            sendAppends(m.from(), pr, false);
+            if (core.isLeading(this)) {
+                sendAppends(m.from(), pr, false);
+            }
             return;
         }
         if (m.rejected()) {
@@ -217,7 +256,12 @@ final class LeaderState {
                     pr.inflights().freeUpTo(m.index());
                 }
                 maybeCommit();
-                core.onFollowerCaughtUp(m.from(), pr);
+                if (!core.isLeading(this)) {
+                    return; // this leader removed itself and stepped down
+                }
+                if (m.from().equals(transferTarget)) {
+                    maybeSendTimeoutNow(m.from());
+                }
             }
             releaseConfirmedReads();
             sendAppends(m.from(), pr, false);
@@ -265,6 +309,7 @@ final class LeaderState {
         }
         boolean firstCommitInTerm = log.term(log.committed()) != core.term();
         log.commitTo(quorumIndex);
+        core.onCommitAdvanced();
         if (firstCommitInTerm) {
             for (long requestId : readsAwaitingTermCommit) {
                 addRead(requestId);
@@ -332,10 +377,15 @@ final class LeaderState {
         return !readyReads.isEmpty() || newRoundNeeded || hasUnsentEntries();
     }
 
+    private static boolean needsProbe(Progress pr) {
+        return pr.state() == Progress.State.PROBE && pr.match() < pr.next() - 1;
+    }
+
     private boolean hasUnsentEntries() {
         long last = log.lastIndex();
         for (Progress pr : progress.values()) {
-            if (!pr.isPaused() && (pr.next() <= last || pr.sentCommit() < Math.min(log.committed(), pr.match()))) {
+            if (!pr.isPaused() && (pr.next() <= last || needsProbe(pr)
+                    || pr.sentCommit() < Math.min(log.committed(), pr.match()))) {
                 return true;
             }
         }

@@ -38,13 +38,15 @@ import java.util.Objects;
  *                                 followers catch up from the log rather than by snapshot; default 1,024
  * @param snapshotChunkBytes       size of the chunks a snapshot is streamed in; default 1 MiB
  * @param snapshotChunksInFlight   unacknowledged chunks per follower (flow control); default 4
+ * @param promoteWithinEntries     a learner added to become a voter is promoted once its log is
+ *                                 within this many entries of the leader's; default 100
  */
 public record RaftConfig(String groupId, String nodeId, Map<String, String> initialMembers,
                          int electionTimeoutTicks, int heartbeatIntervalTicks, boolean preVote,
                          boolean checkQuorum, long maxMessageBytes, int maxInflightMessages,
                          long maxInflightBytes, long maxApplyBatchBytes, long snapshotEveryEntries,
                          long snapshotEveryBytes, long snapshotTrailingEntries, int snapshotChunkBytes,
-                         int snapshotChunksInFlight) {
+                         int snapshotChunksInFlight, long promoteWithinEntries) {
 
     public RaftConfig {
         requireNonEmpty(groupId, "groupId");
@@ -80,6 +82,9 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
                     + ") is implausibly large compared with maxMessageBytes (" + maxMessageBytes + ")");
         }
         requirePositive(snapshotChunksInFlight, "snapshotChunksInFlight");
+        if (promoteWithinEntries < 0) {
+            throw new IllegalArgumentException("promoteWithinEntries must be >= 0, was " + promoteWithinEntries);
+        }
     }
 
     /** A builder with the documented defaults. */
@@ -105,6 +110,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         b.snapshotTrailingEntries = snapshotTrailingEntries;
         b.snapshotChunkBytes = snapshotChunkBytes;
         b.snapshotChunksInFlight = snapshotChunksInFlight;
+        b.promoteWithinEntries = promoteWithinEntries;
         return b;
     }
 
@@ -138,6 +144,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         private long snapshotTrailingEntries = 1024;
         private int snapshotChunkBytes = 1 << 20;
         private int snapshotChunksInFlight = 4;
+        private long promoteWithinEntries = 100;
 
         private Builder(String nodeId) {
             this.nodeId = nodeId;
@@ -183,12 +190,14 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
 
         public Builder snapshotChunksInFlight(int v) { snapshotChunksInFlight = v; return this; }
 
+        public Builder promoteWithinEntries(long v) { promoteWithinEntries = v; return this; }
+
         /** @throws IllegalArgumentException naming the field if a value or combination is invalid */
         public RaftConfig build() {
             return new RaftConfig(groupId, nodeId, initialMembers, electionTimeoutTicks,
                     heartbeatIntervalTicks, preVote, checkQuorum, maxMessageBytes, maxInflightMessages,
                     maxInflightBytes, maxApplyBatchBytes, snapshotEveryEntries, snapshotEveryBytes,
-                    snapshotTrailingEntries, snapshotChunkBytes, snapshotChunksInFlight);
+                    snapshotTrailingEntries, snapshotChunkBytes, snapshotChunksInFlight, promoteWithinEntries);
         }
     }
 }

@@ -23,6 +23,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.random.RandomGenerator;
 
 /**
@@ -228,6 +230,7 @@ public final class RaftCore {
             heartbeatElapsed = 0;
             leader.heartbeat();
         }
+        leader.tickTransfer();
     }
 
     /** Starts an election now, as if the election timeout had elapsed (if this node may vote). */
@@ -247,7 +250,7 @@ public final class RaftCore {
     }
 
     private long appendAsLeader(EntryType type, Bytes data) {
-        if (role != Role.LEADER) {
+        if (role != Role.LEADER || (type == EntryType.COMMAND && leader.transferTarget() != null)) {
             return 0;
         }
         long index = log.lastIndex() + 1;
@@ -263,6 +266,120 @@ public final class RaftCore {
         }
         if (leader != null) {
             leader.maybeCommit(); // a single-voter group commits on its own durable write only
+        }
+    }
+
+    /** Whether this leader is handing leadership over (it refuses proposals meanwhile). */
+    public String transferTarget() {
+        return leader == null ? null : leader.transferTarget();
+    }
+
+    /**
+     * Changes the membership to {@code target} (its voters, learners and addresses). A change of at
+     * most one voter (adding or removing one, promoting one learner) takes effect in one step; any
+     * other goes through a joint configuration (Raft §6): C_old,new is appended now, and once it is
+     * committed the leader appends C_new by itself. Learners may be added or removed freely.
+     *
+     * <p>Refused (see {@link MembershipChange#rejection()}) on a non-leader, while another change is
+     * uncommitted, during a leadership transfer, and before this leader has committed an entry of
+     * its own term (the fix to single-server changes: a new leader must not change the
+     * configuration before its log is known to be the committed one).
+     */
+    public MembershipChange changeMembership(ClusterConfig target) {
+        if (role != Role.LEADER) {
+            return MembershipChange.rejected("not the leader");
+        }
+        if (target.isJoint() || target.voters().isEmpty()) {
+            return MembershipChange.rejected("the target configuration must be simple and have at least one voter");
+        }
+        ClusterConfig current = configs.current();
+        if (current.isJoint() || configs.currentIndex() > log.committed()) {
+            return MembershipChange.rejected("another membership change is in progress");
+        }
+        if (log.term(log.committed()) != term) {
+            return MembershipChange.rejected("the leader has not yet committed an entry of its term; retry shortly");
+        }
+        if (leader.transferTarget() != null) {
+            return MembershipChange.rejected("a leadership transfer is in progress");
+        }
+        Set<String> added = new TreeSet<>(target.voters());
+        added.removeAll(current.voters());
+        Set<String> removed = new TreeSet<>(current.voters());
+        removed.removeAll(target.voters());
+        boolean joint = added.size() + removed.size() > 1;
+        ClusterConfig next = joint
+                ? new ClusterConfig(target.voters(), target.learners(), current.voters(), target.addresses())
+                : target;
+        long index = appendAsLeader(EntryType.CONFIG, next.encode());
+        LOG.info("{}: membership change to voters {} learners {}{} at index {}", id, target.voters(), target.learners(),
+                joint ? " through a joint configuration" : "", index);
+        return new MembershipChange(index, joint, null);
+    }
+
+    /**
+     * Hands leadership to the voter {@code target} (thesis §3.10): stop taking proposals, bring the
+     * target's log up to date, then tell it to start an election at once (TimeoutNow). Gives up after
+     * an election timeout and takes proposals again.
+     *
+     * @return null if started, else why not
+     */
+    public String transferLeadership(String target) {
+        if (role != Role.LEADER) {
+            return "not the leader";
+        }
+        if (target.equals(id)) {
+            return "already the leader";
+        }
+        if (!configs.current().isVoter(target)) {
+            return target + " is not a voter";
+        }
+        if (leader.transferTarget() != null) {
+            return "a leadership transfer to " + leader.transferTarget() + " is already in progress";
+        }
+        LOG.info("{}: transferring leadership to {} in term {}", id, target, term);
+        leader.startTransfer(target);
+        return null;
+    }
+
+    /** The leader's knowledge of how far {@code peer}'s log matches its own; -1 if unknown here. */
+    public long matchIndexOf(String peer) {
+        if (leader == null) {
+            return -1;
+        }
+        Progress pr = leader.progress(peer);
+        return pr == null ? -1 : pr.match();
+    }
+
+    /**
+     * Whether this node was removed: the committed configuration no longer lists it (a node that never
+     * was a member, waiting to be added, is not "removed"). A removed node should be stopped.
+     */
+    public boolean isRemoved() {
+        ClusterConfig config = configs.current();
+        return config != ClusterConfig.EMPTY && !config.voters().isEmpty() && !config.isMember(id)
+                && configs.currentIndex() <= log.committed();
+    }
+
+    /** Whether {@code state} is the current leadership (not ended by a step-down). */
+    boolean isLeading(LeaderState state) {
+        return leader == state;
+    }
+
+    /** Called by the leader after its commit index advanced: finish membership changes. */
+    void onCommitAdvanced() {
+        ClusterConfig config = configs.current();
+        if (configs.currentIndex() > log.committed()) {
+            return;
+        }
+        if (config.isJoint()) {
+            // C_old,new is committed: move on to C_new (Raft §6).
+            ClusterConfig next = new ClusterConfig(config.voters(), config.learners(), Set.of(), config.addresses());
+            appendAsLeader(EntryType.CONFIG, next.encode());
+            LOG.info("{}: joint configuration committed; leaving it for voters {}", id, next.voters());
+        } else if (!config.isVoter(id) && role == Role.LEADER) {
+            // A leader that removed itself leads until the change commits, then steps down (thesis §4.2.2).
+            LOG.info("{}: removed from the configuration; stepping down", id);
+            becomeFollower(term, null);
         }
     }
 
@@ -618,11 +735,6 @@ public final class RaftCore {
 
     Bytes readSnapshot(long lastIndex, long offset, int length) {
         return snapshots.read(lastIndex, offset, length);
-    }
-
-    /** Called by the leader when a follower's match index advanced. */
-    void onFollowerCaughtUp(String peer, Progress pr) {
-        // Hook for leadership transfer and learner promotion.
     }
 
     // ---- role transitions --------------------------------------------------------------------

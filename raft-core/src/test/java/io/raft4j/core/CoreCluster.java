@@ -66,8 +66,28 @@ final class CoreCluster {
         }
     }
 
+    /** Nodes started empty, waiting to be added to the cluster. */
+    final Set<String> joiners = new HashSet<>();
+
     RaftConfig config(String id) {
-        return settings.apply(RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(electionTicks)).build();
+        RaftConfig.Builder b = RaftConfig.builder(id).electionTimeoutTicks(electionTicks);
+        if (!joiners.contains(id)) {
+            b.initialMembers(ids);
+        }
+        return settings.apply(b).build();
+    }
+
+    /** Starts a brand-new node that knows no cluster (it waits to be added). */
+    void addJoiningNode(String id) {
+        joiners.add(id);
+        storages.put(id, new InMemoryLogStorage());
+        snapshots.put(id, new io.raft4j.memory.InMemorySnapshotStore(2));
+        restart(id);
+    }
+
+    /** The ids of every node, joiners included. */
+    List<String> allIds() {
+        return new ArrayList<>(cores.keySet());
     }
 
     /** (Re)starts a node from its durable state only. */
@@ -206,7 +226,7 @@ final class CoreCluster {
     /** Ticks every live node {@code n} times, delivering messages after each round. */
     void tickAll(int n) {
         for (int i = 0; i < n; i++) {
-            for (String id : ids) {
+            for (String id : allIds()) {
                 tick(id);
             }
             deliverAll();
@@ -227,7 +247,7 @@ final class CoreCluster {
 
     String leader() {
         String leader = null;
-        for (String id : ids) {
+        for (String id : allIds()) {
             if (!down.contains(id) && cores.get(id).role() == Role.LEADER) {
                 if (leader != null && cores.get(leader).term() == cores.get(id).term()) {
                     throw new AssertionError("two leaders in term " + cores.get(id).term());
@@ -241,7 +261,7 @@ final class CoreCluster {
     }
 
     void isolate(String id) {
-        for (String other : ids) {
+        for (String other : allIds()) {
             cut.add(id + ">" + other);
             cut.add(other + ">" + id);
         }

@@ -26,14 +26,20 @@ class ClusterSimulationTest {
         long first = Long.getLong("raft.sim.firstSeed", 1);
         long steps = 0;
         long committed = 0;
+        long[] counters = new long[4];
         long start = System.nanoTime();
         for (long seed = first; seed < first + seeds; seed++) {
             Simulation sim = new Simulation(seed, nodes);
             sim.run();
             steps += sim.steps();
             committed += sim.committed();
+            for (int i = 0; i < counters.length; i++) {
+                counters[i] += sim.counters[i];
+            }
         }
-        System.out.printf("simulation: %d nodes, %d seeds from %d, %d steps, %d committed entries, %.1f s%n",
-                nodes, seeds, first, steps, committed, (System.nanoTime() - start) / 1e9);
+        System.out.printf("simulation: %d nodes, %d seeds from %d, %d steps, %d committed entries, %d leaders elected,"
+                        + " %d crashes, %d snapshots installed, %d chunks corrupted, %.1f s%n",
+                nodes, seeds, first, steps, committed, counters[3], counters[2], counters[0], counters[1],
+                (System.nanoTime() - start) / 1e9);
     }
 }

@@ -68,6 +68,8 @@ public final class Simulation {
     private final Map<String, List<PendingRead>> pendingReads = new HashMap<>();
     private final Map<String, Map<Long, PendingRead>> readsAwaitingIndex = new HashMap<>();
     private long stepCount;
+    /** What happened, for the run summary: installs, corrupted chunks, crashes, elections. */
+    final long[] counters = new long[4];
 
     public Simulation(long seed, int nodeCount) {
         this.seed = seed;
@@ -171,6 +173,7 @@ public final class Simulation {
                 checker.onEntriesWritten(n.id, n.mirror, first);
             }
             if (rd.roleChanged() && leader) {
+                counters[3]++;
                 checker.onLeader(n.id, n.core.term(), n.mirror);
             }
             long commit = n.core.commitIndex();
@@ -190,6 +193,7 @@ public final class Simulation {
                 schedule(at, n, "persisted", () -> completeWrite(n));
             }
             if (rd.snapshotToInstall() != null) {
+                counters[0]++;
                 n.restore(rd.snapshotToInstall().lastIndex(), checker);
             }
             for (LogEntry e : rd.committedEntries()) {
@@ -330,6 +334,7 @@ public final class Simulation {
         }
         if (faultsActive && m instanceof io.raft4j.message.InstallSnapshot is && is.chunk().length() > 0
                 && random.nextDouble() < p.corruptRate()) {
+            counters[1]++;
             byte[] bytes = is.chunk().toByteArray();
             bytes[random.nextInt(bytes.length)] ^= 0x5A;
             m = new io.raft4j.message.InstallSnapshot(is.groupId(), is.from(), is.to(), is.term(), is.meta(), is.offset(),
@@ -364,6 +369,7 @@ public final class Simulation {
         if (r < p.crashRate()) {
             SimNode victim = nodes.get(ids.get(random.nextInt(ids.size())));
             if (victim.up) {
+                counters[2]++;
                 victim.crash();
                 pendingReads.remove(victim.id);
                 readsAwaitingIndex.remove(victim.id);

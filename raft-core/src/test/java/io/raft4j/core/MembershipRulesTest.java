@@ -1,0 +1,231 @@
+package io.raft4j.core;
+
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.RequestVote;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Membership changes (Raft §6, thesis §4) and learners on pure cores. */
+class MembershipRulesTest {
+
+    private static String electLeader(CoreCluster c) {
+        for (int i = 0; i < 100 && c.leader() == null; i++) {
+            c.tickAll(1);
+        }
+        assertNotNull(c.leader());
+        c.tickAll(2); // commit the no-op of the new term
+        return c.leader();
+    }
+
+    private static ClusterConfig voters(String... ids) {
+        return ClusterConfig.ofVoters(Set.of(ids));
+    }
+
+    @Test
+    void membershipAdditionOfOneVoterTakesEffectWhenAppended() {
+        CoreCluster c = new CoreCluster(3);
+        c.addJoiningNode("n4");
+        String leader = electLeader(c);
+        MembershipChange change = c.core(leader).changeMembership(voters("n1", "n2", "n3", "n4"));
+        assertTrue(change.accepted(), change.rejection());
+        assertFalse(change.joint());
+        assertTrue(c.core(leader).clusterConfig().isVoter("n4"), "in force as soon as appended, before commit");
+        c.drain(leader);
+        c.tickAll(10);
+        assertEquals(voters("n1", "n2", "n3", "n4").voters(), c.core("n4").clusterConfig().voters());
+        c.propose(leader, "after-grow");
+        c.tickAll(3);
+        assertEquals(c.applied.get(leader), c.applied.get("n4"));
+    }
+
+    @Test
+    void membershipChangeOfSeveralVotersGoesThroughJointConsensus() {
+        CoreCluster c = new CoreCluster(3);
+        c.addJoiningNode("n4");
+        c.addJoiningNode("n5");
+        String leader = electLeader(c);
+        String[] others = c.allIds().stream().filter(id -> !id.equals(leader) && !id.equals("n4") && !id.equals("n5"))
+                .toArray(String[]::new);
+        ClusterConfig target = voters(leader, "n4", "n5");                 // replace both followers at once
+        MembershipChange change = c.core(leader).changeMembership(target);
+        assertTrue(change.joint());
+        ClusterConfig joint = c.core(leader).clusterConfig();
+        assertTrue(joint.isJoint());
+        assertEquals(Set.of(leader, others[0], others[1]), joint.outgoingVoters());
+        c.drain(leader);
+        c.tickAll(20);
+        ClusterConfig now = c.core(leader).clusterConfig();
+        assertFalse(now.isJoint(), "the leader leaves the joint configuration by itself once it commits");
+        assertEquals(target.voters(), now.voters());
+    }
+
+    @Test
+    void jointMembershipNeedsAMajorityOfBothHalves() {
+        CoreCluster c = new CoreCluster(3);
+        c.addJoiningNode("n4");
+        c.addJoiningNode("n5");
+        String leader = electLeader(c);
+        // The new half {leader, n4, n5}: cut n4 and n5 off, so only the old half can acknowledge.
+        c.isolate("n4");
+        c.isolate("n5");
+        long before = c.core(leader).commitIndex();
+        c.core(leader).changeMembership(voters(leader, "n4", "n5"));
+        c.drain(leader);
+        c.tickAll(5);
+        c.propose(leader, "x");
+        c.tickAll(5);
+        assertEquals(before, c.core(leader).commitIndex(), "no commit without a majority of the new half");
+        c.heal();
+        c.tickAll(20);
+        assertTrue(c.core(c.leader()).commitIndex() > before);
+    }
+
+    @Test
+    void membershipChangeIsRefusedWhileAnotherIsUncommitted() {
+        CoreCluster c = new CoreCluster(3);
+        c.addJoiningNode("n4");
+        c.addJoiningNode("n5");
+        String leader = electLeader(c);
+        assertTrue(c.core(leader).changeMembership(voters("n1", "n2", "n3", "n4")).accepted());
+        MembershipChange second = c.core(leader).changeMembership(voters("n1", "n2", "n3", "n4", "n5"));
+        assertFalse(second.accepted());
+        assertTrue(second.rejection().contains("in progress"), second.rejection());
+    }
+
+    @Test
+    void newLeaderMustCommitAnEntryOfItsTermBeforeAMembershipChange() {
+        CoreCluster c = new CoreCluster(3);
+        c.addJoiningNode("n4");
+        String first = electLeader(c);            // everything up to this term's no-op is committed
+        c.crash(first);
+        c.dropIf = m -> m instanceof io.raft4j.message.AppendEntriesResponse; // the next no-op never commits
+        String leader = null;
+        for (int i = 0; i < 100 && leader == null; i++) {
+            c.tickAll(1);
+            leader = c.leader();
+        }
+        assertNotNull(leader);
+        MembershipChange early = c.core(leader).changeMembership(voters("n1", "n2", "n3", "n4"));
+        assertFalse(early.accepted());
+        assertTrue(early.rejection().contains("committed an entry of its term"), early.rejection());
+    }
+
+    @Test
+    void learnersReceiveTheLogButNeitherVoteNorCountTowardCommit() {
+        CoreCluster c = new CoreCluster(3);
+        c.addJoiningNode("n4");
+        String leader = electLeader(c);
+        ClusterConfig withLearner = new ClusterConfig(Set.of("n1", "n2", "n3"), Set.of("n4"), Set.of(), Map.of());
+        assertTrue(c.core(leader).changeMembership(withLearner).accepted());
+        c.drain(leader);
+        c.tickAll(5);
+        c.propose(leader, "for-the-learner");
+        c.tickAll(3);
+        assertEquals(c.applied.get(leader), c.applied.get("n4"), "the learner applies the log");
+        // With both other voters down, learner acks must not make a majority.
+        String[] followers = c.allIds().stream().filter(id -> !id.equals(leader) && !id.equals("n4")).toArray(String[]::new);
+        c.crash(followers[0]);
+        c.crash(followers[1]);
+        long before = c.core(leader).commitIndex();
+        c.propose(leader, "needs-a-voter");
+        c.tickAll(3);
+        assertEquals(before, c.core(leader).commitIndex());
+        // A learner never campaigns.
+        c.crash(leader);
+        c.tickAll(60);
+        assertNotEquals(Role.LEADER, c.core("n4").role());
+        assertNotEquals(Role.CANDIDATE, c.core("n4").role());
+    }
+
+    @Test
+    void leaderRemovingItselfLeadsUntilTheChangeCommitsThenStepsDown() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = electLeader(c);
+        String[] rest = c.allIds().stream().filter(id -> !id.equals(leader)).toArray(String[]::new);
+        assertTrue(c.core(leader).changeMembership(voters(rest)).accepted());
+        assertEquals(Role.LEADER, c.core(leader).role(), "still leads while the change is uncommitted");
+        c.drain(leader);
+        c.deliverAll();
+        c.tickAll(2);
+        assertNotEquals(Role.LEADER, c.core(leader).role());
+        assertTrue(c.core(leader).isRemoved());
+        c.tickAll(40);
+        String next = c.leader();
+        assertNotNull(next);
+        assertTrue(Set.of(rest).contains(next));
+    }
+
+    @Test
+    void removedNodeCannotDisruptTheCluster() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = electLeader(c);
+        String victim = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        c.isolate(victim);                   // it never hears of its removal
+        String[] rest = c.allIds().stream().filter(id -> !id.equals(victim)).toArray(String[]::new);
+        assertTrue(c.core(leader).changeMembership(voters(rest)).accepted());
+        c.drain(leader);
+        c.tickAll(10);
+        long term = c.core(leader).term();
+        c.heal();
+        int[] disruptive = {0};
+        c.dropIf = m -> {
+            if (m instanceof RequestVote && m.from().equals(victim)) {
+                disruptive[0]++;
+            }
+            return false;
+        };
+        c.tickAll(100);
+        assertEquals(leader, c.leader(), "the leader is not deposed by the removed node");
+        assertEquals(term, c.core(leader).term());
+    }
+
+    @Test
+    void truncatedMembershipEntryRevertsToThePreviousConfiguration() {
+        CoreCluster c = new CoreCluster(3);
+        c.addJoiningNode("n4");
+        String old = electLeader(c);
+        c.isolate(old);
+        assertTrue(c.core(old).changeMembership(voters("n1", "n2", "n3", "n4")).accepted());
+        c.drain(old);
+        assertTrue(c.core(old).clusterConfig().isVoter("n4"));
+        c.tickAll(60);
+        String fresh = c.leader();
+        assertNotEquals(old, fresh);
+        c.propose(fresh, "new-term");
+        c.tickAll(2);
+        c.heal();
+        c.tickAll(30);
+        assertFalse(c.core(old).clusterConfig().isVoter("n4"), "the uncommitted configuration entry was replaced");
+    }
+
+    @Test
+    void freshNodeWaitsQuietlyUntilAddedAndBootstrapHappensOnce() {
+        CoreCluster c = new CoreCluster(3);
+        c.addJoiningNode("n4");
+        int[] fromJoiner = {0};
+        c.dropIf = m -> {
+            if (m.from().equals("n4") && !(m instanceof io.raft4j.message.AppendEntriesResponse)) {
+                fromJoiner[0]++;
+            }
+            return false;
+        };
+        String leader = electLeader(c);
+        c.tickAll(50);
+        assertEquals(0, fromJoiner[0], "a node that is not a member sends nothing on its own");
+        assertEquals(0, c.core("n4").lastIndex());
+        // Restarting a bootstrapped node with a different initial list changes nothing: its log rules.
+        c.crash(leader);
+        c.restart(leader);
+        assertEquals(Set.of("n1", "n2", "n3"), c.core(leader).clusterConfig().voters());
+        assertTrue(c.core(leader).lastIndex() > 1);
+    }
+
+}
