@@ -82,6 +82,18 @@ final class LocalCluster implements AutoCloseable {
         node.start();
     }
 
+    /** Starts a brand-new node that knows no cluster: it waits until the leader adds it. */
+    void startJoining(String id) {
+        storages.put(id, new InMemoryLogStorage());
+        snapshots.put(id, new io.raft4j.memory.InMemorySnapshotStore());
+        RecordingStateMachine sm = new RecordingStateMachine();
+        RaftNode<String> node = RaftNode.builder(settings.apply(RaftConfig.builder(id).electionTimeoutTicks(10)).build(), sm)
+                .transport(network).storage(storages.get(id)).snapshots(snapshots.get(id)).tickMillis(10).build();
+        stateMachines.put(id, sm);
+        nodes.put(id, node);
+        node.start();
+    }
+
     void stop(String id) {
         nodes.remove(id).close();
     }

@@ -47,9 +47,19 @@ final class LeaderState {
         syncMembers(core.clusterConfig());
     }
 
-    /** Tracks progress for exactly the current members (other than this node). */
+    /**
+     * Tracks progress for the members of the current configuration and, until it is committed, of
+     * the committed one too: a member being removed keeps receiving the log until the change that
+     * removes it commits, and then that commit, so it learns it was removed and can stop.
+     */
     void syncMembers(ClusterConfig config) {
-        progress.keySet().removeIf(id -> !config.isMember(id) || id.equals(core.id()));
+        ClusterConfig committed = core.committedConfig();
+        progress.keySet().removeIf(id -> id.equals(core.id()) || (!config.isMember(id) && !committed.isMember(id)));
+        for (String id : progress.keySet()) {
+            if (!config.isMember(id)) {
+                tracksRemovedMembers = true;
+            }
+        }
         for (String id : config.allMembers()) {
             if (!id.equals(core.id()) && !progress.containsKey(id)) {
                 progress.put(id, new Progress(log.lastIndex() + 1, settings.maxInflightMessages(),
@@ -108,10 +118,46 @@ final class LeaderState {
             boolean mustSend = startRound || pr.sentCommit() < Math.min(log.committed(), pr.match());
             sendAppends(e.getKey(), pr, mustSend);
         }
+        pruneRemovedMembers();
+    }
+
+    /** Members being removed are still tracked (see {@link #syncMembers}). */
+    private boolean tracksRemovedMembers;
+    /** Heartbeats since the configuration removing them committed. */
+    private int removalGraceHeartbeats;
+
+    /**
+     * Forgets members the committed configuration removed, once each was sent a commit index that
+     * covers its removal (so it can stop itself), or after an election timeout if it is unreachable.
+     */
+    private void pruneRemovedMembers() {
+        long configIndex = core.configIndex();
+        if (!tracksRemovedMembers || configIndex > log.committed()) {
+            return;
+        }
+        ClusterConfig config = core.clusterConfig();
+        boolean graceOver = removalGraceHeartbeats >= settings.electionTimeoutTicks();
+        tracksRemovedMembers = false;
+        progress.entrySet().removeIf(e -> {
+            if (config.isMember(e.getKey())) {
+                return false;
+            }
+            if (e.getValue().sentCommit() >= configIndex || graceOver) {
+                return true;
+            }
+            tracksRemovedMembers = true;
+            return false;
+        });
+        if (!tracksRemovedMembers) {
+            removalGraceHeartbeats = 0;
+        }
     }
 
     /** Heartbeat: an append with no entries to every follower, carrying the commit index and round. */
     void heartbeat() {
+        if (tracksRemovedMembers && core.configIndex() <= log.committed()) {
+            removalGraceHeartbeats++;
+        }
         for (Map.Entry<String, Progress> e : progress.entrySet()) {
             Progress pr = e.getValue();
             pr.onHeartbeat();

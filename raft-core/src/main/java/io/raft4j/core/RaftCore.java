@@ -360,6 +360,16 @@ public final class RaftCore {
                 && configs.currentIndex() <= log.committed();
     }
 
+    /** Index of the entry that carried the configuration in force. */
+    long configIndex() {
+        return configs.currentIndex();
+    }
+
+    /** The configuration in force at the commit index. */
+    ClusterConfig committedConfig() {
+        return configs.configAt(log.committed());
+    }
+
     /** Whether {@code state} is the current leadership (not ended by a step-down). */
     boolean isLeading(LeaderState state) {
         return leader == state;

@@ -1,0 +1,92 @@
+package io.raft4j;
+
+import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Membership changes and leadership transfer through the runtime's API. */
+class MembershipRuntimeTest {
+
+    @Test
+    void addVoterJoinsAFreshNodeAsLearnerThenPromotesIt() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            for (int i = 0; i < 50; i++) {
+                leader.propose(Bytes.ofUtf8("before-" + i)).get(5, TimeUnit.SECONDS);
+            }
+            cluster.startJoining("n4");
+            ClusterConfig config = leader.addVoter("n4", "").get(10, TimeUnit.SECONDS);
+            assertEquals(Set.of("n1", "n2", "n3", "n4"), config.voters());
+            assertEquals(Set.of(), config.learners());
+            leader.propose(Bytes.ofUtf8("after")).get(5, TimeUnit.SECONDS);
+            LocalCluster.await(Duration.ofSeconds(10), () -> cluster.stateMachines.get("n4").applied.size() == 51);
+            assertEquals(cluster.stateMachines.get(leader.id()).applied, cluster.stateMachines.get("n4").applied);
+        }
+    }
+
+    @Test
+    void removedMemberStopsItselfAndTheRestGoOn() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            String victim = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
+            RaftNode<String> victimNode = cluster.nodes.get(victim);
+            ClusterConfig config = leader.removeMember(victim).get(10, TimeUnit.SECONDS);
+            assertEquals(2, config.voters().size());
+            LocalCluster.await(Duration.ofSeconds(10), () -> {
+                ExecutionException e = assertThrows(ExecutionException.class,
+                        () -> victimNode.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
+                return e.getCause() instanceof RaftStoppedException;
+            });
+            assertEquals("applied:still-works", leader.propose(Bytes.ofUtf8("still-works")).get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void membershipChangeRefusedWhileAnotherIsInProgressSaysWhy() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> leader.promote("nobody").get(5, TimeUnit.SECONDS));
+            assertInstanceOf(MembershipChangeException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("not a learner"));
+        }
+    }
+
+    @Test
+    void leadershipTransferThroughTheRuntimeCompletesWhenTheTargetLeads() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            leader.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS);
+            String target = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
+            leader.transferLeadership(target).get(10, TimeUnit.SECONDS);
+            RaftNode<String> now = cluster.awaitLeader();
+            assertEquals(target, now.id());
+            assertNotNull(now.propose(Bytes.ofUtf8("y")).get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void leadershipTransferToAStoppedNodeTimesOutAndTheLeaderLeadsOn() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            String target = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
+            cluster.stop(target);
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> leader.transferLeadership(target).get(10, TimeUnit.SECONDS));
+            assertInstanceOf(MembershipChangeException.class, e.getCause());
+            assertTrue(leader.isLeader());
+            assertEquals("applied:z", leader.propose(Bytes.ofUtf8("z")).get(5, TimeUnit.SECONDS));
+        }
+    }
+}
