@@ -26,7 +26,7 @@ class ClusterSimulationTest {
         long first = Long.getLong("raft.sim.firstSeed", 1);
         long steps = 0;
         long committed = 0;
-        long[] counters = new long[4];
+        long[] counters = new long[6];
         long start = System.nanoTime();
         for (long seed = first; seed < first + seeds; seed++) {
             Simulation sim = new Simulation(seed, nodes);
@@ -38,8 +38,10 @@ class ClusterSimulationTest {
             }
         }
         System.out.printf("simulation: %d nodes, %d seeds from %d, %d steps, %d committed entries, %d leaders elected,"
-                        + " %d crashes, %d snapshots installed, %d chunks corrupted, %.1f s%n",
+                        + " %d crashes, %d snapshots installed, %d chunks corrupted, %d membership changes,"
+                        + " %d leadership transfers, %.1f s%n",
                 nodes, seeds, first, steps, committed, counters[3], counters[2], counters[0], counters[1],
+                counters[4], counters[5],
                 (System.nanoTime() - start) / 1e9);
     }
 }

@@ -13,7 +13,7 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                  double crashRate, double partitionRate, double oneWayRate, int clientEveryUs,
                  double readRate, long faultPhaseUs, long healPhaseUs, boolean preVote, boolean checkQuorum,
                  int snapshotEvery, int snapshotTrailing, int snapshotChunkBytes, int snapshotFillerBytes,
-                 double corruptRate) {
+                 double corruptRate, double membershipRate, int spareNodes) {
 
     static final int TICK_US = 1_000;
 
@@ -43,6 +43,8 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                 r.nextInt(21),
                 32 + r.nextInt(1024),
                 r.nextInt(4096),
-                r.nextDouble() * 0.05);
+                r.nextDouble() * 0.05,
+                r.nextDouble() < 0.6 ? 0 : 0.2 + r.nextDouble() * 0.4,
+                2);
     }
 }

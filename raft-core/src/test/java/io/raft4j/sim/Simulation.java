@@ -69,7 +69,10 @@ public final class Simulation {
     private final Map<String, Map<Long, PendingRead>> readsAwaitingIndex = new HashMap<>();
     private long stepCount;
     /** What happened, for the run summary: installs, corrupted chunks, crashes, elections. */
-    final long[] counters = new long[4];
+    final long[] counters = new long[6];
+
+    /** The initial voters; the other nodes start empty, waiting to be added by a membership change. */
+    private final List<String> initialMembers = new ArrayList<>();
 
     public Simulation(long seed, int nodeCount) {
         this.seed = seed;
@@ -77,6 +80,12 @@ public final class Simulation {
         this.random = new SplittableRandom(seed);
         for (int i = 1; i <= nodeCount; i++) {
             ids.add("n" + i);
+            initialMembers.add("n" + i);
+        }
+        if (p.membershipRate() > 0) {
+            for (int i = 1; i <= p.spareNodes(); i++) {
+                ids.add("n" + (nodeCount + i));
+            }
         }
         for (String id : ids) {
             nodes.put(id, new SimNode(id));
@@ -129,7 +138,11 @@ public final class Simulation {
     // ---- nodes -------------------------------------------------------------------------------
 
     private RaftConfig configFor(String id) {
-        return RaftConfig.builder(id).initialMembers(ids.toArray(String[]::new))
+        RaftConfig.Builder b = RaftConfig.builder(id);
+        if (initialMembers.contains(id)) {
+            b.initialMembers(initialMembers.toArray(String[]::new));
+        }
+        return b
                 .electionTimeoutTicks(p.electionTicks()).heartbeatIntervalTicks(1)
                 .preVote(p.preVote()).checkQuorum(p.checkQuorum())
                 .maxMessageBytes(512 + random.nextInt(4096)).maxInflightMessages(1 + random.nextInt(8))
@@ -387,6 +400,9 @@ public final class Simulation {
         } else if (random.nextDouble() < 0.3) {
             blockedLinks.clear();
         }
+        if (random.nextDouble() < p.membershipRate()) {
+            changeMembership();
+        }
         // Bring back nodes that stayed down, so most of the run has a live majority.
         for (SimNode n : nodes.values()) {
             if (!n.up && random.nextDouble() < 0.3) {
@@ -394,6 +410,50 @@ public final class Simulation {
             }
         }
         schedule(now + p.faultEveryUs(), null, "faults", this::injectFaults);
+    }
+
+    /** An operator's change on the current leader: grow, shrink, replace, learners, or a transfer. */
+    private void changeMembership() {
+        SimNode leader = nodes.values().stream().filter(n -> n.up && n.core.role() == Role.LEADER)
+                .max((a, b) -> Long.compare(a.core.term(), b.core.term())).orElse(null);
+        if (leader == null) {
+            return;
+        }
+        io.raft4j.message.ClusterConfig c = leader.core.clusterConfig();
+        List<String> voters = new ArrayList<>(c.voters());
+        List<String> learners = new ArrayList<>(c.learners());
+        List<String> outsiders = ids.stream().filter(id -> !c.isMember(id)).toList();
+        java.util.Set<String> newVoters = new java.util.TreeSet<>(voters);
+        java.util.Set<String> newLearners = new java.util.TreeSet<>(learners);
+        int op = random.nextInt(6);
+        if (op == 0 && !outsiders.isEmpty()) {                                   // grow by one voter
+            newVoters.add(outsiders.get(random.nextInt(outsiders.size())));
+        } else if (op == 1 && voters.size() > 3) {                               // shrink by one voter
+            newVoters.remove(voters.get(random.nextInt(voters.size())));
+        } else if (op == 2 && !outsiders.isEmpty()) {                            // replace: joint consensus
+            newVoters.remove(voters.get(random.nextInt(voters.size())));
+            newVoters.add(outsiders.get(random.nextInt(outsiders.size())));
+        } else if (op == 3 && !outsiders.isEmpty()) {                            // add a learner
+            newLearners.add(outsiders.get(random.nextInt(outsiders.size())));
+        } else if (op == 4 && !learners.isEmpty()) {                             // promote a learner
+            String l = learners.get(random.nextInt(learners.size()));
+            newLearners.remove(l);
+            newVoters.add(l);
+        } else if (op == 5 && voters.size() > 1) {                               // transfer leadership
+            String target = voters.get(random.nextInt(voters.size()));
+            if (!target.equals(leader.id) && leader.core.transferLeadership(target) == null) {
+                counters[5]++;
+                process(leader);
+            }
+            return;
+        } else {
+            return;
+        }
+        if (leader.core.changeMembership(new io.raft4j.message.ClusterConfig(newVoters, newLearners, java.util.Set.of(),
+                java.util.Map.of())).accepted()) {
+            counters[4]++;
+        }
+        process(leader);
     }
 
     private void partitionRandomly() {
@@ -457,7 +517,16 @@ public final class Simulation {
         for (Map.Entry<Long, Long> e : ackAt.entrySet()) {
             maxAcked = Math.max(maxAcked, committedIndexOf.get(e.getKey()));
         }
+        SimNode leader = nodes.values().stream().filter(n -> n.up && n.core.role() == Role.LEADER)
+                .max((a, b) -> Long.compare(a.core.term(), b.core.term())).orElseThrow();
+        io.raft4j.message.ClusterConfig finalConfig = leader.core.clusterConfig();
+        if (finalConfig.isJoint()) {
+            throw new AssertionError("liveness: still in a joint configuration after healing: " + finalConfig);
+        }
         for (SimNode n : nodes.values()) {
+            if (!finalConfig.isMember(n.id)) {
+                continue; // removed (or never added): it owes nothing
+            }
             if (n.appliedIndex < maxAcked) {
                 throw new AssertionError("liveness: " + n.id + " applied only up to " + n.appliedIndex
                         + " after healing; acknowledged writes reach " + maxAcked);
