@@ -130,7 +130,9 @@ public final class RaftNode<R> implements AutoCloseable {
         execute(() -> {
             long index = core.propose(command);
             if (index == 0) {
-                future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
+                // During a leadership transfer the best hint is the node about to lead.
+                String hint = core.transferTarget() != null ? core.transferTarget() : core.leaderId();
+                future.completeExceptionally(new NotLeaderException(config.nodeId(), hint));
             } else {
                 applier.expect(index, core.term(), future);
             }
