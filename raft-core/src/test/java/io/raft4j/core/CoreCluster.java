@@ -40,16 +40,7 @@ final class CoreCluster {
     }
 
     CoreCluster(int size, int electionTicks) {
-        this.electionTicks = electionTicks;
-        ids = new String[size];
-        for (int i = 0; i < size; i++) {
-            ids[i] = "n" + (i + 1);
-        }
-        for (String id : ids) {
-            storages.put(id, new InMemoryLogStorage());
-            snapshots.put(id, new io.raft4j.memory.InMemorySnapshotStore(2));
-            restart(id);
-        }
+        this(size, electionTicks, b -> b);
     }
 
     CoreCluster(int size, int electionTicks, java.util.function.UnaryOperator<RaftConfig.Builder> settings) {
@@ -243,6 +234,24 @@ final class CoreCluster {
         long index = cores.get(id).propose(Bytes.ofUtf8(command));
         drain(id);
         return index;
+    }
+
+    /** Ticks until a leader is elected (failing the test if none within 100 rounds) and returns it. */
+    String awaitLeader() {
+        for (int i = 0; i < 100 && leader() == null; i++) {
+            tickAll(1);
+        }
+        if (leader() == null) {
+            throw new AssertionError("no leader elected");
+        }
+        return leader();
+    }
+
+    /** {@link #awaitLeader()}, then a couple of rounds so the leader's no-op is committed. */
+    String awaitSettledLeader() {
+        awaitLeader();
+        tickAll(2);
+        return leader();
     }
 
     String leader() {

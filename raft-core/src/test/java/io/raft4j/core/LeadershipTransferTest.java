@@ -13,14 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Leadership transfer (thesis §3.10) on pure cores. */
 class LeadershipTransferTest {
 
-    private static String electLeader(CoreCluster c) {
-        for (int i = 0; i < 100 && c.leader() == null; i++) {
-            c.tickAll(1);
-        }
-        assertNotNull(c.leader());
-        c.tickAll(2);
-        return c.leader();
-    }
 
     private static String otherThan(CoreCluster c, String id) {
         return c.allIds().stream().filter(x -> !x.equals(id)).findFirst().orElseThrow();
@@ -29,7 +21,7 @@ class LeadershipTransferTest {
     @Test
     void transferToACaughtUpVoterHandsLeadershipOver() {
         CoreCluster c = new CoreCluster(3);
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         String target = otherThan(c, leader);
         long term = c.core(leader).term();
         assertNull(c.core(leader).transferLeadership(target));
@@ -43,7 +35,7 @@ class LeadershipTransferTest {
     @Test
     void transferBringsALaggingTargetUpToDateBeforeTimeoutNow() {
         CoreCluster c = new CoreCluster(3);
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         String target = otherThan(c, leader);
         c.dropIf = m -> m instanceof AppendEntries a && a.to().equals(target) && !a.entries().isEmpty();
         for (int i = 0; i < 5; i++) {
@@ -68,7 +60,7 @@ class LeadershipTransferTest {
     @Test
     void leaderRefusesProposalsDuringATransfer() {
         CoreCluster c = new CoreCluster(3);
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         String target = otherThan(c, leader);
         c.cut.add(leader + ">" + target); // the transfer cannot complete yet
         assertNull(c.core(leader).transferLeadership(target));
@@ -79,7 +71,7 @@ class LeadershipTransferTest {
     @Test
     void transferThatTimesOutLeavesTheLeaderLeadingAndTakingProposals() {
         CoreCluster c = new CoreCluster(3);
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         String target = otherThan(c, leader);
         c.crash(target);
         assertNull(c.core(leader).transferLeadership(target));
@@ -93,7 +85,7 @@ class LeadershipTransferTest {
     void transferToANonVoterOrItselfIsRefused() {
         CoreCluster c = new CoreCluster(3);
         c.addJoiningNode("n9");
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         assertTrue(c.core(leader).transferLeadership("n9").contains("not a voter"));
         assertTrue(c.core(leader).transferLeadership(leader).contains("already"));
         assertTrue(c.core(otherThan(c, leader)).transferLeadership(leader).contains("not the leader"));

@@ -16,14 +16,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Membership changes (Raft §6, thesis §4) and learners on pure cores. */
 class MembershipRulesTest {
 
-    private static String electLeader(CoreCluster c) {
-        for (int i = 0; i < 100 && c.leader() == null; i++) {
-            c.tickAll(1);
-        }
-        assertNotNull(c.leader());
-        c.tickAll(2); // commit the no-op of the new term
-        return c.leader();
-    }
 
     private static ClusterConfig voters(String... ids) {
         return ClusterConfig.ofVoters(Set.of(ids));
@@ -33,7 +25,7 @@ class MembershipRulesTest {
     void membershipAdditionOfOneVoterTakesEffectWhenAppended() {
         CoreCluster c = new CoreCluster(3);
         c.addJoiningNode("n4");
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         MembershipChange change = c.core(leader).changeMembership(voters("n1", "n2", "n3", "n4"));
         assertTrue(change.accepted(), change.rejection());
         assertFalse(change.joint());
@@ -51,7 +43,7 @@ class MembershipRulesTest {
         CoreCluster c = new CoreCluster(3);
         c.addJoiningNode("n4");
         c.addJoiningNode("n5");
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         String[] others = c.allIds().stream().filter(id -> !id.equals(leader) && !id.equals("n4") && !id.equals("n5"))
                 .toArray(String[]::new);
         ClusterConfig target = voters(leader, "n4", "n5");                 // replace both followers at once
@@ -72,7 +64,7 @@ class MembershipRulesTest {
         CoreCluster c = new CoreCluster(3);
         c.addJoiningNode("n4");
         c.addJoiningNode("n5");
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         // The new half {leader, n4, n5}: cut n4 and n5 off, so only the old half can acknowledge.
         c.isolate("n4");
         c.isolate("n5");
@@ -93,7 +85,7 @@ class MembershipRulesTest {
         CoreCluster c = new CoreCluster(3);
         c.addJoiningNode("n4");
         c.addJoiningNode("n5");
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         assertTrue(c.core(leader).changeMembership(voters("n1", "n2", "n3", "n4")).accepted());
         MembershipChange second = c.core(leader).changeMembership(voters("n1", "n2", "n3", "n4", "n5"));
         assertFalse(second.accepted());
@@ -104,7 +96,7 @@ class MembershipRulesTest {
     void newLeaderMustCommitAnEntryOfItsTermBeforeAMembershipChange() {
         CoreCluster c = new CoreCluster(3);
         c.addJoiningNode("n4");
-        String first = electLeader(c);            // everything up to this term's no-op is committed
+        String first = c.awaitSettledLeader();            // everything up to this term's no-op is committed
         c.crash(first);
         c.dropIf = m -> m instanceof io.raft4j.message.AppendEntriesResponse; // the next no-op never commits
         String leader = null;
@@ -122,7 +114,7 @@ class MembershipRulesTest {
     void learnersReceiveTheLogButNeitherVoteNorCountTowardCommit() {
         CoreCluster c = new CoreCluster(3);
         c.addJoiningNode("n4");
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         ClusterConfig withLearner = new ClusterConfig(Set.of("n1", "n2", "n3"), Set.of("n4"), Set.of(), Map.of());
         assertTrue(c.core(leader).changeMembership(withLearner).accepted());
         c.drain(leader);
@@ -148,7 +140,7 @@ class MembershipRulesTest {
     @Test
     void leaderRemovingItselfLeadsUntilTheChangeCommitsThenStepsDown() {
         CoreCluster c = new CoreCluster(3);
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         String[] rest = c.allIds().stream().filter(id -> !id.equals(leader)).toArray(String[]::new);
         assertTrue(c.core(leader).changeMembership(voters(rest)).accepted());
         assertEquals(Role.LEADER, c.core(leader).role(), "still leads while the change is uncommitted");
@@ -166,7 +158,7 @@ class MembershipRulesTest {
     @Test
     void removedNodeCannotDisruptTheCluster() {
         CoreCluster c = new CoreCluster(3);
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         String victim = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
         c.isolate(victim);                   // it never hears of its removal
         String[] rest = c.allIds().stream().filter(id -> !id.equals(victim)).toArray(String[]::new);
@@ -191,7 +183,7 @@ class MembershipRulesTest {
     void truncatedMembershipEntryRevertsToThePreviousConfiguration() {
         CoreCluster c = new CoreCluster(3);
         c.addJoiningNode("n4");
-        String old = electLeader(c);
+        String old = c.awaitSettledLeader();
         c.isolate(old);
         assertTrue(c.core(old).changeMembership(voters("n1", "n2", "n3", "n4")).accepted());
         c.drain(old);
@@ -217,7 +209,7 @@ class MembershipRulesTest {
             }
             return false;
         };
-        String leader = electLeader(c);
+        String leader = c.awaitSettledLeader();
         c.tickAll(50);
         assertEquals(0, fromJoiner[0], "a node that is not a member sends nothing on its own");
         assertEquals(0, c.core("n4").lastIndex());

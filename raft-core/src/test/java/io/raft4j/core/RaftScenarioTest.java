@@ -12,19 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The classic Raft scenarios (as in the MIT 6.824 lab tests), on pure cores driven tick by tick. */
 class RaftScenarioTest {
 
-    private static String electLeader(CoreCluster c) {
-        for (int i = 0; i < 100 && c.leader() == null; i++) {
-            c.tickAll(1);
-        }
-        String leader = c.leader();
-        assertNotNull(leader, "no leader elected");
-        return leader;
-    }
 
     @Test
     void initialElection() {
         CoreCluster c = new CoreCluster(3);
-        String leader = electLeader(c);
+        String leader = c.awaitLeader();
         c.tickAll(30);
         assertEquals(leader, c.leader(), "leadership is stable without failures");
         for (String id : c.ids()) {
@@ -35,7 +27,7 @@ class RaftScenarioTest {
     @Test
     void reElectionAfterTheLeaderIsLost() {
         CoreCluster c = new CoreCluster(3);
-        String first = electLeader(c);
+        String first = c.awaitLeader();
         c.crash(first);
         c.tickAll(40);
         String second = c.leader();
@@ -49,7 +41,7 @@ class RaftScenarioTest {
     @Test
     void noLeaderWithoutAMajority() {
         CoreCluster c = new CoreCluster(5);
-        String leader = electLeader(c);
+        String leader = c.awaitLeader();
         int crashed = 0;
         for (String id : c.ids()) {
             if (crashed < 3) {
@@ -68,7 +60,7 @@ class RaftScenarioTest {
     @Test
     void agreementDespiteAFailedFollower() {
         CoreCluster c = new CoreCluster(3);
-        String leader = electLeader(c);
+        String leader = c.awaitLeader();
         String follower = List.of(c.ids()).stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
         c.crash(follower);
         for (int i = 0; i < 5; i++) {
@@ -84,7 +76,7 @@ class RaftScenarioTest {
     @Test
     void noCommitWithoutAMajority() {
         CoreCluster c = new CoreCluster(5);
-        String leader = electLeader(c);
+        String leader = c.awaitLeader();
         int crashed = 0;
         for (String id : c.ids()) {
             if (!id.equals(leader) && crashed < 3) {
@@ -102,7 +94,7 @@ class RaftScenarioTest {
     @Test
     void concurrentProposalsAreCommittedInOneOrder() {
         CoreCluster c = new CoreCluster(3);
-        String leader = electLeader(c);
+        String leader = c.awaitLeader();
         for (int i = 0; i < 200; i++) {
             c.propose(leader, "p" + i);
         }
@@ -117,7 +109,7 @@ class RaftScenarioTest {
     @Test
     void anOldPartitionedLeaderRejoinsAndItsUncommittedEntriesAreReplaced() {
         CoreCluster c = new CoreCluster(3);
-        String old = electLeader(c);
+        String old = c.awaitLeader();
         c.propose(old, "committed");
         c.tickAll(2);
         c.isolate(old);
@@ -138,7 +130,7 @@ class RaftScenarioTest {
     @Test
     void fastCatchUpOverManyDivergentEntriesTakesFewRoundTrips() {
         CoreCluster c = new CoreCluster(5);
-        String first = electLeader(c);
+        String first = c.awaitLeader();
         c.propose(first, "base");
         c.tickAll(2);
         // The old leader, alone, appends 60 entries that will never commit.
@@ -169,7 +161,7 @@ class RaftScenarioTest {
     @Test
     void persistenceAcrossAWholeClusterRestart() {
         CoreCluster c = new CoreCluster(3);
-        String leader = electLeader(c);
+        String leader = c.awaitLeader();
         for (int i = 0; i < 10; i++) {
             c.propose(leader, "v" + i);
         }
@@ -182,7 +174,7 @@ class RaftScenarioTest {
             c.restart(id);
             assertTrue(c.core(id).term() >= termBefore, "term survives a restart");
         }
-        String next = electLeader(c);
+        String next = c.awaitLeader();
         c.tickAll(5);
         for (String id : c.ids()) {
             assertEquals(10, c.applied.get(id).size(), "every node re-applies the committed log after restart");

@@ -162,7 +162,7 @@ class SnapshotRulesTest {
     @Test
     void localSnapshotCompactsTheLogKeepingTrailingEntries() {
         CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(3));
-        String leader = leaderOf(c);
+        String leader = c.awaitLeader();
         for (int i = 0; i < 20; i++) {
             c.propose(leader, "v" + i);
         }
@@ -175,7 +175,7 @@ class SnapshotRulesTest {
     @Test
     void laggingFollowerCatchesUpBySnapshotStreamedInChunksWhileOthersReplicate() {
         CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(16).snapshotChunksInFlight(2));
-        String leader = leaderOf(c);
+        String leader = c.awaitLeader();
         String lagging = List.of(c.ids()).stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
         c.crash(lagging);
         for (int i = 0; i < 30; i++) {
@@ -201,7 +201,7 @@ class SnapshotRulesTest {
     @Test
     void snapshotTransferSurvivesLostChunksAndALeaderChange() {
         CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(8));
-        String leader = leaderOf(c);
+        String leader = c.awaitLeader();
         String lagging = List.of(c.ids()).stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
         c.crash(lagging);
         for (int i = 0; i < 20; i++) {
@@ -231,7 +231,7 @@ class SnapshotRulesTest {
     @Test
     void restartRecoversFromTheSnapshotPlusTheLogAfterIt() {
         CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(2));
-        String leader = leaderOf(c);
+        String leader = c.awaitLeader();
         for (int i = 0; i < 10; i++) {
             c.propose(leader, "a" + i);
         }
@@ -250,7 +250,7 @@ class SnapshotRulesTest {
         for (String id : c.ids()) {
             c.restart(id);
         }
-        leaderOf(c);
+        c.awaitLeader();
         c.tickAll(5);
         for (String id : c.ids()) {
             assertEquals(before, c.applied.get(id), id + " recovers snapshot state plus the log after it");
@@ -268,12 +268,5 @@ class SnapshotRulesTest {
         assertTrue(e.getMessage().contains("cannot be recovered"), e.getMessage());
     }
 
-    private static String leaderOf(CoreCluster c) {
-        for (int i = 0; i < 100 && c.leader() == null; i++) {
-            c.tickAll(1);
-        }
-        assertNotNull(c.leader());
-        return c.leader();
-    }
 
 }
