@@ -20,6 +20,8 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
     static SimParams draw(long seed, int nodes) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x5DEECE66DL);
         int electionTicks = 5 + r.nextInt(6);
+        boolean preVote = r.nextDouble() < 0.85;
+        boolean checkQuorum = r.nextDouble() < 0.85;
         return new SimParams(
                 nodes,
                 electionTicks,
@@ -37,14 +39,16 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                 r.nextDouble() * 0.4,
                 60L * electionTicks * TICK_US,
                 40L * electionTicks * TICK_US,
-                r.nextDouble() < 0.85,
-                r.nextDouble() < 0.85,
+                preVote,
+                checkQuorum,
                 r.nextDouble() < 0.5 ? 0 : 10 + r.nextInt(41),
                 r.nextInt(21),
                 32 + r.nextInt(1024),
                 r.nextInt(4096),
                 r.nextDouble() * 0.05,
-                r.nextDouble() < 0.6 ? 0 : 0.2 + r.nextDouble() * 0.4,
+                // A removed node that never learns of its removal disrupts elections forever unless
+                // PreVote or CheckQuorum keeps it out (thesis 4.2.3): membership changes need one of them.
+                r.nextDouble() < 0.6 || !(preVote || checkQuorum) ? 0 : 0.2 + r.nextDouble() * 0.4,
                 2);
     }
 }

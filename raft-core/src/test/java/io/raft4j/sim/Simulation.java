@@ -121,9 +121,9 @@ public final class Simulation {
             checkLiveness();
             checkLinearizable();
         } catch (AssertionError | RuntimeException e) {
-            throw new AssertionError("simulation failed: seed " + seed + " nodes " + ids.size() + " at t=" + now
+            throw new AssertionError("simulation failed: seed " + seed + " nodes " + initialMembers.size() + " at t=" + now
                     + "us step " + stepCount + ": " + e.getMessage() + "\nparams " + p + "\nreplay: -Draft.sim.seed="
-                    + seed + " -Draft.sim.nodes=" + ids.size() + "\nlast events:\n" + formatTrace(), e);
+                    + seed + " -Draft.sim.nodes=" + initialMembers.size() + "\nlast events:\n" + formatTrace(), e);
         }
     }
 
@@ -609,7 +609,9 @@ public final class Simulation {
         }
         for (SimNode n : nodes.values()) {
             sb.append(n.id).append(n.up ? " up " + n.core.role() + " term " + n.core.term() + " last "
-                    + n.core.lastIndex() + " commit " + n.core.commitIndex() : " down").append('\n');
+                    + n.core.lastIndex() + " commit " + n.core.commitIndex() + " voters " + n.core.clusterConfig().voters()
+                    + " learners " + n.core.clusterConfig().learners() + " outgoing "
+                    + n.core.clusterConfig().outgoingVoters() : " down").append('\n');
         }
         return sb.toString();
     }
