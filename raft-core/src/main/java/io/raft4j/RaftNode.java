@@ -147,10 +147,24 @@ public final class RaftNode<R> implements AutoCloseable {
      * {@link NotLeaderException} on a follower.
      */
     public CompletableFuture<R> query(Bytes query) {
+        return query(query, ReadConsistency.LINEARIZABLE);
+    }
+
+    /**
+     * Runs a read-only query with the given consistency (see {@link ReadConsistency}). Leader-only
+     * levels fail with {@link NotLeaderException} on a follower; {@link ReadConsistency#STALE} runs on
+     * any node.
+     */
+    public CompletableFuture<R> query(Bytes query, ReadConsistency consistency) {
         CompletableFuture<R> future = new CompletableFuture<>();
+        if (consistency == ReadConsistency.STALE) {
+            execute(() -> applier.submit(List.of(), List.of(new Applier.PendingQuery<>(0, query, future))), future);
+            return future;
+        }
+        boolean lease = consistency == ReadConsistency.LEASE;
         execute(() -> {
             long id = ++nextReadId;
-            if (!core.readIndex(id)) {
+            if (!core.readIndex(id, lease)) {
                 future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
                 return;
             }

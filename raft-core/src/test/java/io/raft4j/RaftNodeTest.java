@@ -121,4 +121,21 @@ class RaftNodeTest {
             assertInstanceOf(RaftStoppedException.class, e.getCause());
         }
     }
+
+    @Test
+    void leaseQueryOnTheLeaderAndStaleQueryOnAFollower() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            for (int i = 0; i < 5; i++) {
+                leader.propose(Bytes.ofUtf8("w" + i)).get(5, TimeUnit.SECONDS);
+            }
+            assertEquals("5", leader.query(Bytes.EMPTY, ReadConsistency.LEASE).get(5, TimeUnit.SECONDS));
+            RaftNode<String> follower = cluster.nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
+            LocalCluster.await(Duration.ofSeconds(5), () -> cluster.stateMachines.get(follower.id()).applied.size() == 5);
+            assertEquals("5", follower.query(Bytes.EMPTY, ReadConsistency.STALE).get(5, TimeUnit.SECONDS));
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> follower.query(Bytes.EMPTY, ReadConsistency.LEASE).get(5, TimeUnit.SECONDS));
+            assertInstanceOf(NotLeaderException.class, e.getCause());
+        }
+    }
 }

@@ -32,8 +32,12 @@ final class LeaderState {
     private final RaftLog log;
     private final RaftConfig settings;
     private final Map<String, Progress> progress = new HashMap<>();
-    /** Heartbeat round carried by every append; advanced when a read needs confirmation. */
+    /** Heartbeat round carried by every append; advanced each heartbeat and when a read needs confirmation. */
     private long round;
+    /** Start tick of recent rounds, oldest first: (round, tick) pairs for lease accounting. */
+    private final ArrayDeque<long[]> roundStarts = new ArrayDeque<>();
+    /** Lease reads may be served while {@code core.ticks() < leaseExpiresAt}. */
+    private long leaseExpiresAt;
     private boolean newRoundNeeded;
     private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
     /** Reads received before this leader committed an entry of its own term (thesis §6.4 step 1). */
@@ -83,6 +87,7 @@ final class LeaderState {
 
     void startTransfer(String target) {
         transferTarget = target;
+        leaseExpiresAt = 0; // the target will be elected without waiting out our lease
         transferElapsed = 0;
         maybeSendTimeoutNow(target);
     }
@@ -110,7 +115,7 @@ final class LeaderState {
     void replicateToAll() {
         boolean startRound = newRoundNeeded;
         if (startRound) {
-            round++;
+            startRound();
             newRoundNeeded = false;
         }
         for (Map.Entry<String, Progress> e : progress.entrySet()) {
@@ -155,6 +160,7 @@ final class LeaderState {
 
     /** Heartbeat: an append with no entries to every follower, carrying the commit index and round. */
     void heartbeat() {
+        startRound(); // acknowledgements of each heartbeat round renew the lease
         if (tracksRemovedMembers && core.configIndex() <= log.committed()) {
             removalGraceHeartbeats++;
         }
@@ -384,13 +390,48 @@ final class LeaderState {
 
     // ---- read index --------------------------------------------------------------------------
 
-    /** Thesis §6.4: record the commit index now, confirm leadership with a heartbeat round. */
-    void readIndex(long requestId) {
+    private void startRound() {
+        round++;
+        if (settings.leaseTicks() > 0) {
+            roundStarts.addLast(new long[]{round, core.ticks()});
+            if (roundStarts.size() > 64) {
+                roundStarts.removeFirst();
+            }
+        }
+    }
+
+    /**
+     * Thesis §6.4: record the commit index now, confirm leadership with a heartbeat round. With
+     * {@code lease}, and while this leader holds a lease (§6.4.1), answer at once instead.
+     */
+    void readIndex(long requestId, boolean lease) {
         if (log.term(log.committed()) != core.term()) {
             readsAwaitingTermCommit.add(requestId);
             return;
         }
+        if (lease && hasLease()) {
+            readyReads.add(new ReadState(requestId, log.committed()));
+            return;
+        }
         addRead(requestId);
+    }
+
+    /**
+     * Whether a quorum acknowledged a round that started less than the lease ago: until then no other
+     * node can have been elected, since voters that heard from this leader refuse to vote for an
+     * election timeout (leader stickiness), provided clocks drift less than the configured bound.
+     */
+    boolean hasLease() {
+        return transferTarget == null && core.ticks() < leaseExpiresAt;
+    }
+
+    private void renewLease(long confirmedRound) {
+        while (!roundStarts.isEmpty() && roundStarts.peekFirst()[0] <= confirmedRound) {
+            long[] start = roundStarts.removeFirst();
+            if (start[0] == confirmedRound || roundStarts.isEmpty() || roundStarts.peekFirst()[0] > confirmedRound) {
+                leaseExpiresAt = Math.max(leaseExpiresAt, start[1] + settings.leaseTicks());
+            }
+        }
     }
 
     private void addRead(long requestId) {
@@ -403,11 +444,15 @@ final class LeaderState {
     }
 
     private void releaseConfirmedReads() {
-        if (pendingReads.isEmpty()) {
+        boolean leases = settings.leaseTicks() > 0;
+        if (pendingReads.isEmpty() && !leases) {
             return;
         }
         long confirmed = Quorum.committedValue(core.clusterConfig(),
                 id -> id.equals(core.id()) ? round : ackedRoundOf(id));
+        if (leases && confirmed != Long.MAX_VALUE) {
+            renewLease(confirmed);
+        }
         while (!pendingReads.isEmpty() && pendingReads.peekFirst().round() <= confirmed) {
             PendingRead r = pendingReads.removeFirst();
             readyReads.add(new ReadState(r.requestId(), r.readIndex()));

@@ -40,13 +40,17 @@ import java.util.Objects;
  * @param snapshotChunksInFlight   unacknowledged chunks per follower (flow control); default 4
  * @param promoteWithinEntries     a learner added to become a voter is promoted once its log is
  *                                 within this many entries of the leader's; default 100
+ * @param leaseClockDriftPercent   the bound on clock drift between nodes that lease reads assume, in
+ *                                 percent of the election timeout: a leader serves lease reads for
+ *                                 {@code electionTimeoutTicks * (100 - drift) / 100 - 1} ticks after a
+ *                                 heartbeat round a quorum acknowledged; default 10 (0 to 50)
  */
 public record RaftConfig(String groupId, String nodeId, Map<String, String> initialMembers,
                          int electionTimeoutTicks, int heartbeatIntervalTicks, boolean preVote,
                          boolean checkQuorum, long maxMessageBytes, int maxInflightMessages,
                          long maxInflightBytes, long maxApplyBatchBytes, long snapshotEveryEntries,
                          long snapshotEveryBytes, long snapshotTrailingEntries, int snapshotChunkBytes,
-                         int snapshotChunksInFlight, long promoteWithinEntries) {
+                         int snapshotChunksInFlight, long promoteWithinEntries, int leaseClockDriftPercent) {
 
     public RaftConfig {
         requireNonEmpty(groupId, "groupId");
@@ -85,6 +89,21 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         if (promoteWithinEntries < 0) {
             throw new IllegalArgumentException("promoteWithinEntries must be >= 0, was " + promoteWithinEntries);
         }
+        if (leaseClockDriftPercent < 0 || leaseClockDriftPercent > 50) {
+            throw new IllegalArgumentException("leaseClockDriftPercent must be within 0..50, was " + leaseClockDriftPercent);
+        }
+    }
+
+    /**
+     * How long after the start of a heartbeat round that a quorum acknowledged the leader may serve
+     * lease reads, in ticks; 0 if leases are impossible (they need {@link #checkQuorum()}, whose leader
+     * stickiness is what keeps other nodes from electing a new leader during the lease).
+     */
+    public int leaseTicks() {
+        if (!checkQuorum) {
+            return 0;
+        }
+        return Math.max(0, electionTimeoutTicks * (100 - leaseClockDriftPercent) / 100 - 1);
     }
 
     /** A builder with the documented defaults. */
@@ -111,6 +130,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         b.snapshotChunkBytes = snapshotChunkBytes;
         b.snapshotChunksInFlight = snapshotChunksInFlight;
         b.promoteWithinEntries = promoteWithinEntries;
+        b.leaseClockDriftPercent = leaseClockDriftPercent;
         return b;
     }
 
@@ -145,6 +165,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         private int snapshotChunkBytes = 1 << 20;
         private int snapshotChunksInFlight = 4;
         private long promoteWithinEntries = 100;
+        private int leaseClockDriftPercent = 10;
 
         private Builder(String nodeId) {
             this.nodeId = nodeId;
@@ -192,12 +213,15 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
 
         public Builder promoteWithinEntries(long v) { promoteWithinEntries = v; return this; }
 
+        public Builder leaseClockDriftPercent(int v) { leaseClockDriftPercent = v; return this; }
+
         /** @throws IllegalArgumentException naming the field if a value or combination is invalid */
         public RaftConfig build() {
             return new RaftConfig(groupId, nodeId, initialMembers, electionTimeoutTicks,
                     heartbeatIntervalTicks, preVote, checkQuorum, maxMessageBytes, maxInflightMessages,
                     maxInflightBytes, maxApplyBatchBytes, snapshotEveryEntries, snapshotEveryBytes,
-                    snapshotTrailingEntries, snapshotChunkBytes, snapshotChunksInFlight, promoteWithinEntries);
+                    snapshotTrailingEntries, snapshotChunkBytes, snapshotChunksInFlight, promoteWithinEntries,
+                    leaseClockDriftPercent);
         }
     }
 }

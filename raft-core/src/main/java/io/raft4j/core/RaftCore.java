@@ -66,6 +66,14 @@ public final class RaftCore {
     private int electionElapsed;
     private int heartbeatElapsed;
     private int randomizedElectionTimeout;
+    /** Logical time: ticks since this core was created. */
+    private long ticks;
+    /**
+     * A node that just started does not know whether a leader is alive, so it neither votes nor
+     * grants pre-votes for one election timeout, as if it had just heard from one: otherwise a
+     * restart could help elect a new leader while the old one still holds a read lease.
+     */
+    private boolean justStarted = true;
     private final Map<String, Boolean> votes = new HashMap<>();
     private LeaderState leader;
     private List<Long> abandonedReads = List.of();
@@ -200,6 +208,7 @@ public final class RaftCore {
 
     /** Advances logical time by one tick. */
     public void tick() {
+        ticks++;
         if (role == Role.LEADER) {
             tickLeader();
         } else {
@@ -209,6 +218,9 @@ public final class RaftCore {
 
     private void tickElection() {
         electionElapsed++;
+        if (electionElapsed >= settings.electionTimeoutTicks()) {
+            justStarted = false;
+        }
         if (electionElapsed >= randomizedElectionTimeout && isPromotable()) {
             electionElapsed = 0;
             campaign(false);
@@ -400,11 +412,25 @@ public final class RaftCore {
      * @return false if this node is not the leader (the request is dropped)
      */
     public boolean readIndex(long requestId) {
+        return readIndex(requestId, false);
+    }
+
+    /**
+     * Like {@link #readIndex(long)}; with {@code lease}, a leader holding a lease (see
+     * {@link RaftConfig#leaseTicks()}) confirms the read at once, without a heartbeat round. Safe only
+     * while clocks drift less than {@link RaftConfig#leaseClockDriftPercent()}.
+     */
+    public boolean readIndex(long requestId, boolean lease) {
         if (role != Role.LEADER) {
             return false;
         }
-        leader.readIndex(requestId);
+        leader.readIndex(requestId, lease);
         return true;
+    }
+
+    /** Logical time: the number of {@link #tick()}s so far. */
+    long ticks() {
+        return ticks;
     }
 
     /**
@@ -453,7 +479,7 @@ public final class RaftCore {
             // Leader stickiness (thesis §4.2.3, §9.6): while we hear from a live leader, a vote
             // request is disruptive (a removed or partitioned node) and is ignored, unless the
             // leader itself asked for this election by a leadership transfer.
-            boolean leaderRecentlyAlive = settings.checkQuorum() && leaderId != null
+            boolean leaderRecentlyAlive = settings.checkQuorum() && (leaderId != null || justStarted)
                     && electionElapsed < settings.electionTimeoutTicks();
             if (leaderRecentlyAlive && !rv.leadershipTransfer()) {
                 return false;

@@ -13,7 +13,7 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                  double crashRate, double partitionRate, double oneWayRate, int clientEveryUs,
                  double readRate, long faultPhaseUs, long healPhaseUs, boolean preVote, boolean checkQuorum,
                  int snapshotEvery, int snapshotTrailing, int snapshotChunkBytes, int snapshotFillerBytes,
-                 double corruptRate, double membershipRate, int spareNodes) {
+                 double corruptRate, double membershipRate, int spareNodes, boolean leaseReads) {
 
     static final int TICK_US = 1_000;
 
@@ -49,6 +49,7 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                 // A removed node that never learns of its removal disrupts elections forever unless
                 // PreVote or CheckQuorum keeps it out (thesis 4.2.3): membership changes need one of them.
                 r.nextDouble() < 0.6 || !(preVote || checkQuorum) ? 0 : 0.2 + r.nextDouble() * 0.4,
-                2);
+                2,
+                r.nextBoolean());
     }
 }

@@ -148,7 +148,10 @@ public final class Simulation {
                 .maxMessageBytes(512 + random.nextInt(4096)).maxInflightMessages(1 + random.nextInt(8))
                 .maxInflightBytes(64L << 10)
                 .snapshotTrailingEntries(p.snapshotTrailing()).snapshotChunkBytes(p.snapshotChunkBytes())
-                .snapshotChunksInFlight(1 + random.nextInt(4)).build();
+                .snapshotChunksInFlight(1 + random.nextInt(4))
+                // Node clocks here differ by up to 20% plus 5% jitter per tick: a 45% bound covers the
+                // worst ratio between a fast follower's and a slow leader's election timeout.
+                .leaseClockDriftPercent(45).build();
     }
 
     private void startNode(SimNode n) {
@@ -489,7 +492,7 @@ public final class Simulation {
             if (n.up && n.core.role() == Role.LEADER) {
                 if (random.nextDouble() < p.readRate()) {
                     long id = ++readSeq;
-                    if (n.core.readIndex(id)) {
+                    if (n.core.readIndex(id, p.leaseReads() && random.nextBoolean())) {
                         readsAwaitingIndex.computeIfAbsent(n.id, k -> new HashMap<>()).put(id, new PendingRead(id, now, -1));
                     }
                 } else {

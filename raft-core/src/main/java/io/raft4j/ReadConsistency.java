@@ -1,0 +1,23 @@
+package io.raft4j;
+
+/** How fresh a {@link RaftNode#query} must be. */
+public enum ReadConsistency {
+    /**
+     * Linearizable, the default (Raft thesis §6.4, ReadIndex): the leader confirms it still leads with
+     * a heartbeat round, then answers once it has applied everything committed when the query arrived.
+     * Costs one round trip to a quorum (shared by all queries waiting at the time).
+     */
+    LINEARIZABLE,
+    /**
+     * Linearizable while clocks behave (thesis §6.4.1): a leader that a quorum acknowledged recently
+     * answers without a round trip, relying on followers not electing anyone else for an election
+     * timeout. Assumes clock drift below {@code RaftConfig.leaseClockDriftPercent}; a paused or
+     * drifting leader may return stale data. Falls back to {@link #LINEARIZABLE} without a lease.
+     */
+    LEASE,
+    /**
+     * Whatever this node (leader or follower) has applied: fast, possibly stale, never ahead of the
+     * committed state; successive stale reads on one node never go back in time.
+     */
+    STALE
+}

@@ -1,0 +1,89 @@
+package io.raft4j.core;
+
+import io.raft4j.message.RequestVote;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Lease reads (thesis §6.4.1) and the vote quarantine after a restart that keeps them safe. */
+class LeaseReadTest {
+
+    private static List<ReadState> readNow(CoreCluster c, String leader, long id, boolean lease) {
+        c.core(leader).readIndex(id, lease);
+        return c.core(leader).ready().readStates();
+    }
+
+    @Test
+    void leaderWithALeaseAnswersWithoutAHeartbeatRound() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        c.tickAll(2); // a heartbeat round acknowledged by a quorum
+        List<ReadState> states = readNow(c, leader, 1, true);
+        assertEquals(1, states.size(), "answered in the same batch, no round trip");
+        assertEquals(c.core(leader).commitIndex(), states.get(0).readIndex());
+        assertTrue(readNow(c, leader, 2, false).isEmpty(), "a linearizable read still waits for a round");
+    }
+
+    @Test
+    void leaseExpiresWithoutAcknowledgementsAndReadsFallBackToReadIndex() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        c.tickAll(2);
+        for (String id : c.allIds()) {
+            if (!id.equals(leader)) {
+                c.cut.add(id + ">" + leader);   // the leader hears nothing back
+            }
+        }
+        for (int i = 0; i < c.config(leader).leaseTicks(); i++) {
+            c.tick(leader);
+            c.deliverAll();
+        }
+        assertTrue(readNow(c, leader, 1, true).isEmpty(), "no lease left: the read waits for a quorum round");
+    }
+
+    @Test
+    void noLeaseWithoutCheckQuorum() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.checkQuorum(false));
+        String leader = c.awaitSettledLeader();
+        c.tickAll(2);
+        assertEquals(0, c.config(leader).leaseTicks());
+        assertTrue(readNow(c, leader, 1, true).isEmpty());
+    }
+
+    @Test
+    void leadershipTransferEndsTheLease() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        c.tickAll(2);
+        String target = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        c.cut.add(leader + ">" + target);
+        c.core(leader).transferLeadership(target);
+        assertTrue(readNow(c, leader, 1, true).isEmpty(), "the target may be elected before the lease would end");
+    }
+
+    @Test
+    void restartedNodeRefusesVotesForAnElectionTimeout() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        String follower = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        c.crash(follower);
+        c.restart(follower);
+        long term = c.core(follower).term();
+        c.core(follower).step(new RequestVote("default", leader, follower, term + 1,
+                c.core(follower).lastIndex(), c.core(follower).termAt(c.core(follower).lastIndex()), false, false));
+        assertEquals(term, c.core(follower).term(), "a just restarted node ignores vote requests");
+        assertTrue(c.core(follower).ready().messagesAfterPersist().isEmpty());
+        for (int i = 0; i < 20; i++) {
+            c.core(follower).tick();
+        }
+        c.core(follower).ready();
+        c.core(follower).step(new RequestVote("default", leader, follower, term + 5,
+                c.core(follower).lastIndex(), c.core(follower).termAt(c.core(follower).lastIndex()), false, false));
+        assertNotEquals(term, c.core(follower).term(), "after an election timeout it votes again");
+    }
+
+}
