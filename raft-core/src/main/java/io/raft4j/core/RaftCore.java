@@ -19,12 +19,9 @@ import io.raft4j.spi.SnapshotStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.random.RandomGenerator;
 
 /**
@@ -51,10 +48,7 @@ public final class RaftCore {
     private final ConfigHistory configs;
     private final Outbox outbox;
     private final SnapshotStore snapshots;
-    private final SnapshotReceiver receiver = new SnapshotReceiver();
-    private final List<SnapshotChunk> chunksToStore = new ArrayList<>();
-    private SnapshotMeta snapshotToInstall;
-    private LogCompaction pendingCompaction;
+    private final SnapshotInstaller installer;
 
     private long term;
     private String votedFor;
@@ -114,11 +108,9 @@ public final class RaftCore {
         this.configs = new ConfigHistory(snapshot == null ? ClusterConfig.EMPTY : snapshot.meta().config(),
                 log.firstIndex() - 1);
         loadConfigsFrom(storage);
-        if (snapshot != null && snapshotIndex > log.compactIndex()) {
-            // Crashed between publishing a snapshot and trimming the log to it: finish the job.
-            boolean discard = log.installSnapshot(snapshotIndex, snapshot.meta().lastTerm());
-            configs.compactTo(snapshotIndex, snapshot.meta().config());
-            pendingCompaction = new LogCompaction(snapshotIndex, snapshot.meta().lastTerm(), discard);
+        this.installer = new SnapshotInstaller(this, log, configs, settings);
+        if (snapshot != null) {
+            installer.reconcileAtStartup(snapshot.meta());
         }
         boolean fresh = storage.lastIndex() == 0 && storage.firstIndex() == 1 && term == 0;
         if (fresh && !settings.initialMembers().isEmpty()) {
@@ -314,15 +306,8 @@ public final class RaftCore {
         if (leader.transferTarget() != null) {
             return MembershipChange.rejected("a leadership transfer is in progress");
         }
-        Set<String> added = new TreeSet<>(target.voters());
-        added.removeAll(current.voters());
-        Set<String> removed = new TreeSet<>(current.voters());
-        removed.removeAll(target.voters());
-        boolean joint = added.size() + removed.size() > 1;
-        ClusterConfig next = joint
-                ? new ClusterConfig(target.voters(), target.learners(), current.voters(), target.addresses())
-                : target;
-        long index = appendAsLeader(EntryType.CONFIG, next.encode());
+        boolean joint = MembershipPlanner.needsJoint(current, target);
+        long index = appendAsLeader(EntryType.CONFIG, MembershipPlanner.firstStep(current, target).encode());
         LOG.info("{}: membership change to voters {} learners {}{} at index {}", id, target.voters(), target.learners(),
                 joint ? " through a joint configuration" : "", index);
         return new MembershipChange(index, joint, null);
@@ -395,7 +380,7 @@ public final class RaftCore {
         }
         if (config.isJoint()) {
             // C_old,new is committed: move on to C_new (Raft §6).
-            ClusterConfig next = new ClusterConfig(config.voters(), config.learners(), Set.of(), config.addresses());
+            ClusterConfig next = MembershipPlanner.leaveJoint(config);
             appendAsLeader(EntryType.CONFIG, next.encode());
             LOG.info("{}: joint configuration committed; leaving it for voters {}", id, next.voters());
         } else if (!config.isVoter(id) && role == Role.LEADER) {
@@ -504,7 +489,7 @@ public final class RaftCore {
             // and steps down; without it, with PreVote and CheckQuorum it might never find out.
             send(new AppendEntriesResponse(groupId, id, m.from(), term, false, ae.prevLogIndex(), 0, 0, ae.round()));
         } else if (m instanceof InstallSnapshot is) {
-            send(snapshotAnswer(m.from(), is.meta().lastIndex(), 0, false, true)); // same reason
+            send(new InstallSnapshotResponse(groupId, id, m.from(), term, is.meta().lastIndex(), 0, false, true));
         } else if (m instanceof RequestVote rv && rv.preVote()) {
             send(new RequestVoteResponse(groupId, id, m.from(), term, false, true));
         }
@@ -699,26 +684,7 @@ public final class RaftCore {
         }
         setLeader(m.from());
         electionElapsed = 0;
-        long index = m.meta().lastIndex();
-        if (index <= log.committed()) {
-            // Everything the snapshot holds is already committed here: nothing to install.
-            send(snapshotAnswer(m.from(), index, 0, true, false));
-            return;
-        }
-        switch (receiver.offer(m)) {
-            case WRITE -> {
-                chunksToStore.add(new SnapshotChunk(m.meta(), m.offset(), m.chunk(), m.done(), m.checksum()));
-                if (!m.done()) {
-                    send(snapshotAnswer(m.from(), index, receiver.expectedOffset(), false, false));
-                }
-            }
-            case DUPLICATE -> send(snapshotAnswer(m.from(), index, receiver.expectedOffset(), false, false));
-            case RESEND -> send(snapshotAnswer(m.from(), index, receiver.resendFrom(), false, true));
-        }
-    }
-
-    private InstallSnapshotResponse snapshotAnswer(String to, long index, long nextOffset, boolean done, boolean rejected) {
-        return new InstallSnapshotResponse(groupId, id, to, term, index, nextOffset, done, rejected);
+        installer.onChunk(m);
     }
 
     /**
@@ -728,25 +694,7 @@ public final class RaftCore {
      * {@code snapshotToInstall} and the matching log change in {@code compaction}.
      */
     public void snapshotReceived(SnapshotMeta meta, boolean published) {
-        if (!receiver.isAwaiting(meta)) {
-            return;
-        }
-        String from = receiver.leader();
-        receiver.reset();
-        if (!published) {
-            LOG.warn("{}: snapshot at {} from {} failed verification; asking for it again", id, meta.lastIndex(), from);
-            send(snapshotAnswer(from, meta.lastIndex(), 0, false, true));
-            return;
-        }
-        if (meta.lastIndex() > log.committed()) {
-            boolean discard = log.installSnapshot(meta.lastIndex(), meta.lastTerm());
-            configs.compactTo(meta.lastIndex(), meta.config());
-            snapshotToInstall = meta;
-            pendingCompaction = new LogCompaction(meta.lastIndex(), meta.lastTerm(), discard);
-            LOG.info("{}: installed snapshot up to {} (term {}) from {}{}", id, meta.lastIndex(), meta.lastTerm(), from,
-                    discard ? ", discarding the log" : "");
-        }
-        send(snapshotAnswer(from, meta.lastIndex(), 0, true, false));
+        installer.onReceived(meta, published);
     }
 
     /**
@@ -755,14 +703,7 @@ public final class RaftCore {
      * that are only slightly behind.
      */
     public void snapshotTaken(SnapshotMeta meta) {
-        long target = Math.min(meta.lastIndex() - settings.snapshotTrailingEntries(),
-                Math.min(log.committed(), log.persisted()));
-        if (target <= log.compactIndex()) {
-            return;
-        }
-        log.compactTo(target);
-        configs.compactTo(target, configs.configAt(target));
-        pendingCompaction = new LogCompaction(target, log.compactTerm(), false);
+        installer.onTaken(meta);
     }
 
     SnapshotStore.SnapshotInfo latestSnapshot() {
@@ -857,8 +798,7 @@ public final class RaftCore {
     public boolean hasReady() {
         return hardStateDirty || roleChanged || !outbox.isEmpty() || log.hasEntriesToPersist()
                 || log.hasCommittedToApply() || (leader != null && leader.hasWork())
-                || !abandonedReads.isEmpty() || !chunksToStore.isEmpty() || snapshotToInstall != null
-                || pendingCompaction != null;
+                || !abandonedReads.isEmpty() || installer.hasEffects();
     }
 
     /**
@@ -874,14 +814,11 @@ public final class RaftCore {
         hardStateDirty = false;
         List<LogEntry> toPersist = log.takeEntriesToPersist();
         List<ReadState> reads = leader != null ? leader.takeReadStates() : List.of();
-        List<SnapshotChunk> chunks = chunksToStore.isEmpty() ? List.of() : List.copyOf(chunksToStore);
-        chunksToStore.clear();
+        SnapshotMeta install = installer.takeSnapshotToInstall();
         Ready ready = new Ready(hs, toPersist, outbox.takeNow(), outbox.takeAfterPersist(),
-                log.takeCommittedToApply(settings.maxApplyBatchBytes()), reads, roleChanged, chunks,
-                snapshotToInstall, pendingCompaction);
+                log.takeCommittedToApply(settings.maxApplyBatchBytes()), reads, roleChanged,
+                installer.takeChunksToStore(), install, installer.takeCompaction());
         roleChanged = false;
-        snapshotToInstall = null;
-        pendingCompaction = null;
         return ready;
     }
 

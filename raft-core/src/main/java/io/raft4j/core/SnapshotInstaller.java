@@ -1,0 +1,129 @@
+package io.raft4j.core;
+
+import io.raft4j.message.InstallSnapshot;
+import io.raft4j.message.InstallSnapshotResponse;
+import io.raft4j.message.SnapshotMeta;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The follower's side of snapshots, and log compaction: receives chunks from the leader (handing
+ * them to the driver to store), installs a received snapshot per Raft Figure 13, compacts the log
+ * behind local snapshots, and finishes a compaction interrupted by a crash. Its effects leave
+ * through {@link Ready}: chunks to store, a snapshot to restore, a log compaction.
+ */
+final class SnapshotInstaller {
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotInstaller.class);
+
+    private final RaftCore core;
+    private final RaftLog log;
+    private final ConfigHistory configs;
+    private final RaftConfig settings;
+    private final SnapshotReceiver receiver = new SnapshotReceiver();
+    private final List<SnapshotChunk> chunksToStore = new ArrayList<>();
+    private SnapshotMeta snapshotToInstall;
+    private LogCompaction pendingCompaction;
+
+    SnapshotInstaller(RaftCore core, RaftLog log, ConfigHistory configs, RaftConfig settings) {
+        this.core = core;
+        this.log = log;
+        this.configs = configs;
+        this.settings = settings;
+    }
+
+    /** At start-up: if the node crashed between publishing a snapshot and trimming its log, finish the job. */
+    void reconcileAtStartup(SnapshotMeta latest) {
+        if (latest.lastIndex() > log.compactIndex()) {
+            boolean discard = log.installSnapshot(latest.lastIndex(), latest.lastTerm());
+            configs.compactTo(latest.lastIndex(), latest.config());
+            pendingCompaction = new LogCompaction(latest.lastIndex(), latest.lastTerm(), discard);
+        }
+    }
+
+    /** A chunk from the current leader (term and role already handled by the core). */
+    void onChunk(InstallSnapshot m) {
+        long index = m.meta().lastIndex();
+        if (index <= log.committed()) {
+            // Everything the snapshot holds is already committed here: nothing to install.
+            core.send(answer(m.from(), index, 0, true, false));
+            return;
+        }
+        switch (receiver.offer(m)) {
+            case WRITE -> {
+                chunksToStore.add(new SnapshotChunk(m.meta(), m.offset(), m.chunk(), m.done(), m.checksum()));
+                if (!m.done()) {
+                    core.send(answer(m.from(), index, receiver.expectedOffset(), false, false));
+                }
+            }
+            case DUPLICATE -> core.send(answer(m.from(), index, receiver.expectedOffset(), false, false));
+            case RESEND -> core.send(answer(m.from(), index, receiver.resendFrom(), false, true));
+        }
+    }
+
+    /** See {@link RaftCore#snapshotReceived}. */
+    void onReceived(SnapshotMeta meta, boolean published) {
+        if (!receiver.isAwaiting(meta)) {
+            return;
+        }
+        String from = receiver.leader();
+        receiver.reset();
+        if (!published) {
+            LOG.warn("{}: snapshot at {} from {} failed verification; asking for it again", core.id(), meta.lastIndex(), from);
+            core.send(answer(from, meta.lastIndex(), 0, false, true));
+            return;
+        }
+        if (meta.lastIndex() > log.committed()) {
+            boolean discard = log.installSnapshot(meta.lastIndex(), meta.lastTerm());
+            configs.compactTo(meta.lastIndex(), meta.config());
+            snapshotToInstall = meta;
+            pendingCompaction = new LogCompaction(meta.lastIndex(), meta.lastTerm(), discard);
+            LOG.info("{}: installed snapshot up to {} (term {}) from {}{}", core.id(), meta.lastIndex(), meta.lastTerm(),
+                    from, discard ? ", discarding the log" : "");
+        }
+        core.send(answer(from, meta.lastIndex(), 0, true, false));
+    }
+
+    /** See {@link RaftCore#snapshotTaken}. */
+    void onTaken(SnapshotMeta meta) {
+        long target = Math.min(meta.lastIndex() - settings.snapshotTrailingEntries(),
+                Math.min(log.committed(), log.persisted()));
+        if (target <= log.compactIndex()) {
+            return;
+        }
+        log.compactTo(target);
+        configs.compactTo(target, configs.configAt(target));
+        pendingCompaction = new LogCompaction(target, log.compactTerm(), false);
+    }
+
+    private InstallSnapshotResponse answer(String to, long index, long nextOffset, boolean done, boolean rejected) {
+        return new InstallSnapshotResponse(core.groupId(), core.id(), to, core.term(), index, nextOffset, done, rejected);
+    }
+
+    boolean hasEffects() {
+        return !chunksToStore.isEmpty() || snapshotToInstall != null || pendingCompaction != null;
+    }
+
+    List<SnapshotChunk> takeChunksToStore() {
+        if (chunksToStore.isEmpty()) {
+            return List.of();
+        }
+        List<SnapshotChunk> taken = List.copyOf(chunksToStore);
+        chunksToStore.clear();
+        return taken;
+    }
+
+    SnapshotMeta takeSnapshotToInstall() {
+        SnapshotMeta taken = snapshotToInstall;
+        snapshotToInstall = null;
+        return taken;
+    }
+
+    LogCompaction takeCompaction() {
+        LogCompaction taken = pendingCompaction;
+        pendingCompaction = null;
+        return taken;
+    }
+}
