@@ -23,8 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
@@ -201,12 +199,7 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /** Adds {@code id} as a learner: it receives the log but does not vote. */
     public CompletableFuture<ClusterConfig> addLearner(String id, String address) {
-        return editMembership(c -> {
-            if (c.isMember(id)) {
-                throw new MembershipChangeException(id + " is already a member");
-            }
-            return new ClusterConfig(c.voters(), with(c.learners(), id), Set.of(), withAddress(c.addresses(), id, address));
-        });
+        return editMembership(c -> MembershipEdits.addLearner(c, id, address));
     }
 
     /**
@@ -220,24 +213,12 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /** Promotes the learner {@code id} to voter. */
     public CompletableFuture<ClusterConfig> promote(String id) {
-        return editMembership(c -> {
-            if (!c.learners().contains(id)) {
-                throw new MembershipChangeException(id + " is not a learner");
-            }
-            return new ClusterConfig(with(c.voters(), id), without(c.learners(), id), Set.of(), c.addresses());
-        });
+        return editMembership(c -> MembershipEdits.promote(c, id));
     }
 
     /** Removes {@code id} (voter or learner). A leader that removes itself steps down once that commits. */
     public CompletableFuture<ClusterConfig> removeMember(String id) {
-        return editMembership(c -> {
-            if (!c.isMember(id)) {
-                throw new MembershipChangeException(id + " is not a member");
-            }
-            Map<String, String> addresses = new HashMap<>(c.addresses());
-            addresses.remove(id);
-            return new ClusterConfig(without(c.voters(), id), without(c.learners(), id), Set.of(), addresses);
-        });
+        return editMembership(c -> MembershipEdits.remove(c, id));
     }
 
     private CompletableFuture<ClusterConfig> editMembership(java.util.function.UnaryOperator<ClusterConfig> edit) {
@@ -268,24 +249,6 @@ public final class RaftNode<R> implements AutoCloseable {
                     }
                 }), future);
         return future;
-    }
-
-    private static Set<String> with(Set<String> set, String id) {
-        Set<String> copy = new TreeSet<>(set);
-        copy.add(id);
-        return copy;
-    }
-
-    private static Set<String> without(Set<String> set, String id) {
-        Set<String> copy = new TreeSet<>(set);
-        copy.remove(id);
-        return copy;
-    }
-
-    private static Map<String, String> withAddress(Map<String, String> addresses, String id, String address) {
-        Map<String, String> copy = new HashMap<>(addresses);
-        copy.put(id, address);
-        return copy;
     }
 
     /**

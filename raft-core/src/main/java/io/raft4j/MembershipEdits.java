@@ -1,0 +1,51 @@
+package io.raft4j;
+
+import io.raft4j.message.ClusterConfig;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** The target configurations of the single-member admin operations, as pure functions. */
+final class MembershipEdits {
+    private MembershipEdits() {
+    }
+
+    static ClusterConfig addLearner(ClusterConfig c, String id, String address) {
+        if (c.isMember(id)) {
+            throw new MembershipChangeException(id + " is already a member");
+        }
+        Map<String, String> addresses = new HashMap<>(c.addresses());
+        addresses.put(id, address);
+        return new ClusterConfig(c.voters(), with(c.learners(), id), Set.of(), addresses);
+    }
+
+    static ClusterConfig promote(ClusterConfig c, String id) {
+        if (!c.learners().contains(id)) {
+            throw new MembershipChangeException(id + " is not a learner");
+        }
+        return new ClusterConfig(with(c.voters(), id), without(c.learners(), id), Set.of(), c.addresses());
+    }
+
+    static ClusterConfig remove(ClusterConfig c, String id) {
+        if (!c.isMember(id)) {
+            throw new MembershipChangeException(id + " is not a member");
+        }
+        Map<String, String> addresses = new HashMap<>(c.addresses());
+        addresses.remove(id);
+        return new ClusterConfig(without(c.voters(), id), without(c.learners(), id), Set.of(), addresses);
+    }
+
+    private static Set<String> with(Set<String> set, String id) {
+        Set<String> copy = new TreeSet<>(set);
+        copy.add(id);
+        return copy;
+    }
+
+    private static Set<String> without(Set<String> set, String id) {
+        Set<String> copy = new TreeSet<>(set);
+        copy.remove(id);
+        return copy;
+    }
+}
