@@ -5,7 +5,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Runs the deterministic whole-cluster simulation over many seeds for 3- and 5-node clusters.
- * {@code -Draft.sim.seeds=N} sets the number of seeds per size (CI default 1000);
+ * {@code -Draft.sim.seeds=N} sets the number of seeds per size (CI default 2500);
  * {@code -Draft.sim.seed=S -Draft.sim.nodes=K} replays one seed; {@code -Draft.sim.firstSeed=F}
  * starts elsewhere (long runs explore new seeds).
  */
@@ -22,7 +22,7 @@ class ClusterSimulationTest {
             }
             return;
         }
-        int seeds = Integer.getInteger("raft.sim.seeds", 1000);
+        int seeds = Integer.getInteger("raft.sim.seeds", 2500);
         long first = Long.getLong("raft.sim.firstSeed", 1);
         long steps = 0;
         long committed = 0;
