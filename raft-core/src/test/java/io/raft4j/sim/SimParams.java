@@ -13,7 +13,8 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                  double crashRate, double partitionRate, double oneWayRate, int clientEveryUs,
                  double readRate, long faultPhaseUs, long healPhaseUs, boolean preVote, boolean checkQuorum,
                  int snapshotEvery, int snapshotTrailing, int snapshotChunkBytes, int snapshotFillerBytes,
-                 double corruptRate, double membershipRate, int spareNodes, boolean leaseReads) {
+                 double corruptRate, double membershipRate, int spareNodes, boolean leaseReads,
+                 double crashBeforeSyncRate) {
 
     static final int TICK_US = 1_000;
 
@@ -50,6 +51,9 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                 // PreVote or CheckQuorum keeps it out (thesis 4.2.3): membership changes need one of them.
                 r.nextDouble() < 0.6 || !(preVote || checkQuorum) ? 0 : 0.2 + r.nextDouble() * 0.4,
                 2,
-                r.nextBoolean());
+                r.nextBoolean(),
+                // Crash a node between handing out a write and its sync: the window where an
+                // acknowledgement sent too early would be a lie.
+                r.nextDouble() < 0.5 ? 0 : r.nextDouble() * 0.01);
     }
 }

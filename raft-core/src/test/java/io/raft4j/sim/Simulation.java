@@ -207,6 +207,9 @@ public final class Simulation {
                 n.pendingWrites.add(new SimNode.PendingWrite(toPersist, rd.hardState(), rd.messagesAfterPersist(),
                         rd.snapshotChunks(), rd.compaction(), at));
                 schedule(at, n, "persisted", () -> completeWrite(n));
+                if (faultsActive && random.nextDouble() < p.crashBeforeSyncRate()) {
+                    schedule(now + 1, n, "crash before sync", () -> crash(n));
+                }
             }
             if (rd.snapshotToInstall() != null) {
                 counters[0]++;
@@ -385,10 +388,7 @@ public final class Simulation {
         if (r < p.crashRate()) {
             SimNode victim = nodes.get(ids.get(random.nextInt(ids.size())));
             if (victim.up) {
-                counters[2]++;
-                victim.crash();
-                pendingReads.remove(victim.id);
-                readsAwaitingIndex.remove(victim.id);
+                crash(victim);
             } else {
                 startNode(victim);
             }
@@ -457,6 +457,13 @@ public final class Simulation {
             counters[4]++;
         }
         process(leader);
+    }
+
+    private void crash(SimNode n) {
+        counters[2]++;
+        n.crash();
+        pendingReads.remove(n.id);
+        readsAwaitingIndex.remove(n.id);
     }
 
     private void partitionRandomly() {
