@@ -1,0 +1,316 @@
+package io.raft4j.storage.rocksdb;
+
+import io.raft4j.message.Bytes;
+import io.raft4j.message.EntryType;
+import io.raft4j.message.HardState;
+import io.raft4j.message.LogEntry;
+import io.raft4j.spi.StorageException;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.CRC32C;
+
+/**
+ * The on-disk byte layout: keys and values of both column families. Every value carries a CRC32C,
+ * so a damaged or misplaced value is reported on read instead of being handed to Raft.
+ *
+ * <pre>
+ * column family raft4j.entries
+ *   key   [n:1][group id, n bytes of UTF-8][index:8, big-endian]      (sorts by group, then index)
+ *   value [1][type:1][term:8][crc:4][data...]
+ *         crc = CRC32C(index:8, value bytes 0..9, data): binds the value to its key
+ *
+ * column family raft4j.meta
+ *   [0x00]"format"              -> "raft4j-log"[version:4]             (the directory marker)
+ *   [0x01][n:1][group]['h']     -> [1][term:8][vote length:4, -1 = none][vote UTF-8][crc:4]
+ *   [0x01][n:1][group]['c']     -> [1][index:8][term:8][crc:4]        (the compaction point)
+ * </pre>
+ * All integers are big-endian. The leading {@code 1} of each value is its layout version.
+ */
+final class Codec {
+    /** Version of the whole layout, stored in the format marker. Bump it on any incompatible change. */
+    static final int FORMAT_VERSION = 1;
+
+    static final String ENTRIES_CF = "raft4j.entries";
+    static final String META_CF = "raft4j.meta";
+
+    static final byte[] FORMAT_KEY = {0, 'f', 'o', 'r', 'm', 'a', 't'};
+    private static final byte[] MAGIC = "raft4j-log".getBytes(StandardCharsets.US_ASCII);
+
+    /** Longest group id, in UTF-8 bytes (its length is stored in one byte). */
+    static final int MAX_GROUP_ID_BYTES = 255;
+
+    private static final byte VALUE_VERSION = 1;
+    /** Bytes of an entry value before its data. */
+    static final int ENTRY_HEADER_BYTES = 14;
+    private static final int ENTRY_CRC_OFFSET = 10;
+    private static final int HARD_STATE_MIN_BYTES = 1 + 8 + 4 + 4;
+    private static final int COMPACTION_BYTES = 1 + 8 + 8 + 4;
+    private static final byte HARD_STATE_TAG = 'h';
+    private static final byte COMPACTION_TAG = 'c';
+
+    private Codec() {
+    }
+
+    // ---- keys ----------------------------------------------------------------------------------
+
+    /** The prefix of every entry key of {@code groupId}: its length byte and its UTF-8 bytes. */
+    static byte[] groupPrefix(String groupId) {
+        if (groupId == null || groupId.isEmpty()) {
+            throw new IllegalArgumentException("group id must not be empty");
+        }
+        byte[] utf8 = groupId.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length > MAX_GROUP_ID_BYTES) {
+            throw new IllegalArgumentException("group id longer than " + MAX_GROUP_ID_BYTES
+                    + " UTF-8 bytes: " + groupId);
+        }
+        byte[] prefix = new byte[1 + utf8.length];
+        prefix[0] = (byte) utf8.length;
+        System.arraycopy(utf8, 0, prefix, 1, utf8.length);
+        return prefix;
+    }
+
+    /** The key of entry {@code index} of the group with {@code prefix}. */
+    static byte[] entryKey(byte[] prefix, long index) {
+        byte[] key = Arrays.copyOf(prefix, prefix.length + 8);
+        putLong(key, prefix.length, index);
+        return key;
+    }
+
+    /**
+     * An exclusive upper bound of every entry key of the group: no key of another group falls
+     * between {@code entryKey(prefix, 0)} and this, because group prefixes carry their length.
+     */
+    static byte[] groupEnd(byte[] prefix) {
+        byte[] end = Arrays.copyOf(prefix, prefix.length + 9);
+        Arrays.fill(end, prefix.length, end.length, (byte) 0xFF);
+        return end;
+    }
+
+    /** The index in an entry key, checking that the key belongs to the group. */
+    static long entryIndex(byte[] prefix, byte[] key, String groupId) {
+        if (key.length != prefix.length + 8 || !Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length)) {
+            throw new StorageException("group " + groupId + ": malformed entry key of " + key.length + " bytes");
+        }
+        return getLong(key, prefix.length);
+    }
+
+    static byte[] hardStateKey(byte[] prefix) {
+        return metaKey(prefix, HARD_STATE_TAG);
+    }
+
+    static byte[] compactionKey(byte[] prefix) {
+        return metaKey(prefix, COMPACTION_TAG);
+    }
+
+    private static byte[] metaKey(byte[] prefix, byte tag) {
+        byte[] key = new byte[prefix.length + 2];
+        key[0] = 1;
+        System.arraycopy(prefix, 0, key, 1, prefix.length);
+        key[key.length - 1] = tag;
+        return key;
+    }
+
+    // ---- format marker -------------------------------------------------------------------------
+
+    static byte[] formatValue(int version) {
+        byte[] value = Arrays.copyOf(MAGIC, MAGIC.length + 4);
+        putInt(value, MAGIC.length, version);
+        return value;
+    }
+
+    /** The format version in a marker value, or -1 if the value is not a raft4j marker. */
+    static int formatVersion(byte[] value) {
+        if (value == null || value.length != MAGIC.length + 4
+                || !Arrays.equals(value, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            return -1;
+        }
+        return getInt(value, MAGIC.length);
+    }
+
+    // ---- entries -------------------------------------------------------------------------------
+
+    /** Size of the encoded value of {@code entry}. */
+    static int entryValueBytes(LogEntry entry) {
+        return ENTRY_HEADER_BYTES + entry.data().length();
+    }
+
+    /**
+     * Writes the value of {@code entry} at the position of {@code out}, which must have
+     * {@link #entryValueBytes} bytes remaining; advances the position past it.
+     */
+    static void encodeEntry(LogEntry entry, ByteBuffer out, CRC32C crc) {
+        byte[] data = entry.data().unsafeArray();
+        int start = out.position();
+        out.put(VALUE_VERSION).put(typeCode(entry.type())).putLong(entry.term());
+        crc.reset();
+        updateLong(crc, entry.index());
+        if (out.hasArray()) {
+            crc.update(out.array(), out.arrayOffset() + start, ENTRY_CRC_OFFSET);
+        } else {
+            crc.update(out.duplicate().position(start).limit(start + ENTRY_CRC_OFFSET));
+        }
+        crc.update(data, 0, data.length);
+        out.putInt((int) crc.getValue()).put(data);
+    }
+
+    /** Decodes and verifies the value stored under entry {@code index}. */
+    static LogEntry decodeEntry(long index, byte[] value, String groupId) {
+        if (value.length < ENTRY_HEADER_BYTES) {
+            throw corrupt(groupId, "entry " + index, "value truncated to " + value.length
+                    + " bytes, the header alone needs " + ENTRY_HEADER_BYTES);
+        }
+        if (value[0] != VALUE_VERSION) {
+            throw corrupt(groupId, "entry " + index, "unknown value layout " + value[0]);
+        }
+        CRC32C crc = new CRC32C();
+        updateLong(crc, index);
+        crc.update(value, 0, ENTRY_CRC_OFFSET);
+        crc.update(value, ENTRY_HEADER_BYTES, value.length - ENTRY_HEADER_BYTES);
+        if ((int) crc.getValue() != getInt(value, ENTRY_CRC_OFFSET)) {
+            throw corrupt(groupId, "entry " + index, "checksum mismatch (damaged, truncated, or stored under the wrong key)");
+        }
+        EntryType type = typeOf(value[1]);
+        if (type == null) {
+            throw corrupt(groupId, "entry " + index, "unknown entry type code " + value[1]);
+        }
+        long term = getLong(value, 2);
+        if (term < 0) {
+            throw corrupt(groupId, "entry " + index, "negative term " + term);
+        }
+        byte[] data = Arrays.copyOfRange(value, ENTRY_HEADER_BYTES, value.length);
+        return new LogEntry(index, term, type, Bytes.wrap(data));
+    }
+
+    /** Stable codes, independent of the enum's declaration order. */
+    private static byte typeCode(EntryType type) {
+        return switch (type) {
+            case COMMAND -> 0;
+            case NOOP -> 1;
+            case CONFIG -> 2;
+        };
+    }
+
+    private static EntryType typeOf(byte code) {
+        return switch (code) {
+            case 0 -> EntryType.COMMAND;
+            case 1 -> EntryType.NOOP;
+            case 2 -> EntryType.CONFIG;
+            default -> null;
+        };
+    }
+
+    // ---- hard state and compaction point -------------------------------------------------------
+
+    static byte[] encodeHardState(HardState state) {
+        byte[] vote = state.votedFor() == null ? null : state.votedFor().getBytes(StandardCharsets.UTF_8);
+        int voteBytes = vote == null ? 0 : vote.length;
+        ByteBuffer out = ByteBuffer.allocate(HARD_STATE_MIN_BYTES + voteBytes);
+        out.put(VALUE_VERSION).putLong(state.term()).putInt(vote == null ? -1 : vote.length);
+        if (vote != null) {
+            out.put(vote);
+        }
+        out.putInt(checksum(out.array(), out.position()));
+        return out.array();
+    }
+
+    static HardState decodeHardState(byte[] value, String groupId) {
+        if (value.length < HARD_STATE_MIN_BYTES) {
+            throw corrupt(groupId, "hard state", "value truncated to " + value.length + " bytes");
+        }
+        int body = value.length - 4;
+        if (checksum(value, body) != getInt(value, body)) {
+            throw corrupt(groupId, "hard state", "checksum mismatch");
+        }
+        if (value[0] != VALUE_VERSION) {
+            throw corrupt(groupId, "hard state", "unknown value layout " + value[0]);
+        }
+        long term = getLong(value, 1);
+        int voteLength = getInt(value, 9);
+        int expected = HARD_STATE_MIN_BYTES + Math.max(voteLength, 0);
+        if (voteLength < -1 || value.length != expected || term < 0) {
+            throw corrupt(groupId, "hard state", "inconsistent lengths or negative term");
+        }
+        String vote = voteLength < 0 ? null : new String(value, 13, voteLength, StandardCharsets.UTF_8);
+        return new HardState(term, vote);
+    }
+
+    static byte[] encodeCompaction(long index, long term) {
+        byte[] value = new byte[COMPACTION_BYTES];
+        value[0] = VALUE_VERSION;
+        putLong(value, 1, index);
+        putLong(value, 9, term);
+        putInt(value, 17, checksum(value, 17));
+        return value;
+    }
+
+    /** The compaction point as {@code {index, term}}. */
+    static long[] decodeCompaction(byte[] value, String groupId) {
+        if (value.length != COMPACTION_BYTES) {
+            throw corrupt(groupId, "compaction point", "value of " + value.length + " bytes, expected "
+                    + COMPACTION_BYTES);
+        }
+        if (checksum(value, 17) != getInt(value, 17)) {
+            throw corrupt(groupId, "compaction point", "checksum mismatch");
+        }
+        if (value[0] != VALUE_VERSION) {
+            throw corrupt(groupId, "compaction point", "unknown value layout " + value[0]);
+        }
+        long index = getLong(value, 1);
+        long term = getLong(value, 9);
+        if (index < 0 || term < 0) {
+            throw corrupt(groupId, "compaction point", "negative index or term");
+        }
+        return new long[]{index, term};
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    static StorageException corrupt(String groupId, String what, String problem) {
+        return new StorageException("raft4j log is corrupt: group " + groupId + ", " + what + ": " + problem
+                + ". Nothing was changed; restore this node's data directory or rebuild the node from its peers.");
+    }
+
+    private static int checksum(byte[] bytes, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, length);
+        return (int) crc.getValue();
+    }
+
+    private static void updateLong(CRC32C crc, long value) {
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            crc.update((int) (value >>> shift));
+        }
+    }
+
+    static void putLong(byte[] bytes, int offset, long value) {
+        for (int i = 7; i >= 0; i--) {
+            bytes[offset + i] = (byte) value;
+            value >>>= 8;
+        }
+    }
+
+    static long getLong(byte[] bytes, int offset) {
+        long value = 0;
+        for (int i = 0; i < 8; i++) {
+            value = (value << 8) | (bytes[offset + i] & 0xFF);
+        }
+        return value;
+    }
+
+    private static void putInt(byte[] bytes, int offset, int value) {
+        for (int i = 3; i >= 0; i--) {
+            bytes[offset + i] = (byte) value;
+            value >>>= 8;
+        }
+    }
+
+    private static int getInt(byte[] bytes, int offset) {
+        int value = 0;
+        for (int i = 0; i < 4; i++) {
+            value = (value << 8) | (bytes[offset + i] & 0xFF);
+        }
+        return value;
+    }
+}

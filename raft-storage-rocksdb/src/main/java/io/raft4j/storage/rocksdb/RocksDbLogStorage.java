@@ -1,0 +1,458 @@
+package io.raft4j.storage.rocksdb;
+
+import io.raft4j.message.HardState;
+import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.StorageException;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
+import org.rocksdb.WriteBatch;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * The {@link LogStorage} of one Raft group inside a shared {@link RocksDbLogStore}.
+ *
+ * <h2>Writes</h2>
+ * Each write method builds one {@link WriteBatch} (range delete of a replaced suffix or compacted
+ * prefix, the new entries, the hard state or compaction point) and writes it with
+ * {@code sync = true}: it is in the fsynced RocksDB WAL, atomically, before the method returns. A
+ * failed write throws {@link StorageException} and poisons this storage: every later call throws
+ * too, because memory and disk may now disagree; the node must stop and reopen.
+ *
+ * <h2>Reads</h2>
+ * The hard state, the bounds and the term of every entry ({@link TermIndex}) are in memory, so are
+ * the newest entries ({@link EntryCache}); only older entries are read from RocksDB.
+ *
+ * <h2>Threading</h2>
+ * State is guarded by {@code this}. Writers do their RocksDB write outside the lock and publish the
+ * result under it, so readers never wait for an fsync. Appends write first and publish after:
+ * readers never ask for entries an in-progress append replaces (the {@link LogStorage} contract),
+ * and new entries are invisible until published. Compaction and reset publish first and write
+ * after, so a reader reading old entries from RocksDB under the lock never sees them vanish.
+ */
+final class RocksDbLogStorage implements LogStorage {
+    /** The RocksDB write of a batch; replaced in tests to inject I/O errors. */
+    interface BatchWriter {
+        void write(WriteBatch batch) throws RocksDBException;
+    }
+
+    private final Database database;
+    private final String groupId;
+    private final byte[] prefix;
+    private final byte[] hardStateKey;
+    private final byte[] compactionKey;
+    private final Runnable onClose;
+    private volatile BatchWriter writer;
+
+    // Guarded by this.
+    private HardState hardState;
+    /** Invariant: compactIndex <= lastIndex; entries compactIndex+1..lastIndex are all in RocksDB. */
+    private long compactIndex;
+    private long compactTerm;
+    private long lastIndex;
+    private final TermIndex terms = new TermIndex();
+    /** Invariant: the cache, when not empty, ends at lastIndex. */
+    private final EntryCache cache;
+    private boolean closed;
+    private StorageException failure;
+    private long entriesReadFromDatabase;
+
+    /**
+     * Held by each write method for its whole duration: writes are one at a time even if a caller
+     * broke the single-writer contract. Guards the two fields below.
+     */
+    private final Object writeLock = new Object();
+    private final CRC32C crc = new CRC32C();
+    /** Reused, so a large batch does not regrow its native buffer on every write; freed by close. */
+    private final WriteBatch batch = new WriteBatch();
+    private final ByteBuffer keyBuffer;
+    private ByteBuffer valueBuffer = ByteBuffer.allocateDirect(64 << 10);
+
+    private RocksDbLogStorage(Database database, String groupId, long cacheBytes, Runnable onClose) {
+        this.database = database;
+        this.groupId = groupId;
+        this.prefix = Codec.groupPrefix(groupId);
+        this.hardStateKey = Codec.hardStateKey(prefix);
+        this.compactionKey = Codec.compactionKey(prefix);
+        this.onClose = onClose;
+        this.writer = batch -> database.db.write(database.syncWrite, batch);
+        this.keyBuffer = ByteBuffer.allocateDirect(prefix.length + 8);
+        this.cache = new EntryCache(cacheBytes, 1);
+    }
+
+    /** Opens the log of {@code groupId}, recovering and checking what RocksDB holds for it. */
+    static RocksDbLogStorage open(Database database, String groupId, long cacheBytes, Runnable onClose) {
+        RocksDbLogStorage storage = new RocksDbLogStorage(database, groupId, cacheBytes, onClose);
+        synchronized (storage) {
+            storage.recover();
+        }
+        return storage;
+    }
+
+    /**
+     * Loads the hard state and compaction point, then scans every entry of the group: each must
+     * decode and pass its checksum, and indexes must run without a gap from the compaction point.
+     */
+    private void recover() {
+        database.enter();
+        try {
+            byte[] hard = database.db.get(database.meta, hardStateKey);
+            hardState = hard == null ? HardState.INITIAL : Codec.decodeHardState(hard, groupId);
+            byte[] point = database.db.get(database.meta, compactionKey);
+            long[] compaction = point == null ? new long[]{0, 0} : Codec.decodeCompaction(point, groupId);
+            compactIndex = compaction[0];
+            compactTerm = compaction[1];
+            cache.clear(compactIndex + 1);
+            long expected = compactIndex + 1;
+            try (ReadOptions options = new ReadOptions().setFillCache(false);
+                 Slice upper = new Slice(Codec.groupEnd(prefix));
+                 RocksIterator it = database.db.newIterator(database.entries, options.setIterateUpperBound(upper))) {
+                for (it.seek(Codec.entryKey(prefix, 0)); it.isValid(); it.next()) {
+                    long index = Codec.entryIndex(prefix, it.key(), groupId);
+                    if (index < expected) {
+                        throw Codec.corrupt(groupId, "entry " + index, "still present below the compaction point "
+                                + compactIndex);
+                    }
+                    if (index > expected) {
+                        throw Codec.corrupt(groupId, "entries", "gap: " + expected + ".." + (index - 1)
+                                + " are missing but " + index + " is present");
+                    }
+                    LogEntry entry = Codec.decodeEntry(index, it.value(), groupId);
+                    terms.add(index, entry.term());
+                    cache.append(List.of(entry));
+                    expected++;
+                }
+                it.status();
+            }
+            lastIndex = expected - 1;
+        } catch (RocksDBException e) {
+            throw new StorageException("group " + groupId + ": cannot read its log: " + Database.describe(e), e);
+        } finally {
+            database.exit();
+        }
+    }
+
+    // ---- reads ---------------------------------------------------------------------------------
+
+    @Override
+    public synchronized HardState hardState() {
+        checkUsable();
+        return hardState;
+    }
+
+    @Override
+    public synchronized long firstIndex() {
+        checkUsable();
+        return compactIndex + 1;
+    }
+
+    @Override
+    public synchronized long lastIndex() {
+        checkUsable();
+        return lastIndex;
+    }
+
+    @Override
+    public synchronized long term(long index) {
+        checkUsable();
+        if (index == compactIndex) {
+            return compactTerm;
+        }
+        if (index < compactIndex || index > lastIndex) {
+            throw new IndexOutOfBoundsException("group " + groupId + ": term of " + index + " asked, log holds "
+                    + compactIndex + ".." + lastIndex + " (the first being the compaction point)");
+        }
+        return terms.termAt(index);
+    }
+
+    @Override
+    public synchronized List<LogEntry> entries(long fromIndex, long toIndex, long maxBytes) {
+        checkUsable();
+        if (fromIndex < compactIndex + 1 || toIndex > lastIndex + 1 || fromIndex > toIndex) {
+            throw new IndexOutOfBoundsException("group " + groupId + ": range [" + fromIndex + ", " + toIndex
+                    + ") outside [" + (compactIndex + 1) + ", " + (lastIndex + 1) + ")");
+        }
+        List<LogEntry> result = new ArrayList<>();
+        if (fromIndex == toIndex) {
+            return result;
+        }
+        long usedBytes = 0;
+        long cachedFrom = cache.firstIndex();
+        if (fromIndex < cachedFrom) {
+            usedBytes = readFromDatabase(result, fromIndex, Math.min(toIndex, cachedFrom), maxBytes);
+            if (result.size() < Math.min(toIndex, cachedFrom) - fromIndex) {
+                return result;
+            }
+        }
+        if (toIndex > cachedFrom) {
+            cache.copyTo(result, Math.max(fromIndex, cachedFrom), toIndex, usedBytes, maxBytes);
+        }
+        return result;
+    }
+
+    /** Reads entries [from, to), all held by the log, from RocksDB; returns the bytes used. */
+    private long readFromDatabase(List<LogEntry> out, long from, long to, long maxBytes) {
+        long usedBytes = 0;
+        database.enter();
+        try (ReadOptions options = new ReadOptions();
+             Slice upper = new Slice(Codec.entryKey(prefix, to));
+             RocksIterator it = database.db.newIterator(database.entries, options.setIterateUpperBound(upper))) {
+            it.seek(Codec.entryKey(prefix, from));
+            for (long expected = from; expected < to; expected++, it.next()) {
+                if (!it.isValid()) {
+                    it.status();
+                    throw Codec.corrupt(groupId, "entry " + expected, "missing from RocksDB although the log holds "
+                            + (compactIndex + 1) + ".." + lastIndex);
+                }
+                long index = Codec.entryIndex(prefix, it.key(), groupId);
+                if (index != expected) {
+                    throw Codec.corrupt(groupId, "entry " + expected, "missing from RocksDB (found " + index + ")");
+                }
+                LogEntry entry = Codec.decodeEntry(index, it.value(), groupId);
+                long next = usedBytes + entry.sizeBytes();
+                if (!out.isEmpty() && next > maxBytes) {
+                    break;
+                }
+                out.add(entry);
+                usedBytes = next;
+                entriesReadFromDatabase++;
+            }
+            return usedBytes;
+        } catch (RocksDBException e) {
+            throw new StorageException("group " + groupId + ": cannot read entries " + from + ".." + (to - 1) + ": "
+                    + Database.describe(e), e);
+        } finally {
+            database.exit();
+        }
+    }
+
+    // ---- writes --------------------------------------------------------------------------------
+
+    @Override
+    public void append(List<LogEntry> entries, HardState newHardState) {
+        if (entries.isEmpty() && newHardState == null) {
+            synchronized (this) {
+                checkUsable();
+            }
+            return;
+        }
+        synchronized (writeLock) {
+            long replaceFrom;
+            synchronized (this) {
+                checkUsable();
+                replaceFrom = checkAppend(entries);
+            }
+            try {
+                batch.clear();
+                if (replaceFrom >= 0) {
+                    batch.deleteRange(database.entries, Codec.entryKey(prefix, replaceFrom), Codec.groupEnd(prefix));
+                }
+                for (LogEntry entry : entries) {
+                    putEntry(entry);
+                }
+                if (newHardState != null) {
+                    batch.put(database.meta, hardStateKey, Codec.encodeHardState(newHardState));
+                }
+            } catch (RocksDBException e) {
+                throw failed("append", e);
+            }
+            write("append");
+            synchronized (this) {
+                if (!entries.isEmpty()) {
+                    long first = entries.get(0).index();
+                    terms.truncateFrom(first);
+                    for (LogEntry entry : entries) {
+                        terms.add(entry.index(), entry.term());
+                    }
+                    cache.append(entries);
+                    lastIndex = entries.get(entries.size() - 1).index();
+                }
+                if (newHardState != null) {
+                    hardState = newHardState;
+                }
+            }
+        }
+    }
+
+    /**
+     * Adds the put of {@code entry} to the batch. Key and value go through reused direct buffers,
+     * which JNI reads in place: one copy into the batch, no garbage per entry.
+     */
+    private void putEntry(LogEntry entry) throws RocksDBException {
+        int valueBytes = Codec.entryValueBytes(entry);
+        if (valueBuffer.capacity() < valueBytes) {
+            valueBuffer = ByteBuffer.allocateDirect(Math.max(valueBytes, valueBuffer.capacity() * 2));
+        }
+        keyBuffer.clear();
+        keyBuffer.put(prefix).putLong(entry.index()).flip();
+        valueBuffer.clear();
+        Codec.encodeEntry(entry, valueBuffer, crc);
+        valueBuffer.flip();
+        batch.put(database.entries, keyBuffer, valueBuffer);
+    }
+
+    /** Validates an append; returns the first index it replaces, or -1 if it only adds. */
+    private long checkAppend(List<LogEntry> entries) {
+        if (entries.isEmpty()) {
+            return -1;
+        }
+        long first = entries.get(0).index();
+        if (first <= compactIndex || first > lastIndex + 1) {
+            throw new IllegalArgumentException("group " + groupId + ": append at " + first + " does not fit log "
+                    + (compactIndex + 1) + ".." + lastIndex);
+        }
+        for (int i = 1; i < entries.size(); i++) {
+            if (entries.get(i).index() != first + i) {
+                throw new IllegalArgumentException("group " + groupId + ": entries are not contiguous at "
+                        + entries.get(i).index());
+            }
+        }
+        return first <= lastIndex ? first : -1;
+    }
+
+    @Override
+    public void compact(long index, long term) {
+        if (term < 0) {
+            throw new IllegalArgumentException("term must be >= 0: " + term);
+        }
+        synchronized (writeLock) {
+            boolean wholeLog;
+            synchronized (this) {
+                checkUsable();
+                if (index <= compactIndex) {
+                    return;
+                }
+                wholeLog = index >= lastIndex;
+                publishCompaction(index, term, wholeLog);
+            }
+            writeCompaction(index, term, wholeLog, "compact");
+        }
+    }
+
+    @Override
+    public void reset(long index, long term) {
+        if (index < 0 || term < 0) {
+            throw new IllegalArgumentException("index and term must be >= 0: " + index + ", " + term);
+        }
+        synchronized (writeLock) {
+            synchronized (this) {
+                checkUsable();
+                publishCompaction(index, term, true);
+            }
+            writeCompaction(index, term, true, "reset");
+        }
+    }
+
+    /** Makes a compaction or reset visible to readers (before it is written; see the class doc). */
+    private void publishCompaction(long index, long term, boolean wholeLog) {
+        compactIndex = index;
+        compactTerm = term;
+        if (wholeLog) {
+            lastIndex = index;
+            terms.clear();
+            cache.clear(index + 1);
+        } else {
+            terms.dropThrough(index);
+            cache.dropThrough(index);
+        }
+    }
+
+    private void writeCompaction(long index, long term, boolean wholeLog, String operation) {
+        try {
+            batch.clear();
+            byte[] end = wholeLog ? Codec.groupEnd(prefix) : Codec.entryKey(prefix, index + 1);
+            batch.deleteRange(database.entries, Codec.entryKey(prefix, 0), end);
+            batch.put(database.meta, compactionKey, Codec.encodeCompaction(index, term));
+        } catch (RocksDBException e) {
+            throw failed(operation, e);
+        }
+        write(operation);
+    }
+
+    /** Writes the built batch, synced; a failure poisons this storage. */
+    private void write(String operation) {
+        database.enter();
+        try {
+            writer.write(batch);
+        } catch (RocksDBException e) {
+            throw failed(operation, e);
+        } finally {
+            database.exit();
+        }
+    }
+
+    /** Records a failed write: from now on every call throws, the node must stop and reopen. */
+    private synchronized StorageException failed(String operation, RocksDBException e) {
+        failure = new StorageException("group " + groupId + ": " + operation + " could not be made durable: "
+                + Database.describe(e), e);
+        return failure;
+    }
+
+    // ---- lifecycle -----------------------------------------------------------------------------
+
+    @Override
+    public void close() {
+        if (markClosed()) {
+            onClose.run();
+        }
+    }
+
+    /** Closes this storage without notifying the store (the store is closing it). */
+    void closeFromStore() {
+        markClosed();
+    }
+
+    /** Marks this storage closed and frees its batch once any write in progress is over. */
+    private boolean markClosed() {
+        synchronized (writeLock) {
+            synchronized (this) {
+                if (closed) {
+                    return false;
+                }
+                closed = true;
+            }
+            batch.close();
+            return true;
+        }
+    }
+
+    private void checkUsable() {
+        if (closed) {
+            throw new IllegalStateException("the log storage of group " + groupId + " is closed");
+        }
+        if (failure != null) {
+            throw new StorageException("group " + groupId + ": an earlier write failed, the storage must be"
+                    + " reopened: " + failure.getMessage(), failure);
+        }
+    }
+
+    String groupId() {
+        return groupId;
+    }
+
+    /** Entries read from RocksDB rather than the cache since opening (for tests). */
+    synchronized long entriesReadFromDatabase() {
+        return entriesReadFromDatabase;
+    }
+
+    /** Entries held in the cache (for tests). */
+    synchronized int cachedEntries() {
+        return cache.size();
+    }
+
+    /** Replaces the RocksDB write (for tests injecting I/O errors). */
+    synchronized void writer(BatchWriter replacement) {
+        this.writer = replacement;
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "RocksDbLogStorage[" + groupId + ", " + (compactIndex + 1) + ".." + lastIndex + ", " + hardState + "]";
+    }
+}

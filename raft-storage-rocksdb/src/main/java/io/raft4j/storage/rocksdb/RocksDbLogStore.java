@@ -1,0 +1,153 @@
+package io.raft4j.storage.rocksdb;
+
+import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.StorageException;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The durable Raft logs of one data directory, kept in one RocksDB database that any number of
+ * Raft groups share: {@link #forGroup(String)} hands out each group's {@link LogStorage}.
+ *
+ * <pre>{@code
+ * try (RocksDbLogStore store = RocksDbLogStore.open(Path.of("data/node-1"))) {
+ *     LogStorage orders = store.forGroup("orders");
+ *     LogStorage users = store.forGroup("users");
+ *     // hand each to the RaftNode of its group; close the nodes before the store
+ * }
+ * }</pre>
+ *
+ * <p>Every write is one atomic RocksDB write batch, fsynced before the call returns; several groups
+ * writing at once share RocksDB's group commit. Opening checks the directory and writes nothing
+ * unless it is empty or a raft4j log of a format version this code reads; opening a group checks
+ * its entries (checksums, no gaps). Problems surface as {@link StorageException} with a message
+ * that says what is wrong. The layout and the RocksDB options are described in
+ * {@code docs/storage.md}.
+ *
+ * <p>Thread-safe. A group's storage follows the {@link LogStorage} threading contract.
+ */
+public final class RocksDbLogStore implements AutoCloseable {
+
+    /**
+     * Tuning of a store.
+     *
+     * @param entryCacheBytes  per group: newest entries kept in memory (by {@code LogEntry.sizeBytes()})
+     *                         so replication to followers that keep up never reads RocksDB
+     * @param blockCacheBytes  RocksDB block cache shared by all groups, for reads of older entries
+     * @param writeBufferBytes RocksDB memtable size of the entries column family; the WAL is kept
+     *                         under four times this, which bounds recovery time after a crash
+     */
+    public record Settings(long entryCacheBytes, long blockCacheBytes, long writeBufferBytes) {
+        /** 16 MiB of cached entries per group, a 32 MiB block cache, 64 MiB memtables. */
+        public static final Settings DEFAULT = new Settings(16L << 20, 32L << 20, 64L << 20);
+
+        public Settings {
+            if (entryCacheBytes < 0) {
+                throw new IllegalArgumentException("entryCacheBytes must be >= 0: " + entryCacheBytes);
+            }
+            if (blockCacheBytes < 1 << 20) {
+                throw new IllegalArgumentException("blockCacheBytes must be >= 1 MiB: " + blockCacheBytes);
+            }
+            if (writeBufferBytes < 1 << 20) {
+                throw new IllegalArgumentException("writeBufferBytes must be >= 1 MiB: " + writeBufferBytes);
+            }
+        }
+    }
+
+    private final Path dataDirectory;
+    private final Settings settings;
+    private final Database database;
+    private final Map<String, RocksDbLogStorage> openGroups = new LinkedHashMap<>();
+    private boolean closed;
+
+    private RocksDbLogStore(Path dataDirectory, Settings settings, Database database) {
+        this.dataDirectory = dataDirectory;
+        this.settings = settings;
+        this.database = database;
+    }
+
+    /** Opens, or creates if absent, the store of {@code dataDirectory} with {@link Settings#DEFAULT}. */
+    public static RocksDbLogStore open(Path dataDirectory) {
+        return open(dataDirectory, Settings.DEFAULT);
+    }
+
+    /**
+     * Opens, or creates if absent, the store of {@code dataDirectory}; its RocksDB files live in
+     * {@code dataDirectory/log/}.
+     *
+     * @throws StorageException if the directory cannot be used: not a raft4j log, written by a newer
+     *                          version, damaged, in use by another process, or unreadable; nothing
+     *                          in it was changed
+     */
+    public static RocksDbLogStore open(Path dataDirectory, Settings settings) {
+        Objects.requireNonNull(dataDirectory, "dataDirectory");
+        Objects.requireNonNull(settings, "settings");
+        Path dir = dataDirectory.toAbsolutePath().normalize();
+        return new RocksDbLogStore(dir, settings, Database.open(dir, settings));
+    }
+
+    /**
+     * The log of group {@code groupId}, empty if the group never wrote here. Recovers and checks
+     * what the group stored: every entry's checksum and that indexes run without a gap.
+     *
+     * @param groupId 1 to 255 bytes of UTF-8
+     * @throws IllegalStateException if the group's storage is already open (close it first)
+     * @throws StorageException      if the group's stored log is damaged or unreadable
+     */
+    public synchronized LogStorage forGroup(String groupId) {
+        checkOpen();
+        Codec.groupPrefix(groupId);
+        if (openGroups.containsKey(groupId)) {
+            throw new IllegalStateException("the log storage of group " + groupId + " is already open");
+        }
+        RocksDbLogStorage storage = RocksDbLogStorage.open(database, groupId, settings.entryCacheBytes(),
+                () -> release(groupId));
+        openGroups.put(groupId, storage);
+        return storage;
+    }
+
+    /** The data directory (absolute). */
+    public Path dataDirectory() {
+        return dataDirectory;
+    }
+
+    /**
+     * Closes the storages of all groups still open, then the database. Writes already returned are
+     * durable; none is lost by closing. Close the Raft nodes first.
+     */
+    @Override
+    public void close() {
+        ArrayList<RocksDbLogStorage> storages;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            storages = new ArrayList<>(openGroups.values());
+            openGroups.clear();
+        }
+        for (RocksDbLogStorage storage : storages) {
+            storage.closeFromStore();
+        }
+        database.close();
+    }
+
+    private synchronized void release(String groupId) {
+        openGroups.remove(groupId);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the raft4j log store of " + dataDirectory + " is closed");
+        }
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "RocksDbLogStore[" + dataDirectory + ", open groups " + openGroups.keySet() + "]";
+    }
+}

@@ -1,0 +1,151 @@
+package io.raft4j.storage.rocksdb;
+
+import io.raft4j.message.Bytes;
+import io.raft4j.message.HardState;
+import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogStorage;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The process {@link CrashConsistencyTest} kills: opens a store and, on one thread per group, writes
+ * random appends, suffix overwrites, hard states, compactions and resets until it is killed.
+ *
+ * <p>Protocol, one line per event, each ending in {@code " ."} so a torn line is recognisable,
+ * written to stdout (the parent's live view, to decide when to kill) and first to the transcript
+ * file named by the third argument (the record the parent checks against once the child is dead:
+ * the JDK may drop the last bytes in a pipe when the process at the other end dies, a file keeps
+ * every completed write):
+ * <pre>
+ * READY .                                   the store is open
+ * I group seq op args... .                  about to write (printed and flushed before the write)
+ * A group seq .                             the write returned: it is durable
+ * </pre>
+ * Ops: {@code append first count term hardTerm vote} ({@code -} for no hard state / no vote),
+ * {@code hard term vote}, {@code compact index term}, {@code reset index term}. An entry's payload
+ * is {@link #payload(long, long)}, so the parent can check content from index and term alone.
+ *
+ * <p>Exits by itself when its stdin closes (the parent died) or after {@link #MAX_OPS} writes.
+ */
+public final class CrashChild {
+    static final List<String> GROUPS = List.of("g1", "group-two");
+    private static final int MAX_OPS = 200_000;
+
+    private static PrintStream out;
+    /** Unbuffered: each line is one write(2), complete in the file even if the process dies next. */
+    private static FileOutputStream transcript;
+
+    private CrashChild() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dataDir = Path.of(args[0]);
+        long seed = Long.parseLong(args[1]);
+        transcript = new FileOutputStream(args[2], true);
+        out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
+        Thread watchdog = new Thread(CrashChild::exitWhenParentGoes, "stdin-watch");
+        watchdog.setDaemon(true);
+        watchdog.start();
+
+        RocksDbLogStore store = RocksDbLogStore.open(dataDir,
+                new RocksDbLogStore.Settings(64 << 10, 8 << 20, 4 << 20));
+        List<Thread> writers = new ArrayList<>();
+        for (int g = 0; g < GROUPS.size(); g++) {
+            String group = GROUPS.get(g);
+            LogStorage log = store.forGroup(group);
+            SplittableRandom random = new SplittableRandom(seed * 31 + g);
+            writers.add(new Thread(() -> writeUntilKilled(group, log, random), "writer-" + group));
+        }
+        emit("READY");
+        writers.forEach(Thread::start);
+        for (Thread writer : writers) {
+            writer.join();
+        }
+        store.close();
+    }
+
+    private static void writeUntilKilled(String group, LogStorage log, SplittableRandom random) {
+        long term = Math.max(log.hardState().term(), log.term(log.lastIndex()));
+        for (int seq = 0; seq < MAX_OPS; seq++) {
+            long first = log.firstIndex();
+            long last = log.lastIndex();
+            int op = random.nextInt(100);
+            if (op < 70) {
+                long from = last + 1;
+                String hardTerm = "-";
+                String vote = "-";
+                if (op < 10 && last >= first) {
+                    // A follower's log overwritten by a new leader: higher term, suffix replaced.
+                    from = Math.max(first, last - random.nextInt(8));
+                    term++;
+                    hardTerm = Long.toString(term);
+                    vote = "n" + random.nextInt(3);
+                }
+                int count = 1 + random.nextInt(random.nextInt(4) == 0 ? 64 : 8);
+                emit("I " + group + " " + seq + " append " + from + " " + count + " " + term + " " + hardTerm + " " + vote);
+                List<LogEntry> entries = new ArrayList<>(count);
+                for (long i = from; i < from + count; i++) {
+                    entries.add(LogEntry.command(i, term, Bytes.wrap(payload(i, term))));
+                }
+                log.append(entries, hardTerm.equals("-") ? null : new HardState(term, vote));
+            } else if (op < 80) {
+                term++;
+                String vote = random.nextBoolean() ? "-" : "n" + random.nextInt(3);
+                emit("I " + group + " " + seq + " hard " + term + " " + vote);
+                log.append(List.of(), new HardState(term, vote.equals("-") ? null : vote));
+            } else if (op < 95) {
+                long index = Math.max(first - 1, last - random.nextInt(200));
+                long indexTerm = log.term(index);
+                emit("I " + group + " " + seq + " compact " + index + " " + indexTerm);
+                log.compact(index, indexTerm);
+            } else if (op < 97) {
+                long index = last + random.nextInt(4);
+                emit("I " + group + " " + seq + " reset " + index + " " + term);
+                log.reset(index, term);
+            } else {
+                continue;
+            }
+            emit("A " + group + " " + seq);
+        }
+    }
+
+    /** The payload of the entry at {@code index} written in {@code term}: 0..299 bytes. */
+    static byte[] payload(long index, long term) {
+        SplittableRandom random = new SplittableRandom(index * 1_000_003L + term);
+        byte[] data = new byte[random.nextInt(300)];
+        random.nextBytes(data);
+        return data;
+    }
+
+    /** One line, written with a single flush so lines from the two writers never interleave. */
+    private static synchronized void emit(String line) {
+        byte[] bytes = (line + " .\n").getBytes(StandardCharsets.UTF_8);
+        try {
+            transcript.write(bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        out.write(bytes, 0, bytes.length);
+        out.flush();
+    }
+
+    private static void exitWhenParentGoes() {
+        try {
+            while (System.in.read() >= 0) {
+                // Nothing is sent; only the end of the stream matters.
+            }
+        } catch (IOException e) {
+            // Treated like the end of the stream.
+        }
+        Runtime.getRuntime().halt(3);
+    }
+}

@@ -1,0 +1,77 @@
+package io.raft4j.storage.rocksdb;
+
+import io.raft4j.message.Bytes;
+import io.raft4j.message.LogEntry;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The in-memory tail: eviction by bytes, suffix replacement, compaction, and the term runs. */
+class EntryCacheTest {
+    private static final long EACH = entry(1, 1).sizeBytes();
+
+    @Test
+    void keepsTheNewestEntriesWithinItsBudgetAndFollowsReplacementsAndCompaction() {
+        EntryCache cache = new EntryCache(10 * EACH, 1);
+        cache.append(entries(1, 100, 1));
+        assertEquals(91, cache.firstIndex());
+        assertEquals(101, cache.nextIndex());
+        assertEquals(10 * EACH, cache.bytes());
+
+        cache.append(entries(95, 96, 2));
+        assertEquals(entries(91, 94, 1), cache.toList().subList(0, 4));
+        assertEquals(97, cache.nextIndex());
+        assertEquals(6 * EACH, cache.bytes());
+
+        cache.dropThrough(92);
+        assertEquals(93, cache.firstIndex());
+        cache.dropThrough(200);
+        assertEquals(0, cache.size());
+        assertEquals(201, cache.nextIndex());
+
+        cache.append(entries(201, 203, 3));
+        List<LogEntry> out = new ArrayList<>();
+        cache.copyTo(out, 202, 204, 0, EACH);
+        assertEquals(entries(202, 202, 3), out);
+
+        // Appending before the held range (a reset to an earlier point) restarts the cache.
+        cache.append(entries(50, 50, 4));
+        assertEquals(entries(50, 50, 4), cache.toList());
+    }
+
+    @Test
+    void termIndexAnswersFromRunsAndFollowsTruncationAndCompaction() {
+        TermIndex terms = new TermIndex();
+        for (long i = 1; i <= 30; i++) {
+            terms.add(i, i <= 10 ? 1 : i <= 20 ? 2 : 5);
+        }
+        assertEquals(3, terms.runs());
+        assertEquals(1, terms.termAt(10));
+        assertEquals(2, terms.termAt(11));
+        assertEquals(5, terms.termAt(30));
+
+        terms.truncateFrom(15);
+        terms.add(15, 7);
+        assertEquals(2, terms.termAt(14));
+        assertEquals(7, terms.termAt(15));
+
+        terms.dropThrough(12);
+        assertEquals(2, terms.runs());
+        assertEquals(2, terms.termAt(13));
+    }
+
+    private static LogEntry entry(long index, long term) {
+        return LogEntry.command(index, term, Bytes.wrap(new byte[10]));
+    }
+
+    private static List<LogEntry> entries(long from, long to, long term) {
+        List<LogEntry> out = new ArrayList<>();
+        for (long i = from; i <= to; i++) {
+            out.add(entry(i, term));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,346 @@
+package io.raft4j.storage.rocksdb;
+
+import io.raft4j.message.Bytes;
+import io.raft4j.message.HardState;
+import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.StorageException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.function.Executable;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Damaged or foreign data on disk: each case gives a {@link StorageException} whose message says
+ * what is wrong, and a refused directory is left byte for byte as it was.
+ */
+class RocksDbBadInputTest {
+    private static final String GROUP = "g1";
+    private static final byte[] PREFIX = Codec.groupPrefix(GROUP);
+
+    @TempDir
+    Path dataDir;
+
+    // ---- damaged values ------------------------------------------------------------------------
+
+    @Test
+    void truncatedEntryValueIsReported() throws Exception {
+        writeLog(5);
+        try (RawRocks raw = raw()) {
+            byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 3));
+            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 3), Arrays.copyOf(value, 9));
+        }
+        assertGroupRefused("group g1, entry 3: value truncated to 9 bytes");
+    }
+
+    @Test
+    void entryWithFlippedPayloadBitIsReported() throws Exception {
+        writeLog(5);
+        try (RawRocks raw = raw()) {
+            byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 4));
+            value[value.length - 1] ^= 0x10;
+            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 4), value);
+        }
+        assertGroupRefused("group g1, entry 4: checksum mismatch");
+    }
+
+    @Test
+    void entryStoredUnderAnotherIndexIsReported() throws Exception {
+        writeLog(5);
+        try (RawRocks raw = raw()) {
+            byte[] second = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 2));
+            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 3), second);
+        }
+        assertGroupRefused("group g1, entry 3: checksum mismatch");
+    }
+
+    @Test
+    void corruptedHardStateIsReported() throws Exception {
+        writeLog(3);
+        try (RawRocks raw = raw()) {
+            byte[] value = raw.get(Codec.META_CF, Codec.hardStateKey(PREFIX));
+            value[3] ^= 1;
+            raw.put(Codec.META_CF, Codec.hardStateKey(PREFIX), value);
+        }
+        assertGroupRefused("group g1, hard state: checksum mismatch");
+    }
+
+    @Test
+    void truncatedCompactionPointIsReported() throws Exception {
+        writeLog(3);
+        try (RawRocks raw = raw()) {
+            raw.put(Codec.META_CF, Codec.compactionKey(PREFIX), new byte[]{1, 0, 0});
+        }
+        assertGroupRefused("group g1, compaction point: value of 3 bytes");
+    }
+
+    @Test
+    void gapInTheIndexesIsReportedAndOtherGroupsStillOpen() throws Exception {
+        writeLog(6);
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir); LogStorage other = store.forGroup("g2")) {
+            other.append(List.of(entry(1, 1)), null);
+        }
+        try (RawRocks raw = raw()) {
+            raw.delete(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 3));
+            raw.delete(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 4));
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir)) {
+            StorageException e = assertThrows(StorageException.class, () -> store.forGroup(GROUP));
+            assertContains(e, "group g1, entries: gap: 3..4 are missing but 5 is present");
+            try (LogStorage other = store.forGroup("g2")) {
+                assertEquals(1, other.lastIndex());
+            }
+        }
+    }
+
+    @Test
+    void entryLeftBelowTheCompactionPointIsReported() throws Exception {
+        writeLog(6);
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir); LogStorage log = store.forGroup(GROUP)) {
+            log.compact(4, 1);
+        }
+        try (RawRocks raw = raw()) {
+            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 2), encode(entry(2, 1)));
+        }
+        assertGroupRefused("group g1, entry 2: still present below the compaction point 4");
+    }
+
+    @Test
+    void damagedTableFileIsReported() throws Exception {
+        writeLog(200);
+        try (RawRocks raw = raw()) {
+            raw.flush();
+        }
+        Path table;
+        try (Stream<Path> files = Files.list(dataDir.resolve("log"))) {
+            table = files.filter(p -> p.toString().endsWith(".sst"))
+                    .max(Comparator.comparingLong(RocksDbBadInputTest::size)).orElseThrow();
+        }
+        flipByteAt(table, size(table) / 3);
+        StorageException e = assertThrows(StorageException.class, () -> {
+            try (RocksDbLogStore store = RocksDbLogStore.open(dataDir)) {
+                store.forGroup(GROUP).close();
+            }
+        });
+        assertContains(e, "orrupt");
+    }
+
+    /**
+     * A WAL damaged before its tail holds writes that were acknowledged: recovery must refuse it
+     * rather than silently stop at the damage (what RocksDB's default point-in-time mode would do).
+     */
+    @Test
+    void walDamagedBeforeItsTailIsRefusedNotTruncated() throws Exception {
+        Path crashImage = dataDir.resolve("image");
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir.resolve("live"));
+             LogStorage log = store.forGroup(GROUP)) {
+            for (int i = 1; i <= 50; i++) {
+                log.append(List.of(LogEntry.command(i, 1, Bytes.wrap(new byte[500]))), null);
+            }
+            // Copy the files of the running store: what a crash right now would leave on disk.
+            copyTree(dataDir.resolve("live"), crashImage);
+        }
+        Path copy = dataDir.resolve("image-copy");
+        copyTree(crashImage, copy);
+        try (RocksDbLogStore store = RocksDbLogStore.open(copy); LogStorage log = store.forGroup(GROUP)) {
+            assertEquals(50, log.lastIndex(), "an undamaged crash image recovers every acknowledged write");
+        }
+
+        Path wal;
+        try (Stream<Path> files = Files.list(crashImage.resolve("log"))) {
+            wal = files.filter(p -> p.toString().endsWith(".log"))
+                    .max(Comparator.comparingLong(RocksDbBadInputTest::size)).orElseThrow();
+        }
+        assertTrue(size(wal) > 20_000, "the WAL holds the writes: " + size(wal));
+        flipByteAt(wal, size(wal) / 3);
+        StorageException e = assertThrows(StorageException.class, () -> RocksDbLogStore.open(crashImage).close());
+        assertContains(e, "orruption");
+    }
+
+    // ---- directories that are not (or not yet) ours --------------------------------------------
+
+    @Test
+    void foreignRocksDbIsRefusedAndLeftUntouched() throws Exception {
+        try (RawRocks raw = new RawRocks(dataDir.resolve("log"), "users")) {
+            raw.put("users", bytes("alice"), bytes("admin"));
+        }
+        assertRefusedUntouched("written by something other than raft4j (column families [default, users])");
+    }
+
+    @Test
+    void dataDirectoryThatIsItselfARocksDbIsRefused() throws Exception {
+        try (RawRocks raw = new RawRocks(dataDir)) {
+            raw.put("default", bytes("k"), bytes("v"));
+        }
+        assertRefusedUntouched("is itself a RocksDB database of another application");
+    }
+
+    @Test
+    void logDirectoryHoldingOtherFilesIsRefusedAndLeftUntouched() throws Exception {
+        Files.createDirectories(dataDir.resolve("log"));
+        Files.writeString(dataDir.resolve("log").resolve("notes.txt"), "my notes");
+        assertRefusedUntouched("holds [notes.txt] but no RocksDB database");
+    }
+
+    @Test
+    void missingColumnFamilyIsReported() throws Exception {
+        writeLog(3);
+        try (RawRocks raw = raw()) {
+            raw.drop(Codec.ENTRIES_CF);
+        }
+        assertRefusedUntouched("the column family raft4j.entries is missing (found [default, raft4j.meta])");
+    }
+
+    @Test
+    void missingMetadataColumnFamilyIsReported() throws Exception {
+        writeLog(3);
+        try (RawRocks raw = raw()) {
+            raw.drop(Codec.META_CF);
+        }
+        assertRefusedUntouched("the column family raft4j.meta is missing");
+    }
+
+    @Test
+    void missingFormatMarkerIsRefused() throws Exception {
+        writeLog(3);
+        try (RawRocks raw = raw()) {
+            raw.delete(Codec.META_CF, Codec.FORMAT_KEY);
+        }
+        assertRefusedUntouched("it has no raft4j format marker");
+    }
+
+    @Test
+    void newerFormatVersionIsRefusedAndLeftUntouched() throws Exception {
+        writeLog(3);
+        try (RawRocks raw = raw()) {
+            raw.put(Codec.META_CF, Codec.FORMAT_KEY, Codec.formatValue(Codec.FORMAT_VERSION + 1));
+        }
+        assertRefusedUntouched("written by a newer raft4j (log format version 2; this version reads up to 1)");
+    }
+
+    @Test
+    void unexpectedColumnFamilyIsRefused() throws Exception {
+        writeLog(3);
+        try (RawRocks raw = raw()) {
+            raw.create("extra");
+        }
+        assertRefusedUntouched("unexpected column family extra");
+    }
+
+    @Test
+    void interruptedCreationIsRedoneFromScratch() throws Exception {
+        Path stale = dataDir.resolve(Database.INIT_DIR);
+        Files.createDirectories(stale);
+        Files.writeString(stale.resolve("000003.log"), "half-written database");
+
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir); LogStorage log = store.forGroup(GROUP)) {
+            log.append(List.of(entry(1, 1)), null);
+        }
+
+        assertTrue(Files.notExists(stale));
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir); LogStorage log = store.forGroup(GROUP)) {
+            assertEquals(1, log.lastIndex());
+        }
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    /** A log of entries 1..n (term 1) and a hard state in group g1, closed. */
+    private void writeLog(int n) {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir); LogStorage log = store.forGroup(GROUP)) {
+            List<LogEntry> entries = new ArrayList<>();
+            for (int i = 1; i <= n; i++) {
+                entries.add(entry(i, 1));
+            }
+            log.append(entries, new HardState(1, "n1"));
+        }
+    }
+
+    private RawRocks raw() throws Exception {
+        return new RawRocks(dataDir.resolve("log"));
+    }
+
+    private void assertGroupRefused(String expected) {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir)) {
+            StorageException e = assertThrows(StorageException.class, () -> store.forGroup(GROUP));
+            assertContains(e, expected);
+            assertContains(e, "Nothing was changed");
+        }
+    }
+
+    private void assertRefusedUntouched(String expected) {
+        Map<String, String> before = RawRocks.contents(dataDir);
+        Executable open = () -> RocksDbLogStore.open(dataDir).close();
+        StorageException e = assertThrows(StorageException.class, open);
+        assertContains(e, expected);
+        assertContains(e, "Nothing was changed");
+        assertEquals(before, RawRocks.contents(dataDir), "the refused directory was modified");
+    }
+
+    private static void assertContains(Throwable e, String expected) {
+        assertTrue(e.getMessage().contains(expected), () -> "expected \"" + expected + "\" in: " + e.getMessage());
+    }
+
+    private static LogEntry entry(long index, long term) {
+        return LogEntry.command(index, term, Bytes.ofUtf8("entry " + index));
+    }
+
+    private static byte[] encode(LogEntry entry) {
+        ByteBuffer out = ByteBuffer.allocate(Codec.entryValueBytes(entry));
+        Codec.encodeEntry(entry, out, new java.util.zip.CRC32C());
+        return out.array();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void flipByteAt(Path file, long position) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            channel.read(one, position);
+            one.flip();
+            one.put(0, (byte) (one.get(0) ^ 0x5A));
+            channel.write(one, position);
+            channel.force(true);
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> walk = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else if (!p.getFileName().toString().equals("LOCK")) {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+}
