@@ -1,0 +1,59 @@
+package io.raft4j.transport.netty;
+
+import io.netty.channel.ChannelHandlerContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Closes inbound connections that sent something unacceptable, logging why. Logging is rate-limited
+ * (a peer flooding bad frames must not flood the log): at most {@link #WARNINGS_PER_WINDOW} warnings
+ * per {@link #WINDOW_NANOS}; the rest go to debug and are counted in the next warning.
+ */
+final class ConnectionGuard {
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectionGuard.class);
+    static final int WARNINGS_PER_WINDOW = 10;
+    static final long WINDOW_NANOS = 10_000_000_000L;
+
+    private final String name;
+    private final LongAdder rejected = new LongAdder();
+    private final AtomicLong windowStart = new AtomicLong(System.nanoTime());
+    private final AtomicLong warningsInWindow = new AtomicLong();
+    private final AtomicLong suppressed = new AtomicLong();
+
+    ConnectionGuard(String name) {
+        this.name = name;
+    }
+
+    /** Closes the connection of {@code ctx} because of {@code reason}. */
+    void reject(ChannelHandlerContext ctx, String reason) {
+        rejected.increment();
+        log(ctx, reason);
+        ctx.close();
+    }
+
+    /** Connections closed so far for bad input. */
+    long rejectedConnections() {
+        return rejected.sum();
+    }
+
+    private void log(ChannelHandlerContext ctx, String reason) {
+        long now = System.nanoTime();
+        long start = windowStart.get();
+        if (now - start > WINDOW_NANOS && windowStart.compareAndSet(start, now)) {
+            warningsInWindow.set(0);
+        }
+        if (warningsInWindow.incrementAndGet() <= WARNINGS_PER_WINDOW) {
+            long skipped = suppressed.getAndSet(0);
+            LOG.warn("{}: closing connection from {} to {}: {}{}", name, ctx.channel().remoteAddress(),
+                    ctx.channel().localAddress(), reason,
+                    skipped > 0 ? " (" + skipped + " similar warnings suppressed)" : "");
+        } else {
+            suppressed.incrementAndGet();
+            LOG.debug("{}: closing connection from {} to {}: {}", name, ctx.channel().remoteAddress(),
+                    ctx.channel().localAddress(), reason);
+        }
+    }
+}

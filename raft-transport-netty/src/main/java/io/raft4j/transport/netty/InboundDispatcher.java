@@ -1,0 +1,113 @@
+package io.raft4j.transport.netty;
+
+import io.raft4j.message.RaftMessage;
+import io.raft4j.spi.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Routes inbound envelopes to the local nodes registered by (group id, node id), after checking
+ * that the frame belongs here: the protocol version, the cluster id, a sender the transport knows
+ * (it has an address for it, so it could answer) and a receiver that is a local node.
+ *
+ * <p>Thread-safe: called from every event-loop thread, while nodes register and peers change.
+ */
+final class InboundDispatcher {
+    private static final Logger LOG = LoggerFactory.getLogger(InboundDispatcher.class);
+
+    private final String clusterId;
+    private final Map<String, Map<String, Transport.Inbound>> byGroup = new ConcurrentHashMap<>();
+    /** Every id ever registered here: a frame for one of them is ours even while it is unregistered. */
+    private final Set<String> localIds = ConcurrentHashMap.newKeySet();
+    private volatile Set<String> knownSenders;
+    private final LongAdder delivered = new LongAdder();
+    private final LongAdder droppedUnregistered = new LongAdder();
+
+    InboundDispatcher(String clusterId, Set<String> knownSenders) {
+        this.clusterId = clusterId;
+        this.knownSenders = Set.copyOf(knownSenders);
+    }
+
+    void register(String groupId, String localId, Transport.Inbound inbound) {
+        Map<String, Transport.Inbound> group = byGroup.computeIfAbsent(groupId, g -> new ConcurrentHashMap<>());
+        if (group.putIfAbsent(localId, inbound) != null) {
+            throw new IllegalStateException(localId + " is already registered in group " + groupId);
+        }
+        localIds.add(localId);
+    }
+
+    void unregister(String groupId, String localId) {
+        Map<String, Transport.Inbound> group = byGroup.get(groupId);
+        if (group != null) {
+            group.remove(localId);
+        }
+    }
+
+    /** The node registered as {@code localId} in {@code groupId}, or {@code null}. */
+    Transport.Inbound lookup(String groupId, String localId) {
+        Map<String, Transport.Inbound> group = byGroup.get(groupId);
+        return group == null ? null : group.get(localId);
+    }
+
+    void knownSenders(Set<String> senders) {
+        this.knownSenders = Set.copyOf(senders);
+    }
+
+    /**
+     * Checks where a decoded message belongs and delivers it.
+     *
+     * @param version   the protocol version its envelope carried
+     * @param clusterId the cluster id its envelope carried
+     * @return {@code null} if the message was delivered (or dropped because its receiver is a local
+     *         node that is not registered in that group right now), otherwise why the connection must
+     *         be closed
+     */
+    String dispatch(int version, String clusterId, RaftMessage message) {
+        if (version != NettyTransportConfig.PROTOCOL_VERSION) {
+            return "unknown protocol version " + Integer.toUnsignedString(version);
+        }
+        if (!this.clusterId.equals(clusterId)) {
+            return "wrong cluster id '" + abbreviate(clusterId) + "'";
+        }
+        String sender = message.from();
+        if (!knownSenders.contains(sender)) {
+            return "unknown sender '" + abbreviate(sender) + "'";
+        }
+        String receiver = message.to();
+        Transport.Inbound inbound = lookup(message.groupId(), receiver);
+        if (inbound == null) {
+            if (!localIds.contains(receiver)) {
+                return "unknown receiver '" + abbreviate(receiver) + "'";
+            }
+            // A local node between unregister and register (restarting), or a group not yet
+            // created here: Raft retries, so dropping is enough.
+            droppedUnregistered.increment();
+            return null;
+        }
+        try {
+            inbound.receive(message);
+        } catch (RuntimeException e) {
+            LOG.error("inbound of {} in group {} failed on {}", receiver, message.groupId(),
+                    message.getClass().getSimpleName(), e);
+        }
+        delivered.increment();
+        return null;
+    }
+
+    long delivered() {
+        return delivered.sum();
+    }
+
+    long droppedUnregistered() {
+        return droppedUnregistered.sum();
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
+    }
+}

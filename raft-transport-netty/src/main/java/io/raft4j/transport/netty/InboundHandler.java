@@ -1,0 +1,135 @@
+package io.raft4j.transport.netty;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.raft4j.message.RaftMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The end of an accepted connection's pipeline (after TLS, if any): splits the byte stream into
+ * frames (see {@link Frames}), parses each in place, and hands it to the {@link InboundDispatcher}.
+ * Nothing is passed further down the pipeline.
+ *
+ * <p>Closes the connection through the {@link ConnectionGuard}, and delivers nothing more from it,
+ * on a length outside {@code 1..maxFrameBytes} (checked before a single byte of the frame is
+ * buffered, so a connection never holds more than one maximal frame plus one socket read), a frame
+ * that does not parse or holds an invalid message, a failed TLS handshake, or anything the
+ * dispatcher refuses. Accepted connections only read: answers go out on this process's own
+ * connection to the sender.
+ */
+final class InboundHandler extends ByteToMessageDecoder {
+    private static final Logger LOG = LoggerFactory.getLogger(InboundHandler.class);
+
+    private final int maxFrameBytes;
+    private final InboundDispatcher dispatcher;
+    private final ConnectionGuard guard;
+    private final WireReader reader = new WireReader();
+    private boolean rejected;
+
+    InboundHandler(int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard) {
+        this.maxFrameBytes = maxFrameBytes;
+        this.dispatcher = dispatcher;
+        this.guard = guard;
+    }
+
+    /** Adds the inbound handler (after any TLS handler already in {@code pipeline}). */
+    static void addTo(ChannelPipeline pipeline, int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard) {
+        pipeline.addLast("inbound", new InboundHandler(maxFrameBytes, dispatcher, guard));
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        CodedInputStream frames = null;   // one decoder for all complete frames of this read
+        int framesBase = 0;
+        while (!rejected && in.readableBytes() >= Frames.LENGTH_BYTES) {
+            int start = in.readerIndex();
+            int length = in.getInt(start);
+            if (length <= 0 || length > maxFrameBytes) {
+                reject(ctx, "frame length " + Integer.toUnsignedString(length) + " outside 1.." + maxFrameBytes);
+                break;
+            }
+            if (in.readableBytes() < Frames.LENGTH_BYTES + length) {
+                return;   // wait for the rest of the frame
+            }
+            try {
+                if (frames == null) {
+                    frames = WireReader.input(in, start, in.readableBytes());
+                    framesBase = start;
+                }
+                frames.skipRawBytes(Frames.LENGTH_BYTES);
+                RaftMessage message = reader.readFrame(frames, length, in, framesBase);
+                String refusal = dispatcher.dispatch(reader.version(), reader.clusterId(), message);
+                if (refusal != null) {
+                    reject(ctx, refusal);
+                }
+            } catch (InvalidProtocolBufferException e) {
+                reject(ctx, "malformed frame" + versionNote() + ": " + e.getMessage());
+            } catch (MalformedFrameException e) {
+                reject(ctx, "malformed message" + versionNote() + ": " + e.getMessage());
+            } catch (IOException e) {
+                reject(ctx, "malformed frame: " + e);
+            }
+            in.readerIndex(start + Frames.LENGTH_BYTES + length);
+        }
+        if (rejected) {
+            in.skipBytes(in.readableBytes());
+        }
+    }
+
+    /** A frame of another protocol version may fail to parse: say so, it is the likelier cause. */
+    private String versionNote() {
+        int v = reader.version();
+        return v == NettyTransportConfig.PROTOCOL_VERSION || v == 0 ? "" : " (protocol version " + Integer.toUnsignedString(v) + ")";
+    }
+
+    private void reject(ChannelHandlerContext ctx, String reason) {
+        rejected = true;
+        guard.reject(ctx, reason);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
+            if (!rejected) {
+                reject(ctx, "TLS handshake failed: " + rootMessage(hs.cause()));
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (rejected) {
+            return;
+        }
+        if (cause instanceof IOException) {
+            // The peer went away (reset, broken pipe): ordinary, not bad input.
+            LOG.debug("connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
+        } else if (cause instanceof DecoderException) {
+            reject(ctx, "undecodable input: " + rootMessage(cause));
+        } else {
+            LOG.error("unexpected error on connection from {}", ctx.channel().remoteAddress(), cause);
+            reject(ctx, "internal error: " + cause);
+        }
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+}

@@ -1,0 +1,390 @@
+package io.raft4j.transport.netty;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.raft4j.message.RaftMessage;
+import io.raft4j.spi.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.SSLException;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A {@link Transport} over TCP with Netty: protobuf frames (see {@code raft4j_wire.proto}), one
+ * outbound connection per peer shared by all Raft groups of the process, optional mutual TLS.
+ *
+ * <pre>{@code
+ * NettyTransport transport = NettyTransport.start(NettyTransportConfig.builder("prod-cluster")
+ *         .listen("0.0.0.0", 7001)
+ *         .peer("n2", "10.0.0.2:7001").peer("n3", "10.0.0.3:7001")
+ *         .build());
+ * RaftNode<String> node = RaftNode.builder(raftConfig, stateMachine).transport(transport)...build();
+ * }</pre>
+ *
+ * <h2>Connections</h2>
+ * Each process dials each peer it sends to, at the address configured for that peer (or announced
+ * by {@link #updatePeers}), and only there; it accepts connections from peers dialling it. Dialled
+ * connections carry this process's messages out; accepted ones carry peers' messages in. An
+ * inbound message is attributed to the sender id in its envelope, never to the connection's
+ * source address. See {@link PeerConnection} for queueing, flush coalescing and reconnecting.
+ *
+ * <h2>What is refused</h2>
+ * An inbound connection is closed, with a logged reason, and nothing more from it is delivered,
+ * when a frame is longer than {@code maxFrameBytes} or empty, does not parse, carries an invalid
+ * message, another protocol version or cluster id, a sender this transport has no address for, or
+ * a receiver that is not a local node. With TLS, a peer without a certificate from a trusted
+ * authority fails the handshake and sends nothing.
+ *
+ * <p>{@link #send} never blocks and never throws. Inbound messages are delivered on Netty's
+ * event-loop threads.
+ */
+public final class NettyTransport implements Transport, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NettyTransport.class);
+
+    private final NettyTransportConfig config;
+    private final boolean nativeTransport;
+    private final EventLoopGroup group;
+    private final SslContext serverSsl;
+    private final SslContext clientSsl;
+    private final InboundDispatcher dispatcher;
+    private final ConnectionGuard guard;
+    private final ChannelGroup inboundChannels;
+    private final AtomicInteger inboundCount = new AtomicInteger();
+    private final Bootstrap clientBootstrap;
+    private final Channel serverChannel;
+    private final Map<String, PeerConnection> connections = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, String>> groupPeers = new ConcurrentHashMap<>();
+    private volatile Map<String, HostPort> addresses;
+    private final LongAdder dropped = new LongAdder();
+    private volatile boolean closed;
+
+    /** Most inbound connections served at once; more are refused (each may buffer one frame). */
+    static final int MAX_INBOUND_CONNECTIONS = 1024;
+
+    private NettyTransport(NettyTransportConfig config) {
+        this.config = config;
+        this.addresses = parse(config.peers());
+        String name = "raft transport of cluster " + config.clusterId();
+        this.dispatcher = new InboundDispatcher(config.clusterId(), addresses.keySet());
+        this.guard = new ConnectionGuard(name);
+        String listen = config.listenHost() + ":" + config.listenPort();
+        this.nativeTransport = config.preferNative() && Epoll.isAvailable();
+        DefaultThreadFactory threads = new DefaultThreadFactory("raft-netty", true);
+        this.group = nativeTransport ? new EpollEventLoopGroup(config.ioThreads(), threads)
+                : new NioEventLoopGroup(config.ioThreads(), threads);
+        try {
+            this.serverSsl = config.tls() == null ? null : serverContext(config.tls());
+            this.clientSsl = config.tls() == null ? null : clientContext(config.tls());
+            this.inboundChannels = new DefaultChannelGroup("raft-inbound", GlobalEventExecutor.INSTANCE);
+            WriteBufferWaterMark waterMark = new WriteBufferWaterMark(
+                    NettyTransportConfig.WRITE_BUFFER_HIGH_WATER_BYTES / 2,
+                    NettyTransportConfig.WRITE_BUFFER_HIGH_WATER_BYTES);
+            this.clientBootstrap = new Bootstrap().group(group)
+                    .channel(nativeTransport ? EpollSocketChannel.class : NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.SO_KEEPALIVE, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, config.connectTimeoutMillis())
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark);
+            Class<? extends ServerChannel> serverClass =
+                    nativeTransport ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+            this.serverChannel = new ServerBootstrap().group(group).channel(serverClass)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childHandler(new ChannelInitializer<>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            initInbound(ch);
+                        }
+                    })
+                    .bind(config.listenHost(), config.listenPort()).syncUninterruptibly().channel();
+        } catch (RuntimeException | SSLException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            throw new IllegalStateException("cannot start " + name + " on " + listen + ": " + e, e);
+        }
+        LOG.info("raft transport for cluster {} listening on {} ({}{})", config.clusterId(),
+                serverChannel.localAddress(), nativeTransport ? "epoll" : "nio", clientSsl != null ? ", mutual TLS" : "");
+    }
+
+    /**
+     * Starts a transport: binds its server socket (throwing {@link IllegalStateException} if that
+     * fails) and returns at once; peers are dialled on first use.
+     */
+    public static NettyTransport start(NettyTransportConfig config) {
+        return new NettyTransport(config);
+    }
+
+    private static SslContext serverContext(TlsSettings tls) throws SSLException {
+        return SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile(),
+                        tls.privateKeyPassword())
+                .sslProvider(SslProvider.JDK)
+                .trustManager(tls.trustedCertificates().toFile())
+                .clientAuth(ClientAuth.REQUIRE)
+                .build();
+    }
+
+    private static SslContext clientContext(TlsSettings tls) throws SSLException {
+        return SslContextBuilder.forClient()
+                .sslProvider(SslProvider.JDK)
+                .keyManager(tls.certificateChain().toFile(), tls.privateKey().toFile(), tls.privateKeyPassword())
+                .trustManager(tls.trustedCertificates().toFile())
+                .build();
+    }
+
+    private void initInbound(Channel ch) {
+        if (inboundCount.incrementAndGet() > MAX_INBOUND_CONNECTIONS || closed) {
+            inboundCount.decrementAndGet();
+            LOG.warn("refusing connection from {}: {} inbound connections open", ch.remoteAddress(), MAX_INBOUND_CONNECTIONS);
+            ch.close();
+            return;
+        }
+        ch.closeFuture().addListener(f -> inboundCount.decrementAndGet());
+        inboundChannels.add(ch);
+        if (serverSsl != null) {
+            ch.pipeline().addLast("tls", serverSsl.newHandler(ch.alloc()));
+        }
+        InboundHandler.addTo(ch.pipeline(), config.maxFrameBytes(), dispatcher, guard);
+    }
+
+    /** The pipeline of a dialled connection to {@code peer}. */
+    ChannelInitializer<Channel> clientInitializer(PeerConnection peer) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                if (clientSsl != null) {
+                    HostPort a = peer.address();
+                    ch.pipeline().addLast("tls", clientSsl.newHandler(ch.alloc(), a.host(), a.port()));
+                }
+                ch.pipeline().addLast("peer", peer.new ClientHandler(clientSsl != null));
+            }
+        };
+    }
+
+    @Override
+    public void register(String groupId, String localId, Inbound inbound) {
+        dispatcher.register(groupId, localId, inbound);
+    }
+
+    @Override
+    public void unregister(String groupId, String localId) {
+        dispatcher.unregister(groupId, localId);
+    }
+
+    @Override
+    public void send(RaftMessage message) {
+        try {
+            if (closed) {
+                dropped.increment();
+                return;
+            }
+            PeerConnection peer = connections.get(message.to());
+            if (peer == null) {
+                Inbound local = dispatcher.lookup(message.groupId(), message.to());
+                if (local != null) {
+                    local.receive(message);   // a node of this process: no network needed
+                    return;
+                }
+                peer = connectionTo(message.to());
+            }
+            if (peer == null) {
+                dropped.increment();
+                reportUnreachable(message);
+                return;
+            }
+            peer.send(message);
+        } catch (RuntimeException e) {
+            // The contract: never throw into the Raft loop. Nothing here should throw; if it does,
+            // the message is lost like any other, and the log says why.
+            dropped.increment();
+            LOG.error("dropping message to {}: unexpected failure", message.to(), e);
+        }
+    }
+
+    private PeerConnection connectionTo(String peerId) {
+        PeerConnection peer = connections.get(peerId);
+        if (peer != null) {
+            return peer;
+        }
+        HostPort address = addresses.get(peerId);
+        if (address == null) {
+            return null;
+        }
+        PeerConnection created = connections.computeIfAbsent(peerId,
+                id -> new PeerConnection(id, address, this, clientBootstrap, config));
+        if (!created.address().equals(addresses.get(peerId))) {
+            // updatePeers moved the peer while this connection was being created: drop it; the
+            // next send creates one at the new address.
+            if (connections.remove(peerId, created)) {
+                created.close();
+            }
+            return null;
+        }
+        return created;
+    }
+
+    /**
+     * Takes the addresses of {@code groupId}'s members. They override the configured peers (per
+     * id); a peer whose address changed is redialled at the new one, and a peer no group nor the
+     * configuration names any more is disconnected and its frames are refused from then on.
+     */
+    @Override
+    public synchronized void updatePeers(String groupId, Map<String, String> peerAddresses) {
+        Map<String, String> valid = new HashMap<>();
+        peerAddresses.forEach((id, address) -> {
+            try {
+                HostPort.parse(address);
+                valid.put(id, address);
+            } catch (IllegalArgumentException e) {
+                LOG.warn("group {}: ignoring address of {}: {}", groupId, id, e.getMessage());
+            }
+        });
+        groupPeers.put(groupId, valid);
+        Map<String, String> merged = new HashMap<>(config.peers());
+        groupPeers.values().forEach(merged::putAll);
+        Map<String, HostPort> parsed = parse(merged);
+        addresses = parsed;
+        dispatcher.knownSenders(parsed.keySet());
+        connections.forEach((id, peer) -> {
+            if (!peer.address().equals(parsed.get(id)) && connections.remove(id, peer)) {
+                LOG.info("peer {} moved from {} to {}", id, peer.address(), parsed.get(id));
+                peer.close();
+            }
+        });
+    }
+
+    private static Map<String, HostPort> parse(Map<String, String> peers) {
+        Map<String, HostPort> parsed = new HashMap<>();
+        peers.forEach((id, address) -> parsed.put(id, HostPort.parse(address)));
+        return Map.copyOf(parsed);
+    }
+
+    /** Logs a message the core handed over that is too large for one frame. */
+    void tooLarge(RaftMessage message, int size) {
+        LOG.warn("dropping {} to {}: {} bytes encoded, above maxFrameBytes {}", message.getClass().getSimpleName(),
+                message.to(), size, config.maxFrameBytes());
+    }
+
+    /** Tells the sender of {@code message}, if it is registered here, that its peer is unreachable. */
+    void reportUnreachable(RaftMessage message) {
+        Inbound sender = dispatcher.lookup(message.groupId(), message.from());
+        if (sender != null) {
+            try {
+                sender.peerUnreachable(message.to());
+            } catch (RuntimeException e) {
+                LOG.error("peerUnreachable of {} failed", message.from(), e);
+            }
+        }
+    }
+
+    void countDrop() {
+        dropped.increment();
+    }
+
+    NettyTransportConfig config() {
+        return config;
+    }
+
+    /** The address the server is bound to. */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** The port the server is bound to (the chosen one if the configuration said 0). */
+    public int localPort() {
+        return localAddress().getPort();
+    }
+
+    /** Whether native epoll is in use (otherwise NIO). */
+    public boolean usesNativeTransport() {
+        return nativeTransport;
+    }
+
+    /** Messages delivered to local nodes from the network so far. */
+    public long deliveredMessages() {
+        return dispatcher.delivered();
+    }
+
+    /** Messages dropped on the way out so far (no address, not connected, queue full, too large). */
+    public long droppedMessages() {
+        return dropped.sum();
+    }
+
+    /** Inbound connections closed so far because of what they sent. */
+    public long rejectedConnections() {
+        return guard.rejectedConnections();
+    }
+
+    /** Whether the outbound connection to {@code peerId} is established. */
+    public boolean isConnected(String peerId) {
+        PeerConnection peer = connections.get(peerId);
+        return peer != null && peer.isConnected();
+    }
+
+    /** Accepted connections currently open. */
+    int inboundConnections() {
+        return inboundCount.get();
+    }
+
+    /** Messages waiting in the queue to {@code peerId}. */
+    int queuedMessages(String peerId) {
+        PeerConnection peer = connections.get(peerId);
+        return peer == null ? 0 : peer.queuedMessages();
+    }
+
+    /** The state of the connection to {@code peerId}, for diagnostics. */
+    String describe(String peerId) {
+        PeerConnection peer = connections.get(peerId);
+        return peer == null ? peerId + ": no connection" : peer.describe();
+    }
+
+    /** Cuts every connection, dialled and accepted, as a network failure would (tests). */
+    void cutConnections() {
+        connections.values().forEach(PeerConnection::disconnect);
+        inboundChannels.close();
+    }
+
+    /** Stops the server, closes every connection and the event loops; queued messages are dropped. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        serverChannel.close().syncUninterruptibly();
+        connections.values().forEach(PeerConnection::close);
+        connections.clear();
+        inboundChannels.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        LOG.info("raft transport for cluster {} on {} closed", config.clusterId(), serverChannel.localAddress());
+    }
+}

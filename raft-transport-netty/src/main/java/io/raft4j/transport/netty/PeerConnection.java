@@ -1,0 +1,413 @@
+package io.raft4j.transport.netty;
+
+import com.google.protobuf.CodedOutputStream;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.internal.PlatformDependent;
+import io.raft4j.message.RaftMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The one outbound connection to one peer, shared by every Raft group of the process.
+ *
+ * <h2>Sending without blocking</h2>
+ * {@link #send} only appends to a lock-free queue bounded in messages and bytes and, if no drain is
+ * pending, schedules one on the connection's event loop. The drain encodes every queued message,
+ * writes each frame without flushing, and flushes once at the end: messages sent while the event
+ * loop was busy share one {@code writev} (flush coalescing). A full queue drops the message and
+ * reports the peer unreachable to the sender, so memory stays bounded when a peer is slow or dead;
+ * the drain stops while the socket's buffer is above its high-water mark, so a slow reader fills
+ * the bounded queue, never the socket buffer.
+ *
+ * <h2>Connecting</h2>
+ * Lazily, on the first send, at the configured address only. While a dial is in flight, messages
+ * queue. A failed dial, or a connection that dies young, starts an exponential backoff with jitter
+ * ({@code reconnectMinMillis} doubling up to {@code reconnectMaxMillis}, each delay drawn in
+ * [delay/2, delay]); during it sends are dropped and reported, and the first send after it dials
+ * again. A connection that was up for a while and then drops is redialled at once. Everything queued
+ * when a connection is lost is dropped: Raft resends what matters.
+ */
+final class PeerConnection {
+    private static final Logger LOG = LoggerFactory.getLogger(PeerConnection.class);
+    /** A connection that lived at least this long was healthy: its loss resets the backoff. */
+    private static final long HEALTHY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Frames written per drain before flushing and yielding the event loop to other channels. */
+    private static final int MAX_FRAMES_PER_DRAIN = 1024;
+    /** Size of the buffers small frames are packed into. */
+    private static final int BATCH_BUFFER_BYTES = 32 * 1024;
+
+    private final String peerId;
+    private final HostPort address;
+    private final NettyTransport owner;
+    private final Bootstrap bootstrap;
+    private final int maxQueuedMessages;
+    private final long maxQueuedBytes;
+    private final int maxFrameBytes;
+    /** Used only by {@link #drain}, which runs on one thread at a time. */
+    private final WireCodec.Writer writer;
+
+    private final Queue<RaftMessage> queue = PlatformDependent.newMpscQueue();
+    private final AtomicInteger queuedMessages = new AtomicInteger();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Runnable drainTask = this::drain;
+    /** Senders (group + node) told the peer is unreachable since the queue last drained. */
+    private final Set<String> notified = ConcurrentHashMap.newKeySet();
+
+    /** The established connection (TCP up and, with TLS, handshake done), or null. */
+    private volatile Channel channel;
+
+    /** The channel being dialled, or null; written under the lock. */
+    private volatile Channel dialing;
+
+    // Guarded by this.
+    private int failures;
+    private long nextDialNanos;
+    private long establishedAtNanos;
+    private boolean closed;
+
+    PeerConnection(String peerId, HostPort address, NettyTransport owner, Bootstrap bootstrap,
+                   NettyTransportConfig config) {
+        this.peerId = peerId;
+        this.address = address;
+        this.owner = owner;
+        this.bootstrap = bootstrap.clone().handler(owner.clientInitializer(this));
+        this.maxQueuedMessages = config.maxQueuedMessages();
+        this.maxQueuedBytes = config.maxQueuedBytes();
+        this.maxFrameBytes = config.maxFrameBytes();
+        this.writer = new WireCodec.Writer(config.clusterId());
+    }
+
+    HostPort address() {
+        return address;
+    }
+
+    /** Queues {@code message} for the peer, or drops it. Never blocks, never throws. */
+    void send(RaftMessage message) {
+        Channel ch = channel;
+        if (ch == null && !dialOrWait()) {
+            drop(message, "not connected");
+            return;
+        }
+        long size = message.sizeBytes();
+        int count = queuedMessages.incrementAndGet();
+        long bytes = queuedBytes.addAndGet(size);
+        if (count > maxQueuedMessages || (bytes > maxQueuedBytes && count > 1)) {
+            queuedMessages.decrementAndGet();
+            queuedBytes.addAndGet(-size);
+            drop(message, "queue full");
+            return;
+        }
+        queue.offer(message);
+        // Read after the offer: if the connection got established since, its first drain sees it;
+        // if the dial failed since, nothing would ever take the message out, so drop it now.
+        ch = channel;
+        if (ch != null) {
+            if (drainScheduled.compareAndSet(false, true)) {
+                ch.eventLoop().execute(drainTask);
+            }
+        } else if (dialing == null) {
+            dropQueued("not connected");
+        }
+    }
+
+    /**
+     * Whether messages may queue now: a connection is up or being dialled (this call may start the
+     * dial). False during a backoff and after close.
+     */
+    private boolean dialOrWait() {
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+            if (channel != null || dialing != null) {
+                return true;
+            }
+            if (failures > 0 && System.nanoTime() - nextDialNanos < 0) {
+                return false;
+            }
+            ChannelFuture f = bootstrap.connect(address.unresolved());
+            dialing = f.channel();
+            f.addListener(done -> {
+                if (!done.isSuccess()) {
+                    dialFailed(f.channel(), done.cause());
+                }
+            });
+            return true;
+        }
+    }
+
+    /** The connection is ready for frames (TCP up and, with TLS, the handshake done). */
+    void established(Channel ch) {
+        synchronized (this) {
+            if (dialing != ch || closed) {
+                ch.close();
+                return;
+            }
+            dialing = null;
+            channel = ch;
+            establishedAtNanos = System.nanoTime();
+        }
+        LOG.debug("connected to {} at {}", peerId, address);
+        notified.clear();
+        scheduleDrain(ch);
+    }
+
+    private void dialFailed(Channel ch, Throwable cause) {
+        synchronized (this) {
+            if (dialing != ch) {
+                return;
+            }
+            dialing = null;
+            failures++;
+            nextDialNanos = System.nanoTime() + backoffNanos(failures);
+        }
+        LOG.debug("cannot connect to {} at {} (failure {}): {}", peerId, address, failures, cause.toString());
+        dropQueued("connect failed");
+    }
+
+    /** The channel closed: a dial that never got established, or a lost connection. */
+    void closed(Channel ch) {
+        synchronized (this) {
+            if (ch == channel) {
+                channel = null;
+                boolean healthy = System.nanoTime() - establishedAtNanos >= HEALTHY_NANOS;
+                failures = healthy ? 0 : failures + 1;
+                LOG.debug("connection to {} at {} lost", peerId, address);
+            } else if (ch == dialing) {
+                dialing = null;
+                failures++;
+            } else {
+                return;
+            }
+            nextDialNanos = System.nanoTime() + (failures == 0 ? 0 : backoffNanos(failures));
+        }
+        dropQueued("connection lost");
+    }
+
+    private long backoffNanos(int failureCount) {
+        NettyTransportConfig c = owner.config();
+        long delayMillis = c.reconnectMinMillis() << Math.min(failureCount - 1, 20);
+        delayMillis = Math.min(c.reconnectMaxMillis(), Math.max(c.reconnectMinMillis(), delayMillis));
+        long jittered = delayMillis / 2 + ThreadLocalRandom.current().nextLong(delayMillis / 2 + 1);
+        return TimeUnit.MILLISECONDS.toNanos(jittered);
+    }
+
+    void scheduleDrain(Channel ch) {
+        if (drainScheduled.compareAndSet(false, true)) {
+            ch.eventLoop().execute(drainTask);
+        }
+    }
+
+    /** On the event loop: moves queued messages into the socket, flushing once. */
+    private void drain() {
+        drainScheduled.set(false);
+        Channel ch = channel;
+        if (ch == null || !ch.isActive()) {
+            return;
+        }
+        if (!ch.eventLoop().inEventLoop()) {
+            // Scheduled for an earlier connection on another event loop: the queue has one consumer,
+            // the current connection's loop.
+            scheduleDrain(ch);
+            return;
+        }
+        int frames = 0;
+        ByteBuf batch = null;
+        CodedOutputStream out = null;
+        RaftMessage m;
+        try {
+            while (frames < MAX_FRAMES_PER_DRAIN && ch.isWritable() && (m = queue.poll()) != null) {
+                queuedMessages.decrementAndGet();
+                queuedBytes.addAndGet(-m.sizeBytes());
+                int size = writer.envelopeSize(m);
+                if (size > maxFrameBytes) {
+                    owner.tooLarge(m, size);
+                    drop(m, "larger than maxFrameBytes");
+                    continue;
+                }
+                // Small frames share one buffer and one encoder: fewer buffers to allocate, track
+                // and hand to writev.
+                int needed = Frames.LENGTH_BYTES + size;
+                if (batch != null && out.spaceLeft() < needed) {
+                    ch.write(finish(batch, out), ch.voidPromise());
+                    batch = null;
+                }
+                if (batch == null) {
+                    batch = ch.alloc().ioBuffer(Math.max(BATCH_BUFFER_BYTES, needed));
+                    out = WireCodec.output(batch, batch.writerIndex(), batch.writableBytes());
+                }
+                writer.writeFrame(out, m, size);
+                frames++;
+            }
+        } catch (IOException | RuntimeException e) {
+            // A bug in encoding, not a network failure: drop what this drain held, keep the connection.
+            LOG.error("cannot encode a message to {}", peerId, e);
+            if (batch != null) {
+                batch.release();
+                batch = null;
+            }
+        }
+        if (batch != null) {
+            ch.write(finish(batch, out), ch.voidPromise());
+        }
+        if (frames > 0) {
+            ch.flush();
+        }
+        if (!queue.isEmpty()) {
+            if (ch.isWritable()) {
+                scheduleDrain(ch);
+            }
+        } else if (!notified.isEmpty()) {
+            notified.clear();
+        }
+    }
+
+    private static ByteBuf finish(ByteBuf batch, CodedOutputStream out) {
+        return batch.writerIndex(batch.writerIndex() + out.getTotalBytesWritten());
+    }
+
+    /**
+     * Drops everything queued, while no connection is established (the drain, the queue's only
+     * other consumer, runs only while one is). Under the lock, so two threads never consume at once
+     * and no connection gets established meanwhile.
+     */
+    private synchronized void dropQueued(String why) {
+        if (channel != null) {
+            return;
+        }
+        RaftMessage m;
+        while ((m = queue.poll()) != null) {
+            queuedMessages.decrementAndGet();
+            queuedBytes.addAndGet(-m.sizeBytes());
+            drop(m, why);
+        }
+    }
+
+    private void drop(RaftMessage message, String why) {
+        owner.countDrop();
+        if (notified.add(message.groupId() + '\u0000' + message.from())) {
+            LOG.debug("dropping messages from {} to {} in group {}: {}", message.from(), peerId,
+                    message.groupId(), why);
+            owner.reportUnreachable(message);
+        }
+    }
+
+    /** Closes the connection for good; later sends are dropped. */
+    void close() {
+        Channel ch;
+        Channel d;
+        synchronized (this) {
+            closed = true;
+            ch = channel;
+            d = dialing;
+            channel = null;
+            dialing = null;
+        }
+        if (ch != null) {
+            ch.close();
+        }
+        if (d != null) {
+            d.close();
+        }
+        // What is still queued is dropped with this object (no drain runs after close): emptying
+        // the queue here would make this thread a second consumer beside a running drain.
+    }
+
+    /** Cuts the current connection (tests: a connection lost mid-stream). */
+    void disconnect() {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.close();
+        }
+    }
+
+    boolean isConnected() {
+        return channel != null;
+    }
+
+    /** State for diagnostics. */
+    synchronized String describe() {
+        Channel ch = channel;
+        return peerId + "@" + address + " channel=" + ch + (ch == null ? "" : " active=" + ch.isActive()
+                + " writable=" + ch.isWritable()) + " dialing=" + dialing + " failures=" + failures
+                + " queued=" + queuedMessages.get() + "/" + queue.size() + " drainScheduled=" + drainScheduled.get();
+    }
+
+    int queuedMessages() {
+        return queuedMessages.get();
+    }
+
+    /** The client end's pipeline handler: connection lifecycle and writability. */
+    final class ClientHandler extends ChannelInboundHandlerAdapter {
+        private final boolean tls;
+
+        ClientHandler(boolean tls) {
+            this.tls = tls;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            if (!tls) {
+                established(ctx.channel());
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof SslHandshakeCompletionEvent hs) {
+                if (hs.isSuccess()) {
+                    established(ctx.channel());
+                } else {
+                    LOG.warn("TLS handshake with {} at {} failed: {}", peerId, address, hs.cause().toString());
+                    ctx.close();
+                }
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            closed(ctx.channel());
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) {
+                scheduleDrain(ctx.channel());
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            // Peers never answer on this connection; discard whatever arrives.
+            ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.debug("connection to {} at {} failed: {}", peerId, address, cause.toString());
+            ctx.close();
+        }
+    }
+}

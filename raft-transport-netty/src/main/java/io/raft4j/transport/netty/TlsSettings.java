@@ -1,0 +1,44 @@
+package io.raft4j.transport.netty;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Mutual TLS for {@link NettyTransport}: every member presents a certificate signed by an authority
+ * in {@code trustedCertificates}, and accepts only peers that do the same, in both directions. A
+ * process without such a certificate can neither open a connection to a member nor receive from
+ * one, so it can neither join nor inject messages.
+ *
+ * <p>One key pair serves both roles (it is used as the server certificate on accepted connections
+ * and as the client certificate on dialed ones), so issue it for both TLS server and client
+ * authentication. Peers are authenticated by the authority that signed them, not by host name:
+ * addresses are often IPs, and the member id travels in each frame.
+ *
+ * @param certificateChain    PEM file: this member's certificate, then any intermediates
+ * @param privateKey          PEM file: the certificate's private key, PKCS#8
+ * @param privateKeyPassword  the key file's password, or {@code null} if it is not encrypted
+ * @param trustedCertificates PEM file: the authorities whose members may connect
+ */
+public record TlsSettings(Path certificateChain, Path privateKey, String privateKeyPassword,
+                          Path trustedCertificates) {
+    public TlsSettings {
+        Objects.requireNonNull(certificateChain, "certificateChain");
+        Objects.requireNonNull(privateKey, "privateKey");
+        Objects.requireNonNull(trustedCertificates, "trustedCertificates");
+    }
+
+    /** Settings for an unencrypted private key. */
+    public static TlsSettings of(Path certificateChain, Path privateKey, Path trustedCertificates) {
+        return new TlsSettings(certificateChain, privateKey, null, trustedCertificates);
+    }
+
+    /** Fails early, at configuration time, if a file is missing. */
+    void checkReadable() {
+        for (Path p : new Path[] {certificateChain, privateKey, trustedCertificates}) {
+            if (!Files.isReadable(p)) {
+                throw new IllegalArgumentException("TLS file not readable: " + p);
+            }
+        }
+    }
+}

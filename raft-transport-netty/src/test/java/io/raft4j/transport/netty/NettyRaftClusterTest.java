@@ -1,0 +1,150 @@
+package io.raft4j.transport.netty;
+
+import io.raft4j.RaftNode;
+import io.raft4j.core.RaftConfig;
+import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.memory.InMemorySnapshotStore;
+import io.raft4j.message.Bytes;
+import io.raft4j.spi.StateMachine;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+/**
+ * Three {@link RaftNode}s, each with its own {@link NettyTransport} on a loopback port, elect a
+ * leader and replicate; a follower and then the leader are stopped (node and transport, as a
+ * process would stop) and restarted on the same port with their logs, and catch up.
+ */
+class NettyRaftClusterTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final String CLUSTER = "raft-over-netty";
+
+    /** Keeps every applied command, in order. */
+    static final class Recorder implements StateMachine<String> {
+        final List<String> applied = new CopyOnWriteArrayList<>();
+
+        @Override
+        public String apply(long index, Bytes command) {
+            applied.add(command.toUtf8());
+            return command.toUtf8();
+        }
+    }
+
+    private final Map<String, String> addresses = new LinkedHashMap<>();
+    private final Map<String, InMemoryLogStorage> logs = new LinkedHashMap<>();
+    private final Map<String, InMemorySnapshotStore> snapshots = new LinkedHashMap<>();
+    private final Map<String, NettyTransport> transports = new LinkedHashMap<>();
+    private final Map<String, RaftNode<String>> nodes = new LinkedHashMap<>();
+    private final Map<String, Recorder> machines = new LinkedHashMap<>();
+
+    @AfterEach
+    void stopAll() {
+        for (String id : new ArrayList<>(nodes.keySet())) {
+            stop(id);
+        }
+    }
+
+    private NettyTransport transport(int port) {
+        NettyTransportConfig.Builder b = NettyTransportConfig.builder(CLUSTER).listen("127.0.0.1", port)
+                .reconnectBackoff(10, 200).ioThreads(1);
+        addresses.forEach(b::peer);
+        return NettyTransport.start(b.build());
+    }
+
+    private void start(String id) {
+        int port = Integer.parseInt(addresses.get(id).substring(addresses.get(id).lastIndexOf(':') + 1));
+        NettyTransport transport = transports.containsKey(id) ? transports.get(id) : transport(port);
+        transports.put(id, transport);
+        RaftConfig config = RaftConfig.builder(id).initialMembers(addresses).electionTimeoutTicks(10).build();
+        Recorder machine = new Recorder();
+        RaftNode<String> node = RaftNode.builder(config, machine).transport(transport).storage(logs.get(id))
+                .snapshots(snapshots.get(id)).tickMillis(20).build();
+        machines.put(id, machine);
+        nodes.put(id, node);
+        node.start();
+    }
+
+    /** Stops the node and its transport, as if its process stopped; its log survives. */
+    private void stop(String id) {
+        nodes.remove(id).close();
+        transports.remove(id).close();
+    }
+
+    private RaftNode<String> awaitLeader() {
+        java.util.concurrent.atomic.AtomicReference<RaftNode<String>> leader = new java.util.concurrent.atomic.AtomicReference<>();
+        Await.until(WAIT, "a single leader", () -> {
+            List<RaftNode<String>> leaders = nodes.values().stream().filter(RaftNode::isLeader).toList();
+            leader.set(leaders.size() == 1 ? leaders.get(0) : null);
+            return leader.get() != null;
+        });
+        return leader.get();
+    }
+
+    private void replicate(RaftNode<String> leader, String prefix, int count) throws Exception {
+        for (int i = 0; i < count; i++) {
+            String command = prefix + i;
+            assertEquals(command, leader.propose(Bytes.ofUtf8(command)).get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        }
+    }
+
+    private void awaitAllApplied(int count) {
+        Await.until(WAIT, "every node applied " + count + " commands", () ->
+                nodes.keySet().stream().allMatch(id -> machines.get(id).applied.size() == count));
+        List<String> reference = machines.values().iterator().next().applied;
+        for (String id : nodes.keySet()) {
+            assertEquals(reference, machines.get(id).applied, "state of " + id);
+        }
+    }
+
+    @Test
+    void threeNodesElectReplicateAndSurviveStoppedAndRestartedMembers() throws Exception {
+        // Bind every transport first (port 0), so each node's configuration can name all addresses.
+        List<NettyTransport> first = new ArrayList<>();
+        for (String id : List.of("n1", "n2", "n3")) {
+            NettyTransport t = transport(0);
+            first.add(t);
+            transports.put(id, t);
+            addresses.put(id, "127.0.0.1:" + t.localPort());
+            logs.put(id, new InMemoryLogStorage());
+            snapshots.put(id, new InMemorySnapshotStore());
+        }
+        for (NettyTransport t : first) {
+            t.updatePeers("default", addresses);
+        }
+        for (String id : addresses.keySet()) {
+            start(id);
+        }
+
+        RaftNode<String> leader = awaitLeader();
+        replicate(leader, "a", 50);
+        awaitAllApplied(50);
+
+        // A follower stops; the other two still commit; the follower restarts and catches up.
+        String follower = nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
+        stop(follower);
+        replicate(leader, "b", 30);
+        start(follower);
+        awaitAllApplied(80);
+
+        // The leader stops; the others elect a new one and go on; the old leader rejoins.
+        String oldLeader = leader.id();
+        stop(oldLeader);
+        RaftNode<String> newLeader = awaitLeader();
+        assertNotEquals(oldLeader, newLeader.id());
+        replicate(newLeader, "c", 30);
+        start(oldLeader);
+        awaitAllApplied(110);
+        replicate(awaitLeader(), "d", 10);
+        awaitAllApplied(120);
+    }
+}

@@ -1,0 +1,343 @@
+package io.raft4j.transport.netty;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.raft4j.message.AppendEntries;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.InstallSnapshot;
+import io.raft4j.message.RaftMessage;
+import io.raft4j.message.SnapshotMeta;
+import io.raft4j.transport.netty.proto.RaftWire;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.UnaryOperator;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Transports on 127.0.0.1 ephemeral ports exchanging messages, losing connections and meeting bad peers. */
+class NettyTransportTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final String CLUSTER = "test-cluster";
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+    }
+
+    private NettyTransport start(UnaryOperator<NettyTransportConfig.Builder> settings) {
+        NettyTransport t = NettyTransport.start(settings.apply(NettyTransportConfig.builder(CLUSTER)
+                .listen("127.0.0.1", 0).reconnectBackoff(10, 200)).build());
+        toClose.add(t);
+        return t;
+    }
+
+    private static String address(NettyTransport t) {
+        return "127.0.0.1:" + t.localPort();
+    }
+
+    /** Tells every transport where the others are (as RaftNode does from the cluster configuration). */
+    private static void introduce(String group, Map<String, NettyTransport> members) {
+        Map<String, String> addresses = new java.util.HashMap<>();
+        members.forEach((id, t) -> addresses.put(id, address(t)));
+        members.values().forEach(t -> t.updatePeers(group, addresses));
+    }
+
+    @Test
+    void twoTransportsExchangeEveryMessageType() throws Exception {
+        NettyTransport a = start(b -> b);
+        NettyTransport b = start(c -> c);
+        introduce("g", Map.of("a", a, "b", b));
+        RecordingInbound atA = new RecordingInbound();
+        RecordingInbound atB = new RecordingInbound();
+        a.register("g", "a", atA);
+        b.register("g", "b", atB);
+
+        for (RaftMessage m : TestMessages.all("g", "a", "b")) {
+            a.send(m);
+        }
+        for (RaftMessage expected : TestMessages.all("g", "a", "b")) {
+            assertEquals(expected, atB.next(WAIT));
+        }
+        for (RaftMessage m : TestMessages.all("g", "b", "a")) {
+            b.send(m);
+        }
+        for (RaftMessage expected : TestMessages.all("g", "b", "a")) {
+            assertEquals(expected, atA.next(WAIT));
+        }
+        assertTrue(atA.unreachable.isEmpty() && atB.unreachable.isEmpty());
+        assertEquals(0, a.rejectedConnections() + b.rejectedConnections());
+    }
+
+    @Test
+    void nioTransportTalksToEpollTransport() throws Exception {
+        NettyTransport nio = start(c -> c.preferNative(false));
+        NettyTransport native_ = start(c -> c);
+        assertTrue(!nio.usesNativeTransport());
+        introduce("g", Map.of("nio", nio, "native", native_));
+        RecordingInbound atNio = new RecordingInbound();
+        RecordingInbound atNative = new RecordingInbound();
+        nio.register("g", "nio", atNio);
+        native_.register("g", "native", atNative);
+        for (RaftMessage m : TestMessages.all("g", "nio", "native")) {
+            nio.send(m);
+        }
+        for (RaftMessage expected : TestMessages.all("g", "nio", "native")) {
+            assertEquals(expected, atNative.next(WAIT));
+        }
+        native_.send(TestMessages.numbered("g", "native", "nio", 3, 100));
+        assertEquals(3, ((AppendEntries) atNio.next(WAIT)).round());
+    }
+
+    @Test
+    void threeTransportsShareOneConnectionPerPeerAcrossGroups() throws Exception {
+        Map<String, NettyTransport> t = Map.of("n1", start(b -> b), "n2", start(b -> b), "n3", start(b -> b));
+        Map<String, Map<String, RecordingInbound>> inbox = new java.util.HashMap<>();
+        for (String group : List.of("g1", "g2", "g3")) {
+            introduce(group, t);
+            t.forEach((id, transport) -> {
+                RecordingInbound in = new RecordingInbound();
+                transport.register(group, id, in);
+                inbox.computeIfAbsent(group, g -> new java.util.HashMap<>()).put(id, in);
+            });
+        }
+        int perPair = 50;
+        for (int i = 0; i < perPair; i++) {
+            for (String group : List.of("g1", "g2", "g3")) {
+                for (String from : t.keySet()) {
+                    for (String to : t.keySet()) {
+                        if (!from.equals(to)) {
+                            t.get(from).send(TestMessages.numbered(group, from, to, i, 100));
+                        }
+                    }
+                }
+            }
+        }
+        for (String group : List.of("g1", "g2", "g3")) {
+            for (String to : t.keySet()) {
+                RecordingInbound in = inbox.get(group).get(to);
+                for (int i = 0; i < 2 * perPair; i++) {
+                    RaftMessage m = in.next(WAIT);
+                    assertEquals(group, m.groupId());
+                    assertEquals(to, m.to());
+                }
+            }
+        }
+        // Three groups, yet each process accepted exactly one connection from each of the other two.
+        for (NettyTransport transport : t.values()) {
+            assertEquals(2, transport.inboundConnections());
+        }
+    }
+
+    @Test
+    void streamSurvivesConnectionsCutMidwayInOrderAndWithoutDuplicates() throws Exception {
+        NettyTransport a = start(b -> b);
+        NettyTransport b = start(c -> c);
+        introduce("g", Map.of("a", a, "b", b));
+        a.register("g", "a", new RecordingInbound());
+        java.util.concurrent.atomic.AtomicLong last = new java.util.concurrent.atomic.AtomicLong(-1);
+        java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+        List<String> violations = new java.util.concurrent.CopyOnWriteArrayList<>();
+        b.register("g", "b", message -> {
+            long round = ((AppendEntries) message).round();
+            long previous = last.getAndSet(round);
+            if (round <= previous) {
+                violations.add(round + " after " + previous);
+            }
+            received.incrementAndGet();
+        });
+
+        long[] seq = {0};
+        Runnable awaitLink = () -> {
+            // Keep sending until a message sent from now on arrives: the link is up.
+            long from = seq[0];
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (last.get() < from) {
+                assertTrue(System.nanoTime() < deadline, "link did not come up");
+                a.send(TestMessages.numbered("g", "a", "b", seq[0]++, 64));
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+            }
+        };
+        awaitLink.run();
+        for (int cut = 0; cut < 3; cut++) {
+            // Stream until the receiver is in the middle of this stretch, then cut both ends.
+            long stretchStart = seq[0];
+            long droppedBefore = a.droppedMessages();
+            while (last.get() < stretchStart + 500) {
+                a.send(TestMessages.numbered("g", "a", "b", seq[0]++, 64));
+                if (seq[0] % 256 == 0) {
+                    // Pace the stream (the queue is bounded); a drop means the link is being
+                    // re-established (an earlier cut's echo), so stream on.
+                    long target = seq[0] - 256;
+                    long dropped = droppedBefore;
+                    Await.until(WAIT, "stream flows", () -> last.get() >= target || a.droppedMessages() > dropped,
+                            () -> "last " + last.get() + " " + a.describe("b"));
+                    droppedBefore = a.droppedMessages();
+                }
+            }
+            a.cutConnections();
+            b.cutConnections();
+            // Some of what was queued around the cut is lost (Raft tolerates that); the link comes
+            // back on its own.
+            awaitLink.run();
+        }
+        assertEquals(List.of(), violations, "messages reordered or duplicated");
+        assertTrue(received.get() > 1500, "received " + received.get());
+    }
+
+    @Test
+    void slowPeerDoesNotSlowTheOthersAndItsQueueStaysBounded() throws Exception {
+        // A "peer" whose process hangs: it never accepts or reads, so its socket buffers fill up.
+        try (ServerSocket stuck = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            NettyTransport b = start(c -> c);
+            NettyTransport a = start(c -> c.maxFrameBytes(1 << 20).maxQueuedBytes(2 << 20).maxQueuedMessages(64)
+                    .peer("b", address(b)).peer("stuck", "127.0.0.1:" + stuck.getLocalPort()));
+            b.updatePeers("g", Map.of("a", address(a)));
+            RecordingInbound atA = new RecordingInbound();
+            RecordingInbound atB = new RecordingInbound();
+            a.register("g", "a", atA);
+            b.register("g", "b", atB);
+
+            for (int round = 0; round < 200; round++) {
+                long start = System.nanoTime();
+                for (int i = 0; i < 20; i++) {
+                    a.send(TestMessages.numbered("g", "a", "stuck", round * 20L + i, 64 * 1024));
+                }
+                long sendNanos = System.nanoTime() - start;
+                assertTrue(sendNanos < 1_000_000_000L, "send blocked for " + sendNanos + " ns");
+                a.send(TestMessages.numbered("g", "a", "b", round, 16));
+                assertEquals(round, ((AppendEntries) atB.next(WAIT)).round());
+            }
+            assertEquals("stuck", atA.nextUnreachable(WAIT));
+            assertTrue(a.droppedMessages() > 0);
+            assertTrue(a.queuedMessages("stuck") <= 64, "queue bounded: " + a.queuedMessages("stuck"));
+            assertTrue(atA.unreachable.stream().allMatch("stuck"::equals), "b was never reported");
+        }
+    }
+
+    @Test
+    void unreachableAndUnknownPeersAreReportedWithoutBlocking() throws Exception {
+        int deadPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        NettyTransport a = start(c -> c.peer("dead", "127.0.0.1:" + deadPort));
+        RecordingInbound atA = new RecordingInbound();
+        a.register("g", "a", atA);
+
+        a.send(TestMessages.numbered("g", "a", "nobody", 1, 0));
+        assertEquals("nobody", atA.nextUnreachable(WAIT));
+
+        long start = System.nanoTime();
+        for (int i = 0; i < 10_000; i++) {
+            a.send(TestMessages.numbered("g", "a", "dead", i, 128));
+        }
+        assertTrue(System.nanoTime() - start < 2_000_000_000L, "sends to a dead peer must not block");
+        assertEquals("dead", atA.nextUnreachable(WAIT));
+        Await.until(WAIT, "every message to the dead peer dropped", () -> a.queuedMessages("dead") == 0);
+    }
+
+    @Test
+    void largeSnapshotChunksPassAndOversizedMessagesAreDroppedAtTheSender() throws Exception {
+        NettyTransport a = start(c -> c);
+        NettyTransport b = start(c -> c);
+        introduce("g", Map.of("a", a, "b", b));
+        RecordingInbound atA = new RecordingInbound();
+        RecordingInbound atB = new RecordingInbound();
+        a.register("g", "a", atA);
+        b.register("g", "b", atB);
+
+        byte[] chunk = new byte[12 << 20];  // 12 MiB, below the default 16 MiB frame limit
+        new Random(7).nextBytes(chunk);
+        SnapshotMeta meta = new SnapshotMeta(500, 3, ClusterConfig.ofVoters(java.util.Set.of("a", "b")));
+        a.send(new InstallSnapshot("g", "a", "b", 3, meta, 0, Bytes.wrap(chunk), false, 0));
+        a.send(new InstallSnapshot("g", "a", "b", 3, meta, chunk.length, Bytes.wrap(new byte[17 << 20]), true, 1));
+        a.send(TestMessages.numbered("g", "a", "b", 1, 10));
+
+        InstallSnapshot got = (InstallSnapshot) atB.next(WAIT);
+        assertArrayEquals(chunk, got.chunk().unsafeArray());
+        // The 17 MiB chunk never left: the heartbeat behind it is next, and the sender was told.
+        assertEquals(1, ((AppendEntries) atB.next(WAIT)).round());
+        assertEquals("b", atA.nextUnreachable(WAIT));
+        assertEquals(0, b.rejectedConnections());
+    }
+
+    @Test
+    void badFramesCloseTheConnectionAndAreNeverDelivered() throws Exception {
+        NettyTransport b = start(c -> c.maxFrameBytes(64 * 1024).peer("a", "127.0.0.1:1"));
+        RecordingInbound atB = new RecordingInbound();
+        b.register("g", "b", atB);
+        RaftWire.Envelope good = MessageMapper.toEnvelope(CLUSTER, TestMessages.numbered("g", "a", "b", 1, 8));
+
+        assertTrue(deliveredThenStillOpen(b, frame(good)), "a valid frame is delivered");
+        assertEquals(1, ((AppendEntries) atB.next(WAIT)).round());
+
+        List<byte[]> bad = List.of(
+                frame(good.toBuilder().setClusterId("other-cluster").build()),
+                frame(good.toBuilder().setProtocolVersion(2).build()),
+                frame(good.toBuilder().setSender("intruder").build()),
+                frame(good.toBuilder().setReceiver("not-here").build()),
+                frame(good.toBuilder().clearBody().build()),
+                new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2, 3},   // 2 GiB length
+                new byte[] {0, 1, 0, 1},                                                // 64 KiB + 1
+                new byte[] {0, 0, 0, 0},                                                // empty frame
+                new byte[] {0, 0, 0, 5, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+        for (byte[] frame : bad) {
+            assertTrue(!deliveredThenStillOpen(b, frame), "connection closed");
+        }
+        assertEquals(bad.size(), b.rejectedConnections());
+        assertTrue(atB.received.isEmpty(), "nothing bad was delivered: " + atB.received);
+        // The transport still serves well-behaved peers.
+        assertTrue(deliveredThenStillOpen(b, frame(good)));
+        assertEquals(1, ((AppendEntries) atB.next(WAIT)).round());
+    }
+
+    /** Writes {@code bytes} on a fresh connection; true if the server keeps it open, false if it closes it. */
+    private static boolean deliveredThenStillOpen(NettyTransport server, byte[] bytes) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.localPort()));
+            s.setSoTimeout(300);
+            OutputStream out = s.getOutputStream();
+            out.write(bytes);
+            out.flush();
+            InputStream in = s.getInputStream();
+            try {
+                return in.read() != -1;   // servers never write, so this is -1: closed
+            } catch (SocketTimeoutException e) {
+                return true;
+            } catch (IOException e) {
+                return false;             // reset by the server
+            }
+        }
+    }
+
+    private static byte[] frame(RaftWire.Envelope e) {
+        ByteBuf buf = Frames.encode(UnpooledByteBufAllocator.DEFAULT, e, Integer.MAX_VALUE);
+        try {
+            byte[] bytes = new byte[buf.readableBytes()];
+            buf.readBytes(bytes);
+            return bytes;
+        } finally {
+            buf.release();
+        }
+    }
+}

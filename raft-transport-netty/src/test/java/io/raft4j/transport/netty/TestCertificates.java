@@ -1,0 +1,122 @@
+package io.raft4j.transport.netty;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Certificate authorities and member certificates made at test time (BouncyCastle, EC P-256),
+ * written as PEM files the transport's {@link TlsSettings} read.
+ */
+final class TestCertificates {
+    private static final AtomicLong SERIAL = new AtomicLong(System.nanoTime());
+
+    /** A self-signed certificate authority. */
+    static final class Authority {
+        final String name;
+        final KeyPair keys;
+        final X509Certificate certificate;
+        final Path certificateFile;
+
+        private Authority(String name, Path dir) throws Exception {
+            this.name = name;
+            this.keys = newKeyPair();
+            X500Name subject = new X500Name("CN=" + name);
+            JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, serial(), notBefore(), notAfter(),
+                    subject, keys.getPublic());
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+            this.certificate = sign(b.build(signer(keys)));
+            this.certificateFile = dir.resolve(name + "-ca.pem");
+            writePem(certificateFile, certificate);
+        }
+
+        /** A member certificate signed by this authority, usable as TLS server and client. */
+        TlsSettings issue(String member, Path dir) throws Exception {
+            KeyPair memberKeys = newKeyPair();
+            JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(new X500Name("CN=" + name),
+                    serial(), notBefore(), notAfter(), new X500Name("CN=" + member), memberKeys.getPublic());
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            b.addExtension(Extension.keyUsage, true,
+                    new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
+            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
+                    new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
+                    new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")}));
+            X509Certificate cert = sign(b.build(signer(keys)));
+            Path certFile = dir.resolve(member + "-by-" + name + ".pem");
+            Path keyFile = dir.resolve(member + "-by-" + name + ".key");
+            writePem(certFile, cert);
+            try (Writer w = Files.newBufferedWriter(keyFile); JcaPEMWriter pem = new JcaPEMWriter(w)) {
+                pem.writeObject(new JcaPKCS8Generator(memberKeys.getPrivate(), null));
+            }
+            return TlsSettings.of(certFile, keyFile, certificateFile);
+        }
+    }
+
+    private TestCertificates() {
+    }
+
+    static Authority authority(String name, Path dir) throws Exception {
+        return new Authority(name, dir);
+    }
+
+    private static KeyPair newKeyPair() throws GeneralSecurityException {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"));
+        return g.generateKeyPair();
+    }
+
+    private static ContentSigner signer(KeyPair issuer) throws Exception {
+        return new JcaContentSignerBuilder("SHA256withECDSA").build(issuer.getPrivate());
+    }
+
+    private static X509Certificate sign(X509CertificateHolder holder) throws GeneralSecurityException {
+        return new JcaX509CertificateConverter().getCertificate(holder);
+    }
+
+    private static BigInteger serial() {
+        return BigInteger.valueOf(SERIAL.incrementAndGet());
+    }
+
+    private static Date notBefore() {
+        return Date.from(Instant.now().minus(1, ChronoUnit.HOURS));
+    }
+
+    private static Date notAfter() {
+        return Date.from(Instant.now().plus(1, ChronoUnit.DAYS));
+    }
+
+    private static void writePem(Path file, Object object) throws IOException {
+        try (Writer w = Files.newBufferedWriter(file); JcaPEMWriter pem = new JcaPEMWriter(w)) {
+            pem.writeObject(object);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.raft4j.transport.netty;
+
+import io.raft4j.message.AppendEntries;
+import io.raft4j.message.AppendEntriesResponse;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.EntryType;
+import io.raft4j.message.InstallSnapshot;
+import io.raft4j.message.InstallSnapshotResponse;
+import io.raft4j.message.LogEntry;
+import io.raft4j.message.RaftMessage;
+import io.raft4j.message.RequestVote;
+import io.raft4j.message.RequestVoteResponse;
+import io.raft4j.message.SnapshotMeta;
+import io.raft4j.message.TimeoutNow;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** One or more realistic instances of every message type, from {@code from} to {@code to} in {@code group}. */
+final class TestMessages {
+    private TestMessages() {
+    }
+
+    static ClusterConfig jointConfig() {
+        return new ClusterConfig(Set.of("n1", "n2", "n4"), Set.of("n5"), Set.of("n1", "n2", "n3"),
+                Map.of("n1", "127.0.0.1:7001", "n2", "127.0.0.1:7002", "n4", "[::1]:7004"));
+    }
+
+    static List<RaftMessage> all(String group, String from, String to) {
+        ClusterConfig config = jointConfig();
+        return List.of(
+                new AppendEntries(group, from, to, 7, 41, 6, List.of(
+                        LogEntry.command(42, 6, Bytes.ofUtf8("SET x 1")),
+                        new LogEntry(43, 7, EntryType.NOOP, Bytes.EMPTY),
+                        new LogEntry(44, 7, EntryType.CONFIG, config.encode()),
+                        LogEntry.command(45, 7, Bytes.wrap(new byte[] {0, -1, 127, -128}))), 40, 9),
+                new AppendEntries(group, from, to, 7, 45, 7, List.of(), 45, 10),
+                new AppendEntriesResponse(group, from, to, 7, true, 45, 0, 0, 9),
+                new AppendEntriesResponse(group, from, to, 8, false, 41, 30, 5, 11),
+                new RequestVote(group, from, to, 9, 45, 7, false, false),
+                new RequestVote(group, from, to, 10, 45, 7, true, true),
+                new RequestVoteResponse(group, from, to, 9, true, false),
+                new RequestVoteResponse(group, from, to, 10, false, true),
+                new TimeoutNow(group, from, to, 7),
+                new InstallSnapshot(group, from, to, 7, new SnapshotMeta(1000, 6, config), 65536,
+                        Bytes.wrap(new byte[] {1, 2, 3, 4, 5}), false, 0xFFFF_FFFFL),
+                new InstallSnapshot(group, from, to, 7, new SnapshotMeta(0, 0, ClusterConfig.EMPTY), 0,
+                        Bytes.EMPTY, true, 0),
+                new InstallSnapshotResponse(group, from, to, 7, 1000, 65541, false, false),
+                new InstallSnapshotResponse(group, from, to, 7, 1000, 0, true, true));
+    }
+
+    /** A heartbeat carrying {@code seq} in its round, for ordering checks. */
+    static AppendEntries numbered(String group, String from, String to, long seq, int payloadBytes) {
+        List<LogEntry> entries = payloadBytes == 0 ? List.of()
+                : List.of(LogEntry.command(seq + 1, 1, Bytes.wrap(new byte[payloadBytes])));
+        return new AppendEntries(group, from, to, 1, seq, 1, entries, 0, seq);
+    }
+}
