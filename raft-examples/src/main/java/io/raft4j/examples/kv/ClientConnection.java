@@ -1,0 +1,209 @@
+package io.raft4j.examples.kv;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.raft4j.examples.kv.resp.Reply;
+import io.raft4j.examples.kv.resp.RespProtocolError;
+import io.raft4j.examples.kv.resp.RespWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One client connection: runs its commands and writes the replies in request order (pipelining).
+ * Everything here runs on the connection's event loop.
+ *
+ * <h2>Order</h2>
+ * Commands are dispatched in arrival order. Writes may be in flight together (they enter the log in
+ * the order they were proposed, or travel in order on one forwarding connection), and so may reads;
+ * but a read waits for the writes before it to finish and a write for the reads before it, so a
+ * pipelined {@code SET k v; GET k} reads its own write, as in Redis. Local commands (PING, INFO...)
+ * go at once. Replies are queued in slots and written in order as they complete.
+ *
+ * <h2>Back-pressure</h2>
+ * Reading from the socket pauses while more than {@code maxPipeline} replies are owed or while the
+ * socket cannot take more output, so a client that pipelines without reading cannot grow memory
+ * without bound.
+ */
+final class ClientConnection extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
+
+    private static final class Slot {
+        Reply reply;
+        boolean close;
+    }
+
+    private record Pending(Command command, Slot slot) {
+    }
+
+    private final CommandProcessor processor;
+    private final Session.FollowerMode followerMode;
+    private final Session.ReadMode readMode;
+    private final long id;
+    private final int maxPipeline;
+    private final ArrayDeque<Slot> slots = new ArrayDeque<>();
+    private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private Session session;
+    private int readsInFlight;
+    private int writesInFlight;
+    private boolean closing;
+    private boolean drainScheduled;
+
+    ClientConnection(CommandProcessor processor, long id, Session.FollowerMode followerMode,
+                     Session.ReadMode readMode, int maxPipeline) {
+        this.processor = processor;
+        this.id = id;
+        this.followerMode = followerMode;
+        this.readMode = readMode;
+        this.maxPipeline = maxPipeline;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.session = new Session(id, ctx.executor(), String.valueOf(ctx.channel().remoteAddress()), followerMode, readMode);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            return;
+        }
+        Slot slot = new Slot();
+        slots.add(slot);
+        if (msg instanceof RespProtocolError error) {
+            slot.reply = Reply.error("ERR " + error.message());
+            slot.close = true;
+            closing = true;
+            return;
+        }
+        Command command;
+        try {
+            command = processor.parse((List<byte[]>) msg);
+        } catch (RuntimeException e) {
+            LOG.warn("cannot parse a command", e);
+            command = Command.immediate(Reply.error("ERR " + e));
+        }
+        waiting.add(new Pending(command, slot));
+        pump();
+        updateAutoRead();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        drain();
+    }
+
+    /** Dispatches the waiting commands that may run now, in order. */
+    private void pump() {
+        while (!waiting.isEmpty()) {
+            Pending p = waiting.peek();
+            Command.Kind kind = p.command().kind();
+            if ((kind == Command.Kind.READ && writesInFlight > 0) || (kind == Command.Kind.WRITE && readsInFlight > 0)) {
+                return;
+            }
+            waiting.poll();
+            p.slot().close = p.command().closesConnection();
+            CompletableFuture<Reply> f;
+            try {
+                f = p.command().run(session);
+            } catch (RuntimeException e) {
+                LOG.warn("command failed", e);
+                f = CompletableFuture.completedFuture(Reply.error("ERR " + e));
+            }
+            if (f.isDone()) {
+                p.slot().reply = result(f);
+                continue;
+            }
+            count(kind, +1);
+            f.whenComplete((reply, error) -> {
+                if (ctx.executor().inEventLoop()) {
+                    finished(p, kind, reply, error);
+                } else {
+                    ctx.executor().execute(() -> finished(p, kind, reply, error));
+                }
+            });
+        }
+    }
+
+    private void finished(Pending p, Command.Kind kind, Reply reply, Throwable error) {
+        count(kind, -1);
+        p.slot().reply = error == null ? reply : Reply.error("ERR " + error);
+        pump();
+        if (!drainScheduled) {
+            drainScheduled = true;
+            ctx.executor().execute(() -> {
+                drainScheduled = false;
+                drain();
+            });
+        }
+    }
+
+    private void count(Command.Kind kind, int delta) {
+        if (kind == Command.Kind.READ) {
+            readsInFlight += delta;
+        } else if (kind == Command.Kind.WRITE) {
+            writesInFlight += delta;
+        }
+    }
+
+    private static Reply result(CompletableFuture<Reply> f) {
+        try {
+            return f.join();
+        } catch (RuntimeException e) {
+            return Reply.error("ERR " + e.getCause());
+        }
+    }
+
+    /** Writes the replies that are ready, in order, and flushes once. */
+    private void drain() {
+        boolean wrote = false;
+        while (!slots.isEmpty() && slots.peek().reply != null) {
+            Slot slot = slots.poll();
+            ByteBuf buf = ctx.alloc().ioBuffer(RespWriter.estimateSize(slot.reply));
+            RespWriter.write(slot.reply, buf);
+            if (slot.close) {
+                ctx.writeAndFlush(buf).addListener(ChannelFutureListener.CLOSE);
+                closing = true;
+                slots.clear();
+                waiting.clear();
+                return;
+            }
+            ctx.write(buf, ctx.voidPromise());
+            wrote = true;
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+        updateAutoRead();
+    }
+
+    private void updateAutoRead() {
+        boolean wanted = !closing && slots.size() < maxPipeline && ctx.channel().isWritable();
+        if (ctx.channel().config().isAutoRead() != wanted) {
+            ctx.channel().config().setAutoRead(wanted);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        updateAutoRead();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof IOException)) {
+            LOG.debug("client connection {} failed", session.remoteAddress, cause);
+        }
+        ctx.close();
+    }
+}

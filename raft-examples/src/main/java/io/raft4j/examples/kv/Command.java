@@ -1,0 +1,46 @@
+package io.raft4j.examples.kv;
+
+import io.raft4j.examples.kv.resp.Reply;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A parsed client command, ready to run.
+ */
+interface Command {
+    /** What a command does to the replicated state, which decides how commands of a connection are ordered. */
+    enum Kind {
+        /** Answered by this node without the replicated state (PING, INFO, CLIENT, ...). */
+        LOCAL,
+        /** Reads the replicated state. */
+        READ,
+        /** Changes the replicated state or the membership. */
+        WRITE
+    }
+
+    Kind kind();
+
+    /** Runs the command for {@code session}; called on the session's event loop. */
+    CompletableFuture<Reply> run(Session session);
+
+    /** Whether the connection is closed once the reply is written (QUIT). */
+    default boolean closesConnection() {
+        return false;
+    }
+
+    /** A local command whose reply is known at once. */
+    static Command immediate(Reply reply) {
+        CompletableFuture<Reply> done = CompletableFuture.completedFuture(reply);
+        return new Command() {
+            @Override
+            public Kind kind() {
+                return Kind.LOCAL;
+            }
+
+            @Override
+            public CompletableFuture<Reply> run(Session session) {
+                return done;
+            }
+        };
+    }
+}

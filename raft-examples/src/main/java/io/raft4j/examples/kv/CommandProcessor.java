@@ -1,0 +1,742 @@
+package io.raft4j.examples.kv;
+
+import io.raft4j.IndeterminateException;
+import io.raft4j.MembershipChangeException;
+import io.raft4j.NodeStatus;
+import io.raft4j.NotLeaderException;
+import io.raft4j.RaftNode;
+import io.raft4j.RaftStoppedException;
+import io.raft4j.core.Role;
+import io.raft4j.examples.kv.resp.Reply;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+
+/**
+ * Parses client commands and runs them: local ones at once; writes through {@code propose} and
+ * reads through {@code query} (ReadIndex) on the leader; on a follower, forwarded to the leader (or
+ * answered {@code -NOTLEADER <address>} in redirect mode).
+ *
+ * <h2>Errors, never hangs</h2>
+ * Every routed command has a deadline ({@code requestTimeout}). While no leader is known (or its
+ * client address is not), the node retries with a short back-off; at the deadline it answers
+ * {@code -TRYAGAIN}: nothing was done. A write that was handed to Raft (or sent to the leader) and
+ * whose outcome is not known by the deadline is answered {@code -TIMEOUT}; one whose leader lost
+ * leadership first is answered {@code -UNCERTAIN}: in both cases it may or may not have been
+ * applied. A {@code NotLeaderException} means nothing was done, so it is retried.
+ */
+final class CommandProcessor {
+    private static final String VERSION = "0.1.0";
+    private static final long FIRST_BACKOFF_MS = 5;
+    private static final long MAX_BACKOFF_MS = 100;
+
+    private final String nodeId;
+    private final String clientAddress;
+    private final RaftNode<Reply> raft;
+    private final KvStateMachine sm;
+    private final LeaderForwarder forwarder;
+    private final long requestTimeoutMs;
+    private final long adminTimeoutMs;
+    private final IntSupplier connectedClients;
+    private final long startMillis = System.currentTimeMillis();
+
+    CommandProcessor(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm,
+                     LeaderForwarder forwarder, long requestTimeoutMs, long adminTimeoutMs, IntSupplier connectedClients) {
+        this.nodeId = nodeId;
+        this.clientAddress = clientAddress;
+        this.raft = raft;
+        this.sm = sm;
+        this.forwarder = forwarder;
+        this.requestTimeoutMs = requestTimeoutMs;
+        this.adminTimeoutMs = adminTimeoutMs;
+        this.connectedClients = connectedClients;
+    }
+
+    // ---- parsing ---------------------------------------------------------------------------------
+
+    /** Parses one command; syntax errors become immediate error replies. */
+    Command parse(List<byte[]> args) {
+        String name = ascii(args.get(0)).toLowerCase(Locale.ROOT);
+        int argc = args.size();
+        switch (name) {
+            case "ping":
+                if (argc > 2) {
+                    return arity(name);
+                }
+                return Command.immediate(argc == 1 ? Reply.PONG : Reply.bulk(args.get(1)));
+            case "echo":
+                return argc != 2 ? arity(name) : Command.immediate(Reply.bulk(args.get(1)));
+            case "quit":
+                return new Command() {
+                    @Override
+                    public Kind kind() {
+                        return Kind.LOCAL;
+                    }
+
+                    @Override
+                    public CompletableFuture<Reply> run(Session session) {
+                        return CompletableFuture.completedFuture(Reply.OK);
+                    }
+
+                    @Override
+                    public boolean closesConnection() {
+                        return true;
+                    }
+                };
+            case "get":
+                return argc != 2 ? arity(name) : read(args, KvCodec.get(args.get(1)));
+            case "mget":
+                return argc < 2 ? arity(name) : read(args, KvCodec.mget(args.subList(1, argc)));
+            case "exists":
+                return argc < 2 ? arity(name) : read(args, KvCodec.exists(args.subList(1, argc)));
+            case "dbsize":
+                return argc != 1 ? arity(name) : read(args, KvCodec.dbsize());
+            case "set":
+                return argc < 3 ? arity(name) : parseSet(args);
+            case "del":
+                return argc < 2 ? arity(name) : write(args, KvCodec.del(args.subList(1, argc)));
+            case "incr":
+                return argc != 2 ? arity(name) : write(args, KvCodec.incrBy(args.get(1), 1));
+            case "decr":
+                return argc != 2 ? arity(name) : write(args, KvCodec.incrBy(args.get(1), -1));
+            case "incrby":
+            case "decrby": {
+                if (argc != 3) {
+                    return arity(name);
+                }
+                Long delta = KvStateMachine.parseStrictLong(args.get(2));
+                if (delta == null || (name.equals("decrby") && delta == Long.MIN_VALUE)) {
+                    return error(name.equals("decrby") && delta != null
+                            ? "ERR decrement would overflow" : "ERR value is not an integer or out of range");
+                }
+                return write(args, KvCodec.incrBy(args.get(1), name.equals("decrby") ? -delta : delta));
+            }
+            case "mset":
+                if (argc < 3 || argc % 2 == 0) {
+                    return arity(name);
+                }
+                return write(args, KvCodec.mset(args.subList(1, argc)));
+            case "info":
+                return local(s -> info(args.subList(1, argc)));
+            case "command":
+                return command(args);
+            case "config":
+                return config(args);
+            case "client":
+                return client(args);
+            case "hello":
+                return hello(args);
+            case "select":
+                if (argc != 2) {
+                    return arity(name);
+                }
+                Long db = KvStateMachine.parseStrictLong(args.get(1));
+                if (db == null) {
+                    return error("ERR value is not an integer or out of range");
+                }
+                return error(db == 0 ? null : "ERR DB index is out of range");
+            case "raft.info":
+                return argc != 1 ? arity(name) : local(s -> Reply.bulk(raftInfo()));
+            case "raft.members":
+                return argc != 1 ? arity(name) : local(s -> members());
+            case "raft.redirect":
+                if (argc != 2) {
+                    return arity(name);
+                }
+                return onOff(args.get(1), on -> s -> {
+                    if (s.followerMode != Session.FollowerMode.FORWARDED) {
+                        s.followerMode = on ? Session.FollowerMode.REDIRECT : Session.FollowerMode.FORWARD;
+                    }
+                    return Reply.OK;
+                });
+            case "raft.readmode": {
+                if (argc != 2) {
+                    return arity(name);
+                }
+                String mode = ascii(args.get(1)).toLowerCase(Locale.ROOT);
+                if (!mode.equals("linearizable") && !mode.equals("stale")) {
+                    return error("ERR RAFT.READMODE takes LINEARIZABLE or STALE");
+                }
+                return local(s -> {
+                    s.readMode = mode.equals("stale") ? Session.ReadMode.STALE : Session.ReadMode.LINEARIZABLE;
+                    return Reply.OK;
+                });
+            }
+            case "raft.forwarded":
+                return argc != 1 ? arity(name) : local(s -> {
+                    s.followerMode = Session.FollowerMode.FORWARDED;
+                    return Reply.OK;
+                });
+            case "raft.snapshot":
+                return argc != 1 ? arity(name) : new AsyncLocal(s -> snapshot());
+            case "raft.addnode": {
+                if (argc != 3) {
+                    return arity(name);
+                }
+                String id = utf8(args.get(1));
+                String address = utf8(args.get(2));
+                try {
+                    HostPort.parse(address);
+                } catch (IllegalArgumentException e) {
+                    return error("ERR invalid raft address: " + e.getMessage());
+                }
+                return admin(args, r -> r.addVoter(id, address).thenApply(c -> Reply.OK));
+            }
+            case "raft.removenode": {
+                if (argc != 2) {
+                    return arity(name);
+                }
+                String id = utf8(args.get(1));
+                return admin(args, r -> r.removeMember(id).thenApply(c -> Reply.OK));
+            }
+            case "raft.transfer": {
+                if (argc != 2) {
+                    return arity(name);
+                }
+                String id = utf8(args.get(1));
+                return admin(args, r -> r.transferLeadership(id).thenApply(v -> Reply.OK));
+            }
+            default:
+                return unknown(args);
+        }
+    }
+
+    private Command parseSet(List<byte[]> args) {
+        KvCodec.Condition condition = KvCodec.Condition.ALWAYS;
+        byte[] expected = null;
+        boolean returnOld = false;
+        for (int i = 3; i < args.size(); i++) {
+            String opt = ascii(args.get(i)).toUpperCase(Locale.ROOT);
+            switch (opt) {
+                case "NX", "XX" -> {
+                    if (condition != KvCodec.Condition.ALWAYS) {
+                        return error("ERR syntax error");
+                    }
+                    condition = opt.equals("NX") ? KvCodec.Condition.NX : KvCodec.Condition.XX;
+                }
+                case "IFEQ" -> {
+                    if (condition != KvCodec.Condition.ALWAYS || i + 1 >= args.size()) {
+                        return error("ERR syntax error");
+                    }
+                    condition = KvCodec.Condition.IFEQ;
+                    expected = args.get(++i);
+                }
+                case "GET" -> returnOld = true;
+                case "KEEPTTL" -> {
+                    // no key expires here, so keeping the TTL is what always happens
+                }
+                case "EX", "PX", "EXAT", "PXAT" -> {
+                    return error("ERR SET " + opt + " is not supported: keys never expire in this store"
+                            + " (an expiry would need a clock, and the state machine must be deterministic)");
+                }
+                default -> {
+                    return error("ERR syntax error");
+                }
+            }
+        }
+        return write(args, KvCodec.set(args.get(1), args.get(2), condition, expected, returnOld));
+    }
+
+    // ---- command kinds ---------------------------------------------------------------------------
+
+    private Command read(List<byte[]> args, Bytes query) {
+        return new Routed(Command.Kind.READ, args, requestTimeoutMs, r -> r.query(query)) {
+            @Override
+            public CompletableFuture<Reply> run(Session session) {
+                if (session.readMode == Session.ReadMode.STALE) {
+                    return CompletableFuture.completedFuture(sm.queryLocal(query));
+                }
+                return super.run(session);
+            }
+        };
+    }
+
+    private Command write(List<byte[]> args, Bytes command) {
+        return new Routed(Command.Kind.WRITE, args, requestTimeoutMs, r -> r.propose(command));
+    }
+
+    private Command admin(List<byte[]> args, Function<RaftNode<Reply>, CompletableFuture<Reply>> action) {
+        return new Routed(Command.Kind.WRITE, args, adminTimeoutMs, action);
+    }
+
+    private static Command local(Function<Session, Reply> body) {
+        return new Command() {
+            @Override
+            public Kind kind() {
+                return Kind.LOCAL;
+            }
+
+            @Override
+            public CompletableFuture<Reply> run(Session session) {
+                return CompletableFuture.completedFuture(body.apply(session));
+            }
+        };
+    }
+
+    /** A local command whose answer comes later (RAFT.SNAPSHOT). */
+    private record AsyncLocal(Function<Session, CompletableFuture<Reply>> body) implements Command {
+        @Override
+        public Kind kind() {
+            return Kind.LOCAL;
+        }
+
+        @Override
+        public CompletableFuture<Reply> run(Session session) {
+            return body.apply(session);
+        }
+    }
+
+    private static Command error(String text) {
+        return Command.immediate(text == null ? Reply.OK : Reply.error(text));
+    }
+
+    private static Command arity(String name) {
+        return error("ERR wrong number of arguments for '" + name + "' command");
+    }
+
+    /** Redis's text: {@code ERR unknown command 'x', with args beginning with: 'a' 'b' }. */
+    private static Command unknown(List<byte[]> args) {
+        StringBuilder shown = new StringBuilder();
+        for (int i = 1; i < args.size() && shown.length() < 128; i++) {
+            shown.append('\'').append(clip(utf8(args.get(i)), 128 - shown.length())).append("' ");
+        }
+        return error("ERR unknown command '" + clip(utf8(args.get(0)), 128) + "', with args beginning with: " + shown);
+    }
+
+    private static Command onOff(byte[] arg, Function<Boolean, Function<Session, Reply>> body) {
+        String v = ascii(arg).toLowerCase(Locale.ROOT);
+        if (!v.equals("on") && !v.equals("off")) {
+            return error("ERR expected ON or OFF");
+        }
+        return local(body.apply(v.equals("on")));
+    }
+
+    // ---- routing to the leader -------------------------------------------------------------------
+
+    /** A command that must run on the leader: locally if this node leads, else forwarded. */
+    private class Routed implements Command {
+        private final Kind kind;
+        private final List<byte[]> args;
+        private final long timeoutMs;
+        private final Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader;
+
+        Routed(Kind kind, List<byte[]> args, long timeoutMs, Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader) {
+            this.kind = kind;
+            this.args = args;
+            this.timeoutMs = timeoutMs;
+            this.onLeader = onLeader;
+        }
+
+        @Override
+        public Kind kind() {
+            return kind;
+        }
+
+        @Override
+        public CompletableFuture<Reply> run(Session session) {
+            Attempt attempt = new Attempt(session, this);
+            attempt.start();
+            return attempt.result;
+        }
+    }
+
+    /** One routed command on its way: retried until it has an outcome or its deadline passes. */
+    private final class Attempt {
+        final Session session;
+        final Routed cmd;
+        final CompletableFuture<Reply> result = new CompletableFuture<>();
+        final long deadlineNanos;
+        long backoffMs = FIRST_BACKOFF_MS;
+        /** Whether the command may have reached a leader (its outcome is then unknown on timeout). */
+        boolean handedOver;
+        String lastReason = "no leader is known";
+
+        Attempt(Session session, Routed cmd) {
+            this.session = session;
+            this.cmd = cmd;
+            this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(cmd.timeoutMs);
+        }
+
+        void start() {
+            attempt();
+            if (!result.isDone()) {
+                io.netty.util.concurrent.ScheduledFuture<?> timer =
+                        session.executor.schedule(this::onDeadline, cmd.timeoutMs, TimeUnit.MILLISECONDS);
+                result.whenComplete((r, e) -> timer.cancel(false));
+            }
+        }
+
+        private void onDeadline() {
+            if (result.isDone()) {
+                return;
+            }
+            if (cmd.kind == Command.Kind.WRITE && handedOver) {
+                result.complete(Reply.error("TIMEOUT no outcome within " + cmd.timeoutMs
+                        + " ms: the write may or may not have been applied"));
+            } else {
+                result.complete(tryAgain());
+            }
+        }
+
+        private Reply tryAgain() {
+            return Reply.error("TRYAGAIN " + lastReason + " (waited " + cmd.timeoutMs + " ms); nothing was done, retry");
+        }
+
+        void attempt() {
+            if (result.isDone()) {
+                return;
+            }
+            NodeStatus status = raft.status();
+            if (status.role() == Role.LEADER) {
+                runHere();
+                return;
+            }
+            String leader = status.leaderId();
+            boolean forwarded = session.followerMode == Session.FollowerMode.FORWARDED;
+            if (leader == null || leader.equals(nodeId)) {
+                lastReason = status.role() == Role.CANDIDATE || status.role() == Role.PRE_CANDIDATE
+                        ? "an election is in progress" : "no leader is known";
+                if (forwarded) {
+                    result.complete(tryAgain());
+                    return;
+                }
+                retryLater();
+                return;
+            }
+            String address = sm.clientAddressOf(leader);
+            if (address == null || address.equals(clientAddress)) {
+                lastReason = "the client address of leader " + leader + " is not known yet";
+                if (forwarded) {
+                    result.complete(tryAgain());
+                    return;
+                }
+                retryLater();
+                return;
+            }
+            if (session.followerMode != Session.FollowerMode.FORWARD) {
+                result.complete(Reply.error("NOTLEADER " + address));
+                return;
+            }
+            handedOver |= cmd.kind == Command.Kind.WRITE; // counted as sent until proven otherwise
+            forwarder.send(address, session.id, cmd.args).whenComplete((reply, error) ->
+                    session.executor.execute(() -> onForwarded(leader, reply, error)));
+        }
+
+        private void onForwarded(String leader, Reply reply, Throwable error) {
+            if (result.isDone()) {
+                return;
+            }
+            if (error == null) {
+                if (reply.isError("NOTLEADER") || reply.isError("TRYAGAIN")) {
+                    // The receiver did nothing with it: safe to retry.
+                    lastReason = "leader " + leader + " answered " + ((Reply.Error) reply).text();
+                    retryLater();
+                } else {
+                    result.complete(reply);
+                }
+                return;
+            }
+            Throwable cause = unwrap(error);
+            boolean sent = !(cause instanceof LeaderForwarder.ForwardException fe) || fe.sent;
+            if (cmd.kind == Command.Kind.WRITE && sent) {
+                result.complete(Reply.error("UNCERTAIN the connection to leader " + leader
+                        + " was lost before its answer: the write may or may not have been applied"));
+            } else {
+                lastReason = "cannot reach leader " + leader + ": " + cause.getMessage();
+                retryLater();
+            }
+        }
+
+        private void runHere() {
+            CompletableFuture<Reply> f;
+            try {
+                f = cmd.onLeader.apply(raft);
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            handedOver |= cmd.kind == Command.Kind.WRITE;
+            f.whenComplete((reply, error) -> {
+                if (error == null) {
+                    result.complete(reply);
+                } else {
+                    session.executor.execute(() -> onLocalFailure(unwrap(error)));
+                }
+            });
+        }
+
+        private void onLocalFailure(Throwable cause) {
+            if (result.isDone()) {
+                return;
+            }
+            if (cause instanceof NotLeaderException) {
+                lastReason = "leadership moved";
+                if (session.followerMode == Session.FollowerMode.FORWARDED) {
+                    result.complete(tryAgain());
+                } else {
+                    retryLater();
+                }
+            } else if (cause instanceof IndeterminateException) {
+                if (cmd.kind == Command.Kind.WRITE) {
+                    result.complete(Reply.error("UNCERTAIN " + oneLine(cause.getMessage())
+                            + ": the write may or may not have been applied"));
+                } else {
+                    lastReason = "leadership moved";
+                    retryLater();
+                }
+            } else if (cause instanceof RaftStoppedException) {
+                result.complete(Reply.error(cmd.kind == Command.Kind.WRITE && handedOver
+                        ? "UNCERTAIN node " + nodeId + " stopped: the write may or may not have been applied"
+                        : "TRYAGAIN node " + nodeId + " is stopping; nothing was done"));
+            } else if (cause instanceof MembershipChangeException) {
+                result.complete(Reply.error("ERR " + oneLine(cause.getMessage())));
+            } else {
+                result.complete(Reply.error("ERR " + cause.getClass().getSimpleName() + ": " + oneLine(cause.getMessage())));
+            }
+        }
+
+        private void retryLater() {
+            long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+            if (remainingMs <= 0) {
+                onDeadline();
+                return;
+            }
+            long delay = Math.min(backoffMs, remainingMs);
+            backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+            session.executor.schedule(this::attempt, delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    // ---- local commands --------------------------------------------------------------------------
+
+    private CompletableFuture<Reply> snapshot() {
+        return raft.takeSnapshot().handle((meta, error) -> {
+            if (error != null) {
+                return Reply.error("ERR snapshot failed: " + oneLine(unwrap(error).getMessage()));
+            }
+            return Reply.simple("OK snapshot at index " + meta.lastIndex() + " term " + meta.lastTerm());
+        });
+    }
+
+    private Reply info(List<byte[]> sections) {
+        List<String> wanted = new ArrayList<>();
+        for (byte[] s : sections) {
+            wanted.add(ascii(s).toLowerCase(Locale.ROOT));
+        }
+        boolean all = wanted.isEmpty() || wanted.contains("all") || wanted.contains("everything") || wanted.contains("default");
+        StringBuilder sb = new StringBuilder();
+        if (all || wanted.contains("server")) {
+            sb.append("# Server\r\n")
+                    .append("redis_version:7.0.0\r\n")
+                    .append("raft4j_version:").append(VERSION).append("\r\n")
+                    .append("redis_mode:standalone\r\n")
+                    .append("process_id:").append(ProcessHandle.current().pid()).append("\r\n")
+                    .append("tcp_port:").append(HostPort.parse(clientAddress).port()).append("\r\n")
+                    .append("uptime_in_seconds:").append((System.currentTimeMillis() - startMillis) / 1000).append("\r\n")
+                    .append("\r\n");
+        }
+        if (all || wanted.contains("clients")) {
+            sb.append("# Clients\r\n").append("connected_clients:").append(connectedClients.getAsInt()).append("\r\n\r\n");
+        }
+        if (all || wanted.contains("raft")) {
+            sb.append("# Raft\r\n").append(raftInfo()).append("\r\n");
+        }
+        if (all || wanted.contains("keyspace")) {
+            sb.append("# Keyspace\r\n");
+            int keys = sm.size();
+            if (keys > 0) {
+                sb.append("db0:keys=").append(keys).append(",expires=0,avg_ttl=0\r\n");
+            }
+            sb.append("\r\n");
+        }
+        return Reply.bulk(sb.toString());
+    }
+
+    /** The {@code # Raft} section of INFO, also the answer to RAFT.INFO. */
+    String raftInfo() {
+        NodeStatus s = raft.status();
+        ClusterConfig c = s.config();
+        String leader = s.leaderId();
+        StringBuilder sb = new StringBuilder();
+        line(sb, "node_id", nodeId);
+        line(sb, "role", s.role().name().toLowerCase(Locale.ROOT));
+        line(sb, "term", s.term());
+        line(sb, "leader", leader == null ? "" : leader);
+        String leaderAddress = sm.clientAddressOf(leader);
+        line(sb, "leader_client_address", leaderAddress == null ? "" : leaderAddress);
+        line(sb, "commit_index", s.commitIndex());
+        line(sb, "applied_index", s.appliedIndex());
+        line(sb, "last_index", s.lastIndex());
+        StringBuilder members = new StringBuilder();
+        for (String id : c.allMembers()) {
+            if (members.length() > 0) {
+                members.append(',');
+            }
+            members.append(id).append('=').append(c.addresses().getOrDefault(id, ""));
+        }
+        line(sb, "members", members);
+        line(sb, "voters", String.join(",", c.voters()));
+        line(sb, "learners", String.join(",", c.learners()));
+        line(sb, "joint", c.isJoint() ? "yes" : "no");
+        line(sb, "keys", sm.size());
+        line(sb, "snapshot_restores", sm.restores());
+        line(sb, "client_address", clientAddress);
+        return sb.toString();
+    }
+
+    private static void line(StringBuilder sb, String key, Object value) {
+        sb.append(key).append(':').append(value).append("\r\n");
+    }
+
+    /** One array per member: id, raft address, voter|learner, client address (or ""), leader|"". */
+    private Reply members() {
+        NodeStatus s = raft.status();
+        ClusterConfig c = s.config();
+        Map<String, String> clients = sm.clientAddresses();
+        List<Reply> rows = new ArrayList<>();
+        for (String id : c.allMembers()) {
+            rows.add(Reply.array(List.of(
+                    Reply.bulk(id),
+                    Reply.bulk(c.addresses().getOrDefault(id, "")),
+                    Reply.bulk(c.learners().contains(id) ? "learner" : "voter"),
+                    Reply.bulk(clients.getOrDefault(id, "")),
+                    Reply.bulk(id.equals(s.leaderId()) ? "leader" : ""))));
+        }
+        return Reply.array(rows);
+    }
+
+    private Command command(List<byte[]> args) {
+        if (args.size() == 1) {
+            return Command.immediate(Reply.EMPTY_ARRAY);
+        }
+        String sub = ascii(args.get(1)).toLowerCase(Locale.ROOT);
+        return switch (sub) {
+            case "docs", "info", "list" -> Command.immediate(Reply.EMPTY_ARRAY);
+            case "count" -> Command.immediate(Reply.integer(0));
+            default -> error("ERR unknown subcommand '" + clip(utf8(args.get(1)), 128) + "'. Try COMMAND HELP.");
+        };
+    }
+
+    private Command config(List<byte[]> args) {
+        if (args.size() < 2) {
+            return arity("config");
+        }
+        String sub = ascii(args.get(1)).toLowerCase(Locale.ROOT);
+        switch (sub) {
+            case "get": {
+                if (args.size() < 3) {
+                    return arity("config|get");
+                }
+                // What redis-benchmark asks for; every other parameter is unknown (empty answer).
+                List<Reply> out = new ArrayList<>();
+                for (byte[] p : args.subList(2, args.size())) {
+                    String name = ascii(p).toLowerCase(Locale.ROOT);
+                    String value = switch (name) {
+                        case "save" -> "";
+                        case "appendonly" -> "no";
+                        case "databases" -> "1";
+                        default -> null;
+                    };
+                    if (value != null) {
+                        out.add(Reply.bulk(name));
+                        out.add(Reply.bulk(value));
+                    }
+                }
+                return Command.immediate(Reply.array(out));
+            }
+            case "set":
+                return error("ERR CONFIG SET is not supported; the node is configured by its command line");
+            case "resetstat":
+                return Command.immediate(Reply.OK);
+            default:
+                return error("ERR unknown subcommand '" + clip(utf8(args.get(1)), 128) + "'. Try CONFIG HELP.");
+        }
+    }
+
+    private Command client(List<byte[]> args) {
+        if (args.size() < 2) {
+            return arity("client");
+        }
+        String sub = ascii(args.get(1)).toLowerCase(Locale.ROOT);
+        switch (sub) {
+            case "setname":
+                if (args.size() != 3) {
+                    return arity("client|setname");
+                }
+                String name = utf8(args.get(2));
+                if (name.contains(" ") || name.contains("\n")) {
+                    return error("ERR Client names cannot contain spaces, newlines or special characters.");
+                }
+                return local(s -> {
+                    s.name = name;
+                    return Reply.OK;
+                });
+            case "getname":
+                return local(s -> s.name.isEmpty() ? Reply.NIL : Reply.bulk(s.name));
+            case "id":
+                return local(s -> Reply.integer(s.id));
+            case "setinfo":
+                return Command.immediate(Reply.OK);
+            case "info":
+                return local(s -> Reply.bulk("id=" + s.id + " addr=" + s.remoteAddress + " name=" + s.name + "\n"));
+            default:
+                return error("ERR unknown subcommand '" + clip(utf8(args.get(1)), 128) + "'. Try CLIENT HELP.");
+        }
+    }
+
+    private Command hello(List<byte[]> args) {
+        if (args.size() >= 2) {
+            Long version = KvStateMachine.parseStrictLong(args.get(1));
+            if (version == null) {
+                return error("ERR Protocol version is not an integer or out of range");
+            }
+            if (version != 2) {
+                return error("NOPROTO sorry, this protocol version is not supported");
+            }
+        }
+        return local(s -> Reply.array(List.of(
+                Reply.bulk("server"), Reply.bulk("redis"),
+                Reply.bulk("version"), Reply.bulk("7.0.0"),
+                Reply.bulk("proto"), Reply.integer(2),
+                Reply.bulk("id"), Reply.integer(s.id),
+                Reply.bulk("mode"), Reply.bulk("standalone"),
+                Reply.bulk("role"), Reply.bulk("master"),
+                Reply.bulk("modules"), Reply.EMPTY_ARRAY)));
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    private static String ascii(byte[] b) {
+        return new String(b, StandardCharsets.ISO_8859_1);
+    }
+
+    private static String utf8(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static String clip(String s, int max) {
+        String one = oneLine(s);
+        return one.length() <= Math.max(0, max) ? one : one.substring(0, Math.max(0, max));
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.replace('\r', ' ').replace('\n', ' ');
+    }
+}

@@ -1,0 +1,50 @@
+package io.raft4j.examples.kv;
+
+/**
+ * A {@code host:port} address as given on the command line ({@code [::1]:7001} for IPv6).
+ *
+ * @param host name or literal address, without brackets
+ * @param port 1..65535
+ */
+public record HostPort(String host, int port) {
+
+    /**
+     * Parses {@code host:port}.
+     *
+     * @throws IllegalArgumentException saying what is wrong
+     */
+    public static HostPort parse(String text) {
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("empty address, expected host:port");
+        }
+        String s = text.trim();
+        int colon = s.lastIndexOf(':');
+        if (colon <= 0 || colon == s.length() - 1) {
+            throw new IllegalArgumentException("'" + text + "' is not host:port");
+        }
+        String host = s.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        } else if (host.contains(":")) {
+            throw new IllegalArgumentException("'" + text + "': write an IPv6 address in brackets, like [::1]:7001");
+        }
+        if (host.isEmpty()) {
+            throw new IllegalArgumentException("'" + text + "' has an empty host");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(s.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "': port '" + s.substring(colon + 1) + "' is not a number");
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("'" + text + "': port " + port + " is outside 1..65535");
+        }
+        return new HostPort(host, port);
+    }
+
+    @Override
+    public String toString() {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+}

@@ -1,0 +1,221 @@
+package io.raft4j.examples.kv;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.raft4j.NodeStatus;
+import io.raft4j.RaftNode;
+import io.raft4j.core.RaftConfig;
+import io.raft4j.core.Role;
+import io.raft4j.examples.kv.resp.Reply;
+import io.raft4j.examples.kv.resp.RespLimits;
+import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.SnapshotStore;
+import io.raft4j.spi.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One key-value node: a {@link RaftNode} replicating a {@link KvStateMachine}, and the RESP front
+ * that serves clients. The transport and storages are handed in (Netty and RocksDB in the runnable
+ * node, in-memory ones in tests) and are not closed here.
+ *
+ * <h2>How followers find the leader's client address</h2>
+ * Raft knows the leader's id and its Raft address, not where it serves clients. A node that becomes
+ * leader proposes a small metadata command recording {@code its id -> its client address} in the
+ * replicated state (once per term, and only if the state does not already say so), so every node
+ * can look the leader's client address up locally: to forward to it, or to name it in
+ * {@code -NOTLEADER}. It survives restarts and snapshots like any other state.
+ */
+public final class KvNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KvNode.class);
+
+    /**
+     * What a node needs beyond its transport and storage.
+     *
+     * @param nodeId          this node's id
+     * @param initialMembers  voters (id to Raft address) of a new cluster; empty for a node that joins
+     * @param clientAddress   where the RESP front listens
+     * @param tickMillis      length of a Raft tick
+     * @param electionTicks   minimum election timeout in ticks (actual: random in [n, 2n))
+     * @param heartbeatTicks  heartbeat interval in ticks
+     * @param requestTimeoutMs deadline of one client command (then -TRYAGAIN or -TIMEOUT)
+     * @param adminTimeoutMs  deadline of a membership change or leadership transfer
+     * @param maxClients      most client connections at once
+     * @param maxPipeline     most replies owed on one connection before it stops being read
+     * @param limits          RESP request limits
+     * @param followerMode    default for new connections: forward to the leader, or redirect
+     * @param readMode        default for new connections: linearizable or stale reads
+     * @param snapshotEveryEntries take a snapshot after this many applied entries
+     */
+    public record Settings(String nodeId, Map<String, String> initialMembers, HostPort clientAddress, long tickMillis,
+                           int electionTicks, int heartbeatTicks, long requestTimeoutMs, long adminTimeoutMs,
+                           int maxClients, int maxPipeline, RespLimits limits, Session.FollowerMode followerMode,
+                           Session.ReadMode readMode, long snapshotEveryEntries) {
+        public Settings {
+            Objects.requireNonNull(nodeId, "nodeId");
+            initialMembers = Map.copyOf(initialMembers);
+        }
+
+        /** Defaults: 100 ms ticks, election timeout 10 ticks, heartbeat 1 tick, 5 s requests. */
+        public static Settings defaults(String nodeId, Map<String, String> initialMembers, HostPort clientAddress) {
+            return new Settings(nodeId, initialMembers, clientAddress, 100, 10, 1, 5000, 30_000, 10_000, 1024,
+                    RespLimits.DEFAULT, Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, 100_000);
+        }
+
+        public Settings withTiming(long tickMillis, int electionTicks, int heartbeatTicks) {
+            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
+                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
+                    snapshotEveryEntries);
+        }
+
+        public Settings withRequestTimeout(long requestTimeoutMs) {
+            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
+                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
+                    snapshotEveryEntries);
+        }
+
+        public Settings withClients(int maxClients, int maxPipeline, RespLimits limits) {
+            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
+                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
+                    snapshotEveryEntries);
+        }
+
+        public Settings withModes(Session.FollowerMode followerMode, Session.ReadMode readMode) {
+            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
+                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
+                    snapshotEveryEntries);
+        }
+
+        public Settings withSnapshotEvery(long entries) {
+            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
+                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode, entries);
+        }
+    }
+
+    private final Settings settings;
+    private final KvStateMachine stateMachine = new KvStateMachine();
+    private final RaftNode<Reply> raft;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final LeaderForwarder forwarder;
+    private final KvServer server = new KvServer();
+    private final ScheduledExecutorService registrar;
+    private final String clientAddress;
+    private volatile long registeredTerm = -1;
+    private volatile boolean registering;
+    private boolean closed;
+
+    /**
+     * Builds and starts the node: Raft first, then the client port.
+     *
+     * @param serveClients false for a node without a RESP front (the embedded benchmark)
+     * @throws IllegalStateException if the client address cannot be bound
+     */
+    public KvNode(Settings settings, Transport transport, LogStorage storage, SnapshotStore snapshots, boolean serveClients) {
+        this.settings = settings;
+        this.clientAddress = settings.clientAddress() == null ? "" : settings.clientAddress().toString();
+        RaftConfig config = RaftConfig.builder(settings.nodeId())
+                .groupId("kv")
+                .initialMembers(settings.initialMembers())
+                .electionTimeoutTicks(settings.electionTicks())
+                .heartbeatIntervalTicks(settings.heartbeatTicks())
+                .snapshotEveryEntries(settings.snapshotEveryEntries())
+                .build();
+        RaftNode.Builder<Reply> builder = RaftNode.builder(config, stateMachine)
+                .transport(transport).storage(storage).tickMillis(settings.tickMillis());
+        if (snapshots != null) {
+            builder.snapshots(snapshots);
+        }
+        this.raft = builder.build();
+        this.boss = new NioEventLoopGroup(1, new DefaultThreadFactory("kv-accept-" + settings.nodeId(), true));
+        this.workers = new NioEventLoopGroup(Math.min(4, Math.max(2, Runtime.getRuntime().availableProcessors())),
+                new DefaultThreadFactory("kv-io-" + settings.nodeId(), true));
+        this.forwarder = new LeaderForwarder(workers, 2, settings.limits(), 1000, settings.requestTimeoutMs());
+        this.registrar = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kv-registrar-" + settings.nodeId());
+            t.setDaemon(true);
+            return t;
+        });
+        raft.start();
+        try {
+            if (serveClients) {
+                CommandProcessor processor = new CommandProcessor(settings.nodeId(), clientAddress, raft, stateMachine,
+                        forwarder, settings.requestTimeoutMs(), settings.adminTimeoutMs(), server::connectedClients);
+                server.start(boss, workers, settings.clientAddress(), processor, settings.limits(), settings.maxClients(),
+                        settings.maxPipeline(), settings.followerMode(), settings.readMode());
+                registrar.scheduleWithFixedDelay(this::registerIfLeader, 0,
+                        Math.max(10, Math.min(50, settings.tickMillis())), TimeUnit.MILLISECONDS);
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** As leader, records this node's client address in the replicated state if it is not there yet. */
+    private void registerIfLeader() {
+        try {
+            NodeStatus s = raft.status();
+            if (s.role() != Role.LEADER || registering || registeredTerm == s.term()
+                    || clientAddress.equals(stateMachine.clientAddressOf(settings.nodeId()))) {
+                return;
+            }
+            registering = true;
+            long term = s.term();
+            raft.propose(KvCodec.meta(settings.nodeId(), clientAddress)).whenComplete((r, e) -> {
+                if (e == null) {
+                    registeredTerm = term;
+                    LOG.info("{}: leader in term {}, serving clients at {}", settings.nodeId(), term, clientAddress);
+                }
+                registering = false;
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("{}: registering the client address failed", settings.nodeId(), e);
+        }
+    }
+
+    /** The Raft node. */
+    public RaftNode<Reply> raft() {
+        return raft;
+    }
+
+    /** The state machine. */
+    public KvStateMachine stateMachine() {
+        return stateMachine;
+    }
+
+    /** The port the client front is bound to. */
+    public int clientPort() {
+        return server.port();
+    }
+
+    public String nodeId() {
+        return settings.nodeId();
+    }
+
+    /** Stops serving clients, then stops Raft. Closes nothing that was handed in. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        registrar.shutdownNow();
+        try {
+            server.close();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: closing the client port failed", settings.nodeId(), e);
+        }
+        forwarder.close();
+        raft.close();
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

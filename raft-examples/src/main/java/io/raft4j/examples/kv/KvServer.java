@@ -1,0 +1,84 @@
+package io.raft4j.examples.kv;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.raft4j.examples.kv.resp.RespLimits;
+import io.raft4j.examples.kv.resp.RespRequestDecoder;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The RESP2 front of a node: a Netty server on the client address. Connections beyond
+ * {@code maxClients} are told {@code -ERR max number of clients reached} and closed, as in Redis.
+ */
+final class KvServer implements AutoCloseable {
+    private static final byte[] TOO_MANY = "-ERR max number of clients reached\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final AtomicInteger connected = new AtomicInteger();
+    private final AtomicLong nextId = new AtomicLong();
+    private Channel serverChannel;
+
+    /** Connections currently open. */
+    int connectedClients() {
+        return connected.get();
+    }
+
+    /**
+     * Binds {@code address} and serves.
+     *
+     * @throws IllegalStateException if the address cannot be bound
+     */
+    void start(EventLoopGroup boss, EventLoopGroup workers, HostPort address, CommandProcessor processor, RespLimits limits,
+               int maxClients, int maxPipeline, Session.FollowerMode followerMode, Session.ReadMode readMode) {
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (connected.incrementAndGet() > maxClients) {
+                            connected.decrementAndGet();
+                            ch.config().setAutoRead(false);
+                            ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY)).addListener(ChannelFutureListener.CLOSE);
+                            return;
+                        }
+                        ch.closeFuture().addListener(f -> connected.decrementAndGet());
+                        ch.pipeline().addLast(new RespRequestDecoder(limits),
+                                new ClientConnection(processor, nextId.incrementAndGet(), followerMode, readMode, maxPipeline));
+                    }
+                });
+        try {
+            serverChannel = b.bind(new InetSocketAddress(address.host(), address.port())).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding " + address, e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot listen for clients on " + address + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The bound port (useful when started on port 0). */
+    int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+}

@@ -1,0 +1,213 @@
+package io.raft4j.examples.kv;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.raft4j.examples.kv.resp.Reply;
+import io.raft4j.examples.kv.resp.RespLimits;
+import io.raft4j.examples.kv.resp.RespReplyDecoder;
+import io.raft4j.examples.kv.resp.RespWriter;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The follower's side of "any node serves any client": relays commands to the leader's client
+ * port over RESP and hands back its replies. A few pipelined connections per leader address; each
+ * client connection always uses the same one, so the leader sees its commands in order.
+ *
+ * <p>Every forwarding connection first sends {@code RAFT.FORWARDED}, which tells the receiving node
+ * never to forward again and not to wait for a leader: if it is no longer the leader it answers
+ * {@code -NOTLEADER}/{@code -TRYAGAIN} at once, and the forwarding node retries (nothing was done).
+ */
+final class LeaderForwarder implements AutoCloseable {
+    /** Why forwarding failed; {@code sent} says whether the leader may have received the command. */
+    static final class ForwardException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final boolean sent;
+
+        ForwardException(String message, boolean sent) {
+            super(message);
+            this.sent = sent;
+        }
+    }
+
+    private static final List<byte[]> HELLO = List.of("RAFT.FORWARDED".getBytes(StandardCharsets.US_ASCII));
+    private static final int MAX_ADDRESSES = 8;
+
+    private final Bootstrap bootstrap;
+    private final long staleNanos;
+    private final int connectionsPerLeader;
+    private final RespLimits limits;
+    private final Map<String, Conn[]> pools = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /**
+     * @param staleMillis a connection whose oldest command has waited this long for its reply is
+     *                    presumed dead (a paused leader, a cut link that sends no reset) and is
+     *                    replaced by a fresh one for the next command
+     */
+    LeaderForwarder(EventLoopGroup group, int connectionsPerLeader, RespLimits limits, int connectTimeoutMillis,
+                    long staleMillis) {
+        this.staleNanos = staleMillis * 1_000_000L;
+        this.connectionsPerLeader = connectionsPerLeader;
+        this.limits = limits;
+        this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);
+    }
+
+    /**
+     * Sends {@code args} to the node serving clients at {@code address}; completes with its reply,
+     * or fails with {@link ForwardException}.
+     */
+    CompletableFuture<Reply> send(String address, long hint, List<byte[]> args) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new ForwardException("node is stopping", false));
+        }
+        Conn conn;
+        Conn[] pool = pools.computeIfAbsent(address, a -> new Conn[connectionsPerLeader]);
+        synchronized (pool) {
+            int i = (int) Math.floorMod(hint, (long) pool.length);
+            conn = pool[i];
+            if (conn == null || conn.broken) {
+                conn = new Conn(address);
+                pool[i] = conn;
+            }
+        }
+        if (pools.size() > MAX_ADDRESSES) {
+            dropAllBut(address);
+        }
+        return conn.send(args);
+    }
+
+    private void dropAllBut(String keep) {
+        for (Map.Entry<String, Conn[]> e : pools.entrySet()) {
+            if (!e.getKey().equals(keep) && pools.remove(e.getKey(), e.getValue())) {
+                closePool(e.getValue());
+            }
+        }
+    }
+
+    private static void closePool(Conn[] pool) {
+        synchronized (pool) {
+            for (Conn c : pool) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Conn[] pool : new ArrayList<>(pools.values())) {
+            closePool(pool);
+        }
+        pools.clear();
+    }
+
+    /** One pipelined connection; {@code pending} is touched only on its event loop. */
+    private final class Conn extends ChannelInboundHandlerAdapter {
+        private final ArrayDeque<CompletableFuture<Reply>> pending = new ArrayDeque<>();
+        /** When each pending command was written, in the same order. */
+        private final ArrayDeque<Long> sentAt = new ArrayDeque<>();
+        private final ChannelFuture connected;
+        volatile boolean broken;
+
+        Conn(String address) {
+            HostPort hp = HostPort.parse(address);
+            Conn self = this;
+            connected = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel ch) {
+                    ch.pipeline().addLast(new RespReplyDecoder(limits), self);
+                }
+            }).connect(hp.host(), hp.port());
+            connected.addListener(f -> {
+                if (!f.isSuccess()) {
+                    broken = true;
+                    return;
+                }
+                pending.add(new CompletableFuture<>()); // the reply to RAFT.FORWARDED
+                sentAt.add(System.nanoTime());
+                write(connected.channel(), HELLO);
+            });
+        }
+
+        CompletableFuture<Reply> send(List<byte[]> args) {
+            CompletableFuture<Reply> reply = new CompletableFuture<>();
+            connected.addListener(f -> {
+                Channel ch = connected.channel();
+                if (!f.isSuccess() || !ch.isActive()) {
+                    broken = true;
+                    reply.completeExceptionally(new ForwardException("cannot connect to the leader: "
+                            + (f.cause() == null ? "connection closed" : f.cause().getMessage()), false));
+                    return;
+                }
+                long now = System.nanoTime();
+                if (!sentAt.isEmpty() && now - sentAt.peek() > staleNanos) {
+                    broken = true;
+                    ch.close();
+                    reply.completeExceptionally(new ForwardException("no answer from the leader for "
+                            + (now - sentAt.peek()) / 1_000_000 + " ms; reconnecting", false));
+                    return;
+                }
+                pending.add(reply);
+                sentAt.add(now);
+                write(ch, args);
+            });
+            return reply;
+        }
+
+        private void write(Channel ch, List<byte[]> args) {
+            ByteBuf buf = ch.alloc().buffer(RespWriter.estimateSize(args));
+            RespWriter.writeCommand(args, buf);
+            ch.writeAndFlush(buf, ch.voidPromise());
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            CompletableFuture<Reply> f = pending.poll();
+            sentAt.poll();
+            if (f != null) {
+                f.complete((Reply) msg);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            broken = true;
+            sentAt.clear();
+            CompletableFuture<Reply> f;
+            while ((f = pending.poll()) != null) {
+                f.completeExceptionally(new ForwardException("connection to the leader closed", true));
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            broken = true;
+            ctx.close();
+        }
+
+        void close() {
+            broken = true;
+            connected.channel().close();
+        }
+    }
+}

@@ -1,0 +1,290 @@
+package io.raft4j.examples.kv;
+
+import io.raft4j.examples.kv.resp.RespLimits;
+import io.raft4j.snapshot.FileSnapshotStore;
+import io.raft4j.spi.LogStorage;
+import io.raft4j.storage.rocksdb.RocksDbLogStore;
+import io.raft4j.transport.netty.NettyTransport;
+import io.raft4j.transport.netty.NettyTransportConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The key-value node's command line. Runs in the foreground until SIGTERM or Ctrl-C, then stops
+ * the client port, Raft, the transport and the log, in that order.
+ */
+@Command(name = "raft-kv", mixinStandardHelpOptions = true, version = "raft-kv 0.1.0",
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = {"A replicated key-value node speaking the Redis protocol (RESP2), on raft4j.",
+                "The benchmark: raft-kv bench --help"},
+        footer = {"", "Example (one of three nodes):",
+                "  java -jar raft-kv.jar --id n1 --raft-address 127.0.0.1:7001 --client-address 127.0.0.1:6379 \\",
+                "    --peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003 --data-dir data/n1"})
+public final class NodeCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeCommand.class);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--id", required = true, paramLabel = "ID", description = "This node's id, unique in the cluster.")
+    String id;
+
+    @Option(names = "--raft-address", required = true, paramLabel = "HOST:PORT",
+            description = "Where this node listens for the other nodes (Raft traffic).")
+    String raftAddress;
+
+    @Option(names = "--client-address", required = true, paramLabel = "HOST:PORT",
+            description = "Where this node listens for Redis-protocol clients.")
+    String clientAddress;
+
+    @Option(names = "--peers", required = true, paramLabel = "ID=HOST:PORT,...",
+            description = "The initial voters with the Raft addresses this node dials them at (this node included)."
+                    + " With --join: the members to reach.")
+    String peers;
+
+    @Option(names = "--data-dir", required = true, paramLabel = "DIR",
+            description = "Where the Raft log (RocksDB) and snapshots are kept; created if absent.")
+    Path dataDir;
+
+    @Option(names = "--join", description = "Start without bootstrapping a cluster and wait to be added"
+            + " (RAFT.ADDNODE on the leader).")
+    boolean join;
+
+    @Option(names = "--redirect", description = "Followers answer -NOTLEADER <leader client address> instead of"
+            + " forwarding to the leader (per connection: RAFT.REDIRECT ON|OFF).")
+    boolean redirect;
+
+    @Option(names = "--read-mode", defaultValue = "linearizable", paramLabel = "MODE",
+            description = "linearizable (ReadIndex on the leader, default) or stale (this node's state as it is)."
+                    + " Per connection: RAFT.READMODE.")
+    String readMode;
+
+    @Option(names = "--tick-ms", defaultValue = "100", description = "Length of a Raft tick (default ${DEFAULT-VALUE}).")
+    long tickMillis;
+
+    @Option(names = "--election-ticks", defaultValue = "10",
+            description = "Minimum election timeout in ticks; the actual one is random in [n, 2n) (default ${DEFAULT-VALUE}).")
+    int electionTicks;
+
+    @Option(names = "--heartbeat-ticks", defaultValue = "1", description = "Heartbeat interval in ticks (default ${DEFAULT-VALUE}).")
+    int heartbeatTicks;
+
+    @Option(names = "--request-timeout-ms", defaultValue = "5000",
+            description = "Deadline of a client command; then -TRYAGAIN (nothing done) or -TIMEOUT (outcome unknown)"
+                    + " (default ${DEFAULT-VALUE}).")
+    long requestTimeoutMs;
+
+    @Option(names = "--max-clients", defaultValue = "10000", description = "Most client connections (default ${DEFAULT-VALUE}).")
+    int maxClients;
+
+    @Option(names = "--max-pipeline", defaultValue = "1024",
+            description = "Most replies owed on one connection before it stops being read (default ${DEFAULT-VALUE}).")
+    int maxPipeline;
+
+    @Option(names = "--max-bulk-bytes", defaultValue = "16777216",
+            description = "Largest argument (bulk string) accepted (default ${DEFAULT-VALUE}).")
+    int maxBulkBytes;
+
+    @Option(names = "--max-request-bytes", defaultValue = "33554432",
+            description = "Largest command, all arguments together (default ${DEFAULT-VALUE}).")
+    long maxRequestBytes;
+
+    @Option(names = "--max-array-length", defaultValue = "1048576",
+            description = "Most arguments in one command (default ${DEFAULT-VALUE}).")
+    int maxArrayLength;
+
+    @Option(names = "--max-inline-bytes", defaultValue = "65536",
+            description = "Longest inline (telnet-style) command (default ${DEFAULT-VALUE}).")
+    int maxInlineBytes;
+
+    @Option(names = "--snapshot-every", defaultValue = "100000",
+            description = "Take a snapshot after this many applied entries (default ${DEFAULT-VALUE}).")
+    long snapshotEvery;
+
+    @Option(names = "--cluster-id", defaultValue = "raft-kv",
+            description = "Cluster id carried in every Raft frame; nodes of another cluster are refused (default ${DEFAULT-VALUE}).")
+    String clusterId;
+
+    @Override
+    public Integer call() throws Exception {
+        KvNode.Settings settings = validate();
+        HostPort raft = HostPort.parse(raftAddress);
+        Map<String, String> peerMap = parsePeers();
+        Files.createDirectories(dataDir);
+        Path data = dataDir.toAbsolutePath().normalize();
+
+        Map<String, String> dial = new LinkedHashMap<>(peerMap);
+        dial.remove(id);
+        NettyTransport transport;
+        try {
+            transport = NettyTransport.start(NettyTransportConfig.builder(clusterId)
+                    .listen(raft.host(), raft.port()).peers(dial).build());
+        } catch (Exception e) { // Netty throws its (checked) bind errors without declaring them
+            throw new ParameterException(spec.commandLine(), "--raft-address: cannot listen on " + raft + ": " + e.getMessage());
+        }
+        RocksDbLogStore logStore;
+        try {
+            logStore = RocksDbLogStore.open(data);
+        } catch (RuntimeException e) {
+            transport.close();
+            throw new ParameterException(spec.commandLine(), "--data-dir: cannot open the log in " + dataDir + ": " + e.getMessage());
+        }
+        LogStorage log = logStore.forGroup("kv");
+        FileSnapshotStore snapshots = new FileSnapshotStore(data.resolve("snapshots"));
+        KvNode node;
+        try {
+            node = new KvNode(settings, transport, log, snapshots, true);
+        } catch (RuntimeException e) {
+            snapshots.close();
+            log.close();
+            logStore.close();
+            transport.close();
+            if (e.getMessage() != null && e.getMessage().startsWith("cannot listen for clients")) {
+                throw new ParameterException(spec.commandLine(), "--client-address: " + e.getMessage());
+            }
+            throw e;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            LOG.info("{}: stopping", id);
+            try {
+                node.close();
+                transport.close();
+                snapshots.close();
+                log.close();
+                logStore.close();
+            } catch (RuntimeException e) {
+                LOG.warn("{}: error while stopping", id, e);
+            } finally {
+                LOG.info("{}: stopped", id);
+                stopped.countDown();
+            }
+        }, "raft-kv-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        LOG.info("{}: Raft on {}, clients on {}, data in {}{}", id, raft, settings.clientAddress(), dataDir,
+                join ? " (waiting to be added: RAFT.ADDNODE " + id + " " + raft + " on the leader)" : "");
+        stopped.await();
+        return 0;
+    }
+
+    /** Checks every option, naming the bad one. */
+    KvNode.Settings validate() {
+        if (id.isBlank() || id.contains(",") || id.contains("=") || id.contains(" ")) {
+            throw bad("--id: '" + id + "' must be non-empty without spaces, commas or '='");
+        }
+        HostPort raft = address("--raft-address", raftAddress);
+        HostPort client = address("--client-address", clientAddress);
+        if (raft.equals(client)) {
+            throw bad("--client-address: must differ from --raft-address (" + raft + ")");
+        }
+        Map<String, String> peerMap = parsePeers();
+        if (!join && !peerMap.containsKey(id)) {
+            throw bad("--peers: must include this node (" + id + "=" + raft + ") to bootstrap a cluster; "
+                    + "use --join for a node that is added later");
+        }
+        if (peerMap.containsKey(id) && !HostPort.parse(peerMap.get(id)).equals(raft)) {
+            LOG.warn("--peers gives {} the address {} but --raft-address is {}: other nodes dial the --peers one",
+                    id, peerMap.get(id), raft);
+        }
+        if (tickMillis < 1 || tickMillis > 10_000) {
+            throw bad("--tick-ms: " + tickMillis + " is outside 1..10000");
+        }
+        if (electionTicks < 2) {
+            throw bad("--election-ticks: must be at least 2, was " + electionTicks);
+        }
+        if (heartbeatTicks < 1 || heartbeatTicks >= electionTicks) {
+            throw bad("--heartbeat-ticks: must be at least 1 and below --election-ticks (" + electionTicks
+                    + "), was " + heartbeatTicks);
+        }
+        if (requestTimeoutMs < 10) {
+            throw bad("--request-timeout-ms: must be at least 10, was " + requestTimeoutMs);
+        }
+        if (maxClients < 1) {
+            throw bad("--max-clients: must be positive, was " + maxClients);
+        }
+        if (maxPipeline < 1) {
+            throw bad("--max-pipeline: must be positive, was " + maxPipeline);
+        }
+        if (maxBulkBytes < 1) {
+            throw bad("--max-bulk-bytes: must be positive, was " + maxBulkBytes);
+        }
+        if (maxRequestBytes < maxBulkBytes) {
+            throw bad("--max-request-bytes: must be at least --max-bulk-bytes (" + maxBulkBytes + "), was " + maxRequestBytes);
+        }
+        if (maxArrayLength < 1) {
+            throw bad("--max-array-length: must be positive, was " + maxArrayLength);
+        }
+        if (maxInlineBytes < 16) {
+            throw bad("--max-inline-bytes: must be at least 16, was " + maxInlineBytes);
+        }
+        if (snapshotEvery < 1) {
+            throw bad("--snapshot-every: must be positive, was " + snapshotEvery);
+        }
+        Session.ReadMode mode = switch (readMode.toLowerCase(java.util.Locale.ROOT)) {
+            case "linearizable" -> Session.ReadMode.LINEARIZABLE;
+            case "stale" -> Session.ReadMode.STALE;
+            default -> throw bad("--read-mode: '" + readMode + "' is not linearizable or stale");
+        };
+        if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+            throw bad("--data-dir: " + dataDir + " exists and is not a directory");
+        }
+        return KvNode.Settings.defaults(id, join ? Map.of() : peerMap, client)
+                .withTiming(tickMillis, electionTicks, heartbeatTicks)
+                .withRequestTimeout(requestTimeoutMs)
+                .withClients(maxClients, maxPipeline, new RespLimits(maxBulkBytes, maxArrayLength, maxInlineBytes, maxRequestBytes))
+                .withModes(redirect ? Session.FollowerMode.REDIRECT : Session.FollowerMode.FORWARD, mode)
+                .withSnapshotEvery(snapshotEvery);
+    }
+
+    private Map<String, String> parsePeers() {
+        Map<String, String> map = new LinkedHashMap<>();
+        for (String part : peers.split(",")) {
+            String p = part.trim();
+            if (p.isEmpty()) {
+                continue;
+            }
+            int eq = p.indexOf('=');
+            if (eq <= 0 || eq == p.length() - 1) {
+                throw bad("--peers: '" + p + "' is not ID=HOST:PORT");
+            }
+            String peerId = p.substring(0, eq).trim();
+            String address = p.substring(eq + 1).trim();
+            try {
+                HostPort.parse(address);
+            } catch (IllegalArgumentException e) {
+                throw bad("--peers: " + peerId + ": " + e.getMessage());
+            }
+            if (map.put(peerId, address) != null) {
+                throw bad("--peers: " + peerId + " is listed twice");
+            }
+        }
+        if (map.isEmpty()) {
+            throw bad("--peers: no peers given; expected ID=HOST:PORT,...");
+        }
+        return map;
+    }
+
+    private HostPort address(String option, String value) {
+        try {
+            return HostPort.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw bad(option + ": " + e.getMessage());
+        }
+    }
+
+    private ParameterException bad(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+}

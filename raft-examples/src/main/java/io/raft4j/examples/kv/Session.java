@@ -1,0 +1,44 @@
+package io.raft4j.examples.kv;
+
+import io.netty.util.concurrent.EventExecutor;
+
+/**
+ * Per-connection settings and identity. Touched only on the connection's event loop.
+ */
+public final class Session {
+    /** How a follower answers a command that must run on the leader. */
+    public enum FollowerMode {
+        /** Relay it to the leader and the answer back (default). */
+        FORWARD,
+        /** Answer {@code -NOTLEADER <leader client address>} for clients that route themselves. */
+        REDIRECT,
+        /**
+         * The connection of another node forwarding to this one: never forward again and never
+         * wait for a leader; answer {@code -NOTLEADER} or {@code -TRYAGAIN} at once.
+         */
+        FORWARDED
+    }
+
+    /** How reads are served. */
+    public enum ReadMode {
+        /** Through ReadIndex on the leader (default). */
+        LINEARIZABLE,
+        /** From this node's state as it is, without any round trip: may be stale. */
+        STALE
+    }
+
+    final long id;
+    final EventExecutor executor;
+    final String remoteAddress;
+    FollowerMode followerMode;
+    ReadMode readMode;
+    String name = "";
+
+    Session(long id, EventExecutor executor, String remoteAddress, FollowerMode followerMode, ReadMode readMode) {
+        this.id = id;
+        this.executor = executor;
+        this.remoteAddress = remoteAddress;
+        this.followerMode = followerMode;
+        this.readMode = readMode;
+    }
+}

@@ -1,0 +1,466 @@
+package io.raft4j.examples.kv.bench;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.raft4j.examples.kv.KvCodec;
+import io.raft4j.examples.kv.KvNode;
+import io.raft4j.examples.kv.KvStateMachine;
+import io.raft4j.examples.kv.resp.Reply;
+import io.raft4j.examples.kv.resp.RespClient;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The benchmark of {@code ../shared/BENCHMARK.md}: three nodes in this JVM over loopback TCP (Netty
+ * transport) with the RocksDB log, C closed-loop clients each with one request outstanding, each
+ * request a fresh command carrying S random bytes, latency from submit to acknowledgement in an
+ * HdrHistogram, throughput over the measured window after the warm-up. Prints one JSON line.
+ *
+ * <p>Each request is {@code SET bench:<client> <S random bytes>} (the KV state machine counts every
+ * command it applies and keeps the CRC of the last one, for the replication check). The
+ * {@code embedded} path proposes it through {@code RaftNode.propose} on the leader; the
+ * {@code client} path sends it over RESP to the leader's client port (one connection per client).
+ */
+@Command(name = "raft-kv bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Benchmarks a 3-node cluster in this JVM and prints one JSON line (see BENCHMARK.md).")
+public final class BenchCommand implements Callable<Integer> {
+    private static final double STABLE_GROWTH = 0.05;
+    private static final double STABLE_JIT = 0.10;
+    private static final long RATE_WINDOW_NS = 2_000_000_000L;
+    private static final long REQUEST_TIMEOUT_MS = 10_000;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--clients", defaultValue = "64", description = "Closed-loop clients (default ${DEFAULT-VALUE}).")
+    int clients;
+
+    @Option(names = "--size", defaultValue = "128", description = "Bytes per command (default ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--warmup", defaultValue = "5", description = "Minimum warm-up seconds (default ${DEFAULT-VALUE}).")
+    double warmup;
+
+    @Option(names = "--warmup-max", defaultValue = "-1",
+            description = "Keep warming up, up to this many seconds, until the rate stops growing (default: --warmup).")
+    double warmupMax;
+
+    @Option(names = "--duration", defaultValue = "20", description = "Measured seconds (default ${DEFAULT-VALUE}).")
+    double duration;
+
+    @Option(names = "--fsync", defaultValue = "true", arity = "1", paramLabel = "true|false",
+            description = "true: the RocksDB log, synced before every acknowledgement (default)."
+                    + " false: the in-memory log (nothing is forced to disk).")
+    boolean fsync;
+
+    @Option(names = "--path", defaultValue = "embedded", paramLabel = "embedded|client",
+            description = "embedded: propose on the leader through the library API; client: RESP to the leader's port.")
+    String path;
+
+    @Option(names = "--tick-ms", defaultValue = "100", description = "Raft tick (default ${DEFAULT-VALUE}).")
+    long tickMillis;
+
+    @Option(names = "--keep-data", description = "Keep the data directory afterwards.")
+    boolean keepData;
+
+    private volatile double warmupSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        if (clients < 1) {
+            throw new ParameterException(spec.commandLine(), "--clients: must be positive, was " + clients);
+        }
+        if (size < 1 || size > (8 << 20)) {
+            throw new ParameterException(spec.commandLine(), "--size: must be in 1..8388608, was " + size);
+        }
+        if (warmup < 0 || duration <= 0) {
+            throw new ParameterException(spec.commandLine(), "--warmup must be >= 0 and --duration > 0");
+        }
+        path = path.toLowerCase(Locale.ROOT);
+        if (!path.equals("embedded") && !path.equals("client")) {
+            throw new ParameterException(spec.commandLine(), "--path: '" + path + "' is not embedded or client");
+        }
+        if (warmupMax < warmup) {
+            warmupMax = warmup;
+        }
+        Path data = Files.createTempDirectory("raft-kv-bench-");
+        Json out = new Json().put("system", "ours").put("path", path).put("clients", clients).put("size", size);
+        int rc = 0;
+        EventLoopGroup clientGroup = null;
+        try (BenchCluster cluster = new BenchCluster(data, fsync, path.equals("client"), tickMillis)) {
+            long t0 = System.nanoTime();
+            log("starting 3 nodes on 127.0.0.1 raft ports %d,%d,%d data=%s fsync=%s path=%s",
+                    cluster.raftPorts[0], cluster.raftPorts[1], cluster.raftPorts[2], data, fsync, path);
+            cluster.start();
+            int leader = cluster.awaitLeader(60_000);
+            log("leader is %s (%.0f ms after start)", BenchCluster.id(leader), (System.nanoTime() - t0) / 1e6);
+
+            Submitter submitter;
+            if (path.equals("embedded")) {
+                submitter = new Embedded(cluster);
+            } else {
+                clientGroup = new NioEventLoopGroup(2, new DefaultThreadFactory("bench-client", true));
+                submitter = new ClientPath(cluster, clientGroup, clients);
+            }
+            Result r = load(submitter);
+            Check c = checkReplication(cluster, r.totalOk);
+            Histogram h = r.histogram;
+            out.put("ops_per_s", r.okInWindow / duration)
+                    .put("p50_ms", h.getValueAtPercentile(50) / 1000.0)
+                    .put("p99_ms", h.getValueAtPercentile(99) / 1000.0)
+                    .put("p999_ms", h.getValueAtPercentile(99.9) / 1000.0)
+                    .put("errors", r.errorsInWindow)
+                    .put("fsync", fsync)
+                    .put("mean_ms", h.getMean() / 1000.0)
+                    .put("max_ms", h.getMaxValue() / 1000.0)
+                    .put("ops", r.okInWindow)
+                    .put("errors_total", r.errorsTotal)
+                    .put("warmup_s", warmupSeconds)
+                    .put("duration_s", duration)
+                    .put("version", "io.raft4j:raft-core:" + version())
+                    .put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
+                    .put("log", cluster.logKind())
+                    .put("transport", "netty (raft-transport-netty, protobuf frames)")
+                    .put("client_path", path.equals("embedded") ? "embedded: RaftNode.propose() on leader"
+                            : "RESP SET over loopback to the leader's client port -> RaftNode.propose()")
+                    .put("cpu_own_cores", r.ownCores)
+                    .put("cpu_host_cores", r.hostCores)
+                    .put("jit_ms_in_window", r.jitMs)
+                    .put("leader", c.leader)
+                    .put("applied", c.applied)
+                    .put("client_acks", r.totalOk)
+                    .put("replicated", c.ok);
+            if (!c.ok) {
+                rc = 1;
+            }
+            submitter.close();
+        } catch (Exception e) {
+            log("FAILED: %s", e);
+            e.printStackTrace();
+            out.put("error", String.valueOf(e)).put("fsync", fsync);
+            rc = 1;
+        } finally {
+            if (clientGroup != null) {
+                clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            }
+            if (!keepData) {
+                BenchCluster.deleteRecursively(data);
+            }
+        }
+        System.out.println(out);
+        System.out.flush();
+        return rc;
+    }
+
+    private static String version() {
+        String v = BenchCommand.class.getPackage().getImplementationVersion();
+        return v == null ? "0.1.0-SNAPSHOT" : v;
+    }
+
+    /** How one request is sent. */
+    private interface Submitter extends AutoCloseable {
+        CompletableFuture<?> submit(int client, byte[] key, byte[] value);
+
+        @Override
+        default void close() {
+        }
+    }
+
+    /** Proposes through the library API on the leader. */
+    private static final class Embedded implements Submitter {
+        private final BenchCluster cluster;
+        private volatile int leader = -1;
+
+        Embedded(BenchCluster cluster) {
+            this.cluster = cluster;
+        }
+
+        @Override
+        public CompletableFuture<?> submit(int client, byte[] key, byte[] value) {
+            int l = leader;
+            if (l < 0) {
+                l = cluster.leaderIndex();
+                if (l < 0) {
+                    return CompletableFuture.failedFuture(new IllegalStateException("no leader"));
+                }
+                leader = l;
+            }
+            return cluster.nodes.get(l).raft().propose(KvCodec.set(key, value)).whenComplete((r, e) -> {
+                if (e != null) {
+                    leader = -1;
+                }
+            });
+        }
+    }
+
+    /** SET over RESP, one connection per client, to the leader's client port. */
+    private static final class ClientPath implements Submitter {
+        private final BenchCluster cluster;
+        private final EventLoopGroup group;
+        private final RespClient[] connections;
+        private static final byte[] SET = "SET".getBytes(StandardCharsets.US_ASCII);
+
+        ClientPath(BenchCluster cluster, EventLoopGroup group, int clients) {
+            this.cluster = cluster;
+            this.group = group;
+            this.connections = new RespClient[clients];
+        }
+
+        @Override
+        public CompletableFuture<?> submit(int client, byte[] key, byte[] value) {
+            RespClient c = connections[client];
+            try {
+                if (c == null || !c.isOpen()) {
+                    int l = cluster.leaderIndex();
+                    if (l < 0) {
+                        return CompletableFuture.failedFuture(new IllegalStateException("no leader"));
+                    }
+                    c = RespClient.connect(group, "127.0.0.1", cluster.clientPorts[l]);
+                    connections[client] = c;
+                }
+            } catch (Exception e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            return c.send(List.of(SET, key, value)).thenApply(reply -> {
+                if (reply != Reply.OK && !(reply instanceof Reply.Simple s && s.text().equals("OK"))) {
+                    throw new IllegalStateException("SET answered " + reply);
+                }
+                return reply;
+            });
+        }
+
+        @Override
+        public void close() {
+            for (RespClient c : connections) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    private static final class Result {
+        Histogram histogram;
+        long okInWindow;
+        long errorsInWindow;
+        long errorsTotal;
+        long totalOk;
+        double ownCores = Double.NaN;
+        double hostCores = Double.NaN;
+        long jitMs;
+    }
+
+    /** The closed loop: one issuing thread takes the id of a client whose last request completed. */
+    private Result load(Submitter submitter) throws InterruptedException {
+        Random random = new Random(42);
+        byte[] pool = new byte[1 << 20];
+        random.nextBytes(pool);
+        byte[][] keys = new byte[clients][];
+        for (int c = 0; c < clients; c++) {
+            keys[c] = ("bench:" + c).getBytes(StandardCharsets.US_ASCII);
+        }
+        Recorder recorder = new Recorder(3);
+        AtomicLong okInWindow = new AtomicLong();
+        AtomicLong errorsInWindow = new AtomicLong();
+        AtomicLong errorsTotal = new AtomicLong();
+        AtomicLong totalOk = new AtomicLong();
+        AtomicLong lastErrorLog = new AtomicLong();
+        AtomicInteger outstanding = new AtomicInteger();
+        ArrayBlockingQueue<Integer> ready = new ArrayBlockingQueue<>(clients);
+        for (int c = 0; c < clients; c++) {
+            ready.add(c);
+        }
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bench-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        long start = System.nanoTime();
+        long minWarm = start + (long) (warmup * 1e9);
+        long maxWarm = start + (long) (warmupMax * 1e9);
+        long[] window = {Long.MAX_VALUE, Long.MAX_VALUE};
+        long nextRate = start + RATE_WINDOW_NS;
+        long lastAcks = 0;
+        double lastRate = -1;
+        int stableWindows = 0;
+        long lastJit = CpuUsage.jitMillis();
+        long jitAtStart = 0;
+        long nextReport = start + 5_000_000_000L;
+        long seq = 0;
+        CpuUsage cpu = null;
+        log("load clients=%d size=%d warmup=%.0f..%.0fs duration=%.0fs", clients, size, warmup, warmupMax, duration);
+        try {
+            while (true) {
+                Integer slot = ready.poll(100, TimeUnit.MILLISECONDS);
+                long st = System.nanoTime();
+                if (window[0] == Long.MAX_VALUE) {
+                    if (st >= nextRate) {
+                        long acks = totalOk.get();
+                        double secs = (st - nextRate + RATE_WINDOW_NS) / 1e9;
+                        double rate = (acks - lastAcks) / secs;
+                        long jit = CpuUsage.jitMillis();
+                        double jitShare = (jit - lastJit) / 1000.0 / secs;
+                        lastJit = jit;
+                        stableWindows = lastRate > 0 && rate < lastRate * (1 + STABLE_GROWTH) && jitShare < STABLE_JIT
+                                ? stableWindows + 1 : 0;
+                        lastRate = rate;
+                        lastAcks = acks;
+                        nextRate = st + RATE_WINDOW_NS;
+                    }
+                    if (st >= maxWarm || (st >= minWarm && (maxWarm == minWarm || stableWindows >= 2))) {
+                        window[1] = st + (long) (duration * 1e9);
+                        window[0] = st;
+                        warmupSeconds = (st - start) / 1e9;
+                        cpu = new CpuUsage();
+                        jitAtStart = CpuUsage.jitMillis();
+                        recorder.reset();
+                        log("warm-up over after %.1f s (last 2 s: %.0f ops/s), measuring %.0f s", warmupSeconds, lastRate, duration);
+                    }
+                }
+                if (st >= window[1]) {
+                    break;
+                }
+                if (slot == null) {
+                    continue;
+                }
+                if (st >= nextReport) {
+                    log("t=%.0fs acks=%d errors=%d", (st - start) / 1e9, totalOk.get(), errorsTotal.get());
+                    nextReport += 5_000_000_000L;
+                }
+                byte[] value = new byte[size];
+                int off = random.nextInt(pool.length - size);
+                System.arraycopy(pool, off, value, 0, size);
+                seq++;
+                for (int i = 0; i < Math.min(8, size); i++) {
+                    value[i] = (byte) (seq >>> (8 * i));
+                }
+                outstanding.incrementAndGet();
+                CompletableFuture<?> f;
+                try {
+                    f = submitter.submit(slot, keys[slot], value);
+                } catch (RuntimeException e) {
+                    f = CompletableFuture.failedFuture(e);
+                }
+                int client = slot;
+                f.thenApply(x -> x).orTimeout(REQUEST_TIMEOUT_MS, TimeUnit.MILLISECONDS).whenComplete((res, err) -> {
+                    long done = System.nanoTime();
+                    boolean inWindow = done >= window[0] && done <= window[1];
+                    outstanding.decrementAndGet();
+                    if (err == null) {
+                        totalOk.incrementAndGet();
+                        if (inWindow) {
+                            okInWindow.incrementAndGet();
+                            recorder.recordValue(Math.max(1, (done - st) / 1000));
+                        }
+                        ready.add(client);
+                    } else {
+                        errorsTotal.incrementAndGet();
+                        if (inWindow) {
+                            errorsInWindow.incrementAndGet();
+                        }
+                        if (done - lastErrorLog.getAndSet(done) > 1_000_000_000L) {
+                            log("request failed: %s", err);
+                        }
+                        timer.schedule(() -> ready.add(client), 5, TimeUnit.MILLISECONDS);
+                    }
+                });
+            }
+            Result r = new Result();
+            if (cpu != null) {
+                r.ownCores = cpu.ownCores();
+                r.hostCores = cpu.hostCores();
+            }
+            r.jitMs = CpuUsage.jitMillis() - jitAtStart;
+            long drainDeadline = System.nanoTime() + (REQUEST_TIMEOUT_MS + 5000) * 1_000_000L;
+            while (outstanding.get() > 0 && System.nanoTime() < drainDeadline) {
+                Thread.sleep(10);
+            }
+            r.histogram = recorder.getIntervalHistogram();
+            r.okInWindow = okInWindow.get();
+            r.errorsInWindow = errorsInWindow.get();
+            r.errorsTotal = errorsTotal.get();
+            r.totalOk = totalOk.get();
+            log("done, acks in window=%d (%.0f ops/s), errors=%d, total acks=%d, cpu: this JVM %.2f cores, host %.2f",
+                    r.okInWindow, r.okInWindow / duration, r.errorsTotal, r.totalOk, r.ownCores, r.hostCores);
+            return r;
+        } finally {
+            timer.shutdownNow();
+        }
+    }
+
+    private record Check(boolean ok, int leader, List<Long> applied) {
+    }
+
+    /**
+     * Waits until the three state machines have applied the same number of commands (followers
+     * catch up asynchronously) and compare count and last command; the leader must have applied at
+     * least every acknowledged request.
+     */
+    private static Check checkReplication(BenchCluster cluster, long clientAcks) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        long[] prev = null;
+        int stable = 0;
+        while (System.nanoTime() < deadline) {
+            long[] cur = new long[BenchCluster.NODES];
+            boolean equal = true;
+            for (int i = 0; i < cur.length; i++) {
+                cur[i] = cluster.nodes.get(i).stateMachine().commandsApplied();
+                equal &= cur[i] == cur[0];
+            }
+            if (equal && prev != null && java.util.Arrays.equals(prev, cur)) {
+                if (++stable >= 2) {
+                    break;
+                }
+            } else {
+                stable = 0;
+            }
+            prev = cur;
+            Thread.sleep(200);
+        }
+        int leader = cluster.leaderIndex();
+        boolean ok = leader >= 0;
+        List<Long> applied = new ArrayList<>();
+        StringBuilder sb = new StringBuilder();
+        KvStateMachine ref = leader >= 0 ? cluster.nodes.get(leader).stateMachine() : null;
+        for (int i = 0; i < BenchCluster.NODES; i++) {
+            KvNode node = cluster.nodes.get(i);
+            KvStateMachine sm = node.stateMachine();
+            applied.add(sm.commandsApplied());
+            boolean same = ref != null && sm.commandsApplied() == ref.commandsApplied()
+                    && sm.lastCommandCrc() == ref.lastCommandCrc() && sm.size() == ref.size();
+            ok &= same;
+            sb.append(String.format(Locale.ROOT, " %s%s applied=%d last_crc=%08x keys=%d%s;", node.nodeId(),
+                    i == leader ? "(leader)" : "", sm.commandsApplied(), sm.lastCommandCrc(), sm.size(),
+                    same ? "" : " MISMATCH"));
+        }
+        ok &= ref != null && ref.commandsApplied() >= clientAcks;
+        log("REPLICATION CHECK:%s client_acks=%d -> %s", sb, clientAcks, ok ? "OK" : "FAILED");
+        return new Check(ok, leader, applied);
+    }
+
+    private static void log(String format, Object... args) {
+        System.err.println("bench: " + String.format(Locale.ROOT, format, args));
+    }
+}

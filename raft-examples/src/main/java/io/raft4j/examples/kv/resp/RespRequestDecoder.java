@@ -1,0 +1,299 @@
+package io.raft4j.examples.kv.resp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decodes client requests: RESP arrays of bulk strings ({@code *2\r\n$3\r\nGET\r\n$1\r\nk\r\n}) and
+ * inline commands ({@code GET k\r\n}, as typed into telnet). Emits one {@code List<byte[]>} per
+ * command, or a {@link RespProtocolError} after which it discards all further input.
+ *
+ * <p>Incremental: a bulk string is read once its announced length has arrived, without re-parsing
+ * the arguments already read. Every length is checked against {@link RespLimits} as soon as its
+ * header arrives, so a client announcing a huge argument is refused before anything is buffered.
+ */
+public final class RespRequestDecoder extends ByteToMessageDecoder {
+    /** Header lines ({@code *n}, {@code $n}) longer than this are refused. */
+    private static final int MAX_HEADER_LINE = 32;
+
+    private final RespLimits limits;
+    private boolean failed;
+    /** Arguments still to read in the current array, or -1 between commands. */
+    private long remainingArgs = -1;
+    /** Length of the bulk string being read, or -1 while waiting for its {@code $} header. */
+    private int bulkLength = -1;
+    private long requestBytes;
+    private List<byte[]> args;
+
+    public RespRequestDecoder(RespLimits limits) {
+        this.limits = limits;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        decode(in, out);
+    }
+
+    /** The decoding step, separate from Netty for unit tests. */
+    void decode(ByteBuf in, List<Object> out) {
+        while (in.isReadable() && !failed) {
+            if (remainingArgs < 0) {
+                byte first = in.getByte(in.readerIndex());
+                if (first == '*') {
+                    int cr = findCr(in, in.readerIndex(), MAX_HEADER_LINE);
+                    if (cr == NEED_MORE) {
+                        return;
+                    }
+                    if (cr == TOO_LONG) {
+                        fail(in, out, "Protocol error: too big mbulk count string");
+                        return;
+                    }
+                    long n = parseNumber(in, in.readerIndex() + 1, cr);
+                    if (n == INVALID || n > limits.maxArrayLength()) {
+                        fail(in, out, "Protocol error: invalid multibulk length");
+                        return;
+                    }
+                    in.readerIndex(cr + 2);
+                    if (n <= 0) {
+                        continue; // "*0" and "*-1" are empty requests: ignored, as Redis does
+                    }
+                    remainingArgs = n;
+                    requestBytes = 0;
+                    args = new ArrayList<>((int) Math.min(n, 64));
+                    bulkLength = -1;
+                } else {
+                    if (!readInline(in, out)) {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            if (bulkLength < 0) {
+                int cr = findCr(in, in.readerIndex(), MAX_HEADER_LINE);
+                if (cr == NEED_MORE) {
+                    return;
+                }
+                if (cr == TOO_LONG) {
+                    fail(in, out, "Protocol error: too big bulk count string");
+                    return;
+                }
+                byte first = in.getByte(in.readerIndex());
+                if (first != '$') {
+                    fail(in, out, "Protocol error: expected '$', got '" + printable(first) + "'");
+                    return;
+                }
+                long len = parseNumber(in, in.readerIndex() + 1, cr);
+                if (len == INVALID || len < 0 || len > limits.maxBulkBytes()) {
+                    fail(in, out, "Protocol error: invalid bulk length");
+                    return;
+                }
+                requestBytes += len;
+                if (requestBytes > limits.maxRequestBytes()) {
+                    fail(in, out, "Protocol error: request larger than " + limits.maxRequestBytes() + " bytes");
+                    return;
+                }
+                in.readerIndex(cr + 2);
+                bulkLength = (int) len;
+            }
+            if (in.readableBytes() < bulkLength + 2) {
+                return;
+            }
+            byte[] value = new byte[bulkLength];
+            in.readBytes(value);
+            if (in.readByte() != '\r' || in.readByte() != '\n') {
+                fail(in, out, "Protocol error: expected CRLF after bulk string");
+                return;
+            }
+            args.add(value);
+            bulkLength = -1;
+            if (--remainingArgs == 0) {
+                out.add(args);
+                args = null;
+                remainingArgs = -1;
+            }
+        }
+        if (failed) {
+            in.skipBytes(in.readableBytes());
+        }
+    }
+
+    /** Reads one inline command line; false if the line is not complete yet. */
+    private boolean readInline(ByteBuf in, List<Object> out) {
+        int start = in.readerIndex();
+        int searchable = Math.min(in.readableBytes(), limits.maxInlineBytes() + 1);
+        int lf = in.indexOf(start, start + searchable, (byte) '\n');
+        if (lf < 0) {
+            if (in.readableBytes() > limits.maxInlineBytes()) {
+                fail(in, out, "Protocol error: too big inline request");
+            }
+            return false;
+        }
+        int end = lf;
+        if (end > start && in.getByte(end - 1) == '\r') {
+            end--;
+        }
+        byte[] line = new byte[end - start];
+        in.getBytes(start, line);
+        in.readerIndex(lf + 1);
+        List<byte[]> tokens = splitInline(line);
+        if (tokens == null) {
+            fail(in, out, "Protocol error: unbalanced quotes in request");
+            return false;
+        }
+        if (!tokens.isEmpty()) {
+            out.add(tokens);
+        }
+        return true;
+    }
+
+    private void fail(ByteBuf in, List<Object> out, String message) {
+        failed = true;
+        args = null;
+        in.skipBytes(in.readableBytes());
+        out.add(new RespProtocolError(message));
+    }
+
+    private static final int NEED_MORE = -1;
+    private static final int TOO_LONG = -2;
+    private static final long INVALID = Long.MIN_VALUE;
+
+    /** Index of the CR of a complete CRLF line starting at {@code from}, or NEED_MORE / TOO_LONG. */
+    private static int findCr(ByteBuf in, int from, int maxLine) {
+        int available = in.writerIndex() - from;
+        int cr = in.indexOf(from, from + Math.min(available, maxLine + 1), (byte) '\r');
+        if (cr < 0) {
+            return available > maxLine ? TOO_LONG : NEED_MORE;
+        }
+        if (cr + 1 >= in.writerIndex()) {
+            return NEED_MORE;
+        }
+        return cr;
+    }
+
+    /** Parses an optionally negative decimal in [from, to); INVALID if it is not one. */
+    private static long parseNumber(ByteBuf in, int from, int to) {
+        if (from >= to || to - from > 19) {
+            return INVALID;
+        }
+        boolean negative = in.getByte(from) == '-';
+        int i = negative ? from + 1 : from;
+        if (i >= to) {
+            return INVALID;
+        }
+        long value = 0;
+        for (; i < to; i++) {
+            byte b = in.getByte(i);
+            if (b < '0' || b > '9') {
+                return INVALID;
+            }
+            value = value * 10 + (b - '0');
+        }
+        return negative ? -value : value;
+    }
+
+    private static String printable(byte b) {
+        return b >= 0x20 && b < 0x7f ? String.valueOf((char) b) : String.format("\\x%02x", b & 0xff);
+    }
+
+    /**
+     * Splits an inline command like Redis's {@code sdssplitargs}: spaces separate arguments;
+     * {@code "..."} understands {@code \n \r \t \b \a \\ \" \xHH}; {@code '...'} understands
+     * {@code \'}. A closing quote must be followed by a space or the end of the line.
+     *
+     * @return the arguments, or {@code null} if the quotes are unbalanced
+     */
+    static List<byte[]> splitInline(byte[] line) {
+        List<byte[]> tokens = new ArrayList<>();
+        int i = 0;
+        int n = line.length;
+        while (true) {
+            while (i < n && isSpace(line[i])) {
+                i++;
+            }
+            if (i >= n) {
+                return tokens;
+            }
+            ByteArrayOutputStream token = new ByteArrayOutputStream();
+            boolean inDouble = false;
+            boolean inSingle = false;
+            boolean done = false;
+            while (!done) {
+                if (inDouble) {
+                    if (i >= n) {
+                        return null;
+                    }
+                    byte c = line[i];
+                    if (c == '\\' && i + 3 < n && line[i + 1] == 'x' && isHex(line[i + 2]) && isHex(line[i + 3])) {
+                        token.write(Character.digit(line[i + 2], 16) * 16 + Character.digit(line[i + 3], 16));
+                        i += 3;
+                    } else if (c == '\\' && i + 1 < n) {
+                        i++;
+                        token.write(switch (line[i]) {
+                            case 'n' -> '\n';
+                            case 'r' -> '\r';
+                            case 't' -> '\t';
+                            case 'b' -> '\b';
+                            case 'a' -> 7;
+                            default -> line[i];
+                        });
+                    } else if (c == '"') {
+                        if (i + 1 < n && !isSpace(line[i + 1])) {
+                            return null;
+                        }
+                        done = true;
+                    } else {
+                        token.write(c);
+                    }
+                } else if (inSingle) {
+                    if (i >= n) {
+                        return null;
+                    }
+                    byte c = line[i];
+                    if (c == '\\' && i + 1 < n && line[i + 1] == '\'') {
+                        i++;
+                        token.write('\'');
+                    } else if (c == '\'') {
+                        if (i + 1 < n && !isSpace(line[i + 1])) {
+                            return null;
+                        }
+                        done = true;
+                    } else {
+                        token.write(c);
+                    }
+                } else {
+                    if (i >= n) {
+                        done = true;
+                        continue;
+                    }
+                    byte c = line[i];
+                    if (isSpace(c)) {
+                        done = true;
+                    } else if (c == '"') {
+                        inDouble = true;
+                    } else if (c == '\'') {
+                        inSingle = true;
+                    } else {
+                        token.write(c);
+                    }
+                }
+                if (i < n) {
+                    i++;
+                }
+            }
+            tokens.add(token.toByteArray());
+        }
+    }
+
+    private static boolean isSpace(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == 0x0b || b == '\f';
+    }
+
+    private static boolean isHex(byte b) {
+        return Character.digit(b, 16) >= 0;
+    }
+}

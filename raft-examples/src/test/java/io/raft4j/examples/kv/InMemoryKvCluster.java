@@ -1,0 +1,128 @@
+package io.raft4j.examples.kv;
+
+import io.raft4j.core.Role;
+import io.raft4j.examples.kv.resp.RespLimits;
+import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.memory.InMemorySnapshotStore;
+import io.raft4j.memory.InMemoryTransport;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/** Key-value nodes with real RESP fronts on loopback, over the in-memory transport and log. */
+final class InMemoryKvCluster implements AutoCloseable {
+    final InMemoryTransport network = new InMemoryTransport();
+    final List<KvNode> nodes = new ArrayList<>();
+    final Map<String, Integer> clientPorts = new LinkedHashMap<>();
+    private final Map<String, String> members = new LinkedHashMap<>();
+    private final long requestTimeoutMs;
+    private final int maxClients;
+    private final RespLimits limits;
+    private final long snapshotEvery;
+
+    InMemoryKvCluster(int size, long requestTimeoutMs, int maxClients, RespLimits limits) throws IOException {
+        this(size, requestTimeoutMs, maxClients, limits, 100_000);
+    }
+
+    InMemoryKvCluster(int size, long requestTimeoutMs, int maxClients, RespLimits limits, long snapshotEvery)
+            throws IOException {
+        this.snapshotEvery = snapshotEvery;
+        this.requestTimeoutMs = requestTimeoutMs;
+        this.maxClients = maxClients;
+        this.limits = limits;
+        for (int i = 1; i <= size; i++) {
+            members.put("n" + i, "127.0.0.1:" + (10_000 + i)); // opaque to the in-memory transport
+        }
+        for (String id : members.keySet()) {
+            start(id, members);
+        }
+    }
+
+    InMemoryKvCluster(int size) throws IOException {
+        this(size, 3000, 1000, RespLimits.DEFAULT);
+    }
+
+    /** Starts a node; {@code initialMembers} empty for one that joins later. */
+    KvNode start(String id, Map<String, String> initialMembers) throws IOException {
+        int port = freePort();
+        KvNode.Settings settings = KvNode.Settings.defaults(id, initialMembers, new HostPort("127.0.0.1", port))
+                .withTiming(50, 10, 1).withRequestTimeout(requestTimeoutMs).withClients(maxClients, 1024, limits)
+                .withSnapshotEvery(snapshotEvery);
+        KvNode node = new KvNode(settings, network, new InMemoryLogStorage(), new InMemorySnapshotStore(), true);
+        nodes.add(node);
+        clientPorts.put(id, port);
+        return node;
+    }
+
+    KvNode node(String id) {
+        for (KvNode n : nodes) {
+            if (n.nodeId().equals(id)) {
+                return n;
+            }
+        }
+        throw new IllegalArgumentException(id);
+    }
+
+    /** Waits for a leader that has recorded its client address; returns it. */
+    KvNode awaitLeader() {
+        KvNode[] found = new KvNode[1];
+        await("a leader serving clients", 10_000, () -> {
+            for (KvNode n : nodes) {
+                if (n.raft().status().role() == Role.LEADER && n.stateMachine().clientAddressOf(n.nodeId()) != null) {
+                    found[0] = n;
+                    return true;
+                }
+            }
+            return false;
+        });
+        return found[0];
+    }
+
+    KvNode aFollower(KvNode leader) {
+        for (KvNode n : nodes) {
+            if (n != leader) {
+                return n;
+            }
+        }
+        throw new IllegalStateException("no follower");
+    }
+
+    int port(KvNode node) {
+        return clientPorts.get(node.nodeId());
+    }
+
+    static void await(String what, long timeoutMillis, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeoutMillis + " ms waiting for " + what);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (KvNode n : nodes) {
+            n.close();
+        }
+        network.close();
+    }
+}

@@ -1,0 +1,346 @@
+package io.raft4j.examples.kv;
+
+import io.raft4j.examples.kv.resp.Reply;
+import io.raft4j.examples.kv.resp.RespLimits;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static io.raft4j.examples.kv.RespSocket.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The RESP front of in-memory clusters, through plain sockets. */
+@Timeout(120)
+class KvServerTest {
+    private InMemoryKvCluster cluster;
+
+    @AfterEach
+    void tearDown() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void commandsWorkOnLeaderAndFollowers() throws IOException {
+        cluster = new InMemoryKvCluster(3);
+        KvNode leader = cluster.awaitLeader();
+        KvNode follower = cluster.aFollower(leader);
+        try (RespSocket l = new RespSocket(cluster.port(leader), 10_000);
+             RespSocket f = new RespSocket(cluster.port(follower), 10_000)) {
+            assertEquals("PONG", text(l.call("PING")));
+            assertEquals("hi", text(f.call("PING", "hi")));
+            assertEquals("hey", text(f.call("ECHO", "hey")));
+            assertEquals("OK", text(f.call("SET", "k", "v1")));
+            assertEquals("v1", text(l.call("GET", "k")), "a write through a follower is visible on the leader");
+            assertEquals("OK", text(l.call("SET", "k", "v2")));
+            assertEquals("v2", text(f.call("GET", "k")), "a linearizable read on a follower sees the leader's write");
+            assertEquals(Reply.NIL, f.call("GET", "missing"));
+            assertEquals(Reply.NIL, f.call("SET", "k", "x", "NX"));
+            assertEquals("OK", text(f.call("SET", "k2", "x", "NX")));
+            assertEquals(Reply.NIL, f.call("SET", "k3", "x", "XX"));
+            assertEquals(Reply.NIL, f.call("SET", "k", "v3", "IFEQ", "nope"));
+            assertEquals("OK", text(f.call("SET", "k", "v3", "IFEQ", "v2")));
+            assertEquals("v3", text(l.call("SET", "k", "v4", "GET")));
+            assertEquals("1", text(f.call("INCR", "n")));
+            assertEquals("11", text(f.call("INCRBY", "n", "10")));
+            assertEquals("10", text(f.call("DECR", "n")));
+            assertEquals("-ERR value is not an integer or out of range", text(f.call("INCR", "k")));
+            assertEquals("-ERR value is not an integer or out of range", text(f.call("INCRBY", "n", "x")));
+            assertEquals("OK", text(f.call("MSET", "a", "1", "b", "2")));
+            assertEquals(Reply.array(List.of(Reply.bulk("1"), Reply.NIL, Reply.bulk("2"))), f.call("MGET", "a", "zz", "b"));
+            assertEquals("2", text(f.call("EXISTS", "a", "b", "zz")));
+            assertEquals("2", text(f.call("DEL", "a", "b", "zz")));
+            assertEquals("3", text(f.call("DBSIZE")), "k, k2, n");
+            assertEquals("OK", text(f.call("SELECT", "0")));
+            assertEquals("-ERR DB index is out of range", text(f.call("SELECT", "1")));
+            assertEquals("OK", text(f.call("CLIENT", "SETNAME", "tester")));
+            assertEquals("tester", text(f.call("CLIENT", "GETNAME")));
+            assertEquals(Reply.EMPTY_ARRAY, f.call("COMMAND", "DOCS"));
+            assertEquals(Reply.EMPTY_ARRAY, f.call("CONFIG", "GET", "maxmemory"));
+            assertEquals(Reply.array(List.of(Reply.bulk("appendonly"), Reply.bulk("no"))), f.call("CONFIG", "GET", "appendonly"));
+            assertEquals("-NOPROTO sorry, this protocol version is not supported", text(f.call("HELLO", "3")));
+            assertInstanceOf(Reply.Array.class, f.call("HELLO", "2"));
+            String info = text(f.call("INFO", "raft"));
+            assertTrue(info.contains("# Raft\r\n"), info);
+            assertTrue(info.contains("role:follower"), info);
+            assertTrue(info.contains("leader:" + leader.nodeId()), info);
+            assertTrue(info.contains("leader_client_address:127.0.0.1:" + cluster.port(leader)), info);
+            assertTrue(info.contains("commit_index:"), info);
+            assertTrue(info.contains("applied_index:"), info);
+            assertTrue(info.contains("members:n1="), info);
+            assertTrue(text(l.call("RAFT.INFO")).contains("role:leader"));
+            Reply members = f.call("RAFT.MEMBERS");
+            assertEquals(3, ((Reply.Array) members).items().size());
+        }
+    }
+
+    @Test
+    void redisStandardErrors() throws IOException {
+        cluster = new InMemoryKvCluster(3);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket s = new RespSocket(cluster.port(cluster.aFollower(leader)), 10_000)) {
+            assertEquals("-ERR unknown command 'foo', with args beginning with: 'a' 'b c' ", text(s.call("foo", "a", "b c")));
+            assertEquals("-ERR unknown command 'nope', with args beginning with: ", text(s.call("nope")));
+            assertEquals("-ERR wrong number of arguments for 'get' command", text(s.call("GET")));
+            assertEquals("-ERR wrong number of arguments for 'get' command", text(s.call("get", "a", "b")));
+            assertEquals("-ERR wrong number of arguments for 'mset' command", text(s.call("MSET", "a", "1", "b")));
+            assertEquals("-ERR wrong number of arguments for 'ping' command", text(s.call("PING", "a", "b")));
+            assertEquals("-ERR syntax error", text(s.call("SET", "k", "v", "NX", "XX")));
+            assertEquals("-ERR syntax error", text(s.call("SET", "k", "v", "IFEQ")));
+            assertTrue(text(s.call("SET", "k", "v", "EX", "10")).startsWith("-ERR SET EX is not supported"));
+            assertEquals("PONG", text(s.call("PING")), "the connection survives errors");
+        }
+    }
+
+    @Test
+    void pipelinedCommandsAnswerInOrderAndReadTheirWrites() throws IOException {
+        cluster = new InMemoryKvCluster(3);
+        KvNode leader = cluster.awaitLeader();
+        for (KvNode node : List.of(leader, cluster.aFollower(leader))) {
+            try (RespSocket s = new RespSocket(cluster.port(node), 20_000)) {
+                StringBuilder batch = new StringBuilder();
+                int n = 200;
+                for (int i = 0; i < n; i++) {
+                    batch.append(command("SET", "p", Integer.toString(i))).append(command("GET", "p"))
+                            .append(command("PING")).append(command("INCR", "c"));
+                }
+                s.sendRaw(batch.toString().getBytes(StandardCharsets.UTF_8));
+                long before = -1;
+                for (int i = 0; i < n; i++) {
+                    assertEquals("OK", text(s.read()));
+                    assertEquals(Integer.toString(i), text(s.read()), "GET after SET in one pipeline");
+                    assertEquals("PONG", text(s.read()));
+                    long c = ((Reply.Int) s.read()).value();
+                    assertTrue(c > before, "INCR replies in order");
+                    before = c;
+                }
+            }
+        }
+    }
+
+    @Test
+    void redirectModeNamesTheLeader() throws IOException {
+        cluster = new InMemoryKvCluster(3);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket f = new RespSocket(cluster.port(cluster.aFollower(leader)), 10_000);
+             RespSocket l = new RespSocket(cluster.port(leader), 10_000)) {
+            assertEquals("OK", text(f.call("RAFT.REDIRECT", "ON")));
+            assertEquals("-NOTLEADER 127.0.0.1:" + cluster.port(leader), text(f.call("SET", "k", "v")));
+            assertEquals("-NOTLEADER 127.0.0.1:" + cluster.port(leader), text(f.call("GET", "k")));
+            assertEquals("PONG", text(f.call("PING")), "local commands are still answered");
+            assertEquals("OK", text(l.call("RAFT.REDIRECT", "ON")));
+            assertEquals("OK", text(l.call("SET", "k", "v")), "the leader serves as usual");
+            assertEquals("OK", text(f.call("RAFT.REDIRECT", "OFF")));
+            assertEquals("v", text(f.call("GET", "k")));
+            // Stale reads are served locally, once the follower has applied the write.
+            assertEquals("OK", text(f.call("RAFT.READMODE", "stale")));
+            InMemoryKvCluster.await("the follower to apply", 5000, () -> {
+                try {
+                    return "v".equals(text(f.call("GET", "k")));
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
+        }
+    }
+
+    @Test
+    void badInputClosesOnlyThatConnection() throws IOException {
+        cluster = new InMemoryKvCluster(3, 3000, 1000, new RespLimits(1 << 20, 1024, 4096, 4 << 20));
+        KvNode leader = cluster.awaitLeader();
+        int port = cluster.port(leader);
+        try (RespSocket good = new RespSocket(port, 10_000)) {
+            assertEquals("OK", text(good.call("SET", "k", "v")));
+            String[][] attacks = {
+                    {"*2\r\n$3\r\nGET\r\n$99999999999\r\n", "-ERR Protocol error: invalid bulk length"},
+                    {"*2\r\n$3\r\nGET\r\n$2000000\r\n", "-ERR Protocol error: invalid bulk length"},
+                    {"*999999999\r\n", "-ERR Protocol error: invalid multibulk length"},
+                    {"*1\r\n+PING\r\n", "-ERR Protocol error: expected '$', got '+'"},
+                    {"*1\r\n$4\r\nPINGxx", "-ERR Protocol error: expected CRLF after bulk string"},
+                    {"GET \"unbalanced\r\n", "-ERR Protocol error: unbalanced quotes in request"},
+                    {"x".repeat(5000), "-ERR Protocol error: too big inline request"},
+            };
+            for (String[] attack : attacks) {
+                try (RespSocket bad = new RespSocket(port, 10_000)) {
+                    // A valid command first: its reply still comes, in order, before the error.
+                    bad.sendRaw((command("PING") + attack[0]).getBytes(StandardCharsets.ISO_8859_1));
+                    assertEquals("PONG", text(bad.read()));
+                    assertEquals(attack[1], text(bad.read()), attack[0]);
+                    assertTrue(bad.closedByServer(), "connection closed after " + attack[1]);
+                }
+                assertEquals("v", text(good.call("GET", "k")), "other connections keep being served");
+            }
+            try (RespSocket bad = new RespSocket(port, 10_000)) {
+                bad.sendRaw(new byte[] {0, 1, 2, (byte) 0xff, '\r', '\n'});
+                assertTrue(text(bad.read()).startsWith("-ERR unknown command"), "binary garbage is an unknown inline command");
+            }
+            assertEquals("v", text(good.call("GET", "k")));
+        }
+    }
+
+    @Test
+    void connectionCountIsBounded() throws IOException {
+        cluster = new InMemoryKvCluster(3, 3000, 8, RespLimits.DEFAULT);
+        KvNode leader = cluster.awaitLeader();
+        int port = cluster.port(cluster.aFollower(leader));
+        List<RespSocket> sockets = new ArrayList<>();
+        try {
+            int served = 0;
+            int refused = 0;
+            for (int i = 0; i < 12; i++) {
+                RespSocket s = new RespSocket(port, 10_000);
+                sockets.add(s);
+                String r = text(s.call("PING"));
+                if (r.equals("PONG")) {
+                    served++;
+                } else {
+                    assertEquals("-ERR max number of clients reached", r);
+                    assertTrue(s.closedByServer());
+                    refused++;
+                }
+            }
+            assertEquals(8, served);
+            assertEquals(4, refused);
+            for (RespSocket s : sockets) {
+                s.close();
+            }
+            sockets.clear();
+            InMemoryKvCluster.await("a slot to free up", 5000, () -> {
+                try (RespSocket s = new RespSocket(port, 5000)) {
+                    return text(s.call("PING")).equals("PONG");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        } finally {
+            for (RespSocket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void noQuorumGivesTryAgainAfterABoundedWait() throws IOException {
+        cluster = new InMemoryKvCluster(3, 1500, 1000, RespLimits.DEFAULT);
+        KvNode leader = cluster.awaitLeader();
+        KvNode follower = cluster.aFollower(leader);
+        try (RespSocket f = new RespSocket(cluster.port(follower), 20_000)) {
+            assertEquals("OK", text(f.call("SET", "k", "v")));
+            // Forwarding runs over TCP, outside the in-memory network: cut every Raft link so that
+            // no node has a quorum.
+            for (KvNode n : cluster.nodes) {
+                cluster.network.isolate(n.nodeId());
+            }
+            long start = System.nanoTime();
+            String read = text(f.call("GET", "k"));
+            long readMs = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(read.startsWith("-TRYAGAIN"), read);
+            assertTrue(readMs >= 1000 && readMs < 10_000, "bounded wait, was " + readMs + " ms");
+            String write = text(f.call("SET", "k", "w"));
+            assertTrue(write.startsWith("-TRYAGAIN") || write.startsWith("-TIMEOUT") || write.startsWith("-UNCERTAIN"), write);
+            assertEquals("PONG", text(f.call("PING")));
+        }
+        cluster.network.heal();
+        try (RespSocket l = new RespSocket(cluster.port(cluster.awaitLeader()), 10_000)) {
+            String v = text(l.call("GET", "k"));
+            assertTrue(v.equals("v") || v.equals("w"), v);
+        }
+    }
+
+    @Test
+    void isolatedLeaderAnswersWritesAsUncertainOrTimeout() throws IOException {
+        cluster = new InMemoryKvCluster(3, 1500, 1000, RespLimits.DEFAULT);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket l = new RespSocket(cluster.port(leader), 20_000)) {
+            assertEquals("OK", text(l.call("SET", "k", "v")));
+            cluster.network.isolate(leader.nodeId());
+            String write = text(l.call("SET", "k", "w"));
+            assertTrue(write.startsWith("-TIMEOUT") || write.startsWith("-UNCERTAIN"), write);
+            assertTrue(write.contains("may or may not"), write);
+        }
+    }
+
+    @Test
+    void membershipAndSnapshotAdminCommands() throws IOException {
+        cluster = new InMemoryKvCluster(3, 5000, 1000, RespLimits.DEFAULT);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket f = new RespSocket(cluster.port(cluster.aFollower(leader)), 30_000)) {
+            for (int i = 0; i < 50; i++) {
+                assertEquals("OK", text(f.call("SET", "k" + i, "v" + i)));
+            }
+            assertTrue(text(f.call("RAFT.SNAPSHOT")).startsWith("OK snapshot at index"));
+            cluster.start("n4", Map.of());
+            assertEquals("OK", text(f.call("RAFT.ADDNODE", "n4", "127.0.0.1:10004")));
+            assertEquals(4, ((Reply.Array) f.call("RAFT.MEMBERS")).items().size());
+            KvNode n4 = cluster.node("n4");
+            InMemoryKvCluster.await("n4 to catch up", 10_000, () -> n4.stateMachine().size() == 50);
+            try (RespSocket s4 = new RespSocket(cluster.port(n4), 10_000)) {
+                assertEquals("v7", text(s4.call("GET", "k7")));
+            }
+            assertTrue(text(f.call("RAFT.ADDNODE", "n5", "not-an-address")).startsWith("-ERR invalid raft address"));
+            assertEquals("OK", text(f.call("RAFT.REMOVENODE", "n4")));
+            assertEquals(3, ((Reply.Array) f.call("RAFT.MEMBERS")).items().size());
+            assertTrue(text(f.call("RAFT.REMOVENODE", "n9")).startsWith("-ERR"), "removing a non-member is refused");
+            KvNode target = cluster.aFollower(leader);
+            assertEquals("OK", text(f.call("RAFT.TRANSFER", target.nodeId())));
+            InMemoryKvCluster.await("the transfer", 10_000, () -> target.raft().isLeader());
+            assertEquals("v1", text(f.call("GET", "k1")));
+        }
+    }
+
+    /**
+     * A node added after the log was compacted must catch up by snapshot. The snapshot it gets was
+     * taken before it was added, so its configuration does not list the node yet.
+     *
+     * <p>Fails today: raft-core's {@code RaftCore.isRemoved()} is true right after such a snapshot is
+     * installed (a committed configuration without the node), before the entry that added it
+     * arrives, and the node stops itself ("n4: removed from group kv; stopping"). Over TCP this
+     * happens every time; with the in-memory transport it needs the small delay set below.
+     */
+    @Test
+    @org.junit.jupiter.api.Disabled("raft-core bug: a node added after log compaction stops itself on installing"
+            + " the leader's snapshot, whose configuration predates its addition (RaftCore.isRemoved)")
+    void joiningNodeCatchesUpBySnapshot() throws IOException {
+        cluster = new InMemoryKvCluster(3, 5000, 1000, RespLimits.DEFAULT, 200);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket l = new RespSocket(cluster.port(leader), 60_000)) {
+            // More than the 1,024 entries kept behind a snapshot, so the log is compacted past index 1.
+            StringBuilder batch = new StringBuilder();
+            for (int i = 0; i < 2000; i++) {
+                batch.append(command("SET", "k" + i, "v" + i));
+            }
+            l.sendRaw(batch.toString().getBytes(StandardCharsets.UTF_8));
+            for (int i = 0; i < 2000; i++) {
+                assertEquals("OK", text(l.read()));
+            }
+            assertTrue(text(l.call("RAFT.SNAPSHOT")).startsWith("OK"));
+            KvNode n4 = cluster.start("n4", Map.of());
+            cluster.network.setDelayMillis(5); // as over TCP: the snapshot and the entries after it arrive apart
+            assertEquals("OK", text(l.call("RAFT.ADDNODE", "n4", "127.0.0.1:10004")));
+            InMemoryKvCluster.await("n4 to catch up", 20_000, () -> n4.stateMachine().size() == 2000);
+            InMemoryKvCluster.await("n4 to apply the change that added it", 20_000,
+                    () -> n4.raft().status().config().isMember("n4"));
+            assertEquals(null, n4.raft().failure());
+            try (RespSocket s4 = new RespSocket(cluster.port(n4), 10_000)) {
+                assertEquals("v1999", text(s4.call("GET", "k1999")));
+            }
+        }
+    }
+
+    private static String command(String... args) {
+        StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
+        for (String a : args) {
+            sb.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
+        }
+        return sb.toString();
+    }
+}
