@@ -89,4 +89,24 @@ class MembershipRuntimeTest {
             assertEquals("applied:z", leader.propose(Bytes.ofUtf8("z")).get(5, TimeUnit.SECONDS));
         }
     }
+
+    @Test
+    void membershipAdditionAfterCompactionCatchesUpBySnapshotAndStays() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3, b -> b.snapshotEveryEntries(20).snapshotTrailingEntries(0))) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            for (int i = 0; i < 100; i++) {
+                leader.propose(Bytes.ofUtf8("w" + i)).get(5, TimeUnit.SECONDS);
+            }
+            LocalCluster.await(Duration.ofSeconds(10), () -> cluster.snapshots.get(leader.id()).latest()
+                    .map(s -> s.meta().lastIndex() > 50).orElse(false));
+            cluster.startJoining("n4");
+            leader.addVoter("n4", "").get(10, TimeUnit.SECONDS);
+            leader.propose(Bytes.ofUtf8("after")).get(5, TimeUnit.SECONDS);
+            LocalCluster.await(Duration.ofSeconds(10), () -> cluster.stateMachines.get("n4").applied.size() == 101);
+            assertTrue(cluster.nodes.get("n4").failure() == null);
+            assertEquals("applied:still-here", cluster.nodes.get("n4").status().role() != null
+                    ? leader.propose(Bytes.ofUtf8("still-here")).get(5, TimeUnit.SECONDS) : null);
+            LocalCluster.await(Duration.ofSeconds(10), () -> cluster.stateMachines.get("n4").applied.size() == 102);
+        }
+    }
 }

@@ -352,10 +352,17 @@ public final class RaftCore {
      * was a member, waiting to be added, is not "removed"). A removed node should be stopped.
      */
     public boolean isRemoved() {
+        everMember |= configs.current().isMember(id);
         ClusterConfig config = configs.current();
-        return config != ClusterConfig.EMPTY && !config.voters().isEmpty() && !config.isMember(id)
+        return everMember && !config.voters().isEmpty() && !config.isMember(id)
                 && configs.currentIndex() <= log.committed();
     }
+
+    /**
+     * Whether this node has seen itself in a configuration. A node being added may first install a
+     * snapshot whose configuration predates its addition: it is not removed, it is not there yet.
+     */
+    private boolean everMember;
 
     /** Index of the entry that carried the configuration in force. */
     long configIndex() {
@@ -807,6 +814,7 @@ public final class RaftCore {
      * reports them durable.
      */
     public Ready ready() {
+        everMember |= configs.current().isMember(id);
         if (leader != null) {
             leader.replicateToAll();
         }

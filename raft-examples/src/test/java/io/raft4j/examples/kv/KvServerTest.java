@@ -307,8 +307,6 @@ class KvServerTest {
      * happens every time; with the in-memory transport it needs the small delay set below.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("raft-core bug: a node added after log compaction stops itself on installing"
-            + " the leader's snapshot, whose configuration predates its addition (RaftCore.isRemoved)")
     void joiningNodeCatchesUpBySnapshot() throws IOException {
         cluster = new InMemoryKvCluster(3, 5000, 1000, RespLimits.DEFAULT, 200);
         KvNode leader = cluster.awaitLeader();
