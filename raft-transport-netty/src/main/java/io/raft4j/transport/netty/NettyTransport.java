@@ -126,7 +126,8 @@ public final class NettyTransport implements Transport, AutoCloseable {
                         }
                     })
                     .bind(config.listenHost(), config.listenPort()).syncUninterruptibly().channel();
-        } catch (RuntimeException | SSLException e) {
+        } catch (Exception e) {
+            // Also what Netty throws without declaring it, such as a checked bind error.
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             throw new IllegalStateException("cannot start " + name + " on " + listen + ": " + e, e);
         }

@@ -282,6 +282,15 @@ class NettyTransportTest {
     }
 
     @Test
+    void startFailsCleanlyWhenThePortIsTaken() {
+        NettyTransport first = start(c -> c);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> NettyTransport.start(NettyTransportConfig.builder(CLUSTER)
+                        .listen("127.0.0.1", first.localPort()).build()));
+        assertTrue(e.getMessage().contains("cannot start"), e.getMessage());
+    }
+
+    @Test
     void badFramesCloseTheConnectionAndAreNeverDelivered() throws Exception {
         NettyTransport b = start(c -> c.maxFrameBytes(64 * 1024).peer("a", "127.0.0.1:1"));
         RecordingInbound atB = new RecordingInbound();

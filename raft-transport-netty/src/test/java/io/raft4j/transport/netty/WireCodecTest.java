@@ -3,7 +3,6 @@ package io.raft4j.transport.netty;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.raft4j.message.AppendEntries;
 import io.raft4j.message.AppendEntriesResponse;
 import io.raft4j.message.Bytes;
