@@ -165,11 +165,11 @@ final class CommandProcessor {
                     return arity(name);
                 }
                 String mode = ascii(args.get(1)).toLowerCase(Locale.ROOT);
-                if (!mode.equals("linearizable") && !mode.equals("stale")) {
-                    return error("ERR RAFT.READMODE takes LINEARIZABLE or STALE");
+                if (!mode.equals("linearizable") && !mode.equals("lease") && !mode.equals("stale")) {
+                    return error("ERR RAFT.READMODE takes LINEARIZABLE, LEASE or STALE");
                 }
                 return local(s -> {
-                    s.readMode = mode.equals("stale") ? Session.ReadMode.STALE : Session.ReadMode.LINEARIZABLE;
+                    s.readMode = Session.ReadMode.valueOf(mode.toUpperCase(Locale.ROOT));
                     return Reply.OK;
                 });
             }
@@ -256,6 +256,10 @@ final class CommandProcessor {
             public CompletableFuture<Reply> run(Session session) {
                 if (session.readMode == Session.ReadMode.STALE) {
                     return CompletableFuture.completedFuture(sm.queryLocal(query));
+                }
+                if (session.readMode == Session.ReadMode.LEASE) {
+                    return new Routed(Command.Kind.READ, args, requestTimeoutMs,
+                            r -> r.query(query, io.raft4j.ReadConsistency.LEASE)).run(session);
                 }
                 return super.run(session);
             }

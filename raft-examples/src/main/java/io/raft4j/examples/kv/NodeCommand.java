@@ -67,7 +67,8 @@ public final class NodeCommand implements Callable<Integer> {
     boolean redirect;
 
     @Option(names = "--read-mode", defaultValue = "linearizable", paramLabel = "MODE",
-            description = "linearizable (ReadIndex on the leader, default) or stale (this node's state as it is)."
+            description = "linearizable (ReadIndex on the leader, default), lease (leader lease, assumes bounded clock drift)"
+                    + " or stale (this node's state as it is)."
                     + " Per connection: RAFT.READMODE.")
     String readMode;
 
@@ -234,8 +235,9 @@ public final class NodeCommand implements Callable<Integer> {
         }
         Session.ReadMode mode = switch (readMode.toLowerCase(java.util.Locale.ROOT)) {
             case "linearizable" -> Session.ReadMode.LINEARIZABLE;
+            case "lease" -> Session.ReadMode.LEASE;
             case "stale" -> Session.ReadMode.STALE;
-            default -> throw bad("--read-mode: '" + readMode + "' is not linearizable or stale");
+            default -> throw bad("--read-mode: '" + readMode + "' is not linearizable, lease or stale");
         };
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             throw bad("--data-dir: " + dataDir + " exists and is not a directory");

@@ -23,6 +23,12 @@ public final class Session {
     public enum ReadMode {
         /** Through ReadIndex on the leader (default). */
         LINEARIZABLE,
+        /**
+         * On the leader without a round trip while it holds a lease (raft-core's
+         * {@code ReadConsistency.LEASE}): linearizable as long as clock drift stays under the
+         * configured bound; otherwise like LINEARIZABLE.
+         */
+        LEASE,
         /** From this node's state as it is, without any round trip: may be stale. */
         STALE
     }

@@ -65,7 +65,7 @@ class KvNodeCommandTest {
         assertTrue(run(with("--tick-ms", "0")).contains("--tick-ms: 0 is outside 1..10000"));
         assertTrue(run(with("--tick-ms", "abc")).contains("--tick-ms"));
         assertTrue(run(with("--heartbeat-ticks", "10")).contains("--heartbeat-ticks: must be at least 1 and below --election-ticks"));
-        assertTrue(run(with("--read-mode", "eventual")).contains("--read-mode: 'eventual' is not linearizable or stale"));
+        assertTrue(run(with("--read-mode", "eventual")).contains("--read-mode: 'eventual' is not linearizable, lease or stale"));
         assertTrue(run(with("--max-request-bytes", "10")).contains("--max-request-bytes: must be at least --max-bulk-bytes"));
         assertTrue(run(with("--unknown", "x")).contains("Unknown option"));
     }

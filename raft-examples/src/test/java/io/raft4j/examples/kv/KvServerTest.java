@@ -154,6 +154,20 @@ class KvServerTest {
     }
 
     @Test
+    void leaseReadsOnTheLeaderSeeAcknowledgedWritesAndBadModesAreRefused() throws IOException {
+        cluster = new InMemoryKvCluster(3);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket l = new RespSocket(cluster.port(leader), 10_000)) {
+            assertEquals("OK", text(l.call("RAFT.READMODE", "lease")));
+            for (int i = 0; i < 20; i++) {
+                assertEquals("OK", text(l.call("SET", "k", "v" + i)));
+                assertEquals("v" + i, text(l.call("GET", "k")), "a lease read sees the write acknowledged before it");
+            }
+            assertTrue(text(l.call("RAFT.READMODE", "sometimes")).contains("ERR RAFT.READMODE takes"));
+        }
+    }
+
+    @Test
     void badInputClosesOnlyThatConnection() throws IOException {
         cluster = new InMemoryKvCluster(3, 3000, 1000, new RespLimits(1 << 20, 1024, 4096, 4 << 20));
         KvNode leader = cluster.awaitLeader();
