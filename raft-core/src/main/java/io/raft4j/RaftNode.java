@@ -446,7 +446,9 @@ public final class RaftNode<R> implements AutoCloseable {
 
     private void announceConfigIfChanged() {
         ClusterConfig current = core.clusterConfig();
-        if (!current.equals(announcedConfig)) {
+        // The core hands back the same instance until a configuration entry arrives: the identity
+        // check keeps a deep comparison off the per-batch path.
+        if (current != announcedConfig && !current.equals(announcedConfig)) {
             announcedConfig = current;
             transport.updatePeers(config.groupId(), current.addresses());
         }

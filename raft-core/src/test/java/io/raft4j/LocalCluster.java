@@ -114,7 +114,6 @@ final class LocalCluster implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("condition not met within " + timeout);
             }
-            Thread.onSpinWait();
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
     }

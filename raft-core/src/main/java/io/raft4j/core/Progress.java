@@ -81,10 +81,6 @@ final class Progress {
         sentCommit = Math.max(sentCommit, commit);
     }
 
-    long pendingSnapshotIndex() {
-        return pendingSnapshotIndex;
-    }
-
     /** Whether the leader must hold back appends to this follower for now. */
     boolean isPaused() {
         return switch (state) {

@@ -116,6 +116,7 @@ public final class RaftCore {
         if (fresh && !settings.initialMembers().isEmpty()) {
             bootstrap(ClusterConfig.ofVoters(settings.initialMembers()));
         }
+        everMember = configs.current().isMember(id);
         resetElectionTimer();
     }
 
@@ -352,7 +353,6 @@ public final class RaftCore {
      * was a member, waiting to be added, is not "removed"). A removed node should be stopped.
      */
     public boolean isRemoved() {
-        everMember |= configs.current().isMember(id);
         ClusterConfig config = configs.current();
         return everMember && !config.voters().isEmpty() && !config.isMember(id)
                 && configs.currentIndex() <= log.committed();

@@ -46,13 +46,4 @@ public record Ready(HardState hardState, List<LogEntry> entriesToPersist, List<R
         return hardState != null || !entriesToPersist.isEmpty() || !snapshotChunks.isEmpty() || compaction != null;
     }
 
-    /** Index and term of the last entry to persist, for {@link RaftCore#persisted}; -1 if none. */
-    public long lastPersistIndex() {
-        return entriesToPersist.isEmpty() ? -1 : entriesToPersist.get(entriesToPersist.size() - 1).index();
-    }
-
-    /** Term of the last entry to persist; -1 if none. */
-    public long lastPersistTerm() {
-        return entriesToPersist.isEmpty() ? -1 : entriesToPersist.get(entriesToPersist.size() - 1).term();
-    }
 }

@@ -80,12 +80,7 @@ class NettyTlsTest {
         a.register("g", "a", atA);
         b.register("g", "b", atB);
 
-        for (RaftMessage m : TestMessages.all("g", "a", "b")) {
-            a.send(m);
-        }
-        for (RaftMessage expected : TestMessages.all("g", "a", "b")) {
-            assertEquals(expected, atB.next(WAIT));
-        }
+        TestMessages.assertAllDelivered(a, atB, "g", "a", "b", WAIT);
         b.send(TestMessages.numbered("g", "b", "a", 5, 1000));
         assertEquals(5, ((AppendEntries) atA.next(WAIT)).round());
         assertEquals(0, a.rejectedConnections() + b.rejectedConnections());

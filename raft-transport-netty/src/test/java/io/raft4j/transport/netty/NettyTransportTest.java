@@ -72,18 +72,8 @@ class NettyTransportTest {
         a.register("g", "a", atA);
         b.register("g", "b", atB);
 
-        for (RaftMessage m : TestMessages.all("g", "a", "b")) {
-            a.send(m);
-        }
-        for (RaftMessage expected : TestMessages.all("g", "a", "b")) {
-            assertEquals(expected, atB.next(WAIT));
-        }
-        for (RaftMessage m : TestMessages.all("g", "b", "a")) {
-            b.send(m);
-        }
-        for (RaftMessage expected : TestMessages.all("g", "b", "a")) {
-            assertEquals(expected, atA.next(WAIT));
-        }
+        TestMessages.assertAllDelivered(a, atB, "g", "a", "b", WAIT);
+        TestMessages.assertAllDelivered(b, atA, "g", "b", "a", WAIT);
         assertTrue(atA.unreachable.isEmpty() && atB.unreachable.isEmpty());
         assertEquals(0, a.rejectedConnections() + b.rejectedConnections());
     }
@@ -98,12 +88,7 @@ class NettyTransportTest {
         RecordingInbound atNative = new RecordingInbound();
         nio.register("g", "nio", atNio);
         native_.register("g", "native", atNative);
-        for (RaftMessage m : TestMessages.all("g", "nio", "native")) {
-            nio.send(m);
-        }
-        for (RaftMessage expected : TestMessages.all("g", "nio", "native")) {
-            assertEquals(expected, atNative.next(WAIT));
-        }
+        TestMessages.assertAllDelivered(nio, atNative, "g", "nio", "native", WAIT);
         native_.send(TestMessages.numbered("g", "native", "nio", 3, 100));
         assertEquals(3, ((AppendEntries) atNio.next(WAIT)).round());
     }

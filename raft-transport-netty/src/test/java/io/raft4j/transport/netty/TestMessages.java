@@ -58,4 +58,18 @@ final class TestMessages {
                 : List.of(LogEntry.command(seq + 1, 1, Bytes.wrap(new byte[payloadBytes])));
         return new AppendEntries(group, from, to, 1, seq, 1, entries, 0, seq);
     }
+
+    /**
+     * Sends one message of every type from {@code from} to {@code to} through {@code sender} and
+     * checks that each arrives at {@code receiver}, in order and unchanged.
+     */
+    static void assertAllDelivered(NettyTransport sender, RecordingInbound receiver, String group, String from,
+                                   String to, java.time.Duration wait) throws InterruptedException {
+        for (RaftMessage m : all(group, from, to)) {
+            sender.send(m);
+        }
+        for (RaftMessage expected : all(group, from, to)) {
+            org.junit.jupiter.api.Assertions.assertEquals(expected, receiver.next(wait));
+        }
+    }
 }
