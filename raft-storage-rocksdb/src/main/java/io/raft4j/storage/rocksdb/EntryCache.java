@@ -3,6 +3,7 @@ package io.raft4j.storage.rocksdb;
 import io.raft4j.message.LogEntry;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -13,17 +14,22 @@ import java.util.List;
  * entry; the oldest entries are evicted once the total {@link LogEntry#sizeBytes()} exceeds the
  * budget. Not thread-safe: the owning storage guards it with its lock.
  *
- * <p>Invariant: {@code bytes == sum of sizeBytes() of the held entries}, and {@code bytes <= maxBytes}
- * after every public method returns.
+ * <p>Invariant: {@code bytes() == sum of sizeBytes() of the held entries}, and {@code bytes() <= maxBytes}
+ * after every public method returns. Each slot also records the running byte total before its entry,
+ * so that dropping many entries at once (a compaction after a snapshot drops up to the whole cache)
+ * costs one array fill rather than a walk over every entry while the storage's lock is held.
  */
 final class EntryCache {
     private final long maxBytes;
     private LogEntry[] ring = new LogEntry[64];
+    /** {@code bytesBefore[p]}: the running total of bytes added before the entry in {@code ring[p]}. */
+    private long[] bytesBefore = new long[64];
     /** Position in {@code ring} of the entry at {@code firstIndex}. */
     private int head;
     private int size;
     private long firstIndex;
-    private long bytes;
+    /** The running total of bytes added after the newest held entry. */
+    private long bytesAfter;
 
     /** An empty cache whose next entry will have index {@code nextIndex}. */
     EntryCache(long maxBytes, long nextIndex) {
@@ -46,7 +52,7 @@ final class EntryCache {
     }
 
     long bytes() {
-        return bytes;
+        return size == 0 ? 0 : bytesAfter - bytesBefore[head];
     }
 
     /**
@@ -67,9 +73,24 @@ final class EntryCache {
         for (LogEntry entry : entries) {
             addLast(entry);
         }
-        while (bytes > maxBytes && size > 0) {
-            removeFirst();
+        if (bytes() > maxBytes) {
+            removeFirst(entriesToFitBudget());
         }
+    }
+
+    /** How many of the oldest entries must go for the rest to fit the budget. */
+    private int entriesToFitBudget() {
+        int lo = 1;
+        int hi = size;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (bytesAfter - bytesBefore[position(mid)] <= maxBytes) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return lo;
     }
 
     /** Drops entries at or before {@code index} (they were compacted). */
@@ -78,17 +99,16 @@ final class EntryCache {
             clear(Math.max(index + 1, nextIndex()));
             return;
         }
-        while (size > 0 && firstIndex <= index) {
-            removeFirst();
+        if (index >= firstIndex) {
+            removeFirst((int) (index - firstIndex + 1));
         }
     }
 
     /** Empties the cache; the next entry will have index {@code nextIndex}. */
     void clear(long nextIndex) {
-        java.util.Arrays.fill(ring, null);
+        Arrays.fill(ring, null);
         head = 0;
         size = 0;
-        bytes = 0;
         firstIndex = nextIndex;
     }
 
@@ -96,7 +116,12 @@ final class EntryCache {
         if (index < firstIndex || index >= nextIndex()) {
             throw new IndexOutOfBoundsException("index " + index + " not cached");
         }
-        return ring[(head + (int) (index - firstIndex)) & (ring.length - 1)];
+        return ring[position((int) (index - firstIndex))];
+    }
+
+    /** Position in {@code ring} of the {@code offset}-th held entry. */
+    private int position(int offset) {
+        return (head + offset) & (ring.length - 1);
     }
 
     /**
@@ -130,37 +155,51 @@ final class EntryCache {
     }
 
     private void truncateFrom(long index) {
-        while (size > 0 && nextIndex() > index) {
-            int last = (head + size - 1) & (ring.length - 1);
-            bytes -= ring[last].sizeBytes();
-            ring[last] = null;
-            size--;
+        if (nextIndex() <= index) {
+            return;
         }
+        int keep = (int) (index - firstIndex);
+        bytesAfter = bytesBefore[position(keep)];
+        nullOut(keep, size - keep);
+        size = keep;
     }
 
     private void addLast(LogEntry entry) {
         if (size == ring.length) {
             grow();
         }
-        ring[(head + size) & (ring.length - 1)] = entry;
+        int p = position(size);
+        ring[p] = entry;
+        bytesBefore[p] = bytesAfter;
+        bytesAfter += entry.sizeBytes();
         size++;
-        bytes += entry.sizeBytes();
     }
 
-    private void removeFirst() {
-        bytes -= ring[head].sizeBytes();
-        ring[head] = null;
-        head = (head + 1) & (ring.length - 1);
-        size--;
-        firstIndex++;
+    /** Drops the {@code count} oldest entries. */
+    private void removeFirst(int count) {
+        nullOut(0, count);
+        head = position(count);
+        size -= count;
+        firstIndex += count;
+    }
+
+    /** Clears the references of {@code count} held entries from the {@code offset}-th, for the GC. */
+    private void nullOut(int offset, int count) {
+        int from = position(offset);
+        int firstPart = Math.min(count, ring.length - from);
+        Arrays.fill(ring, from, from + firstPart, null);
+        Arrays.fill(ring, 0, count - firstPart, null);
     }
 
     private void grow() {
         LogEntry[] bigger = new LogEntry[ring.length * 2];
+        long[] biggerBefore = new long[ring.length * 2];
         for (int i = 0; i < size; i++) {
-            bigger[i] = ring[(head + i) & (ring.length - 1)];
+            bigger[i] = ring[position(i)];
+            biggerBefore[i] = bytesBefore[position(i)];
         }
         ring = bigger;
+        bytesBefore = biggerBefore;
         head = 0;
     }
 }

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -40,6 +41,42 @@ class EntryCacheTest {
         // Appending before the held range (a reset to an earlier point) restarts the cache.
         cache.append(entries(50, 50, 4));
         assertEquals(entries(50, 50, 4), cache.toList());
+    }
+
+    @Test
+    void agreesWithASimpleListUnderRandomAppendsReplacementsAndCompactions() {
+        Random random = new Random(7);
+        long budget = 40 * EACH;
+        EntryCache cache = new EntryCache(budget, 1);
+        List<LogEntry> model = new ArrayList<>();
+        long next = 1;
+        for (int step = 0; step < 20_000; step++) {
+            int op = random.nextInt(10);
+            if (op < 7) {
+                // Append, sometimes replacing the newest few entries first.
+                long from = Math.max(model.isEmpty() ? next : model.get(0).index(), next - random.nextInt(4));
+                List<LogEntry> batch = new ArrayList<>();
+                for (int i = 0; i < 1 + random.nextInt(30); i++) {
+                    batch.add(LogEntry.command(from + i, step, Bytes.wrap(new byte[random.nextInt(3 * (int) EACH)])));
+                }
+                cache.append(batch);
+                model.removeIf(e -> e.index() >= from);
+                model.addAll(batch);
+                next = from + batch.size();
+                long bytes = model.stream().mapToLong(LogEntry::sizeBytes).sum();
+                while (bytes > budget) {
+                    bytes -= model.remove(0).sizeBytes();
+                }
+            } else if (!model.isEmpty()) {
+                long through = model.get(0).index() + random.nextInt(model.size() + 2) - 1;
+                cache.dropThrough(through);
+                model.removeIf(e -> e.index() <= through);
+                next = Math.max(next, through + 1);
+            }
+            assertEquals(model, cache.toList(), "step " + step);
+            assertEquals(model.stream().mapToLong(LogEntry::sizeBytes).sum(), cache.bytes(), "step " + step);
+            assertEquals(next, cache.nextIndex(), "step " + step);
+        }
     }
 
     @Test
