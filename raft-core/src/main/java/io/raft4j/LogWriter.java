@@ -71,6 +71,15 @@ final class LogWriter {
         queue.add(job);
     }
 
+    /**
+     * Performs {@code job} on the calling thread (for storage that {@linkplain
+     * LogStorage#writesWithoutBlocking() never blocks}), reporting to {@code onDone} before returning.
+     * Must not be mixed with {@link #submit} on the same writer: writes complete in call order only.
+     */
+    void writeNow(Job job) throws IOException {
+        write(List.of(job));
+    }
+
     void stop() {
         queue.add(STOP);
         try {

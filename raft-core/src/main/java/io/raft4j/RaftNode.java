@@ -18,6 +18,8 @@ import io.raft4j.spi.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -57,6 +59,8 @@ public final class RaftNode<R> implements AutoCloseable {
     private final LogStorage storage;
     private final SnapshotStore snapshots;
     private final LogWriter writer;
+    /** Whether the storage never blocks, so writes run on the event loop (no writer thread). */
+    private final boolean writeOnLoop;
     private final Applier<R> applier;
     private final long tickNanos;
     private final Thread loopThread;
@@ -80,7 +84,9 @@ public final class RaftNode<R> implements AutoCloseable {
         this.core = new RaftCore(b.config, storage, snapshots, b.random);
         this.tickNanos = b.tickMillis * 1_000_000L;
         String name = config.groupId() + "-" + config.nodeId();
-        this.writer = new LogWriter("raft-log-" + name, storage, snapshots, this::onWritten, this::fail);
+        this.writeOnLoop = storage.writesWithoutBlocking();
+        this.writer = new LogWriter("raft-log-" + name, storage, snapshots,
+                writeOnLoop ? this::onWrittenOnLoop : this::onWritten, this::fail);
         this.applier = new Applier<>("raft-apply-" + name, b.stateMachine, snapshots, config,
                 meta -> execute(() -> core.snapshotTaken(meta)), this::fail);
         // Recover the state machine from the latest snapshot before any entry after it is applied.
@@ -112,7 +118,9 @@ public final class RaftNode<R> implements AutoCloseable {
                 execute(() -> core.reportUnreachable(peerId));
             }
         });
-        writer.start();
+        if (!writeOnLoop) {
+            writer.start();
+        }
         applier.start();
         loopThread.start();
     }
@@ -399,8 +407,13 @@ public final class RaftNode<R> implements AutoCloseable {
             transport.send(m);
         }
         if (ready.mustPersist() || !ready.messagesAfterPersist().isEmpty()) {
-            writer.submit(new LogWriter.Job(ready.entriesToPersist(), ready.hardState(), ready.messagesAfterPersist(),
-                    ready.snapshotChunks(), ready.compaction()));
+            LogWriter.Job job = new LogWriter.Job(ready.entriesToPersist(), ready.hardState(),
+                    ready.messagesAfterPersist(), ready.snapshotChunks(), ready.compaction());
+            if (writeOnLoop) {
+                writeNow(job);
+            } else {
+                writer.submit(job);
+            }
         }
         if (ready.snapshotToInstall() != null) {
             applier.submitRestore(ready.snapshotToInstall());
@@ -459,6 +472,31 @@ public final class RaftNode<R> implements AutoCloseable {
                 0, core.lastIndex(), core.clusterConfig());
     }
 
+    private void writeNow(LogWriter.Job job) {
+        try {
+            writer.writeNow(job);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Called on the event loop once a write done there is durable: the same steps, without a hand-off. */
+    private void onWrittenOnLoop(LogWriter.Done done) {
+        if (done.lastIndex() >= 0) {
+            core.persisted(done.lastIndex(), done.lastTerm());
+        }
+        for (RaftMessage m : done.released()) {
+            if (m.to().equals(config.nodeId())) {
+                core.step(m);
+            } else {
+                transport.send(m);
+            }
+        }
+        for (LogWriter.ReceivedSnapshot r : done.snapshots()) {
+            core.snapshotReceived(r.meta(), r.published());
+        }
+    }
+
     /** Called on the writer thread once a group of writes is durable. */
     private void onWritten(LogWriter.Done done) {
         List<RaftMessage> toSelf = new ArrayList<>();
@@ -510,7 +548,9 @@ public final class RaftNode<R> implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        writer.stop();
+        if (!writeOnLoop) {
+            writer.stop();
+        }
         applier.stop(reason);
         for (Applier.PendingQuery<R> q : pendingReads.values()) {
             q.future().completeExceptionally(reason);

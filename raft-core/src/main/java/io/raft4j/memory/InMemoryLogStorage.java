@@ -123,6 +123,12 @@ public final class InMemoryLogStorage implements LogStorage {
         compactedTerm = term;
     }
 
+    /** Always {@code true}: nothing here waits for a device. */
+    @Override
+    public boolean writesWithoutBlocking() {
+        return true;
+    }
+
     @Override
     public synchronized void close() {
         closed = true;

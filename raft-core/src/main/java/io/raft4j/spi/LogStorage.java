@@ -92,6 +92,16 @@ public interface LogStorage extends AutoCloseable {
      */
     void reset(long index, long term);
 
+    /**
+     * Whether {@link #append}, {@link #compact} and {@link #reset} return promptly without waiting
+     * for a device (an in-memory log). The runtime then performs them on its event loop, saving
+     * two thread hand-offs per write; storage that syncs to disk must keep the default
+     * {@code false}, so that a sync never stalls elections and replication.
+     */
+    default boolean writesWithoutBlocking() {
+        return false;
+    }
+
     /** Releases resources. Further calls fail. */
     @Override
     void close();
