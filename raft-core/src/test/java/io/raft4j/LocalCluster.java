@@ -48,6 +48,9 @@ final class LocalCluster implements AutoCloseable {
     }
 
     final InMemoryTransport network = new InMemoryTransport(42);
+    /** What the nodes send through: the network itself, or a wrapper lending each node a loop. */
+    final io.raft4j.spi.Transport transport;
+    private final boolean writeOnStorageThread;
     final Map<String, InMemoryLogStorage> storages = new LinkedHashMap<>();
     final Map<String, io.raft4j.memory.InMemorySnapshotStore> snapshots = new LinkedHashMap<>();
     private final java.util.function.UnaryOperator<RaftConfig.Builder> settings;
@@ -60,7 +63,18 @@ final class LocalCluster implements AutoCloseable {
     }
 
     LocalCluster(int size, java.util.function.UnaryOperator<RaftConfig.Builder> settings) {
+        this(size, settings, false);
+    }
+
+    /**
+     * With {@code lentLoops}, every node runs on an event loop its transport lends and writes its
+     * log there (shared-loop mode); without, on its own loop thread, writing on its storage thread
+     * as with a durable log.
+     */
+    LocalCluster(int size, java.util.function.UnaryOperator<RaftConfig.Builder> settings, boolean lentLoops) {
         this.settings = settings;
+        this.transport = lentLoops ? new LoopLendingTransport(network) : network;
+        this.writeOnStorageThread = !lentLoops;
         ids = new String[size];
         for (int i = 0; i < size; i++) {
             ids[i] = "n" + (i + 1);
@@ -75,8 +89,8 @@ final class LocalCluster implements AutoCloseable {
     void start(String id) {
         RaftConfig config = settings.apply(RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(10)).build();
         RecordingStateMachine sm = new RecordingStateMachine();
-        RaftNode<String> node = RaftNode.builder(config, sm).transport(network)
-                .storage(storages.get(id)).snapshots(snapshots.get(id)).tickMillis(10).build();
+        RaftNode<String> node = RaftNode.builder(config, sm).transport(transport)
+                .storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10).build();
         stateMachines.put(id, sm);
         nodes.put(id, node);
         node.start();
@@ -88,10 +102,15 @@ final class LocalCluster implements AutoCloseable {
         snapshots.put(id, new io.raft4j.memory.InMemorySnapshotStore());
         RecordingStateMachine sm = new RecordingStateMachine();
         RaftNode<String> node = RaftNode.builder(settings.apply(RaftConfig.builder(id).electionTimeoutTicks(10)).build(), sm)
-                .transport(network).storage(storages.get(id)).snapshots(snapshots.get(id)).tickMillis(10).build();
+                .transport(transport).storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10).build();
         stateMachines.put(id, sm);
         nodes.put(id, node);
         node.start();
+    }
+
+    private io.raft4j.spi.LogStorage storageOf(String id) {
+        InMemoryLogStorage storage = storages.get(id);
+        return writeOnStorageThread ? new WriterThreadStorage(storage) : storage;
     }
 
     void stop(String id) {
@@ -124,5 +143,8 @@ final class LocalCluster implements AutoCloseable {
             n.close();
         }
         network.close();
+        if (transport instanceof LoopLendingTransport lending) {
+            lending.close();
+        }
     }
 }

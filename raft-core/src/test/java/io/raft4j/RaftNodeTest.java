@@ -19,10 +19,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The runtime through its public API on the in-memory transport. */
 class RaftNodeTest {
+    /** A cluster of {@code size} nodes; the shared-loop variant overrides this. */
+    LocalCluster cluster(int size) {
+        return new LocalCluster(size);
+    }
 
     @Test
     void threeNodesElectALeaderAndReplicateAProposal() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(3)) {
+        try (LocalCluster cluster = cluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
             String result = leader.propose(Bytes.ofUtf8("hello")).get(5, TimeUnit.SECONDS);
             assertEquals("applied:hello", result);
@@ -33,7 +37,7 @@ class RaftNodeTest {
 
     @Test
     void proposalsFromManyThreadsAreAllAppliedInTheSameOrderEverywhere() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(3)) {
+        try (LocalCluster cluster = cluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
             ExecutorService pool = Executors.newFixedThreadPool(8);
             List<CompletableFuture<String>> futures = new ArrayList<>();
@@ -63,7 +67,7 @@ class RaftNodeTest {
 
     @Test
     void followerRejectsProposalNamingTheLeader() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(3)) {
+        try (LocalCluster cluster = cluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
             RaftNode<String> follower = cluster.nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
             LocalCluster.await(Duration.ofSeconds(5), () -> leader.id().equals(follower.status().leaderId()));
@@ -76,7 +80,7 @@ class RaftNodeTest {
 
     @Test
     void newLeaderAfterLeaderStopsAndProposalsContinue() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(3)) {
+        try (LocalCluster cluster = cluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
             leader.propose(Bytes.ofUtf8("before")).get(5, TimeUnit.SECONDS);
             cluster.stop(leader.id());
@@ -91,7 +95,7 @@ class RaftNodeTest {
 
     @Test
     void linearizableQueryOnTheLeaderSeesEveryAcknowledgedWrite() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(3)) {
+        try (LocalCluster cluster = cluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
             for (int i = 0; i < 10; i++) {
                 leader.propose(Bytes.ofUtf8("w" + i)).get(5, TimeUnit.SECONDS);
@@ -102,7 +106,7 @@ class RaftNodeTest {
 
     @Test
     void isolatedLeaderFailsPendingProposalsAsIndeterminate() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(3)) {
+        try (LocalCluster cluster = cluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
             cluster.network.isolate(leader.id());
             CompletableFuture<String> f = leader.propose(Bytes.ofUtf8("lost"));
@@ -113,7 +117,7 @@ class RaftNodeTest {
 
     @Test
     void closedNodeFailsProposals() {
-        try (LocalCluster cluster = new LocalCluster(1)) {
+        try (LocalCluster cluster = cluster(1)) {
             RaftNode<String> node = cluster.awaitLeader();
             node.close();
             ExecutionException e = assertThrows(ExecutionException.class,
@@ -124,7 +128,7 @@ class RaftNodeTest {
 
     @Test
     void leaseQueryOnTheLeaderAndStaleQueryOnAFollower() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(3)) {
+        try (LocalCluster cluster = cluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
             for (int i = 0; i < 5; i++) {
                 leader.propose(Bytes.ofUtf8("w" + i)).get(5, TimeUnit.SECONDS);

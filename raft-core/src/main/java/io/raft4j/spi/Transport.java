@@ -44,4 +44,14 @@ public interface Transport {
      */
     default void updatePeers(String groupId, Map<String, String> addresses) {
     }
+
+    /**
+     * An event loop of this transport on which the node {@code localId} of {@code groupId} may run
+     * its protocol logic, so that the messages it sends and receives need no hand-off between
+     * threads; {@code null} (the default) when the transport has none, and the node runs a thread of
+     * its own.
+     */
+    default EventLoop eventLoopFor(String groupId, String localId) {
+        return null;
+    }
 }

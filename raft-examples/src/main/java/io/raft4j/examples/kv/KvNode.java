@@ -129,7 +129,9 @@ public final class KvNode implements AutoCloseable {
                 .snapshotEveryEntries(settings.snapshotEveryEntries())
                 .build();
         RaftNode.Builder<Reply> builder = RaftNode.builder(config, stateMachine)
-                .transport(transport).storage(storage).tickMillis(settings.tickMillis());
+                .transport(transport).storage(storage).tickMillis(settings.tickMillis())
+                // One group per process, with its transport's event loop to itself: sync on it.
+                .persistOnLoop(true);
         if (snapshots != null) {
             builder.snapshots(snapshots);
         }

@@ -199,6 +199,17 @@ public final class NettyTransport implements Transport, AutoCloseable {
         dispatcher.unregister(groupId, localId);
     }
 
+    /**
+     * One of this transport's I/O threads (chosen round-robin per node): the node's protocol logic
+     * then runs where its frames are read and written. With one I/O thread (the default on two
+     * cores) that is also the thread of every peer connection, so a message read from a socket is
+     * stepped, and the answer queued for its socket, without waking any other thread.
+     */
+    @Override
+    public io.raft4j.spi.EventLoop eventLoopFor(String groupId, String localId) {
+        return new NettyEventLoop(group.next());
+    }
+
     @Override
     public void send(RaftMessage message) {
         try {

@@ -120,7 +120,11 @@ final class PeerConnection {
         // if the dial failed since, nothing would ever take the message out, so drop it now.
         ch = channel;
         if (ch != null) {
-            if (drainScheduled.compareAndSet(false, true)) {
+            if (ch.eventLoop().inEventLoop() && ch.isActive()) {
+                // Sent from the connection's own loop (a node running there): write now, since the
+                // sender may go on to block on a disk sync, and the peer should not wait for it.
+                drain();
+            } else if (drainScheduled.compareAndSet(false, true)) {
                 ch.eventLoop().execute(drainTask);
             }
         } else if (dialing == null) {

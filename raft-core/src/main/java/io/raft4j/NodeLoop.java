@@ -1,0 +1,263 @@
+package io.raft4j;
+
+import io.raft4j.spi.EventLoop;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Runs a node's single-threaded protocol work: submitted tasks in order, a tick every period, and
+ * after each batch of tasks the handling of what they produced. Either on a thread of its own
+ * ({@link #ownThread}) or on an {@link EventLoop} lent by the transport ({@link #shared}).
+ */
+abstract class NodeLoop {
+    /** The work the loop drives; every method is called on the loop. */
+    interface Body {
+        /** One tick of the logical clock. */
+        void tick();
+
+        /** Handles what the tasks so far produced; {@code true} if there was anything. */
+        boolean handleReady();
+
+        /** A task, the tick or the handling threw: the node must stop. */
+        void failed(Throwable t);
+    }
+
+    /** Tasks run per batch before what they produced is handled (bounds a batch's latency). */
+    static final int MAX_TASKS_PER_BATCH = 4096;
+
+    final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+    final Body body;
+    final long tickNanos;
+    volatile boolean running;
+
+    NodeLoop(Body body, long tickNanos) {
+        this.body = body;
+        this.tickNanos = tickNanos;
+    }
+
+    static NodeLoop ownThread(String name, Body body, long tickNanos) {
+        return new OwnThread(name, body, tickNanos);
+    }
+
+    static NodeLoop shared(EventLoop loop, Body body, long tickNanos) {
+        return new Shared(loop, body, tickNanos);
+    }
+
+    /** Starts running; tasks submitted before run now. */
+    abstract void start();
+
+    /** Runs {@code task} on the loop, after the tasks submitted before it. Thread-safe. */
+    abstract void execute(Runnable task);
+
+    /**
+     * Stops: no task runs once this returns (unless called from a task, which finishes). Returns the
+     * tasks that never ran.
+     */
+    abstract List<Runnable> stop();
+
+    /** Runs up to a batch of queued tasks; returns how many ran. */
+    final int runTasks() {
+        int ran = 0;
+        Runnable task;
+        while (running && ran < MAX_TASKS_PER_BATCH && (task = inbox.poll()) != null) {
+            task.run();
+            ran++;
+        }
+        return ran;
+    }
+
+    final List<Runnable> drainUnrun() {
+        List<Runnable> left = new ArrayList<>();
+        Runnable task;
+        while ((task = inbox.poll()) != null) {
+            left.add(task);
+        }
+        return left;
+    }
+
+    /** The node's own thread: parks while idle, wakes for a task or the next tick. */
+    private static final class OwnThread extends NodeLoop {
+        private final Thread thread;
+        private volatile boolean parked;
+
+        OwnThread(String name, Body body, long tickNanos) {
+            super(body, tickNanos);
+            this.thread = new Thread(this::run, name);
+            this.thread.setDaemon(true);
+        }
+
+        @Override
+        void start() {
+            running = true;
+            thread.start();
+        }
+
+        @Override
+        void execute(Runnable task) {
+            inbox.add(task);
+            if (parked) {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        private void run() {
+            long nextTick = System.nanoTime() + tickNanos;
+            try {
+                while (running) {
+                    long now = System.nanoTime();
+                    if (now - nextTick >= 0) {
+                        body.tick();
+                        // After a stall (GC, overloaded machine), tick once and resynchronise rather
+                        // than firing a burst of ticks that would make every timer expire at once.
+                        nextTick = Math.max(nextTick + tickNanos, now + tickNanos / 2);
+                    }
+                    int ran = runTasks();
+                    if (body.handleReady()) {
+                        continue;
+                    }
+                    if (ran == 0) {
+                        parked = true;
+                        if (inbox.isEmpty() && running) {
+                            LockSupport.parkNanos(this, Math.max(0, nextTick - System.nanoTime()));
+                        }
+                        parked = false;
+                    }
+                }
+            } catch (Throwable t) {
+                body.failed(t);
+            }
+        }
+
+        @Override
+        List<Runnable> stop() {
+            running = false;
+            LockSupport.unpark(thread);
+            if (Thread.currentThread() != thread) {
+                try {
+                    thread.join(10_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return drainUnrun();
+        }
+    }
+
+    /**
+     * On the transport's event loop: a submitted task schedules one drain, which runs every task
+     * queued by then and handles what they produced; tasks submitted from the loop itself (a message
+     * just read from the network) need no wake-up.
+     */
+    private static final class Shared extends NodeLoop {
+        /** Batches of ready output handled per drain before yielding the loop to network I/O. */
+        private static final int MAX_READY_PER_DRAIN = 16;
+
+        private final EventLoop loop;
+        private final AtomicBoolean drainScheduled = new AtomicBoolean();
+        private final Runnable drainTask = this::drain;
+        private volatile boolean started;
+        private AutoCloseable ticker;
+
+        Shared(EventLoop loop, Body body, long tickNanos) {
+            super(body, tickNanos);
+            this.loop = loop;
+        }
+
+        @Override
+        synchronized void start() {
+            running = true;
+            started = true;
+            ticker = loop.scheduleWithFixedDelay(this::onTick, tickNanos);
+            scheduleDrain();
+        }
+
+        @Override
+        void execute(Runnable task) {
+            inbox.add(task);
+            if (started) {
+                scheduleDrain();
+            }
+        }
+
+        private void scheduleDrain() {
+            if (drainScheduled.compareAndSet(false, true)) {
+                loop.execute(drainTask);
+            }
+        }
+
+        private void onTick() {
+            if (!running) {
+                return;
+            }
+            try {
+                body.tick();
+                handleAll();
+            } catch (Throwable t) {
+                running = false;
+                body.failed(t);
+            }
+        }
+
+        private void drain() {
+            // Cleared first: a task queued from here on schedules the next drain itself.
+            drainScheduled.set(false);
+            if (!running) {
+                return;
+            }
+            try {
+                runTasks();
+                handleAll();
+            } catch (Throwable t) {
+                running = false;
+                body.failed(t);
+                return;
+            }
+            if (!inbox.isEmpty()) {
+                scheduleDrain();
+            }
+        }
+
+        private void handleAll() {
+            int handled = 0;
+            while (running && body.handleReady()) {
+                if (++handled == MAX_READY_PER_DRAIN) {
+                    scheduleDrain(); // yield to network I/O; the next drain goes on
+                    return;
+                }
+            }
+        }
+
+        @Override
+        List<Runnable> stop() {
+            synchronized (this) {
+                running = false;
+                if (ticker != null) {
+                    try {
+                        ticker.close();
+                    } catch (Exception ignored) {
+                        // cancelling a scheduled task does not fail
+                    }
+                }
+            }
+            if (started && !loop.inLoop()) {
+                // Wait for a drain in progress to finish: once this barrier runs, none can start.
+                CountDownLatch barrier = new CountDownLatch(1);
+                try {
+                    loop.execute(barrier::countDown);
+                    barrier.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (RuntimeException e) {
+                    // the transport's loop is already shut down: nothing runs there any more
+                }
+            }
+            return drainUnrun();
+        }
+    }
+}
