@@ -10,6 +10,8 @@ import io.raft4j.message.EntryType;
 import io.raft4j.message.LogEntry;
 import io.raft4j.spi.StateMachine;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +27,9 @@ import java.util.function.Consumer;
 /**
  * The node's apply thread: applies committed entries to the {@link StateMachine} in order, completes
  * the proposers' futures, and serves read-index queries once the state has caught up with their
- * read index. Keeps a slow state machine from stalling the Raft event loop.
+ * read index. Keeps a slow state machine from stalling the Raft event loop; a state machine whose
+ * applies are quick may instead be applied inline, on the event loop, saving a thread hand-off per
+ * batch of commits.
  *
  * @param <R> the state machine's result type
  */
@@ -58,6 +62,7 @@ final class Applier<R> {
     private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
     private final ArrayDeque<PendingQuery<R>> waitingQueries = new ArrayDeque<>();
     private final Consumer<Throwable> onFailure;
+    /** The apply thread; {@code null} when applying inline on the event loop. */
     private final Thread thread;
     private volatile long appliedIndex;
     private long appliedTerm;
@@ -71,15 +76,22 @@ final class Applier<R> {
     private long lastSnapshotIndex;
     private long bytesSinceSnapshot;
 
+    /**
+     * @param inline apply on the caller's thread (the event loop) instead of a thread of its own
+     */
     Applier(String name, StateMachine<R> stateMachine, SnapshotStore snapshots, RaftConfig settings,
-            Consumer<SnapshotMeta> onSnapshotTaken, Consumer<Throwable> onFailure) {
+            Consumer<SnapshotMeta> onSnapshotTaken, Consumer<Throwable> onFailure, boolean inline) {
         this.stateMachine = stateMachine;
         this.snapshots = snapshots;
         this.settings = settings;
         this.onSnapshotTaken = onSnapshotTaken;
         this.onFailure = onFailure;
-        this.thread = new Thread(this::run, name);
-        this.thread.setDaemon(true);
+        if (inline) {
+            this.thread = null;
+        } else {
+            this.thread = new Thread(this::run, name);
+            this.thread.setDaemon(true);
+        }
         this.snapshotWriter = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, name.replace("raft-apply-", "raft-snapshot-"));
             t.setDaemon(true);
@@ -88,7 +100,9 @@ final class Applier<R> {
     }
 
     void start() {
-        thread.start();
+        if (thread != null) {
+            thread.start();
+        }
     }
 
     long appliedIndex() {
@@ -147,27 +161,30 @@ final class Applier<R> {
     }
 
     void submit(List<LogEntry> entries, List<PendingQuery<R>> queries) {
-        queue.add(new ApplyTask(entries, queries));
+        enqueue(new ApplyTask(entries, queries));
     }
 
     /** Replaces the state with the stored snapshot covering {@code meta}, in order with applies. */
     void submitRestore(SnapshotMeta meta) {
-        queue.add(new RestoreTask(meta));
+        enqueue(new RestoreTask(meta));
     }
 
-    /** Takes a snapshot now (in order with applies); completes with what it covers. */
-    CompletableFuture<SnapshotMeta> requestSnapshot() {
-        CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
-        queue.add(new SnapshotTask(future));
-        return future;
+    /**
+     * Takes a snapshot now (in order with applies); completes with what it covers. Inline, call it on
+     * the event loop.
+     */
+    void requestSnapshot(CompletableFuture<SnapshotMeta> future) {
+        enqueue(new SnapshotTask(future));
     }
 
     void stop(RuntimeException error) {
-        queue.add(new StopTask());
-        try {
-            thread.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (thread != null) {
+            queue.add(new StopTask());
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         snapshotWriter.shutdown();
         try {
@@ -188,7 +205,6 @@ final class Applier<R> {
         }
     }
 
-    @SuppressWarnings("unchecked")
     private void run() {
         try {
             while (true) {
@@ -196,29 +212,47 @@ final class Applier<R> {
                 if (task instanceof StopTask) {
                     return;
                 }
-                if (task instanceof RestoreTask r) {
-                    restore(r.meta());
-                    continue;
-                }
-                if (task instanceof SnapshotTask s) {
-                    takeSnapshot(s.future());
-                    continue;
-                }
-                ApplyTask a = (ApplyTask) task;
-                applyAll(a.entries());
-                for (PendingQuery<?> q : a.queries()) {
-                    waitingQueries.add((PendingQuery<R>) q);
-                }
-                serveQueries();
-                if (appliedIndex - lastSnapshotIndex >= settings.snapshotEveryEntries()
-                        || bytesSinceSnapshot >= settings.snapshotEveryBytes()) {
-                    takeSnapshot(null);
-                }
+                process(task);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
             onFailure.accept(t);
+        }
+    }
+
+    /** Runs {@code task} on the apply thread, or at once on the caller's (the event loop's) if inline. */
+    private void enqueue(Task task) {
+        if (thread != null) {
+            queue.add(task);
+            return;
+        }
+        try {
+            process(task);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void process(Task task) throws IOException {
+        if (task instanceof RestoreTask r) {
+            restore(r.meta());
+            return;
+        }
+        if (task instanceof SnapshotTask s) {
+            takeSnapshot(s.future());
+            return;
+        }
+        ApplyTask a = (ApplyTask) task;
+        applyAll(a.entries());
+        for (PendingQuery<?> q : a.queries()) {
+            waitingQueries.add((PendingQuery<R>) q);
+        }
+        serveQueries();
+        if (appliedIndex - lastSnapshotIndex >= settings.snapshotEveryEntries()
+                || bytesSinceSnapshot >= settings.snapshotEveryBytes()) {
+            takeSnapshot(null);
         }
     }
 

@@ -72,12 +72,12 @@ final class LogWriter {
     }
 
     /**
-     * Performs {@code job} on the calling thread (for storage that {@linkplain
-     * LogStorage#writesWithoutBlocking() never blocks}), reporting to {@code onDone} before returning.
-     * Must not be mixed with {@link #submit} on the same writer: writes complete in call order only.
+     * Performs {@code job} on the calling thread (the event loop) and returns what became durable.
+     * The caller must not do so while submitted jobs are outstanding: writes complete in call
+     * order only.
      */
-    void writeNow(Job job) throws IOException {
-        write(List.of(job));
+    Done writeNow(Job job) throws IOException {
+        return write(List.of(job));
     }
 
     void stop() {
@@ -98,7 +98,7 @@ final class LogWriter {
                 queue.drainTo(batch, MAX_JOBS_PER_WRITE - 1);
                 boolean stop = batch.remove(STOP);
                 if (!batch.isEmpty()) {
-                    write(batch);
+                    onDone.accept(write(batch));
                 }
                 if (stop) {
                     return;
@@ -111,7 +111,7 @@ final class LogWriter {
         }
     }
 
-    private void write(List<Job> jobs) throws IOException {
+    private Done write(List<Job> jobs) throws IOException {
         List<LogEntry> merged = new ArrayList<>();
         HardState hardState = null;
         List<RaftMessage> released = new ArrayList<>();
@@ -142,7 +142,7 @@ final class LogWriter {
         flush(merged, hardState);
         LogEntry last = lastWritten;
         lastWritten = null;
-        onDone.accept(new Done(last == null ? -1 : last.index(), last == null ? -1 : last.term(), released, received));
+        return new Done(last == null ? -1 : last.index(), last == null ? -1 : last.term(), released, received);
     }
 
     private LogEntry lastWritten;

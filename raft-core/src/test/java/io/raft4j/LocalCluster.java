@@ -67,9 +67,9 @@ final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * With {@code lentLoops}, every node runs on an event loop its transport lends and writes its
-     * log there (shared-loop mode); without, on its own loop thread, writing on its storage thread
-     * as with a durable log.
+     * With {@code lentLoops}, every node runs on an event loop its transport lends, and writes its
+     * log and applies its commands there (shared-loop mode); without, on its own loop thread,
+     * writing on its storage thread as with a durable log and applying on its apply thread.
      */
     LocalCluster(int size, java.util.function.UnaryOperator<RaftConfig.Builder> settings, boolean lentLoops) {
         this.settings = settings;
@@ -90,7 +90,7 @@ final class LocalCluster implements AutoCloseable {
         RaftConfig config = settings.apply(RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(10)).build();
         RecordingStateMachine sm = new RecordingStateMachine();
         RaftNode<String> node = RaftNode.builder(config, sm).transport(transport)
-                .storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10).build();
+                .storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10).applyOnLoop(!writeOnStorageThread).build();
         stateMachines.put(id, sm);
         nodes.put(id, node);
         node.start();
@@ -102,7 +102,7 @@ final class LocalCluster implements AutoCloseable {
         snapshots.put(id, new io.raft4j.memory.InMemorySnapshotStore());
         RecordingStateMachine sm = new RecordingStateMachine();
         RaftNode<String> node = RaftNode.builder(settings.apply(RaftConfig.builder(id).electionTimeoutTicks(10)).build(), sm)
-                .transport(transport).storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10).build();
+                .transport(transport).storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10).applyOnLoop(!writeOnStorageThread).build();
         stateMachines.put(id, sm);
         nodes.put(id, node);
         node.start();

@@ -130,8 +130,9 @@ public final class KvNode implements AutoCloseable {
                 .build();
         RaftNode.Builder<Reply> builder = RaftNode.builder(config, stateMachine)
                 .transport(transport).storage(storage).tickMillis(settings.tickMillis())
-                // One group per process, with its transport's event loop to itself: sync on it.
-                .persistOnLoop(true);
+                // One group per process, with its transport's event loop to itself: sync on it, and
+                // apply there too (a map update; snapshots fix a view and write it elsewhere).
+                .persistOnLoop(true).applyOnLoop(true);
         if (snapshots != null) {
             builder.snapshots(snapshots);
         }
