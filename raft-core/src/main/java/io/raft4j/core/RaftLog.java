@@ -111,7 +111,8 @@ final class RaftLog {
             return List.of();
         }
         long unstableFrom = unstable.offset();
-        List<LogEntry> result = new ArrayList<>();
+        // Sized for the whole range (bounded): growing one entry at a time showed in profiles.
+        List<LogEntry> result = new ArrayList<>((int) Math.min(to - from, 4096));
         long budget = maxBytes;
         if (from < unstableFrom) {
             List<LogEntry> stored = storage.entries(from, Math.min(to, unstableFrom), maxBytes);

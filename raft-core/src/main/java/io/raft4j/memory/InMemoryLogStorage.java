@@ -63,7 +63,7 @@ public final class InMemoryLogStorage implements LogStorage {
             throw new IndexOutOfBoundsException("range " + fromIndex + ".." + toIndex + " outside "
                     + (compactedIndex + 1) + ".." + (compactedIndex + entries.size() + 1));
         }
-        List<LogEntry> result = new ArrayList<>();
+        List<LogEntry> result = new ArrayList<>((int) Math.min(toIndex - fromIndex, 4096));
         long bytes = 0;
         for (long i = fromIndex; i < toIndex; i++) {
             LogEntry e = get(i);

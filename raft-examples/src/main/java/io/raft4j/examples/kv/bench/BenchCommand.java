@@ -31,6 +31,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The benchmark of {@code ../shared/BENCHMARK.md}: three nodes in this JVM over loopback TCP (Netty
@@ -292,15 +293,40 @@ public final class BenchCommand implements Callable<Integer> {
         for (int c = 0; c < clients; c++) {
             ready.add(c);
         }
+        long[] window = {Long.MAX_VALUE, Long.MAX_VALUE};
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bench-timer");
             t.setDaemon(true);
             return t;
         });
+        // One watchdog instead of a timer per request (a timer set and cancelled per request costs
+        // the completing thread a lock and a wake-up of the timer thread: measurable at 150k ops/s).
+        // pendingSince[c] is the submit time of client c's request, 0 while it has none.
+        AtomicLongArray pendingSince = new AtomicLongArray(clients);
+        java.util.function.BiConsumer<Integer, Throwable> onError = (client, err) -> {
+            long done = System.nanoTime();
+            errorsTotal.incrementAndGet();
+            if (done >= window[0] && done <= window[1]) {
+                errorsInWindow.incrementAndGet();
+            }
+            if (done - lastErrorLog.getAndSet(done) > 1_000_000_000L) {
+                log("request failed: %s", err);
+            }
+            timer.schedule(() -> ready.add(client), 5, TimeUnit.MILLISECONDS);
+        };
+        timer.scheduleWithFixedDelay(() -> {
+            long now = System.nanoTime();
+            for (int c = 0; c < clients; c++) {
+                long since = pendingSince.get(c);
+                if (since != 0 && now - since > REQUEST_TIMEOUT_MS * 1_000_000L && pendingSince.compareAndSet(c, since, 0)) {
+                    outstanding.decrementAndGet();
+                    onError.accept(c, new java.util.concurrent.TimeoutException("no answer in " + REQUEST_TIMEOUT_MS + " ms"));
+                }
+            }
+        }, 1, 1, TimeUnit.SECONDS);
         long start = System.nanoTime();
         long minWarm = start + (long) (warmup * 1e9);
         long maxWarm = start + (long) (warmupMax * 1e9);
-        long[] window = {Long.MAX_VALUE, Long.MAX_VALUE};
         long nextRate = start + RATE_WINDOW_NS;
         long lastAcks = 0;
         double lastRate = -1;
@@ -357,6 +383,7 @@ public final class BenchCommand implements Callable<Integer> {
                     value[i] = (byte) (seq >>> (8 * i));
                 }
                 outstanding.incrementAndGet();
+                pendingSince.set(slot, st);
                 CompletableFuture<?> f;
                 try {
                     f = submitter.submit(slot, keys[slot], value);
@@ -364,26 +391,21 @@ public final class BenchCommand implements Callable<Integer> {
                     f = CompletableFuture.failedFuture(e);
                 }
                 int client = slot;
-                f.thenApply(x -> x).orTimeout(REQUEST_TIMEOUT_MS, TimeUnit.MILLISECONDS).whenComplete((res, err) -> {
-                    long done = System.nanoTime();
-                    boolean inWindow = done >= window[0] && done <= window[1];
+                f.whenComplete((res, err) -> {
+                    if (!pendingSince.compareAndSet(client, st, 0)) {
+                        return; // the watchdog already gave up on it
+                    }
                     outstanding.decrementAndGet();
                     if (err == null) {
+                        long done = System.nanoTime();
                         totalOk.incrementAndGet();
-                        if (inWindow) {
+                        if (done >= window[0] && done <= window[1]) {
                             okInWindow.incrementAndGet();
                             recorder.recordValue(Math.max(1, (done - st) / 1000));
                         }
                         ready.add(client);
                     } else {
-                        errorsTotal.incrementAndGet();
-                        if (inWindow) {
-                            errorsInWindow.incrementAndGet();
-                        }
-                        if (done - lastErrorLog.getAndSet(done) > 1_000_000_000L) {
-                            log("request failed: %s", err);
-                        }
-                        timer.schedule(() -> ready.add(client), 5, TimeUnit.MILLISECONDS);
+                        onError.accept(client, err);
                     }
                 });
             }
