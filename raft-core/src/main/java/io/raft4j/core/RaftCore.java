@@ -266,12 +266,23 @@ public final class RaftCore {
     private void appendLocal(List<LogEntry> entries) {
         log.append(entries);
         configs.onAppended(entries);
-        if (leader != null && entries.stream().anyMatch(e -> e.type() == EntryType.CONFIG)) {
+        if (leader != null && containsConfig(entries)) {
             leader.syncMembers(configs.current());
+            // The new configuration counts from its append: a majority of it may already hold
+            // entries the old one had not committed. Any other append cannot move the commit index
+            // (this leader's own copy counts once persisted), so the quorum is not recomputed for
+            // every proposal.
+            leader.maybeCommit();
         }
-        if (leader != null) {
-            leader.maybeCommit(); // a single-voter group commits on its own durable write only
+    }
+
+    private static boolean containsConfig(List<LogEntry> entries) {
+        for (LogEntry e : entries) {
+            if (e.type() == EntryType.CONFIG) {
+                return true;
+            }
         }
+        return false;
     }
 
     /** Whether this leader is handing leadership over (it refuses proposals meanwhile). */

@@ -89,14 +89,16 @@ public final class KvStateMachine implements StateMachine<Reply> {
         }
     }
 
+    /** The conditions by their wire code ({@code values()} would copy the array on every apply). */
+    private static final KvCodec.Condition[] CONDITIONS = KvCodec.Condition.values();
+
     private Reply applyCommand(byte[] raw) {
         KvCodec.Reader r = new KvCodec.Reader(raw);
         int op = r.u8();
         switch (op) {
             case KvCodec.SET: {
                 int flags = r.u8();
-                KvCodec.Condition[] conditions = KvCodec.Condition.values();
-                KvCodec.Condition condition = conditions[flags & 0x03];
+                KvCodec.Condition condition = CONDITIONS[flags & 0x03];
                 boolean returnOld = (flags & 0x04) != 0;
                 Key key = new Key(r.bytes());
                 byte[] value = r.bytes();
