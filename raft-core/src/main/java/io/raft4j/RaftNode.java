@@ -460,33 +460,29 @@ public final class RaftNode<R> implements AutoCloseable {
     }
 
     private void writeNow(LogWriter.Job job) {
+        LogWriter.Done done;
         try {
-            onWrittenOnLoop(writer.writeNow(job));
+            done = writer.writeNow(job);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** Called on the event loop once a write done there is durable: the same steps, without a hand-off. */
-    private void onWrittenOnLoop(LogWriter.Done done) {
-        if (done.lastIndex() >= 0) {
-            core.persisted(done.lastIndex(), done.lastTerm());
-        }
-        for (RaftMessage m : done.released()) {
-            if (m.to().equals(config.nodeId())) {
-                core.step(m);
-            } else {
-                transport.send(m);
-            }
-        }
-        for (LogWriter.ReceivedSnapshot r : done.snapshots()) {
-            core.snapshotReceived(r.meta(), r.published());
-        }
+        afterWrite(done, sendReleased(done));
     }
 
     /** Called on the writer thread once a group of writes is durable. */
     private void onWritten(LogWriter.Done done) {
-        List<RaftMessage> toSelf = new ArrayList<>();
+        List<RaftMessage> toSelf = sendReleased(done);
+        if (done.lastIndex() >= 0 || !toSelf.isEmpty() || !done.snapshots().isEmpty()) {
+            execute(() -> afterWrite(done, toSelf));
+        }
+    }
+
+    /**
+     * Sends the messages a durable write released to other members, from whichever thread did the
+     * write; returns those addressed to this node, which the core must step.
+     */
+    private List<RaftMessage> sendReleased(LogWriter.Done done) {
+        List<RaftMessage> toSelf = new ArrayList<>(0);
         for (RaftMessage m : done.released()) {
             if (m.to().equals(config.nodeId())) {
                 toSelf.add(m);
@@ -494,20 +490,20 @@ public final class RaftNode<R> implements AutoCloseable {
                 transport.send(m);
             }
         }
-        if (done.lastIndex() < 0 && toSelf.isEmpty() && done.snapshots().isEmpty()) {
-            return;
+        return toSelf;
+    }
+
+    /** On the event loop: tells the core what became durable and steps the messages to itself. */
+    private void afterWrite(LogWriter.Done done, List<RaftMessage> toSelf) {
+        if (done.lastIndex() >= 0) {
+            core.persisted(done.lastIndex(), done.lastTerm());
         }
-        execute(() -> {
-            if (done.lastIndex() >= 0) {
-                core.persisted(done.lastIndex(), done.lastTerm());
-            }
-            for (RaftMessage m : toSelf) {
-                core.step(m);
-            }
-            for (LogWriter.ReceivedSnapshot r : done.snapshots()) {
-                core.snapshotReceived(r.meta(), r.published());
-            }
-        });
+        for (RaftMessage m : toSelf) {
+            core.step(m);
+        }
+        for (LogWriter.ReceivedSnapshot r : done.snapshots()) {
+            core.snapshotReceived(r.meta(), r.published());
+        }
     }
 
     private void fail(Throwable t) {

@@ -29,9 +29,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.BiConsumer;
 
 /**
  * The benchmark of {@code ../shared/BENCHMARK.md}: three nodes in this JVM over loopback TCP (Netty
@@ -303,7 +305,7 @@ public final class BenchCommand implements Callable<Integer> {
         // the completing thread a lock and a wake-up of the timer thread: measurable at 150k ops/s).
         // pendingSince[c] is the submit time of client c's request, 0 while it has none.
         AtomicLongArray pendingSince = new AtomicLongArray(clients);
-        java.util.function.BiConsumer<Integer, Throwable> onError = (client, err) -> {
+        BiConsumer<Integer, Throwable> onError = (client, err) -> {
             long done = System.nanoTime();
             errorsTotal.incrementAndGet();
             if (done >= window[0] && done <= window[1]) {
@@ -320,7 +322,7 @@ public final class BenchCommand implements Callable<Integer> {
                 long since = pendingSince.get(c);
                 if (since != 0 && now - since > REQUEST_TIMEOUT_MS * 1_000_000L && pendingSince.compareAndSet(c, since, 0)) {
                     outstanding.decrementAndGet();
-                    onError.accept(c, new java.util.concurrent.TimeoutException("no answer in " + REQUEST_TIMEOUT_MS + " ms"));
+                    onError.accept(c, new TimeoutException("no answer in " + REQUEST_TIMEOUT_MS + " ms"));
                 }
             }
         }, 1, 1, TimeUnit.SECONDS);
