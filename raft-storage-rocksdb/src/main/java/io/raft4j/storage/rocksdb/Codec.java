@@ -18,19 +18,24 @@ import java.util.zip.CRC32C;
  * <pre>
  * column family raft4j.entries
  *   key   [n:1][group id, n bytes of UTF-8][index:8, big-endian]      (sorts by group, then index)
- *   value [1][type:1][term:8][crc:4][data...]
+ *   value [1][type:1][term:8][crc:4][data...]                       (payload inline)
  *         crc = CRC32C(index:8, value bytes 0..9, data): binds the value to its key
+ *   value [2][type:1][term:8][segment:8][offset:8][length:4][data crc:4][crc:4]
+ *         (payload in a segment file, see PayloadSegments)
+ *         data crc = CRC32C(payload); crc = CRC32C(index:8, value bytes 0..33)
  *
  * column family raft4j.meta
  *   [0x00]"format"              -> "raft4j-log"[version:4]             (the directory marker)
  *   [0x01][n:1][group]['h']     -> [1][term:8][vote length:4, -1 = none][vote UTF-8][crc:4]
  *   [0x01][n:1][group]['c']     -> [1][index:8][term:8][crc:4]        (the compaction point)
  * </pre>
- * All integers are big-endian. The leading {@code 1} of each value is its layout version.
+ * All integers are big-endian. The leading byte of each value is its layout version.
+ * Format version 2 added the segment layout of entry values; version 1 directories are read as they
+ * are (they hold only inline values) and marked version 2 when opened.
  */
 final class Codec {
     /** Version of the whole layout, stored in the format marker. Bump it on any incompatible change. */
-    static final int FORMAT_VERSION = 1;
+    static final int FORMAT_VERSION = 2;
 
     static final String ENTRIES_CF = "raft4j.entries";
     static final String META_CF = "raft4j.meta";
@@ -42,6 +47,10 @@ final class Codec {
     static final int MAX_GROUP_ID_BYTES = 255;
 
     private static final byte VALUE_VERSION = 1;
+    private static final byte SEGMENT_VALUE_VERSION = 2;
+    /** Size of an entry value whose payload is in a segment file. */
+    static final int SEGMENT_VALUE_BYTES = 38;
+    private static final int SEGMENT_CRC_OFFSET = 34;
     /** Bytes of an entry value before its data. */
     static final int ENTRY_HEADER_BYTES = 14;
     private static final int ENTRY_CRC_OFFSET = 10;
@@ -155,8 +164,74 @@ final class Codec {
         out.putInt((int) crc.getValue()).put(data);
     }
 
-    /** Decodes and verifies the value stored under entry {@code index}. */
-    static LogEntry decodeEntry(long index, byte[] value, String groupId) {
+    /** Where a payload lives in the segment files: written by {@link PayloadSegments}. */
+    record SegmentRef(long segment, long offset, int length, int crc) {
+    }
+
+    /**
+     * Writes the value of {@code entry}, whose payload is stored at {@code ref}, at the position of
+     * {@code out}, which must have {@link #SEGMENT_VALUE_BYTES} remaining; advances past it.
+     */
+    static void encodeSegmentEntry(LogEntry entry, SegmentRef ref, ByteBuffer out, CRC32C crc) {
+        int start = out.position();
+        out.put(SEGMENT_VALUE_VERSION).put(typeCode(entry.type())).putLong(entry.term())
+                .putLong(ref.segment()).putLong(ref.offset()).putInt(ref.length()).putInt(ref.crc());
+        crc.reset();
+        updateLong(crc, entry.index());
+        crc.update(out.duplicate().position(start).limit(start + SEGMENT_CRC_OFFSET));
+        out.putInt((int) crc.getValue());
+    }
+
+    /**
+     * The segment reference in the value stored under entry {@code index}, checked, or {@code null}
+     * if the value holds its payload inline.
+     */
+    static SegmentRef segmentRef(long index, byte[] value, String groupId) {
+        if (value.length == 0 || value[0] != SEGMENT_VALUE_VERSION) {
+            return null;
+        }
+        if (value.length != SEGMENT_VALUE_BYTES) {
+            throw corrupt(groupId, "entry " + index, "segment reference of " + value.length + " bytes, expected "
+                    + SEGMENT_VALUE_BYTES);
+        }
+        CRC32C crc = new CRC32C();
+        updateLong(crc, index);
+        crc.update(value, 0, SEGMENT_CRC_OFFSET);
+        if ((int) crc.getValue() != getInt(value, SEGMENT_CRC_OFFSET)) {
+            throw corrupt(groupId, "entry " + index, "checksum mismatch (damaged, truncated, or stored under the wrong key)");
+        }
+        SegmentRef ref = new SegmentRef(getLong(value, 10), getLong(value, 18), getInt(value, 26), getInt(value, 30));
+        if (ref.segment() < 0 || ref.offset() < 0 || ref.length() < 0) {
+            throw corrupt(groupId, "entry " + index, "negative segment position " + ref);
+        }
+        return ref;
+    }
+
+    /**
+     * Decodes and verifies the value stored under entry {@code index}, reading its payload from
+     * {@code segments} if it is not inline.
+     */
+    static LogEntry decodeEntry(long index, byte[] value, String groupId, PayloadSegments segments) {
+        SegmentRef ref = segmentRef(index, value, groupId);
+        byte[] data;
+        if (ref != null) {
+            data = segments.read(index, ref);
+        } else {
+            checkInline(index, value, groupId);
+            data = Arrays.copyOfRange(value, ENTRY_HEADER_BYTES, value.length);
+        }
+        EntryType type = typeOf(value[1]);
+        if (type == null) {
+            throw corrupt(groupId, "entry " + index, "unknown entry type code " + value[1]);
+        }
+        long term = getLong(value, 2);
+        if (term < 0) {
+            throw corrupt(groupId, "entry " + index, "negative term " + term);
+        }
+        return new LogEntry(index, term, type, Bytes.wrap(data));
+    }
+
+    private static void checkInline(long index, byte[] value, String groupId) {
         if (value.length < ENTRY_HEADER_BYTES) {
             throw corrupt(groupId, "entry " + index, "value truncated to " + value.length
                     + " bytes, the header alone needs " + ENTRY_HEADER_BYTES);
@@ -171,16 +246,6 @@ final class Codec {
         if ((int) crc.getValue() != getInt(value, ENTRY_CRC_OFFSET)) {
             throw corrupt(groupId, "entry " + index, "checksum mismatch (damaged, truncated, or stored under the wrong key)");
         }
-        EntryType type = typeOf(value[1]);
-        if (type == null) {
-            throw corrupt(groupId, "entry " + index, "unknown entry type code " + value[1]);
-        }
-        long term = getLong(value, 2);
-        if (term < 0) {
-            throw corrupt(groupId, "entry " + index, "negative term " + term);
-        }
-        byte[] data = Arrays.copyOfRange(value, ENTRY_HEADER_BYTES, value.length);
-        return new LogEntry(index, term, type, Bytes.wrap(data));
     }
 
     /** Stable codes, independent of the enum's declaration order. */

@@ -51,6 +51,8 @@ final class Database implements AutoCloseable {
     static final String LOG_DIR = "log";
     /** A database being created; renamed to {@link #LOG_DIR} once its format marker is durable. */
     static final String INIT_DIR = "log.init";
+    /** Where large payloads live, one subdirectory per group (see {@link PayloadSegments}). */
+    static final String SEGMENTS_DIR = "log-segments";
 
     static {
         RocksDB.loadLibrary();
@@ -91,12 +93,39 @@ final class Database implements AutoCloseable {
                     + " data directory keeps its log under " + LOG_DIR + "/. Nothing was changed.");
         }
         Path logDir = dataDir.resolve(LOG_DIR);
+        int version = Codec.FORMAT_VERSION;
         if (isMissingOrEmpty(logDir)) {
             create(dataDir, logDir, settings);
         } else {
-            OpenCheck.check(logDir);
+            version = OpenCheck.check(logDir);
         }
-        return openReadWrite(logDir, settings, false);
+        Database database = openReadWrite(logDir, settings, false);
+        if (version < Codec.FORMAT_VERSION) {
+            database.upgradeFormat(version);
+        }
+        return database;
+    }
+
+    /**
+     * Marks an older log as the current format before anything of the current format is written,
+     * so an older raft4j refuses it (as "written by a newer raft4j") instead of misreading it. Every
+     * older format is a subset of the current one: nothing else changes.
+     */
+    private void upgradeFormat(int from) {
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(meta, Codec.FORMAT_KEY, Codec.formatValue(Codec.FORMAT_VERSION));
+            db.write(syncWrite, batch);
+        } catch (RocksDBException e) {
+            close();
+            throw new StorageException("cannot mark the raft4j log in " + directory + " as format version "
+                    + Codec.FORMAT_VERSION + ": " + describe(e), e);
+        }
+        LOG.info("raft4j log in {} upgraded from format {} to {}", directory, from, Codec.FORMAT_VERSION);
+    }
+
+    /** Where the payload segment files of every group live (beside {@link #LOG_DIR}). */
+    Path segmentsDirectory() {
+        return directory.resolveSibling(SEGMENTS_DIR);
     }
 
     private static boolean isMissingOrEmpty(Path dir) {
@@ -295,7 +324,7 @@ final class Database implements AutoCloseable {
         }
     }
 
-    private static void syncDirectory(Path dir) throws IOException {
+    static void syncDirectory(Path dir) throws IOException {
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
             channel.force(true);
         }

@@ -32,7 +32,8 @@ final class OpenCheck {
     private OpenCheck() {
     }
 
-    static void check(Path logDir) {
+    /** Checks {@code logDir}; returns its format version (1 to {@link Codec#FORMAT_VERSION}). */
+    static int check(Path logDir) {
         if (!Files.exists(logDir.resolve("CURRENT"))) {
             throw refuse(logDir, "it holds " + Database.listing(logDir)
                     + " but no RocksDB database (no CURRENT file), so it was not written by raft4j");
@@ -70,6 +71,7 @@ final class OpenCheck {
                         + " (format version " + version + " has none)");
             }
         }
+        return version;
     }
 
     private static List<String> columnFamilies(Path logDir) {

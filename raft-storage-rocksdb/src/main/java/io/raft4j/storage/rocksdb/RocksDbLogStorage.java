@@ -10,6 +10,7 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
 import org.rocksdb.WriteBatch;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +50,9 @@ final class RocksDbLogStorage implements LogStorage {
     private final byte[] compactionKey;
     private final Runnable onClose;
     private volatile BatchWriter writer;
+    private final PayloadSegments segments;
+    private final int segmentEntryBytes;
+    private final long segmentBatchBytes;
 
     // Guarded by this.
     private HardState hardState;
@@ -74,7 +78,8 @@ final class RocksDbLogStorage implements LogStorage {
     private final ByteBuffer keyBuffer;
     private ByteBuffer valueBuffer = ByteBuffer.allocateDirect(64 << 10);
 
-    private RocksDbLogStorage(Database database, String groupId, long cacheBytes, Runnable onClose) {
+    private RocksDbLogStorage(Database database, String groupId, RocksDbLogStore.Settings settings,
+                              Runnable onClose) {
         this.database = database;
         this.groupId = groupId;
         this.prefix = Codec.groupPrefix(groupId);
@@ -83,21 +88,32 @@ final class RocksDbLogStorage implements LogStorage {
         this.onClose = onClose;
         this.writer = batch -> database.db.write(database.syncWrite, batch);
         this.keyBuffer = ByteBuffer.allocateDirect(prefix.length + 8);
-        this.cache = new EntryCache(cacheBytes, 1);
+        this.cache = new EntryCache(settings.entryCacheBytes(), 1);
+        this.segments = PayloadSegments.open(database.segmentsDirectory(), groupId, settings.segmentFileBytes());
+        this.segmentEntryBytes = settings.segmentEntryBytes();
+        this.segmentBatchBytes = settings.segmentBatchBytes();
     }
 
     /** Opens the log of {@code groupId}, recovering and checking what RocksDB holds for it. */
-    static RocksDbLogStorage open(Database database, String groupId, long cacheBytes, Runnable onClose) {
-        RocksDbLogStorage storage = new RocksDbLogStorage(database, groupId, cacheBytes, onClose);
-        synchronized (storage) {
-            storage.recover();
+    static RocksDbLogStorage open(Database database, String groupId, RocksDbLogStore.Settings settings,
+                                  Runnable onClose) {
+        RocksDbLogStorage storage = new RocksDbLogStorage(database, groupId, settings, onClose);
+        try {
+            synchronized (storage) {
+                storage.recover();
+            }
+        } catch (RuntimeException e) {
+            storage.segments.close();
+            throw e;
         }
+        storage.segments.releaseIfUnreferenced();
         return storage;
     }
 
     /**
      * Loads the hard state and compaction point, then scans every entry of the group: each must
-     * decode and pass its checksum, and indexes must run without a gap from the compaction point.
+     * decode and pass its checksum (its payload's too, wherever it is stored), and indexes must run
+     * without a gap from the compaction point.
      */
     private void recover() {
         database.enter();
@@ -123,7 +139,12 @@ final class RocksDbLogStorage implements LogStorage {
                         throw Codec.corrupt(groupId, "entries", "gap: " + expected + ".." + (index - 1)
                                 + " are missing but " + index + " is present");
                     }
-                    LogEntry entry = Codec.decodeEntry(index, it.value(), groupId);
+                    byte[] value = it.value();
+                    LogEntry entry = Codec.decodeEntry(index, value, groupId, segments);
+                    Codec.SegmentRef ref = Codec.segmentRef(index, value, groupId);
+                    if (ref != null) {
+                        segments.referenced(ref.segment(), index);
+                    }
                     terms.add(index, entry.term());
                     cache.append(List.of(entry));
                     expected++;
@@ -214,7 +235,7 @@ final class RocksDbLogStorage implements LogStorage {
                 if (index != expected) {
                     throw Codec.corrupt(groupId, "entry " + expected, "missing from RocksDB (found " + index + ")");
                 }
-                LogEntry entry = Codec.decodeEntry(index, it.value(), groupId);
+                LogEntry entry = Codec.decodeEntry(index, it.value(), groupId, segments);
                 long next = usedBytes + entry.sizeBytes();
                 if (!out.isEmpty() && next > maxBytes) {
                     break;
@@ -248,21 +269,28 @@ final class RocksDbLogStorage implements LogStorage {
                 checkUsable();
                 replaceFrom = checkAppend(entries);
             }
+            List<LogEntry> segmented = payloadsForSegments(entries);
             try {
+                List<Codec.SegmentRef> refs = segmented.isEmpty() ? List.of() : segments.write(segmented);
                 batch.clear();
                 if (replaceFrom >= 0) {
                     batch.deleteRange(database.entries, Codec.entryKey(prefix, replaceFrom), Codec.groupEnd(prefix));
                 }
+                int nextRef = 0;
                 for (LogEntry entry : entries) {
-                    putEntry(entry);
+                    boolean inSegment = nextRef < segmented.size() && segmented.get(nextRef) == entry;
+                    putEntry(entry, inSegment ? refs.get(nextRef++) : null);
                 }
                 if (newHardState != null) {
                     batch.put(database.meta, hardStateKey, Codec.encodeHardState(newHardState));
                 }
-            } catch (RocksDBException e) {
+            } catch (RocksDBException | IOException e) {
                 throw failed("append", e);
             }
             write("append");
+            if (!segmented.isEmpty()) {
+                segments.referenced(segments.newest(), segmented.get(segmented.size() - 1).index());
+            }
             synchronized (this) {
                 if (!entries.isEmpty()) {
                     long first = entries.get(0).index();
@@ -281,18 +309,49 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     /**
-     * Adds the put of {@code entry} to the batch. Key and value go through reused direct buffers,
-     * which JNI reads in place: one copy into the batch, no garbage per entry.
+     * The entries of an append whose payloads go to segment files: those of at least
+     * {@code segmentEntryBytes}, if together they reach {@code segmentBatchBytes}; else none.
      */
-    private void putEntry(LogEntry entry) throws RocksDBException {
-        int valueBytes = Codec.entryValueBytes(entry);
+    private List<LogEntry> payloadsForSegments(List<LogEntry> entries) {
+        long bytes = 0;
+        int count = 0;
+        for (LogEntry entry : entries) {
+            int length = entry.data().length();
+            if (length >= segmentEntryBytes) {
+                bytes += length;
+                count++;
+            }
+        }
+        if (bytes < segmentBatchBytes || count == 0) {
+            return List.of();
+        }
+        List<LogEntry> large = new ArrayList<>(count);
+        for (LogEntry entry : entries) {
+            if (entry.data().length() >= segmentEntryBytes) {
+                large.add(entry);
+            }
+        }
+        return large;
+    }
+
+    /**
+     * Adds the put of {@code entry} to the batch: its payload inline, or its reference if the
+     * payload is already in a segment file ({@code ref}). Key and value go through reused direct
+     * buffers, which JNI reads in place: one copy into the batch, no garbage per entry.
+     */
+    private void putEntry(LogEntry entry, Codec.SegmentRef ref) throws RocksDBException {
+        int valueBytes = ref == null ? Codec.entryValueBytes(entry) : Codec.SEGMENT_VALUE_BYTES;
         if (valueBuffer.capacity() < valueBytes) {
             valueBuffer = ByteBuffer.allocateDirect(Math.max(valueBytes, valueBuffer.capacity() * 2));
         }
         keyBuffer.clear();
         keyBuffer.put(prefix).putLong(entry.index()).flip();
         valueBuffer.clear();
-        Codec.encodeEntry(entry, valueBuffer, crc);
+        if (ref == null) {
+            Codec.encodeEntry(entry, valueBuffer, crc);
+        } else {
+            Codec.encodeSegmentEntry(entry, ref, valueBuffer, crc);
+        }
         valueBuffer.flip();
         batch.put(database.entries, keyBuffer, valueBuffer);
     }
@@ -332,6 +391,11 @@ final class RocksDbLogStorage implements LogStorage {
                 publishCompaction(index, term, wholeLog);
             }
             writeCompaction(index, term, wholeLog, "compact");
+            if (wholeLog) {
+                segments.releaseAll();
+            } else {
+                segments.releaseThrough(index);
+            }
         }
     }
 
@@ -346,6 +410,7 @@ final class RocksDbLogStorage implements LogStorage {
                 publishCompaction(index, term, true);
             }
             writeCompaction(index, term, true, "reset");
+            segments.releaseAll();
         }
     }
 
@@ -388,9 +453,10 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     /** Records a failed write: from now on every call throws, the node must stop and reopen. */
-    private synchronized StorageException failed(String operation, RocksDBException e) {
+    private synchronized StorageException failed(String operation, Exception e) {
+        String cause = e instanceof RocksDBException rocks ? Database.describe(rocks) : e.toString();
         failure = new StorageException("group " + groupId + ": " + operation + " could not be made durable: "
-                + Database.describe(e), e);
+                + cause, e);
         return failure;
     }
 
@@ -418,6 +484,7 @@ final class RocksDbLogStorage implements LogStorage {
                 closed = true;
             }
             batch.close();
+            segments.close();
             return true;
         }
     }
@@ -439,6 +506,11 @@ final class RocksDbLogStorage implements LogStorage {
     /** Entries read from RocksDB rather than the cache since opening (for tests). */
     synchronized long entriesReadFromDatabase() {
         return entriesReadFromDatabase;
+    }
+
+    /** Payload segment files present (for tests). */
+    int segmentFiles() {
+        return segments.files();
     }
 
     /** Entries held in the cache (for tests). */

@@ -35,14 +35,27 @@ public final class RocksDbLogStore implements AutoCloseable {
     /**
      * Tuning of a store.
      *
-     * @param entryCacheBytes  per group: newest entries kept in memory (by {@code LogEntry.sizeBytes()})
-     *                         so replication to followers that keep up never reads RocksDB
-     * @param blockCacheBytes  RocksDB block cache shared by all groups, for reads of older entries
-     * @param writeBufferBytes RocksDB memtable size of the entries column family; the WAL is kept
-     *                         under four times this, which bounds recovery time after a crash
+     * @param entryCacheBytes   per group: newest entries kept in memory (by {@code LogEntry.sizeBytes()})
+     *                          so replication to followers that keep up never reads RocksDB
+     * @param blockCacheBytes   RocksDB block cache shared by all groups, for reads of older entries
+     * @param writeBufferBytes  RocksDB memtable size of the entries column family; the WAL is kept
+     *                          under four times this, which bounds recovery time after a crash
+     * @param segmentEntryBytes payloads of at least this many bytes may be stored in segment files
+     *                          instead of RocksDB (see {@code segmentBatchBytes})
+     * @param segmentBatchBytes a write whose payloads of at least {@code segmentEntryBytes} add up to
+     *                          this many bytes stores those payloads in the group's segment files:
+     *                          written once and fsynced, with RocksDB holding only a reference. Below
+     *                          it, the extra fsync this costs is not paid back; {@code Long.MAX_VALUE}
+     *                          keeps every payload in RocksDB
+     * @param segmentFileBytes  a segment file takes no more writes once it holds this many bytes; a
+     *                          file is deleted when the log is compacted past every entry in it
      */
-    public record Settings(long entryCacheBytes, long blockCacheBytes, long writeBufferBytes) {
-        /** 16 MiB of cached entries per group, a 32 MiB block cache, 64 MiB memtables. */
+    public record Settings(long entryCacheBytes, long blockCacheBytes, long writeBufferBytes,
+                           int segmentEntryBytes, long segmentBatchBytes, long segmentFileBytes) {
+        /**
+         * 16 MiB of cached entries per group, a 32 MiB block cache, 64 MiB memtables; payloads of
+         * 1 KiB and more go to 64 MiB segment files when a write carries 128 KiB of them.
+         */
         public static final Settings DEFAULT = new Settings(16L << 20, 32L << 20, 64L << 20);
 
         public Settings {
@@ -55,6 +68,25 @@ public final class RocksDbLogStore implements AutoCloseable {
             if (writeBufferBytes < 1 << 20) {
                 throw new IllegalArgumentException("writeBufferBytes must be >= 1 MiB: " + writeBufferBytes);
             }
+            if (segmentEntryBytes < 1) {
+                throw new IllegalArgumentException("segmentEntryBytes must be >= 1: " + segmentEntryBytes);
+            }
+            if (segmentBatchBytes < 1) {
+                throw new IllegalArgumentException("segmentBatchBytes must be >= 1: " + segmentBatchBytes);
+            }
+            if (segmentFileBytes < 1) {
+                throw new IllegalArgumentException("segmentFileBytes must be >= 1: " + segmentFileBytes);
+            }
+        }
+
+        /** The given cache and memtable sizes, with the default segment settings. */
+        public Settings(long entryCacheBytes, long blockCacheBytes, long writeBufferBytes) {
+            this(entryCacheBytes, blockCacheBytes, writeBufferBytes, 1 << 10, 128L << 10, 64L << 20);
+        }
+
+        /** These settings with other segment settings. */
+        public Settings withSegments(int entryBytes, long batchBytes, long fileBytes) {
+            return new Settings(entryCacheBytes, blockCacheBytes, writeBufferBytes, entryBytes, batchBytes, fileBytes);
         }
     }
 
@@ -104,8 +136,7 @@ public final class RocksDbLogStore implements AutoCloseable {
         if (openGroups.containsKey(groupId)) {
             throw new IllegalStateException("the log storage of group " + groupId + " is already open");
         }
-        RocksDbLogStorage storage = RocksDbLogStorage.open(database, groupId, settings.entryCacheBytes(),
-                () -> release(groupId));
+        RocksDbLogStorage storage = RocksDbLogStorage.open(database, groupId, settings, () -> release(groupId));
         openGroups.put(groupId, storage);
         return storage;
     }

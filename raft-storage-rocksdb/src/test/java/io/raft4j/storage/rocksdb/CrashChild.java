@@ -57,7 +57,10 @@ public final class CrashChild {
         watchdog.start();
 
         RocksDbLogStore store = RocksDbLogStore.open(dataDir,
-                new RocksDbLogStore.Settings(64 << 10, 8 << 20, 4 << 20));
+                new RocksDbLogStore.Settings(64 << 10, 8 << 20, 4 << 20)
+                        // Payloads of 100+ bytes go to 64 KiB segment files when a write has 2 KiB of them:
+                        // most appends of the larger kind (a quarter of them), so crashes hit both paths and roll-overs.
+                        .withSegments(100, 2048, 64 << 10));
         List<Thread> writers = new ArrayList<>();
         for (int g = 0; g < GROUPS.size(); g++) {
             String group = GROUPS.get(g);

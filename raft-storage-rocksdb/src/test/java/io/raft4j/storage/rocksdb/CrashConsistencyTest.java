@@ -73,6 +73,8 @@ class CrashConsistencyTest {
             totalAcks += runChild(dataDir, libDir, childSeed, killAfterAcks, models, context);
             inFlightDurable += verify(dataDir, models, context);
         }
+        assertTrue(Files.isDirectory(dataDir.resolve(Database.SEGMENTS_DIR)),
+                "the children's larger appends should have put payloads in segment files");
         System.out.println("crash consistency: " + ROUNDS + " rounds, " + totalAcks + " acknowledged writes, all"
                 + " recovered; " + inFlightDurable + " unacknowledged in-flight writes were found durable too (seed "
                 + SEED + ")");

@@ -232,7 +232,7 @@ class RocksDbBadInputTest {
         try (RawRocks raw = raw()) {
             raw.put(Codec.META_CF, Codec.FORMAT_KEY, Codec.formatValue(Codec.FORMAT_VERSION + 1));
         }
-        assertRefusedUntouched("written by a newer raft4j (log format version 2; this version reads up to 1)");
+        assertRefusedUntouched("written by a newer raft4j (log format version 3; this version reads up to 2)");
     }
 
     @Test

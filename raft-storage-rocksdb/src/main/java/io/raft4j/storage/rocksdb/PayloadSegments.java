@@ -1,0 +1,359 @@
+package io.raft4j.storage.rocksdb;
+
+import io.raft4j.message.LogEntry;
+import io.raft4j.spi.StorageException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * The payloads of one group's large entries, outside RocksDB: append-only segment files that each
+ * payload is written to once, fsynced before the RocksDB write that points at it.
+ *
+ * <p>Why: RocksDB writes every value twice (its WAL, then an SST file when the memtable flushes) and
+ * the rocksdbjni build on Maven Central checksums its WAL in software; for large payloads that, not
+ * the disk, bounded throughput. Here a payload is written once, its CRC32C computed by the JDK (in
+ * hardware), and RocksDB only carries a {@link Codec.SegmentRef} of a few dozen bytes.
+ *
+ * <p>Crash safety comes from order alone: {@link #write} returns only once the payloads are durable
+ * (and a new file's directory entry too), and only then does the caller write the references. A
+ * crash in between leaves unreferenced bytes at the end of a file, which nothing reads; they are
+ * reclaimed with the file.
+ *
+ * <p>Files are named by a sequence number ({@code 0000000000000007.seg}) and only the newest is
+ * appended to. Because appends always go to the newest file, the segments referenced by a log's
+ * entries never decrease with the index; so a file can be deleted once the log is compacted past
+ * the highest index that ever referenced it. Each opening starts a new file, so a torn tail of the
+ * previous run is never appended to.
+ *
+ * <p>Thread-safety: one writer ({@link #write}, {@link #releaseThrough}, {@link #releaseAll}, under
+ * the storage's write lock) and any number of readers; the file table is guarded by {@code this},
+ * I/O happens outside it.
+ */
+final class PayloadSegments implements AutoCloseable {
+    private static final String SUFFIX = ".seg";
+    /** Group ids longer than this (in UTF-8 bytes) get a hashed directory name. */
+    private static final int MAX_PLAIN_NAME_BYTES = 100;
+    private static final int WRITE_CHUNK_BYTES = 1 << 20;
+
+    private final Path directory;
+    private final String groupId;
+    private final long fileBytes;
+
+    // Guarded by this.
+    /** Every segment file present, by sequence, to the highest index that referenced it (-1: none). */
+    private final TreeMap<Long, Long> highestIndex = new TreeMap<>();
+    private final Map<Long, FileChannel> readers = new HashMap<>();
+    private boolean closed;
+
+    // Writer only.
+    private long current = -1;
+    /** Never reused, even after the files before it are deleted. */
+    private long nextSequence;
+    private FileChannel currentChannel;
+    private long currentSize;
+    private final CRC32C crc = new CRC32C();
+    private ByteBuffer chunk;
+
+    private PayloadSegments(Path directory, String groupId, long fileBytes) {
+        this.directory = directory;
+        this.groupId = groupId;
+        this.fileBytes = fileBytes;
+    }
+
+    /**
+     * Lists the segment files of {@code groupId} under {@code root} (none if the directory does not
+     * exist; it is created on the first write).
+     */
+    static PayloadSegments open(Path root, String groupId, long fileBytes) {
+        PayloadSegments segments = new PayloadSegments(root.resolve(directoryName(groupId)), groupId, fileBytes);
+        segments.scan();
+        return segments;
+    }
+
+    /** A file-system-safe directory name for a group: its UTF-8 bytes in hex, or a hash of them if long. */
+    static String directoryName(String groupId) {
+        byte[] utf8 = groupId.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length <= MAX_PLAIN_NAME_BYTES) {
+            return "g-" + HexFormat.of().formatHex(utf8);
+        }
+        try {
+            return "h-" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(utf8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    private void scan() {
+        if (!Files.isDirectory(directory)) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String name = file.getFileName().toString();
+                long sequence = sequenceOf(name);
+                if (sequence < 0) {
+                    throw new StorageException("group " + groupId + ": unexpected file " + file + " among the"
+                            + " payload segments (expected only NNNNNNNNNNNNNNNN" + SUFFIX + "). Nothing was changed.");
+                }
+                highestIndex.put(sequence, -1L);
+                nextSequence = Math.max(nextSequence, sequence + 1);
+            }
+        } catch (IOException e) {
+            throw new StorageException("group " + groupId + ": cannot list its payload segments in " + directory
+                    + ": " + e, e);
+        }
+    }
+
+    private static long sequenceOf(String name) {
+        if (name.length() != 16 + SUFFIX.length() || !name.endsWith(SUFFIX)) {
+            return -1;
+        }
+        try {
+            return Long.parseUnsignedLong(name.substring(0, 16), 16);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private Path file(long sequence) {
+        return directory.resolve(String.format("%016x%s", sequence, SUFFIX));
+    }
+
+    // ---- writing -------------------------------------------------------------------------------
+
+    /**
+     * Appends the payloads of {@code entries} to the newest segment (starting one if it is full) and
+     * makes them durable; returns where each went, in order.
+     *
+     * @throws IOException if they may not be durable; the caller must not reference them
+     */
+    List<Codec.SegmentRef> write(List<LogEntry> entries) throws IOException {
+        long total = 0;
+        for (LogEntry entry : entries) {
+            total += entry.data().length();
+        }
+        boolean created = false;
+        if (currentChannel == null || (currentSize > 0 && currentSize + total > fileBytes)) {
+            startSegment();
+            created = true;
+        }
+        List<Codec.SegmentRef> refs = new ArrayList<>(entries.size());
+        long offset = currentSize;
+        long written = currentSize;
+        if (chunk == null) {
+            chunk = ByteBuffer.allocateDirect(WRITE_CHUNK_BYTES);
+        }
+        chunk.clear();
+        for (LogEntry entry : entries) {
+            byte[] data = entry.data().unsafeArray();
+            crc.reset();
+            crc.update(data, 0, data.length);
+            refs.add(new Codec.SegmentRef(current, offset, data.length, (int) crc.getValue()));
+            offset += data.length;
+            if (data.length > chunk.remaining()) {
+                written = flushChunk(written);
+            }
+            if (data.length > chunk.capacity()) {
+                written = writeFully(ByteBuffer.wrap(data), written);
+            } else {
+                chunk.put(data);
+            }
+        }
+        written = flushChunk(written);
+        currentChannel.force(false);
+        if (created) {
+            // The new file's name must be as durable as its bytes before anything points at it.
+            Database.syncDirectory(directory);
+        }
+        currentSize = written;
+        return refs;
+    }
+
+    /** The segment the last {@link #write} went to. */
+    long newest() {
+        return current;
+    }
+
+    /** Records that entries up to {@code index} reference segment {@code sequence}. */
+    synchronized void referenced(long sequence, long index) {
+        highestIndex.merge(sequence, index, Math::max);
+    }
+
+    private long flushChunk(long position) throws IOException {
+        chunk.flip();
+        long next = writeFully(chunk, position);
+        chunk.clear();
+        return next;
+    }
+
+    private long writeFully(ByteBuffer buffer, long position) throws IOException {
+        while (buffer.hasRemaining()) {
+            position += currentChannel.write(buffer, position);
+        }
+        return position;
+    }
+
+    private void startSegment() throws IOException {
+        long sequence;
+        synchronized (this) {
+            checkOpen();
+            sequence = nextSequence++;
+            highestIndex.put(sequence, -1L);
+        }
+        if (!Files.isDirectory(directory)) {
+            Files.createDirectories(directory);
+            Database.syncDirectory(directory.getParent());
+            Database.syncDirectory(directory.getParent().getParent());
+        }
+        FileChannel channel = FileChannel.open(file(sequence), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE, StandardOpenOption.READ);
+        FileChannel previous = currentChannel;
+        synchronized (this) {
+            readers.put(sequence, channel);
+        }
+        current = sequence;
+        currentChannel = channel;
+        currentSize = 0;
+        if (previous != null) {
+            releaseIfUnreferenced();
+        }
+    }
+
+    // ---- reading -------------------------------------------------------------------------------
+
+    /**
+     * Reads and checks the payload {@code ref} points to, the payload of entry {@code index}.
+     *
+     * @throws StorageException if the file is missing, too short, or the bytes fail their checksum
+     */
+    byte[] read(long index, Codec.SegmentRef ref) {
+        byte[] data = new byte[ref.length()];
+        ByteBuffer buffer = ByteBuffer.wrap(data);
+        try {
+            FileChannel channel = reader(index, ref.segment());
+            long position = ref.offset();
+            while (buffer.hasRemaining()) {
+                int read = channel.read(buffer, position);
+                if (read < 0) {
+                    throw Codec.corrupt(groupId, "entry " + index, "its payload segment " + file(ref.segment())
+                            + " ends at " + position + ", before the payload's end " + (ref.offset() + ref.length()));
+                }
+                position += read;
+            }
+        } catch (IOException e) {
+            throw new StorageException("group " + groupId + ": cannot read the payload of entry " + index + " from "
+                    + file(ref.segment()) + ": " + e, e);
+        }
+        CRC32C check = new CRC32C();
+        check.update(data, 0, data.length);
+        if ((int) check.getValue() != ref.crc()) {
+            throw Codec.corrupt(groupId, "entry " + index, "checksum mismatch of its payload in "
+                    + file(ref.segment()) + " at " + ref.offset());
+        }
+        return data;
+    }
+
+    private synchronized FileChannel reader(long index, long sequence) throws IOException {
+        checkOpen();
+        FileChannel channel = readers.get(sequence);
+        if (channel == null) {
+            if (!highestIndex.containsKey(sequence)) {
+                throw Codec.corrupt(groupId, "entry " + index, "its payload segment " + file(sequence) + " is missing");
+            }
+            try {
+                channel = FileChannel.open(file(sequence), StandardOpenOption.READ);
+            } catch (NoSuchFileException e) {
+                throw Codec.corrupt(groupId, "entry " + index, "its payload segment " + file(sequence) + " is missing");
+            }
+            readers.put(sequence, channel);
+        }
+        return channel;
+    }
+
+    // ---- reclaiming ----------------------------------------------------------------------------
+
+    /**
+     * Deletes every segment but the newest whose referencing entries all lie at or below
+     * {@code index} (the log was compacted through it). Call after the compaction is durable.
+     */
+    void releaseThrough(long index) {
+        List<Long> unused = new ArrayList<>();
+        synchronized (this) {
+            for (Iterator<Map.Entry<Long, Long>> it = highestIndex.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<Long, Long> segment = it.next();
+                if (segment.getKey() != current && segment.getValue() <= index) {
+                    unused.add(segment.getKey());
+                    it.remove();
+                    closeQuietly(readers.remove(segment.getKey()));
+                }
+            }
+        }
+        for (long sequence : unused) {
+            try {
+                Files.deleteIfExists(file(sequence));
+            } catch (IOException e) {
+                // Left for the next opening, which deletes unreferenced segments again.
+            }
+        }
+    }
+
+    /** The log holds no entry any more: no segment is referenced. */
+    void releaseAll() {
+        synchronized (this) {
+            highestIndex.replaceAll((sequence, highest) -> -1L);
+        }
+        releaseThrough(Long.MAX_VALUE);
+    }
+
+    /** Deletes segments nothing references (after opening, once every reference was recorded). */
+    void releaseIfUnreferenced() {
+        releaseThrough(-1);
+    }
+
+    /** Segment files present (for tests). */
+    synchronized int files() {
+        return highestIndex.size();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the payload segments of group " + groupId + " are closed");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        readers.values().forEach(PayloadSegments::closeQuietly);
+        readers.clear();
+        currentChannel = null;
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // Read-only or already forced: nothing is lost.
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+package io.raft4j.storage.rocksdb;
+
+import io.raft4j.message.Bytes;
+import io.raft4j.message.HardState;
+import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.StorageException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Large payloads in segment files: which writes use them, that files roll over and are deleted
+ * once compacted, that a log in the older all-inline format still opens, and that damaged or
+ * missing segment files are reported clearly.
+ */
+class PayloadSegmentsTest {
+    private static final String GROUP = "g1";
+    private static final byte[] PREFIX = Codec.groupPrefix(GROUP);
+    private static final long NO_LIMIT = Long.MAX_VALUE;
+    /** Payloads of 1 KiB and up, when a write has 4 KiB of them; files of 16 KiB; no entry cache. */
+    private static final RocksDbLogStore.Settings SETTINGS =
+            new RocksDbLogStore.Settings(0, 8 << 20, 8 << 20).withSegments(1024, 4096, 16 << 10);
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void onlyWritesCarryingEnoughLargePayloadsUseSegments() throws Exception {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup(GROUP)) {
+            log.append(entries(1, 3, 2000), null); // 6,000 bytes of large payloads: to a segment
+            log.append(entries(4, 3, 1000), null); // below 1 KiB each: inline
+            log.append(entries(7, 1, 3000), null); // large, but under 4 KiB in this write: inline
+            log.append(mixed(8), null);            // two large (to a segment), two small (inline)
+
+            assertEquals(entries(1, 3, 2000), log.entries(1, 4, NO_LIMIT));
+            assertEquals(mixed(8), log.entries(8, 12, NO_LIMIT));
+            assertEquals(List.of(true, true, true, false, false, false, false, true, false, true, false),
+                    storedInSegment(store, 11));
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup(GROUP)) {
+            assertEquals(11, log.lastIndex());
+            List<LogEntry> expected = new ArrayList<>(entries(1, 3, 2000));
+            expected.addAll(entries(4, 3, 1000));
+            expected.addAll(entries(7, 1, 3000));
+            expected.addAll(mixed(8));
+            assertEquals(expected, log.entries(1, 12, NO_LIMIT));
+        }
+    }
+
+    @Test
+    void segmentsRollOverAndAreDeletedOnceCompacted() {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
+            RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup(GROUP);
+            for (long first = 1; first <= 40; first += 4) {
+                log.append(entries(first, 4, 2048), null); // 8 KiB per write: two writes per file
+            }
+            assertEquals(5, log.segmentFiles());
+            assertEquals(5, segmentFiles().size());
+
+            log.compact(20, 1); // entries 17..20 share the third file with 21..24, so it stays
+            assertEquals(3, log.segmentFiles());
+            assertEquals(entries(21, 20, 2048), log.entries(21, 41, NO_LIMIT));
+
+            log.append(entries(30, 4, 2048), null); // a follower's suffix replaced by a new leader
+            assertEquals(entries(30, 4, 2048), log.entries(30, 34, NO_LIMIT));
+            log.compact(32, 1);
+            // The replaced entries' file (33..40 before) goes once the log is compacted past 40.
+            assertEquals(2, log.segmentFiles());
+            log.append(entries(34, 8, 2048), null);
+            log.compact(40, 1);
+            assertEquals(1, log.segmentFiles(), "only the file being appended to is left");
+
+            log.reset(100, 2);
+            log.append(entries(101, 4, 2048), null);
+            assertEquals(entries(101, 4, 2048), log.entries(101, 105, NO_LIMIT));
+            log.close();
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup(GROUP)) {
+            assertEquals(entries(101, 4, 2048), log.entries(101, 105, NO_LIMIT));
+            assertEquals(1, segmentFiles().size(), "opening deletes the files no entry refers to");
+        }
+    }
+
+    @Test
+    void logWrittenInTheOlderInlineFormatOpensAndIsMarkedCurrent() throws Exception {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir);
+             LogStorage log = store.forGroup(GROUP)) {
+            log.append(entries(1, 3, 100), new HardState(2, "n2"));
+        }
+        try (RawRocks raw = new RawRocks(dataDir.resolve(Database.LOG_DIR))) {
+            raw.put(Codec.META_CF, Codec.FORMAT_KEY, Codec.formatValue(1));
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup(GROUP)) {
+            assertEquals(entries(1, 3, 100), log.entries(1, 4, NO_LIMIT));
+            assertEquals(new HardState(2, "n2"), log.hardState());
+            log.append(entries(4, 4, 2048), null);
+        }
+        try (RawRocks raw = new RawRocks(dataDir.resolve(Database.LOG_DIR))) {
+            assertEquals(Codec.FORMAT_VERSION, Codec.formatVersion(raw.get(Codec.META_CF, Codec.FORMAT_KEY)));
+        }
+    }
+
+    @Test
+    void missingSegmentFileIsReported() throws Exception {
+        writeSegmentedLog();
+        Files.delete(segmentFiles().get(0));
+        assertGroupRefused("group g1, entry 1: its payload segment");
+        assertGroupRefused("is missing");
+    }
+
+    @Test
+    void truncatedSegmentFileIsReported() throws Exception {
+        writeSegmentedLog();
+        Path file = segmentFiles().get(0);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.truncate(channel.size() - 100);
+        }
+        assertGroupRefused("group g1, entry 4: its payload segment");
+    }
+
+    @Test
+    void flippedByteInASegmentFileIsReported() throws Exception {
+        writeSegmentedLog();
+        Path file = segmentFiles().get(0);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            channel.read(one, 2048 + 7);
+            one.put(0, (byte) (one.get(0) ^ 0x40)).rewind();
+            channel.write(one, 2048 + 7);
+        }
+        assertGroupRefused("group g1, entry 2: checksum mismatch of its payload");
+    }
+
+    @Test
+    void damagedSegmentReferenceIsReported() throws Exception {
+        writeSegmentedLog();
+        try (RawRocks raw = new RawRocks(dataDir.resolve(Database.LOG_DIR))) {
+            byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 3));
+            value[20] ^= 0x01; // the offset
+            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 3), value);
+        }
+        assertGroupRefused("group g1, entry 3: checksum mismatch (damaged");
+    }
+
+    @Test
+    void unexpectedFileAmongTheSegmentsIsReportedAndLeftAlone() throws Exception {
+        writeSegmentedLog();
+        Path stray = segmentFiles().get(0).resolveSibling("notes.txt");
+        Files.writeString(stray, "not a segment");
+        assertGroupRefused("unexpected file");
+        assertTrue(Files.exists(stray));
+    }
+
+    @Test
+    void failedSegmentWriteStopsTheStorageWithoutLosingEarlierWrites() throws Exception {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
+            LogStorage log = store.forGroup(GROUP);
+            log.append(entries(1, 2, 100), new HardState(1, "n1"));
+            // Where the group's segment directory would go, a file: the first segment cannot be created.
+            Path groupDir = dataDir.resolve(Database.SEGMENTS_DIR).resolve(PayloadSegments.directoryName(GROUP));
+            Files.createDirectories(groupDir.getParent());
+            Files.writeString(groupDir, "in the way");
+
+            StorageException e = assertThrows(StorageException.class, () -> log.append(entries(3, 4, 2048), null));
+            assertTrue(e.getMessage().contains("append could not be made durable"), e.getMessage());
+            assertThrows(StorageException.class, log::lastIndex);
+            log.close();
+            Files.delete(groupDir);
+
+            try (LogStorage reopened = store.forGroup(GROUP)) {
+                assertEquals(entries(1, 2, 100), reopened.entries(1, 3, NO_LIMIT));
+                assertEquals(2, reopened.lastIndex());
+            }
+        }
+    }
+
+    @Test
+    void longGroupIdsGetAHashedDirectoryName() {
+        String longId = "g".repeat(200);
+        String name = PayloadSegments.directoryName(longId);
+        assertTrue(name.startsWith("h-") && name.length() == 66, name);
+        assertEquals("g-6731", PayloadSegments.directoryName(GROUP));
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    /** Entries 1..4 of 2 KiB each, all in the group's first segment file. */
+    private void writeSegmentedLog() {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup(GROUP)) {
+            log.append(entries(1, 4, 2048), new HardState(1, "n1"));
+        }
+    }
+
+    private List<Path> segmentFiles() {
+        Path dir = dataDir.resolve(Database.SEGMENTS_DIR).resolve(PayloadSegments.directoryName(GROUP));
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.sorted().toList();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** For entries 1..n: whether RocksDB holds a segment reference rather than the payload. */
+    private static List<Boolean> storedInSegment(RocksDbLogStore store, int n) throws Exception {
+        store.close();
+        List<Boolean> result = new ArrayList<>();
+        try (RawRocks raw = new RawRocks(store.dataDirectory().resolve(Database.LOG_DIR))) {
+            for (long index = 1; index <= n; index++) {
+                byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, index));
+                assertNotNull(value, "entry " + index);
+                result.add(Codec.segmentRef(index, value, GROUP) != null);
+            }
+        }
+        return result;
+    }
+
+    private void assertGroupRefused(String expected) {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
+            StorageException e = assertThrows(StorageException.class, () -> store.forGroup(GROUP));
+            assertTrue(e.getMessage().contains(expected), () -> "expected \"" + expected + "\" in: " + e.getMessage());
+        }
+    }
+
+    /** {@code count} entries from {@code first}, term 1, with distinct payloads of {@code bytes}. */
+    private static List<LogEntry> entries(long first, int count, int bytes) {
+        List<LogEntry> entries = new ArrayList<>(count);
+        for (long index = first; index < first + count; index++) {
+            entries.add(LogEntry.command(index, 1, payload(index, bytes)));
+        }
+        return entries;
+    }
+
+    /** Four entries from {@code first}: 3 KiB, 10 B, 3 KiB, empty (a no-op). */
+    private static List<LogEntry> mixed(long first) {
+        return List.of(LogEntry.command(first, 1, payload(first, 3072)),
+                LogEntry.command(first + 1, 1, payload(first + 1, 10)),
+                LogEntry.command(first + 2, 1, payload(first + 2, 3072)),
+                new LogEntry(first + 3, 1, io.raft4j.message.EntryType.NOOP, Bytes.EMPTY));
+    }
+
+    private static Bytes payload(long index, int bytes) {
+        byte[] data = new byte[bytes];
+        new SplittableRandom(index).nextBytes(data);
+        return Bytes.wrap(data);
+    }
+}
