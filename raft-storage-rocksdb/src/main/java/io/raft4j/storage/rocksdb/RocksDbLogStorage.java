@@ -26,6 +26,10 @@ import java.util.zip.CRC32C;
  * failed write throws {@link StorageException} and poisons this storage: every later call throws
  * too, because memory and disk may now disagree; the node must stop and reopen.
  *
+ * <p>An append carrying enough large payloads first writes and fsyncs them to the group's
+ * {@link PayloadSegments} and then puts only references in the batch: a reference is never durable
+ * before the bytes it points to.
+ *
  * <h2>Reads</h2>
  * The hard state, the bounds and the term of every entry ({@link TermIndex}) are in memory, so are
  * the newest entries ({@link EntryCache}); only older entries are read from RocksDB.

@@ -22,7 +22,9 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Every write is one atomic RocksDB write batch, fsynced before the call returns; several groups
- * writing at once share RocksDB's group commit. Opening checks the directory and writes nothing
+ * writing at once share RocksDB's group commit. Large payloads in large writes are first written
+ * once to the group's segment files under {@code dataDirectory/log-segments/} and fsynced, and the
+ * batch holds references to them (see {@link Settings}). Opening checks the directory and writes nothing
  * unless it is empty or a raft4j log of a format version this code reads; opening a group checks
  * its entries (checksums, no gaps). Problems surface as {@link StorageException} with a message
  * that says what is wrong. The layout and the RocksDB options are described in
