@@ -10,9 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -43,12 +45,22 @@ import java.util.zip.CRC32C;
  * the highest index that ever referenced it. Each opening starts a new file, so a torn tail of the
  * previous run is never appended to.
  *
+ * <p>A file no longer referenced is not deleted but <em>recycled</em> (up to {@value #MAX_FREE_FILES}
+ * kept): renamed to {@code NNNNNNNNNNNNNNNN.free}, and renamed again to the next segment's name when
+ * one is needed, then overwritten from its start. Measured on ext4: deleting a 64 MiB file took
+ * 65-275 ms, on the thread that compacted the log, and an {@code fdatasync} of bytes overwritten in
+ * place does not wait for block allocation as one of a growing file does. Stale bytes past the write
+ * position are harmless: a reference only ever points at bytes written and synced before it.
+ *
  * <p>Thread-safety: one writer ({@link #write}, {@link #releaseThrough}, {@link #releaseAll}, under
  * the storage's write lock) and any number of readers; the file table is guarded by {@code this},
  * I/O happens outside it.
  */
 final class PayloadSegments implements AutoCloseable {
     private static final String SUFFIX = ".seg";
+    private static final String FREE_SUFFIX = ".free";
+    /** Released files kept for reuse; beyond this they are deleted. */
+    static final int MAX_FREE_FILES = 4;
     /** Group ids longer than this (in UTF-8 bytes) get a hashed directory name. */
     private static final int MAX_PLAIN_NAME_BYTES = 100;
     private static final int WRITE_CHUNK_BYTES = 1 << 20;
@@ -61,6 +73,8 @@ final class PayloadSegments implements AutoCloseable {
     /** Every segment file present, by sequence, to the highest index that referenced it (-1: none). */
     private final TreeMap<Long, Long> highestIndex = new TreeMap<>();
     private final Map<Long, FileChannel> readers = new HashMap<>();
+    /** Released files waiting for reuse, by their former sequence number. */
+    private final ArrayDeque<Long> free = new ArrayDeque<>();
     private boolean closed;
 
     // Writer only.
@@ -108,13 +122,18 @@ final class PayloadSegments implements AutoCloseable {
         try (Stream<Path> files = Files.list(directory)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 String name = file.getFileName().toString();
-                long sequence = sequenceOf(name);
-                if (sequence < 0) {
+                long sequence = sequenceOf(name, SUFFIX);
+                long freeSequence = sequenceOf(name, FREE_SUFFIX);
+                if (sequence >= 0) {
+                    highestIndex.put(sequence, -1L);
+                } else if (freeSequence >= 0) {
+                    free.add(freeSequence);
+                } else {
                     throw new StorageException("group " + groupId + ": unexpected file " + file + " among the"
-                            + " payload segments (expected only NNNNNNNNNNNNNNNN" + SUFFIX + "). Nothing was changed.");
+                            + " payload segments (expected only NNNNNNNNNNNNNNNN" + SUFFIX + " and NNNNNNNNNNNNNNNN"
+                            + FREE_SUFFIX + "). Nothing was changed.");
                 }
-                highestIndex.put(sequence, -1L);
-                nextSequence = Math.max(nextSequence, sequence + 1);
+                nextSequence = Math.max(nextSequence, Math.max(sequence, freeSequence) + 1);
             }
         } catch (IOException e) {
             throw new StorageException("group " + groupId + ": cannot list its payload segments in " + directory
@@ -122,8 +141,8 @@ final class PayloadSegments implements AutoCloseable {
         }
     }
 
-    private static long sequenceOf(String name) {
-        if (name.length() != 16 + SUFFIX.length() || !name.endsWith(SUFFIX)) {
+    private static long sequenceOf(String name, String suffix) {
+        if (name.length() != 16 + suffix.length() || !name.endsWith(suffix)) {
             return -1;
         }
         try {
@@ -135,6 +154,10 @@ final class PayloadSegments implements AutoCloseable {
 
     private Path file(long sequence) {
         return directory.resolve(String.format("%016x%s", sequence, SUFFIX));
+    }
+
+    private Path freeFile(long sequence) {
+        return directory.resolve(String.format("%016x%s", sequence, FREE_SUFFIX));
     }
 
     // ---- writing -------------------------------------------------------------------------------
@@ -211,20 +234,29 @@ final class PayloadSegments implements AutoCloseable {
         return position;
     }
 
+    /**
+     * Starts the next segment file: a recycled one if there is one, else a new one. Either way the
+     * caller syncs the directory after its first write, before anything references the file.
+     */
     private void startSegment() throws IOException {
         long sequence;
+        Long recycled;
         synchronized (this) {
             checkOpen();
             sequence = nextSequence++;
             highestIndex.put(sequence, -1L);
+            recycled = free.poll();
         }
         if (!Files.isDirectory(directory)) {
             Files.createDirectories(directory);
             Database.syncDirectory(directory.getParent());
             Database.syncDirectory(directory.getParent().getParent());
         }
-        FileChannel channel = FileChannel.open(file(sequence), StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE, StandardOpenOption.READ);
+        if (recycled != null) {
+            Files.move(freeFile(recycled), file(sequence), StandardCopyOption.ATOMIC_MOVE);
+        }
+        FileChannel channel = FileChannel.open(file(sequence), recycled != null ? StandardOpenOption.WRITE
+                : StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
         FileChannel previous = currentChannel;
         synchronized (this) {
             readers.put(sequence, channel);
@@ -291,8 +323,9 @@ final class PayloadSegments implements AutoCloseable {
     // ---- reclaiming ----------------------------------------------------------------------------
 
     /**
-     * Deletes every segment but the newest whose referencing entries all lie at or below
-     * {@code index} (the log was compacted through it). Call after the compaction is durable.
+     * Releases every segment but the newest whose referencing entries all lie at or below
+     * {@code index} (the log was compacted through it): recycled, or deleted if enough are kept
+     * for reuse already. Call after the compaction is durable.
      */
     void releaseThrough(long index) {
         List<Long> unused = new ArrayList<>();
@@ -308,9 +341,16 @@ final class PayloadSegments implements AutoCloseable {
         }
         for (long sequence : unused) {
             try {
-                Files.deleteIfExists(file(sequence));
+                if (keepForReuse()) {
+                    Files.move(file(sequence), freeFile(sequence), StandardCopyOption.ATOMIC_MOVE);
+                    synchronized (this) {
+                        free.add(sequence);
+                    }
+                } else {
+                    Files.deleteIfExists(file(sequence));
+                }
             } catch (IOException e) {
-                // Left for the next opening, which deletes unreferenced segments again.
+                // Left as it is: the next opening finds it unreferenced and releases it again.
             }
         }
     }
@@ -328,9 +368,18 @@ final class PayloadSegments implements AutoCloseable {
         releaseThrough(-1);
     }
 
-    /** Segment files present (for tests). */
+    private synchronized boolean keepForReuse() {
+        return free.size() < MAX_FREE_FILES;
+    }
+
+    /** Segment files present, not counting those kept for reuse (for tests). */
     synchronized int files() {
         return highestIndex.size();
+    }
+
+    /** Files kept for reuse (for tests). */
+    synchronized int freeFiles() {
+        return free.size();
     }
 
     private void checkOpen() {

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Large payloads in segment files: which writes use them, that files roll over and are deleted
+ * Large payloads in segment files: which writes use them, that files roll over and are recycled
  * once compacted, that a log in the older all-inline format still opens, and that damaged or
  * missing segment files are reported clearly.
  */
@@ -66,37 +66,55 @@ class PayloadSegmentsTest {
     }
 
     @Test
-    void segmentsRollOverAndAreDeletedOnceCompacted() {
+    void segmentsRollOverAndAreRecycledOnceCompacted() {
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
             RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup(GROUP);
             for (long first = 1; first <= 40; first += 4) {
                 log.append(entries(first, 4, 2048), null); // 8 KiB per write: two writes per file
             }
-            assertEquals(5, log.segmentFiles());
-            assertEquals(5, segmentFiles().size());
+            assertEquals(List.of(5, 0), files(".seg", ".free"));
 
             log.compact(20, 1); // entries 17..20 share the third file with 21..24, so it stays
-            assertEquals(3, log.segmentFiles());
+            assertEquals(List.of(3, 2), files(".seg", ".free"));
             assertEquals(entries(21, 20, 2048), log.entries(21, 41, NO_LIMIT));
 
             log.append(entries(30, 4, 2048), null); // a follower's suffix replaced by a new leader
+            assertEquals(List.of(4, 1), files(".seg", ".free"), "the new segment is a recycled file");
             assertEquals(entries(30, 4, 2048), log.entries(30, 34, NO_LIMIT));
             log.compact(32, 1);
             // The replaced entries' file (33..40 before) goes once the log is compacted past 40.
-            assertEquals(2, log.segmentFiles());
+            assertEquals(List.of(2, 3), files(".seg", ".free"));
             log.append(entries(34, 8, 2048), null);
             log.compact(40, 1);
             assertEquals(1, log.segmentFiles(), "only the file being appended to is left");
+            assertEquals(List.of(1, 4), files(".seg", ".free"));
 
             log.reset(100, 2);
             log.append(entries(101, 4, 2048), null);
-            assertEquals(entries(101, 4, 2048), log.entries(101, 105, NO_LIMIT));
+            log.append(entries(105, 8, 2048), null); // 16 KiB: rolls over into a recycled file
+            assertEquals(List.of(2, 3), files(".seg", ".free"));
+            assertEquals(entries(101, 12, 2048), log.entries(101, 113, NO_LIMIT));
             log.close();
         }
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
              LogStorage log = store.forGroup(GROUP)) {
-            assertEquals(entries(101, 4, 2048), log.entries(101, 105, NO_LIMIT));
-            assertEquals(1, segmentFiles().size(), "opening deletes the files no entry refers to");
+            // Uncached: read back from the files, one of them recycled with older bytes past its end.
+            assertEquals(entries(101, 12, 2048), log.entries(101, 113, NO_LIMIT));
+            assertEquals(List.of(2, 3), files(".seg", ".free"));
+        }
+    }
+
+    @Test
+    void releasedFilesBeyondThoseKeptForReuseAreDeleted() {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
+            RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup(GROUP);
+            for (long first = 1; first <= 64; first += 8) {
+                log.append(entries(first, 8, 2048), null); // 16 KiB: one file each
+            }
+            assertEquals(List.of(8, 0), files(".seg", ".free"));
+            log.compact(60, 1);
+            assertEquals(List.of(1, PayloadSegments.MAX_FREE_FILES), files(".seg", ".free"));
+            log.close();
         }
     }
 
@@ -210,6 +228,15 @@ class PayloadSegmentsTest {
              LogStorage log = store.forGroup(GROUP)) {
             log.append(entries(1, 4, 2048), new HardState(1, "n1"));
         }
+    }
+
+    /** How many files of the group's segment directory end in each of {@code suffixes}. */
+    private List<Integer> files(String... suffixes) {
+        List<Integer> counts = new ArrayList<>();
+        for (String suffix : suffixes) {
+            counts.add((int) segmentFiles().stream().filter(f -> f.toString().endsWith(suffix)).count());
+        }
+        return counts;
     }
 
     private List<Path> segmentFiles() {
