@@ -30,6 +30,8 @@ import java.util.stream.Stream;
  */
 final class BenchCluster implements AutoCloseable {
     static final int NODES = 3;
+    /** Snapshot interval of the nodes when their log is in memory (see the constructor). */
+    static final long IN_MEMORY_SNAPSHOT_EVERY = 10_000;
 
     private final Path dir;
     private final boolean durable;
@@ -78,6 +80,13 @@ final class BenchCluster implements AutoCloseable {
             }
             KvNode.Settings settings = KvNode.Settings.defaults(id(i), members,
                     new HostPort("127.0.0.1", clientPorts[i])).withTiming(tickMillis, 10, 1).withRequestTimeout(10_000);
+            if (!durable) {
+                // The in-memory log keeps every entry since the last snapshot on the heap, three
+                // nodes' worth in this JVM: snapshot (and so compact) every 10,000 entries rather
+                // than 100,000. Measured with -Xmx512m, no fsync: 150-161k ops/s and p99.9 12-13 ms
+                // at 100,000 (G1 copying and promoting live log entries), 170-179k and 3 ms at 10,000.
+                settings = settings.withSnapshotEvery(IN_MEMORY_SNAPSHOT_EVERY);
+            }
             nodes.add(new KvNode(settings, transport, log, snapshots, serveClients));
         }
     }
