@@ -212,7 +212,11 @@ final class Codec {
      * {@code segments} if it is not inline.
      */
     static LogEntry decodeEntry(long index, byte[] value, String groupId, PayloadSegments segments) {
-        SegmentRef ref = segmentRef(index, value, groupId);
+        return decodeEntry(index, value, groupId, segmentRef(index, value, groupId), segments);
+    }
+
+    /** {@link #decodeEntry(long, byte[], String, PayloadSegments)} with the value's {@link #segmentRef} at hand. */
+    static LogEntry decodeEntry(long index, byte[] value, String groupId, SegmentRef ref, PayloadSegments segments) {
         byte[] data;
         if (ref != null) {
             data = segments.read(index, ref);

@@ -144,8 +144,8 @@ final class RocksDbLogStorage implements LogStorage {
                                 + " are missing but " + index + " is present");
                     }
                     byte[] value = it.value();
-                    LogEntry entry = Codec.decodeEntry(index, value, groupId, segments);
                     Codec.SegmentRef ref = Codec.segmentRef(index, value, groupId);
+                    LogEntry entry = Codec.decodeEntry(index, value, groupId, ref, segments);
                     if (ref != null) {
                         segments.referenced(ref.segment(), index);
                     }
