@@ -173,10 +173,9 @@ final class PayloadSegments implements AutoCloseable {
         for (LogEntry entry : entries) {
             total += entry.data().length();
         }
-        boolean created = false;
-        if (currentChannel == null || (currentSize > 0 && currentSize + total > fileBytes)) {
+        boolean started = currentChannel == null || (currentSize > 0 && currentSize + total > fileBytes);
+        if (started) {
             startSegment();
-            created = true;
         }
         List<Codec.SegmentRef> refs = new ArrayList<>(entries.size());
         long offset = currentSize;
@@ -202,8 +201,9 @@ final class PayloadSegments implements AutoCloseable {
         }
         written = flushChunk(written);
         currentChannel.force(false);
-        if (created) {
-            // The new file's name must be as durable as its bytes before anything points at it.
+        if (started) {
+            // The new file's name (created or renamed from a recycled file) must be as durable as
+            // its bytes before anything points at it.
             Database.syncDirectory(directory);
         }
         currentSize = written;
