@@ -355,15 +355,18 @@ final class PayloadSegments implements AutoCloseable {
         }
     }
 
-    /** The log holds no entry any more: no segment is referenced. */
+    /**
+     * The log holds no entry any more: every segment but the newest is released, and the newest
+     * forgets its references, so it is released once the log moves past it.
+     */
     void releaseAll() {
         synchronized (this) {
-            highestIndex.replaceAll((sequence, highest) -> -1L);
+            highestIndex.replace(current, -1L);
         }
         releaseThrough(Long.MAX_VALUE);
     }
 
-    /** Deletes segments nothing references (after opening, once every reference was recorded). */
+    /** Releases segments nothing references (after opening, once every reference was recorded). */
     void releaseIfUnreferenced() {
         releaseThrough(-1);
     }
@@ -375,11 +378,6 @@ final class PayloadSegments implements AutoCloseable {
     /** Segment files present, not counting those kept for reuse (for tests). */
     synchronized int files() {
         return highestIndex.size();
-    }
-
-    /** Files kept for reuse (for tests). */
-    synchronized int freeFiles() {
-        return free.size();
     }
 
     private void checkOpen() {

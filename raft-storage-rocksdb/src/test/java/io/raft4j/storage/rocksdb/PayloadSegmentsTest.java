@@ -248,7 +248,10 @@ class PayloadSegmentsTest {
         }
     }
 
-    /** For entries 1..n: whether RocksDB holds a segment reference rather than the payload. */
+    /**
+     * For entries 1..n: whether RocksDB holds a segment reference rather than the payload. Closes
+     * {@code store} first, since only one process or handle may open the database.
+     */
     private static List<Boolean> storedInSegment(RocksDbLogStore store, int n) throws Exception {
         store.close();
         List<Boolean> result = new ArrayList<>();
