@@ -163,6 +163,9 @@ class KvClusterIT {
                 n.start();
             }
             Node leader = awaitLeader(60_000, null);
+            for (Node n : nodes.values()) {
+                awaitServing(n);
+            }
             log("cluster up, leader " + leader.id);
 
             // ---- writes and reads through every node --------------------------------------------
@@ -338,6 +341,24 @@ class KvClusterIT {
         return found[0];
     }
 
+    /** Waits until {@code node} answers on its client port as itself (not some other process on that port). */
+    private void awaitServing(Node node) {
+        try {
+            InMemoryKvCluster.await(node.id + " to serve clients", 60_000, () -> {
+                if (!node.alive()) {
+                    throw new AssertionError(node.id + " stopped while starting");
+                }
+                try {
+                    return infoField(info(node), "node_id").equals(node.id);
+                } catch (IOException | RuntimeException e) {
+                    return false;
+                }
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; " + state(node), e);
+        }
+    }
+
     /** Waits until {@code node} has applied what the leader has committed (and serves reads). */
     private void awaitCaughtUp(Node node) {
         InMemoryKvCluster.await(node.id + " to catch up", 60_000, () -> {
@@ -353,7 +374,7 @@ class KvClusterIT {
     }
 
     /** Writes through {@code node}, retrying on -TRYAGAIN; records the write if acknowledged. */
-    private void write(Node node, String key, String value) throws IOException {
+    private void write(Node node, String key, String value) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         try (RespSocket s = new RespSocket(node.clientPort, IO_TIMEOUT_MS)) {
             while (true) {
@@ -366,7 +387,24 @@ class KvClusterIT {
                     fail("SET " + key + " through " + node.id + " answered " + r);
                 }
             }
+        } catch (IOException e) {
+            // Said in the message itself: CI shows the first lines of a failure, not the node logs after it.
+            throw new AssertionError("SET " + key + " through " + node.id + " failed: " + e + "; " + state(node), e);
         }
+    }
+
+    /**
+     * Whether the node's process runs, with the end of its log, or how it ended, with the start of
+     * its log (where a node that refused to start says why, before its usage text).
+     */
+    private static String state(Node node) {
+        String where = node.id + " (Raft port " + node.raftPort + ", client port " + node.clientPort + ")";
+        String text = node.logText();
+        if (node.alive()) {
+            return where + " runs, its log ends: " + text.substring(Math.max(0, text.length() - 1500)).replace('\n', '|');
+        }
+        return where + " exited with " + node.process.exitValue() + ", its log begins: "
+                + text.substring(0, Math.min(text.length(), 1500)).replace('\n', '|');
     }
 
     /** Many SETs pipelined on one connection (fills the log quickly). */
