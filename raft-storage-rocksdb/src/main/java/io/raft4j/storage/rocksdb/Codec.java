@@ -23,6 +23,8 @@ import java.util.zip.CRC32C;
  *   value [2][type:1][term:8][segment:8][offset:8][length:4][data crc:4][crc:4]
  *         (payload in a segment file, see PayloadSegments)
  *         data crc = CRC32C(payload); crc = CRC32C(index:8, value bytes 0..33)
+ *   value [3][count:4][crc:4]([length:4][value of one entry, as above])...
+ *         a chunk of consecutive entries under the first one's key, see EntryChunk
  *
  * column family raft4j.meta
  *   [0x00]"format"              -> "raft4j-log"[version:4]             (the directory marker)
@@ -30,12 +32,13 @@ import java.util.zip.CRC32C;
  *   [0x01][n:1][group]['c']     -> [1][index:8][term:8][crc:4]        (the compaction point)
  * </pre>
  * All integers are big-endian. The leading byte of each value is its layout version.
- * Format version 2 added the segment layout of entry values; version 1 directories are read as they
- * are (they hold only inline values) and marked version 2 when opened.
+ * Format version 2 added the segment layout of entry values, version 3 chunks; directories of older
+ * versions are read as they are (they hold no newer layout) and marked with the current version
+ * when opened, so that an older raft4j refuses them.
  */
 final class Codec {
     /** Version of the whole layout, stored in the format marker. Bump it on any incompatible change. */
-    static final int FORMAT_VERSION = 2;
+    static final int FORMAT_VERSION = 3;
 
     static final String ENTRIES_CF = "raft4j.entries";
     static final String META_CF = "raft4j.meta";
@@ -347,7 +350,7 @@ final class Codec {
         return (int) crc.getValue();
     }
 
-    private static void updateLong(CRC32C crc, long value) {
+    static void updateLong(CRC32C crc, long value) {
         for (int shift = 56; shift >= 0; shift -= 8) {
             crc.update((int) (value >>> shift));
         }
@@ -375,7 +378,7 @@ final class Codec {
         }
     }
 
-    private static int getInt(byte[] bytes, int offset) {
+    static int getInt(byte[] bytes, int offset) {
         int value = 0;
         for (int i = 0; i < 4; i++) {
             value = (value << 8) | (bytes[offset + i] & 0xFF);

@@ -134,24 +134,30 @@ final class RocksDbLogStorage implements LogStorage {
                  Slice upper = new Slice(Codec.groupEnd(prefix));
                  RocksIterator it = database.db.newIterator(database.entries, options.setIterateUpperBound(upper))) {
                 for (it.seek(Codec.entryKey(prefix, 0)); it.isValid(); it.next()) {
-                    long index = Codec.entryIndex(prefix, it.key(), groupId);
-                    if (index < expected) {
-                        throw Codec.corrupt(groupId, "entry " + index, "still present below the compaction point "
-                                + compactIndex);
+                    long first = Codec.entryIndex(prefix, it.key(), groupId);
+                    EntryChunk stored = EntryChunk.parse(first, it.value(), groupId);
+                    boolean straddlesCompaction = expected == compactIndex + 1 && first < expected
+                            && stored.last() >= expected;
+                    if (first < expected && !straddlesCompaction) {
+                        throw Codec.corrupt(groupId, "entry " + first, stored.last() <= compactIndex
+                                ? "still present below the compaction point " + compactIndex
+                                : "stored twice (a chunk overlaps the entries before it)");
                     }
-                    if (index > expected) {
-                        throw Codec.corrupt(groupId, "entries", "gap: " + expected + ".." + (index - 1)
-                                + " are missing but " + index + " is present");
+                    if (first > expected) {
+                        throw Codec.corrupt(groupId, "entries", "gap: " + expected + ".." + (first - 1)
+                                + " are missing but " + first + " is present");
                     }
-                    byte[] value = it.value();
-                    Codec.SegmentRef ref = Codec.segmentRef(index, value, groupId);
-                    LogEntry entry = Codec.decodeEntry(index, value, groupId, ref, segments);
-                    if (ref != null) {
-                        segments.referenced(ref.segment(), index);
+                    for (long index = expected; index <= stored.last(); index++) {
+                        byte[] value = stored.entryValue((int) (index - first));
+                        Codec.SegmentRef ref = Codec.segmentRef(index, value, groupId);
+                        LogEntry entry = Codec.decodeEntry(index, value, groupId, ref, segments);
+                        if (ref != null) {
+                            segments.referenced(ref.segment(), index);
+                        }
+                        terms.add(index, entry.term());
+                        cache.append(List.of(entry));
                     }
-                    terms.add(index, entry.term());
-                    cache.append(List.of(entry));
-                    expected++;
+                    expected = stored.last() + 1;
                 }
                 it.status();
             }
@@ -226,27 +232,37 @@ final class RocksDbLogStorage implements LogStorage {
         long usedBytes = 0;
         database.enter();
         try (ReadOptions options = new ReadOptions();
+             Slice lower = new Slice(Codec.entryKey(prefix, 0));
              Slice upper = new Slice(Codec.entryKey(prefix, to));
-             RocksIterator it = database.db.newIterator(database.entries, options.setIterateUpperBound(upper))) {
-            it.seek(Codec.entryKey(prefix, from));
-            for (long expected = from; expected < to; expected++, it.next()) {
+             RocksIterator it = database.db.newIterator(database.entries,
+                     options.setIterateLowerBound(lower).setIterateUpperBound(upper))) {
+            // The entry may be inside a chunk stored under an earlier index.
+            it.seekForPrev(Codec.entryKey(prefix, from));
+            long expected = from;
+            while (expected < to) {
                 if (!it.isValid()) {
                     it.status();
                     throw Codec.corrupt(groupId, "entry " + expected, "missing from RocksDB although the log holds "
                             + (compactIndex + 1) + ".." + lastIndex);
                 }
-                long index = Codec.entryIndex(prefix, it.key(), groupId);
-                if (index != expected) {
-                    throw Codec.corrupt(groupId, "entry " + expected, "missing from RocksDB (found " + index + ")");
+                long first = Codec.entryIndex(prefix, it.key(), groupId);
+                EntryChunk stored = EntryChunk.parse(first, it.value(), groupId);
+                if (first > expected || stored.last() < expected) {
+                    throw Codec.corrupt(groupId, "entry " + expected, "missing from RocksDB (found " + first + ".."
+                            + stored.last() + ")");
                 }
-                LogEntry entry = Codec.decodeEntry(index, it.value(), groupId, segments);
-                long next = usedBytes + entry.sizeBytes();
-                if (!out.isEmpty() && next > maxBytes) {
-                    break;
+                for (; expected <= stored.last() && expected < to; expected++) {
+                    LogEntry entry = Codec.decodeEntry(expected, stored.entryValue((int) (expected - first)), groupId,
+                            segments);
+                    long next = usedBytes + entry.sizeBytes();
+                    if (!out.isEmpty() && next > maxBytes) {
+                        return usedBytes;
+                    }
+                    out.add(entry);
+                    usedBytes = next;
+                    entriesReadFromDatabase++;
                 }
-                out.add(entry);
-                usedBytes = next;
-                entriesReadFromDatabase++;
+                it.next();
             }
             return usedBytes;
         } catch (RocksDBException e) {
@@ -279,12 +295,9 @@ final class RocksDbLogStorage implements LogStorage {
                 batch.clear();
                 if (replaceFrom >= 0) {
                     batch.deleteRange(database.entries, Codec.entryKey(prefix, replaceFrom), Codec.groupEnd(prefix));
+                    keepHeadOfChunkAt(replaceFrom);
                 }
-                int nextRef = 0;
-                for (LogEntry entry : entries) {
-                    boolean inSegment = nextRef < segmented.size() && segmented.get(nextRef) == entry;
-                    putEntry(entry, inSegment ? refs.get(nextRef++) : null);
-                }
+                putEntries(entries, segmented, refs);
                 if (newHardState != null) {
                     batch.put(database.meta, hardStateKey, Codec.encodeHardState(newHardState));
                 }
@@ -339,25 +352,118 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     /**
-     * Adds the put of {@code entry} to the batch: its payload inline, or its reference if the
-     * payload is already in a segment file ({@code ref}). Key and value go through reused direct
-     * buffers, which JNI reads in place: one copy into the batch, no garbage per entry.
+     * Adds the puts of {@code entries} to the batch, as chunks of consecutive entries (see
+     * {@link EntryChunk}); the payloads of {@code segmented} are already in segment files at
+     * {@code refs} and only their references are stored.
      */
-    private void putEntry(LogEntry entry, Codec.SegmentRef ref) throws RocksDBException {
-        int valueBytes = ref == null ? Codec.entryValueBytes(entry) : Codec.SEGMENT_VALUE_BYTES;
-        if (valueBuffer.capacity() < valueBytes) {
-            valueBuffer = ByteBuffer.allocateDirect(Math.max(valueBytes, valueBuffer.capacity() * 2));
+    private void putEntries(List<LogEntry> entries, List<LogEntry> segmented, List<Codec.SegmentRef> refs)
+            throws RocksDBException {
+        int[] valueBytes = new int[entries.size()];
+        Codec.SegmentRef[] refOf = new Codec.SegmentRef[entries.size()];
+        int nextRef = 0;
+        for (int i = 0; i < entries.size(); i++) {
+            LogEntry entry = entries.get(i);
+            if (nextRef < segmented.size() && segmented.get(nextRef) == entry) {
+                refOf[i] = refs.get(nextRef++);
+                valueBytes[i] = Codec.SEGMENT_VALUE_BYTES;
+            } else {
+                valueBytes[i] = Codec.entryValueBytes(entry);
+            }
+        }
+        int from = 0;
+        while (from < entries.size()) {
+            int to = from + 1;
+            long bytes = valueBytes[from];
+            while (to < entries.size() && to - from < EntryChunk.MAX_ENTRIES
+                    && EntryChunk.chunkBytes(to - from + 1, bytes + valueBytes[to]) <= EntryChunk.MAX_BYTES) {
+                bytes += valueBytes[to++];
+            }
+            putStored(entries, refOf, from, to, to - from == 1 ? valueBytes[from] : EntryChunk.chunkBytes(to - from, bytes));
+            from = to;
+        }
+    }
+
+    /**
+     * Adds the put of entries {@code from..to-1}: one entry's value, or a chunk of them. Key and
+     * value go through reused direct buffers, which JNI reads in place: one copy into the batch.
+     */
+    private void putStored(List<LogEntry> entries, Codec.SegmentRef[] refOf, int from, int to, int storedBytes)
+            throws RocksDBException {
+        if (valueBuffer.capacity() < storedBytes) {
+            valueBuffer = ByteBuffer.allocateDirect(Math.max(storedBytes, valueBuffer.capacity() * 2));
         }
         keyBuffer.clear();
-        keyBuffer.put(prefix).putLong(entry.index()).flip();
+        keyBuffer.put(prefix).putLong(entries.get(from).index()).flip();
         valueBuffer.clear();
+        if (to - from == 1) {
+            encode(entries.get(from), refOf[from]);
+        } else {
+            int start = EntryChunk.begin(valueBuffer);
+            for (int i = from; i < to; i++) {
+                int slot = EntryChunk.beginEntry(valueBuffer);
+                encode(entries.get(i), refOf[i]);
+                EntryChunk.endEntry(valueBuffer, slot);
+            }
+            EntryChunk.finish(valueBuffer, start, entries.get(from).index(), to - from, crc);
+        }
+        valueBuffer.flip();
+        batch.put(database.entries, keyBuffer, valueBuffer);
+    }
+
+    /** Encodes one entry's value: its payload inline, or its segment reference {@code ref}. */
+    private void encode(LogEntry entry, Codec.SegmentRef ref) {
         if (ref == null) {
             Codec.encodeEntry(entry, valueBuffer, crc);
         } else {
             Codec.encodeSegmentEntry(entry, ref, valueBuffer, crc);
         }
-        valueBuffer.flip();
-        batch.put(database.entries, keyBuffer, valueBuffer);
+    }
+
+    /**
+     * An append replaces the log from {@code index}: if a chunk stored under an earlier index holds
+     * entries from there on, adds to the batch the rewrite of its head (the entries before
+     * {@code index}) under its key, or its removal if the head is all compacted away.
+     */
+    private void keepHeadOfChunkAt(long index) throws RocksDBException {
+        EntryChunk stored = storedAt(index);
+        if (stored == null || stored.first() == index || stored.last() < index) {
+            return; // the range delete from index covers it, or it ends before index
+        }
+        byte[] key = Codec.entryKey(prefix, stored.first());
+        long keepFrom;
+        synchronized (this) {
+            keepFrom = compactIndex + 1;
+        }
+        if (index <= keepFrom) {
+            batch.delete(database.entries, key); // nothing of it stays above the compaction point
+            return;
+        }
+        List<byte[]> head = new ArrayList<>();
+        for (long i = stored.first(); i < index; i++) {
+            head.add(stored.entryValue((int) (i - stored.first())));
+        }
+        batch.put(database.entries, key, EntryChunk.of(stored.first(), head));
+    }
+
+    /** The entries stored under the greatest key at or below entry {@code index}, or null if none. */
+    private EntryChunk storedAt(long index) {
+        database.enter();
+        try (ReadOptions options = new ReadOptions();
+             Slice lower = new Slice(Codec.entryKey(prefix, 0));
+             RocksIterator it = database.db.newIterator(database.entries, options.setIterateLowerBound(lower))) {
+            it.seekForPrev(Codec.entryKey(prefix, index));
+            if (!it.isValid()) {
+                it.status();
+                return null;
+            }
+            long first = Codec.entryIndex(prefix, it.key(), groupId);
+            return EntryChunk.parse(first, it.value(), groupId);
+        } catch (RocksDBException e) {
+            throw new StorageException("group " + groupId + ": cannot read the entries around " + index + ": "
+                    + Database.describe(e), e);
+        } finally {
+            database.exit();
+        }
     }
 
     /** Validates an append; returns the first index it replaces, or -1 if it only adds. */
@@ -435,13 +541,22 @@ final class RocksDbLogStorage implements LogStorage {
     private void writeCompaction(long index, long term, boolean wholeLog, String operation) {
         try {
             batch.clear();
-            byte[] end = wholeLog ? Codec.groupEnd(prefix) : Codec.entryKey(prefix, index + 1);
+            byte[] end = wholeLog ? Codec.groupEnd(prefix) : Codec.entryKey(prefix, firstKeptKey(index));
             batch.deleteRange(database.entries, Codec.entryKey(prefix, 0), end);
             batch.put(database.meta, compactionKey, Codec.encodeCompaction(index, term));
         } catch (RocksDBException e) {
             throw failed(operation, e);
         }
         write(operation);
+    }
+
+    /**
+     * The first key a compaction through {@code index} keeps: the key of entry {@code index + 1},
+     * or of the chunk that holds it if that chunk starts at or below {@code index} (it stays whole).
+     */
+    private long firstKeptKey(long index) {
+        EntryChunk stored = storedAt(index + 1);
+        return stored != null && stored.last() >= index + 1 ? stored.first() : index + 1;
     }
 
     /** Writes the built batch, synced; a failure poisons this storage. */

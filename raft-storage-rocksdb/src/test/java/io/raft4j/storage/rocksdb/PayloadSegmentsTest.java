@@ -173,9 +173,9 @@ class PayloadSegmentsTest {
     void damagedSegmentReferenceIsReported() throws Exception {
         writeSegmentedLog();
         try (RawRocks raw = new RawRocks(dataDir.resolve(Database.LOG_DIR))) {
-            byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 3));
+            byte[] value = raw.entryValue(GROUP, 3);
             value[20] ^= 0x01; // the offset
-            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 3), value);
+            raw.replaceInChunk(GROUP, 1, 3, value); // entries 1..4 were appended together: one chunk
         }
         assertGroupRefused("group g1, entry 3: checksum mismatch (damaged");
     }
@@ -257,7 +257,7 @@ class PayloadSegmentsTest {
         List<Boolean> result = new ArrayList<>();
         try (RawRocks raw = new RawRocks(store.dataDirectory().resolve(Database.LOG_DIR))) {
             for (long index = 1; index <= n; index++) {
-                byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, index));
+                byte[] value = raw.entryValue(GROUP, index);
                 assertNotNull(value, "entry " + index);
                 result.add(Codec.segmentRef(index, value, GROUP) != null);
             }

@@ -80,6 +80,36 @@ final class RawRocks implements AutoCloseable {
         db.put(family(family), key, value);
     }
 
+    /**
+     * The stored value of entry {@code index} of {@code group}, whether under its own key or in a
+     * chunk under an earlier one, laid out as a single entry's; null if there is none.
+     */
+    byte[] entryValue(String group, long index) throws RocksDBException {
+        byte[] prefix = Codec.groupPrefix(group);
+        for (long first = index; first >= 0; first--) {
+            byte[] value = get(Codec.ENTRIES_CF, Codec.entryKey(prefix, first));
+            if (value != null) {
+                EntryChunk stored = EntryChunk.parse(first, value, group);
+                return stored.last() >= index ? stored.entryValue((int) (index - first)) : null;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Stores {@code value} as entry {@code index}'s value inside the chunk that holds it, with a
+     * valid chunk checksum: damage only the entry's own checks can find.
+     */
+    void replaceInChunk(String group, long first, long index, byte[] value) throws RocksDBException {
+        byte[] key = Codec.entryKey(Codec.groupPrefix(group), first);
+        EntryChunk stored = EntryChunk.parse(first, get(Codec.ENTRIES_CF, key), group);
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < stored.count(); i++) {
+            values.add(first + i == index ? value : stored.entryValue(i));
+        }
+        put(Codec.ENTRIES_CF, key, EntryChunk.of(first, values));
+    }
+
     void delete(String family, byte[] key) throws RocksDBException {
         db.delete(family(family), key);
     }

@@ -54,7 +54,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 2)
 @Fork(1)
 public class RocksDbAppendBenchmark {
-    @Param({"1", "16", "256"})
+    @Param({"1", "16", "64", "256"})
     public int batch;
 
     @Param({"128", "4096"})

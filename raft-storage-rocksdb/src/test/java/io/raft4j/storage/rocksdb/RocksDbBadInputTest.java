@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,6 +68,49 @@ class RocksDbBadInputTest {
         try (RawRocks raw = raw()) {
             byte[] second = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 2));
             raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 3), second);
+        }
+        assertGroupRefused("group g1, entry 3: checksum mismatch");
+    }
+
+    @Test
+    void chunkWithFlippedBitIsReported() throws Exception {
+        writeChunkedLog(5);
+        try (RawRocks raw = raw()) {
+            byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 1));
+            value[value.length / 2] ^= 0x04;
+            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 1), value);
+        }
+        assertGroupRefused("group g1, chunk at entry 1: checksum mismatch");
+    }
+
+    @Test
+    void truncatedChunkIsReported() throws Exception {
+        writeChunkedLog(5);
+        try (RawRocks raw = raw()) {
+            byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 1));
+            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 1), Arrays.copyOf(value, 7));
+        }
+        assertGroupRefused("group g1, chunk at entry 1: value truncated to 7 bytes");
+    }
+
+    @Test
+    void chunkStoredUnderAnotherIndexIsReported() throws Exception {
+        writeChunkedLog(5);
+        try (RawRocks raw = raw()) {
+            byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 1));
+            raw.delete(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 1));
+            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 2), value);
+        }
+        assertGroupRefused("group g1, chunk at entry 2: checksum mismatch");
+    }
+
+    @Test
+    void damagedEntryInsideAnIntactChunkIsReported() throws Exception {
+        writeChunkedLog(5);
+        try (RawRocks raw = raw()) {
+            byte[] value = raw.entryValue(GROUP, 3);
+            value[value.length - 1] ^= 0x10;
+            raw.replaceInChunk(GROUP, 1, 3, value);
         }
         assertGroupRefused("group g1, entry 3: checksum mismatch");
     }
@@ -232,7 +276,8 @@ class RocksDbBadInputTest {
         try (RawRocks raw = raw()) {
             raw.put(Codec.META_CF, Codec.FORMAT_KEY, Codec.formatValue(Codec.FORMAT_VERSION + 1));
         }
-        assertRefusedUntouched("written by a newer raft4j (log format version 3; this version reads up to 2)");
+        assertRefusedUntouched("written by a newer raft4j (log format version " + (Codec.FORMAT_VERSION + 1)
+                + "; this version reads up to " + Codec.FORMAT_VERSION + ")");
     }
 
     @Test
@@ -263,13 +308,29 @@ class RocksDbBadInputTest {
     // ---- helpers -------------------------------------------------------------------------------
 
     /** A log of entries 1..n (term 1) and a hard state in group g1, closed. */
+    /** A log of {@code n} entries appended one at a time: each under its own key. */
     private void writeLog(int n) {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir); LogStorage log = store.forGroup(GROUP)) {
+            log.append(List.of(), new HardState(1, "n1"));
+            for (int i = 1; i <= n; i++) {
+                log.append(List.of(entry(i, 1)), null);
+            }
+        }
+    }
+
+    /** A log of {@code n} entries appended together: one chunk under the key of entry 1. */
+    private void writeChunkedLog(int n) {
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir); LogStorage log = store.forGroup(GROUP)) {
             List<LogEntry> entries = new ArrayList<>();
             for (int i = 1; i <= n; i++) {
                 entries.add(entry(i, 1));
             }
             log.append(entries, new HardState(1, "n1"));
+        }
+        try (RawRocks raw = raw()) {
+            assertNull(raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 2)), "entry 2 is inside the chunk at 1");
+        } catch (Exception e) {
+            throw new AssertionError(e);
         }
     }
 
