@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -44,21 +45,14 @@ class RocksDbBadInputTest {
     @Test
     void truncatedEntryValueIsReported() throws Exception {
         writeLog(5);
-        try (RawRocks raw = raw()) {
-            byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 3));
-            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 3), Arrays.copyOf(value, 9));
-        }
+        changeStored(3, value -> Arrays.copyOf(value, 9));
         assertGroupRefused("group g1, entry 3: value truncated to 9 bytes");
     }
 
     @Test
     void entryWithFlippedPayloadBitIsReported() throws Exception {
         writeLog(5);
-        try (RawRocks raw = raw()) {
-            byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 4));
-            value[value.length - 1] ^= 0x10;
-            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 4), value);
-        }
+        changeStored(4, value -> flip(value, value.length - 1, 0x10));
         assertGroupRefused("group g1, entry 4: checksum mismatch");
     }
 
@@ -75,21 +69,14 @@ class RocksDbBadInputTest {
     @Test
     void chunkWithFlippedBitIsReported() throws Exception {
         writeChunkedLog(5);
-        try (RawRocks raw = raw()) {
-            byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 1));
-            value[value.length / 2] ^= 0x04;
-            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 1), value);
-        }
+        changeStored(1, value -> flip(value, value.length / 2, 0x04));
         assertGroupRefused("group g1, chunk at entry 1: checksum mismatch");
     }
 
     @Test
     void truncatedChunkIsReported() throws Exception {
         writeChunkedLog(5);
-        try (RawRocks raw = raw()) {
-            byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 1));
-            raw.put(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 1), Arrays.copyOf(value, 7));
-        }
+        changeStored(1, value -> Arrays.copyOf(value, 7));
         assertGroupRefused("group g1, chunk at entry 1: value truncated to 7 bytes");
     }
 
@@ -109,8 +96,7 @@ class RocksDbBadInputTest {
         writeChunkedLog(5);
         try (RawRocks raw = raw()) {
             byte[] value = raw.entryValue(GROUP, 3);
-            value[value.length - 1] ^= 0x10;
-            raw.replaceInChunk(GROUP, 1, 3, value);
+            raw.replaceInChunk(GROUP, 1, 3, flip(value, value.length - 1, 0x10));
         }
         assertGroupRefused("group g1, entry 3: checksum mismatch");
     }
@@ -332,6 +318,19 @@ class RocksDbBadInputTest {
         } catch (Exception e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** Replaces the value stored under the key of entry {@code index} with {@code change} of it. */
+    private void changeStored(long index, UnaryOperator<byte[]> change) throws Exception {
+        try (RawRocks raw = raw()) {
+            byte[] key = Codec.entryKey(PREFIX, index);
+            raw.put(Codec.ENTRIES_CF, key, change.apply(raw.get(Codec.ENTRIES_CF, key)));
+        }
+    }
+
+    private static byte[] flip(byte[] value, int at, int bits) {
+        value[at] ^= (byte) bits;
+        return value;
     }
 
     private RawRocks raw() throws Exception {
