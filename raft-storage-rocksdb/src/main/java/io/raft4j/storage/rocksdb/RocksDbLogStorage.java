@@ -21,7 +21,8 @@ import java.util.zip.CRC32C;
  *
  * <h2>Writes</h2>
  * Each write method builds one {@link WriteBatch} (range delete of a replaced suffix or compacted
- * prefix, the new entries, the hard state or compaction point) and writes it with
+ * prefix, the new entries, several of them stored under one key as an {@link EntryChunk}, the hard
+ * state or compaction point) and writes it with
  * {@code sync = true}: it is in the fsynced RocksDB WAL, atomically, before the method returns. A
  * failed write throws {@link StorageException} and poisons this storage: every later call throws
  * too, because memory and disk may now disagree; the node must stop and reopen.
