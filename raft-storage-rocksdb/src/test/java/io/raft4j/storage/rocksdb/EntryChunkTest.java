@@ -60,10 +60,14 @@ class EntryChunkTest {
             log.append(written, null);
         }
         try (RawRocks raw = raw()) {
+            int keys = 0;
             for (long index = 1; index <= 40; index++) {
                 byte[] value = raw.get(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, index));
                 assertTrue(value == null || value.length <= EntryChunk.MAX_BYTES, "chunk at " + index);
+                keys += value == null ? 0 : 1;
             }
+            // 40 x ~4 KiB is about 160 KiB: at least three chunks, each of several entries.
+            assertTrue(keys >= 3 && keys <= 10, keys + " keys for 40 entries");
         }
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS); LogStorage log = store.forGroup(GROUP)) {
             assertEquals(written, log.entries(1, 41, NO_LIMIT));
