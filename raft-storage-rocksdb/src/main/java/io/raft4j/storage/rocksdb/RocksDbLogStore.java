@@ -59,7 +59,7 @@ public final class RocksDbLogStore implements AutoCloseable {
          * 1 KiB and more go to 64 MiB segment files when a write carries 128 KiB of them. The cache
          * only has to cover what followers have not yet acknowledged; cached entries live on the
          * Java heap and every young collection copies them until they are promoted, so a larger
-         * cache lengthens pauses (measured: 16 MiB per group gave young pauses up to 61-89 ms in the
+         * cache lengthens pauses (measured: 16 MiB per group gave young pauses up to 61-90 ms in the
          * three-node benchmark, 4 MiB up to 23 ms).
          */
         public static final Settings DEFAULT = new Settings(4L << 20, 32L << 20, 64L << 20);
