@@ -2,6 +2,7 @@ package io.raft4j.sim;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The Raft safety properties (Raft Figure 3), checked incrementally after every simulated step:
@@ -23,6 +24,11 @@ final class SafetyChecker {
     /** index -> chain of the committed prefix up to it. */
     private final Map<Long, Long> committedChain = new HashMap<>();
     private long highestCommitted;
+    /**
+     * term -> the highest index first known committed in that term. An index is first known
+     * committed by the leader that commits it, so this is the term it was committed in.
+     */
+    private final TreeMap<Long, Long> committedInTerm = new TreeMap<>();
 
     /** Election safety: at most one leader per term. */
     void onLeader(String node, long term, LogMirror log) {
@@ -30,10 +36,14 @@ final class SafetyChecker {
         if (previous != null && !previous.equals(node)) {
             throw new Violation("election safety: " + previous + " and " + node + " both lead term " + term);
         }
-        // Leader completeness: a leader holds every entry committed in earlier terms.
-        if (highestCommitted > 0 && log.chain(highestCommitted) != committedChain.get(highestCommitted)) {
+        // Leader completeness: a leader holds every entry committed in earlier terms. Not the ones
+        // committed in later terms: a candidate may collect the last of its votes, cast long ago in
+        // its own term, after a later term's leader has committed more.
+        long mustHold = committedInTerm.headMap(term, false).values().stream().mapToLong(Long::longValue).max().orElse(0);
+        if (mustHold > 0 && log.chain(mustHold) != committedChain.get(mustHold)) {
             throw new Violation("leader completeness: leader " + node + " of term " + term
-                    + " lacks committed entries up to " + highestCommitted + " (its last index " + log.lastIndex() + ")");
+                    + " lacks entries committed in earlier terms, up to " + mustHold + " (its last index "
+                    + log.lastIndex() + ")");
         }
     }
 
@@ -58,8 +68,8 @@ final class SafetyChecker {
         }
     }
 
-    /** Records that {@code node} considers its log committed up to {@code commitIndex}. */
-    void onCommitted(String node, LogMirror log, long fromExclusive, long commitIndex) {
+    /** Records that {@code node}, in {@code term}, considers its log committed up to {@code commitIndex}. */
+    void onCommitted(String node, long term, LogMirror log, long fromExclusive, long commitIndex) {
         for (long i = fromExclusive + 1; i <= commitIndex; i++) {
             long chain = log.chain(i);
             if (chain == 0) {
@@ -69,6 +79,9 @@ final class SafetyChecker {
             if (known != null && known != chain) {
                 throw new Violation("state machine safety: " + node + " committed a different entry at index " + i);
             }
+        }
+        if (commitIndex > highestCommitted) {
+            committedInTerm.merge(term, commitIndex, Math::max);
         }
         highestCommitted = Math.max(highestCommitted, commitIndex);
     }

@@ -195,7 +195,7 @@ public final class Simulation {
             long commit = n.core.commitIndex();
             if (commit > n.knownCommit) {
                 // Entries below the mirror's base came in a snapshot: committed and checked elsewhere.
-                checker.onCommitted(n.id, n.mirror, Math.max(n.knownCommit, n.mirror.base()), commit);
+                checker.onCommitted(n.id, n.core.term(), n.mirror, Math.max(n.knownCommit, n.mirror.base()), commit);
                 n.knownCommit = commit;
             }
             for (RaftMessage m : rd.messages()) {
