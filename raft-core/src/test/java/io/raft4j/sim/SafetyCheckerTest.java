@@ -56,10 +56,4 @@ class SafetyCheckerTest {
         SafetyChecker.Violation v = assertThrows(SafetyChecker.Violation.class, check);
         assertTrue(v.getMessage().contains("leader completeness"), v.getMessage());
     }
-
-    /** The whole run the miniature above comes from, replayed: it must pass. */
-    @Test
-    void seed3017743Passes() {
-        new Simulation(3017743, 3).run();
-    }
 }

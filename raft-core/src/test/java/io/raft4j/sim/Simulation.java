@@ -208,7 +208,13 @@ public final class Simulation {
                         rd.snapshotChunks(), rd.compaction(), at));
                 schedule(at, n, "persisted", () -> completeWrite(n));
                 if (faultsActive && random.nextDouble() < p.crashBeforeSyncRate()) {
-                    schedule(now + 1, n, "crash before sync", () -> crash(n));
+                    // Checked again when it fires: one scheduled a microsecond before the heal would
+                    // otherwise leave the node down for the whole healing phase.
+                    schedule(now + 1, n, "crash before sync", () -> {
+                        if (faultsActive) {
+                            crash(n);
+                        }
+                    });
                 }
             }
             if (rd.snapshotToInstall() != null) {
