@@ -13,6 +13,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 import static io.raft4j.examples.kv.KvProcessCluster.IO_TIMEOUT_MS;
 import static io.raft4j.examples.kv.RespSocket.text;
@@ -167,15 +168,12 @@ class KvChaosIT {
         Thread t = new Thread(() -> {
             int i = 0;
             while (writing.get()) {
-                Node via = nodes.get(random.nextInt(nodes.size()));
-                if (!via.alive()) {
-                    continue; // stopped by the fault; another pick soon finds a live one
-                }
-                RespSocket s;
-                try {
-                    s = new RespSocket(via.clientPort, IO_TIMEOUT_MS);
-                } catch (IOException e) {
-                    continue; // not listening (yet): nothing was sent, pick again
+                RespSocket s = connectToALiveNode(random, nodes);
+                if (s == null) {
+                    // Pacing, not waiting for an outcome: a restarting node refuses at once, and a
+                    // writer that retried without pause would take a core from the nodes starting.
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+                    continue;
                 }
                 String key = "c" + id + "-" + i++;
                 String value = Long.toHexString(random.nextLong());
@@ -199,6 +197,19 @@ class KvChaosIT {
         t.setDaemon(true);
         t.start();
         return t;
+    }
+
+    /** A connection to a random live node, or {@code null} if none is up or it does not listen yet. */
+    private static RespSocket connectToALiveNode(SplittableRandom random, List<Node> nodes) {
+        List<Node> live = nodes.stream().filter(Node::alive).toList();
+        if (live.isEmpty()) {
+            return null;
+        }
+        try {
+            return new RespSocket(live.get(random.nextInt(live.size())).clientPort, IO_TIMEOUT_MS);
+        } catch (IOException e) {
+            return null; // nothing was sent
+        }
     }
 
     private void awaitProgress(String what) {
