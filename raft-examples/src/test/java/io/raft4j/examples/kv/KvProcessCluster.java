@@ -117,7 +117,7 @@ final class KvProcessCluster implements AutoCloseable {
             List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-XX:+UseSerialGC",
                     "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
                     "--id", id, "--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + clientPort,
-                    "--peers", peers(join ? null : id), "--data-dir", dataDir().toString()));
+                    "--peers", peers(), "--data-dir", dataDir().toString()));
             if (join) {
                 cmd.add("--join");
             }
@@ -151,7 +151,8 @@ final class KvProcessCluster implements AutoCloseable {
         }
     }
 
-    private String peers(String self) {
+    /** The initial members, as every node of the initial configuration (and a joining one) is told. */
+    private String peers() {
         StringBuilder sb = new StringBuilder();
         for (Node n : nodes.values()) {
             if (n.join) {
