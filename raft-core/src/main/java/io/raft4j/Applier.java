@@ -48,7 +48,8 @@ final class Applier<R> {
     private record RestoreTask(SnapshotMeta meta) implements Task {
     }
 
-    private record SnapshotTask(CompletableFuture<SnapshotMeta> future) implements Task {
+    /** A snapshot asked for; {@code retry} asks again (through the event loop) once a running one ends. */
+    private record SnapshotTask(CompletableFuture<SnapshotMeta> future, Runnable retry) implements Task {
     }
 
     private record ApplyTask(List<LogEntry> entries, List<? extends PendingQuery<?>> queries) implements Task {
@@ -73,6 +74,8 @@ final class Applier<R> {
     private final Consumer<SnapshotMeta> onSnapshotTaken;
     private final ExecutorService snapshotWriter;
     private final AtomicBoolean snapshotInProgress = new AtomicBoolean();
+    /** Completes when the snapshot being written is published (or fails); set before the flag above. */
+    private volatile CompletableFuture<SnapshotMeta> snapshotWrite = CompletableFuture.completedFuture(null);
     private long lastSnapshotIndex;
     private long bytesSinceSnapshot;
 
@@ -170,11 +173,13 @@ final class Applier<R> {
     }
 
     /**
-     * Takes a snapshot now (in order with applies); completes with what it covers. Inline, call it on
-     * the event loop.
+     * Takes a snapshot now (in order with applies); completes with what it covers, which is at least
+     * everything applied before the request. If one is being written, the request joins it when it
+     * covers everything applied, else runs {@code retry} once it is written, to ask again. Inline,
+     * call it on the event loop.
      */
-    void requestSnapshot(CompletableFuture<SnapshotMeta> future) {
-        enqueue(new SnapshotTask(future));
+    void requestSnapshot(CompletableFuture<SnapshotMeta> future, Runnable retry) {
+        enqueue(new SnapshotTask(future, retry));
     }
 
     void stop(RuntimeException error) {
@@ -201,6 +206,8 @@ final class Applier<R> {
                 for (PendingQuery<?> q : a.queries()) {
                     q.future().completeExceptionally(error);
                 }
+            } else if (t instanceof SnapshotTask s) {
+                s.future().completeExceptionally(error);
             }
         }
     }
@@ -241,7 +248,9 @@ final class Applier<R> {
             return;
         }
         if (task instanceof SnapshotTask s) {
-            takeSnapshot(s.future());
+            if (!takeSnapshot(s.future())) {
+                awaitRunningSnapshot(s);
+            }
             return;
         }
         ApplyTask a = (ApplyTask) task;
@@ -296,16 +305,28 @@ final class Applier<R> {
     }
 
     /**
-     * Fixes a point-in-time view on this thread (quick), then writes it on the snapshot thread while
-     * applies go on. One snapshot at a time; a request during one waits for the next policy trigger
-     * (or fails, if explicit).
+     * A request made while a snapshot is being written: that one answers it if it covers everything
+     * applied (nothing was applied since its view was fixed); else the request is made again once it
+     * is written, for a view of what is applied then.
      */
-    private void takeSnapshot(CompletableFuture<SnapshotMeta> requested) {
+    private void awaitRunningSnapshot(SnapshotTask request) {
+        CompletableFuture<SnapshotMeta> running = snapshotWrite;
+        if (lastSnapshotIndex >= appliedIndex) {
+            running.whenComplete((meta, error) -> settle(request.future(), meta, error));
+        } else {
+            running.whenComplete((meta, error) -> request.retry().run());
+        }
+    }
+
+    /**
+     * Fixes a point-in-time view on this thread (quick), then writes it on the snapshot thread while
+     * applies go on. One snapshot at a time: returns {@code false}, doing nothing, while one is being
+     * written (the policy asks again at its next trigger; see {@link #awaitRunningSnapshot} for
+     * requests).
+     */
+    private boolean takeSnapshot(CompletableFuture<SnapshotMeta> requested) {
         if (!snapshotInProgress.compareAndSet(false, true)) {
-            if (requested != null) {
-                requested.completeExceptionally(new IllegalStateException("a snapshot is already being taken"));
-            }
-            return;
+            return false;
         }
         StateMachine.Snapshot view;
         try {
@@ -322,29 +343,41 @@ final class Applier<R> {
                 requested.completeExceptionally(new UnsupportedOperationException(
                         appliedIndex == 0 ? "nothing applied yet" : "the state machine does not support snapshots"));
             }
-            return;
+            return true;
         }
         SnapshotMeta meta = new SnapshotMeta(appliedIndex, appliedTerm, appliedConfig);
         lastSnapshotIndex = appliedIndex;
         bytesSinceSnapshot = 0;
+        CompletableFuture<SnapshotMeta> written = new CompletableFuture<>();
+        snapshotWrite = written;
         snapshotWriter.execute(() -> {
+            Throwable failure = null;
             try (SnapshotStore.Sink sink = snapshots.begin(meta)) {
                 view.writeTo(sink.out());
                 sink.publish(null);
                 onSnapshotTaken.accept(meta);
-                if (requested != null) {
-                    requested.complete(meta);
-                }
             } catch (Throwable t) {
-                if (requested != null) {
-                    requested.completeExceptionally(t);
-                }
+                failure = t;
                 onFailure.accept(new StorageException("taking snapshot at " + meta.lastIndex() + " failed", t));
             } finally {
                 view.release();
                 snapshotInProgress.set(false);
             }
+            // After the flag is down, so that a request waiting on this one and asking again is served.
+            if (requested != null) {
+                settle(requested, meta, failure);
+            }
+            settle(written, meta, failure);
         });
+        return true;
+    }
+
+    private static void settle(CompletableFuture<SnapshotMeta> future, SnapshotMeta meta, Throwable failure) {
+        if (failure != null) {
+            future.completeExceptionally(failure);
+        } else {
+            future.complete(meta);
+        }
     }
 
     private void serveQueries() {

@@ -300,12 +300,18 @@ public final class RaftNode<R> implements AutoCloseable {
     /**
      * Takes a snapshot of the state machine now (besides the automatic ones of
      * {@link RaftConfig#snapshotEveryEntries()}), then compacts the log behind it. Completes with what
-     * the snapshot covers; fails if the state machine does not support snapshots or one is running.
+     * the snapshot covers: at least every entry applied before the call. If a snapshot is being
+     * written, waits for it, and takes another if entries were applied after its view. Fails if the
+     * state machine does not support snapshots, nothing is applied yet, or writing fails.
      */
     public CompletableFuture<SnapshotMeta> takeSnapshot() {
         CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
-        execute(() -> applier.requestSnapshot(future), future);
+        requestSnapshot(future);
         return future;
+    }
+
+    private void requestSnapshot(CompletableFuture<SnapshotMeta> future) {
+        execute(() -> applier.requestSnapshot(future, () -> requestSnapshot(future)), future);
     }
 
     /** The latest known state of this node. */

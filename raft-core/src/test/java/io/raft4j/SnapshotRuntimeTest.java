@@ -8,13 +8,19 @@ import io.raft4j.message.SnapshotMeta;
 import io.raft4j.snapshot.FileSnapshotStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Snapshots through the runtime: automatic and on-demand snapshots, catch-up by InstallSnapshot, restart. */
@@ -68,6 +74,79 @@ class SnapshotRuntimeTest {
             assertEquals(List.of("a0", "a1"), second.applied.subList(0, 2));
         } finally {
             restarted.close();
+            network.close();
+        }
+    }
+
+    /** Holds every snapshot's write until {@link #release} so a test can ask for one while another runs. */
+    private static final class GatedStateMachine implements io.raft4j.spi.StateMachine<String> {
+        final LocalCluster.RecordingStateMachine inner = new LocalCluster.RecordingStateMachine();
+        final CountDownLatch gate = new CountDownLatch(1);
+        final AtomicInteger views = new AtomicInteger();
+
+        @Override
+        public String apply(long index, Bytes command) {
+            return inner.apply(index, command);
+        }
+
+        @Override
+        public String query(Bytes query) {
+            return inner.query(query);
+        }
+
+        @Override
+        public Snapshot snapshot() {
+            views.incrementAndGet();
+            Snapshot view = inner.snapshot();
+            return out -> {
+                try {
+                    if (!gate.await(10, TimeUnit.SECONDS)) {
+                        throw new java.io.IOException("the test never released the snapshot");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException();
+                }
+                view.writeTo(out);
+            };
+        }
+
+        void release() {
+            gate.countDown();
+        }
+    }
+
+    @ParameterizedTest(name = "applyOnLoop={0}")
+    @ValueSource(booleans = {false, true})
+    void aSnapshotAskedForWhileOneIsWrittenWaitsForItOrTakesTheNext(boolean applyOnLoop) throws Exception {
+        InMemoryTransport network = new InMemoryTransport();
+        RaftConfig config = RaftConfig.builder("solo").initialMembers("solo").build();
+        GatedStateMachine sm = new GatedStateMachine();
+        RaftNode<String> node = RaftNode.builder(config, sm).transport(network).storage(new InMemoryLogStorage())
+                .applyOnLoop(applyOnLoop).tickMillis(10).build();
+        node.start();
+        try {
+            LocalCluster.await(Duration.ofSeconds(5), node::isLeader);
+            for (int i = 0; i < 5; i++) {
+                node.propose(Bytes.ofUtf8("a" + i)).get(5, TimeUnit.SECONDS);
+            }
+            CompletableFuture<SnapshotMeta> first = node.takeSnapshot();       // its write is held
+            CompletableFuture<SnapshotMeta> joining = node.takeSnapshot();     // nothing applied since
+            node.propose(Bytes.ofUtf8("b")).get(5, TimeUnit.SECONDS);
+            CompletableFuture<SnapshotMeta> next = node.takeSnapshot();        // "b" is not in the first
+            // Requests and applies run in order: once "c" is applied, all three were seen while held.
+            node.propose(Bytes.ofUtf8("c")).get(5, TimeUnit.SECONDS);
+            assertFalse(first.isDone() || joining.isDone() || next.isDone(), "no request may fail while one is held");
+            assertEquals(1, sm.views.get(), "the held snapshot is the only one begun");
+
+            sm.release();
+            SnapshotMeta held = first.get(5, TimeUnit.SECONDS);
+            assertEquals(held, joining.get(5, TimeUnit.SECONDS));
+            SnapshotMeta taken = next.get(5, TimeUnit.SECONDS);
+            assertTrue(taken.lastIndex() >= held.lastIndex() + 2, "the next one covers \"b\" and \"c\": " + taken);
+            assertEquals(2, sm.views.get());
+        } finally {
+            node.close();
             network.close();
         }
     }
