@@ -3,20 +3,23 @@ package io.raft4j;
 import io.raft4j.core.RaftConfig;
 import io.raft4j.message.Bytes;
 import io.raft4j.message.ClusterConfig;
-import io.raft4j.message.SnapshotMeta;
-import io.raft4j.spi.SnapshotStore;
-import io.raft4j.spi.StorageException;
 import io.raft4j.message.EntryType;
 import io.raft4j.message.LogEntry;
+import io.raft4j.message.SnapshotMeta;
+import io.raft4j.spi.SnapshotStore;
 import io.raft4j.spi.StateMachine;
+import io.raft4j.spi.StorageException;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -121,7 +124,7 @@ final class Applier<R> {
     private record ConfigWaiter(long fromIndex, ClusterConfig target, CompletableFuture<ClusterConfig> future) {
     }
 
-    private final java.util.Queue<ConfigWaiter> configWaiters = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final Queue<ConfigWaiter> configWaiters = new ConcurrentLinkedQueue<>();
 
     /**
      * Completes {@code future} when a simple configuration is applied at or after {@code fromIndex}:
@@ -292,8 +295,8 @@ final class Applier<R> {
         }
     }
 
-    private void restore(SnapshotMeta meta) throws java.io.IOException {
-        try (java.io.InputStream in = snapshots.open(meta.lastIndex())) {
+    private void restore(SnapshotMeta meta) throws IOException {
+        try (InputStream in = snapshots.open(meta.lastIndex())) {
             stateMachine.restore(in);
         }
         appliedIndex = meta.lastIndex();

@@ -6,10 +6,10 @@ import io.raft4j.core.RaftCore;
 import io.raft4j.core.ReadState;
 import io.raft4j.core.Ready;
 import io.raft4j.core.Role;
+import io.raft4j.memory.InMemorySnapshotStore;
 import io.raft4j.message.Bytes;
 import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.RaftMessage;
-import io.raft4j.memory.InMemorySnapshotStore;
 import io.raft4j.message.SnapshotMeta;
 import io.raft4j.spi.EventLoop;
 import io.raft4j.spi.LogStorage;
@@ -26,9 +26,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.random.RandomGenerator;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
+import java.util.random.RandomGenerator;
 
 /**
  * A running Raft node: owns one {@link RaftCore} on one event-loop thread, maps ticks to real time,
@@ -229,7 +230,7 @@ public final class RaftNode<R> implements AutoCloseable {
         return editMembership(c -> MembershipEdits.remove(c, id));
     }
 
-    private CompletableFuture<ClusterConfig> editMembership(java.util.function.UnaryOperator<ClusterConfig> edit) {
+    private CompletableFuture<ClusterConfig> editMembership(UnaryOperator<ClusterConfig> edit) {
         CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
         execute(() -> {
             ClusterConfig target;

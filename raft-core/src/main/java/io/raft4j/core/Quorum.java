@@ -5,6 +5,7 @@ import io.raft4j.message.ClusterConfig;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
 
 /**
@@ -88,7 +89,7 @@ final class Quorum {
     }
 
     /** Whether the members for which {@code active} holds form a quorum. */
-    static boolean isActive(ClusterConfig config, java.util.function.Predicate<String> active) {
+    static boolean isActive(ClusterConfig config, Predicate<String> active) {
         return committedValue(config, id -> active.test(id) ? 1 : 0) >= 1;
     }
 }

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.random.RandomGenerator;
 
 /**
@@ -740,7 +741,7 @@ public final class RaftCore {
             votedFor = null;
             hardStateDirty = true;
         }
-        if (role != Role.FOLLOWER || !java.util.Objects.equals(leaderId, newLeader)) {
+        if (role != Role.FOLLOWER || !Objects.equals(leaderId, newLeader)) {
             roleChanged = true;
         }
         endLeadership();
