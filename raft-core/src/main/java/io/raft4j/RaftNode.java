@@ -1,5 +1,6 @@
 package io.raft4j;
 
+import io.raft4j.core.FollowerProgress;
 import io.raft4j.core.MembershipChange;
 import io.raft4j.core.RaftConfig;
 import io.raft4j.core.RaftCore;
@@ -313,6 +314,17 @@ public final class RaftNode<R> implements AutoCloseable {
 
     private void requestSnapshot(CompletableFuture<SnapshotMeta> future) {
         execute(() -> applier.requestSnapshot(future, () -> requestSnapshot(future)), future);
+    }
+
+    /**
+     * On the leader, its view of every follower: match index (so each one's lag), replication state
+     * and whether it answers; an empty list on any other node. Computed on the event loop when asked,
+     * so it costs nothing in between.
+     */
+    public CompletableFuture<List<FollowerProgress>> followers() {
+        CompletableFuture<List<FollowerProgress>> future = new CompletableFuture<>();
+        execute(() -> future.complete(core.followers()), future);
+        return future;
     }
 
     /** The latest known state of this node. */

@@ -1,5 +1,7 @@
 package io.raft4j;
 
+import io.raft4j.core.FollowerProgress;
+import io.raft4j.core.ReplicationState;
 import io.raft4j.message.Bytes;
 import org.junit.jupiter.api.Test;
 
@@ -61,6 +63,25 @@ class RaftNodeTest {
             List<String> reference = cluster.stateMachines.get("n1").applied;
             for (LocalCluster.RecordingStateMachine sm : cluster.stateMachines.values()) {
                 assertEquals(reference, sm.applied);
+            }
+        }
+    }
+
+    @Test
+    void theLeaderReportsItsFollowersAndOthersReportNone() throws Exception {
+        try (LocalCluster cluster = cluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            leader.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS);
+            long last = leader.status().lastIndex();
+            LocalCluster.await(Duration.ofSeconds(5), () -> leader.followers().join().stream()
+                    .allMatch(f -> f.matchIndex() == last && f.state() == ReplicationState.REPLICATE));
+            List<FollowerProgress> followers = leader.followers().get(5, TimeUnit.SECONDS);
+            assertEquals(cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).toList(),
+                    followers.stream().map(FollowerProgress::nodeId).toList());
+            for (RaftNode<String> node : cluster.nodes.values()) {
+                if (node != leader) {
+                    assertEquals(List.of(), node.followers().get(5, TimeUnit.SECONDS));
+                }
             }
         }
     }

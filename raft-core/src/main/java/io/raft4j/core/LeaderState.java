@@ -15,6 +15,7 @@ import io.raft4j.message.TimeoutNow;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +75,16 @@ final class LeaderState {
 
     Progress progress(String id) {
         return progress.get(id);
+    }
+
+    /** Every follower's progress, voters first, each group by id. */
+    List<FollowerProgress> followers() {
+        ClusterConfig config = core.clusterConfig();
+        List<FollowerProgress> out = new ArrayList<>(progress.size());
+        progress.forEach((id, pr) -> out.add(new FollowerProgress(id, config.isVoter(id), pr.match(), pr.next(),
+                pr.state(), pr.recentActive())));
+        out.sort(Comparator.comparing((FollowerProgress f) -> !f.voter()).thenComparing(FollowerProgress::nodeId));
+        return out;
     }
 
     // ---- leadership transfer -----------------------------------------------------------------
@@ -172,7 +183,7 @@ final class LeaderState {
     }
 
     private void sendHeartbeat(String to, Progress pr) {
-        if (pr.state() == Progress.State.SNAPSHOT) {
+        if (pr.state() == ReplicationState.SNAPSHOT) {
             sendSnapshotChunks(to, pr);
             return;
         }
@@ -270,7 +281,7 @@ final class LeaderState {
         pr.setRecentActive(true);
         Progress.OutgoingSnapshot out = pr.outgoing();
         if (out == null || m.snapshotIndex() != out.info.meta().lastIndex()) {
-            if (m.done() && m.snapshotIndex() > pr.match() && pr.state() != Progress.State.REPLICATE) {
+            if (m.done() && m.snapshotIndex() > pr.match() && pr.state() != ReplicationState.REPLICATE) {
                 pr.onSnapshotInstalled(m.snapshotIndex()); // a late answer still tells us the follower's state
                 sendAppends(m.from(), pr, false);
             }
@@ -302,9 +313,9 @@ final class LeaderState {
         if (m.success()) {
             pr.ackRound(m.round());
             if (pr.maybeUpdate(m.index())) {
-                if (pr.state() == Progress.State.PROBE) {
+                if (pr.state() == ReplicationState.PROBE) {
                     pr.becomeReplicate();
-                } else if (pr.state() == Progress.State.REPLICATE) {
+                } else if (pr.state() == ReplicationState.REPLICATE) {
                     pr.inflights().freeUpTo(m.index());
                 }
                 maybeCommit();
@@ -469,7 +480,7 @@ final class LeaderState {
     }
 
     private static boolean needsProbe(Progress pr) {
-        return pr.state() == Progress.State.PROBE && pr.match() < pr.next() - 1;
+        return pr.state() == ReplicationState.PROBE && pr.match() < pr.next() - 1;
     }
 
     private boolean hasUnsentEntries() {

@@ -7,20 +7,18 @@ import io.raft4j.spi.SnapshotStore;
  * replication to it. All state transitions live here.
  *
  * <ul>
- *   <li>{@link State#PROBE}: the leader does not know where the follower's log matches; it sends one
+ *   <li>{@link ReplicationState#PROBE}: the leader does not know where the follower's log matches; it sends one
  *       append at a time and waits for the answer (or the next heartbeat) before sending another.</li>
- *   <li>{@link State#REPLICATE}: the logs match up to {@code match}; appends are pipelined,
+ *   <li>{@link ReplicationState#REPLICATE}: the logs match up to {@code match}; appends are pipelined,
  *       {@code next} advances optimistically as they are sent, bounded by {@link Inflights}.</li>
- *   <li>{@link State#SNAPSHOT}: the follower needs a snapshot; appends wait until it is installed.</li>
+ *   <li>{@link ReplicationState#SNAPSHOT}: the follower needs a snapshot; appends wait until it is installed.</li>
  * </ul>
  * Invariant: {@code match < next}.
  */
 final class Progress {
-    enum State { PROBE, REPLICATE, SNAPSHOT }
-
     private long match;
     private long next;
-    private State state = State.PROBE;
+    private ReplicationState state = ReplicationState.PROBE;
     /** In PROBE: an append was sent and is unanswered; no further one until a reply or heartbeat. */
     private boolean probeSent;
     /** Heard from since the last check-quorum round. */
@@ -49,7 +47,7 @@ final class Progress {
         return next;
     }
 
-    State state() {
+    ReplicationState state() {
         return state;
     }
 
@@ -106,27 +104,27 @@ final class Progress {
             heartbeatsWithoutProgress = 0;
             return;
         }
-        if (state == State.REPLICATE && ++heartbeatsWithoutProgress >= 2) {
+        if (state == ReplicationState.REPLICATE && ++heartbeatsWithoutProgress >= 2) {
             becomeProbe();
         }
     }
 
     void becomeProbe() {
-        if (state == State.SNAPSHOT) {
+        if (state == ReplicationState.SNAPSHOT) {
             next = Math.max(match + 1, pendingSnapshotIndex + 1);
         } else {
             next = match + 1;
         }
-        resetState(State.PROBE);
+        resetState(ReplicationState.PROBE);
     }
 
     void becomeReplicate() {
         next = match + 1;
-        resetState(State.REPLICATE);
+        resetState(ReplicationState.REPLICATE);
     }
 
     void becomeSnapshot(SnapshotStore.SnapshotInfo snapshot) {
-        resetState(State.SNAPSHOT);
+        resetState(ReplicationState.SNAPSHOT);
         pendingSnapshotIndex = snapshot.meta().lastIndex();
         outgoing = new OutgoingSnapshot(snapshot);
     }
@@ -143,7 +141,7 @@ final class Progress {
     void onSnapshotInstalled(long snapshotIndex) {
         match = Math.max(match, snapshotIndex);
         next = match + 1;
-        resetState(State.PROBE);
+        resetState(ReplicationState.PROBE);
     }
 
     /**
@@ -185,7 +183,7 @@ final class Progress {
         }
     }
 
-    private void resetState(State newState) {
+    private void resetState(ReplicationState newState) {
         state = newState;
         heartbeatsWithoutProgress = 0;
         outgoing = null;
@@ -237,7 +235,7 @@ final class Progress {
                     return false;
                 }
                 long newNext = Math.max(match + 1, Math.min(rejected, hintNext));
-                resetState(State.PROBE);
+                resetState(ReplicationState.PROBE);
                 next = newNext;
                 return true;
             }

@@ -188,6 +188,11 @@ public final class RaftCore {
         return log.entries(from, to, Long.MAX_VALUE);
     }
 
+    /** On a leader, its view of every follower (voters first); empty on any other role. */
+    public List<FollowerProgress> followers() {
+        return role == Role.LEADER ? leader.followers() : List.of();
+    }
+
     /** The configuration in force: the latest in the log, committed or not (Raft §6). */
     public ClusterConfig clusterConfig() {
         return configs.current();
@@ -451,7 +456,7 @@ public final class RaftCore {
     public void reportUnreachable(String peerId) {
         if (leader != null) {
             Progress pr = leader.progress(peerId);
-            if (pr != null && pr.state() == Progress.State.REPLICATE) {
+            if (pr != null && pr.state() == ReplicationState.REPLICATE) {
                 pr.becomeProbe();
             }
         }

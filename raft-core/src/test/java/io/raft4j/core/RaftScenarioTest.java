@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -71,6 +72,39 @@ class RaftScenarioTest {
         c.restart(follower);
         c.tickAll(20);
         assertEquals(c.applied.get(leader), c.applied.get(follower));
+    }
+
+    @Test
+    void theLeaderReportsEachFollowersProgress() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitLeader();
+        List<String> followers = List.of(c.ids()).stream().filter(id -> !id.equals(leader)).toList();
+        String up = followers.get(0);
+        String crashed = followers.get(1);
+        c.crash(crashed);
+        for (int i = 0; i < 5; i++) {
+            c.propose(leader, "x" + i);
+        }
+        c.tickAll(30); // three election timeouts: CheckQuorum rounds pass without the crashed one
+
+        long last = c.core(leader).lastIndex();
+        List<FollowerProgress> seen = c.core(leader).followers();
+        assertEquals(List.of(up, crashed).stream().sorted().toList(), seen.stream().map(FollowerProgress::nodeId).toList());
+        FollowerProgress healthy = seen.stream().filter(f -> f.nodeId().equals(up)).findFirst().orElseThrow();
+        assertEquals(new FollowerProgress(up, true, last, last + 1, ReplicationState.REPLICATE, true), healthy);
+        FollowerProgress lagging = seen.stream().filter(f -> f.nodeId().equals(crashed)).findFirst().orElseThrow();
+        assertTrue(lagging.matchIndex() < last - 4, "the crashed follower lags by the 5 entries: " + lagging);
+        assertEquals(ReplicationState.PROBE, lagging.state());
+        assertFalse(lagging.recentlyActive());
+        assertEquals(List.of(), c.core(up).followers(), "only a leader reports followers");
+
+        c.restart(crashed);
+        c.tickAll(20);
+        FollowerProgress caughtUp = c.core(leader).followers().stream()
+                .filter(f -> f.nodeId().equals(crashed)).findFirst().orElseThrow();
+        assertEquals(c.core(leader).lastIndex(), caughtUp.matchIndex());
+        assertEquals(ReplicationState.REPLICATE, caughtUp.state());
+        assertTrue(caughtUp.recentlyActive());
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.raft4j.NodeStatus;
 import io.raft4j.NotLeaderException;
 import io.raft4j.RaftNode;
 import io.raft4j.RaftStoppedException;
+import io.raft4j.core.FollowerProgress;
 import io.raft4j.core.Role;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.message.Bytes;
@@ -150,6 +151,8 @@ final class CommandProcessor {
                 return argc != 1 ? arity(name) : local(s -> Reply.bulk(raftInfo()));
             case "raft.members":
                 return argc != 1 ? arity(name) : local(s -> members());
+            case "raft.followers":
+                return argc != 1 ? arity(name) : new AsyncLocal(s -> followers());
             case "raft.redirect":
                 if (argc != 2) {
                     return arity(name);
@@ -624,6 +627,30 @@ final class CommandProcessor {
                     Reply.bulk(id.equals(s.leaderId()) ? "leader" : ""))));
         }
         return Reply.array(rows);
+    }
+
+    /**
+     * On the leader, one array per follower: id, voter|learner, match index, entries behind the
+     * leader's last index, probe|replicate|snapshot, active|inactive. Empty elsewhere.
+     */
+    private CompletableFuture<Reply> followers() {
+        long last = raft.status().lastIndex();
+        return raft.followers().handle((followers, error) -> {
+            if (error != null) {
+                return Reply.error("ERR " + oneLine(unwrap(error).getMessage()));
+            }
+            List<Reply> rows = new ArrayList<>();
+            for (FollowerProgress f : followers) {
+                rows.add(Reply.array(List.of(
+                        Reply.bulk(f.nodeId()),
+                        Reply.bulk(f.voter() ? "voter" : "learner"),
+                        Reply.integer(f.matchIndex()),
+                        Reply.integer(Math.max(0, last - f.matchIndex())),
+                        Reply.bulk(f.state().name().toLowerCase(Locale.ROOT)),
+                        Reply.bulk(f.recentlyActive() ? "active" : "inactive"))));
+            }
+            return Reply.array(rows);
+        });
     }
 
     private Command command(List<byte[]> args) {

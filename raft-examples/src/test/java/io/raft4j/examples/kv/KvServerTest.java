@@ -15,6 +15,7 @@ import java.util.Map;
 import static io.raft4j.examples.kv.RespSocket.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The RESP front of in-memory clusters, through plain sockets. */
@@ -80,6 +81,15 @@ class KvServerTest {
             assertTrue(text(l.call("RAFT.INFO")).contains("role:leader"));
             Reply members = f.call("RAFT.MEMBERS");
             assertEquals(3, ((Reply.Array) members).items().size());
+            List<Reply> followers = ((Reply.Array) l.call("RAFT.FOLLOWERS")).items();
+            assertEquals(2, followers.size(), "the leader reports both followers");
+            for (Reply row : followers) {
+                List<Reply> fields = ((Reply.Array) row).items();
+                assertEquals(6, fields.size(), row.toString());
+                assertNotEquals(leader.nodeId(), text(fields.get(0)));
+                assertEquals("voter", text(fields.get(1)));
+            }
+            assertEquals(Reply.EMPTY_ARRAY, f.call("RAFT.FOLLOWERS"), "a follower reports none");
         }
     }
 
@@ -315,10 +325,10 @@ class KvServerTest {
      * A node added after the log was compacted must catch up by snapshot. The snapshot it gets was
      * taken before it was added, so its configuration does not list the node yet.
      *
-     * <p>Fails today: raft-core's {@code RaftCore.isRemoved()} is true right after such a snapshot is
-     * installed (a committed configuration without the node), before the entry that added it
-     * arrives, and the node stops itself ("n4: removed from group kv; stopping"). Over TCP this
-     * happens every time; with the in-memory transport it needs the small delay set below.
+     * <p>Pins a fixed bug: raft-core's {@code RaftCore.isRemoved()} was true right after such a
+     * snapshot was installed (a committed configuration without the node), before the entry that
+     * added it arrived, and the node stopped itself ("n4: removed from group kv; stopping"). Over TCP
+     * that happened every time; with the in-memory transport it needs the small delay set below.
      */
     @Test
     void joiningNodeCatchesUpBySnapshot() throws IOException {

@@ -1,0 +1,17 @@
+package io.raft4j.core;
+
+/**
+ * A leader's view of one follower, for monitoring: how far its log is known to match and whether it
+ * answers. {@code leaderLastIndex - matchIndex} is how far it lags.
+ *
+ * @param nodeId         the follower
+ * @param voter          whether it votes (else a learner)
+ * @param matchIndex     highest index known to be in its log (Raft's matchIndex); 0 until it answers
+ * @param nextIndex      next index the leader sends it (Raft's nextIndex)
+ * @param state          how the leader replicates to it now
+ * @param recentlyActive whether it answered within the current election timeout (what CheckQuorum
+ *                       counts)
+ */
+public record FollowerProgress(String nodeId, boolean voter, long matchIndex, long nextIndex,
+                               ReplicationState state, boolean recentlyActive) {
+}
