@@ -20,6 +20,7 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -51,8 +52,11 @@ final class Applier<R> {
     private record RestoreTask(SnapshotMeta meta) implements Task {
     }
 
-    /** A snapshot asked for; {@code retry} asks again (through the event loop) once a running one ends. */
-    private record SnapshotTask(CompletableFuture<SnapshotMeta> future, Runnable retry) implements Task {
+    /**
+     * A snapshot asked for, which must cover at least index {@code atLeast} (-1: what is applied when
+     * the task runs); {@code loop} runs tasks on the event loop, to ask again after a running one.
+     */
+    private record SnapshotTask(CompletableFuture<SnapshotMeta> future, Executor loop, long atLeast) implements Task {
     }
 
     private record ApplyTask(List<LogEntry> entries, List<? extends PendingQuery<?>> queries) implements Task {
@@ -178,11 +182,11 @@ final class Applier<R> {
     /**
      * Takes a snapshot now (in order with applies); completes with what it covers, which is at least
      * everything applied before the request. If one is being written, the request joins it when it
-     * covers everything applied, else runs {@code retry} once it is written, to ask again. Inline,
-     * call it on the event loop.
+     * covers that, else asks again (through {@code loop}, the event loop) once it is written. Call it
+     * on the event loop.
      */
-    void requestSnapshot(CompletableFuture<SnapshotMeta> future, Runnable retry) {
-        enqueue(new SnapshotTask(future, retry));
+    void requestSnapshot(CompletableFuture<SnapshotMeta> future, Executor loop) {
+        enqueue(new SnapshotTask(future, loop, -1));
     }
 
     void stop(RuntimeException error) {
@@ -252,7 +256,7 @@ final class Applier<R> {
         }
         if (task instanceof SnapshotTask s) {
             if (!takeSnapshot(s.future())) {
-                awaitRunningSnapshot(s);
+                awaitRunningSnapshot(new SnapshotTask(s.future(), s.loop(), s.atLeast() < 0 ? appliedIndex : s.atLeast()));
             }
             return;
         }
@@ -308,16 +312,17 @@ final class Applier<R> {
     }
 
     /**
-     * A request made while a snapshot is being written: that one answers it if it covers everything
-     * applied (nothing was applied since its view was fixed); else the request is made again once it
-     * is written, for a view of what is applied then.
+     * A request made while a snapshot is being written: that one answers it if it covers what the
+     * request needs; else the request is made again once it is written. Asked again, it needs no
+     * more than at first, so a snapshot the policy started meanwhile answers it: the policy cannot
+     * keep a request waiting for ever.
      */
     private void awaitRunningSnapshot(SnapshotTask request) {
         CompletableFuture<SnapshotMeta> running = snapshotWrite;
-        if (lastSnapshotIndex >= appliedIndex) {
+        if (lastSnapshotIndex >= request.atLeast()) {
             running.whenComplete((meta, error) -> settle(request.future(), meta, error));
         } else {
-            running.whenComplete((meta, error) -> request.retry().run());
+            running.whenComplete((meta, error) -> request.loop().execute(() -> enqueue(request)));
         }
     }
 

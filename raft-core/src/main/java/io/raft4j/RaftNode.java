@@ -308,12 +308,8 @@ public final class RaftNode<R> implements AutoCloseable {
      */
     public CompletableFuture<SnapshotMeta> takeSnapshot() {
         CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
-        requestSnapshot(future);
+        execute(() -> applier.requestSnapshot(future, task -> execute(task, future)), future);
         return future;
-    }
-
-    private void requestSnapshot(CompletableFuture<SnapshotMeta> future) {
-        execute(() -> applier.requestSnapshot(future, () -> requestSnapshot(future)), future);
     }
 
     /**
