@@ -8,6 +8,7 @@ package io.raft4j;
 public class IndeterminateException extends RaftException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message what was lost, for the log */
     public IndeterminateException(String message) {
         super(message);
     }

@@ -26,6 +26,7 @@ public final class InMemorySnapshotStore implements SnapshotStore {
     private final int retain;
     private final ArrayDeque<Stored> snapshots = new ArrayDeque<>();
 
+    /** A store keeping the newest {@code retain} (at least 1) published snapshots. */
     public InMemorySnapshotStore(int retain) {
         if (retain < 1) {
             throw new IllegalArgumentException("retain must be at least 1");
@@ -33,6 +34,7 @@ public final class InMemorySnapshotStore implements SnapshotStore {
         this.retain = retain;
     }
 
+    /** A store keeping the newest two published snapshots. */
     public InMemorySnapshotStore() {
         this(2);
     }

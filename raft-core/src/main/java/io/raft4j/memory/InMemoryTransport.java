@@ -38,6 +38,7 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         this.random = new SplittableRandom(seed);
     }
 
+    /** A network with no faults, seeded with 0. */
     public InMemoryTransport() {
         this(0);
     }

@@ -15,6 +15,7 @@ import java.util.List;
 public record AppendEntries(String groupId, String from, String to, long term, long prevLogIndex,
                             long prevLogTerm, List<LogEntry> entries, long leaderCommit, long round)
         implements RaftMessage {
+    /** Copies {@code entries}: the message is immutable. */
     public AppendEntries {
         entries = List.copyOf(entries);
         if (!entries.isEmpty() && entries.get(0).index() != prevLogIndex + 1) {

@@ -33,6 +33,7 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
 
     private static final int ENCODING_VERSION = 1;
 
+    /** Copies the sets and map into sorted, immutable ones; rejects a learner that is also a voter. */
     public ClusterConfig {
         voters = sortedCopy(voters);
         learners = sortedCopy(learners);

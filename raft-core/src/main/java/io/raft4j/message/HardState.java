@@ -11,6 +11,7 @@ public record HardState(long term, String votedFor) {
     /** The state of a node that has never run. */
     public static final HardState INITIAL = new HardState(0, null);
 
+    /** Rejects a negative term. */
     public HardState {
         if (term < 0) {
             throw new IllegalArgumentException("term must be >= 0: " + term);

@@ -14,6 +14,7 @@ import java.util.Objects;
 public record InstallSnapshot(String groupId, String from, String to, long term, SnapshotMeta meta,
                               long offset, Bytes chunk, boolean done, long checksum)
         implements RaftMessage {
+    /** Requires {@code meta} and {@code chunk}, and an offset from 0. */
     public InstallSnapshot {
         Objects.requireNonNull(meta, "meta");
         Objects.requireNonNull(chunk, "chunk");

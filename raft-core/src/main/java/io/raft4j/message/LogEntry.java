@@ -15,6 +15,7 @@ public record LogEntry(long index, long term, EntryType type, Bytes data) {
     /** Bytes an entry costs beyond its payload, for size limits; an estimate of its encoding. */
     public static final int OVERHEAD_BYTES = 24;
 
+    /** Checks the fields: an index from 1, a term from 0, a type and a payload. */
     public LogEntry {
         if (index < 1) {
             throw new IllegalArgumentException("index must be >= 1: " + index);

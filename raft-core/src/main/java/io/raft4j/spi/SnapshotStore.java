@@ -43,7 +43,7 @@ public interface SnapshotStore extends AutoCloseable {
     /** Opens the content of the published snapshot covering {@code lastIndex} for a restore. */
     InputStream open(long lastIndex) throws IOException;
 
-    /** Starts writing a new snapshot; nothing is visible until {@link Sink#publish()}. */
+    /** Starts writing a new snapshot; nothing is visible until {@link Sink#publish(Long)}. */
     Sink begin(SnapshotMeta meta) throws IOException;
 
     /** A snapshot being written. */
