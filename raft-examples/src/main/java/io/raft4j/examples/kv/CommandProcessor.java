@@ -1,13 +1,9 @@
 package io.raft4j.examples.kv;
 
-import io.raft4j.IndeterminateException;
-import io.raft4j.MembershipChangeException;
 import io.raft4j.NodeStatus;
-import io.raft4j.NotLeaderException;
 import io.raft4j.RaftNode;
-import io.raft4j.RaftStoppedException;
+import io.raft4j.ReadConsistency;
 import io.raft4j.core.FollowerProgress;
-import io.raft4j.core.Role;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.message.Bytes;
 import io.raft4j.message.ClusterConfig;
@@ -18,16 +14,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
 
 /**
  * Parses client commands and runs them: local ones at once; writes through {@code propose} and
  * reads through {@code query} (ReadIndex) on the leader; on a follower, forwarded to the leader (or
- * answered {@code -NOTLEADER <address>} in redirect mode).
+ * answered {@code -NOTLEADER <address>} in redirect mode) by the {@link LeaderRouter}.
  *
  * <h2>Errors, never hangs</h2>
  * Every routed command has a deadline ({@code requestTimeout}). While no leader is known (or its
@@ -39,14 +32,12 @@ import java.util.function.IntSupplier;
  */
 final class CommandProcessor {
     private static final String VERSION = "0.1.0";
-    private static final long FIRST_BACKOFF_MS = 5;
-    private static final long MAX_BACKOFF_MS = 100;
 
     private final String nodeId;
     private final String clientAddress;
     private final RaftNode<Reply> raft;
     private final KvStateMachine sm;
-    private final LeaderForwarder forwarder;
+    private final LeaderRouter router;
     private final long requestTimeoutMs;
     private final long adminTimeoutMs;
     private final IntSupplier connectedClients;
@@ -58,7 +49,7 @@ final class CommandProcessor {
         this.clientAddress = clientAddress;
         this.raft = raft;
         this.sm = sm;
-        this.forwarder = forwarder;
+        this.router = new LeaderRouter(nodeId, clientAddress, raft, sm, forwarder);
         this.requestTimeoutMs = requestTimeoutMs;
         this.adminTimeoutMs = adminTimeoutMs;
         this.connectedClients = connectedClients;
@@ -254,27 +245,31 @@ final class CommandProcessor {
     // ---- command kinds ---------------------------------------------------------------------------
 
     private Command read(List<byte[]> args, Bytes query) {
-        return new Routed(Command.Kind.READ, args, requestTimeoutMs, r -> r.query(query)) {
+        Command linearizable = router.routed(Command.Kind.READ, args, requestTimeoutMs, r -> r.query(query));
+        return new Command() {
+            @Override
+            public Kind kind() {
+                return Kind.READ;
+            }
+
             @Override
             public CompletableFuture<Reply> run(Session session) {
-                if (session.readMode == Session.ReadMode.STALE) {
-                    return CompletableFuture.completedFuture(sm.queryLocal(query));
-                }
-                if (session.readMode == Session.ReadMode.LEASE) {
-                    return new Routed(Command.Kind.READ, args, requestTimeoutMs,
-                            r -> r.query(query, io.raft4j.ReadConsistency.LEASE)).run(session);
-                }
-                return super.run(session);
+                return switch (session.readMode) {
+                    case STALE -> CompletableFuture.completedFuture(sm.queryLocal(query));
+                    case LEASE -> router.routed(Kind.READ, args, requestTimeoutMs,
+                            r -> r.query(query, ReadConsistency.LEASE)).run(session);
+                    case LINEARIZABLE -> linearizable.run(session);
+                };
             }
         };
     }
 
     private Command write(List<byte[]> args, Bytes command) {
-        return new Routed(Command.Kind.WRITE, args, requestTimeoutMs, r -> r.propose(command));
+        return router.routed(Command.Kind.WRITE, args, requestTimeoutMs, r -> r.propose(command));
     }
 
     private Command admin(List<byte[]> args, Function<RaftNode<Reply>, CompletableFuture<Reply>> action) {
-        return new Routed(Command.Kind.WRITE, args, adminTimeoutMs, action);
+        return router.routed(Command.Kind.WRITE, args, adminTimeoutMs, action);
     }
 
     private static Command local(Function<Session, Reply> body) {
@@ -329,214 +324,12 @@ final class CommandProcessor {
         return local(body.apply(v.equals("on")));
     }
 
-    // ---- routing to the leader -------------------------------------------------------------------
-
-    /** A command that must run on the leader: locally if this node leads, else forwarded. */
-    private class Routed implements Command {
-        private final Kind kind;
-        private final List<byte[]> args;
-        private final long timeoutMs;
-        private final Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader;
-
-        Routed(Kind kind, List<byte[]> args, long timeoutMs, Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader) {
-            this.kind = kind;
-            this.args = args;
-            this.timeoutMs = timeoutMs;
-            this.onLeader = onLeader;
-        }
-
-        @Override
-        public Kind kind() {
-            return kind;
-        }
-
-        @Override
-        public CompletableFuture<Reply> run(Session session) {
-            Attempt attempt = new Attempt(session, this);
-            attempt.start();
-            return attempt.result;
-        }
-    }
-
-    /** One routed command on its way: retried until it has an outcome or its deadline passes. */
-    private final class Attempt {
-        final Session session;
-        final Routed cmd;
-        final CompletableFuture<Reply> result = new CompletableFuture<>();
-        final long deadlineNanos;
-        long backoffMs = FIRST_BACKOFF_MS;
-        /** Whether the command may have reached a leader (its outcome is then unknown on timeout). */
-        boolean handedOver;
-        String lastReason = "no leader is known";
-
-        Attempt(Session session, Routed cmd) {
-            this.session = session;
-            this.cmd = cmd;
-            this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(cmd.timeoutMs);
-        }
-
-        void start() {
-            attempt();
-            if (!result.isDone()) {
-                io.netty.util.concurrent.ScheduledFuture<?> timer =
-                        session.executor.schedule(this::onDeadline, cmd.timeoutMs, TimeUnit.MILLISECONDS);
-                result.whenComplete((r, e) -> timer.cancel(false));
-            }
-        }
-
-        private void onDeadline() {
-            if (result.isDone()) {
-                return;
-            }
-            if (cmd.kind == Command.Kind.WRITE && handedOver) {
-                result.complete(Reply.error("TIMEOUT no outcome within " + cmd.timeoutMs
-                        + " ms: the write may or may not have been applied"));
-            } else {
-                result.complete(tryAgain());
-            }
-        }
-
-        private Reply tryAgain() {
-            return Reply.error("TRYAGAIN " + lastReason + " (waited " + cmd.timeoutMs + " ms); nothing was done, retry");
-        }
-
-        void attempt() {
-            if (result.isDone()) {
-                return;
-            }
-            NodeStatus status = raft.status();
-            if (status.role() == Role.LEADER) {
-                runHere();
-                return;
-            }
-            String leader = status.leaderId();
-            boolean forwarded = session.followerMode == Session.FollowerMode.FORWARDED;
-            if (leader == null || leader.equals(nodeId)) {
-                lastReason = status.role() == Role.CANDIDATE || status.role() == Role.PRE_CANDIDATE
-                        ? "an election is in progress" : "no leader is known";
-                if (forwarded) {
-                    result.complete(tryAgain());
-                    return;
-                }
-                retryLater();
-                return;
-            }
-            String address = sm.clientAddressOf(leader);
-            if (address == null || address.equals(clientAddress)) {
-                lastReason = "the client address of leader " + leader + " is not known yet";
-                if (forwarded) {
-                    result.complete(tryAgain());
-                    return;
-                }
-                retryLater();
-                return;
-            }
-            if (session.followerMode != Session.FollowerMode.FORWARD) {
-                result.complete(Reply.error("NOTLEADER " + address));
-                return;
-            }
-            handedOver |= cmd.kind == Command.Kind.WRITE; // counted as sent until proven otherwise
-            forwarder.send(address, session.id, cmd.args).whenComplete((reply, error) ->
-                    session.executor.execute(() -> onForwarded(leader, reply, error)));
-        }
-
-        private void onForwarded(String leader, Reply reply, Throwable error) {
-            if (result.isDone()) {
-                return;
-            }
-            if (error == null) {
-                if (reply.isError("NOTLEADER") || reply.isError("TRYAGAIN")) {
-                    // The receiver did nothing with it: safe to retry.
-                    lastReason = "leader " + leader + " answered " + ((Reply.Error) reply).text();
-                    retryLater();
-                } else {
-                    result.complete(reply);
-                }
-                return;
-            }
-            Throwable cause = unwrap(error);
-            boolean sent = !(cause instanceof LeaderForwarder.ForwardException fe) || fe.sent;
-            if (cmd.kind == Command.Kind.WRITE && sent) {
-                result.complete(Reply.error("UNCERTAIN the connection to leader " + leader
-                        + " was lost before its answer: the write may or may not have been applied"));
-            } else {
-                lastReason = "cannot reach leader " + leader + ": " + cause.getMessage();
-                retryLater();
-            }
-        }
-
-        private void runHere() {
-            CompletableFuture<Reply> f;
-            try {
-                f = cmd.onLeader.apply(raft);
-            } catch (RuntimeException e) {
-                f = CompletableFuture.failedFuture(e);
-            }
-            handedOver |= cmd.kind == Command.Kind.WRITE;
-            f.whenComplete((reply, error) -> {
-                if (error == null) {
-                    result.complete(reply);
-                } else {
-                    session.executor.execute(() -> onLocalFailure(unwrap(error)));
-                }
-            });
-        }
-
-        private void onLocalFailure(Throwable cause) {
-            if (result.isDone()) {
-                return;
-            }
-            if (cause instanceof NotLeaderException) {
-                lastReason = "leadership moved";
-                if (session.followerMode == Session.FollowerMode.FORWARDED) {
-                    result.complete(tryAgain());
-                } else {
-                    retryLater();
-                }
-            } else if (cause instanceof IndeterminateException) {
-                if (cmd.kind == Command.Kind.WRITE) {
-                    result.complete(Reply.error("UNCERTAIN " + oneLine(cause.getMessage())
-                            + ": the write may or may not have been applied"));
-                } else {
-                    lastReason = "leadership moved";
-                    retryLater();
-                }
-            } else if (cause instanceof RaftStoppedException) {
-                result.complete(Reply.error(cmd.kind == Command.Kind.WRITE && handedOver
-                        ? "UNCERTAIN node " + nodeId + " stopped: the write may or may not have been applied"
-                        : "TRYAGAIN node " + nodeId + " is stopping; nothing was done"));
-            } else if (cause instanceof MembershipChangeException) {
-                result.complete(Reply.error("ERR " + oneLine(cause.getMessage())));
-            } else {
-                result.complete(Reply.error("ERR " + cause.getClass().getSimpleName() + ": " + oneLine(cause.getMessage())));
-            }
-        }
-
-        private void retryLater() {
-            long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
-            if (remainingMs <= 0) {
-                onDeadline();
-                return;
-            }
-            long delay = Math.min(backoffMs, remainingMs);
-            backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
-            session.executor.schedule(this::attempt, delay, TimeUnit.MILLISECONDS);
-        }
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
-    }
-
     // ---- local commands --------------------------------------------------------------------------
 
     private CompletableFuture<Reply> snapshot() {
         return raft.takeSnapshot().handle((meta, error) -> {
             if (error != null) {
-                return Reply.error("ERR snapshot failed: " + oneLine(unwrap(error).getMessage()));
+                return Reply.error("ERR snapshot failed: " + oneLine(Failures.unwrap(error).getMessage()));
             }
             return Reply.simple("OK snapshot at index " + meta.lastIndex() + " term " + meta.lastTerm());
         });
@@ -637,7 +430,7 @@ final class CommandProcessor {
         long last = raft.status().lastIndex();
         return raft.followers().handle((followers, error) -> {
             if (error != null) {
-                return Reply.error("ERR " + oneLine(unwrap(error).getMessage()));
+                return Reply.error("ERR " + oneLine(Failures.unwrap(error).getMessage()));
             }
             List<Reply> rows = new ArrayList<>();
             for (FollowerProgress f : followers) {
@@ -768,6 +561,6 @@ final class CommandProcessor {
     }
 
     private static String oneLine(String s) {
-        return s == null ? "" : s.replace('\r', ' ').replace('\n', ' ');
+        return Failures.oneLine(s);
     }
 }

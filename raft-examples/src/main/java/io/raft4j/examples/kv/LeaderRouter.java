@@ -1,0 +1,240 @@
+package io.raft4j.examples.kv;
+
+import io.raft4j.IndeterminateException;
+import io.raft4j.MembershipChangeException;
+import io.raft4j.NodeStatus;
+import io.raft4j.NotLeaderException;
+import io.raft4j.RaftNode;
+import io.raft4j.RaftStoppedException;
+import io.raft4j.core.Role;
+import io.raft4j.examples.kv.resp.Reply;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Runs the commands that need the leader: on this node if it leads, else forwarded to the leader's
+ * client port (or answered {@code -NOTLEADER <address>} in redirect mode), tried again with back-off
+ * while no leader is known, until each has an outcome or its deadline passes. The replies this
+ * gives (-TRYAGAIN, -TIMEOUT, -UNCERTAIN) are described on {@link CommandProcessor}.
+ */
+final class LeaderRouter {
+    private static final long FIRST_BACKOFF_MS = 5;
+    private static final long MAX_BACKOFF_MS = 100;
+
+    private final String nodeId;
+    private final String clientAddress;
+    private final RaftNode<Reply> raft;
+    private final KvStateMachine sm;
+    private final LeaderForwarder forwarder;
+
+    LeaderRouter(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm, LeaderForwarder forwarder) {
+        this.nodeId = nodeId;
+        this.clientAddress = clientAddress;
+        this.raft = raft;
+        this.sm = sm;
+        this.forwarder = forwarder;
+    }
+
+    /** A command that runs {@code onLeader} on the leader, with {@code timeoutMs} to reach an outcome. */
+    Command routed(Command.Kind kind, List<byte[]> args, long timeoutMs,
+                   Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader) {
+        return new Routed(kind, args, timeoutMs, onLeader);
+    }
+
+    /** A command that must run on the leader: locally if this node leads, else forwarded. */
+    private final class Routed implements Command {
+        private final Kind kind;
+        private final List<byte[]> args;
+        private final long timeoutMs;
+        private final Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader;
+
+        Routed(Kind kind, List<byte[]> args, long timeoutMs, Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader) {
+            this.kind = kind;
+            this.args = args;
+            this.timeoutMs = timeoutMs;
+            this.onLeader = onLeader;
+        }
+
+        @Override
+        public Kind kind() {
+            return kind;
+        }
+
+        @Override
+        public CompletableFuture<Reply> run(Session session) {
+            Attempt attempt = new Attempt(session, this);
+            attempt.start();
+            return attempt.result;
+        }
+    }
+
+    /** One routed command on its way: retried until it has an outcome or its deadline passes. */
+    private final class Attempt {
+        final Session session;
+        final Routed cmd;
+        final CompletableFuture<Reply> result = new CompletableFuture<>();
+        final long deadlineNanos;
+        long backoffMs = FIRST_BACKOFF_MS;
+        /** Whether the command may have reached a leader (its outcome is then unknown on timeout). */
+        boolean handedOver;
+        String lastReason = "no leader is known";
+
+        Attempt(Session session, Routed cmd) {
+            this.session = session;
+            this.cmd = cmd;
+            this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(cmd.timeoutMs);
+        }
+
+        void start() {
+            attempt();
+            if (!result.isDone()) {
+                ScheduledFuture<?> timer =
+                        session.executor.schedule(this::onDeadline, cmd.timeoutMs, TimeUnit.MILLISECONDS);
+                result.whenComplete((r, e) -> timer.cancel(false));
+            }
+        }
+
+        private void onDeadline() {
+            if (result.isDone()) {
+                return;
+            }
+            if (cmd.kind == Command.Kind.WRITE && handedOver) {
+                result.complete(Reply.error("TIMEOUT no outcome within " + cmd.timeoutMs
+                        + " ms: the write may or may not have been applied"));
+            } else {
+                result.complete(tryAgain());
+            }
+        }
+
+        private Reply tryAgain() {
+            return Reply.error("TRYAGAIN " + lastReason + " (waited " + cmd.timeoutMs + " ms); nothing was done, retry");
+        }
+
+        void attempt() {
+            if (result.isDone()) {
+                return;
+            }
+            NodeStatus status = raft.status();
+            if (status.role() == Role.LEADER) {
+                runHere();
+                return;
+            }
+            String leader = status.leaderId();
+            boolean forwarded = session.followerMode == Session.FollowerMode.FORWARDED;
+            if (leader == null || leader.equals(nodeId)) {
+                lastReason = status.role() == Role.CANDIDATE || status.role() == Role.PRE_CANDIDATE
+                        ? "an election is in progress" : "no leader is known";
+                if (forwarded) {
+                    result.complete(tryAgain());
+                    return;
+                }
+                retryLater();
+                return;
+            }
+            String address = sm.clientAddressOf(leader);
+            if (address == null || address.equals(clientAddress)) {
+                lastReason = "the client address of leader " + leader + " is not known yet";
+                if (forwarded) {
+                    result.complete(tryAgain());
+                    return;
+                }
+                retryLater();
+                return;
+            }
+            if (session.followerMode != Session.FollowerMode.FORWARD) {
+                result.complete(Reply.error("NOTLEADER " + address));
+                return;
+            }
+            handedOver |= cmd.kind == Command.Kind.WRITE; // counted as sent until proven otherwise
+            forwarder.send(address, session.id, cmd.args).whenComplete((reply, error) ->
+                    session.executor.execute(() -> onForwarded(leader, reply, error)));
+        }
+
+        private void onForwarded(String leader, Reply reply, Throwable error) {
+            if (result.isDone()) {
+                return;
+            }
+            if (error == null) {
+                if (reply.isError("NOTLEADER") || reply.isError("TRYAGAIN")) {
+                    // The receiver did nothing with it: safe to retry.
+                    lastReason = "leader " + leader + " answered " + ((Reply.Error) reply).text();
+                    retryLater();
+                } else {
+                    result.complete(reply);
+                }
+                return;
+            }
+            Throwable cause = Failures.unwrap(error);
+            boolean sent = !(cause instanceof LeaderForwarder.ForwardException fe) || fe.sent;
+            if (cmd.kind == Command.Kind.WRITE && sent) {
+                result.complete(Reply.error("UNCERTAIN the connection to leader " + leader
+                        + " was lost before its answer: the write may or may not have been applied"));
+            } else {
+                lastReason = "cannot reach leader " + leader + ": " + cause.getMessage();
+                retryLater();
+            }
+        }
+
+        private void runHere() {
+            CompletableFuture<Reply> f;
+            try {
+                f = cmd.onLeader.apply(raft);
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            handedOver |= cmd.kind == Command.Kind.WRITE;
+            f.whenComplete((reply, error) -> {
+                if (error == null) {
+                    result.complete(reply);
+                } else {
+                    session.executor.execute(() -> onLocalFailure(Failures.unwrap(error)));
+                }
+            });
+        }
+
+        private void onLocalFailure(Throwable cause) {
+            if (result.isDone()) {
+                return;
+            }
+            if (cause instanceof NotLeaderException) {
+                lastReason = "leadership moved";
+                if (session.followerMode == Session.FollowerMode.FORWARDED) {
+                    result.complete(tryAgain());
+                } else {
+                    retryLater();
+                }
+            } else if (cause instanceof IndeterminateException) {
+                if (cmd.kind == Command.Kind.WRITE) {
+                    result.complete(Reply.error("UNCERTAIN " + Failures.oneLine(cause.getMessage())
+                            + ": the write may or may not have been applied"));
+                } else {
+                    lastReason = "leadership moved";
+                    retryLater();
+                }
+            } else if (cause instanceof RaftStoppedException) {
+                result.complete(Reply.error(cmd.kind == Command.Kind.WRITE && handedOver
+                        ? "UNCERTAIN node " + nodeId + " stopped: the write may or may not have been applied"
+                        : "TRYAGAIN node " + nodeId + " is stopping; nothing was done"));
+            } else if (cause instanceof MembershipChangeException) {
+                result.complete(Reply.error("ERR " + Failures.oneLine(cause.getMessage())));
+            } else {
+                result.complete(Reply.error("ERR " + cause.getClass().getSimpleName() + ": " + Failures.oneLine(cause.getMessage())));
+            }
+        }
+
+        private void retryLater() {
+            long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+            if (remainingMs <= 0) {
+                onDeadline();
+                return;
+            }
+            long delay = Math.min(backoffMs, remainingMs);
+            backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+            session.executor.schedule(this::attempt, delay, TimeUnit.MILLISECONDS);
+        }
+    }
+}
