@@ -14,7 +14,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -123,7 +128,11 @@ public final class NodeCommand implements Callable<Integer> {
         KvNode.Settings settings = validate();
         HostPort raft = HostPort.parse(raftAddress);
         Map<String, String> peerMap = parsePeers();
-        Files.createDirectories(dataDir);
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw bad("--data-dir: cannot create " + describe(e));
+        }
         Path data = dataDir.toAbsolutePath().normalize();
 
         Map<String, String> dial = new LinkedHashMap<>(peerMap);
@@ -178,6 +187,19 @@ public final class NodeCommand implements Callable<Integer> {
                 join ? " (waiting to be added: RAFT.ADDNODE " + id + " " + raft + " on the leader)" : "");
         stopped.await();
         return 0;
+    }
+
+    /** What went wrong with a path, in words (the JDK's exceptions often carry only the path). */
+    private static String describe(IOException e) {
+        if (e instanceof FileSystemException fs) {
+            String reason = fs.getReason() != null ? fs.getReason()
+                    : e instanceof NoSuchFileException ? "no such file or directory"
+                    : e instanceof AccessDeniedException ? "permission denied"
+                    : e instanceof FileAlreadyExistsException ? "exists and is not a directory"
+                    : e.getClass().getSimpleName();
+            return fs.getFile() + ": " + reason;
+        }
+        return e.toString();
     }
 
     /** Checks every option, naming the bad one. */

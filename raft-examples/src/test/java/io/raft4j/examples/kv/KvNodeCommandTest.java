@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bad command lines are refused with a message that names the option (nothing is started). */
@@ -68,5 +69,16 @@ class KvNodeCommandTest {
         assertTrue(run(with("--read-mode", "eventual")).contains("--read-mode: 'eventual' is not linearizable, lease or stale"));
         assertTrue(run(with("--max-request-bytes", "10")).contains("--max-request-bytes: must be at least --max-bulk-bytes"));
         assertTrue(run(with("--unknown", "x")).contains("Unknown option"));
+    }
+
+    @Test
+    void aDataDirThatCannotBeCreatedIsNamed() throws Exception {
+        Path file = java.nio.file.Files.writeString(dir.resolve("a-file"), "not a directory");
+        String err = run(with("--data-dir", file.toString()));
+        assertTrue(err.startsWith("--data-dir: " + file + " exists and is not a directory"), err);
+        Path below = file.resolve("below");
+        String under = run(with("--data-dir", below.toString()));
+        assertTrue(under.startsWith("--data-dir: cannot create " + below + ": "), under);
+        assertFalse(under.contains("Exception"), "a message, not a stack trace: " + under);
     }
 }
