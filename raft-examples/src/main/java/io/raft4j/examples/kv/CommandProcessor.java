@@ -1,18 +1,14 @@
 package io.raft4j.examples.kv;
 
-import io.raft4j.NodeStatus;
 import io.raft4j.RaftNode;
 import io.raft4j.ReadConsistency;
-import io.raft4j.core.FollowerProgress;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.message.Bytes;
-import io.raft4j.message.ClusterConfig;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
@@ -31,8 +27,6 @@ import java.util.function.IntSupplier;
  * applied. A {@code NotLeaderException} means nothing was done, so it is retried.
  */
 final class CommandProcessor {
-    private static final String VERSION = "0.1.0";
-
     private final String nodeId;
     private final String clientAddress;
     private final RaftNode<Reply> raft;
@@ -40,8 +34,7 @@ final class CommandProcessor {
     private final LeaderRouter router;
     private final long requestTimeoutMs;
     private final long adminTimeoutMs;
-    private final IntSupplier connectedClients;
-    private final long startMillis = System.currentTimeMillis();
+    private final NodeInfo about;
 
     CommandProcessor(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm,
                      LeaderForwarder forwarder, long requestTimeoutMs, long adminTimeoutMs, IntSupplier connectedClients) {
@@ -52,7 +45,7 @@ final class CommandProcessor {
         this.router = new LeaderRouter(nodeId, clientAddress, raft, sm, forwarder);
         this.requestTimeoutMs = requestTimeoutMs;
         this.adminTimeoutMs = adminTimeoutMs;
-        this.connectedClients = connectedClients;
+        this.about = new NodeInfo(nodeId, clientAddress, raft, sm, connectedClients);
     }
 
     // ---- parsing ---------------------------------------------------------------------------------
@@ -120,7 +113,7 @@ final class CommandProcessor {
                 }
                 return write(args, KvCodec.mset(args.subList(1, argc)));
             case "info":
-                return local(s -> info(args.subList(1, argc)));
+                return local(s -> about.info(args.subList(1, argc)));
             case "command":
                 return command(args);
             case "config":
@@ -139,11 +132,11 @@ final class CommandProcessor {
                 }
                 return error(db == 0 ? null : "ERR DB index is out of range");
             case "raft.info":
-                return argc != 1 ? arity(name) : local(s -> Reply.bulk(raftInfo()));
+                return argc != 1 ? arity(name) : local(s -> Reply.bulk(about.raftInfo()));
             case "raft.members":
-                return argc != 1 ? arity(name) : local(s -> members());
+                return argc != 1 ? arity(name) : local(s -> about.members());
             case "raft.followers":
-                return argc != 1 ? arity(name) : new AsyncLocal(s -> followers());
+                return argc != 1 ? arity(name) : new AsyncLocal(s -> about.followers());
             case "raft.redirect":
                 if (argc != 2) {
                     return arity(name);
@@ -173,7 +166,7 @@ final class CommandProcessor {
                     return Reply.OK;
                 });
             case "raft.snapshot":
-                return argc != 1 ? arity(name) : new AsyncLocal(s -> snapshot());
+                return argc != 1 ? arity(name) : new AsyncLocal(s -> about.snapshot());
             case "raft.addnode": {
                 if (argc != 3) {
                     return arity(name);
@@ -322,128 +315,6 @@ final class CommandProcessor {
             return error("ERR expected ON or OFF");
         }
         return local(body.apply(v.equals("on")));
-    }
-
-    // ---- local commands --------------------------------------------------------------------------
-
-    private CompletableFuture<Reply> snapshot() {
-        return raft.takeSnapshot().handle((meta, error) -> {
-            if (error != null) {
-                return Reply.error("ERR snapshot failed: " + oneLine(Failures.unwrap(error).getMessage()));
-            }
-            return Reply.simple("OK snapshot at index " + meta.lastIndex() + " term " + meta.lastTerm());
-        });
-    }
-
-    private Reply info(List<byte[]> sections) {
-        List<String> wanted = new ArrayList<>();
-        for (byte[] s : sections) {
-            wanted.add(ascii(s).toLowerCase(Locale.ROOT));
-        }
-        boolean all = wanted.isEmpty() || wanted.contains("all") || wanted.contains("everything") || wanted.contains("default");
-        StringBuilder sb = new StringBuilder();
-        if (all || wanted.contains("server")) {
-            sb.append("# Server\r\n")
-                    .append("redis_version:7.0.0\r\n")
-                    .append("raft4j_version:").append(VERSION).append("\r\n")
-                    .append("redis_mode:standalone\r\n")
-                    .append("process_id:").append(ProcessHandle.current().pid()).append("\r\n")
-                    .append("tcp_port:").append(HostPort.parse(clientAddress).port()).append("\r\n")
-                    .append("uptime_in_seconds:").append((System.currentTimeMillis() - startMillis) / 1000).append("\r\n")
-                    .append("\r\n");
-        }
-        if (all || wanted.contains("clients")) {
-            sb.append("# Clients\r\n").append("connected_clients:").append(connectedClients.getAsInt()).append("\r\n\r\n");
-        }
-        if (all || wanted.contains("raft")) {
-            sb.append("# Raft\r\n").append(raftInfo()).append("\r\n");
-        }
-        if (all || wanted.contains("keyspace")) {
-            sb.append("# Keyspace\r\n");
-            int keys = sm.size();
-            if (keys > 0) {
-                sb.append("db0:keys=").append(keys).append(",expires=0,avg_ttl=0\r\n");
-            }
-            sb.append("\r\n");
-        }
-        return Reply.bulk(sb.toString());
-    }
-
-    /** The {@code # Raft} section of INFO, also the answer to RAFT.INFO. */
-    String raftInfo() {
-        NodeStatus s = raft.status();
-        ClusterConfig c = s.config();
-        String leader = s.leaderId();
-        StringBuilder sb = new StringBuilder();
-        line(sb, "node_id", nodeId);
-        line(sb, "role", s.role().name().toLowerCase(Locale.ROOT));
-        line(sb, "term", s.term());
-        line(sb, "leader", leader == null ? "" : leader);
-        String leaderAddress = sm.clientAddressOf(leader);
-        line(sb, "leader_client_address", leaderAddress == null ? "" : leaderAddress);
-        line(sb, "commit_index", s.commitIndex());
-        line(sb, "applied_index", s.appliedIndex());
-        line(sb, "last_index", s.lastIndex());
-        StringBuilder members = new StringBuilder();
-        for (String id : c.allMembers()) {
-            if (members.length() > 0) {
-                members.append(',');
-            }
-            members.append(id).append('=').append(c.addresses().getOrDefault(id, ""));
-        }
-        line(sb, "members", members);
-        line(sb, "voters", String.join(",", c.voters()));
-        line(sb, "learners", String.join(",", c.learners()));
-        line(sb, "joint", c.isJoint() ? "yes" : "no");
-        line(sb, "keys", sm.size());
-        line(sb, "snapshot_restores", sm.restores());
-        line(sb, "client_address", clientAddress);
-        return sb.toString();
-    }
-
-    private static void line(StringBuilder sb, String key, Object value) {
-        sb.append(key).append(':').append(value).append("\r\n");
-    }
-
-    /** One array per member: id, raft address, voter|learner, client address (or ""), leader|"". */
-    private Reply members() {
-        NodeStatus s = raft.status();
-        ClusterConfig c = s.config();
-        Map<String, String> clients = sm.clientAddresses();
-        List<Reply> rows = new ArrayList<>();
-        for (String id : c.allMembers()) {
-            rows.add(Reply.array(List.of(
-                    Reply.bulk(id),
-                    Reply.bulk(c.addresses().getOrDefault(id, "")),
-                    Reply.bulk(c.learners().contains(id) ? "learner" : "voter"),
-                    Reply.bulk(clients.getOrDefault(id, "")),
-                    Reply.bulk(id.equals(s.leaderId()) ? "leader" : ""))));
-        }
-        return Reply.array(rows);
-    }
-
-    /**
-     * On the leader, one array per follower: id, voter|learner, match index, entries behind the
-     * leader's last index, probe|replicate|snapshot, active|inactive. Empty elsewhere.
-     */
-    private CompletableFuture<Reply> followers() {
-        long last = raft.status().lastIndex();
-        return raft.followers().handle((followers, error) -> {
-            if (error != null) {
-                return Reply.error("ERR " + oneLine(Failures.unwrap(error).getMessage()));
-            }
-            List<Reply> rows = new ArrayList<>();
-            for (FollowerProgress f : followers) {
-                rows.add(Reply.array(List.of(
-                        Reply.bulk(f.nodeId()),
-                        Reply.bulk(f.voter() ? "voter" : "learner"),
-                        Reply.integer(f.matchIndex()),
-                        Reply.integer(Math.max(0, last - f.matchIndex())),
-                        Reply.bulk(f.state().name().toLowerCase(Locale.ROOT)),
-                        Reply.bulk(f.recentlyActive() ? "active" : "inactive"))));
-            }
-            return Reply.array(rows);
-        });
     }
 
     private Command command(List<byte[]> args) {

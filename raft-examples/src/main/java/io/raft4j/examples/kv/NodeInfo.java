@@ -1,0 +1,157 @@
+package io.raft4j.examples.kv;
+
+import io.raft4j.NodeStatus;
+import io.raft4j.RaftNode;
+import io.raft4j.core.FollowerProgress;
+import io.raft4j.examples.kv.resp.Reply;
+import io.raft4j.message.ClusterConfig;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntSupplier;
+
+/** What a node says about itself and its group: INFO, RAFT.INFO, RAFT.MEMBERS, RAFT.FOLLOWERS, RAFT.SNAPSHOT. */
+final class NodeInfo {
+    private static final String VERSION = "0.1.0";
+
+    private final String nodeId;
+    private final String clientAddress;
+    private final RaftNode<Reply> raft;
+    private final KvStateMachine sm;
+    private final IntSupplier connectedClients;
+    private final long startMillis = System.currentTimeMillis();
+
+    NodeInfo(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm, IntSupplier connectedClients) {
+        this.nodeId = nodeId;
+        this.clientAddress = clientAddress;
+        this.raft = raft;
+        this.sm = sm;
+        this.connectedClients = connectedClients;
+    }
+
+    /** RAFT.SNAPSHOT: takes a snapshot now. */
+    CompletableFuture<Reply> snapshot() {
+        return raft.takeSnapshot().handle((meta, error) -> {
+            if (error != null) {
+                return Reply.error("ERR snapshot failed: " + Failures.oneLine(Failures.unwrap(error).getMessage()));
+            }
+            return Reply.simple("OK snapshot at index " + meta.lastIndex() + " term " + meta.lastTerm());
+        });
+    }
+
+    /** INFO [section ...]: the sections Redis tools read, plus {@code # Raft}. */
+    Reply info(List<byte[]> sections) {
+        List<String> wanted = new ArrayList<>();
+        for (byte[] s : sections) {
+            wanted.add(new String(s, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT));
+        }
+        boolean all = wanted.isEmpty() || wanted.contains("all") || wanted.contains("everything") || wanted.contains("default");
+        StringBuilder sb = new StringBuilder();
+        if (all || wanted.contains("server")) {
+            sb.append("# Server\r\n")
+                    .append("redis_version:7.0.0\r\n")
+                    .append("raft4j_version:").append(VERSION).append("\r\n")
+                    .append("redis_mode:standalone\r\n")
+                    .append("process_id:").append(ProcessHandle.current().pid()).append("\r\n")
+                    .append("tcp_port:").append(HostPort.parse(clientAddress).port()).append("\r\n")
+                    .append("uptime_in_seconds:").append((System.currentTimeMillis() - startMillis) / 1000).append("\r\n")
+                    .append("\r\n");
+        }
+        if (all || wanted.contains("clients")) {
+            sb.append("# Clients\r\n").append("connected_clients:").append(connectedClients.getAsInt()).append("\r\n\r\n");
+        }
+        if (all || wanted.contains("raft")) {
+            sb.append("# Raft\r\n").append(raftInfo()).append("\r\n");
+        }
+        if (all || wanted.contains("keyspace")) {
+            sb.append("# Keyspace\r\n");
+            int keys = sm.size();
+            if (keys > 0) {
+                sb.append("db0:keys=").append(keys).append(",expires=0,avg_ttl=0\r\n");
+            }
+            sb.append("\r\n");
+        }
+        return Reply.bulk(sb.toString());
+    }
+
+    /** The {@code # Raft} section of INFO, also the answer to RAFT.INFO. */
+    String raftInfo() {
+        NodeStatus s = raft.status();
+        ClusterConfig c = s.config();
+        String leader = s.leaderId();
+        StringBuilder sb = new StringBuilder();
+        line(sb, "node_id", nodeId);
+        line(sb, "role", s.role().name().toLowerCase(Locale.ROOT));
+        line(sb, "term", s.term());
+        line(sb, "leader", leader == null ? "" : leader);
+        String leaderAddress = sm.clientAddressOf(leader);
+        line(sb, "leader_client_address", leaderAddress == null ? "" : leaderAddress);
+        line(sb, "commit_index", s.commitIndex());
+        line(sb, "applied_index", s.appliedIndex());
+        line(sb, "last_index", s.lastIndex());
+        StringBuilder members = new StringBuilder();
+        for (String id : c.allMembers()) {
+            if (members.length() > 0) {
+                members.append(',');
+            }
+            members.append(id).append('=').append(c.addresses().getOrDefault(id, ""));
+        }
+        line(sb, "members", members);
+        line(sb, "voters", String.join(",", c.voters()));
+        line(sb, "learners", String.join(",", c.learners()));
+        line(sb, "joint", c.isJoint() ? "yes" : "no");
+        line(sb, "keys", sm.size());
+        line(sb, "snapshot_restores", sm.restores());
+        line(sb, "client_address", clientAddress);
+        return sb.toString();
+    }
+
+    private static void line(StringBuilder sb, String key, Object value) {
+        sb.append(key).append(':').append(value).append("\r\n");
+    }
+
+    /** One array per member: id, raft address, voter|learner, client address (or ""), leader|"". */
+    Reply members() {
+        NodeStatus s = raft.status();
+        ClusterConfig c = s.config();
+        Map<String, String> clients = sm.clientAddresses();
+        List<Reply> rows = new ArrayList<>();
+        for (String id : c.allMembers()) {
+            rows.add(Reply.array(List.of(
+                    Reply.bulk(id),
+                    Reply.bulk(c.addresses().getOrDefault(id, "")),
+                    Reply.bulk(c.learners().contains(id) ? "learner" : "voter"),
+                    Reply.bulk(clients.getOrDefault(id, "")),
+                    Reply.bulk(id.equals(s.leaderId()) ? "leader" : ""))));
+        }
+        return Reply.array(rows);
+    }
+
+    /**
+     * On the leader, one array per follower: id, voter|learner, match index, entries behind the
+     * leader's last index, probe|replicate|snapshot, active|inactive. Empty elsewhere.
+     */
+    CompletableFuture<Reply> followers() {
+        long last = raft.status().lastIndex();
+        return raft.followers().handle((followers, error) -> {
+            if (error != null) {
+                return Reply.error("ERR " + Failures.oneLine(Failures.unwrap(error).getMessage()));
+            }
+            List<Reply> rows = new ArrayList<>();
+            for (FollowerProgress f : followers) {
+                rows.add(Reply.array(List.of(
+                        Reply.bulk(f.nodeId()),
+                        Reply.bulk(f.voter() ? "voter" : "learner"),
+                        Reply.integer(f.matchIndex()),
+                        Reply.integer(Math.max(0, last - f.matchIndex())),
+                        Reply.bulk(f.state().name().toLowerCase(Locale.ROOT)),
+                        Reply.bulk(f.recentlyActive() ? "active" : "inactive"))));
+            }
+            return Reply.array(rows);
+        });
+    }
+}
