@@ -9,8 +9,8 @@ package io.raft4j.core;
  * @param matchIndex     highest index known to be in its log (Raft's matchIndex); 0 until it answers
  * @param nextIndex      next index the leader sends it (Raft's nextIndex)
  * @param state          how the leader replicates to it now
- * @param recentlyActive whether it answered within the current election timeout (what CheckQuorum
- *                       counts)
+ * @param recentlyActive whether it answered within the last one to two election timeouts (the
+ *                       leader counts answers per election timeout, as CheckQuorum does)
  */
 public record FollowerProgress(String nodeId, boolean voter, long matchIndex, long nextIndex,
                                ReplicationState state, boolean recentlyActive) {

@@ -82,7 +82,7 @@ final class LeaderState {
         ClusterConfig config = core.clusterConfig();
         List<FollowerProgress> out = new ArrayList<>(progress.size());
         progress.forEach((id, pr) -> out.add(new FollowerProgress(id, config.isVoter(id), pr.match(), pr.next(),
-                pr.state(), pr.recentActive())));
+                pr.state(), pr.answeredLately())));
         out.sort(Comparator.comparing((FollowerProgress f) -> !f.voter()).thenComparing(FollowerProgress::nodeId));
         return out;
     }
@@ -394,7 +394,7 @@ final class LeaderState {
         boolean active = Quorum.isActive(core.clusterConfig(),
                 id -> id.equals(core.id()) || (progress.containsKey(id) && progress.get(id).recentActive()));
         for (Progress pr : progress.values()) {
-            pr.setRecentActive(false);
+            pr.endActivityRound();
         }
         return active;
     }

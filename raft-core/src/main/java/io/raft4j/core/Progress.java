@@ -23,6 +23,8 @@ final class Progress {
     private boolean probeSent;
     /** Heard from since the last check-quorum round. */
     private boolean recentActive;
+    /** Heard from in the round before that (for reporting: a reading just after a round ends). */
+    private boolean activeRoundBefore;
     /** Highest heartbeat round the follower acknowledged (read-index confirmation). */
     private long ackedRound;
     /** Highest commit index sent to the follower. */
@@ -61,6 +63,17 @@ final class Progress {
 
     void setRecentActive(boolean active) {
         this.recentActive = active;
+    }
+
+    /** Ends a check-quorum round: the follower must be heard from again to count as active. */
+    void endActivityRound() {
+        activeRoundBefore = recentActive;
+        recentActive = false;
+    }
+
+    /** Heard from in this round or the one before: within the last one to two election timeouts. */
+    boolean answeredLately() {
+        return recentActive || activeRoundBefore;
     }
 
     long ackedRound() {

@@ -231,7 +231,9 @@ public final class RaftCore {
         electionElapsed++;
         if (electionElapsed >= settings.electionTimeoutTicks()) {
             electionElapsed = 0;
-            if (settings.checkQuorum() && !leader.checkQuorumActive()) {
+            // Ends an activity round even without CheckQuorum: followers() reports it.
+            boolean quorumHeard = leader.checkQuorumActive();
+            if (settings.checkQuorum() && !quorumHeard) {
                 LOG.info("{}: stepping down in term {}: no quorum heard from within an election timeout", id, term);
                 becomeFollower(term, null);
                 return;

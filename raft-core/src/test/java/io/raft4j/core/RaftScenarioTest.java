@@ -85,7 +85,7 @@ class RaftScenarioTest {
         for (int i = 0; i < 5; i++) {
             c.propose(leader, "x" + i);
         }
-        c.tickAll(30); // three election timeouts: CheckQuorum rounds pass without the crashed one
+        c.tickAll(30); // three election timeouts: two whole activity rounds pass without the crashed one
 
         long last = c.core(leader).lastIndex();
         List<FollowerProgress> seen = c.core(leader).followers();
@@ -105,6 +105,20 @@ class RaftScenarioTest {
         assertEquals(c.core(leader).lastIndex(), caughtUp.matchIndex());
         assertEquals(ReplicationState.REPLICATE, caughtUp.state());
         assertTrue(caughtUp.recentlyActive());
+    }
+
+    @Test
+    void aSilentFollowerIsReportedInactiveWithoutCheckQuorumToo() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.checkQuorum(false));
+        String leader = c.awaitLeader();
+        String crashed = List.of(c.ids()).stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        c.tickAll(5);
+        assertTrue(c.core(leader).followers().stream().allMatch(FollowerProgress::recentlyActive));
+        c.crash(crashed);
+        c.tickAll(30);
+        for (FollowerProgress f : c.core(leader).followers()) {
+            assertEquals(!f.nodeId().equals(crashed), f.recentlyActive(), f.toString());
+        }
     }
 
     @Test
