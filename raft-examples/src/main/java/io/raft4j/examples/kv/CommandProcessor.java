@@ -427,11 +427,7 @@ final class CommandProcessor {
     }
 
     private static String clip(String s, int max) {
-        String one = oneLine(s);
+        String one = Failures.oneLine(s);
         return one.length() <= Math.max(0, max) ? one : one.substring(0, Math.max(0, max));
-    }
-
-    private static String oneLine(String s) {
-        return Failures.oneLine(s);
     }
 }
