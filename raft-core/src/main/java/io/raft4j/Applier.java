@@ -53,8 +53,8 @@ final class Applier<R> {
     }
 
     /**
-     * A snapshot asked for, which must cover at least index {@code atLeast} (-1: what is applied when
-     * the task runs); {@code loop} runs tasks on the event loop, to ask again after a running one.
+     * A snapshot asked for, which must cover at least index {@code atLeast} (what was applied when it
+     * was asked for); {@code loop} runs tasks on the event loop, to ask again after a running one.
      */
     private record SnapshotTask(CompletableFuture<SnapshotMeta> future, Executor loop, long atLeast) implements Task {
     }
@@ -186,7 +186,7 @@ final class Applier<R> {
      * on the event loop.
      */
     void requestSnapshot(CompletableFuture<SnapshotMeta> future, Executor loop) {
-        enqueue(new SnapshotTask(future, loop, -1));
+        enqueue(new SnapshotTask(future, loop, appliedIndex));
     }
 
     void stop(RuntimeException error) {
@@ -256,7 +256,7 @@ final class Applier<R> {
         }
         if (task instanceof SnapshotTask s) {
             if (!takeSnapshot(s.future())) {
-                awaitRunningSnapshot(new SnapshotTask(s.future(), s.loop(), s.atLeast() < 0 ? appliedIndex : s.atLeast()));
+                awaitRunningSnapshot(s);
             }
             return;
         }

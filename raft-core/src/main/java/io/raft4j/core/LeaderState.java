@@ -278,7 +278,7 @@ final class LeaderState {
         if (pr == null) {
             return;
         }
-        pr.setRecentActive(true);
+        pr.markActive();
         Progress.OutgoingSnapshot out = pr.outgoing();
         if (out == null || m.snapshotIndex() != out.info.meta().lastIndex()) {
             if (m.done() && m.snapshotIndex() > pr.match() && pr.state() != ReplicationState.REPLICATE) {
@@ -309,7 +309,7 @@ final class LeaderState {
         if (pr == null) {
             return; // no longer a member
         }
-        pr.setRecentActive(true);
+        pr.markActive();
         if (m.success()) {
             pr.ackRound(m.round());
             if (pr.maybeUpdate(m.index())) {

@@ -61,8 +61,9 @@ final class Progress {
         return recentActive;
     }
 
-    void setRecentActive(boolean active) {
-        this.recentActive = active;
+    /** The follower answered: it counts as active in this check-quorum round. */
+    void markActive() {
+        recentActive = true;
     }
 
     /** Ends a check-quorum round: the follower must be heard from again to count as active. */
