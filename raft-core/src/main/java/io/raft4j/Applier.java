@@ -46,7 +46,10 @@ final class Applier<R> {
     record PendingQuery<R>(long readIndex, Bytes query, CompletableFuture<R> future) {
     }
 
-    private sealed interface Task permits ApplyTask, StopTask, RestoreTask, SnapshotTask {
+    private sealed interface Task permits ApplyTask, StopTask, RestoreTask, SnapshotTask, NoticeTask {
+    }
+
+    private record NoticeTask(List<LeadershipEvent> events) implements Task {
     }
 
     private record RestoreTask(SnapshotMeta meta) implements Task {
@@ -70,6 +73,7 @@ final class Applier<R> {
     private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
     private final ArrayDeque<PendingQuery<R>> waitingQueries = new ArrayDeque<>();
     private final Consumer<Throwable> onFailure;
+    private final LeadershipNotifier leadership;
     /** The apply thread; {@code null} when applying inline on the event loop. */
     private final Thread thread;
     private volatile long appliedIndex;
@@ -90,8 +94,10 @@ final class Applier<R> {
      * @param inline apply on the caller's thread (the event loop) instead of a thread of its own
      */
     Applier(String name, StateMachine<R> stateMachine, SnapshotStore snapshots, RaftConfig settings,
-            Consumer<SnapshotMeta> onSnapshotTaken, Consumer<Throwable> onFailure, boolean inline) {
+            Consumer<SnapshotMeta> onSnapshotTaken, Consumer<Throwable> onFailure, LeadershipNotifier leadership,
+            boolean inline) {
         this.stateMachine = stateMachine;
+        this.leadership = leadership;
         this.snapshots = snapshots;
         this.settings = settings;
         this.onSnapshotTaken = onSnapshotTaken;
@@ -172,6 +178,13 @@ final class Applier<R> {
 
     void submit(List<LogEntry> entries, List<PendingQuery<R>> queries) {
         enqueue(new ApplyTask(entries, queries));
+    }
+
+    /** Hands leadership changes to the listener, in order with applies. */
+    void submitNotice(List<LeadershipEvent> events) {
+        if (!events.isEmpty()) {
+            enqueue(new NoticeTask(events));
+        }
     }
 
     /** Replaces the state with the stored snapshot covering {@code meta}, in order with applies. */
@@ -260,6 +273,10 @@ final class Applier<R> {
             }
             return;
         }
+        if (task instanceof NoticeTask n) {
+            n.events().forEach(leadership::handle);
+            return;
+        }
         ApplyTask a = (ApplyTask) task;
         applyAll(a.entries());
         for (PendingQuery<?> q : a.queries()) {
@@ -285,6 +302,9 @@ final class Applier<R> {
             appliedTerm = e.term();
             bytesSinceSnapshot += e.sizeBytes();
             appliedIndex = e.index();
+            if (e.type() == EntryType.NOOP) {
+                leadership.noopApplied(e.term());
+            }
             PendingProposal<R> p = proposals.remove(e.index());
             if (p == null) {
                 continue;

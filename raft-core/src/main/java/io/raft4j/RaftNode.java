@@ -73,6 +73,7 @@ public final class RaftNode<R> implements AutoCloseable {
 
     private final Map<Long, Applier.PendingQuery<R>> pendingReads = new HashMap<>();
     private final LoopWatch watches = new LoopWatch();
+    private final LeadershipTracker leadership = new LeadershipTracker();
     private boolean removalHandled;
     private long nextReadId;
     private ClusterConfig announcedConfig;
@@ -87,7 +88,8 @@ public final class RaftNode<R> implements AutoCloseable {
         this.writeOnLoop = storage.writesWithoutBlocking() || b.persistOnLoop;
         this.writer = new LogWriter("raft-log-" + name, storage, snapshots, this::onWritten, this::fail);
         this.applier = new Applier<>("raft-apply-" + name, b.stateMachine, snapshots, config,
-                meta -> execute(() -> core.snapshotTaken(meta)), this::fail, b.applyOnLoop);
+                meta -> execute(() -> core.snapshotTaken(meta)), this::fail,
+                new LeadershipNotifier(config.nodeId(), b.leadershipListener), b.applyOnLoop);
         // Recover the state machine from the latest snapshot before any entry after it is applied.
         snapshots.latest().ifPresent(latest -> applier.submitRestore(latest.meta()));
         long tickNanos = b.tickMillis * 1_000_000L;
@@ -457,6 +459,7 @@ public final class RaftNode<R> implements AutoCloseable {
             }
         }
         LOG.debug("{}: role {} term {} leader {}", config.nodeId(), core.role(), core.term(), core.leaderId());
+        applier.submitNotice(leadership.observe(core.role(), core.term(), core.leaderId()));
     }
 
     private void announceConfigIfChanged() {
@@ -543,6 +546,8 @@ public final class RaftNode<R> implements AutoCloseable {
         if (!writeOnLoop) {
             writer.stop();
         }
+        // The loop has stopped, so the tracker is this thread's now; the notice runs before the applier stops.
+        applier.submitNotice(leadership.stopping());
         applier.stop(reason);
         for (Applier.PendingQuery<R> q : pendingReads.values()) {
             q.future().completeExceptionally(reason);
@@ -567,6 +572,8 @@ public final class RaftNode<R> implements AutoCloseable {
         private boolean runOnTransportLoop = true;
         private boolean persistOnLoop;
         private boolean applyOnLoop;
+        private LeadershipListener leadershipListener = new LeadershipListener() {
+        };
 
         private Builder(RaftConfig config, StateMachine<R> stateMachine) {
             this.config = Objects.requireNonNull(config, "config");
@@ -653,6 +660,16 @@ public final class RaftNode<R> implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Who to tell when this node starts or stops leading, and when the leader it knows of
+         * changes; default nobody. See {@link LeadershipListener} for the thread and the order.
+         */
+        public Builder<R> leadershipListener(LeadershipListener listener) {
+            this.leadershipListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Builds the node; {@link RaftNode#start()} starts it. */
         public RaftNode<R> build() {
             return new RaftNode<>(this);
         }

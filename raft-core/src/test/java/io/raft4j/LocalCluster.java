@@ -47,6 +47,42 @@ final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Records the leadership notices a node gets, each with how many commands its state machine had
+     * applied at that moment, e.g. {@code "started 3 at 20"}; throws after recording when told to.
+     */
+    static final class RecordingListener implements LeadershipListener {
+        final List<String> notices = new CopyOnWriteArrayList<>();
+        private final RecordingStateMachine stateMachine;
+        volatile boolean throwing;
+
+        RecordingListener(RecordingStateMachine stateMachine) {
+            this.stateMachine = stateMachine;
+        }
+
+        @Override
+        public void leaderStarted(long term) {
+            record("started " + term);
+        }
+
+        @Override
+        public void leaderStopped(long term) {
+            record("stopped " + term);
+        }
+
+        @Override
+        public void leaderChanged(String leaderId, long term) {
+            record("leader " + leaderId + " " + term);
+        }
+
+        private void record(String notice) {
+            notices.add(notice + " at " + stateMachine.applied.size());
+            if (throwing) {
+                throw new IllegalStateException("a listener bug");
+            }
+        }
+    }
+
     final InMemoryTransport network = new InMemoryTransport(42);
     /** What the nodes send through: the network itself, or a wrapper lending each node a loop. */
     final io.raft4j.spi.Transport transport;
@@ -56,6 +92,7 @@ final class LocalCluster implements AutoCloseable {
     private final java.util.function.UnaryOperator<RaftConfig.Builder> settings;
     final Map<String, RaftNode<String>> nodes = new LinkedHashMap<>();
     final Map<String, RecordingStateMachine> stateMachines = new LinkedHashMap<>();
+    final Map<String, RecordingListener> listeners = new LinkedHashMap<>();
     private final String[] ids;
 
     LocalCluster(int size) {
@@ -89,9 +126,11 @@ final class LocalCluster implements AutoCloseable {
     void start(String id) {
         RaftConfig config = settings.apply(RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(10)).build();
         RecordingStateMachine sm = new RecordingStateMachine();
-        RaftNode<String> node = RaftNode.builder(config, sm).transport(transport)
+        RecordingListener listener = new RecordingListener(sm);
+        RaftNode<String> node = RaftNode.builder(config, sm).transport(transport).leadershipListener(listener)
                 .storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10).applyOnLoop(!writeOnStorageThread).build();
         stateMachines.put(id, sm);
+        listeners.put(id, listener);
         nodes.put(id, node);
         node.start();
     }

@@ -743,12 +743,13 @@ public final class RaftCore {
     // ---- role transitions --------------------------------------------------------------------
 
     private void becomeFollower(long newTerm, String newLeader) {
-        if (newTerm > term) {
+        boolean newTermStarted = newTerm > term;
+        if (newTermStarted) {
             term = newTerm;
             votedFor = null;
             hardStateDirty = true;
         }
-        if (role != Role.FOLLOWER || !Objects.equals(leaderId, newLeader)) {
+        if (newTermStarted || role != Role.FOLLOWER || !Objects.equals(leaderId, newLeader)) {
             roleChanged = true;
         }
         endLeadership();

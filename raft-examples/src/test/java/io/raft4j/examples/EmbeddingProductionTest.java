@@ -1,5 +1,6 @@
 package io.raft4j.examples;
 
+import io.raft4j.LeadershipListener;
 import io.raft4j.RaftNode;
 import io.raft4j.ReadConsistency;
 import io.raft4j.core.RaftConfig;
@@ -20,7 +21,9 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -68,6 +71,8 @@ class EmbeddingProductionTest {
         final RocksDbLogStore logs;
         final LogStorage log;
         final FileSnapshotStore snapshots;
+        /** What its leadership listener heard: "started T", "stopped T", "leader ID T". */
+        final List<String> notices = new CopyOnWriteArrayList<>();
         RaftNode<Long> raft;
 
         Node(Path dataDir, int port) throws IOException {
@@ -86,6 +91,22 @@ class EmbeddingProductionTest {
                     .snapshotTrailingEntries(10)
                     .build();
             raft = RaftNode.builder(config, new Counter()).transport(transport).storage(log).snapshots(snapshots)
+                    .leadershipListener(new LeadershipListener() {
+                        @Override
+                        public void leaderStarted(long term) {
+                            notices.add("started " + term);
+                        }
+
+                        @Override
+                        public void leaderStopped(long term) {
+                            notices.add("stopped " + term);
+                        }
+
+                        @Override
+                        public void leaderChanged(String leaderId, long term) {
+                            notices.add("leader " + leaderId + " " + term);
+                        }
+                    })
                     .tickMillis(20).build();
             raft.start();
         }
@@ -114,6 +135,11 @@ class EmbeddingProductionTest {
             }
             nodes.forEach((id, node) -> node.start(id, members));
             RaftNode<Long> leader = awaitLeader(nodes);
+            long term = leader.status().term();
+            await(() -> nodes.get(leader.id()).notices.contains("started " + term), "the leader to be told it leads");
+            for (Node node : nodes.values()) {
+                await(() -> node.notices.contains("leader " + leader.id() + " " + term), "every node to be told who leads");
+            }
 
             long expected = 0;
             for (int i = 1; i <= 30; i++) {

@@ -3,10 +3,8 @@ package io.raft4j.examples.kv;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.raft4j.NodeStatus;
 import io.raft4j.RaftNode;
 import io.raft4j.core.RaftConfig;
-import io.raft4j.core.Role;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespLimits;
 import io.raft4j.spi.LogStorage;
@@ -17,8 +15,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -106,10 +102,7 @@ public final class KvNode implements AutoCloseable {
     private final EventLoopGroup workers;
     private final LeaderForwarder forwarder;
     private final KvServer server = new KvServer();
-    private final ScheduledExecutorService registrar;
     private final String clientAddress;
-    private volatile long registeredTerm = -1;
-    private volatile boolean registering;
     private boolean closed;
 
     /**
@@ -136,16 +129,16 @@ public final class KvNode implements AutoCloseable {
         if (snapshots != null) {
             builder.snapshots(snapshots);
         }
+        ClientAddressRegistrar registrar = new ClientAddressRegistrar(settings.nodeId(), clientAddress, stateMachine);
+        if (serveClients) {
+            builder.leadershipListener(registrar);
+        }
         this.raft = builder.build();
+        registrar.proposeThrough(raft);
         this.boss = new NioEventLoopGroup(1, new DefaultThreadFactory("kv-accept-" + settings.nodeId(), true));
         this.workers = new NioEventLoopGroup(Math.min(4, Math.max(2, Runtime.getRuntime().availableProcessors())),
                 new DefaultThreadFactory("kv-io-" + settings.nodeId(), true));
         this.forwarder = new LeaderForwarder(workers, 2, settings.limits(), 1000, settings.requestTimeoutMs());
-        this.registrar = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "kv-registrar-" + settings.nodeId());
-            t.setDaemon(true);
-            return t;
-        });
         raft.start();
         try {
             if (serveClients) {
@@ -153,34 +146,10 @@ public final class KvNode implements AutoCloseable {
                         forwarder, settings.requestTimeoutMs(), settings.adminTimeoutMs(), server::connectedClients);
                 server.start(boss, workers, settings.clientAddress(), processor, settings.limits(), settings.maxClients(),
                         settings.maxPipeline(), settings.followerMode(), settings.readMode());
-                registrar.scheduleWithFixedDelay(this::registerIfLeader, 0,
-                        Math.max(10, Math.min(50, settings.tickMillis())), TimeUnit.MILLISECONDS);
             }
         } catch (RuntimeException e) {
             close();
             throw e;
-        }
-    }
-
-    /** As leader, records this node's client address in the replicated state if it is not there yet. */
-    private void registerIfLeader() {
-        try {
-            NodeStatus s = raft.status();
-            if (s.role() != Role.LEADER || registering || registeredTerm == s.term()
-                    || clientAddress.equals(stateMachine.clientAddressOf(settings.nodeId()))) {
-                return;
-            }
-            registering = true;
-            long term = s.term();
-            raft.propose(KvCodec.meta(settings.nodeId(), clientAddress)).whenComplete((r, e) -> {
-                if (e == null) {
-                    registeredTerm = term;
-                    LOG.info("{}: leader in term {}, serving clients at {}", settings.nodeId(), term, clientAddress);
-                }
-                registering = false;
-            });
-        } catch (RuntimeException e) {
-            LOG.warn("{}: registering the client address failed", settings.nodeId(), e);
         }
     }
 
@@ -210,7 +179,6 @@ public final class KvNode implements AutoCloseable {
             return;
         }
         closed = true;
-        registrar.shutdownNow();
         try {
             server.close();
         } catch (RuntimeException e) {

@@ -1,0 +1,102 @@
+package io.raft4j;
+
+import io.raft4j.message.Bytes;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link LeadershipListener} on real nodes: with an apply thread and writer threads, and on lent
+ * event loops that apply inline ({@code lentLoops}).
+ */
+class LeadershipListenerTest {
+
+    @ParameterizedTest(name = "lentLoops={0}")
+    @ValueSource(booleans = {false, true})
+    void aNewLeaderStartsOnlyOnceEverythingCommittedBeforeItsTermIsApplied(boolean lentLoops) throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3, b -> b, lentLoops)) {
+            RaftNode<String> first = cluster.awaitLeader();
+            long firstTerm = first.status().term();
+            LocalCluster.await(Duration.ofSeconds(5),
+                    () -> cluster.listeners.get(first.id()).notices.contains("started " + firstTerm + " at 0"));
+            for (int i = 0; i < 20; i++) {
+                first.propose(Bytes.ofUtf8("c" + i)).get(5, TimeUnit.SECONDS);
+            }
+            String target = cluster.nodes.keySet().stream().filter(id -> !id.equals(first.id())).findFirst().orElseThrow();
+            first.transferLeadership(target).get(10, TimeUnit.SECONDS);
+            RaftNode<String> second = cluster.nodes.get(target);
+            LocalCluster.await(Duration.ofSeconds(5), second::isLeader);
+            long secondTerm = second.status().term();
+
+            // Its state machine had applied all 20 when it was told, though nothing was proposed since.
+            LocalCluster.await(Duration.ofSeconds(5),
+                    () -> cluster.listeners.get(target).notices.contains("started " + secondTerm + " at 20"));
+            LocalCluster.await(Duration.ofSeconds(5),
+                    () -> cluster.listeners.get(first.id()).notices.contains("stopped " + firstTerm + " at 20"));
+            for (String id : cluster.nodes.keySet()) {
+                LocalCluster.await(Duration.ofSeconds(5), () -> cluster.listeners.get(id).notices.stream()
+                        .anyMatch(n -> n.startsWith("leader " + target + " " + secondTerm + " ")));
+                assertPaired(cluster.listeners.get(id).notices);
+            }
+            assertEquals("applied:after", second.propose(Bytes.ofUtf8("after")).get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @ParameterizedTest(name = "lentLoops={0}")
+    @ValueSource(booleans = {false, true})
+    void aLeaderThatStopsStopsItsLeadership(boolean lentLoops) throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3, b -> b, lentLoops)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            long term = leader.status().term();
+            leader.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS);
+            LocalCluster.RecordingListener listener = cluster.listeners.get(leader.id());
+            cluster.stop(leader.id());
+            List<String> notices = listener.notices;
+            assertEquals("stopped " + term + " at 1", notices.get(notices.size() - 1));
+            assertPaired(notices);
+        }
+    }
+
+    @ParameterizedTest(name = "lentLoops={0}")
+    @ValueSource(booleans = {false, true})
+    void aListenerThatThrowsIsLoggedAndTheNodeGoesOn(boolean lentLoops) throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3, b -> b, lentLoops)) {
+            RaftNode<String> first = cluster.awaitLeader();
+            first.propose(Bytes.ofUtf8("before")).get(5, TimeUnit.SECONDS);
+            cluster.listeners.values().forEach(l -> l.throwing = true);
+            String target = cluster.nodes.keySet().stream().filter(id -> !id.equals(first.id())).findFirst().orElseThrow();
+            first.transferLeadership(target).get(10, TimeUnit.SECONDS);
+            RaftNode<String> second = cluster.nodes.get(target);
+            long term = second.status().term();
+            LocalCluster.await(Duration.ofSeconds(5),
+                    () -> cluster.listeners.get(target).notices.contains("started " + term + " at 1"));
+            assertEquals("applied:after", second.propose(Bytes.ofUtf8("after")).get(5, TimeUnit.SECONDS));
+            LocalCluster.await(Duration.ofSeconds(5), () -> cluster.stateMachines.values().stream()
+                    .allMatch(sm -> sm.applied.equals(List.of("before", "after"))));
+            for (RaftNode<String> node : cluster.nodes.values()) {
+                assertEquals(null, node.failure());
+            }
+        }
+    }
+
+    /** Started and stopped alternate, for the same term, starting with a start. */
+    private static void assertPaired(List<String> notices) {
+        String open = null;
+        for (String notice : notices) {
+            String[] words = notice.split(" ");
+            if (words[0].equals("started")) {
+                assertEquals(null, open, "started while " + open + " was not stopped: " + notices);
+                open = words[1];
+            } else if (words[0].equals("stopped")) {
+                assertTrue(words[1].equals(open), "stopped " + words[1] + " while started was " + open + ": " + notices);
+                open = null;
+            }
+        }
+    }
+}
