@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.random.RandomGenerator;
 
@@ -269,9 +270,27 @@ public final class RaftNode<R> implements AutoCloseable {
      * timed out after an election timeout (this node then leads on and takes proposals again).
      */
     public CompletableFuture<Void> transferLeadership(String target) {
-        CompletableFuture<Void> future = new CompletableFuture<>();
+        Objects.requireNonNull(target, "target");
+        return handOver(() -> target).thenApply(t -> null);
+    }
+
+    /**
+     * Hands leadership to the voter best placed to take it at once (the one answering whose log
+     * matches furthest), for instance before stopping a leader for maintenance, so the group does
+     * not wait an election timeout for a new one. Completes with the new leader's id; fails as
+     * {@link #transferLeadership(String)} does, or with {@link MembershipChangeException} if no other
+     * voter answers.
+     */
+    public CompletableFuture<String> transferLeadership() {
+        return handOver(core::mostCaughtUpVoter);
+    }
+
+    /** On the loop: transfers to the voter {@code pick} names, and completes once it leads. */
+    private CompletableFuture<String> handOver(Supplier<String> pick) {
+        CompletableFuture<String> future = new CompletableFuture<>();
         execute(() -> {
-            String refusal = core.transferLeadership(target);
+            String target = core.role() == Role.LEADER ? pick.get() : null;
+            String refusal = target == null ? "no other voter has answered lately" : core.transferLeadership(target);
             if (refusal != null) {
                 future.completeExceptionally(core.role() == Role.LEADER ? new MembershipChangeException(refusal)
                         : new NotLeaderException(config.nodeId(), core.leaderId()));
@@ -282,14 +301,14 @@ public final class RaftNode<R> implements AutoCloseable {
                             || (core.role() == Role.LEADER && core.transferTarget() == null),
                     () -> {
                         if (target.equals(core.leaderId())) {
-                            future.complete(null);
+                            future.complete(target);
                         } else if (core.role() == Role.LEADER) {
                             future.completeExceptionally(new MembershipChangeException(
                                     "leadership transfer to " + target + " timed out; " + config.nodeId() + " still leads"));
                         } else {
                             watches.add(() -> core.leaderId() != null, () -> {
                                 if (target.equals(core.leaderId())) {
-                                    future.complete(null);
+                                    future.complete(target);
                                 } else {
                                     future.completeExceptionally(new MembershipChangeException(
                                             "leadership went to " + core.leaderId() + " instead of " + target));

@@ -87,6 +87,35 @@ class RaftNodeTest {
     }
 
     @Test
+    void aTransferWithoutTargetPicksTheVoterFurthestAhead() throws Exception {
+        try (LocalCluster cluster = cluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            leader.propose(Bytes.ofUtf8("both")).get(5, TimeUnit.SECONDS);
+            List<String> followers = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).toList();
+            cluster.network.isolate(followers.get(0));
+            for (int i = 0; i < 5; i++) {
+                leader.propose(Bytes.ofUtf8("one")).get(5, TimeUnit.SECONDS);
+            }
+            // The isolated follower still counts as answering lately, but its log is behind.
+            assertEquals(followers.get(1), leader.transferLeadership().get(10, TimeUnit.SECONDS));
+            assertTrue(cluster.nodes.get(followers.get(1)).isLeader());
+            assertEquals("applied:after", cluster.nodes.get(followers.get(1)).propose(Bytes.ofUtf8("after"))
+                    .get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aTransferWithoutTargetFailsWhenNoOtherVoterIsThere() throws Exception {
+        try (LocalCluster cluster = cluster(1)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> leader.transferLeadership().get(5, TimeUnit.SECONDS));
+            assertInstanceOf(MembershipChangeException.class, e.getCause());
+            assertEquals("applied:x", leader.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
     void followerRejectsProposalNamingTheLeader() throws Exception {
         try (LocalCluster cluster = cluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();

@@ -358,6 +358,26 @@ public final class RaftCore {
         return null;
     }
 
+    /**
+     * On the leader, the voter best placed to take over at once: of those that answered within the
+     * last activity round or the one before, the one whose log matches furthest (ties go to the first
+     * in the configuration). {@code null} on other nodes or if no other voter answers.
+     */
+    public String mostCaughtUpVoter() {
+        if (role != Role.LEADER) {
+            return null;
+        }
+        String best = null;
+        long bestMatch = -1;
+        for (FollowerProgress f : leader.followers()) {
+            if (f.voter() && f.recentlyActive() && f.matchIndex() > bestMatch) {
+                best = f.nodeId();
+                bestMatch = f.matchIndex();
+            }
+        }
+        return best;
+    }
+
     /** The leader's knowledge of how far {@code peer}'s log matches its own; -1 if unknown here. */
     public long matchIndexOf(String peer) {
         if (leader == null) {

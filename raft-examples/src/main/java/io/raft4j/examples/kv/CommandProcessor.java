@@ -188,6 +188,9 @@ final class CommandProcessor {
                 return admin(args, r -> r.removeMember(id).thenApply(c -> Reply.OK));
             }
             case "raft.transfer": {
+                if (argc == 1) {
+                    return admin(args, r -> r.transferLeadership().thenApply(Reply::bulk));
+                }
                 if (argc != 2) {
                     return arity(name);
                 }

@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One key-value node: a {@link RaftNode} replicating a {@link KvStateMachine}, and the RESP front
@@ -150,6 +152,33 @@ public final class KvNode implements AutoCloseable {
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /**
+     * Before a planned stop: if this node leads, hands leadership to the voter furthest ahead and
+     * waits for it to lead (at most two election timeouts), so clients wait a round trip for a new
+     * leader instead of an election timeout. Clients are still served meanwhile (forwarded once the
+     * other node leads).
+     *
+     * @return the new leader, or {@code null} if this node did not lead or the handover failed
+     */
+    public String handOverLeadership() {
+        if (!raft.isLeader()) {
+            return null;
+        }
+        long waitMs = 2L * settings.electionTicks() * settings.tickMillis();
+        try {
+            String to = raft.transferLeadership().get(waitMs, TimeUnit.MILLISECONDS);
+            LOG.info("{}: handed leadership over to {}", settings.nodeId(), to);
+            return to;
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable why = e instanceof ExecutionException ? e.getCause() : e;
+            LOG.info("{}: could not hand leadership over: {}", settings.nodeId(), why.toString());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
     }
 

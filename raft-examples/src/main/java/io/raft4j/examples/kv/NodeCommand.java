@@ -170,6 +170,7 @@ public final class NodeCommand implements Callable<Integer> {
         Thread hook = new Thread(() -> {
             LOG.info("{}: stopping", id);
             try {
+                node.handOverLeadership();
                 node.close();
                 transport.close();
                 snapshots.close();

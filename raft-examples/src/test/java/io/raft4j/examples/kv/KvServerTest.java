@@ -325,6 +325,26 @@ class KvServerTest {
         }
     }
 
+    @Test
+    void aLeaderHandsLeadershipOverBeforeAPlannedStop() throws IOException {
+        cluster = new InMemoryKvCluster(3, 5000, 1000, RespLimits.DEFAULT);
+        KvNode leader = cluster.awaitLeader();
+        assertEquals(null, cluster.aFollower(leader).handOverLeadership(), "a follower has nothing to hand over");
+        String next = leader.handOverLeadership();
+        assertNotEquals(null, next);
+        assertNotEquals(leader.nodeId(), next);
+        assertTrue(cluster.node(next).raft().isLeader());
+        try (RespSocket old = new RespSocket(cluster.port(leader), 10_000)) {
+            // The old leader still serves its clients, forwarding them, until it is closed.
+            assertEquals("OK", text(old.call("SET", "k", "v")));
+            // Without an id, RAFT.TRANSFER picks the voter furthest ahead and names it.
+            String picked = text(old.call("RAFT.TRANSFER"));
+            assertNotEquals(next, picked);
+            InMemoryKvCluster.await("the transfer", 10_000, () -> cluster.node(picked).raft().isLeader());
+            assertEquals("v", text(old.call("GET", "k")));
+        }
+    }
+
     /**
      * A node added after the log was compacted must catch up by snapshot. The snapshot it gets was
      * taken before it was added, so its configuration does not list the node yet.
