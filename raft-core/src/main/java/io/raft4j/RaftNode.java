@@ -154,17 +154,21 @@ public final class RaftNode<R> implements AutoCloseable {
     /**
      * Runs a read-only query linearizably (Raft thesis §6.4, ReadIndex): the leader confirms it still
      * leads with a heartbeat round, waits until its state machine has applied everything committed
-     * when the query arrived, then runs {@link StateMachine#query}. Fails with
-     * {@link NotLeaderException} on a follower.
+     * when the query arrived, then runs {@link StateMachine#query}. On a follower, see
+     * {@link #query(Bytes, ReadConsistency)}.
      */
     public CompletableFuture<R> query(Bytes query) {
         return query(query, ReadConsistency.LINEARIZABLE);
     }
 
     /**
-     * Runs a read-only query with the given consistency (see {@link ReadConsistency}). Leader-only
-     * levels fail with {@link NotLeaderException} on a follower; {@link ReadConsistency#STALE} runs on
-     * any node.
+     * Runs a read-only query with the given consistency (see {@link ReadConsistency}), on the leader
+     * or on a follower. A follower asks its leader for the read index (one round trip, plus the
+     * leader's confirmation), waits until it has applied that far, and answers from its own state,
+     * which takes read load off the leader. Fails with {@link NotLeaderException} on a node that
+     * knows of no leader (an election is on), or when the read cannot be confirmed (leadership
+     * changed, or the leader did not answer within an election timeout): retry it.
+     * {@link ReadConsistency#STALE} answers at once on any node.
      */
     public CompletableFuture<R> query(Bytes query, ReadConsistency consistency) {
         CompletableFuture<R> future = new CompletableFuture<>();
@@ -426,6 +430,7 @@ public final class RaftNode<R> implements AutoCloseable {
         if (ready.roleChanged()) {
             onRoleChange();
         }
+        failAbandonedReads(ready.abandonedReads());
         for (RaftMessage m : ready.messages()) {
             transport.send(m);
         }
@@ -471,14 +476,18 @@ public final class RaftNode<R> implements AutoCloseable {
             applier.failAllProposals(new IndeterminateException(
                     "node " + config.nodeId() + " lost leadership before the outcome was known"));
         }
-        for (long id : core.takeAbandonedReads()) {
+        LOG.debug("{}: role {} term {} leader {}", config.nodeId(), core.role(), core.term(), core.leaderId());
+        applier.submitNotice(leadership.observe(core.role(), core.term(), core.leaderId()));
+    }
+
+    /** Reads that will never be confirmed (leadership ended, no answer from the leader): try elsewhere. */
+    private void failAbandonedReads(List<Long> abandoned) {
+        for (long id : abandoned) {
             Applier.PendingQuery<R> q = pendingReads.remove(id);
             if (q != null) {
                 q.future().completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
             }
         }
-        LOG.debug("{}: role {} term {} leader {}", config.nodeId(), core.role(), core.term(), core.leaderId());
-        applier.submitNotice(leadership.observe(core.role(), core.term(), core.leaderId()));
     }
 
     private void announceConfigIfChanged() {

@@ -4,15 +4,18 @@ package io.raft4j;
 public enum ReadConsistency {
     /**
      * Linearizable, the default (Raft thesis §6.4, ReadIndex): the leader confirms it still leads with
-     * a heartbeat round, then answers once it has applied everything committed when the query arrived.
-     * Costs one round trip to a quorum (shared by all queries waiting at the time).
+     * a heartbeat round, then the node asked (the leader, or a follower that asked the leader for its
+     * commit index) answers once it has applied everything committed when the query arrived. Costs
+     * one round trip to a quorum (shared by all queries waiting at the time), plus one to the leader
+     * on a follower.
      */
     LINEARIZABLE,
     /**
      * Linearizable while clocks behave (thesis §6.4.1): a leader that a quorum acknowledged recently
      * answers without a round trip, relying on followers not electing anyone else for an election
      * timeout. Assumes clock drift below {@code RaftConfig.leaseClockDriftPercent}; a paused or
-     * drifting leader may return stale data. Falls back to {@link #LINEARIZABLE} without a lease.
+     * drifting leader may return stale data. Falls back to {@link #LINEARIZABLE} without a lease. On
+     * a follower, the leader answers its request for the read index from its lease.
      */
     LEASE,
     /**

@@ -187,8 +187,35 @@ class RaftNodeTest {
             RaftNode<String> follower = cluster.nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
             LocalCluster.await(Duration.ofSeconds(5), () -> cluster.stateMachines.get(follower.id()).applied.size() == 5);
             assertEquals("5", follower.query(Bytes.EMPTY, ReadConsistency.STALE).get(5, TimeUnit.SECONDS));
+            // A follower's lease read asks the leader, which answers from its lease.
+            assertEquals("5", follower.query(Bytes.EMPTY, ReadConsistency.LEASE).get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aFollowersLinearizableQuerySeesEveryWriteAcknowledgedBeforeIt() throws Exception {
+        try (LocalCluster cluster = cluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            List<RaftNode<String>> followers = cluster.nodes.values().stream().filter(n -> n != leader).toList();
+            for (int i = 1; i <= 30; i++) {
+                leader.propose(Bytes.ofUtf8("w" + i)).get(5, TimeUnit.SECONDS);
+                // Right after the leader's acknowledgement the follower may not even know the write
+                // is committed: it waits for the leader's read index and applies up to it first.
+                RaftNode<String> follower = followers.get(i % 2);
+                assertEquals(Integer.toString(i), follower.query(Bytes.EMPTY).get(5, TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    @Test
+    void anIsolatedFollowersQueryFailsInsteadOfWaitingForever() throws Exception {
+        try (LocalCluster cluster = cluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            RaftNode<String> follower = cluster.nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
+            LocalCluster.await(Duration.ofSeconds(5), () -> leader.id().equals(follower.status().leaderId()));
+            cluster.network.isolate(follower.id());
             ExecutionException e = assertThrows(ExecutionException.class,
-                    () -> follower.query(Bytes.EMPTY, ReadConsistency.LEASE).get(5, TimeUnit.SECONDS));
+                    () -> follower.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
             assertInstanceOf(NotLeaderException.class, e.getCause());
         }
     }

@@ -13,12 +13,15 @@ import io.raft4j.message.RaftMessage;
 import io.raft4j.message.RequestVote;
 import io.raft4j.message.RequestVoteResponse;
 import io.raft4j.message.SnapshotMeta;
+import io.raft4j.message.ReadIndexRequest;
+import io.raft4j.message.ReadIndexResponse;
 import io.raft4j.message.TimeoutNow;
 import io.raft4j.spi.LogStorage;
 import io.raft4j.spi.SnapshotStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,7 +74,9 @@ public final class RaftCore {
     private boolean justStarted = true;
     private final Map<String, Boolean> votes = new HashMap<>();
     private LeaderState leader;
-    private List<Long> abandonedReads = List.of();
+    /** Read requests of this node's callers that will never be answered; taken by the runtime. */
+    private final List<Long> abandonedReads = new ArrayList<>();
+    private final ReadRelay readRelay = new ReadRelay();
 
     /**
      * Creates the core over the durable state in {@code storage}. A brand-new node with
@@ -208,6 +213,7 @@ public final class RaftCore {
     /** Advances logical time by one tick. */
     public void tick() {
         ticks++;
+        readRelay.expire(ticks, settings.electionTimeoutTicks());
         if (role == Role.LEADER) {
             tickLeader();
         } else {
@@ -438,9 +444,14 @@ public final class RaftCore {
 
     /**
      * Asks for a linearizable read (Raft thesis §6.4). Once confirmed, a {@link ReadState} with the
-     * same {@code requestId} appears in a later {@link Ready}.
+     * same {@code requestId} appears in a later {@link Ready}: serve the read once the state machine
+     * has applied its read index. On the leader, a heartbeat round confirms it still leads; on a
+     * follower, the leader it knows of is asked for the read index. A request that cannot be answered
+     * any more (leadership ended, the follower's term moved on, no answer within an election timeout)
+     * appears in {@link Ready#abandonedReads()} instead.
      *
-     * @return false if this node is not the leader (the request is dropped)
+     * @param requestId the caller's id for the read, positive and unique among its pending reads
+     * @return false if this node knows of no leader, or is a candidate (the request is dropped)
      */
     public boolean readIndex(long requestId) {
         return readIndex(requestId, false);
@@ -452,11 +463,18 @@ public final class RaftCore {
      * while clocks drift less than {@link RaftConfig#leaseClockDriftPercent()}.
      */
     public boolean readIndex(long requestId, boolean lease) {
-        if (role != Role.LEADER) {
-            return false;
+        if (requestId <= 0) {
+            throw new IllegalArgumentException("requestId must be positive, was " + requestId);
         }
-        leader.readIndex(requestId, lease);
-        return true;
+        if (role == Role.LEADER) {
+            leader.readIndex(requestId, lease);
+            return true;
+        }
+        if (role == Role.FOLLOWER && leaderId != null) {
+            send(readRelay.ask(groupId, id, leaderId, term, requestId, lease, ticks));
+            return true;
+        }
+        return false;
     }
 
     /** Logical time: the number of {@link #tick()}s so far. */
@@ -538,6 +556,9 @@ public final class RaftCore {
             send(new InstallSnapshotResponse(groupId, id, m.from(), term, is.meta().lastIndex(), 0, false, true));
         } else if (m instanceof RequestVote rv && rv.preVote()) {
             send(new RequestVoteResponse(groupId, id, m.from(), term, false, true));
+        } else if (m instanceof ReadIndexRequest r) {
+            // The asker learns the newer term from the refusal and gives its reads up at once.
+            send(ReadIndexResponse.refusal(groupId, id, m.from(), term, r.requestId()));
         }
     }
 
@@ -563,6 +584,14 @@ public final class RaftCore {
             if (leader != null) {
                 leader.onSnapshotResponse(r);
             }
+        } else if (m instanceof ReadIndexRequest r) {
+            if (leader != null) {
+                leader.readIndex(readRelay.relay(r), r.lease());
+            } else {
+                send(ReadIndexResponse.refusal(groupId, id, m.from(), term, r.requestId()));
+            }
+        } else if (m instanceof ReadIndexResponse r) {
+            readRelay.onAnswer(r);
         }
     }
 
@@ -768,6 +797,7 @@ public final class RaftCore {
             term = newTerm;
             votedFor = null;
             hardStateDirty = true;
+            readRelay.abandonAsked();
         }
         if (newTermStarted || role != Role.FOLLOWER || !Objects.equals(leaderId, newLeader)) {
             roleChanged = true;
@@ -792,6 +822,7 @@ public final class RaftCore {
     private void becomeCandidate() {
         endLeadership();
         term++;
+        readRelay.abandonAsked();
         votedFor = id;
         hardStateDirty = true;
         role = Role.CANDIDATE;
@@ -817,7 +848,12 @@ public final class RaftCore {
 
     private void endLeadership() {
         if (leader != null) {
-            abandonedReads = leader.abandonedReads();
+            for (long read : leader.abandonedReads()) {
+                if (!ReadRelay.isRelayed(read)) {
+                    abandonedReads.add(read);
+                }
+            }
+            readRelay.dropRelayed();
             leader = null;
         }
     }
@@ -845,7 +881,7 @@ public final class RaftCore {
     public boolean hasReady() {
         return hardStateDirty || roleChanged || !outbox.isEmpty() || log.hasEntriesToPersist()
                 || log.hasCommittedToApply() || (leader != null && leader.hasWork())
-                || !abandonedReads.isEmpty() || installer.hasEffects();
+                || !abandonedReads.isEmpty() || readRelay.hasOutput() || installer.hasEffects();
     }
 
     /**
@@ -861,19 +897,35 @@ public final class RaftCore {
         HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;
         hardStateDirty = false;
         List<LogEntry> toPersist = log.takeEntriesToPersist();
-        List<ReadState> reads = leader != null ? leader.takeReadStates() : List.of();
+        List<ReadState> reads = leader != null
+                ? readRelay.answerRelayed(leader.takeReadStates(), groupId, id, term, this::send)
+                : List.of();
+        List<ReadState> followerReads = readRelay.takeAnswered();
+        if (!followerReads.isEmpty()) {
+            reads = reads.isEmpty() ? followerReads : concat(reads, followerReads);
+        }
         SnapshotMeta install = installer.takeSnapshotToInstall();
         Ready ready = new Ready(hs, toPersist, outbox.takeNow(), outbox.takeAfterPersist(),
-                log.takeCommittedToApply(settings.maxApplyBatchBytes()), reads, roleChanged,
+                log.takeCommittedToApply(settings.maxApplyBatchBytes()), reads, takeAbandonedReads(), roleChanged,
                 installer.takeChunksToStore(), install, installer.takeCompaction());
         roleChanged = false;
         return ready;
     }
 
-    /** Read requests dropped because the leadership that received them ended; clears the list. */
-    public List<Long> takeAbandonedReads() {
-        List<Long> taken = abandonedReads;
-        abandonedReads = List.of();
+    private List<Long> takeAbandonedReads() {
+        List<Long> relayed = readRelay.takeAbandoned();
+        if (abandonedReads.isEmpty()) {
+            return relayed;
+        }
+        List<Long> taken = concat(abandonedReads, relayed);
+        abandonedReads.clear();
         return taken;
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> all = new ArrayList<>(a.size() + b.size());
+        all.addAll(a);
+        all.addAll(b);
+        return all;
     }
 }

@@ -19,7 +19,7 @@ import java.util.List;
  *       addressed to this node itself must be given back to {@link RaftCore#step};</li>
  *   <li>apply {@code committedEntries} in order;</li>
  *   <li>answer the read requests in {@code readStates} once the state machine has applied up to
- *       each one's index.</li>
+ *       each one's index, and fail those in {@code abandonedReads} (the caller may retry them).</li>
  * </ol>
  *
  * @param hardState            term and vote to persist, or {@code null} if unchanged
@@ -28,6 +28,9 @@ import java.util.List;
  * @param messagesAfterPersist messages to send after the write is durable
  * @param committedEntries     committed, locally durable entries to apply, in order
  * @param readStates           confirmed read-index requests
+ * @param abandonedReads       ids of read requests that will never be confirmed (the leadership that
+ *                             took them ended, the follower's term moved on, or its leader did not
+ *                             answer within an election timeout)
  * @param roleChanged          whether role, term or leader changed since the last batch
  * @param snapshotChunks       snapshot chunks received from the leader, to store in order with the
  *                             write (their acknowledgements are among {@code messagesAfterPersist})
@@ -38,7 +41,7 @@ import java.util.List;
  */
 public record Ready(HardState hardState, List<LogEntry> entriesToPersist, List<RaftMessage> messages,
                     List<RaftMessage> messagesAfterPersist, List<LogEntry> committedEntries,
-                    List<ReadState> readStates, boolean roleChanged, List<SnapshotChunk> snapshotChunks,
+                    List<ReadState> readStates, List<Long> abandonedReads, boolean roleChanged, List<SnapshotChunk> snapshotChunks,
                     SnapshotMeta snapshotToInstall, LogCompaction compaction) {
 
     /** Whether there is anything to write (log, hard state, snapshot chunks or compaction). */

@@ -8,7 +8,7 @@ package io.raft4j.message;
  */
 public sealed interface RaftMessage
         permits AppendEntries, AppendEntriesResponse, RequestVote, RequestVoteResponse, TimeoutNow,
-        InstallSnapshot, InstallSnapshotResponse {
+        InstallSnapshot, InstallSnapshotResponse, ReadIndexRequest, ReadIndexResponse {
 
     /** The Raft group this message belongs to. */
     String groupId();

@@ -27,6 +27,8 @@ final class CoreCluster {
     /** Settings tweak applied to every node's config (e.g. small snapshot chunks). */
     java.util.function.UnaryOperator<RaftConfig.Builder> settings = b -> b;
     final Map<String, List<String>> applied = new LinkedHashMap<>();
+    /** Per node, every read confirmed ("id@readIndex") and abandoned ("id abandoned"), in order. */
+    final Map<String, List<String>> reads = new LinkedHashMap<>();
     final ArrayDeque<RaftMessage> inFlight = new ArrayDeque<>();
     final Set<String> down = new HashSet<>();
     final Set<String> cut = new HashSet<>();   // "a>b" links that drop
@@ -181,6 +183,12 @@ final class CoreCluster {
                 } else {
                     inFlight.add(m);
                 }
+            }
+            for (ReadState rs : rd.readStates()) {
+                reads.computeIfAbsent(id, k -> new ArrayList<>()).add(rs.requestId() + "@" + rs.readIndex());
+            }
+            for (long abandoned : rd.abandonedReads()) {
+                reads.computeIfAbsent(id, k -> new ArrayList<>()).add(abandoned + " abandoned");
             }
             for (LogEntry e : rd.committedEntries()) {
                 if (e.type() == io.raft4j.message.EntryType.COMMAND) {

@@ -68,8 +68,11 @@ public final class Simulation {
     private final Map<String, List<PendingRead>> pendingReads = new HashMap<>();
     private final Map<String, Map<Long, PendingRead>> readsAwaitingIndex = new HashMap<>();
     private long stepCount;
-    /** What happened, for the run summary: installs, corrupted chunks, crashes, elections. */
-    final long[] counters = new long[6];
+    /**
+     * What happened, for the run summary: installs, corrupted chunks, crashes, elections, membership
+     * changes, transfers, reads served, reads served by a follower.
+     */
+    final long[] counters = new long[8];
 
     /** The initial voters; the other nodes start empty, waiting to be added by a membership change. */
     private final List<String> initialMembers = new ArrayList<>();
@@ -232,7 +235,7 @@ public final class Simulation {
                             .add(new PendingRead(pr.id(), pr.invokeAt(), rs.readIndex()));
                 }
             }
-            for (long abandoned : n.core.takeAbandonedReads()) {
+            for (long abandoned : rd.abandonedReads()) {
                 readsAwaitingIndex.getOrDefault(n.id, Map.of()).remove(abandoned);
             }
             serveReads(n);
@@ -345,6 +348,10 @@ public final class Simulation {
         waiting.removeIf(r -> {
             if (r.readIndex() <= n.appliedIndex) {
                 reads.add(new Read(r.invokeAt(), now, n.appliedIndex));
+                counters[6]++;
+                if (n.core.role() != Role.LEADER) {
+                    counters[7]++;
+                }
                 return true;
             }
             return false;
@@ -502,18 +509,18 @@ public final class Simulation {
     private void clientStep() {
         if (clientsActive) {
             SimNode n = nodes.get(ids.get(random.nextInt(ids.size())));
-            if (n.up && n.core.role() == Role.LEADER) {
-                if (random.nextDouble() < p.readRate()) {
-                    long id = ++readSeq;
-                    if (n.core.readIndex(id, p.leaseReads() && random.nextBoolean())) {
-                        readsAwaitingIndex.computeIfAbsent(n.id, k -> new HashMap<>()).put(id, new PendingRead(id, now, -1));
-                    }
-                } else {
-                    long cmd = ++commandSeq;
-                    long index = n.core.propose(Bytes.ofUtf8(Long.toString(cmd)));
-                    if (index > 0) {
-                        writesBySeq.put(cmd, new Write(cmd, n.id, now, index, n.core.term()));
-                    }
+            if (n.up && random.nextDouble() < p.readRate()) {
+                // Reads go to any node: followers ask their leader for the read index.
+                long id = ++readSeq;
+                if (n.core.readIndex(id, p.leaseReads() && random.nextBoolean())) {
+                    readsAwaitingIndex.computeIfAbsent(n.id, k -> new HashMap<>()).put(id, new PendingRead(id, now, -1));
+                }
+                process(n);
+            } else if (n.up && n.core.role() == Role.LEADER) {
+                long cmd = ++commandSeq;
+                long index = n.core.propose(Bytes.ofUtf8(Long.toString(cmd)));
+                if (index > 0) {
+                    writesBySeq.put(cmd, new Write(cmd, n.id, now, index, n.core.term()));
                 }
                 process(n);
             }

@@ -119,7 +119,7 @@ final class LeaderRouter {
                 return;
             }
             NodeStatus status = raft.status();
-            if (status.role() == Role.LEADER) {
+            if (status.role() == Role.LEADER || servesReadHere(status)) {
                 runHere();
                 return;
             }
@@ -152,6 +152,16 @@ final class LeaderRouter {
             handedOver |= cmd.kind == Command.Kind.WRITE; // counted as sent until proven otherwise
             forwarder.send(address, session.id, cmd.args).whenComplete((reply, error) ->
                     session.executor.execute(() -> onForwarded(leader, reply, error)));
+        }
+
+        /**
+         * Whether this follower answers the read itself: it asks the leader for the read index (a
+         * small message) and reads its own state once it applied that far, instead of forwarding the
+         * command and its answer. Not in redirect mode, where the client asked to be sent to the leader.
+         */
+        private boolean servesReadHere(NodeStatus status) {
+            return cmd.kind == Command.Kind.READ && session.followerMode == Session.FollowerMode.FORWARD
+                    && status.role() == Role.FOLLOWER && status.leaderId() != null;
         }
 
         private void onForwarded(String leader, Reply reply, Throwable error) {

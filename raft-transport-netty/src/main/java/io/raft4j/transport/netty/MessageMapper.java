@@ -14,6 +14,8 @@ import io.raft4j.message.RaftMessage;
 import io.raft4j.message.RequestVote;
 import io.raft4j.message.RequestVoteResponse;
 import io.raft4j.message.SnapshotMeta;
+import io.raft4j.message.ReadIndexRequest;
+import io.raft4j.message.ReadIndexResponse;
 import io.raft4j.message.TimeoutNow;
 import io.raft4j.transport.netty.proto.RaftWire;
 
@@ -74,6 +76,12 @@ final class MessageMapper {
             e.setInstallSnapshotResponse(RaftWire.InstallSnapshotResponse.newBuilder()
                     .setSnapshotIndex(m.snapshotIndex()).setNextOffset(m.nextOffset())
                     .setDone(m.done()).setRejected(m.rejected()));
+        } else if (message instanceof ReadIndexRequest m) {
+            e.setReadIndexRequest(RaftWire.ReadIndexRequest.newBuilder()
+                    .setRequestId(m.requestId()).setLease(m.lease()));
+        } else if (message instanceof ReadIndexResponse m) {
+            e.setReadIndexResponse(RaftWire.ReadIndexResponse.newBuilder()
+                    .setRequestId(m.requestId()).setReadIndex(m.readIndex()).setRefused(m.refused()));
         } else {
             throw new IllegalArgumentException("unmapped message type " + message.getClass().getName());
         }
@@ -146,6 +154,14 @@ final class MessageMapper {
                 case REQUEST_VOTE_RESPONSE -> new RequestVoteResponse(group, from, to, term,
                         e.getRequestVoteResponse().getGranted(), e.getRequestVoteResponse().getPreVote());
                 case TIMEOUT_NOW -> new TimeoutNow(group, from, to, term);
+                case READ_INDEX_REQUEST -> new ReadIndexRequest(group, from, to, term,
+                        nonNegative(e.getReadIndexRequest().getRequestId(), "read request id"),
+                        e.getReadIndexRequest().getLease());
+                case READ_INDEX_RESPONSE -> {
+                    RaftWire.ReadIndexResponse r = e.getReadIndexResponse();
+                    yield new ReadIndexResponse(group, from, to, term, nonNegative(r.getRequestId(), "read request id"),
+                            nonNegative(r.getReadIndex(), "read index"), r.getRefused());
+                }
                 case INSTALL_SNAPSHOT -> {
                     RaftWire.InstallSnapshot s = e.getInstallSnapshot();
                     if (!s.hasMeta()) {

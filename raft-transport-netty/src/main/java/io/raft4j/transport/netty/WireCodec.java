@@ -15,6 +15,8 @@ import io.raft4j.message.RaftMessage;
 import io.raft4j.message.RequestVote;
 import io.raft4j.message.RequestVoteResponse;
 import io.raft4j.message.SnapshotMeta;
+import io.raft4j.message.ReadIndexRequest;
+import io.raft4j.message.ReadIndexResponse;
 import io.raft4j.message.TimeoutNow;
 import io.raft4j.transport.netty.proto.RaftWire;
 
@@ -52,6 +54,8 @@ final class WireCodec {
     static final int TIMEOUT_NOW = RaftWire.Envelope.TIMEOUT_NOW_FIELD_NUMBER;
     static final int SNAPSHOT = RaftWire.Envelope.INSTALL_SNAPSHOT_FIELD_NUMBER;
     static final int SNAPSHOT_RESPONSE = RaftWire.Envelope.INSTALL_SNAPSHOT_RESPONSE_FIELD_NUMBER;
+    static final int READ_INDEX = RaftWire.Envelope.READ_INDEX_REQUEST_FIELD_NUMBER;
+    static final int READ_INDEX_RESPONSE = RaftWire.Envelope.READ_INDEX_RESPONSE_FIELD_NUMBER;
 
     static final int LEN = WireFormat.WIRETYPE_LENGTH_DELIMITED;
     static final int VARINT = WireFormat.WIRETYPE_VARINT;
@@ -162,6 +166,10 @@ final class WireCodec {
             return SNAPSHOT;
         } else if (m instanceof InstallSnapshotResponse) {
             return SNAPSHOT_RESPONSE;
+        } else if (m instanceof ReadIndexRequest) {
+            return READ_INDEX;
+        } else if (m instanceof ReadIndexResponse) {
+            return READ_INDEX_RESPONSE;
         }
         throw new IllegalArgumentException("unmapped message type " + m.getClass().getName());
     }
@@ -190,6 +198,10 @@ final class WireCodec {
         } else if (message instanceof InstallSnapshotResponse m) {
             return u64Size(1, m.snapshotIndex()) + u64Size(2, m.nextOffset()) + boolSize(3, m.done())
                     + boolSize(4, m.rejected());
+        } else if (message instanceof ReadIndexRequest m) {
+            return u64Size(1, m.requestId()) + boolSize(2, m.lease());
+        } else if (message instanceof ReadIndexResponse m) {
+            return u64Size(1, m.requestId()) + u64Size(2, m.readIndex()) + boolSize(3, m.refused());
         }
         throw new IllegalArgumentException("unmapped message type " + message.getClass().getName());
     }
@@ -235,6 +247,13 @@ final class WireCodec {
             writeU64(out, 2, m.nextOffset());
             writeBool(out, 3, m.done());
             writeBool(out, 4, m.rejected());
+        } else if (message instanceof ReadIndexRequest m) {
+            writeU64(out, 1, m.requestId());
+            writeBool(out, 2, m.lease());
+        } else if (message instanceof ReadIndexResponse m) {
+            writeU64(out, 1, m.requestId());
+            writeU64(out, 2, m.readIndex());
+            writeBool(out, 3, m.refused());
         }
         // TimeoutNow has no fields.
     }

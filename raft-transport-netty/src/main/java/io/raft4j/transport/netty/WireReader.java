@@ -17,6 +17,8 @@ import io.raft4j.message.RaftMessage;
 import io.raft4j.message.RequestVote;
 import io.raft4j.message.RequestVoteResponse;
 import io.raft4j.message.SnapshotMeta;
+import io.raft4j.message.ReadIndexRequest;
+import io.raft4j.message.ReadIndexResponse;
 import io.raft4j.message.TimeoutNow;
 import io.raft4j.transport.netty.proto.RaftWire;
 
@@ -41,6 +43,8 @@ import static io.raft4j.transport.netty.WireCodec.SENDER;
 import static io.raft4j.transport.netty.WireCodec.SNAPSHOT;
 import static io.raft4j.transport.netty.WireCodec.SNAPSHOT_RESPONSE;
 import static io.raft4j.transport.netty.WireCodec.TERM;
+import static io.raft4j.transport.netty.WireCodec.READ_INDEX;
+import static io.raft4j.transport.netty.WireCodec.READ_INDEX_RESPONSE;
 import static io.raft4j.transport.netty.WireCodec.TIMEOUT_NOW;
 import static io.raft4j.transport.netty.WireCodec.VARINT;
 import static io.raft4j.transport.netty.WireCodec.VERSION;
@@ -144,7 +148,7 @@ final class WireReader {
             } else if (t == tag(TERM, VARINT)) {
                 term = in.readUInt64();
             } else if (WireFormat.getTagWireType(t) == LEN
-                    && WireFormat.getTagFieldNumber(t) >= APPEND && WireFormat.getTagFieldNumber(t) <= SNAPSHOT_RESPONSE) {
+                    && WireFormat.getTagFieldNumber(t) >= APPEND && WireFormat.getTagFieldNumber(t) <= READ_INDEX_RESPONSE) {
                 if (body != null) {
                     throw new MalformedFrameException("envelope with two messages");
                 }
@@ -397,6 +401,9 @@ final class WireReader {
                 }
                 case SNAPSHOT_RESPONSE -> new InstallSnapshotResponse(group, from, to, term,
                         value(1, "snapshot index"), value(2, "next offset"), flag(3), flag(4));
+                case READ_INDEX -> new ReadIndexRequest(group, from, to, term, value(1, "read request id"), flag(2));
+                case READ_INDEX_RESPONSE -> new ReadIndexResponse(group, from, to, term, value(1, "read request id"),
+                        value(2, "read index"), flag(3));
                 default -> throw new MalformedFrameException("unknown message field " + field);
             };
         }

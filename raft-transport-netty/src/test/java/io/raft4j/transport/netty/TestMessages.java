@@ -12,6 +12,8 @@ import io.raft4j.message.RaftMessage;
 import io.raft4j.message.RequestVote;
 import io.raft4j.message.RequestVoteResponse;
 import io.raft4j.message.SnapshotMeta;
+import io.raft4j.message.ReadIndexRequest;
+import io.raft4j.message.ReadIndexResponse;
 import io.raft4j.message.TimeoutNow;
 
 import java.util.List;
@@ -49,7 +51,11 @@ final class TestMessages {
                 new InstallSnapshot(group, from, to, 7, new SnapshotMeta(0, 0, ClusterConfig.EMPTY), 0,
                         Bytes.EMPTY, true, 0),
                 new InstallSnapshotResponse(group, from, to, 7, 1000, 65541, false, false),
-                new InstallSnapshotResponse(group, from, to, 7, 1000, 0, true, true));
+                new InstallSnapshotResponse(group, from, to, 7, 1000, 0, true, true),
+                new ReadIndexRequest(group, from, to, 7, 12345, false),
+                new ReadIndexRequest(group, from, to, 7, 1, true),
+                new ReadIndexResponse(group, from, to, 7, 12345, 1000, false),
+                ReadIndexResponse.refusal(group, from, to, 8, 1));
     }
 
     /** A heartbeat carrying {@code seq} in its round, for ordering checks. */

@@ -1,0 +1,146 @@
+package io.raft4j.core;
+
+import io.raft4j.message.ReadIndexRequest;
+import io.raft4j.message.ReadIndexResponse;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Linearizable reads served by followers (Raft thesis §6.4): a follower asks its leader for a read
+ * index; the leader confirms it still leads exactly as for its own reads and answers with the commit
+ * index it recorded; the follower serves the read once it has applied that far. This keeps both
+ * halves' bookkeeping: the reads a follower has asked about, and the reads a leader confirms on
+ * followers' behalf.
+ *
+ * <p>An answer counts only in the term it was asked in (the core drops messages of older terms), so
+ * a follower gives up its reads when its term moves on, and after an election timeout without an
+ * answer (the request or the answer was lost); its caller then retries, as after any abandoned read.
+ */
+final class ReadRelay {
+    /** A read a leader confirms for a follower, under a leader-local id. */
+    private record Origin(String follower, long requestId) {
+    }
+
+    /** Follower: the reads asked of the leader, by request id, with the tick they were asked at. */
+    private final Map<Long, Long> asked = new LinkedHashMap<>();
+    private long askedTerm;
+    private final List<ReadState> answered = new ArrayList<>();
+    private final List<Long> abandoned = new ArrayList<>();
+
+    /** Leader: the reads confirmed on followers' behalf, by leader-local id (negative: apart from the caller's). */
+    private final Map<Long, Origin> relayed = new HashMap<>();
+    private long lastRelayId;
+
+    // ---- follower half ------------------------------------------------------------------------
+
+    /** Records a read asked of {@code leader} in {@code term}; returns the request to send it. */
+    ReadIndexRequest ask(String groupId, String self, String leader, long term, long requestId, boolean lease,
+                         long now) {
+        if (term != askedTerm) {
+            abandonAsked();
+            askedTerm = term;
+        }
+        asked.put(requestId, now);
+        return new ReadIndexRequest(groupId, self, leader, term, requestId, lease);
+    }
+
+    /** The leader's answer, already known to be of the current term. */
+    void onAnswer(ReadIndexResponse r) {
+        if (r.term() != askedTerm || asked.remove(r.requestId()) == null) {
+            return; // a duplicate, or a read already given up
+        }
+        if (r.refused()) {
+            abandoned.add(r.requestId());
+        } else {
+            answered.add(new ReadState(r.requestId(), r.readIndex()));
+        }
+    }
+
+    /** The term moved on: no answer to what was asked can arrive any more. */
+    void abandonAsked() {
+        abandoned.addAll(asked.keySet());
+        asked.clear();
+    }
+
+    /** Gives up reads asked at least {@code timeoutTicks} ago. */
+    void expire(long now, long timeoutTicks) {
+        for (Iterator<Map.Entry<Long, Long>> it = asked.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Long, Long> e = it.next();
+            if (now - e.getValue() < timeoutTicks) {
+                break; // asked in order: the rest are younger
+            }
+            abandoned.add(e.getKey());
+            it.remove();
+        }
+    }
+
+    boolean hasOutput() {
+        return !answered.isEmpty() || !abandoned.isEmpty();
+    }
+
+    /** Reads answered since the last call; clears them. */
+    List<ReadState> takeAnswered() {
+        return take(answered);
+    }
+
+    /** Reads given up since the last call; clears them. */
+    List<Long> takeAbandoned() {
+        return take(abandoned);
+    }
+
+    // ---- leader half --------------------------------------------------------------------------
+
+    /** Registers a follower's read; returns the leader-local id to confirm it under. */
+    long relay(ReadIndexRequest request) {
+        long id = --lastRelayId;
+        relayed.put(id, new Origin(request.from(), request.requestId()));
+        return id;
+    }
+
+    /**
+     * Splits reads the leader confirmed: its own are returned, those of followers are answered
+     * through {@code send}.
+     */
+    List<ReadState> answerRelayed(List<ReadState> confirmed, String groupId, String self, long term,
+                                  Consumer<ReadIndexResponse> send) {
+        if (relayed.isEmpty()) {
+            return confirmed;
+        }
+        List<ReadState> own = new ArrayList<>(confirmed.size());
+        for (ReadState rs : confirmed) {
+            Origin origin = relayed.remove(rs.requestId());
+            if (origin == null) {
+                own.add(rs);
+            } else {
+                send.accept(new ReadIndexResponse(groupId, self, origin.follower(), term, origin.requestId(),
+                        rs.readIndex(), false));
+            }
+        }
+        return own;
+    }
+
+    /** Whether {@code id} is a leader-local id of a follower's read. */
+    static boolean isRelayed(long id) {
+        return id < 0;
+    }
+
+    /** The leadership ended: followers' reads it held are dropped (the followers give up on their own). */
+    void dropRelayed() {
+        relayed.clear();
+    }
+
+    private static <T> List<T> take(List<T> list) {
+        if (list.isEmpty()) {
+            return List.of();
+        }
+        List<T> taken = new ArrayList<>(list);
+        list.clear();
+        return taken;
+    }
+}
