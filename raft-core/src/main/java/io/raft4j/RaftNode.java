@@ -79,9 +79,13 @@ public final class RaftNode<R> implements AutoCloseable {
     private long nextReadId;
     private ClusterConfig announcedConfig;
 
+    /** Room for a message's envelope beyond the entries or chunk it carries (entries count their own overhead). */
+    private static final long ENVELOPE_ALLOWANCE_BYTES = 64 << 10;
+
     private RaftNode(Builder<R> b) {
         this.config = b.config;
         this.transport = Objects.requireNonNull(b.transport, "transport");
+        requireTransportCarries(config, transport);
         this.storage = Objects.requireNonNull(b.storage, "storage");
         this.snapshots = b.snapshots != null ? b.snapshots : new InMemorySnapshotStore();
         this.core = new RaftCore(b.config, storage, snapshots, b.random);
@@ -99,6 +103,21 @@ public final class RaftNode<R> implements AutoCloseable {
         this.loop = lent != null ? NodeLoop.shared(lent, body, tickNanos)
                 : NodeLoop.ownThread("raft-loop-" + name, body, tickNanos);
         updateStatus();
+    }
+
+    /**
+     * A node whose entries or snapshot chunks the transport cannot carry would stop replicating at
+     * the first one: refuse the configuration at once instead.
+     */
+    private static void requireTransportCarries(RaftConfig config, Transport transport) {
+        long limit = transport.maxMessageBytes();
+        long needed = config.largestMessagePayload() + ENVELOPE_ALLOWANCE_BYTES;
+        if (needed > limit) {
+            throw new IllegalArgumentException("the transport carries messages of at most " + limit
+                    + " bytes, but maxEntryBytes (" + config.maxEntryBytes() + "), maxMessageBytes ("
+                    + config.maxMessageBytes() + ") and snapshotChunkBytes (" + config.snapshotChunkBytes()
+                    + ") need " + needed + " with the envelope: lower them or raise the transport's limit");
+        }
     }
 
     /** Starts building a node with the given protocol settings and state machine. */
@@ -134,10 +153,17 @@ public final class RaftNode<R> implements AutoCloseable {
      * Proposes a command. The future completes with the state machine's result once the command is
      * committed and applied here; fails with {@link NotLeaderException} at once if this node is not
      * the leader, with {@link IndeterminateException} if leadership is lost before the outcome is
-     * known, or with {@link RaftStoppedException}.
+     * known, with {@link RaftStoppedException}, or with {@link IllegalArgumentException} at once if
+     * the command is larger than {@link RaftConfig#maxEntryBytes()} (nothing was proposed).
      */
     public CompletableFuture<R> propose(Bytes command) {
         CompletableFuture<R> future = new CompletableFuture<>();
+        try {
+            config.checkCommandSize(command);
+        } catch (IllegalArgumentException e) {
+            future.completeExceptionally(e);
+            return future;
+        }
         execute(() -> {
             long index = core.propose(command);
             if (index == 0) {

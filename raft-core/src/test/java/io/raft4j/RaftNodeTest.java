@@ -1,6 +1,8 @@
 package io.raft4j;
 
 import io.raft4j.core.FollowerProgress;
+import io.raft4j.core.RaftConfig;
+import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.core.ReplicationState;
 import io.raft4j.message.Bytes;
 import org.junit.jupiter.api.Test;
@@ -113,6 +115,47 @@ class RaftNodeTest {
             assertInstanceOf(MembershipChangeException.class, e.getCause());
             assertEquals("applied:x", leader.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
         }
+    }
+
+    @Test
+    void anOversizedCommandIsRefusedAtOnceAndTheGroupGoesOn() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3, b -> b.maxEntryBytes(1024))) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> leader.propose(Bytes.wrap(new byte[1025])).get(5, TimeUnit.SECONDS));
+            IllegalArgumentException refused = assertInstanceOf(IllegalArgumentException.class, e.getCause());
+            assertTrue(refused.getMessage().contains("maxEntryBytes"), refused.getMessage());
+            assertEquals("applied:fits", leader.propose(Bytes.ofUtf8("fits")).get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aNodeWhoseEntriesTheTransportCannotCarryIsRefusedAtBuild() {
+        io.raft4j.spi.Transport small = new io.raft4j.spi.Transport() {
+            @Override
+            public void register(String groupId, String localId, Inbound inbound) {
+            }
+
+            @Override
+            public void unregister(String groupId, String localId) {
+            }
+
+            @Override
+            public void send(io.raft4j.message.RaftMessage message) {
+            }
+
+            @Override
+            public long maxMessageBytes() {
+                return 4 << 20;
+            }
+        };
+        RaftNode.Builder<String> builder = RaftNode.builder(RaftConfig.builder("n1").initialMembers("n1").build(),
+                new LocalCluster.RecordingStateMachine()).transport(small).storage(new InMemoryLogStorage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, builder::build);
+        assertTrue(e.getMessage().contains("maxEntryBytes"), e.getMessage());
+        // Within the transport's limit, the same node builds.
+        RaftNode.builder(RaftConfig.builder("n1").initialMembers("n1").maxEntryBytes(2 << 20).build(),
+                new LocalCluster.RecordingStateMachine()).transport(small).storage(new InMemoryLogStorage()).build();
     }
 
     @Test

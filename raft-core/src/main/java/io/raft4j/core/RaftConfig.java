@@ -1,5 +1,7 @@
 package io.raft4j.core;
 
+import io.raft4j.message.Bytes;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -28,6 +30,9 @@ import java.util.Objects;
  *                                 hear from a live leader (thesis §6.2, §9.6); default true
  * @param maxMessageBytes          maximum bytes of entries in one append message (at least one entry
  *                                 is always sent); default 1 MiB
+ * @param maxEntryBytes            largest command a proposal may carry: a larger one is refused at
+ *                                 once, since an entry that no transport message can carry would stop
+ *                                 replication at it; default 8 MiB
  * @param maxInflightMessages      append messages in flight per follower (pipelining); default 256
  * @param maxInflightBytes         bytes of entries in flight per follower; default 32 MiB
  * @param maxApplyBatchBytes       bytes of committed entries handed out for apply at once; default 8 MiB
@@ -47,7 +52,7 @@ import java.util.Objects;
  */
 public record RaftConfig(String groupId, String nodeId, Map<String, String> initialMembers,
                          int electionTimeoutTicks, int heartbeatIntervalTicks, boolean preVote,
-                         boolean checkQuorum, long maxMessageBytes, int maxInflightMessages,
+                         boolean checkQuorum, long maxMessageBytes, long maxEntryBytes, int maxInflightMessages,
                          long maxInflightBytes, long maxApplyBatchBytes, long snapshotEveryEntries,
                          long snapshotEveryBytes, long snapshotTrailingEntries, int snapshotChunkBytes,
                          int snapshotChunksInFlight, long promoteWithinEntries, int leaseClockDriftPercent) {
@@ -68,6 +73,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
                     + ") must be less than electionTimeoutTicks (" + electionTimeoutTicks + ")");
         }
         requirePositive(maxMessageBytes, "maxMessageBytes");
+        requirePositive(maxEntryBytes, "maxEntryBytes");
         requirePositive(maxInflightMessages, "maxInflightMessages");
         requirePositive(maxInflightBytes, "maxInflightBytes");
         if (maxInflightBytes < maxMessageBytes) {
@@ -106,6 +112,28 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         return Math.max(0, electionTimeoutTicks * (100 - leaseClockDriftPercent) / 100 - 1);
     }
 
+    /**
+     * The most entry and chunk bytes one message may carry: an append holds entries up to
+     * {@link #maxMessageBytes()}, or a single entry up to {@link #maxEntryBytes()}; a snapshot message
+     * one chunk. A transport must carry this much plus its own framing.
+     */
+    public long largestMessagePayload() {
+        return Math.max(Math.max(maxMessageBytes, maxEntryBytes), snapshotChunkBytes);
+    }
+
+    /**
+     * Refuses a command larger than {@link #maxEntryBytes()}: no message could carry such an entry
+     * to the followers, and replication would stop at it.
+     *
+     * @throws IllegalArgumentException saying so
+     */
+    public void checkCommandSize(Bytes command) {
+        if (command.length() > maxEntryBytes) {
+            throw new IllegalArgumentException("command of " + command.length() + " bytes is larger than maxEntryBytes ("
+                    + maxEntryBytes + "); nothing was proposed");
+        }
+    }
+
     /** A builder with the documented defaults. */
     public static Builder builder(String nodeId) {
         return new Builder(nodeId);
@@ -121,6 +149,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         b.preVote = preVote;
         b.checkQuorum = checkQuorum;
         b.maxMessageBytes = maxMessageBytes;
+        b.maxEntryBytes = maxEntryBytes;
         b.maxInflightMessages = maxInflightMessages;
         b.maxInflightBytes = maxInflightBytes;
         b.maxApplyBatchBytes = maxApplyBatchBytes;
@@ -156,6 +185,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         private boolean preVote = true;
         private boolean checkQuorum = true;
         private long maxMessageBytes = 1 << 20;
+        private long maxEntryBytes = 8L << 20;
         private int maxInflightMessages = 256;
         private long maxInflightBytes = 32L << 20;
         private long maxApplyBatchBytes = 8L << 20;
@@ -195,6 +225,8 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
 
         public Builder maxMessageBytes(long v) { maxMessageBytes = v; return this; }
 
+        public Builder maxEntryBytes(long v) { maxEntryBytes = v; return this; }
+
         public Builder maxInflightMessages(int v) { maxInflightMessages = v; return this; }
 
         public Builder maxInflightBytes(long v) { maxInflightBytes = v; return this; }
@@ -218,7 +250,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         /** @throws IllegalArgumentException naming the field if a value or combination is invalid */
         public RaftConfig build() {
             return new RaftConfig(groupId, nodeId, initialMembers, electionTimeoutTicks,
-                    heartbeatIntervalTicks, preVote, checkQuorum, maxMessageBytes, maxInflightMessages,
+                    heartbeatIntervalTicks, preVote, checkQuorum, maxMessageBytes, maxEntryBytes, maxInflightMessages,
                     maxInflightBytes, maxApplyBatchBytes, snapshotEveryEntries, snapshotEveryBytes,
                     snapshotTrailingEntries, snapshotChunkBytes, snapshotChunksInFlight, promoteWithinEntries,
                     leaseClockDriftPercent);

@@ -263,8 +263,11 @@ public final class RaftCore {
      * Proposes a command. Only a leader accepts proposals.
      *
      * @return the index the command was appended at, or 0 if this node is not the leader
+     * @throws IllegalArgumentException if the command is larger than {@link RaftConfig#maxEntryBytes()}
+     *                                  (nothing is appended)
      */
     public long propose(Bytes command) {
+        settings.checkCommandSize(command);
         return appendAsLeader(EntryType.COMMAND, command);
     }
 

@@ -46,6 +46,15 @@ public interface Transport {
     }
 
     /**
+     * The largest message this transport carries, in encoded bytes (framing included); larger ones
+     * are dropped. A node checks at build time that its entries and snapshot chunks fit with room for
+     * the framing. Default: no limit.
+     */
+    default long maxMessageBytes() {
+        return Long.MAX_VALUE;
+    }
+
+    /**
      * An event loop of this transport on which the node {@code localId} of {@code groupId} may run
      * its protocol logic, so that the messages it sends and receives need no hand-off between
      * threads; {@code null} (the default) when the transport has none, and the node runs a thread of

@@ -23,6 +23,8 @@ class RaftConfigTest {
         assertTrue(c.preVote());
         assertTrue(c.checkQuorum());
         assertEquals(1 << 20, c.maxMessageBytes());
+        assertEquals(8 << 20, c.maxEntryBytes());
+        assertEquals(8 << 20, c.largestMessagePayload());
         assertEquals(256, c.maxInflightMessages());
     }
 
@@ -34,6 +36,7 @@ class RaftConfigTest {
         assertTrue(rejection(RaftConfig.builder("n1").heartbeatIntervalTicks(-1)).contains("heartbeatIntervalTicks"));
         assertTrue(rejection(RaftConfig.builder("n1").maxInflightMessages(0)).contains("maxInflightMessages"));
         assertTrue(rejection(RaftConfig.builder("n1").maxApplyBatchBytes(0)).contains("maxApplyBatchBytes"));
+        assertTrue(rejection(RaftConfig.builder("n1").maxEntryBytes(0)).contains("maxEntryBytes"));
     }
 
     @Test

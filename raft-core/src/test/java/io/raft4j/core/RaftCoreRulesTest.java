@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -264,6 +265,21 @@ class RaftCoreRulesTest {
         LogEntry last = core.entries(core.lastIndex(), core.lastIndex() + 1).get(0);
         assertEquals(EntryType.NOOP, last.type());
         assertEquals(2, last.term());
+    }
+
+    @Test
+    void aLeaderRefusesACommandLargerThanAnEntryMayBe() {
+        RaftCore core = follower(RaftConfig.builder("n1").preVote(false).maxEntryBytes(100), 1, 1);
+        core.campaign();
+        Ready rd = core.ready();
+        core.step(rd.messagesAfterPersist().get(0));
+        core.step(new RequestVoteResponse(G, "n2", "n1", 2, true, false));
+        long last = core.lastIndex();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> core.propose(Bytes.wrap(new byte[101])));
+        assertTrue(e.getMessage().contains("maxEntryBytes"), e.getMessage());
+        assertEquals(last, core.lastIndex(), "nothing appended");
+        assertEquals(last + 1, core.propose(Bytes.wrap(new byte[100])));
     }
 
     @Test

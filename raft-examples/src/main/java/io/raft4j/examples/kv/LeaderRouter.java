@@ -229,7 +229,8 @@ final class LeaderRouter {
                 result.complete(Reply.error(cmd.kind == Command.Kind.WRITE && handedOver
                         ? "UNCERTAIN node " + nodeId + " stopped: the write may or may not have been applied"
                         : "TRYAGAIN node " + nodeId + " is stopping; nothing was done"));
-            } else if (cause instanceof MembershipChangeException) {
+            } else if (cause instanceof MembershipChangeException || cause instanceof IllegalArgumentException) {
+                // Refused as asked (a change not allowed now, a command too large): nothing was done.
                 result.complete(Reply.error("ERR " + Failures.oneLine(cause.getMessage())));
             } else {
                 result.complete(Reply.error("ERR " + cause.getClass().getSimpleName() + ": " + Failures.oneLine(cause.getMessage())));

@@ -326,6 +326,23 @@ class KvServerTest {
     }
 
     @Test
+    void aWriteTooLargeForOneEntryIsRefusedAndTheClusterGoesOn() throws IOException {
+        cluster = new InMemoryKvCluster(3);
+        KvNode leader = cluster.awaitLeader();
+        String big = "x".repeat((8 << 20) + 1);
+        try (RespSocket l = new RespSocket(cluster.port(leader), 30_000);
+             RespSocket f = new RespSocket(cluster.port(cluster.aFollower(leader)), 30_000)) {
+            for (RespSocket s : List.of(l, f)) {
+                String reply = text(s.call("SET", "big", big));
+                assertTrue(reply.startsWith("-ERR command of") && reply.contains("maxEntryBytes"), reply);
+            }
+            assertEquals("OK", text(f.call("SET", "small", "v")));
+            assertEquals("v", text(l.call("GET", "small")));
+            assertEquals(Reply.NIL, l.call("GET", "big"));
+        }
+    }
+
+    @Test
     void aLeaderHandsLeadershipOverBeforeAPlannedStop() throws IOException {
         cluster = new InMemoryKvCluster(3, 5000, 1000, RespLimits.DEFAULT);
         KvNode leader = cluster.awaitLeader();

@@ -199,6 +199,12 @@ public final class NettyTransport implements Transport, AutoCloseable {
         dispatcher.unregister(groupId, localId);
     }
 
+    /** {@code maxFrameBytes}: a larger message is dropped when sent and refused when received. */
+    @Override
+    public long maxMessageBytes() {
+        return config.maxFrameBytes();
+    }
+
     /**
      * One of this transport's I/O threads (chosen round-robin per node): the node's protocol logic
      * then runs where its frames are read and written. With one I/O thread (the default on two
