@@ -9,7 +9,8 @@ package io.raft4j;
  *
  * <h2>Threading and order</h2>
  * Called on the thread that applies committed entries (the apply thread, or the event loop with
- * {@link RaftNode.Builder#applyOnLoop}), one call at a time and in order with
+ * {@link RaftNode.Builder#applyOnLoop}; the last {@code leaderStopped} of a node stopping with
+ * {@code applyOnLoop} comes on the thread stopping it), one call at a time and in order with
  * {@link io.raft4j.spi.StateMachine#apply}: a call sees the state machine exactly as it was when the
  * change happened, after every entry the node had committed by then. So a call must return quickly
  * (applies wait for it): hand long work to an executor of your own. An exception thrown from a call
