@@ -147,6 +147,11 @@ class EmbeddingProductionTest {
                 assertEquals(expected, leader.propose(Bytes.ofUtf8(Integer.toString(i))).get(10, TimeUnit.SECONDS));
             }
             assertEquals(expected, leader.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
+            for (Node node : nodes.values()) {
+                // Linearizable on followers too, right after the writes: each asks the leader for the
+                // read index over the wire and waits to apply that far.
+                assertEquals(expected, node.raft.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
+            }
 
             String followerId = nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
             int port = nodes.get(followerId).transport.localPort();
