@@ -73,6 +73,7 @@ class LeadershipListenerTest {
             String target = cluster.nodes.keySet().stream().filter(id -> !id.equals(first.id())).findFirst().orElseThrow();
             first.transferLeadership(target).get(10, TimeUnit.SECONDS);
             RaftNode<String> second = cluster.nodes.get(target);
+            LocalCluster.await(Duration.ofSeconds(5), second::isLeader); // its status() may lag the old leader's news
             long term = second.status().term();
             LocalCluster.await(Duration.ofSeconds(5),
                     () -> cluster.listeners.get(target).notices.contains("started " + term + " at 1"));

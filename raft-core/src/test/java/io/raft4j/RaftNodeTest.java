@@ -100,7 +100,8 @@ class RaftNodeTest {
             }
             // The isolated follower still counts as answering lately, but its log is behind.
             assertEquals(followers.get(1), leader.transferLeadership().get(10, TimeUnit.SECONDS));
-            assertTrue(cluster.nodes.get(followers.get(1)).isLeader());
+            // The old leader may hear from the new one before the new one's status() says it leads.
+            LocalCluster.await(Duration.ofSeconds(5), () -> cluster.nodes.get(followers.get(1)).isLeader());
             assertEquals("applied:after", cluster.nodes.get(followers.get(1)).propose(Bytes.ofUtf8("after"))
                     .get(5, TimeUnit.SECONDS));
         }
@@ -240,6 +241,9 @@ class RaftNodeTest {
         try (LocalCluster cluster = cluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
             List<RaftNode<String>> followers = cluster.nodes.values().stream().filter(n -> n != leader).toList();
+            // A follower that knows of no leader yet would refuse the read.
+            LocalCluster.await(Duration.ofSeconds(5), () -> followers.stream()
+                    .allMatch(f -> leader.id().equals(f.status().leaderId())));
             for (int i = 1; i <= 30; i++) {
                 leader.propose(Bytes.ofUtf8("w" + i)).get(5, TimeUnit.SECONDS);
                 // Right after the leader's acknowledgement the follower may not even know the write

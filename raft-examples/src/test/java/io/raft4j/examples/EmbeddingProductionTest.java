@@ -149,7 +149,8 @@ class EmbeddingProductionTest {
             assertEquals(expected, leader.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
             for (Node node : nodes.values()) {
                 // Linearizable on followers too, right after the writes: each asks the leader for the
-                // read index over the wire and waits to apply that far.
+                // read index over the wire and waits to apply that far (once it knows the leader).
+                await(() -> leader.id().equals(node.raft.status().leaderId()), "every node to know the leader");
                 assertEquals(expected, node.raft.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
             }
 

@@ -350,7 +350,8 @@ class KvServerTest {
         String next = leader.handOverLeadership();
         assertNotEquals(null, next);
         assertNotEquals(leader.nodeId(), next);
-        assertTrue(cluster.node(next).raft().isLeader());
+        // The old leader may hear from the new one before the new one's status() says it leads.
+        InMemoryKvCluster.await("the new leader", 10_000, () -> cluster.node(next).raft().isLeader());
         try (RespSocket old = new RespSocket(cluster.port(leader), 10_000)) {
             // The old leader still serves its clients, forwarding them, until it is closed.
             assertEquals("OK", text(old.call("SET", "k", "v")));
