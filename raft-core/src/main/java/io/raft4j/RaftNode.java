@@ -232,6 +232,13 @@ public final class RaftNode<R> implements AutoCloseable {
             future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
             return;
         }
+        if (!core.hasCommittedInTerm()) {
+            // Just elected: the change waits for the leader's no-op to commit (a round trip), rather
+            // than fail a caller who could not have known better.
+            watches.add(() -> core.role() != Role.LEADER || core.hasCommittedInTerm(),
+                    () -> changeOnLoop(target, future));
+            return;
+        }
         MembershipChange change = core.changeMembership(target);
         if (!change.accepted()) {
             future.completeExceptionally(new MembershipChangeException(change.rejection()));

@@ -53,6 +53,20 @@ class MembershipRuntimeTest {
     }
 
     @Test
+    void aChangeAskedOfAJustElectedLeaderWaitsForItsFirstCommit() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            // Slow messages: the new leader's no-op takes a round trip of 40 ms to commit, and the
+            // change is asked well before that (it used to fail, "another membership change is in
+            // progress", since even the bootstrap configuration was not known committed yet).
+            cluster.network.setDelayMillis(20);
+            RaftNode<String> leader = cluster.awaitLeader();
+            String victim = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
+            ClusterConfig config = leader.removeMember(victim).get(10, TimeUnit.SECONDS);
+            assertEquals(2, config.voters().size());
+        }
+    }
+
+    @Test
     void membershipChangeRefusedWhileAnotherIsInProgressSaysWhy() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();

@@ -325,12 +325,14 @@ public final class RaftCore {
         if (target.isJoint() || target.voters().isEmpty()) {
             return MembershipChange.rejected("the target configuration must be simple and have at least one voter");
         }
+        // First: until the leader commits an entry of its term, even a configuration of an earlier
+        // term may look uncommitted to it, and "another change in progress" would mislead.
+        if (!hasCommittedInTerm()) {
+            return MembershipChange.rejected("the leader has not yet committed an entry of its term; retry shortly");
+        }
         ClusterConfig current = configs.current();
         if (current.isJoint() || configs.currentIndex() > log.committed()) {
             return MembershipChange.rejected("another membership change is in progress");
-        }
-        if (log.term(log.committed()) != term) {
-            return MembershipChange.rejected("the leader has not yet committed an entry of its term; retry shortly");
         }
         if (leader.transferTarget() != null) {
             return MembershipChange.rejected("a leadership transfer is in progress");
@@ -385,6 +387,14 @@ public final class RaftCore {
             }
         }
         return best;
+    }
+
+    /**
+     * Whether this node leads and has committed an entry of its current term (its no-op): until then
+     * it does not know which entries of earlier terms are committed (Raft §5.4.2, thesis §6.4).
+     */
+    public boolean hasCommittedInTerm() {
+        return role == Role.LEADER && log.term(log.committed()) == term;
     }
 
     /** The leader's knowledge of how far {@code peer}'s log matches its own; -1 if unknown here. */
