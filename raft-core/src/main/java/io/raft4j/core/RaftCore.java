@@ -910,9 +910,10 @@ public final class RaftCore {
         HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;
         hardStateDirty = false;
         List<LogEntry> toPersist = log.takeEntriesToPersist();
-        List<ReadState> reads = leader != null
-                ? readRelay.answerRelayed(leader.takeReadStates(), groupId, id, term, this::send)
-                : List.of();
+        List<ReadState> reads = leader != null ? leader.takeReadStates() : List.of();
+        if (readRelay.relaysAny() && !reads.isEmpty()) {
+            reads = readRelay.answerRelayed(reads, groupId, id, term, this::send);
+        }
         List<ReadState> followerReads = readRelay.takeAnswered();
         if (!followerReads.isEmpty()) {
             reads = reads.isEmpty() ? followerReads : concat(reads, followerReads);

@@ -19,8 +19,9 @@ import java.util.function.Consumer;
  * followers' behalf.
  *
  * <p>An answer counts only in the term it was asked in (the core drops messages of older terms), so
- * a follower gives up its reads when its term moves on, and after an election timeout without an
- * answer (the request or the answer was lost); its caller then retries, as after any abandoned read.
+ * the core has a follower give up its reads when its term moves on ({@link #abandonAsked}), and this
+ * gives them up after an election timeout without an answer (the request or the answer was lost);
+ * the caller then retries, as after any abandoned read.
  */
 final class ReadRelay {
     /** A read a leader confirms for a follower, under a leader-local id. */
@@ -29,7 +30,6 @@ final class ReadRelay {
 
     /** Follower: the reads asked of the leader, by request id, with the tick they were asked at. */
     private final Map<Long, Long> asked = new LinkedHashMap<>();
-    private long askedTerm;
     private final List<ReadState> answered = new ArrayList<>();
     private final List<Long> abandoned = new ArrayList<>();
 
@@ -42,17 +42,13 @@ final class ReadRelay {
     /** Records a read asked of {@code leader} in {@code term}; returns the request to send it. */
     ReadIndexRequest ask(String groupId, String self, String leader, long term, long requestId, boolean lease,
                          long now) {
-        if (term != askedTerm) {
-            abandonAsked();
-            askedTerm = term;
-        }
         asked.put(requestId, now);
         return new ReadIndexRequest(groupId, self, leader, term, requestId, lease);
     }
 
-    /** The leader's answer, already known to be of the current term. */
+    /** The leader's answer, already known to be of the current term (asked in it, or given up). */
     void onAnswer(ReadIndexResponse r) {
-        if (r.term() != askedTerm || asked.remove(r.requestId()) == null) {
+        if (asked.remove(r.requestId()) == null) {
             return; // a duplicate, or a read already given up
         }
         if (r.refused()) {
@@ -70,6 +66,9 @@ final class ReadRelay {
 
     /** Gives up reads asked at least {@code timeoutTicks} ago. */
     void expire(long now, long timeoutTicks) {
+        if (asked.isEmpty()) {
+            return;
+        }
         for (Iterator<Map.Entry<Long, Long>> it = asked.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Long, Long> e = it.next();
             if (now - e.getValue() < timeoutTicks) {
@@ -109,9 +108,6 @@ final class ReadRelay {
      */
     List<ReadState> answerRelayed(List<ReadState> confirmed, String groupId, String self, long term,
                                   Consumer<ReadIndexResponse> send) {
-        if (relayed.isEmpty()) {
-            return confirmed;
-        }
         List<ReadState> own = new ArrayList<>(confirmed.size());
         for (ReadState rs : confirmed) {
             Origin origin = relayed.remove(rs.requestId());
@@ -123,6 +119,11 @@ final class ReadRelay {
             }
         }
         return own;
+    }
+
+    /** Whether the leader holds reads of followers not yet confirmed. */
+    boolean relaysAny() {
+        return !relayed.isEmpty();
     }
 
     /** Whether {@code id} is a leader-local id of a follower's read. */
