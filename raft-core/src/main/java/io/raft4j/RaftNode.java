@@ -54,6 +54,8 @@ import java.util.random.RandomGenerator;
  */
 public final class RaftNode<R> implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
+    /** Room for a message's envelope beyond the entries or chunk it carries (entries count their own overhead). */
+    private static final long ENVELOPE_ALLOWANCE_BYTES = 64 << 10;
 
     private final RaftConfig config;
     private final RaftCore core;
@@ -78,9 +80,6 @@ public final class RaftNode<R> implements AutoCloseable {
     private boolean removalHandled;
     private long nextReadId;
     private ClusterConfig announcedConfig;
-
-    /** Room for a message's envelope beyond the entries or chunk it carries (entries count their own overhead). */
-    private static final long ENVELOPE_ALLOWANCE_BYTES = 64 << 10;
 
     private RaftNode(Builder<R> b) {
         this.config = b.config;
