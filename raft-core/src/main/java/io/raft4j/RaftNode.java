@@ -192,7 +192,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * leader's confirmation), waits until it has applied that far, and answers from its own state,
      * which takes read load off the leader. Fails with {@link NotLeaderException} on a node that
      * knows of no leader (an election is on), or when the read cannot be confirmed (leadership
-     * changed, or the leader did not answer within an election timeout): retry it.
+     * changed, or the leader could not confirm it within an election timeout): retry it.
      * {@link ReadConsistency#STALE} answers at once on any node.
      */
     public CompletableFuture<R> query(Bytes query, ReadConsistency consistency) {

@@ -1,9 +1,11 @@
 package io.raft4j;
 
+import io.raft4j.core.RaftConfig;
 import io.raft4j.message.Bytes;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -13,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class RaftNodeOnLentLoopTest extends RaftNodeTest {
     @Override
-    LocalCluster cluster(int size) {
-        return new LocalCluster(size, b -> b, true);
+    LocalCluster cluster(int size, UnaryOperator<RaftConfig.Builder> settings) {
+        return new LocalCluster(size, settings, true);
     }
 
     @Test

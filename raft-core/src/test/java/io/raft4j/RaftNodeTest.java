@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -23,9 +24,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The runtime through its public API on the in-memory transport. */
 class RaftNodeTest {
-    /** A cluster of {@code size} nodes; the shared-loop variant overrides this. */
     LocalCluster cluster(int size) {
-        return new LocalCluster(size);
+        return cluster(size, b -> b);
+    }
+
+    /** A cluster of {@code size} nodes with {@code settings}; the shared-loop variant overrides this. */
+    LocalCluster cluster(int size, UnaryOperator<RaftConfig.Builder> settings) {
+        return new LocalCluster(size, settings);
     }
 
     @Test
@@ -263,6 +268,20 @@ class RaftNodeTest {
             cluster.network.isolate(follower.id());
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> follower.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
+            assertInstanceOf(NotLeaderException.class, e.getCause());
+        }
+    }
+
+    @Test
+    void anIsolatedLeadersQueryFailsEvenWithoutCheckQuorum() throws Exception {
+        // Without CheckQuorum a leader cut off from the rest leads on as far as it knows; a query
+        // it cannot confirm must still fail (after an election timeout) rather than wait for ever.
+        try (LocalCluster cluster = cluster(3, b -> b.checkQuorum(false))) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            assertEquals("applied:x", leader.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
+            cluster.network.isolate(leader.id());
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> leader.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
             assertInstanceOf(NotLeaderException.class, e.getCause());
         }
     }

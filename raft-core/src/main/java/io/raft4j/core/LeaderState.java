@@ -26,7 +26,19 @@ import java.util.Map;
  */
 final class LeaderState {
     private static final Logger LOG = LoggerFactory.getLogger(LeaderState.class);
-    private record PendingRead(long requestId, long readIndex, long round) {
+    /** A read not yet confirmed; {@code askedAt} is the tick it arrived at. */
+    private interface WaitingRead {
+        long requestId();
+
+        long askedAt();
+    }
+
+    /** A read waiting for a heartbeat round of at least {@code round} to confirm it. */
+    private record PendingRead(long requestId, long readIndex, long round, long askedAt) implements WaitingRead {
+    }
+
+    /** A read that arrived before this leader committed an entry of its own term. */
+    private record EarlyRead(long requestId, long askedAt) implements WaitingRead {
     }
 
     private final RaftCore core;
@@ -42,7 +54,7 @@ final class LeaderState {
     private boolean newRoundNeeded;
     private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
     /** Reads received before this leader committed an entry of its own term (thesis §6.4 step 1). */
-    private final List<Long> readsAwaitingTermCommit = new ArrayList<>();
+    private final ArrayDeque<EarlyRead> readsAwaitingTermCommit = new ArrayDeque<>();
     private final List<ReadState> readyReads = new ArrayList<>();
 
     LeaderState(RaftCore core, RaftLog log, RaftConfig settings) {
@@ -374,8 +386,8 @@ final class LeaderState {
         log.commitTo(quorumIndex);
         core.onCommitAdvanced();
         if (firstCommitInTerm) {
-            for (long requestId : readsAwaitingTermCommit) {
-                addRead(requestId);
+            for (EarlyRead r : readsAwaitingTermCommit) {
+                addRead(r.requestId(), r.askedAt());
             }
             readsAwaitingTermCommit.clear();
         }
@@ -417,14 +429,14 @@ final class LeaderState {
      */
     void readIndex(long requestId, boolean lease) {
         if (log.term(log.committed()) != core.term()) {
-            readsAwaitingTermCommit.add(requestId);
+            readsAwaitingTermCommit.add(new EarlyRead(requestId, core.ticks()));
             return;
         }
         if (lease && hasLease()) {
             readyReads.add(new ReadState(requestId, log.committed()));
             return;
         }
-        addRead(requestId);
+        addRead(requestId, core.ticks());
     }
 
     /**
@@ -445,13 +457,39 @@ final class LeaderState {
         }
     }
 
-    private void addRead(long requestId) {
+    private void addRead(long requestId, long askedAt) {
         if (Quorum.committedValue(core.clusterConfig(), id -> id.equals(core.id()) ? 1 : 0) >= 1) {
             readyReads.add(new ReadState(requestId, log.committed())); // this node alone is a quorum
             return;
         }
-        pendingReads.addLast(new PendingRead(requestId, log.committed(), round + 1));
+        pendingReads.addLast(new PendingRead(requestId, log.committed(), round + 1, askedAt));
         newRoundNeeded = true;
+    }
+
+    /**
+     * Gives up the reads that waited {@code timeoutTicks} or more for their confirmation and returns
+     * their ids. Without CheckQuorum a leader cut off from its quorum leads on until it hears of a
+     * newer term, possibly for ever: its callers (and the followers that asked) must hear back
+     * instead of waiting as long, and the reads must not pile up meanwhile.
+     */
+    List<Long> expireReads(long now, long timeoutTicks) {
+        if (!hasExpired(readsAwaitingTermCommit.peekFirst(), now, timeoutTicks)
+                && !hasExpired(pendingReads.peekFirst(), now, timeoutTicks)) {
+            return List.of();
+        }
+        // Both queues are in arrival order, so the expired reads are at their heads.
+        List<Long> expired = new ArrayList<>();
+        while (hasExpired(readsAwaitingTermCommit.peekFirst(), now, timeoutTicks)) {
+            expired.add(readsAwaitingTermCommit.removeFirst().requestId());
+        }
+        while (hasExpired(pendingReads.peekFirst(), now, timeoutTicks)) {
+            expired.add(pendingReads.removeFirst().requestId());
+        }
+        return expired;
+    }
+
+    private static boolean hasExpired(WaitingRead r, long now, long timeoutTicks) {
+        return r != null && now - r.askedAt() >= timeoutTicks;
     }
 
     private void releaseConfirmedReads() {
@@ -505,7 +543,10 @@ final class LeaderState {
 
     /** Read requests that this leadership will never answer (it is ending). */
     List<Long> abandonedReads() {
-        List<Long> ids = new ArrayList<>(readsAwaitingTermCommit);
+        List<Long> ids = new ArrayList<>(readsAwaitingTermCommit.size() + pendingReads.size());
+        for (EarlyRead r : readsAwaitingTermCommit) {
+            ids.add(r.requestId());
+        }
         for (PendingRead r : pendingReads) {
             ids.add(r.requestId());
         }

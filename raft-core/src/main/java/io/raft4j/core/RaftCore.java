@@ -76,6 +76,8 @@ public final class RaftCore {
     private LeaderState leader;
     /** Read requests of this node's callers that will never be answered; taken by the runtime. */
     private final List<Long> abandonedReads = new ArrayList<>();
+    /** Reads a leadership confirmed before it ended, for the next {@link #ready()}. */
+    private final List<ReadState> confirmedReads = new ArrayList<>();
     private final ReadRelay readRelay = new ReadRelay();
 
     /**
@@ -250,6 +252,7 @@ public final class RaftCore {
             leader.heartbeat();
         }
         leader.tickTransfer();
+        giveUpReads(leader.expireReads(ticks, settings.electionTimeoutTicks()));
     }
 
     /** Starts an election now, as if the election timeout had elapsed (if this node may vote). */
@@ -460,8 +463,8 @@ public final class RaftCore {
      * same {@code requestId} appears in a later {@link Ready}: serve the read once the state machine
      * has applied its read index. On the leader, a heartbeat round confirms it still leads; on a
      * follower, the leader it knows of is asked for the read index. A request that cannot be answered
-     * any more (leadership ended, the follower's term moved on, no answer within an election timeout)
-     * appears in {@link Ready#abandonedReads()} instead.
+     * any more (leadership ended, the follower's term moved on, not confirmed within an election
+     * timeout) appears in {@link Ready#abandonedReads()} instead.
      *
      * @param requestId the caller's id for the read, positive and unique among its pending reads
      * @return false if this node knows of no leader, or is a candidate (the request is dropped)
@@ -805,6 +808,7 @@ public final class RaftCore {
     // ---- role transitions --------------------------------------------------------------------
 
     private void becomeFollower(long newTerm, String newLeader) {
+        endLeadership(); // first: what it hands out for its reads is of the term it led in
         boolean newTermStarted = newTerm > term;
         if (newTermStarted) {
             term = newTerm;
@@ -815,7 +819,6 @@ public final class RaftCore {
         if (newTermStarted || role != Role.FOLLOWER || !Objects.equals(leaderId, newLeader)) {
             roleChanged = true;
         }
-        endLeadership();
         role = Role.FOLLOWER;
         leaderId = newLeader;
         votes.clear();
@@ -861,13 +864,25 @@ public final class RaftCore {
 
     private void endLeadership() {
         if (leader != null) {
-            for (long read : leader.abandonedReads()) {
-                if (!ReadRelay.isRelayed(read)) {
-                    abandonedReads.add(read);
-                }
+            List<ReadState> confirmed = leader.takeReadStates();
+            if (!confirmed.isEmpty()) {
+                // Confirmed while this node led, so still linearizable: answered, not lost.
+                confirmedReads.addAll(readRelay.relaysAny()
+                        ? readRelay.answerRelayed(confirmed, groupId, id, term, this::send) : confirmed);
             }
-            readRelay.dropRelayed();
+            giveUpReads(leader.abandonedReads());
             leader = null;
+        }
+    }
+
+    /** Reads this leader will not confirm: its callers' are abandoned, followers' refused so they retry. */
+    private void giveUpReads(List<Long> reads) {
+        for (long read : reads) {
+            if (ReadRelay.isRelayed(read)) {
+                readRelay.refuseRelayed(read, groupId, id, term, this::send);
+            } else {
+                abandonedReads.add(read);
+            }
         }
     }
 
@@ -894,7 +909,8 @@ public final class RaftCore {
     public boolean hasReady() {
         return hardStateDirty || roleChanged || !outbox.isEmpty() || log.hasEntriesToPersist()
                 || log.hasCommittedToApply() || (leader != null && leader.hasWork())
-                || !abandonedReads.isEmpty() || readRelay.hasOutput() || installer.hasEffects();
+                || !abandonedReads.isEmpty() || !confirmedReads.isEmpty() || readRelay.hasOutput()
+                || installer.hasEffects();
     }
 
     /**
@@ -913,6 +929,10 @@ public final class RaftCore {
         List<ReadState> reads = leader != null ? leader.takeReadStates() : List.of();
         if (readRelay.relaysAny() && !reads.isEmpty()) {
             reads = readRelay.answerRelayed(reads, groupId, id, term, this::send);
+        }
+        if (!confirmedReads.isEmpty()) {
+            reads = concat(confirmedReads, reads);
+            confirmedReads.clear();
         }
         List<ReadState> followerReads = readRelay.takeAnswered();
         if (!followerReads.isEmpty()) {

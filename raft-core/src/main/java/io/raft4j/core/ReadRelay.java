@@ -131,9 +131,12 @@ final class ReadRelay {
         return id < 0;
     }
 
-    /** The leadership ended: followers' reads it held are dropped (the followers give up on their own). */
-    void dropRelayed() {
-        relayed.clear();
+    /** The leader will not confirm the follower's read held under {@code id}: tells the follower so. */
+    void refuseRelayed(long id, String groupId, String self, long term, Consumer<ReadIndexResponse> send) {
+        Origin origin = relayed.remove(id);
+        if (origin != null) {
+            send.accept(ReadIndexResponse.refusal(groupId, self, origin.follower(), term, origin.requestId()));
+        }
     }
 
     private static <T> List<T> take(List<T> list) {

@@ -472,6 +472,23 @@ public final class Simulation {
         process(leader);
     }
 
+    /**
+     * Liveness of reads: a node gives up a read it cannot confirm within an election timeout of its
+     * ticks (a follower whose leader does not answer, a leader that cannot confirm, with or without
+     * CheckQuorum), so no read may wait for its index much longer than that, whatever the faults.
+     */
+    private void checkReadsHearBack() {
+        long bound = 3L * p.electionTicks() * SimParams.TICK_US;
+        for (Map.Entry<String, Map<Long, PendingRead>> e : readsAwaitingIndex.entrySet()) {
+            for (PendingRead r : e.getValue().values()) {
+                if (now - r.invokeAt() > bound) {
+                    throw new AssertionError("read " + r.id() + " on " + e.getKey() + ", invoked at " + r.invokeAt()
+                            + ", neither confirmed nor given up after " + (now - r.invokeAt()) + " us");
+                }
+            }
+        }
+    }
+
     private void crash(SimNode n) {
         counters[2]++;
         n.crash();
@@ -507,6 +524,7 @@ public final class Simulation {
     }
 
     private void clientStep() {
+        checkReadsHearBack();
         if (clientsActive) {
             SimNode n = nodes.get(ids.get(random.nextInt(ids.size())));
             if (n.up && random.nextDouble() < p.readRate()) {
