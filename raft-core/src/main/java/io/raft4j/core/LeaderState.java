@@ -13,7 +13,6 @@ import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.LogEntry;
 import io.raft4j.message.TimeoutNow;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -22,45 +21,22 @@ import java.util.Map;
 
 /**
  * What only a leader keeps for its term: per-follower progress, replication and its flow control,
- * the commit rule, and read-index confirmation. Lives exactly as long as one leadership.
+ * the commit rule, and (through {@link LeaderReads}) read-index confirmation. Lives exactly as long
+ * as one leadership.
  */
 final class LeaderState {
     private static final Logger LOG = LoggerFactory.getLogger(LeaderState.class);
-    /** A read not yet confirmed; {@code askedAt} is the tick it arrived at. */
-    private interface WaitingRead {
-        long requestId();
-
-        long askedAt();
-    }
-
-    /** A read waiting for a heartbeat round of at least {@code round} to confirm it. */
-    private record PendingRead(long requestId, long readIndex, long round, long askedAt) implements WaitingRead {
-    }
-
-    /** A read that arrived before this leader committed an entry of its own term. */
-    private record EarlyRead(long requestId, long askedAt) implements WaitingRead {
-    }
-
     private final RaftCore core;
     private final RaftLog log;
     private final RaftConfig settings;
     private final Map<String, Progress> progress = new HashMap<>();
-    /** Heartbeat round carried by every append; advanced each heartbeat and when a read needs confirmation. */
-    private long round;
-    /** Start tick of recent rounds, oldest first: (round, tick) pairs for lease accounting. */
-    private final ArrayDeque<long[]> roundStarts = new ArrayDeque<>();
-    /** Lease reads may be served while {@code core.ticks() < leaseExpiresAt}. */
-    private long leaseExpiresAt;
-    private boolean newRoundNeeded;
-    private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
-    /** Reads received before this leader committed an entry of its own term (thesis §6.4 step 1). */
-    private final ArrayDeque<EarlyRead> readsAwaitingTermCommit = new ArrayDeque<>();
-    private final List<ReadState> readyReads = new ArrayList<>();
+    private final LeaderReads reads;
 
     LeaderState(RaftCore core, RaftLog log, RaftConfig settings) {
         this.core = core;
         this.log = log;
         this.settings = settings;
+        this.reads = new LeaderReads(settings);
         syncMembers(core.clusterConfig());
     }
 
@@ -110,7 +86,7 @@ final class LeaderState {
 
     void startTransfer(String target) {
         transferTarget = target;
-        leaseExpiresAt = 0; // the target will be elected without waiting out our lease
+        reads.endLease(); // the target will be elected without waiting it out
         transferElapsed = 0;
         maybeSendTimeoutNow(target);
     }
@@ -136,10 +112,9 @@ final class LeaderState {
 
     /** Sends every follower what it is missing, as far as flow control allows. */
     void replicateToAll() {
-        boolean startRound = newRoundNeeded;
+        boolean startRound = reads.takeNewRoundNeeded();
         if (startRound) {
-            startRound();
-            newRoundNeeded = false;
+            reads.startRound(core.ticks());
         }
         for (Map.Entry<String, Progress> e : progress.entrySet()) {
             Progress pr = e.getValue();
@@ -183,7 +158,7 @@ final class LeaderState {
 
     /** Heartbeat: an append with no entries to every follower, carrying the commit index and round. */
     void heartbeat() {
-        startRound(); // acknowledgements of each heartbeat round renew the lease
+        reads.startRound(core.ticks()); // acknowledgements of each heartbeat round renew the lease
         if (tracksRemovedMembers && core.configIndex() <= log.committed()) {
             removalGraceHeartbeats++;
         }
@@ -209,7 +184,7 @@ final class LeaderState {
         }
         long commit = Math.min(log.committed(), prev);
         core.send(new AppendEntries(core.groupId(), core.id(), to, core.term(), prev, prevTerm, List.of(),
-                commit, round));
+                commit, reads.round()));
         pr.commitSent(commit);
     }
 
@@ -238,7 +213,7 @@ final class LeaderState {
             long last = prev + entries.size();
             long commit = Math.min(log.committed(), last);
             AppendEntries m = new AppendEntries(core.groupId(), core.id(), to, core.term(), prev, prevTerm,
-                    entries, commit, round);
+                    entries, commit, reads.round());
             core.send(m);
             pr.commitSent(commit);
             pr.onAppendSent(last, m.sizeBytes(), !entries.isEmpty());
@@ -386,10 +361,7 @@ final class LeaderState {
         log.commitTo(quorumIndex);
         core.onCommitAdvanced();
         if (firstCommitInTerm) {
-            for (EarlyRead r : readsAwaitingTermCommit) {
-                addRead(r.requestId(), r.askedAt());
-            }
-            readsAwaitingTermCommit.clear();
+            reads.onTermCommitted(log.committed(), aloneIsQuorum());
         }
         return true;
     }
@@ -413,98 +385,28 @@ final class LeaderState {
 
     // ---- read index --------------------------------------------------------------------------
 
-    private void startRound() {
-        round++;
-        if (settings.leaseTicks() > 0) {
-            roundStarts.addLast(new long[]{round, core.ticks()});
-            if (roundStarts.size() > 64) {
-                roundStarts.removeFirst();
-            }
-        }
-    }
-
     /**
      * Thesis §6.4: record the commit index now, confirm leadership with a heartbeat round. With
      * {@code lease}, and while this leader holds a lease (§6.4.1), answer at once instead.
      */
     void readIndex(long requestId, boolean lease) {
-        if (log.term(log.committed()) != core.term()) {
-            readsAwaitingTermCommit.add(new EarlyRead(requestId, core.ticks()));
-            return;
-        }
-        if (lease && hasLease()) {
-            readyReads.add(new ReadState(requestId, log.committed()));
-            return;
-        }
-        addRead(requestId, core.ticks());
+        reads.request(requestId, lease && transferTarget == null, log.committed(),
+                log.term(log.committed()) == core.term(), aloneIsQuorum(), core.ticks());
     }
 
-    /**
-     * Whether a quorum acknowledged a round that started less than the lease ago: until then no other
-     * node can have been elected, since voters that heard from this leader refuse to vote for an
-     * election timeout (leader stickiness), provided clocks drift less than the configured bound.
-     */
-    boolean hasLease() {
-        return transferTarget == null && core.ticks() < leaseExpiresAt;
+    private boolean aloneIsQuorum() {
+        return Quorum.committedValue(core.clusterConfig(), id -> id.equals(core.id()) ? 1 : 0) >= 1;
     }
 
-    private void renewLease(long confirmedRound) {
-        while (!roundStarts.isEmpty() && roundStarts.peekFirst()[0] <= confirmedRound) {
-            long[] start = roundStarts.removeFirst();
-            if (start[0] == confirmedRound || roundStarts.isEmpty() || roundStarts.peekFirst()[0] > confirmedRound) {
-                leaseExpiresAt = Math.max(leaseExpiresAt, start[1] + settings.leaseTicks());
-            }
-        }
-    }
-
-    private void addRead(long requestId, long askedAt) {
-        if (Quorum.committedValue(core.clusterConfig(), id -> id.equals(core.id()) ? 1 : 0) >= 1) {
-            readyReads.add(new ReadState(requestId, log.committed())); // this node alone is a quorum
-            return;
-        }
-        pendingReads.addLast(new PendingRead(requestId, log.committed(), round + 1, askedAt));
-        newRoundNeeded = true;
-    }
-
-    /**
-     * Gives up the reads that waited {@code timeoutTicks} or more for their confirmation and returns
-     * their ids. Without CheckQuorum a leader cut off from its quorum leads on until it hears of a
-     * newer term, possibly for ever: its callers (and the followers that asked) must hear back
-     * instead of waiting as long, and the reads must not pile up meanwhile.
-     */
-    List<Long> expireReads(long now, long timeoutTicks) {
-        if (!hasExpired(readsAwaitingTermCommit.peekFirst(), now, timeoutTicks)
-                && !hasExpired(pendingReads.peekFirst(), now, timeoutTicks)) {
-            return List.of();
-        }
-        // Both queues are in arrival order, so the expired reads are at their heads.
-        List<Long> expired = new ArrayList<>();
-        while (hasExpired(readsAwaitingTermCommit.peekFirst(), now, timeoutTicks)) {
-            expired.add(readsAwaitingTermCommit.removeFirst().requestId());
-        }
-        while (hasExpired(pendingReads.peekFirst(), now, timeoutTicks)) {
-            expired.add(pendingReads.removeFirst().requestId());
-        }
-        return expired;
-    }
-
-    private static boolean hasExpired(WaitingRead r, long now, long timeoutTicks) {
-        return r != null && now - r.askedAt() >= timeoutTicks;
+    /** This leadership's reads: confirmed ones to take, and those to give up. */
+    LeaderReads reads() {
+        return reads;
     }
 
     private void releaseConfirmedReads() {
-        boolean leases = settings.leaseTicks() > 0;
-        if (pendingReads.isEmpty() && !leases) {
-            return;
-        }
-        long confirmed = Quorum.committedValue(core.clusterConfig(),
-                id -> id.equals(core.id()) ? round : ackedRoundOf(id));
-        if (leases && confirmed != Long.MAX_VALUE) {
-            renewLease(confirmed);
-        }
-        while (!pendingReads.isEmpty() && pendingReads.peekFirst().round() <= confirmed) {
-            PendingRead r = pendingReads.removeFirst();
-            readyReads.add(new ReadState(r.requestId(), r.readIndex()));
+        if (reads.wantsAcknowledgements()) {
+            reads.onRoundAcknowledged(Quorum.committedValue(core.clusterConfig(),
+                    id -> id.equals(core.id()) ? reads.round() : ackedRoundOf(id)));
         }
     }
 
@@ -514,7 +416,7 @@ final class LeaderState {
     }
 
     boolean hasWork() {
-        return !readyReads.isEmpty() || newRoundNeeded || hasUnsentEntries();
+        return reads.hasWork() || hasUnsentEntries();
     }
 
     private static boolean needsProbe(Progress pr) {
@@ -530,26 +432,5 @@ final class LeaderState {
             }
         }
         return false;
-    }
-
-    List<ReadState> takeReadStates() {
-        if (readyReads.isEmpty()) {
-            return List.of();
-        }
-        List<ReadState> taken = new ArrayList<>(readyReads);
-        readyReads.clear();
-        return taken;
-    }
-
-    /** Read requests that this leadership will never answer (it is ending). */
-    List<Long> abandonedReads() {
-        List<Long> ids = new ArrayList<>(readsAwaitingTermCommit.size() + pendingReads.size());
-        for (EarlyRead r : readsAwaitingTermCommit) {
-            ids.add(r.requestId());
-        }
-        for (PendingRead r : pendingReads) {
-            ids.add(r.requestId());
-        }
-        return ids;
     }
 }

@@ -252,7 +252,7 @@ public final class RaftCore {
             leader.heartbeat();
         }
         leader.tickTransfer();
-        giveUpReads(leader.expireReads(ticks, settings.electionTimeoutTicks()));
+        giveUpReads(leader.reads().expire(ticks, settings.electionTimeoutTicks()));
     }
 
     /** Starts an election now, as if the election timeout had elapsed (if this node may vote). */
@@ -864,13 +864,13 @@ public final class RaftCore {
 
     private void endLeadership() {
         if (leader != null) {
-            List<ReadState> confirmed = leader.takeReadStates();
+            List<ReadState> confirmed = leader.reads().takeConfirmed();
             if (!confirmed.isEmpty()) {
                 // Confirmed while this node led, so still linearizable: answered, not lost.
                 confirmedReads.addAll(readRelay.relaysAny()
                         ? readRelay.answerRelayed(confirmed, groupId, id, term, this::send) : confirmed);
             }
-            giveUpReads(leader.abandonedReads());
+            giveUpReads(leader.reads().unconfirmed());
             leader = null;
         }
     }
@@ -926,7 +926,7 @@ public final class RaftCore {
         HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;
         hardStateDirty = false;
         List<LogEntry> toPersist = log.takeEntriesToPersist();
-        List<ReadState> reads = leader != null ? leader.takeReadStates() : List.of();
+        List<ReadState> reads = leader != null ? leader.reads().takeConfirmed() : List.of();
         if (readRelay.relaysAny() && !reads.isEmpty()) {
             reads = readRelay.answerRelayed(reads, groupId, id, term, this::send);
         }
