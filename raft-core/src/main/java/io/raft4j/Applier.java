@@ -74,6 +74,7 @@ final class Applier<R> {
     private final ArrayDeque<PendingQuery<R>> waitingQueries = new ArrayDeque<>();
     private final Consumer<Throwable> onFailure;
     private final LeadershipNotifier leadership;
+    private final NodeCounters counters;
     /** The apply thread; {@code null} when applying inline on the event loop. */
     private final Thread thread;
     private volatile long appliedIndex;
@@ -95,8 +96,9 @@ final class Applier<R> {
      */
     Applier(String name, StateMachine<R> stateMachine, SnapshotStore snapshots, RaftConfig settings,
             Consumer<SnapshotMeta> onSnapshotTaken, Consumer<Throwable> onFailure, LeadershipNotifier leadership,
-            boolean inline) {
+            boolean inline, NodeCounters counters) {
         this.stateMachine = stateMachine;
+        this.counters = counters;
         this.leadership = leadership;
         this.snapshots = snapshots;
         this.settings = settings;
@@ -294,7 +296,12 @@ final class Applier<R> {
             if (e.index() != appliedIndex + 1) {
                 throw new IllegalStateException("apply out of order: " + e.index() + " after " + appliedIndex);
             }
-            R result = e.type() == EntryType.COMMAND ? stateMachine.apply(e.index(), e.data()) : null;
+            R result = null;
+            if (e.type() == EntryType.COMMAND) {
+                result = stateMachine.apply(e.index(), e.data());
+                // Counted before the caller's future completes, so what it then reads includes it.
+                counters.commandApplied();
+            }
             if (e.type() == EntryType.CONFIG) {
                 appliedConfig = ClusterConfig.decode(e.data());
                 onConfigApplied(e.index(), appliedConfig);
@@ -412,7 +419,9 @@ final class Applier<R> {
         while (!waitingQueries.isEmpty() && waitingQueries.peekFirst().readIndex() <= appliedIndex) {
             PendingQuery<R> q = waitingQueries.removeFirst();
             try {
-                q.future().complete(stateMachine.query(q.query()));
+                R answer = stateMachine.query(q.query());
+                counters.readsServed.incrementAndGet();
+                q.future().complete(answer);
             } catch (RuntimeException e) {
                 q.future().completeExceptionally(e);
             }

@@ -53,9 +53,12 @@ final class LogWriter {
     private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
 
+    private final NodeCounters counters;
+
     LogWriter(String name, LogStorage storage, SnapshotStore snapshots, Consumer<Done> onDone,
-              Consumer<Throwable> onFailure) {
+              Consumer<Throwable> onFailure, NodeCounters counters) {
         this.storage = storage;
+        this.counters = counters;
         this.snapshots = snapshots;
         this.onDone = onDone;
         this.onFailure = onFailure;
@@ -149,7 +152,14 @@ final class LogWriter {
 
     private void flush(List<LogEntry> entries, HardState hardState) {
         if (!entries.isEmpty() || hardState != null) {
+            long start = System.nanoTime();
             storage.append(entries, hardState);
+            long nanos = System.nanoTime() - start;
+            long bytes = 0;
+            for (LogEntry e : entries) {
+                bytes += e.data().length();
+            }
+            counters.logWrite(entries.size(), bytes, nanos);
         }
         if (!entries.isEmpty()) {
             lastWritten = entries.get(entries.size() - 1);

@@ -73,6 +73,7 @@ public final class RaftNode<R> implements AutoCloseable {
     private volatile boolean running;
     private volatile Throwable failure;
     private volatile NodeStatus status;
+    private final NodeCounters counters = new NodeCounters();
 
     private final Map<Long, Applier.PendingQuery<R>> pendingReads = new HashMap<>();
     private final LoopWatch watches = new LoopWatch();
@@ -90,10 +91,13 @@ public final class RaftNode<R> implements AutoCloseable {
         this.core = new RaftCore(b.config, storage, snapshots, b.random);
         String name = config.groupId() + "-" + config.nodeId();
         this.writeOnLoop = storage.writesWithoutBlocking() || b.persistOnLoop;
-        this.writer = new LogWriter("raft-log-" + name, storage, snapshots, this::onWritten, this::fail);
+        this.writer = new LogWriter("raft-log-" + name, storage, snapshots, this::onWritten, this::fail, counters);
         this.applier = new Applier<>("raft-apply-" + name, b.stateMachine, snapshots, config,
-                meta -> execute(() -> core.snapshotTaken(meta)), this::fail,
-                new LeadershipNotifier(config.nodeId(), b.leadershipListener), b.applyOnLoop);
+                meta -> {
+                    counters.snapshotsTaken.incrementAndGet();
+                    execute(() -> core.snapshotTaken(meta));
+                }, this::fail,
+                new LeadershipNotifier(config.nodeId(), b.leadershipListener), b.applyOnLoop, counters);
         // Recover the state machine from the latest snapshot before any entry after it is applied.
         snapshots.latest().ifPresent(latest -> applier.submitRestore(latest.meta()));
         long tickNanos = b.tickMillis * 1_000_000L;
@@ -170,6 +174,7 @@ public final class RaftNode<R> implements AutoCloseable {
                 String hint = core.transferTarget() != null ? core.transferTarget() : core.leaderId();
                 future.completeExceptionally(new NotLeaderException(config.nodeId(), hint));
             } else {
+                counters.proposalsAccepted.incrementAndGet();
                 applier.expect(index, core.term(), future);
             }
         }, future);
@@ -380,6 +385,14 @@ public final class RaftNode<R> implements AutoCloseable {
         return future;
     }
 
+    /**
+     * What this node has done since it started (elections, writes and their time, applies, reads,
+     * snapshots), for monitoring: cheap enough to poll every second. See {@link NodeStats}.
+     */
+    public NodeStats stats() {
+        return counters.snapshot();
+    }
+
     /** The latest known state of this node. */
     public NodeStatus status() {
         NodeStatus s = status;
@@ -476,6 +489,7 @@ public final class RaftNode<R> implements AutoCloseable {
             }
         }
         if (ready.snapshotToInstall() != null) {
+            counters.snapshotsInstalled.incrementAndGet();
             applier.submitRestore(ready.snapshotToInstall());
         }
         List<Applier.PendingQuery<R>> queries = List.of();
@@ -517,6 +531,7 @@ public final class RaftNode<R> implements AutoCloseable {
         for (long id : abandoned) {
             Applier.PendingQuery<R> q = pendingReads.remove(id);
             if (q != null) {
+                counters.readsGivenUp.incrementAndGet();
                 q.future().completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
             }
         }
@@ -533,6 +548,8 @@ public final class RaftNode<R> implements AutoCloseable {
     }
 
     private void updateStatus() {
+        counters.electionsStarted.lazySet(core.electionsStarted()); // the loop alone writes these two
+        counters.termsLed.lazySet(core.termsLed());
         status = new NodeStatus(config.nodeId(), core.role(), core.term(), core.leaderId(), core.commitIndex(),
                 0, core.lastIndex(), core.clusterConfig());
     }

@@ -42,6 +42,8 @@ class SnapshotRuntimeTest {
             LocalCluster.await(Duration.ofSeconds(10), () -> cluster.stateMachines.get(lagging).applied.size() == 300);
             assertEquals(cluster.stateMachines.get(leader.id()).applied, cluster.stateMachines.get(lagging).applied);
             assertTrue(cluster.snapshots.get(lagging).latest().isPresent(), "the follower received a snapshot");
+            assertTrue(cluster.nodes.get(lagging).stats().snapshotsInstalled() >= 1);
+            assertTrue(leader.stats().snapshotsTaken() >= 1);
         }
     }
 

@@ -76,6 +76,8 @@ public final class RaftCore {
     private LeaderState leader;
     /** Read requests of this node's callers that will never be answered; taken by the runtime. */
     private final List<Long> abandonedReads = new ArrayList<>();
+    private long electionsStarted;
+    private long termsLed;
     /** Reads a leadership confirmed before it ended, for the next {@link #ready()}. */
     private final List<ReadState> confirmedReads = new ArrayList<>();
     private final ReadRelay readRelay = new ReadRelay();
@@ -203,6 +205,16 @@ public final class RaftCore {
     /** The configuration in force: the latest in the log, committed or not (Raft §6). */
     public ClusterConfig clusterConfig() {
         return configs.current();
+    }
+
+    /** Elections this node has started as a candidate since it was created (pre-votes not counted). */
+    public long electionsStarted() {
+        return electionsStarted;
+    }
+
+    /** Terms in which this node became leader since it was created. */
+    public long termsLed() {
+        return termsLed;
     }
 
     /** The vote cast in the current term, or {@code null}. */
@@ -837,6 +849,7 @@ public final class RaftCore {
 
     private void becomeCandidate() {
         endLeadership();
+        electionsStarted++;
         term++;
         readRelay.abandonAsked();
         votedFor = id;
@@ -850,6 +863,7 @@ public final class RaftCore {
     }
 
     private void becomeLeader() {
+        termsLed++;
         role = Role.LEADER;
         leaderId = id;
         roleChanged = true;

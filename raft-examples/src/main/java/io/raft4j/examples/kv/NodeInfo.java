@@ -1,5 +1,6 @@
 package io.raft4j.examples.kv;
 
+import io.raft4j.NodeStats;
 import io.raft4j.NodeStatus;
 import io.raft4j.RaftNode;
 import io.raft4j.core.FollowerProgress;
@@ -107,6 +108,20 @@ final class NodeInfo {
         line(sb, "keys", sm.size());
         line(sb, "snapshot_restores", sm.restores());
         line(sb, "client_address", clientAddress);
+        NodeStats stats = raft.stats();
+        line(sb, "elections_started", stats.electionsStarted());
+        line(sb, "terms_led", stats.termsLed());
+        line(sb, "proposals_accepted", stats.proposalsAccepted());
+        line(sb, "commands_applied", stats.commandsApplied());
+        line(sb, "log_writes", stats.logWrites());
+        line(sb, "log_entries_written", stats.entriesWritten());
+        line(sb, "log_bytes_written", stats.bytesWritten());
+        line(sb, "log_write_mean_us", String.format(Locale.ROOT, "%.1f", stats.meanLogWriteMicros()));
+        line(sb, "log_write_max_us", stats.maxLogWriteNanos() / 1_000);
+        line(sb, "reads_served", stats.readsServed());
+        line(sb, "reads_given_up", stats.readsGivenUp());
+        line(sb, "snapshots_taken", stats.snapshotsTaken());
+        line(sb, "snapshots_installed", stats.snapshotsInstalled());
         return sb.toString();
     }
 

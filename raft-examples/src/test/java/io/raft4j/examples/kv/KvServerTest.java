@@ -78,7 +78,12 @@ class KvServerTest {
             assertTrue(info.contains("commit_index:"), info);
             assertTrue(info.contains("applied_index:"), info);
             assertTrue(info.contains("members:n1="), info);
-            assertTrue(text(l.call("RAFT.INFO")).contains("role:leader"));
+            String leaderInfo = text(l.call("RAFT.INFO"));
+            assertTrue(leaderInfo.contains("role:leader"), leaderInfo);
+            assertTrue(leaderInfo.matches("(?s).*\r\nterms_led:[1-9][0-9]*\r\n.*"), leaderInfo);
+            assertTrue(leaderInfo.matches("(?s).*\r\nproposals_accepted:[1-9][0-9]*\r\n.*"), leaderInfo);
+            assertTrue(leaderInfo.matches("(?s).*\r\nlog_writes:[1-9][0-9]*\r\n.*"), leaderInfo);
+            assertTrue(info.contains("proposals_accepted:0\r\n"), "followers accept none: " + info);
             Reply members = f.call("RAFT.MEMBERS");
             assertEquals(3, ((Reply.Array) members).items().size());
             List<Reply> followers = ((Reply.Array) l.call("RAFT.FOLLOWERS")).items();

@@ -1,0 +1,36 @@
+package io.raft4j;
+
+/**
+ * Counters of what a node has done since it started, for monitoring: poll {@link RaftNode#stats()}
+ * and export the differences between two polls as rates (writes per second, mean write time over
+ * the interval, elections per hour). Each counter only grows; a restarted node starts from zero.
+ *
+ * @param electionsStarted   elections this node started as a candidate (pre-votes that did not lead
+ *                           to one are not counted); a steady rise on every node means the election
+ *                           timeout is too short for the network, disk or GC pauses
+ * @param termsLed           terms in which this node became leader
+ * @param proposalsAccepted  commands this node accepted for replication as leader
+ * @param commandsApplied    committed commands applied to the state machine here
+ * @param logWrites          writes to the log storage, each one group of appends (and the term and
+ *                           vote) made durable together
+ * @param entriesWritten     entries those writes held
+ * @param bytesWritten       payload bytes of those entries
+ * @param logWriteNanos      time spent in those writes, syncs included
+ * @param maxLogWriteNanos   the longest of them
+ * @param readsServed        linearizable and lease queries answered here (on the leader, or on a
+ *                           follower with the leader's read index)
+ * @param readsGivenUp       such queries failed because they could not be confirmed (leadership
+ *                           changed, or no confirmation within an election timeout); callers retry
+ * @param snapshotsTaken     snapshots of the state machine taken here
+ * @param snapshotsInstalled snapshots received from a leader and installed, replacing the state
+ */
+public record NodeStats(long electionsStarted, long termsLed, long proposalsAccepted, long commandsApplied,
+                        long logWrites, long entriesWritten, long bytesWritten, long logWriteNanos,
+                        long maxLogWriteNanos, long readsServed, long readsGivenUp, long snapshotsTaken,
+                        long snapshotsInstalled) {
+
+    /** Mean time of one log write in microseconds since the start, or 0 before the first. */
+    public double meanLogWriteMicros() {
+        return logWrites == 0 ? 0 : logWriteNanos / 1_000.0 / logWrites;
+    }
+}

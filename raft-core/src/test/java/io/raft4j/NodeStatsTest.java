@@ -1,0 +1,74 @@
+package io.raft4j;
+
+import io.raft4j.message.Bytes;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link RaftNode#stats()}: what a node counts of its own work, as an operator reads it. */
+class NodeStatsTest {
+
+    @Test
+    void aNodeCountsItsElectionsWritesAppliesReadsAndSnapshots() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            NodeStats before = leader.stats();
+            assertTrue(before.electionsStarted() >= 1, "it campaigned to lead: " + before);
+            assertEquals(1, before.termsLed(), "one leadership so far");
+
+            int commands = 20;
+            long payload = 0;
+            for (int i = 0; i < commands; i++) {
+                Bytes command = Bytes.ofUtf8("write-" + i);
+                payload += command.length();
+                leader.propose(command).get(5, TimeUnit.SECONDS);
+            }
+            for (int i = 0; i < 3; i++) {
+                leader.query(Bytes.EMPTY).get(5, TimeUnit.SECONDS);
+            }
+            leader.takeSnapshot().get(5, TimeUnit.SECONDS);
+            assertEquals(1, leader.stats().snapshotsTaken(), "counted before the snapshot's future completes");
+
+            NodeStats after = leader.stats();
+            assertEquals(commands, after.proposalsAccepted() - before.proposalsAccepted());
+            assertEquals(commands, after.commandsApplied() - before.commandsApplied(),
+                    "counted before each proposal's future completes");
+            assertEquals(3, after.readsServed() - before.readsServed());
+            assertTrue(after.logWrites() > before.logWrites() && after.logWrites() <= before.logWrites() + commands,
+                    "each write one group of appends: " + after);
+            assertTrue(after.entriesWritten() - before.entriesWritten() >= commands);
+            assertTrue(after.bytesWritten() - before.bytesWritten() >= payload);
+            assertTrue(after.maxLogWriteNanos() > 0 && after.logWriteNanos() >= after.maxLogWriteNanos());
+            assertTrue(after.meanLogWriteMicros() > 0);
+            assertEquals(0, after.readsGivenUp());
+
+            for (RaftNode<String> node : cluster.nodes.values()) {
+                LocalCluster.await(Duration.ofSeconds(5), () -> node.stats().commandsApplied() == commands);
+                if (node != leader) {
+                    assertEquals(0, node.stats().proposalsAccepted(), "followers accept no proposals");
+                    assertEquals(0, node.stats().termsLed());
+                    assertTrue(node.stats().entriesWritten() >= commands, "followers write what they replicate");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aReadThatCannotBeConfirmedIsCountedAsGivenUp() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            RaftNode<String> follower = cluster.nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
+            LocalCluster.await(Duration.ofSeconds(5), () -> leader.id().equals(follower.status().leaderId()));
+            cluster.network.isolate(follower.id());
+            assertThrows(ExecutionException.class, () -> follower.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
+            assertEquals(1, follower.stats().readsGivenUp());
+            assertEquals(0, follower.stats().readsServed());
+        }
+    }
+}
