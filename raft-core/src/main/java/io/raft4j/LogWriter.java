@@ -31,10 +31,12 @@ final class LogWriter {
     }
 
     /**
-     * What became durable: the last entry written (or -1), the messages now free to go, and the
-     * received snapshots that were completed (published, or refused by their checksum).
+     * What became durable: the last entry written (or -1), the messages now free to go, the
+     * received snapshots that were completed (published, or refused by their checksum), and how many
+     * submitted jobs the write covered.
      */
-    record Done(long lastIndex, long lastTerm, List<RaftMessage> released, List<ReceivedSnapshot> snapshots) {
+    record Done(long lastIndex, long lastTerm, List<RaftMessage> released, List<ReceivedSnapshot> snapshots,
+                int jobs) {
     }
 
     /** A received snapshot whose last chunk was stored: {@code published} if its checksum matched. */
@@ -145,7 +147,8 @@ final class LogWriter {
         flush(merged, hardState);
         LogEntry last = lastWritten;
         lastWritten = null;
-        return new Done(last == null ? -1 : last.index(), last == null ? -1 : last.term(), released, received);
+        return new Done(last == null ? -1 : last.index(), last == null ? -1 : last.term(), released, received,
+                jobs.size());
     }
 
     private LogEntry lastWritten;

@@ -86,7 +86,20 @@ final class LocalCluster implements AutoCloseable {
     final InMemoryTransport network = new InMemoryTransport(42);
     /** What the nodes send through: the network itself, or a wrapper lending each node a loop. */
     final io.raft4j.spi.Transport transport;
-    private final boolean writeOnStorageThread;
+    /** How the nodes run: which threads write their logs and apply their commands. */
+    enum Mode {
+        /** Own loop threads, writes on a storage thread as with a durable log, applies on apply threads. */
+        OWN_THREADS,
+        /** Loops the transport lends, the in-memory log written inline, applies inline (shared-loop mode). */
+        LENT_LOOPS,
+        /**
+         * As the key-value node runs: lent loops, a log whose writes block, followers writing it on
+         * their loop ({@code persistOnLoop}) and the leader on its storage thread, applies inline.
+         */
+        LENT_LOOPS_PERSISTING
+    }
+
+    private final Mode mode;
     final Map<String, InMemoryLogStorage> storages = new LinkedHashMap<>();
     final Map<String, io.raft4j.memory.InMemorySnapshotStore> snapshots = new LinkedHashMap<>();
     private final java.util.function.UnaryOperator<RaftConfig.Builder> settings;
@@ -109,9 +122,13 @@ final class LocalCluster implements AutoCloseable {
      * writing on its storage thread as with a durable log and applying on its apply thread.
      */
     LocalCluster(int size, java.util.function.UnaryOperator<RaftConfig.Builder> settings, boolean lentLoops) {
+        this(size, settings, lentLoops ? Mode.LENT_LOOPS : Mode.OWN_THREADS);
+    }
+
+    LocalCluster(int size, java.util.function.UnaryOperator<RaftConfig.Builder> settings, Mode mode) {
         this.settings = settings;
-        this.transport = lentLoops ? new LoopLendingTransport(network) : network;
-        this.writeOnStorageThread = !lentLoops;
+        this.mode = mode;
+        this.transport = mode == Mode.OWN_THREADS ? network : new LoopLendingTransport(network);
         ids = new String[size];
         for (int i = 0; i < size; i++) {
             ids[i] = "n" + (i + 1);
@@ -128,7 +145,8 @@ final class LocalCluster implements AutoCloseable {
         RecordingStateMachine sm = new RecordingStateMachine();
         RecordingListener listener = new RecordingListener(sm);
         RaftNode<String> node = RaftNode.builder(config, sm).transport(transport).leadershipListener(listener)
-                .storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10).applyOnLoop(!writeOnStorageThread).build();
+                .storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10)
+                .applyOnLoop(mode != Mode.OWN_THREADS).persistOnLoop(mode == Mode.LENT_LOOPS_PERSISTING).build();
         stateMachines.put(id, sm);
         listeners.put(id, listener);
         nodes.put(id, node);
@@ -141,7 +159,8 @@ final class LocalCluster implements AutoCloseable {
         snapshots.put(id, new io.raft4j.memory.InMemorySnapshotStore());
         RecordingStateMachine sm = new RecordingStateMachine();
         RaftNode<String> node = RaftNode.builder(settings.apply(RaftConfig.builder(id).electionTimeoutTicks(10)).build(), sm)
-                .transport(transport).storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10).applyOnLoop(!writeOnStorageThread).build();
+                .transport(transport).storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10)
+                .applyOnLoop(mode != Mode.OWN_THREADS).persistOnLoop(mode == Mode.LENT_LOOPS_PERSISTING).build();
         stateMachines.put(id, sm);
         nodes.put(id, node);
         node.start();
@@ -149,7 +168,7 @@ final class LocalCluster implements AutoCloseable {
 
     private io.raft4j.spi.LogStorage storageOf(String id) {
         InMemoryLogStorage storage = storages.get(id);
-        return writeOnStorageThread ? new WriterThreadStorage(storage) : storage;
+        return mode == Mode.LENT_LOOPS ? storage : new WriterThreadStorage(storage);
     }
 
     void stop(String id) {

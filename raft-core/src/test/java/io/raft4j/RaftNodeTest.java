@@ -125,7 +125,7 @@ class RaftNodeTest {
 
     @Test
     void anOversizedCommandIsRefusedAtOnceAndTheGroupGoesOn() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(3, b -> b.maxEntryBytes(1024))) {
+        try (LocalCluster cluster = cluster(3, b -> b.maxEntryBytes(1024))) {
             RaftNode<String> leader = cluster.awaitLeader();
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> leader.propose(Bytes.wrap(new byte[1025])).get(5, TimeUnit.SECONDS));
