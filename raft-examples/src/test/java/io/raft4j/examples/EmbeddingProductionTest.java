@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -136,9 +135,9 @@ class EmbeddingProductionTest {
             nodes.forEach((id, node) -> node.start(id, members));
             RaftNode<Long> leader = awaitLeader(nodes);
             long term = leader.status().term();
-            await(() -> nodes.get(leader.id()).notices.contains("started " + term), "the leader to be told it leads");
+            Await.until(() -> nodes.get(leader.id()).notices.contains("started " + term), "the leader to be told it leads");
             for (Node node : nodes.values()) {
-                await(() -> node.notices.contains("leader " + leader.id() + " " + term), "every node to be told who leads");
+                Await.until(() -> node.notices.contains("leader " + leader.id() + " " + term), "every node to be told who leads");
             }
 
             long expected = 0;
@@ -150,7 +149,7 @@ class EmbeddingProductionTest {
             for (Node node : nodes.values()) {
                 // Linearizable on followers too, right after the writes: each asks the leader for the
                 // read index over the wire and waits to apply that far (once it knows the leader).
-                await(() -> leader.id().equals(node.raft.status().leaderId()), "every node to know the leader");
+                Await.until(() -> leader.id().equals(node.raft.status().leaderId()), "every node to know the leader");
                 assertEquals(expected, node.raft.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
             }
 
@@ -167,12 +166,12 @@ class EmbeddingProductionTest {
             nodes.put(followerId, back);
             back.start(followerId, members);              // initial members are ignored: its log has them
             long total = expected;
-            await(() -> total == back.raft.query(Bytes.EMPTY, ReadConsistency.STALE).join(), "the follower to catch up");
+            Await.until(() -> total == back.raft.query(Bytes.EMPTY, ReadConsistency.STALE).join(), "the follower to catch up");
             // The leader's log starts past 190 (snapshots keep 10 entries), the follower's ended near 31:
             // it can only have caught up by InstallSnapshot.
             assertTrue(back.snapshots.latest().orElseThrow().meta().lastIndex() > 200);
             for (Node node : nodes.values()) {
-                await(() -> total == node.raft.query(Bytes.EMPTY, ReadConsistency.STALE).join(), "every node to apply");
+                Await.until(() -> total == node.raft.query(Bytes.EMPTY, ReadConsistency.STALE).join(), "every node to apply");
             }
         } finally {
             for (Node node : nodes.values()) {
@@ -182,22 +181,7 @@ class EmbeddingProductionTest {
     }
 
     private static RaftNode<Long> awaitLeader(Map<String, Node> nodes) {
-        await(() -> nodes.values().stream().anyMatch(n -> n.raft.isLeader()), "a leader");
+        Await.until(() -> nodes.values().stream().anyMatch(n -> n.raft.isLeader()), "a leader");
         return nodes.values().stream().filter(n -> n.raft.isLeader()).findFirst().orElseThrow().raft;
-    }
-
-    private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
-        }
     }
 }

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -141,30 +140,15 @@ class MultiGroupProductionTest {
             for (String group : GROUPS) {
                 RaftNode<Long> node = p.nodes.get(group);
                 long want = expected.get(group);
-                await(() -> want == node.query(Bytes.EMPTY, ReadConsistency.STALE).join(),
+                Await.until(() -> want == node.query(Bytes.EMPTY, ReadConsistency.STALE).join(),
                         group + " on " + node.id() + " to reach " + want);
             }
         }
     }
 
     private static RaftNode<Long> awaitLeader(Map<String, Process> processes, String group) {
-        await(() -> processes.values().stream().anyMatch(p -> p.nodes.get(group).isLeader()), "a leader of " + group);
+        Await.until(() -> processes.values().stream().anyMatch(p -> p.nodes.get(group).isLeader()), "a leader of " + group);
         return processes.values().stream().map(p -> p.nodes.get(group)).filter(RaftNode::isLeader).findFirst()
                 .orElseThrow();
-    }
-
-    private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
-        }
     }
 }
