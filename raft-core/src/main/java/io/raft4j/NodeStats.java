@@ -17,10 +17,11 @@ package io.raft4j;
  * @param bytesWritten       payload bytes of those entries
  * @param logWriteNanos      time spent in those writes, syncs included
  * @param maxLogWriteNanos   the longest of them
- * @param readsServed        linearizable and lease queries answered here (on the leader, or on a
- *                           follower with the leader's read index)
- * @param readsGivenUp       such queries failed because they could not be confirmed (leadership
- *                           changed, or no confirmation within an election timeout); callers retry
+ * @param readsServed        queries answered here, at any consistency (linearizable and lease ones
+ *                           on the leader, or on a follower with the leader's read index)
+ * @param readsGivenUp       linearizable and lease queries failed because they could not be
+ *                           confirmed (leadership changed, or no confirmation within an election
+ *                           timeout); callers retry
  * @param snapshotsTaken     snapshots of the state machine taken here
  * @param snapshotsInstalled snapshots received from a leader and installed, replacing the state
  */
