@@ -144,9 +144,7 @@ final class LocalCluster implements AutoCloseable {
         RaftConfig config = settings.apply(RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(10)).build();
         RecordingStateMachine sm = new RecordingStateMachine();
         RecordingListener listener = new RecordingListener(sm);
-        RaftNode<String> node = RaftNode.builder(config, sm).transport(transport).leadershipListener(listener)
-                .storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10)
-                .applyOnLoop(mode != Mode.OWN_THREADS).persistOnLoop(mode == Mode.LENT_LOOPS_PERSISTING).build();
+        RaftNode<String> node = builder(id, config, sm).leadershipListener(listener).build();
         stateMachines.put(id, sm);
         listeners.put(id, listener);
         nodes.put(id, node);
@@ -158,12 +156,17 @@ final class LocalCluster implements AutoCloseable {
         storages.put(id, new InMemoryLogStorage());
         snapshots.put(id, new io.raft4j.memory.InMemorySnapshotStore());
         RecordingStateMachine sm = new RecordingStateMachine();
-        RaftNode<String> node = RaftNode.builder(settings.apply(RaftConfig.builder(id).electionTimeoutTicks(10)).build(), sm)
-                .transport(transport).storage(storageOf(id)).snapshots(snapshots.get(id)).tickMillis(10)
-                .applyOnLoop(mode != Mode.OWN_THREADS).persistOnLoop(mode == Mode.LENT_LOOPS_PERSISTING).build();
+        RaftNode<String> node = builder(id, settings.apply(RaftConfig.builder(id).electionTimeoutTicks(10)).build(), sm)
+                .build();
         stateMachines.put(id, sm);
         nodes.put(id, node);
         node.start();
+    }
+
+    /** A node of this cluster, wired for its {@link Mode}. */
+    private RaftNode.Builder<String> builder(String id, RaftConfig config, RecordingStateMachine sm) {
+        return RaftNode.builder(config, sm).transport(transport).storage(storageOf(id)).snapshots(snapshots.get(id))
+                .tickMillis(10).applyOnLoop(mode != Mode.OWN_THREADS).persistOnLoop(mode == Mode.LENT_LOOPS_PERSISTING);
     }
 
     private io.raft4j.spi.LogStorage storageOf(String id) {
@@ -183,6 +186,13 @@ final class LocalCluster implements AutoCloseable {
             return leaders.size() == 1;
         });
         return leaders.get(0);
+    }
+
+    /** A node other than {@code leader} that knows it as its leader. */
+    RaftNode<String> awaitFollowerOf(RaftNode<String> leader) {
+        RaftNode<String> follower = nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
+        await(Duration.ofSeconds(5), () -> leader.id().equals(follower.status().leaderId()));
+        return follower;
     }
 
     static void await(Duration timeout, BooleanSupplier condition) {

@@ -63,8 +63,7 @@ class NodeStatsTest {
     void aReadThatCannotBeConfirmedIsCountedAsGivenUp() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
-            RaftNode<String> follower = cluster.nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
-            LocalCluster.await(Duration.ofSeconds(5), () -> leader.id().equals(follower.status().leaderId()));
+            RaftNode<String> follower = cluster.awaitFollowerOf(leader);
             cluster.network.isolate(follower.id());
             assertThrows(ExecutionException.class, () -> follower.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
             assertEquals(1, follower.stats().readsGivenUp());

@@ -168,8 +168,7 @@ class RaftNodeTest {
     void followerRejectsProposalNamingTheLeader() throws Exception {
         try (LocalCluster cluster = cluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
-            RaftNode<String> follower = cluster.nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
-            LocalCluster.await(Duration.ofSeconds(5), () -> leader.id().equals(follower.status().leaderId()));
+            RaftNode<String> follower = cluster.awaitFollowerOf(leader);
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> follower.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
             NotLeaderException notLeader = assertInstanceOf(NotLeaderException.class, e.getCause());
@@ -263,8 +262,7 @@ class RaftNodeTest {
     void anIsolatedFollowersQueryFailsInsteadOfWaitingForever() throws Exception {
         try (LocalCluster cluster = cluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
-            RaftNode<String> follower = cluster.nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
-            LocalCluster.await(Duration.ofSeconds(5), () -> leader.id().equals(follower.status().leaderId()));
+            RaftNode<String> follower = cluster.awaitFollowerOf(leader);
             cluster.network.isolate(follower.id());
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> follower.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));

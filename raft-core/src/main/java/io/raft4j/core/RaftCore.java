@@ -878,15 +878,17 @@ public final class RaftCore {
 
     private void endLeadership() {
         if (leader != null) {
-            List<ReadState> confirmed = leader.reads().takeConfirmed();
-            if (!confirmed.isEmpty()) {
-                // Confirmed while this node led, so still linearizable: answered, not lost.
-                confirmedReads.addAll(readRelay.relaysAny()
-                        ? readRelay.answerRelayed(confirmed, groupId, id, term, this::send) : confirmed);
-            }
+            // Confirmed while this node led, so still linearizable: answered, not lost.
+            confirmedReads.addAll(answerFollowers(leader.reads().takeConfirmed()));
             giveUpReads(leader.reads().unconfirmed());
             leader = null;
         }
+    }
+
+    /** Answers the followers' reads among those this leader confirmed; returns its own callers'. */
+    private List<ReadState> answerFollowers(List<ReadState> confirmed) {
+        return confirmed.isEmpty() || !readRelay.relaysAny() ? confirmed
+                : readRelay.answerRelayed(confirmed, groupId, id, term, this::send);
     }
 
     /** Reads this leader will not confirm: its callers' are abandoned, followers' refused so they retry. */
@@ -940,10 +942,7 @@ public final class RaftCore {
         HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;
         hardStateDirty = false;
         List<LogEntry> toPersist = log.takeEntriesToPersist();
-        List<ReadState> reads = leader != null ? leader.reads().takeConfirmed() : List.of();
-        if (readRelay.relaysAny() && !reads.isEmpty()) {
-            reads = readRelay.answerRelayed(reads, groupId, id, term, this::send);
-        }
+        List<ReadState> reads = leader != null ? answerFollowers(leader.reads().takeConfirmed()) : List.of();
         if (!confirmedReads.isEmpty()) {
             reads = concat(confirmedReads, reads);
             confirmedReads.clear();
