@@ -32,10 +32,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * pending, schedules one on the connection's event loop, also when called on that loop. The drain
  * encodes every queued message, writes each frame without flushing, and flushes once at the end:
  * messages sent while the event loop was busy, or by the tasks it was running, share one
- * {@code writev} (flush coalescing). A full queue drops the message and
- * reports the peer unreachable to the sender, so memory stays bounded when a peer is slow or dead;
- * the drain stops while the socket's buffer is above its high-water mark, so a slow reader fills
- * the bounded queue, never the socket buffer.
+ * {@code writev} (flush coalescing). A full queue drops the message and reports the peer
+ * unreachable to the sender, so memory stays bounded when a peer is slow or dead; the drain stops
+ * while the socket's buffer is above its high-water mark, so a slow reader fills the bounded
+ * queue, never the socket buffer.
  *
  * <h2>Connecting</h2>
  * Lazily, on the first send, at the configured address only. While a dial is in flight, messages
@@ -121,15 +121,13 @@ final class PeerConnection {
         // if the dial failed since, nothing would ever take the message out, so drop it now.
         ch = channel;
         if (ch != null) {
-            // Also when sent from the connection's own loop (a node running there): the drain then
+            // A drain on the loop even when sent from it (a node running there): the drain then
             // runs once the loop's current tasks are done, so every message the node produces in that
-            // batch shares one flush (one sendto instead of one per message: +14% throughput with
+            // batch shares one flush (one sendto per peer, not one per message: +14% throughput with
             // no fsync, see docs/performance.md). Only a node that syncs on the loop (a follower with
             // persistOnLoop) holds messages across a sync that way, and its acknowledgements wait for
             // that sync anyway; a leader syncs on its storage thread, so its appends never wait.
-            if (drainScheduled.compareAndSet(false, true)) {
-                ch.eventLoop().execute(drainTask);
-            }
+            scheduleDrain(ch);
         } else if (dialing == null) {
             dropQueued("not connected");
         }
