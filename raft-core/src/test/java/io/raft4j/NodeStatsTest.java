@@ -18,6 +18,7 @@ class NodeStatsTest {
     void aNodeCountsItsElectionsWritesAppliesReadsAndSnapshots() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
+            awaitOwnWritesCounted(leader); // its first entry of the term may still be syncing
             NodeStats before = leader.stats();
             assertTrue(before.electionsStarted() >= 1, "it campaigned to lead: " + before);
             assertEquals(1, before.termsLed(), "one leadership so far");
@@ -35,6 +36,7 @@ class NodeStatsTest {
             leader.takeSnapshot().get(5, TimeUnit.SECONDS);
             assertEquals(1, leader.stats().snapshotsTaken(), "counted before the snapshot's future completes");
 
+            awaitOwnWritesCounted(leader); // followers' acknowledgements may commit before its own write ends
             NodeStats after = leader.stats();
             assertEquals(commands, after.proposalsAccepted() - before.proposalsAccepted());
             assertEquals(commands, after.commandsApplied() - before.commandsApplied(),
@@ -57,6 +59,11 @@ class NodeStatsTest {
                 }
             }
         }
+    }
+
+    /** Until every entry of the leader's log is counted as written (it never truncates its own log). */
+    private static void awaitOwnWritesCounted(RaftNode<String> leader) {
+        LocalCluster.await(Duration.ofSeconds(5), () -> leader.stats().entriesWritten() == leader.status().lastIndex());
     }
 
     @Test
