@@ -67,7 +67,10 @@ public final class RaftNode<R> implements AutoCloseable {
     private final boolean inlineWrites;
     /** {@link Builder#persistOnLoop}: a follower's writes run on the event loop, a leader's on the writer thread. */
     private final boolean followerWritesOnLoop;
-    /** Writes handed to the writer thread whose completion the loop has not handled yet (loop only). */
+    /**
+     * With {@link #followerWritesOnLoop}: writes handed to the writer thread whose completion the
+     * loop has not handled yet (loop only).
+     */
     private int writesOnWriter;
     private final Applier<R> applier;
     private final NodeLoop loop;
@@ -487,7 +490,9 @@ public final class RaftNode<R> implements AutoCloseable {
             if (writesOnLoopNow()) {
                 writeNow(job);
             } else {
-                writesOnWriter++;
+                if (followerWritesOnLoop) {
+                    writesOnWriter++; // counted only where writesOnLoopNow reads it; onWritten takes it back
+                }
                 writer.submit(job);
             }
         }
