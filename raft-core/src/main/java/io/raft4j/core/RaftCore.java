@@ -646,7 +646,8 @@ public final class RaftCore {
                 return;
             }
         } else {
-            // Our own vote counts only once term and vote are durable: delivered after the write.
+            // Our own vote counts only once term and vote are durable, and the requests leave only
+            // then too (Outbox): a term we could forget in a crash must not be won.
             send(new RequestVoteResponse(groupId, id, id, term, true, false));
         }
         for (String voter : configs.current().allMembers()) {

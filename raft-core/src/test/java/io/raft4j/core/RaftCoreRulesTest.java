@@ -254,6 +254,36 @@ class RaftCoreRulesTest {
         assertEquals(Role.LEADER, core.role());
     }
 
+
+    /**
+     * The other voters' votes alone elect a candidate of three or more voters: if its requests left
+     * before its new term was durable, it could win a term a crash makes it forget, and lead that
+     * same term again after restarting (found in review; the simulation now checks that every
+     * leader's term is durable).
+     */
+    @Test
+    void candidateAsksForVotesOnlyOnceItsTermIsDurable() {
+        RaftCore core = follower(RaftConfig.builder("n1").preVote(false), 1);
+        core.ready();
+        core.campaign();
+        Ready rd = core.ready();
+        assertEquals(new HardState(2, "n1"), rd.hardState());
+        assertTrue(rd.messages().stream().noneMatch(RequestVote.class::isInstance),
+                "vote requests went out with the term still unwritten: " + rd.messages());
+        assertEquals(List.of("n2", "n3"), rd.messagesAfterPersist().stream()
+                .filter(RequestVote.class::isInstance).map(RaftMessage::to).sorted().toList());
+    }
+
+    @Test
+    void preVoteRequestsGoAtOnce() {
+        RaftCore core = follower(RaftConfig.builder("n1").preVote(true), 1);
+        core.ready();
+        core.campaign();
+        Ready rd = core.ready();
+        assertEquals(2, rd.messages().stream().filter(m -> m instanceof RequestVote v && v.preVote()).count(),
+                "a pre-vote changes no durable state, so nothing holds it: " + rd.messages());
+        assertEquals(1, core.term());
+    }
     @Test
     void newLeaderAppendsANoOpOfItsTerm() {
         RaftCore core = follower(RaftConfig.builder("n1").preVote(false), 1, 1);

@@ -47,6 +47,19 @@ final class SafetyChecker {
         }
     }
 
+    /**
+     * Election safety across restarts: a node becomes leader only once its term is durable. A
+     * leader whose term a crash could undo would restart in the term before, could campaign for the
+     * same term again, win it again on the votes already cast for it, and lead one term twice with
+     * two different logs.
+     */
+    void onLeaderDurableTerm(String node, long term, long durableTerm) {
+        if (durableTerm != term) {
+            throw new Violation("election safety: " + node + " leads term " + term + " while its durable term is "
+                    + durableTerm + ": a crash now lets it lead term " + term + " again");
+        }
+    }
+
     /** Log matching: same index and term means the same entry and the same prefix, on every node. */
     void onEntriesWritten(String node, LogMirror log, long fromIndex) {
         for (long i = fromIndex; i <= log.lastIndex(); i++) {

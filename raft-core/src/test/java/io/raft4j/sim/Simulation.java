@@ -194,6 +194,7 @@ public final class Simulation {
             if (rd.roleChanged() && leader) {
                 counters[3]++;
                 checker.onLeader(n.id, n.core.term(), n.mirror);
+                checker.onLeaderDurableTerm(n.id, n.core.term(), n.storage.hardState().term());
             }
             long commit = n.core.commitIndex();
             if (commit > n.knownCommit) {
