@@ -9,14 +9,15 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
  * A {@link SnapshotStore} in memory, for tests and simulations: survives a simulated restart when
- * the same instance is handed to the restarted node. Keeps the last {@code retain} snapshots.
+ * the same instance is handed to the restarted node. Keeps the {@code retain} snapshots of the
+ * highest indexes.
  * Thread-safe.
  */
 public final class InMemorySnapshotStore implements SnapshotStore {
@@ -24,7 +25,8 @@ public final class InMemorySnapshotStore implements SnapshotStore {
     }
 
     private final int retain;
-    private final ArrayDeque<Stored> snapshots = new ArrayDeque<>();
+    /** By last index: the latest is the highest, whatever order they were published in. */
+    private final TreeMap<Long, Stored> snapshots = new TreeMap<>();
 
     /** A store keeping the newest {@code retain} (at least 1) published snapshots. */
     public InMemorySnapshotStore(int retain) {
@@ -41,16 +43,15 @@ public final class InMemorySnapshotStore implements SnapshotStore {
 
     @Override
     public synchronized Optional<SnapshotInfo> latest() {
-        return snapshots.isEmpty() ? Optional.empty() : Optional.of(snapshots.peekLast().info());
+        return snapshots.isEmpty() ? Optional.empty() : Optional.of(snapshots.lastEntry().getValue().info());
     }
 
     private synchronized Stored find(long lastIndex) {
-        for (Stored s : snapshots) {
-            if (s.info().meta().lastIndex() == lastIndex) {
-                return s;
-            }
+        Stored s = snapshots.get(lastIndex);
+        if (s == null) {
+            throw new StorageException("no snapshot at index " + lastIndex);
         }
-        throw new StorageException("no snapshot at index " + lastIndex);
+        return s;
     }
 
     @Override
@@ -92,10 +93,9 @@ public final class InMemorySnapshotStore implements SnapshotStore {
                 }
                 SnapshotInfo info = new SnapshotInfo(meta, content.length, crc.getValue());
                 synchronized (InMemorySnapshotStore.this) {
-                    snapshots.removeIf(s -> s.info().meta().lastIndex() == meta.lastIndex());
-                    snapshots.addLast(new Stored(info, content));
+                    snapshots.put(meta.lastIndex(), new Stored(info, content));
                     while (snapshots.size() > retain) {
-                        snapshots.removeFirst();
+                        snapshots.pollFirstEntry();
                     }
                 }
                 published = true;

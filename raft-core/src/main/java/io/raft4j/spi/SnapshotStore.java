@@ -14,8 +14,10 @@ import java.util.Optional;
  *
  * <h2>Threading</h2>
  * {@link #latest()} and {@link #read} are called from the node's event loop (to stream snapshots
- * to followers) and may run while a new snapshot is being written from another thread. Writes
- * ({@link #begin}) come from one thread at a time.
+ * to followers) and may run while a new snapshot is being written from another thread. Two
+ * snapshots may be written at once, from two threads: one the node takes of its own state machine,
+ * and one received from the leader meanwhile. They may publish in either order, so the latest is
+ * always the published snapshot with the highest last index, never simply the last one published.
  */
 public interface SnapshotStore extends AutoCloseable {
 
@@ -55,7 +57,8 @@ public interface SnapshotStore extends AutoCloseable {
         long written();
 
         /**
-         * Makes the snapshot durable and visible as the latest, atomically, and drops the oldest
+         * Makes the snapshot durable and visible, atomically (as the latest unless a snapshot with a
+         * higher last index is already published), and drops those with the lowest last indexes
          * beyond the retention count. If {@code expectedChecksum} is not {@code null} and differs from
          * the content's, nothing is published and {@link StorageException} is thrown.
          */

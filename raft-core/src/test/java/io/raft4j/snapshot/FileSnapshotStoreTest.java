@@ -94,4 +94,18 @@ class FileSnapshotStoreTest {
         assertThrows(StorageException.class, () -> store.read(2, 0, 1), "unpinned old snapshot dropped");
         assertEquals(4, store.latest().orElseThrow().meta().lastIndex());
     }
+
+    /** A local snapshot may finish after a newer one received from the leader (two writing threads). */
+    @Test
+    void anOlderSnapshotPublishedLastNeitherBecomesLatestNorEvictsTheNewer() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 1, 0);
+        try (SnapshotStore.Sink local = store.begin(new SnapshotMeta(20, 2, CONFIG))) {
+            local.out().write("local".getBytes(StandardCharsets.UTF_8));
+            write(store, 120, "received");
+            local.publish(null);
+        }
+        assertEquals(120, store.latest().orElseThrow().meta().lastIndex());
+        assertEquals("received", readAll(store, 120));
+        assertEquals(120, new FileSnapshotStore(dir).latest().orElseThrow().meta().lastIndex());
+    }
 }

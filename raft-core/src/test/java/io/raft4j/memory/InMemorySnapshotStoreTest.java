@@ -1,0 +1,58 @@
+package io.raft4j.memory;
+
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.SnapshotMeta;
+import io.raft4j.spi.SnapshotStore;
+import io.raft4j.spi.StorageException;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class InMemorySnapshotStoreTest {
+    private static final ClusterConfig CONFIG = ClusterConfig.ofVoters(Set.of("a", "b", "c"));
+
+    private static SnapshotStore.Sink begin(SnapshotStore store, long index, String content) throws IOException {
+        SnapshotStore.Sink sink = store.begin(new SnapshotMeta(index, 2, CONFIG));
+        sink.out().write(content.getBytes(StandardCharsets.UTF_8));
+        return sink;
+    }
+
+    /**
+     * A follower's local snapshot may finish after a newer one received from the leader (two writing
+     * threads). The latest used to be the last published: the node then saw a snapshot older than
+     * its compacted log and could not restart.
+     */
+    @Test
+    void anOlderSnapshotPublishedLastNeitherBecomesLatestNorEvictsTheNewer() throws IOException {
+        InMemorySnapshotStore store = new InMemorySnapshotStore(1);
+        try (SnapshotStore.Sink local = begin(store, 20, "local")) {
+            try (SnapshotStore.Sink received = begin(store, 120, "received")) {
+                received.publish(null);
+            }
+            local.publish(null);
+        }
+        assertEquals(120, store.latest().orElseThrow().meta().lastIndex());
+        assertArrayEquals("received".getBytes(StandardCharsets.UTF_8), store.read(120, 0, 100).toByteArray());
+        assertThrows(StorageException.class, () -> store.read(20, 0, 1));
+    }
+
+    @Test
+    void keepsTheHighestIndexesUpToTheRetentionCount() throws IOException {
+        InMemorySnapshotStore store = new InMemorySnapshotStore(2);
+        for (long index : new long[]{10, 30, 20, 40}) {
+            try (SnapshotStore.Sink sink = begin(store, index, "s" + index)) {
+                sink.publish(null);
+            }
+        }
+        assertEquals(40, store.latest().orElseThrow().meta().lastIndex());
+        assertArrayEquals("s30".getBytes(StandardCharsets.UTF_8), store.read(30, 0, 100).toByteArray());
+        assertThrows(StorageException.class, () -> store.read(20, 0, 1));
+        assertThrows(StorageException.class, () -> store.read(10, 0, 1));
+    }
+}
