@@ -2,20 +2,24 @@ package io.raft4j;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
 /**
  * Conditions the event loop re-checks after every batch and tick (a learner catching up, a transfer
- * finishing): each runs its action once, when its condition first holds. Loop thread only.
+ * finishing): each runs its action once, when its condition first holds. Each is on behalf of a
+ * caller's future, which {@link #failAll} fails if the node stops first. Loop thread only (or the
+ * stopping thread, once the loop has stopped).
  */
 final class LoopWatch {
-    private record Watch(BooleanSupplier condition, Runnable action) {
+    private record Watch(BooleanSupplier condition, Runnable action, CompletableFuture<?> future) {
     }
 
     private final List<Watch> watches = new ArrayList<>();
 
-    void add(BooleanSupplier condition, Runnable action) {
-        watches.add(new Watch(condition, action));
+    /** Runs {@code action} once {@code condition} holds; {@code future} is what the action completes. */
+    void add(BooleanSupplier condition, Runnable action, CompletableFuture<?> future) {
+        watches.add(new Watch(condition, action, future));
     }
 
     void check() {
@@ -33,5 +37,13 @@ final class LoopWatch {
         for (Watch w : due) {
             w.action().run();
         }
+    }
+
+    /** The node stopped: no condition will be checked again, so every waiting caller fails. */
+    void failAll(Throwable reason) {
+        for (Watch w : watches) {
+            w.future().completeExceptionally(reason);
+        }
+        watches.clear();
     }
 }

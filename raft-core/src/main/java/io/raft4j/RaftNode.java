@@ -245,7 +245,7 @@ public final class RaftNode<R> implements AutoCloseable {
             // Just elected: the change waits for the leader's no-op to commit (a round trip), rather
             // than fail a caller who could not have known better.
             watches.add(() -> core.role() != Role.LEADER || core.hasCommittedInTerm(),
-                    () -> changeOnLoop(target, future));
+                    () -> changeOnLoop(target, future), future);
             return;
         }
         MembershipChange change = core.changeMembership(target);
@@ -306,7 +306,7 @@ public final class RaftNode<R> implements AutoCloseable {
                     } else {
                         future.complete(null);
                     }
-                }), future);
+                }, future), future);
         return future;
     }
 
@@ -359,9 +359,9 @@ public final class RaftNode<R> implements AutoCloseable {
                                     future.completeExceptionally(new MembershipChangeException(
                                             "leadership went to " + core.leaderId() + " instead of " + target));
                                 }
-                            });
+                            }, future);
                         }
-                    });
+                    }, future);
         }, future);
         return future;
     }
@@ -438,6 +438,20 @@ public final class RaftNode<R> implements AutoCloseable {
             return;
         }
         execute(new Call(task, future));
+        if (!running) {
+            // stop() may have taken the loop's queue before this call got into it: then nothing
+            // would ever run or fail it. Whatever is queued now never runs; fail it here (a task
+            // taken by stop() is failed there, and failing a future twice does nothing).
+            failNeverRun(loop.drainUnrun(), new RaftStoppedException("node " + config.nodeId() + " stopped", failure));
+        }
+    }
+
+    private static void failNeverRun(List<Runnable> tasks, RaftStoppedException reason) {
+        for (Runnable task : tasks) {
+            if (task instanceof Call call) {
+                call.future().completeExceptionally(reason);
+            }
+        }
     }
 
     /** A task on behalf of a caller whose future must fail if the task never runs. */
@@ -650,15 +664,12 @@ public final class RaftNode<R> implements AutoCloseable {
         // The loop has stopped, so the tracker is this thread's now; the notice runs before the applier stops.
         applier.submitNotice(leadership.stopping());
         applier.stop(reason);
+        watches.failAll(reason);
         for (Applier.PendingQuery<R> q : pendingReads.values()) {
             q.future().completeExceptionally(reason);
         }
         pendingReads.clear();
-        for (Runnable task : neverRan) {
-            if (task instanceof Call call) {
-                call.future().completeExceptionally(reason);
-            }
-        }
+        failNeverRun(neverRan, reason);
     }
 
     /** Builds a {@link RaftNode}. */

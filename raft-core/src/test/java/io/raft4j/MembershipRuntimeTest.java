@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -120,6 +121,28 @@ class MembershipRuntimeTest {
             assertTrue(cluster.nodes.get("n4").failure() == null);
             assertEquals("applied:still-here", leader.propose(Bytes.ofUtf8("still-here")).get(5, TimeUnit.SECONDS));
             LocalCluster.await(Duration.ofSeconds(10), () -> cluster.stateMachines.get("n4").applied.size() == 102);
+        }
+    }
+
+    /**
+     * A call waiting on the loop for a condition (here a learner catching up that never will) fails
+     * when the node closes, instead of waiting forever (found in review: it never completed).
+     */
+    @Test
+    void aCallWaitingForALearnerFailsWhenTheNodeCloses() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(1, b -> b.promoteWithinEntries(0))) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            leader.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS);
+            CompletableFuture<ClusterConfig> addVoter = leader.addVoter("ghost", "");
+            LocalCluster.await(Duration.ofSeconds(5), () -> leader.status().config().learners().contains("ghost"));
+            // Applied after the learner's entry, whose completion queued the wait on the loop; the
+            // next proposal is queued behind that, so once it completes the wait is registered.
+            leader.propose(Bytes.ofUtf8("after the learner")).get(5, TimeUnit.SECONDS);
+            leader.propose(Bytes.ofUtf8("after the wait")).get(5, TimeUnit.SECONDS);
+            assertTrue(!addVoter.isDone(), "still waiting for the learner to catch up");
+            leader.close();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> addVoter.get(5, TimeUnit.SECONDS));
+            assertInstanceOf(RaftStoppedException.class, e.getCause());
         }
     }
 }
