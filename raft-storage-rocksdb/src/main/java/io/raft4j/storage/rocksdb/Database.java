@@ -95,6 +95,7 @@ final class Database implements AutoCloseable {
         Path logDir = dataDir.resolve(LOG_DIR);
         int version = Codec.FORMAT_VERSION;
         if (isMissingOrEmpty(logDir)) {
+            refuseToCreateOverTracesOfALog(dataDir, logDir);
             create(dataDir, logDir, settings);
         } else {
             version = OpenCheck.check(logDir);
@@ -126,6 +127,41 @@ final class Database implements AutoCloseable {
     /** Where the payload segment files of every group live (beside {@link #LOG_DIR}). */
     Path segmentsDirectory() {
         return directory.resolveSibling(SEGMENTS_DIR);
+    }
+
+    /**
+     * A new log is created only where no log can have been: not through a symbolic link (one that
+     * dangles is most likely a disk not mounted yet, and creating would replace the link by an empty
+     * log), and not beside payload segment files (the log they belonged to was lost or moved). Either
+     * way a new log would make the node forget its term and vote, so it may vote twice in a term.
+     */
+    private static void refuseToCreateOverTracesOfALog(Path dataDir, Path logDir) {
+        if (Files.isSymbolicLink(logDir)) {
+            throw new StorageException(logDir + " is a symbolic link to " + linkTarget(logDir) + ", which "
+                    + (Files.exists(logDir) ? "is empty" : "does not exist (a disk not mounted?)")
+                    + "; a new log is never created through a link. Link the data directory itself"
+                    + " instead, or remove the link to start an empty node. Nothing was changed.");
+        }
+        Path segments = dataDir.resolve(SEGMENTS_DIR);
+        if (Files.isDirectory(segments)) {
+            try (Stream<Path> files = Files.walk(segments)) {
+                if (files.anyMatch(Files::isRegularFile)) {
+                    throw new StorageException(dataDir + " holds payload segment files in " + SEGMENTS_DIR
+                            + "/ but no log in " + LOG_DIR + "/: the log was lost or moved. Restore it, or"
+                            + " empty the whole data directory to start an empty node. Nothing was changed.");
+                }
+            } catch (IOException e) {
+                throw new StorageException("cannot list " + segments + ": " + e, e);
+            }
+        }
+    }
+
+    private static String linkTarget(Path link) {
+        try {
+            return Files.readSymbolicLink(link).toString();
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
     }
 
     private static boolean isMissingOrEmpty(Path dir) {

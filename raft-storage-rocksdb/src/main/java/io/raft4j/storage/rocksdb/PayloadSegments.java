@@ -5,6 +5,7 @@ import io.raft4j.spi.StorageException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -258,13 +259,11 @@ final class PayloadSegments implements AutoCloseable {
         FileChannel channel = FileChannel.open(file(sequence), recycled != null ? StandardOpenOption.WRITE
                 : StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
         FileChannel previous = currentChannel;
-        synchronized (this) {
-            readers.put(sequence, channel);
-        }
         current = sequence;
         currentChannel = channel;
         currentSize = 0;
         if (previous != null) {
+            closeQuietly(previous); // forced already: its bytes are durable
             releaseIfUnreferenced();
         }
     }
@@ -278,21 +277,25 @@ final class PayloadSegments implements AutoCloseable {
      */
     byte[] read(long index, Codec.SegmentRef ref) {
         byte[] data = new byte[ref.length()];
-        ByteBuffer buffer = ByteBuffer.wrap(data);
-        try {
-            FileChannel channel = reader(index, ref.segment());
-            long position = ref.offset();
-            while (buffer.hasRemaining()) {
-                int read = channel.read(buffer, position);
-                if (read < 0) {
-                    throw Codec.corrupt(groupId, "entry " + index, "its payload segment " + file(ref.segment())
-                            + " ends at " + position + ", before the payload's end " + (ref.offset() + ref.length()));
+        for (int attempt = 1; ; attempt++) {
+            FileChannel channel = null;
+            try {
+                channel = reader(index, ref.segment());
+                readFully(channel, ByteBuffer.wrap(data), index, ref);
+                break;
+            } catch (ClosedChannelException e) {
+                // A reader's thread interrupted mid-read closes the channel (a FileChannel does
+                // that), also under other readers of it: open the file again. The interrupted
+                // thread itself fails its read.
+                forgetReader(ref.segment(), channel);
+                if (attempt == 2 || Thread.currentThread().isInterrupted()) {
+                    throw new StorageException("group " + groupId + ": reading the payload of entry " + index
+                            + " from " + file(ref.segment()) + " was interrupted: " + e, e);
                 }
-                position += read;
+            } catch (IOException e) {
+                throw new StorageException("group " + groupId + ": cannot read the payload of entry " + index + " from "
+                        + file(ref.segment()) + ": " + e, e);
             }
-        } catch (IOException e) {
-            throw new StorageException("group " + groupId + ": cannot read the payload of entry " + index + " from "
-                    + file(ref.segment()) + ": " + e, e);
         }
         CRC32C check = new CRC32C();
         check.update(data, 0, data.length);
@@ -303,6 +306,29 @@ final class PayloadSegments implements AutoCloseable {
         return data;
     }
 
+    private void readFully(FileChannel channel, ByteBuffer buffer, long index, Codec.SegmentRef ref) throws IOException {
+        long position = ref.offset();
+        while (buffer.hasRemaining()) {
+            int read = channel.read(buffer, position);
+            if (read < 0) {
+                throw Codec.corrupt(groupId, "entry " + index, "its payload segment " + file(ref.segment())
+                        + " ends at " + position + ", before the payload's end " + (ref.offset() + ref.length()));
+            }
+            position += read;
+        }
+    }
+
+    private synchronized void forgetReader(long sequence, FileChannel closed) {
+        if (closed != null) {
+            readers.remove(sequence, closed);
+        }
+    }
+
+    /**
+     * A read-only channel of segment {@code sequence}, shared by readers. Never the writer's own:
+     * a reader's thread interrupted mid-read closes the channel it reads, which must not stop the
+     * writes (found in review: the next append failed and poisoned the storage).
+     */
     private synchronized FileChannel reader(long index, long sequence) throws IOException {
         checkOpen();
         FileChannel channel = readers.get(sequence);
@@ -391,6 +417,7 @@ final class PayloadSegments implements AutoCloseable {
         closed = true;
         readers.values().forEach(PayloadSegments::closeQuietly);
         readers.clear();
+        closeQuietly(currentChannel);
         currentChannel = null;
     }
 

@@ -545,7 +545,9 @@ final class RocksDbLogStorage implements LogStorage {
             byte[] end = wholeLog ? Codec.groupEnd(prefix) : Codec.entryKey(prefix, firstKeptKey(index));
             batch.deleteRange(database.entries, Codec.entryKey(prefix, 0), end);
             batch.put(database.meta, compactionKey, Codec.encodeCompaction(index, term));
-        } catch (RocksDBException e) {
+        } catch (RocksDBException | RuntimeException e) {
+            // Readers already see the compaction (published first), the disk does not: poisoned, as
+            // after a failed write. Finding the first kept key reads RocksDB, which can fail too.
             throw failed(operation, e);
         }
         write(operation);

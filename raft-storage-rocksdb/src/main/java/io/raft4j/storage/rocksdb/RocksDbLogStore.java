@@ -98,7 +98,8 @@ public final class RocksDbLogStore implements AutoCloseable {
 
     private final Path dataDirectory;
     private final Settings settings;
-    private final Database database;
+    /** Package-private for tests that damage what an open store reads. */
+    final Database database;
     private final Map<String, RocksDbLogStorage> openGroups = new LinkedHashMap<>();
     private boolean closed;
 

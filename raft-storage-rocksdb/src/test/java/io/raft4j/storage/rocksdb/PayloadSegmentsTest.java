@@ -212,6 +212,29 @@ class PayloadSegmentsTest {
         }
     }
 
+    /**
+     * A FileChannel closes itself when its reading thread is interrupted. The writer's channel used
+     * to be shared with readers, so one interrupted read on an event loop failed the next append
+     * and stopped the node (found in review).
+     */
+    @Test
+    void anInterruptedReadFailsAloneAndNeitherWritesNorLaterReadsNotice() {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
+            LogStorage log = store.forGroup(GROUP);
+            log.append(entries(1, 4, 2048), null); // to a segment; no entry cache
+            Thread.currentThread().interrupt();
+            try {
+                StorageException e = assertThrows(StorageException.class, () -> log.entries(1, 2, NO_LIMIT));
+                assertTrue(e.getMessage().contains("was interrupted"), e.getMessage());
+            } finally {
+                Thread.interrupted();
+            }
+            log.append(entries(5, 4, 2048), null);
+            assertEquals(entries(1, 8, 2048), log.entries(1, 9, NO_LIMIT));
+            log.close();
+        }
+    }
+
     @Test
     void longGroupIdsGetAHashedDirectoryName() {
         String longId = "g".repeat(200);

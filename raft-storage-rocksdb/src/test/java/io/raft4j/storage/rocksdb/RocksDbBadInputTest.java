@@ -204,6 +204,39 @@ class RocksDbBadInputTest {
         assertContains(e, "orruption");
     }
 
+    /**
+     * A compaction is visible to readers before it is written; when building its write fails (here
+     * the read of a damaged chunk), memory and disk disagree, so the storage must refuse every later
+     * call, as after a failed write. It went on, and a later truncating append deleted entries the
+     * durable compaction point still needed (found in review).
+     */
+    @Test
+    void aCompactionThatCannotBeBuiltPoisonsTheStorage() throws Exception {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, new RocksDbLogStore.Settings(0, 8 << 20, 8 << 20))) {
+            LogStorage log = store.forGroup(GROUP);
+            List<LogEntry> batch = new ArrayList<>();
+            for (int i = 1; i <= 10; i++) {
+                batch.add(entry(i, 1));
+            }
+            log.append(batch, null); // one chunk, under the key of entry 1
+            byte[] key = Codec.entryKey(PREFIX, 1);
+            byte[] good = store.database.db.get(store.database.entries, key);
+            byte[] bad = good.clone();
+            bad[bad.length - 1] ^= 1;
+            store.database.db.put(store.database.entries, key, bad);
+            assertThrows(StorageException.class, () -> log.compact(5, 1));
+            store.database.db.put(store.database.entries, key, good); // the damage was transient
+
+            StorageException e = assertThrows(StorageException.class, log::firstIndex);
+            assertContains(e, "compact could not be made durable");
+            log.close();
+            try (LogStorage reopened = store.forGroup(GROUP)) {
+                assertEquals(1, reopened.firstIndex(), "the compaction never reached the disk");
+                assertEquals(batch, reopened.entries(1, 11, Long.MAX_VALUE));
+            }
+        }
+    }
+
     // ---- directories that are not (or not yet) ours --------------------------------------------
 
     @Test
@@ -273,6 +306,48 @@ class RocksDbBadInputTest {
             raw.create("extra");
         }
         assertRefusedUntouched("unexpected column family extra");
+    }
+
+    /**
+     * A log/ linked to another disk that is not mounted: creating a log there would replace the link
+     * by an empty log, and the node would forget its term and vote (found in review).
+     */
+    @Test
+    void danglingLogLinkIsRefusedAndKept() throws Exception {
+        Path link = dataDir.resolve(Database.LOG_DIR);
+        Files.createSymbolicLink(link, dataDir.resolveSibling(dataDir.getFileName() + "-unmounted"));
+        StorageException e = assertThrows(StorageException.class, () -> RocksDbLogStore.open(dataDir).close());
+        assertContains(e, "does not exist (a disk not mounted?)");
+        assertContains(e, "Nothing was changed");
+        assertTrue(Files.isSymbolicLink(link), "the link is still there");
+    }
+
+    @Test
+    void logLinkToAnEmptyDirectoryIsRefused() throws Exception {
+        Path target = Files.createDirectories(dataDir.resolve("elsewhere"));
+        Path link = Files.createSymbolicLink(dataDir.resolve(Database.LOG_DIR), target);
+        StorageException e = assertThrows(StorageException.class, () -> RocksDbLogStore.open(dataDir).close());
+        assertContains(e, "which is empty; a new log is never created through a link");
+        assertTrue(Files.isSymbolicLink(link));
+    }
+
+    /** Payload segments whose log is gone: the node existed, so starting it empty is refused (review). */
+    @Test
+    void segmentFilesWithoutALogAreRefusedAndLeftUntouched() throws Exception {
+        RocksDbLogStore.Settings segmentsEarly = RocksDbLogStore.Settings.DEFAULT.withSegments(1024, 4096, 1 << 20);
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, segmentsEarly); LogStorage log = store.forGroup(GROUP)) {
+            List<LogEntry> large = new ArrayList<>();
+            for (int i = 1; i <= 4; i++) {
+                large.add(LogEntry.command(i, 1, Bytes.wrap(new byte[2048])));
+            }
+            log.append(large, new HardState(7, "n2"));
+        }
+        try (Stream<Path> files = Files.walk(dataDir.resolve(Database.SEGMENTS_DIR))) {
+            assertTrue(files.anyMatch(Files::isRegularFile), "the payloads went to a segment file");
+        }
+        Database.deleteRecursively(dataDir.resolve(Database.LOG_DIR));
+        Files.createDirectories(dataDir.resolve(Database.LOG_DIR));
+        assertRefusedUntouched("holds payload segment files in log-segments/ but no log in log/");
     }
 
     @Test
