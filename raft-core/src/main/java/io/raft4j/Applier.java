@@ -207,6 +207,9 @@ final class Applier<R> {
     void stop(RuntimeException error) {
         if (thread != null) {
             queue.add(new StopTask());
+        }
+        // Not when a callback on the apply thread closes the node: it would wait for itself.
+        if (thread != null && Thread.currentThread() != thread) {
             try {
                 thread.join(10_000);
             } catch (InterruptedException e) {

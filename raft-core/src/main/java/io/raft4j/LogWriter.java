@@ -87,10 +87,24 @@ final class LogWriter {
 
     void stop() {
         queue.add(STOP);
+        if (Thread.currentThread() == thread) {
+            return;
+        }
         try {
             thread.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Abandons a snapshot being received (its temporary file goes with it). Once the node's loop and
+     * this writer have stopped: the only threads that touch it.
+     */
+    void abandonReceiving() {
+        if (receiving != null) {
+            receiving.close();
+            receiving = null;
         }
     }
 

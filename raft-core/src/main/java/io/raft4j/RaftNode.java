@@ -75,6 +75,8 @@ public final class RaftNode<R> implements AutoCloseable {
     private final Applier<R> applier;
     private final NodeLoop loop;
     private volatile boolean running;
+    /** Set once by {@link #stop}: a node runs at most once. Guarded by this. */
+    private boolean stopped;
     private volatile Throwable failure;
     private volatile NodeStatus status;
     private final NodeCounters counters = new NodeCounters();
@@ -135,8 +137,9 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /** Starts the node's threads and registers with the transport. */
     public synchronized void start() {
-        if (running || failure != null) {
-            throw new IllegalStateException("already started or stopped");
+        if (running || stopped) {
+            throw new IllegalStateException("node " + config.nodeId() + " was already "
+                    + (running ? "started" : "stopped") + "; a stopped node is not restarted: build a new one");
         }
         running = true;
         transport.register(config.groupId(), config.nodeId(), new Transport.Inbound() {
@@ -653,6 +656,7 @@ public final class RaftNode<R> implements AutoCloseable {
     private synchronized void stop(RaftStoppedException reason) {
         boolean wasRunning = running;
         running = false;
+        stopped = true;
         if (!wasRunning && !loop.running) {
             return;
         }
@@ -661,6 +665,7 @@ public final class RaftNode<R> implements AutoCloseable {
         if (!inlineWrites) {
             writer.stop();
         }
+        writer.abandonReceiving();
         // The loop has stopped, so the tracker is this thread's now; the notice runs before the applier stops.
         applier.submitNotice(leadership.stopping());
         applier.stop(reason);

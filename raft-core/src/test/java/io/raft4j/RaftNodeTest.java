@@ -221,6 +221,18 @@ class RaftNodeTest {
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> node.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
             assertInstanceOf(RaftStoppedException.class, e.getCause());
+            IllegalStateException restart = assertThrows(IllegalStateException.class, node::start);
+            assertTrue(restart.getMessage().contains("was already stopped"), restart.getMessage());
+        }
+    }
+
+    /** The apply thread used to wait for itself, 10 s, when a completion callback closed the node. */
+    @Test
+    void aCompletionCallbackMayCloseTheNode() throws Exception {
+        try (LocalCluster cluster = cluster(1)) {
+            RaftNode<String> node = cluster.awaitLeader();
+            node.propose(Bytes.ofUtf8("x")).thenRun(node::close).get(5, TimeUnit.SECONDS);
+            assertThrows(ExecutionException.class, () -> node.propose(Bytes.ofUtf8("y")).get(5, TimeUnit.SECONDS));
         }
     }
 
