@@ -76,6 +76,16 @@ final class ConfigHistory {
         }
     }
 
+    /**
+     * A snapshot replaced the whole log (Raft Figure 13, rule 7): the configurations of the discarded
+     * entries go with them, and the snapshot's is the one in force.
+     */
+    void resetTo(long index, ClusterConfig snapshotConfig) {
+        entries.clear();
+        base = snapshotConfig;
+        baseIndex = index;
+    }
+
     /** Forgets entries a snapshot covers; the configuration at {@code index} becomes the base. */
     void compactTo(long index, ClusterConfig configAtIndex) {
         Iterator<Entry> it = entries.iterator();

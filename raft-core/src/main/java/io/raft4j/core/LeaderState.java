@@ -84,8 +84,17 @@ final class LeaderState {
         return transferTarget;
     }
 
+    /**
+     * Set once a transfer has started, for the rest of this leadership: its TimeoutNow may reach the
+     * target late, even after the transfer was given up, and the election it starts does not wait
+     * for any lease to run out (voters grant a transfer's vote though they heard from this leader a
+     * moment ago). So no lease is trusted again in this term; reads confirm with a round instead.
+     */
+    private boolean leaseForfeited;
+
     void startTransfer(String target) {
         transferTarget = target;
+        leaseForfeited = true;
         reads.endLease(); // the target will be elected without waiting it out
         transferElapsed = 0;
         maybeSendTimeoutNow(target);
@@ -390,7 +399,7 @@ final class LeaderState {
      * {@code lease}, and while this leader holds a lease (§6.4.1), answer at once instead.
      */
     void readIndex(long requestId, boolean lease) {
-        reads.request(requestId, lease && transferTarget == null, log.committed(),
+        reads.request(requestId, lease && !leaseForfeited, log.committed(),
                 log.term(log.committed()) == core.term(), aloneIsQuorum(), core.ticks());
     }
 

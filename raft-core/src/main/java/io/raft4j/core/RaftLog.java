@@ -166,7 +166,10 @@ final class RaftLog {
         }
         committed = Math.max(committed, index);
         handedOut = Math.max(handedOut, index);
-        persisted = Math.max(persisted, index); // the snapshot itself is durable
+        // The snapshot itself is durable. A discarded log's entries beyond it are not the log's any
+        // more: a leader counting them as its own durable copies would commit entries it appends
+        // there before they reach its disk.
+        persisted = matches ? Math.max(persisted, index) : index;
         return !matches;
     }
 

@@ -38,8 +38,17 @@ final class SnapshotInstaller {
     void reconcileAtStartup(SnapshotMeta latest) {
         if (latest.lastIndex() > log.compactIndex()) {
             boolean discard = log.installSnapshot(latest.lastIndex(), latest.lastTerm());
-            configs.compactTo(latest.lastIndex(), latest.config());
+            installConfig(latest, discard);
             pendingCompaction = new LogCompaction(latest.lastIndex(), latest.lastTerm(), discard);
+        }
+    }
+
+    /** The snapshot's configuration becomes the base; with the log discarded, also the one in force. */
+    private void installConfig(SnapshotMeta meta, boolean discard) {
+        if (discard) {
+            configs.resetTo(meta.lastIndex(), meta.config());
+        } else {
+            configs.compactTo(meta.lastIndex(), meta.config());
         }
     }
 
@@ -77,7 +86,7 @@ final class SnapshotInstaller {
         }
         if (meta.lastIndex() > log.committed()) {
             boolean discard = log.installSnapshot(meta.lastIndex(), meta.lastTerm());
-            configs.compactTo(meta.lastIndex(), meta.config());
+            installConfig(meta, discard);
             snapshotToInstall = meta;
             pendingCompaction = new LogCompaction(meta.lastIndex(), meta.lastTerm(), discard);
             LOG.info("{}: installed snapshot up to {} (term {}) from {}{}", core.id(), meta.lastIndex(), meta.lastTerm(),

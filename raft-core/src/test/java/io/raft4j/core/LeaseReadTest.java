@@ -1,12 +1,16 @@
 package io.raft4j.core;
 
+import io.raft4j.message.RaftMessage;
 import io.raft4j.message.RequestVote;
+import io.raft4j.message.TimeoutNow;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Lease reads (thesis §6.4.1) and the vote quarantine after a restart that keeps them safe. */
@@ -86,4 +90,46 @@ class LeaseReadTest {
         assertNotEquals(term, c.core(follower).term(), "after an election timeout it votes again");
     }
 
+
+    /**
+     * Voters grant a transfer's vote request even while they just heard from the leader, so a
+     * TimeoutNow delayed past the transfer's timeout can still elect the target at any moment. The
+     * lease used to be ended once when the transfer started and then renewed by the heartbeats
+     * acknowledged meanwhile: after the transfer gave up, the old leader answered a lease read that
+     * missed a write the new leader had committed (found in review). Now a leader that tried a
+     * transfer trusts no lease for the rest of its term.
+     */
+    @Test
+    void leaseReadAfterAnAbandonedTransferDoesNotMissANewLeadersWrite() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        String target = c.allIds().stream().filter(x -> !x.equals(leader)).findFirst().orElseThrow();
+        List<RaftMessage> held = new ArrayList<>();
+        c.dropIf = m -> m instanceof TimeoutNow && held.add(m);   // delayed, not lost
+        assertNull(c.core(leader).transferLeadership(target));
+        c.drain(leader);
+        c.deliverAll();
+        assertEquals(1, held.size());
+        c.tickAll(10);                                             // the transfer times out
+        assertNull(c.core(leader).transferTarget());
+        assertEquals(Role.LEADER, c.core(leader).role());
+        long oldCommit = c.core(leader).commitIndex();
+
+        c.isolate(leader);                                         // from now on the old leader hears nothing
+        c.dropIf = m -> false;
+        c.core(target).step(held.get(0));                          // the delayed TimeoutNow arrives
+        c.drain(target);
+        c.deliverAll();
+        assertEquals(Role.LEADER, c.core(target).role(), "the target won with the third node's vote");
+        long x = c.propose(target, "x");
+        c.deliverAll();
+        assertTrue(c.core(target).commitIndex() >= x, "the new leader committed x");
+
+        assertTrue(c.core(leader).readIndex(42, true));
+        c.drain(leader);
+        List<String> reads = c.reads.getOrDefault(leader, List.of());
+        assertTrue(reads.stream().noneMatch(r -> r.equals("42@" + oldCommit)),
+                "old leader answered lease read 42 at index " + oldCommit + " although " + x
+                        + " was committed by the new leader: " + reads);
+    }
 }

@@ -197,6 +197,9 @@ public final class Simulation {
                 checker.onLeaderDurableTerm(n.id, n.core.term(), n.storage.hardState().term());
             }
             long commit = n.core.commitIndex();
+            if (commit > n.knownCommit && leader) {
+                checkDurableOnAQuorum(n, commit);
+            }
             if (commit > n.knownCommit) {
                 // Entries below the mirror's base came in a snapshot: committed and checked elsewhere.
                 checker.onCommitted(n.id, n.core.term(), n.mirror, Math.max(n.knownCommit, n.mirror.base()), commit);
@@ -241,6 +244,44 @@ public final class Simulation {
             }
             serveReads(n);
         }
+    }
+
+    /**
+     * A leader commits an entry only once a majority of voters (of each half of a joint
+     * configuration) hold it on disk: the leader counting itself must count only its durable copy,
+     * and a follower acknowledges only what it has written. Checked against what each node's disk
+     * holds now, so an entry a crash could take from the majority fails here, before any crash.
+     */
+    private void checkDurableOnAQuorum(SimNode leader, long index) {
+        long term = leader.mirror.term(index);
+        io.raft4j.message.ClusterConfig config = leader.core.clusterConfig();
+        if (!durableOnMajority(config.voters(), index, term) || !durableOnMajority(config.outgoingVoters(), index, term)) {
+            throw new SafetyChecker.Violation("durability: " + leader.id + " committed index " + index + " (term " + term
+                    + ") which a majority of " + config.voters() + (config.isJoint() ? " / " + config.outgoingVoters() : "")
+                    + " does not hold on disk");
+        }
+    }
+
+    private boolean durableOnMajority(java.util.Set<String> voters, long index, long term) {
+        if (voters.isEmpty()) {
+            return true;
+        }
+        int holding = 0;
+        for (String id : voters) {
+            SimNode m = nodes.get(id);
+            if (m != null && holdsOnDisk(m, index, term)) {
+                holding++;
+            }
+        }
+        return holding > voters.size() / 2;
+    }
+
+    /** Whether {@code m}'s disk holds entry ({@code index}, {@code term}), or a snapshot covering it. */
+    private static boolean holdsOnDisk(SimNode m, long index, long term) {
+        if (index < m.storage.firstIndex()) {
+            return true;
+        }
+        return index <= m.storage.lastIndex() && m.storage.term(index) == term;
     }
 
     private void completeWrite(SimNode n) {
