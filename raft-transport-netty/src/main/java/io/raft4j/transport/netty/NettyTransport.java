@@ -3,6 +3,7 @@ package io.raft4j.transport.netty;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -13,6 +14,7 @@ import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -22,13 +24,14 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.raft4j.message.RaftMessage;
 import io.raft4j.spi.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.net.ssl.SSLException;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Map;
@@ -36,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.SSLException;
 
 /**
  * A {@link Transport} over TCP with Netty: protobuf frames (see {@code raft4j_wire.proto}), one
@@ -398,11 +402,30 @@ public final class NettyTransport implements Transport, AutoCloseable {
             }
             closed = true;
         }
-        serverChannel.close().syncUninterruptibly();
+        ChannelFuture server = serverChannel.close();
         connections.values().forEach(PeerConnection::close);
         connections.clear();
-        inboundChannels.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        ChannelGroupFuture inbound = inboundChannels.close();
+        Future<?> loops = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        if (calledOnOwnLoop()) {
+            // A node on a lent loop, or an Inbound callback, closing the process: waiting here for
+            // the loops to end would wait for this very thread forever. They end once it returns.
+            LOG.info("raft transport for cluster {} on {} closing from its own event loop", config.clusterId(),
+                    serverChannel.localAddress());
+            return;
+        }
+        server.syncUninterruptibly();
+        inbound.syncUninterruptibly();
+        loops.syncUninterruptibly();
         LOG.info("raft transport for cluster {} on {} closed", config.clusterId(), serverChannel.localAddress());
+    }
+
+    private boolean calledOnOwnLoop() {
+        for (EventExecutor loop : group) {
+            if (loop.inEventLoop()) {
+                return true;
+            }
+        }
+        return false;
     }
 }

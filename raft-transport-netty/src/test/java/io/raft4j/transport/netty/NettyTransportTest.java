@@ -334,4 +334,26 @@ class NettyTransportTest {
             buf.release();
         }
     }
+
+    /**
+     * A node on a lent loop, or an Inbound callback, may close the transport to end the process.
+     * close() used to wait there for the loops to end, the one it ran on included: forever (found
+     * in review). It now returns, and the loop thread ends after it.
+     */
+    @Test
+    void closeCalledOnTheTransportsOwnLoopReturnsAndTheLoopEnds() throws Exception {
+        NettyTransport a = start(c -> c);
+        NettyTransport b = start(c -> c.ioThreads(1));
+        introduce("g", Map.of("a", a, "b", b));
+        a.register("g", "a", new RecordingInbound());
+        java.util.concurrent.CompletableFuture<Thread> closedOn = new java.util.concurrent.CompletableFuture<>();
+        b.register("g", "b", m -> {
+            b.close();
+            closedOn.complete(Thread.currentThread());
+        });
+        a.send(TestMessages.numbered("g", "a", "b", 1, 8));
+        Thread loop = closedOn.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        loop.join(WAIT.toMillis());
+        assertTrue(!loop.isAlive(), "the loop thread " + loop.getName() + " ended");
+    }
 }
