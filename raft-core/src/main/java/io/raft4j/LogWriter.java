@@ -87,9 +87,6 @@ final class LogWriter {
 
     void stop() {
         queue.add(STOP);
-        if (Thread.currentThread() == thread) {
-            return;
-        }
         try {
             thread.join(10_000);
         } catch (InterruptedException e) {

@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -346,13 +348,13 @@ class NettyTransportTest {
         NettyTransport b = start(c -> c.ioThreads(1));
         introduce("g", Map.of("a", a, "b", b));
         a.register("g", "a", new RecordingInbound());
-        java.util.concurrent.CompletableFuture<Thread> closedOn = new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<Thread> closedOn = new CompletableFuture<>();
         b.register("g", "b", m -> {
             b.close();
             closedOn.complete(Thread.currentThread());
         });
         a.send(TestMessages.numbered("g", "a", "b", 1, 8));
-        Thread loop = closedOn.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        Thread loop = closedOn.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         loop.join(WAIT.toMillis());
         assertTrue(!loop.isAlive(), "the loop thread " + loop.getName() + " ended");
     }
