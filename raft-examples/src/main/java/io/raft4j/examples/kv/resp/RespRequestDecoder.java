@@ -125,7 +125,7 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
     /** Reads one inline command line; false if the line is not complete yet. */
     private boolean readInline(ByteBuf in, List<Object> out) {
         int start = in.readerIndex();
-        int searchable = Math.min(in.readableBytes(), limits.maxInlineBytes() + 1);
+        int searchable = (int) Math.min(in.readableBytes(), limits.maxInlineBytes() + 1L);
         int lf = in.indexOf(start, start + searchable, (byte) '\n');
         if (lf < 0) {
             if (in.readableBytes() > limits.maxInlineBytes()) {
@@ -182,7 +182,8 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
         }
         boolean negative = in.getByte(from) == '-';
         int i = negative ? from + 1 : from;
-        if (i >= to) {
+        // At most 18 digits, so the value cannot overflow (and 19 would not be a sane length anyway).
+        if (i >= to || to - i > 18) {
             return INVALID;
         }
         long value = 0;

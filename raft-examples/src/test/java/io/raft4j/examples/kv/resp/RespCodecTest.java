@@ -123,6 +123,24 @@ class RespCodecTest {
     }
 
     @Test
+    void refusesLengthsTooLongToBeNumbers() {
+        // 19 digits would overflow a long into a negative count, read as an empty request ("*-1"),
+        // and the bytes after it would run as commands of their own.
+        List<Object> out = decode("*9999999999999999999\r\n$4\r\nPING\r\n");
+        assertEquals(1, out.size());
+        assertEquals("Protocol error: invalid multibulk length", error(out.get(0)));
+        assertEquals("Protocol error: invalid bulk length", error(decode("*1\r\n$9999999999999999999\r\n").get(0)));
+    }
+
+    @Test
+    void theLargestInlineLimitStillDecodesInlineCommands() {
+        RespLimits limits = new RespLimits(1 << 20, 1024, Integer.MAX_VALUE, 1 << 20);
+        List<Object> out = decodeAll(new RespRequestDecoder(limits), "PING\r\n");
+        assertEquals(1, out.size());
+        assertEquals(List.of("PING"), args(out.get(0)));
+    }
+
+    @Test
     void refusesTooManyArgumentsAndTooLargeRequests() {
         assertEquals("Protocol error: invalid multibulk length", error(decode("*100000000\r\n").get(0)));
         RespRequestDecoder decoder = new RespRequestDecoder(new RespLimits(1024, 8, 64, 1500));
