@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.StampedLock;
 import java.util.zip.CRC32C;
 
 /**
@@ -55,7 +56,11 @@ import java.util.zip.CRC32C;
  * <h2>Threading</h2>
  * {@code apply}, {@code query}, {@code snapshot} and {@code restore} run on the node's apply
  * thread. The monitoring getters and {@link #queryLocal} (stale reads) may be called from any
- * thread: the map is concurrent and values are never changed in place.
+ * thread: the map is concurrent and values are never changed in place. A stale read must still see
+ * the state after some whole prefix of the log, never half an {@code MSET} or the second of two
+ * writes without the first: every apply holds the write side of a {@link StampedLock}, and a query
+ * from another thread reads optimistically and, if an apply ran meanwhile, reads again under the
+ * read side (which waits for at most one apply, and holds the next back only while it reads).
  */
 public final class KvStateMachine implements StateMachine<Reply> {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KvStateMachine.class);
@@ -72,6 +77,8 @@ public final class KvStateMachine implements StateMachine<Reply> {
     private volatile long lastCommandCrc;
     private volatile long lastAppliedIndex;
     private volatile long restores;
+    /** Makes each apply atomic to queries from other threads (see the class comment). */
+    private final StampedLock applying = new StampedLock();
 
     @Override
     public Reply apply(long index, Bytes command) {
@@ -81,11 +88,14 @@ public final class KvStateMachine implements StateMachine<Reply> {
         lastCommandCrc = crc.getValue();
         commandsApplied = commandsApplied + 1;
         lastAppliedIndex = index;
+        long stamp = applying.writeLock();
         try {
             return applyCommand(raw);
         } catch (IllegalArgumentException e) {
             // Deterministic: every node rejects the same malformed bytes the same way.
             return Reply.error("ERR malformed command in the log: " + e.getMessage());
+        } finally {
+            applying.unlockWrite(stamp);
         }
     }
 
@@ -206,6 +216,22 @@ public final class KvStateMachine implements StateMachine<Reply> {
      * {@link #query} does once ReadIndex allows it, and what a stale read does at once.
      */
     public Reply queryLocal(Bytes query) {
+        long stamp = applying.tryOptimisticRead();
+        if (stamp != 0) {
+            Reply reply = answer(query);
+            if (applying.validate(stamp)) {
+                return reply;
+            }
+        }
+        stamp = applying.readLock();
+        try {
+            return answer(query);
+        } finally {
+            applying.unlockRead(stamp);
+        }
+    }
+
+    private Reply answer(Bytes query) {
         try {
             KvCodec.Reader r = new KvCodec.Reader(query.unsafeArray());
             int op = r.u8();

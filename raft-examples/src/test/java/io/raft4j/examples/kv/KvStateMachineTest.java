@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -39,6 +41,34 @@ class KvStateMachineTest {
 
     private Reply get(String key) {
         return sm.query(KvCodec.get(b(key)));
+    }
+
+    @Test
+    void aQueryFromAnotherThreadSeesWholeCommandsOnly() throws Exception {
+        // Stale reads run on client threads while the apply thread writes: an MGET must see the
+        // state after some prefix of the log, never a half-applied MSET (a and b are always set
+        // together to the same value).
+        Bytes mget = KvCodec.mget(list("a", "b"));
+        AtomicReference<String> torn = new AtomicReference<>();
+        AtomicBoolean done = new AtomicBoolean();
+        Thread reader = new Thread(() -> {
+            while (!done.get() && torn.get() == null) {
+                List<Reply> ab = ((Reply.Array) sm.queryLocal(mget)).items();
+                if (!ab.get(0).equals(ab.get(1))) {
+                    torn.set(ab.toString());
+                }
+            }
+        });
+        reader.start();
+        try {
+            for (int i = 0; i < 200_000 && torn.get() == null; i++) {
+                apply(KvCodec.mset(list("a", "v" + i, "b", "v" + i)));
+            }
+        } finally {
+            done.set(true);
+            reader.join();
+        }
+        assertNull(torn.get(), "an MGET saw half an MSET");
     }
 
     @Test
