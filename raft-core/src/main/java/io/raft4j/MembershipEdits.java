@@ -21,6 +21,21 @@ final class MembershipEdits {
         return new ClusterConfig(c.voters(), with(c.learners(), id), Set.of(), addresses);
     }
 
+    /**
+     * {@link #addLearner}, or {@code c} itself if {@code id} is already a member at {@code address}
+     * (a retried add: proposing {@code c} again then confirms it is committed).
+     */
+    static ClusterConfig addLearnerUnlessAdded(ClusterConfig c, String id, String address) {
+        if (c.isMember(id) && address.equals(c.addresses().getOrDefault(id, ""))) {
+            return c;
+        }
+        if (c.isMember(id)) {
+            throw new MembershipChangeException(id + " is already a member at " + c.addresses().get(id)
+                    + ", not " + address);
+        }
+        return addLearner(c, id, address);
+    }
+
     static ClusterConfig promote(ClusterConfig c, String id) {
         if (!c.learners().contains(id)) {
             throw new MembershipChangeException(id + " is not a learner");

@@ -268,9 +268,17 @@ public final class RaftNode<R> implements AutoCloseable {
      * Adds {@code id} as a voter the safe way: first as a learner, then, once its log is within
      * {@link RaftConfig#promoteWithinEntries()} of the leader's, promoted to voter. A node that is
      * far behind therefore never weakens the quorum while it catches up.
+     *
+     * <p>Safe to retry: a call cut off half way (the leader changed after the learner was added)
+     * leaves {@code id} a learner, and a new call for the same id and address goes on from there;
+     * for a node that is already a voter at that address it completes once the configuration is
+     * committed. A member of that id at another address is refused.
      */
     public CompletableFuture<ClusterConfig> addVoter(String id, String address) {
-        return addLearner(id, address).thenCompose(c -> awaitCaughtUp(id)).thenCompose(v -> promote(id));
+        return editMembership(c -> MembershipEdits.addLearnerUnlessAdded(c, id, address))
+                .thenCompose(c -> c.voters().contains(id)
+                        ? CompletableFuture.completedFuture(c)
+                        : awaitCaughtUp(id).thenCompose(v -> promote(id)));
     }
 
     /** Promotes the learner {@code id} to voter. */

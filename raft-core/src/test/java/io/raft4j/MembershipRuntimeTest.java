@@ -37,6 +37,26 @@ class MembershipRuntimeTest {
     }
 
     @Test
+    void addVoterRetriedAfterBeingCutOffGoesOnFromWhereItStopped() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            cluster.startJoining("n4");
+            // What a call cut off between its two steps leaves behind: n4 a learner.
+            leader.addLearner("n4", "").get(10, TimeUnit.SECONDS);
+            ClusterConfig config = leader.addVoter("n4", "").get(10, TimeUnit.SECONDS);
+            assertEquals(Set.of("n1", "n2", "n3", "n4"), config.voters());
+            assertEquals(Set.of(), config.learners());
+            // Retried once more after it finished: nothing left to do.
+            assertEquals(config.voters(), leader.addVoter("n4", "").get(10, TimeUnit.SECONDS).voters());
+            // The same id at another address is another node: refused.
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> leader.addVoter("n4", "elsewhere:1").get(10, TimeUnit.SECONDS));
+            assertInstanceOf(MembershipChangeException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("already a member"), e.getCause().getMessage());
+        }
+    }
+
+    @Test
     void removedMemberStopsItselfAndTheRestGoOn() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
