@@ -93,6 +93,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             command = Command.immediate(Reply.error("ERR " + e));
         }
         waiting.add(new Pending(command, slot));
+        // Like Redis, nothing read after QUIT runs: its sender gets no reply for it, so could never
+        // know whether it was done.
+        closing = command.closesConnection();
         pump();
         updateAutoRead();
     }

@@ -56,9 +56,20 @@ public final class KvNode implements AutoCloseable {
                            int electionTicks, int heartbeatTicks, long requestTimeoutMs, long adminTimeoutMs,
                            int maxClients, int maxPipeline, RespLimits limits, Session.FollowerMode followerMode,
                            Session.ReadMode readMode, long snapshotEveryEntries) {
+        /** Longest deadline a command may be given: a day, far beyond any client's patience. */
+        public static final long MAX_TIMEOUT_MS = 86_400_000L;
+
         public Settings {
             Objects.requireNonNull(nodeId, "nodeId");
             initialMembers = Map.copyOf(initialMembers);
+            checkTimeout("requestTimeoutMs", requestTimeoutMs);
+            checkTimeout("adminTimeoutMs", adminTimeoutMs);
+        }
+
+        private static void checkTimeout(String name, long millis) {
+            if (millis < 10 || millis > MAX_TIMEOUT_MS) {
+                throw new IllegalArgumentException(name + ": " + millis + " is outside 10.." + MAX_TIMEOUT_MS);
+            }
         }
 
         /** Defaults: 100 ms ticks, election timeout 10 ticks, heartbeat 1 tick, 5 s requests. */
@@ -147,7 +158,7 @@ public final class KvNode implements AutoCloseable {
         this.boss = new NioEventLoopGroup(1, new DefaultThreadFactory("kv-accept-" + settings.nodeId(), true));
         this.workers = new NioEventLoopGroup(Math.min(4, Math.max(2, Runtime.getRuntime().availableProcessors())),
                 new DefaultThreadFactory("kv-io-" + settings.nodeId(), true));
-        this.forwarder = new LeaderForwarder(workers, 2, settings.limits(), 1000, settings.requestTimeoutMs());
+        this.forwarder = new LeaderForwarder(workers, 2, settings.limits(), 1000);
         raft.start();
         try {
             if (serveClients) {

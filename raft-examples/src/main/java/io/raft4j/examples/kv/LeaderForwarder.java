@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The follower's side of "any node serves any client": relays commands to the leader's client
@@ -49,20 +50,21 @@ final class LeaderForwarder implements AutoCloseable {
     private static final int MAX_ADDRESSES = 8;
 
     private final Bootstrap bootstrap;
-    private final long staleNanos;
+    /** Slack on top of a command's own deadline before its connection is presumed dead. */
+    private final long slackNanos;
     private final int connectionsPerLeader;
     private final RespLimits limits;
     private final Map<String, Conn[]> pools = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     /**
-     * @param staleMillis a connection whose oldest command has waited this long for its reply is
-     *                    presumed dead (a paused leader, a cut link that sends no reset) and is
-     *                    replaced by a fresh one for the next command
+     * A connection whose oldest command is still unanswered {@code connectTimeoutMillis} after the
+     * deadline the leader gives that command is presumed dead (a paused leader, a cut link that
+     * sends no reset) and is replaced by a fresh one for the next command. Each command's own
+     * deadline counts, not one for all: a membership change may rightly run far longer than a write.
      */
-    LeaderForwarder(EventLoopGroup group, int connectionsPerLeader, RespLimits limits, int connectTimeoutMillis,
-                    long staleMillis) {
-        this.staleNanos = staleMillis * 1_000_000L;
+    LeaderForwarder(EventLoopGroup group, int connectionsPerLeader, RespLimits limits, int connectTimeoutMillis) {
+        this.slackNanos = TimeUnit.MILLISECONDS.toNanos(connectTimeoutMillis);
         this.connectionsPerLeader = connectionsPerLeader;
         this.limits = limits;
         this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
@@ -72,9 +74,10 @@ final class LeaderForwarder implements AutoCloseable {
 
     /**
      * Sends {@code args} to the node serving clients at {@code address}; completes with its reply,
-     * or fails with {@link ForwardException}.
+     * or fails with {@link ForwardException}. {@code answerWithinMillis} is the deadline the leader
+     * gives this command: it answers by then, even if only with {@code -TIMEOUT}.
      */
-    CompletableFuture<Reply> send(String address, long hint, List<byte[]> args) {
+    CompletableFuture<Reply> send(String address, long hint, List<byte[]> args, long answerWithinMillis) {
         if (closed) {
             return CompletableFuture.failedFuture(new ForwardException("node is stopping", false));
         }
@@ -91,7 +94,7 @@ final class LeaderForwarder implements AutoCloseable {
         if (pools.size() > MAX_ADDRESSES) {
             dropAllBut(address);
         }
-        return conn.send(args);
+        return conn.send(args, answerWithinMillis);
     }
 
     private void dropAllBut(String keep) {
@@ -126,6 +129,8 @@ final class LeaderForwarder implements AutoCloseable {
         private final ArrayDeque<CompletableFuture<Reply>> pending = new ArrayDeque<>();
         /** When each pending command was written, in the same order. */
         private final ArrayDeque<Long> sentAt = new ArrayDeque<>();
+        /** How long each pending command may wait for its reply, in the same order. */
+        private final ArrayDeque<Long> allowance = new ArrayDeque<>();
         private final ChannelFuture connected;
         volatile boolean broken;
 
@@ -143,13 +148,13 @@ final class LeaderForwarder implements AutoCloseable {
                     broken = true;
                     return;
                 }
-                pending.add(new CompletableFuture<>()); // the reply to RAFT.FORWARDED
-                sentAt.add(System.nanoTime());
+                // The reply to RAFT.FORWARDED, which the leader answers at once.
+                expect(new CompletableFuture<>(), System.nanoTime(), 0);
                 write(connected.channel(), HELLO);
             });
         }
 
-        CompletableFuture<Reply> send(List<byte[]> args) {
+        CompletableFuture<Reply> send(List<byte[]> args, long answerWithinMillis) {
             CompletableFuture<Reply> reply = new CompletableFuture<>();
             connected.addListener(f -> {
                 Channel ch = connected.channel();
@@ -160,18 +165,24 @@ final class LeaderForwarder implements AutoCloseable {
                     return;
                 }
                 long now = System.nanoTime();
-                if (!sentAt.isEmpty() && now - sentAt.peek() > staleNanos) {
+                if (!sentAt.isEmpty() && now - sentAt.peek() > allowance.peek()) {
                     broken = true;
                     ch.close();
                     reply.completeExceptionally(new ForwardException("no answer from the leader for "
                             + (now - sentAt.peek()) / 1_000_000 + " ms; reconnecting", false));
                     return;
                 }
-                pending.add(reply);
-                sentAt.add(now);
+                expect(reply, now, answerWithinMillis);
                 write(ch, args);
             });
             return reply;
+        }
+
+        private void expect(CompletableFuture<Reply> reply, long now, long answerWithinMillis) {
+            pending.add(reply);
+            sentAt.add(now);
+            // toNanos saturates, and the sum cannot overflow: slack is a connect timeout.
+            allowance.add(Math.min(TimeUnit.MILLISECONDS.toNanos(answerWithinMillis), Long.MAX_VALUE / 2) + slackNanos);
         }
 
         private void write(Channel ch, List<byte[]> args) {
@@ -184,6 +195,7 @@ final class LeaderForwarder implements AutoCloseable {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             CompletableFuture<Reply> f = pending.poll();
             sentAt.poll();
+            allowance.poll();
             if (f != null) {
                 f.complete((Reply) msg);
             }
@@ -193,6 +205,7 @@ final class LeaderForwarder implements AutoCloseable {
         public void channelInactive(ChannelHandlerContext ctx) {
             broken = true;
             sentAt.clear();
+            allowance.clear();
             CompletableFuture<Reply> f;
             while ((f = pending.poll()) != null) {
                 f.completeExceptionally(new ForwardException("connection to the leader closed", true));

@@ -150,7 +150,7 @@ final class LeaderRouter {
                 return;
             }
             handedOver |= cmd.kind == Command.Kind.WRITE; // counted as sent until proven otherwise
-            forwarder.send(address, session.id, cmd.args).whenComplete((reply, error) ->
+            forwarder.send(address, session.id, cmd.args, cmd.timeoutMs).whenComplete((reply, error) ->
                     session.executor.execute(() -> onForwarded(leader, reply, error)));
         }
 

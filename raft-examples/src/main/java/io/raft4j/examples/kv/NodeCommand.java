@@ -232,8 +232,8 @@ public final class NodeCommand implements Callable<Integer> {
             throw bad("--heartbeat-ticks: must be at least 1 and below --election-ticks (" + electionTicks
                     + "), was " + heartbeatTicks);
         }
-        if (requestTimeoutMs < 10) {
-            throw bad("--request-timeout-ms: must be at least 10, was " + requestTimeoutMs);
+        if (requestTimeoutMs < 10 || requestTimeoutMs > KvNode.Settings.MAX_TIMEOUT_MS) {
+            throw bad("--request-timeout-ms: " + requestTimeoutMs + " is outside 10.." + KvNode.Settings.MAX_TIMEOUT_MS);
         }
         if (maxClients < 1) {
             throw bad("--max-clients: must be positive, was " + maxClients);

@@ -9,9 +9,11 @@ import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bad command lines are refused with a message that names the option (nothing is started). */
@@ -68,7 +70,18 @@ class KvNodeCommandTest {
         assertTrue(run(with("--heartbeat-ticks", "10")).contains("--heartbeat-ticks: must be at least 1 and below --election-ticks"));
         assertTrue(run(with("--read-mode", "eventual")).contains("--read-mode: 'eventual' is not linearizable, lease or stale"));
         assertTrue(run(with("--max-request-bytes", "10")).contains("--max-request-bytes: must be at least --max-bulk-bytes"));
+        assertTrue(run(with("--request-timeout-ms", "9223372036854775807"))
+                .contains("--request-timeout-ms: 9223372036854775807 is outside 10..86400000"));
         assertTrue(run(with("--unknown", "x")).contains("Unknown option"));
+    }
+
+    @Test
+    void settingsRefuseTimeoutsThatCouldOverflow() {
+        KvNode.Settings ok = KvNode.Settings.defaults("n1", Map.of("n1", "127.0.0.1:7001"),
+                HostPort.parse("127.0.0.1:6379"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ok.withRequestTimeout(Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("requestTimeoutMs"), e.getMessage());
     }
 
     @Test

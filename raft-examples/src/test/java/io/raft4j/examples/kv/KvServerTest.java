@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -327,6 +328,70 @@ class KvServerTest {
             assertEquals("OK", text(f.call("RAFT.TRANSFER", target.nodeId())));
             InMemoryKvCluster.await("the transfer", 10_000, () -> target.raft().isLeader());
             assertEquals("v1", text(f.call("GET", "k1")));
+        }
+    }
+
+    @Test
+    void aForwardedAdminCommandMayOutliveTheRequestTimeout() throws IOException {
+        cluster = new InMemoryKvCluster(3, 200, 1000, RespLimits.DEFAULT);
+        KvNode leader = cluster.awaitLeader();
+        List<KvNode> followers = new ArrayList<>(cluster.nodes);
+        followers.remove(leader);
+        KvNode entry = followers.get(0);
+        KvNode target = followers.get(1);
+        // The target cannot take over, so the leader gives the transfer up after an election
+        // timeout: far longer than the 200 ms request timeout, well within the admin one.
+        cluster.network.isolate(target.nodeId());
+        // Two connections whose commands share one of the entry node's 2 pooled forwarding
+        // connections (chosen by connection id), so the busy one's traffic meets the transfer.
+        List<RespSocket> sockets = new ArrayList<>();
+        try {
+            RespSocket admin = null;
+            RespSocket busy = null;
+            Map<Long, RespSocket> byParity = new HashMap<>();
+            while (busy == null) {
+                RespSocket s = new RespSocket(cluster.port(entry), 10_000);
+                sockets.add(s);
+                long id = ((Reply.Int) s.call("CLIENT", "ID")).value();
+                RespSocket other = byParity.putIfAbsent(id % 2, s);
+                if (other != null) {
+                    admin = other;
+                    busy = s;
+                }
+            }
+            admin.send("RAFT.TRANSFER", target.nodeId());
+            long deadline = System.nanoTime() + 15_000_000_000L;
+            int writes = 0;
+            while (!admin.replyWaiting() && System.nanoTime() < deadline) {
+                // The leader takes no writes during a transfer: these are retried until their own
+                // deadline, each retry on the shared forwarding connection.
+                busy.call("SET", "k" + writes++, "v");
+            }
+            assertTrue(writes > 1, "the transfer should have outlived several writes, it outlived " + writes);
+            String reply = text(admin.read());
+            assertTrue(reply.startsWith("-ERR"), "a forwarded transfer that the leader gave up: " + reply);
+        } finally {
+            for (RespSocket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void nothingPipelinedAfterQuitRuns() throws IOException {
+        cluster = new InMemoryKvCluster(3);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket l = new RespSocket(cluster.port(leader), 10_000)) {
+            try (RespSocket q = new RespSocket(cluster.port(leader), 10_000)) {
+                q.sendRaw(("*1\r\n$4\r\nQUIT\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$4\r\nquit\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                assertEquals("OK", text(q.read()));
+                assertTrue(q.closedByServer(), "QUIT closes the connection");
+            }
+            // Once a later write is applied, the SET after QUIT (proposed before it, if at all)
+            // would have been applied too.
+            assertEquals("OK", text(l.call("SET", "marker", "1")));
+            assertEquals(Reply.NIL, l.call("GET", "after"), "the SET sent after QUIT ran");
         }
     }
 

@@ -93,6 +93,11 @@ final class RespSocket implements AutoCloseable {
         }
     }
 
+    /** Whether (the start of) a reply has arrived and can be read without waiting. */
+    boolean replyWaiting() throws IOException {
+        return in.available() > 0;
+    }
+
     /** Whether the server closed the connection (reads EOF within the socket timeout). */
     boolean closedByServer() {
         try {
