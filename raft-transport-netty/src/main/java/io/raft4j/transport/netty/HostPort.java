@@ -35,7 +35,10 @@ record HostPort(String host, int port) {
         return new HostPort(host, port);
     }
 
-    /** An unresolved socket address: Netty resolves it on its event loop, never on the caller's thread. */
+    /**
+     * An unresolved socket address: the dial resolves it through {@link OffLoopResolver}, on neither
+     * the caller's thread nor an event loop.
+     */
     InetSocketAddress unresolved() {
         return InetSocketAddress.createUnresolved(host, port);
     }

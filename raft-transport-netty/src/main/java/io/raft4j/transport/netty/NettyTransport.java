@@ -32,6 +32,7 @@ import io.raft4j.spi.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Map;
@@ -58,7 +59,9 @@ import javax.net.ssl.SSLException;
  * by {@link #updatePeers}), and only there; it accepts connections from peers dialling it. Dialled
  * connections carry this process's messages out; accepted ones carry peers' messages in. An
  * inbound message is attributed to the sender id in its envelope, never to the connection's
- * source address. See {@link PeerConnection} for queueing, flush coalescing and reconnecting.
+ * source address. Peers' host names are looked up off the event loops (see {@link OffLoopResolver}),
+ * so a slow DNS lookup delays only the dial that needs it. See {@link PeerConnection} for queueing,
+ * flush coalescing and reconnecting.
  *
  * <h2>What is refused</h2>
  * An inbound connection is closed, with a logged reason, and nothing more from it is delivered,
@@ -82,6 +85,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
     private final ConnectionGuard guard;
     private final ChannelGroup inboundChannels;
     private final AtomicInteger inboundCount = new AtomicInteger();
+    private final OffLoopResolver resolver;
     private final Bootstrap clientBootstrap;
     private final Channel serverChannel;
     private final Map<String, PeerConnection> connections = new ConcurrentHashMap<>();
@@ -93,7 +97,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
     /** Most inbound connections served at once; more are refused (each may buffer one frame). */
     static final int MAX_INBOUND_CONNECTIONS = 1024;
 
-    private NettyTransport(NettyTransportConfig config) {
+    private NettyTransport(NettyTransportConfig config, OffLoopResolver.Lookup lookup) {
         this.config = config;
         this.addresses = parse(config.peers());
         String name = "raft transport of cluster " + config.clusterId();
@@ -104,6 +108,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
         DefaultThreadFactory threads = new DefaultThreadFactory("raft-netty", true);
         this.group = nativeTransport ? new EpollEventLoopGroup(config.ioThreads(), threads)
                 : new NioEventLoopGroup(config.ioThreads(), threads);
+        this.resolver = new OffLoopResolver(lookup);
         try {
             this.serverSsl = config.tls() == null ? null : serverContext(config.tls());
             this.clientSsl = config.tls() == null ? null : clientContext(config.tls());
@@ -113,6 +118,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
                     NettyTransportConfig.WRITE_BUFFER_HIGH_WATER_BYTES);
             this.clientBootstrap = new Bootstrap().group(group)
                     .channel(nativeTransport ? EpollSocketChannel.class : NioSocketChannel.class)
+                    .resolver(resolver)   // peer names are looked up off the event loops
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.SO_KEEPALIVE, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, config.connectTimeoutMillis())
@@ -132,6 +138,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
                     .bind(config.listenHost(), config.listenPort()).syncUninterruptibly().channel();
         } catch (Exception e) {
             // Also what Netty throws without declaring it, such as a checked bind error.
+            resolver.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             throw new IllegalStateException("cannot start " + name + " on " + listen + ": " + e, e);
         }
@@ -144,7 +151,12 @@ public final class NettyTransport implements Transport, AutoCloseable {
      * fails) and returns at once; peers are dialled on first use.
      */
     public static NettyTransport start(NettyTransportConfig config) {
-        return new NettyTransport(config);
+        return new NettyTransport(config, InetAddress::getAllByName);
+    }
+
+    /** As {@link #start(NettyTransportConfig)}, looking peers' host names up with {@code lookup} (tests). */
+    static NettyTransport start(NettyTransportConfig config, OffLoopResolver.Lookup lookup) {
+        return new NettyTransport(config, lookup);
     }
 
     private static SslContext serverContext(TlsSettings tls) throws SSLException {
@@ -405,6 +417,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
         ChannelFuture server = serverChannel.close();
         connections.values().forEach(PeerConnection::close);
         connections.clear();
+        resolver.close();
         ChannelGroupFuture inbound = inboundChannels.close();
         Future<?> loops = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         if (calledOnOwnLoop()) {

@@ -20,12 +20,14 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
@@ -47,8 +49,13 @@ class NettyTransportTest {
     }
 
     private NettyTransport start(UnaryOperator<NettyTransportConfig.Builder> settings) {
+        return start(settings, InetAddress::getAllByName);
+    }
+
+    /** A transport that looks peers' host names up with {@code lookup}. */
+    private NettyTransport start(UnaryOperator<NettyTransportConfig.Builder> settings, OffLoopResolver.Lookup lookup) {
         NettyTransport t = NettyTransport.start(settings.apply(NettyTransportConfig.builder(CLUSTER)
-                .listen("127.0.0.1", 0).reconnectBackoff(10, 200)).build());
+                .listen("127.0.0.1", 0).reconnectBackoff(10, 200)).build(), lookup);
         toClose.add(t);
         return t;
     }
@@ -266,6 +273,49 @@ class NettyTransportTest {
         assertEquals(1, ((AppendEntries) atB.next(WAIT)).round());
         assertEquals("b", atA.nextUnreachable(WAIT));
         assertEquals(0, b.rejectedConnections());
+    }
+
+    /**
+     * Peer names used to be looked up with the JDK's blocking resolver on the event loop of the
+     * dial: one peer whose name took long to resolve stopped every connection on that loop. Here the
+     * lookup of "slow" hangs until the end of the test, and the only loop keeps serving "b".
+     */
+    @Test
+    void aPeerWhoseNameResolvesSlowlyDoesNotStallTheOtherPeers() throws Exception {
+        CountDownLatch lookupStarted = new CountDownLatch(1);
+        CountDownLatch lookupMayEnd = new CountDownLatch(1);
+        OffLoopResolver.Lookup lookup = host -> {
+            if (!host.equals("slow.invalid")) {
+                return InetAddress.getAllByName(host);
+            }
+            lookupStarted.countDown();
+            try {
+                lookupMayEnd.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new UnknownHostException(host + " (a DNS server that answers late, then not at all)");
+        };
+        NettyTransport b = start(c -> c);
+        NettyTransport a = start(c -> c.ioThreads(1).peer("b", address(b)).peer("slow", "slow.invalid:7000"), lookup);
+        b.updatePeers("g", Map.of("a", address(a)));
+        RecordingInbound atA = new RecordingInbound();
+        RecordingInbound atB = new RecordingInbound();
+        a.register("g", "a", atA);
+        b.register("g", "b", atB);
+        try {
+            a.send(TestMessages.numbered("g", "a", "slow", 1, 8));
+            assertTrue(lookupStarted.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "the lookup of slow.invalid started");
+            for (int i = 0; i < 3; i++) {
+                a.send(TestMessages.numbered("g", "a", "b", i, 8));
+                assertEquals(i, ((AppendEntries) atB.next(WAIT)).round());
+            }
+            assertTrue(atA.unreachable.isEmpty(), "nothing reported while the lookup is under way: " + atA.unreachable);
+        } finally {
+            lookupMayEnd.countDown();
+        }
+        // The failed lookup fails the dial like a refused connection: what was queued is reported.
+        assertEquals("slow", atA.nextUnreachable(WAIT));
     }
 
     @Test
