@@ -68,7 +68,8 @@ import javax.net.ssl.SSLException;
  * when a frame is longer than {@code maxFrameBytes} or empty, does not parse, carries an invalid
  * message, another protocol version or cluster id, a sender this transport has no address for, or
  * a receiver that is not a local node. With TLS, a peer without a certificate from a trusted
- * authority fails the handshake and sends nothing.
+ * authority fails the handshake and sends nothing. An inbound connection on which nothing arrives
+ * for {@code inboundIdleTimeoutMillis} is closed as well (see {@link InboundIdleTimeout}).
  *
  * <p>{@link #send} never blocks and never throws. Inbound messages are delivered on Netty's
  * event-loop threads.
@@ -185,6 +186,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
         }
         ch.closeFuture().addListener(f -> inboundCount.decrementAndGet());
         inboundChannels.add(ch);
+        ch.pipeline().addLast("idle", new InboundIdleTimeout(config.inboundIdleTimeoutMillis()));
         if (serverSsl != null) {
             ch.pipeline().addLast("tls", serverSsl.newHandler(ch.alloc()));
         }

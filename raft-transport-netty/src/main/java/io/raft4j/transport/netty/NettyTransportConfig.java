@@ -31,6 +31,16 @@ import java.util.Objects;
  * @param reconnectMinMillis   first delay after a failed dial; doubles per failure; default 50
  * @param reconnectMaxMillis   cap of the reconnect delay; default 5,000. Each delay is drawn at
  *                             random in [delay/2, delay] so peers do not dial in lockstep
+ * @param inboundIdleTimeoutMillis an accepted connection on which nothing arrives for this long is
+ *                             closed: its peer is gone or stuck (it connected and went silent, or
+ *                             stopped mid-frame), and would otherwise hold the connection and its
+ *                             buffered bytes forever. Live peers keep their connections busy (a
+ *                             leader's heartbeats, the followers' answers); one that carries
+ *                             nothing for this long, such as between two followers, is closed too,
+ *                             and its peer redials on its next send. Default 30,000 (300 heartbeats
+ *                             and 15 maximal election timeouts at the core's defaults); at least
+ *                             1,000, and keep it well above the heartbeat interval
+ *                             ({@code heartbeatIntervalTicks} x {@code tickMillis})
  * @param ioThreads            Netty event-loop threads; default half the available processors,
  *                             at least 1 and at most 4. Fewer is often faster: with one thread, the
  *                             connection that receives a peer's messages and the one that sends to
@@ -42,8 +52,8 @@ import java.util.Objects;
 public record NettyTransportConfig(String clusterId, String listenHost, int listenPort,
                                    Map<String, String> peers, int maxFrameBytes, int maxQueuedMessages,
                                    long maxQueuedBytes, int connectTimeoutMillis, long reconnectMinMillis,
-                                   long reconnectMaxMillis, int ioThreads, boolean preferNative,
-                                   TlsSettings tls) {
+                                   long reconnectMaxMillis, long inboundIdleTimeoutMillis, int ioThreads,
+                                   boolean preferNative, TlsSettings tls) {
 
     /** Protocol version of the frames this module writes; frames of any other version are refused. */
     public static final int PROTOCOL_VERSION = 1;
@@ -56,6 +66,16 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
      * queue into it (Netty's write-buffer high-water mark); it resumes below half of this.
      */
     public static final int WRITE_BUFFER_HIGH_WATER_BYTES = 4 << 20;
+
+    /** Default {@code inboundIdleTimeoutMillis}: 30 s. */
+    public static final long DEFAULT_INBOUND_IDLE_TIMEOUT_MILLIS = 30_000;
+
+    /**
+     * Smallest {@code inboundIdleTimeoutMillis}. Shorter would cut connections between heartbeats at
+     * common settings (a tick of 100 ms to 1 s), and a dialler whose connection dies within a
+     * second takes the peer for failing and backs off, dropping what it sends meanwhile.
+     */
+    public static final long MIN_INBOUND_IDLE_TIMEOUT_MILLIS = 1_000;
 
     public NettyTransportConfig {
         if (clusterId == null || clusterId.isEmpty()) {
@@ -79,6 +99,10 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
         requirePositive(reconnectMinMillis, "reconnectMinMillis");
         if (reconnectMaxMillis < reconnectMinMillis) {
             throw new IllegalArgumentException("reconnectMaxMillis must be >= reconnectMinMillis");
+        }
+        if (inboundIdleTimeoutMillis < MIN_INBOUND_IDLE_TIMEOUT_MILLIS) {
+            throw new IllegalArgumentException("inboundIdleTimeoutMillis must be at least "
+                    + MIN_INBOUND_IDLE_TIMEOUT_MILLIS + ", was " + inboundIdleTimeoutMillis);
         }
         requirePositive(ioThreads, "ioThreads");
         if (tls != null) {
@@ -109,6 +133,7 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
         private int connectTimeoutMillis = 2000;
         private long reconnectMinMillis = 50;
         private long reconnectMaxMillis = 5000;
+        private long inboundIdleTimeoutMillis = DEFAULT_INBOUND_IDLE_TIMEOUT_MILLIS;
         private int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2));
         private boolean preferNative = true;
         private TlsSettings tls;
@@ -169,6 +194,11 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
             return this;
         }
 
+        public Builder inboundIdleTimeoutMillis(long millis) {
+            this.inboundIdleTimeoutMillis = millis;
+            return this;
+        }
+
         public Builder ioThreads(int threads) {
             this.ioThreads = threads;
             return this;
@@ -188,7 +218,7 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
         public NettyTransportConfig build() {
             return new NettyTransportConfig(clusterId, listenHost, listenPort, peers, maxFrameBytes,
                     maxQueuedMessages, maxQueuedBytes, connectTimeoutMillis, reconnectMinMillis,
-                    reconnectMaxMillis, ioThreads, preferNative, tls);
+                    reconnectMaxMillis, inboundIdleTimeoutMillis, ioThreads, preferNative, tls);
         }
     }
 }

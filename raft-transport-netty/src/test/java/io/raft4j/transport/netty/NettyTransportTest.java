@@ -357,6 +357,53 @@ class NettyTransportTest {
         assertEquals(1, ((AppendEntries) atB.next(WAIT)).round());
     }
 
+    /**
+     * An accepted connection used to be kept whatever it sent: a client that connected and went
+     * silent, or stopped mid-frame, held it (and the part of the frame buffered) forever. Now
+     * nothing arriving for inboundIdleTimeoutMillis closes it.
+     */
+    @Test
+    void silentInboundConnectionsAreClosedAfterTheIdleTimeout() throws Exception {
+        NettyTransport b = start(c -> c.inboundIdleTimeoutMillis(1000));
+        try (Socket silent = connect(b); Socket midFrame = connect(b)) {
+            midFrame.getOutputStream().write(new byte[] {0, 0, 1, 0, 7});   // a 256-byte frame, 1 byte of it
+            long start = System.nanoTime();
+            assertClosedByServer(silent);
+            assertClosedByServer(midFrame);
+            long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(elapsedMillis >= 500, "closed for being idle, not at once: " + elapsedMillis + " ms");
+        }
+        Await.until(WAIT, "no connection left open", () -> b.inboundConnections() == 0);
+        assertEquals(0, b.rejectedConnections(), "silence is not bad input");
+    }
+
+    @Test
+    void inboundIdleTimeoutBelowOneSecondIsRefused() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> NettyTransportConfig.builder(CLUSTER).inboundIdleTimeoutMillis(999).build());
+        assertTrue(e.getMessage().contains("inboundIdleTimeoutMillis"), e.getMessage());
+        assertEquals(NettyTransportConfig.DEFAULT_INBOUND_IDLE_TIMEOUT_MILLIS,
+                NettyTransportConfig.builder(CLUSTER).build().inboundIdleTimeoutMillis());
+    }
+
+    private static Socket connect(NettyTransport server) throws IOException {
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.localPort()));
+        return s;
+    }
+
+    /** Waits, up to WAIT, for the server to close {@code s}. */
+    private static void assertClosedByServer(Socket s) throws IOException {
+        s.setSoTimeout((int) WAIT.toMillis());
+        try {
+            assertEquals(-1, s.getInputStream().read(), "servers never write");
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("connection still open after " + WAIT, e);
+        } catch (IOException e) {
+            // Reset by the server: closed as well.
+        }
+    }
+
     /** Writes {@code bytes} on a fresh connection; true if the server keeps it open, false if it closes it. */
     private static boolean deliveredThenStillOpen(NettyTransport server, byte[] bytes) throws IOException {
         try (Socket s = new Socket()) {
