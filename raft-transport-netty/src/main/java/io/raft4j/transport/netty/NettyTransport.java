@@ -330,13 +330,15 @@ public final class NettyTransport implements Transport, AutoCloseable {
 
     /** Tells the sender of {@code message}, if it is registered here, that its peer is unreachable. */
     void reportUnreachable(RaftMessage message) {
-        Inbound sender = dispatcher.lookup(message.groupId(), message.from());
-        if (sender != null) {
-            try {
+        try {
+            // The lookup inside the try as well: a message that failed to encode may lack its ids,
+            // and this runs in a drain, where an exception would cost the rest of the batch.
+            Inbound sender = dispatcher.lookup(message.groupId(), message.from());
+            if (sender != null) {
                 sender.peerUnreachable(message.to());
-            } catch (RuntimeException e) {
-                LOG.error("peerUnreachable of {} failed", message.from(), e);
             }
+        } catch (RuntimeException e) {
+            LOG.error("peerUnreachable of {} failed", message.from(), e);
         }
     }
 
@@ -368,7 +370,10 @@ public final class NettyTransport implements Transport, AutoCloseable {
         return dispatcher.delivered();
     }
 
-    /** Messages dropped on the way out so far (no address, not connected, queue full, too large). */
+    /**
+     * Messages dropped on the way out so far (no address, not connected, queue full, too large, or
+     * failed to encode).
+     */
     public long droppedMessages() {
         return dropped.sum();
     }

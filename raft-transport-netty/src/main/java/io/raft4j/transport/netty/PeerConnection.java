@@ -35,7 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code writev} (flush coalescing). A full queue drops the message and reports the peer
  * unreachable to the sender, so memory stays bounded when a peer is slow or dead; the drain stops
  * while the socket's buffer is above its high-water mark, so a slow reader fills the bounded
- * queue, never the socket buffer.
+ * queue, never the socket buffer. A message the encoder fails on (a bug, never expected) is dropped
+ * alone, logged and counted like any other drop; the rest of the drain still goes.
  *
  * <h2>Connecting</h2>
  * Lazily, on the first send, at the configured address only. While a dial is in flight, messages
@@ -238,10 +239,11 @@ final class PeerConnection {
         ByteBuf batch = null;
         CodedOutputStream out = null;
         RaftMessage m;
-        try {
-            while (frames < MAX_FRAMES_PER_DRAIN && ch.isWritable() && (m = queue.poll()) != null) {
-                queuedMessages.decrementAndGet();
-                queuedBytes.addAndGet(-m.sizeBytes());
+        while (frames < MAX_FRAMES_PER_DRAIN && ch.isWritable() && (m = queue.poll()) != null) {
+            queuedMessages.decrementAndGet();
+            queuedBytes.addAndGet(-m.sizeBytes());
+            int intact = out == null ? 0 : out.getTotalBytesWritten();   // bytes of whole frames in batch
+            try {
                 int size = writer.envelopeSize(m);
                 if (size > maxFrameBytes) {
                     owner.tooLarge(m, size);
@@ -258,16 +260,24 @@ final class PeerConnection {
                 if (batch == null) {
                     batch = ch.alloc().ioBuffer(Math.max(BATCH_BUFFER_BYTES, needed));
                     out = WireCodec.output(batch, batch.writerIndex(), batch.writableBytes());
+                    intact = 0;
                 }
                 writer.writeFrame(out, m, size);
                 frames++;
-            }
-        } catch (IOException | RuntimeException e) {
-            // A bug in encoding, not a network failure: drop what this drain held, keep the connection.
-            LOG.error("cannot encode a message to {}", peerId, e);
-            if (batch != null) {
-                batch.release();
-                batch = null;
+            } catch (IOException | RuntimeException e) {
+                // A bug in encoding this one message, not a network failure: drop it alone and keep
+                // the connection. The encoder cannot take back what it wrote of the failed frame, so
+                // the batch goes out cut after the last whole frame, and the next one starts afresh.
+                if (batch != null) {
+                    if (intact > 0) {
+                        ch.write(batch.writerIndex(batch.writerIndex() + intact), ch.voidPromise());
+                    } else {
+                        batch.release();
+                    }
+                    batch = null;
+                    out = null;
+                }
+                encodeFailed(m, e);
             }
         }
         if (batch != null) {
@@ -283,6 +293,11 @@ final class PeerConnection {
         } else if (!notified.isEmpty()) {
             notified.clear();
         }
+    }
+
+    private void encodeFailed(RaftMessage message, Exception e) {
+        LOG.error("dropping {} to {}: cannot encode it", message.getClass().getSimpleName(), peerId, e);
+        drop(message, "cannot encode");
     }
 
     private static ByteBuf finish(ByteBuf batch, CodedOutputStream out) {

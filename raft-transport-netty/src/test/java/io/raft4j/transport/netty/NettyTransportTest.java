@@ -8,6 +8,7 @@ import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.InstallSnapshot;
 import io.raft4j.message.RaftMessage;
 import io.raft4j.message.SnapshotMeta;
+import io.raft4j.message.TimeoutNow;
 import io.raft4j.transport.netty.proto.RaftWire;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -316,6 +317,43 @@ class NettyTransportTest {
         }
         // The failed lookup fails the dial like a refused connection: what was queued is reported.
         assertEquals("slow", atA.nextUnreachable(WAIT));
+    }
+
+    /**
+     * A message the encoder fails on used to take the whole drain down with it: the frames already
+     * encoded into the batch were released unsent, and none of it was counted as dropped. Now only
+     * that message is dropped, and counted; the rest of the batch goes, in order. The failing
+     * message here has no sender, which the core never sends: it stands for an encoder bug.
+     */
+    @Test
+    void aMessageThatFailsToEncodeIsDroppedAloneAndTheRestOfTheBatchGoes() throws Exception {
+        NettyTransport a = start(c -> c.ioThreads(1));
+        NettyTransport b = start(c -> c);
+        introduce("g", Map.of("a", a, "b", b));
+        RecordingInbound atB = new RecordingInbound();
+        a.register("g", "a", new RecordingInbound());
+        b.register("g", "b", atB);
+        a.send(TestMessages.numbered("g", "a", "b", 0, 8));
+        assertEquals(0, ((AppendEntries) atB.next(WAIT)).round());   // connected
+        long droppedBefore = a.droppedMessages();
+
+        // Sent by one task on a's only event loop, the connection's: one drain then takes all five.
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        a.eventLoopFor("g", "a").execute(() -> {
+            a.send(TestMessages.numbered("g", "a", "b", 1, 8));
+            a.send(TestMessages.numbered("g", "a", "b", 2, 8));
+            a.send(new TimeoutNow("g", null, "b", 1));
+            a.send(TestMessages.numbered("g", "a", "b", 3, 8));
+            a.send(TestMessages.numbered("g", "a", "b", 4, 8));
+            sent.complete(null);
+        });
+        sent.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        for (long round = 1; round <= 4; round++) {
+            assertEquals(round, ((AppendEntries) atB.next(WAIT)).round());
+        }
+        Await.until(WAIT, "the one message counted as dropped", () -> a.droppedMessages() == droppedBefore + 1,
+                () -> "dropped " + (a.droppedMessages() - droppedBefore));
+        assertTrue(atB.received.isEmpty(), "nothing else arrived: " + atB.received);
     }
 
     @Test
