@@ -15,8 +15,10 @@ import java.util.List;
  * {@code firstIndex() == 1}, {@code lastIndex() == 0} and {@code term(0) == 0}.
  *
  * <h2>Threading</h2>
- * The runtime calls the write methods from one writer thread, one call at a time, and the read
- * methods from the node's event-loop thread, possibly while a write is in progress. Reads must see
+ * The runtime calls the write methods one call at a time, never concurrently: from its writer
+ * thread, or from its event loop (always if {@link #writesWithoutBlocking()}, and for a follower's
+ * writes with {@code RaftNode.Builder#persistOnLoop}). It calls the read methods from the node's
+ * event-loop thread, possibly while a write is in progress on the writer thread. Reads must see
  * either the state before or after each write, never a torn one. Reads are never made for entries
  * that an in-progress write replaces: the runtime serves those from memory.
  *

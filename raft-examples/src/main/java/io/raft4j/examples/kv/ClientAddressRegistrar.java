@@ -11,10 +11,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Makes a node that becomes leader record its client address in the replicated state, so that
- * followers can forward clients to it (or name it in a MOVED reply). Told by the node's leadership
- * listener once its state machine is current for the new term, so the check whether the address is
- * already there reads the latest state; a registration that fails while this node still leads the
- * same term (a leadership transfer refusing proposals for a while) is tried again.
+ * followers can forward clients to it (or name it in a {@code -NOTLEADER} reply). Told by the
+ * node's leadership listener once its state machine is current for the new term, so the check
+ * whether the address is already there reads the latest state; a registration that fails while this
+ * node still leads the same term (a leadership transfer refusing proposals for a while) is tried
+ * again.
  */
 final class ClientAddressRegistrar implements LeadershipListener {
     private static final Logger LOG = LoggerFactory.getLogger(ClientAddressRegistrar.class);

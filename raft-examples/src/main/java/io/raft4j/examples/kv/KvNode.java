@@ -49,7 +49,7 @@ public final class KvNode implements AutoCloseable {
      * @param maxPipeline     most replies owed on one connection before it stops being read
      * @param limits          RESP request limits
      * @param followerMode    default for new connections: forward to the leader, or redirect
-     * @param readMode        default for new connections: linearizable or stale reads
+     * @param readMode        default for new connections: linearizable, lease or stale reads
      * @param snapshotEveryEntries take a snapshot after this many applied entries
      */
     public record Settings(String nodeId, Map<String, String> initialMembers, HostPort clientAddress, long tickMillis,

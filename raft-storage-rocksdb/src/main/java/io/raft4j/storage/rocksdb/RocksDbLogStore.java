@@ -50,7 +50,8 @@ public final class RocksDbLogStore implements AutoCloseable {
      *                          it, the extra fsync this costs is not paid back; {@code Long.MAX_VALUE}
      *                          keeps every payload in RocksDB
      * @param segmentFileBytes  a segment file takes no more writes once it holds this many bytes; a
-     *                          file is deleted when the log is compacted past every entry in it
+     *                          file is released when the log is compacted past every entry in it,
+     *                          and recycled for a later segment (up to four kept, others deleted)
      */
     public record Settings(long entryCacheBytes, long blockCacheBytes, long writeBufferBytes,
                            int segmentEntryBytes, long segmentBatchBytes, long segmentFileBytes) {

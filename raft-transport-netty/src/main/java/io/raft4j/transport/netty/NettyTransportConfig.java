@@ -20,9 +20,11 @@ import java.util.Objects;
  *                             transport dials. Overridden per id by {@link NettyTransport#updatePeers}
  * @param maxFrameBytes        largest frame sent or accepted (length prefix excluded); a larger
  *                             inbound frame closes the connection, a larger outbound message is
- *                             dropped. Default 16 MiB; must exceed the core's
- *                             {@code maxMessageBytes} and {@code snapshotChunkBytes} with room for
- *                             the envelope. Use the same value on every member
+ *                             dropped. Default 16 MiB, at least 1,024; must exceed the core's
+ *                             {@code maxEntryBytes}, {@code maxMessageBytes} and
+ *                             {@code snapshotChunkBytes} with room for the envelope (a
+ *                             {@code RaftNode} checks this when built). Use the same value on every
+ *                             member
  * @param maxQueuedMessages    messages queued per peer before new ones are dropped; default 8,192
  * @param maxQueuedBytes       bytes queued per peer (by {@code RaftMessage.sizeBytes()}) before new
  *                             ones are dropped; default 64 MiB; at least {@code maxFrameBytes} so a
