@@ -88,6 +88,8 @@ final class Applier<R> {
     private final AtomicBoolean snapshotInProgress = new AtomicBoolean();
     /** Completes when the snapshot being written is published (or fails); set before the flag above. */
     private volatile CompletableFuture<SnapshotMeta> snapshotWrite = CompletableFuture.completedFuture(null);
+    /** The index {@code snapshotWrite} covers (apply thread only); a restore may move past it. */
+    private long snapshotWriteIndex;
     private long lastSnapshotIndex;
     private long bytesSinceSnapshot;
 
@@ -283,10 +285,11 @@ final class Applier<R> {
             return;
         }
         ApplyTask a = (ApplyTask) task;
-        applyAll(a.entries());
+        // Queued before applying: if an apply throws, the node stops and fails what is waiting here.
         for (PendingQuery<?> q : a.queries()) {
             waitingQueries.add((PendingQuery<R>) q);
         }
+        applyAll(a.entries());
         serveQueries();
         if (appliedIndex - lastSnapshotIndex >= settings.snapshotEveryEntries()
                 || bytesSinceSnapshot >= settings.snapshotEveryBytes()) {
@@ -349,7 +352,7 @@ final class Applier<R> {
      */
     private void awaitRunningSnapshot(SnapshotTask request) {
         CompletableFuture<SnapshotMeta> running = snapshotWrite;
-        if (lastSnapshotIndex >= request.atLeast()) {
+        if (snapshotWriteIndex >= request.atLeast()) {
             running.whenComplete((meta, error) -> settle(request.future(), meta, error));
         } else {
             running.whenComplete((meta, error) -> request.loop().execute(() -> enqueue(request)));
@@ -371,6 +374,9 @@ final class Applier<R> {
             view = appliedIndex == 0 ? null : stateMachine.snapshot();
         } catch (RuntimeException e) {
             snapshotInProgress.set(false);
+            if (requested != null) {
+                requested.completeExceptionally(e);
+            }
             throw e;
         }
         if (view == null) {
@@ -388,6 +394,7 @@ final class Applier<R> {
         bytesSinceSnapshot = 0;
         CompletableFuture<SnapshotMeta> written = new CompletableFuture<>();
         snapshotWrite = written;
+        snapshotWriteIndex = meta.lastIndex();
         snapshotWriter.execute(() -> {
             Throwable failure = null;
             try (SnapshotStore.Sink sink = snapshots.begin(meta)) {

@@ -1,0 +1,148 @@
+package io.raft4j;
+
+import io.raft4j.core.RaftConfig;
+import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.memory.InMemoryTransport;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.EntryType;
+import io.raft4j.message.HardState;
+import io.raft4j.message.LogEntry;
+import io.raft4j.message.SnapshotMeta;
+import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.StateMachine;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Futures of the apply path that must complete when a user state machine throws. */
+class ApplierFailureTest {
+
+    /** A state machine whose snapshot() throws (a bug in the user's code, or an I/O error surfacing unchecked). */
+    static final class SnapshotThrowing implements StateMachine<String> {
+        @Override
+        public String apply(long index, Bytes command) {
+            return "ok";
+        }
+
+        @Override
+        public Snapshot snapshot() {
+            throw new IllegalStateException("user snapshot() bug");
+        }
+    }
+
+    @Test
+    void takeSnapshotFutureCompletesWhenStateMachineSnapshotThrows() throws Exception {
+        InMemoryTransport network = new InMemoryTransport();
+        RaftConfig config = RaftConfig.builder("solo").initialMembers("solo").build();
+        RaftNode<String> node = RaftNode.builder(config, new SnapshotThrowing()).transport(network)
+                .storage(new InMemoryLogStorage()).tickMillis(10).build();   // default: own apply thread
+        node.start();
+        try {
+            LocalCluster.await(Duration.ofSeconds(5), node::isLeader);
+            node.propose(Bytes.ofUtf8("a")).get(5, TimeUnit.SECONDS);
+            CompletableFuture<SnapshotMeta> snap = node.takeSnapshot();
+            // The node stops on the failure (documented); the caller's future must still hear back.
+            LocalCluster.await(Duration.ofSeconds(5), () -> node.failure() != null);
+            LocalCluster.await(Duration.ofSeconds(10), snap::isDone);
+            assertTrue(snap.isCompletedExceptionally());
+        } finally {
+            node.close();
+            network.close();
+        }
+    }
+
+    /** Blocks appends carrying a NOOP (a new leader's first entry) while armed. */
+    static final class NoopGatedStorage implements LogStorage {
+        final LogStorage delegate;
+        final CountDownLatch gate = new CountDownLatch(1);
+        final CountDownLatch blocked = new CountDownLatch(1);
+
+        NoopGatedStorage(LogStorage delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override public HardState hardState() { return delegate.hardState(); }
+        @Override public long firstIndex() { return delegate.firstIndex(); }
+        @Override public long lastIndex() { return delegate.lastIndex(); }
+        @Override public long term(long index) { return delegate.term(index); }
+        @Override public List<LogEntry> entries(long f, long t, long m) { return delegate.entries(f, t, m); }
+
+        @Override
+        public void append(List<LogEntry> entries, HardState hardState) {
+            if (entries.stream().anyMatch(e -> e.type() == EntryType.NOOP)) {
+                blocked.countDown();
+                try {
+                    gate.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            delegate.append(entries, hardState);
+        }
+
+        @Override public void compact(long index, long term) { delegate.compact(index, term); }
+        @Override public void reset(long index, long term) { delegate.reset(index, term); }
+        @Override public boolean writesWithoutBlocking() { return false; }
+        @Override public void close() { delegate.close(); }
+    }
+
+    /** Throws on every apply: a state machine bug that only shows after a restart (e.g. a new version). */
+    static final class ApplyThrowing implements StateMachine<String> {
+        @Override
+        public String apply(long index, Bytes command) {
+            throw new IllegalStateException("user apply() bug at " + index);
+        }
+
+        @Override
+        public String query(Bytes query) {
+            return "q";
+        }
+    }
+
+    /**
+     * A linearizable read confirmed in the same batch as committed entries whose apply throws: the
+     * node stops, but the read's future must still fail (RaftNode's contract: every pending future
+     * fails with RaftStoppedException).
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "applyOnLoop={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void readConfirmedWithEntriesWhoseApplyThrowsStillCompletes(boolean applyOnLoop) throws Exception {
+        InMemoryTransport network = new InMemoryTransport();
+        InMemoryLogStorage log = new InMemoryLogStorage();
+        RaftConfig config = RaftConfig.builder("solo").initialMembers("solo").build();
+        RaftNode<String> first = RaftNode.builder(config, new LocalCluster.RecordingStateMachine()).transport(network)
+                .storage(log).tickMillis(10).build();
+        first.start();
+        LocalCluster.await(Duration.ofSeconds(5), first::isLeader);
+        first.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS);
+        first.close();
+
+        NoopGatedStorage gated = new NoopGatedStorage(log.reopen());
+        RaftNode<String> node = RaftNode.builder(config, new ApplyThrowing()).transport(network)
+                .storage(gated).applyOnLoop(applyOnLoop).tickMillis(10).build();
+        node.start();
+        try {
+            LocalCluster.await(Duration.ofSeconds(5), node::isLeader);
+            assertTrue(gated.blocked.await(5, TimeUnit.SECONDS));
+            // The new leader has not committed in its term: the read waits for its no-op and is
+            // confirmed together with the commit of everything before it, "x" included.
+            CompletableFuture<String> read = node.query(Bytes.ofUtf8("q"));
+            node.followers().get(5, TimeUnit.SECONDS); // a barrier: the loop has run the read's task
+            assertTrue(!read.isDone(), "the read waits for the no-op");
+            gated.gate.countDown();
+            LocalCluster.await(Duration.ofSeconds(5), () -> node.failure() != null);
+            LocalCluster.await(Duration.ofSeconds(10), read::isDone);
+            assertTrue(read.isCompletedExceptionally());
+        } finally {
+            gated.gate.countDown();
+            node.close();
+            network.close();
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package io.raft4j;
+
+import io.raft4j.core.RaftConfig;
+import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.memory.InMemorySnapshotStore;
+import io.raft4j.memory.InMemoryTransport;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.SnapshotMeta;
+import io.raft4j.spi.StateMachine;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * RaftNode.takeSnapshot promises a snapshot covering at least every entry applied before the call.
+ * After a restore from a leader's snapshot, a request made while an older local snapshot is still
+ * being written must not settle for that older write.
+ */
+class SnapshotAfterRestoreTest {
+
+    /** Holds the first snapshot's write until released. */
+    static final class GatedStateMachine implements StateMachine<String> {
+        final LocalCluster.RecordingStateMachine inner = new LocalCluster.RecordingStateMachine();
+        final CountDownLatch gate = new CountDownLatch(1);
+        final AtomicInteger views = new AtomicInteger();
+
+        @Override public String apply(long index, Bytes command) { return inner.apply(index, command); }
+        @Override public String query(Bytes query) { return inner.query(query); }
+        @Override public void restore(java.io.InputStream in) throws java.io.IOException { inner.restore(in); }
+
+        @Override
+        public Snapshot snapshot() {
+            views.incrementAndGet();
+            Snapshot view = inner.snapshot();
+            return out -> {
+                try {
+                    gate.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                view.writeTo(out);
+            };
+        }
+    }
+
+    @Test
+    void snapshotAskedForAfterARestoreCoversWhatWasApplied() throws Exception {
+        InMemoryTransport network = new InMemoryTransport();
+        String[] ids = {"n1", "n2", "n3"};
+        Map<String, RaftNode<String>> nodes = new LinkedHashMap<>();
+        Map<String, GatedStateMachine> sms = new LinkedHashMap<>();
+        for (String id : ids) {
+            RaftConfig config = RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(10)
+                    .snapshotTrailingEntries(0).build();
+            GatedStateMachine sm = new GatedStateMachine();
+            sms.put(id, sm);
+            nodes.put(id, RaftNode.builder(config, sm).transport(network).storage(new InMemoryLogStorage())
+                    .snapshots(new InMemorySnapshotStore()).tickMillis(10).build());
+        }
+        nodes.values().forEach(RaftNode::start);
+        try {
+            LocalCluster.await(Duration.ofSeconds(10), () -> nodes.values().stream().filter(RaftNode::isLeader).count() == 1);
+            RaftNode<String> leader = nodes.values().stream().filter(RaftNode::isLeader).findFirst().orElseThrow();
+            sms.get(leader.id()).gate.countDown(); // the leader's snapshots are not held
+            RaftNode<String> follower = nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
+            GatedStateMachine fsm = sms.get(follower.id());
+            for (int i = 0; i < 5; i++) {
+                leader.propose(Bytes.ofUtf8("a" + i)).get(5, TimeUnit.SECONDS);
+            }
+            LocalCluster.await(Duration.ofSeconds(5), () -> fsm.inner.applied.size() == 5);
+
+            CompletableFuture<SnapshotMeta> held = follower.takeSnapshot(); // its write is held
+            LocalCluster.await(Duration.ofSeconds(5), () -> fsm.views.get() == 1);
+
+            network.isolate(follower.id());
+            for (int i = 0; i < 50; i++) {
+                leader.propose(Bytes.ofUtf8("b" + i)).get(5, TimeUnit.SECONDS);
+            }
+            SnapshotMeta leaderSnap = leader.takeSnapshot().get(5, TimeUnit.SECONDS); // compacts its log
+            network.heal();
+            // The follower catches up by InstallSnapshot: restored to the leader's snapshot.
+            LocalCluster.await(Duration.ofSeconds(10), () -> follower.status().appliedIndex() >= leaderSnap.lastIndex());
+            assertTrue(follower.stats().snapshotsInstalled() >= 1);
+
+            long applied = follower.status().appliedIndex();
+            CompletableFuture<SnapshotMeta> asked = follower.takeSnapshot();
+            fsm.gate.countDown();
+            SnapshotMeta first = held.get(10, TimeUnit.SECONDS);
+            SnapshotMeta meta = asked.get(10, TimeUnit.SECONDS);
+            assertTrue(meta.lastIndex() >= applied, "takeSnapshot() asked with " + applied
+                    + " applied completed with a snapshot covering only " + meta.lastIndex()
+                    + " (the older held one: " + first.lastIndex() + ")");
+        } finally {
+            sms.values().forEach(s -> s.gate.countDown());
+            nodes.values().forEach(RaftNode::close);
+            network.close();
+        }
+    }
+}
