@@ -292,8 +292,10 @@ final class LeaderState {
             return;
         }
         if (m.rejected()) {
-            out.rewindTo(m.nextOffset());
-        } else if (m.nextOffset() > out.acked) {
+            // An offset outside the snapshot cannot come from a sound follower (a corrupt or
+            // foreign message): starting the transfer over is always safe.
+            out.rewindTo(m.nextOffset() >= 0 && m.nextOffset() <= out.info.sizeBytes() ? m.nextOffset() : 0);
+        } else if (m.nextOffset() > out.acked && m.nextOffset() <= out.info.sizeBytes()) {
             out.acked = m.nextOffset();
         }
         sendSnapshotChunks(m.from(), pr);
