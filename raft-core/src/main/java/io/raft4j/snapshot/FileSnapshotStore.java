@@ -28,6 +28,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
@@ -39,7 +40,9 @@ import java.util.zip.CheckedOutputStream;
  * the data and then the meta file (the commit point), then forcing the directory.
  *
  * <p>At open, every snapshot is verified (meta checksum, data size and CRC32C); corrupt or partial
- * ones are logged and ignored, so the newest valid one is the latest. The last {@code retain}
+ * ones (a crash between the two renames, or between the two deletes of an old snapshot) are logged
+ * and ignored, so the newest valid one is the latest. Their files are kept for inspection while
+ * they are newer than the latest valid snapshot, and deleted once a newer one is published. The last {@code retain}
  * snapshots are kept; an older one that was read within the last {@code pinMillis} (being streamed
  * to a follower) is kept until that transfer goes quiet.
  */
@@ -53,6 +56,8 @@ public final class FileSnapshotStore implements SnapshotStore {
     private final long pinNanos;
     private final TreeMap<Long, SnapshotInfo> published = new TreeMap<>();
     private final Map<Long, Long> lastReadNanos = new ConcurrentHashMap<>();
+    /** Indexes of snapshot files found at open that are not a valid snapshot. */
+    private final TreeSet<Long> strays = new TreeSet<>();
 
     /**
      * Opens (creating if needed) the store in {@code dir}, keeping {@code retain} snapshots.
@@ -89,17 +94,53 @@ public final class FileSnapshotStore implements SnapshotStore {
     }
 
     private void loadPublished() throws IOException {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "snapshot-*.{meta,data}")) {
+            for (Path file : files) {
+                indexOf(file).ifPresent(strays::add);
+            }
+        }
         try (DirectoryStream<Path> metas = Files.newDirectoryStream(dir, "snapshot-*.meta")) {
             for (Path meta : metas) {
                 try {
                     SnapshotInfo info = readMeta(meta);
                     verifyData(info);
                     published.put(info.meta().lastIndex(), info);
+                    strays.remove(info.meta().lastIndex());
                 } catch (IOException | RuntimeException e) {
                     LOG.warn("ignoring corrupt or partial snapshot {}: {}", meta.getFileName(), e.getMessage());
                 }
             }
         }
+        for (long stray : strays.tailSet(published.isEmpty() ? 0 : published.lastKey())) {
+            LOG.warn("snapshot files at {} are not a valid snapshot: kept until a newer snapshot is published", stray);
+        }
+        deleteStraysBelowLatest();
+    }
+
+    private static Optional<Long> indexOf(Path file) {
+        String name = file.getFileName().toString();
+        try {
+            return Optional.of(Long.parseLong(name.substring("snapshot-".length(), name.lastIndexOf('.'))));
+        } catch (RuntimeException e) {
+            return Optional.empty(); // not a name this store writes: not ours to delete
+        }
+    }
+
+    /** Deletes the files of invalid snapshots older than the latest valid one: nothing can use them. */
+    private void deleteStraysBelowLatest() {
+        if (published.isEmpty()) {
+            return;
+        }
+        var below = strays.headSet(published.lastKey());
+        for (Long index : below) {
+            try {
+                Files.deleteIfExists(metaFile(index));
+                Files.deleteIfExists(dataFile(index));
+            } catch (IOException e) {
+                LOG.warn("cannot delete the invalid snapshot {}: {}", index, e.getMessage());
+            }
+        }
+        below.clear();
     }
 
     private Path dataFile(long index) {
@@ -198,7 +239,9 @@ public final class FileSnapshotStore implements SnapshotStore {
             forceDirectory();
             synchronized (FileSnapshotStore.this) {
                 published.put(meta.lastIndex(), info);
+                strays.remove(meta.lastIndex());
                 dropOld();
+                deleteStraysBelowLatest();
             }
             return info;
         }
