@@ -27,7 +27,7 @@ import java.util.function.Consumer;
 final class LogWriter {
     /** One {@code Ready}'s worth of durable work and the messages waiting on it. */
     record Job(List<LogEntry> entries, HardState hardState, List<RaftMessage> afterPersist,
-               List<SnapshotChunk> chunks, LogCompaction compaction) {
+               boolean abandonReceiving, List<SnapshotChunk> chunks, LogCompaction compaction) {
     }
 
     /**
@@ -44,7 +44,7 @@ final class LogWriter {
     }
 
     private static final int MAX_JOBS_PER_WRITE = 1024;
-    private static final Job STOP = new Job(List.of(), null, List.of(), List.of(), null);
+    private static final Job STOP = new Job(List.of(), null, List.of(), false, List.of(), null);
 
     private final LogStorage storage;
     private final SnapshotStore snapshots;
@@ -95,8 +95,9 @@ final class LogWriter {
     }
 
     /**
-     * Abandons a snapshot being received (its temporary file goes with it). Once the node's loop and
-     * this writer have stopped: the only threads that touch it.
+     * Abandons a snapshot being received (its temporary file goes with it): when the core gave its
+     * transfer up, or once the node's loop and this writer have stopped (the only threads that
+     * touch it).
      */
     void abandonReceiving() {
         if (receiving != null) {
@@ -133,6 +134,9 @@ final class LogWriter {
         List<RaftMessage> released = new ArrayList<>();
         List<ReceivedSnapshot> received = new ArrayList<>();
         for (Job job : jobs) {
+            if (job.abandonReceiving()) {
+                abandonReceiving();
+            }
             for (SnapshotChunk chunk : job.chunks()) {
                 storeChunk(chunk, received);
             }

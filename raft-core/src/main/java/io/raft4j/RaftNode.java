@@ -511,7 +511,7 @@ public final class RaftNode<R> implements AutoCloseable {
         }
         if (ready.mustPersist() || !ready.messagesAfterPersist().isEmpty()) {
             LogWriter.Job job = new LogWriter.Job(ready.entriesToPersist(), ready.hardState(),
-                    ready.messagesAfterPersist(), ready.snapshotChunks(), ready.compaction());
+                    ready.messagesAfterPersist(), ready.abandonSnapshotReceiving(), ready.snapshotChunks(), ready.compaction());
             if (writesOnLoopNow()) {
                 writeNow(job);
             } else {

@@ -953,9 +953,11 @@ public final class RaftCore {
             reads = reads.isEmpty() ? followerReads : concat(reads, followerReads);
         }
         SnapshotMeta install = installer.takeSnapshotToInstall();
+        installer.onTerm(term);
+        boolean abandonReceiving = installer.takeReceptionAbandoned();
         Ready ready = new Ready(hs, toPersist, outbox.takeNow(), outbox.takeAfterPersist(),
                 log.takeCommittedToApply(settings.maxApplyBatchBytes()), reads, takeAbandonedReads(), roleChanged,
-                installer.takeChunksToStore(), install, installer.takeCompaction());
+                abandonReceiving, installer.takeChunksToStore(), install, installer.takeCompaction());
         roleChanged = false;
         return ready;
     }

@@ -32,6 +32,8 @@ import java.util.List;
  *                             took them ended, the follower's term moved on, or its leader did not
  *                             answer within an election timeout)
  * @param roleChanged          whether role, term or leader changed since the last batch
+ * @param abandonSnapshotReceiving whether to drop the snapshot being received (its transfer was
+ *                             given up) before storing {@code snapshotChunks}
  * @param snapshotChunks       snapshot chunks received from the leader, to store in order with the
  *                             write (their acknowledgements are among {@code messagesAfterPersist})
  * @param snapshotToInstall    a received, published snapshot the state machine must be restored
@@ -41,12 +43,14 @@ import java.util.List;
  */
 public record Ready(HardState hardState, List<LogEntry> entriesToPersist, List<RaftMessage> messages,
                     List<RaftMessage> messagesAfterPersist, List<LogEntry> committedEntries,
-                    List<ReadState> readStates, List<Long> abandonedReads, boolean roleChanged, List<SnapshotChunk> snapshotChunks,
+                    List<ReadState> readStates, List<Long> abandonedReads, boolean roleChanged,
+                    boolean abandonSnapshotReceiving, List<SnapshotChunk> snapshotChunks,
                     SnapshotMeta snapshotToInstall, LogCompaction compaction) {
 
     /** Whether there is anything to write (log, hard state, snapshot chunks or compaction). */
     public boolean mustPersist() {
-        return hardState != null || !entriesToPersist.isEmpty() || !snapshotChunks.isEmpty() || compaction != null;
+        return hardState != null || !entriesToPersist.isEmpty() || abandonSnapshotReceiving || !snapshotChunks.isEmpty()
+                || compaction != null;
     }
 
 }

@@ -23,6 +23,7 @@ final class SnapshotInstaller {
     private final ConfigHistory configs;
     private final RaftConfig settings;
     private final SnapshotReceiver receiver = new SnapshotReceiver();
+    private boolean receptionAbandoned;
     private final List<SnapshotChunk> chunksToStore = new ArrayList<>();
     private SnapshotMeta snapshotToInstall;
     private LogCompaction pendingCompaction;
@@ -50,6 +51,21 @@ final class SnapshotInstaller {
         } else {
             configs.compactTo(meta.lastIndex(), meta.config());
         }
+    }
+
+    /** Called with the current term whenever effects are collected: see {@link SnapshotReceiver#abandonIfOlderThan}. */
+    void onTerm(long term) {
+        if (receiver.abandonIfOlderThan(term)) {
+            LOG.debug("{}: gave up a snapshot transfer of an earlier term", core.id());
+            receptionAbandoned = true;
+        }
+    }
+
+    /** Whether the partly received snapshot must be dropped (once; the flag is then cleared). */
+    boolean takeReceptionAbandoned() {
+        boolean abandoned = receptionAbandoned;
+        receptionAbandoned = false;
+        return abandoned;
     }
 
     /** A chunk from the current leader (term and role already handled by the core). */
@@ -112,7 +128,7 @@ final class SnapshotInstaller {
     }
 
     boolean hasEffects() {
-        return !chunksToStore.isEmpty() || snapshotToInstall != null || pendingCompaction != null;
+        return !chunksToStore.isEmpty() || snapshotToInstall != null || pendingCompaction != null || receptionAbandoned;
     }
 
     List<SnapshotChunk> takeChunksToStore() {

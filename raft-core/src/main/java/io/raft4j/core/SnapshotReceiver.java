@@ -66,6 +66,20 @@ final class SnapshotReceiver {
         return leader;
     }
 
+    /**
+     * Gives up a transfer of an earlier term (its leader is gone: a new one starts its own from
+     * offset 0, or catches this node up by appends). Not one whose last chunk is being published.
+     *
+     * @return whether a transfer was given up
+     */
+    boolean abandonIfOlderThan(long currentTerm) {
+        if (leader == null || awaitingPublish || term >= currentTerm) {
+            return false;
+        }
+        reset();
+        return true;
+    }
+
     void reset() {
         leader = null;
         snapshotIndex = -1;
