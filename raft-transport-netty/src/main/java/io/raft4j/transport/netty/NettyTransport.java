@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -90,7 +91,8 @@ public final class NettyTransport implements Transport, AutoCloseable {
     private final Bootstrap clientBootstrap;
     private final Channel serverChannel;
     private final Map<String, PeerConnection> connections = new ConcurrentHashMap<>();
-    private final Map<String, Map<String, String>> groupPeers = new ConcurrentHashMap<>();
+    /** Each group's member addresses, the group updated last last (guarded by {@code this}). */
+    private final Map<String, Map<String, String>> groupPeers = new LinkedHashMap<>();
     private volatile Map<String, HostPort> addresses;
     private final LongAdder dropped = new LongAdder();
     private volatile boolean closed;
@@ -302,9 +304,19 @@ public final class NettyTransport implements Transport, AutoCloseable {
                 LOG.warn("group {}: ignoring address of {}: {}", groupId, id, e.getMessage());
             }
         });
+        // Node ids are the transport's: if two groups disagree on an id's address, the one that
+        // spoke last is the freshest news (a node that moved is updated group by group), and which
+        // one wins must not depend on hash order.
+        groupPeers.remove(groupId);
         groupPeers.put(groupId, valid);
         Map<String, String> merged = new HashMap<>(config.peers());
-        groupPeers.values().forEach(merged::putAll);
+        groupPeers.forEach((group, peers) -> peers.forEach((id, address) -> {
+            String earlier = merged.put(id, address);
+            if (group.equals(groupId) && earlier != null && !earlier.equals(address)) {
+                LOG.warn("group {} gives {} the address {}, other groups or the configuration {}: using {}",
+                        group, id, address, earlier, address);
+            }
+        }));
         Map<String, HostPort> parsed = parse(merged);
         addresses = parsed;
         dispatcher.knownSenders(parsed.keySet());

@@ -200,6 +200,30 @@ class NettyTransportTest {
     }
 
     @Test
+    void whenGroupsDisagreeOnAnAddressTheGroupUpdatedLastWins() throws Exception {
+        // Node "x" moved: one group already knows its new address, the other still names the old.
+        NettyTransport oldHome = start(c -> c);
+        NettyTransport newHome = start(c -> c);
+        NettyTransport a = start(c -> c);
+        RecordingInbound atOld = new RecordingInbound();
+        RecordingInbound atNew = new RecordingInbound();
+        for (NettyTransport home : List.of(oldHome, newHome)) {
+            home.updatePeers("g", Map.of("a", address(a)));
+        }
+        oldHome.register("g", "x", atOld);
+        newHome.register("g", "x", atNew);
+        a.register("g", "a", new RecordingInbound());
+
+        a.updatePeers("g1", Map.of("x", address(oldHome)));
+        a.updatePeers("g2", Map.of("x", address(newHome)));
+        a.send(TestMessages.numbered("g", "a", "x", 1, 16));
+        assertEquals(1, ((AppendEntries) atNew.next(WAIT)).round(), "g2 spoke last");
+        a.updatePeers("g1", Map.of("x", address(oldHome)));
+        a.send(TestMessages.numbered("g", "a", "x", 2, 16));
+        assertEquals(2, ((AppendEntries) atOld.next(WAIT)).round(), "g1 spoke last");
+    }
+
+    @Test
     void slowPeerDoesNotSlowTheOthersAndItsQueueStaysBounded() throws Exception {
         // A "peer" whose process hangs: it never accepts or reads, so its socket buffers fill up.
         try (ServerSocket stuck = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
