@@ -90,13 +90,19 @@ public final class BenchCommand implements Callable<Integer> {
 
     private volatile double warmupSeconds;
 
+    /**
+     * Largest value: a SET of it, with its key and framing, must still fit in one log entry
+     * ({@code RaftConfig.maxEntryBytes}, 8 MiB by default), or every proposal would be refused.
+     */
+    static final int MAX_VALUE_BYTES = (8 << 20) - 1024;
+
     @Override
     public Integer call() throws Exception {
         if (clients < 1) {
             throw new ParameterException(spec.commandLine(), "--clients: must be positive, was " + clients);
         }
-        if (size < 1 || size > (8 << 20)) {
-            throw new ParameterException(spec.commandLine(), "--size: must be in 1..8388608, was " + size);
+        if (size < 1 || size > MAX_VALUE_BYTES) {
+            throw new ParameterException(spec.commandLine(), "--size: must be in 1.." + MAX_VALUE_BYTES + ", was " + size);
         }
         if (warmup < 0 || duration <= 0) {
             throw new ParameterException(spec.commandLine(), "--warmup must be >= 0 and --duration > 0");
