@@ -7,6 +7,7 @@ import io.raft4j.core.RaftCore;
 import io.raft4j.core.ReadState;
 import io.raft4j.core.Ready;
 import io.raft4j.core.Role;
+import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.memory.InMemorySnapshotStore;
 import io.raft4j.message.Bytes;
 import io.raft4j.message.ClusterConfig;
@@ -94,6 +95,12 @@ public final class RaftNode<R> implements AutoCloseable {
         requireTransportCarries(config, transport);
         this.storage = Objects.requireNonNull(b.storage, "storage");
         this.snapshots = b.snapshots != null ? b.snapshots : new InMemorySnapshotStore();
+        if (b.snapshots == null && !(storage instanceof InMemoryLogStorage)) {
+            // Not refused (a test may want exactly this), but a trap in production: the first
+            // compaction leaves a log that no longer starts at 1 and no snapshot to start from.
+            LOG.warn("{}: no snapshot store given: snapshots are kept in memory, so once the log is compacted "
+                    + "this node cannot restart from its own storage; give it a FileSnapshotStore", config.nodeId());
+        }
         this.core = new RaftCore(b.config, storage, snapshots, b.random);
         String name = config.groupId() + "-" + config.nodeId();
         this.inlineWrites = storage.writesWithoutBlocking();
@@ -719,7 +726,10 @@ public final class RaftNode<R> implements AutoCloseable {
 
         /**
          * Where snapshots are kept (for a durable node, a {@link io.raft4j.snapshot.FileSnapshotStore}
-         * in its data directory); default in memory.
+         * in its data directory); default in memory. A durable log needs a durable store: after its
+         * first compaction the log no longer starts at index 1, and a node whose snapshots were lost
+         * cannot restart (it refuses to, with an error). A node with a log other than the in-memory
+         * one and no store set logs a warning at build.
          */
         public Builder<R> snapshots(SnapshotStore snapshots) {
             this.snapshots = snapshots;
