@@ -10,14 +10,20 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
  * A {@link SnapshotStore} in memory, for tests and simulations: survives a simulated restart when
  * the same instance is handed to the restarted node. Keeps the {@code retain} snapshots of the
- * highest indexes.
+ * highest indexes, and also an older one that was read since the previous publish: it is being
+ * streamed to a follower, and dropping it would restart that transfer from scratch (with a leader
+ * snapshotting faster than a transfer takes, for ever). It goes at the first publish after its
+ * transfer ends. (No clock is involved, so simulations stay deterministic.)
  * Thread-safe.
  */
 public final class InMemorySnapshotStore implements SnapshotStore {
@@ -27,6 +33,8 @@ public final class InMemorySnapshotStore implements SnapshotStore {
     private final int retain;
     /** By last index: the latest is the highest, whatever order they were published in. */
     private final TreeMap<Long, Stored> snapshots = new TreeMap<>();
+    /** Indexes read since the last publish: snapshots being streamed (guarded by {@code this}). */
+    private final Set<Long> readSincePublish = new HashSet<>();
 
     /** A store keeping the newest {@code retain} (at least 1) published snapshots. */
     public InMemorySnapshotStore(int retain) {
@@ -56,7 +64,11 @@ public final class InMemorySnapshotStore implements SnapshotStore {
 
     @Override
     public Bytes read(long lastIndex, long offset, int maxBytes) {
-        byte[] content = find(lastIndex).content();
+        byte[] content;
+        synchronized (this) {
+            content = find(lastIndex).content();
+            readSincePublish.add(lastIndex);
+        }
         int from = (int) Math.min(offset, content.length);
         int to = (int) Math.min((long) from + maxBytes, content.length);
         return Bytes.wrap(Arrays.copyOfRange(content, from, to));
@@ -94,9 +106,7 @@ public final class InMemorySnapshotStore implements SnapshotStore {
                 SnapshotInfo info = new SnapshotInfo(meta, content.length, crc.getValue());
                 synchronized (InMemorySnapshotStore.this) {
                     snapshots.put(meta.lastIndex(), new Stored(info, content));
-                    while (snapshots.size() > retain) {
-                        snapshots.pollFirstEntry();
-                    }
+                    dropOld();
                 }
                 published = true;
                 return info;
@@ -109,6 +119,19 @@ public final class InMemorySnapshotStore implements SnapshotStore {
                 }
             }
         };
+    }
+
+    /** Drops the oldest snapshots beyond {@code retain}, except those being streamed. */
+    private void dropOld() {
+        Iterator<Long> oldestFirst = snapshots.headMap(snapshots.lastKey()).keySet().iterator();
+        int excess = snapshots.size() - retain;
+        while (excess > 0 && oldestFirst.hasNext()) {
+            if (!readSincePublish.contains(oldestFirst.next())) {
+                oldestFirst.remove();
+                excess--;
+            }
+        }
+        readSincePublish.clear();
     }
 
     @Override

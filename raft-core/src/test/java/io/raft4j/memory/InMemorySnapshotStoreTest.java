@@ -55,4 +55,31 @@ class InMemorySnapshotStoreTest {
         assertThrows(StorageException.class, () -> store.read(20, 0, 1));
         assertThrows(StorageException.class, () -> store.read(10, 0, 1));
     }
+
+    /**
+     * A snapshot being streamed to a follower outlives the retention count until its transfer ends:
+     * evicting it restarted the transfer with the newest one, and a leader snapshotting faster than
+     * a transfer took never caught the follower up (simulation seed 24007751, 3 nodes).
+     */
+    @Test
+    void aSnapshotReadSinceThePreviousPublishIsKeptUntilItsTransferEnds() throws IOException {
+        InMemorySnapshotStore store = new InMemorySnapshotStore(1);
+        publish(store, 10);
+        store.read(10, 0, 4); // a follower is being sent snapshot 10
+        publish(store, 20);
+        store.read(10, 4, 4);
+        publish(store, 30);
+        assertArrayEquals("s10".getBytes(StandardCharsets.UTF_8), store.read(10, 0, 100).toByteArray());
+        assertThrows(StorageException.class, () -> store.read(20, 0, 1), "not streamed: dropped as usual");
+        publish(store, 40); // read since the last publish: still kept
+        publish(store, 50); // the transfer is over: dropped
+        assertThrows(StorageException.class, () -> store.read(10, 0, 1));
+        assertEquals(50, store.latest().orElseThrow().meta().lastIndex());
+    }
+
+    private static void publish(SnapshotStore store, long index) throws IOException {
+        try (SnapshotStore.Sink sink = begin(store, index, "s" + index)) {
+            sink.publish(null);
+        }
+    }
 }
