@@ -4,6 +4,7 @@ import io.raft4j.message.ClusterConfig;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -26,7 +27,7 @@ final class MembershipEdits {
      * (a retried add: proposing {@code c} again then confirms it is committed).
      */
     static ClusterConfig addLearnerUnlessAdded(ClusterConfig c, String id, String address) {
-        if (c.isMember(id) && address.equals(c.addresses().getOrDefault(id, ""))) {
+        if (c.isMember(id) && Objects.equals(address, c.addresses().getOrDefault(id, ""))) {
             return c;
         }
         if (c.isMember(id)) {

@@ -274,7 +274,9 @@ public final class RaftNode<R> implements AutoCloseable {
     /**
      * Adds {@code id} as a voter the safe way: first as a learner, then, once its log is within
      * {@link RaftConfig#promoteWithinEntries()} of the leader's, promoted to voter. A node that is
-     * far behind therefore never weakens the quorum while it catches up.
+     * far behind therefore never weakens the quorum while it catches up, and one that never
+     * answers is never promoted: the call then waits (bound it with a timeout; the learner stays,
+     * without a vote, until removed).
      *
      * <p>Safe to retry: a call cut off half way (the leader changed after the learner was added)
      * leaves {@code id} a learner, and a new call for the same id and address goes on from there;
@@ -304,7 +306,9 @@ public final class RaftNode<R> implements AutoCloseable {
             ClusterConfig target;
             try {
                 target = edit.apply(core.clusterConfig());
-            } catch (RaftException | IllegalArgumentException e) {
+            } catch (RuntimeException e) {
+                // A pure function of the configuration and the caller's arguments (a null id, an id
+                // already there...): it fails this call only, never the node.
                 future.completeExceptionally(e);
                 return;
             }
@@ -315,16 +319,23 @@ public final class RaftNode<R> implements AutoCloseable {
 
     private CompletableFuture<Void> awaitCaughtUp(String id) {
         CompletableFuture<Void> future = new CompletableFuture<>();
-        execute(() -> watches.add(
+        execute(() -> {
+            // The learner must hold the log as it was once it was added (so it answered at all, and
+            // has the configuration naming it), not only be "close" to the end: in a short log a
+            // node that never answered (match 0) would otherwise count as within reach.
+            long addedBy = core.lastIndex();
+            watches.add(
                 () -> core.role() != Role.LEADER
-                        || core.matchIndexOf(id) >= core.lastIndex() - config.promoteWithinEntries(),
+                        || (core.matchIndexOf(id) >= addedBy
+                            && core.matchIndexOf(id) >= core.lastIndex() - config.promoteWithinEntries()),
                 () -> {
                     if (core.role() != Role.LEADER) {
                         future.completeExceptionally(new IndeterminateException("lost leadership while " + id + " caught up"));
                     } else {
                         future.complete(null);
                     }
-                }, future), future);
+                }, future);
+        }, future);
         return future;
     }
 

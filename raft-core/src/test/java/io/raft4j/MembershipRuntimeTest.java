@@ -57,6 +57,37 @@ class MembershipRuntimeTest {
     }
 
     @Test
+    void aNodeThatNeverAnswersIsNotPromoted() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            // "ghost" is never started. The log is short, so "within promoteWithinEntries of the
+            // end" alone held for a match index of 0: it was promoted at once, and with one more
+            // node down the cluster lost its quorum.
+            CompletableFuture<ClusterConfig> addVoter = leader.addVoter("ghost", "");
+            LocalCluster.await(Duration.ofSeconds(5), () -> leader.status().config().learners().contains("ghost"));
+            for (int i = 0; i < 5; i++) {
+                leader.propose(Bytes.ofUtf8("meanwhile-" + i)).get(5, TimeUnit.SECONDS);
+            }
+            assertTrue(!addVoter.isDone(), "promoted a node that never answered: " + addVoter);
+            assertEquals(Set.of("n1", "n2", "n3"), leader.status().config().voters());
+        }
+    }
+
+    @Test
+    void aNullAddressFailsTheCallNotTheLeader() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> leader.addVoter("n4", null).get(5, TimeUnit.SECONDS));
+            assertInstanceOf(IllegalArgumentException.class, e.getCause());
+            e = assertThrows(ExecutionException.class, () -> leader.addLearner("n4", null).get(5, TimeUnit.SECONDS));
+            assertInstanceOf(IllegalArgumentException.class, e.getCause());
+            leader.propose(Bytes.ofUtf8("still leading")).get(5, TimeUnit.SECONDS);
+            assertTrue(leader.isLeader());
+        }
+    }
+
+    @Test
     void removedMemberStopsItselfAndTheRestGoOn() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();

@@ -33,11 +33,19 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
 
     private static final int ENCODING_VERSION = 1;
 
-    /** Copies the sets and map into sorted, immutable ones; rejects a learner that is also a voter. */
+    /**
+     * Copies the sets and map into sorted, immutable ones; rejects a learner that is also a voter,
+     * and null ids or addresses (which could not be encoded into the log).
+     */
     public ClusterConfig {
         voters = sortedCopy(voters);
         learners = sortedCopy(learners);
         outgoingVoters = sortedCopy(outgoingVoters);
+        addresses.forEach((id, address) -> {
+            if (id == null || address == null) {
+                throw new IllegalArgumentException("a member id or address is null: " + id + "=" + address);
+            }
+        });
         addresses = Collections.unmodifiableMap(new TreeMap<>(addresses));
         for (String learner : learners) {
             if (voters.contains(learner) || outgoingVoters.contains(learner)) {
