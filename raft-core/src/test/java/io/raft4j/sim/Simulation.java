@@ -69,6 +69,18 @@ public final class Simulation {
     private final Map<String, Map<Long, PendingRead>> readsAwaitingIndex = new HashMap<>();
     private long stepCount;
     /**
+     * The highest term any node has campaigned in (or led): a term a node holds must come from a
+     * candidate. A term raised by a pre-vote, or by anything but an election, shows up here.
+     */
+    private long highestCampaignTerm = 1;
+    /** When each node last became leader (for the CheckQuorum check). */
+    private final Map<String, Long> leaderSince = new HashMap<>();
+    /** The configuration each leader was last seen with, and since when (voters it adds start afresh). */
+    private final Map<String, io.raft4j.message.ClusterConfig> leaderConfig = new HashMap<>();
+    private final Map<String, Long> leaderConfigSince = new HashMap<>();
+    /** receiver -> sender -> when a message from sender was last delivered to receiver. */
+    private final Map<String, Map<String, Long>> lastHeard = new HashMap<>();
+    /**
      * What happened, for the run summary: installs, corrupted chunks, crashes, elections, membership
      * changes, transfers, reads served, reads served by a follower.
      */
@@ -170,11 +182,13 @@ public final class Simulation {
         long period = Math.max(1, Math.round(n.tickPeriodUs * (0.95 + random.nextDouble() * 0.1)));
         schedule(now + period, n, "tick", () -> {
             n.core.tick();
+            checkQuorumStepDown(n);
             scheduleTick(n);
         });
     }
 
     private void process(SimNode n) {
+        checkTermOrigin(n);
         while (n.up && n.core.hasReady()) {
             Ready rd = n.core.ready();
             boolean leader = n.core.role() == Role.LEADER;
@@ -188,11 +202,13 @@ public final class Simulation {
                 if (leader && !rd.roleChanged()) {
                     checker.onLeaderWrite(n.id, n.core.term(), first, n.mirror.lastIndex());
                 }
+                checkNoCommittedEntryRemoved(n, toPersist);
                 n.mirror.write(toPersist);
                 checker.onEntriesWritten(n.id, n.mirror, first);
             }
             if (rd.roleChanged() && leader) {
                 counters[3]++;
+                leaderSince.put(n.id, now);
                 checker.onLeader(n.id, n.core.term(), n.mirror);
                 checker.onLeaderDurableTerm(n.id, n.core.term(), n.storage.hardState().term());
             }
@@ -430,6 +446,7 @@ public final class Simulation {
         if (blockedLinks.contains(m.from() + ">" + m.to())) {
             return;
         }
+        lastHeard.computeIfAbsent(m.to(), k -> new HashMap<>()).put(m.from(), now);
         target.core.step(m);
     }
 
@@ -529,6 +546,100 @@ public final class Simulation {
                 }
             }
         }
+    }
+
+    /**
+     * A log never loses a committed entry it holds: only a conflict with the leader's log removes
+     * entries, and the leader holds every committed one. Catches a follower that truncates its log
+     * on a stale or duplicate append, which the durability check at commit time does not see (the
+     * entry was on a majority when it was committed, and is lost from it afterwards).
+     */
+    private void checkNoCommittedEntryRemoved(SimNode n, List<LogEntry> toWrite) {
+        long first = toWrite.get(0).index();
+        long last = toWrite.get(toWrite.size() - 1).index();
+        long probe = Math.min(n.mirror.lastIndex(), checker.highestCommitted());
+        if (probe < first) {
+            return; // appends only after every committed entry this log holds
+        }
+        long before = n.mirror.chain(probe);
+        if (before == 0 || before != checker.committedChain(probe)) {
+            return; // it does not hold the committed entry there: replacing it is how it is repaired
+        }
+        // The chain at probe stays only if the write keeps every entry up to it unchanged.
+        boolean kept = last >= probe && chainUnchanged(n.mirror, toWrite, first, probe);
+        if (!kept) {
+            throw new SafetyChecker.Violation("committed entry removed: " + n.id + " (" + n.core.role() + ", term "
+                    + n.core.term() + ") rewrites its log from " + first + " to " + last + ", dropping the committed entry at "
+                    + probe + " (its last index was " + n.mirror.lastIndex() + ")");
+        }
+    }
+
+    private static boolean chainUnchanged(LogMirror mirror, List<LogEntry> toWrite, long first, long upTo) {
+        long chain = mirror.chain(first - 1);
+        for (long i = first; i <= upTo; i++) {
+            chain = LogMirror.link(chain, toWrite.get((int) (i - first)));
+            if (chain != mirror.chain(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Terms come from elections: every term a node holds was first taken by a candidate. Only
+     * becoming a candidate raises a term; every other node learns it from messages. A node whose
+     * term runs ahead of every candidate's (say, one that adopted the term of a pre-vote request)
+     * disrupts a live leader for nothing, which PreVote is there to prevent.
+     */
+    private void checkTermOrigin(SimNode n) {
+        if (!n.up) {
+            return;
+        }
+        Role role = n.core.role();
+        if (role == Role.CANDIDATE || role == Role.LEADER) {
+            highestCampaignTerm = Math.max(highestCampaignTerm, n.core.term());
+        }
+        if (n.core.term() > highestCampaignTerm) {
+            throw new SafetyChecker.Violation("term origin: " + n.id + " (" + role + ") is in term " + n.core.term()
+                    + " but no node has campaigned beyond term " + highestCampaignTerm);
+        }
+    }
+
+    /**
+     * CheckQuorum: a leader that has heard nothing from a majority of its voters (of each half of a
+     * joint configuration) for two election timeouts of its own clock steps down. Its clock may run
+     * up to 26% slow here, so the bound allows 30%, plus a tick either side. The simulator counts
+     * every message delivered to the leader as hearing from its sender (the core counts fewer), so
+     * the check never fires early. A configuration change restarts the clock: the core counts its
+     * new voters only from the next round.
+     */
+    private void checkQuorumStepDown(SimNode n) {
+        if (!p.checkQuorum() || !n.up || n.core.role() != Role.LEADER) {
+            return;
+        }
+        long bound = (2L * p.electionTicks() + 2) * SimParams.TICK_US * 13 / 10;
+        io.raft4j.message.ClusterConfig config = n.core.clusterConfig();
+        if (!config.equals(leaderConfig.put(n.id, config))) {
+            leaderConfigSince.put(n.id, now);
+        }
+        long since = Math.max(leaderSince.getOrDefault(n.id, now), leaderConfigSince.get(n.id));
+        Map<String, Long> heard = lastHeard.getOrDefault(n.id, Map.of());
+        java.util.function.Predicate<String> recent = id -> id.equals(n.id)
+                || now - Math.max(since, heard.getOrDefault(id, Long.MIN_VALUE)) <= bound;
+        if (!heardFromMajority(config.voters(), recent) || !heardFromMajority(config.outgoingVoters(), recent)) {
+            throw new SafetyChecker.Violation("check quorum: " + n.id + " still leads term " + n.core.term()
+                    + " though no majority of " + config.voters()
+                    + (config.isJoint() ? " / " + config.outgoingVoters() : "") + " reached it in the last "
+                    + bound + " us");
+        }
+    }
+
+    private static boolean heardFromMajority(java.util.Set<String> voters, java.util.function.Predicate<String> recent) {
+        if (voters.isEmpty()) {
+            return true;
+        }
+        long heard = voters.stream().filter(recent).count();
+        return heard > voters.size() / 2;
     }
 
     private void crash(SimNode n) {
