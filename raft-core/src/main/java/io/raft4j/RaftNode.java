@@ -434,6 +434,24 @@ public final class RaftNode<R> implements AutoCloseable {
                 applier.appliedIndex(), s.lastIndex(), s.config());
     }
 
+    /**
+     * Completes with the id of the leader once this node knows one (at once if it does): after
+     * {@link #start()}, or after losing a leader, an election takes an election timeout or more.
+     * Only the leader takes proposals; on any other node they fail with
+     * {@link NotLeaderException}, which names the leader. Fails if the node stops first.
+     */
+    public CompletableFuture<String> whenLeaderKnown() {
+        CompletableFuture<String> future = new CompletableFuture<>();
+        execute(() -> {
+            if (core.leaderId() != null) {
+                future.complete(core.leaderId());
+            } else {
+                watches.add(() -> core.leaderId() != null, () -> future.complete(core.leaderId()), future);
+            }
+        }, future);
+        return future;
+    }
+
     /** Whether this node currently believes it leads. */
     public boolean isLeader() {
         return status.role() == Role.LEADER;
