@@ -26,7 +26,9 @@ public interface StateMachine<R> {
     /**
      * Applies the committed command at {@code index}. Called exactly once per index, in increasing
      * index order, since the node started (or since the state was last restored). An exception is
-     * a bug in the state machine: the node stops applying and fails.
+     * a bug in the state machine: the node stops applying and fails. A command that is invalid for
+     * the state (a key that does not exist, a bad argument) is not such a bug: answer it with a
+     * result that says so, the same on every node, so every replica stays identical.
      *
      * @return the result for the proposer's future (only the leader's result is handed out)
      */
@@ -34,7 +36,8 @@ public interface StateMachine<R> {
 
     /**
      * Answers a read-only query against the current state. For linearizable reads the runtime
-     * calls this only once the state reflects every command committed before the read began.
+     * calls this only once the state reflects every command committed before the read began. An
+     * exception fails that query's future only: queries change nothing, so the node goes on.
      *
      * @throws UnsupportedOperationException if this state machine has no queries
      */
