@@ -74,6 +74,13 @@ final class InboundDispatcher {
         if (!this.clusterId.equals(clusterId)) {
             return "wrong cluster id '" + abbreviate(clusterId) + "'";
         }
+        if (localIds.isEmpty()) {
+            // No node has registered yet (a process starting, its peers already sending): this
+            // transport cannot tell yet who belongs, and closing would only make the peers back off
+            // and redial. Nothing is delivered, and Raft sends again.
+            droppedUnregistered.increment();
+            return null;
+        }
         String sender = message.from();
         if (!knownSenders.contains(sender)) {
             return "unknown sender '" + abbreviate(sender) + "'";

@@ -390,6 +390,14 @@ public final class NettyTransport implements Transport, AutoCloseable {
         return dropped.sum();
     }
 
+    /**
+     * Messages that arrived for a local node not registered at the time (one restarting, or before
+     * any node registered here) and were dropped quietly: Raft sends again.
+     */
+    public long droppedOnArrival() {
+        return dispatcher.droppedUnregistered();
+    }
+
     /** Inbound connections closed so far because of what they sent. */
     public long rejectedConnections() {
         return guard.rejectedConnections();

@@ -224,6 +224,30 @@ class NettyTransportTest {
     }
 
     @Test
+    void framesThatArriveBeforeAnyNodeRegisteredAreDroppedQuietly() throws Exception {
+        // A process restarting: its transport is up, its node not yet built, and a peer (which has
+        // its address) already sends. Closing the connection only made the peer back off.
+        NettyTransport b = start(c -> c);
+        NettyTransport a = start(c -> c.peer("b", address(b)));
+        a.register("g", "a", new RecordingInbound());
+        for (int i = 0; i < 3; i++) {
+            a.send(TestMessages.numbered("g", "a", "b", i, 16));
+        }
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (b.droppedOnArrival() < 3 && b.rejectedConnections() == 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(0, b.rejectedConnections(), "a frame before registration closed the connection");
+        assertEquals(3, b.droppedOnArrival());
+        RecordingInbound atB = new RecordingInbound();
+        b.updatePeers("g", Map.of("a", address(a)));
+        b.register("g", "b", atB);
+        a.send(TestMessages.numbered("g", "a", "b", 3, 16));
+        assertEquals(3, ((AppendEntries) atB.next(WAIT)).round());
+        assertEquals(0, b.rejectedConnections());
+    }
+
+    @Test
     void slowPeerDoesNotSlowTheOthersAndItsQueueStaysBounded() throws Exception {
         // A "peer" whose process hangs: it never accepts or reads, so its socket buffers fill up.
         try (ServerSocket stuck = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
