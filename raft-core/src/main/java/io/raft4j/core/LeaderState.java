@@ -180,6 +180,12 @@ final class LeaderState {
 
     private void sendHeartbeat(String to, Progress pr) {
         if (pr.state() == ReplicationState.SNAPSHOT) {
+            if (transferLooksAbandoned(pr.outgoing())) {
+                // The follower has not answered for an election timeout (it is down, or cut off):
+                // when it is back, the newest snapshot serves it better than the rest of an old one.
+                startSnapshot(to, pr);
+                return;
+            }
             sendSnapshotChunks(to, pr);
             return;
         }
@@ -234,6 +240,15 @@ final class LeaderState {
     }
 
     // ---- snapshots ---------------------------------------------------------------------------
+
+    /** Silent for an election timeout's worth of heartbeats, and a newer snapshot exists. */
+    private boolean transferLooksAbandoned(Progress.OutgoingSnapshot out) {
+        if ((long) out.stalledHeartbeats * settings.heartbeatIntervalTicks() < settings.electionTimeoutTicks()) {
+            return false;
+        }
+        SnapshotStore.SnapshotInfo latest = core.latestSnapshot();
+        return latest != null && latest.meta().lastIndex() > out.info.meta().lastIndex();
+    }
 
     private void startSnapshot(String to, Progress pr) {
         SnapshotStore.SnapshotInfo latest = core.latestSnapshot();

@@ -188,10 +188,16 @@ final class Progress {
             started = false;
         }
 
+        /** Heartbeats in a row at which nothing had been acknowledged since the one before. */
+        int stalledHeartbeats;
+
         /** Heartbeat: if nothing was acknowledged since the last one, assume chunks were lost. */
         void onHeartbeat() {
             if (acked == ackedAtLastHeartbeat && (sent > acked || allSent())) {
                 rewindTo(acked);
+                stalledHeartbeats++;
+            } else {
+                stalledHeartbeats = 0;
             }
             ackedAtLastHeartbeat = acked;
         }
