@@ -88,6 +88,19 @@ class MembershipRuntimeTest {
     }
 
     @Test
+    void aMemberMovesToAnotherAddressByAChangeOfItsAddressOnly() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            ClusterConfig current = leader.status().config();
+            ClusterConfig moved = leader.changeMembership(current.withAddress("n3", "elsewhere:7003"))
+                    .get(10, TimeUnit.SECONDS);
+            assertEquals("elsewhere:7003", moved.addresses().get("n3"));
+            assertEquals(current.voters(), moved.voters());
+            assertThrows(IllegalArgumentException.class, () -> current.withAddress("n9", "x:1"));
+        }
+    }
+
+    @Test
     void removedMemberStopsItselfAndTheRestGoOn() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();

@@ -79,6 +79,21 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
         return isVoter(id) || learners.contains(id);
     }
 
+    /**
+     * This configuration with member {@code id} at {@code address}: the target of a
+     * {@code changeMembership} that moves a node (same members, one address changed).
+     *
+     * @throws IllegalArgumentException if {@code id} is not a member
+     */
+    public ClusterConfig withAddress(String id, String address) {
+        if (!isMember(id)) {
+            throw new IllegalArgumentException(id + " is not a member");
+        }
+        Map<String, String> moved = new TreeMap<>(addresses);
+        moved.put(id, address);
+        return new ClusterConfig(voters, learners, outgoingVoters, moved);
+    }
+
     /** Every member: voters of both halves and learners, sorted. */
     public Set<String> allMembers() {
         TreeSet<String> all = new TreeSet<>(voters);
