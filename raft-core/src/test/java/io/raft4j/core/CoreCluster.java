@@ -98,6 +98,23 @@ final class CoreCluster {
         down.add(id);
     }
 
+    /**
+     * Crashes a follower of {@code leader}, has the leader commit {@code count} entries and take a
+     * snapshot of them (compacting its log): once restarted, the follower needs that snapshot.
+     *
+     * @return the follower's id
+     */
+    String followerLeftBehindASnapshot(String leader, int count) {
+        String lagging = java.util.Arrays.stream(ids()).filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        crash(lagging);
+        for (int i = 0; i < count; i++) {
+            propose(leader, "value-" + i);
+        }
+        tickAll(3);
+        takeSnapshot(leader);
+        return lagging;
+    }
+
     /** The state machine here is the list of applied commands; a snapshot is that list. */
     io.raft4j.message.SnapshotMeta takeSnapshot(String id) {
         RaftCore c = cores.get(id);

@@ -21,13 +21,7 @@ class SnapshotResendOffsetTest {
         CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(8)
                 .snapshotChunksInFlight(1));
         String leader = c.awaitLeader();
-        String lagging = List.of(c.ids()).stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
-        c.crash(lagging);
-        for (int i = 0; i < 20; i++) {
-            c.propose(leader, "value-" + i);
-        }
-        c.tickAll(3);
-        c.takeSnapshot(leader);
+        String lagging = c.followerLeftBehindASnapshot(leader, 20);
         long size = c.snapshots.get(leader).latest().orElseThrow().sizeBytes();
         c.cut.add(lagging + ">" + leader);     // the follower's answers are lost: the transfer stays open
         List<InstallSnapshot> sent = new ArrayList<>();

@@ -176,13 +176,7 @@ class SnapshotRulesTest {
     void laggingFollowerCatchesUpBySnapshotStreamedInChunksWhileOthersReplicate() {
         CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(16).snapshotChunksInFlight(2));
         String leader = c.awaitLeader();
-        String lagging = List.of(c.ids()).stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
-        c.crash(lagging);
-        for (int i = 0; i < 30; i++) {
-            c.propose(leader, "value-" + i);
-        }
-        c.tickAll(3);
-        c.takeSnapshot(leader);
+        String lagging = c.followerLeftBehindASnapshot(leader, 30);
         int[] chunks = {0};
         c.dropIf = m -> {
             if (m instanceof InstallSnapshot) {
