@@ -91,7 +91,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
     private final Bootstrap clientBootstrap;
     private final Channel serverChannel;
     private final Map<String, PeerConnection> connections = new ConcurrentHashMap<>();
-    /** Each group's member addresses, the group updated last last (guarded by {@code this}). */
+    /** Each group's member addresses, in the order they were last updated (guarded by {@code this}). */
     private final Map<String, Map<String, String>> groupPeers = new LinkedHashMap<>();
     private volatile Map<String, HostPort> addresses;
     private final LongAdder dropped = new LongAdder();
@@ -309,14 +309,16 @@ public final class NettyTransport implements Transport, AutoCloseable {
         // one wins must not depend on hash order.
         groupPeers.remove(groupId);
         groupPeers.put(groupId, valid);
-        Map<String, String> merged = new HashMap<>(config.peers());
+        Map<String, String> fromGroups = new HashMap<>();
         groupPeers.forEach((group, peers) -> peers.forEach((id, address) -> {
-            String earlier = merged.put(id, address);
+            String earlier = fromGroups.put(id, address);
             if (group.equals(groupId) && earlier != null && !earlier.equals(address)) {
-                LOG.warn("group {} gives {} the address {}, other groups or the configuration {}: using {}",
-                        group, id, address, earlier, address);
+                LOG.warn("group {} gives {} the address {}, another group {}: using {}", group, id, address, earlier,
+                        address);
             }
         }));
+        Map<String, String> merged = new HashMap<>(config.peers());
+        merged.putAll(fromGroups);   // the groups' addresses override the configured ones, as documented
         Map<String, HostPort> parsed = parse(merged);
         addresses = parsed;
         dispatcher.knownSenders(parsed.keySet());
