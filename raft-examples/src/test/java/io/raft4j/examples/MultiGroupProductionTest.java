@@ -1,5 +1,7 @@
 package io.raft4j.examples;
 
+import io.raft4j.IndeterminateException;
+import io.raft4j.NotLeaderException;
 import io.raft4j.RaftNode;
 import io.raft4j.ReadConsistency;
 import io.raft4j.core.RaftConfig;
@@ -19,7 +21,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -114,24 +119,73 @@ class MultiGroupProductionTest {
         }
     }
 
-    /** Proposes {@code count} increments to every group's leader, all groups at once. */
+    /**
+     * Proposes {@code count} increments to every group's leader, all groups at once, one write in
+     * flight per group. A leader may change under load (an election timeout missed on a busy
+     * machine): a write refused by a non-leader is sent again to the new leader, and one whose
+     * outcome is unknown is settled by reading the counter, which the one write in flight either
+     * moved or did not.
+     */
     private static void writeToEveryGroup(Map<String, Process> processes, Map<String, Long> expected, int count)
             throws Exception {
-        List<CompletableFuture<Long>> last = new ArrayList<>();
-        for (int k = 0; k < GROUPS.size(); k++) {
-            String group = GROUPS.get(k);
-            RaftNode<Long> leader = awaitLeader(processes, group);
-            long increment = k + 1;
-            CompletableFuture<Long> done = CompletableFuture.completedFuture(0L);
-            for (int i = 0; i < count; i++) {
-                // Chained, so each group has one write in flight while all groups write together.
-                done = done.thenCompose(x -> leader.propose(Bytes.ofUtf8(Long.toString(increment))));
+        ExecutorService writers = Executors.newFixedThreadPool(GROUPS.size());
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int k = 0; k < GROUPS.size(); k++) {
+                String group = GROUPS.get(k);
+                long increment = k + 1;
+                long start = expected.get(group);
+                done.add(writers.submit(() -> {
+                    for (int i = 0; i < count; i++) {
+                        increment(processes, group, increment, start + i * increment);
+                    }
+                    return null;
+                }));
+                expected.merge(group, increment * count, Long::sum);
             }
-            last.add(done);
-            expected.merge(group, increment * count, Long::sum);
+            for (Future<?> f : done) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            writers.shutdownNow();
         }
-        for (int k = 0; k < GROUPS.size(); k++) {
-            assertEquals(expected.get(GROUPS.get(k)), last.get(k).get(60, TimeUnit.SECONDS), GROUPS.get(k));
+    }
+
+    /** Moves {@code group}'s counter from {@code before} by {@code increment}, exactly once. */
+    private static void increment(Map<String, Process> processes, String group, long increment, long before)
+            throws Exception {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            RaftNode<Long> leader = awaitLeader(processes, group);
+            try {
+                assertEquals(before + increment, leader.propose(Bytes.ofUtf8(Long.toString(increment)))
+                        .get(30, TimeUnit.SECONDS), group);
+                return;
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof NotLeaderException) {
+                    continue; // nothing was done
+                }
+                if (!(e.getCause() instanceof IndeterminateException)) {
+                    throw e;
+                }
+            }
+            long now = linearizableRead(processes, group);
+            if (now == before + increment) {
+                return;
+            }
+            assertEquals(before, now, group + ": the counter moved by something other than this write");
+        }
+        throw new AssertionError(group + ": no leader took the write in 20 attempts");
+    }
+
+    private static long linearizableRead(Map<String, Process> processes, String group) throws Exception {
+        while (true) {
+            try {
+                return awaitLeader(processes, group).query(Bytes.EMPTY).get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof NotLeaderException || e.getCause() instanceof IndeterminateException)) {
+                    throw e;
+                }
+            }
         }
     }
 
