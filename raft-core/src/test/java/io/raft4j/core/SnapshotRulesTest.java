@@ -68,6 +68,22 @@ class SnapshotRulesTest {
     }
 
     @Test
+    void aSnapshotFromAnEarlierTermIsAnsweredWithTheNewTermAndNotStored() {
+        // A deposed leader's chunk, delayed: storing it could discard entries the current leader
+        // had this node acknowledge (a snapshot whose last entry conflicts with the log).
+        RaftCore core = follower(1, 5, 5);
+        SnapshotMeta meta = new SnapshotMeta(10, 4, THREE);
+        core.step(new InstallSnapshot(G, "n3", "n1", 4, meta, 0, Bytes.ofUtf8("old"), true, 0));
+        Ready rd = core.ready();
+        assertTrue(rd.snapshotChunks().isEmpty(), "a chunk of term 4 was stored in term 5");
+        assertNull(rd.snapshotToInstall());
+        assertEquals(5, answer(rd).term(), "the deposed leader must learn of term 5");
+        assertEquals(5, core.term());
+        assertEquals(4, core.lastIndex(), "the log is untouched");
+        assertNull(core.leaderId(), "a deposed leader is not taken for the current one");
+    }
+
+    @Test
     void duplicateSnapshotChunkIsAnsweredButNotStoredAgain() {
         RaftCore core = follower(1);
         SnapshotMeta meta = new SnapshotMeta(10, 4, THREE);
