@@ -6,16 +6,13 @@ import io.raft4j.memory.InMemorySnapshotStore;
 import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
 import io.raft4j.message.SnapshotMeta;
-import io.raft4j.spi.StateMachine;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,31 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * being written must not settle for that older write.
  */
 class SnapshotAfterRestoreTest {
-
-    /** Holds the first snapshot's write until released. */
-    static final class GatedStateMachine implements StateMachine<String> {
-        final LocalCluster.RecordingStateMachine inner = new LocalCluster.RecordingStateMachine();
-        final CountDownLatch gate = new CountDownLatch(1);
-        final AtomicInteger views = new AtomicInteger();
-
-        @Override public String apply(long index, Bytes command) { return inner.apply(index, command); }
-        @Override public String query(Bytes query) { return inner.query(query); }
-        @Override public void restore(java.io.InputStream in) throws java.io.IOException { inner.restore(in); }
-
-        @Override
-        public Snapshot snapshot() {
-            views.incrementAndGet();
-            Snapshot view = inner.snapshot();
-            return out -> {
-                try {
-                    gate.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                view.writeTo(out);
-            };
-        }
-    }
 
     @Test
     void snapshotAskedForAfterARestoreCoversWhatWasApplied() throws Exception {
@@ -69,7 +41,7 @@ class SnapshotAfterRestoreTest {
         try {
             LocalCluster.await(Duration.ofSeconds(10), () -> nodes.values().stream().filter(RaftNode::isLeader).count() == 1);
             RaftNode<String> leader = nodes.values().stream().filter(RaftNode::isLeader).findFirst().orElseThrow();
-            sms.get(leader.id()).gate.countDown(); // the leader's snapshots are not held
+            sms.get(leader.id()).release(); // the leader's snapshots are not held
             RaftNode<String> follower = nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
             GatedStateMachine fsm = sms.get(follower.id());
             for (int i = 0; i < 5; i++) {
@@ -92,14 +64,14 @@ class SnapshotAfterRestoreTest {
 
             long applied = follower.status().appliedIndex();
             CompletableFuture<SnapshotMeta> asked = follower.takeSnapshot();
-            fsm.gate.countDown();
+            fsm.release();
             SnapshotMeta first = held.get(10, TimeUnit.SECONDS);
             SnapshotMeta meta = asked.get(10, TimeUnit.SECONDS);
             assertTrue(meta.lastIndex() >= applied, "takeSnapshot() asked with " + applied
                     + " applied completed with a snapshot covering only " + meta.lastIndex()
                     + " (the older held one: " + first.lastIndex() + ")");
         } finally {
-            sms.values().forEach(s -> s.gate.countDown());
+            sms.values().forEach(GatedStateMachine::release);
             nodes.values().forEach(RaftNode::close);
             network.close();
         }

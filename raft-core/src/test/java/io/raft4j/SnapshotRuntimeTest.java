@@ -15,9 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -77,44 +75,6 @@ class SnapshotRuntimeTest {
         } finally {
             restarted.close();
             network.close();
-        }
-    }
-
-    /** Holds every snapshot's write until {@link #release} so a test can ask for one while another runs. */
-    private static final class GatedStateMachine implements io.raft4j.spi.StateMachine<String> {
-        final LocalCluster.RecordingStateMachine inner = new LocalCluster.RecordingStateMachine();
-        final CountDownLatch gate = new CountDownLatch(1);
-        final AtomicInteger views = new AtomicInteger();
-
-        @Override
-        public String apply(long index, Bytes command) {
-            return inner.apply(index, command);
-        }
-
-        @Override
-        public String query(Bytes query) {
-            return inner.query(query);
-        }
-
-        @Override
-        public Snapshot snapshot() {
-            views.incrementAndGet();
-            Snapshot view = inner.snapshot();
-            return out -> {
-                try {
-                    if (!gate.await(10, TimeUnit.SECONDS)) {
-                        throw new java.io.IOException("the test never released the snapshot");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new java.io.InterruptedIOException();
-                }
-                view.writeTo(out);
-            };
-        }
-
-        void release() {
-            gate.countDown();
         }
     }
 

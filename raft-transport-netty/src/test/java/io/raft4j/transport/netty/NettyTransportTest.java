@@ -233,10 +233,8 @@ class NettyTransportTest {
         for (int i = 0; i < 3; i++) {
             a.send(TestMessages.numbered("g", "a", "b", i, 16));
         }
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (b.droppedOnArrival() < 3 && b.rejectedConnections() == 0 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
+        Await.until(WAIT, "the three frames to be dropped or refused",
+                () -> b.droppedOnArrival() >= 3 || b.rejectedConnections() > 0);
         assertEquals(0, b.rejectedConnections(), "a frame before registration closed the connection");
         assertEquals(3, b.droppedOnArrival());
         RecordingInbound atB = new RecordingInbound();
