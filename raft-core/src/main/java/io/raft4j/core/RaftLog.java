@@ -173,6 +173,18 @@ final class RaftLog {
         return !matches;
     }
 
+    /**
+     * At start-up, the state machine was restored from a snapshot ending at {@code index}, an entry
+     * this log still holds: everything up to it is committed and applied, though not compacted.
+     */
+    void restoreSnapshotPoint(long index) {
+        if (index > persisted) {
+            throw new IllegalStateException("snapshot point " + index + " beyond the durable log end " + persisted);
+        }
+        committed = Math.max(committed, index);
+        handedOut = Math.max(handedOut, index);
+    }
+
     /** Appends entries at the end of the log (the leader's own proposals). */
     void append(List<LogEntry> entries) {
         if (entries.get(0).index() != lastIndex() + 1) {

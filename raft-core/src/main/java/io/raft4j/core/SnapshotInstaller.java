@@ -35,13 +35,29 @@ final class SnapshotInstaller {
         this.settings = settings;
     }
 
-    /** At start-up: if the node crashed between publishing a snapshot and trimming its log, finish the job. */
+    /**
+     * At start-up, with the state machine restored from {@code latest}: its entries are committed and
+     * applied. If the log still holds its last entry (same index and term), the log is kept, trimmed
+     * only as a local snapshot would trim it (finishing a compaction a crash interrupted), so the
+     * {@link RaftConfig#snapshotTrailingEntries() trailing entries} still serve followers slightly
+     * behind. Otherwise the node crashed while installing a snapshot from the leader that conflicts
+     * with its log: finish that install, discarding the log (Raft Figure 13, rule 7).
+     */
     void reconcileAtStartup(SnapshotMeta latest) {
-        if (latest.lastIndex() > log.compactIndex()) {
-            boolean discard = log.installSnapshot(latest.lastIndex(), latest.lastTerm());
-            installConfig(latest, discard);
-            pendingCompaction = new LogCompaction(latest.lastIndex(), latest.lastTerm(), discard);
+        long index = latest.lastIndex();
+        if (index <= log.compactIndex()) {
+            return;
         }
+        if (log.term(index) == latest.lastTerm()) {
+            // Log Matching: the log up to here is the snapshot's committed prefix. The configurations
+            // read back from it stay; the one in force at any index from the snapshot point on is right.
+            log.restoreSnapshotPoint(index);
+            compactBehind(index);
+            return;
+        }
+        boolean discard = log.installSnapshot(index, latest.lastTerm());
+        installConfig(latest, discard);
+        pendingCompaction = new LogCompaction(index, latest.lastTerm(), discard);
     }
 
     /** The snapshot's configuration becomes the base; with the log discarded, also the one in force. */
@@ -113,7 +129,12 @@ final class SnapshotInstaller {
 
     /** See {@link RaftCore#snapshotTaken}. */
     void onTaken(SnapshotMeta meta) {
-        long target = Math.min(meta.lastIndex() - settings.snapshotTrailingEntries(),
+        compactBehind(meta.lastIndex());
+    }
+
+    /** Compacts the log behind a snapshot ending at {@code snapshotIndex}, keeping the trailing entries. */
+    private void compactBehind(long snapshotIndex) {
+        long target = Math.min(snapshotIndex - settings.snapshotTrailingEntries(),
                 Math.min(log.committed(), log.persisted()));
         if (target <= log.compactIndex()) {
             return;

@@ -267,6 +267,72 @@ class SnapshotRulesTest {
         }
     }
 
+    /**
+     * A restart keeps the entries trailing the latest snapshot: a follower slightly behind nodes that
+     * just restarted catches up from their logs, not by a snapshot transfer.
+     */
+    @Test
+    void restartKeepsTheEntriesTrailingTheSnapshot() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(50));
+        String leader = c.awaitLeader();
+        String lagging = List.of(c.ids()).stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        c.crash(lagging);
+        for (int i = 0; i < 10; i++) {
+            c.propose(leader, "v" + i);
+        }
+        c.tickAll(3);
+        List<String> up = List.of(c.ids()).stream().filter(id -> !id.equals(lagging)).toList();
+        for (String id : up) {
+            c.takeSnapshot(id);
+            c.crash(id);
+        }
+        for (String id : up) {
+            c.restart(id);
+            assertEquals(1, c.core(id).firstIndex(), id + " kept its log behind the snapshot");
+        }
+        int[] snapshotChunks = {0};
+        c.dropIf = m -> {
+            if (m instanceof InstallSnapshot) {
+                snapshotChunks[0]++;
+            }
+            return false;
+        };
+        c.restart(lagging);
+        String now = c.awaitLeader();
+        c.propose(now, "after");
+        c.tickAll(10);
+        assertEquals(c.applied.get(now), c.applied.get(lagging));
+        assertEquals(0, snapshotChunks[0], "caught up from the log");
+    }
+
+    /** A node that crashed between publishing a snapshot and compacting its log compacts at restart. */
+    @Test
+    void restartFinishesACompactionKeepingTheTrailingEntries() throws Exception {
+        InMemoryLogStorage storage = new InMemoryLogStorage();
+        List<LogEntry> entries = new ArrayList<>();
+        entries.add(new LogEntry(1, 1, EntryType.CONFIG, THREE.encode()));
+        for (long i = 2; i <= 20; i++) {
+            entries.add(LogEntry.command(i, 1, Bytes.ofUtf8("x" + i)));
+        }
+        storage.append(entries, new HardState(1, null));
+        InMemorySnapshotStore snapshots = new InMemorySnapshotStore();
+        try (var sink = snapshots.begin(new SnapshotMeta(15, 1, THREE))) {
+            sink.out().write(1);
+            sink.publish(null);
+        }
+        RaftCore core = new RaftCore(RaftConfig.builder("n1").snapshotTrailingEntries(4).build(), storage, snapshots,
+                new SplittableRandom(1));
+        assertEquals(12, core.firstIndex(), "compacted to 15 - 4");
+        assertEquals(15, core.commitIndex(), "the snapshot's entries are committed");
+        assertEquals(20, core.lastIndex());
+        assertEquals(THREE, core.clusterConfig());
+        Ready rd = core.ready();
+        assertTrue(rd.committedEntries().isEmpty(), "nothing the snapshot holds is applied again: " + rd.committedEntries());
+        assertNotNull(rd.compaction());
+        assertEquals(11, rd.compaction().index());
+        assertFalse(rd.compaction().discardAll());
+    }
+
     @Test
     void refusesToStartWhenTheLogIsCompactedPastTheLatestSnapshot() {
         InMemoryLogStorage log = new InMemoryLogStorage();
