@@ -59,6 +59,18 @@ final class CoreCluster {
         }
     }
 
+    /** From now on, counts the InstallSnapshot chunks sent (dropping nothing). */
+    java.util.concurrent.atomic.AtomicInteger countSnapshotChunks() {
+        java.util.concurrent.atomic.AtomicInteger chunks = new java.util.concurrent.atomic.AtomicInteger();
+        dropIf = m -> {
+            if (m instanceof io.raft4j.message.InstallSnapshot) {
+                chunks.incrementAndGet();
+            }
+            return false;
+        };
+        return chunks;
+    }
+
     /** Nodes started empty, waiting to be added to the cluster. */
     final Set<String> joiners = new HashSet<>();
 

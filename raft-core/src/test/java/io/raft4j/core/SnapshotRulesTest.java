@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -193,18 +194,12 @@ class SnapshotRulesTest {
         CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(16).snapshotChunksInFlight(2));
         String leader = c.awaitLeader();
         String lagging = c.followerLeftBehindASnapshot(leader, 30);
-        int[] chunks = {0};
-        c.dropIf = m -> {
-            if (m instanceof InstallSnapshot) {
-                chunks[0]++;
-            }
-            return false;
-        };
+        AtomicInteger chunks = c.countSnapshotChunks();
         c.restart(lagging);
         c.propose(leader, "after");
         c.tickAll(30);
         assertEquals(c.applied.get(leader), c.applied.get(lagging));
-        assertTrue(chunks[0] > 10, "the snapshot went in many small chunks: " + chunks[0]);
+        assertTrue(chunks.get() > 10, "the snapshot went in many small chunks: " + chunks);
         assertNotNull(c.snapshots.get(lagging).latest().orElse(null));
     }
 
@@ -290,19 +285,13 @@ class SnapshotRulesTest {
             c.restart(id);
             assertEquals(1, c.core(id).firstIndex(), id + " kept its log behind the snapshot");
         }
-        int[] snapshotChunks = {0};
-        c.dropIf = m -> {
-            if (m instanceof InstallSnapshot) {
-                snapshotChunks[0]++;
-            }
-            return false;
-        };
+        AtomicInteger snapshotChunks = c.countSnapshotChunks();
         c.restart(lagging);
         String now = c.awaitLeader();
         c.propose(now, "after");
         c.tickAll(10);
         assertEquals(c.applied.get(now), c.applied.get(lagging));
-        assertEquals(0, snapshotChunks[0], "caught up from the log");
+        assertEquals(0, snapshotChunks.get(), "caught up from the log");
     }
 
     /** A node that crashed between publishing a snapshot and compacting its log compacts at restart. */
