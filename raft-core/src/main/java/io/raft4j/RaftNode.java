@@ -79,6 +79,8 @@ public final class RaftNode<R> implements AutoCloseable {
     /** Set once by {@link #stop}: a node runs at most once. Guarded by this. */
     private boolean stopped;
     private volatile Throwable failure;
+    /** Completed once the node has stopped, whoever stopped it (close, a failure, its removal). */
+    private final CompletableFuture<Void> stoppedFuture = new CompletableFuture<>();
     private volatile NodeStatus status;
     private final NodeCounters counters = new NodeCounters();
 
@@ -467,6 +469,15 @@ public final class RaftNode<R> implements AutoCloseable {
         return failure;
     }
 
+    /**
+     * Completes once the node has stopped: after {@link #close()}, after a failure ({@link #failure()}
+     * says which) or after it learned it was removed from the group. A process that hosts one node
+     * waits on it to exit (and let a supervisor restart or alert) instead of running on without Raft.
+     */
+    public CompletableFuture<Void> whenStopped() {
+        return stoppedFuture.copy();
+    }
+
     /** Stops the node: unregisters from the transport, stops its threads, closes nothing it was given. */
     @Override
     public void close() {
@@ -702,6 +713,7 @@ public final class RaftNode<R> implements AutoCloseable {
         running = false;
         stopped = true;
         if (!wasRunning && !loop.running) {
+            stoppedFuture.complete(null);
             return;
         }
         transport.unregister(config.groupId(), config.nodeId());
@@ -719,6 +731,7 @@ public final class RaftNode<R> implements AutoCloseable {
         }
         pendingReads.clear();
         failNeverRun(neverRan, reason);
+        stoppedFuture.complete(null);
     }
 
     /** Builds a {@link RaftNode}. */

@@ -113,6 +113,10 @@ class MembershipRuntimeTest {
                         () -> victimNode.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
                 return e.getCause() instanceof RaftStoppedException;
             });
+            // A process hosting the node learns that it stopped by itself (and can exit).
+            victimNode.whenStopped().get(5, TimeUnit.SECONDS);
+            assertEquals(null, victimNode.failure());
+            assertTrue(!leader.whenStopped().isDone(), "the leader runs on");
             assertEquals("applied:still-works", leader.propose(Bytes.ofUtf8("still-works")).get(5, TimeUnit.SECONDS));
         }
     }

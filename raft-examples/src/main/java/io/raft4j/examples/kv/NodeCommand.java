@@ -15,6 +15,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -24,6 +26,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -144,12 +149,31 @@ public final class NodeCommand implements Callable<Integer> {
         } catch (Exception e) { // Netty throws its (checked) bind errors without declaring them
             throw new ParameterException(spec.commandLine(), "--raft-address: cannot listen on " + raft + ": " + e.getMessage());
         }
+        try {
+            checkClientAddressFree(settings.clientAddress());
+            try {
+                DataDirIdentity.check(data, clusterId, id);
+            } catch (IllegalArgumentException e) {
+                throw bad(e.getMessage());
+            }
+            refuseNewLogBesideSnapshots(data);
+        } catch (ParameterException e) {
+            transport.close();
+            throw e;
+        }
         RocksDbLogStore logStore;
         try {
             logStore = RocksDbLogStore.open(data);
         } catch (RuntimeException e) {
             transport.close();
             throw new ParameterException(spec.commandLine(), "--data-dir: cannot open the log in " + dataDir + ": " + e.getMessage());
+        }
+        try {
+            DataDirIdentity.record(data, clusterId, id);
+        } catch (IOException e) {
+            logStore.close();
+            transport.close();
+            throw bad("--data-dir: cannot record this node's identity in " + dataDir + ": " + describe(e));
         }
         LogStorage log = logStore.forGroup("kv");
         FileSnapshotStore snapshots = new FileSnapshotStore(data.resolve("snapshots"));
@@ -167,7 +191,9 @@ public final class NodeCommand implements Callable<Integer> {
             throw e;
         }
         CountDownLatch stopped = new CountDownLatch(1);
+        AtomicBoolean shuttingDown = new AtomicBoolean();
         Thread hook = new Thread(() -> {
+            shuttingDown.set(true);
             LOG.info("{}: stopping", id);
             try {
                 node.handOverLeadership();
@@ -186,8 +212,63 @@ public final class NodeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         LOG.info("{}: Raft on {}, clients on {}, data in {}{}", id, raft, settings.clientAddress(), dataDir,
                 join ? " (waiting to be added: RAFT.ADDNODE " + id + " " + raft + " on the leader)" : "");
-        stopped.await();
+        CompletableFuture<Void> raftStopped = node.raft().whenStopped();
+        while (!stopped.await(200, TimeUnit.MILLISECONDS)) {
+            if (raftStopped.isDone() && !shuttingDown.get()) {
+                // The node stopped by itself: removed from the cluster, or after a failure. Exit, so
+                // that the process does not go on holding its ports without Raft (and a supervisor
+                // sees it); the shutdown hook closes the rest.
+                Throwable failure = node.raft().failure();
+                if (failure != null) {
+                    LOG.error("{}: Raft stopped after a failure ({}); exiting with status 1. Fix the cause and"
+                            + " restart the node with the same data directory", id, failure.toString());
+                    return 1;
+                }
+                LOG.info("{}: removed from the cluster; exiting", id);
+                return 0;
+            }
+        }
         return 0;
+    }
+
+    /**
+     * Binds the client address once and lets it go, before anything is written: a node that cannot
+     * serve clients must not bootstrap its log first (the --peers of that failed start would then be
+     * the cluster's membership for good, whatever the next start says).
+     */
+    private void checkClientAddressFree(HostPort client) {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(client.host(), client.port()));
+        } catch (IOException | RuntimeException e) {
+            throw bad("--client-address: cannot listen for clients on " + client + ": " + e.getMessage()
+                    + ". Nothing was changed");
+        }
+    }
+
+    /**
+     * The log is gone but snapshots are still there (the log was deleted or moved, or a disk is not
+     * mounted): creating a new log would make this node forget its term and vote. Refused, like the
+     * storage refuses a new log beside payload segment files.
+     */
+    private void refuseNewLogBesideSnapshots(Path data) {
+        if (Files.exists(data.resolve("log"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Path snapshotDir = data.resolve("snapshots");
+        if (!Files.isDirectory(snapshotDir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(snapshotDir)) {
+            if (files.anyMatch(Files::isRegularFile)) {
+                throw bad("--data-dir: " + dataDir + " holds snapshots in snapshots/ but no log in log/: the log was"
+                        + " lost or moved, and a new one would make this node forget its term and vote. Restore it,"
+                        + " or remove this node from the cluster and add a fresh one under a new id"
+                        + " (docs/operations.md). Nothing was changed");
+            }
+        } catch (IOException e) {
+            throw bad("--data-dir: cannot list " + snapshotDir + ": " + describe(e));
+        }
     }
 
     /** What went wrong with a path, in words (the JDK's exceptions often carry only the path). */

@@ -94,4 +94,57 @@ class KvNodeCommandTest {
         assertTrue(under.startsWith("--data-dir: cannot create " + below + ": "), under);
         assertFalse(under.contains("Exception"), "a message, not a stack trace: " + under);
     }
+
+    @Test
+    void aClientAddressInUseIsRefusedBeforeAnythingIsWritten() throws Exception {
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int raftPort;
+            try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                raftPort = free.getLocalPort();
+            }
+            String err = run(with("--raft-address", "127.0.0.1:" + raftPort,
+                    "--client-address", "127.0.0.1:" + busy.getLocalPort(),
+                    "--peers", "n1=127.0.0.1:" + raftPort));
+            assertTrue(err.startsWith("--client-address: cannot listen for clients on 127.0.0.1:" + busy.getLocalPort()), err);
+            // No log was created, so the --peers of this failed start did not bootstrap anything.
+            assertFalse(java.nio.file.Files.exists(dir.resolve("n1").resolve("log")), "a log was created");
+        }
+    }
+
+    @Test
+    void aDataDirOfAnotherNodeOrClusterIsRefused() throws Exception {
+        Path data = java.nio.file.Files.createDirectories(dir.resolve("n1"));
+        DataDirIdentity.record(data, "raft-kv", "n2");
+        int raftPort = freePort();
+        String err = run(with("--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + freePort(),
+                "--peers", "n1=127.0.0.1:" + raftPort));
+        assertTrue(err.startsWith("--data-dir: " + data + " belongs to node n2 of cluster raft-kv, not to node n1"), err);
+        assertFalse(java.nio.file.Files.exists(data.resolve("log")), "a log was created");
+
+        Path other = java.nio.file.Files.createDirectories(dir.resolve("other"));
+        DataDirIdentity.record(other, "raft-kv", "n1");
+        String err2 = run(with("--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + freePort(),
+                "--peers", "n1=127.0.0.1:" + raftPort, "--data-dir", other.toString(), "--cluster-id", "orders"));
+        assertTrue(err2.contains("belongs to node n1 of cluster raft-kv, not to node n1 of cluster orders"), err2);
+    }
+
+    @Test
+    void snapshotsWithoutALogAreRefused() throws Exception {
+        Path data = java.nio.file.Files.createDirectories(dir.resolve("n1"));
+        Path snapshots = java.nio.file.Files.createDirectories(data.resolve("snapshots"));
+        java.nio.file.Files.writeString(snapshots.resolve("snapshot-00000000000000000100.meta"), "x");
+        int raftPort = freePort();
+        List<String> args = new ArrayList<>(List.of(with("--raft-address", "127.0.0.1:" + raftPort,
+                "--client-address", "127.0.0.1:" + freePort(), "--peers", "n1=127.0.0.1:" + raftPort)));
+        args.add("--join"); // how a node that joined is restarted
+        String err = run(args.toArray(String[]::new));
+        assertTrue(err.startsWith("--data-dir: " + data + " holds snapshots in snapshots/ but no log in log/"), err);
+        assertFalse(java.nio.file.Files.exists(data.resolve("log")), "a log was created");
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
 }
