@@ -26,8 +26,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CountDownLatch;
 
@@ -212,22 +210,22 @@ public final class NodeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         LOG.info("{}: Raft on {}, clients on {}, data in {}{}", id, raft, settings.clientAddress(), dataDir,
                 join ? " (waiting to be added: RAFT.ADDNODE " + id + " " + raft + " on the leader)" : "");
-        CompletableFuture<Void> raftStopped = node.raft().whenStopped();
-        while (!stopped.await(200, TimeUnit.MILLISECONDS)) {
-            if (raftStopped.isDone() && !shuttingDown.get()) {
-                // The node stopped by itself: removed from the cluster, or after a failure. Exit, so
-                // that the process does not go on holding its ports without Raft (and a supervisor
-                // sees it); the shutdown hook closes the rest.
-                Throwable failure = node.raft().failure();
-                if (failure != null) {
-                    LOG.error("{}: Raft stopped after a failure ({}); exiting with status 1. Fix the cause and"
-                            + " restart the node with the same data directory", id, failure.toString());
-                    return 1;
-                }
-                LOG.info("{}: removed from the cluster; exiting", id);
-                return 0;
-            }
+        // Wakes up on SIGTERM (the hook counts down once all is closed) or when the node stops by itself.
+        node.raft().whenStopped().thenRun(stopped::countDown);
+        stopped.await();
+        if (shuttingDown.get()) {
+            return 0;
         }
+        // The node stopped by itself: removed from the cluster, or after a failure. Exit, so that the
+        // process does not go on holding its ports without Raft (and a supervisor sees it); the shutdown
+        // hook, run by the exit, closes the rest.
+        Throwable failure = node.raft().failure();
+        if (failure != null) {
+            LOG.error("{}: Raft stopped after a failure ({}); exiting with status 1. Fix the cause and"
+                    + " restart the node with the same data directory", id, failure.toString());
+            return 1;
+        }
+        LOG.info("{}: removed from the cluster; exiting", id);
         return 0;
     }
 
