@@ -166,7 +166,31 @@ final class Applier<R> {
         });
     }
 
-    /** Fails every proposal still waiting (leadership lost or node stopping). */
+    /**
+     * Leadership was lost: fails what may never be committed, keeps what already is. Proposals up to
+     * {@code committedIndex} complete when applied, as on a leader. A membership change is decided
+     * if the configuration in force, {@code config} at {@code configIndex}, is committed and simple:
+     * it is the change's outcome (a leader that removed itself steps down exactly then).
+     */
+    void failUndecided(RuntimeException error, long committedIndex, ClusterConfig config, long configIndex) {
+        if (configIndex <= committedIndex && !config.isJoint()) {
+            onConfigApplied(configIndex, config);
+        }
+        ConfigWaiter w;
+        while ((w = configWaiters.poll()) != null) {
+            w.future().completeExceptionally(error);
+        }
+        for (Long index : proposals.keySet()) {
+            if (index > committedIndex) {
+                PendingProposal<R> p = proposals.remove(index);
+                if (p != null) {
+                    p.future().completeExceptionally(error);
+                }
+            }
+        }
+    }
+
+    /** Fails every proposal still waiting (the node is stopping). */
     void failAllProposals(RuntimeException error) {
         ConfigWaiter w;
         while ((w = configWaiters.poll()) != null) {
@@ -341,7 +365,24 @@ final class Applier<R> {
         appliedConfig = meta.config();
         lastSnapshotIndex = meta.lastIndex();
         bytesSinceSnapshot = 0;
+        failProposalsCoveredBy(meta.lastIndex());
         serveQueries();
+    }
+
+    /**
+     * Proposals of a former leadership, committed but not applied here one by one: a snapshot now
+     * covers them, so their results will never be computed on this node.
+     */
+    private void failProposalsCoveredBy(long index) {
+        for (Long proposed : proposals.keySet()) {
+            if (proposed <= index) {
+                PendingProposal<R> p = proposals.remove(proposed);
+                if (p != null) {
+                    p.future().completeExceptionally(new IndeterminateException("the entry at " + proposed
+                            + " was applied here from a snapshot of the leader's: its result is not known on this node"));
+                }
+            }
+        }
     }
 
     /**

@@ -599,8 +599,9 @@ public final class RaftNode<R> implements AutoCloseable {
 
     private void onRoleChange() {
         if (core.role() != Role.LEADER) {
-            applier.failAllProposals(new IndeterminateException(
-                    "node " + config.nodeId() + " lost leadership before the outcome was known"));
+            applier.failUndecided(new IndeterminateException(
+                    "node " + config.nodeId() + " lost leadership before the outcome was known"),
+                    core.commitIndex(), core.clusterConfig(), core.configIndex());
         }
         LOG.debug("{}: role {} term {} leader {}", config.nodeId(), core.role(), core.term(), core.leaderId());
         applier.submitNotice(leadership.observe(core.role(), core.term(), core.leaderId()));

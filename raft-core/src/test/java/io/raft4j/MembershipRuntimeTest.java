@@ -11,8 +11,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,9 +117,36 @@ class MembershipRuntimeTest {
             });
             // A process hosting the node learns that it stopped by itself (and can exit).
             victimNode.whenStopped().get(5, TimeUnit.SECONDS);
-            assertEquals(null, victimNode.failure());
-            assertTrue(!leader.whenStopped().isDone(), "the leader runs on");
+            assertNull(victimNode.failure());
+            assertFalse(leader.whenStopped().isDone(), "the leader runs on");
             assertEquals("applied:still-works", leader.propose(Bytes.ofUtf8("still-works")).get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    /**
+     * A leader that removes itself steps down once the removal commits: the caller is told the change
+     * was made (it was committed), not that its outcome is unknown.
+     */
+    @Test
+    void aLeaderRemovingItselfIsToldTheRemovalWasMade() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            ClusterConfig config = leader.removeMember(leader.id()).get(10, TimeUnit.SECONDS);
+            assertEquals(2, config.voters().size());
+            assertFalse(config.isMember(leader.id()));
+            leader.whenStopped().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Likewise a proposal committed just before its leader stepped down completes with its result. */
+    @Test
+    void aProposalCommittedWithTheLeadersOwnRemovalCompletesWithItsResult() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            CompletableFuture<ClusterConfig> removal = leader.removeMember(leader.id());
+            CompletableFuture<String> last = leader.propose(Bytes.ofUtf8("last"));
+            assertEquals(2, removal.get(10, TimeUnit.SECONDS).voters().size());
+            assertEquals("applied:last", last.get(10, TimeUnit.SECONDS));
         }
     }
 

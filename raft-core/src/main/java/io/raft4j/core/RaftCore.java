@@ -437,8 +437,11 @@ public final class RaftCore {
      */
     private boolean everMember;
 
-    /** Index of the entry that carried the configuration in force. */
-    long configIndex() {
+    /**
+     * Index of the log entry that carried the configuration in force ({@link #clusterConfig()}); that
+     * configuration is committed once {@link #commitIndex()} reaches it.
+     */
+    public long configIndex() {
         return configs.currentIndex();
     }
 
