@@ -343,7 +343,13 @@ final class LeaderState {
             sendAppends(m.from(), pr, false);
             return;
         }
-        if (pr.maybeDecreaseTo(m.index(), hintNext(m))) {
+        long matchBefore = pr.match();
+        if (pr.maybeDecreaseTo(m.index(), hintNext(m), m.round())) {
+            if (pr.match() < matchBefore) {
+                LOG.warn("{}: {} no longer holds entry {}, which it acknowledged (its log now matches before {} at"
+                        + " most): its storage lost entries or was replaced by an older copy; sending them again",
+                        core.id(), m.from(), matchBefore, pr.next());
+            }
             sendAppends(m.from(), pr, false);
         }
     }

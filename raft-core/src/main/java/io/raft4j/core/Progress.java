@@ -32,6 +32,11 @@ final class Progress {
     private long pendingSnapshotIndex;
     private OutgoingSnapshot outgoing;
     private final Inflights inflights;
+    /**
+     * Round of an answer that said the follower lacks the entry at {@code match}, which it had
+     * acknowledged, or -1. A second such answer, to an append of a later round, confirms it.
+     */
+    private long lostEntriesRound = -1;
     /** Match index seen at the previous heartbeat, and heartbeats since it last moved. */
     private long matchAtLastHeartbeat;
     private int heartbeatsWithoutProgress;
@@ -232,6 +237,9 @@ final class Progress {
      * @return whether this told the leader something new
      */
     boolean maybeUpdate(long index) {
+        if (index >= match) {
+            lostEntriesRound = -1;
+        }
         boolean updated = false;
         if (index > match) {
             match = index;
@@ -246,9 +254,20 @@ final class Progress {
      * The follower rejected an append whose previous index was {@code rejected}; {@code hintNext} is
      * where the follower's answer suggests trying next.
      *
+     * <p>A follower answering the probe at {@code match} that it does not hold that entry, which it
+     * acknowledged, has lost entries: its storage was damaged, or replaced by an older copy. Left
+     * alone it would be probed at {@code match} for ever and never catch up. Once a second such answer,
+     * to an append of a later {@code round}, rules out a stale duplicate, {@code match} is dropped
+     * (nothing is known to be on the follower any more) and probing resumes where the follower
+     * says its log ends. Lowering {@code match} is always safe: the commit index never goes back.
+     *
      * @return false if the rejection is stale (answers an older request) and was ignored
      */
-    boolean maybeDecreaseTo(long rejected, long hintNext) {
+    boolean maybeDecreaseTo(long rejected, long hintNext, long round) {
+        if (state != ReplicationState.SNAPSHOT && rejected == match && match > 0 && hintNext <= match) {
+            // Heartbeats carry prevLogIndex = match: this is how the loss shows, whatever the state.
+            return onLostEntries(hintNext, round);
+        }
         switch (state) {
             case REPLICATE -> {
                 if (rejected <= match) {
@@ -271,6 +290,18 @@ final class Progress {
                 return false;
             }
         }
+    }
+
+    private boolean onLostEntries(long hintNext, long round) {
+        if (lostEntriesRound < 0 || round <= lostEntriesRound) {
+            lostEntriesRound = Math.max(lostEntriesRound, round);
+            return false;
+        }
+        lostEntriesRound = -1;
+        resetState(ReplicationState.PROBE);
+        match = 0;
+        next = Math.max(1, hintNext);
+        return true;
     }
 
     @Override
