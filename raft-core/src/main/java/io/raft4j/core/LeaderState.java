@@ -293,13 +293,13 @@ final class LeaderState {
         Progress.OutgoingSnapshot out = pr.outgoing();
         if (out == null || m.snapshotIndex() != out.info.meta().lastIndex()) {
             if (m.done() && m.snapshotIndex() > pr.match() && pr.state() != ReplicationState.REPLICATE) {
-                pr.onSnapshotInstalled(m.snapshotIndex()); // a late answer still tells us the follower's state
+                pr.onSnapshotInstalled(m.snapshotIndex(), reads.round()); // a late answer still tells us the follower's state
                 sendAppends(m.from(), pr, false);
             }
             return;
         }
         if (m.done()) {
-            pr.onSnapshotInstalled(m.snapshotIndex());
+            pr.onSnapshotInstalled(m.snapshotIndex(), reads.round());
             maybeCommit();
             if (core.isLeading(this)) {
                 sendAppends(m.from(), pr, false);
@@ -325,7 +325,7 @@ final class LeaderState {
         pr.markActive();
         if (m.success()) {
             pr.ackRound(m.round());
-            if (pr.maybeUpdate(m.index())) {
+            if (pr.maybeUpdate(m.index(), reads.round())) {
                 if (pr.state() == ReplicationState.PROBE) {
                     pr.becomeReplicate();
                 } else if (pr.state() == ReplicationState.REPLICATE) {

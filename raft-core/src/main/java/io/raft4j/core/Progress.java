@@ -33,10 +33,10 @@ final class Progress {
     private OutgoingSnapshot outgoing;
     private final Inflights inflights;
     /**
-     * Round of an answer that said the follower lacks the entry at {@code match}, which it had
-     * acknowledged, or -1. A second such answer, to an append of a later round, confirms it.
+     * The leader's read round when {@code match} last rose: an append of a later round was sent
+     * knowing that the follower had made {@code match} durable.
      */
-    private long lostEntriesRound = -1;
+    private long matchRound;
     /** Match index seen at the previous heartbeat, and heartbeats since it last moved. */
     private long matchAtLastHeartbeat;
     private int heartbeatsWithoutProgress;
@@ -157,8 +157,11 @@ final class Progress {
      * The follower installed (or already had) the snapshot at {@code snapshotIndex}: its log now
      * matches up to there; resume with appends.
      */
-    void onSnapshotInstalled(long snapshotIndex) {
-        match = Math.max(match, snapshotIndex);
+    void onSnapshotInstalled(long snapshotIndex, long round) {
+        if (snapshotIndex > match) {
+            match = snapshotIndex;
+            matchRound = round;
+        }
         next = match + 1;
         resetState(ReplicationState.PROBE);
     }
@@ -236,13 +239,11 @@ final class Progress {
      *
      * @return whether this told the leader something new
      */
-    boolean maybeUpdate(long index) {
-        if (index >= match) {
-            lostEntriesRound = -1;
-        }
+    boolean maybeUpdate(long index, long round) {
         boolean updated = false;
         if (index > match) {
             match = index;
+            matchRound = round;
             updated = true;
             probeSent = false;
         }
@@ -254,19 +255,26 @@ final class Progress {
      * The follower rejected an append whose previous index was {@code rejected}; {@code hintNext} is
      * where the follower's answer suggests trying next.
      *
-     * <p>A follower answering the probe at {@code match} that it does not hold that entry, which it
-     * acknowledged, has lost entries: its storage was damaged, or replaced by an older copy. Left
-     * alone it would be probed at {@code match} for ever and never catch up. Once a second such answer,
-     * to an append of a later {@code round}, rules out a stale duplicate, {@code match} is dropped
-     * (nothing is known to be on the follower any more) and probing resumes where the follower
-     * says its log ends. Lowering {@code match} is always safe: the commit index never goes back.
+     * <p>A follower that rejects an append sent after it acknowledged {@code match} (of a later
+     * {@code round}) because it lacks an entry up to {@code match} has lost entries: its storage was
+     * damaged, or replaced by an older copy. (A sound follower cannot: it answered only once they were
+     * durable, and only a leader of a later term may truncate them.) Left alone it would be probed at
+     * {@code match} for ever and never catch up, so {@code match} is dropped (nothing is known to be
+     * on the follower any more) and probing resumes where the follower says its log ends. Lowering
+     * {@code match} is always safe: the commit index never goes back.
      *
      * @return false if the rejection is stale (answers an older request) and was ignored
      */
     boolean maybeDecreaseTo(long rejected, long hintNext, long round) {
-        if (state != ReplicationState.SNAPSHOT && rejected == match && match > 0 && hintNext <= match) {
-            // Heartbeats carry prevLogIndex = match: this is how the loss shows, whatever the state.
-            return onLostEntries(hintNext, round);
+        // hintNext 0: the answer to an append of an earlier term (its round is of another leadership),
+        // which says nothing about the follower's log. Heartbeats carry prevLogIndex = match: this is
+        // how a loss shows, whatever the state.
+        if (state != ReplicationState.SNAPSHOT && rejected <= match && round > matchRound
+                && hintNext >= 1 && hintNext <= match) {
+            resetState(ReplicationState.PROBE);
+            match = 0;
+            next = Math.max(1, hintNext);
+            return true;
         }
         switch (state) {
             case REPLICATE -> {
@@ -290,18 +298,6 @@ final class Progress {
                 return false;
             }
         }
-    }
-
-    private boolean onLostEntries(long hintNext, long round) {
-        if (lostEntriesRound < 0 || round <= lostEntriesRound) {
-            lostEntriesRound = Math.max(lostEntriesRound, round);
-            return false;
-        }
-        lostEntriesRound = -1;
-        resetState(ReplicationState.PROBE);
-        match = 0;
-        next = Math.max(1, hintNext);
-        return true;
     }
 
     @Override
