@@ -233,6 +233,36 @@ public final class RaftCore {
         } else {
             tickElection();
         }
+        watchForLeader();
+    }
+
+    /** Election timeouts without a leader after which a voter warns, and again after as many more. */
+    static final int LEADERLESS_WARNING_TIMEOUTS = 10;
+    private long ticksWithoutLeader;
+
+    /**
+     * A voter that stays without a leader usually means an operator's error that nothing else
+     * reports: most voters down or unreachable, or nodes bootstrapped with different initial members
+     * (a voter left out of the others' configuration campaigns for ever, unheard).
+     */
+    private void watchForLeader() {
+        if (leaderId != null || !isPromotable()) {
+            ticksWithoutLeader = 0;
+            return;
+        }
+        ticksWithoutLeader++;
+        long warnEvery = (long) LEADERLESS_WARNING_TIMEOUTS * settings.electionTimeoutTicks();
+        if (ticksWithoutLeader % warnEvery == 0) {
+            LOG.warn("{}: no leader for {} election timeouts ({} elections started, term {}); voters {}: check that"
+                    + " most of them run and reach each other, and that all were started with the same initial"
+                    + " members", id, ticksWithoutLeader / settings.electionTimeoutTicks(), electionsStarted, term,
+                    configs.current().voters());
+        }
+    }
+
+    /** Ticks this voter has gone without knowing a leader (0 while it knows one). */
+    long ticksWithoutLeader() {
+        return ticksWithoutLeader;
     }
 
     private void tickElection() {
