@@ -15,10 +15,15 @@ public final class Main {
         int code;
         if (args.length > 0 && args[0].equals("bench")) {
             String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-            code = new CommandLine(new BenchCommand()).execute(rest);
+            code = commandLine(new BenchCommand()).execute(rest);
         } else {
-            code = new CommandLine(new NodeCommand()).execute(args);
+            code = commandLine(new NodeCommand()).execute(args);
         }
         System.exit(code);
+    }
+
+    /** The command line of {@code command} as the jar runs it: usage errors in one line and a hint. */
+    public static CommandLine commandLine(Object command) {
+        return new CommandLine(command).setParameterExceptionHandler(new ShortUsageErrors());
     }
 }

@@ -23,7 +23,7 @@ class KvNodeCommandTest {
 
     private String run(String... args) {
         StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new NodeCommand());
+        CommandLine cl = Main.commandLine(new NodeCommand());
         cl.setErr(new PrintWriter(err));
         cl.setOut(new PrintWriter(new StringWriter()));
         int code = cl.execute(args);
@@ -73,6 +73,21 @@ class KvNodeCommandTest {
         assertTrue(run(with("--request-timeout-ms", "9223372036854775807"))
                 .contains("--request-timeout-ms: 9223372036854775807 is outside 10..86400000"));
         assertTrue(run(with("--unknown", "x")).contains("Unknown option"));
+    }
+
+    @Test
+    void aUsageErrorIsOneLineAndAHintNotTheWholeHelp() {
+        String nl = System.lineSeparator();
+        assertEquals("--tick-ms: 0 is outside 1..10000" + nl + "Run with --help for usage." + nl,
+                run(with("--tick-ms", "0")));
+        String missing = run("--id", "n1");
+        assertTrue(missing.startsWith("Missing required options: "), missing);
+        assertTrue(missing.endsWith(nl + "Run with --help for usage." + nl), missing);
+        assertFalse(missing.contains("--max-pipeline"), "the help was printed too: " + missing);
+        // A mistyped option still gets picocli's suggestion.
+        String typo = run(with("--peer", "n1=127.0.0.1:7001"));
+        assertTrue(typo.startsWith("Unknown options: '--peer'") && typo.contains("--peers"), typo);
+        assertTrue(typo.endsWith("Run with --help for usage." + nl), typo);
     }
 
     @Test

@@ -251,7 +251,7 @@ final class KvProcessCluster implements AutoCloseable {
 
     /**
      * Whether the node's process runs, with the end of its log, or how it ended, with the start of
-     * its log (where a node that refused to start says why, before its usage text).
+     * its log (where a node that refused to start says why, in one line).
      */
     static String state(Node node) {
         String where = node.id + " (Raft port " + node.raftPort + ", client port " + node.clientPort + ")";

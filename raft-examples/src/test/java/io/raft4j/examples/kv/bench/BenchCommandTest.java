@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BenchCommandTest {
     private static String usageError(String... args) {
         StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new BenchCommand());
+        CommandLine cl = io.raft4j.examples.kv.Main.commandLine(new BenchCommand());
         cl.setErr(new PrintWriter(err));
         cl.setOut(new PrintWriter(new StringWriter()));
         assertEquals(2, cl.execute(args), "exit code for a usage error; stderr: " + err);
@@ -27,5 +27,12 @@ class BenchCommandTest {
         assertTrue(err.contains("--size: must be in 1.." + BenchCommand.MAX_VALUE_BYTES), err);
         assertTrue(usageError("--size", "0").contains("--size"));
         assertTrue(usageError("--clients", "0").contains("--clients: must be positive"));
+    }
+
+    @Test
+    void aUsageErrorIsOneLineAndAHintNotTheWholeHelp() {
+        String nl = System.lineSeparator();
+        assertEquals("--clients: must be positive, was 0" + nl + "Run with --help for usage." + nl,
+                usageError("--clients", "0"));
     }
 }
