@@ -102,6 +102,12 @@ public final class KvNode implements AutoCloseable {
                     snapshotEveryEntries);
         }
 
+        public Settings withInitialMembers(Map<String, String> initialMembers) {
+            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
+                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
+                    snapshotEveryEntries);
+        }
+
         public Settings withSnapshotEvery(long entries) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode, entries);

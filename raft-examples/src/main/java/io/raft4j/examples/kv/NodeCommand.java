@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CountDownLatch;
 
@@ -59,7 +60,7 @@ public final class NodeCommand implements Callable<Integer> {
 
     @Option(names = "--peers", required = true, paramLabel = "ID=HOST:PORT,...",
             description = "The initial voters with the Raft addresses this node dials them at (this node included)."
-                    + " With --join: the members to reach.")
+                    + " With --join: the members to reach. A restart takes the membership from the data directory.")
     String peers;
 
     @Option(names = "--data-dir", required = true, paramLabel = "DIR",
@@ -67,7 +68,7 @@ public final class NodeCommand implements Callable<Integer> {
     Path dataDir;
 
     @Option(names = "--join", description = "Start without bootstrapping a cluster and wait to be added"
-            + " (RAFT.ADDNODE on the leader).")
+            + " (RAFT.ADDNODE on the leader). Ignored by a restart.")
     boolean join;
 
     @Option(names = "--redirect", description = "Followers answer -NOTLEADER <leader client address> instead of"
@@ -126,6 +127,10 @@ public final class NodeCommand implements Callable<Integer> {
             description = "Cluster id carried in every Raft frame; nodes of another cluster are refused (default ${DEFAULT-VALUE}).")
     String clusterId;
 
+    /** Completed with how the node started once it runs (call() blocks until the node stops). */
+    final CompletableFuture<StartMode> started = new CompletableFuture<>();
+    private volatile Thread shutdownHook;
+
     @Override
     public Integer call() throws Exception {
         KvNode.Settings settings = validate();
@@ -176,8 +181,11 @@ public final class NodeCommand implements Callable<Integer> {
         LogStorage log = logStore.forGroup("kv");
         FileSnapshotStore snapshots = new FileSnapshotStore(data.resolve("snapshots"));
         KvNode node;
+        StartMode mode;
         try {
-            node = new KvNode(settings, transport, log, snapshots, true);
+            mode = startMode(StartMode.holdsState(log, snapshots), peerMap);
+            node = new KvNode(mode == StartMode.BOOTSTRAP ? settings.withInitialMembers(peerMap) : settings,
+                    transport, log, snapshots, true);
         } catch (RuntimeException e) {
             snapshots.close();
             log.close();
@@ -208,8 +216,10 @@ public final class NodeCommand implements Callable<Integer> {
             }
         }, "raft-kv-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        LOG.info("{}: Raft on {}, clients on {}, data in {}{}", id, raft, settings.clientAddress(), dataDir,
-                join ? " (waiting to be added: RAFT.ADDNODE " + id + " " + raft + " on the leader)" : "");
+        shutdownHook = hook;
+        LOG.info("{}: Raft on {}, clients on {}, data in {}: {}", id, raft, settings.clientAddress(), dataDir,
+                mode.describe(node.raft().status(), raft));
+        started.complete(mode);
         // Wakes up on SIGTERM (the hook counts down once all is closed) or when the node stops by itself.
         node.raft().whenStopped().thenRun(stopped::countDown);
         stopped.await();
@@ -227,6 +237,26 @@ public final class NodeCommand implements Callable<Integer> {
         }
         LOG.info("{}: removed from the cluster; exiting", id);
         return 0;
+    }
+
+    /**
+     * Stops the node as SIGTERM does, from this JVM: for tests, which cannot signal their own JVM.
+     * Does nothing before the node runs or once the shutdown has begun.
+     */
+    void stop() {
+        Thread hook = shutdownHook;
+        if (hook != null && Runtime.getRuntime().removeShutdownHook(hook)) {
+            hook.run();
+        }
+    }
+
+    /** How this node starts ({@link StartMode}), or why it cannot. */
+    private StartMode startMode(boolean holdsState, Map<String, String> peerMap) {
+        try {
+            return StartMode.decide(holdsState, join, peerMap.containsKey(id), id + "=" + raftAddress);
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage());
+        }
     }
 
     /**
@@ -293,9 +323,10 @@ public final class NodeCommand implements Callable<Integer> {
             throw bad("--client-address: must differ from --raft-address (" + raft + ")");
         }
         Map<String, String> peerMap = parsePeers();
-        if (!join && !peerMap.containsKey(id)) {
-            throw bad("--peers: must include this node (" + id + "=" + raft + ") to bootstrap a cluster; "
-                    + "use --join for a node that is added later");
+        if (!Files.exists(dataDir.resolve("log")) && !Files.exists(dataDir.resolve("snapshots"))) {
+            // A new directory holds no state: a node that can neither bootstrap nor join is refused
+            // before anything is bound or written. Otherwise the log decides, once it is open.
+            startMode(false, peerMap);
         }
         if (peerMap.containsKey(id) && !HostPort.parse(peerMap.get(id)).equals(raft)) {
             LOG.warn("--peers gives {} the address {} but --raft-address is {}: other nodes dial the --peers one",
@@ -344,7 +375,8 @@ public final class NodeCommand implements Callable<Integer> {
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             throw bad("--data-dir: " + dataDir + " exists and is not a directory");
         }
-        return KvNode.Settings.defaults(id, join ? Map.of() : peerMap, client)
+        // No initial members: they are given only once the log turns out to be empty (StartMode.BOOTSTRAP).
+        return KvNode.Settings.defaults(id, Map.of(), client)
                 .withTiming(tickMillis, electionTicks, heartbeatTicks)
                 .withRequestTimeout(requestTimeoutMs)
                 .withClients(maxClients, maxPipeline, new RespLimits(maxBulkBytes, maxArrayLength, maxInlineBytes, maxRequestBytes))

@@ -1,0 +1,118 @@
+package io.raft4j.examples.kv;
+
+import io.raft4j.NodeStatus;
+import io.raft4j.core.Role;
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.storage.rocksdb.RocksDbLogStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static io.raft4j.examples.kv.InMemoryKvCluster.freePort;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A node's data directory decides how it starts (real RocksDB log and Netty transport on
+ * 127.0.0.1): with state it restarts from it whatever --join and --peers say; without, it
+ * bootstraps from --peers or, with --join, waits to be added.
+ */
+class KvNodeStartTest {
+    @TempDir
+    Path dir;
+
+    private final int raftPort;
+    private final int clientPort;
+    private final int otherPort;
+
+    KvNodeStartTest() throws Exception {
+        raftPort = freePort();
+        clientPort = freePort();
+        otherPort = freePort();
+    }
+
+    private String[] args(String peers, String... extra) {
+        List<String> args = new ArrayList<>(List.of("--id", "n1", "--raft-address", "127.0.0.1:" + raftPort,
+                "--client-address", "127.0.0.1:" + clientPort, "--peers", peers,
+                "--data-dir", dir.resolve("n1").toString(), "--tick-ms", "10"));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void aNodeWithStateRestartsFromItWhateverJoinAndPeersSay() throws Exception {
+        try (InProcessNode first = new InProcessNode(args("n1=127.0.0.1:" + raftPort))) {
+            assertEquals(StartMode.BOOTSTRAP, first.awaitStarted());
+            awaitLeader(); // the bootstrap configuration is in the log
+        }
+        // How a node that joined is restarted: --join, and --peers naming the others only.
+        try (InProcessNode again = new InProcessNode(args("n2=127.0.0.1:" + otherPort, "--join"))) {
+            assertEquals(StartMode.RESTART, again.awaitStarted());
+            awaitLeader(); // a voter of its stored configuration, not a node waiting to be added
+        }
+        // Without --join, and still without itself in --peers.
+        try (InProcessNode again = new InProcessNode(args("n2=127.0.0.1:" + otherPort))) {
+            assertEquals(StartMode.RESTART, again.awaitStarted());
+            awaitLeader();
+        }
+    }
+
+    @Test
+    void aNewNodeWithJoinWaitsToBeAdded() throws Exception {
+        try (InProcessNode node = new InProcessNode(args("n2=127.0.0.1:" + otherPort, "--join"))) {
+            assertEquals(StartMode.JOIN, node.awaitStarted());
+        }
+        // It was never added, so it still has no state: started again it still waits.
+        try (InProcessNode node = new InProcessNode(args("n2=127.0.0.1:" + otherPort, "--join"))) {
+            assertEquals(StartMode.JOIN, node.awaitStarted());
+        }
+    }
+
+    @Test
+    void anEmptyLogIsNoStateSoBootstrappingStillNeedsThisNodeInPeers() {
+        RocksDbLogStore.open(dir.resolve("n1")).close(); // e.g. left by a start that failed later
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine(new NodeCommand());
+        cl.setErr(new PrintWriter(err));
+        assertEquals(2, cl.execute(args("n2=127.0.0.1:" + otherPort)), "stderr: " + err);
+        assertTrue(err.toString().startsWith("--peers: must include this node (n1=127.0.0.1:" + raftPort
+                + ") to bootstrap a cluster"), err.toString());
+    }
+
+    @Test
+    void theStartLineSaysWhatTheNodeDoes() {
+        ClusterConfig three = ClusterConfig.ofVoters(Map.of(
+                "n1", "127.0.0.1:7001", "n2", "127.0.0.1:7002", "n3", "127.0.0.1:7003"));
+        HostPort n4 = HostPort.parse("127.0.0.1:7004");
+        NodeStatus member = new NodeStatus("n1", Role.FOLLOWER, 7, null, 0, 0, 120, three);
+        NodeStatus outsider = new NodeStatus("n4", Role.FOLLOWER, 7, null, 0, 0, 120, three);
+        assertEquals("restarting from its data directory (term 7, log up to 120); the membership is the stored one,"
+                + " --peers and --join do not change it: members [n1, n2, n3]",
+                StartMode.RESTART.describe(member, HostPort.parse("127.0.0.1:7001")));
+        assertTrue(StartMode.RESTART.describe(outsider, n4).endsWith(
+                "not a member of [n1, n2, n3] yet, waiting to be added: RAFT.ADDNODE n4 127.0.0.1:7004 on the leader"));
+        assertEquals("bootstrapping a new cluster with voters [n1, n2, n3] (--peers)",
+                StartMode.BOOTSTRAP.describe(member, HostPort.parse("127.0.0.1:7001")));
+        assertEquals("new node, waiting to be added: RAFT.ADDNODE n4 127.0.0.1:7004 on the leader",
+                StartMode.JOIN.describe(new NodeStatus("n4", Role.FOLLOWER, 0, null, 0, 0, 0,
+                        ClusterConfig.EMPTY), n4));
+    }
+
+    /** Waits until the node, alone in its configuration, leads (and so serves a write). */
+    private void awaitLeader() {
+        InMemoryKvCluster.await("n1 to lead", 30_000, () -> {
+            try (RespSocket s = new RespSocket(clientPort, 5000)) {
+                return RespSocket.text(s.call("SET", "k", "v")).equals("OK");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+    }
+}
