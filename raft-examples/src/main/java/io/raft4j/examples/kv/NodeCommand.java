@@ -1,9 +1,7 @@
 package io.raft4j.examples.kv;
 
 import io.raft4j.examples.kv.resp.RespLimits;
-import io.raft4j.snapshot.FileSnapshotStore;
-import io.raft4j.spi.LogStorage;
-import io.raft4j.storage.rocksdb.RocksDbLogStore;
+import io.raft4j.spi.StorageException;
 import io.raft4j.transport.netty.NettyTransport;
 import io.raft4j.transport.netty.NettyTransportConfig;
 import org.slf4j.Logger;
@@ -17,11 +15,7 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -139,7 +133,7 @@ public final class NodeCommand implements Callable<Integer> {
         try {
             Files.createDirectories(dataDir);
         } catch (IOException e) {
-            throw bad("--data-dir: cannot create " + describe(e));
+            throw refused("--data-dir: cannot create " + PathErrors.describe(e));
         }
         Path data = dataDir.toAbsolutePath().normalize();
 
@@ -150,51 +144,44 @@ public final class NodeCommand implements Callable<Integer> {
             transport = NettyTransport.start(NettyTransportConfig.builder(clusterId)
                     .listen(raft.host(), raft.port()).peers(dial).build());
         } catch (Exception e) { // Netty throws its (checked) bind errors without declaring them
-            throw new ParameterException(spec.commandLine(), "--raft-address: cannot listen on " + raft + ": " + e.getMessage());
+            throw refused("--raft-address: cannot listen on " + raft + ": " + e.getMessage());
         }
         try {
             checkClientAddressFree(settings.clientAddress());
             try {
                 DataDirIdentity.check(data, clusterId, id);
             } catch (IllegalArgumentException e) {
-                throw bad(e.getMessage());
+                throw refused(e.getMessage());
             }
             refuseNewLogBesideSnapshots(data);
         } catch (ParameterException e) {
             transport.close();
             throw e;
         }
-        RocksDbLogStore logStore;
+        NodeStorage storage;
         try {
-            logStore = RocksDbLogStore.open(data);
-        } catch (RuntimeException e) {
+            storage = NodeStorage.open(data, dataDir);
+        } catch (IllegalArgumentException e) {
             transport.close();
-            throw new ParameterException(spec.commandLine(), "--data-dir: cannot open the log in " + dataDir + ": " + e.getMessage());
+            throw refused(e.getMessage());
         }
         try {
             DataDirIdentity.record(data, clusterId, id);
         } catch (IOException e) {
-            logStore.close();
+            storage.close();
             transport.close();
-            throw bad("--data-dir: cannot record this node's identity in " + dataDir + ": " + describe(e));
+            throw refused("--data-dir: cannot record this node's identity in " + dataDir + ": " + PathErrors.describe(e));
         }
-        LogStorage log = logStore.forGroup("kv");
-        FileSnapshotStore snapshots = new FileSnapshotStore(data.resolve("snapshots"));
         KvNode node;
         StartMode mode;
         try {
-            mode = startMode(StartMode.holdsState(log, snapshots), peerMap);
+            mode = startMode(StartMode.holdsState(storage.log, storage.snapshots), peerMap);
             node = new KvNode(mode == StartMode.BOOTSTRAP ? settings.withInitialMembers(peerMap) : settings,
-                    transport, log, snapshots, true);
+                    transport, storage.log, storage.snapshots, true);
         } catch (RuntimeException e) {
-            snapshots.close();
-            log.close();
-            logStore.close();
+            storage.close();
             transport.close();
-            if (e.getMessage() != null && e.getMessage().startsWith("cannot listen for clients")) {
-                throw new ParameterException(spec.commandLine(), "--client-address: " + e.getMessage());
-            }
-            throw e;
+            throw refusal(e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean shuttingDown = new AtomicBoolean();
@@ -205,9 +192,7 @@ public final class NodeCommand implements Callable<Integer> {
                 node.handOverLeadership();
                 node.close();
                 transport.close();
-                snapshots.close();
-                log.close();
-                logStore.close();
+                storage.close();
             } catch (RuntimeException e) {
                 LOG.warn("{}: error while stopping", id, e);
             } finally {
@@ -250,6 +235,29 @@ public final class NodeCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * What building the node threw, as the one-line refusal it is when it is about the client
+     * address or the stored state; anything else (a bug) is left to show its stack trace.
+     */
+    private RuntimeException refusal(RuntimeException e) {
+        if (e instanceof ParameterException) {
+            return e;
+        }
+        String message = String.valueOf(e.getMessage());
+        if (message.startsWith("cannot listen for clients")) {
+            return refused("--client-address: " + message);
+        }
+        if (e instanceof StorageException || e instanceof IllegalStateException) {
+            // Raft refuses, before writing anything, a state it cannot recover: chiefly a log
+            // compacted past its latest usable snapshot (that snapshot is corrupt or was deleted,
+            // which FileSnapshotStore logged as it skipped it).
+            return refused("--data-dir: cannot start from " + dataDir + ": " + message + ". Restore this node's data"
+                    + " directory (its snapshots/ first) from a backup, or remove the node from the cluster and add"
+                    + " a fresh one under a new id (docs/operations.md). Nothing was changed");
+        }
+        return e;
+    }
+
     /** How this node starts ({@link StartMode}), or why it cannot. */
     private StartMode startMode(boolean holdsState, Map<String, String> peerMap) {
         try {
@@ -269,7 +277,7 @@ public final class NodeCommand implements Callable<Integer> {
             probe.setReuseAddress(true);
             probe.bind(new InetSocketAddress(client.host(), client.port()));
         } catch (IOException | RuntimeException e) {
-            throw bad("--client-address: cannot listen for clients on " + client + ": " + e.getMessage()
+            throw refused("--client-address: cannot listen for clients on " + client + ": " + e.getMessage()
                     + ". Nothing was changed");
         }
     }
@@ -289,27 +297,14 @@ public final class NodeCommand implements Callable<Integer> {
         }
         try (java.util.stream.Stream<Path> files = Files.list(snapshotDir)) {
             if (files.anyMatch(Files::isRegularFile)) {
-                throw bad("--data-dir: " + dataDir + " holds snapshots in snapshots/ but no log in log/: the log was"
+                throw refused("--data-dir: " + dataDir + " holds snapshots in snapshots/ but no log in log/: the log was"
                         + " lost or moved, and a new one would make this node forget its term and vote. Restore it,"
                         + " or remove this node from the cluster and add a fresh one under a new id"
                         + " (docs/operations.md). Nothing was changed");
             }
         } catch (IOException e) {
-            throw bad("--data-dir: cannot list " + snapshotDir + ": " + describe(e));
+            throw refused("--data-dir: cannot list " + snapshotDir + ": " + PathErrors.describe(e));
         }
-    }
-
-    /** What went wrong with a path, in words (the JDK's exceptions often carry only the path). */
-    private static String describe(IOException e) {
-        if (e instanceof FileSystemException fs) {
-            String reason = fs.getReason() != null ? fs.getReason()
-                    : e instanceof NoSuchFileException ? "no such file or directory"
-                    : e instanceof AccessDeniedException ? "permission denied"
-                    : e instanceof FileAlreadyExistsException ? "exists and is not a directory"
-                    : e.getClass().getSimpleName();
-            return fs.getFile() + ": " + reason;
-        }
-        return e.toString();
     }
 
     /** Checks every option, naming the bad one. */
@@ -420,7 +415,13 @@ public final class NodeCommand implements Callable<Integer> {
         }
     }
 
+    /** A usage error: a bad option or combination of options. */
     private ParameterException bad(String message) {
         return new ParameterException(spec.commandLine(), message);
+    }
+
+    /** Options that are fine, but a start that is refused on what was found ({@link StartRefused}). */
+    private ParameterException refused(String message) {
+        return new StartRefused(spec.commandLine(), message);
     }
 }

@@ -9,7 +9,7 @@ import java.io.PrintWriter;
 /**
  * Prints a usage error as its one line (and picocli's "did you mean" for a mistyped option), then
  * a hint where the help is. picocli's default prints the whole help after the error: some sixty
- * lines that push the one line that matters off the screen.
+ * lines that push the one line that matters off the screen. A {@link StartRefused} is its line alone.
  */
 final class ShortUsageErrors implements CommandLine.IParameterExceptionHandler {
     static final String HINT = "Run with --help for usage.";
@@ -19,8 +19,10 @@ final class ShortUsageErrors implements CommandLine.IParameterExceptionHandler {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
         err.println(cmd.getColorScheme().errorText(ex.getMessage()));
-        UnmatchedArgumentException.printSuggestions(ex, err);
-        err.println(HINT);
+        if (!(ex instanceof StartRefused)) {
+            UnmatchedArgumentException.printSuggestions(ex, err);
+            err.println(HINT);
+        }
         err.flush();
         return cmd.getExitCodeExceptionMapper() != null
                 ? cmd.getExitCodeExceptionMapper().getExitCode(ex)

@@ -1,5 +1,10 @@
 package io.raft4j.examples.kv;
 
+import io.raft4j.message.Bytes;
+import io.raft4j.message.HardState;
+import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogStorage;
+import io.raft4j.storage.rocksdb.RocksDbLogStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -155,6 +160,48 @@ class KvNodeCommandTest {
         String err = run(args.toArray(String[]::new));
         assertTrue(err.startsWith("--data-dir: " + data + " holds snapshots in snapshots/ but no log in log/"), err);
         assertFalse(java.nio.file.Files.exists(data.resolve("log")), "a log was created");
+    }
+
+    @Test
+    void aLogCompactedPastItsOnlySnapshotWhichIsCorruptIsRefusedInOneLine() throws Exception {
+        Path data = java.nio.file.Files.createDirectories(dir.resolve("n1"));
+        try (RocksDbLogStore store = RocksDbLogStore.open(data); LogStorage log = store.forGroup("kv")) {
+            List<LogEntry> entries = new ArrayList<>();
+            for (int i = 1; i <= 10; i++) {
+                entries.add(LogEntry.command(i, 1, Bytes.ofUtf8("entry " + i)));
+            }
+            log.append(entries, new HardState(1, "n1"));
+            log.compact(5, 1);
+        }
+        Path snapshots = java.nio.file.Files.createDirectories(data.resolve("snapshots"));
+        java.nio.file.Files.writeString(snapshots.resolve("snapshot-00000000000000000005.meta"), "damaged");
+        java.nio.file.Files.writeString(snapshots.resolve("snapshot-00000000000000000005.data"), "damaged");
+        int raftPort = freePort();
+        String err = run(with("--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + freePort(),
+                "--peers", "n1=127.0.0.1:" + raftPort));
+        assertTrue(err.startsWith("--data-dir: cannot start from " + data + ": node n1: the log is compacted up to 5"
+                + " but the latest usable snapshot ends at 0"), err);
+        assertOneLineEndingWithWhatToDo(err);
+    }
+
+    @Test
+    void aSnapshotDirectoryThatCannotBeOpenedIsRefusedInOneLine() throws Exception {
+        Path data = java.nio.file.Files.createDirectories(dir.resolve("n1"));
+        java.nio.file.Files.writeString(data.resolve("snapshots"), "a file where the snapshot directory goes");
+        int raftPort = freePort();
+        String err = run(with("--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + freePort(),
+                "--peers", "n1=127.0.0.1:" + raftPort));
+        assertTrue(err.startsWith("--data-dir: cannot open the snapshots in " + data.resolve("snapshots")), err);
+        assertFalse(err.contains("Exception"), "a message, not a stack trace: " + err);
+        assertEquals(1, err.lines().count(), err);
+    }
+
+    /** A start-up refusal is one line (no stack trace, no usage hint) that says what to do. */
+    private static void assertOneLineEndingWithWhatToDo(String err) {
+        assertEquals(1, err.lines().count(), err);
+        assertFalse(err.contains("Exception"), "a message, not a stack trace: " + err);
+        assertTrue(err.stripTrailing().endsWith("Nothing was changed"), err);
+        assertTrue(err.contains("docs/operations.md"), err);
     }
 
     private static int freePort() throws java.io.IOException {
