@@ -11,12 +11,14 @@ import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Decides, before anything is opened for writing, whether an existing directory is a raft4j log
@@ -35,8 +37,7 @@ final class OpenCheck {
     /** Checks {@code logDir}; returns its format version (1 to {@link Codec#FORMAT_VERSION}). */
     static int check(Path logDir) {
         if (!Files.exists(logDir.resolve("CURRENT"))) {
-            throw refuse(logDir, "it holds " + Database.listing(logDir)
-                    + " but no RocksDB database (no CURRENT file), so it was not written by raft4j");
+            throw refuse(logDir, withoutCurrent(logDir));
         }
         List<String> families = columnFamilies(logDir);
         boolean hasMeta = families.contains(Codec.META_CF);
@@ -72,6 +73,39 @@ final class OpenCheck {
             }
         }
         return version;
+    }
+
+    /**
+     * Why a directory without CURRENT (the file naming the MANIFEST to open) is refused. With the
+     * files only RocksDB writes (MANIFEST-*, OPTIONS-*), it is a damaged database, not a foreign
+     * directory; its OPTIONS files, plain text listing the column families, tell whether it was ours.
+     */
+    private static String withoutCurrent(Path logDir) {
+        List<String> names = new ArrayList<>();
+        try (Stream<Path> children = Files.list(logDir)) {
+            children.forEach(p -> names.add(p.getFileName().toString()));
+        } catch (IOException e) {
+            return "it cannot be listed (" + e + ")";
+        }
+        boolean rocksDb = names.stream().anyMatch(n -> n.startsWith("MANIFEST-") || n.startsWith("OPTIONS-"));
+        if (!rocksDb) {
+            return "it holds " + Database.listing(logDir)
+                    + " but no RocksDB database (no CURRENT file), so it was not written by raft4j";
+        }
+        String what = names.stream().filter(n -> n.startsWith("OPTIONS-"))
+                .anyMatch(n -> mentions(logDir.resolve(n), Codec.META_CF)) ? "a raft4j log" : "a RocksDB database";
+        return "it holds the files of " + what + " (" + Database.listing(logDir) + ") but its CURRENT file, which"
+                + " names the MANIFEST to open, is missing: the log is damaged. Restore it from a backup, or replace"
+                + " this node (a new node under a new id); if CURRENT alone was lost, a CURRENT file holding the name"
+                + " of the newest MANIFEST-* file and a newline brings it back";
+    }
+
+    private static boolean mentions(Path file, String text) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8).contains(text);
+        } catch (IOException | RuntimeException e) {
+            return false; // unreadable: say nothing about whose it was
+        }
     }
 
     private static List<String> columnFamilies(Path logDir) {

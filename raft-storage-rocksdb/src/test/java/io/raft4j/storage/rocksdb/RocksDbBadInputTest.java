@@ -263,6 +263,23 @@ class RocksDbBadInputTest {
     }
 
     @Test
+    void aLogWhoseCurrentFileWasDeletedIsReportedDamagedNotForeign() throws Exception {
+        writeLog(3);
+        Files.delete(dataDir.resolve("log").resolve("CURRENT"));
+        assertRefusedUntouched("it holds the files of a raft4j log ([");
+        assertRefusedUntouched("but its CURRENT file, which names the MANIFEST to open, is missing: the log is damaged");
+    }
+
+    @Test
+    void aForeignRocksDbWithoutCurrentIsReportedDamagedButNotAsOurs() throws Exception {
+        try (RawRocks raw = new RawRocks(dataDir.resolve("log"), "users")) {
+            raw.put("users", bytes("alice"), bytes("admin"));
+        }
+        Files.delete(dataDir.resolve("log").resolve("CURRENT"));
+        assertRefusedUntouched("it holds the files of a RocksDB database ([");
+    }
+
+    @Test
     void missingColumnFamilyIsReported() throws Exception {
         writeLog(3);
         try (RawRocks raw = raw()) {
