@@ -83,7 +83,7 @@ final class InboundDispatcher {
         }
         String sender = message.from();
         if (!knownSenders.contains(sender)) {
-            return "unknown sender '" + abbreviate(sender) + "'";
+            return unknownSender(abbreviate(sender));
         }
         String receiver = message.to();
         Transport.Inbound inbound = lookup(message.groupId(), receiver);
@@ -104,6 +104,19 @@ final class InboundDispatcher {
         }
         delivered.increment();
         return null;
+    }
+
+    /**
+     * Seen alone, "unknown sender" left operators guessing. The usual cause is a node being added
+     * whose configured peers lack the leader: it refuses the leader's messages, so it never
+     * receives the configuration it would learn the members from, and the addition times out
+     * leaving a learner behind. The warning names that fix.
+     */
+    private static String unknownSender(String sender) {
+        return "unknown sender '" + sender + "': not among this node's known peers (its configured peers and the"
+                + " members of its groups). If '" + sender + "' is the cluster's leader, add it to this node's peers"
+                + " (the KV node's --peers): a node learns the members from the configuration the leader sends it,"
+                + " which is refused until then";
     }
 
     long delivered() {
