@@ -115,8 +115,8 @@ final class InboundDispatcher {
     private static String unknownSender(String sender) {
         return "unknown sender '" + sender + "': not among this node's known peers (its configured peers and the"
                 + " members of its groups). If '" + sender + "' is the cluster's leader, add it to this node's peers"
-                + " (the KV node's --peers): a node learns the members from the configuration the leader sends it,"
-                + " which is refused until then";
+                + " (NettyTransportConfig peers; the KV node's --peers): a node learns the members from the"
+                + " configuration the leader sends it, which is refused until then";
     }
 
     long delivered() {

@@ -22,7 +22,7 @@ class InboundDispatcherTest {
         String refusal = dispatcher.dispatch(VERSION, "c", TestMessages.numbered("g", "n2", "n4", 1, 0));
 
         assertTrue(refusal.startsWith("unknown sender 'n2': not among this node's known peers"), refusal);
-        assertTrue(refusal.contains("If 'n2' is the cluster's leader, add it to this node's peers (the KV node's --peers)"),
+        assertTrue(refusal.contains("If 'n2' is the cluster's leader, add it to this node's peers (NettyTransportConfig peers; the KV node's --peers)"),
                 refusal);
         assertEquals(0, dispatcher.delivered());
     }
