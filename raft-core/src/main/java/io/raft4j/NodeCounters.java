@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class NodeCounters {
     final AtomicLong electionsStarted = new AtomicLong();
     final AtomicLong termsLed = new AtomicLong();
+    final AtomicLong followerLogLosses = new AtomicLong();
     final AtomicLong proposalsAccepted = new AtomicLong();
     final AtomicLong commandsApplied = new AtomicLong();
     final AtomicLong logWrites = new AtomicLong();
@@ -39,6 +40,7 @@ final class NodeCounters {
     NodeStats snapshot() {
         return new NodeStats(electionsStarted.get(), termsLed.get(), proposalsAccepted.get(), commandsApplied.get(),
                 logWrites.get(), entriesWritten.get(), bytesWritten.get(), logWriteNanos.get(), maxLogWriteNanos.get(),
-                readsServed.get(), readsGivenUp.get(), snapshotsTaken.get(), snapshotsInstalled.get());
+                readsServed.get(), readsGivenUp.get(), snapshotsTaken.get(), snapshotsInstalled.get(),
+                followerLogLosses.get());
     }
 }

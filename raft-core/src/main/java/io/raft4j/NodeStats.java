@@ -24,11 +24,14 @@ package io.raft4j;
  *                           timeout); callers retry
  * @param snapshotsTaken     snapshots of the state machine taken here
  * @param snapshotsInstalled snapshots received from a leader and installed, replacing the state
+ * @param followerLogLosses  times this node, leading, found that a follower had lost entries it
+ *                           acknowledged (a damaged or replaced disk: see docs/operations.md) and
+ *                           sent them again; should stay 0
  */
 public record NodeStats(long electionsStarted, long termsLed, long proposalsAccepted, long commandsApplied,
                         long logWrites, long entriesWritten, long bytesWritten, long logWriteNanos,
                         long maxLogWriteNanos, long readsServed, long readsGivenUp, long snapshotsTaken,
-                        long snapshotsInstalled) {
+                        long snapshotsInstalled, long followerLogLosses) {
 
     /** Mean time of one log write in microseconds since the start, or 0 before the first. */
     public double meanLogWriteMicros() {

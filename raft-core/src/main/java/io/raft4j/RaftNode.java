@@ -629,8 +629,9 @@ public final class RaftNode<R> implements AutoCloseable {
     }
 
     private void updateStatus() {
-        counters.electionsStarted.lazySet(core.electionsStarted()); // the loop alone writes these two
+        counters.electionsStarted.lazySet(core.electionsStarted()); // the loop alone writes these three
         counters.termsLed.lazySet(core.termsLed());
+        counters.followerLogLosses.lazySet(core.followerLogLosses());
         status = new NodeStatus(config.nodeId(), core.role(), core.term(), core.leaderId(), core.commitIndex(),
                 0, core.lastIndex(), core.clusterConfig());
     }

@@ -346,6 +346,7 @@ final class LeaderState {
         long matchBefore = pr.match();
         if (pr.maybeDecreaseTo(m.index(), hintNext(m), m.round())) {
             if (pr.match() < matchBefore) {
+                core.onFollowerLogLoss();
                 LOG.warn("{}: {} no longer holds entry {}, which it acknowledged (its log now matches before {} at"
                         + " most): its storage lost entries or was replaced by an older copy; sending them again",
                         core.id(), m.from(), matchBefore, pr.next());

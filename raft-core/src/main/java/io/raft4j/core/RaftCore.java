@@ -78,6 +78,7 @@ public final class RaftCore {
     private final List<Long> abandonedReads = new ArrayList<>();
     private long electionsStarted;
     private long termsLed;
+    private long followerLogLosses;
     /** Reads a leadership confirmed before it ended, for the next {@link #ready()}. */
     private final List<ReadState> confirmedReads = new ArrayList<>();
     private final ReadRelay readRelay = new ReadRelay();
@@ -215,6 +216,19 @@ public final class RaftCore {
     /** Terms in which this node became leader since it was created. */
     public long termsLed() {
         return termsLed;
+    }
+
+    /**
+     * Times this node, leading, found that a follower had lost entries it acknowledged (its storage
+     * was damaged or replaced by an older copy) and sent them again. Should stay 0.
+     */
+    public long followerLogLosses() {
+        return followerLogLosses;
+    }
+
+    /** Called by the leader: see {@link #followerLogLosses()}. */
+    void onFollowerLogLoss() {
+        followerLogLosses++;
     }
 
     /** The vote cast in the current term, or {@code null}. */

@@ -26,6 +26,7 @@ class FollowerLostEntriesTest {
         String follower = List.of(c.ids()).stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
         long last = c.core(leader).lastIndex();
         assertEquals(last, c.core(leader).matchIndexOf(follower));
+        assertEquals(0, c.core(leader).followerLogLosses());
 
         c.crash(follower);
         c.storages.put(follower, withoutLastEntries(c.storages.get(follower), 4));
@@ -33,6 +34,7 @@ class FollowerLostEntriesTest {
         c.tickAll(10);
 
         assertEquals(last, c.core(follower).lastIndex(), "the lost entries were sent again");
+        assertEquals(1, c.core(leader).followerLogLosses());
         assertEquals(last, c.core(leader).matchIndexOf(follower));
         c.propose(leader, "after");
         c.tickAll(3);

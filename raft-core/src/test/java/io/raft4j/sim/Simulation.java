@@ -189,6 +189,7 @@ public final class Simulation {
 
     private void process(SimNode n) {
         checkTermOrigin(n);
+        checkNoFollowerLogLoss(n);
         while (n.up && n.core.hasReady()) {
             Ready rd = n.core.ready();
             boolean leader = n.core.role() == Role.LEADER;
@@ -602,6 +603,17 @@ public final class Simulation {
         if (n.core.term() > highestCampaignTerm) {
             throw new SafetyChecker.Violation("term origin: " + n.id + " (" + role + ") is in term " + n.core.term()
                     + " but no node has campaigned beyond term " + highestCampaignTerm);
+        }
+    }
+
+    /**
+     * Durable entries are never lost here, so a leader that concludes a follower lost some it had
+     * acknowledged (and sends them again) misread a stale or reordered answer.
+     */
+    private void checkNoFollowerLogLoss(SimNode n) {
+        if (n.up && n.core.followerLogLosses() > 0) {
+            throw new SafetyChecker.Violation("follower log loss: " + n.id + " (leading term " + n.core.term()
+                    + ") concluded that a follower lost acknowledged entries; no storage loses any here");
         }
     }
 

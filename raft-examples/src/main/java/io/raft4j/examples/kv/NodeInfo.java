@@ -122,6 +122,7 @@ final class NodeInfo {
         line(sb, "reads_given_up", stats.readsGivenUp());
         line(sb, "snapshots_taken", stats.snapshotsTaken());
         line(sb, "snapshots_installed", stats.snapshotsInstalled());
+        line(sb, "follower_log_losses", stats.followerLogLosses());
         return sb.toString();
     }
 
