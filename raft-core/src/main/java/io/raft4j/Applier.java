@@ -27,6 +27,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 
 /**
  * The node's apply thread: applies committed entries to the {@link StateMachine} in order, completes
@@ -156,29 +157,36 @@ final class Applier<R> {
             if (index < w.fromIndex()) {
                 return false;
             }
-            if (config.voters().equals(w.target().voters()) && config.learners().equals(w.target().learners())) {
-                w.future().complete(config);
-            } else {
-                w.future().completeExceptionally(new IndeterminateException(
-                        "the configuration at " + index + " is not the one requested"));
-            }
+            settle(w, config, "the configuration at " + index);
             return true;
         });
     }
 
-    /**
-     * Leadership was lost: fails what may never be committed, keeps what already is. Proposals up to
-     * {@code committedIndex} complete when applied, as on a leader. A membership change is decided
-     * if the configuration in force, {@code config} at {@code configIndex}, is committed and simple:
-     * it is the change's outcome (a leader that removed itself steps down exactly then).
-     */
-    void failUndecided(RuntimeException error, long committedIndex, ClusterConfig config, long configIndex) {
-        if (configIndex <= committedIndex && !config.isJoint()) {
-            onConfigApplied(configIndex, config);
+    /** Completes a membership change with the configuration it ended in, or fails it if another won. */
+    private static void settle(ConfigWaiter w, ClusterConfig outcome, String which) {
+        if (outcome.voters().equals(w.target().voters()) && outcome.learners().equals(w.target().learners())) {
+            w.future().complete(outcome);
+        } else {
+            w.future().completeExceptionally(new IndeterminateException(which + " is not the one requested"));
         }
+    }
+
+    /**
+     * Leadership was lost: fails what may never be committed, keeps or settles what already is.
+     * Proposals up to {@code committedIndex} complete when applied, as on a leader. A membership
+     * change whose outcome is committed ({@code committedOutcome} of its first index: the first
+     * committed simple configuration from there) is settled with it now, without waiting for its
+     * apply (a leader that removed itself steps down exactly then, and may stop before applying).
+     */
+    void failUndecided(RuntimeException error, long committedIndex, LongFunction<ClusterConfig> committedOutcome) {
         ConfigWaiter w;
         while ((w = configWaiters.poll()) != null) {
-            w.future().completeExceptionally(error);
+            ClusterConfig outcome = committedOutcome.apply(w.fromIndex());
+            if (outcome == null) {
+                w.future().completeExceptionally(error);
+            } else {
+                settle(w, outcome, "the configuration committed");
+            }
         }
         for (Long index : proposals.keySet()) {
             if (index > committedIndex) {
@@ -374,6 +382,14 @@ final class Applier<R> {
      * covers them, so their results will never be computed on this node.
      */
     private void failProposalsCoveredBy(long index) {
+        configWaiters.removeIf(w -> {
+            if (w.fromIndex() > index) {
+                return false;
+            }
+            w.future().completeExceptionally(new IndeterminateException("the membership change from " + w.fromIndex()
+                    + " was applied here from a snapshot of the leader's: its outcome is not known on this node"));
+            return true;
+        });
         for (Long proposed : proposals.keySet()) {
             if (proposed <= index) {
                 PendingProposal<R> p = proposals.remove(proposed);

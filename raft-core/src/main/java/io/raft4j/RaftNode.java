@@ -86,6 +86,8 @@ public final class RaftNode<R> implements AutoCloseable {
 
     private final Map<Long, Applier.PendingQuery<R>> pendingReads = new HashMap<>();
     private final LoopWatch watches = new LoopWatch();
+    /** Ticks of the loop so far (loop thread only). */
+    private long loopTicks;
     private final LeadershipTracker leadership = new LeadershipTracker();
     private boolean removalHandled;
     private long nextReadId;
@@ -529,6 +531,7 @@ public final class RaftNode<R> implements AutoCloseable {
     private final class LoopBody implements NodeLoop.Body {
         @Override
         public void tick() {
+            loopTicks++;
             core.tick();
             watches.check();
         }
@@ -590,18 +593,29 @@ public final class RaftNode<R> implements AutoCloseable {
         watches.check();
         if (!removalHandled && core.isRemoved()) {
             removalHandled = true;
-            LOG.info("{}: removed from group {}; stopping", config.nodeId(), config.groupId());
-            Thread stopper = new Thread(this::close, "raft-stop-" + config.nodeId());
-            stopper.setDaemon(true);
-            stopper.start();
+            // First apply what is known committed (the removal itself, and what a leader removing
+            // itself committed with it), so their callers get their results; a write still on its way
+            // to the local disk may take a moment. At most an election timeout, then stop regardless.
+            long committed = core.commitIndex();
+            long giveUpAt = loopTicks + config.electionTimeoutTicks();
+            watches.add(() -> applier.appliedIndex() >= committed || loopTicks >= giveUpAt,
+                    this::stopRemoved, new CompletableFuture<Void>());
+            watches.check();
         }
+    }
+
+    private void stopRemoved() {
+        LOG.info("{}: removed from group {}; stopping", config.nodeId(), config.groupId());
+        Thread stopper = new Thread(this::close, "raft-stop-" + config.nodeId());
+        stopper.setDaemon(true);
+        stopper.start();
     }
 
     private void onRoleChange() {
         if (core.role() != Role.LEADER) {
             applier.failUndecided(new IndeterminateException(
                     "node " + config.nodeId() + " lost leadership before the outcome was known"),
-                    core.commitIndex(), core.clusterConfig(), core.configIndex());
+                    core.commitIndex(), core::committedOutcomeOfChangeFrom);
         }
         LOG.debug("{}: role {} term {} leader {}", config.nodeId(), core.role(), core.term(), core.leaderId());
         applier.submitNotice(leadership.observe(core.role(), core.term(), core.leaderId()));

@@ -48,7 +48,7 @@ class ApplierStepDownTest {
         CompletableFuture<String> notYet = new CompletableFuture<>();
         applier.expect(1, 2, committed);
         applier.expect(2, 2, notYet);
-        applier.failUndecided(new IndeterminateException("lost leadership"), 1, ABC, 0);
+        applier.failUndecided(new IndeterminateException("lost leadership"), 1, from -> null);
         assertFalse(committed.isDone());
         assertInstanceOf(IndeterminateException.class, cause(notYet));
         applier.submit(List.of(LogEntry.command(1, 2, Bytes.ofUtf8("x"))), List.of());
@@ -59,20 +59,35 @@ class ApplierStepDownTest {
     void aCommittedMembershipChangeIsReportedMadeAnOpenOneUncertain() throws Exception {
         CompletableFuture<ClusterConfig> made = new CompletableFuture<>();
         applier.expectConfig(5, AB, made);
-        applier.failUndecided(new IndeterminateException("lost leadership"), 7, AB, 6);
-        assertEquals(AB, made.get(1, TimeUnit.SECONDS));
-
         CompletableFuture<ClusterConfig> open = new CompletableFuture<>();
         applier.expectConfig(8, ABC, open);
-        applier.failUndecided(new IndeterminateException("lost leadership"), 8, ABC, 9);   // entry 9 not committed
+        // The change from 5 ended in AB (committed at 6); the one from 8 has nothing committed.
+        applier.failUndecided(new IndeterminateException("lost leadership"), 7, from -> from <= 6 ? AB : null);
+        assertEquals(AB, made.get(1, TimeUnit.SECONDS), "settled at once, without waiting for its apply");
         assertInstanceOf(IndeterminateException.class, cause(open));
+    }
+
+    /**
+     * Two changes committed, neither applied yet, when the leader steps down: the first is reported
+     * with its own outcome, not measured against the second's configuration.
+     */
+    @Test
+    void theFirstOfTwoCommittedChangesIsReportedWithItsOwnOutcome() throws Exception {
+        CompletableFuture<ClusterConfig> first = new CompletableFuture<>();
+        applier.expectConfig(5, AB, first);
+        CompletableFuture<ClusterConfig> second = new CompletableFuture<>();
+        applier.expectConfig(7, ABC, second);
+        applier.failUndecided(new IndeterminateException("lost leadership"), 7,
+                from -> from <= 6 ? AB : from <= 7 ? ABC : null);
+        assertEquals(AB, first.get(1, TimeUnit.SECONDS));
+        assertEquals(ABC, second.get(1, TimeUnit.SECONDS));
     }
 
     @Test
     void committedProposalsCoveredByAnInstalledSnapshotFailRatherThanWaitForever() throws Exception {
         CompletableFuture<String> covered = new CompletableFuture<>();
         applier.expect(3, 2, covered);
-        applier.failUndecided(new IndeterminateException("lost leadership"), 3, ABC, 0);
+        applier.failUndecided(new IndeterminateException("lost leadership"), 3, from -> null);
         SnapshotMeta meta = new SnapshotMeta(10, 3, ABC);
         try (SnapshotStore.Sink sink = snapshots.begin(meta)) {
             sink.publish(null);

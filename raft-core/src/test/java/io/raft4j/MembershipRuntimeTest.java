@@ -138,13 +138,16 @@ class MembershipRuntimeTest {
         }
     }
 
-    /** Likewise a proposal committed just before its leader stepped down completes with its result. */
+    /**
+     * Likewise a proposal committed before its leader stepped down (it precedes the removal in the
+     * log) completes with its result: the removed node applies it before it stops.
+     */
     @Test
     void aProposalCommittedWithTheLeadersOwnRemovalCompletesWithItsResult() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
-            CompletableFuture<ClusterConfig> removal = leader.removeMember(leader.id());
             CompletableFuture<String> last = leader.propose(Bytes.ofUtf8("last"));
+            CompletableFuture<ClusterConfig> removal = leader.removeMember(leader.id());
             assertEquals(2, removal.get(10, TimeUnit.SECONDS).voters().size());
             assertEquals("applied:last", last.get(10, TimeUnit.SECONDS));
         }

@@ -48,6 +48,25 @@ final class ConfigHistory {
         return result;
     }
 
+    /**
+     * The first simple (not joint) configuration entry in [{@code from}, {@code upTo}], or
+     * {@code null} if there is none, or if {@code from} precedes this history (compacted away).
+     */
+    ClusterConfig firstSimpleBetween(long from, long upTo) {
+        if (from <= baseIndex) {
+            return null;
+        }
+        for (Entry e : entries) {
+            if (e.index() > upTo) {
+                break;
+            }
+            if (e.index() >= from && !e.config().isJoint()) {
+                return e.config();
+            }
+        }
+        return null;
+    }
+
     /** Records configuration entries among {@code appended}, first dropping those at or after their start. */
     void onAppended(List<LogEntry> appended) {
         if (appended.isEmpty()) {

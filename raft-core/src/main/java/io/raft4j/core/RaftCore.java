@@ -489,6 +489,15 @@ public final class RaftCore {
         return configs.currentIndex();
     }
 
+    /**
+     * How a membership change whose first entry is at {@code index} ended: the first committed
+     * simple (not joint) configuration at or after it, or {@code null} if none is committed yet (or
+     * the change predates the log's last compaction).
+     */
+    public ClusterConfig committedOutcomeOfChangeFrom(long index) {
+        return configs.firstSimpleBetween(index, log.committed());
+    }
+
     /** The configuration in force at the commit index. */
     ClusterConfig committedConfig() {
         return configs.configAt(log.committed());

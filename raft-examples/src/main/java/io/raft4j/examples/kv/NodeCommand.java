@@ -205,7 +205,8 @@ public final class NodeCommand implements Callable<Integer> {
         LOG.info("{}: Raft on {}, clients on {}, data in {}: {}", id, raft, settings.clientAddress(), dataDir,
                 mode.describe(node.raft().status(), raft));
         started.complete(mode);
-        // Wakes up on SIGTERM (the hook counts down once all is closed) or when the node stops by itself.
+        // Wakes up when the node stops: by itself, or on SIGTERM, whose hook may still be closing the
+        // transport and the log then (the exit that follows waits for the hook to finish).
         node.raft().whenStopped().thenRun(stopped::countDown);
         stopped.await();
         if (shuttingDown.get()) {
