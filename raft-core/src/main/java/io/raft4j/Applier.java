@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
+import java.util.function.LongPredicate;
 
 /**
  * The node's apply thread: applies committed entries to the {@link StateMachine} in order, completes
@@ -188,28 +189,36 @@ final class Applier<R> {
                 settle(w, outcome, "the configuration committed");
             }
         }
+        failProposals(index -> index > committedIndex, index -> error);
+    }
+
+    /** Fails every proposal and membership change still waiting (the node is stopping). */
+    void failAllProposals(RuntimeException error) {
+        failConfigWaiters(from -> true, from -> error);
+        failProposals(index -> true, index -> error);
+    }
+
+    /** Fails the proposals waiting at the indexes {@code which} selects, each with its {@code error}. */
+    private void failProposals(LongPredicate which, LongFunction<RuntimeException> error) {
         for (Long index : proposals.keySet()) {
-            if (index > committedIndex) {
+            if (which.test(index)) {
                 PendingProposal<R> p = proposals.remove(index);
                 if (p != null) {
-                    p.future().completeExceptionally(error);
+                    p.future().completeExceptionally(error.apply(index));
                 }
             }
         }
     }
 
-    /** Fails every proposal still waiting (the node is stopping). */
-    void failAllProposals(RuntimeException error) {
-        ConfigWaiter w;
-        while ((w = configWaiters.poll()) != null) {
-            w.future().completeExceptionally(error);
-        }
-        for (Long index : proposals.keySet()) {
-            PendingProposal<R> p = proposals.remove(index);
-            if (p != null) {
-                p.future().completeExceptionally(error);
+    /** Fails the membership changes whose first index {@code which} selects, each with its {@code error}. */
+    private void failConfigWaiters(LongPredicate which, LongFunction<RuntimeException> error) {
+        configWaiters.removeIf(w -> {
+            if (!which.test(w.fromIndex())) {
+                return false;
             }
-        }
+            w.future().completeExceptionally(error.apply(w.fromIndex()));
+            return true;
+        });
     }
 
     void submit(List<LogEntry> entries, List<PendingQuery<R>> queries) {
@@ -373,32 +382,19 @@ final class Applier<R> {
         appliedConfig = meta.config();
         lastSnapshotIndex = meta.lastIndex();
         bytesSinceSnapshot = 0;
-        failProposalsCoveredBy(meta.lastIndex());
+        failWaitersCoveredBy(meta.lastIndex());
         serveQueries();
     }
 
     /**
-     * Proposals of a former leadership, committed but not applied here one by one: a snapshot now
-     * covers them, so their results will never be computed on this node.
+     * Proposals and membership changes of a former leadership, committed but not applied here one by
+     * one: a snapshot now covers them, so their results will never be computed on this node.
      */
-    private void failProposalsCoveredBy(long index) {
-        configWaiters.removeIf(w -> {
-            if (w.fromIndex() > index) {
-                return false;
-            }
-            w.future().completeExceptionally(new IndeterminateException("the membership change from " + w.fromIndex()
-                    + " was applied here from a snapshot of the leader's: its outcome is not known on this node"));
-            return true;
-        });
-        for (Long proposed : proposals.keySet()) {
-            if (proposed <= index) {
-                PendingProposal<R> p = proposals.remove(proposed);
-                if (p != null) {
-                    p.future().completeExceptionally(new IndeterminateException("the entry at " + proposed
-                            + " was applied here from a snapshot of the leader's: its result is not known on this node"));
-                }
-            }
-        }
+    private void failWaitersCoveredBy(long index) {
+        failConfigWaiters(from -> from <= index, from -> new IndeterminateException("the membership change from "
+                + from + " was applied here from a snapshot of the leader's: its outcome is not known on this node"));
+        failProposals(proposed -> proposed <= index, proposed -> new IndeterminateException("the entry at " + proposed
+                + " was applied here from a snapshot of the leader's: its result is not known on this node"));
     }
 
     /**
