@@ -732,6 +732,16 @@ public final class RaftNode<R> implements AutoCloseable {
             stoppedFuture.complete(null);
             return;
         }
+        try {
+            release(reason);
+        } finally {
+            // Even if releasing something threw: a process waiting to exit must hear of the stop.
+            stoppedFuture.complete(null);
+        }
+    }
+
+    /** Stops the loop, the writer and the applier, and fails everything still waiting. */
+    private void release(RaftStoppedException reason) {
         transport.unregister(config.groupId(), config.nodeId());
         List<Runnable> neverRan = loop.stop();
         if (!inlineWrites) {
@@ -747,7 +757,6 @@ public final class RaftNode<R> implements AutoCloseable {
         }
         pendingReads.clear();
         failNeverRun(neverRan, reason);
-        stoppedFuture.complete(null);
     }
 
     /** Builds a {@link RaftNode}. */
