@@ -17,6 +17,7 @@ import io.raft4j.spi.EventLoop;
 import io.raft4j.spi.LogStorage;
 import io.raft4j.spi.SnapshotStore;
 import io.raft4j.spi.StateMachine;
+import io.raft4j.spi.StorageException;
 import io.raft4j.spi.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,6 +99,7 @@ public final class RaftNode<R> implements AutoCloseable {
         this.transport = Objects.requireNonNull(b.transport, "transport");
         requireTransportCarries(config, transport);
         this.storage = Objects.requireNonNull(b.storage, "storage");
+        StorageOwnership.claim(storage, config.groupId(), config.nodeId());
         this.snapshots = b.snapshots != null ? b.snapshots : new InMemorySnapshotStore();
         if (b.snapshots == null && !(storage instanceof InMemoryLogStorage)) {
             // Not refused (a test may want exactly this), but a trap in production: the first
@@ -875,7 +877,12 @@ public final class RaftNode<R> implements AutoCloseable {
             return this;
         }
 
-        /** Builds the node; {@link RaftNode#start()} starts it. */
+        /**
+         * Builds the node; {@link RaftNode#start()} starts it. A storage that records no owner yet
+         * is recorded as this node's (see {@link LogStorage#owner()}).
+         *
+         * @throws StorageException if the storage belongs to another node or group, or cannot be read
+         */
         public RaftNode<R> build() {
             return new RaftNode<>(this);
         }

@@ -2,9 +2,11 @@ package io.raft4j;
 
 import io.raft4j.message.HardState;
 import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.LogStorage;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * An in-memory log that presents itself as blocking storage, so that the runtime writes it on its
@@ -20,6 +22,16 @@ final class WriterThreadStorage implements LogStorage {
     @Override
     public HardState hardState() {
         return delegate.hardState();
+    }
+
+    @Override
+    public Optional<LogOwner> owner() {
+        return delegate.owner();
+    }
+
+    @Override
+    public void recordOwner(LogOwner owner) {
+        delegate.recordOwner(owner);
     }
 
     @Override

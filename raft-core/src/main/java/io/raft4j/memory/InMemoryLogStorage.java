@@ -2,11 +2,13 @@ package io.raft4j.memory;
 
 import io.raft4j.message.HardState;
 import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.LogStorage;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A {@link LogStorage} in memory, for tests and for embedding a cluster in a user's own tests.
@@ -19,6 +21,7 @@ public final class InMemoryLogStorage implements LogStorage {
     private long compactedIndex;
     private long compactedTerm;
     private HardState hardState = HardState.INITIAL;
+    private LogOwner owner;
     private boolean closed;
 
     @Override
@@ -121,6 +124,18 @@ public final class InMemoryLogStorage implements LogStorage {
         entries.clear();
         compactedIndex = index;
         compactedTerm = term;
+    }
+
+    @Override
+    public synchronized Optional<LogOwner> owner() {
+        checkOpen();
+        return Optional.ofNullable(owner);
+    }
+
+    @Override
+    public synchronized void recordOwner(LogOwner owner) {
+        checkOpen();
+        this.owner = Objects.requireNonNull(owner, "owner");
     }
 
     /** Always {@code true}: nothing here waits for a device. */

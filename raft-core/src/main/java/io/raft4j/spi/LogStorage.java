@@ -4,6 +4,7 @@ import io.raft4j.message.HardState;
 import io.raft4j.message.LogEntry;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The durable Raft log and hard state of one node of one group.
@@ -102,6 +103,28 @@ public interface LogStorage extends AutoCloseable {
      */
     default boolean writesWithoutBlocking() {
         return false;
+    }
+
+    /**
+     * The node this store belongs to, as {@link #recordOwner} recorded it; empty for a store that
+     * has recorded none (a new one). The runtime compares it with the node it starts and refuses a
+     * store of another node. Every implementation should record it (the contract test in raft-core's
+     * test-jar checks that it does); with both defaults nothing is recorded, and the runtime then
+     * cannot tell when it is given another node's log.
+     *
+     * @throws StorageException if the recorded owner is unreadable
+     */
+    default Optional<LogOwner> owner() {
+        return Optional.empty();
+    }
+
+    /**
+     * Durably records the node this store belongs to. The runtime calls it once, when it first
+     * starts a node on a store without an owner, before anything else is written.
+     *
+     * @throws StorageException if the owner could not be made durable
+     */
+    default void recordOwner(LogOwner owner) {
     }
 
     /** Releases resources. Further calls fail. */

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -323,6 +324,23 @@ public abstract class LogStorageContractTest {
         assertEquals(concat(entries(11, 14, 1), entries(15, 30, 2)), storage.entries(11, 31, NO_LIMIT));
         long each = storage.entries(11, 12, NO_LIMIT).get(0).sizeBytes();
         assertEquals(entries(11, 12, 1), storage.entries(11, 31, 2 * each));
+    }
+
+    // ---- owner ---------------------------------------------------------------------------------
+
+    @Test
+    void aRecordedOwnerSurvivesWritesAndReopen() {
+        assertEquals(Optional.empty(), storage.owner());
+
+        storage.recordOwner(new LogOwner("group-1", "n1"));
+        storage.append(entries(1, 10, 1), new HardState(1, "n1"));
+        storage.compact(5, 1);
+        storage.reset(20, 2);
+        storage = reopen(storage);
+
+        assertEquals(Optional.of(new LogOwner("group-1", "n1")), storage.owner());
+        assertEquals(new HardState(1, "n1"), storage.hardState());
+        assertLog(storage, 21, 20);
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.raft4j.message.Bytes;
 import io.raft4j.message.EntryType;
 import io.raft4j.message.HardState;
 import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.StorageException;
 
 import java.nio.ByteBuffer;
@@ -30,6 +31,8 @@ import java.util.zip.CRC32C;
  *   [0x00]"format"              -> "raft4j-log"[version:4]             (the directory marker)
  *   [0x01][n:1][group]['h']     -> [1][term:8][vote length:4, -1 = none][vote UTF-8][crc:4]
  *   [0x01][n:1][group]['c']     -> [1][index:8][term:8][crc:4]        (the compaction point)
+ *   [0x01][n:1][group]['o']     -> [1][group length:4][group UTF-8][node length:4][node UTF-8][crc:4]
+ *                                  (the node that owns this group's log, see LogStorage#owner)
  * </pre>
  * All integers are big-endian. The leading byte of each value is its layout version.
  * Format version 2 added the segment layout of entry values, version 3 chunks; directories of older
@@ -61,6 +64,7 @@ final class Codec {
     private static final int COMPACTION_BYTES = 1 + 8 + 8 + 4;
     private static final byte HARD_STATE_TAG = 'h';
     private static final byte COMPACTION_TAG = 'c';
+    private static final byte OWNER_TAG = 'o';
 
     private Codec() {
     }
@@ -114,6 +118,10 @@ final class Codec {
 
     static byte[] compactionKey(byte[] prefix) {
         return metaKey(prefix, COMPACTION_TAG);
+    }
+
+    static byte[] ownerKey(byte[] prefix) {
+        return metaKey(prefix, OWNER_TAG);
     }
 
     private static byte[] metaKey(byte[] prefix, byte tag) {
@@ -335,6 +343,41 @@ final class Codec {
             throw corrupt(groupId, "compaction point", "negative index or term");
         }
         return new long[]{index, term};
+    }
+
+    // ---- owner ---------------------------------------------------------------------------------
+
+    static byte[] encodeOwner(LogOwner owner) {
+        byte[] group = owner.groupId().getBytes(StandardCharsets.UTF_8);
+        byte[] node = owner.nodeId().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer out = ByteBuffer.allocate(1 + 4 + group.length + 4 + node.length + 4);
+        out.put(VALUE_VERSION).putInt(group.length).put(group).putInt(node.length).put(node);
+        out.putInt(checksum(out.array(), out.position()));
+        return out.array();
+    }
+
+    static LogOwner decodeOwner(byte[] value, String groupId) {
+        if (value.length < 1 + 4 + 4 + 4) {
+            throw corrupt(groupId, "owner", "value truncated to " + value.length + " bytes");
+        }
+        int body = value.length - 4;
+        if (checksum(value, body) != getInt(value, body)) {
+            throw corrupt(groupId, "owner", "checksum mismatch");
+        }
+        if (value[0] != VALUE_VERSION) {
+            throw corrupt(groupId, "owner", "unknown value layout " + value[0]);
+        }
+        int groupLength = getInt(value, 1);
+        if (groupLength < 0 || groupLength > body - 1 - 4 - 4) {
+            throw corrupt(groupId, "owner", "inconsistent lengths");
+        }
+        int nodeAt = 1 + 4 + groupLength;
+        int nodeLength = getInt(value, nodeAt);
+        if (nodeLength < 0 || nodeAt + 4 + nodeLength != body) {
+            throw corrupt(groupId, "owner", "inconsistent lengths");
+        }
+        return new LogOwner(new String(value, 5, groupLength, StandardCharsets.UTF_8),
+                new String(value, nodeAt + 4, nodeLength, StandardCharsets.UTF_8));
     }
 
     // ---- helpers -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package io.raft4j.storage.rocksdb;
 
 import io.raft4j.message.HardState;
 import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.LogStorage;
 import io.raft4j.spi.StorageException;
 import org.rocksdb.ReadOptions;
@@ -14,6 +15,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
@@ -52,6 +55,7 @@ final class RocksDbLogStorage implements LogStorage {
     private final String groupId;
     private final byte[] prefix;
     private final byte[] hardStateKey;
+    private final byte[] ownerKey;
     private final byte[] compactionKey;
     private final Runnable onClose;
     private volatile BatchWriter writer;
@@ -61,6 +65,7 @@ final class RocksDbLogStorage implements LogStorage {
 
     // Guarded by this.
     private HardState hardState;
+    private LogOwner owner;
     /** Invariant: compactIndex <= lastIndex; entries compactIndex+1..lastIndex are all in RocksDB. */
     private long compactIndex;
     private long compactTerm;
@@ -90,6 +95,7 @@ final class RocksDbLogStorage implements LogStorage {
         this.prefix = Codec.groupPrefix(groupId);
         this.hardStateKey = Codec.hardStateKey(prefix);
         this.compactionKey = Codec.compactionKey(prefix);
+        this.ownerKey = Codec.ownerKey(prefix);
         this.onClose = onClose;
         this.writer = batch -> database.db.write(database.syncWrite, batch);
         this.keyBuffer = ByteBuffer.allocateDirect(prefix.length + 8);
@@ -125,6 +131,8 @@ final class RocksDbLogStorage implements LogStorage {
         try {
             byte[] hard = database.db.get(database.meta, hardStateKey);
             hardState = hard == null ? HardState.INITIAL : Codec.decodeHardState(hard, groupId);
+            byte[] recordedOwner = database.db.get(database.meta, ownerKey);
+            owner = recordedOwner == null ? null : Codec.decodeOwner(recordedOwner, groupId);
             byte[] point = database.db.get(database.meta, compactionKey);
             long[] compaction = point == null ? new long[]{0, 0} : Codec.decodeCompaction(point, groupId);
             compactIndex = compaction[0];
@@ -275,6 +283,32 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     // ---- writes --------------------------------------------------------------------------------
+
+    @Override
+    public synchronized Optional<LogOwner> owner() {
+        checkUsable();
+        return Optional.ofNullable(owner);
+    }
+
+    @Override
+    public void recordOwner(LogOwner newOwner) {
+        Objects.requireNonNull(newOwner, "owner");
+        synchronized (writeLock) {
+            synchronized (this) {
+                checkUsable();
+            }
+            batch.clear();
+            try {
+                batch.put(database.meta, ownerKey, Codec.encodeOwner(newOwner));
+            } catch (RocksDBException e) {
+                throw failed("recording the owner", e);
+            }
+            write("recording the owner");
+            synchronized (this) {
+                owner = newOwner;
+            }
+        }
+    }
 
     @Override
     public void append(List<LogEntry> entries, HardState newHardState) {

@@ -3,6 +3,7 @@ package io.raft4j.storage.rocksdb;
 import io.raft4j.message.Bytes;
 import io.raft4j.message.HardState;
 import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.LogStorage;
 import io.raft4j.spi.StorageException;
 import org.junit.jupiter.api.Test;
@@ -110,6 +111,20 @@ class RocksDbBadInputTest {
             raw.put(Codec.META_CF, Codec.hardStateKey(PREFIX), value);
         }
         assertGroupRefused("group g1, hard state: checksum mismatch");
+    }
+
+    @Test
+    void corruptedOwnerIsReported() throws Exception {
+        writeLog(3);
+        try (RawRocks raw = raw()) {
+            raw.put(Codec.META_CF, Codec.ownerKey(PREFIX), Codec.encodeOwner(new LogOwner(GROUP, "n1")));
+        }
+        try (RawRocks raw = raw()) {
+            byte[] value = raw.get(Codec.META_CF, Codec.ownerKey(PREFIX));
+            value[value.length - 6] ^= 1;
+            raw.put(Codec.META_CF, Codec.ownerKey(PREFIX), value);
+        }
+        assertGroupRefused("group g1, owner: checksum mismatch");
     }
 
     @Test
