@@ -12,6 +12,7 @@ final class NodeCounters {
     final AtomicLong termsLed = new AtomicLong();
     final AtomicLong followerLogLosses = new AtomicLong();
     final AtomicLong proposalsAccepted = new AtomicLong();
+    final AtomicLong proposalsRefusedOverloaded = new AtomicLong();
     final AtomicLong commandsApplied = new AtomicLong();
     final AtomicLong logWrites = new AtomicLong();
     final AtomicLong entriesWritten = new AtomicLong();
@@ -41,6 +42,6 @@ final class NodeCounters {
         return new NodeStats(electionsStarted.get(), termsLed.get(), proposalsAccepted.get(), commandsApplied.get(),
                 logWrites.get(), entriesWritten.get(), bytesWritten.get(), logWriteNanos.get(), maxLogWriteNanos.get(),
                 readsServed.get(), readsGivenUp.get(), snapshotsTaken.get(), snapshotsInstalled.get(),
-                followerLogLosses.get());
+                followerLogLosses.get(), proposalsRefusedOverloaded.get());
     }
 }

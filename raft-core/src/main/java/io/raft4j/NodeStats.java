@@ -27,11 +27,15 @@ package io.raft4j;
  * @param followerLogLosses  times this node, leading, found that a follower had lost entries it
  *                           acknowledged (a damaged or replaced disk: see docs/operations.md) and
  *                           sent them again; should stay 0
+ * @param proposalsRefusedOverloaded proposals this node, leading, refused with
+ *                           {@link OverloadedException} because its uncommitted commands were at
+ *                           {@code RaftConfig.maxUncommittedBytes}; a rise means a majority is
+ *                           unreachable or the followers' disks cannot keep up
  */
 public record NodeStats(long electionsStarted, long termsLed, long proposalsAccepted, long commandsApplied,
                         long logWrites, long entriesWritten, long bytesWritten, long logWriteNanos,
                         long maxLogWriteNanos, long readsServed, long readsGivenUp, long snapshotsTaken,
-                        long snapshotsInstalled, long followerLogLosses) {
+                        long snapshotsInstalled, long followerLogLosses, long proposalsRefusedOverloaded) {
 
     /** Mean time of one log write in microseconds since the start, or 0 before the first. */
     public double meanLogWriteMicros() {

@@ -176,9 +176,11 @@ public final class RaftNode<R> implements AutoCloseable {
     /**
      * Proposes a command. The future completes with the state machine's result once the command is
      * committed and applied here; fails with {@link NotLeaderException} at once if this node is not
-     * the leader, with {@link IndeterminateException} if leadership is lost before the outcome is
-     * known, with {@link RaftStoppedException}, or with {@link IllegalArgumentException} at once if
-     * the command is larger than {@link RaftConfig#maxEntryBytes()} (nothing was proposed).
+     * the leader, with {@link OverloadedException} at once if the leader's uncommitted commands are
+     * at {@link RaftConfig#maxUncommittedBytes()} (back off and retry), with
+     * {@link IndeterminateException} if leadership is lost before the outcome is known, with
+     * {@link RaftStoppedException}, or with {@link IllegalArgumentException} at once if the command
+     * is larger than {@link RaftConfig#maxEntryBytes()} (nothing was proposed).
      */
     public CompletableFuture<R> propose(Bytes command) {
         CompletableFuture<R> future = new CompletableFuture<>();
@@ -190,7 +192,11 @@ public final class RaftNode<R> implements AutoCloseable {
         }
         execute(() -> {
             long index = core.propose(command);
-            if (index == 0) {
+            if (index == RaftCore.OVERLOADED) {
+                counters.proposalsRefusedOverloaded.incrementAndGet();
+                future.completeExceptionally(new OverloadedException(config.nodeId(), core.uncommittedBytes(),
+                        config.maxUncommittedBytes()));
+            } else if (index == 0) {
                 // During a leadership transfer the best hint is the node about to lead.
                 String hint = core.transferTarget() != null ? core.transferTarget() : core.leaderId();
                 future.completeExceptionally(new NotLeaderException(config.nodeId(), hint));

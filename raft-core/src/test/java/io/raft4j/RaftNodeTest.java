@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -173,6 +174,30 @@ class RaftNodeTest {
                     () -> follower.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
             NotLeaderException notLeader = assertInstanceOf(NotLeaderException.class, e.getCause());
             assertEquals(leader.id(), notLeader.leaderId());
+        }
+    }
+
+    @Test
+    void aLeaderWithoutItsMajorityRefusesProposalsBeyondItsUncommittedBoundUntilTheyCommit() throws Exception {
+        try (LocalCluster cluster = cluster(3, b -> b.checkQuorum(false).maxEntryBytes(100).maxUncommittedBytes(250))) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            leader.propose(Bytes.ofUtf8("first")).get(5, TimeUnit.SECONDS);
+            List<String> followers = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).toList();
+            followers.forEach(cluster::stop);
+
+            CompletableFuture<String> a = leader.propose(Bytes.ofUtf8("a".repeat(100)));
+            CompletableFuture<String> b = leader.propose(Bytes.ofUtf8("b".repeat(100)));
+            ExecutionException refused = assertThrows(ExecutionException.class,
+                    () -> leader.propose(Bytes.ofUtf8("c".repeat(100))).get(5, TimeUnit.SECONDS));
+            OverloadedException overloaded = assertInstanceOf(OverloadedException.class, refused.getCause());
+            assertTrue(overloaded.getMessage().contains("holds 200 bytes"), overloaded.getMessage());
+            assertEquals(1, leader.stats().proposalsRefusedOverloaded());
+            assertFalse(a.isDone());
+
+            cluster.start(followers.get(0));
+            assertEquals("applied:" + "a".repeat(100), a.get(10, TimeUnit.SECONDS));
+            assertEquals("applied:" + "b".repeat(100), b.get(5, TimeUnit.SECONDS));
+            assertEquals("applied:d", leader.propose(Bytes.ofUtf8("d")).get(5, TimeUnit.SECONDS));
         }
     }
 

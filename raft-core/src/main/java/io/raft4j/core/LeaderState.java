@@ -31,12 +31,14 @@ final class LeaderState {
     private final RaftConfig settings;
     private final Map<String, Progress> progress = new HashMap<>();
     private final LeaderReads reads;
+    private final UncommittedBudget uncommitted;
 
     LeaderState(RaftCore core, RaftLog log, RaftConfig settings) {
         this.core = core;
         this.log = log;
         this.settings = settings;
         this.reads = new LeaderReads(settings);
+        this.uncommitted = new UncommittedBudget(settings.maxUncommittedBytes());
         syncMembers(core.clusterConfig());
     }
 
@@ -63,6 +65,11 @@ final class LeaderState {
 
     Progress progress(String id) {
         return progress.get(id);
+    }
+
+    /** The bytes of this term's commands that are not committed yet, and their bound. */
+    UncommittedBudget uncommitted() {
+        return uncommitted;
     }
 
     /** Every follower's progress, voters first, each group by id. */
@@ -392,6 +399,7 @@ final class LeaderState {
         }
         boolean firstCommitInTerm = log.term(log.committed()) != core.term();
         log.commitTo(quorumIndex);
+        uncommitted.committedThrough(quorumIndex);
         core.onCommitAdvanced();
         if (firstCommitInTerm) {
             reads.onTermCommitted(log.committed(), aloneIsQuorum());

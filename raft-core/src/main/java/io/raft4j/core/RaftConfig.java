@@ -35,6 +35,11 @@ import java.util.Objects;
  *                                 replication at it; default 8 MiB
  * @param maxInflightMessages      append messages in flight per follower (pipelining); default 256
  * @param maxInflightBytes         bytes of entries in flight per follower; default 32 MiB
+ * @param maxUncommittedBytes      bytes of commands a leader holds accepted but not committed; beyond
+ *                                 it, proposals are refused until commits catch up (a majority
+ *                                 unreachable or too slow would otherwise make the leader's log,
+ *                                 memory and disk grow without end); at least {@code maxEntryBytes};
+ *                                 default 64 MiB
  * @param maxApplyBatchBytes       bytes of committed entries handed out for apply at once; default 8 MiB
  * @param snapshotEveryEntries     take a snapshot once this many entries were applied since the last
  *                                 one (if the state machine supports snapshots); default 100,000
@@ -53,7 +58,7 @@ import java.util.Objects;
 public record RaftConfig(String groupId, String nodeId, Map<String, String> initialMembers,
                          int electionTimeoutTicks, int heartbeatIntervalTicks, boolean preVote,
                          boolean checkQuorum, long maxMessageBytes, long maxEntryBytes, int maxInflightMessages,
-                         long maxInflightBytes, long maxApplyBatchBytes, long snapshotEveryEntries,
+                         long maxInflightBytes, long maxUncommittedBytes, long maxApplyBatchBytes, long snapshotEveryEntries,
                          long snapshotEveryBytes, long snapshotTrailingEntries, int snapshotChunkBytes,
                          int snapshotChunksInFlight, long promoteWithinEntries, int leaseClockDriftPercent) {
 
@@ -79,6 +84,10 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         if (maxInflightBytes < maxMessageBytes) {
             throw new IllegalArgumentException("maxInflightBytes (" + maxInflightBytes
                     + ") must be at least maxMessageBytes (" + maxMessageBytes + ")");
+        }
+        if (maxUncommittedBytes < maxEntryBytes) {
+            throw new IllegalArgumentException("maxUncommittedBytes (" + maxUncommittedBytes
+                    + ") must be at least maxEntryBytes (" + maxEntryBytes + ")");
         }
         requirePositive(maxApplyBatchBytes, "maxApplyBatchBytes");
         requirePositive(snapshotEveryEntries, "snapshotEveryEntries");
@@ -152,6 +161,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         b.maxEntryBytes = maxEntryBytes;
         b.maxInflightMessages = maxInflightMessages;
         b.maxInflightBytes = maxInflightBytes;
+        b.maxUncommittedBytes = maxUncommittedBytes;
         b.maxApplyBatchBytes = maxApplyBatchBytes;
         b.snapshotEveryEntries = snapshotEveryEntries;
         b.snapshotEveryBytes = snapshotEveryBytes;
@@ -188,6 +198,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         private long maxEntryBytes = 8L << 20;
         private int maxInflightMessages = 256;
         private long maxInflightBytes = 32L << 20;
+        private long maxUncommittedBytes = 64L << 20;
         private long maxApplyBatchBytes = 8L << 20;
         private long snapshotEveryEntries = 100_000;
         private long snapshotEveryBytes = 256L << 20;
@@ -231,6 +242,8 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
 
         public Builder maxInflightBytes(long v) { maxInflightBytes = v; return this; }
 
+        public Builder maxUncommittedBytes(long v) { maxUncommittedBytes = v; return this; }
+
         public Builder maxApplyBatchBytes(long v) { maxApplyBatchBytes = v; return this; }
 
         public Builder snapshotEveryEntries(long v) { snapshotEveryEntries = v; return this; }
@@ -251,7 +264,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         public RaftConfig build() {
             return new RaftConfig(groupId, nodeId, initialMembers, electionTimeoutTicks,
                     heartbeatIntervalTicks, preVote, checkQuorum, maxMessageBytes, maxEntryBytes, maxInflightMessages,
-                    maxInflightBytes, maxApplyBatchBytes, snapshotEveryEntries, snapshotEveryBytes,
+                    maxInflightBytes, maxUncommittedBytes, maxApplyBatchBytes, snapshotEveryEntries, snapshotEveryBytes,
                     snapshotTrailingEntries, snapshotChunkBytes, snapshotChunksInFlight, promoteWithinEntries,
                     leaseClockDriftPercent);
         }

@@ -318,16 +318,38 @@ public final class RaftCore {
         }
     }
 
+    /** What {@link #propose} returns when the leader holds too many uncommitted bytes to accept more. */
+    public static final long OVERLOADED = -1;
+
     /**
-     * Proposes a command. Only a leader accepts proposals.
+     * Proposes a command. Only a leader accepts proposals, and only while the commands of its term
+     * that are not committed yet stay within {@link RaftConfig#maxUncommittedBytes()} (one is always
+     * accepted when none is pending).
      *
-     * @return the index the command was appended at, or 0 if this node is not the leader
+     * @return the index the command was appended at; 0 if this node is not the leader (or hands
+     *         leadership over); {@link #OVERLOADED} if it is over that bound. Nothing is appended
+     *         unless an index is returned
      * @throws IllegalArgumentException if the command is larger than {@link RaftConfig#maxEntryBytes()}
      *                                  (nothing is appended)
      */
     public long propose(Bytes command) {
         settings.checkCommandSize(command);
-        return appendAsLeader(EntryType.COMMAND, command);
+        if (role == Role.LEADER && !leader.uncommitted().admits(command.length())) {
+            return OVERLOADED;
+        }
+        long index = appendAsLeader(EntryType.COMMAND, command);
+        if (index > 0) {
+            leader.uncommitted().proposed(index, command.length());
+        }
+        return index;
+    }
+
+    /**
+     * Bytes of this leader's commands not committed yet (0 on a node that does not lead), against
+     * {@link RaftConfig#maxUncommittedBytes()}.
+     */
+    public long uncommittedBytes() {
+        return role == Role.LEADER ? leader.uncommitted().held() : 0;
     }
 
     private long appendAsLeader(EntryType type, Bytes data) {

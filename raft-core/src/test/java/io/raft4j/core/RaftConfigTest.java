@@ -45,6 +45,8 @@ class RaftConfigTest {
         assertTrue(m.contains("heartbeatIntervalTicks") && m.contains("electionTimeoutTicks"), m);
         m = rejection(RaftConfig.builder("n1").maxMessageBytes(1 << 20).maxInflightBytes(1000));
         assertTrue(m.contains("maxInflightBytes") && m.contains("maxMessageBytes"), m);
+        m = rejection(RaftConfig.builder("n1").maxEntryBytes(1 << 20).maxUncommittedBytes(1000));
+        assertTrue(m.contains("maxUncommittedBytes") && m.contains("maxEntryBytes"), m);
         m = rejection(RaftConfig.builder("n1").initialMembers(Map.of("n2", "a", "n3", "b")));
         assertTrue(m.contains("initialMembers"), m);
     }

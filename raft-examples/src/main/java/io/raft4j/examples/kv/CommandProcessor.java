@@ -24,7 +24,9 @@ import java.util.function.IntSupplier;
  * {@code -TRYAGAIN}: nothing was done. A write that was handed to Raft (or sent to the leader) and
  * whose outcome is not known by the deadline is answered {@code -TIMEOUT}; one whose leader lost
  * leadership first is answered {@code -UNCERTAIN}: in both cases it may or may not have been
- * applied. A {@code NotLeaderException} means nothing was done, so it is retried.
+ * applied. A {@code NotLeaderException} means nothing was done, so it is retried. A leader whose
+ * uncommitted writes are at its bound ({@code OverloadedException}) answers {@code -TRYAGAIN} at
+ * once: nothing was done, and the client backs off.
  */
 final class CommandProcessor {
     private final String nodeId;

@@ -4,6 +4,7 @@ import io.raft4j.IndeterminateException;
 import io.raft4j.MembershipChangeException;
 import io.raft4j.NodeStatus;
 import io.raft4j.NotLeaderException;
+import io.raft4j.OverloadedException;
 import io.raft4j.RaftNode;
 import io.raft4j.RaftStoppedException;
 import io.raft4j.core.Role;
@@ -225,6 +226,10 @@ final class LeaderRouter {
                     lastReason = "leadership moved";
                     retryLater();
                 }
+            } else if (cause instanceof OverloadedException) {
+                // Refused before anything was appended; answered at once so that the client (or
+                // the follower that forwarded it, which retries with back-off) slows down.
+                result.complete(Reply.error("TRYAGAIN " + Failures.oneLine(cause.getMessage())));
             } else if (cause instanceof RaftStoppedException) {
                 result.complete(Reply.error(cmd.kind == Command.Kind.WRITE && handedOver
                         ? "UNCERTAIN node " + nodeId + " stopped: the write may or may not have been applied"

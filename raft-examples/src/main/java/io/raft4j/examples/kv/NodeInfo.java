@@ -123,6 +123,7 @@ final class NodeInfo {
         line(sb, "snapshots_taken", stats.snapshotsTaken());
         line(sb, "snapshots_installed", stats.snapshotsInstalled());
         line(sb, "follower_log_losses", stats.followerLogLosses());
+        line(sb, "proposals_refused_overloaded", stats.proposalsRefusedOverloaded());
         return sb.toString();
     }
 

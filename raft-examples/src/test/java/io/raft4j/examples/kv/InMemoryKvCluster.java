@@ -27,6 +27,7 @@ final class InMemoryKvCluster implements AutoCloseable {
     private final int maxClients;
     private final RespLimits limits;
     private final long snapshotEvery;
+    private final int electionTicks;
 
     InMemoryKvCluster(int size, long requestTimeoutMs, int maxClients, RespLimits limits) throws IOException {
         this(size, requestTimeoutMs, maxClients, limits, 100_000);
@@ -34,6 +35,13 @@ final class InMemoryKvCluster implements AutoCloseable {
 
     InMemoryKvCluster(int size, long requestTimeoutMs, int maxClients, RespLimits limits, long snapshotEvery)
             throws IOException {
+        this(size, requestTimeoutMs, maxClients, limits, snapshotEvery, 10);
+    }
+
+    /** With an election timeout of {@code electionTicks} ticks of 50 ms. */
+    InMemoryKvCluster(int size, long requestTimeoutMs, int maxClients, RespLimits limits, long snapshotEvery,
+                      int electionTicks) throws IOException {
+        this.electionTicks = electionTicks;
         this.snapshotEvery = snapshotEvery;
         this.requestTimeoutMs = requestTimeoutMs;
         this.maxClients = maxClients;
@@ -54,7 +62,7 @@ final class InMemoryKvCluster implements AutoCloseable {
     KvNode start(String id, Map<String, String> initialMembers) throws IOException {
         int port = freePort();
         KvNode.Settings settings = KvNode.Settings.defaults(id, initialMembers, new HostPort("127.0.0.1", port))
-                .withTiming(50, 10, 1).withRequestTimeout(requestTimeoutMs).withClients(maxClients, 1024, limits)
+                .withTiming(50, electionTicks, 1).withRequestTimeout(requestTimeoutMs).withClients(maxClients, 1024, limits)
                 .withSnapshotEvery(snapshotEvery);
         KvNode node = new KvNode(settings, network, new InMemoryLogStorage(), new InMemorySnapshotStore(), true);
         nodes.add(node);

@@ -413,6 +413,32 @@ class KvServerTest {
     }
 
     @Test
+    void aLeaderWhoseWritesCannotCommitRefusesThoseBeyondItsBoundAtOnce() throws IOException {
+        // An election timeout of 2-4 s: the cut-off leader keeps leading while the writes arrive.
+        cluster = new InMemoryKvCluster(3, 3000, 1000, RespLimits.DEFAULT, 100_000, 40);
+        KvNode leader = cluster.awaitLeader();
+        String value = "x".repeat(7 << 20); // nine fit in the leader's 64 MiB of uncommitted writes
+        try (RespSocket l = new RespSocket(cluster.port(leader), 30_000)) {
+            assertEquals("OK", text(l.call("SET", "k", "v")));
+            cluster.network.isolate(leader.nodeId());
+            for (int i = 0; i < 10; i++) {
+                l.send("SET", "big" + i, value);
+            }
+            List<String> replies = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                replies.add(text(l.read()));
+            }
+            String refused = replies.get(9);
+            assertTrue(refused.startsWith("-TRYAGAIN") && refused.contains("at its limit"), refused);
+            for (String accepted : replies.subList(0, 9)) {
+                assertTrue(accepted.startsWith("-TIMEOUT") || accepted.startsWith("-UNCERTAIN"), accepted);
+            }
+            cluster.network.heal();
+            assertTrue(text(l.call("INFO")).contains("proposals_refused_overloaded:1"));
+        }
+    }
+
+    @Test
     void aLeaderHandsLeadershipOverBeforeAPlannedStop() throws IOException {
         cluster = new InMemoryKvCluster(3, 5000, 1000, RespLimits.DEFAULT);
         KvNode leader = cluster.awaitLeader();

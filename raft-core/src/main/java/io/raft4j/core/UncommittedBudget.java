@@ -1,0 +1,82 @@
+package io.raft4j.core;
+
+/**
+ * The bytes of commands a leader accepted in its term that are not committed yet, against
+ * {@link RaftConfig#maxUncommittedBytes()}. Without a bound, a leader cut off from its majority (or
+ * with followers that cannot keep up) accepts proposals without end: its log, its pending futures
+ * and its disk grow until the process fails. With one, it refuses new commands until commits catch
+ * up, and the caller backs off.
+ *
+ * <p>Kept as a queue of (index, bytes proposed up to it) so that a commit releases its bytes in
+ * O(1) per entry without reading the log. Only this term's commands count (as in etcd's raft); the
+ * entries of earlier terms a new leader inherits are few and already on its disk.
+ */
+final class UncommittedBudget {
+    private final long limit;
+    private long[] indexes = new long[64];
+    private long[] cumulative = new long[64];
+    private int head;
+    private int size;
+    private long proposed;
+    private long committed;
+
+    UncommittedBudget(long limit) {
+        this.limit = limit;
+    }
+
+    /**
+     * Whether a command of {@code bytes} fits: always when nothing is uncommitted, so that a command
+     * up to {@link RaftConfig#maxEntryBytes()} is never refused for good.
+     */
+    boolean admits(long bytes) {
+        long held = held();
+        return held == 0 || held + bytes <= limit;
+    }
+
+    /** Bytes of this term's commands not committed yet. */
+    long held() {
+        return proposed - committed;
+    }
+
+    long limit() {
+        return limit;
+    }
+
+    /** Counts a command of {@code bytes} appended at {@code index}. */
+    void proposed(long index, long bytes) {
+        if (size == indexes.length) {
+            grow();
+        }
+        int at = (head + size) % indexes.length;
+        proposed += bytes;
+        indexes[at] = index;
+        cumulative[at] = proposed;
+        size++;
+    }
+
+    /** Releases every command at or below {@code commitIndex}. */
+    void committedThrough(long commitIndex) {
+        while (size > 0 && indexes[head] <= commitIndex) {
+            committed = cumulative[head];
+            head = (head + 1) % indexes.length;
+            size--;
+        }
+    }
+
+    private void grow() {
+        long[] newIndexes = new long[indexes.length * 2];
+        long[] newCumulative = new long[indexes.length * 2];
+        for (int i = 0; i < size; i++) {
+            newIndexes[i] = indexes[(head + i) % indexes.length];
+            newCumulative[i] = cumulative[(head + i) % indexes.length];
+        }
+        indexes = newIndexes;
+        cumulative = newCumulative;
+        head = 0;
+    }
+
+    @Override
+    public String toString() {
+        return "UncommittedBudget[" + held() + " of " + limit + " bytes in " + size + " commands]";
+    }
+}
