@@ -64,7 +64,9 @@ final class Applier<R> {
     private record SnapshotTask(CompletableFuture<SnapshotMeta> future, Executor loop, long atLeast) implements Task {
     }
 
-    private record ApplyTask(List<LogEntry> entries, List<? extends PendingQuery<?>> queries) implements Task {
+    /** Entries to apply (of {@code bytes} payload bytes) and the queries to serve after them. */
+    private record ApplyTask(List<LogEntry> entries, List<? extends PendingQuery<?>> queries, long bytes)
+            implements Task {
     }
 
     private record StopTask() implements Task {
@@ -77,6 +79,7 @@ final class Applier<R> {
     private final Consumer<Throwable> onFailure;
     private final LeadershipNotifier leadership;
     private final NodeCounters counters;
+    private final ApplyBacklog backlog;
     /** The apply thread; {@code null} when applying inline on the event loop. */
     private final Thread thread;
     private volatile long appliedIndex;
@@ -96,12 +99,14 @@ final class Applier<R> {
     private long bytesSinceSnapshot;
 
     /**
-     * @param inline apply on the caller's thread (the event loop) instead of a thread of its own
+     * @param inline  apply on the caller's thread (the event loop) instead of a thread of its own
+     * @param backlog what waits for the apply thread (unused inline)
      */
     Applier(String name, StateMachine<R> stateMachine, SnapshotStore snapshots, RaftConfig settings,
             Consumer<SnapshotMeta> onSnapshotTaken, Consumer<Throwable> onFailure, LeadershipNotifier leadership,
-            boolean inline, NodeCounters counters) {
+            boolean inline, NodeCounters counters, ApplyBacklog backlog) {
         this.stateMachine = stateMachine;
+        this.backlog = backlog;
         this.counters = counters;
         this.leadership = leadership;
         this.snapshots = snapshots;
@@ -221,8 +226,19 @@ final class Applier<R> {
         });
     }
 
+    /**
+     * Applies {@code entries} in order, then serves {@code queries} once applied far enough. On the
+     * apply thread, the entries' bytes count in {@link #backlog} until they are applied.
+     */
     void submit(List<LogEntry> entries, List<PendingQuery<R>> queries) {
-        enqueue(new ApplyTask(entries, queries));
+        long bytes = 0;
+        if (thread != null) {
+            for (LogEntry e : entries) {
+                bytes += e.sizeBytes();
+            }
+            backlog.queued(bytes);
+        }
+        enqueue(new ApplyTask(entries, queries, bytes));
     }
 
     /** Hands leadership changes to the listener, in order with applies. */
@@ -331,6 +347,7 @@ final class Applier<R> {
             waitingQueries.add((PendingQuery<R>) q);
         }
         applyAll(a.entries());
+        backlog.applied(a.bytes());
         serveQueries();
         if (appliedIndex - lastSnapshotIndex >= settings.snapshotEveryEntries()
                 || bytesSinceSnapshot >= settings.snapshotEveryBytes()) {

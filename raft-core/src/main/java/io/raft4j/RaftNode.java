@@ -58,6 +58,8 @@ public final class RaftNode<R> implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
     /** Room for a message's envelope beyond the entries or chunk it carries (entries count their own overhead). */
     private static final long ENVELOPE_ALLOWANCE_BYTES = 64 << 10;
+    /** Apply batches ({@link RaftConfig#maxApplyBatchBytes()}) that may wait for the apply thread at once. */
+    static final int APPLY_BACKLOG_BATCHES = 4;
 
     private final RaftConfig config;
     private final RaftCore core;
@@ -75,6 +77,7 @@ public final class RaftNode<R> implements AutoCloseable {
      */
     private int writesOnWriter;
     private final Applier<R> applier;
+    private final ApplyBacklog applyBacklog;
     private final NodeLoop loop;
     private volatile boolean running;
     /** Set once by {@link #stop}: a node runs at most once. Guarded by this. */
@@ -112,12 +115,15 @@ public final class RaftNode<R> implements AutoCloseable {
         this.inlineWrites = storage.writesWithoutBlocking();
         this.followerWritesOnLoop = b.persistOnLoop && !inlineWrites;
         this.writer = new LogWriter("raft-log-" + name, storage, snapshots, this::onWritten, this::fail, counters);
+        // About four apply batches wait for the apply thread; past that, committed entries stay in
+        // the log until it catches up (a wake-up is scheduled only then).
+        this.applyBacklog = new ApplyBacklog(APPLY_BACKLOG_BATCHES * config.maxApplyBatchBytes(), this::wakeLoop);
         this.applier = new Applier<>("raft-apply-" + name, b.stateMachine, snapshots, config,
                 meta -> {
                     counters.snapshotsTaken.incrementAndGet();
                     execute(() -> core.snapshotTaken(meta));
                 }, this::fail,
-                new LeadershipNotifier(config.nodeId(), b.leadershipListener), b.applyOnLoop, counters);
+                new LeadershipNotifier(config.nodeId(), b.leadershipListener), b.applyOnLoop, counters, applyBacklog);
         // Recover the state machine from the latest snapshot before any entry after it is applied.
         snapshots.latest().ifPresent(latest -> applier.submitRestore(latest.meta()));
         long tickNanos = b.tickMillis * 1_000_000L;
@@ -206,6 +212,11 @@ public final class RaftNode<R> implements AutoCloseable {
             }
         }, future);
         return future;
+    }
+
+    /** Bytes of committed entries waiting for the apply thread (for tests). */
+    long applyBacklogBytes() {
+        return applyBacklog.bytes();
     }
 
     /**
@@ -500,6 +511,18 @@ public final class RaftNode<R> implements AutoCloseable {
         loop.execute(task);
     }
 
+    /** Makes the loop look at its ready output again (from another thread). */
+    private void wakeLoop() {
+        if (!running) {
+            return;
+        }
+        try {
+            execute(() -> { });
+        } catch (RuntimeException e) {
+            // The loop (or the transport lending it) is shutting down: there is nothing left to wake.
+        }
+    }
+
     private void execute(Runnable task, CompletableFuture<?> future) {
         if (!running) {
             future.completeExceptionally(new RaftStoppedException("node " + config.nodeId() + " is not running", failure));
@@ -546,6 +569,7 @@ public final class RaftNode<R> implements AutoCloseable {
 
         @Override
         public boolean handleReady() {
+            core.pauseApplies(applyBacklog.full());
             if (!core.hasReady()) {
                 return false;
             }

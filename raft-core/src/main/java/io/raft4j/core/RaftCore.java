@@ -57,6 +57,8 @@ public final class RaftCore {
     private long term;
     private String votedFor;
     private boolean hardStateDirty;
+    /** Committed entries are held back from {@link #ready()} (see {@link #pauseApplies}). */
+    private boolean appliesPaused;
 
     private Role role = Role.FOLLOWER;
     private String leaderId;
@@ -1000,10 +1002,19 @@ public final class RaftCore {
 
     // ---- output ------------------------------------------------------------------------------
 
+    /**
+     * Holds committed entries back from {@link #ready()} while {@code paused} (the caller's apply
+     * backlog is full); they stay in the log and are handed out, in order, once it is cleared.
+     * Everything else (messages, writes, commits) goes on.
+     */
+    public void pauseApplies(boolean paused) {
+        appliesPaused = paused;
+    }
+
     /** Whether {@link #ready()} has anything to hand out. */
     public boolean hasReady() {
         return hardStateDirty || roleChanged || !outbox.isEmpty() || log.hasEntriesToPersist()
-                || log.hasCommittedToApply() || (leader != null && leader.hasWork())
+                || (!appliesPaused && log.hasCommittedToApply()) || (leader != null && leader.hasWork())
                 || !abandonedReads.isEmpty() || !confirmedReads.isEmpty() || readRelay.hasOutput()
                 || installer.hasEffects();
     }
@@ -1034,7 +1045,7 @@ public final class RaftCore {
         installer.onTerm(term);
         boolean abandonReceiving = installer.takeReceptionAbandoned();
         Ready ready = new Ready(hs, toPersist, outbox.takeNow(), outbox.takeAfterPersist(),
-                log.takeCommittedToApply(settings.maxApplyBatchBytes()), reads, takeAbandonedReads(), roleChanged,
+                appliesPaused ? List.of() : log.takeCommittedToApply(settings.maxApplyBatchBytes()), reads, takeAbandonedReads(), roleChanged,
                 abandonReceiving, installer.takeChunksToStore(), install, installer.takeCompaction());
         roleChanged = false;
         return ready;
