@@ -95,7 +95,7 @@ public final class RaftNode<R> implements AutoCloseable {
     private final LeadershipTracker leadership = new LeadershipTracker();
     private boolean removalHandled;
     private long nextReadId;
-    private ClusterConfig announcedConfig;
+    private Map<String, String> announcedAddresses;
 
     private RaftNode(Builder<R> b) {
         this.config = b.config;
@@ -664,13 +664,18 @@ public final class RaftNode<R> implements AutoCloseable {
         }
     }
 
+    /**
+     * Tells the transport whom this node may send to when that changes: its configuration's members
+     * and, while it leads, members being removed that it has not told yet (without their address a
+     * removed node that joined later would never learn of its removal, and never stop).
+     */
     private void announceConfigIfChanged() {
-        ClusterConfig current = core.clusterConfig();
-        // The core hands back the same instance until a configuration entry arrives: the identity
-        // check keeps a deep comparison off the per-batch path.
-        if (current != announcedConfig && !current.equals(announcedConfig)) {
-            announcedConfig = current;
-            transport.updatePeers(config.groupId(), current.addresses());
+        Map<String, String> addresses = core.peerAddresses();
+        // The core hands back the same map until the configuration or the members being removed
+        // change: the identity check keeps a deep comparison off the per-batch path.
+        if (addresses != announcedAddresses && !addresses.equals(announcedAddresses)) {
+            announcedAddresses = addresses;
+            transport.updatePeers(config.groupId(), addresses);
         }
     }
 

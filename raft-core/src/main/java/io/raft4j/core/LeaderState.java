@@ -14,6 +14,7 @@ import io.raft4j.message.LogEntry;
 import io.raft4j.message.TimeoutNow;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -32,6 +33,13 @@ final class LeaderState {
     private final Map<String, Progress> progress = new HashMap<>();
     private final LeaderReads reads;
     private final UncommittedBudget uncommitted;
+    /**
+     * Addresses of members being removed that are still tracked: taken from the configuration that
+     * last held each (the committed one, when the change removing it was appended).
+     */
+    private final Map<String, String> removedAddresses = new HashMap<>();
+    /** See {@link #peerAddresses()}. */
+    private Map<String, String> peerAddresses = Map.of();
 
     LeaderState(RaftCore core, RaftLog log, RaftConfig settings) {
         this.core = core;
@@ -53,6 +61,7 @@ final class LeaderState {
         for (String id : progress.keySet()) {
             if (!config.isMember(id)) {
                 tracksRemovedMembers = true;
+                removedAddresses.computeIfAbsent(id, committed.addresses()::get);
             }
         }
         for (String id : config.allMembers()) {
@@ -60,6 +69,27 @@ final class LeaderState {
                 progress.put(id, new Progress(log.lastIndex() + 1, settings.maxInflightMessages(),
                         settings.maxInflightBytes()));
             }
+        }
+        updatePeerAddresses();
+    }
+
+    /**
+     * Whom this leader sends to: its configuration's members and the members being removed that it
+     * still tracks. The same instance until either changes.
+     */
+    Map<String, String> peerAddresses() {
+        return peerAddresses;
+    }
+
+    private void updatePeerAddresses() {
+        Map<String, String> current = core.clusterConfig().addresses();
+        removedAddresses.keySet().retainAll(progress.keySet());
+        if (removedAddresses.isEmpty()) {
+            peerAddresses = current;
+        } else {
+            Map<String, String> all = new HashMap<>(removedAddresses);
+            all.putAll(current);
+            peerAddresses = Collections.unmodifiableMap(all);
         }
     }
 
@@ -146,8 +176,11 @@ final class LeaderState {
     private int removalGraceHeartbeats;
 
     /**
-     * Forgets members the committed configuration removed, once each was sent a commit index that
-     * covers its removal (so it can stop itself), or after an election timeout if it is unreachable.
+     * Forgets members the committed configuration removed, once each acknowledged a message that
+     * carried a commit index covering its removal (so it can stop itself), or after an election
+     * timeout if it does not answer. Sent is not enough: the transport drops a peer the moment it is
+     * forgotten, possibly with that message still unwritten, and a removed member that joined after
+     * the others were configured is then unknown to the transport and never learns it was removed.
      */
     private void pruneRemovedMembers() {
         long configIndex = core.configIndex();
@@ -161,8 +194,16 @@ final class LeaderState {
             if (config.isMember(e.getKey())) {
                 return false;
             }
-            if (e.getValue().sentCommit() >= configIndex || graceOver) {
+            Progress pr = e.getValue();
+            if (graceOver) {
                 return true;
+            }
+            if (pr.sentCommit() >= configIndex) {
+                if (pr.removalNoticeRound() == 0) {
+                    pr.removalNoticeSentIn(reads.round());
+                } else if (pr.ackedRound() > pr.removalNoticeRound()) {
+                    return true;
+                }
             }
             tracksRemovedMembers = true;
             return false;
@@ -170,6 +211,7 @@ final class LeaderState {
         if (!tracksRemovedMembers) {
             removalGraceHeartbeats = 0;
         }
+        updatePeerAddresses();
     }
 
     /** Heartbeat: an append with no entries to every follower, carrying the commit index and round. */

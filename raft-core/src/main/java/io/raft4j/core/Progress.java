@@ -29,6 +29,7 @@ final class Progress {
     private long ackedRound;
     /** Highest commit index sent to the follower. */
     private long sentCommit;
+    private long removalNoticeRound;
     private long pendingSnapshotIndex;
     private OutgoingSnapshot outgoing;
     private final Inflights inflights;
@@ -92,6 +93,19 @@ final class Progress {
 
     long sentCommit() {
         return sentCommit;
+    }
+
+    /**
+     * For a member being removed: the leader's read round in which it was first seen to have been
+     * sent a commit index covering its removal; 0 until then. Any message of a later round carries
+     * such a commit index, so an acknowledged later round means the member knows it was removed.
+     */
+    long removalNoticeRound() {
+        return removalNoticeRound;
+    }
+
+    void removalNoticeSentIn(long round) {
+        removalNoticeRound = round;
     }
 
     void commitSent(long commit) {

@@ -385,6 +385,15 @@ public final class RaftCore {
         return false;
     }
 
+    /**
+     * The addresses of every node this one may send to: the members of its configuration and,
+     * while it leads, members being removed that it has not yet told of their removal. A transport
+     * that dials peers needs all of them. The same instance until they change.
+     */
+    public Map<String, String> peerAddresses() {
+        return leader != null ? leader.peerAddresses() : configs.current().addresses();
+    }
+
     /** Whether this leader is handing leadership over (it refuses proposals meanwhile). */
     public String transferTarget() {
         return leader == null ? null : leader.transferTarget();

@@ -1,5 +1,6 @@
 package io.raft4j.core;
 
+import io.raft4j.message.AppendEntries;
 import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.RequestVote;
 import org.junit.jupiter.api.Test;
@@ -177,6 +178,42 @@ class MembershipRulesTest {
         c.tickAll(100);
         assertEquals(leader, c.leader(), "the leader is not deposed by the removed node");
         assertEquals(term, c.core(leader).term());
+    }
+
+    @Test
+    void aRemovedMemberIsToldOfItsRemovalUntilItAnswersEvenIfTheFirstNoticeIsLost() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        String victim = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        Map<String, String> addresses = new java.util.HashMap<>();
+        c.allIds().forEach(id -> addresses.put(id, "127.0.0.1:" + (7000 + id.charAt(1))));
+        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
+        c.tickAll(3);
+        addresses.remove(victim);
+        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
+        long configIndex = c.core(leader).configIndex();
+        assertTrue(c.core(leader).peerAddresses().containsKey(victim),
+                "a member being removed is still reachable through the transport");
+        boolean[] dropped = {false};
+        c.dropIf = m -> {
+            if (!dropped[0] && m.to().equals(victim) && m instanceof AppendEntries ae
+                    && ae.leaderCommit() >= configIndex) {
+                dropped[0] = true; // the first message that would tell it: lost, or never written
+                return true;
+            }
+            return false;
+        };
+        c.drain(leader);
+        c.deliverAll();
+        assertTrue(dropped[0]);
+        assertTrue(c.core(leader).commitIndex() >= configIndex);
+
+        c.tickAll(5);
+
+        assertTrue(c.core(victim).isRemoved(), "the removed member learned of its removal");
+        assertTrue(c.core(leader).followers().stream().noneMatch(f -> f.nodeId().equals(victim)),
+                "and the leader stopped tracking it once it answered");
+        assertEquals(addresses, c.core(leader).peerAddresses());
     }
 
     @Test

@@ -43,6 +43,11 @@ final class InProcessNode implements AutoCloseable {
         return command.started.join();
     }
 
+    /** The status the command ended with by itself (the node was removed, or failed). */
+    int awaitExit() throws Exception {
+        return exit.get(60, TimeUnit.SECONDS);
+    }
+
     /** Stops the node as SIGTERM does and checks that the command ended with status 0. */
     @Override
     public void close() throws Exception {

@@ -65,6 +65,25 @@ class KvNodeStartTest {
     }
 
     @Test
+    void aNodeRemovedFromTheClusterExitsWithStatusZero() throws Exception {
+        int otherClientPort = freePort();
+        try (InProcessNode first = new InProcessNode(args("n1=127.0.0.1:" + raftPort));
+             InProcessNode second = new InProcessNode("--id", "n2", "--raft-address", "127.0.0.1:" + otherPort,
+                     "--client-address", "127.0.0.1:" + otherClientPort, "--peers", "n1=127.0.0.1:" + raftPort,
+                     "--join", "--data-dir", dir.resolve("n2").toString(), "--tick-ms", "10")) {
+            assertEquals(StartMode.BOOTSTRAP, first.awaitStarted());
+            assertEquals(StartMode.JOIN, second.awaitStarted());
+            awaitLeader();
+            try (RespSocket leader = new RespSocket(clientPort, 60_000)) {
+                assertEquals("OK", RespSocket.text(leader.call("RAFT.ADDNODE", "n2", "127.0.0.1:" + otherPort)));
+                assertEquals("OK", RespSocket.text(leader.call("RAFT.REMOVENODE", "n2")));
+            }
+            assertEquals(0, second.awaitExit(), "a removed node exits, with status 0");
+            awaitLeader(); // n1 goes on alone
+        }
+    }
+
+    @Test
     void aNewNodeWithJoinWaitsToBeAdded() throws Exception {
         try (InProcessNode node = new InProcessNode(args("n2=127.0.0.1:" + otherPort, "--join"))) {
             assertEquals(StartMode.JOIN, node.awaitStarted());
