@@ -14,6 +14,7 @@ import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.RaftMessage;
 import io.raft4j.message.SnapshotMeta;
 import io.raft4j.spi.EventLoop;
+import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.LogStorage;
 import io.raft4j.spi.SnapshotStore;
 import io.raft4j.spi.StateMachine;
@@ -102,7 +103,8 @@ public final class RaftNode<R> implements AutoCloseable {
         this.transport = Objects.requireNonNull(b.transport, "transport");
         requireTransportCarries(config, transport);
         this.storage = Objects.requireNonNull(b.storage, "storage");
-        StorageOwnership.claim(storage, config.groupId(), config.nodeId());
+        LogOwner self = new LogOwner(config.groupId(), config.nodeId());
+        boolean unowned = StorageOwnership.check(storage, self);
         this.snapshots = b.snapshots != null ? b.snapshots : new InMemorySnapshotStore();
         if (b.snapshots == null && !(storage instanceof InMemoryLogStorage)) {
             // Not refused (a test may want exactly this), but a trap in production: the first
@@ -111,6 +113,10 @@ public final class RaftNode<R> implements AutoCloseable {
                     + "this node cannot restart from its own storage; give it a FileSnapshotStore", config.nodeId());
         }
         this.core = new RaftCore(b.config, storage, snapshots, b.random);
+        if (unowned) {
+            // Only now, so that a store the core refused stays unowned.
+            StorageOwnership.record(storage, self);
+        }
         String name = config.groupId() + "-" + config.nodeId();
         this.inlineWrites = storage.writesWithoutBlocking();
         this.followerWritesOnLoop = b.persistOnLoop && !inlineWrites;

@@ -179,7 +179,8 @@ class RaftNodeTest {
 
     @Test
     void aLeaderWithoutItsMajorityRefusesProposalsBeyondItsUncommittedBoundUntilTheyCommit() throws Exception {
-        try (LocalCluster cluster = cluster(3, b -> b.checkQuorum(false).maxEntryBytes(100).maxUncommittedBytes(250))) {
+        // Each command counts its payload and 128 bytes: two of 100 bytes hold 456, a third would make 684.
+        try (LocalCluster cluster = cluster(3, b -> b.checkQuorum(false).maxEntryBytes(100).maxUncommittedBytes(683))) {
             RaftNode<String> leader = cluster.awaitLeader();
             leader.propose(Bytes.ofUtf8("first")).get(5, TimeUnit.SECONDS);
             List<String> followers = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).toList();
@@ -190,7 +191,7 @@ class RaftNodeTest {
             ExecutionException refused = assertThrows(ExecutionException.class,
                     () -> leader.propose(Bytes.ofUtf8("c".repeat(100))).get(5, TimeUnit.SECONDS));
             OverloadedException overloaded = assertInstanceOf(OverloadedException.class, refused.getCause());
-            assertTrue(overloaded.getMessage().contains("holds 200 bytes"), overloaded.getMessage());
+            assertTrue(overloaded.getMessage().contains("holds 456 bytes"), overloaded.getMessage());
             assertEquals(1, leader.stats().proposalsRefusedOverloaded());
             assertFalse(a.isDone());
 

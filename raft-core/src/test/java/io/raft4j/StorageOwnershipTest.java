@@ -3,12 +3,15 @@ package io.raft4j;
 import io.raft4j.core.RaftConfig;
 import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.memory.InMemoryTransport;
+import io.raft4j.message.Bytes;
 import io.raft4j.message.HardState;
+import io.raft4j.message.LogEntry;
 import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.StorageException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -56,6 +59,21 @@ class StorageOwnershipTest {
 
         assertEquals(new HardState(7, "n1"), storage.hardState());
         assertEquals(Optional.of(new LogOwner("g", "n1")), storage.owner());
+    }
+
+    @Test
+    void aStorageTheCoreRefusesIsLeftWithoutAnOwner() {
+        InMemoryLogStorage storage = new InMemoryLogStorage();
+        List<LogEntry> entries = new ArrayList<>();
+        for (int i = 1; i <= 10; i++) {
+            entries.add(LogEntry.command(i, 1, Bytes.ofUtf8("e" + i)));
+        }
+        storage.append(entries, new HardState(1, "n1"));
+        storage.compact(5, 1); // and no snapshot covers 1..5: no node can start on it
+
+        assertThrows(IllegalStateException.class, () -> build("g", "n2", storage));
+
+        assertEquals(Optional.empty(), storage.owner(), "a refused build records no owner");
     }
 
     @Test

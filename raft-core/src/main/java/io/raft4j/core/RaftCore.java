@@ -325,8 +325,8 @@ public final class RaftCore {
 
     /**
      * Proposes a command. Only a leader accepts proposals, and only while the commands of its term
-     * that are not committed yet stay within {@link RaftConfig#maxUncommittedBytes()} (one is always
-     * accepted when none is pending).
+     * that are not committed yet stay within {@link RaftConfig#maxUncommittedBytes()}, counting each
+     * as its payload plus 128 bytes (one is always accepted when none is pending).
      *
      * @return the index the command was appended at; 0 if this node is not the leader (or hands
      *         leadership over); {@link #OVERLOADED} if it is over that bound. Nothing is appended
@@ -336,8 +336,8 @@ public final class RaftCore {
      */
     public long propose(Bytes command) {
         settings.checkCommandSize(command);
-        if (role == Role.LEADER && !leader.uncommitted().admits(command.length())) {
-            return OVERLOADED;
+        if (role == Role.LEADER && leader.transferTarget() == null && !leader.uncommitted().admits(command.length())) {
+            return OVERLOADED; // (a leader handing over answers 0 first: the caller is better sent on)
         }
         long index = appendAsLeader(EntryType.COMMAND, command);
         if (index > 0) {

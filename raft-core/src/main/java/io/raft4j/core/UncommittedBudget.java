@@ -1,7 +1,8 @@
 package io.raft4j.core;
 
 /**
- * The bytes of commands a leader accepted in its term that are not committed yet, against
+ * The bytes of commands a leader accepted in its term that are not committed yet (payload plus
+ * {@link #PER_COMMAND_BYTES} each), against
  * {@link RaftConfig#maxUncommittedBytes()}. Without a bound, a leader cut off from its majority (or
  * with followers that cannot keep up) accepts proposals without end: its log, its pending futures
  * and its disk grow until the process fails. With one, it refuses new commands until commits catch
@@ -12,6 +13,12 @@ package io.raft4j.core;
  * entries of earlier terms a new leader inherits are few and already on its disk.
  */
 final class UncommittedBudget {
+    /**
+     * What a pending command holds beyond its payload (its entry, its caller's future, their
+     * bookkeeping), counted with it: empty or tiny commands are bounded too, not only their bytes.
+     */
+    static final int PER_COMMAND_BYTES = 128;
+
     private final long limit;
     private long[] indexes = new long[64];
     private long[] cumulative = new long[64];
@@ -30,10 +37,10 @@ final class UncommittedBudget {
      */
     boolean admits(long bytes) {
         long held = held();
-        return held == 0 || held + bytes <= limit;
+        return held == 0 || held + bytes + PER_COMMAND_BYTES <= limit;
     }
 
-    /** Bytes of this term's commands not committed yet. */
+    /** Bytes of this term's commands not committed yet, {@link #PER_COMMAND_BYTES} each included. */
     long held() {
         return proposed - committed;
     }
@@ -48,7 +55,7 @@ final class UncommittedBudget {
             grow();
         }
         int at = (head + size) % indexes.length;
-        proposed += bytes;
+        proposed += bytes + PER_COMMAND_BYTES;
         indexes[at] = index;
         cumulative[at] = proposed;
         size++;

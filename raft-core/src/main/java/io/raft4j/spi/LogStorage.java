@@ -119,8 +119,9 @@ public interface LogStorage extends AutoCloseable {
     }
 
     /**
-     * Durably records the node this store belongs to. The runtime calls it once, when it first
-     * starts a node on a store without an owner, before anything else is written.
+     * Durably records the node this store belongs to. The runtime calls it once, when a node has
+     * been built on a store without an owner (a new one, or one written before owners were
+     * recorded), before the node starts.
      *
      * @throws StorageException if the owner could not be made durable
      */

@@ -16,7 +16,8 @@ class UncommittedBudgetTest {
 
     @Test
     void aLeaderCutOffFromItsMajorityRefusesCommandsBeyondTheBoundAndAcceptsAgainOnceTheyCommit() {
-        CoreCluster c = new CoreCluster(3, 10, b -> b.maxEntryBytes(100).maxUncommittedBytes(250));
+        // Each command counts its payload and 128 bytes: two of 100 bytes hold 456, a third would make 684.
+        CoreCluster c = new CoreCluster(3, 10, b -> b.maxEntryBytes(100).maxUncommittedBytes(683));
         String leader = c.awaitSettledLeader();
         RaftCore core = c.core(leader);
         for (String other : c.ids()) {
@@ -28,7 +29,7 @@ class UncommittedBudgetTest {
         long last = core.lastIndex();
         assertEquals(RaftCore.OVERLOADED, c.propose(leader, "c".repeat(100)));
         assertEquals(last, core.lastIndex(), "nothing appended for a refused command");
-        assertEquals(200, core.uncommittedBytes());
+        assertEquals(456, core.uncommittedBytes());
         assertTrue(c.propose(leader, "d".repeat(50)) > 0, "a smaller command still fits");
         assertEquals(RaftCore.OVERLOADED, c.propose(leader, "e"));
 
@@ -72,6 +73,36 @@ class UncommittedBudgetTest {
     }
 
     @Test
+    void emptyCommandsCountToo() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.maxEntryBytes(100).maxUncommittedBytes(1000));
+        String leader = c.awaitSettledLeader();
+        for (String other : c.ids()) {
+            c.cut.add(leader + ">" + other);
+        }
+        int accepted = 0;
+        while (c.core(leader).propose(io.raft4j.message.Bytes.EMPTY) > 0) {
+            accepted++;
+        }
+        assertEquals(1000 / UncommittedBudget.PER_COMMAND_BYTES, accepted);
+    }
+
+    @Test
+    void aLeaderHandingLeadershipOverSendsCallersOnRatherThanAskingThemToBackOff() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.maxEntryBytes(100).maxUncommittedBytes(100));
+        String leader = c.awaitSettledLeader();
+        String target = java.util.Arrays.stream(c.ids()).filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        for (String other : c.ids()) {
+            c.cut.add(leader + ">" + other);
+        }
+        c.propose(leader, "x".repeat(100));
+        assertEquals(RaftCore.OVERLOADED, c.core(leader).propose(io.raft4j.message.Bytes.ofUtf8("y")));
+
+        c.core(leader).transferLeadership(target);
+
+        assertEquals(0, c.core(leader).propose(io.raft4j.message.Bytes.ofUtf8("y")));
+    }
+
+    @Test
     void theBudgetReleasesExactlyTheCommittedCommandsAcrossItsGrowth() {
         UncommittedBudget budget = new UncommittedBudget(1_000_000);
         long index = 10;
@@ -80,12 +111,12 @@ class UncommittedBudgetTest {
                 budget.proposed(++index, 7);
             }
             budget.committedThrough(index - 30); // keeps 30 pending: the ring wraps while it grows
-            assertEquals(30 * 7, budget.held());
+            assertEquals(30 * (7 + UncommittedBudget.PER_COMMAND_BYTES), budget.held());
         }
         budget.committedThrough(index + 5);
         assertEquals(0, budget.held());
         assertTrue(budget.admits(2_000_000), "nothing pending: anything fits");
-        budget.proposed(++index, 999_999);
+        budget.proposed(++index, 1_000_000 - 2 * UncommittedBudget.PER_COMMAND_BYTES - 1);
         assertTrue(budget.admits(1));
         assertFalse(budget.admits(2));
     }

@@ -159,10 +159,10 @@ public final class Simulation {
             b.initialMembers(initialMembers.toArray(String[]::new));
         }
         if (seed % 4 == 0) {
-            // A leader with room for only a few uncommitted commands (each about 8 bytes) refuses
-            // clients often, under every fault. Chosen from the seed, not drawn, so that the
-            // random stream, and with it every other seed's run, stays as it was.
-            b.maxEntryBytes(64).maxUncommittedBytes(64 + (seed / 4 % 3) * 100);
+            // A leader with room for two to six uncommitted commands (about 136 bytes each as
+            // counted) refuses clients often, under every fault. Chosen from the seed, not drawn,
+            // so that the random stream, and with it every other seed's run, stays as it was.
+            b.maxEntryBytes(64).maxUncommittedBytes(300 + (seed / 4 % 3) * 300);
         }
         return b
                 .electionTimeoutTicks(p.electionTicks()).heartbeatIntervalTicks(1)

@@ -25,8 +25,9 @@ import java.util.function.IntSupplier;
  * whose outcome is not known by the deadline is answered {@code -TIMEOUT}; one whose leader lost
  * leadership first is answered {@code -UNCERTAIN}: in both cases it may or may not have been
  * applied. A {@code NotLeaderException} means nothing was done, so it is retried. A leader whose
- * uncommitted writes are at its bound ({@code OverloadedException}) answers {@code -TRYAGAIN} at
- * once: nothing was done, and the client backs off.
+ * uncommitted writes are at its bound ({@code OverloadedException}) answers {@code -TRYAGAIN
+ * overloaded: ...} at once, and a follower that forwarded the write passes that on: nothing was
+ * done, and the client backs off.
  */
 final class CommandProcessor {
     private final String nodeId;

@@ -25,6 +25,8 @@ import java.util.function.Function;
 final class LeaderRouter {
     private static final long FIRST_BACKOFF_MS = 5;
     private static final long MAX_BACKOFF_MS = 100;
+    /** How a leader at its bound of uncommitted writes answers one (nothing was done): passed on by followers. */
+    static final String OVERLOADED = "TRYAGAIN overloaded: ";
 
     private final String nodeId;
     private final String clientAddress;
@@ -80,7 +82,10 @@ final class LeaderRouter {
         final CompletableFuture<Reply> result = new CompletableFuture<>();
         final long deadlineNanos;
         long backoffMs = FIRST_BACKOFF_MS;
-        /** Whether the command may have reached a leader (its outcome is then unknown on timeout). */
+        /**
+         * Whether the attempt in progress may have reached a leader (its outcome is then unknown on
+         * timeout). Cleared when a retry is scheduled: only an attempt that did nothing is retried.
+         */
         boolean handedOver;
         String lastReason = "no leader is known";
 
@@ -170,7 +175,9 @@ final class LeaderRouter {
                 return;
             }
             if (error == null) {
-                if (reply.isError("NOTLEADER") || reply.isError("TRYAGAIN")) {
+                if (reply instanceof Reply.Error refusal && refusal.text().startsWith(OVERLOADED)) {
+                    result.complete(reply);
+                } else if (reply.isError("NOTLEADER") || reply.isError("TRYAGAIN")) {
                     // The receiver did nothing with it: safe to retry.
                     lastReason = "leader " + leader + " answered " + ((Reply.Error) reply).text();
                     retryLater();
@@ -227,9 +234,10 @@ final class LeaderRouter {
                     retryLater();
                 }
             } else if (cause instanceof OverloadedException) {
-                // Refused before anything was appended; answered at once so that the client (or
-                // the follower that forwarded it, which retries with back-off) slows down.
-                result.complete(Reply.error("TRYAGAIN " + Failures.oneLine(cause.getMessage())));
+                // Refused before anything was appended; answered at once, and passed on as it is by a
+                // follower that forwarded it, so that the client backs off (retrying here would only
+                // add load to a leader that cannot keep up).
+                result.complete(Reply.error(OVERLOADED + Failures.oneLine(cause.getMessage())));
             } else if (cause instanceof RaftStoppedException) {
                 result.complete(Reply.error(cmd.kind == Command.Kind.WRITE && handedOver
                         ? "UNCERTAIN node " + nodeId + " stopped: the write may or may not have been applied"
@@ -243,6 +251,7 @@ final class LeaderRouter {
         }
 
         private void retryLater() {
+            handedOver = false; // every caller saw the attempt do nothing (or it was a read)
             long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
             if (remainingMs <= 0) {
                 onDeadline();

@@ -165,13 +165,6 @@ public final class NodeCommand implements Callable<Integer> {
             transport.close();
             throw refused(e.getMessage());
         }
-        try {
-            DataDirIdentity.record(data, clusterId, id);
-        } catch (IOException e) {
-            storage.close();
-            transport.close();
-            throw refused("--data-dir: cannot record this node's identity in " + dataDir + ": " + PathErrors.describe(e));
-        }
         KvNode node;
         StartMode mode;
         try {
@@ -182,6 +175,15 @@ public final class NodeCommand implements Callable<Integer> {
             storage.close();
             transport.close();
             throw refusal(e);
+        }
+        try {
+            // Only once the node runs: a refused start leaves the directory as it found it.
+            DataDirIdentity.record(data, clusterId, id);
+        } catch (IOException e) {
+            node.close();
+            storage.close();
+            transport.close();
+            throw refused("--data-dir: cannot record this node's identity in " + dataDir + ": " + PathErrors.describe(e));
         }
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean shuttingDown = new AtomicBoolean();
@@ -249,9 +251,10 @@ public final class NodeCommand implements Callable<Integer> {
             return refused("--client-address: " + message);
         }
         if (e instanceof StorageException || e instanceof IllegalStateException) {
-            // Raft refuses, before writing anything, a state it cannot recover: chiefly a log
-            // compacted past its latest usable snapshot (that snapshot is corrupt or was deleted,
-            // which FileSnapshotStore logged as it skipped it).
+            // Raft refuses, before recording anything, a state it cannot recover or that is not this
+            // node's: chiefly a log compacted past its latest usable snapshot (that snapshot is
+            // corrupt or was deleted, which FileSnapshotStore logged as it skipped it), or a log
+            // another node owns.
             return refused("--data-dir: cannot start from " + dataDir + ": " + message + ". Restore this node's data"
                     + " directory (its snapshots/ first) from a backup, or remove the node from the cluster and add"
                     + " a fresh one under a new id (docs/operations.md). Nothing was changed");

@@ -82,7 +82,7 @@ final class InMemoryKvCluster implements AutoCloseable {
     /** Waits for a leader that has recorded its client address; returns it. */
     KvNode awaitLeader() {
         KvNode[] found = new KvNode[1];
-        await("a leader serving clients", 10_000, () -> {
+        await("a leader serving clients", 30_000, () -> {
             for (KvNode n : nodes) {
                 if (n.raft().status().role() == Role.LEADER && n.stateMachine().clientAddressOf(n.nodeId()) != null) {
                     found[0] = n;

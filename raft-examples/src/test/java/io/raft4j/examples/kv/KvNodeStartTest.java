@@ -3,6 +3,9 @@ package io.raft4j.examples.kv;
 import io.raft4j.NodeStatus;
 import io.raft4j.core.Role;
 import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.HardState;
+import io.raft4j.spi.LogOwner;
+import io.raft4j.spi.LogStorage;
 import io.raft4j.storage.rocksdb.RocksDbLogStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,13 +13,16 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static io.raft4j.examples.kv.InMemoryKvCluster.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -103,6 +109,26 @@ class KvNodeStartTest {
         assertEquals(2, cl.execute(args("n2=127.0.0.1:" + otherPort)), "stderr: " + err);
         assertTrue(err.toString().startsWith("--peers: must include this node (n1=127.0.0.1:" + raftPort
                 + ") to bootstrap a cluster"), err.toString());
+    }
+
+    @Test
+    void aLogOfAnotherNodeIsRefusedAndTheDirectoryLeftAsItWas() throws Exception {
+        Path data = dir.resolve("n1");
+        try (RocksDbLogStore store = RocksDbLogStore.open(data); LogStorage log = store.forGroup("kv")) {
+            log.recordOwner(new LogOwner("kv", "n2")); // n2's log, without the identity file
+            log.append(List.of(), new HardState(3, "n2"));
+        }
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine(new NodeCommand());
+        cl.setErr(new PrintWriter(err));
+
+        assertEquals(2, cl.execute(args("n1=127.0.0.1:" + raftPort)), "stderr: " + err);
+
+        assertTrue(err.toString().contains("belongs to node n2 of group kv"), err.toString());
+        assertFalse(Files.exists(data.resolve(DataDirIdentity.FILE)), "no identity recorded for the refused n1");
+        try (RocksDbLogStore store = RocksDbLogStore.open(data); LogStorage log = store.forGroup("kv")) {
+            assertEquals(Optional.of(new LogOwner("kv", "n2")), log.owner());
+        }
     }
 
     @Test

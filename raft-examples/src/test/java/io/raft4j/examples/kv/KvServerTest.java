@@ -429,12 +429,39 @@ class KvServerTest {
                 replies.add(text(l.read()));
             }
             String refused = replies.get(9);
-            assertTrue(refused.startsWith("-TRYAGAIN") && refused.contains("at its limit"), refused);
+            assertTrue(refused.startsWith("-TRYAGAIN overloaded: ") && refused.contains("at its limit"), refused);
             for (String accepted : replies.subList(0, 9)) {
                 assertTrue(accepted.startsWith("-TIMEOUT") || accepted.startsWith("-UNCERTAIN"), accepted);
             }
             cluster.network.heal();
             assertTrue(text(l.call("INFO")).contains("proposals_refused_overloaded:1"));
+        }
+    }
+
+    @Test
+    void aWriteThroughAFollowerThatAnOverloadedLeaderRefusedIsAnsweredTryAgainNotUncertain() throws IOException {
+        // Requests time out after 1 s; the cut-off leader keeps leading for 5-10 s meanwhile.
+        cluster = new InMemoryKvCluster(3, 1000, 1000, RespLimits.DEFAULT, 100_000, 100);
+        KvNode leader = cluster.awaitLeader();
+        KvNode follower = cluster.aFollower(leader);
+        String value = "x".repeat(7 << 20);
+        try (RespSocket l = new RespSocket(cluster.port(leader), 30_000);
+             RespSocket f = new RespSocket(cluster.port(follower), 30_000)) {
+            assertEquals("OK", text(f.call("SET", "warm", "1")));
+            long before = leader.raft().status().lastIndex();
+            cluster.network.isolate(leader.nodeId());
+            for (int i = 0; i < 9; i++) {
+                l.send("SET", "big" + i, value); // fill the leader's 64 MiB of uncommitted writes
+            }
+            InMemoryKvCluster.await("nine writes appended", 60_000,
+                    () -> leader.raft().status().lastIndex() >= before + 9);
+
+            String viaFollower = text(f.call("SET", "more", value));
+
+            assertTrue(viaFollower.startsWith("-TRYAGAIN overloaded: ") && viaFollower.contains("at its limit")
+                    && viaFollower.contains("nothing was proposed"), viaFollower);
+            assertEquals(before + 9, leader.raft().status().lastIndex(), "nothing was appended for it");
+            assertTrue(leader.raft().isLeader());
         }
     }
 
