@@ -123,7 +123,9 @@ public final class RaftNode<R> implements AutoCloseable {
         this.writer = new LogWriter("raft-log-" + name, storage, snapshots, this::onWritten, this::fail, counters);
         // About four apply batches wait for the apply thread; past that, committed entries stay in
         // the log until it catches up (a wake-up is scheduled only then).
-        this.applyBacklog = new ApplyBacklog(APPLY_BACKLOG_BATCHES * config.maxApplyBatchBytes(), this::wakeLoop);
+        long backlogLimit = config.maxApplyBatchBytes() > Long.MAX_VALUE / APPLY_BACKLOG_BATCHES ? Long.MAX_VALUE
+                : APPLY_BACKLOG_BATCHES * config.maxApplyBatchBytes();
+        this.applyBacklog = new ApplyBacklog(backlogLimit, this::wakeLoop);
         this.applier = new Applier<>("raft-apply-" + name, b.stateMachine, snapshots, config,
                 meta -> {
                     counters.snapshotsTaken.incrementAndGet();

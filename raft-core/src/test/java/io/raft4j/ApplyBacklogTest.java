@@ -96,7 +96,8 @@ class ApplyBacklogTest {
                 r.get(10, TimeUnit.SECONDS);
             }
             assertEquals(200, sm.applied.get());
-            assertEquals(0, node.applyBacklogBytes());
+            // Released just after the batch's futures complete.
+            LocalCluster.await(Duration.ofSeconds(5), () -> node.applyBacklogBytes() == 0);
         } finally {
             node.close();
             network.close();
@@ -105,6 +106,22 @@ class ApplyBacklogTest {
 
     private static long entryBytes() {
         return io.raft4j.message.LogEntry.command(1, 1, Bytes.ofUtf8("x".repeat(200))).sizeBytes();
+    }
+
+    @Test
+    void anUnboundedApplyBatchDoesNotOverflowTheBacklogBound() throws Exception {
+        InMemoryTransport network = new InMemoryTransport();
+        RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").maxApplyBatchBytes(Long.MAX_VALUE).build();
+        RaftNode<String> node = RaftNode.builder(config, new LocalCluster.RecordingStateMachine())
+                .transport(network).storage(new InMemoryLogStorage()).tickMillis(10).build();
+        try {
+            node.start();
+            node.whenLeaderKnown().get(10, TimeUnit.SECONDS);
+            assertEquals("applied:a", node.propose(Bytes.ofUtf8("a")).get(5, TimeUnit.SECONDS));
+        } finally {
+            node.close();
+            network.close();
+        }
     }
 
     @Test

@@ -34,8 +34,8 @@ final class LeaderState {
     private final LeaderReads reads;
     private final UncommittedBudget uncommitted;
     /**
-     * Addresses of members being removed that are still tracked: taken from the configuration that
-     * last held each (the committed one, when the change removing it was appended).
+     * Addresses of members being removed that are still tracked: taken from the committed
+     * configuration when the change removing each was appended (it still held them then).
      */
     private final Map<String, String> removedAddresses = new HashMap<>();
     /** See {@link #peerAddresses()}. */
@@ -58,8 +58,14 @@ final class LeaderState {
     void syncMembers(ClusterConfig config) {
         ClusterConfig committed = core.committedConfig();
         progress.keySet().removeIf(id -> id.equals(core.id()) || (!config.isMember(id) && !committed.isMember(id)));
-        for (String id : progress.keySet()) {
-            if (!config.isMember(id)) {
+        for (Map.Entry<String, Progress> e : progress.entrySet()) {
+            String id = e.getKey();
+            if (config.isMember(id)) {
+                // A member again (removed, then added back before it was forgotten): a later
+                // removal takes its address then, and needs a notice of its own.
+                removedAddresses.remove(id);
+                e.getValue().markRemovalHeldIn(0);
+            } else {
                 tracksRemovedMembers = true;
                 removedAddresses.computeIfAbsent(id, committed.addresses()::get);
             }
@@ -74,8 +80,8 @@ final class LeaderState {
     }
 
     /**
-     * Whom this leader sends to: its configuration's members and the members being removed that it
-     * still tracks. The same instance until either changes.
+     * Whom this leader sends to: its configuration's members (both halves of a joint one) and the
+     * members being removed that it still tracks. The same instance until that changes.
      */
     Map<String, String> peerAddresses() {
         return peerAddresses;
@@ -84,12 +90,14 @@ final class LeaderState {
     private void updatePeerAddresses() {
         Map<String, String> current = core.clusterConfig().addresses();
         removedAddresses.keySet().retainAll(progress.keySet());
-        if (removedAddresses.isEmpty()) {
-            peerAddresses = current;
-        } else {
+        Map<String, String> next = current;
+        if (!removedAddresses.isEmpty()) {
             Map<String, String> all = new HashMap<>(removedAddresses);
             all.putAll(current);
-            peerAddresses = Collections.unmodifiableMap(all);
+            next = Collections.unmodifiableMap(all);
+        }
+        if (!next.equals(peerAddresses)) {
+            peerAddresses = next;
         }
     }
 
@@ -176,11 +184,14 @@ final class LeaderState {
     private int removalGraceHeartbeats;
 
     /**
-     * Forgets members the committed configuration removed, once each acknowledged a message that
-     * carried a commit index covering its removal (so it can stop itself), or after an election
-     * timeout if it does not answer. Sent is not enough: the transport drops a peer the moment it is
-     * forgotten, possibly with that message still unwritten, and a removed member that joined after
-     * the others were configured is then unknown to the transport and never learns it was removed.
+     * Forgets members the committed configuration removed, once each has surely been told (so it
+     * can stop itself), or after an election timeout if it does not answer. Told means: it holds the
+     * removing entry (match), and it acknowledged a message of a read round later than the one in
+     * which that was first seen; every message of such a round carries a commit index of at least
+     * min(commit, match), which covers the removal. Sent is not enough: the transport drops a peer
+     * the moment it is forgotten, possibly with that message still unwritten, and a removed member
+     * that joined after the others were configured is then unknown to the transport and never
+     * learns it was removed.
      */
     private void pruneRemovedMembers() {
         long configIndex = core.configIndex();
@@ -188,7 +199,7 @@ final class LeaderState {
             return;
         }
         ClusterConfig config = core.clusterConfig();
-        boolean graceOver = removalGraceHeartbeats >= settings.electionTimeoutTicks();
+        boolean graceOver = removalGraceHeartbeats * settings.heartbeatIntervalTicks() >= settings.electionTimeoutTicks();
         tracksRemovedMembers = false;
         progress.entrySet().removeIf(e -> {
             if (config.isMember(e.getKey())) {
@@ -198,9 +209,9 @@ final class LeaderState {
             if (graceOver) {
                 return true;
             }
-            if (pr.sentCommit() >= configIndex) {
+            if (pr.match() >= configIndex) {
                 if (pr.removalNoticeRound() == 0) {
-                    pr.removalNoticeSentIn(reads.round());
+                    pr.markRemovalHeldIn(reads.round());
                 } else if (pr.ackedRound() > pr.removalNoticeRound()) {
                     return true;
                 }

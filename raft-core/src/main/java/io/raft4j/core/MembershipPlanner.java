@@ -2,6 +2,8 @@ package io.raft4j.core;
 
 import io.raft4j.message.ClusterConfig;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -23,15 +25,29 @@ final class MembershipPlanner {
         return added.size() + removed.size() > 1;
     }
 
-    /** The first configuration entry to append for the change: {@code target}, or C_old,new. */
+    /**
+     * The first configuration entry to append for the change: {@code target}, or C_old,new, which
+     * keeps the outgoing voters' addresses (they still vote, so they must still be reached).
+     */
     static ClusterConfig firstStep(ClusterConfig current, ClusterConfig target) {
-        return needsJoint(current, target)
-                ? new ClusterConfig(target.voters(), target.learners(), current.voters(), target.addresses())
-                : target;
+        if (!needsJoint(current, target)) {
+            return target;
+        }
+        Map<String, String> addresses = new HashMap<>();
+        for (String outgoing : current.voters()) {
+            String address = current.addresses().get(outgoing);
+            if (address != null) {
+                addresses.put(outgoing, address);
+            }
+        }
+        addresses.putAll(target.addresses()); // a member that stays may move
+        return new ClusterConfig(target.voters(), target.learners(), current.voters(), addresses);
     }
 
-    /** C_new: the joint configuration's incoming half alone. */
+    /** C_new: the joint configuration's incoming half alone, with the addresses of its members only. */
     static ClusterConfig leaveJoint(ClusterConfig joint) {
-        return new ClusterConfig(joint.voters(), joint.learners(), Set.of(), joint.addresses());
+        Map<String, String> addresses = new HashMap<>(joint.addresses());
+        addresses.keySet().removeIf(id -> !joint.voters().contains(id) && !joint.learners().contains(id));
+        return new ClusterConfig(joint.voters(), joint.learners(), Set.of(), addresses);
     }
 }

@@ -96,15 +96,16 @@ final class Progress {
     }
 
     /**
-     * For a member being removed: the leader's read round in which it was first seen to have been
-     * sent a commit index covering its removal; 0 until then. Any message of a later round carries
-     * such a commit index, so an acknowledged later round means the member knows it was removed.
+     * For a member being removed: the leader's read round in which it was first seen to hold the
+     * removing entry while that was committed; 0 until then. Every message of a later round carries
+     * a commit index of at least min(commit, match), which covers the removal, so an acknowledged
+     * later round means the member knows it was removed.
      */
     long removalNoticeRound() {
         return removalNoticeRound;
     }
 
-    void removalNoticeSentIn(long round) {
+    void markRemovalHeldIn(long round) {
         removalNoticeRound = round;
     }
 

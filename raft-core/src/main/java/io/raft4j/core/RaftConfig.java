@@ -41,8 +41,8 @@ import java.util.Objects;
  *                                 memory and disk grow without end); at least {@code maxEntryBytes};
  *                                 default 64 MiB
  * @param maxApplyBatchBytes       bytes of committed entries handed out for apply at once; default 8 MiB.
- *                                 The runtime lets four such batches wait for its apply thread; more
- *                                 committed entries stay in the log until it catches up
+ *                                 The runtime lets about four such batches wait for its apply
+ *                                 thread; more committed entries stay in the log until it catches up
  * @param snapshotEveryEntries     take a snapshot once this many entries were applied since the last
  *                                 one (if the state machine supports snapshots); default 100,000
  * @param snapshotEveryBytes       ... or once this many bytes of entries were applied; default 256 MiB

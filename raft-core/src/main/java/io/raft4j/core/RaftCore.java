@@ -386,9 +386,10 @@ public final class RaftCore {
     }
 
     /**
-     * The addresses of every node this one may send to: the members of its configuration and,
-     * while it leads, members being removed that it has not yet told of their removal. A transport
-     * that dials peers needs all of them. The same instance until they change.
+     * The addresses of every node this one may send to: the members of its configuration (both
+     * halves of a joint one) and, while it leads, members being removed that it has not yet told of
+     * their removal. A transport that dials peers needs all of them. The same instance until they
+     * change.
      */
     public Map<String, String> peerAddresses() {
         return leader != null ? leader.peerAddresses() : configs.current().addresses();

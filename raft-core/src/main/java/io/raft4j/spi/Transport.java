@@ -39,8 +39,11 @@ public interface Transport {
     void send(RaftMessage message);
 
     /**
-     * The members of {@code groupId} and their addresses changed (membership change). A transport
-     * that dials peers uses these addresses; the default ignores them.
+     * The nodes {@code groupId}'s local node may send to, and their addresses, changed: its
+     * configuration's members (both halves of a joint configuration) and, on a leader, members being
+     * removed that it has not yet told of their removal. Called when that set changes (a membership
+     * change appended, a removed member told or given up on). A transport that dials peers uses
+     * these addresses; the default ignores them.
      */
     default void updatePeers(String groupId, Map<String, String> addresses) {
     }
