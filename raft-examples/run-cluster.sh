@@ -34,7 +34,7 @@ trap stop_all INT TERM EXIT
 
 mkdir -p data
 for i in 1 2 3; do
-  java -Xmx512m -jar "$jar" --id "n$i" \
+  java -Xmx512m -XX:+ExitOnOutOfMemoryError -jar "$jar" --id "n$i" \
     --raft-address "127.0.0.1:700$i" --client-address "127.0.0.1:$((6378 + i))" \
     --peers "$peers" --data-dir "data/n$i" \
     > >(trap '' INT; exec sed -u "s/^/[n$i] /") 2>&1 &

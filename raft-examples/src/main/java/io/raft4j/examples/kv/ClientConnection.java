@@ -205,7 +205,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!(cause instanceof IOException)) {
-            LOG.debug("client connection {} failed", session.remoteAddress, cause);
+            // Not the peer going away: a bug, or the heap running out (an OutOfMemoryError here is
+            // the first sign of a data set larger than the heap), which must not pass unseen.
+            LOG.warn("client connection {} closed after an unexpected error: {}", session.remoteAddress, cause.toString(),
+                    cause);
         }
         ctx.close();
     }

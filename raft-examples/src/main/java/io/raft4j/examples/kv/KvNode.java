@@ -134,7 +134,7 @@ public final class KvNode implements AutoCloseable {
         this.settings = settings;
         this.clientAddress = settings.clientAddress() == null ? "" : settings.clientAddress().toString();
         RaftConfig.Builder protocol = RaftConfig.builder(settings.nodeId())
-                .groupId("kv")
+                .groupId(NodeStorage.GROUP)
                 .initialMembers(settings.initialMembers())
                 .electionTimeoutTicks(settings.electionTicks())
                 .heartbeatIntervalTicks(settings.heartbeatTicks())

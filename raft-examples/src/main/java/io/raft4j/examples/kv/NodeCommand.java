@@ -1,6 +1,7 @@
 package io.raft4j.examples.kv;
 
 import io.raft4j.examples.kv.resp.RespLimits;
+import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.StorageException;
 import io.raft4j.transport.netty.NettyTransport;
 import io.raft4j.transport.netty.NettyTransportConfig;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -164,6 +166,16 @@ public final class NodeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             transport.close();
             throw refused(e.getMessage());
+        }
+        Optional<LogOwner> owner = storage.log.owner();
+        if (owner.isPresent() && !owner.get().equals(new LogOwner(NodeStorage.GROUP, id))) {
+            // Raft would refuse it too; said here in the operator's terms. Without the identity file
+            // (deleted, or a directory copied without it) this is what catches another node's log.
+            storage.close();
+            transport.close();
+            throw refused("--data-dir: " + dataDir + " holds the log of " + owner.get() + ", not of node " + id
+                    + ": start " + owner.get().nodeId() + " on it, or give this node a directory of its own."
+                    + " Its log was opened but not written");
         }
         KvNode node;
         StartMode mode;
@@ -315,6 +327,9 @@ public final class NodeCommand implements Callable<Integer> {
     KvNode.Settings validate() {
         if (id.isBlank() || id.contains(",") || id.contains("=") || id.contains(" ")) {
             throw bad("--id: '" + id + "' must be non-empty without spaces, commas or '='");
+        }
+        if (clusterId.isBlank()) {
+            throw bad("--cluster-id: must be non-empty");
         }
         HostPort raft = address("--raft-address", raftAddress);
         HostPort client = address("--client-address", clientAddress);

@@ -70,6 +70,7 @@ class KvNodeCommandTest {
         assertTrue(run(with("--peers", "n2=127.0.0.1:7002")).contains("--peers: must include this node"));
         assertTrue(run(with("--peers", "n1=127.0.0.1:7001,n1=127.0.0.1:7002")).contains("--peers: n1 is listed twice"));
         assertTrue(run(with("--id", "a b")).contains("--id: 'a b' must be non-empty"));
+        assertTrue(run(with("--cluster-id", "")).contains("--cluster-id: must be non-empty"));
         assertTrue(run(with("--tick-ms", "0")).contains("--tick-ms: 0 is outside 1..10000"));
         assertTrue(run(with("--tick-ms", "abc")).contains("--tick-ms"));
         assertTrue(run(with("--heartbeat-ticks", "10")).contains("--heartbeat-ticks: must be at least 1 and below --election-ticks"));

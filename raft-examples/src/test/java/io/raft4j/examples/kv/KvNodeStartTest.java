@@ -124,7 +124,8 @@ class KvNodeStartTest {
 
         assertEquals(2, cl.execute(args("n1=127.0.0.1:" + raftPort)), "stderr: " + err);
 
-        assertTrue(err.toString().contains("belongs to node n2 of group kv"), err.toString());
+        assertTrue(err.toString().startsWith("--data-dir: " + data + " holds the log of node n2 of group kv, not of node n1"),
+                err.toString());
         assertFalse(Files.exists(data.resolve(DataDirIdentity.FILE)), "no identity recorded for the refused n1");
         try (RocksDbLogStore store = RocksDbLogStore.open(data); LogStorage log = store.forGroup("kv")) {
             assertEquals(Optional.of(new LogOwner("kv", "n2")), log.owner());
