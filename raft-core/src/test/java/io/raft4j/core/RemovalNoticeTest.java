@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
@@ -19,6 +20,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * configuration (cases a second reader found the first version of this wrong on).
  */
 class RemovalNoticeTest {
+
+    /** Gives every member an address (a membership change), committed; returns them. */
+    private static Map<String, String> giveAddresses(CoreCluster c, String leader) {
+        Map<String, String> addresses = new HashMap<>();
+        c.allIds().forEach(id -> addresses.put(id, "127.0.0.1:" + (7000 + id.charAt(1))));
+        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
+        c.tickAll(3);
+        return addresses;
+    }
+
+    /** Starts removing two followers at once (a joint configuration); returns one of them. */
+    private static String removeTwoVoters(CoreCluster c, String leader, Map<String, String> addresses) {
+        List<String> others = c.allIds().stream().filter(id -> !id.equals(leader)).toList();
+        Map<String, String> target = new HashMap<>(addresses);
+        target.remove(others.get(0));
+        target.remove(others.get(1));
+        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(target)).accepted());
+        return others.get(0);
+    }
 
     /** Delivers only the queued messages {@code which} selects (and what they produce), leaving the rest queued in order. */
     private static void deliverOnly(CoreCluster c, Predicate<RaftMessage> which) {
@@ -50,10 +70,7 @@ class RemovalNoticeTest {
         String leader = c.awaitSettledLeader();
         String victim = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
         String other = c.allIds().stream().filter(id -> !id.equals(leader) && !id.equals(victim)).findFirst().orElseThrow();
-        Map<String, String> addresses = new HashMap<>();
-        c.allIds().forEach(id -> addresses.put(id, "127.0.0.1:" + (7000 + id.charAt(1))));
-        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
-        c.tickAll(3);
+        Map<String, String> addresses = giveAddresses(c, leader);
 
         c.propose(leader, "x");             // in flight to both followers
         addresses.remove(victim);
@@ -102,10 +119,7 @@ class RemovalNoticeTest {
         CoreCluster c = new CoreCluster(3);
         String leader = c.awaitSettledLeader();
         String victim = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
-        Map<String, String> addresses = new HashMap<>();
-        c.allIds().forEach(id -> addresses.put(id, "127.0.0.1:" + (7000 + id.charAt(1))));
-        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
-        c.tickAll(3);
+        Map<String, String> addresses = giveAddresses(c, leader);
 
         c.isolate(victim); // it does not answer for a moment: the leader keeps tracking it
         Map<String, String> without = new HashMap<>(addresses);
@@ -140,10 +154,7 @@ class RemovalNoticeTest {
         CoreCluster c = new CoreCluster(3);
         String leader = c.awaitSettledLeader();
         String victim = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
-        Map<String, String> addresses = new HashMap<>();
-        c.allIds().forEach(id -> addresses.put(id, "127.0.0.1:" + (7000 + id.charAt(1))));
-        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
-        c.tickAll(3);
+        Map<String, String> addresses = giveAddresses(c, leader);
 
         c.isolate(victim);
         Map<String, String> without = new HashMap<>(addresses);
@@ -182,10 +193,7 @@ class RemovalNoticeTest {
         CoreCluster c = new CoreCluster(3);
         String leader = c.awaitSettledLeader();
         String victim = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
-        Map<String, String> addresses = new HashMap<>();
-        c.allIds().forEach(id -> addresses.put(id, "127.0.0.1:" + (7000 + id.charAt(1))));
-        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
-        c.tickAll(3);
+        Map<String, String> addresses = giveAddresses(c, leader);
         c.isolate(victim);
         addresses.remove(victim);
         assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
@@ -208,18 +216,8 @@ class RemovalNoticeTest {
     void membersLeavingThroughAJointConfigurationKeepTheirAddresses() {
         CoreCluster c = new CoreCluster(4);
         String leader = c.awaitSettledLeader();
-        java.util.List<String> others = c.allIds().stream().filter(id -> !id.equals(leader)).toList();
-        String v1 = others.get(0);
-        String v2 = others.get(1);
-        Map<String, String> addresses = new HashMap<>();
-        c.allIds().forEach(id -> addresses.put(id, "127.0.0.1:" + (7000 + id.charAt(1))));
-        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
-        c.tickAll(3);
-
-        Map<String, String> target = new HashMap<>(addresses);
-        target.remove(v1);
-        target.remove(v2);
-        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(target)).accepted());
+        Map<String, String> addresses = giveAddresses(c, leader);
+        String v1 = removeTwoVoters(c, leader, addresses);
         c.drain(leader);
         assertTrue(c.core(leader).clusterConfig().isJoint());
         assertTrue(c.core(leader).clusterConfig().isMember(v1));
@@ -231,18 +229,8 @@ class RemovalNoticeTest {
     void membersRemovedByLeavingAJointConfigurationAreToldAtTheirAddress() {
         CoreCluster c = new CoreCluster(4);
         String leader = c.awaitSettledLeader();
-        java.util.List<String> others = c.allIds().stream().filter(id -> !id.equals(leader)).toList();
-        String v1 = others.get(0);
-        String v2 = others.get(1);
-        Map<String, String> addresses = new HashMap<>();
-        c.allIds().forEach(id -> addresses.put(id, "127.0.0.1:" + (7000 + id.charAt(1))));
-        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
-        c.tickAll(3);
-
-        Map<String, String> target = new HashMap<>(addresses);
-        target.remove(v1);
-        target.remove(v2);
-        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(target)).accepted());
+        Map<String, String> addresses = giveAddresses(c, leader);
+        String v1 = removeTwoVoters(c, leader, addresses);
         // Until C_new is appended (the joint one committed).
         for (int i = 0; i < 10 && (c.core(leader).clusterConfig().isJoint()); i++) {
             c.drain(leader);

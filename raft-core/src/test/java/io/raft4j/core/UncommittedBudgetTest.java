@@ -20,9 +20,7 @@ class UncommittedBudgetTest {
         CoreCluster c = new CoreCluster(3, 10, b -> b.maxEntryBytes(100).maxUncommittedBytes(683));
         String leader = c.awaitSettledLeader();
         RaftCore core = c.core(leader);
-        for (String other : c.ids()) {
-            c.cut.add(leader + ">" + other);
-        }
+        cutOff(c, leader);
 
         assertTrue(c.propose(leader, "a".repeat(100)) > 0);
         assertTrue(c.propose(leader, "b".repeat(100)) > 0);
@@ -57,9 +55,7 @@ class UncommittedBudgetTest {
     void aNewLeaderStartsWithAnEmptyBudget() {
         CoreCluster c = new CoreCluster(3, 10, b -> b.maxEntryBytes(100).maxUncommittedBytes(100));
         String first = c.awaitSettledLeader();
-        for (String other : c.ids()) {
-            c.cut.add(first + ">" + other);
-        }
+        cutOff(c, first);
         c.propose(first, "z".repeat(100));
         assertEquals(RaftCore.OVERLOADED, c.propose(first, "z"));
 
@@ -76,9 +72,7 @@ class UncommittedBudgetTest {
     void emptyCommandsCountToo() {
         CoreCluster c = new CoreCluster(3, 10, b -> b.maxEntryBytes(100).maxUncommittedBytes(1000));
         String leader = c.awaitSettledLeader();
-        for (String other : c.ids()) {
-            c.cut.add(leader + ">" + other);
-        }
+        cutOff(c, leader);
         int accepted = 0;
         while (c.core(leader).propose(io.raft4j.message.Bytes.EMPTY) > 0) {
             accepted++;
@@ -91,15 +85,20 @@ class UncommittedBudgetTest {
         CoreCluster c = new CoreCluster(3, 10, b -> b.maxEntryBytes(100).maxUncommittedBytes(100));
         String leader = c.awaitSettledLeader();
         String target = java.util.Arrays.stream(c.ids()).filter(id -> !id.equals(leader)).findFirst().orElseThrow();
-        for (String other : c.ids()) {
-            c.cut.add(leader + ">" + other);
-        }
+        cutOff(c, leader);
         c.propose(leader, "x".repeat(100));
         assertEquals(RaftCore.OVERLOADED, c.core(leader).propose(io.raft4j.message.Bytes.ofUtf8("y")));
 
         c.core(leader).transferLeadership(target);
 
         assertEquals(0, c.core(leader).propose(io.raft4j.message.Bytes.ofUtf8("y")));
+    }
+
+    /** Nothing {@code leader} sends arrives: it keeps leading (not ticked), and commits nothing. */
+    private static void cutOff(CoreCluster c, String leader) {
+        for (String other : c.ids()) {
+            c.cut.add(leader + ">" + other);
+        }
     }
 
     @Test

@@ -296,16 +296,7 @@ final class Codec {
     }
 
     static HardState decodeHardState(byte[] value, String groupId) {
-        if (value.length < HARD_STATE_MIN_BYTES) {
-            throw corrupt(groupId, "hard state", "value truncated to " + value.length + " bytes");
-        }
-        int body = value.length - 4;
-        if (checksum(value, body) != getInt(value, body)) {
-            throw corrupt(groupId, "hard state", "checksum mismatch");
-        }
-        if (value[0] != VALUE_VERSION) {
-            throw corrupt(groupId, "hard state", "unknown value layout " + value[0]);
-        }
+        checkMetaValue(value, HARD_STATE_MIN_BYTES, groupId, "hard state");
         long term = getLong(value, 1);
         int voteLength = getInt(value, 9);
         int expected = HARD_STATE_MIN_BYTES + Math.max(voteLength, 0);
@@ -357,16 +348,8 @@ final class Codec {
     }
 
     static LogOwner decodeOwner(byte[] value, String groupId) {
-        if (value.length < 1 + 4 + 4 + 4) {
-            throw corrupt(groupId, "owner", "value truncated to " + value.length + " bytes");
-        }
+        checkMetaValue(value, 1 + 4 + 4 + 4, groupId, "owner");
         int body = value.length - 4;
-        if (checksum(value, body) != getInt(value, body)) {
-            throw corrupt(groupId, "owner", "checksum mismatch");
-        }
-        if (value[0] != VALUE_VERSION) {
-            throw corrupt(groupId, "owner", "unknown value layout " + value[0]);
-        }
         int groupLength = getInt(value, 1);
         if (groupLength < 0 || groupLength > body - 1 - 4 - 4) {
             throw corrupt(groupId, "owner", "inconsistent lengths");
@@ -381,6 +364,23 @@ final class Codec {
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /**
+     * Checks a metadata value laid out as [version:1][body][crc:4]: long enough, its checksum, its
+     * layout version; {@code what} names it in the error.
+     */
+    private static void checkMetaValue(byte[] value, int minBytes, String groupId, String what) {
+        if (value.length < minBytes) {
+            throw corrupt(groupId, what, "value truncated to " + value.length + " bytes");
+        }
+        int body = value.length - 4;
+        if (checksum(value, body) != getInt(value, body)) {
+            throw corrupt(groupId, what, "checksum mismatch");
+        }
+        if (value[0] != VALUE_VERSION) {
+            throw corrupt(groupId, what, "unknown value layout " + value[0]);
+        }
+    }
 
     static StorageException corrupt(String groupId, String what, String problem) {
         return new StorageException("raft4j log is corrupt: group " + groupId + ", " + what + ": " + problem
