@@ -27,9 +27,11 @@ import java.util.concurrent.CompletableFuture;
  * go at once. Replies are queued in slots and written in order as they complete.
  *
  * <h2>Back-pressure</h2>
- * Reading from the socket pauses while more than {@code maxPipeline} replies are owed or while the
- * socket cannot take more output, so a client that pipelines without reading cannot grow memory
- * without bound.
+ * Reading from the socket pauses while {@code maxPipeline} replies are owed, while the commands
+ * owed a reply hold {@code maxOwedBytes} of arguments or more (one large command at a time, then:
+ * counting commands alone let one connection hold a thousand 32 MiB writes), or while the socket
+ * cannot take more output, so a client that pipelines without reading cannot grow memory without
+ * bound.
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
@@ -37,6 +39,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final class Slot {
         Reply reply;
         boolean close;
+        /** Bytes of the command's arguments, counted in {@link #owedBytes} until its reply is written. */
+        long bytes;
     }
 
     private record Pending(Command command, Slot slot) {
@@ -47,6 +51,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final Session.ReadMode readMode;
     private final long id;
     private final int maxPipeline;
+    private final long maxOwedBytes;
+    private long owedBytes;
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
     private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -57,12 +63,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean drainScheduled;
 
     ClientConnection(CommandProcessor processor, long id, Session.FollowerMode followerMode,
-                     Session.ReadMode readMode, int maxPipeline) {
+                     Session.ReadMode readMode, int maxPipeline, long maxOwedBytes) {
         this.processor = processor;
         this.id = id;
         this.followerMode = followerMode;
         this.readMode = readMode;
         this.maxPipeline = maxPipeline;
+        this.maxOwedBytes = maxOwedBytes;
     }
 
     @Override
@@ -85,9 +92,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             closing = true;
             return;
         }
+        List<byte[]> args = (List<byte[]>) msg;
+        for (byte[] arg : args) {
+            slot.bytes += arg.length;
+        }
+        owedBytes += slot.bytes;
         Command command;
         try {
-            command = processor.parse((List<byte[]>) msg);
+            command = processor.parse(args);
         } catch (RuntimeException e) {
             LOG.warn("cannot parse a command", e);
             command = Command.immediate(Reply.error("ERR " + e));
@@ -171,6 +183,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         boolean wrote = false;
         while (!slots.isEmpty() && slots.peek().reply != null) {
             Slot slot = slots.poll();
+            owedBytes -= slot.bytes;
             ByteBuf buf = ctx.alloc().ioBuffer(RespWriter.estimateSize(slot.reply));
             RespWriter.write(slot.reply, buf);
             if (slot.close) {
@@ -190,7 +203,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void updateAutoRead() {
-        boolean wanted = !closing && slots.size() < maxPipeline && ctx.channel().isWritable();
+        boolean wanted = !closing && slots.size() < maxPipeline && owedBytes < maxOwedBytes && ctx.channel().isWritable();
         if (ctx.channel().config().isAutoRead() != wanted) {
             ctx.channel().config().setAutoRead(wanted);
         }

@@ -57,7 +57,8 @@ final class KvServer implements AutoCloseable {
                         }
                         ch.closeFuture().addListener(f -> connected.decrementAndGet());
                         ch.pipeline().addLast(new RespRequestDecoder(limits),
-                                new ClientConnection(processor, nextId.incrementAndGet(), followerMode, readMode, maxPipeline));
+                                new ClientConnection(processor, nextId.incrementAndGet(), followerMode, readMode, maxPipeline,
+                                        limits.maxRequestBytes()));
                     }
                 });
         try {

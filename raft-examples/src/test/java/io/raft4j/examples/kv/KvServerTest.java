@@ -466,6 +466,37 @@ class KvServerTest {
     }
 
     @Test
+    void aConnectionStopsBeingReadWhileItsOwedCommandsHoldAMaximalRequest() throws Exception {
+        RespLimits oneMiB = new RespLimits(1 << 20, 1024, 65536, 1 << 20);
+        cluster = new InMemoryKvCluster(3, 2000, 1000, oneMiB, 100_000, 100);
+        KvNode leader = cluster.awaitLeader();
+        String value = "x".repeat(400 << 10);
+        try (RespSocket l = new RespSocket(cluster.port(leader), 30_000)) {
+            assertEquals("OK", text(l.call("SET", "k", "v")));
+            long before = leader.raft().status().lastIndex();
+            cluster.network.isolate(leader.nodeId()); // nothing commits: every write stays owed
+            Thread sender = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 20; i++) {
+                        l.send("SET", "big" + i, value); // 8 MB: blocks once the socket buffers fill
+                    }
+                } catch (IOException e) {
+                    // the test closes the socket while this may still be blocked in a send
+                }
+            });
+            sender.setDaemon(true);
+            sender.start();
+            // The first reply comes when the first write times out, 2 s on: by then the node has read
+            // only while less than 1 MiB was owed, three writes of 400 KiB (one or two more may be
+            // read as that reply goes out), not all twenty.
+            String first = text(l.read());
+            long read = leader.raft().status().lastIndex() - before;
+            assertTrue(first.startsWith("-TIMEOUT"), first);
+            assertTrue(read >= 3 && read <= 5, read + " writes read while their replies were owed");
+        }
+    }
+
+    @Test
     void aLeaderHandsLeadershipOverBeforeAPlannedStop() throws IOException {
         cluster = new InMemoryKvCluster(3, 5000, 1000, RespLimits.DEFAULT);
         KvNode leader = cluster.awaitLeader();
