@@ -14,6 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Thread-safe: the loop queues and checks, the apply thread releases.
  */
 final class ApplyBacklog {
+    /** Apply batches that may wait for the apply thread at once. */
+    static final int BATCHES = 4;
+
     private final long limit;
     private final Runnable wakeLoop;
     private final AtomicLong bytes = new AtomicLong();
@@ -26,6 +29,11 @@ final class ApplyBacklog {
     ApplyBacklog(long limit, Runnable wakeLoop) {
         this.limit = limit;
         this.wakeLoop = wakeLoop;
+    }
+
+    /** A backlog of {@link #BATCHES} apply batches of {@code batchBytes} (saturating: any value is valid config). */
+    static ApplyBacklog ofBatches(long batchBytes, Runnable wakeLoop) {
+        return new ApplyBacklog(batchBytes > Long.MAX_VALUE / BATCHES ? Long.MAX_VALUE : BATCHES * batchBytes, wakeLoop);
     }
 
     /** The loop queued entries of {@code n} bytes for the apply thread. */
@@ -59,9 +67,5 @@ final class ApplyBacklog {
 
     long bytes() {
         return bytes.get();
-    }
-
-    long limit() {
-        return limit;
     }
 }

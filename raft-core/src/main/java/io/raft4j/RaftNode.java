@@ -59,8 +59,6 @@ public final class RaftNode<R> implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
     /** Room for a message's envelope beyond the entries or chunk it carries (entries count their own overhead). */
     private static final long ENVELOPE_ALLOWANCE_BYTES = 64 << 10;
-    /** Apply batches ({@link RaftConfig#maxApplyBatchBytes()}) that may wait for the apply thread at once. */
-    static final int APPLY_BACKLOG_BATCHES = 4;
 
     private final RaftConfig config;
     private final RaftCore core;
@@ -121,11 +119,7 @@ public final class RaftNode<R> implements AutoCloseable {
         this.inlineWrites = storage.writesWithoutBlocking();
         this.followerWritesOnLoop = b.persistOnLoop && !inlineWrites;
         this.writer = new LogWriter("raft-log-" + name, storage, snapshots, this::onWritten, this::fail, counters);
-        // About four apply batches wait for the apply thread; past that, committed entries stay in
-        // the log until it catches up (a wake-up is scheduled only then).
-        long backlogLimit = config.maxApplyBatchBytes() > Long.MAX_VALUE / APPLY_BACKLOG_BATCHES ? Long.MAX_VALUE
-                : APPLY_BACKLOG_BATCHES * config.maxApplyBatchBytes();
-        this.applyBacklog = new ApplyBacklog(backlogLimit, this::wakeLoop);
+        this.applyBacklog = ApplyBacklog.ofBatches(config.maxApplyBatchBytes(), this::wakeLoop);
         this.applier = new Applier<>("raft-apply-" + name, b.stateMachine, snapshots, config,
                 meta -> {
                     counters.snapshotsTaken.incrementAndGet();

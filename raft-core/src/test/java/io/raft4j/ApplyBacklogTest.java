@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A state machine slower than the commits does not make the node read its whole committed log into
- * the apply queue: about {@link RaftNode#APPLY_BACKLOG_BATCHES} batches wait for it.
+ * the apply queue: about {@link ApplyBacklog#BATCHES} batches wait for it.
  */
 class ApplyBacklogTest {
 
@@ -87,7 +87,7 @@ class ApplyBacklogTest {
                 node.status(); // let the loop run between samples
             }
             // Handed out while under the bound, so the last batch may pass it by up to one batch.
-            long bound = (RaftNode.APPLY_BACKLOG_BATCHES + 1) * batchBytes + entryBytes();
+            long bound = (ApplyBacklog.BATCHES + 1) * batchBytes + entryBytes();
             assertTrue(largestBacklog.get() <= bound, largestBacklog.get() + " bytes queued, bound " + bound);
             assertFalse(results.get(199).isDone());
 

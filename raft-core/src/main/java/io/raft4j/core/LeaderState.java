@@ -201,7 +201,7 @@ final class LeaderState {
         ClusterConfig config = core.clusterConfig();
         boolean graceOver = removalGraceHeartbeats * settings.heartbeatIntervalTicks() >= settings.electionTimeoutTicks();
         tracksRemovedMembers = false;
-        progress.entrySet().removeIf(e -> {
+        boolean forgotten = progress.entrySet().removeIf(e -> {
             if (config.isMember(e.getKey())) {
                 return false;
             }
@@ -222,7 +222,9 @@ final class LeaderState {
         if (!tracksRemovedMembers) {
             removalGraceHeartbeats = 0;
         }
-        updatePeerAddresses();
+        if (forgotten) {
+            updatePeerAddresses(); // (this runs for every batch while a removed member is tracked)
+        }
     }
 
     /** Heartbeat: an append with no entries to every follower, carrying the commit index and round. */

@@ -45,10 +45,6 @@ final class UncommittedBudget {
         return proposed - committed;
     }
 
-    long limit() {
-        return limit;
-    }
-
     /** Counts a command of {@code bytes} appended at {@code index}. */
     void proposed(long index, long bytes) {
         if (size == indexes.length) {
