@@ -629,12 +629,30 @@ public final class RaftNode<R> implements AutoCloseable {
             removalHandled = true;
             // First apply what is known committed (the removal itself, and what a leader removing
             // itself committed with it), so their callers get their results; a write still on its way
-            // to the local disk may take a moment. At most an election timeout, then stop regardless.
+            // to the local disk may take a moment, and a slow state machine longer (the apply backlog
+            // holds the rest in the log). Stop regardless once applying makes no progress for an
+            // election timeout: a state machine that is stuck must not keep a removed node running.
             long committed = core.commitIndex();
-            long giveUpAt = loopTicks + config.electionTimeoutTicks();
-            watches.add(() -> applier.appliedIndex() >= committed || loopTicks >= giveUpAt,
+            ApplyProgress progress = new ApplyProgress();
+            watches.add(() -> applier.appliedIndex() >= committed
+                            || progress.stalledFor(config.electionTimeoutTicks()),
                     this::stopRemoved, new CompletableFuture<Void>());
             watches.check();
+        }
+    }
+
+    /** Whether the state machine stopped applying: no entry applied for a number of loop ticks. */
+    private final class ApplyProgress {
+        private long lastApplied = applier.appliedIndex();
+        private long lastAdvanceTick = loopTicks;
+
+        boolean stalledFor(long ticks) {
+            long applied = applier.appliedIndex();
+            if (applied != lastApplied) {
+                lastApplied = applied;
+                lastAdvanceTick = loopTicks;
+            }
+            return loopTicks - lastAdvanceTick >= ticks;
         }
     }
 

@@ -10,7 +10,9 @@ import org.junit.jupiter.api.Test;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -31,12 +33,25 @@ class ApplyBacklogTest {
     static final class SlowStateMachine implements StateMachine<Long> {
         final CountDownLatch gate = new CountDownLatch(1);
         final AtomicInteger applied = new AtomicInteger();
+        /** How long each apply takes once the gate is open: a state machine that is slow, not stuck. */
+        private final long applyNanos;
         long lastIndex;
+
+        SlowStateMachine() {
+            this(Duration.ZERO);
+        }
+
+        SlowStateMachine(Duration perApply) {
+            this.applyNanos = perApply.toNanos();
+        }
 
         @Override
         public Long apply(long index, Bytes command) {
             try {
                 gate.await(30, TimeUnit.SECONDS);
+                if (applyNanos > 0) {
+                    TimeUnit.NANOSECONDS.sleep(applyNanos); // the slowness under test, not a wait for an outcome
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -100,6 +115,54 @@ class ApplyBacklogTest {
             LocalCluster.await(Duration.ofSeconds(5), () -> node.applyBacklogBytes() == 0);
         } finally {
             node.close();
+            network.close();
+        }
+    }
+
+    /**
+     * A leader that removes itself while its state machine is behind applies everything it committed
+     * before it stops, however long that takes, as long as the state machine makes progress: its
+     * callers get their results. It used to give up after one election timeout, leaving the entries
+     * the backlog held back in the log unapplied and their callers told the node stopped.
+     */
+    @Test
+    void aLeaderRemovingItselfAppliesItsWholeBacklogBeforeItStops() throws Exception {
+        InMemoryTransport network = new InMemoryTransport();
+        Map<String, RaftNode<Long>> nodes = new LinkedHashMap<>();
+        Map<String, SlowStateMachine> machines = new LinkedHashMap<>();
+        try {
+            for (String id : List.of("n1", "n2", "n3")) {
+                // Each apply takes 2 ms, so the 150 commands below take about 300 ms to apply:
+                // three election timeouts of 100 ms.
+                SlowStateMachine sm = new SlowStateMachine(Duration.ofMillis(2));
+                sm.gate.countDown();
+                RaftConfig config = RaftConfig.builder(id).initialMembers("n1", "n2", "n3")
+                        .electionTimeoutTicks(10).maxApplyBatchBytes(1024).build();
+                RaftNode<Long> node = RaftNode.builder(config, sm).transport(network)
+                        .storage(new InMemoryLogStorage()).tickMillis(10).build();
+                machines.put(id, sm);
+                nodes.put(id, node);
+                node.start();
+            }
+            RaftNode<Long> leader = nodes.values().iterator().next();
+            String leaderId = leader.whenLeaderKnown().get(10, TimeUnit.SECONDS);
+            leader = nodes.get(leaderId);
+            List<CompletableFuture<Long>> results = new ArrayList<>();
+            for (int i = 0; i < 150; i++) {
+                results.add(leader.propose(Bytes.ofUtf8("x".repeat(200))));
+            }
+            CompletableFuture<?> removal = leader.removeMember(leaderId);
+
+            leader.whenStopped().get(30, TimeUnit.SECONDS);
+            for (CompletableFuture<Long> r : results) {
+                assertTrue(r.isDone() && !r.isCompletedExceptionally(), "a committed command lost its result: " + r);
+            }
+            assertEquals(2, ((io.raft4j.message.ClusterConfig) removal.get(1, TimeUnit.SECONDS)).voters().size());
+            assertEquals(150, machines.get(leaderId).applied.get(), "every command applied on the removed leader");
+        } finally {
+            for (RaftNode<Long> node : nodes.values()) {
+                node.close();
+            }
             network.close();
         }
     }
