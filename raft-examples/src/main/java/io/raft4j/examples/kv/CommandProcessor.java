@@ -28,6 +28,13 @@ import java.util.function.IntSupplier;
  * uncommitted writes are at its bound ({@code OverloadedException}) answers {@code -TRYAGAIN
  * overloaded: ...} at once, and a follower that forwarded the write passes that on: nothing was
  * done, and the client backs off.
+ *
+ * <h2>Memory</h2>
+ * The key space lives in the heap. With {@code --maxmemory}, a command that may add data (SET,
+ * MSET, INCR and its kin) is refused with Redis's {@code -OOM} while the keys and values hold more
+ * than that ({@link KvStateMachine#usedMemory}, the same estimate on every node); DEL still runs,
+ * so a client can make room. The check is made where the command arrives, before it is proposed:
+ * what is in the log is always applied, so replicas never disagree about a refusal.
  */
 final class CommandProcessor {
     private final String nodeId;
@@ -37,10 +44,13 @@ final class CommandProcessor {
     private final LeaderRouter router;
     private final long requestTimeoutMs;
     private final long adminTimeoutMs;
+    /** 0: no limit. */
+    private final long maxMemoryBytes;
     private final NodeInfo about;
 
     CommandProcessor(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm,
-                     LeaderForwarder forwarder, long requestTimeoutMs, long adminTimeoutMs, IntSupplier connectedClients) {
+                     LeaderForwarder forwarder, long requestTimeoutMs, long adminTimeoutMs, long maxMemoryBytes,
+                     IntSupplier connectedClients) {
         this.nodeId = nodeId;
         this.clientAddress = clientAddress;
         this.raft = raft;
@@ -48,7 +58,8 @@ final class CommandProcessor {
         this.router = new LeaderRouter(nodeId, clientAddress, raft, sm, forwarder);
         this.requestTimeoutMs = requestTimeoutMs;
         this.adminTimeoutMs = adminTimeoutMs;
-        this.about = new NodeInfo(nodeId, clientAddress, raft, sm, connectedClients);
+        this.maxMemoryBytes = maxMemoryBytes;
+        this.about = new NodeInfo(nodeId, clientAddress, raft, sm, connectedClients, maxMemoryBytes);
     }
 
     // ---- parsing ---------------------------------------------------------------------------------
@@ -95,9 +106,9 @@ final class CommandProcessor {
             case "del":
                 return argc < 2 ? arity(name) : write(args, KvCodec.del(args.subList(1, argc)));
             case "incr":
-                return argc != 2 ? arity(name) : write(args, KvCodec.incrBy(args.get(1), 1));
+                return argc != 2 ? arity(name) : growingWrite(args, KvCodec.incrBy(args.get(1), 1));
             case "decr":
-                return argc != 2 ? arity(name) : write(args, KvCodec.incrBy(args.get(1), -1));
+                return argc != 2 ? arity(name) : growingWrite(args, KvCodec.incrBy(args.get(1), -1));
             case "incrby":
             case "decrby": {
                 if (argc != 3) {
@@ -108,13 +119,13 @@ final class CommandProcessor {
                     return error(name.equals("decrby") && delta != null
                             ? "ERR decrement would overflow" : "ERR value is not an integer or out of range");
                 }
-                return write(args, KvCodec.incrBy(args.get(1), name.equals("decrby") ? -delta : delta));
+                return growingWrite(args, KvCodec.incrBy(args.get(1), name.equals("decrby") ? -delta : delta));
             }
             case "mset":
                 if (argc < 3 || argc % 2 == 0) {
                     return arity(name);
                 }
-                return write(args, KvCodec.mset(args.subList(1, argc)));
+                return growingWrite(args, KvCodec.mset(args.subList(1, argc)));
             case "info":
                 return local(s -> about.info(args.subList(1, argc)));
             case "command":
@@ -238,7 +249,7 @@ final class CommandProcessor {
                 }
             }
         }
-        return write(args, KvCodec.set(args.get(1), args.get(2), condition, expected, returnOld));
+        return growingWrite(args, KvCodec.set(args.get(1), args.get(2), condition, expected, returnOld));
     }
 
     // ---- command kinds ---------------------------------------------------------------------------
@@ -261,6 +272,17 @@ final class CommandProcessor {
                 };
             }
         };
+    }
+
+    /** Redis's reply to a command that may add data while the key space is over {@code maxmemory}. */
+    static final String OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+
+    /** A write that may add data: refused while the key space is over {@code --maxmemory}. */
+    private Command growingWrite(List<byte[]> args, Bytes command) {
+        if (maxMemoryBytes > 0 && sm.usedMemory() > maxMemoryBytes) {
+            return error(OOM);
+        }
+        return write(args, command);
     }
 
     private Command write(List<byte[]> args, Bytes command) {
@@ -351,6 +373,8 @@ final class CommandProcessor {
                     String name = ascii(p).toLowerCase(Locale.ROOT);
                     String value = switch (name) {
                         case "save" -> "";
+                        case "maxmemory" -> Long.toString(maxMemoryBytes);
+                        case "maxmemory-policy" -> "noeviction";
                         case "appendonly" -> "no";
                         case "databases" -> "1";
                         default -> null;

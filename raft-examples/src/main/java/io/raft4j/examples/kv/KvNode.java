@@ -55,7 +55,7 @@ public final class KvNode implements AutoCloseable {
     public record Settings(String nodeId, Map<String, String> initialMembers, HostPort clientAddress, long tickMillis,
                            int electionTicks, int heartbeatTicks, long requestTimeoutMs, long adminTimeoutMs,
                            int maxClients, int maxPipeline, RespLimits limits, Session.FollowerMode followerMode,
-                           Session.ReadMode readMode, long snapshotEveryEntries) {
+                           Session.ReadMode readMode, long snapshotEveryEntries, long maxMemoryBytes) {
         /** Longest deadline a command may be given: a day, far beyond any client's patience. */
         public static final long MAX_TIMEOUT_MS = 86_400_000L;
 
@@ -64,6 +64,9 @@ public final class KvNode implements AutoCloseable {
             initialMembers = Map.copyOf(initialMembers);
             checkTimeout("requestTimeoutMs", requestTimeoutMs);
             checkTimeout("adminTimeoutMs", adminTimeoutMs);
+            if (maxMemoryBytes < 0) {
+                throw new IllegalArgumentException("maxMemoryBytes: must be 0 (no limit) or positive, was " + maxMemoryBytes);
+            }
         }
 
         private static void checkTimeout(String name, long millis) {
@@ -75,42 +78,54 @@ public final class KvNode implements AutoCloseable {
         /** Defaults: 100 ms ticks, election timeout 10 ticks, heartbeat 1 tick, 5 s requests. */
         public static Settings defaults(String nodeId, Map<String, String> initialMembers, HostPort clientAddress) {
             return new Settings(nodeId, initialMembers, clientAddress, 100, 10, 1, 5000, 30_000, 10_000, 1024,
-                    RespLimits.DEFAULT, Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, 100_000);
+                    RespLimits.DEFAULT, Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, 100_000,
+                    0);
         }
 
         public Settings withTiming(long tickMillis, int electionTicks, int heartbeatTicks) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries);
+                    snapshotEveryEntries, maxMemoryBytes);
         }
 
         public Settings withRequestTimeout(long requestTimeoutMs) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries);
+                    snapshotEveryEntries, maxMemoryBytes);
         }
 
         public Settings withClients(int maxClients, int maxPipeline, RespLimits limits) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries);
+                    snapshotEveryEntries, maxMemoryBytes);
         }
 
         public Settings withModes(Session.FollowerMode followerMode, Session.ReadMode readMode) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries);
+                    snapshotEveryEntries, maxMemoryBytes);
         }
 
         public Settings withInitialMembers(Map<String, String> initialMembers) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries);
+                    snapshotEveryEntries, maxMemoryBytes);
         }
 
         public Settings withSnapshotEvery(long entries) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
-                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode, entries);
+                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode, entries,
+                    maxMemoryBytes);
+        }
+
+        /**
+         * Refuse writes that may add data ({@code -OOM}) while the keys and values hold about this many
+         * bytes of heap ({@link KvStateMachine#usedMemory}); 0 for no limit, the default.
+         */
+        public Settings withMaxMemory(long bytes) {
+            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
+                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
+                    snapshotEveryEntries, bytes);
         }
     }
 
@@ -169,7 +184,8 @@ public final class KvNode implements AutoCloseable {
         try {
             if (serveClients) {
                 CommandProcessor processor = new CommandProcessor(settings.nodeId(), clientAddress, raft, stateMachine,
-                        forwarder, settings.requestTimeoutMs(), settings.adminTimeoutMs(), server::connectedClients);
+                        forwarder, settings.requestTimeoutMs(), settings.adminTimeoutMs(), settings.maxMemoryBytes(),
+                        server::connectedClients);
                 server.start(boss, workers, settings.clientAddress(), processor, settings.limits(), settings.maxClients(),
                         settings.maxPipeline(), settings.followerMode(), settings.readMode());
             }

@@ -77,6 +77,8 @@ public final class KvStateMachine implements StateMachine<Reply> {
     private volatile long lastCommandCrc;
     private volatile long lastAppliedIndex;
     private volatile long restores;
+    /** Estimated heap held by the keys and values ({@link #usedMemory}); written by the apply thread only. */
+    private volatile long usedMemory;
     /** Makes each apply atomic to queries from other threads (see the class comment). */
     private final StampedLock applying = new StampedLock();
 
@@ -196,6 +198,7 @@ public final class KvStateMachine implements StateMachine<Reply> {
             view.beforeImages.putIfAbsent(key, old == null ? ABSENT : old);
         }
         data.put(key, value);
+        usedMemory = usedMemory + heapCost(key.bytes, value) - (old == null ? 0 : heapCost(key.bytes, old));
     }
 
     private void remove(Key key, byte[] old) {
@@ -204,7 +207,23 @@ public final class KvStateMachine implements StateMachine<Reply> {
             view.beforeImages.putIfAbsent(key, old);
         }
         data.remove(key);
+        usedMemory = usedMemory - heapCost(key.bytes, old);
     }
+
+    /**
+     * Bytes of heap a key and its value hold, estimated: their lengths plus {@link #PER_KEY_OVERHEAD}
+     * for the objects around them. Only an estimate, but the same on every node for the same state.
+     */
+    static long heapCost(byte[] key, byte[] value) {
+        return key.length + value.length + PER_KEY_OVERHEAD;
+    }
+
+    /**
+     * Heap a key costs beyond its bytes and its value's, on a 64-bit JVM with compressed pointers:
+     * the map's node (32) and its table slot (4 to 8), the {@link Key} (24), and two array headers (16 each)
+     * with their padding.
+     */
+    static final int PER_KEY_OVERHEAD = 96;
 
     @Override
     public Reply query(Bytes query) {
@@ -288,6 +307,14 @@ public final class KvStateMachine implements StateMachine<Reply> {
         return data.size();
     }
 
+    /**
+     * Estimated heap held by the keys and their values, as of the last applied command: what
+     * {@code --maxmemory} is compared with, and INFO's {@code used_memory}.
+     */
+    public long usedMemory() {
+        return usedMemory;
+    }
+
     /** Commands applied (all kinds, including metadata), counted from the empty state. */
     public long commandsApplied() {
         return commandsApplied;
@@ -331,6 +358,7 @@ public final class KvStateMachine implements StateMachine<Reply> {
             meta.put(din.readUTF(), din.readUTF());
         }
         ConcurrentHashMap<Key, byte[]> restored = new ConcurrentHashMap<>();
+        long restoredMemory = 0;
         while (true) {
             int tag = din.readUnsignedByte();
             if (tag == 0) {
@@ -341,11 +369,14 @@ public final class KvStateMachine implements StateMachine<Reply> {
             }
             byte[] key = readBlock(din);
             byte[] value = readBlock(din);
-            restored.put(new Key(key), value);
+            byte[] replaced = restored.put(new Key(key), value);
+            // A key may be written twice (see the class comment): count its last value only.
+            restoredMemory += heapCost(key, value) - (replaced == null ? 0 : heapCost(key, replaced));
         }
         // A view being written keeps the old map, which is no longer changed: detach it first.
         activeView = null;
         data = restored;
+        usedMemory = restoredMemory;
         clientAddresses.clear();
         clientAddresses.putAll(meta);
         commandsApplied = applied;

@@ -119,6 +119,12 @@ public final class NodeCommand implements Callable<Integer> {
             description = "Take a snapshot after this many applied entries (default ${DEFAULT-VALUE}).")
     long snapshotEvery;
 
+    @Option(names = "--maxmemory", defaultValue = "auto",
+            description = "Refuse writes that may add data (-OOM) while the keys and values hold more than this:"
+                    + " bytes, or with a unit as Redis takes them (100mb, 1gb; k/m/g are powers of 1000); 0 for no"
+                    + " limit; auto (default) for half the JVM's maximum heap.")
+    String maxMemory;
+
     @Option(names = "--cluster-id", defaultValue = "raft-kv",
             description = "Cluster id carried in every Raft frame; nodes of another cluster are refused (default ${DEFAULT-VALUE}).")
     String clusterId;
@@ -380,6 +386,13 @@ public final class NodeCommand implements Callable<Integer> {
         if (snapshotEvery < 1) {
             throw bad("--snapshot-every: must be positive, was " + snapshotEvery);
         }
+        long maxMemoryBytes;
+        try {
+            maxMemoryBytes = maxMemory.equalsIgnoreCase("auto") ? Runtime.getRuntime().maxMemory() / 2
+                    : MemorySize.parse(maxMemory);
+        } catch (IllegalArgumentException e) {
+            throw bad("--maxmemory: " + e.getMessage());
+        }
         Session.ReadMode mode = switch (readMode.toLowerCase(java.util.Locale.ROOT)) {
             case "linearizable" -> Session.ReadMode.LINEARIZABLE;
             case "lease" -> Session.ReadMode.LEASE;
@@ -395,7 +408,8 @@ public final class NodeCommand implements Callable<Integer> {
                 .withRequestTimeout(requestTimeoutMs)
                 .withClients(maxClients, maxPipeline, new RespLimits(maxBulkBytes, maxArrayLength, maxInlineBytes, maxRequestBytes))
                 .withModes(redirect ? Session.FollowerMode.REDIRECT : Session.FollowerMode.FORWARD, mode)
-                .withSnapshotEvery(snapshotEvery);
+                .withSnapshotEvery(snapshotEvery)
+                .withMaxMemory(maxMemoryBytes);
     }
 
     private Map<String, String> parsePeers() {

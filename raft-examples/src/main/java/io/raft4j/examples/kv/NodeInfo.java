@@ -24,14 +24,17 @@ final class NodeInfo {
     private final RaftNode<Reply> raft;
     private final KvStateMachine sm;
     private final IntSupplier connectedClients;
+    private final long maxMemoryBytes;
     private final long startMillis = System.currentTimeMillis();
 
-    NodeInfo(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm, IntSupplier connectedClients) {
+    NodeInfo(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm, IntSupplier connectedClients,
+             long maxMemoryBytes) {
         this.nodeId = nodeId;
         this.clientAddress = clientAddress;
         this.raft = raft;
         this.sm = sm;
         this.connectedClients = connectedClients;
+        this.maxMemoryBytes = maxMemoryBytes;
     }
 
     /** RAFT.SNAPSHOT: takes a snapshot now. */
@@ -64,6 +67,12 @@ final class NodeInfo {
         }
         if (all || wanted.contains("clients")) {
             sb.append("# Clients\r\n").append("connected_clients:").append(connectedClients.getAsInt()).append("\r\n\r\n");
+        }
+        if (all || wanted.contains("memory")) {
+            // used_memory is the key space's estimate that --maxmemory is compared with, not the heap.
+            sb.append("# Memory\r\n").append("used_memory:").append(sm.usedMemory()).append("\r\n")
+                    .append("maxmemory:").append(maxMemoryBytes).append("\r\n")
+                    .append("maxmemory_policy:noeviction\r\n\r\n");
         }
         if (all || wanted.contains("raft")) {
             sb.append("# Raft\r\n").append(raftInfo()).append("\r\n");

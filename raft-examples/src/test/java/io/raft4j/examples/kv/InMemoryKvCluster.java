@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 
 /** Key-value nodes with real RESP fronts on loopback, over the in-memory transport and log. */
 final class InMemoryKvCluster implements AutoCloseable {
@@ -28,6 +29,7 @@ final class InMemoryKvCluster implements AutoCloseable {
     private final RespLimits limits;
     private final long snapshotEvery;
     private final int electionTicks;
+    private final UnaryOperator<KvNode.Settings> tweak;
 
     InMemoryKvCluster(int size, long requestTimeoutMs, int maxClients, RespLimits limits) throws IOException {
         this(size, requestTimeoutMs, maxClients, limits, 100_000);
@@ -41,6 +43,17 @@ final class InMemoryKvCluster implements AutoCloseable {
     /** With an election timeout of {@code electionTicks} ticks of 50 ms. */
     InMemoryKvCluster(int size, long requestTimeoutMs, int maxClients, RespLimits limits, long snapshotEvery,
                       int electionTicks) throws IOException {
+        this(size, requestTimeoutMs, maxClients, limits, snapshotEvery, electionTicks, s -> s);
+    }
+
+    /** Every node's settings passed through {@code tweak} last. */
+    InMemoryKvCluster(int size, UnaryOperator<KvNode.Settings> tweak) throws IOException {
+        this(size, 3000, 1000, RespLimits.DEFAULT, 100_000, 10, tweak);
+    }
+
+    private InMemoryKvCluster(int size, long requestTimeoutMs, int maxClients, RespLimits limits, long snapshotEvery,
+                              int electionTicks, UnaryOperator<KvNode.Settings> tweak) throws IOException {
+        this.tweak = tweak;
         this.electionTicks = electionTicks;
         this.snapshotEvery = snapshotEvery;
         this.requestTimeoutMs = requestTimeoutMs;
@@ -61,9 +74,9 @@ final class InMemoryKvCluster implements AutoCloseable {
     /** Starts a node; {@code initialMembers} empty for one that joins later. */
     KvNode start(String id, Map<String, String> initialMembers) throws IOException {
         int port = freePort();
-        KvNode.Settings settings = KvNode.Settings.defaults(id, initialMembers, new HostPort("127.0.0.1", port))
+        KvNode.Settings settings = tweak.apply(KvNode.Settings.defaults(id, initialMembers, new HostPort("127.0.0.1", port))
                 .withTiming(50, electionTicks, 1).withRequestTimeout(requestTimeoutMs).withClients(maxClients, 1024, limits)
-                .withSnapshotEvery(snapshotEvery);
+                .withSnapshotEvery(snapshotEvery));
         KvNode node = new KvNode(settings, network, new InMemoryLogStorage(), new InMemorySnapshotStore(), true);
         nodes.add(node);
         clientPorts.put(id, port);

@@ -61,6 +61,17 @@ class KvNodeCommandTest {
     }
 
     @Test
+    void memorySizesAreReadAsRedisReadsThem() {
+        assertEquals(0, MemorySize.parse("0"));
+        assertEquals(1234, MemorySize.parse("1234"));
+        assertEquals(2_000, MemorySize.parse("2k"));
+        assertEquals(2_048, MemorySize.parse("2KB"));
+        assertEquals(100L << 20, MemorySize.parse("100mb"));
+        assertEquals(3_000_000_000L, MemorySize.parse("3g"));
+        assertEquals(1L << 30, MemorySize.parse(" 1Gb "));
+    }
+
+    @Test
     void badValuesNameTheOption() {
         assertTrue(run(with("--raft-address", "127.0.0.1")).contains("--raft-address: '127.0.0.1' is not host:port"));
         assertTrue(run(with("--client-address", "h:99999")).contains("--client-address: 'h:99999': port 99999 is outside 1..65535"));
@@ -76,6 +87,9 @@ class KvNodeCommandTest {
         assertTrue(run(with("--heartbeat-ticks", "10")).contains("--heartbeat-ticks: must be at least 1 and below --election-ticks"));
         assertTrue(run(with("--read-mode", "eventual")).contains("--read-mode: 'eventual' is not linearizable, lease or stale"));
         assertTrue(run(with("--max-request-bytes", "10")).contains("--max-request-bytes: must be at least --max-bulk-bytes"));
+        assertTrue(run(with("--maxmemory", "12xb")).contains("--maxmemory: '12xb' has an unknown unit"));
+        assertTrue(run(with("--maxmemory", "-1")).contains("--maxmemory: '-1' is not a size in bytes"));
+        assertTrue(run(with("--maxmemory", "99999999999gb")).contains("--maxmemory: '99999999999gb' is too large"));
         assertTrue(run(with("--request-timeout-ms", "9223372036854775807"))
                 .contains("--request-timeout-ms: 9223372036854775807 is outside 10..86400000"));
         assertTrue(run(with("--unknown", "x")).contains("Unknown option"));

@@ -67,7 +67,8 @@ class KvServerTest {
             assertEquals("OK", text(f.call("CLIENT", "SETNAME", "tester")));
             assertEquals("tester", text(f.call("CLIENT", "GETNAME")));
             assertEquals(Reply.EMPTY_ARRAY, f.call("COMMAND", "DOCS"));
-            assertEquals(Reply.EMPTY_ARRAY, f.call("CONFIG", "GET", "maxmemory"));
+            assertEquals(Reply.EMPTY_ARRAY, f.call("CONFIG", "GET", "lua-time-limit"), "unknown parameters: nothing");
+            assertEquals(Reply.array(List.of(Reply.bulk("maxmemory"), Reply.bulk("0"))), f.call("CONFIG", "GET", "maxmemory"));
             assertEquals(Reply.array(List.of(Reply.bulk("appendonly"), Reply.bulk("no"))), f.call("CONFIG", "GET", "appendonly"));
             assertEquals("-NOPROTO sorry, this protocol version is not supported", text(f.call("HELLO", "3")));
             assertInstanceOf(Reply.Array.class, f.call("HELLO", "2"));
@@ -96,6 +97,47 @@ class KvServerTest {
                 assertEquals("voter", text(fields.get(1)));
             }
             assertEquals(Reply.EMPTY_ARRAY, f.call("RAFT.FOLLOWERS"), "a follower reports none");
+        }
+    }
+
+    /**
+     * With --maxmemory, writes that may add data are refused with Redis's -OOM once the key space
+     * holds more than that, on the leader and on a follower alike; reads and DEL go on, and once DEL
+     * made room, writes are accepted again. Before, nothing bounded the key space but the heap.
+     */
+    @Test
+    void writesAreRefusedOverMaxmemoryAndDelMakesRoom() throws IOException {
+        long maxMemory = 4_000;
+        cluster = new InMemoryKvCluster(3, settings -> settings.withMaxMemory(maxMemory));
+        KvNode leader = cluster.awaitLeader();
+        KvNode follower = cluster.aFollower(leader);
+        String oom = "-" + CommandProcessor.OOM;
+        try (RespSocket s = new RespSocket(cluster.port(leader), 10_000);
+             RespSocket f = new RespSocket(cluster.port(follower), 10_000)) {
+            String value = "v".repeat(400);
+            int stored = 0;
+            while (text(s.call("SET", "k" + stored, value)).equals("OK")) {
+                stored++;
+                assertTrue(stored < 100, "never refused");
+            }
+            assertEquals(oom, text(s.call("SET", "k" + stored, value)));
+            // What was stored is about maxmemory, not far beyond it: each SET is checked before it runs.
+            long perKey = 2 + value.length() + KvStateMachine.PER_KEY_OVERHEAD;
+            assertEquals(maxMemory / perKey + 1, stored);
+            // The follower's estimate is the leader's once it applied the same commands.
+            InMemoryKvCluster.await("the follower applying the leader's writes", 10_000,
+                    () -> follower.stateMachine().usedMemory() == leader.stateMachine().usedMemory());
+            assertEquals(oom, text(f.call("SET", "new", "x")));
+            assertEquals(oom, text(s.call("MSET", "a", "1", "b", "2")));
+            assertEquals(oom, text(s.call("INCR", "counter")));
+            assertEquals(value, text(s.call("GET", "k0")), "reads go on");
+            assertTrue(text(s.call("INFO", "memory")).contains("maxmemory:" + maxMemory));
+            Reply.Array config = (Reply.Array) s.call("CONFIG", "GET", "maxmemory");
+            assertEquals(List.of("maxmemory", "4000"), config.items().stream().map(RespSocket::text).toList());
+
+            assertEquals("3", text(s.call("DEL", "k0", "k1", "k2")));
+            assertEquals("OK", text(s.call("SET", "k0", "small")));
+            assertEquals("1", text(f.call("INCR", "counter")));
         }
     }
 

@@ -168,6 +168,29 @@ class KvStateMachineTest {
         assertEquals(Reply.integer(0), sm.query(KvCodec.dbsize()), "metadata is not a key");
     }
 
+    /** The key space's estimated heap follows every change, and a restored copy arrives at the same figure. */
+    @Test
+    void usedMemoryFollowsWritesDeletesAndRestores() throws IOException {
+        long perKey = KvStateMachine.PER_KEY_OVERHEAD;
+        assertEquals(0, sm.usedMemory());
+        apply(KvCodec.mset(list("a", "12345", "bb", "1")));
+        assertEquals((1 + 5 + perKey) + (2 + 1 + perKey), sm.usedMemory());
+        apply(KvCodec.set(b("a"), b("1"), KvCodec.Condition.ALWAYS, null, false)); // overwritten smaller
+        apply(KvCodec.incrBy(b("bb"), 9)); // "1" becomes "10"
+        assertEquals((1 + 1 + perKey) + (2 + 2 + perKey), sm.usedMemory());
+        apply(KvCodec.set(b("a"), b("xyz"), KvCodec.Condition.NX, null, false)); // not set: a exists
+        apply(KvCodec.del(list("a", "missing")));
+        assertEquals(2 + 2 + perKey, sm.usedMemory());
+        apply(KvCodec.meta("n1", "127.0.0.1:6379")); // metadata is not the key space
+        assertEquals(2 + 2 + perKey, sm.usedMemory());
+
+        KvStateMachine copy = new KvStateMachine();
+        copy.restore(new ByteArrayInputStream(write(sm.snapshot())));
+        assertEquals(sm.usedMemory(), copy.usedMemory());
+        apply(KvCodec.del(list("bb")));
+        assertEquals(0, sm.usedMemory());
+    }
+
     @Test
     void snapshotAndRestoreRoundTrip() throws IOException {
         apply(KvCodec.mset(list("a", "1", "b", "2")));
