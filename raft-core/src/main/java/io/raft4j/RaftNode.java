@@ -91,6 +91,8 @@ public final class RaftNode<R> implements AutoCloseable {
     private final LoopWatch watches = new LoopWatch();
     /** Ticks of the loop so far (loop thread only). */
     private long loopTicks;
+    /** Real time in ticks, which leases count (see {@link RaftCore#observeTime}). */
+    private final MonotonicTicks clock;
     private final LeadershipTracker leadership = new LeadershipTracker();
     private boolean removalHandled;
     private long nextReadId;
@@ -129,6 +131,7 @@ public final class RaftNode<R> implements AutoCloseable {
         // Recover the state machine from the latest snapshot before any entry after it is applied.
         snapshots.latest().ifPresent(latest -> applier.submitRestore(latest.meta()));
         long tickNanos = b.tickMillis * 1_000_000L;
+        this.clock = new MonotonicTicks(tickNanos);
         EventLoop lent = b.runOnTransportLoop ? transport.eventLoopFor(config.groupId(), config.nodeId()) : null;
         NodeLoop.Body body = new LoopBody();
         this.loop = lent != null ? NodeLoop.shared(lent, body, tickNanos)
@@ -178,6 +181,7 @@ public final class RaftNode<R> implements AutoCloseable {
             writer.start();
         }
         applier.start();
+        clock.start();
         loop.start();
     }
 
@@ -566,6 +570,7 @@ public final class RaftNode<R> implements AutoCloseable {
         public void tick() {
             loopTicks++;
             core.tick();
+            core.observeTime(clock.elapsed());
             watches.check();
         }
 
@@ -575,6 +580,7 @@ public final class RaftNode<R> implements AutoCloseable {
             if (!core.hasReady()) {
                 return false;
             }
+            core.observeTime(clock.elapsed()); // lease reads are confirmed against this reading
             handle(core.ready());
             return true;
         }

@@ -15,6 +15,8 @@ import java.util.List;
  *
  * <p>The leader feeds in what only it knows (its commit index, whether it committed in its term, the
  * round a quorum acknowledged, the tick); this class decides which reads are answered and when.
+ * Leases are counted on the lease clock ({@link RaftCore#observeTime}), which unlike ticks also
+ * counts the time a stalled node did not tick.
  */
 final class LeaderReads {
     /** A read not yet confirmed; {@code askedAt} is the tick it arrived at. */
@@ -28,12 +30,19 @@ final class LeaderReads {
     private record PendingRead(long requestId, long readIndex, long round, long askedAt) implements WaitingRead {
     }
 
+    /**
+     * A read the lease answers, once a reading of the clock taken after its read index shows the
+     * lease still ran then ({@link #confirmLeaseReads}).
+     */
+    private record LeaseRead(long requestId, long readIndex, boolean aloneQuorum, long askedAt) {
+    }
+
     /** A read that arrived before this leader committed an entry of its own term (§6.4 step 1). */
     private record EarlyRead(long requestId, long askedAt) implements WaitingRead {
     }
 
-    /** The start tick of a recent round, for lease accounting. */
-    private record RoundStart(long round, long tick) {
+    /** When a recent round started, on the lease clock. */
+    private record RoundStart(long round, long leaseTime) {
     }
 
     private static final int MAX_TRACKED_ROUND_STARTS = 64;
@@ -42,10 +51,11 @@ final class LeaderReads {
     /** Heartbeat round carried by every append; advanced each heartbeat and when a read needs one. */
     private long round;
     private boolean newRoundNeeded;
-    /** Recent rounds' start ticks, oldest first (kept only with leases). */
+    /** Recent rounds' starts, oldest first (kept only with leases). */
     private final ArrayDeque<RoundStart> roundStarts = new ArrayDeque<>();
-    /** Lease reads may be answered at once while the tick is below this. */
+    /** Lease reads may be answered at once while the lease clock is below this. */
     private long leaseExpiresAt;
+    private final ArrayDeque<LeaseRead> leaseReads = new ArrayDeque<>();
     private final ArrayDeque<EarlyRead> earlyReads = new ArrayDeque<>();
     private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
     private final List<ReadState> confirmed = new ArrayList<>();
@@ -59,11 +69,14 @@ final class LeaderReads {
         return round;
     }
 
-    /** Starts a new round at tick {@code now}; its acknowledgement by a quorum confirms reads and renews the lease. */
-    void startRound(long now) {
+    /**
+     * Starts a new round at {@code leaseNow} on the lease clock; its acknowledgement by a quorum
+     * confirms reads and renews the lease.
+     */
+    void startRound(long leaseNow) {
         round++;
         if (leaseTicks > 0) {
-            roundStarts.addLast(new RoundStart(round, now));
+            roundStarts.addLast(new RoundStart(round, leaseNow));
             if (roundStarts.size() > MAX_TRACKED_ROUND_STARTS) {
                 roundStarts.removeFirst();
             }
@@ -78,21 +91,44 @@ final class LeaderReads {
     }
 
     /**
-     * A read arrives at tick {@code now}.
+     * A read arrives at tick {@code now}, {@code leaseNow} on the lease clock.
      *
      * @param lease         the caller accepts a lease read, and the leader may serve one (not transferring)
      * @param termCommitted the leader has committed an entry of its own term
      * @param aloneQuorum   the leader alone is a quorum: nothing to confirm
      */
     void request(long requestId, boolean lease, long commitIndex, boolean termCommitted, boolean aloneQuorum,
-                 long now) {
+                 long now, long leaseNow) {
         if (!termCommitted) {
             earlyReads.addLast(new EarlyRead(requestId, now));
-        } else if (lease && hasLease(now)) {
-            confirmed.add(new ReadState(requestId, commitIndex));
+        } else if (lease && hasLease(leaseNow)) {
+            leaseReads.addLast(new LeaseRead(requestId, commitIndex, aloneQuorum, now));
         } else {
             await(requestId, commitIndex, aloneQuorum, now);
         }
+    }
+
+    /**
+     * Confirms the reads the lease answered if the lease still runs at {@code leaseNow}, read from
+     * the clock after their read index was taken; the others wait for a round. The order matters:
+     * a node can stall between any two instructions (a GC pause), and a lease checked against a
+     * clock read before the read index would let a stall in between go unseen, with a new leader
+     * committing meanwhile. Checked against a later reading, the lease also ran when the read index
+     * was taken, so no other leader had committed anything yet.
+     */
+    void confirmLeaseReads(long leaseNow) {
+        if (leaseReads.isEmpty()) {
+            return;
+        }
+        boolean holds = hasLease(leaseNow);
+        for (LeaseRead r : leaseReads) {
+            if (holds) {
+                confirmed.add(new ReadState(r.requestId(), r.readIndex()));
+            } else {
+                await(r.requestId(), r.readIndex(), r.aloneQuorum(), r.askedAt());
+            }
+        }
+        leaseReads.clear();
     }
 
     /** The leader committed its first entry of its term: the early reads now wait for a round. */
@@ -133,8 +169,8 @@ final class LeaderReads {
      * node can have been elected, since voters that heard from this leader refuse to vote for an
      * election timeout (leader stickiness), provided clocks drift less than the configured bound.
      */
-    private boolean hasLease(long now) {
-        return now < leaseExpiresAt;
+    private boolean hasLease(long leaseNow) {
+        return leaseNow < leaseExpiresAt;
     }
 
     private void renewLease(long quorumRound) {
@@ -142,7 +178,7 @@ final class LeaderReads {
             RoundStart start = roundStarts.removeFirst();
             // Only the newest round the quorum acknowledged counts: older ones started earlier.
             if (start.round() == quorumRound || roundStarts.isEmpty() || roundStarts.peekFirst().round() > quorumRound) {
-                leaseExpiresAt = Math.max(leaseExpiresAt, start.tick() + leaseTicks);
+                leaseExpiresAt = Math.max(leaseExpiresAt, start.leaseTime() + leaseTicks);
             }
         }
     }
@@ -180,7 +216,7 @@ final class LeaderReads {
 
     /** Whether reads are confirmed and not yet taken, or a read waits for a new round. */
     boolean hasWork() {
-        return !confirmed.isEmpty() || newRoundNeeded;
+        return !confirmed.isEmpty() || !leaseReads.isEmpty() || newRoundNeeded;
     }
 
     /** The reads confirmed since the last call; clears them. */
@@ -193,9 +229,15 @@ final class LeaderReads {
         return taken;
     }
 
-    /** The reads not confirmed (the leadership is ending: they never will be). */
+    /**
+     * The reads not confirmed (the leadership is ending: they never will be), lease reads whose
+     * lease was not checked against a later clock among them.
+     */
     List<Long> unconfirmed() {
-        List<Long> ids = new ArrayList<>(earlyReads.size() + pendingReads.size());
+        List<Long> ids = new ArrayList<>(leaseReads.size() + earlyReads.size() + pendingReads.size());
+        for (LeaseRead r : leaseReads) {
+            ids.add(r.requestId());
+        }
         for (EarlyRead r : earlyReads) {
             ids.add(r.requestId());
         }

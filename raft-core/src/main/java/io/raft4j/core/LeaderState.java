@@ -168,7 +168,7 @@ final class LeaderState {
     void replicateToAll() {
         boolean startRound = reads.takeNewRoundNeeded();
         if (startRound) {
-            reads.startRound(core.ticks());
+            reads.startRound(core.leaseClock());
         }
         for (Map.Entry<String, Progress> e : progress.entrySet()) {
             Progress pr = e.getValue();
@@ -229,7 +229,7 @@ final class LeaderState {
 
     /** Heartbeat: an append with no entries to every follower, carrying the commit index and round. */
     void heartbeat() {
-        reads.startRound(core.ticks()); // acknowledgements of each heartbeat round renew the lease
+        reads.startRound(core.leaseClock()); // acknowledgements of each heartbeat round renew the lease
         if (tracksRemovedMembers && core.configIndex() <= log.committed()) {
             removalGraceHeartbeats++;
         }
@@ -487,7 +487,7 @@ final class LeaderState {
      */
     void readIndex(long requestId, boolean lease) {
         reads.request(requestId, lease && !leaseForfeited, log.committed(),
-                log.term(log.committed()) == core.term(), aloneIsQuorum(), core.ticks());
+                log.term(log.committed()) == core.term(), aloneIsQuorum(), core.ticks(), core.leaseClock());
     }
 
     private boolean aloneIsQuorum() {

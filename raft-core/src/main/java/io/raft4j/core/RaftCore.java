@@ -69,6 +69,11 @@ public final class RaftCore {
     /** Logical time: ticks since this core was created. */
     private long ticks;
     /**
+     * Time as a lease must count it: the ticks delivered, or the ticks the node's clock saw pass
+     * ({@link #observeTime}) if that is more.
+     */
+    private long leaseClock;
+    /**
      * A node that just started does not know whether a leader is alive, so it neither votes nor
      * grants pre-votes for one election timeout, as if it had just heard from one: otherwise a
      * restart could help elect a new leader while the old one still holds a read lease.
@@ -243,6 +248,7 @@ public final class RaftCore {
     /** Advances logical time by one tick. */
     public void tick() {
         ticks++;
+        leaseClock++;
         readRelay.expire(ticks, settings.electionTimeoutTicks());
         if (role == Role.LEADER) {
             tickLeader();
@@ -598,6 +604,25 @@ public final class RaftCore {
     /** Logical time: the number of {@link #tick()}s so far. */
     long ticks() {
         return ticks;
+    }
+
+    /**
+     * Tells the core how many ticks' worth of time the node's own monotonic clock has seen pass since
+     * it began ticking this core. Ticks a stalled node did not deliver (a long GC pause, a stopped
+     * process, an overloaded loop) never fire its timers late in a burst, but a leader's read lease
+     * must count that time: a leader paused past its lease would otherwise serve lease reads once it
+     * runs again, although in real time the lease ran out and the others may have elected a new
+     * leader and committed writes those reads miss. Call it on every tick and right before every
+     * {@link #ready()}, which hands out a lease read only if the lease still runs by the clock read
+     * then (after the read's index was taken); a value behind the ticks delivered changes nothing.
+     */
+    public void observeTime(long elapsedTicks) {
+        leaseClock = Math.max(leaseClock, elapsedTicks);
+    }
+
+    /** The time leases count (see {@link #observeTime}). */
+    long leaseClock() {
+        return leaseClock;
     }
 
     /**
@@ -1037,6 +1062,7 @@ public final class RaftCore {
     public Ready ready() {
         everMember |= configs.current().isMember(id);
         if (leader != null) {
+            leader.reads().confirmLeaseReads(leaseClock);
             leader.replicateToAll();
         }
         HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;

@@ -49,6 +49,49 @@ class LeaseReadTest {
         assertTrue(readNow(c, leader, 1, true).isEmpty(), "no lease left: the read waits for a quorum round");
     }
 
+    /**
+     * A leader that stalled (its ticks were not delivered) learns from its clock that the lease's time
+     * has passed: lease reads then wait for a round, although no tick counted that time.
+     */
+    @Test
+    void timeTheClockSawPassEndsTheLeaseWithoutTicks() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        c.tickAll(2);
+        RaftCore core = c.core(leader);
+        core.observeTime(core.ticks() - 5); // a clock behind the ticks changes nothing
+        assertEquals(1, readNow(c, leader, 1, true).size());
+        core.observeTime(core.ticks() + c.config(leader).leaseTicks());
+        core.readIndex(2, true);
+        assertTrue(core.hasReady());
+        Ready rd = core.ready();
+        assertTrue(rd.readStates().isEmpty(), "the lease ran out in real time: the read waits for a round");
+        rd.messages().forEach(c.inFlight::add);
+        c.deliverAll();
+        assertTrue(c.reads.get(leader).stream().anyMatch(r -> r.startsWith("2@")), "confirmed by the round");
+        assertEquals(1, readNow(c, leader, 3, true).size(), "and the round's acknowledgement renewed the lease");
+    }
+
+    /**
+     * The lease is checked against the clock read after the read's index was taken (before the
+     * ready that hands the read out): a stall between the two, which the earlier reading cannot
+     * show, must not let the read through on a lease that ran out meanwhile.
+     */
+    @Test
+    void aLeaseReadIsCheckedAgainstTheClockReadAfterItsIndex() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        c.tickAll(2);
+        RaftCore core = c.core(leader);
+        core.readIndex(1, true); // the lease held at the last reading of the clock
+        core.observeTime(core.ticks() + c.config(leader).leaseTicks()); // read just before ready()
+        Ready rd = core.ready();
+        assertTrue(rd.readStates().isEmpty(), "the lease ran out before the clock was read again: a round decides");
+        rd.messages().forEach(c.inFlight::add);
+        c.deliverAll();
+        assertTrue(c.reads.get(leader).stream().anyMatch(r -> r.startsWith("1@")), "confirmed by the round");
+    }
+
     @Test
     void noLeaseWithoutCheckQuorum() {
         CoreCluster c = new CoreCluster(3, 10, b -> b.checkQuorum(false));

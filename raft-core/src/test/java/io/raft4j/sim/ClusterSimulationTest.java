@@ -27,7 +27,7 @@ class ClusterSimulationTest {
         long first = Long.getLong("raft.sim.firstSeed", 1);
         long steps = 0;
         long committed = 0;
-        long[] counters = new long[9];
+        long[] counters = new long[10];
         long start = System.nanoTime();
         for (long seed = first; seed < first + seeds; seed++) {
             Simulation sim = new Simulation(seed, nodes);
@@ -41,9 +41,9 @@ class ClusterSimulationTest {
         System.out.printf("simulation: %d nodes, %d seeds from %d, %d steps, %d committed entries, %d leaders elected,"
                         + " %d crashes, %d snapshots installed, %d chunks corrupted, %d membership changes,"
                         + " %d leadership transfers, %d linearizable reads (%d by followers),"
-                        + " %d proposals refused by a leader at its uncommitted bound, %.1f s%n",
+                        + " %d proposals refused by a leader at its uncommitted bound, %d pauses, %.1f s%n",
                 nodes, seeds, first, steps, committed, counters[3], counters[2], counters[0], counters[1],
-                counters[4], counters[5], counters[6], counters[7], counters[8],
+                counters[4], counters[5], counters[6], counters[7], counters[8], counters[9],
                 (System.nanoTime() - start) / 1e9);
     }
 

@@ -43,6 +43,14 @@ final class SimNode {
     io.raft4j.message.ClusterConfig appliedConfig = io.raft4j.message.ClusterConfig.EMPTY;
     long knownCommit;
     double tickPeriodUs;
+    /** When this incarnation started, in simulated time: its clock counts ticks from there. */
+    long startedAtUs;
+    /** Paused (handles nothing, not even ticks) until this simulated time. */
+    long pausedUntilUs;
+    /** When it last woke from a pause. */
+    long resumedAtUs;
+    /** Simulated time spent paused in all, the current pause included. */
+    long pausedTotalUs;
 
     SimNode(String id) {
         this.id = id;

@@ -14,7 +14,7 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                  double readRate, long faultPhaseUs, long healPhaseUs, boolean preVote, boolean checkQuorum,
                  int snapshotEvery, int snapshotTrailing, int snapshotChunkBytes, int snapshotFillerBytes,
                  double corruptRate, double membershipRate, int spareNodes, boolean leaseReads,
-                 double crashBeforeSyncRate) {
+                 double crashBeforeSyncRate, double pauseRate) {
 
     static final int TICK_US = 1_000;
 
@@ -54,6 +54,10 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                 r.nextBoolean(),
                 // Crash a node between handing out a write and its sync: the window where an
                 // acknowledgement sent too early would be a lie.
-                r.nextDouble() < 0.5 ? 0 : r.nextDouble() * 0.01);
+                r.nextDouble() < 0.5 ? 0 : r.nextDouble() * 0.01,
+                // Pause a node (a GC pause, a stopped process): it neither ticks nor reads its messages
+                // for up to three election timeouts, then goes on from where it was. Drawn last, so
+                // every other parameter of a seed stays as it was.
+                r.nextDouble() < 0.5 ? 0 : 0.05 + r.nextDouble() * 0.25);
     }
 }

@@ -41,7 +41,11 @@ public final class Simulation {
     private record Read(long invokeAt, long completeAt, long value) {
     }
 
-    private record PendingRead(long id, long invokeAt, long readIndex) {
+    /**
+     * A read a node took at {@code takenAt}, when it had been paused for {@code pausedBefore} in all;
+     * invoked by its client at {@code invokeAt} (earlier, if the node was paused then).
+     */
+    private record PendingRead(long id, long invokeAt, long readIndex, long takenAt, long pausedBefore) {
     }
 
     private final long seed;
@@ -85,7 +89,7 @@ public final class Simulation {
      * What happened, for the run summary: installs, corrupted chunks, crashes, elections, membership
      * changes, transfers, reads served, reads served by a follower.
      */
-    final long[] counters = new long[9];
+    final long[] counters = new long[10];
 
     /** The initial voters; the other nodes start empty, waiting to be added by a membership change. */
     private final List<String> initialMembers = new ArrayList<>();
@@ -126,6 +130,11 @@ public final class Simulation {
                 SimNode n = e.node == null ? null : nodes.get(e.node);
                 if (n != null && (!n.up || n.incarnation != e.incarnation)) {
                     continue; // event of a crashed incarnation
+                }
+                if (n != null && now < n.pausedUntilUs) {
+                    // Paused: what arrives waits, in order, until the node runs again.
+                    schedule(n.pausedUntilUs, n, e.what, e.action);
+                    continue;
                 }
                 record(e);
                 e.action.run();
@@ -178,6 +187,9 @@ public final class Simulation {
 
     private void startNode(SimNode n) {
         n.start(configFor(n.id), seed, checker);
+        n.startedAtUs = now;
+        n.pausedUntilUs = 0;
+        n.resumedAtUs = 0;
         n.tickPeriodUs = SimParams.TICK_US * (1 + (random.nextDouble() * 2 - 1) * p.tickDrift());
         pendingReads.remove(n.id);
         readsAwaitingIndex.remove(n.id);
@@ -189,6 +201,7 @@ public final class Simulation {
         long period = Math.max(1, Math.round(n.tickPeriodUs * (0.95 + random.nextDouble() * 0.1)));
         schedule(now + period, n, "tick", () -> {
             n.core.tick();
+            observeClock(n);
             checkQuorumStepDown(n);
             scheduleTick(n);
         });
@@ -198,6 +211,7 @@ public final class Simulation {
         checkTermOrigin(n);
         checkNoFollowerLogLoss(n);
         while (n.up && n.core.hasReady()) {
+            observeClock(n); // as the runtime does before every ready()
             Ready rd = n.core.ready();
             boolean leader = n.core.role() == Role.LEADER;
             List<LogEntry> toPersist = rd.entriesToPersist();
@@ -260,7 +274,7 @@ public final class Simulation {
                 PendingRead pr = readsAwaitingIndex.getOrDefault(n.id, Map.of()).remove(rs.requestId());
                 if (pr != null) {
                     pendingReads.computeIfAbsent(n.id, k -> new ArrayList<>())
-                            .add(new PendingRead(pr.id(), pr.invokeAt(), rs.readIndex()));
+                            .add(new PendingRead(pr.id(), pr.invokeAt(), rs.readIndex(), pr.takenAt(), pr.pausedBefore()));
                 }
             }
             for (long abandoned : rd.abandonedReads()) {
@@ -483,6 +497,9 @@ public final class Simulation {
         } else if (random.nextDouble() < 0.3) {
             blockedLinks.clear();
         }
+        if (p.pauseRate() > 0 && random.nextDouble() < p.pauseRate()) {
+            pauseANode();
+        }
         if (random.nextDouble() < p.membershipRate()) {
             changeMembership();
         }
@@ -547,10 +564,14 @@ public final class Simulation {
     private void checkReadsHearBack() {
         long bound = 3L * p.electionTicks() * SimParams.TICK_US;
         for (Map.Entry<String, Map<Long, PendingRead>> e : readsAwaitingIndex.entrySet()) {
+            SimNode n = nodes.get(e.getKey());
             for (PendingRead r : e.getValue().values()) {
-                if (now - r.invokeAt() > bound) {
+                // Counted from when the node took it, less the time it was paused since (its clock stood still).
+                long waited = now - r.takenAt() - (n.pausedTotalUs - r.pausedBefore());
+                if (waited > bound) {
                     throw new AssertionError("read " + r.id() + " on " + e.getKey() + ", invoked at " + r.invokeAt()
-                            + ", neither confirmed nor given up after " + (now - r.invokeAt()) + " us");
+                            + " and taken at " + r.takenAt() + ", neither confirmed nor given up after " + waited
+                            + " us of its running time");
                 }
             }
         }
@@ -641,7 +662,8 @@ public final class Simulation {
         if (!config.equals(leaderConfig.put(n.id, config))) {
             leaderConfigSince.put(n.id, now);
         }
-        long since = Math.max(leaderSince.getOrDefault(n.id, now), leaderConfigSince.get(n.id));
+        // A paused leader's clock stood still (it ticks once on waking): count from its waking.
+        long since = Math.max(Math.max(leaderSince.getOrDefault(n.id, now), leaderConfigSince.get(n.id)), n.resumedAtUs);
         Map<String, Long> heard = lastHeard.getOrDefault(n.id, Map.of());
         java.util.function.Predicate<String> recent = id -> id.equals(n.id)
                 || now - Math.max(since, heard.getOrDefault(id, Long.MIN_VALUE)) <= bound;
@@ -666,6 +688,42 @@ public final class Simulation {
         n.crash();
         pendingReads.remove(n.id);
         readsAwaitingIndex.remove(n.id);
+    }
+
+    /**
+     * Pauses a node, the leader half the time, for up to three election timeouts: it handles
+     * nothing meanwhile (its ticks, messages, finished writes and clients' requests wait), then
+     * runs on from where it was, as a process does after a long GC pause. A paused leader's lease
+     * ran out in real time while it was paused, and others may have elected a new leader.
+     */
+    private void pauseANode() {
+        SimNode victim = random.nextBoolean()
+                ? nodes.values().stream().filter(n -> n.up && n.core.role() == Role.LEADER).findFirst().orElse(null)
+                : nodes.get(ids.get(random.nextInt(ids.size())));
+        if (victim == null || !victim.up || now < victim.pausedUntilUs) {
+            return;
+        }
+        counters[9]++;
+        long pause = (1 + random.nextInt(3 * p.electionTicks())) * (long) SimParams.TICK_US;
+        victim.pausedUntilUs = now + pause;
+        victim.pausedTotalUs += pause;
+        // Scheduled before anything deferred to the same moment, so it runs first on waking.
+        schedule(victim.pausedUntilUs, victim, "resume", () -> resume(victim));
+    }
+
+    /** A paused node runs again: it first looks at its clock, as the runtime does before anything else. */
+    private void resume(SimNode n) {
+        n.resumedAtUs = now;
+        observeClock(n);
+    }
+
+    /**
+     * What the runtime does with its monotonic clock: tells the core how many ticks of this node's
+     * clock have passed since it started, which the core's lease counts even when ticks were not
+     * delivered (a pause) or came late.
+     */
+    private void observeClock(SimNode n) {
+        n.core.observeTime((long) ((now - n.startedAtUs) / n.tickPeriodUs));
     }
 
     private void partitionRandomly() {
@@ -702,23 +760,42 @@ public final class Simulation {
             if (n.up && random.nextDouble() < p.readRate()) {
                 // Reads go to any node: followers ask their leader for the read index.
                 long id = ++readSeq;
-                if (n.core.readIndex(id, p.leaseReads() && random.nextBoolean())) {
-                    readsAwaitingIndex.computeIfAbsent(n.id, k -> new HashMap<>()).put(id, new PendingRead(id, now, -1));
-                }
-                process(n);
+                boolean lease = p.leaseReads() && random.nextBoolean();
+                long invokedAt = now;
+                whenRunning(n, "read " + id, () -> {
+                    if (n.core.readIndex(id, lease)) {
+                        readsAwaitingIndex.computeIfAbsent(n.id, k -> new HashMap<>()).put(id,
+                                new PendingRead(id, invokedAt, -1, now, n.pausedTotalUs));
+                    }
+                });
             } else if (n.up && n.core.role() == Role.LEADER) {
                 long cmd = ++commandSeq;
-                long index = n.core.propose(Bytes.ofUtf8(Long.toString(cmd)));
-                if (index == RaftCore.OVERLOADED) {
-                    counters[8]++;
-                }
-                if (index > 0) {
-                    writesBySeq.put(cmd, new Write(cmd, n.id, now, index, n.core.term()));
-                }
-                process(n);
+                long invokedAt = now;
+                whenRunning(n, "propose " + cmd, () -> {
+                    long index = n.core.propose(Bytes.ofUtf8(Long.toString(cmd)));
+                    if (index == RaftCore.OVERLOADED) {
+                        counters[8]++;
+                    }
+                    if (index > 0) {
+                        writesBySeq.put(cmd, new Write(cmd, n.id, invokedAt, index, n.core.term()));
+                    }
+                });
             }
         }
         schedule(now + 1 + random.nextInt(p.clientEveryUs()), null, "client", this::clientStep);
+    }
+
+    /**
+     * Runs a client's request on {@code n} now, or, while it is paused, once it runs again: the
+     * request was sent now (its invocation time) and waits for the node like any message.
+     */
+    private void whenRunning(SimNode n, String what, Runnable request) {
+        if (now < n.pausedUntilUs) {
+            schedule(n.pausedUntilUs, n, what, request);
+            return;
+        }
+        request.run();
+        process(n);
     }
 
     // ---- end-of-run checks -------------------------------------------------------------------

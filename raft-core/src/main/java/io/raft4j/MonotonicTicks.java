@@ -1,0 +1,25 @@
+package io.raft4j;
+
+/**
+ * How many ticks' worth of time have passed since the node began ticking, by the JVM's monotonic
+ * clock: what the runtime tells {@link io.raft4j.core.RaftCore#observeTime}. The loop's own ticks
+ * fall behind this whenever it stalls (a GC pause, a stopped process, a busy loop), and a lease
+ * counted in ticks alone would outlive the real time it may last.
+ */
+final class MonotonicTicks {
+    private final long tickNanos;
+    /** Set by {@link #start} before the loop runs; read on the loop. */
+    private volatile long originNanos;
+
+    MonotonicTicks(long tickNanos) {
+        this.tickNanos = tickNanos;
+    }
+
+    void start() {
+        originNanos = System.nanoTime();
+    }
+
+    long elapsed() {
+        return (System.nanoTime() - originNanos) / tickNanos;
+    }
+}
