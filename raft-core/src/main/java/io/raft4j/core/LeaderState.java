@@ -303,6 +303,22 @@ final class LeaderState {
 
     // ---- snapshots ---------------------------------------------------------------------------
 
+    /**
+     * The lowest index at which a snapshot being streamed to a follower ends, or
+     * {@code Long.MAX_VALUE}: the log is kept after it. Compacted past it, a follower that takes
+     * longer to receive a snapshot than this leader takes to make the next one would need another
+     * snapshot on installing each, and never catch up while clients write.
+     */
+    long snapshotTransfersFloor() {
+        long floor = Long.MAX_VALUE;
+        for (Progress pr : progress.values()) {
+            if (pr.state() == ReplicationState.SNAPSHOT) {
+                floor = Math.min(floor, pr.outgoing().info.meta().lastIndex());
+            }
+        }
+        return floor;
+    }
+
     /** Silent for an election timeout's worth of heartbeats, and a newer snapshot exists. */
     private boolean transferLooksAbandoned(Progress.OutgoingSnapshot out) {
         if ((long) out.stalledHeartbeats * settings.heartbeatIntervalTicks() < settings.electionTimeoutTicks()) {

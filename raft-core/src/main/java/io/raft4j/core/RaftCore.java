@@ -925,6 +925,11 @@ public final class RaftCore {
         installer.onTaken(meta);
     }
 
+    /** How far the log may be compacted, for the snapshots this node is streaming to followers. */
+    long compactionFloor() {
+        return leader == null ? Long.MAX_VALUE : leader.snapshotTransfersFloor();
+    }
+
     SnapshotStore.SnapshotInfo latestSnapshot() {
         return snapshots == null ? null : snapshots.latest().orElse(null);
     }

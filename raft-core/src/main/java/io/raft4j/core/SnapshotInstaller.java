@@ -132,9 +132,12 @@ final class SnapshotInstaller {
         compactBehind(meta.lastIndex());
     }
 
-    /** Compacts the log behind a snapshot ending at {@code snapshotIndex}, keeping the trailing entries. */
+    /**
+     * Compacts the log behind a snapshot ending at {@code snapshotIndex}, keeping the trailing entries
+     * and every entry after a snapshot being streamed to a follower.
+     */
     private void compactBehind(long snapshotIndex) {
-        long target = Math.min(snapshotIndex - settings.snapshotTrailingEntries(),
+        long target = Math.min(Math.min(snapshotIndex - settings.snapshotTrailingEntries(), core.compactionFloor()),
                 Math.min(log.committed(), log.persisted()));
         if (target <= log.compactIndex()) {
             return;

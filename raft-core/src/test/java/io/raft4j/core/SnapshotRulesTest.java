@@ -203,6 +203,37 @@ class SnapshotRulesTest {
         assertNotNull(c.snapshots.get(lagging).latest().orElse(null));
     }
 
+    /**
+     * A leader keeps the log after a snapshot it is streaming: a follower slower to receive a snapshot
+     * than the leader is to take the next one then continues with appends once it installed it. It
+     * used to find the entries after it compacted away and need a newer snapshot, again and again
+     * while clients wrote (found by the simulation, seed 40006847: two followers still receiving
+     * snapshots 200 election timeouts after the faults healed).
+     */
+    @Test
+    void theLogAfterASnapshotBeingStreamedIsKept() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(8)
+                .snapshotChunksInFlight(1));
+        String leader = c.awaitLeader();
+        String lagging = c.followerLeftBehindASnapshot(leader, 30);
+        long streamed = c.snapshots.get(leader).latest().orElseThrow().meta().lastIndex();
+        AtomicInteger chunks = new AtomicInteger();
+        c.dropIf = m -> m instanceof InstallSnapshot && chunks.incrementAndGet() > 3; // the rest is slow
+        c.restart(lagging);
+        c.tickAll(1);
+        for (int i = 0; i < 10; i++) {
+            c.propose(leader, "during" + i);
+        }
+        c.tickAll(1);
+        c.takeSnapshot(leader); // a newer snapshot while the first is still on its way
+        assertEquals(streamed + 1, c.core(leader).firstIndex(), "kept from the snapshot being streamed on");
+        c.dropIf = m -> false;
+        c.tickAll(60);
+        assertEquals(c.applied.get(leader), c.applied.get(lagging));
+        assertEquals(streamed, c.snapshots.get(lagging).latest().orElseThrow().meta().lastIndex(),
+                "one snapshot installed, the rest by appends");
+    }
+
     @Test
     void snapshotTransferSurvivesLostChunksAndALeaderChange() {
         CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(8));

@@ -51,10 +51,12 @@ class ClusterSimulationTest {
      * Seeds that once failed, replayed on every build. 3017743: a candidate collected its last,
      * delayed vote after a later term had committed more; legal, but the checker asked it for that
      * entry too (see {@code SafetyCheckerTest}). 4005043: a crash scheduled a microsecond before the
-     * heal fired after it, leaving a node down through the healing phase.
+     * heal fired after it, leaving a node down through the healing phase. 40006847: followers slower
+     * to receive a snapshot than the leader was to take the next found the log after it compacted
+     * away, and needed snapshot after snapshot.
      */
     @ParameterizedTest(name = "seed {0}, {1} nodes")
-    @CsvSource({"3017743, 3", "4005043, 5"})
+    @CsvSource({"3017743, 3", "4005043, 5", "40006847, 3"})
     void formerFailuresPass(long seed, int nodes) {
         new Simulation(seed, nodes).run();
     }
