@@ -394,11 +394,34 @@ final class LeaderState {
         sendSnapshotChunks(m.from(), pr);
     }
 
+    /** Followers already reported as holding a log of another history (see {@link #ignoreForeignLog}). */
+    private final java.util.Set<String> foreignLogsReported = new java.util.HashSet<>();
+
+    /**
+     * A follower says it holds entries up to {@code index}, beyond this leader's last: impossible for
+     * a log of this group's history (whatever a follower holds committed, every later leader holds
+     * too). Its storage came from elsewhere, say a data directory of another cluster whose first
+     * entries had the same indexes and terms as this one's. Its answers say nothing about this log:
+     * they are ignored (never counted for a commit), not trusted into a match beyond the end of the
+     * log; an operator must give it an empty data directory.
+     */
+    private void ignoreForeignLog(String follower, long index) {
+        if (foreignLogsReported.add(follower)) {
+            LOG.error("{}: {} answers that it holds entries up to {}, beyond this leader's last entry {}: its log is not"
+                    + " of this group's history (a data directory of another cluster?). Ignoring its answers; start it"
+                    + " on an empty data directory", core.id(), follower, index, log.lastIndex());
+        }
+    }
+
     /** Handles a follower's answer to an append. */
     void onAppendResponse(AppendEntriesResponse m) {
         Progress pr = progress.get(m.from());
         if (pr == null) {
             return; // no longer a member
+        }
+        if (m.success() && m.index() > log.lastIndex()) {
+            ignoreForeignLog(m.from(), m.index());
+            return;
         }
         pr.markActive();
         if (m.success()) {

@@ -133,6 +133,11 @@ public final class RaftCore {
         boolean fresh = storage.lastIndex() == 0 && storage.firstIndex() == 1 && term == 0;
         if (fresh && !settings.initialMembers().isEmpty()) {
             bootstrap(ClusterConfig.ofVoters(settings.initialMembers()));
+        } else if (!settings.initialMembers().isEmpty()
+                && !configs.current().voters().equals(settings.initialMembers().keySet())) {
+            // Legitimate after membership changes; a telling line when the storage is not what was meant.
+            LOG.info("{}: initial members {} ignored: the stored state already holds voters {}", id,
+                    new java.util.TreeSet<>(settings.initialMembers().keySet()), configs.current().voters());
         }
         everMember = configs.current().isMember(id);
         resetElectionTimer();
