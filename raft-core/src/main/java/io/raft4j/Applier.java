@@ -275,6 +275,15 @@ final class Applier<R> {
                 Thread.currentThread().interrupt();
             }
         }
+        if (thread != null && !thread.isAlive()) {
+            // A failure ended the apply thread before it took these: the listener still hears that
+            // leadership stopped (started and stopped always pair up), here, as nothing runs there now.
+            for (Task t : queue) {
+                if (t instanceof NoticeTask n) {
+                    n.events().forEach(leadership::handle);
+                }
+            }
+        }
         snapshotWriter.shutdown();
         try {
             snapshotWriter.awaitTermination(30, TimeUnit.SECONDS);

@@ -456,7 +456,10 @@ public final class RaftNode<R> implements AutoCloseable {
         return counters.snapshot();
     }
 
-    /** The latest known state of this node. */
+    /**
+     * The latest known state of this node; once it stopped, a follower that knows no leader, with
+     * the term, indexes and configuration it last had.
+     */
     public NodeStatus status() {
         NodeStatus s = status;
         return new NodeStatus(s.nodeId(), s.role(), s.term(), s.leaderId(), s.commitIndex(),
@@ -481,7 +484,7 @@ public final class RaftNode<R> implements AutoCloseable {
         return future;
     }
 
-    /** Whether this node currently believes it leads. */
+    /** Whether this node currently believes it leads (never once it stopped). */
     public boolean isLeader() {
         return status.role() == Role.LEADER;
     }
@@ -798,6 +801,10 @@ public final class RaftNode<R> implements AutoCloseable {
         try {
             release(reason);
         } finally {
+            // Whatever it last saw, a stopped node leads nothing and follows no one.
+            NodeStatus last = status;
+            status = new NodeStatus(last.nodeId(), Role.FOLLOWER, last.term(), null, last.commitIndex(), 0,
+                    last.lastIndex(), last.config());
             // Even if releasing something threw: a process waiting to exit must hear of the stop.
             stoppedFuture.complete(null);
         }

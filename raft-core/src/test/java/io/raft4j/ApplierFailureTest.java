@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Futures of the apply path that must complete when a user state machine throws. */
@@ -102,6 +103,64 @@ class ApplierFailureTest {
         @Override
         public String query(Bytes query) {
             return "q";
+        }
+    }
+
+    /**
+     * A leader whose state machine throws stops: its listener is told its leadership stopped (started
+     * and stopped pair up, whatever stops the node), and it no longer says it leads. The notice used
+     * to go to the apply thread the failure had ended, and never arrive; and {@code isLeader()} and
+     * {@code status()} kept the last role seen before the stop, for ever.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "applyOnLoop={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aLeaderStoppedByAFailingApplyIsToldItsLeadershipStoppedAndNoLongerSaysItLeads(boolean applyOnLoop)
+            throws Exception {
+        InMemoryTransport network = new InMemoryTransport();
+        List<String> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+        StateMachine<String> failsOnBoom = new StateMachine<>() {
+            @Override
+            public String apply(long index, Bytes command) {
+                if (command.toUtf8().equals("boom")) {
+                    throw new IllegalStateException("user apply() bug at " + index);
+                }
+                return "ok";
+            }
+
+            @Override
+            public String query(Bytes query) {
+                return "q";
+            }
+        };
+        LeadershipListener listener = new LeadershipListener() {
+            @Override
+            public void leaderStarted(long term) {
+                notices.add("started " + term);
+            }
+
+            @Override
+            public void leaderStopped(long term) {
+                notices.add("stopped " + term);
+            }
+        };
+        RaftConfig config = RaftConfig.builder("solo").initialMembers("solo").build();
+        RaftNode<String> node = RaftNode.builder(config, failsOnBoom).transport(network).storage(new InMemoryLogStorage())
+                .leadershipListener(listener).applyOnLoop(applyOnLoop).tickMillis(10).build();
+        node.start();
+        try {
+            LocalCluster.await(Duration.ofSeconds(5), () -> notices.size() == 1);
+            long term = node.status().term();
+            assertEquals(List.of("started " + term), notices);
+            node.propose(Bytes.ofUtf8("boom"));
+            node.whenStopped().get(10, TimeUnit.SECONDS);
+            assertTrue(node.failure() != null);
+            assertEquals(List.of("started " + term, "stopped " + term), notices);
+            assertTrue(!node.isLeader(), "a stopped node leads nothing");
+            assertEquals(io.raft4j.core.Role.FOLLOWER, node.status().role());
+            assertEquals(null, node.status().leaderId());
+        } finally {
+            node.close();
+            network.close();
         }
     }
 
