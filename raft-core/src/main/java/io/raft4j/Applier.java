@@ -10,6 +10,9 @@ import io.raft4j.spi.SnapshotStore;
 import io.raft4j.spi.StateMachine;
 import io.raft4j.spi.StorageException;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -71,6 +74,8 @@ final class Applier<R> {
 
     private record StopTask() implements Task {
     }
+
+    private static final Logger LOG = LoggerFactory.getLogger(Applier.class);
 
     private final StateMachine<R> stateMachine;
     private final Map<Long, PendingProposal<R>> proposals = new ConcurrentHashMap<>();
@@ -453,10 +458,13 @@ final class Applier<R> {
             view = appliedIndex == 0 ? null : stateMachine.snapshot();
         } catch (RuntimeException e) {
             snapshotInProgress.set(false);
+            lastSnapshotIndex = appliedIndex; // tried again at the next interval, not at every apply
+            bytesSinceSnapshot = 0;
+            snapshotFailed(appliedIndex, e);
             if (requested != null) {
                 requested.completeExceptionally(e);
             }
-            throw e;
+            return true;
         }
         if (view == null) {
             snapshotInProgress.set(false);
@@ -480,7 +488,10 @@ final class Applier<R> {
                 view.writeTo(sink.out());
                 sink.publish(null);
                 onSnapshotTaken.accept(meta);
-            } catch (Throwable t) {
+            } catch (Exception e) {
+                failure = new StorageException("taking snapshot at " + meta.lastIndex() + " failed", e);
+                snapshotFailed(meta.lastIndex(), e);
+            } catch (Throwable t) { // an Error (out of memory...): the node cannot be trusted to go on
                 failure = t;
                 onFailure.accept(new StorageException("taking snapshot at " + meta.lastIndex() + " failed", t));
             } finally {
@@ -494,6 +505,17 @@ final class Applier<R> {
             settle(written, meta, failure);
         });
         return true;
+    }
+
+    /**
+     * A snapshot could not be taken. The node goes on: its log is intact, only not compacted, and the
+     * next interval tries again. Stopping instead would stop every replica at once on a bug in the
+     * state machine's snapshot code, since they all reach the interval at about the same entry.
+     */
+    private void snapshotFailed(long index, Exception e) {
+        counters.snapshotsFailed.incrementAndGet();
+        LOG.error("{}: taking a snapshot at {} failed; the log stays uncompacted until one succeeds (tried again"
+                + " after {} more entries)", settings.nodeId(), index, settings.snapshotEveryEntries(), e);
     }
 
     private static void settle(CompletableFuture<SnapshotMeta> future, SnapshotMeta meta, Throwable failure) {

@@ -22,6 +22,7 @@ final class NodeCounters {
     final AtomicLong readsServed = new AtomicLong();
     final AtomicLong readsGivenUp = new AtomicLong();
     final AtomicLong snapshotsTaken = new AtomicLong();
+    final AtomicLong snapshotsFailed = new AtomicLong();
     final AtomicLong snapshotsInstalled = new AtomicLong();
 
     /** One command applied; called by the applying thread alone, so a plain store is enough. */
@@ -41,7 +42,7 @@ final class NodeCounters {
     NodeStats snapshot() {
         return new NodeStats(electionsStarted.get(), termsLed.get(), proposalsAccepted.get(), commandsApplied.get(),
                 logWrites.get(), entriesWritten.get(), bytesWritten.get(), logWriteNanos.get(), maxLogWriteNanos.get(),
-                readsServed.get(), readsGivenUp.get(), snapshotsTaken.get(), snapshotsInstalled.get(),
+                readsServed.get(), readsGivenUp.get(), snapshotsTaken.get(), snapshotsFailed.get(), snapshotsInstalled.get(),
                 followerLogLosses.get(), proposalsRefusedOverloaded.get());
     }
 }

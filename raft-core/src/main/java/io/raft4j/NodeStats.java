@@ -23,6 +23,9 @@ package io.raft4j;
  *                           confirmed (leadership changed, or no confirmation within an election
  *                           timeout); callers retry
  * @param snapshotsTaken     snapshots of the state machine taken here
+ * @param snapshotsFailed    snapshots that failed to be taken (the state machine's {@code snapshot()} or
+ *                           {@code writeTo} threw, or the snapshot store failed); the node goes on with
+ *                           its log uncompacted and tries again at the next interval; should stay 0
  * @param snapshotsInstalled snapshots received from a leader and installed, replacing the state
  * @param followerLogLosses  times this node, leading, found that a follower had lost entries it
  *                           acknowledged (a damaged or replaced disk: see docs/operations.md) and
@@ -35,7 +38,7 @@ package io.raft4j;
 public record NodeStats(long electionsStarted, long termsLed, long proposalsAccepted, long commandsApplied,
                         long logWrites, long entriesWritten, long bytesWritten, long logWriteNanos,
                         long maxLogWriteNanos, long readsServed, long readsGivenUp, long snapshotsTaken,
-                        long snapshotsInstalled, long followerLogLosses, long proposalsRefusedOverloaded) {
+                        long snapshotsFailed, long snapshotsInstalled, long followerLogLosses, long proposalsRefusedOverloaded) {
 
     /** Mean time of one log write in microseconds since the start, or 0 before the first. */
     public double meanLogWriteMicros() {

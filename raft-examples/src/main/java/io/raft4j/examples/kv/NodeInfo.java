@@ -130,6 +130,7 @@ final class NodeInfo {
         line(sb, "reads_served", stats.readsServed());
         line(sb, "reads_given_up", stats.readsGivenUp());
         line(sb, "snapshots_taken", stats.snapshotsTaken());
+        line(sb, "snapshots_failed", stats.snapshotsFailed());
         line(sb, "snapshots_installed", stats.snapshotsInstalled());
         line(sb, "follower_log_losses", stats.followerLogLosses());
         line(sb, "proposals_refused_overloaded", stats.proposalsRefusedOverloaded());
