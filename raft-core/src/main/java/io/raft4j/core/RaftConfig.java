@@ -219,11 +219,18 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         /** Initial voters with their addresses, for bootstrapping a new cluster. */
         public Builder initialMembers(Map<String, String> v) { initialMembers = new LinkedHashMap<>(v); return this; }
 
-        /** Initial voters without addresses (in-memory transports need none). */
+        /**
+         * Initial voters without addresses (in-memory transports need none).
+         *
+         * @throws IllegalArgumentException if an id is listed twice (a typo for another member would
+         *                                  otherwise give a cluster one voter short of what was meant)
+         */
         public Builder initialMembers(String... ids) {
             initialMembers = new LinkedHashMap<>();
             for (String id : ids) {
-                initialMembers.put(id, "");
+                if (initialMembers.put(id, "") != null) {
+                    throw new IllegalArgumentException("initialMembers: " + id + " is listed twice");
+                }
             }
             return this;
         }

@@ -37,6 +37,8 @@ class RaftConfigTest {
         assertTrue(rejection(RaftConfig.builder("n1").maxInflightMessages(0)).contains("maxInflightMessages"));
         assertTrue(rejection(RaftConfig.builder("n1").maxApplyBatchBytes(0)).contains("maxApplyBatchBytes"));
         assertTrue(rejection(RaftConfig.builder("n1").maxEntryBytes(0)).contains("maxEntryBytes"));
+        assertEquals("initialMembers: n2 is listed twice", assertThrows(IllegalArgumentException.class,
+                () -> RaftConfig.builder("n1").initialMembers("n1", "n2", "n2")).getMessage());
     }
 
     @Test
