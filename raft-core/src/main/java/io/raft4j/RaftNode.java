@@ -276,6 +276,16 @@ public final class RaftNode<R> implements AutoCloseable {
     }
 
     private void changeOnLoop(ClusterConfig target, CompletableFuture<ClusterConfig> future) {
+        changeOnLoop(target, future, -1);
+    }
+
+    /**
+     * @param strictDeadline with strict membership checks, the tick until which the change waits for
+     *                       its new voters to answer before it is refused (-1: not waited yet). A
+     *                       voter alive but not heard from yet (a leader elected a moment ago, an
+     *                       answer in flight) gets an election timeout to answer.
+     */
+    private void changeOnLoop(ClusterConfig target, CompletableFuture<ClusterConfig> future, long strictDeadline) {
         if (!core.role().equals(Role.LEADER)) {
             future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
             return;
@@ -285,6 +295,12 @@ public final class RaftNode<R> implements AutoCloseable {
             // than fail a caller who could not have known better.
             watches.add(() -> core.role() != Role.LEADER || core.hasCommittedInTerm(),
                     () -> changeOnLoop(target, future), future);
+            return;
+        }
+        if (core.quorumMissingIn(target) != null && (strictDeadline < 0 || loopTicks < strictDeadline)) {
+            long deadline = strictDeadline < 0 ? loopTicks + config.electionTimeoutTicks() : strictDeadline;
+            watches.add(() -> core.role() != Role.LEADER || core.quorumMissingIn(target) == null || loopTicks >= deadline,
+                    () -> changeOnLoop(target, future, deadline), future);
             return;
         }
         MembershipChange change = core.changeMembership(target);

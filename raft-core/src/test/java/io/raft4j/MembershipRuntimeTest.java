@@ -167,6 +167,33 @@ class MembershipRuntimeTest {
         }
     }
 
+    /**
+     * A leader asked to remove itself while another voter is down would leave two voters of which one
+     * answers: nothing could commit and no one be elected until the other came back. Refused (after
+     * an election timeout for it to answer), saying who answered; the cluster goes on as it was.
+     * Before, the change was made, the leader stepped down, and the group had no leader.
+     */
+    @Test
+    void aChangeThatWouldLeaveTheGroupWithoutAQuorumIsRefused() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            String down = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
+            cluster.stop(down);
+            // The leader counts a voter as answering for one to two election timeouts after its last answer.
+            LocalCluster.await(Duration.ofSeconds(10), () -> leader.followers().join().stream()
+                    .noneMatch(f -> f.nodeId().equals(down) && f.recentlyActive()));
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> leader.removeMember(leader.id()).get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof MembershipChangeException, e.getCause().toString());
+            assertTrue(e.getCause().getMessage().contains("answered lately"), e.getCause().getMessage());
+            assertTrue(leader.isLeader());
+            assertEquals(3, leader.status().config().voters().size());
+            assertEquals("applied:on", leader.propose(Bytes.ofUtf8("on")).get(5, TimeUnit.SECONDS));
+            // Removing the voter that is down is what an operator should do instead, and works.
+            assertEquals(2, leader.removeMember(down).get(10, TimeUnit.SECONDS).voters().size());
+        }
+    }
+
     @Test
     void membershipChangeRefusedWhileAnotherIsInProgressSaysWhy() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {

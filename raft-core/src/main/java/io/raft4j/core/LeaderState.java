@@ -506,6 +506,34 @@ final class LeaderState {
         return pr == null ? 0 : pr.match();
     }
 
+    /** {@code voter} answered this leader (a vote, for one): it counts as active in this round. */
+    void answered(String voter) {
+        Progress pr = progress.get(voter);
+        if (pr != null) {
+            pr.markActive();
+        }
+    }
+
+    /**
+     * Why the voters of {@code target} could not commit anything now, or null if a majority of them
+     * answered lately (this leader counts if it stays a voter): see {@link RaftConfig#strictMembershipChecks()}.
+     */
+    String quorumMissingIn(ClusterConfig target) {
+        java.util.Set<String> answering = new java.util.TreeSet<>();
+        for (String voter : target.voters()) {
+            Progress pr = progress.get(voter);
+            if (voter.equals(core.id()) || (pr != null && pr.answeredLately())) {
+                answering.add(voter);
+            }
+        }
+        if (answering.size() > target.voters().size() / 2) {
+            return null;
+        }
+        return "of the new voters " + target.voters() + " only " + answering + " answered lately, and "
+                + (target.voters().size() / 2 + 1) + " are needed to commit anything: start the others (or add them as"
+                + " learners first), then retry; RaftConfig.strictMembershipChecks(false) skips this check";
+    }
+
     // ---- check quorum ------------------------------------------------------------------------
 
     /** Whether a quorum was heard from since the last check; resets the activity flags. */

@@ -56,13 +56,19 @@ import java.util.Objects;
  *                                 percent of the election timeout: a leader serves lease reads for
  *                                 {@code electionTimeoutTicks * (100 - drift) / 100 - 1} ticks after a
  *                                 heartbeat round a quorum acknowledged; default 10 (0 to 50)
+ * @param strictMembershipChecks   refuse a membership change whose new voters would not include a
+ *                                 majority that answered the leader lately (within one to two election
+ *                                 timeouts; the leader counts if it stays a voter): such a change could
+ *                                 never commit, and would leave the group without a leader until the
+ *                                 missing voters come back; default true (as etcd's strict reconfig check)
  */
 public record RaftConfig(String groupId, String nodeId, Map<String, String> initialMembers,
                          int electionTimeoutTicks, int heartbeatIntervalTicks, boolean preVote,
                          boolean checkQuorum, long maxMessageBytes, long maxEntryBytes, int maxInflightMessages,
                          long maxInflightBytes, long maxUncommittedBytes, long maxApplyBatchBytes, long snapshotEveryEntries,
                          long snapshotEveryBytes, long snapshotTrailingEntries, int snapshotChunkBytes,
-                         int snapshotChunksInFlight, long promoteWithinEntries, int leaseClockDriftPercent) {
+                         int snapshotChunksInFlight, long promoteWithinEntries, int leaseClockDriftPercent,
+                         boolean strictMembershipChecks) {
 
     public RaftConfig {
         requireNonEmpty(groupId, "groupId");
@@ -172,6 +178,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         b.snapshotChunksInFlight = snapshotChunksInFlight;
         b.promoteWithinEntries = promoteWithinEntries;
         b.leaseClockDriftPercent = leaseClockDriftPercent;
+        b.strictMembershipChecks = strictMembershipChecks;
         return b;
     }
 
@@ -209,6 +216,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         private int snapshotChunksInFlight = 4;
         private long promoteWithinEntries = 100;
         private int leaseClockDriftPercent = 10;
+        private boolean strictMembershipChecks = true;
 
         private Builder(String nodeId) {
             this.nodeId = nodeId;
@@ -269,13 +277,15 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
 
         public Builder leaseClockDriftPercent(int v) { leaseClockDriftPercent = v; return this; }
 
+        public Builder strictMembershipChecks(boolean v) { strictMembershipChecks = v; return this; }
+
         /** @throws IllegalArgumentException naming the field if a value or combination is invalid */
         public RaftConfig build() {
             return new RaftConfig(groupId, nodeId, initialMembers, electionTimeoutTicks,
                     heartbeatIntervalTicks, preVote, checkQuorum, maxMessageBytes, maxEntryBytes, maxInflightMessages,
                     maxInflightBytes, maxUncommittedBytes, maxApplyBatchBytes, snapshotEveryEntries, snapshotEveryBytes,
                     snapshotTrailingEntries, snapshotChunkBytes, snapshotChunksInFlight, promoteWithinEntries,
-                    leaseClockDriftPercent);
+                    leaseClockDriftPercent, strictMembershipChecks);
         }
     }
 }

@@ -441,11 +441,23 @@ public final class RaftCore {
         if (leader.transferTarget() != null) {
             return MembershipChange.rejected("a leadership transfer is in progress");
         }
+        String unreachable = quorumMissingIn(target);
+        if (unreachable != null) {
+            return MembershipChange.rejected(unreachable);
+        }
         boolean joint = MembershipPlanner.needsJoint(current, target);
         long index = appendAsLeader(EntryType.CONFIG, MembershipPlanner.firstStep(current, target).encode());
         LOG.info("{}: membership change to voters {} learners {}{} at index {}", id, target.voters(), target.learners(),
                 joint ? " through a joint configuration" : "", index);
         return new MembershipChange(index, joint, null);
+    }
+
+    /**
+     * With {@link RaftConfig#strictMembershipChecks()}, on the leader: why {@code target}'s voters
+     * could not commit anything now (a majority of them has not answered lately), else null.
+     */
+    public String quorumMissingIn(ClusterConfig target) {
+        return settings.strictMembershipChecks() && leader != null ? leader.quorumMissingIn(target) : null;
     }
 
     /**
@@ -794,6 +806,10 @@ public final class RaftCore {
     }
 
     private void handleVoteResponse(RequestVoteResponse m) {
+        if (role == Role.LEADER && !m.preVote() && m.term() == term && m.granted()) {
+            leader.answered(m.from()); // a vote that came after the election was won: it answers all the same
+            return;
+        }
         boolean relevant = (role == Role.PRE_CANDIDATE && m.preVote())
                 || (role == Role.CANDIDATE && !m.preVote() && m.term() == term);
         if (!relevant) {
@@ -996,6 +1012,11 @@ public final class RaftCore {
         heartbeatElapsed = 0;
         electionElapsed = 0;
         leader = new LeaderState(this, log, settings);
+        votes.forEach((voter, granted) -> {
+            if (granted) {
+                leader.answered(voter); // they answered within this election timeout
+            }
+        });
         LOG.info("{}: became leader of group {} in term {}", id, groupId, term);
         // Raft §8: a new leader commits a no-op of its own term, which also commits every earlier
         // entry it holds and lets it serve read-index reads.

@@ -173,6 +173,9 @@ public final class Simulation {
             // so that the random stream, and with it every other seed's run, stays as it was.
             b.maxEntryBytes(64).maxUncommittedBytes(300 + (seed / 4 % 3) * 300);
         }
+        // Strict membership checks refuse the changes whose new voters have not answered lately: half
+        // the seeds run with them, half without (as the seed's parity says, drawing nothing).
+        b.strictMembershipChecks(seed % 2 == 1);
         return b
                 .electionTimeoutTicks(p.electionTicks()).heartbeatIntervalTicks(1)
                 .preVote(p.preVote()).checkQuorum(p.checkQuorum())
