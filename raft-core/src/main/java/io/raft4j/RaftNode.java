@@ -245,6 +245,9 @@ public final class RaftNode<R> implements AutoCloseable {
      * {@link ReadConsistency#STALE} answers at once on any node.
      */
     public CompletableFuture<R> query(Bytes query, ReadConsistency consistency) {
+        // Thrown here, as propose(null) does, not handed to the state machine's query for it to fail.
+        Objects.requireNonNull(query, "query");
+        Objects.requireNonNull(consistency, "consistency");
         CompletableFuture<R> future = new CompletableFuture<>();
         if (consistency == ReadConsistency.STALE) {
             execute(() -> applier.submit(List.of(), List.of(new Applier.PendingQuery<>(0, query, future))), future);

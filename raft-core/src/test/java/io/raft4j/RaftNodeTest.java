@@ -45,6 +45,17 @@ class RaftNodeTest {
         }
     }
 
+    /** A null command or query is the caller's bug, told at once (a null query reached the state machine). */
+    @Test
+    void nullCommandsAndQueriesAreRefusedAtOnce() throws Exception {
+        try (LocalCluster cluster = cluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            assertThrows(NullPointerException.class, () -> leader.propose(null));
+            assertThrows(NullPointerException.class, () -> leader.query(null));
+            assertThrows(NullPointerException.class, () -> leader.query(Bytes.EMPTY, null));
+        }
+    }
+
     @Test
     void proposalsFromManyThreadsAreAllAppliedInTheSameOrderEverywhere() throws Exception {
         try (LocalCluster cluster = cluster(3)) {
