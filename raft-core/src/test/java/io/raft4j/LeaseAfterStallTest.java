@@ -7,7 +7,6 @@ import io.raft4j.message.Bytes;
 import io.raft4j.spi.StateMachine;
 import org.junit.jupiter.api.Test;
 
-import java.io.InputStream;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,15 +59,6 @@ class LeaseAfterStallTest {
         @Override
         public String query(Bytes query) {
             return value;
-        }
-
-        @Override
-        public Snapshot snapshot() {
-            return null;
-        }
-
-        @Override
-        public void restore(InputStream in) {
         }
     }
 
