@@ -113,6 +113,11 @@ final class SafetyChecker {
         return c == null ? 0 : c;
     }
 
+    /** The highest index first known committed in {@code term} or an earlier term. */
+    long committedUpToTerm(long term) {
+        return committedInTerm.headMap(term, true).values().stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+
     long highestCommitted() {
         return highestCommitted;
     }

@@ -43,9 +43,11 @@ public final class Simulation {
 
     /**
      * A read a node took at {@code takenAt}, when it had been paused for {@code pausedBefore} in all;
-     * invoked by its client at {@code invokeAt} (earlier, if the node was paused then).
+     * invoked by its client at {@code invokeAt} (earlier, if the node was paused then), when the highest
+     * index any node knew committed was {@code committedAtInvoke}.
      */
-    private record PendingRead(long id, long invokeAt, long readIndex, long takenAt, long pausedBefore) {
+    private record PendingRead(long id, long invokeAt, long readIndex, long takenAt, long pausedBefore,
+                               long committedAtInvoke) {
     }
 
     private final long seed;
@@ -142,6 +144,7 @@ public final class Simulation {
                 if (n != null) {
                     process(n);
                 }
+                checkCommittedEntriesProtected();
             }
             checkLiveness();
             checkLinearizable();
@@ -239,7 +242,11 @@ public final class Simulation {
             }
             long commit = n.core.commitIndex();
             if (commit > n.knownCommit && leader) {
+                checkCommitOfOwnTerm(n, commit);
                 checkDurableOnAQuorum(n, commit);
+                if (n.knownCommit < n.mirror.base() + 1 || n.mirror.term(n.knownCommit) != n.core.term()) {
+                    readAtDeposedLeaders(n);
+                }
             }
             if (commit > n.knownCommit) {
                 // Entries below the mirror's base came in a snapshot: committed and checked elsewhere.
@@ -277,7 +284,8 @@ public final class Simulation {
                 PendingRead pr = readsAwaitingIndex.getOrDefault(n.id, Map.of()).remove(rs.requestId());
                 if (pr != null) {
                     pendingReads.computeIfAbsent(n.id, k -> new ArrayList<>())
-                            .add(new PendingRead(pr.id(), pr.invokeAt(), rs.readIndex(), pr.takenAt(), pr.pausedBefore()));
+                            .add(new PendingRead(pr.id(), pr.invokeAt(), rs.readIndex(), pr.takenAt(), pr.pausedBefore(),
+                                    pr.committedAtInvoke()));
                 }
             }
             for (long abandoned : rd.abandonedReads()) {
@@ -300,6 +308,22 @@ public final class Simulation {
             throw new SafetyChecker.Violation("durability: " + leader.id + " committed index " + index + " (term " + term
                     + ") which a majority of " + config.voters() + (config.isJoint() ? " / " + config.outgoingVoters() : "")
                     + " does not hold on disk");
+        }
+    }
+
+    /**
+     * Raft §5.4.2 (Figure 8): a leader commits by counting replicas only an entry of its own term;
+     * earlier entries are committed with it. A leader that counts replicas of an earlier term's entry
+     * commits something a node holding a later conflicting entry can still be elected without and
+     * overwrite. That takes a rare chain of crashes and elections to show as two committed values; the
+     * rule itself is visible at every commit.
+     */
+    private void checkCommitOfOwnTerm(SimNode leader, long index) {
+        long entryTerm = leader.mirror.term(index);
+        if (entryTerm != leader.core.term()) {
+            throw new SafetyChecker.Violation("commit rule: " + leader.id + ", leading term " + leader.core.term()
+                    + ", committed up to index " + index + " of term " + entryTerm
+                    + ": only an entry of the leader's own term may be committed by counting replicas");
         }
     }
 
@@ -430,6 +454,17 @@ public final class Simulation {
         }
         waiting.removeIf(r -> {
             if (r.readIndex() <= n.appliedIndex) {
+                if (n.appliedIndex < r.committedAtInvoke()) {
+                    // Stricter than the end-of-run check, which only knows the writes acknowledged
+                    // to clients: an entry committed anywhere (a new leader's no-op, say) before the
+                    // read began must be seen by it (thesis 6.4: the read index covers every
+                    // committed entry). Catches a stale leader answering from a lease it no longer
+                    // holds as soon as its successor commits anything.
+                    throw new SafetyChecker.Violation("linearizability: read " + r.id() + " on " + n.id + " ("
+                            + n.core.role() + ", term " + n.core.term() + "), invoked at " + r.invokeAt()
+                            + " when index " + r.committedAtInvoke() + " was already committed, returned "
+                            + n.appliedIndex + " (read index " + r.readIndex() + ")");
+                }
                 reads.add(new Read(r.invokeAt(), now, n.appliedIndex));
                 counters[6]++;
                 if (n.core.role() != Role.LEADER) {
@@ -444,6 +479,9 @@ public final class Simulation {
     // ---- network -----------------------------------------------------------------------------
 
     private void send(RaftMessage m) {
+        if (seed % 3 == 2 && m instanceof io.raft4j.message.AppendEntries ae) {
+            m = withLeadersCommit(ae);
+        }
         if (faultsActive && random.nextDouble() < p.dropRate()) {
             return;
         }
@@ -465,6 +503,33 @@ public final class Simulation {
             SimNode target = nodes.get(sent.to());
             schedule(now + delay, target, sent, () -> deliver(target, sent));
         }
+        if (faultsActive && sent instanceof io.raft4j.message.TimeoutNow && random.nextBoolean()) {
+            // A TimeoutNow is the one message that makes voters ignore a live leader (and the up-to-date
+            // target it was sent to campaign at once): deliver a copy up to four election timeouts
+            // late, after the transfer was given up and the leader moved on, when the target may be
+            // behind. Ordinary delays stay far shorter than an election timeout.
+            long late = 1 + random.nextInt(4 * p.electionTicks() * SimParams.TICK_US);
+            SimNode target = nodes.get(sent.to());
+            schedule(now + late, target, sent, () -> deliver(target, sent));
+        }
+    }
+
+    /**
+     * Figure 2 lets a leader send its whole commit index with any append (this one sends at most the
+     * last index the append vouches for), so a follower must not commit past the last entry the
+     * append matched. In a third of the seeds (chosen from the seed, so that no seed's random stream
+     * changes) every append carries the leader's full commit index, as another implementation's
+     * leader would send it: a follower that trusted leaderCommit beyond what the append vouches for
+     * would commit a stale suffix of its own log.
+     */
+    private RaftMessage withLeadersCommit(io.raft4j.message.AppendEntries ae) {
+        SimNode from = nodes.get(ae.from());
+        if (!from.up || from.core.role() != Role.LEADER || from.core.term() != ae.term()
+                || from.core.commitIndex() <= ae.leaderCommit()) {
+            return ae;
+        }
+        return new io.raft4j.message.AppendEntries(ae.groupId(), ae.from(), ae.to(), ae.term(), ae.prevLogIndex(),
+                ae.prevLogTerm(), ae.entries(), from.core.commitIndex(), ae.round());
     }
 
     private void deliver(SimNode target, RaftMessage m) {
@@ -589,7 +654,10 @@ public final class Simulation {
     private void checkNoCommittedEntryRemoved(SimNode n, List<LogEntry> toWrite) {
         long first = toWrite.get(0).index();
         long last = toWrite.get(toWrite.size() - 1).index();
-        long probe = Math.min(n.mirror.lastIndex(), checker.highestCommitted());
+        // A stale leader may still overwrite, on a follower that never heard of later terms, what a
+        // later term committed without that follower (as it may still be elected without it, see
+        // SafetyChecker.onLeader): only what was committed in the follower's term or before is kept.
+        long probe = Math.min(n.mirror.lastIndex(), checker.committedUpToTerm(n.core.term()));
         if (probe < first) {
             return; // appends only after every committed entry this log holds
         }
@@ -603,6 +671,52 @@ public final class Simulation {
             throw new SafetyChecker.Violation("committed entry removed: " + n.id + " (" + n.core.role() + ", term "
                     + n.core.term() + ") rewrites its log from " + first + " to " + last + ", dropping the committed entry at "
                     + probe + " (its last index was " + n.mirror.lastIndex() + ")");
+        }
+    }
+
+    /**
+     * Leader completeness, checked before any election happens: a node whose log lacks the highest
+     * committed entry can never win an election, whatever the voters' later timing, votes cast or
+     * crashes. So for every live voter lacking it, the voters of its own configuration whose durable
+     * log it is at least as up to date as (Raft §5.4.1; its own vote included) must not make a
+     * majority (of each half of a joint configuration). This holds at every step of a sound run
+     * (the commit needs a majority whose durable logs end at or after the entry in a term at least its
+     * own, and those logs never fall back below it), so a commit rule that counts too early (Figure 8)
+     * or a vote or log that goes backwards shows here at once, not only in the rare runs where such a
+     * node then actually campaigns, wins and overwrites the entry.
+     */
+    private void checkCommittedEntriesProtected() {
+        long committed = checker.highestCommitted();
+        if (committed == 0) {
+            return;
+        }
+        long chain = checker.committedChain(committed);
+        for (SimNode x : nodes.values()) {
+            if (!x.up || committed <= x.mirror.base() || x.mirror.chain(committed) == chain) {
+                continue; // down (checked once back up), or it holds the entry
+            }
+            io.raft4j.message.ClusterConfig config = x.core.clusterConfig();
+            if (!config.isVoter(x.id)) {
+                continue;
+            }
+            long lastIndex = x.core.lastIndex();
+            long lastTerm = x.core.termAt(lastIndex);
+            java.util.function.Predicate<String> grants = id -> {
+                if (id.equals(x.id)) {
+                    return true;
+                }
+                SimNode v = nodes.get(id);
+                long vIndex = v.storage.lastIndex();
+                long vTerm = v.storage.term(vIndex);
+                return lastTerm > vTerm || (lastTerm == vTerm && lastIndex >= vIndex);
+            };
+            if (heardFromMajority(config.voters(), grants) && heardFromMajority(config.outgoingVoters(), grants)) {
+                throw new SafetyChecker.Violation("committed entry unprotected: " + x.id + " (" + x.core.role() + ", term "
+                        + x.core.term() + ", last " + lastIndex + " term " + lastTerm + ") lacks committed index "
+                        + committed + " yet the durable logs of a majority of " + config.voters()
+                        + (config.isJoint() ? " / " + config.outgoingVoters() : "")
+                        + " are no more up to date than its own: it could be elected and overwrite it");
+            }
         }
     }
 
@@ -691,6 +805,41 @@ public final class Simulation {
         n.crash();
         pendingReads.remove(n.id);
         readsAwaitingIndex.remove(n.id);
+        if (faultsActive && random.nextDouble() < 0.3) {
+            // A process restarted at once (by a supervisor), well within an election timeout: the
+            // window in which a node that forgot hearing from a live leader could help elect another
+            // while that leader still holds a read lease.
+            schedule(now + 1 + random.nextInt(p.electionTicks() * SimParams.TICK_US), null, "quick restart", () -> {
+                if (!n.up && faultsActive) {
+                    startNode(n);
+                }
+            });
+        }
+    }
+
+    /**
+     * {@code leader} just committed its first entry of its term: a client now reads at every node
+     * that still thinks it leads an earlier term (cut off, or not told yet). Such a node must not
+     * answer from a lease it no longer holds: the read check flags any answer below what is committed
+     * now. Random reads rarely land in that short window.
+     */
+    private void readAtDeposedLeaders(SimNode leader) {
+        if (!clientsActive) {
+            return;
+        }
+        for (SimNode d : nodes.values()) {
+            if (d != leader && d.up && d.core.role() == Role.LEADER && d.core.term() < leader.core.term()) {
+                long id = ++readSeq;
+                long invokedAt = now;
+                long committedAtInvoke = checker.highestCommitted();
+                schedule(now + 1, d, "read " + id + " at deposed leader", () -> {
+                    if (d.core.readIndex(id, p.leaseReads())) {
+                        readsAwaitingIndex.computeIfAbsent(d.id, k -> new HashMap<>()).put(id,
+                                new PendingRead(id, invokedAt, -1, now, d.pausedTotalUs, committedAtInvoke));
+                    }
+                });
+            }
+        }
     }
 
     /**
@@ -765,10 +914,11 @@ public final class Simulation {
                 long id = ++readSeq;
                 boolean lease = p.leaseReads() && random.nextBoolean();
                 long invokedAt = now;
+                long committedAtInvoke = checker.highestCommitted();
                 whenRunning(n, "read " + id, () -> {
                     if (n.core.readIndex(id, lease)) {
                         readsAwaitingIndex.computeIfAbsent(n.id, k -> new HashMap<>()).put(id,
-                                new PendingRead(id, invokedAt, -1, now, n.pausedTotalUs));
+                                new PendingRead(id, invokedAt, -1, now, n.pausedTotalUs, committedAtInvoke));
                     }
                 });
             } else if (n.up && n.core.role() == Role.LEADER) {
