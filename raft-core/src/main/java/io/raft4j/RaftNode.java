@@ -80,7 +80,7 @@ public final class RaftNode<R> implements AutoCloseable {
     private final NodeLoop loop;
     private volatile boolean running;
     /** Set once by {@link #stop}: a node runs at most once. Guarded by this. */
-    private boolean stopped;
+    private volatile boolean stopped;
     private volatile Throwable failure;
     /** Completed once the node has stopped, whoever stopped it (close, a failure, its removal). */
     private final CompletableFuture<Void> stoppedFuture = new CompletableFuture<>();
@@ -598,6 +598,9 @@ public final class RaftNode<R> implements AutoCloseable {
 
         @Override
         public boolean handleReady() {
+            if (!running) {
+                return false; // stopped by a callback of this very loop: nothing more to hand out
+            }
             core.pauseApplies(applyBacklog.full());
             if (!core.hasReady()) {
                 return false;
@@ -649,6 +652,9 @@ public final class RaftNode<R> implements AutoCloseable {
         }
         if (!ready.committedEntries().isEmpty() || !queries.isEmpty()) {
             applier.submit(ready.committedEntries(), queries);
+        }
+        if (!running) {
+            return; // an apply or a notice on this loop closed the node: the transport is gone
         }
         announceConfigIfChanged();
         updateStatus();
@@ -728,6 +734,9 @@ public final class RaftNode<R> implements AutoCloseable {
     }
 
     private void updateStatus() {
+        if (stopped) {
+            return; // stopped, possibly from within this batch (a callback on the loop): keep the stopped status
+        }
         counters.electionsStarted.lazySet(core.electionsStarted()); // the loop alone writes these three
         counters.termsLed.lazySet(core.termsLed());
         counters.followerLogLosses.lazySet(core.followerLogLosses());

@@ -385,6 +385,15 @@ final class LeaderState {
             return;
         }
         if (m.rejected()) {
+            SnapshotStore.SnapshotInfo latest = core.latestSnapshot();
+            if (m.nextOffset() == 0 && latest != null && latest.meta().lastIndex() > out.info.meta().lastIndex()) {
+                // Starting over anyway (the follower restarted, or the snapshot failed its checksum,
+                // perhaps for ever if the file rotted here): start over with the newest one. Streaming
+                // the same snapshot again and again would hold the log after it (the transfer floor)
+                // while the leader takes newer ones.
+                startSnapshot(m.from(), pr);
+                return;
+            }
             // An offset outside the snapshot cannot come from a sound follower (a corrupt or
             // foreign message): starting the transfer over is always safe.
             out.rewindTo(m.nextOffset() >= 0 && m.nextOffset() <= out.info.sizeBytes() ? m.nextOffset() : 0);
