@@ -4,7 +4,10 @@ package io.raft4j;
  * How many ticks' worth of time have passed since the node began ticking, by the JVM's monotonic
  * clock: what the runtime tells {@link io.raft4j.core.RaftCore#observeTime}. The loop's own ticks
  * fall behind this whenever it stalls (a GC pause, a stopped process, a busy loop), and a lease
- * counted in ticks alone would outlive the real time it may last.
+ * counted in ticks alone would outlive the real time it may last. The core's lease clock takes the
+ * larger of this and the ticks delivered; those can run a tick or two ahead of this (the own-thread
+ * loop ticks again half a tick after a stall), which only shortens leases, and the lease's margin (a
+ * tick, plus the drift bound) covers the rounding of both.
  */
 final class MonotonicTicks {
     private final long tickNanos;

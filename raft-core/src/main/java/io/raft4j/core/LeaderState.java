@@ -524,6 +524,15 @@ final class LeaderState {
     }
 
     /**
+     * Whether the voters of {@code target} missing from its answering majority are not even members,
+     * so that waiting for them to answer is pointless.
+     */
+    boolean quorumImpossibleIn(ClusterConfig target) {
+        long couldAnswer = target.voters().stream().filter(v -> v.equals(core.id()) || progress.containsKey(v)).count();
+        return couldAnswer <= target.voters().size() / 2;
+    }
+
+    /**
      * Why the voters of {@code target} could not commit anything now, or null if a majority of them
      * answered lately (this leader counts if it stays a voter): see {@link RaftConfig#strictMembershipChecks()}.
      */
@@ -537,6 +546,11 @@ final class LeaderState {
         }
         if (answering.size() > target.voters().size() / 2) {
             return null;
+        }
+        if (quorumImpossibleIn(target)) {
+            return "of the new voters " + target.voters() + " only " + answering + " answered lately, and the others are"
+                    + " not members yet, so they cannot answer before the change: add them as learners first (addVoter"
+                    + " does), then retry; RaftConfig.strictMembershipChecks(false) skips this check";
         }
         return "of the new voters " + target.voters() + " only " + answering + " answered lately, and "
                 + (target.voters().size() / 2 + 1) + " are needed to commit anything: start the others (or add them as"

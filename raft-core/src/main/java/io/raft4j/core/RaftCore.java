@@ -460,6 +460,11 @@ public final class RaftCore {
         return settings.strictMembershipChecks() && leader != null ? leader.quorumMissingIn(target) : null;
     }
 
+    /** Whether {@link #quorumMissingIn} holds whatever answers come: the missing voters are not members. */
+    public boolean quorumImpossibleIn(ClusterConfig target) {
+        return quorumMissingIn(target) != null && leader.quorumImpossibleIn(target);
+    }
+
     /**
      * Hands leadership to the voter {@code target} (thesis §3.10): stop taking proposals, bring the
      * target's log up to date, then tell it to start an election at once (TimeoutNow). Gives up after

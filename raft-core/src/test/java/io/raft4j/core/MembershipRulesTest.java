@@ -77,6 +77,7 @@ class MembershipRulesTest {
         MembershipChange refused = c.core(leader).changeMembership(voters(leader, "n4", "n5")); // never heard from
         assertFalse(refused.accepted());
         assertTrue(refused.rejection().contains("only [" + leader + "] answered lately"), refused.rejection());
+        assertTrue(refused.rejection().contains("not members yet"), "n4 and n5 cannot answer before: " + refused.rejection());
         c.crash(follower);
         c.tickAll(25); // two election timeouts: the crashed follower stops counting as answering
         String other = c.allIds().stream().filter(id -> !id.equals(leader) && !id.equals(follower)

@@ -14,7 +14,7 @@ final class MemorySize {
      * @throws IllegalArgumentException if it is not such a size, is negative, or does not fit in a long
      */
     static long parse(String text) {
-        String t = text.trim().toLowerCase(Locale.ROOT);
+        String t = text.replace(" ", "").toLowerCase(Locale.ROOT); // "100 mb" as Redis's config file allows
         int unitAt = t.length();
         while (unitAt > 0 && Character.isLetter(t.charAt(unitAt - 1))) {
             unitAt--;

@@ -69,6 +69,7 @@ class KvNodeCommandTest {
         assertEquals(100L << 20, MemorySize.parse("100mb"));
         assertEquals(3_000_000_000L, MemorySize.parse("3g"));
         assertEquals(1L << 30, MemorySize.parse(" 1Gb "));
+        assertEquals(100L << 20, MemorySize.parse("100 mb"));
     }
 
     @Test
