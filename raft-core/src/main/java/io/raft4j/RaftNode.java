@@ -300,10 +300,10 @@ public final class RaftNode<R> implements AutoCloseable {
                     () -> changeOnLoop(target, future), future);
             return;
         }
-        if (core.quorumMissingIn(target) != null && !core.quorumImpossibleIn(target)
+        if (!core.quorumAnswersIn(target) && !core.quorumImpossibleIn(target)
                 && (strictDeadline < 0 || loopTicks < strictDeadline)) {
             long deadline = strictDeadline < 0 ? loopTicks + config.electionTimeoutTicks() : strictDeadline;
-            watches.add(() -> core.role() != Role.LEADER || core.quorumMissingIn(target) == null || loopTicks >= deadline,
+            watches.add(() -> core.role() != Role.LEADER || core.quorumAnswersIn(target) || loopTicks >= deadline,
                     () -> changeOnLoop(target, future, deadline), future);
             return;
         }

@@ -17,8 +17,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * What only a leader keeps for its term: per-follower progress, replication and its flow control,
@@ -404,7 +407,7 @@ final class LeaderState {
     }
 
     /** Followers already reported as holding a log of another history (see {@link #ignoreForeignLog}). */
-    private final java.util.Set<String> foreignLogsReported = new java.util.HashSet<>();
+    private final Set<String> foreignLogsReported = new HashSet<>();
 
     /**
      * A follower says it holds entries up to {@code index}, beyond this leader's last: impossible for
@@ -523,38 +526,42 @@ final class LeaderState {
         }
     }
 
-    /**
-     * Whether the voters of {@code target} missing from its answering majority are not even members,
-     * so that waiting for them to answer is pointless.
-     */
-    boolean quorumImpossibleIn(ClusterConfig target) {
-        long couldAnswer = target.voters().stream().filter(v -> v.equals(core.id()) || progress.containsKey(v)).count();
-        return couldAnswer <= target.voters().size() / 2;
-    }
-
-    /**
-     * Why the voters of {@code target} could not commit anything now, or null if a majority of them
-     * answered lately (this leader counts if it stays a voter): see {@link RaftConfig#strictMembershipChecks()}.
-     */
-    String quorumMissingIn(ClusterConfig target) {
-        java.util.Set<String> answering = new java.util.TreeSet<>();
+    /** The voters of {@code target} that answered lately, this leader among them if it stays a voter. */
+    private Set<String> answeringIn(ClusterConfig target) {
+        Set<String> answering = new TreeSet<>();
         for (String voter : target.voters()) {
             Progress pr = progress.get(voter);
             if (voter.equals(core.id()) || (pr != null && pr.answeredLately())) {
                 answering.add(voter);
             }
         }
-        if (answering.size() > target.voters().size() / 2) {
-            return null;
-        }
+        return answering;
+    }
+
+    /** Whether a majority of {@code target}'s voters answered lately: see {@link RaftConfig#strictMembershipChecks()}. */
+    boolean quorumAnswersIn(ClusterConfig target) {
+        return answeringIn(target).size() > target.voters().size() / 2;
+    }
+
+    /**
+     * Whether the voters of {@code target} that could still answer (this leader and the members it
+     * tracks) are no majority: the others are not members yet, so waiting for them is pointless.
+     */
+    boolean quorumImpossibleIn(ClusterConfig target) {
+        long couldAnswer = target.voters().stream().filter(v -> v.equals(core.id()) || progress.containsKey(v)).count();
+        return couldAnswer <= target.voters().size() / 2;
+    }
+
+    /** Why {@link #quorumAnswersIn} does not hold for {@code target}, for the caller of the change. */
+    String whyNoQuorumIn(ClusterConfig target) {
+        String answered = "of the new voters " + target.voters() + " only " + answeringIn(target) + " answered lately, and ";
+        String override = "; RaftConfig.strictMembershipChecks(false) skips this check";
         if (quorumImpossibleIn(target)) {
-            return "of the new voters " + target.voters() + " only " + answering + " answered lately, and the others are"
-                    + " not members yet, so they cannot answer before the change: add them as learners first (addVoter"
-                    + " does), then retry; RaftConfig.strictMembershipChecks(false) skips this check";
+            return answered + "the others are not members yet, so they cannot answer before the change: add them as"
+                    + " learners first (addVoter does), then retry" + override;
         }
-        return "of the new voters " + target.voters() + " only " + answering + " answered lately, and "
-                + (target.voters().size() / 2 + 1) + " are needed to commit anything: start the others (or add them as"
-                + " learners first), then retry; RaftConfig.strictMembershipChecks(false) skips this check";
+        return answered + (target.voters().size() / 2 + 1) + " are needed to commit anything: start the others (or add"
+                + " them as learners first), then retry" + override;
     }
 
     // ---- check quorum ------------------------------------------------------------------------

@@ -441,9 +441,8 @@ public final class RaftCore {
         if (leader.transferTarget() != null) {
             return MembershipChange.rejected("a leadership transfer is in progress");
         }
-        String unreachable = quorumMissingIn(target);
-        if (unreachable != null) {
-            return MembershipChange.rejected(unreachable);
+        if (!quorumAnswersIn(target)) {
+            return MembershipChange.rejected(leader.whyNoQuorumIn(target));
         }
         boolean joint = MembershipPlanner.needsJoint(current, target);
         long index = appendAsLeader(EntryType.CONFIG, MembershipPlanner.firstStep(current, target).encode());
@@ -453,16 +452,17 @@ public final class RaftCore {
     }
 
     /**
-     * With {@link RaftConfig#strictMembershipChecks()}, on the leader: why {@code target}'s voters
-     * could not commit anything now (a majority of them has not answered lately), else null.
+     * Whether {@code target}'s voters include a majority that answered this leader lately, as
+     * {@link RaftConfig#strictMembershipChecks()} requires of a change (true without the check, or
+     * on a node that does not lead).
      */
-    public String quorumMissingIn(ClusterConfig target) {
-        return settings.strictMembershipChecks() && leader != null ? leader.quorumMissingIn(target) : null;
+    public boolean quorumAnswersIn(ClusterConfig target) {
+        return !settings.strictMembershipChecks() || leader == null || leader.quorumAnswersIn(target);
     }
 
-    /** Whether {@link #quorumMissingIn} holds whatever answers come: the missing voters are not members. */
+    /** Whether {@link #quorumAnswersIn} will not hold whatever answers come: the missing voters are not members. */
     public boolean quorumImpossibleIn(ClusterConfig target) {
-        return quorumMissingIn(target) != null && leader.quorumImpossibleIn(target);
+        return !quorumAnswersIn(target) && leader.quorumImpossibleIn(target);
     }
 
     /**
