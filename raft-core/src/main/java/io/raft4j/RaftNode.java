@@ -79,7 +79,10 @@ public final class RaftNode<R> implements AutoCloseable {
     private final ApplyBacklog applyBacklog;
     private final NodeLoop loop;
     private volatile boolean running;
-    /** Set once by {@link #stop}: a node runs at most once. Guarded by this. */
+    /**
+     * Set once by {@link #stop}: a node runs at most once. Written under this; volatile because the
+     * loop reads it too, to keep the stopped status when a callback it ran stopped the node.
+     */
     private volatile boolean stopped;
     private volatile Throwable failure;
     /** Completed once the node has stopped, whoever stopped it (close, a failure, its removal). */
