@@ -228,6 +228,43 @@ class RaftCoreRulesTest {
     }
 
     @Test
+    void aRestartedVoterWaitsOneElectionTimeoutBeforeHeedingVoteRequests() {
+        // Just started, a node cannot tell whether a leader is alive: it heard from none yet. Voting
+        // at once would let a disruptive candidate (one that was cut off) depose a live leader
+        // whenever a follower restarts, so the node is sticky for one election timeout.
+        RaftCore core = follower(RaftConfig.builder("n1").checkQuorum(true).preVote(false).electionTimeoutTicks(10)
+                .heartbeatIntervalTicks(1), 3, 1);
+        core.ready();
+        core.step(vote("n3", 4, 9, 3));
+        assertTrue(sent(core.ready()).isEmpty(), "vote request ignored just after the start");
+        assertEquals(3, core.term(), "term not raised by it");
+        for (int i = 0; i < 10; i++) {
+            core.tick();
+        }
+        core.ready();
+        core.step(vote("n3", 9, 9, 3));
+        RequestVoteResponse r = only(RequestVoteResponse.class, core.ready());
+        assertTrue(r.granted(), "after one election timeout without a leader the node votes");
+        assertEquals(9, r.term());
+    }
+
+    @Test
+    void aLeadershipTransferDoesNotOverrideTheUpToDateCheck() {
+        // The transfer flag only lifts leader stickiness: a target that is not caught up (the leader
+        // sends TimeoutNow only to one that is, but messages reorder and logs change) must still
+        // lose, or it could be elected without entries a majority committed.
+        RaftCore core = follower(RaftConfig.builder("n1").checkQuorum(true), 3, 1, 3);
+        core.step(append(3, 3, 3, 0));
+        core.ready();
+        core.step(new RequestVote(G, "n3", "n1", 4, 2, 1, false, true));   // older last term
+        assertFalse(only(RequestVoteResponse.class, core.ready()).granted());
+        core.step(new RequestVote(G, "n2", "n1", 4, 2, 3, false, true));   // same last term, shorter
+        assertFalse(only(RequestVoteResponse.class, core.ready()).granted());
+        core.step(new RequestVote(G, "n2", "n1", 4, 3, 3, false, true));   // as up to date
+        assertTrue(only(RequestVoteResponse.class, core.ready()).granted());
+    }
+
+    @Test
     void preVoteDoesNotChangeTermOrVote() {
         RaftCore core = follower(3, 1);
         core.ready();
