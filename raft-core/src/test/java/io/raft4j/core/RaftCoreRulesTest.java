@@ -385,6 +385,43 @@ class RaftCoreRulesTest {
         assertEquals(3, core.commitIndex());
     }
 
+    /**
+     * Fast backtracking (thesis §5.3's optimisation): one rejection carrying the follower's
+     * conflicting term moves the leader past that whole term. Were the leader to probe one entry
+     * too far, each probe would be rejected again and the follower would catch up a round trip
+     * per entry, or never while entries keep coming.
+     */
+    @Test
+    void leaderSkipsTheFollowersConflictingTermInOneRoundTrip() {
+        // n1's log: 1 config (t1), 2 t1, 3 t2, 4 t2, 5 to 7 t4; it leads term 5 (no-op at 8).
+        RaftCore core = follower(RaftConfig.builder("n1").preVote(false).checkQuorum(false), 4, 1, 2, 2, 4, 4, 4);
+        core.campaign();
+        Ready rd = core.ready();
+        storage.append(rd.entriesToPersist(), rd.hardState());
+        core.step(rd.messagesAfterPersist().get(0));
+        core.step(new RequestVoteResponse(G, "n2", "n1", 5, true, false));
+        assertEquals(Role.LEADER, core.role());
+        AppendEntries first = appendTo("n2", core.ready());
+        assertEquals(7, first.prevLogIndex(), "a new leader first probes from its own last entry");
+
+        // n2 holds term 2 from 3 to 7: the leader's last entry of term 2 is 4, so it probes from there.
+        core.step(new AppendEntriesResponse(G, "n2", "n1", 5, false, 7, 3, 2, first.round()));
+        AppendEntries second = appendTo("n2", core.ready());
+        assertEquals(4, second.prevLogIndex(), "right after this leader's last entry of the conflicting term");
+        assertEquals(2, second.prevLogTerm());
+
+        // n3 holds term 3 from 4 on, a term this leader never saw: skip it whole.
+        core.step(new AppendEntriesResponse(G, "n3", "n1", 5, false, 7, 4, 3, first.round()));
+        AppendEntries third = appendTo("n3", core.ready());
+        assertEquals(3, third.prevLogIndex(), "just before the follower's first entry of a term the leader lacks");
+    }
+
+    private static AppendEntries appendTo(String peer, Ready rd) {
+        List<RaftMessage> to = sent(rd).stream().filter(m -> m instanceof AppendEntries && m.to().equals(peer)).toList();
+        assertEquals(1, to.size(), "expected one AppendEntries to " + peer + " in " + sent(rd));
+        return (AppendEntries) to.get(0);
+    }
+
     @Test
     void leaderCountsItsOwnEntriesOnlyOnceDurable() {
         RaftCore core = follower(RaftConfig.builder("n1").preVote(false), 1);
