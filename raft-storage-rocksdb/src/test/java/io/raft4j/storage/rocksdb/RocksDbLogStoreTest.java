@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,6 +67,19 @@ class RocksDbLogStoreTest {
                 assertEquals(0, fresh.lastIndex());
                 assertEquals(HardState.INITIAL, fresh.hardState());
             }
+        }
+    }
+
+    /**
+     * A process crash (the crash test's {@code kill -9}) keeps what reached the page cache, so only
+     * this shows a write that skips the sync or the WAL: it would pass every other test and lose
+     * acknowledged entries when the machine, not the process, goes down.
+     */
+    @Test
+    void everyLogWriteGoesThroughTheWalAndSyncsIt() {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir)) {
+            assertTrue(store.database.syncWrite.sync(), "writes sync the WAL before they return");
+            assertFalse(store.database.syncWrite.disableWAL(), "writes go through the WAL");
         }
     }
 
