@@ -5,8 +5,7 @@ package io.raft4j.session;
  *
  * @param status what happened
  * @param value  the application's result: of this application ({@link Status#APPLIED}), of the
- *               first one ({@link Status#DUPLICATE}, {@code null} if the client had already
- *               declared that command finished), or of a query; {@code null} otherwise
+ *               first one ({@link Status#DUPLICATE}), or of a query; {@code null} otherwise
  * @param detail for {@link Status#SESSION_EXPIRED} and {@link Status#MALFORMED}, why; else {@code null}
  * @param <R>    the application's result type
  */
@@ -19,10 +18,18 @@ public record SessionResult<R>(Status status, R value, String detail) {
         /** Applied before, under the same session and number: not applied again. */
         DUPLICATE,
         /**
+         * Not applied now: its client had declared it finished ({@link ClientSession#finished})
+         * before this copy committed, so nobody waits for it. A stray retry of an earlier attempt,
+         * which may or may not have been applied.
+         */
+        STALE,
+        /**
          * Not applied: the state machine no longer knows the session (evicted to make room for
-         * others, or ended for holding too many unfinished results), so it cannot tell whether the
-         * command was applied already. Start a new {@link ClientSession} and decide, from the state,
-         * whether to send the command again.
+         * others, ended for holding too many unfinished results, or never started because none of
+         * its first commands committed before its client gave up on them), so it cannot tell
+         * whether the command was applied already. Final: every later command of the session gets
+         * the same. Start a new {@link ClientSession} and decide, from the state, whether to send
+         * the command again.
          */
         SESSION_EXPIRED,
         /** Not applied: the command was not made by {@link ClientSession} or {@link SessionStateMachine#withoutSession}. */
@@ -35,6 +42,10 @@ public record SessionResult<R>(Status status, R value, String detail) {
 
     static <R> SessionResult<R> duplicate(R value) {
         return new SessionResult<>(Status.DUPLICATE, value, null);
+    }
+
+    static <R> SessionResult<R> stale() {
+        return new SessionResult<>(Status.STALE, null, null);
     }
 
     static <R> SessionResult<R> expired(String detail) {

@@ -25,9 +25,9 @@ import java.util.function.Function;
  * least recently used, whose later commands then get {@link SessionResult.Status#SESSION_EXPIRED}.
  * A session whose client holds more than {@code maxUnfinishedPerSession} commands unfinished (not
  * declared {@link ClientSession#finished}) is ended the same way. Size {@code maxSessions} above
- * the number of clients active within a retry's time: a session evicted while its very first
- * command's result is still awaited cannot be told from a new one, and a retry of that command
- * would be applied again.
+ * the number of clients active within a retry's time: a session evicted before its client
+ * finished its first command cannot be told from a new one, and a retry of a command sent before
+ * then would be applied again.
  *
  * <p>Commands outside any session ({@link #withoutSession}) are applied every time they are
  * committed, as without this wrapper.
@@ -104,22 +104,25 @@ public final class SessionStateMachine<R> implements StateMachine<SessionResult<
         }
         SessionTable.Session<R> session = sessions.get(frame.client());
         if (session == null) {
-            if (frame.lowestUnfinished() > 1) {
-                return SessionResult.expired("session " + frame.client() + " is not known here (evicted as the least"
-                        + " recently used of " + sessions.size() + "): whether command " + frame.sequence()
-                        + " was applied is unknown");
-            }
             session = sessions.open(frame.client());
+            if (frame.lowestUnfinished() > 1) {
+                // Its client had commands before: evicted (or its first commands were all given up
+                // before any committed). Refused from now on, so that an old retry cannot reopen it.
+                sessions.end(session);
+                return SessionResult.expired("session " + frame.client() + " is not known here (evicted as the least"
+                        + " recently used of " + sessions.size() + ", or none of its earlier commands committed):"
+                        + " whether command " + frame.sequence() + " was applied is unknown");
+            }
         }
         if (session.ended) {
-            return SessionResult.expired("session " + frame.client() + " was ended for holding "
-                    + maxUnfinishedPerSession + " unfinished commands: whether command " + frame.sequence()
+            return SessionResult.expired("session " + frame.client() + " has ended (evicted, or it held "
+                    + maxUnfinishedPerSession + " unfinished commands): whether command " + frame.sequence()
                     + " was applied is unknown");
         }
         session.forgetBelow(frame.lowestUnfinished());
         long sequence = frame.sequence();
         if (sequence < session.floor) {
-            return SessionResult.duplicate(null); // its client declared it finished: a stray retry
+            return SessionResult.stale(); // its client declared it finished: a stray retry
         }
         if (session.results.containsKey(sequence)) {
             return SessionResult.duplicate(session.results.get(sequence));

@@ -92,8 +92,8 @@ class SessionStateMachineTest {
         ClientSession.Command second = session.command(add(2));
         apply(second);                                              // tells the replicas: 1 is finished
         SessionResult<String> stray = apply(first);
-        assertEquals(Status.DUPLICATE, stray.status());
-        assertNull(stray.value(), "its result is no longer kept");
+        assertEquals(Status.STALE, stray.status(), "its result is no longer kept, and it is not applied again");
+        assertNull(stray.value());
         assertEquals(3, counter.count);
     }
 
