@@ -864,6 +864,7 @@ public final class RaftCore {
         long committed = log.committed();
         if (prevIndex < committed) {
             // Entries up to our commit index are known to match: skip them (never truncate them).
+            checkCommittedPrefixMatches(m, committed);
             int skip = (int) Math.min(entries.size(), committed - prevIndex);
             entries = entries.subList(skip, entries.size());
             prevIndex = committed;
@@ -878,6 +879,33 @@ public final class RaftCore {
         long lastNew = entries.isEmpty() ? prevIndex : appendFromLeader(entries);
         log.commitTo(Math.min(m.leaderCommit(), lastNew));
         sendAppendAnswer(m, true, lastNew, 0, 0);
+    }
+
+    /**
+     * Every leader holds the entries a follower knows committed, with the same terms (Leader
+     * Completeness), so a leader disagreeing about one proves this log is of another history: the
+     * data directory of another cluster, or damaged storage. Acknowledging would let the leader count
+     * entries this node does not hold toward its commits, and applying on would serve another
+     * history, so the node stops, saying why. Checked where it costs one lookup each: the entry
+     * before the append, and the last of its entries skipped as already committed.
+     */
+    private void checkCommittedPrefixMatches(AppendEntries m, long committed) {
+        checkCommittedEntry(m, m.prevLogIndex(), m.prevLogTerm());
+        long lastSkipped = Math.min(committed, m.lastIndex());
+        if (lastSkipped > m.prevLogIndex()) {
+            LogEntry e = m.entries().get((int) (lastSkipped - m.prevLogIndex() - 1));
+            checkCommittedEntry(m, e.index(), e.term());
+        }
+    }
+
+    private void checkCommittedEntry(AppendEntries m, long index, long leadersTerm) {
+        long ours = log.term(index);
+        if (index > 0 && ours != RaftLog.UNKNOWN_TERM && ours != leadersTerm) {
+            throw new IllegalStateException(id + ": leader " + m.from() + " of term " + m.term() + " holds entry " + index
+                    + " with term " + leadersTerm + " where this node's log, committed up to " + log.committed()
+                    + ", has term " + ours + ": this log is not of this group's history (a data directory of another"
+                    + " cluster, or damaged storage). Stopping; start this node on an empty data directory");
+        }
     }
 
     private long appendFromLeader(List<LogEntry> entries) {

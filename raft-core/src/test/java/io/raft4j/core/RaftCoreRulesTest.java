@@ -165,6 +165,29 @@ class RaftCoreRulesTest {
         assertTrue(only(AppendEntriesResponse.class, rd).success());
     }
 
+    /**
+     * A leader never disagrees with a follower about an entry the follower knows committed, unless
+     * the follower's log is of another history (another cluster's data directory). It used to skip
+     * such entries unchecked and acknowledge them, so the leader counted entries this node did not
+     * hold toward its commits.
+     */
+    @Test
+    void aLeaderDisagreeingAboutACommittedEntryStopsTheFollower() {
+        RaftCore core = follower(2, 1, 2);                                   // 2 t1, 3 t2
+        core.step(append(2, 3, 2, 3));                                       // commits up to 3
+        core.ready();
+        assertEquals(3, core.commitIndex());
+
+        core.step(append(2, 3, 2, 3, 2));                                    // agreeing: fine
+        core.ready();
+        IllegalStateException before = assertThrows(IllegalStateException.class,
+                () -> core.step(append(2, 1, 1, 3, 1, 5)));                  // entry 3: term 5 there, 2 here
+        assertTrue(before.getMessage().contains("not of this group's history"), before.getMessage());
+        IllegalStateException at = assertThrows(IllegalStateException.class,
+                () -> core.step(append(2, 2, 7, 3)));                        // a heartbeat: entry 2 term 7 there
+        assertTrue(at.getMessage().contains("holds entry 2 with term 7"), at.getMessage());
+    }
+
     @Test
     void followerCommitIsMinOfLeaderCommitAndLastNewEntry() {
         RaftCore core = follower(3, 1, 1, 1, 1);                 // 2..5, all term 1
