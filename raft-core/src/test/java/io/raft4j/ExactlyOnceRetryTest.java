@@ -4,10 +4,10 @@ import io.raft4j.core.RaftConfig;
 import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
+import io.raft4j.session.AddingCounter;
 import io.raft4j.session.ClientSession;
 import io.raft4j.session.SessionResult;
 import io.raft4j.session.SessionStateMachine;
-import io.raft4j.spi.StateMachine;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -28,30 +28,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  */
 class ExactlyOnceRetryTest {
 
-    /** "add n" commands on a counter: applying one twice shows. */
-    static final class Counter implements StateMachine<String> {
-        volatile long count;
-
-        @Override
-        public String apply(long index, Bytes command) {
-            count += Long.parseLong(command.toUtf8());
-            return Long.toString(count);
-        }
-
-        @Override
-        public String query(Bytes query) {
-            return Long.toString(count);
-        }
-    }
-
     @Test
     void aCommandRetriedAfterAnIndeterminateOutcomeIsAppliedOnce() throws Exception {
         InMemoryTransport network = new InMemoryTransport();
         List<RaftNode<SessionResult<String>>> nodes = new ArrayList<>();
-        List<Counter> counters = new ArrayList<>();
+        List<AddingCounter> counters = new ArrayList<>();
         try {
             for (String id : List.of("n1", "n2", "n3")) {
-                Counter counter = new Counter();
+                AddingCounter counter = new AddingCounter();
                 counters.add(counter);
                 RaftConfig config = RaftConfig.builder(id).initialMembers("n1", "n2", "n3")
                         .electionTimeoutTicks(10).build();
@@ -85,7 +69,7 @@ class ExactlyOnceRetryTest {
             assertEquals("11", retry.value(), "the retry is answered with the first application's result");
 
             network.heal();
-            LocalCluster.await(Duration.ofSeconds(10), () -> counters.stream().allMatch(c -> c.count == 11));
+            LocalCluster.await(Duration.ofSeconds(10), () -> counters.stream().allMatch(c -> c.count() == 11));
             assertEquals("11", next.query(Bytes.EMPTY).get(5, TimeUnit.SECONDS).value());
         } finally {
             nodes.forEach(RaftNode::close);

@@ -7,10 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,34 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Sessions on one replica: each command applied at most once, results kept while needed. */
 class SessionStateMachineTest {
 
-    /** Not idempotent on purpose: applying a command twice shows in the count. */
-    static final class Counter implements StateMachine<String> {
-        long count;
-
-        @Override
-        public String apply(long index, Bytes command) {
-            count += Long.parseLong(command.toUtf8());
-            return Long.toString(count);
-        }
-
-        @Override
-        public String query(Bytes query) {
-            return Long.toString(count);
-        }
-
-        @Override
-        public Snapshot snapshot() {
-            long frozen = count;
-            return out -> new DataOutputStream(out).writeLong(frozen);
-        }
-
-        @Override
-        public void restore(InputStream in) throws IOException {
-            count = new DataInputStream(in).readLong();
-        }
-    }
-
-    private final Counter counter = new Counter();
+    private final AddingCounter counter = new AddingCounter();
     private final SessionStateMachine<String> machine = new SessionStateMachine<>(counter, SessionStateMachine.ResultCodec.UTF8, 2, 3);
     private long index;
 
@@ -68,7 +38,7 @@ class SessionStateMachineTest {
         assertEquals(SessionResult.applied("5"), apply(add5));
         assertEquals(SessionResult.duplicate("5"), apply(add5), "the retry");
         assertEquals(SessionResult.duplicate("5"), apply(add5), "and another");
-        assertEquals(5, counter.count);
+        assertEquals(5, counter.count());
         assertTrue(machine.apply(++index, add5.bytes()).applied());
     }
 
@@ -80,7 +50,7 @@ class SessionStateMachineTest {
         assertEquals(SessionResult.applied("10"), apply(second), "a retry of the second reached a new leader first");
         assertEquals(SessionResult.applied("11"), apply(first));
         assertEquals(SessionResult.duplicate("10"), apply(second));
-        assertEquals(11, counter.count);
+        assertEquals(11, counter.count());
     }
 
     @Test
@@ -94,7 +64,7 @@ class SessionStateMachineTest {
         SessionResult<String> stray = apply(first);
         assertEquals(Status.STALE, stray.status(), "its result is no longer kept, and it is not applied again");
         assertNull(stray.value());
-        assertEquals(3, counter.count);
+        assertEquals(3, counter.count());
     }
 
     @Test
@@ -111,7 +81,7 @@ class SessionStateMachineTest {
         SessionResult<String> late = apply(a.command(add(100)));
         assertEquals(Status.SESSION_EXPIRED, late.status(), late.toString());
         assertFalse(late.applied());
-        assertEquals(3, counter.count);
+        assertEquals(3, counter.count());
     }
 
     @Test
@@ -124,7 +94,7 @@ class SessionStateMachineTest {
         SessionResult<String> fourth = apply(session.command(add(1)));
         assertEquals(Status.SESSION_EXPIRED, fourth.status(), fourth.toString());
         assertEquals(Status.SESSION_EXPIRED, apply(first).status(), "a retry of an applied command is refused, not applied");
-        assertEquals(3, counter.count);
+        assertEquals(3, counter.count());
     }
 
     @Test
@@ -150,7 +120,7 @@ class SessionStateMachineTest {
             assertEquals(Status.MALFORMED, r.status(), command.toString());
             assertTrue(r.detail() != null && !r.detail().isEmpty());
         }
-        assertEquals(0, counter.count);
+        assertEquals(0, counter.count());
         assertEquals(0, machine.sessionCount());
     }
 
@@ -165,10 +135,10 @@ class SessionStateMachineTest {
         byte[] snapshot = write(machine.snapshot());
         apply(a.command(add(1000)));                                // after the snapshot: not in it
 
-        Counter otherCounter = new Counter();
+        AddingCounter otherCounter = new AddingCounter();
         SessionStateMachine<String> other = new SessionStateMachine<>(otherCounter, SessionStateMachine.ResultCodec.UTF8, 2, 3);
         other.restore(new ByteArrayInputStream(snapshot));
-        assertEquals(12, otherCounter.count);
+        assertEquals(12, otherCounter.count());
         // The order of use came along: a, used least recently when the snapshot was taken, is the
         // one a new session evicts, as on the replica that took it.
         ClientSession c = ClientSession.create();
@@ -176,7 +146,7 @@ class SessionStateMachineTest {
         assertEquals(SessionResult.duplicate("12"), other.apply(4, b1.bytes()), "a retry answered as before");
         a.finished(a1);
         assertEquals(Status.SESSION_EXPIRED, other.apply(5, a.command(add(1)).bytes()).status());
-        assertEquals(13, otherCounter.count);
+        assertEquals(13, otherCounter.count());
     }
 
     @Test
