@@ -46,7 +46,8 @@ class ExactlyOnceRetryTest {
                 nodes.add(node);
             }
             RaftNode<SessionResult<String>> leader = awaitLeader(nodes, null);
-            ClientSession session = ClientSession.create();
+            ClientSession session = ClientSession.registered(
+                    leader.propose(ClientSession.registration()).get(5, TimeUnit.SECONDS));
             ClientSession.Command warmUp = session.command(Bytes.ofUtf8("1"));
             assertEquals(SessionResult.Status.APPLIED, leader.propose(warmUp.bytes()).get(5, TimeUnit.SECONDS).status());
             session.finished(warmUp);

@@ -4,42 +4,66 @@ import io.raft4j.message.Bytes;
 
 import java.util.Objects;
 import java.util.TreeSet;
-import java.util.UUID;
 
 /**
  * A client's side of a session: numbers its commands for a {@link SessionStateMachine}, which
  * applies each number at most once.
  *
- * <p>Propose {@link Command#bytes()} and, whatever happens (an {@code IndeterminateException}, a
- * timeout, a new leader), retry with <em>the same bytes</em> until a result comes back; then call
- * {@link #finished}. Commands may be outstanding concurrently (from several threads). Each result
- * stays in every replica's memory until the session's later commands tell it the command is
- * finished, so call {@link #finished} for every command, also for one you give up on.
+ * <p>A session starts with a registration: propose {@link #registration()} (retrying as often as
+ * needed) and build the session from the {@link SessionResult.Status#REGISTERED} answer with
+ * {@link #registered}. Its id is the log index of that registration, so no two sessions ever share
+ * one. Then, for each command, propose {@link Command#bytes()} and, whatever happens (an
+ * {@code IndeterminateException}, a timeout, a new leader), retry with <em>the same bytes</em> until
+ * a result comes back; then call {@link #finished}.
  *
- * <p>Thread-safe. A session lives as long as its client process: a restarted client starts a new
- * one (its old one ages out of the state machine).
+ * <p>Commands may be outstanding concurrently (from several threads). Every replica keeps each
+ * result from the session's lowest unfinished command on, until later commands tell it the client
+ * has them, so call {@link #finished} for every command, also for one you give up on (it is then
+ * applied at most once, perhaps never).
+ *
+ * <p>Thread-safe. A session lives as long as its client process: a restarted client registers a
+ * new one (its old one ages out of the state machine).
  */
 public final class ClientSession {
-    private final UUID id;
+    private final long id;
     private long lastSequence;
-    /** Numbers handed out and not yet finished; its first is what the state machine may keep back to. */
+    /** Numbers handed out and not yet finished; the first is what the state machine must keep back to. */
     private final TreeSet<Long> unfinished = new TreeSet<>();
 
     /** A command of a session: propose {@link #bytes()}, and the same bytes again on every retry. */
-    public record Command(UUID session, long sequence, Bytes bytes) {
+    public record Command(long session, long sequence, Bytes bytes) {
     }
 
-    /** A session with {@code id}, which must be unique among all clients of the group. */
-    public ClientSession(UUID id) {
-        this.id = Objects.requireNonNull(id, "id");
+    ClientSession(long id) {
+        if (id < 1) {
+            throw new IllegalArgumentException("session ids are log indexes, from 1: " + id);
+        }
+        this.id = id;
     }
 
-    /** A session with a random id. */
-    public static ClientSession create() {
-        return new ClientSession(UUID.randomUUID());
+    /**
+     * The command that registers a new session. Retrying it is safe: every copy that commits
+     * registers a session, and those nobody uses age out.
+     */
+    public static Bytes registration() {
+        return SessionFrame.REGISTRATION;
     }
 
-    public UUID id() {
+    /**
+     * The session that a registration's answer created.
+     *
+     * @throws IllegalArgumentException if {@code answer} is not {@link SessionResult.Status#REGISTERED}
+     */
+    public static ClientSession registered(SessionResult<?> answer) {
+        Objects.requireNonNull(answer, "answer");
+        if (answer.status() != SessionResult.Status.REGISTERED) {
+            throw new IllegalArgumentException("not the answer to a registration: " + answer);
+        }
+        return new ClientSession(answer.session());
+    }
+
+    /** The session's id: the log index of its registration. */
+    public long id() {
         return id;
     }
 
@@ -52,11 +76,11 @@ public final class ClientSession {
     }
 
     /**
-     * Declares {@code command} done: its result arrived, or the caller gave up on it. The state
-     * machine forgets its result once a later command of this session carries the news.
+     * Declares {@code command} done: its result arrived, or the caller gave up on it. The replicas
+     * forget its result once a later command of this session carries the news.
      */
     public synchronized void finished(Command command) {
-        if (!command.session().equals(id)) {
+        if (command.session() != id) {
             throw new IllegalArgumentException("command " + command.sequence() + " belongs to session "
                     + command.session() + ", not " + id);
         }

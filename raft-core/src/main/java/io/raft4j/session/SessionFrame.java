@@ -4,23 +4,25 @@ import io.raft4j.message.Bytes;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.UUID;
 
 /**
  * The bytes of a command proposed to a {@link SessionStateMachine}: a kind byte, then for a
- * session's command its client id, sequence number and lowest unfinished sequence number, then the
+ * session's command its session id, sequence number and lowest unfinished sequence number, then the
  * application's command. Every field is fixed-width, so a frame is checked by its length alone.
  *
- * @param client            the session's id; {@code null} for a command outside any session
+ * @param kind              {@link #PLAIN}, {@link #REGISTER} or {@link #SESSION}
+ * @param session           the session's id (for {@link #SESSION})
  * @param sequence          the command's number in its session, from 1
  * @param lowestUnfinished  the session's lowest number whose result the client still waits for:
  *                          results of lower numbers may be forgotten
- * @param payload           the application's command
+ * @param payload           the application's command (for {@link #PLAIN} and {@link #SESSION})
  */
-record SessionFrame(UUID client, long sequence, long lowestUnfinished, Bytes payload) {
+record SessionFrame(byte kind, long session, long sequence, long lowestUnfinished, Bytes payload) {
     static final byte PLAIN = 1;
     static final byte SESSION = 2;
-    static final int SESSION_HEADER_BYTES = 1 + 16 + 8 + 8;
+    static final byte REGISTER = 3;
+    static final int SESSION_HEADER_BYTES = 1 + 8 + 8 + 8;
+    static final Bytes REGISTRATION = Bytes.wrap(new byte[]{REGISTER});
 
     static Bytes plain(Bytes payload) {
         byte[] out = new byte[1 + payload.length()];
@@ -29,12 +31,9 @@ record SessionFrame(UUID client, long sequence, long lowestUnfinished, Bytes pay
         return Bytes.wrap(out);
     }
 
-    static Bytes session(UUID client, long sequence, long lowestUnfinished, Bytes payload) {
+    static Bytes session(long session, long sequence, long lowestUnfinished, Bytes payload) {
         ByteBuffer out = ByteBuffer.allocate(SESSION_HEADER_BYTES + payload.length());
-        out.put(SESSION)
-                .putLong(client.getMostSignificantBits()).putLong(client.getLeastSignificantBits())
-                .putLong(sequence).putLong(lowestUnfinished)
-                .put(payload.unsafeArray());
+        out.put(SESSION).putLong(session).putLong(sequence).putLong(lowestUnfinished).put(payload.unsafeArray());
         return Bytes.wrap(out.array());
     }
 
@@ -49,27 +48,39 @@ record SessionFrame(UUID client, long sequence, long lowestUnfinished, Bytes pay
         if (in.length == 0) {
             throw new IllegalArgumentException("an empty command has no session frame");
         }
-        if (in[0] == PLAIN) {
-            return new SessionFrame(null, 0, 0, Bytes.wrap(Arrays.copyOfRange(in, 1, in.length)));
+        switch (in[0]) {
+            case PLAIN -> {
+                return new SessionFrame(PLAIN, 0, 0, 0, Bytes.wrap(Arrays.copyOfRange(in, 1, in.length)));
+            }
+            case REGISTER -> {
+                if (in.length != 1) {
+                    throw new IllegalArgumentException("a registration carries nothing, not " + (in.length - 1) + " bytes");
+                }
+                return new SessionFrame(REGISTER, 0, 0, 0, Bytes.EMPTY);
+            }
+            case SESSION -> {
+                return parseSessionCommand(in);
+            }
+            default -> throw new IllegalArgumentException("unknown session frame kind " + in[0] + ": propose commands"
+                    + " made by ClientSession or SessionStateMachine.withoutSession");
         }
-        if (in[0] != SESSION) {
-            throw new IllegalArgumentException("unknown session frame kind " + in[0]
-                    + ": propose commands made by ClientSession.command or SessionStateMachine.withoutSession");
-        }
+    }
+
+    private static SessionFrame parseSessionCommand(byte[] in) {
         if (in.length < SESSION_HEADER_BYTES) {
             throw new IllegalArgumentException("a session frame of " + in.length + " bytes is shorter than its "
                     + SESSION_HEADER_BYTES + "-byte header");
         }
         ByteBuffer buf = ByteBuffer.wrap(in);
         buf.get();
-        UUID client = new UUID(buf.getLong(), buf.getLong());
+        long session = buf.getLong();
         long sequence = buf.getLong();
         long lowestUnfinished = buf.getLong();
-        if (sequence < 1 || lowestUnfinished < 1 || lowestUnfinished > sequence) {
-            throw new IllegalArgumentException("session frame numbers out of order: sequence " + sequence
-                    + ", lowest unfinished " + lowestUnfinished);
+        if (session < 1 || sequence < 1 || lowestUnfinished < 1 || lowestUnfinished > sequence) {
+            throw new IllegalArgumentException("session frame numbers out of range: session " + session + ", sequence "
+                    + sequence + ", lowest unfinished " + lowestUnfinished);
         }
-        return new SessionFrame(client, sequence, lowestUnfinished,
+        return new SessionFrame(SESSION, session, sequence, lowestUnfinished,
                 Bytes.wrap(Arrays.copyOfRange(in, SESSION_HEADER_BYTES, in.length)));
     }
 }

@@ -10,24 +10,26 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
-import java.util.function.Function;
 
 /**
  * Wraps the application's state machine so that each command of a {@link ClientSession} is applied
  * at most once, however often it is retried (Raft thesis §6.3): a retry of a command already
  * applied is answered with the result of its first application, and changes nothing.
  *
+ * <p>A session is registered through the log, and its id is the index of its registration entry,
+ * so ids are never reused: a session the state machine no longer knows has expired for good, and
+ * its commands are refused ({@link SessionResult.Status#SESSION_EXPIRED}), never taken for another
+ * session's and applied again.
+ *
  * <p>The sessions are part of the replicated state: every replica keeps the same ones, and
  * snapshots carry them (before the application's own snapshot, in the same stream), so a follower
  * that becomes leader answers retries as the old leader would have.
  *
- * <p>Memory is bounded. At most {@code maxSessions} sessions are kept; starting one more evicts the
- * least recently used, whose later commands then get {@link SessionResult.Status#SESSION_EXPIRED}.
- * A session whose client holds more than {@code maxUnfinishedPerSession} commands unfinished (not
- * declared {@link ClientSession#finished}) is ended the same way. Size {@code maxSessions} above
- * the number of clients active within a retry's time: a session evicted before its client
- * finished its first command cannot be told from a new one, and a retry of a command sent before
- * then would be applied again.
+ * <p>Memory is bounded, by bounds that are fixed (every replica must apply alike, so they are not
+ * settings): at most {@value #MAX_SESSIONS} sessions, registering one more evicts the least recently
+ * used; and at most {@value #MAX_RESULTS_PER_SESSION} results per session, kept from the client's
+ * lowest unfinished command on, beyond which the session is ended. Both end a session whose
+ * commands then expire. Worst case: {@code MAX_SESSIONS × MAX_RESULTS_PER_SESSION} results.
  *
  * <p>Commands outside any session ({@link #withoutSession}) are applied every time they are
  * committed, as without this wrapper.
@@ -35,19 +37,21 @@ import java.util.function.Function;
  * @param <R> the application's result type
  */
 public final class SessionStateMachine<R> implements StateMachine<SessionResult<R>> {
-    /** Default bound on the sessions kept. */
-    public static final int DEFAULT_MAX_SESSIONS = 10_000;
-    /** Default bound on one session's unfinished commands. */
-    public static final int DEFAULT_MAX_UNFINISHED_PER_SESSION = 1_000;
+    /** Sessions kept; registering one more evicts the least recently used. */
+    public static final int MAX_SESSIONS = 10_000;
+    /** Results one session may hold (from its lowest unfinished command on) before it is ended. */
+    public static final int MAX_RESULTS_PER_SESSION = 256;
 
     private final StateMachine<R> application;
     private final ResultCodec<R> codec;
-    private final int maxUnfinishedPerSession;
     private final SessionTable<R> sessions;
+    /** For monitoring from other threads: the table itself is the apply thread's. */
+    private volatile int sessionCount;
 
     /**
      * How results are written into snapshots (a retry after a restore is answered from them).
-     * Encoding and decoding must round-trip.
+     * Encoding and decoding must round-trip; {@code encode} runs on the apply thread when a snapshot
+     * is fixed, for every result kept, so keep it cheap.
      */
     public interface ResultCodec<R> {
         /** For string results. */
@@ -69,21 +73,19 @@ public final class SessionStateMachine<R> implements StateMachine<SessionResult<
         R decode(byte[] bytes);
     }
 
-    /** With {@link #DEFAULT_MAX_SESSIONS} and {@link #DEFAULT_MAX_UNFINISHED_PER_SESSION}. */
     public SessionStateMachine(StateMachine<R> application, ResultCodec<R> codec) {
-        this(application, codec, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_UNFINISHED_PER_SESSION);
+        this(application, codec, MAX_SESSIONS, MAX_RESULTS_PER_SESSION);
     }
 
-    public SessionStateMachine(StateMachine<R> application, ResultCodec<R> codec, int maxSessions,
-                               int maxUnfinishedPerSession) {
+    /** With other bounds: for tests, which reach the bounds with a few commands. */
+    SessionStateMachine(StateMachine<R> application, ResultCodec<R> codec, int maxSessions, int maxResultsPerSession) {
         this.application = Objects.requireNonNull(application, "application");
         this.codec = Objects.requireNonNull(codec, "codec");
-        if (maxSessions < 1 || maxUnfinishedPerSession < 1) {
-            throw new IllegalArgumentException("maxSessions (" + maxSessions + ") and maxUnfinishedPerSession ("
-                    + maxUnfinishedPerSession + ") must be at least 1");
+        if (maxSessions < 1 || maxResultsPerSession < 1) {
+            throw new IllegalArgumentException("maxSessions (" + maxSessions + ") and maxResultsPerSession ("
+                    + maxResultsPerSession + ") must be at least 1");
         }
-        this.maxUnfinishedPerSession = maxUnfinishedPerSession;
-        this.sessions = new SessionTable<>(maxSessions);
+        this.sessions = new SessionTable<>(maxSessions, maxResultsPerSession);
     }
 
     /** A command applied every time it commits, outside any session (for idempotent commands). */
@@ -99,47 +101,47 @@ public final class SessionStateMachine<R> implements StateMachine<SessionResult<
         } catch (IllegalArgumentException e) {
             return SessionResult.malformed(e.getMessage());
         }
-        if (frame.client() == null) {
-            return SessionResult.applied(application.apply(index, frame.payload()));
-        }
-        SessionTable.Session<R> session = sessions.get(frame.client());
-        if (session == null) {
-            session = sessions.open(frame.client());
-            if (frame.lowestUnfinished() > 1) {
-                // Its client had commands before: evicted (or its first commands were all given up
-                // before any committed). Refused from now on, so that an old retry cannot reopen it.
-                sessions.end(session);
-                return SessionResult.expired("session " + frame.client() + " is not known here (evicted as the least"
-                        + " recently used of " + sessions.size() + ", or none of its earlier commands committed):"
-                        + " whether command " + frame.sequence() + " was applied is unknown");
+        SessionResult<R> result = switch (frame.kind()) {
+            case SessionFrame.PLAIN -> SessionResult.appliedNow(application.apply(index, frame.payload()), 0);
+            case SessionFrame.REGISTER -> {
+                sessions.register(index);
+                yield SessionResult.registered(index);
             }
-        }
-        if (session.ended) {
-            return SessionResult.expired("session " + frame.client() + " has ended (evicted, or it held "
-                    + maxUnfinishedPerSession + " unfinished commands): whether command " + frame.sequence()
-                    + " was applied is unknown");
+            default -> applyInSession(index, frame);
+        };
+        sessionCount = sessions.size();
+        return result;
+    }
+
+    private SessionResult<R> applyInSession(long index, SessionFrame frame) {
+        long id = frame.session();
+        SessionTable.Session<R> session = sessions.get(id);
+        if (session == null) {
+            return SessionResult.expired(id, "session " + id + " is not known here: never registered, or evicted as"
+                    + " the least recently used, or ended for holding too many results; whether command "
+                    + frame.sequence() + " was applied is unknown");
         }
         session.forgetBelow(frame.lowestUnfinished());
         long sequence = frame.sequence();
-        if (sequence < session.floor) {
-            return SessionResult.stale(); // its client declared it finished: a stray retry
+        if (session.finishedBefore(sequence)) {
+            return SessionResult.stale(id);
         }
-        if (session.results.containsKey(sequence)) {
-            return SessionResult.duplicate(session.results.get(sequence));
+        if (session.applied(sequence)) {
+            return SessionResult.duplicateOf(session.resultOf(sequence), id);
         }
-        if (session.results.size() >= maxUnfinishedPerSession) {
-            sessions.end(session);
-            return SessionResult.expired("session " + frame.client() + " ended: it holds " + maxUnfinishedPerSession
-                    + " unfinished commands, the most one may (call ClientSession.finished for every command)");
+        if (sessions.full(session)) {
+            sessions.end(id);
+            return SessionResult.expired(id, "session " + id + " ended: it holds " + sessions.maxResultsPerSession()
+                    + " results, the most one may (call ClientSession.finished for every command, also one given up)");
         }
         R result = application.apply(index, frame.payload());
-        session.results.put(sequence, result);
-        return SessionResult.applied(result);
+        session.record(sequence, result);
+        return SessionResult.appliedNow(result, id);
     }
 
     @Override
     public SessionResult<R> query(Bytes query) {
-        return SessionResult.applied(application.query(query));
+        return SessionResult.appliedNow(application.query(query), 0);
     }
 
     @Override
@@ -175,11 +177,12 @@ public final class SessionStateMachine<R> implements StateMachine<SessionResult<
     public void restore(InputStream in) throws IOException {
         // Not buffered: the application's restore reads on exactly where the table ends.
         sessions.restore(new DataInputStream(in), codec::decode);
+        sessionCount = sessions.size();
         application.restore(in);
     }
 
-    /** Sessions kept now (for monitoring and tests). */
+    /** Sessions kept now, for monitoring; safe to read from any thread. */
     public int sessionCount() {
-        return sessions.size();
+        return sessionCount;
     }
 }

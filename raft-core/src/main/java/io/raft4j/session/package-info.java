@@ -11,9 +11,9 @@
  * <pre>{@code
  * RaftNode<SessionResult<String>> node = RaftNode.builder(config,
  *         new SessionStateMachine<>(bank, SessionStateMachine.ResultCodec.UTF8)).build();
- * ClientSession session = ClientSession.create();
+ * ClientSession session = ClientSession.registered(untilAnswered(ClientSession.registration()));
  * ClientSession.Command cmd = session.command(Bytes.ofUtf8("transfer 10 alice bob"));
- * SessionResult<String> r = proposeUntilDecided(cmd.bytes()); // retry the same bytes, on any leader
+ * SessionResult<String> r = untilAnswered(cmd.bytes());    // the same bytes on every retry, on any leader
  * session.finished(cmd);
  * }</pre>
  */

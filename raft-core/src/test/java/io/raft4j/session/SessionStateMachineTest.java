@@ -7,21 +7,31 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
-import java.util.UUID;
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sessions on one replica: each command applied at most once, results kept while needed. */
 class SessionStateMachineTest {
-
     private final AddingCounter counter = new AddingCounter();
     private final SessionStateMachine<String> machine = new SessionStateMachine<>(counter, SessionStateMachine.ResultCodec.UTF8, 2, 3);
     private long index;
+
+    private ClientSession register() {
+        return register(machine);
+    }
+
+    private ClientSession register(SessionStateMachine<String> on) {
+        SessionResult<String> answer = on.apply(++index, ClientSession.registration());
+        assertEquals(Status.REGISTERED, answer.status());
+        assertEquals(index, answer.session(), "a session's id is its registration's index");
+        return ClientSession.registered(answer);
+    }
 
     private SessionResult<String> apply(ClientSession.Command command) {
         return machine.apply(++index, command.bytes());
@@ -33,87 +43,105 @@ class SessionStateMachineTest {
 
     @Test
     void aRetriedCommandIsAppliedOnceAndAnsweredWithItsFirstResult() {
-        ClientSession session = ClientSession.create();
+        ClientSession session = register();
         ClientSession.Command add5 = session.command(add(5));
-        assertEquals(SessionResult.applied("5"), apply(add5));
-        assertEquals(SessionResult.duplicate("5"), apply(add5), "the retry");
-        assertEquals(SessionResult.duplicate("5"), apply(add5), "and another");
+        assertEquals(new SessionResult<>(Status.APPLIED, "5", session.id(), null), apply(add5));
+        assertEquals(new SessionResult<>(Status.DUPLICATE, "5", session.id(), null), apply(add5), "the retry");
+        assertEquals(Status.DUPLICATE, apply(add5).status(), "and another");
         assertEquals(5, counter.count());
-        assertTrue(machine.apply(++index, add5.bytes()).applied());
     }
 
     @Test
     void commandsOfOneSessionMayCommitOutOfOrderAndEachAppliesOnce() {
-        ClientSession session = ClientSession.create();
+        ClientSession session = register();
         ClientSession.Command first = session.command(add(1));
         ClientSession.Command second = session.command(add(10));
-        assertEquals(SessionResult.applied("10"), apply(second), "a retry of the second reached a new leader first");
-        assertEquals(SessionResult.applied("11"), apply(first));
-        assertEquals(SessionResult.duplicate("10"), apply(second));
+        assertEquals("10", apply(second).value(), "a retry of the second reached a new leader first");
+        assertEquals("11", apply(first).value());
+        assertEquals(new SessionResult<>(Status.DUPLICATE, "10", session.id(), null), apply(second));
         assertEquals(11, counter.count());
     }
 
     @Test
     void resultsOfFinishedCommandsAreForgottenAndTheirStrayRetriesNotApplied() {
-        ClientSession session = ClientSession.create();
+        ClientSession session = register();
         ClientSession.Command first = session.command(add(1));
         apply(first);
         session.finished(first);
-        ClientSession.Command second = session.command(add(2));
-        apply(second);                                              // tells the replicas: 1 is finished
+        apply(session.command(add(2)));                             // tells the replicas: 1 is finished
         SessionResult<String> stray = apply(first);
         assertEquals(Status.STALE, stray.status(), "its result is no longer kept, and it is not applied again");
         assertNull(stray.value());
         assertEquals(3, counter.count());
     }
 
+    /** Found in review: with client-chosen ids, an evicted session came back as a new one. */
     @Test
-    void theLeastRecentlyUsedSessionIsEvictedAndItsCommandsRefusedNotReapplied() {
-        ClientSession a = ClientSession.create();
-        ClientSession b = ClientSession.create();
-        ClientSession c = ClientSession.create();
+    void anEvictedSessionExpiresForGoodAndItsRetriesAreNeverAppliedAgain() {
+        ClientSession a = register();
         ClientSession.Command a1 = a.command(add(1));
+        ClientSession.Command a2 = a.command(add(10));
         apply(a1);
+        apply(a2);                                                  // applied; its answer is lost
         a.finished(a1);
-        apply(b.command(add(1)));
-        apply(c.command(add(1)));                                   // a third session: a, least recently used, goes
+        apply(a.command(add(100)));                                 // the replicas learn 1 is finished
+        register();
+        register();                                                 // two more sessions: a, least recently used, goes
         assertEquals(2, machine.sessionCount());
-        SessionResult<String> late = apply(a.command(add(100)));
-        assertEquals(Status.SESSION_EXPIRED, late.status(), late.toString());
-        assertFalse(late.applied());
-        assertEquals(3, counter.count());
+        SessionResult<String> retry = apply(a2);
+        assertEquals(Status.SESSION_EXPIRED, retry.status(), retry.toString());
+        assertEquals(Status.SESSION_EXPIRED, apply(a1).status());
+        assertEquals(Status.SESSION_EXPIRED, apply(a.command(add(1000))).status(), "final: ids are never reused");
+        assertEquals(111, counter.count());
     }
 
     @Test
-    void aSessionHoldingTooManyUnfinishedCommandsIsEndedAndNeverReapplies() {
-        ClientSession session = ClientSession.create();             // never calls finished: lowest unfinished stays 1
+    void aSessionHoldingTooManyResultsIsEndedForGood() {
+        ClientSession session = register();                         // never calls finished: every result is kept
         ClientSession.Command first = session.command(add(1));
         apply(first);
         apply(session.command(add(1)));
         apply(session.command(add(1)));
         SessionResult<String> fourth = apply(session.command(add(1)));
         assertEquals(Status.SESSION_EXPIRED, fourth.status(), fourth.toString());
+        assertTrue(fourth.detail().contains("ClientSession.finished"), fourth.detail());
         assertEquals(Status.SESSION_EXPIRED, apply(first).status(), "a retry of an applied command is refused, not applied");
+        register();
+        register();                                                 // evictions change nothing for it
+        assertEquals(Status.SESSION_EXPIRED, apply(first).status());
         assertEquals(3, counter.count());
+    }
+
+    @Test
+    void aRegistrationRetriedMakesOneSessionPerCopyAndNoneIsShared() {
+        ClientSession first = register();
+        ClientSession second = register();                          // a retried registration that also committed
+        assertTrue(first.id() != second.id());
+        ClientSession.Command c = first.command(add(4));
+        apply(c);
+        SessionResult<String> other = apply(second.command(add(4)));
+        assertEquals(Status.APPLIED, other.status(), "the same number in another session is another command");
+        assertEquals(8, counter.count());
     }
 
     @Test
     void commandsWithoutASessionApplyEveryTime() {
         Bytes plain = SessionStateMachine.withoutSession(add(2));
-        assertEquals(SessionResult.applied("2"), machine.apply(1, plain));
-        assertEquals(SessionResult.applied("4"), machine.apply(2, plain));
+        assertEquals("2", machine.apply(1, plain).value());
+        assertEquals("4", machine.apply(2, plain).value());
     }
 
     @Test
     void malformedCommandsAreAnsweredAsSuchOnEveryReplicaAndChangeNothing() {
-        UUID id = UUID.randomUUID();
-        Bytes framed = new ClientSession(id).command(add(7)).bytes();
+        Bytes framed = register().command(add(7)).bytes();
         Bytes[] bad = {
                 Bytes.EMPTY,
                 add(7),                                                             // not framed at all
-                Bytes.wrap(java.util.Arrays.copyOf(framed.unsafeArray(), 20)),      // header cut short
-                SessionFrame.session(id, 0, 1, add(7)),                             // no command 0
-                SessionFrame.session(id, 3, 5, add(7)),                             // lowest unfinished above itself
+                Bytes.wrap(Arrays.copyOf(framed.unsafeArray(), 20)),                // header cut short
+                SessionFrame.session(1, 0, 1, add(7)),                              // no command 0
+                SessionFrame.session(1, 3, 5, add(7)),                              // lowest unfinished above itself
+                SessionFrame.session(0, 1, 1, add(7)),                              // no session 0
+                Bytes.wrap(new byte[]{SessionFrame.REGISTER, 1}),                   // a registration carries nothing
         };
         for (Bytes command : bad) {
             SessionResult<String> r = machine.apply(++index, command);
@@ -121,13 +149,13 @@ class SessionStateMachineTest {
             assertTrue(r.detail() != null && !r.detail().isEmpty());
         }
         assertEquals(0, counter.count());
-        assertEquals(0, machine.sessionCount());
+        assertEquals(1, machine.sessionCount());
     }
 
     @Test
     void aSnapshotCarriesTheSessionsSoARestoredReplicaAnswersRetriesTheSame() throws IOException {
-        ClientSession a = ClientSession.create();
-        ClientSession b = ClientSession.create();
+        ClientSession a = register();
+        ClientSession b = register();
         ClientSession.Command a1 = a.command(add(5));
         ClientSession.Command b1 = b.command(add(7));
         apply(a1);
@@ -139,14 +167,13 @@ class SessionStateMachineTest {
         SessionStateMachine<String> other = new SessionStateMachine<>(otherCounter, SessionStateMachine.ResultCodec.UTF8, 2, 3);
         other.restore(new ByteArrayInputStream(snapshot));
         assertEquals(12, otherCounter.count());
+        assertEquals(2, other.sessionCount());
         // The order of use came along: a, used least recently when the snapshot was taken, is the
         // one a new session evicts, as on the replica that took it.
-        ClientSession c = ClientSession.create();
-        other.apply(3, c.command(add(1)).bytes());
-        assertEquals(SessionResult.duplicate("12"), other.apply(4, b1.bytes()), "a retry answered as before");
-        a.finished(a1);
-        assertEquals(Status.SESSION_EXPIRED, other.apply(5, a.command(add(1)).bytes()).status());
-        assertEquals(13, otherCounter.count());
+        register(other);
+        assertEquals(new SessionResult<>(Status.DUPLICATE, "12", b.id(), null), other.apply(++index, b1.bytes()));
+        assertEquals(Status.SESSION_EXPIRED, other.apply(++index, a1.bytes()).status());
+        assertEquals(12, otherCounter.count());
     }
 
     @Test
@@ -156,11 +183,70 @@ class SessionStateMachineTest {
         assertTrue(e.getMessage().contains("not a session table"), e.getMessage());
     }
 
-    private static byte[] write(StateMachine.Snapshot snapshot) throws IOException {
+    /** Replicas bounding sessions differently would apply the same commands differently. */
+    @Test
+    void aSnapshotWrittenUnderOtherBoundsIsRefused() throws IOException {
+        register();
+        byte[] snapshot = write(machine.snapshot());
+        SessionStateMachine<String> other = new SessionStateMachine<>(new AddingCounter(), SessionStateMachine.ResultCodec.UTF8, 2, 4);
+        IOException e = assertThrows(IOException.class, () -> other.restore(new ByteArrayInputStream(snapshot)));
+        assertTrue(e.getMessage().contains("must bound sessions alike"), e.getMessage());
+    }
+
+    /** Found in review: a damaged length allocated its claimed size first (an OutOfMemoryError). */
+    @Test
+    void aDamagedSessionTableIsAnIOExceptionNeverAnOutOfMemoryError() throws IOException {
+        assertDamaged(table(out -> {
+            out.writeInt(1);
+            out.writeLong(1);
+            out.writeLong(1);
+            out.writeInt(1);
+            out.writeLong(1);
+            out.writeInt(Integer.MAX_VALUE);                        // then the stream ends
+        }), "ends inside a result");
+        assertDamaged(table(out -> out.writeInt(3)), "session count 3");               // more than the bound
+        assertDamaged(table(out -> {
+            out.writeInt(2);
+            for (int i = 0; i < 2; i++) {
+                out.writeLong(7);                                   // the same session twice
+                out.writeLong(1);
+                out.writeInt(0);
+            }
+        }), "listed twice");
+        assertDamaged(table(out -> {
+            out.writeInt(1);
+            out.writeLong(7);
+            out.writeLong(5);
+            out.writeInt(1);
+            out.writeLong(4);                                       // a result below the floor
+            out.writeInt(-1);
+        }), "below its floor");
+    }
+
+    private interface TableBody {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    private static byte[] table(TableBody body) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeInt(0x52534E32);
+        out.writeInt(2);
+        out.writeInt(3);
+        body.write(out);
+        out.writeLong(0);                                           // the application's snapshot
+        return bytes.toByteArray();
+    }
+
+    private void assertDamaged(byte[] snapshot, String expected) {
+        IOException e = assertThrows(IOException.class, () -> machine.restore(new ByteArrayInputStream(snapshot)));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    static byte[] write(StateMachine.Snapshot snapshot) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         snapshot.writeTo(out);
         snapshot.release();
         return out.toByteArray();
     }
-
 }
