@@ -370,7 +370,7 @@ final class LeaderState {
         if (pr == null) {
             return;
         }
-        pr.markActive();
+        pr.markActive(core.ticks());
         Progress.OutgoingSnapshot out = pr.outgoing();
         if (out == null || m.snapshotIndex() != out.info.meta().lastIndex()) {
             if (m.done() && m.snapshotIndex() > pr.match() && pr.state() != ReplicationState.REPLICATE) {
@@ -435,7 +435,7 @@ final class LeaderState {
             ignoreForeignLog(m.from(), m.index());
             return;
         }
-        pr.markActive();
+        pr.markActive(core.ticks());
         if (m.success()) {
             pr.ackRound(m.round());
             if (pr.maybeUpdate(m.index(), reads.round())) {
@@ -522,16 +522,24 @@ final class LeaderState {
     void answered(String voter) {
         Progress pr = progress.get(voter);
         if (pr != null) {
-            pr.markActive();
+            pr.markActive(core.ticks());
         }
     }
 
-    /** The voters of {@code target} that answered lately, this leader among them if it stays a voter. */
+    /**
+     * The voters of {@code target} that answered lately, this leader among them if it stays a voter.
+     * "Lately" is two heartbeat intervals (and at least two ticks): a live follower answers every
+     * heartbeat, and a voter that went silent just before a change must not count. With a window of
+     * election timeouts, a leader removing itself just after another of three voters died got the
+     * change approved, then CheckQuorum (counting the new voters only) deposed it, leaving the two
+     * live nodes with an uncommitted configuration they could not elect a leader in.
+     */
     private Set<String> answeringIn(ClusterConfig target) {
+        long window = Math.max(2, 2L * core.heartbeatIntervalTicks());
         Set<String> answering = new TreeSet<>();
         for (String voter : target.voters()) {
             Progress pr = progress.get(voter);
-            if (voter.equals(core.id()) || (pr != null && pr.answeredLately())) {
+            if (voter.equals(core.id()) || (pr != null && pr.heardWithin(core.ticks(), window))) {
                 answering.add(voter);
             }
         }

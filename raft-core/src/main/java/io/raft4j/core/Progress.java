@@ -25,6 +25,8 @@ final class Progress {
     private boolean recentActive;
     /** Heard from in the round before that (for reporting: a reading just after a round ends). */
     private boolean activeRoundBefore;
+    /** The leader's tick count when the follower last answered; -1 if never. */
+    private long lastHeardTick = -1;
     /** Highest heartbeat round the follower acknowledged (read-index confirmation). */
     private long ackedRound;
     /** Highest commit index sent to the follower. */
@@ -67,9 +69,15 @@ final class Progress {
         return recentActive;
     }
 
-    /** The follower answered: it counts as active in this check-quorum round. */
-    void markActive() {
+    /** The follower answered at tick {@code now}: it counts as active in this check-quorum round. */
+    void markActive(long now) {
         recentActive = true;
+        lastHeardTick = now;
+    }
+
+    /** Whether the follower answered at most {@code ticks} ticks before {@code now}. */
+    boolean heardWithin(long now, long ticks) {
+        return lastHeardTick >= 0 && now - lastHeardTick <= ticks;
     }
 
     /** Ends a check-quorum round: the follower must be heard from again to count as active. */

@@ -624,6 +624,10 @@ public final class RaftCore {
     }
 
     /** Logical time: the number of {@link #tick()}s so far. */
+    int heartbeatIntervalTicks() {
+        return settings.heartbeatIntervalTicks();
+    }
+
     long ticks() {
         return ticks;
     }

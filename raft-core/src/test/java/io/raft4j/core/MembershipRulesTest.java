@@ -5,6 +5,7 @@ import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.RequestVote;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -120,6 +121,28 @@ class MembershipRulesTest {
         MembershipChange second = c.core(leader).changeMembership(voters("n1", "n2", "n3", "n4", "n5"));
         assertFalse(second.accepted());
         assertTrue(second.rejection().contains("in progress"), second.rejection());
+    }
+
+    /**
+     * Found by an operator: with "lately" meaning the last one or two election timeouts, a leader
+     * removing itself a second after another of three voters died got the change approved; then
+     * CheckQuorum, counting the new voters only, deposed it before the change could commit, and the
+     * live voter, holding a configuration of itself and the dead one, could elect no one.
+     */
+    @Test
+    void aVoterSilentForAFewHeartbeatsNoLongerCountsAsAnswering() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        List<String> followers = c.allIds().stream().filter(id -> !id.equals(leader)).sorted().toList();
+        c.tickAll(2);
+        c.crash(followers.get(0));
+        c.tickAll(3);                                     // three heartbeats, well within an election timeout
+        assertEquals(leader, c.leader());
+        MembershipChange selfRemoval = c.core(leader).changeMembership(voters(followers.get(0), followers.get(1)));
+        assertFalse(selfRemoval.accepted(), "the voter that just died must not count");
+        assertTrue(selfRemoval.rejection().contains("only [" + followers.get(1) + "] answered lately"), selfRemoval.rejection());
+        MembershipChange removeTheDead = c.core(leader).changeMembership(voters(leader, followers.get(1)));
+        assertTrue(removeTheDead.accepted(), "the live follower answers every heartbeat: " + removeTheDead.rejection());
     }
 
     @Test
