@@ -397,14 +397,34 @@ public final class RaftCore {
     }
 
     /**
-     * The addresses of every node this one may send to: the members of its configuration (both
-     * halves of a joint one) and, while it leads, members being removed that it has not yet told of
-     * their removal. A transport that dials peers needs all of them. The same instance until they
-     * change.
+     * The addresses of every node this one may send to and hear from: the members of its
+     * configuration (both halves of a joint one), and the members a change not yet committed
+     * removes (until it commits: a leader removing itself needs this node's answers to commit it,
+     * and without its address a leader that had joined later was refused, never committed its
+     * removal, and lingered for ever), and, while it leads, members being removed that it has not
+     * yet told of their removal. A transport that dials peers needs all of them. The same instance
+     * until they change.
      */
     public Map<String, String> peerAddresses() {
-        return leader != null ? leader.peerAddresses() : configs.current().addresses();
+        if (leader != null) {
+            return leader.peerAddresses();
+        }
+        ClusterConfig current = configs.current();
+        ClusterConfig committed = configs.currentIndex() <= log.committed() ? current : committedConfig();
+        if (current != addressesOf || committed != addressesAlsoOf) {
+            addressesOf = current;
+            addressesAlsoOf = committed;
+            Map<String, String> merged = new java.util.HashMap<>(committed.addresses());
+            merged.putAll(current.addresses());
+            followerPeerAddresses = committed == current ? current.addresses() : Map.copyOf(merged);
+        }
+        return followerPeerAddresses;
     }
+
+    /** {@link #peerAddresses()} off the leader, and the configurations it was made of. */
+    private Map<String, String> followerPeerAddresses = Map.of();
+    private ClusterConfig addressesOf;
+    private ClusterConfig addressesAlsoOf;
 
     /** Whether this leader is handing leadership over (it refuses proposals meanwhile). */
     public String transferTarget() {

@@ -145,6 +145,36 @@ class MembershipRulesTest {
         assertTrue(removeTheDead.accepted(), "the live follower answers every heartbeat: " + removeTheDead.rejection());
     }
 
+    /**
+     * Found by an operator: a KV leader that had joined the cluster later (its address known only
+     * from the configuration) removed itself; the followers appended the change, dropped its address,
+     * refused its messages, so it never committed the change, stepped down, and lingered for ever.
+     * Until a change commits, the members it removes stay reachable.
+     */
+    @Test
+    void membersAnUncommittedChangeRemovesStayReachableUntilItCommits() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        List<String> followers = c.allIds().stream().filter(id -> !id.equals(leader)).sorted().toList();
+        String stays = followers.get(0);
+        String leaves = followers.get(1);
+        Map<String, String> addresses = Map.of(leader, "127.0.0.1:1", stays, "127.0.0.1:2", leaves, "127.0.0.1:3");
+        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
+        c.tickAll(5);
+        assertEquals(addresses, c.core(stays).peerAddresses());
+
+        c.dropIf = m -> m instanceof io.raft4j.message.AppendEntriesResponse;   // the removal cannot commit yet
+        Map<String, String> without = Map.of(leader, "127.0.0.1:1", stays, "127.0.0.1:2");
+        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(without)).accepted());
+        c.tickAll(1);
+        assertEquals(without.keySet(), c.core(stays).clusterConfig().voters(), "appended: in force on the follower");
+        assertEquals(addresses, c.core(stays).peerAddresses(), "the member being removed is still heard from");
+
+        c.dropIf = m -> false;
+        c.tickAll(5);
+        assertEquals(without, c.core(stays).peerAddresses(), "committed: now it is forgotten");
+    }
+
     @Test
     void newLeaderMustCommitAnEntryOfItsTermBeforeAMembershipChange() {
         CoreCluster c = new CoreCluster(3);
