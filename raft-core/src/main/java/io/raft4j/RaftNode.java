@@ -670,12 +670,42 @@ public final class RaftNode<R> implements AutoCloseable {
             // to the local disk may take a moment, and a slow state machine longer (the apply backlog
             // holds the rest in the log). Stop regardless once applying makes no progress for an
             // election timeout: a state machine that is stuck must not keep a removed node running.
+            // And only once no entries came for an election timeout: a node added back under the id
+            // of a removed one catches up through its old removal, and the leader streaming it the
+            // log means it is a member again (the entries that say so are on their way).
             long committed = core.commitIndex();
             ApplyProgress progress = new ApplyProgress();
-            watches.add(() -> applier.appliedIndex() >= committed
-                            || progress.stalledFor(config.electionTimeoutTicks()),
-                    this::stopRemoved, new CompletableFuture<Void>());
+            LogQuiet quiet = new LogQuiet();
+            int timeout = config.electionTimeoutTicks();
+            watches.add(() -> !core.isRemoved() || ((applier.appliedIndex() >= committed || progress.stalledFor(timeout))
+                            && quiet.quietFor(timeout)),
+                    this::onRemovalSettled, new CompletableFuture<Void>());
             watches.check();
+        }
+    }
+
+    private void onRemovalSettled() {
+        if (core.isRemoved()) {
+            stopRemoved();
+        } else {
+            removalHandled = false;
+            LOG.info("{}: a member of group {} again: the removal it saw was an earlier one", config.nodeId(),
+                    config.groupId());
+        }
+    }
+
+    /** Whether the log received no entries for a number of loop ticks. */
+    private final class LogQuiet {
+        private long lastIndex = core.lastIndex();
+        private long lastGrowthTick = loopTicks;
+
+        boolean quietFor(long ticks) {
+            long now = core.lastIndex();
+            if (now != lastIndex) {
+                lastIndex = now;
+                lastGrowthTick = loopTicks;
+            }
+            return loopTicks - lastGrowthTick >= ticks;
         }
     }
 

@@ -124,6 +124,36 @@ class MembershipRuntimeTest {
     }
 
     /**
+     * Found by an operator: a node added back under the id of a removed one, with an empty data
+     * directory, catches up through the log that holds its old addition and removal. When a batch
+     * ended just after the old removal, committed, the node took it for its own and stopped (the KV
+     * node exited 0), and the new addition timed out. Small messages, one at a time, put a batch end
+     * after every entry.
+     */
+    @Test
+    void aNodeAddedBackUnderItsOldIdIsNotStoppedByItsOldRemovalReplayed() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3, b -> b.maxMessageBytes(64).snapshotChunkBytes(4096).maxInflightMessages(1))) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            cluster.startJoining("n4");
+            leader.addVoter("n4", "").get(10, TimeUnit.SECONDS);
+            RaftNode<String> first = cluster.nodes.get("n4");
+            leader.removeMember("n4").get(10, TimeUnit.SECONDS);
+            first.whenStopped().get(10, TimeUnit.SECONDS);
+            for (int i = 0; i < 20; i++) {
+                leader.propose(Bytes.ofUtf8("between-" + i)).get(5, TimeUnit.SECONDS);
+            }
+
+            cluster.startJoining("n4");                                 // fresh storage, same id
+            RaftNode<String> again = cluster.nodes.get("n4");
+            assertEquals(Set.of("n1", "n2", "n3", "n4"), leader.addVoter("n4", "").get(10, TimeUnit.SECONDS).voters());
+            leader.propose(Bytes.ofUtf8("after")).get(5, TimeUnit.SECONDS);
+            LocalCluster.await(Duration.ofSeconds(10),
+                    () -> cluster.stateMachines.get("n4").applied.equals(cluster.stateMachines.get(leader.id()).applied));
+            assertFalse(again.whenStopped().isDone(), "stopped by its old removal: " + again.failure());
+        }
+    }
+
+    /**
      * A leader that removes itself steps down once the removal commits: the caller is told the change
      * was made (it was committed), not that its outcome is unknown.
      */
