@@ -20,7 +20,8 @@ import java.util.Objects;
  *                                 node's storage is empty. Empty for a node that will be added to
  *                                 an existing cluster. Default empty
  * @param electionTimeoutTicks     minimum election timeout; the actual one is drawn at random in
- *                                 {@code [electionTimeoutTicks, 2 * electionTimeoutTicks)}; default 10
+ *                                 {@code [electionTimeoutTicks, 2 * electionTimeoutTicks)}; default 10,
+ *                                 at most {@link #MAX_ELECTION_TIMEOUT_TICKS}
  * @param heartbeatIntervalTicks   how often a leader sends heartbeats; default 1; must be below
  *                                 {@code electionTimeoutTicks}
  * @param preVote                  run a pre-vote before each election so a node that cannot win
@@ -69,6 +70,8 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
                          long snapshotEveryBytes, long snapshotTrailingEntries, int snapshotChunkBytes,
                          int snapshotChunksInFlight, long promoteWithinEntries, int leaseClockDriftPercent,
                          boolean strictMembershipChecks) {
+    /** The largest {@link #electionTimeoutTicks}: 2^20 ticks (about 29 hours at 100 ms per tick). */
+    public static final int MAX_ELECTION_TIMEOUT_TICKS = 1 << 20;
 
     public RaftConfig {
         requireNonEmpty(groupId, "groupId");
@@ -80,6 +83,11 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
                     + nodeId + ") or be empty for a node that joins later");
         }
         requirePositive(electionTimeoutTicks, "electionTimeoutTicks");
+        if (electionTimeoutTicks > MAX_ELECTION_TIMEOUT_TICKS) {
+            // The randomized timeout runs up to twice this in an int; far beyond any sane timeout anyway.
+            throw new IllegalArgumentException("electionTimeoutTicks (" + electionTimeoutTicks + ") must be at most "
+                    + MAX_ELECTION_TIMEOUT_TICKS);
+        }
         requirePositive(heartbeatIntervalTicks, "heartbeatIntervalTicks");
         if (heartbeatIntervalTicks >= electionTimeoutTicks) {
             throw new IllegalArgumentException("heartbeatIntervalTicks (" + heartbeatIntervalTicks

@@ -33,6 +33,9 @@ class RaftConfigTest {
         assertTrue(rejection(RaftConfig.builder("")).contains("nodeId"));
         assertTrue(rejection(RaftConfig.builder("n1").groupId("")).contains("groupId"));
         assertTrue(rejection(RaftConfig.builder("n1").electionTimeoutTicks(0)).contains("electionTimeoutTicks"));
+        // Found by an operator: 2^31 - 1 overflowed the randomized timeout, and a node elected itself at once.
+        assertTrue(rejection(RaftConfig.builder("n1").electionTimeoutTicks(Integer.MAX_VALUE))
+                .contains("electionTimeoutTicks (2147483647) must be at most 1048576"));
         assertTrue(rejection(RaftConfig.builder("n1").heartbeatIntervalTicks(-1)).contains("heartbeatIntervalTicks"));
         assertTrue(rejection(RaftConfig.builder("n1").maxInflightMessages(0)).contains("maxInflightMessages"));
         assertTrue(rejection(RaftConfig.builder("n1").maxApplyBatchBytes(0)).contains("maxApplyBatchBytes"));
