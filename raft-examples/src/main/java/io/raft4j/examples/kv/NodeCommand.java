@@ -313,6 +313,13 @@ public final class NodeCommand implements Callable<Integer> {
         if (Files.exists(data.resolve("log"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
+        if (Files.exists(data.resolve(DataDirIdentity.FILE))) {
+            // The identity is recorded only once a node ran here, which creates log/: it was deleted.
+            throw refused("--data-dir: " + dataDir + " holds " + DataDirIdentity.FILE + " (a node ran here) but no log in"
+                    + " log/: the log was lost or moved, and a new one would make this node forget its term, vote and"
+                    + " entries. Restore it, or remove this node from the cluster and add a fresh one under a new id"
+                    + " (docs/operations.md). Nothing was changed");
+        }
         Path snapshotDir = data.resolve("snapshots");
         if (!Files.isDirectory(snapshotDir)) {
             return;
@@ -329,10 +336,17 @@ public final class NodeCommand implements Callable<Integer> {
         }
     }
 
+    /** What a node id must be: it is written in --peers lists ("n1=host:port,...") and INFO lines. */
+    static final String ID_RULE = "must be non-empty without whitespace, commas or '='";
+
+    static boolean isValidId(String id) {
+        return !id.isEmpty() && id.chars().noneMatch(ch -> Character.isWhitespace(ch) || ch == ',' || ch == '=');
+    }
+
     /** Checks every option, naming the bad one. */
     KvNode.Settings validate() {
-        if (id.isBlank() || id.contains(",") || id.contains("=") || id.contains(" ")) {
-            throw bad("--id: '" + id + "' must be non-empty without spaces, commas or '='");
+        if (!isValidId(id)) {
+            throw bad("--id: '" + id + "' " + ID_RULE);
         }
         if (clusterId.isBlank()) {
             throw bad("--cluster-id: must be non-empty");
@@ -399,6 +413,9 @@ public final class NodeCommand implements Callable<Integer> {
             case "stale" -> Session.ReadMode.STALE;
             default -> throw bad("--read-mode: '" + readMode + "' is not linearizable, lease or stale");
         };
+        if (dataDir.toString().isBlank()) {
+            throw bad("--data-dir: must name a directory (an empty path would put the data in the working directory)");
+        }
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             throw bad("--data-dir: " + dataDir + " exists and is not a directory");
         }

@@ -131,6 +131,28 @@ class KvNodeCommandTest {
         assertFalse(under.contains("Exception"), "a message, not a stack trace: " + under);
     }
 
+    /** Found by an operator: an empty path put the log and snapshots in the working directory. */
+    @Test
+    void anEmptyDataDirIsRefused() {
+        String err = run(with("--data-dir", ""));
+        assertTrue(err.startsWith("--data-dir: must name a directory"), err);
+    }
+
+    /**
+     * Found by an operator: a node whose log/ was deleted (its identity file left) bootstrapped as a
+     * brand-new voter, forgetting its term, vote and entries.
+     */
+    @Test
+    void aDataDirWhoseLogWasDeletedIsRefused() throws Exception {
+        Path data = java.nio.file.Files.createDirectories(dir.resolve("n1"));
+        DataDirIdentity.record(data, "raft-kv", "n1");
+        int raftPort = freePort();
+        String err = run(with("--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + freePort(),
+                "--peers", "n1=127.0.0.1:" + raftPort));
+        assertTrue(err.startsWith("--data-dir: " + data + " holds raft-kv.identity (a node ran here) but no log in log/"), err);
+        assertFalse(java.nio.file.Files.exists(data.resolve("log")), "a log was created");
+    }
+
     @Test
     void aClientAddressInUseIsRefusedBeforeAnythingIsWritten() throws Exception {
         try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
