@@ -14,8 +14,18 @@ final class MembershipEdits {
     }
 
     static ClusterConfig addLearner(ClusterConfig c, String id, String address) {
+        if (id == null || id.isBlank()) {
+            throw new IllegalArgumentException("a member id must not be blank");
+        }
         if (c.isMember(id)) {
             throw new MembershipChangeException(id + " is already a member");
+        }
+        for (Map.Entry<String, String> e : c.addresses().entrySet()) {
+            if (address != null && !address.isEmpty() && address.equals(e.getValue())) {
+                // Found by an operator: accepted, it made the member there refuse every frame meant for the newcomer.
+                throw new MembershipChangeException("address " + address + " is already " + e.getKey()
+                        + "'s: two members cannot share one");
+            }
         }
         Map<String, String> addresses = new HashMap<>(c.addresses());
         addresses.put(id, address);

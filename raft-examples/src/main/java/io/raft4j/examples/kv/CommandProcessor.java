@@ -187,6 +187,9 @@ final class CommandProcessor {
                 }
                 String id = utf8(args.get(1));
                 String address = utf8(args.get(2));
+                if (!NodeCommand.isValidId(id)) {
+                    return error("ERR invalid node id '" + id + "': it " + NodeCommand.ID_RULE);
+                }
                 try {
                     HostPort.parse(address);
                 } catch (IllegalArgumentException e) {

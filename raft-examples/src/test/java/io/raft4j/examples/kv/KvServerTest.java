@@ -363,6 +363,11 @@ class KvServerTest {
                 assertEquals("v7", text(s4.call("GET", "k7")));
             }
             assertTrue(text(f.call("RAFT.ADDNODE", "n5", "not-an-address")).startsWith("-ERR invalid raft address"));
+            // Found by an operator: both were accepted, leaving learners that could never run or be reached.
+            assertTrue(text(f.call("RAFT.ADDNODE", "n 5", "127.0.0.1:10005")).startsWith("-ERR invalid node id 'n 5'"));
+            assertTrue(text(f.call("RAFT.ADDNODE", "n5,x=1", "127.0.0.1:10005")).startsWith("-ERR invalid node id"));
+            String shared = text(f.call("RAFT.ADDNODE", "n5", "127.0.0.1:10004"));
+            assertTrue(shared.startsWith("-ERR") && shared.contains("already n4's"), shared);
             assertEquals("OK", text(f.call("RAFT.REMOVENODE", "n4")));
             assertEquals(3, ((Reply.Array) l.call("RAFT.MEMBERS")).items().size());
             assertTrue(text(f.call("RAFT.REMOVENODE", "n9")).startsWith("-ERR"), "removing a non-member is refused");
@@ -535,6 +540,35 @@ class KvServerTest {
             long read = leader.raft().status().lastIndex() - before;
             assertTrue(first.startsWith("-TIMEOUT"), first);
             assertTrue(read >= 3 && read <= 5, read + " writes read while their replies were owed");
+        }
+    }
+
+    /**
+     * Found by an operator: 300 pipelined GETs of a 4 MB value, replies never read, made the node
+     * encode every reply into direct memory until it ran out. Replies now wait, unencoded, while the
+     * socket takes no more output.
+     */
+    @Test
+    void repliesToAClientThatDoesNotReadWaitUnencoded() throws Exception {
+        cluster = new InMemoryKvCluster(3, 2000, 1000, RespLimits.DEFAULT);
+        KvNode leader = cluster.awaitLeader();
+        String value = "v".repeat(1 << 20);
+        try (RespSocket l = new RespSocket(cluster.port(leader), 30_000)) {
+            assertEquals("OK", text(l.call("SET", "big", value)));
+            io.netty.buffer.ByteBufAllocatorMetric direct =
+                    ((io.netty.buffer.ByteBufAllocatorMetricProvider) io.netty.buffer.ByteBufAllocator.DEFAULT).metric();
+            long before = direct.usedDirectMemory();
+            for (int i = 0; i < 200; i++) {
+                l.send("GET", "big");                               // 200 MiB of replies owed
+            }
+            // The node reads the 200 small commands at once and answers them from memory: by the time
+            // the first reply arrives, it has done what it would with the rest.
+            assertEquals(value, text(l.read()));
+            long used = direct.usedDirectMemory() - before;
+            assertTrue(used < 64L << 20, (used >> 20) + " MiB of direct memory hold encoded replies");
+            for (int i = 1; i < 200; i++) {
+                assertEquals(value, text(l.read()), "reply " + i);
+            }
         }
     }
 
