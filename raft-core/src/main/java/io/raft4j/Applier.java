@@ -489,7 +489,7 @@ final class Applier<R> {
                 sink.publish(null);
                 onSnapshotTaken.accept(meta);
             } catch (Exception e) {
-                failure = new StorageException("taking snapshot at " + meta.lastIndex() + " failed", e);
+                failure = new StorageException("taking snapshot at " + meta.lastIndex() + " failed: " + e, e);
                 snapshotFailed(meta.lastIndex(), e);
             } catch (Throwable t) { // an Error (out of memory...): the node cannot be trusted to go on
                 failure = t;

@@ -324,7 +324,11 @@ public final class NettyTransport implements Transport, AutoCloseable {
         dispatcher.knownSenders(parsed.keySet());
         connections.forEach((id, peer) -> {
             if (!peer.address().equals(parsed.get(id)) && connections.remove(id, peer)) {
-                LOG.info("peer {} moved from {} to {}", id, peer.address(), parsed.get(id));
+                if (parsed.containsKey(id)) {
+                    LOG.info("peer {} moved from {} to {}", id, peer.address(), parsed.get(id));
+                } else {
+                    LOG.info("peer {} at {} is no longer a member: disconnected", id, peer.address());
+                }
                 peer.close();
             }
         });
