@@ -674,11 +674,11 @@ public final class RaftNode<R> implements AutoCloseable {
             // of a removed one catches up through its old removal, and the leader streaming it the
             // log means it is a member again (the entries that say so are on their way).
             long committed = core.commitIndex();
-            ApplyProgress progress = new ApplyProgress();
-            LogQuiet quiet = new LogQuiet();
+            Unchanging applied = new Unchanging(applier::appliedIndex);
+            Unchanging log = new Unchanging(core::lastIndex);
             int timeout = config.electionTimeoutTicks();
-            watches.add(() -> !core.isRemoved() || ((applier.appliedIndex() >= committed || progress.stalledFor(timeout))
-                            && quiet.quietFor(timeout)),
+            watches.add(() -> !core.isRemoved() || ((applier.appliedIndex() >= committed || applied.forTicks(timeout))
+                            && log.forTicks(timeout)),
                     this::onRemovalSettled, new CompletableFuture<Void>());
             watches.check();
         }
@@ -694,33 +694,24 @@ public final class RaftNode<R> implements AutoCloseable {
         }
     }
 
-    /** Whether the log received no entries for a number of loop ticks. */
-    private final class LogQuiet {
-        private long lastIndex = core.lastIndex();
-        private long lastGrowthTick = loopTicks;
+    /** Whether a reading (entries applied, the log's last index) stayed the same for a number of loop ticks. */
+    private final class Unchanging {
+        private final java.util.function.LongSupplier reading;
+        private long last;
+        private long lastChangeTick = loopTicks;
 
-        boolean quietFor(long ticks) {
-            long now = core.lastIndex();
-            if (now != lastIndex) {
-                lastIndex = now;
-                lastGrowthTick = loopTicks;
-            }
-            return loopTicks - lastGrowthTick >= ticks;
+        Unchanging(java.util.function.LongSupplier reading) {
+            this.reading = reading;
+            this.last = reading.getAsLong();
         }
-    }
 
-    /** Whether the state machine stopped applying: no entry applied for a number of loop ticks. */
-    private final class ApplyProgress {
-        private long lastApplied = applier.appliedIndex();
-        private long lastAdvanceTick = loopTicks;
-
-        boolean stalledFor(long ticks) {
-            long applied = applier.appliedIndex();
-            if (applied != lastApplied) {
-                lastApplied = applied;
-                lastAdvanceTick = loopTicks;
+        boolean forTicks(long ticks) {
+            long now = reading.getAsLong();
+            if (now != last) {
+                last = now;
+                lastChangeTick = loopTicks;
             }
-            return loopTicks - lastAdvanceTick >= ticks;
+            return loopTicks - lastChangeTick >= ticks;
         }
     }
 
