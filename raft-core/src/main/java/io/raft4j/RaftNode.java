@@ -377,12 +377,15 @@ public final class RaftNode<R> implements AutoCloseable {
             // node that never answered (match 0) would otherwise count as within reach.
             long addedBy = core.lastIndex();
             watches.add(
-                () -> core.role() != Role.LEADER
+                () -> core.role() != Role.LEADER || !core.clusterConfig().isMember(id)
                         || (core.matchIndexOf(id) >= addedBy
                             && core.matchIndexOf(id) >= core.lastIndex() - config.promoteWithinEntries()),
                 () -> {
                     if (core.role() != Role.LEADER) {
                         future.completeExceptionally(new IndeterminateException("lost leadership while " + id + " caught up"));
+                    } else if (!core.clusterConfig().isMember(id)) {
+                        future.completeExceptionally(new MembershipChangeException(id
+                                + " was removed while it caught up as a learner: not promoted"));
                     } else {
                         future.complete(null);
                     }

@@ -75,6 +75,20 @@ class MembershipRuntimeTest {
         }
     }
 
+    /** Found by an operator: the call waited its caller's whole timeout for a learner no longer there. */
+    @Test
+    void addVoterFailsWhenTheLearnerIsRemovedWhileItCatchesUp() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            CompletableFuture<ClusterConfig> adding = leader.addVoter("n9", "");    // no such node: never catches up
+            LocalCluster.await(Duration.ofSeconds(5), () -> leader.status().config().learners().contains("n9"));
+            leader.removeMember("n9").get(5, TimeUnit.SECONDS);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> adding.get(5, TimeUnit.SECONDS));
+            assertInstanceOf(MembershipChangeException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("removed while it caught up"), e.getCause().getMessage());
+        }
+    }
+
     @Test
     void aNullAddressFailsTheCallNotTheLeader() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {
