@@ -191,6 +191,10 @@ final class CommandProcessor {
                     return error("ERR invalid node id '" + id + "': it " + NodeCommand.ID_RULE);
                 }
                 try {
+                    if (address.chars().anyMatch(Character::isWhitespace)) {
+                        // The members' addresses are compared and dialled as written: " x" is not "x".
+                        throw new IllegalArgumentException("'" + address + "' holds whitespace");
+                    }
                     HostPort.parse(address);
                 } catch (IllegalArgumentException e) {
                     return error("ERR invalid raft address: " + e.getMessage());

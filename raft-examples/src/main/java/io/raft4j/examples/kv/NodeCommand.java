@@ -1,5 +1,6 @@
 package io.raft4j.examples.kv;
 
+import io.raft4j.core.RaftConfig;
 import io.raft4j.examples.kv.resp.RespLimits;
 import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.StorageException;
@@ -369,8 +370,9 @@ public final class NodeCommand implements Callable<Integer> {
         if (tickMillis < 1 || tickMillis > 10_000) {
             throw bad("--tick-ms: " + tickMillis + " is outside 1..10000");
         }
-        if (electionTicks < 2) {
-            throw bad("--election-ticks: must be at least 2, was " + electionTicks);
+        if (electionTicks < 2 || electionTicks > RaftConfig.MAX_ELECTION_TIMEOUT_TICKS) {
+            throw bad("--election-ticks: must be at least 2 and at most " + RaftConfig.MAX_ELECTION_TIMEOUT_TICKS
+                    + ", was " + electionTicks);
         }
         if (heartbeatTicks < 1 || heartbeatTicks >= electionTicks) {
             throw bad("--heartbeat-ticks: must be at least 1 and below --election-ticks (" + electionTicks

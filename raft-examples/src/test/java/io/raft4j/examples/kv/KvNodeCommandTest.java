@@ -86,6 +86,8 @@ class KvNodeCommandTest {
         assertTrue(run(with("--tick-ms", "0")).contains("--tick-ms: 0 is outside 1..10000"));
         assertTrue(run(with("--tick-ms", "abc")).contains("--tick-ms"));
         assertTrue(run(with("--heartbeat-ticks", "10")).contains("--heartbeat-ticks: must be at least 1 and below --election-ticks"));
+        // Found by an operator: refused by Raft only after binding the port, with a stack trace and exit 1.
+        assertTrue(run(with("--election-ticks", "2147483647")).contains("--election-ticks: must be at least 2 and at most 1048576"));
         assertTrue(run(with("--read-mode", "eventual")).contains("--read-mode: 'eventual' is not linearizable, lease or stale"));
         assertTrue(run(with("--max-request-bytes", "10")).contains("--max-request-bytes: must be at least --max-bulk-bytes"));
         assertTrue(run(with("--maxmemory", "12xb")).contains("--maxmemory: '12xb' has an unknown unit"));

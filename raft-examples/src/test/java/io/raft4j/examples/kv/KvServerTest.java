@@ -368,6 +368,7 @@ class KvServerTest {
             assertTrue(text(f.call("RAFT.ADDNODE", "n5,x=1", "127.0.0.1:10005")).startsWith("-ERR invalid node id"));
             String shared = text(f.call("RAFT.ADDNODE", "n5", "127.0.0.1:10004"));
             assertTrue(shared.startsWith("-ERR") && shared.contains("already n4's"), shared);
+            assertTrue(text(f.call("RAFT.ADDNODE", "n5", "127.0.0.1:10004 ")).startsWith("-ERR invalid raft address"));
             assertEquals("OK", text(f.call("RAFT.REMOVENODE", "n4")));
             assertEquals(3, ((Reply.Array) l.call("RAFT.MEMBERS")).items().size());
             assertTrue(text(f.call("RAFT.REMOVENODE", "n9")).startsWith("-ERR"), "removing a non-member is refused");
