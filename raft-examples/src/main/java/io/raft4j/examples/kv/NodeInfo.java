@@ -96,6 +96,8 @@ final class NodeInfo {
         StringBuilder sb = new StringBuilder();
         line(sb, "node_id", nodeId);
         line(sb, "role", s.role().name().toLowerCase(Locale.ROOT));
+        // A node started with --join shows role:follower while it waits to be added: this says so.
+        line(sb, "membership", c.isVoter(nodeId) ? "voter" : c.learners().contains(nodeId) ? "learner" : "none");
         line(sb, "term", s.term());
         line(sb, "leader", leader == null ? "" : leader);
         String leaderAddress = sm.clientAddressOf(leader);

@@ -354,7 +354,10 @@ class KvServerTest {
                 assertEquals("OK", text(f.call("SET", "k" + i, "v" + i)));
             }
             assertTrue(text(f.call("RAFT.SNAPSHOT")).startsWith("OK snapshot at index"));
-            cluster.start("n4", Map.of());
+            KvNode waiting = cluster.start("n4", Map.of());
+            try (RespSocket s4 = new RespSocket(cluster.port(waiting), 10_000)) {
+                assertTrue(text(s4.call("RAFT.INFO")).contains("membership:none"), "a node waiting to be added says so");
+            }
             assertEquals("OK", text(f.call("RAFT.ADDNODE", "n4", "127.0.0.1:10004")));
             assertEquals(4, ((Reply.Array) l.call("RAFT.MEMBERS")).items().size());
             KvNode n4 = cluster.node("n4");
