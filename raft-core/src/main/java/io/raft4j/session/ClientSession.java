@@ -67,9 +67,24 @@ public final class ClientSession {
         return id;
     }
 
-    /** Numbers {@code payload} as this session's next command. */
+    /**
+     * Numbers {@code payload} as this session's next command.
+     *
+     * @throws IllegalStateException if {@link SessionStateMachine#MAX_RESULTS_PER_SESSION} commands
+     *         would then lie between the oldest unfinished one and this: the replicas keep every
+     *         result from the oldest unfinished on, and would end the session (call
+     *         {@link #finished} for that one, or give each thread a session of its own)
+     */
     public synchronized Command command(Bytes payload) {
         Objects.requireNonNull(payload, "payload");
+        long next = lastSequence + 1;
+        long oldest = unfinished.isEmpty() ? next : unfinished.first();
+        if (next - oldest >= SessionStateMachine.MAX_RESULTS_PER_SESSION) {
+            throw new IllegalStateException("session " + id + ": command " + oldest + " is still unfinished and "
+                    + SessionStateMachine.MAX_RESULTS_PER_SESSION + " commands have been numbered since it began; the"
+                    + " replicas would end the session. Call finished() for it (its result, or giving up), or give"
+                    + " each thread a session of its own");
+        }
         long sequence = ++lastSequence;
         unfinished.add(sequence);
         return new Command(id, sequence, SessionFrame.session(id, sequence, unfinished.first(), payload));

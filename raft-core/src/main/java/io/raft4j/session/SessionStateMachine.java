@@ -2,6 +2,8 @@ package io.raft4j.session;
 
 import io.raft4j.message.Bytes;
 import io.raft4j.spi.StateMachine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -37,6 +39,7 @@ import java.util.Objects;
  * @param <R> the application's result type
  */
 public final class SessionStateMachine<R> implements StateMachine<SessionResult<R>> {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionStateMachine.class);
     /** Sessions kept; registering one more evicts the least recently used. */
     public static final int MAX_SESSIONS = 10_000;
     /** Results one session may hold (from its lowest unfinished command on) before it is ended. */
@@ -47,6 +50,8 @@ public final class SessionStateMachine<R> implements StateMachine<SessionResult<
     private final SessionTable<R> sessions;
     /** For monitoring from other threads: the table itself is the apply thread's. */
     private volatile int sessionCount;
+    /** Commands answered MALFORMED so far (on the apply thread). */
+    private long malformed;
 
     /**
      * How results are written into snapshots (a retry after a restore is answered from them).
@@ -99,6 +104,13 @@ public final class SessionStateMachine<R> implements StateMachine<SessionResult<
         try {
             frame = SessionFrame.parse(command);
         } catch (IllegalArgumentException e) {
+            if (malformed++ % 1000 == 0) {
+                // Loud, because the likely cause is a log written before this wrapper was added:
+                // its commands are answered MALFORMED and not applied, and the state misses them.
+                LOG.warn("command at index {} is not a session frame ({} such so far), answered MALFORMED and not"
+                        + " applied: {}. Was this group's log written without SessionStateMachine? Its format is"
+                        + " not the application's alone", index, malformed, e.getMessage());
+            }
             return SessionResult.malformed(e.getMessage());
         }
         SessionResult<R> result = switch (frame.kind()) {

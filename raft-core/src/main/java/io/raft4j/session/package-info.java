@@ -10,10 +10,12 @@
  *
  * <pre>{@code
  * RaftNode<SessionResult<String>> node = RaftNode.builder(config,
- *         new SessionStateMachine<>(bank, SessionStateMachine.ResultCodec.UTF8)).build();
+ *                 new SessionStateMachine<>(bank, SessionStateMachine.ResultCodec.UTF8))
+ *         .transport(transport).storage(log).snapshots(snapshots).build();
  * ClientSession session = ClientSession.registered(untilAnswered(ClientSession.registration()));
  * ClientSession.Command cmd = session.command(Bytes.ofUtf8("transfer 10 alice bob"));
  * SessionResult<String> r = untilAnswered(cmd.bytes());    // the same bytes on every retry, on any leader
+ *                                                          // (see docs/embedding.md for such a loop)
  * session.finished(cmd);
  * }</pre>
  */

@@ -112,6 +112,24 @@ class SessionStateMachineTest {
         assertEquals(3, counter.count());
     }
 
+    /**
+     * Found by an embedder: one command whose caller stalled pinned every later result of a session
+     * shared by several threads, and the replicas ended it at the 257th. The client now refuses to
+     * number a command the replicas would end the session for.
+     */
+    @Test
+    void aClientRefusesToNumberACommandTheReplicasWouldEndItsSessionFor() {
+        ClientSession session = new ClientSession(7);
+        ClientSession.Command stalled = session.command(add(1));
+        for (int i = 1; i < SessionStateMachine.MAX_RESULTS_PER_SESSION; i++) {
+            session.finished(session.command(add(1)));
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> session.command(add(1)));
+        assertTrue(e.getMessage().contains("command 1 is still unfinished"), e.getMessage());
+        session.finished(stalled);
+        session.command(add(1));                                    // the window moved on
+    }
+
     @Test
     void aRegistrationRetriedMakesOneSessionPerCopyAndNoneIsShared() {
         ClientSession first = register();
@@ -141,7 +159,9 @@ class SessionStateMachineTest {
                 SessionFrame.session(1, 0, 1, add(7)),                              // no command 0
                 SessionFrame.session(1, 3, 5, add(7)),                              // lowest unfinished above itself
                 SessionFrame.session(0, 1, 1, add(7)),                              // no session 0
-                Bytes.wrap(new byte[]{SessionFrame.REGISTER, 1}),                   // a registration carries nothing
+                Bytes.wrap(new byte[]{SessionFrame.MARKER, SessionFrame.REGISTER, 1}), // a registration carries nothing
+                Bytes.wrap(new byte[]{1, 'x'}),                                     // binary, first byte a kind
+                Bytes.wrap(new byte[]{SessionFrame.REGISTER}),                      // the same
         };
         for (Bytes command : bad) {
             SessionResult<String> r = machine.apply(++index, command);
