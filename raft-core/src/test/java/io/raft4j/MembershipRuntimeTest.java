@@ -81,7 +81,8 @@ class MembershipRuntimeTest {
         try (LocalCluster cluster = new LocalCluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
             CompletableFuture<ClusterConfig> adding = leader.addVoter("n9", "");    // no such node: never catches up
-            LocalCluster.await(Duration.ofSeconds(5), () -> leader.status().config().learners().contains("n9"));
+            LocalCluster.await(Duration.ofSeconds(5), () -> leader.status().config().learners().contains("n9")
+                    && leader.status().commitIndex() == leader.status().lastIndex());   // the addition committed
             leader.removeMember("n9").get(5, TimeUnit.SECONDS);
             ExecutionException e = assertThrows(ExecutionException.class, () -> adding.get(5, TimeUnit.SECONDS));
             assertInstanceOf(MembershipChangeException.class, e.getCause());
