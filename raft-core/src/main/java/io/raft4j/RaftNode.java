@@ -376,10 +376,24 @@ public final class RaftNode<R> implements AutoCloseable {
             // has the configuration naming it), not only be "close" to the end: in a short log a
             // node that never answered (match 0) would otherwise count as within reach.
             long addedBy = core.lastIndex();
+            long since = loopTicks;
+            boolean[] warned = {false};
             watches.add(
-                () -> core.role() != Role.LEADER || !core.clusterConfig().isMember(id)
-                        || (core.matchIndexOf(id) >= addedBy
-                            && core.matchIndexOf(id) >= core.lastIndex() - config.promoteWithinEntries()),
+                () -> {
+                    if (!warned[0] && core.matchIndexOf(id) <= 0
+                            && loopTicks - since >= 10L * config.electionTimeoutTicks()) {
+                        // The usual causes are outside this node, and the caller only sees a timeout.
+                        warned[0] = true;
+                        LOG.warn("{}: learner {} has not answered for 10 election timeouts since it was added: is"
+                                + " it running, at {}, in this cluster (same cluster id), with this leader among its"
+                                + " peers? It is promoted to voter once it catches up", config.nodeId(), id,
+                                core.clusterConfig().addresses().getOrDefault(id, "").isEmpty() ? "(no address given)"
+                                        : core.clusterConfig().addresses().get(id));
+                    }
+                    return core.role() != Role.LEADER || !core.clusterConfig().isMember(id)
+                            || (core.matchIndexOf(id) >= addedBy
+                                && core.matchIndexOf(id) >= core.lastIndex() - config.promoteWithinEntries());
+                },
                 () -> {
                     if (core.role() != Role.LEADER) {
                         future.completeExceptionally(new IndeterminateException("lost leadership while " + id + " caught up"));
