@@ -185,6 +185,16 @@ final class LogWriter {
     }
 
     private void storeChunk(SnapshotChunk chunk, List<ReceivedSnapshot> received) throws IOException {
+        try {
+            storeChunkOrThrow(chunk, received);
+        } catch (IOException e) {
+            // Said alone ("No space left on device"), it left the operator to guess which write failed.
+            throw new IOException("storing the snapshot at " + chunk.meta().lastIndex() + " received from the leader"
+                    + " (chunk at offset " + chunk.offset() + ") failed: " + e.getMessage(), e);
+        }
+    }
+
+    private void storeChunkOrThrow(SnapshotChunk chunk, List<ReceivedSnapshot> received) throws IOException {
         if (chunk.offset() == 0) {
             if (receiving != null) {
                 receiving.close();
