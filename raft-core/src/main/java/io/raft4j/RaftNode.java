@@ -687,15 +687,13 @@ public final class RaftNode<R> implements AutoCloseable {
             // to the local disk may take a moment, and a slow state machine longer (the apply backlog
             // holds the rest in the log). Stop regardless once applying makes no progress for an
             // election timeout: a state machine that is stuck must not keep a removed node running.
-            // And only once no entries came for an election timeout: a node added back under the id
-            // of a removed one catches up through its old removal, and the leader streaming it the
-            // log means it is a member again (the entries that say so are on their way).
+            // (A node added back under a removed one's id replays that old removal, but is not
+            // "removed": the leader's appends say it is a member. Should it become one again
+            // meanwhile all the same, it goes on.)
             long committed = core.commitIndex();
             Unchanging applied = new Unchanging(applier::appliedIndex);
-            Unchanging log = new Unchanging(core::lastIndex);
             int timeout = config.electionTimeoutTicks();
-            watches.add(() -> !core.isRemoved() || ((applier.appliedIndex() >= committed || applied.forTicks(timeout))
-                            && log.forTicks(timeout)),
+            watches.add(() -> !core.isRemoved() || applier.appliedIndex() >= committed || applied.forTicks(timeout),
                     this::onRemovalSettled, new CompletableFuture<Void>());
             watches.check();
         }
@@ -711,7 +709,7 @@ public final class RaftNode<R> implements AutoCloseable {
         }
     }
 
-    /** Whether a reading (entries applied, the log's last index) stayed the same for a number of loop ticks. */
+    /** Whether a reading (such as the entries applied) stayed the same for a number of loop ticks. */
     private final class Unchanging {
         private final java.util.function.LongSupplier reading;
         private long last;

@@ -169,6 +169,39 @@ class MembershipRuntimeTest {
     }
 
     /**
+     * Found by a second reader: with a node deciding by its own log alone (and waiting for its log
+     * to stop growing), a re-added node whose catch-up paused just past its old removal (a network
+     * blip, a leader change, a snapshot transfer) stopped. The leader's appends now say whether the
+     * recipient is a member, and only "removed" from the leader stops a node.
+     */
+    @Test
+    void aNodeAddedBackIsNotStoppedWhenItsCatchUpPausesPastItsOldRemoval() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3,
+                b -> b.maxMessageBytes(64).snapshotChunkBytes(4096).maxInflightMessages(1))) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            cluster.startJoining("n4");
+            leader.addVoter("n4", "").get(10, TimeUnit.SECONDS);
+            RaftNode<String> first = cluster.nodes.get("n4");
+            leader.removeMember("n4").get(10, TimeUnit.SECONDS);
+            long removedBy = leader.status().commitIndex();
+            first.whenStopped().get(10, TimeUnit.SECONDS);
+            for (int i = 0; i < 300; i++) {
+                leader.propose(Bytes.ofUtf8("between-" + i)).get(5, TimeUnit.SECONDS);
+            }
+            cluster.startJoining("n4");                                 // fresh storage, same id
+            RaftNode<String> again = cluster.nodes.get("n4");
+            CompletableFuture<ClusterConfig> added = leader.addVoter("n4", "");
+            LocalCluster.await(Duration.ofSeconds(10), () -> again.status().commitIndex() >= removedBy);
+            cluster.network.isolate("n4");
+            Thread.sleep(500);                                          // the blip: five election timeouts
+            cluster.network.heal();
+            assertEquals(Set.of("n1", "n2", "n3", "n4"), added.get(10, TimeUnit.SECONDS).voters());
+            LocalCluster.await(Duration.ofSeconds(10), () -> again.status().config().isVoter("n4"));
+            assertFalse(again.whenStopped().isDone(), "stopped by its old removal: " + again.failure());
+        }
+    }
+
+    /**
      * A leader that removes itself steps down once the removal commits: the caller is told the change
      * was made (it was committed), not that its outcome is unknown.
      */

@@ -264,7 +264,7 @@ final class LeaderState {
         }
         long commit = Math.min(log.committed(), prev);
         core.send(new AppendEntries(core.groupId(), core.id(), to, core.term(), prev, prevTerm, List.of(),
-                commit, reads.round()));
+                commit, reads.round(), !core.clusterConfig().isMember(to)));
         pr.commitSent(commit);
     }
 
@@ -293,7 +293,7 @@ final class LeaderState {
             long last = prev + entries.size();
             long commit = Math.min(log.committed(), last);
             AppendEntries m = new AppendEntries(core.groupId(), core.id(), to, core.term(), prev, prevTerm,
-                    entries, commit, reads.round());
+                    entries, commit, reads.round(), !core.clusterConfig().isMember(to));
             core.send(m);
             pr.commitSent(commit);
             pr.onAppendSent(last, m.sizeBytes(), !entries.isEmpty());

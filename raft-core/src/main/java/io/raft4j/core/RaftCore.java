@@ -549,13 +549,21 @@ public final class RaftCore {
 
     /**
      * Whether this node was removed: the committed configuration no longer lists it (a node that never
-     * was a member, waiting to be added, is not "removed"). A removed node should be stopped.
+     * was a member, waiting to be added, is not "removed"), and either the leader says so in its
+     * appends or this node removed itself as leader. A node added back under the id of a removed one
+     * replays that old removal while it catches up, but the leader's appends say it is a member. A
+     * removed node should be stopped.
      */
     public boolean isRemoved() {
         ClusterConfig config = configs.current();
         return everMember && !config.voters().isEmpty() && !config.isMember(id)
-                && configs.currentIndex() <= log.committed();
+                && configs.currentIndex() <= log.committed() && (leaderSaysRemoved || removedItselfAsLeader);
     }
+
+    /** What the leader's last append said: its configuration no longer lists this node. */
+    private boolean leaderSaysRemoved;
+    /** This node led when a configuration without it committed. */
+    private boolean removedItselfAsLeader;
 
     /**
      * Whether this node has seen itself in a configuration. A node being added may first install a
@@ -604,6 +612,7 @@ public final class RaftCore {
         } else if (!config.isVoter(id) && role == Role.LEADER) {
             // A leader that removed itself leads until the change commits, then steps down (thesis §4.2.2).
             LOG.info("{}: removed from the configuration; stepping down", id);
+            removedItselfAsLeader = !config.isMember(id);
             becomeFollower(term, null);
         }
     }
@@ -643,11 +652,11 @@ public final class RaftCore {
         return false;
     }
 
-    /** Logical time: the number of {@link #tick()}s so far. */
     int heartbeatIntervalTicks() {
         return settings.heartbeatIntervalTicks();
     }
 
+    /** Logical time: the number of {@link #tick()}s so far. */
     long ticks() {
         return ticks;
     }
@@ -882,6 +891,7 @@ public final class RaftCore {
         }
         setLeader(m.from());
         electionElapsed = 0;
+        leaderSaysRemoved = m.recipientRemoved();
 
         long prevIndex = m.prevLogIndex();
         List<LogEntry> entries = m.entries();

@@ -11,9 +11,13 @@ import java.util.List;
  * @param leaderCommit the leader's commit index
  * @param round        the leader's heartbeat round, echoed in the response; lets the leader confirm
  *                     it still leads for read-index reads (Raft thesis §6.4)
+ * @param recipientRemoved whether the leader's configuration no longer lists the recipient: only
+ *                     such a message makes a node whose log says it was removed stop (a node added
+ *                     back under a removed one's id replays that old removal while it catches up)
  */
 public record AppendEntries(String groupId, String from, String to, long term, long prevLogIndex,
-                            long prevLogTerm, List<LogEntry> entries, long leaderCommit, long round)
+                            long prevLogTerm, List<LogEntry> entries, long leaderCommit, long round,
+                            boolean recipientRemoved)
         implements RaftMessage {
     /** Copies {@code entries}: the message is immutable. */
     public AppendEntries {
@@ -21,6 +25,12 @@ public record AppendEntries(String groupId, String from, String to, long term, l
         if (!entries.isEmpty() && entries.get(0).index() != prevLogIndex + 1) {
             throw new IllegalArgumentException("entries must start at prevLogIndex + 1");
         }
+    }
+
+    /** To a member of the leader's configuration. */
+    public AppendEntries(String groupId, String from, String to, long term, long prevLogIndex, long prevLogTerm,
+                         List<LogEntry> entries, long leaderCommit, long round) {
+        this(groupId, from, to, term, prevLogIndex, prevLogTerm, entries, leaderCommit, round, false);
     }
 
     /** Index of the last entry carried, or {@code prevLogIndex} for a heartbeat. */

@@ -91,7 +91,7 @@ final class MessageMapper {
     private static RaftWire.AppendEntries encode(AppendEntries m) {
         RaftWire.AppendEntries.Builder b = RaftWire.AppendEntries.newBuilder()
                 .setPrevLogIndex(m.prevLogIndex()).setPrevLogTerm(m.prevLogTerm())
-                .setLeaderCommit(m.leaderCommit()).setRound(m.round());
+                .setLeaderCommit(m.leaderCommit()).setRound(m.round()).setRecipientRemoved(m.recipientRemoved());
         for (LogEntry entry : m.entries()) {
             b.addEntries(RaftWire.LogEntry.newBuilder()
                     .setIndex(entry.index()).setTerm(entry.term()).setType(encode(entry.type()))
@@ -197,7 +197,8 @@ final class MessageMapper {
                     bytes(w.getData())));
         }
         return new AppendEntries(group, from, to, term, prev, nonNegative(a.getPrevLogTerm(), "prev log term"),
-                entries, nonNegative(a.getLeaderCommit(), "leader commit"), nonNegative(a.getRound(), "round"));
+                entries, nonNegative(a.getLeaderCommit(), "leader commit"), nonNegative(a.getRound(), "round"),
+                a.getRecipientRemoved());
     }
 
     private static EntryType decode(RaftWire.EntryType type) {

@@ -177,7 +177,7 @@ final class WireCodec {
     private static int bodySize(RaftMessage message) {
         if (message instanceof AppendEntries m) {
             int size = u64Size(1, m.prevLogIndex()) + u64Size(2, m.prevLogTerm())
-                    + u64Size(4, m.leaderCommit()) + u64Size(5, m.round());
+                    + u64Size(4, m.leaderCommit()) + u64Size(5, m.round()) + boolSize(6, m.recipientRemoved());
             for (LogEntry e : m.entries()) {
                 size += messageFieldSize(3, entrySize(e));
             }
@@ -220,6 +220,7 @@ final class WireCodec {
             }
             writeU64(out, 4, m.leaderCommit());
             writeU64(out, 5, m.round());
+            writeBool(out, 6, m.recipientRemoved());
         } else if (message instanceof AppendEntriesResponse m) {
             writeBool(out, 1, m.success());
             writeU64(out, 2, m.index());

@@ -184,7 +184,7 @@ final class WireReader {
                 int limit = in.pushLimit(readLength(in));
                 b.entries.add(readEntry(in));
                 in.popLimit(limit);
-            } else if (field != TIMEOUT_NOW && number >= 1 && number <= 5 && wire == VARINT) {
+            } else if (field != TIMEOUT_NOW && number >= 1 && number <= 6 && wire == VARINT) {
                 b.values[number] = in.readUInt64();
             } else {
                 skip(in, t);
@@ -354,7 +354,7 @@ final class WireReader {
     private static final class Body {
         final int field;
         /** Varint fields 1..5 of the body, by field number. */
-        final long[] values = new long[6];
+        final long[] values = new long[7];
         final List<LogEntry> entries;
         SnapshotMeta meta;
         byte[] chunk;
@@ -384,7 +384,7 @@ final class WireReader {
                     // An immutable list, so the record's List.copyOf keeps it rather than copying again.
                     List<LogEntry> list = entries.size() == 1 ? List.of(entries.get(0)) : List.copyOf(entries);
                     yield new AppendEntries(group, from, to, term, prev, value(2, "prev log term"), list,
-                            value(4, "leader commit"), value(5, "round"));
+                            value(4, "leader commit"), value(5, "round"), flag(6));
                 }
                 case APPEND_RESPONSE -> new AppendEntriesResponse(group, from, to, term, flag(1), value(2, "index"),
                         value(3, "hint index"), value(4, "hint term"), value(5, "round"));
