@@ -384,11 +384,11 @@ public final class RaftNode<R> implements AutoCloseable {
                             && loopTicks - since >= 10L * config.electionTimeoutTicks()) {
                         // The usual causes are outside this node, and the caller only sees a timeout.
                         warned[0] = true;
+                        String address = core.clusterConfig().addresses().getOrDefault(id, "");
                         LOG.warn("{}: learner {} has not answered for 10 election timeouts since it was added: is"
                                 + " it running, at {}, in this cluster (same cluster id), with this leader among its"
                                 + " peers? It is promoted to voter once it catches up", config.nodeId(), id,
-                                core.clusterConfig().addresses().getOrDefault(id, "").isEmpty() ? "(no address given)"
-                                        : core.clusterConfig().addresses().get(id));
+                                address.isEmpty() ? "(no address given)" : address);
                     }
                     return core.role() != Role.LEADER || !core.clusterConfig().isMember(id)
                             || (core.matchIndexOf(id) >= addedBy

@@ -414,9 +414,13 @@ public final class RaftCore {
         if (current != addressesOf || committed != addressesAlsoOf) {
             addressesOf = current;
             addressesAlsoOf = committed;
-            Map<String, String> merged = new java.util.HashMap<>(committed.addresses());
-            merged.putAll(current.addresses());
-            followerPeerAddresses = committed == current ? current.addresses() : Map.copyOf(merged);
+            if (committed == current) {
+                followerPeerAddresses = current.addresses();
+            } else {
+                Map<String, String> merged = new java.util.HashMap<>(committed.addresses());
+                merged.putAll(current.addresses());   // the newer configuration's address wins
+                followerPeerAddresses = Map.copyOf(merged);
+            }
         }
         return followerPeerAddresses;
     }
