@@ -96,6 +96,16 @@ class SessionStateMachineTest {
     }
 
     @Test
+    void evictionGoesByLastUseNotByRegistration() {
+        ClientSession older = register();
+        ClientSession newer = register();
+        apply(older.command(add(1)));                               // older is now the more recently used
+        register();                                                 // one too many: the least recently used goes
+        assertEquals(Status.APPLIED, apply(older.command(add(1))).status(), "the session in use stays");
+        assertEquals(Status.SESSION_EXPIRED, apply(newer.command(add(1))).status(), "the idle one was evicted");
+    }
+
+    @Test
     void aSessionHoldingTooManyResultsIsEndedForGood() {
         ClientSession session = register();                         // never calls finished: every result is kept
         ClientSession.Command first = session.command(add(1));
