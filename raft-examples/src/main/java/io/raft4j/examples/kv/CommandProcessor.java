@@ -50,7 +50,7 @@ final class CommandProcessor {
 
     CommandProcessor(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm,
                      LeaderForwarder forwarder, long requestTimeoutMs, long adminTimeoutMs, long maxMemoryBytes,
-                     IntSupplier connectedClients) {
+                     IntSupplier connectedClients, java.util.function.LongSupplier snapshotIndex) {
         this.nodeId = nodeId;
         this.clientAddress = clientAddress;
         this.raft = raft;
@@ -59,7 +59,7 @@ final class CommandProcessor {
         this.requestTimeoutMs = requestTimeoutMs;
         this.adminTimeoutMs = adminTimeoutMs;
         this.maxMemoryBytes = maxMemoryBytes;
-        this.about = new NodeInfo(nodeId, clientAddress, raft, sm, connectedClients, maxMemoryBytes);
+        this.about = new NodeInfo(nodeId, clientAddress, raft, sm, connectedClients, snapshotIndex, maxMemoryBytes);
     }
 
     // ---- parsing ---------------------------------------------------------------------------------

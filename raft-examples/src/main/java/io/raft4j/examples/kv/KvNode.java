@@ -185,7 +185,7 @@ public final class KvNode implements AutoCloseable {
             if (serveClients) {
                 CommandProcessor processor = new CommandProcessor(settings.nodeId(), clientAddress, raft, stateMachine,
                         forwarder, settings.requestTimeoutMs(), settings.adminTimeoutMs(), settings.maxMemoryBytes(),
-                        server::connectedClients);
+                        server::connectedClients, () -> snapshots.latest().map(s -> s.meta().lastIndex()).orElse(0L));
                 server.start(boss, workers, settings.clientAddress(), processor, settings.limits(), settings.maxClients(),
                         settings.maxPipeline(), settings.followerMode(), settings.readMode());
             }

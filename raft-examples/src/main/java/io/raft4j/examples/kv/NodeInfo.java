@@ -24,11 +24,14 @@ final class NodeInfo {
     private final RaftNode<Reply> raft;
     private final KvStateMachine sm;
     private final IntSupplier connectedClients;
+    /** The last index of this node's newest snapshot, 0 if none. */
+    private final java.util.function.LongSupplier snapshotIndex;
     private final long maxMemoryBytes;
     private final long startMillis = System.currentTimeMillis();
 
     NodeInfo(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm, IntSupplier connectedClients,
-             long maxMemoryBytes) {
+             java.util.function.LongSupplier snapshotIndex, long maxMemoryBytes) {
+        this.snapshotIndex = snapshotIndex;
         this.nodeId = nodeId;
         this.clientAddress = clientAddress;
         this.raft = raft;
@@ -105,6 +108,7 @@ final class NodeInfo {
         line(sb, "commit_index", s.commitIndex());
         line(sb, "applied_index", s.appliedIndex());
         line(sb, "last_index", s.lastIndex());
+        line(sb, "snapshot_index", snapshotIndex.getAsLong());
         StringBuilder members = new StringBuilder();
         for (String id : c.allMembers()) {
             if (members.length() > 0) {

@@ -353,7 +353,11 @@ class KvServerTest {
             for (int i = 0; i < 50; i++) {
                 assertEquals("OK", text(f.call("SET", "k" + i, "v" + i)));
             }
-            assertTrue(text(f.call("RAFT.SNAPSHOT")).startsWith("OK snapshot at index"));
+            assertTrue(text(f.call("RAFT.INFO")).contains("snapshot_index:0\r\n"), "no snapshot yet");
+            String taken = text(f.call("RAFT.SNAPSHOT"));
+            assertTrue(taken.startsWith("OK snapshot at index"), taken);
+            String at = taken.replaceAll("^OK snapshot at index (\\d+).*$", "$1").trim();
+            assertTrue(text(f.call("RAFT.INFO")).contains("snapshot_index:" + at + "\r\n"), "INFO names it: " + at);
             KvNode waiting = cluster.start("n4", Map.of());
             try (RespSocket s4 = new RespSocket(cluster.port(waiting), 10_000)) {
                 assertTrue(text(s4.call("RAFT.INFO")).contains("membership:none"), "a node waiting to be added says so");
