@@ -33,6 +33,9 @@ import java.util.zip.CRC32C;
  *   [0x01][n:1][group]['c']     -> [1][index:8][term:8][crc:4]        (the compaction point)
  *   [0x01][n:1][group]['o']     -> [1][group length:4][group UTF-8][node length:4][node UTF-8][crc:4]
  *                                  (the node that owns this group's log, see LogStorage#owner)
+ *   [0x01][n:1][group]['w']     -> [1][first:8][last:8][segment:8][from:8][to:8][crc:4]
+ *                                  (the last append whose payloads went to a segment file, see
+ *                                  SegmentWrite; absent after a clean close)
  * </pre>
  * All integers are big-endian. The leading byte of each value is its layout version.
  * Format version 2 added the segment layout of entry values, version 3 chunks; directories of older
@@ -65,6 +68,8 @@ final class Codec {
     private static final byte HARD_STATE_TAG = 'h';
     private static final byte COMPACTION_TAG = 'c';
     private static final byte OWNER_TAG = 'o';
+    private static final byte SEGMENT_WRITE_TAG = 'w';
+    private static final int SEGMENT_WRITE_BYTES = 1 + 5 * 8 + 4;
 
     private Codec() {
     }
@@ -122,6 +127,10 @@ final class Codec {
 
     static byte[] ownerKey(byte[] prefix) {
         return metaKey(prefix, OWNER_TAG);
+    }
+
+    static byte[] segmentWriteKey(byte[] prefix) {
+        return metaKey(prefix, SEGMENT_WRITE_TAG);
     }
 
     private static byte[] metaKey(byte[] prefix, byte tag) {
@@ -336,6 +345,50 @@ final class Codec {
         return new long[]{index, term};
     }
 
+    // ---- the last segment write ----------------------------------------------------------------
+
+    /**
+     * An append whose payloads went to a segment file: its entries {@code firstIndex..lastIndex}
+     * and the bytes {@code [from, to)} of segment {@code segment} it wrote. Its payloads are synced
+     * while RocksDB writes its references (see {@link RocksDbLogStorage}), so after a crash only
+     * the payloads of this one write may be missing.
+     */
+    record SegmentWrite(long firstIndex, long lastIndex, long segment, long from, long to) {
+        /** Whether entry {@code index}, whose payload is at {@code ref}, belongs to this write. */
+        boolean holds(long index, SegmentRef ref) {
+            return index >= firstIndex && index <= lastIndex
+                    && (ref == null || ref.segment() == segment && ref.offset() >= from
+                    && ref.offset() + ref.length() <= to);
+        }
+    }
+
+    static byte[] encodeSegmentWrite(SegmentWrite write) {
+        byte[] value = new byte[SEGMENT_WRITE_BYTES];
+        value[0] = VALUE_VERSION;
+        putLong(value, 1, write.firstIndex());
+        putLong(value, 9, write.lastIndex());
+        putLong(value, 17, write.segment());
+        putLong(value, 25, write.from());
+        putLong(value, 33, write.to());
+        putInt(value, 41, checksum(value, 41));
+        return value;
+    }
+
+    static SegmentWrite decodeSegmentWrite(byte[] value, String groupId) {
+        if (value.length != SEGMENT_WRITE_BYTES) {
+            throw corrupt(groupId, "last segment write", "value of " + value.length + " bytes, expected "
+                    + SEGMENT_WRITE_BYTES);
+        }
+        checkMetaValue(value, SEGMENT_WRITE_BYTES, groupId, "last segment write");
+        SegmentWrite write = new SegmentWrite(getLong(value, 1), getLong(value, 9), getLong(value, 17),
+                getLong(value, 25), getLong(value, 33));
+        if (write.firstIndex() < 1 || write.lastIndex() < write.firstIndex() || write.segment() < 0
+                || write.from() < 0 || write.to() < write.from()) {
+            throw corrupt(groupId, "last segment write", "inconsistent bounds " + write);
+        }
+        return write;
+    }
+
     // ---- owner ---------------------------------------------------------------------------------
 
     static byte[] encodeOwner(LogOwner owner) {
@@ -382,9 +435,26 @@ final class Codec {
         }
     }
 
-    static StorageException corrupt(String groupId, String what, String problem) {
-        return new StorageException("raft4j log is corrupt: group " + groupId + ", " + what + ": " + problem
-                + ". Nothing was changed; restore this node's data directory or rebuild the node from its peers.");
+    static CorruptLogException corrupt(String groupId, String what, String problem) {
+        return new CorruptLogException("raft4j log is corrupt: group " + groupId + ", " + what + ": " + problem
+                + ". Nothing was changed; restore this node's data directory or rebuild the node from its peers.",
+                what + ": " + problem);
+    }
+
+    /** Stored data that fails its checks, as opposed to an I/O error reading it. */
+    static final class CorruptLogException extends StorageException {
+        private static final long serialVersionUID = 1L;
+        private final String problem;
+
+        CorruptLogException(String message, String problem) {
+            super(message);
+            this.problem = problem;
+        }
+
+        /** What is wrong and where, without the advice of the message. */
+        String problem() {
+            return problem;
+        }
     }
 
     private static int checksum(byte[] bytes, int length) {

@@ -23,6 +23,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -35,10 +39,14 @@ import java.util.zip.CRC32C;
  * the disk, bounded throughput. Here a payload is written once, its CRC32C computed by the JDK (in
  * hardware), and RocksDB only carries a {@link Codec.SegmentRef} of a few dozen bytes.
  *
- * <p>Crash safety comes from order alone: {@link #write} returns only once the payloads are durable
- * (and a new file's directory entry too), and only then does the caller write the references. A
- * crash in between leaves unreferenced bytes at the end of a file, which nothing reads; they are
- * reclaimed with the file.
+ * <p>Crash safety: {@link #write} hands the payloads to a thread of its own, which writes and syncs
+ * them (and a new file's directory entry) while the caller writes the references to RocksDB, so
+ * the two syncs overlap instead of following each other; the caller acknowledges nothing before
+ * both are done. A crash can therefore leave references to payloads that never reached the disk,
+ * but only those of the group's last append, which was never acknowledged: the caller records that
+ * append ({@link Codec.SegmentWrite}) in the same RocksDB batch as its references, and recovery
+ * ends the log before it if its payloads are incomplete. A crash can also leave bytes no reference
+ * points to at the end of a file, which nothing reads; they are reclaimed with the file.
  *
  * <p>Files are named by a sequence number ({@code 0000000000000007.seg}) and only the newest is
  * appended to. Because appends always go to the newest file, the segments referenced by a log's
@@ -51,10 +59,13 @@ import java.util.zip.CRC32C;
  * one is needed, then overwritten from its start. Measured on ext4: deleting a 64 MiB file took
  * 65-275 ms, on the thread that compacted the log, and an {@code fdatasync} of bytes overwritten in
  * place does not wait for block allocation as one of a growing file does. Stale bytes past the write
- * position are harmless: a reference only ever points at bytes written and synced before it.
+ * position are harmless: a reference that outlives a crash points at bytes synced before it, or
+ * belongs to the last append, whose payloads recovery checks (a payload of stale bytes fails its
+ * checksum).
  *
  * <p>Thread-safety: one writer ({@link #write}, {@link #releaseThrough}, {@link #releaseAll}, under
- * the storage's write lock) and any number of readers; the file table is guarded by {@code this},
+ * the storage's write lock, which waits for each write's sync before the next call) and any number
+ * of readers; the file table is guarded by {@code this},
  * I/O happens outside it.
  */
 final class PayloadSegments implements AutoCloseable {
@@ -85,6 +96,8 @@ final class PayloadSegments implements AutoCloseable {
     private FileChannel currentChannel;
     private long currentSize;
     private final CRC32C crc = new CRC32C();
+    private ExecutorService syncer;
+    // Syncer only (one write at a time: the writer waits for each).
     private ByteBuffer chunk;
 
     private PayloadSegments(Path directory, String groupId, long fileBytes) {
@@ -164,12 +177,12 @@ final class PayloadSegments implements AutoCloseable {
     // ---- writing -------------------------------------------------------------------------------
 
     /**
-     * Appends the payloads of {@code entries} to the newest segment (starting one if it is full) and
-     * makes them durable; returns where each went, in order.
-     *
-     * @throws IOException if they may not be durable; the caller must not reference them
+     * Starts appending the payloads of {@code entries} to the newest segment (starting one if it is
+     * full): returns at once where each will be, while another thread writes and syncs them. The
+     * caller must wait for {@link Write#awaitDurable} before it treats anything pointing at them
+     * as durable, and before the next write.
      */
-    List<Codec.SegmentRef> write(List<LogEntry> entries) throws IOException {
+    Write write(List<LogEntry> entries) throws IOException {
         long total = 0;
         for (LogEntry entry : entries) {
             total += entry.data().length();
@@ -179,36 +192,125 @@ final class PayloadSegments implements AutoCloseable {
             startSegment();
         }
         List<Codec.SegmentRef> refs = new ArrayList<>(entries.size());
-        long offset = currentSize;
-        long written = currentSize;
-        if (chunk == null) {
-            chunk = ByteBuffer.allocateDirect(WRITE_CHUNK_BYTES);
-        }
-        chunk.clear();
+        long from = currentSize;
+        long offset = from;
         for (LogEntry entry : entries) {
             byte[] data = entry.data().unsafeArray();
             crc.reset();
             crc.update(data, 0, data.length);
             refs.add(new Codec.SegmentRef(current, offset, data.length, (int) crc.getValue()));
             offset += data.length;
+        }
+        currentSize = offset;
+        FileChannel channel = currentChannel;
+        Future<?> durable = syncer().submit(() -> {
+            writePayloads(channel, entries, from);
+            channel.force(false);
+            if (started) {
+                // The new file's name (created or renamed from a recycled file) must be as durable
+                // as its bytes.
+                Database.syncDirectory(directory);
+            }
+            return null;
+        });
+        return new Write(refs, current, from, offset, durable);
+    }
+
+    /**
+     * Payloads on their way to a segment file: where each goes ({@link #refs}, in order), the
+     * bytes {@code [from, to)} of segment {@code segment} they fill, and the wait for their sync.
+     */
+    static final class Write {
+        private final List<Codec.SegmentRef> refs;
+        private final long segment;
+        private final long from;
+        private final long to;
+        private final Future<?> durable;
+
+        private Write(List<Codec.SegmentRef> refs, long segment, long from, long to, Future<?> durable) {
+            this.refs = refs;
+            this.segment = segment;
+            this.from = from;
+            this.to = to;
+            this.durable = durable;
+        }
+
+        List<Codec.SegmentRef> refs() {
+            return refs;
+        }
+
+        /** This write as recorded for recovery: entries {@code first..last} of the append. */
+        Codec.SegmentWrite asRecorded(long first, long last) {
+            return new Codec.SegmentWrite(first, last, segment, from, to);
+        }
+
+        /**
+         * Waits, not interruptibly, until the payloads (and a new file's name) are durable.
+         *
+         * @throws IOException if they may not be
+         */
+        void awaitDurable() throws IOException {
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        durable.get();
+                        return;
+                    } catch (InterruptedException e) {
+                        interrupted = true; // the sync goes on regardless; stopping halfway helps no one
+                    } catch (ExecutionException e) {
+                        Throwable cause = e.getCause();
+                        if (cause instanceof IOException io) {
+                            throw io;
+                        }
+                        if (cause instanceof RuntimeException runtime) {
+                            throw runtime;
+                        }
+                        if (cause instanceof Error error) {
+                            throw error;
+                        }
+                        throw new IOException(cause);
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /** The thread that writes and syncs payloads, started with the first write. */
+    private ExecutorService syncer() {
+        if (syncer == null) {
+            String name = "raft4j-segments-" + groupId;
+            syncer = Executors.newSingleThreadExecutor(task -> {
+                Thread thread = new Thread(task, name);
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+        return syncer;
+    }
+
+    /** On the syncer: writes the payloads at {@code position}, gathered into writes of up to a MiB. */
+    private void writePayloads(FileChannel channel, List<LogEntry> entries, long position) throws IOException {
+        if (chunk == null) {
+            chunk = ByteBuffer.allocateDirect(WRITE_CHUNK_BYTES);
+        }
+        chunk.clear();
+        for (LogEntry entry : entries) {
+            byte[] data = entry.data().unsafeArray();
             if (data.length > chunk.remaining()) {
-                written = flushChunk(written);
+                position = flushChunk(channel, position);
             }
             if (data.length > chunk.capacity()) {
-                written = writeFully(ByteBuffer.wrap(data), written);
+                position = writeFully(channel, ByteBuffer.wrap(data), position);
             } else {
                 chunk.put(data);
             }
         }
-        written = flushChunk(written);
-        currentChannel.force(false);
-        if (started) {
-            // The new file's name (created or renamed from a recycled file) must be as durable as
-            // its bytes before anything points at it.
-            Database.syncDirectory(directory);
-        }
-        currentSize = written;
-        return refs;
+        flushChunk(channel, position);
     }
 
     /** The segment the last {@link #write} went to. */
@@ -221,16 +323,16 @@ final class PayloadSegments implements AutoCloseable {
         highestIndex.merge(sequence, index, Math::max);
     }
 
-    private long flushChunk(long position) throws IOException {
+    private long flushChunk(FileChannel channel, long position) throws IOException {
         chunk.flip();
-        long next = writeFully(chunk, position);
+        long next = writeFully(channel, chunk, position);
         chunk.clear();
         return next;
     }
 
-    private long writeFully(ByteBuffer buffer, long position) throws IOException {
+    private static long writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
         while (buffer.hasRemaining()) {
-            position += currentChannel.write(buffer, position);
+            position += channel.write(buffer, position);
         }
         return position;
     }
@@ -304,6 +406,21 @@ final class PayloadSegments implements AutoCloseable {
                     + file(ref.segment()) + " at " + ref.offset());
         }
         return data;
+    }
+
+    /**
+     * What is wrong with the payload {@code ref} points to (the file missing, too short, the bytes
+     * failing their checksum), or {@code null} if it reads back whole.
+     *
+     * @throws StorageException if it cannot be read (an I/O error)
+     */
+    Codec.CorruptLogException damage(long index, Codec.SegmentRef ref) {
+        try {
+            read(index, ref);
+            return null;
+        } catch (Codec.CorruptLogException e) {
+            return e;
+        }
     }
 
     private void readFully(FileChannel channel, ByteBuffer buffer, long index, Codec.SegmentRef ref) throws IOException {
@@ -419,6 +536,9 @@ final class PayloadSegments implements AutoCloseable {
         readers.clear();
         closeQuietly(currentChannel);
         currentChannel = null;
+        if (syncer != null) {
+            syncer.shutdown(); // idle: the writer waited for its last write
+        }
     }
 
     private static void closeQuietly(FileChannel channel) {

@@ -5,6 +5,8 @@ import io.raft4j.message.LogEntry;
 import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.LogStorage;
 import io.raft4j.spi.StorageException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -30,9 +32,12 @@ import java.util.zip.CRC32C;
  * failed write throws {@link StorageException} and poisons this storage: every later call throws
  * too, because memory and disk may now disagree; the node must stop and reopen.
  *
- * <p>An append carrying enough large payloads first writes and fsyncs them to the group's
- * {@link PayloadSegments} and then puts only references in the batch: a reference is never durable
- * before the bytes it points to.
+ * <p>An append carrying enough large payloads puts only references to them in the batch: the
+ * group's {@link PayloadSegments} writes and syncs the payloads on a thread of its own while the
+ * batch is written, and the append returns once both are durable. The batch also records the
+ * append ({@link Codec.SegmentWrite}): after a crash between the two syncs, recovery finds that
+ * append's payloads incomplete and ends the log before it; it was never acknowledged. A clean close
+ * removes the record, so a damaged payload found later is reported as such.
  *
  * <h2>Reads</h2>
  * The hard state, the bounds and the term of every entry ({@link TermIndex}) are in memory, so are
@@ -46,6 +51,8 @@ import java.util.zip.CRC32C;
  * after, so a reader reading old entries from RocksDB under the lock never sees them vanish.
  */
 final class RocksDbLogStorage implements LogStorage {
+    private static final Logger LOG = LoggerFactory.getLogger(RocksDbLogStorage.class);
+
     /** The RocksDB write of a batch; replaced in tests to inject I/O errors. */
     interface BatchWriter {
         void write(WriteBatch batch) throws RocksDBException;
@@ -57,6 +64,7 @@ final class RocksDbLogStorage implements LogStorage {
     private final byte[] hardStateKey;
     private final byte[] ownerKey;
     private final byte[] compactionKey;
+    private final byte[] segmentWriteKey;
     private final Runnable onClose;
     private volatile BatchWriter writer;
     private final PayloadSegments segments;
@@ -82,6 +90,8 @@ final class RocksDbLogStorage implements LogStorage {
      * broke the single-writer contract. Guards the two fields below.
      */
     private final Object writeLock = new Object();
+    /** Whether RocksDB holds a {@link Codec.SegmentWrite} record, for the next write to remove. */
+    private boolean segmentWriteRecorded;
     private final CRC32C crc = new CRC32C();
     /** Reused, so a large batch does not regrow its native buffer on every write; freed by close. */
     private final WriteBatch batch = new WriteBatch();
@@ -96,6 +106,7 @@ final class RocksDbLogStorage implements LogStorage {
         this.hardStateKey = Codec.hardStateKey(prefix);
         this.compactionKey = Codec.compactionKey(prefix);
         this.ownerKey = Codec.ownerKey(prefix);
+        this.segmentWriteKey = Codec.segmentWriteKey(prefix);
         this.onClose = onClose;
         this.writer = batch -> database.db.write(database.syncWrite, batch);
         this.keyBuffer = ByteBuffer.allocateDirect(prefix.length + 8);
@@ -138,6 +149,10 @@ final class RocksDbLogStorage implements LogStorage {
             compactIndex = compaction[0];
             compactTerm = compaction[1];
             cache.clear(compactIndex + 1);
+            byte[] recorded = database.db.get(database.meta, segmentWriteKey);
+            Codec.SegmentWrite lastWrite = recorded == null ? null : Codec.decodeSegmentWrite(recorded, groupId);
+            segmentWriteRecorded = lastWrite != null;
+            TornWrite torn = null;
             long expected = compactIndex + 1;
             try (ReadOptions options = new ReadOptions().setFillCache(false);
                  Slice upper = new Slice(Codec.groupEnd(prefix));
@@ -159,6 +174,13 @@ final class RocksDbLogStorage implements LogStorage {
                     for (long index = expected; index <= stored.last(); index++) {
                         byte[] value = stored.entryValue((int) (index - first));
                         Codec.SegmentRef ref = Codec.segmentRef(index, value, groupId);
+                        if (torn == null && ref != null && lastWrite != null && lastWrite.holds(index, ref)) {
+                            Codec.CorruptLogException damage = segments.damage(index, ref);
+                            torn = damage == null ? null : new TornWrite(lastWrite, index, damage);
+                        }
+                        if (torn != null) {
+                            continue; // of the same write, if the log ends with it (checked below)
+                        }
                         LogEntry entry = Codec.decodeEntry(index, value, groupId, ref, segments);
                         if (ref != null) {
                             segments.referenced(ref.segment(), index);
@@ -171,11 +193,57 @@ final class RocksDbLogStorage implements LogStorage {
                 it.status();
             }
             lastIndex = expected - 1;
+            if (torn != null) {
+                discard(torn.checkLast(lastIndex));
+            }
         } catch (RocksDBException e) {
             throw new StorageException("group " + groupId + ": cannot read its log: " + Database.describe(e), e);
         } finally {
             database.exit();
         }
+    }
+
+    /**
+     * The last append before a crash, found with a payload that is not on disk whole: entries
+     * {@code from} to the end of the log. Taken for a write the crash interrupted (its payloads are
+     * synced while RocksDB writes its references, and the append returned, so acknowledged, only
+     * after both) if the log ends with it; anything else is damage, reported as such.
+     */
+    private final class TornWrite {
+        private final Codec.SegmentWrite write;
+        private final long from;
+        private final Codec.CorruptLogException damage;
+
+        TornWrite(Codec.SegmentWrite write, long from, Codec.CorruptLogException damage) {
+            this.write = write;
+            this.from = from;
+            this.damage = damage;
+        }
+
+        /** Checks that the log ends with this write; returns the first entry to discard. */
+        long checkLast(long last) {
+            if (last != write.lastIndex()) {
+                throw damage;
+            }
+            LOG.warn("group {}: the last append before the crash, entries {}..{}, did not reach the disk whole"
+                    + " ({}); it was never acknowledged, so the log now ends at {}",
+                    groupId, from, last, damage.problem(), from - 1);
+            return from;
+        }
+    }
+
+    /**
+     * Removes entries {@code from} on for good (the torn last append, see {@link TornWrite}), and
+     * the record of that append.
+     */
+    private void discard(long from) throws RocksDBException {
+        batch.clear();
+        batch.deleteRange(database.entries, Codec.entryKey(prefix, from), Codec.groupEnd(prefix));
+        keepHeadOfChunkAt(from);
+        batch.delete(database.meta, segmentWriteKey);
+        write("discarding the torn last append");
+        segmentWriteRecorded = false;
+        lastIndex = from - 1;
     }
 
     // ---- reads ---------------------------------------------------------------------------------
@@ -325,22 +393,29 @@ final class RocksDbLogStorage implements LogStorage {
                 replaceFrom = checkAppend(entries);
             }
             List<LogEntry> segmented = payloadsForSegments(entries);
+            PayloadSegments.Write payloads = null;
             try {
-                List<Codec.SegmentRef> refs = segmented.isEmpty() ? List.of() : segments.write(segmented);
-                batch.clear();
-                if (replaceFrom >= 0) {
-                    batch.deleteRange(database.entries, Codec.entryKey(prefix, replaceFrom), Codec.groupEnd(prefix));
-                    keepHeadOfChunkAt(replaceFrom);
+                try {
+                    payloads = segmented.isEmpty() ? null : segments.write(segmented);
+                    batch.clear();
+                    if (replaceFrom >= 0) {
+                        batch.deleteRange(database.entries, Codec.entryKey(prefix, replaceFrom), Codec.groupEnd(prefix));
+                        keepHeadOfChunkAt(replaceFrom);
+                    }
+                    putEntries(entries, segmented, payloads == null ? List.of() : payloads.refs());
+                    if (newHardState != null) {
+                        batch.put(database.meta, hardStateKey, Codec.encodeHardState(newHardState));
+                    }
+                    recordSegmentWrite(entries, payloads);
+                } catch (RocksDBException | IOException e) {
+                    throw failed("append", e);
                 }
-                putEntries(entries, segmented, refs);
-                if (newHardState != null) {
-                    batch.put(database.meta, hardStateKey, Codec.encodeHardState(newHardState));
-                }
-            } catch (RocksDBException | IOException e) {
-                throw failed("append", e);
+                write("append");
+            } finally {
+                awaitPayloads(payloads);
             }
-            write("append");
-            if (!segmented.isEmpty()) {
+            segmentWriteRecorded = payloads != null;
+            if (payloads != null) {
                 segments.referenced(segments.newest(), segmented.get(segmented.size() - 1).index());
             }
             synchronized (this) {
@@ -357,6 +432,40 @@ final class RocksDbLogStorage implements LogStorage {
                     hardState = newHardState;
                 }
             }
+        }
+    }
+
+    /**
+     * Adds to the batch the record of this append if its payloads go to a segment file (see
+     * {@link TornWrite}), or else the removal of an earlier append's record: only the last append's
+     * payloads can be missing after a crash.
+     */
+    private void recordSegmentWrite(List<LogEntry> entries, PayloadSegments.Write payloads) throws RocksDBException {
+        if (payloads != null) {
+            Codec.SegmentWrite write = payloads.asRecorded(entries.get(0).index(), entries.get(entries.size() - 1).index());
+            batch.put(database.meta, segmentWriteKey, Codec.encodeSegmentWrite(write));
+        } else if (segmentWriteRecorded) {
+            batch.delete(database.meta, segmentWriteKey);
+        }
+    }
+
+    /**
+     * Waits for an append's payloads to be durable; a failure poisons this storage, unless the
+     * append failed already (that failure is the one reported).
+     */
+    private void awaitPayloads(PayloadSegments.Write payloads) {
+        if (payloads == null) {
+            return;
+        }
+        try {
+            payloads.awaitDurable();
+        } catch (IOException | RuntimeException e) {
+            synchronized (this) {
+                if (failure != null) {
+                    return;
+                }
+            }
+            throw failed("append", e);
         }
     }
 
@@ -639,9 +748,38 @@ final class RocksDbLogStorage implements LogStorage {
                 }
                 closed = true;
             }
+            forgetSegmentWrite();
             batch.close();
             segments.close();
             return true;
+        }
+    }
+
+    /**
+     * On a clean close, removes the record of the last segment write: its payloads are durable, so
+     * if one is found damaged later, that is damage to report, not a write a crash interrupted.
+     */
+    private void forgetSegmentWrite() {
+        synchronized (this) {
+            if (!segmentWriteRecorded || failure != null) {
+                return;
+            }
+        }
+        try {
+            database.enter();
+        } catch (IllegalStateException e) {
+            return; // the store is closed already
+        }
+        try {
+            batch.clear();
+            batch.delete(database.meta, segmentWriteKey);
+            writer.write(batch);
+            segmentWriteRecorded = false;
+        } catch (RocksDBException | RuntimeException e) {
+            // Left in place, it only makes the next opening read that write's damage as a crash's.
+            LOG.debug("group {}: could not remove the record of the last segment write on close", groupId, e);
+        } finally {
+            database.exit();
         }
     }
 

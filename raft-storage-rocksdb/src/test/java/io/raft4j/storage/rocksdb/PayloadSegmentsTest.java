@@ -169,6 +169,106 @@ class PayloadSegmentsTest {
         assertGroupRefused("group g1, entry 2: checksum mismatch of its payload");
     }
 
+    /**
+     * The payloads of an append are synced while RocksDB writes their references: a crash between
+     * the two syncs leaves references to bytes that never reached the disk. That append never
+     * returned, so nothing of it was acknowledged: the log ends before it, and what came before,
+     * the hard state it carried too, stays.
+     */
+    @Test
+    void aCrashBeforeTheLastAppendsPayloadsAreDurableEndsTheLogBeforeIt() throws Exception {
+        writeAndCrash(log -> {
+            log.append(entries(1, 4, 2048), new HardState(1, "n1"));
+            log.append(entries(5, 4, 2048), new HardState(2, "n2")); // the same file, from 8 KiB on
+        });
+        truncate(segmentFiles().get(0), 4 * 2048 + 100); // the crash kept 100 bytes of the second
+
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup(GROUP)) {
+            assertEquals(4, log.lastIndex());
+            assertEquals(entries(1, 4, 2048), log.entries(1, 5, NO_LIMIT));
+            assertEquals(new HardState(2, "n2"), log.hardState());
+            log.append(entries(5, 2, 100), null);
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup(GROUP)) {
+            assertEquals(6, log.lastIndex());
+            List<LogEntry> expected = new ArrayList<>(entries(1, 4, 2048));
+            expected.addAll(entries(5, 2, 100));
+            assertEquals(expected, log.entries(1, 7, NO_LIMIT));
+        }
+    }
+
+    /** A new segment file whose name did not outlive the crash: the append that started it is cut. */
+    @Test
+    void aCrashThatLostTheLastAppendsNewSegmentFileEndsTheLogBeforeIt() throws Exception {
+        writeAndCrash(log -> {
+            log.append(entries(1, 4, 2048), null);
+            log.append(entries(5, 4, 2048), null); // fills the first 16 KiB file
+            log.append(entries(9, 4, 2048), null); // in a second file
+        });
+        Files.delete(segmentFiles().get(1));
+
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup(GROUP)) {
+            assertEquals(8, log.lastIndex());
+            assertEquals(entries(1, 8, 2048), log.entries(1, 9, NO_LIMIT));
+            log.append(entries(9, 4, 2048), null);
+            assertEquals(entries(1, 12, 2048), log.entries(1, 13, NO_LIMIT));
+        }
+    }
+
+    /** Only the last append may be cut: damage to an earlier one is reported, crash or not. */
+    @Test
+    void damageToAnEarlierAppendIsReportedAfterACrash() throws Exception {
+        writeAndCrash(log -> {
+            log.append(entries(1, 4, 2048), null);
+            log.append(entries(5, 4, 2048), null);
+        });
+        truncate(segmentFiles().get(0), 3 * 2048); // entries 4..8: the second append and one before it
+        assertGroupRefused("group g1, entry 4: its payload segment");
+    }
+
+    /** An append after the one with payloads in a segment file makes that one's payloads acknowledged. */
+    @Test
+    void damageToASegmentWriteFollowedByAnotherAppendIsReportedAfterACrash() throws Exception {
+        writeAndCrash(log -> {
+            log.append(entries(1, 4, 2048), null);
+            log.append(entries(5, 1, 100), null); // inline
+        });
+        truncate(segmentFiles().get(0), 3 * 2048);
+        assertGroupRefused("group g1, entry 4: its payload segment");
+    }
+
+    /**
+     * An append that replaces the end of the log after a segment write makes that write's payloads
+     * acknowledged, even though the log ends at the same index.
+     */
+    @Test
+    void damageToASegmentWriteWhoseEndWasReplacedIsReportedAfterACrash() throws Exception {
+        writeAndCrash(log -> {
+            log.append(entries(1, 4, 2048), null);
+            log.append(List.of(LogEntry.command(4, 2, payload(4, 100))), new HardState(2, "n2"));
+        });
+        truncate(segmentFiles().get(0), 2 * 2048 + 100);
+        assertGroupRefused("group g1, entry 3: its payload segment");
+    }
+
+    /** A record of a segment write that does not end the log (not one this version leaves) cuts nothing. */
+    @Test
+    void aRecordOfASegmentWriteThatDoesNotEndTheLogCutsNothing() throws Exception {
+        writeAndCrash(log -> {
+            log.append(entries(1, 4, 2048), null);
+            log.append(entries(5, 1, 100), null);
+        });
+        try (RawRocks raw = new RawRocks(dataDir.resolve(Database.LOG_DIR))) {
+            raw.put(Codec.META_CF, Codec.segmentWriteKey(PREFIX), Codec.encodeSegmentWrite(
+                    new Codec.SegmentWrite(1, 4, 0, 0, 4 * 2048)));
+        }
+        truncate(segmentFiles().get(0), 3 * 2048);
+        assertGroupRefused("group g1, entry 4: its payload segment");
+    }
+
     @Test
     void damagedSegmentReferenceIsReported() throws Exception {
         writeSegmentedLog();
@@ -250,6 +350,25 @@ class PayloadSegmentsTest {
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
              LogStorage log = store.forGroup(GROUP)) {
             log.append(entries(1, 4, 2048), new HardState(1, "n1"));
+        }
+    }
+
+    /**
+     * Runs {@code appends} and closes the store as a crash would leave it: without the clean close's
+     * removal of the record of the last segment write (every write before is synced already).
+     */
+    private void writeAndCrash(java.util.function.Consumer<LogStorage> appends) {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
+            RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup(GROUP);
+            appends.accept(log);
+            log.writer(batch -> { });
+            log.close();
+        }
+    }
+
+    private static void truncate(Path file, long size) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.truncate(size);
         }
     }
 
