@@ -33,11 +33,13 @@ import java.util.zip.CRC32C;
  * too, because memory and disk may now disagree; the node must stop and reopen.
  *
  * <p>An append carrying enough large payloads puts only references to them in the batch: the
- * group's {@link PayloadSegments} writes and syncs the payloads on a thread of its own while the
- * batch is written, and the append returns once both are durable. The batch also records the
- * append ({@link Codec.SegmentWrite}): after a crash between the two syncs, recovery finds that
- * append's payloads incomplete and ends the log before it; it was never acknowledged. A clean close
- * removes the record, so a damaged payload found later is reported as such.
+ * group's {@link PayloadSegments} writes and syncs the payloads on a thread of its own. If the
+ * append only adds entries (the common case), that happens while the batch is written, and the
+ * batch records the append ({@link Codec.SegmentWrite}): after a crash between the two syncs,
+ * recovery finds that append's payloads incomplete and ends the log before it, as it was before
+ * the append, which was never acknowledged. A clean close removes the record, so a damaged payload
+ * found later is reported as such. An append that also replaces entries or the hard state could
+ * not be undone so: its payloads are synced before the batch is written.
  *
  * <h2>Reads</h2>
  * The hard state, the bounds and the term of every entry ({@link TermIndex}) are in memory, so are
@@ -153,6 +155,7 @@ final class RocksDbLogStorage implements LogStorage {
             Codec.SegmentWrite lastWrite = recorded == null ? null : Codec.decodeSegmentWrite(recorded, groupId);
             segmentWriteRecorded = lastWrite != null;
             TornWrite torn = null;
+            List<Scanned> ofLastWrite = new ArrayList<>();
             long expected = compactIndex + 1;
             try (ReadOptions options = new ReadOptions().setFillCache(false);
                  Slice upper = new Slice(Codec.groupEnd(prefix));
@@ -176,17 +179,17 @@ final class RocksDbLogStorage implements LogStorage {
                         Codec.SegmentRef ref = Codec.segmentRef(index, value, groupId);
                         if (torn == null && ref != null && lastWrite != null && lastWrite.holds(index, ref)) {
                             Codec.CorruptLogException damage = segments.damage(index, ref);
-                            torn = damage == null ? null : new TornWrite(lastWrite, index, damage);
+                            torn = damage == null ? null : new TornWrite(lastWrite, damage);
                         }
                         if (torn != null) {
                             continue; // of the same write, if the log ends with it (checked below)
                         }
                         LogEntry entry = Codec.decodeEntry(index, value, groupId, ref, segments);
-                        if (ref != null) {
-                            segments.referenced(ref.segment(), index);
+                        if (lastWrite != null && index >= lastWrite.firstIndex()) {
+                            ofLastWrite.add(new Scanned(entry, ref)); // kept if the whole write is: appends are atomic
+                        } else {
+                            recovered(entry, ref);
                         }
-                        terms.add(index, entry.term());
-                        cache.append(List.of(entry));
                     }
                     expected = stored.last() + 1;
                 }
@@ -195,6 +198,8 @@ final class RocksDbLogStorage implements LogStorage {
             lastIndex = expected - 1;
             if (torn != null) {
                 discard(torn.checkLast(lastIndex));
+            } else {
+                ofLastWrite.forEach(scanned -> recovered(scanned.entry(), scanned.ref()));
             }
         } catch (RocksDBException e) {
             throw new StorageException("group " + groupId + ": cannot read its log: " + Database.describe(e), e);
@@ -203,32 +208,46 @@ final class RocksDbLogStorage implements LogStorage {
         }
     }
 
+    /** An entry read while opening, and where its payload is if not inline. */
+    private record Scanned(LogEntry entry, Codec.SegmentRef ref) {
+    }
+
+    /** Makes an entry read while opening part of the log in memory. */
+    private void recovered(LogEntry entry, Codec.SegmentRef ref) {
+        if (ref != null) {
+            segments.referenced(ref.segment(), entry.index());
+        }
+        terms.add(entry.index(), entry.term());
+        cache.append(List.of(entry));
+    }
+
     /**
-     * The last append before a crash, found with a payload that is not on disk whole: entries
-     * {@code from} to the end of the log. Taken for a write the crash interrupted (its payloads are
-     * synced while RocksDB writes its references, and the append returned, so acknowledged, only
-     * after both) if the log ends with it; anything else is damage, reported as such.
+     * The last append before a crash, found with a payload that is not on disk whole ({@code
+     * damage}). Taken for a write the crash interrupted (its payloads are synced while
+     * RocksDB writes its references, and the append returned, so was acknowledged, only after
+     * both) if the log ends with it; anything else is damage, reported as such.
      */
     private final class TornWrite {
         private final Codec.SegmentWrite write;
-        private final long from;
         private final Codec.CorruptLogException damage;
 
-        TornWrite(Codec.SegmentWrite write, long from, Codec.CorruptLogException damage) {
+        TornWrite(Codec.SegmentWrite write, Codec.CorruptLogException damage) {
             this.write = write;
-            this.from = from;
             this.damage = damage;
         }
 
-        /** Checks that the log ends with this write; returns the first entry to discard. */
+        /**
+         * Checks that the log ends with this write and nothing was compacted since (a compaction
+         * follows a finished write); returns the write's first entry, where the log is cut.
+         */
         long checkLast(long last) {
-            if (last != write.lastIndex()) {
+            if (last != write.lastIndex() || write.firstIndex() <= compactIndex) {
                 throw damage;
             }
             LOG.warn("group {}: the last append before the crash, entries {}..{}, did not reach the disk whole"
                     + " ({}); it was never acknowledged, so the log now ends at {}",
-                    groupId, from, last, damage.problem(), from - 1);
-            return from;
+                    groupId, write.firstIndex(), last, damage.problem(), write.firstIndex() - 1);
+            return write.firstIndex();
         }
     }
 
@@ -393,10 +412,17 @@ final class RocksDbLogStorage implements LogStorage {
                 replaceFrom = checkAppend(entries);
             }
             List<LogEntry> segmented = payloadsForSegments(entries);
+            // Only an append that adds entries, and nothing else, overlaps the two syncs: cut after
+            // a crash, it leaves the log as it was before, so the append stays atomic. One that
+            // also replaces entries or the hard state syncs its payloads first.
+            boolean overlapped = !segmented.isEmpty() && replaceFrom < 0 && newHardState == null;
             PayloadSegments.Write payloads = null;
             try {
                 try {
                     payloads = segmented.isEmpty() ? null : segments.write(segmented);
+                    if (payloads != null && !overlapped) {
+                        payloads.awaitDurable();
+                    }
                     batch.clear();
                     if (replaceFrom >= 0) {
                         batch.deleteRange(database.entries, Codec.entryKey(prefix, replaceFrom), Codec.groupEnd(prefix));
@@ -406,7 +432,7 @@ final class RocksDbLogStorage implements LogStorage {
                     if (newHardState != null) {
                         batch.put(database.meta, hardStateKey, Codec.encodeHardState(newHardState));
                     }
-                    recordSegmentWrite(entries, payloads);
+                    recordSegmentWrite(entries, overlapped ? payloads : null);
                 } catch (RocksDBException | IOException e) {
                     throw failed("append", e);
                 }
@@ -414,7 +440,7 @@ final class RocksDbLogStorage implements LogStorage {
             } finally {
                 awaitPayloads(payloads);
             }
-            segmentWriteRecorded = payloads != null;
+            segmentWriteRecorded = overlapped;
             if (payloads != null) {
                 segments.referenced(segments.newest(), segmented.get(segmented.size() - 1).index());
             }
@@ -436,9 +462,9 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     /**
-     * Adds to the batch the record of this append if its payloads go to a segment file (see
-     * {@link TornWrite}), or else the removal of an earlier append's record: only the last append's
-     * payloads can be missing after a crash.
+     * Adds to the batch the record of this append if its payloads are synced alongside the batch
+     * (see {@link TornWrite}), or else the removal of an earlier append's record: only the last
+     * write's payloads can be missing after a crash (compactions remove the record too).
      */
     private void recordSegmentWrite(List<LogEntry> entries, PayloadSegments.Write payloads) throws RocksDBException {
         if (payloads != null) {
@@ -688,12 +714,16 @@ final class RocksDbLogStorage implements LogStorage {
             byte[] end = wholeLog ? Codec.groupEnd(prefix) : Codec.entryKey(prefix, firstKeptKey(index));
             batch.deleteRange(database.entries, Codec.entryKey(prefix, 0), end);
             batch.put(database.meta, compactionKey, Codec.encodeCompaction(index, term));
+            if (segmentWriteRecorded) {
+                batch.delete(database.meta, segmentWriteKey); // the last append finished before this
+            }
         } catch (RocksDBException | RuntimeException e) {
             // Readers already see the compaction (published first), the disk does not: poisoned, as
             // after a failed write. Finding the first kept key reads RocksDB, which can fail too.
             throw failed(operation, e);
         }
         write(operation);
+        segmentWriteRecorded = false;
     }
 
     /**

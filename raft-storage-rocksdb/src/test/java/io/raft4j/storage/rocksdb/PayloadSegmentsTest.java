@@ -179,15 +179,15 @@ class PayloadSegmentsTest {
     void aCrashBeforeTheLastAppendsPayloadsAreDurableEndsTheLogBeforeIt() throws Exception {
         writeAndCrash(log -> {
             log.append(entries(1, 4, 2048), new HardState(1, "n1"));
-            log.append(entries(5, 4, 2048), new HardState(2, "n2")); // the same file, from 8 KiB on
+            log.append(entries(5, 4, 2048), null); // the same file, from 8 KiB on
         });
-        truncate(segmentFiles().get(0), 4 * 2048 + 100); // the crash kept 100 bytes of the second
+        truncate(segmentFiles().get(0), 6 * 2048 + 100); // the crash kept entries 5, 6 and a bit of 7
 
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
              LogStorage log = store.forGroup(GROUP)) {
             assertEquals(4, log.lastIndex());
             assertEquals(entries(1, 4, 2048), log.entries(1, 5, NO_LIMIT));
-            assertEquals(new HardState(2, "n2"), log.hardState());
+            assertEquals(new HardState(1, "n1"), log.hardState());
             log.append(entries(5, 2, 100), null);
         }
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
@@ -216,6 +216,30 @@ class PayloadSegmentsTest {
             log.append(entries(9, 4, 2048), null);
             assertEquals(entries(1, 12, 2048), log.entries(1, 13, NO_LIMIT));
         }
+    }
+
+    /**
+     * An append that replaces entries or the hard state could not be undone by cutting it, so its
+     * payloads are synced before its references: damage to them is damage, crash or not.
+     */
+    @Test
+    void anAppendCarryingAHardStateOrReplacingEntriesIsNeverCut() throws Exception {
+        writeAndCrash(log -> {
+            log.append(entries(1, 4, 2048), null);
+            log.append(entries(5, 4, 2048), new HardState(2, "n2"));
+        });
+        truncate(segmentFiles().get(0), 6 * 2048 + 100);
+        assertGroupRefused("group g1, entry 7: its payload segment");
+    }
+
+    @Test
+    void anAppendReplacingEntriesIsNeverCut() throws Exception {
+        writeAndCrash(log -> {
+            log.append(entries(1, 4, 2048), null);
+            log.append(entries(3, 4, 2048), null); // replaces 3..4
+        });
+        truncate(segmentFiles().get(0), 6 * 2048 + 100);
+        assertGroupRefused("group g1, entry 5: its payload segment");
     }
 
     /** Only the last append may be cut: damage to an earlier one is reported, crash or not. */
