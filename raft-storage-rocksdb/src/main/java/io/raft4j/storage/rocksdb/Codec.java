@@ -34,8 +34,8 @@ import java.util.zip.CRC32C;
  *   [0x01][n:1][group]['o']     -> [1][group length:4][group UTF-8][node length:4][node UTF-8][crc:4]
  *                                  (the node that owns this group's log, see LogStorage#owner)
  *   [0x01][n:1][group]['w']     -> [1][first:8][last:8][segment:8][from:8][to:8][crc:4]
- *                                  (the last append whose payloads went to a segment file, see
- *                                  SegmentWrite; absent after a clean close)
+ *                                  (an append whose payloads are being synced, see SegmentWrite;
+ *                                  removed, unsynced, once they are)
  * </pre>
  * All integers are big-endian. The leading byte of each value is its layout version.
  * Format version 2 added the segment layout of entry values, version 3 chunks; directories of older

@@ -64,17 +64,23 @@ final class Database implements AutoCloseable {
     final ColumnFamilyHandle meta;
     /** Every write is synced: it is in the fsynced WAL before {@code write} returns. */
     final WriteOptions syncWrite;
+    /**
+     * Not synced: only for removing what is harmless to find again after a power loss (it becomes
+     * durable with the next synced write, the WAL being one sequence).
+     */
+    final WriteOptions unsyncedWrite;
     private final List<AutoCloseable> resources;
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
     private Database(Path directory, RocksDB db, ColumnFamilyHandle entries, ColumnFamilyHandle meta,
-                     WriteOptions syncWrite, List<AutoCloseable> resources) {
+                     WriteOptions syncWrite, WriteOptions unsyncedWrite, List<AutoCloseable> resources) {
         this.directory = directory;
         this.db = db;
         this.entries = entries;
         this.meta = meta;
         this.syncWrite = syncWrite;
+        this.unsyncedWrite = unsyncedWrite;
         this.resources = resources;
     }
 
@@ -229,7 +235,9 @@ final class Database implements AutoCloseable {
             owned.addAll(handles);
             WriteOptions syncWrite = new WriteOptions().setSync(true).setDisableWAL(false);
             owned.add(syncWrite);
-            return new Database(dir, db, handles.get(1), handles.get(2), syncWrite, owned);
+            WriteOptions unsyncedWrite = new WriteOptions().setSync(false).setDisableWAL(false);
+            owned.add(unsyncedWrite);
+            return new Database(dir, db, handles.get(1), handles.get(2), syncWrite, unsyncedWrite, owned);
         } catch (RocksDBException e) {
             closeAll(resources);
             throw new StorageException("cannot open the raft4j log in " + dir + ": " + describe(e), e);

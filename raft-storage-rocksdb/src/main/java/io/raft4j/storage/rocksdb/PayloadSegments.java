@@ -32,7 +32,7 @@ import java.util.zip.CRC32C;
 
 /**
  * The payloads of one group's large entries, outside RocksDB: append-only segment files that each
- * payload is written to once, fsynced before the RocksDB write that points at it.
+ * payload is written to once, fsynced by a thread of their own.
  *
  * <p>Why: RocksDB writes every value twice (its WAL, then an SST file when the memtable flushes) and
  * the rocksdbjni build on Maven Central checksums its WAL in software; for large payloads that, not
@@ -311,6 +311,26 @@ final class PayloadSegments implements AutoCloseable {
             }
         }
         flushChunk(channel, position);
+    }
+
+    /**
+     * Syncs segment {@code sequence} and the directory, if the file is there: after a crash, the
+     * payloads of the last append may read back whole from the page cache without being on disk.
+     */
+    void sync(long sequence) throws IOException {
+        Path path = file(sequence);
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE)) {
+            channel.force(false);
+        }
+        Database.syncDirectory(directory);
+    }
+
+    /** Replaces the thread that writes and syncs payloads (for tests injecting failures). */
+    void syncer(ExecutorService replacement) {
+        syncer = replacement;
     }
 
     /** The segment the last {@link #write} went to. */

@@ -35,11 +35,11 @@ import java.util.zip.CRC32C;
  * <p>An append carrying enough large payloads puts only references to them in the batch: the
  * group's {@link PayloadSegments} writes and syncs the payloads on a thread of its own. If the
  * append only adds entries (the common case), that happens while the batch is written, and the
- * batch records the append ({@link Codec.SegmentWrite}): after a crash between the two syncs,
- * recovery finds that append's payloads incomplete and ends the log before it, as it was before
- * the append, which was never acknowledged. A clean close removes the record, so a damaged payload
- * found later is reported as such. An append that also replaces entries or the hard state could
- * not be undone so: its payloads are synced before the batch is written.
+ * batch records the append ({@link Codec.SegmentWrite}), removed (unsynced) once the payloads are
+ * synced. After a crash with the record present, recovery syncs the payloads it names and, if one
+ * is incomplete, ends the log before that append, as it was before it: it was never acknowledged.
+ * A payload sync that fails takes the append's batch back. An append that also replaces entries
+ * or the hard state could not be undone so: its payloads are synced before the batch is written.
  *
  * <h2>Reads</h2>
  * The hard state, the bounds and the term of every entry ({@link TermIndex}) are in memory, so are
@@ -69,6 +69,8 @@ final class RocksDbLogStorage implements LogStorage {
     private final byte[] segmentWriteKey;
     private final Runnable onClose;
     private volatile BatchWriter writer;
+    /** The unsynced write that removes the record of a finished append; replaced in tests. */
+    private volatile BatchWriter unsyncedWriter;
     private final PayloadSegments segments;
     private final int segmentEntryBytes;
     private final long segmentBatchBytes;
@@ -92,8 +94,6 @@ final class RocksDbLogStorage implements LogStorage {
      * broke the single-writer contract. Guards the two fields below.
      */
     private final Object writeLock = new Object();
-    /** Whether RocksDB holds a {@link Codec.SegmentWrite} record, for the next write to remove. */
-    private boolean segmentWriteRecorded;
     private final CRC32C crc = new CRC32C();
     /** Reused, so a large batch does not regrow its native buffer on every write; freed by close. */
     private final WriteBatch batch = new WriteBatch();
@@ -111,6 +111,7 @@ final class RocksDbLogStorage implements LogStorage {
         this.segmentWriteKey = Codec.segmentWriteKey(prefix);
         this.onClose = onClose;
         this.writer = batch -> database.db.write(database.syncWrite, batch);
+        this.unsyncedWriter = batch -> database.db.write(database.unsyncedWrite, batch);
         this.keyBuffer = ByteBuffer.allocateDirect(prefix.length + 8);
         this.cache = new EntryCache(settings.entryCacheBytes(), 1);
         this.segments = PayloadSegments.open(database.segmentsDirectory(), groupId, settings.segmentFileBytes());
@@ -153,7 +154,11 @@ final class RocksDbLogStorage implements LogStorage {
             cache.clear(compactIndex + 1);
             byte[] recorded = database.db.get(database.meta, segmentWriteKey);
             Codec.SegmentWrite lastWrite = recorded == null ? null : Codec.decodeSegmentWrite(recorded, groupId);
-            segmentWriteRecorded = lastWrite != null;
+            if (lastWrite != null) {
+                // The process may have died before the payloads' sync: what reads back whole below
+                // may be in the page cache only.
+                syncPayloadsOf(lastWrite);
+            }
             TornWrite torn = null;
             List<Scanned> ofLastWrite = new ArrayList<>();
             long expected = compactIndex + 1;
@@ -200,11 +205,25 @@ final class RocksDbLogStorage implements LogStorage {
                 discard(torn.checkLast(lastIndex));
             } else {
                 ofLastWrite.forEach(scanned -> recovered(scanned.entry(), scanned.ref()));
+                if (lastWrite != null) {
+                    batch.clear();
+                    batch.delete(database.meta, segmentWriteKey);
+                    write("removing the record of the last append"); // its payloads are synced now
+                }
             }
         } catch (RocksDBException e) {
             throw new StorageException("group " + groupId + ": cannot read its log: " + Database.describe(e), e);
         } finally {
             database.exit();
+        }
+    }
+
+    private void syncPayloadsOf(Codec.SegmentWrite write) {
+        try {
+            segments.sync(write.segment());
+        } catch (IOException e) {
+            throw new StorageException("group " + groupId + ": cannot sync the payload segment of its last append"
+                    + " before the crash: " + e, e);
         }
     }
 
@@ -261,7 +280,6 @@ final class RocksDbLogStorage implements LogStorage {
         keepHeadOfChunkAt(from);
         batch.delete(database.meta, segmentWriteKey);
         write("discarding the torn last append");
-        segmentWriteRecorded = false;
         lastIndex = from - 1;
     }
 
@@ -432,15 +450,21 @@ final class RocksDbLogStorage implements LogStorage {
                     if (newHardState != null) {
                         batch.put(database.meta, hardStateKey, Codec.encodeHardState(newHardState));
                     }
-                    recordSegmentWrite(entries, overlapped ? payloads : null);
+                    if (overlapped) {
+                        Codec.SegmentWrite write = payloads.asRecorded(entries.get(0).index(),
+                                entries.get(entries.size() - 1).index());
+                        batch.put(database.meta, segmentWriteKey, Codec.encodeSegmentWrite(write));
+                    }
                 } catch (RocksDBException | IOException e) {
                     throw failed("append", e);
                 }
                 write("append");
             } finally {
-                awaitPayloads(payloads);
+                awaitPayloads(payloads, entries, overlapped);
             }
-            segmentWriteRecorded = overlapped;
+            if (overlapped) {
+                forgetSegmentWrite();
+            }
             if (payloads != null) {
                 segments.referenced(segments.newest(), segmented.get(segmented.size() - 1).index());
             }
@@ -462,36 +486,67 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     /**
-     * Adds to the batch the record of this append if its payloads are synced alongside the batch
-     * (see {@link TornWrite}), or else the removal of an earlier append's record: only the last
-     * write's payloads can be missing after a crash (compactions remove the record too).
+     * Waits for an append's payloads to be durable. If that fails, this storage is poisoned, and if
+     * the batch was written (an append that only adds entries), it is taken back: the payloads
+     * may read back whole from the page cache but are not known to be on disk (an fsync error is
+     * reported once). Unless the append failed already: that failure is the one reported.
      */
-    private void recordSegmentWrite(List<LogEntry> entries, PayloadSegments.Write payloads) throws RocksDBException {
-        if (payloads != null) {
-            Codec.SegmentWrite write = payloads.asRecorded(entries.get(0).index(), entries.get(entries.size() - 1).index());
-            batch.put(database.meta, segmentWriteKey, Codec.encodeSegmentWrite(write));
-        } else if (segmentWriteRecorded) {
-            batch.delete(database.meta, segmentWriteKey);
-        }
-    }
-
-    /**
-     * Waits for an append's payloads to be durable; a failure poisons this storage, unless the
-     * append failed already (that failure is the one reported).
-     */
-    private void awaitPayloads(PayloadSegments.Write payloads) {
+    private void awaitPayloads(PayloadSegments.Write payloads, List<LogEntry> entries, boolean overlapped) {
         if (payloads == null) {
             return;
         }
         try {
             payloads.awaitDurable();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             synchronized (this) {
                 if (failure != null) {
                     return;
                 }
             }
+            StorageException failed = failed("append", e);
+            if (overlapped) {
+                takeBack(entries.get(0).index());
+            }
+            if (e instanceof Error error) {
+                throw error;
+            }
+            throw failed;
+        }
+    }
+
+    /**
+     * Removes the entries an append wrote from {@code first} on, and its record, after its payloads
+     * failed to sync; best effort, the storage is poisoned already.
+     */
+    private void takeBack(long first) {
+        database.enter();
+        try {
+            batch.clear();
+            batch.deleteRange(database.entries, Codec.entryKey(prefix, first), Codec.groupEnd(prefix));
+            batch.delete(database.meta, segmentWriteKey);
+            writer.write(batch);
+        } catch (RocksDBException | RuntimeException e) {
+            LOG.error("group {}: could not take back entries {} on after their payloads failed to sync;"
+                    + " reopening may find them whole in the page cache", groupId, first, e);
+        } finally {
+            database.exit();
+        }
+    }
+
+    /**
+     * Removes the record of the append that just finished, without a sync: if a power loss brings
+     * the record back, opening syncs the payloads it names (durable already) and removes it.
+     */
+    private void forgetSegmentWrite() {
+        database.enter();
+        try {
+            batch.clear();
+            batch.delete(database.meta, segmentWriteKey);
+            unsyncedWriter.write(batch);
+        } catch (RocksDBException e) {
             throw failed("append", e);
+        } finally {
+            database.exit();
         }
     }
 
@@ -714,16 +769,12 @@ final class RocksDbLogStorage implements LogStorage {
             byte[] end = wholeLog ? Codec.groupEnd(prefix) : Codec.entryKey(prefix, firstKeptKey(index));
             batch.deleteRange(database.entries, Codec.entryKey(prefix, 0), end);
             batch.put(database.meta, compactionKey, Codec.encodeCompaction(index, term));
-            if (segmentWriteRecorded) {
-                batch.delete(database.meta, segmentWriteKey); // the last append finished before this
-            }
         } catch (RocksDBException | RuntimeException e) {
             // Readers already see the compaction (published first), the disk does not: poisoned, as
             // after a failed write. Finding the first kept key reads RocksDB, which can fail too.
             throw failed(operation, e);
         }
         write(operation);
-        segmentWriteRecorded = false;
     }
 
     /**
@@ -748,7 +799,7 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     /** Records a failed write: from now on every call throws, the node must stop and reopen. */
-    private synchronized StorageException failed(String operation, Exception e) {
+    private synchronized StorageException failed(String operation, Throwable e) {
         String cause = e instanceof RocksDBException rocks ? Database.describe(rocks) : e.toString();
         failure = new StorageException("group " + groupId + ": " + operation + " could not be made durable: "
                 + cause, e);
@@ -778,38 +829,9 @@ final class RocksDbLogStorage implements LogStorage {
                 }
                 closed = true;
             }
-            forgetSegmentWrite();
             batch.close();
             segments.close();
             return true;
-        }
-    }
-
-    /**
-     * On a clean close, removes the record of the last segment write: its payloads are durable, so
-     * if one is found damaged later, that is damage to report, not a write a crash interrupted.
-     */
-    private void forgetSegmentWrite() {
-        synchronized (this) {
-            if (!segmentWriteRecorded || failure != null) {
-                return;
-            }
-        }
-        try {
-            database.enter();
-        } catch (IllegalStateException e) {
-            return; // the store is closed already
-        }
-        try {
-            batch.clear();
-            batch.delete(database.meta, segmentWriteKey);
-            writer.write(batch);
-            segmentWriteRecorded = false;
-        } catch (RocksDBException | RuntimeException e) {
-            // Left in place, it only makes the next opening read that write's damage as a crash's.
-            LOG.debug("group {}: could not remove the record of the last segment write on close", groupId, e);
-        } finally {
-            database.exit();
         }
     }
 
@@ -845,6 +867,16 @@ final class RocksDbLogStorage implements LogStorage {
     /** Replaces the RocksDB write (for tests injecting I/O errors). */
     synchronized void writer(BatchWriter replacement) {
         this.writer = replacement;
+    }
+
+    /** Replaces the unsynced RocksDB write (for tests: a no-op is a crash before it). */
+    synchronized void unsyncedWriter(BatchWriter replacement) {
+        this.unsyncedWriter = replacement;
+    }
+
+    /** Replaces the thread that writes and syncs payloads (for tests injecting failures). */
+    void payloadSyncer(java.util.concurrent.ExecutorService replacement) {
+        segments.syncer(replacement);
     }
 
     @Override
