@@ -35,7 +35,7 @@ import java.util.zip.CRC32C;
  *                                  (the node that owns this group's log, see LogStorage#owner)
  *   [0x01][n:1][group]['w']     -> [1][first:8][last:8][segment:8][from:8][to:8][crc:4]
  *                                  (an append whose payloads are being synced, see SegmentWrite;
- *                                  removed, unsynced, once they are)
+ *                                  removed, in memory, once they are)
  * </pre>
  * All integers are big-endian. The leading byte of each value is its layout version.
  * Format version 2 added the segment layout of entry values, version 3 chunks; directories of older

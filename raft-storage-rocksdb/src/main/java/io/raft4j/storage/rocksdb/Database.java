@@ -65,22 +65,22 @@ final class Database implements AutoCloseable {
     /** Every write is synced: it is in the fsynced WAL before {@code write} returns. */
     final WriteOptions syncWrite;
     /**
-     * Not synced: only for removing what is harmless to find again after a power loss (it becomes
-     * durable with the next synced write, the WAL being one sequence).
+     * Memory only (no WAL): only for removing what is harmless to find again after a crash. It
+     * becomes durable when its memtable is flushed; a crash before that brings it back.
      */
-    final WriteOptions unsyncedWrite;
+    final WriteOptions memoryOnlyWrite;
     private final List<AutoCloseable> resources;
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
     private Database(Path directory, RocksDB db, ColumnFamilyHandle entries, ColumnFamilyHandle meta,
-                     WriteOptions syncWrite, WriteOptions unsyncedWrite, List<AutoCloseable> resources) {
+                     WriteOptions syncWrite, WriteOptions memoryOnlyWrite, List<AutoCloseable> resources) {
         this.directory = directory;
         this.db = db;
         this.entries = entries;
         this.meta = meta;
         this.syncWrite = syncWrite;
-        this.unsyncedWrite = unsyncedWrite;
+        this.memoryOnlyWrite = memoryOnlyWrite;
         this.resources = resources;
     }
 
@@ -235,9 +235,9 @@ final class Database implements AutoCloseable {
             owned.addAll(handles);
             WriteOptions syncWrite = new WriteOptions().setSync(true).setDisableWAL(false);
             owned.add(syncWrite);
-            WriteOptions unsyncedWrite = new WriteOptions().setSync(false).setDisableWAL(false);
-            owned.add(unsyncedWrite);
-            return new Database(dir, db, handles.get(1), handles.get(2), syncWrite, unsyncedWrite, owned);
+            WriteOptions memoryOnlyWrite = new WriteOptions().setSync(false).setDisableWAL(true);
+            owned.add(memoryOnlyWrite);
+            return new Database(dir, db, handles.get(1), handles.get(2), syncWrite, memoryOnlyWrite, owned);
         } catch (RocksDBException e) {
             closeAll(resources);
             throw new StorageException("cannot open the raft4j log in " + dir + ": " + describe(e), e);

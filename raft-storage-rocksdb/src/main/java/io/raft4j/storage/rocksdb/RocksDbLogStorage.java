@@ -35,8 +35,8 @@ import java.util.zip.CRC32C;
  * <p>An append carrying enough large payloads puts only references to them in the batch: the
  * group's {@link PayloadSegments} writes and syncs the payloads on a thread of its own. If the
  * append only adds entries (the common case), that happens while the batch is written, and the
- * batch records the append ({@link Codec.SegmentWrite}), removed (unsynced) once the payloads are
- * synced. After a crash with the record present, recovery syncs the payloads it names and, if one
+ * batch records the append ({@link Codec.SegmentWrite}), removed (in memory) once the payloads
+ * are synced. After a crash with the record present, recovery syncs the payloads it names and, if one
  * is incomplete, ends the log before that append, as it was before it: it was never acknowledged.
  * A payload sync that fails takes the append's batch back. An append that also replaces entries
  * or the hard state could not be undone so: its payloads are synced before the batch is written.
@@ -69,8 +69,8 @@ final class RocksDbLogStorage implements LogStorage {
     private final byte[] segmentWriteKey;
     private final Runnable onClose;
     private volatile BatchWriter writer;
-    /** The unsynced write that removes the record of a finished append; replaced in tests. */
-    private volatile BatchWriter unsyncedWriter;
+    /** The memory-only write that removes the record of a finished append; replaced in tests. */
+    private volatile BatchWriter memoryOnlyWriter;
     private final PayloadSegments segments;
     private final int segmentEntryBytes;
     private final long segmentBatchBytes;
@@ -111,7 +111,7 @@ final class RocksDbLogStorage implements LogStorage {
         this.segmentWriteKey = Codec.segmentWriteKey(prefix);
         this.onClose = onClose;
         this.writer = batch -> database.db.write(database.syncWrite, batch);
-        this.unsyncedWriter = batch -> database.db.write(database.unsyncedWrite, batch);
+        this.memoryOnlyWriter = batch -> database.db.write(database.memoryOnlyWrite, batch);
         this.keyBuffer = ByteBuffer.allocateDirect(prefix.length + 8);
         this.cache = new EntryCache(settings.entryCacheBytes(), 1);
         this.segments = PayloadSegments.open(database.segmentsDirectory(), groupId, settings.segmentFileBytes());
@@ -534,15 +534,17 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     /**
-     * Removes the record of the append that just finished, without a sync: if a power loss brings
-     * the record back, opening syncs the payloads it names (durable already) and removes it.
+     * Removes the record of the append that just finished, in memory only (no WAL write, no sync:
+     * this is on every such append's path). It is durable once RocksDB flushes the memtable; if a
+     * crash brings the record back first, opening syncs the payloads it names (durable already),
+     * finds them whole and removes it. Either way, damage found later is reported as damage.
      */
     private void forgetSegmentWrite() {
         database.enter();
         try {
             batch.clear();
             batch.delete(database.meta, segmentWriteKey);
-            unsyncedWriter.write(batch);
+            memoryOnlyWriter.write(batch);
         } catch (RocksDBException e) {
             throw failed("append", e);
         } finally {
@@ -869,9 +871,9 @@ final class RocksDbLogStorage implements LogStorage {
         this.writer = replacement;
     }
 
-    /** Replaces the unsynced RocksDB write (for tests: a no-op is a crash before it). */
-    synchronized void unsyncedWriter(BatchWriter replacement) {
-        this.unsyncedWriter = replacement;
+    /** Replaces the memory-only RocksDB write (for tests: a no-op is a crash before it). */
+    synchronized void memoryOnlyWriter(BatchWriter replacement) {
+        this.memoryOnlyWriter = replacement;
     }
 
     /** Replaces the thread that writes and syncs payloads (for tests injecting failures). */

@@ -436,14 +436,14 @@ class PayloadSegmentsTest {
 
     /**
      * Runs {@code earlier}, then {@code last} as if the process died right after {@code last}
-     * returned, before it removed the record of its segment write (an unsynced write, dropped).
+     * returned, before it removed the record of its segment write (a memory-only write, dropped).
      * What a crash during {@code last} leaves is then made by damaging its payloads.
      */
     private void writeAndCrash(Consumer<RocksDbLogStorage> earlier, Consumer<RocksDbLogStorage> last) {
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
             RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup(GROUP);
             earlier.accept(log);
-            log.unsyncedWriter(batch -> { });
+            log.memoryOnlyWriter(batch -> { });
             last.accept(log);
             log.close();
         }
