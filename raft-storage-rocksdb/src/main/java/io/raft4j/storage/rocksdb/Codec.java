@@ -35,16 +35,18 @@ import java.util.zip.CRC32C;
  *                                  (the node that owns this group's log, see LogStorage#owner)
  *   [0x01][n:1][group]['w']     -> [1][first:8][last:8][segment:8][from:8][to:8][crc:4]
  *                                  (an append whose payloads are being synced, see SegmentWrite;
- *                                  removed, in memory, once they are)
+ *                                  removed in memory once they are, durably by the next synced write)
  * </pre>
  * All integers are big-endian. The leading byte of each value is its layout version.
- * Format version 2 added the segment layout of entry values, version 3 chunks; directories of older
+ * Format version 2 added the segment layout of entry values, version 3 chunks, version 4 the record
+ * of an append whose payloads are being synced ('w': an older version would neither sync them
+ * nor cut them when opening after a crash); directories of older
  * versions are read as they are (they hold no newer layout) and marked with the current version
  * when opened, so that an older raft4j refuses them.
  */
 final class Codec {
     /** Version of the whole layout, stored in the format marker. Bump it on any incompatible change. */
-    static final int FORMAT_VERSION = 3;
+    static final int FORMAT_VERSION = 4;
 
     static final String ENTRIES_CF = "raft4j.entries";
     static final String META_CF = "raft4j.meta";

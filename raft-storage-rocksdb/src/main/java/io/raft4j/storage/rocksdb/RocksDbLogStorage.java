@@ -35,8 +35,8 @@ import java.util.zip.CRC32C;
  * <p>An append carrying enough large payloads puts only references to them in the batch: the
  * group's {@link PayloadSegments} writes and syncs the payloads on a thread of its own. If the
  * append only adds entries (the common case), that happens while the batch is written, and the
- * batch records the append ({@link Codec.SegmentWrite}), removed (in memory) once the payloads
- * are synced. After a crash with the record present, recovery syncs the payloads it names and, if one
+ * batch records the append ({@link Codec.SegmentWrite}), removed in memory once the payloads
+ * are synced, and durably by the group's next synced batch. After a crash with the record present, recovery syncs the payloads it names and, if one
  * is incomplete, ends the log before that append, as it was before it: it was never acknowledged.
  * A payload sync that fails takes the append's batch back. An append that also replaces entries
  * or the hard state could not be undone so: its payloads are synced before the batch is written.
@@ -94,6 +94,11 @@ final class RocksDbLogStorage implements LogStorage {
      * broke the single-writer contract. Guards the two fields below.
      */
     private final Object writeLock = new Object();
+    /**
+     * Whether RocksDB's WAL may still hold the record of a finished append: its removal is memory
+     * only, so the next synced batch of this group removes it again, durably, at no cost.
+     */
+    private boolean segmentWriteRecorded;
     private final CRC32C crc = new CRC32C();
     /** Reused, so a large batch does not regrow its native buffer on every write; freed by close. */
     private final WriteBatch batch = new WriteBatch();
@@ -154,12 +159,10 @@ final class RocksDbLogStorage implements LogStorage {
             cache.clear(compactIndex + 1);
             byte[] recorded = database.db.get(database.meta, segmentWriteKey);
             Codec.SegmentWrite lastWrite = recorded == null ? null : Codec.decodeSegmentWrite(recorded, groupId);
-            if (lastWrite != null) {
-                // The process may have died before the payloads' sync: what reads back whole below
-                // may be in the page cache only.
-                syncPayloadsOf(lastWrite);
-            }
-            TornWrite torn = null;
+            segmentWriteRecorded = lastWrite != null;
+            // The process may have died before the payloads' sync: what reads back whole below may
+            // be in the page cache only. If they cannot be synced, they are as good as torn.
+            TornWrite torn = lastWrite == null ? null : syncPayloadsOf(lastWrite);
             List<Scanned> ofLastWrite = new ArrayList<>();
             long expected = compactIndex + 1;
             try (ReadOptions options = new ReadOptions().setFillCache(false);
@@ -182,19 +185,20 @@ final class RocksDbLogStorage implements LogStorage {
                     for (long index = expected; index <= stored.last(); index++) {
                         byte[] value = stored.entryValue((int) (index - first));
                         Codec.SegmentRef ref = Codec.segmentRef(index, value, groupId);
-                        if (torn == null && ref != null && lastWrite != null && lastWrite.holds(index, ref)) {
-                            Codec.CorruptLogException damage = segments.damage(index, ref);
-                            torn = damage == null ? null : new TornWrite(lastWrite, damage);
+                        if (lastWrite != null && index >= lastWrite.firstIndex() && index <= lastWrite.lastIndex()) {
+                            // The recorded append: kept only if all of it is, appends are atomic.
+                            if (torn == null && ref != null && lastWrite.holds(index, ref)) {
+                                Codec.CorruptLogException damage = segments.damage(index, ref);
+                                torn = damage == null ? null : new TornWrite(lastWrite, damage, damage.problem());
+                            }
+                            if (torn == null) {
+                                ofLastWrite.add(new Scanned(Codec.decodeEntry(index, value, groupId, ref, segments), ref));
+                            }
+                            continue;
                         }
-                        if (torn != null) {
-                            continue; // of the same write, if the log ends with it (checked below)
-                        }
-                        LogEntry entry = Codec.decodeEntry(index, value, groupId, ref, segments);
-                        if (lastWrite != null && index >= lastWrite.firstIndex()) {
-                            ofLastWrite.add(new Scanned(entry, ref)); // kept if the whole write is: appends are atomic
-                        } else {
-                            recovered(entry, ref);
-                        }
+                        ofLastWrite.forEach(scanned -> recovered(scanned.entry(), scanned.ref()));
+                        ofLastWrite.clear(); // the log goes on after it: not the last append (checked below)
+                        recovered(Codec.decodeEntry(index, value, groupId, ref, segments), ref);
                     }
                     expected = stored.last() + 1;
                 }
@@ -209,6 +213,7 @@ final class RocksDbLogStorage implements LogStorage {
                     batch.clear();
                     batch.delete(database.meta, segmentWriteKey);
                     write("removing the record of the last append"); // its payloads are synced now
+                    segmentWriteRecorded = false;
                 }
             }
         } catch (RocksDBException e) {
@@ -218,12 +223,18 @@ final class RocksDbLogStorage implements LogStorage {
         }
     }
 
-    private void syncPayloadsOf(Codec.SegmentWrite write) {
+    /**
+     * Syncs the payloads of the recorded append; if that fails, returns it as torn (Linux reports
+     * a failed sync once: the next opening's sync would succeed without the bytes being safe).
+     */
+    private TornWrite syncPayloadsOf(Codec.SegmentWrite write) {
         try {
             segments.sync(write.segment());
+            return null;
         } catch (IOException e) {
-            throw new StorageException("group " + groupId + ": cannot sync the payload segment of its last append"
-                    + " before the crash: " + e, e);
+            String problem = "its payload segment could not be synced: " + e;
+            return new TornWrite(write, new StorageException("group " + groupId + ": entries " + write.firstIndex()
+                    + ".." + write.lastIndex() + ": " + problem + ". Nothing was changed.", e), problem);
         }
     }
 
@@ -241,18 +252,20 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     /**
-     * The last append before a crash, found with a payload that is not on disk whole ({@code
-     * damage}). Taken for a write the crash interrupted (its payloads are synced while
-     * RocksDB writes its references, and the append returned, so was acknowledged, only after
-     * both) if the log ends with it; anything else is damage, reported as such.
+     * The recorded append, found with a payload that is not on disk whole, or that cannot be synced
+     * ({@code failure}, {@code problem}). Taken for an append a crash interrupted (its payloads are
+     * synced while RocksDB writes its references, and the append returned, so was acknowledged,
+     * only after both) if the log ends with it; anything else is reported as {@code failure}.
      */
     private final class TornWrite {
         private final Codec.SegmentWrite write;
-        private final Codec.CorruptLogException damage;
+        private final StorageException failure;
+        private final String problem;
 
-        TornWrite(Codec.SegmentWrite write, Codec.CorruptLogException damage) {
+        TornWrite(Codec.SegmentWrite write, StorageException failure, String problem) {
             this.write = write;
-            this.damage = damage;
+            this.failure = failure;
+            this.problem = problem;
         }
 
         /**
@@ -261,11 +274,11 @@ final class RocksDbLogStorage implements LogStorage {
          */
         long checkLast(long last) {
             if (last != write.lastIndex() || write.firstIndex() <= compactIndex) {
-                throw damage;
+                throw failure;
             }
             LOG.warn("group {}: the last append before the crash, entries {}..{}, did not reach the disk whole"
-                    + " ({}); it was never acknowledged, so the log now ends at {}",
-                    groupId, write.firstIndex(), last, damage.problem(), write.firstIndex() - 1);
+                    + " ({}); taken for an append the crash interrupted, which was not acknowledged, the log"
+                    + " now ends at {}", groupId, write.firstIndex(), last, problem, write.firstIndex() - 1);
             return write.firstIndex();
         }
     }
@@ -280,6 +293,7 @@ final class RocksDbLogStorage implements LogStorage {
         keepHeadOfChunkAt(from);
         batch.delete(database.meta, segmentWriteKey);
         write("discarding the torn last append");
+        segmentWriteRecorded = false;
         lastIndex = from - 1;
     }
 
@@ -405,10 +419,12 @@ final class RocksDbLogStorage implements LogStorage {
             batch.clear();
             try {
                 batch.put(database.meta, ownerKey, Codec.encodeOwner(newOwner));
+                forgetSegmentWriteIn(batch);
             } catch (RocksDBException e) {
                 throw failed("recording the owner", e);
             }
             write("recording the owner");
+            segmentWriteRecorded = false;
             synchronized (this) {
                 owner = newOwner;
             }
@@ -454,6 +470,8 @@ final class RocksDbLogStorage implements LogStorage {
                         Codec.SegmentWrite write = payloads.asRecorded(entries.get(0).index(),
                                 entries.get(entries.size() - 1).index());
                         batch.put(database.meta, segmentWriteKey, Codec.encodeSegmentWrite(write));
+                    } else {
+                        forgetSegmentWriteIn(batch);
                     }
                 } catch (RocksDBException | IOException e) {
                     throw failed("append", e);
@@ -465,6 +483,7 @@ final class RocksDbLogStorage implements LogStorage {
             if (overlapped) {
                 forgetSegmentWrite();
             }
+            segmentWriteRecorded = overlapped;
             if (payloads != null) {
                 segments.referenced(segments.newest(), segmented.get(segmented.size() - 1).index());
             }
@@ -482,6 +501,16 @@ final class RocksDbLogStorage implements LogStorage {
                     hardState = newHardState;
                 }
             }
+        }
+    }
+
+    /**
+     * Adds the durable removal of a finished append's record to {@code batch}, a synced one, if
+     * the WAL may still hold the record (see {@link #segmentWriteRecorded}).
+     */
+    private void forgetSegmentWriteIn(WriteBatch batch) throws RocksDBException {
+        if (segmentWriteRecorded) {
+            batch.delete(database.meta, segmentWriteKey);
         }
     }
 
@@ -771,12 +800,14 @@ final class RocksDbLogStorage implements LogStorage {
             byte[] end = wholeLog ? Codec.groupEnd(prefix) : Codec.entryKey(prefix, firstKeptKey(index));
             batch.deleteRange(database.entries, Codec.entryKey(prefix, 0), end);
             batch.put(database.meta, compactionKey, Codec.encodeCompaction(index, term));
+            forgetSegmentWriteIn(batch);
         } catch (RocksDBException | RuntimeException e) {
             // Readers already see the compaction (published first), the disk does not: poisoned, as
             // after a failed write. Finding the first kept key reads RocksDB, which can fail too.
             throw failed(operation, e);
         }
         write(operation);
+        segmentWriteRecorded = false;
     }
 
     /**

@@ -245,6 +245,31 @@ class PayloadSegmentsTest {
         assertGroupRefused("group g1, entry 7: its payload segment");
     }
 
+    /**
+     * The record's removal is memory only, so a kill -9 brings it back; the group's next synced
+     * write removes it durably. After that, damage to the append is damage (found in review: a
+     * hard state and the owner written since did not stop acknowledged entries from being cut).
+     */
+    @Test
+    void aFinishedAppendsRecordIsRemovedDurablyByTheNextSyncedWrite() throws Exception {
+        Path crashed = dataDir.resolveSibling(dataDir.getFileName() + "-crashed");
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup(GROUP)) {
+            log.append(entries(1, 4, 2048), null);
+            log.append(List.of(), new HardState(2, "n2"));
+            copyAsAKillLeavesIt(dataDir, crashed);
+        }
+        try {
+            truncate(segmentFiles(crashed).get(0), 2 * 2048 + 100);
+            try (RocksDbLogStore store = RocksDbLogStore.open(crashed, SETTINGS)) {
+                StorageException e = assertThrows(StorageException.class, () -> store.forGroup(GROUP));
+                assertTrue(e.getMessage().contains("group g1, entry 3: its payload segment"), e.getMessage());
+            }
+        } finally {
+            Database.deleteRecursively(crashed);
+        }
+    }
+
     /** Only the last append may be cut: damage to an earlier one is reported, crash or not. */
     @Test
     void damageToAnEarlierAppendIsReportedAfterACrash() throws Exception {
@@ -515,6 +540,20 @@ class PayloadSegmentsTest {
         }
     }
 
+    /** What a kill -9 leaves of an open store: its files as they are now (the page cache survives). */
+    private static void copyAsAKillLeavesIt(Path from, Path to) throws IOException {
+        try (Stream<Path> walk = Files.walk(from)) {
+            for (Path path : (Iterable<Path>) walk.sorted()::iterator) {
+                Path target = to.resolve(from.relativize(path).toString());
+                if (Files.isDirectory(path)) {
+                    Files.createDirectories(target);
+                } else if (!path.getFileName().toString().equals("LOCK")) {
+                    Files.copy(path, target);
+                }
+            }
+        }
+    }
+
     private static void truncate(Path file, long size) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             channel.truncate(size);
@@ -531,6 +570,10 @@ class PayloadSegmentsTest {
     }
 
     private List<Path> segmentFiles() {
+        return segmentFiles(dataDir);
+    }
+
+    private static List<Path> segmentFiles(Path dataDir) {
         Path dir = dataDir.resolve(Database.SEGMENTS_DIR).resolve(PayloadSegments.directoryName(GROUP));
         try (Stream<Path> files = Files.list(dir)) {
             return files.sorted().toList();
