@@ -36,10 +36,16 @@ import java.util.zip.CRC32C;
  * group's {@link PayloadSegments} writes and syncs the payloads on a thread of its own. If the
  * append only adds entries (the common case), that happens while the batch is written, and the
  * batch records the append ({@link Codec.SegmentWrite}), removed in memory once the payloads
- * are synced, and durably by the group's next synced batch. After a crash with the record present, recovery syncs the payloads it names and, if one
- * is incomplete, ends the log before that append, as it was before it: it was never acknowledged.
- * A payload sync that fails takes the append's batch back. An append that also replaces entries
- * or the hard state could not be undone so: its payloads are synced before the batch is written.
+ * are synced, and durably by the group's next synced batch. After a crash with the record present,
+ * opening syncs the payloads it names and, if one is incomplete, ends the log before that append,
+ * as it was before it: it was never acknowledged. A payload sync that fails takes the append's
+ * batch back. An append that also replaces entries or the hard state could not be undone so: its
+ * payloads are synced before the batch is written.
+ *
+ * <h2>Opening</h2>
+ * {@link LogRecovery} reads and checks everything RocksDB holds for the group and decides whether
+ * the last append is torn; this class applies what it found and, through the same write path as
+ * the writes above, removes the torn append or the record of the last append.
  *
  * <h2>Reads</h2>
  * The hard state, the bounds and the term of every entry ({@link TermIndex}) are in memory, so are
@@ -141,80 +147,26 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     /**
-     * Loads the hard state and compaction point, then scans every entry of the group: each must
-     * decode and pass its checksum (its payload's too, wherever it is stored), and indexes must run
-     * without a gap from the compaction point.
+     * Applies what {@link LogRecovery} found in RocksDB, then makes it so on disk: removes the torn
+     * last append if there is one, else the record of the last append, whose payloads are synced now.
      */
     private void recover() {
         database.enter();
         try {
-            byte[] hard = database.db.get(database.meta, hardStateKey);
-            hardState = hard == null ? HardState.INITIAL : Codec.decodeHardState(hard, groupId);
-            byte[] recordedOwner = database.db.get(database.meta, ownerKey);
-            owner = recordedOwner == null ? null : Codec.decodeOwner(recordedOwner, groupId);
-            byte[] point = database.db.get(database.meta, compactionKey);
-            long[] compaction = point == null ? new long[]{0, 0} : Codec.decodeCompaction(point, groupId);
-            compactIndex = compaction[0];
-            compactTerm = compaction[1];
-            cache.clear(compactIndex + 1);
-            byte[] recorded = database.db.get(database.meta, segmentWriteKey);
-            Codec.SegmentWrite lastWrite = recorded == null ? null : Codec.decodeSegmentWrite(recorded, groupId);
-            segmentWriteRecorded = lastWrite != null;
-            // The process may have died before the payloads' sync: what reads back whole below may
-            // be in the page cache only. If they cannot be synced, they are as good as torn.
-            TornWrite torn = lastWrite == null ? null : syncPayloadsOf(lastWrite);
-            List<Scanned> ofLastWrite = new ArrayList<>();
-            long expected = compactIndex + 1;
-            try (ReadOptions options = new ReadOptions().setFillCache(false);
-                 Slice upper = new Slice(Codec.groupEnd(prefix));
-                 RocksIterator it = database.db.newIterator(database.entries, options.setIterateUpperBound(upper))) {
-                for (it.seek(Codec.entryKey(prefix, 0)); it.isValid(); it.next()) {
-                    long first = Codec.entryIndex(prefix, it.key(), groupId);
-                    EntryChunk stored = EntryChunk.parse(first, it.value(), groupId);
-                    boolean straddlesCompaction = expected == compactIndex + 1 && first < expected
-                            && stored.last() >= expected;
-                    if (first < expected && !straddlesCompaction) {
-                        throw Codec.corrupt(groupId, "entry " + first, stored.last() <= compactIndex
-                                ? "still present below the compaction point " + compactIndex
-                                : "stored twice (a chunk overlaps the entries before it)");
-                    }
-                    if (first > expected) {
-                        throw Codec.corrupt(groupId, "entries", "gap: " + expected + ".." + (first - 1)
-                                + " are missing but " + first + " is present");
-                    }
-                    for (long index = expected; index <= stored.last(); index++) {
-                        byte[] value = stored.entryValue((int) (index - first));
-                        Codec.SegmentRef ref = Codec.segmentRef(index, value, groupId);
-                        if (lastWrite != null && index >= lastWrite.firstIndex() && index <= lastWrite.lastIndex()) {
-                            // The recorded append: kept only if all of it is, appends are atomic.
-                            if (torn == null && ref != null && lastWrite.holds(index, ref)) {
-                                Codec.CorruptLogException damage = segments.damage(index, ref);
-                                torn = damage == null ? null : new TornWrite(lastWrite, damage, damage.problem());
-                            }
-                            if (torn == null) {
-                                ofLastWrite.add(new Scanned(Codec.decodeEntry(index, value, groupId, ref, segments), ref));
-                            }
-                            continue;
-                        }
-                        ofLastWrite.forEach(scanned -> recovered(scanned.entry(), scanned.ref()));
-                        ofLastWrite.clear(); // the log goes on after it: not the last append (checked below)
-                        recovered(Codec.decodeEntry(index, value, groupId, ref, segments), ref);
-                    }
-                    expected = stored.last() + 1;
-                }
-                it.status();
-            }
-            lastIndex = expected - 1;
-            if (torn != null) {
-                discard(torn.checkLast(lastIndex));
-            } else {
-                ofLastWrite.forEach(scanned -> recovered(scanned.entry(), scanned.ref()));
-                if (lastWrite != null) {
-                    batch.clear();
-                    batch.delete(database.meta, segmentWriteKey);
-                    write("removing the record of the last append"); // its payloads are synced now
-                    segmentWriteRecorded = false;
-                }
+            LogRecovery.Recovered found = LogRecovery.scan(database, groupId, prefix, segments, terms, cache);
+            hardState = found.hardState();
+            owner = found.owner();
+            compactIndex = found.compactIndex();
+            compactTerm = found.compactTerm();
+            lastIndex = found.lastIndex();
+            segmentWriteRecorded = found.writeRecorded();
+            if (found.tornFrom() >= 0) {
+                discard(found.tornFrom());
+            } else if (found.writeRecorded()) {
+                batch.clear();
+                batch.delete(database.meta, segmentWriteKey);
+                write("removing the record of the last append");
+                segmentWriteRecorded = false;
             }
         } catch (RocksDBException e) {
             throw new StorageException("group " + groupId + ": cannot read its log: " + Database.describe(e), e);
@@ -224,68 +176,8 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     /**
-     * Syncs the payloads of the recorded append; if that fails, returns it as torn (Linux reports
-     * a failed sync once: the next opening's sync would succeed without the bytes being safe).
-     */
-    private TornWrite syncPayloadsOf(Codec.SegmentWrite write) {
-        try {
-            segments.sync(write.segment());
-            return null;
-        } catch (IOException e) {
-            String problem = "its payload segment could not be synced: " + e;
-            return new TornWrite(write, new StorageException("group " + groupId + ": entries " + write.firstIndex()
-                    + ".." + write.lastIndex() + ": " + problem + ". Nothing was changed.", e), problem);
-        }
-    }
-
-    /** An entry read while opening, and where its payload is if not inline. */
-    private record Scanned(LogEntry entry, Codec.SegmentRef ref) {
-    }
-
-    /** Makes an entry read while opening part of the log in memory. */
-    private void recovered(LogEntry entry, Codec.SegmentRef ref) {
-        if (ref != null) {
-            segments.referenced(ref.segment(), entry.index());
-        }
-        terms.add(entry.index(), entry.term());
-        cache.append(List.of(entry));
-    }
-
-    /**
-     * The recorded append, found with a payload that is not on disk whole, or that cannot be synced
-     * ({@code failure}, {@code problem}). Taken for an append a crash interrupted (its payloads are
-     * synced while RocksDB writes its references, and the append returned, so was acknowledged,
-     * only after both) if the log ends with it; anything else is reported as {@code failure}.
-     */
-    private final class TornWrite {
-        private final Codec.SegmentWrite write;
-        private final StorageException failure;
-        private final String problem;
-
-        TornWrite(Codec.SegmentWrite write, StorageException failure, String problem) {
-            this.write = write;
-            this.failure = failure;
-            this.problem = problem;
-        }
-
-        /**
-         * Checks that the log ends with this write and nothing was compacted since (a compaction
-         * follows a finished write); returns the write's first entry, where the log is cut.
-         */
-        long checkLast(long last) {
-            if (last != write.lastIndex() || write.firstIndex() <= compactIndex) {
-                throw failure;
-            }
-            LOG.warn("group {}: the last append before the crash, entries {}..{}, did not reach the disk whole"
-                    + " ({}); taken for an append the crash interrupted, which was not acknowledged, the log"
-                    + " now ends at {}", groupId, write.firstIndex(), last, problem, write.firstIndex() - 1);
-            return write.firstIndex();
-        }
-    }
-
-    /**
-     * Removes entries {@code from} on for good (the torn last append, see {@link TornWrite}), and
-     * the record of that append.
+     * Removes entries {@code from} on for good (the torn last append {@link LogRecovery} found),
+     * and the record of that append.
      */
     private void discard(long from) throws RocksDBException {
         batch.clear();
@@ -294,7 +186,6 @@ final class RocksDbLogStorage implements LogStorage {
         batch.delete(database.meta, segmentWriteKey);
         write("discarding the torn last append");
         segmentWriteRecorded = false;
-        lastIndex = from - 1;
     }
 
     // ---- reads ---------------------------------------------------------------------------------
