@@ -138,8 +138,9 @@ final class RocksDbLogStorage implements LogStorage {
             synchronized (storage) {
                 storage.recover();
             }
-        } catch (RuntimeException e) {
-            storage.segments.close();
+        } catch (RuntimeException | Error e) {
+            storage.segments.close(); // and its payload thread, if a cut started one
+            storage.batch.close();    // native memory
             throw e;
         }
         storage.segments.releaseIfUnreferenced();
