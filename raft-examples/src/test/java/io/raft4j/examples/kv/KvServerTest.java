@@ -137,6 +137,10 @@ class KvServerTest {
 
             assertEquals("3", text(s.call("DEL", "k0", "k1", "k2")));
             assertEquals("OK", text(s.call("SET", "k0", "small")));
+            // A follower checks against its own estimate, which follows the leader's once it applied
+            // the DEL (without this wait the follower's check raced its apply: 1 fresh-clone run in ~20).
+            InMemoryKvCluster.await("the follower applying the DEL", 10_000,
+                    () -> follower.stateMachine().usedMemory() == leader.stateMachine().usedMemory());
             assertEquals("1", text(f.call("INCR", "counter")));
         }
     }
