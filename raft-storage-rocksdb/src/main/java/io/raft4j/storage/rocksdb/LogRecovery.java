@@ -149,6 +149,12 @@ final class LogRecovery {
             tornFrom = torn.checkLast(lastIndex);
             lastIndex = tornFrom - 1;
         } else {
+            if (lastWrite != null && lastIndex < lastWrite.lastIndex()) {
+                // The record is written in one batch with its entries, and every later batch that
+                // shortens the log removes it: their absence is damage (they may be acknowledged).
+                throw Codec.corrupt(groupId, "entries", (lastIndex + 1) + ".." + lastWrite.lastIndex()
+                        + " of the last append are missing, though its record names them");
+            }
             ofLastWrite.forEach(scanned -> recovered(scanned.entry(), scanned.ref()));
         }
         return new Recovered(hardState, owner, compactIndex, compaction[1], lastIndex, lastWrite != null, tornFrom);

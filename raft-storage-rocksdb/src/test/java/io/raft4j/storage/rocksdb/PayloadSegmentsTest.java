@@ -311,6 +311,16 @@ class PayloadSegmentsTest {
         assertGroupRefused("group g1, entry 4: its payload segment");
     }
 
+    /** The record names entries RocksDB lost (they may be acknowledged): damage, not a shorter log. */
+    @Test
+    void entriesOfTheLastAppendMissingFromRocksDbAreReported() throws Exception {
+        writeAndCrash(log -> log.append(entries(1, 4, 2048), null), log -> log.append(entries(5, 4, 2048), null));
+        try (RawRocks raw = new RawRocks(dataDir.resolve(Database.LOG_DIR))) {
+            raw.delete(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 5)); // the second append's one chunk
+        }
+        assertGroupRefused("group g1, entries: 5..8 of the last append are missing");
+    }
+
     /**
      * The payloads of the last append read back whole after a process crash may be in the page
      * cache only (the process died before their sync): opening syncs them before keeping them.
