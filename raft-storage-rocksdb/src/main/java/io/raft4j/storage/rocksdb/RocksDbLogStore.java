@@ -57,7 +57,7 @@ public final class RocksDbLogStore implements AutoCloseable {
                            int segmentEntryBytes, long segmentBatchBytes, long segmentFileBytes) {
         /**
          * 4 MiB of cached entries per group, a 32 MiB block cache, 64 MiB memtables; payloads of
-         * 1 KiB and more go to 64 MiB segment files when a write carries 128 KiB of them. The cache
+         * 1 KiB and more go to 64 MiB segment files when a write carries 64 KiB of them. The cache
          * only has to cover what followers have not yet acknowledged; cached entries live on the
          * Java heap and every young collection copies them until they are promoted, so a larger
          * cache lengthens pauses (measured: 16 MiB per group gave young pauses up to 61-90 ms in the
@@ -88,7 +88,7 @@ public final class RocksDbLogStore implements AutoCloseable {
 
         /** The given cache and memtable sizes, with the default segment settings. */
         public Settings(long entryCacheBytes, long blockCacheBytes, long writeBufferBytes) {
-            this(entryCacheBytes, blockCacheBytes, writeBufferBytes, 1 << 10, 128L << 10, 64L << 20);
+            this(entryCacheBytes, blockCacheBytes, writeBufferBytes, 1 << 10, 64L << 10, 64L << 20);
         }
 
         /** These settings with other segment settings. */
