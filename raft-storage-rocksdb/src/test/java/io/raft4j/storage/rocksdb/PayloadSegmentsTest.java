@@ -311,6 +311,28 @@ class PayloadSegmentsTest {
         assertGroupRefused("group g1, entry 4: its payload segment");
     }
 
+    /**
+     * A segment of the last append that cannot be synced at opening counts as torn: Linux reports a
+     * failed sync once, so the next opening's sync would succeed without the bytes being safe. (Here
+     * the file's name holds a directory, which cannot be opened for writing.)
+     */
+    @Test
+    void aLastAppendWhoseSegmentCannotBeSyncedAtOpeningIsCut() throws Exception {
+        writeAndCrash(log -> {
+            log.append(entries(1, 4, 2048), null);
+            log.append(entries(5, 4, 2048), null); // fills the first file
+        }, log -> log.append(entries(9, 4, 2048), null)); // alone in the second
+        Path second = segmentFiles().get(1);
+        Files.delete(second);
+        Files.createDirectory(second);
+
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup(GROUP)) {
+            assertEquals(8, log.lastIndex());
+            assertEquals(entries(1, 8, 2048), log.entries(1, 9, NO_LIMIT));
+        }
+    }
+
     /** The record names entries RocksDB lost (they may be acknowledged): damage, not a shorter log. */
     @Test
     void entriesOfTheLastAppendMissingFromRocksDbAreReported() throws Exception {
