@@ -239,9 +239,17 @@ final class Codec {
 
     /** {@link #decodeEntry(long, byte[], String, PayloadSegments)} with the value's {@link #segmentRef} at hand. */
     static LogEntry decodeEntry(long index, byte[] value, String groupId, SegmentRef ref, PayloadSegments segments) {
+        return decodeEntry(index, value, groupId, ref == null ? null : segments.read(index, ref));
+    }
+
+    /**
+     * Decodes and verifies the value stored under entry {@code index} whose payload, if it is not
+     * inline, was read already ({@code segmentPayload}, checked; {@code null} if inline).
+     */
+    static LogEntry decodeEntry(long index, byte[] value, String groupId, byte[] segmentPayload) {
         byte[] data;
-        if (ref != null) {
-            data = segments.read(index, ref);
+        if (segmentPayload != null) {
+            data = segmentPayload;
         } else {
             checkInline(index, value, groupId);
             data = Arrays.copyOfRange(value, ENTRY_HEADER_BYTES, value.length);

@@ -126,12 +126,19 @@ final class LogRecovery {
                     Codec.SegmentRef ref = Codec.segmentRef(index, value, groupId);
                     if (lastWrite != null && index >= lastWrite.firstIndex() && index <= lastWrite.lastIndex()) {
                         // The recorded append: kept only if all of it is, appends are atomic.
-                        if (torn == null && ref != null && lastWrite.holds(index, ref)) {
-                            Codec.CorruptLogException damage = segments.damage(index, ref);
-                            torn = damage == null ? null : new TornWrite(lastWrite, damage, damage.problem());
-                        }
                         if (torn == null) {
-                            ofLastWrite.add(new Scanned(Codec.decodeEntry(index, value, groupId, ref, segments), ref));
+                            byte[] payload = null;
+                            if (ref != null && lastWrite.holds(index, ref)) {
+                                try {
+                                    payload = segments.read(index, ref);
+                                } catch (Codec.CorruptLogException damage) { // not an I/O error: those throw
+                                    torn = new TornWrite(lastWrite, damage, damage.problem());
+                                    continue;
+                                }
+                            }
+                            LogEntry entry = payload != null ? Codec.decodeEntry(index, value, groupId, payload)
+                                    : Codec.decodeEntry(index, value, groupId, ref, segments);
+                            ofLastWrite.add(new Scanned(entry, ref));
                         }
                         continue;
                     }

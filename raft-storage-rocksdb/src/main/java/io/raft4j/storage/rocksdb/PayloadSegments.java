@@ -428,21 +428,6 @@ final class PayloadSegments implements AutoCloseable {
         return data;
     }
 
-    /**
-     * What is wrong with the payload {@code ref} points to (the file missing, too short, the bytes
-     * failing their checksum), or {@code null} if it reads back whole.
-     *
-     * @throws StorageException if it cannot be read (an I/O error)
-     */
-    Codec.CorruptLogException damage(long index, Codec.SegmentRef ref) {
-        try {
-            read(index, ref);
-            return null;
-        } catch (Codec.CorruptLogException e) {
-            return e;
-        }
-    }
-
     private void readFully(FileChannel channel, ByteBuffer buffer, long index, Codec.SegmentRef ref) throws IOException {
         long position = ref.offset();
         while (buffer.hasRemaining()) {
