@@ -366,9 +366,8 @@ final class Codec {
     record SegmentWrite(long firstIndex, long lastIndex, long segment, long from, long to) {
         /** Whether entry {@code index}, whose payload is at {@code ref}, belongs to this write. */
         boolean holds(long index, SegmentRef ref) {
-            return index >= firstIndex && index <= lastIndex
-                    && (ref == null || ref.segment() == segment && ref.offset() >= from
-                    && ref.offset() + ref.length() <= to);
+            return index >= firstIndex && index <= lastIndex && ref.segment() == segment
+                    && ref.offset() >= from && ref.offset() + ref.length() <= to;
         }
     }
 
