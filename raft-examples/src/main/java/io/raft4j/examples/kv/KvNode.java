@@ -1,10 +1,10 @@
 package io.raft4j.examples.kv;
 
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.raft4j.RaftNode;
 import io.raft4j.core.RaftConfig;
+import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespLimits;
 import io.raft4j.spi.LogStorage;
@@ -176,8 +176,8 @@ public final class KvNode implements AutoCloseable {
         }
         this.raft = builder.build();
         registrar.proposeThrough(raft);
-        this.boss = new NioEventLoopGroup(1, new DefaultThreadFactory("kv-accept-" + settings.nodeId(), true));
-        this.workers = new NioEventLoopGroup(Math.min(4, Math.max(2, Runtime.getRuntime().availableProcessors())),
+        this.boss = EventLoops.newGroup(1, new DefaultThreadFactory("kv-accept-" + settings.nodeId(), true));
+        this.workers = EventLoops.newGroup(Math.min(4, Math.max(2, Runtime.getRuntime().availableProcessors())),
                 new DefaultThreadFactory("kv-io-" + settings.nodeId(), true));
         this.forwarder = new LeaderForwarder(workers, 2, settings.limits(), 1000);
         raft.start();

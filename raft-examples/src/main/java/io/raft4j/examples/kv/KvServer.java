@@ -9,7 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.RespLimits;
 import io.raft4j.examples.kv.resp.RespRequestDecoder;
 
@@ -41,7 +41,7 @@ final class KvServer implements AutoCloseable {
      */
     void start(EventLoopGroup boss, EventLoopGroup workers, HostPort address, CommandProcessor processor, RespLimits limits,
                int maxClients, int maxPipeline, Session.FollowerMode followerMode, Session.ReadMode readMode) {
-        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(EventLoops.serverChannel(boss))
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)

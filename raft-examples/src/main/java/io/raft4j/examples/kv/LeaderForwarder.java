@@ -10,7 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
+import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespLimits;
 import io.raft4j.examples.kv.resp.RespReplyDecoder;
@@ -67,7 +67,7 @@ final class LeaderForwarder implements AutoCloseable {
         this.slackNanos = TimeUnit.MILLISECONDS.toNanos(connectTimeoutMillis);
         this.connectionsPerLeader = connectionsPerLeader;
         this.limits = limits;
-        this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        this.bootstrap = new Bootstrap().group(group).channel(EventLoops.socketChannel(group))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);
     }

@@ -9,7 +9,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +34,7 @@ public final class RespClient implements AutoCloseable {
     public static RespClient connect(EventLoopGroup group, String host, int port) throws IOException {
         Handler handler = new Handler();
         try {
-            Channel ch = new Bootstrap().group(group).channel(NioSocketChannel.class)
+            Channel ch = new Bootstrap().group(group).channel(EventLoops.socketChannel(group))
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
                     .handler(new ChannelInitializer<SocketChannel>() {
