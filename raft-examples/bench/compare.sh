@@ -13,6 +13,9 @@
 #                                       (fsync probe p50 + loopback TCP round trip p50, 1 outstanding)
 #   3  embedded 64 x 4096 fsync      vs jraft embedded            ops >= 3x
 #   4  client   64 x 128  fsync      vs jraft client              ops >= 2x
+#                                       (the 64 clients share CLIENT_CONNECTIONS RESP connections,
+#                                       pipelined; the peers harness sends all of SOFAJRaft's over
+#                                       one bolt connection)
 #   5  embedded 64 x 128  no fsync   vs microraft (in-memory log) ops >= 1x
 #   6  cases 1-5 again, ours only, heap -Xmx512m, vs our own default-heap median: ops >= 0.9x
 #      (for the cases among 1-5 also selected, or all five if none is; each with default-heap runs
@@ -34,6 +37,7 @@
 #   SKIP_BUILD=1          build neither (needs raft-kv.jar and $PEERS_WORK/target/peers.jar);
 #   SKIP_BUILD_OURS=1 / SKIP_BUILD_PEERS=1 skip one of the two builds
 #   RUN_TIMEOUT=300       seconds per run before it is killed and recorded as missing
+#   CLIENT_CONNECTIONS=1  RESP connections our client-path clients share (0: one per client)
 #   PROBE_SECONDS=2       seconds per measurement of the fsync and tcp probes (run once, first)
 #   QUIET_WAIT=3          before each run, wait up to this many seconds for the host to go idle
 #   DRY=1                 print the commands instead of running them (nothing is written)
@@ -58,6 +62,7 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-300}
 PROBE_SECONDS=${PROBE_SECONDS:-2}
 QUIET_WAIT=${QUIET_WAIT:-3}
 DRY=${DRY:-0}
+CLIENT_CONNECTIONS=${CLIENT_CONNECTIONS:-1}
 
 OURS_JAR="$ROOT/raft-examples/target/raft-kv.jar"
 PEERS_JAR="$PEERS_WORK/target/peers.jar"
@@ -237,16 +242,22 @@ case_def() {
 bench_args() { # path clients size fsync
   echo "--path $1 --clients $2 --size $3 --warmup $WARMUP --duration $DURATION --fsync $4"
 }
+ours_args() { # path clients size fsync: bench_args, and on the client path how many connections
+  local extra=""
+  [[ "$1" == "client" ]] && extra=" --connections $CLIENT_CONNECTIONS"
+  echo "$(bench_args "$@")$extra"
+}
 
 # run_case N: ours (default heap) vs the case's peer, alternating
 run_case() {
   local c=$1 p cl sz fs peer tgt i
   read -r p cl sz fs peer tgt <<<"$(case_def "$c")"
-  local args
+  local args ours
   args=$(bench_args "$p" "$cl" "$sz" "$fs")
+  ours=$(ours_args "$p" "$cl" "$sz" "$fs")
   for ((i = 1; i <= RUNS; i++)); do
     # shellcheck disable=SC2086
-    bench "$c|default|ours|$i|$p" "$JVM_OPTS" "$OURS_JAR" bench $args
+    bench "$c|default|ours|$i|$p" "$JVM_OPTS" "$OURS_JAR" bench $ours
     # shellcheck disable=SC2086
     bench "$c|default|$peer|$i|$p" "$JVM_OPTS" "$PEERS_JAR" --system "$peer" $args
   done
@@ -259,7 +270,7 @@ run_case6() {
   local c=$1 p cl sz fs peer tgt i
   read -r p cl sz fs peer tgt <<<"$(case_def "$c")"
   local args
-  args=$(bench_args "$p" "$cl" "$sz" "$fs")
+  args=$(ours_args "$p" "$cl" "$sz" "$fs")
   for ((i = 1; i <= RUNS; i++)); do
     # shellcheck disable=SC2086
     bench "$c|heapref|ours|$i|$p" "$JVM_OPTS" "$OURS_JAR" bench $args
@@ -375,7 +386,7 @@ if [[ -n "${WANT[6]:-}" ]]; then
 fi
 
 start=$(date +%s)
-log "cases: ${CASES}; runs=$RUNS warmup=${WARMUP}s duration=${DURATION}s; JVM_OPTS='$JVM_OPTS' (case 6: '$SMALL_OPTS')"
+log "cases: ${CASES}; runs=$RUNS warmup=${WARMUP}s duration=${DURATION}s; JVM_OPTS='$JVM_OPTS' (case 6: '$SMALL_OPTS'); client connections: $CLIENT_CONNECTIONS"
 [[ "$DRY" == "1" ]] || log "results -> $RESULTS   (run logs -> $LOG)"
 build
 probes

@@ -1,11 +1,11 @@
 package io.raft4j.examples.kv.bench;
 
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.raft4j.examples.kv.KvCodec;
 import io.raft4j.examples.kv.KvNode;
 import io.raft4j.examples.kv.KvStateMachine;
+import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespClient;
 import org.HdrHistogram.Histogram;
@@ -44,7 +44,8 @@ import java.util.function.BiConsumer;
  * <p>Each request is {@code SET bench:<client> <S random bytes>} (the KV state machine counts every
  * command it applies and keeps the CRC of the last one, for the replication check). The
  * {@code embedded} path proposes it through {@code RaftNode.propose} on the leader; the
- * {@code client} path sends it over RESP to the leader's client port (one connection per client).
+ * {@code client} path sends it over RESP to the leader's client port, the clients spread over
+ * {@code --connections} connections, pipelined on each.
  */
 @Command(name = "raft-kv bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Benchmarks a 3-node cluster in this JVM and prints one JSON line (see BENCHMARK.md).")
@@ -82,6 +83,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "embedded: propose on the leader through the library API; client: RESP to the leader's port.")
     String path;
 
+    @Option(names = "--connections", defaultValue = "0",
+            description = "client path: RESP connections the clients share, pipelining on each (default: one per client).")
+    int connections;
+
     @Option(names = "--tick-ms", defaultValue = "100", description = "Raft tick (default ${DEFAULT-VALUE}).")
     long tickMillis;
 
@@ -100,6 +105,10 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (clients < 1) {
             throw new ParameterException(spec.commandLine(), "--clients: must be positive, was " + clients);
+        }
+        if (connections < 0) {
+            throw new ParameterException(spec.commandLine(), "--connections: must be positive (or 0: one per client), was "
+                    + connections);
         }
         if (size < 1 || size > MAX_VALUE_BYTES) {
             throw new ParameterException(spec.commandLine(), "--size: must be in 1.." + MAX_VALUE_BYTES + ", was " + size);
@@ -127,11 +136,12 @@ public final class BenchCommand implements Callable<Integer> {
             log("leader is %s (%.0f ms after start)", BenchCluster.id(leader), (System.nanoTime() - t0) / 1e6);
 
             Submitter submitter;
+            int connectionCount = connections == 0 ? clients : Math.min(connections, clients);
             if (path.equals("embedded")) {
                 submitter = new Embedded(cluster);
             } else {
-                clientGroup = new NioEventLoopGroup(2, new DefaultThreadFactory("bench-client", true));
-                submitter = new ClientPath(cluster, clientGroup, clients);
+                clientGroup = EventLoops.newGroup(2, new DefaultThreadFactory("bench-client", true));
+                submitter = new ClientPath(cluster, clientGroup, connectionCount);
             }
             Result r = load(submitter);
             Check c = checkReplication(cluster, r.totalOk);
@@ -153,7 +163,8 @@ public final class BenchCommand implements Callable<Integer> {
                     .put("log", cluster.logKind())
                     .put("transport", "netty (raft-transport-netty, protobuf frames)")
                     .put("client_path", path.equals("embedded") ? "embedded: RaftNode.propose() on leader"
-                            : "RESP SET over loopback to the leader's client port -> RaftNode.propose()")
+                            : "RESP SET over loopback to the leader's client port (" + connectionCount
+                            + " connections, pipelined) -> RaftNode.propose()")
                     .put("cpu_own_cores", r.ownCores)
                     .put("cpu_host_cores", r.hostCores)
                     .put("jit_ms_in_window", r.jitMs)
@@ -224,22 +235,26 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** SET over RESP, one connection per client, to the leader's client port. */
+    /**
+     * SET over RESP to the leader's client port; client {@code c} uses connection {@code c mod N}, so
+     * with fewer connections than clients several clients' commands are pipelined on one.
+     */
     private static final class ClientPath implements Submitter {
         private final BenchCluster cluster;
         private final EventLoopGroup group;
         private final RespClient[] connections;
         private static final byte[] SET = "SET".getBytes(StandardCharsets.US_ASCII);
 
-        ClientPath(BenchCluster cluster, EventLoopGroup group, int clients) {
+        ClientPath(BenchCluster cluster, EventLoopGroup group, int connections) {
             this.cluster = cluster;
             this.group = group;
-            this.connections = new RespClient[clients];
+            this.connections = new RespClient[connections];
         }
 
         @Override
         public CompletableFuture<?> submit(int client, byte[] key, byte[] value) {
-            RespClient c = connections[client];
+            int slot = client % connections.length;
+            RespClient c = connections[slot];
             try {
                 if (c == null || !c.isOpen()) {
                     int l = cluster.leaderIndex();
@@ -247,7 +262,7 @@ public final class BenchCommand implements Callable<Integer> {
                         return CompletableFuture.failedFuture(new IllegalStateException("no leader"));
                     }
                     c = RespClient.connect(group, "127.0.0.1", cluster.clientPorts[l]);
-                    connections[client] = c;
+                    connections[slot] = c;
                 }
             } catch (Exception e) {
                 return CompletableFuture.failedFuture(e);

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
  * complete the futures in request order; a closed connection fails every future still waiting.
  */
 public final class RespClient implements AutoCloseable {
+    private static final int FLUSHES_BEFORE_FORCED = 64;
     private final Channel channel;
     private final Handler handler;
 
@@ -40,7 +42,10 @@ public final class RespClient implements AutoCloseable {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new RespReplyDecoder(RespLimits.DEFAULT), handler);
+                            // Commands pipelined from other threads arrive as separate tasks: one
+                            // flush (one write system call) for those queued together, not one each.
+                            ch.pipeline().addLast(new FlushConsolidationHandler(FLUSHES_BEFORE_FORCED, true),
+                                    new RespReplyDecoder(RespLimits.DEFAULT), handler);
                         }
                     }).connect(host, port).sync().channel();
             return new RespClient(ch, handler);

@@ -3,13 +3,16 @@ package io.raft4j.examples.kv.bench;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The bench tool refuses, before starting anything, settings it could never run. */
+/** The bench tool refuses, before starting anything, settings it could never run; and it runs. */
 class BenchCommandTest {
     private static String usageError(String... args) {
         StringWriter err = new StringWriter();
@@ -27,6 +30,29 @@ class BenchCommandTest {
         assertTrue(err.contains("--size: must be in 1.." + BenchCommand.MAX_VALUE_BYTES), err);
         assertTrue(usageError("--size", "0").contains("--size"));
         assertTrue(usageError("--clients", "0").contains("--clients: must be positive"));
+        assertTrue(usageError("--connections", "-1").contains("--connections: must be positive"));
+    }
+
+    @Test
+    void theClientPathPipelinesSeveralClientsOnOneConnection() {
+        // 8 clients on 2 connections: 4 commands in flight on each, whose replies must come back in
+        // order to the right client, or a client's next command would go out early and the bench
+        // would count acknowledgements the cluster never gave.
+        ByteArrayOutputStream json = new ByteArrayOutputStream();
+        PrintStream stdout = System.out;
+        int code;
+        try {
+            System.setOut(new PrintStream(json, true, StandardCharsets.UTF_8));
+            code = io.raft4j.examples.kv.Main.commandLine(new BenchCommand()).execute("--path", "client", "--clients", "8",
+                    "--connections", "2", "--size", "64", "--warmup", "0", "--duration", "1", "--fsync", "false");
+        } finally {
+            System.setOut(stdout);
+        }
+        String line = json.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, line);
+        assertTrue(line.contains("\"replicated\": true"), line);
+        assertTrue(line.contains("\"errors_total\": 0,"), line);
+        assertTrue(line.contains("(2 connections, pipelined)"), line);
     }
 
     @Test
