@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
  * complete the futures in request order; a closed connection fails every future still waiting.
  */
 public final class RespClient implements AutoCloseable {
+    /** Flushes absorbed by one consolidated flush at most, so a steady stream still leaves promptly. */
     private static final int FLUSHES_BEFORE_FORCED = 64;
     private final Channel channel;
     private final Handler handler;
