@@ -1,6 +1,11 @@
 package io.raft4j.examples.kv;
 
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.Reply;
+import io.raft4j.examples.kv.resp.RespClient;
 import io.raft4j.examples.kv.resp.RespLimits;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -12,6 +17,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static io.raft4j.examples.kv.RespSocket.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -160,6 +167,39 @@ class KvServerTest {
             assertEquals("-ERR syntax error", text(s.call("SET", "k", "v", "IFEQ")));
             assertTrue(text(s.call("SET", "k", "v", "EX", "10")).startsWith("-ERR SET EX is not supported"));
             assertEquals("PONG", text(s.call("PING")), "the connection survives errors");
+        }
+    }
+
+    @Test
+    void aRespClientOnEitherEventLoopPipelinesCommandsAndGetsEachItsOwnReply() throws Exception {
+        cluster = new InMemoryKvCluster(3);
+        KvNode leader = cluster.awaitLeader();
+        // The front runs on epoll where it loads; a client on NIO must talk to it as well as one on
+        // the same transport. Commands sent without waiting leave together (consolidated flushes),
+        // and each reply must complete its own command's future: an INCR answered with a SET's +OK,
+        // or out of order, fails here.
+        for (EventLoopGroup group : List.of(new NioEventLoopGroup(1, new DefaultThreadFactory("test-nio", true)),
+                EventLoops.newGroup(1, new DefaultThreadFactory("test-default", true)))) {
+            try (RespClient client = RespClient.connect(group, "127.0.0.1", cluster.port(leader))) {
+                List<CompletableFuture<Reply>> sets = new ArrayList<>();
+                List<CompletableFuture<Reply>> incrs = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    sets.add(client.send("SET", "pipelined:" + i, "v" + i));
+                    incrs.add(client.send("INCR", "pipelined:count"));
+                }
+                long previous = assertInstanceOf(Reply.Int.class, incrs.get(0).get(10, TimeUnit.SECONDS)).value();
+                for (int i = 0; i < 100; i++) {
+                    assertEquals("OK", text(sets.get(i).get(10, TimeUnit.SECONDS)));
+                    if (i > 0) {
+                        long n = assertInstanceOf(Reply.Int.class, incrs.get(i).get(10, TimeUnit.SECONDS)).value();
+                        assertEquals(previous + 1, n, "INCR replies in order, each to its own command");
+                        previous = n;
+                    }
+                }
+                assertEquals("v99", text(client.send("GET", "pipelined:99").get(10, TimeUnit.SECONDS)));
+            } finally {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            }
         }
     }
 
