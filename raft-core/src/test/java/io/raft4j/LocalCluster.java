@@ -196,10 +196,16 @@ final class LocalCluster implements AutoCloseable {
     }
 
     static void await(Duration timeout, BooleanSupplier condition) {
+        await(timeout, condition, () -> "");
+    }
+
+    /** As {@link #await(Duration, BooleanSupplier)}, describing the state in the failure (for rare failures). */
+    static void await(Duration timeout, BooleanSupplier condition, java.util.function.Supplier<String> state) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within " + timeout);
+                String described = state.get();
+                throw new AssertionError("condition not met within " + timeout + (described.isEmpty() ? "" : ": " + described));
             }
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }

@@ -212,9 +212,11 @@ public final class KvNode implements AutoCloseable {
             String to = raft.transferLeadership().get(waitMs, TimeUnit.MILLISECONDS);
             LOG.info("{}: handed leadership over to {}", settings.nodeId(), to);
             return to;
-        } catch (ExecutionException | TimeoutException e) {
-            Throwable why = e instanceof ExecutionException ? e.getCause() : e;
-            LOG.info("{}: could not hand leadership over: {}", settings.nodeId(), why.toString());
+        } catch (ExecutionException e) {
+            LOG.info("{}: could not hand leadership over: {}", settings.nodeId(), e.getCause().toString());
+            return null;
+        } catch (TimeoutException e) {
+            LOG.info("{}: could not hand leadership over: no other voter took it within {} ms", settings.nodeId(), waitMs);
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
