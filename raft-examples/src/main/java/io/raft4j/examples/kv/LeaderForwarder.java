@@ -10,7 +10,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespLimits;
@@ -49,8 +48,6 @@ final class LeaderForwarder implements AutoCloseable {
 
     private static final List<byte[]> HELLO = List.of("RAFT.FORWARDED".getBytes(StandardCharsets.US_ASCII));
     private static final int MAX_ADDRESSES = 8;
-    /** Flushes absorbed by one consolidated flush at most, so a steady stream still leaves promptly. */
-    private static final int FLUSHES_BEFORE_FORCED = 64;
 
     private final Bootstrap bootstrap;
     /** Slack on top of a command's own deadline before its connection is presumed dead. */
@@ -143,9 +140,8 @@ final class LeaderForwarder implements AutoCloseable {
             connected = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
-                    // Commands forwarded from connections on other event loops arrive as separate
-                    // tasks: those queued together leave in one write, not one each.
-                    ch.pipeline().addLast(new FlushConsolidationHandler(FLUSHES_BEFORE_FORCED, true),
+                    // Commands forwarded from connections on other event loops arrive as separate tasks.
+                    ch.pipeline().addLast(EventLoops.consolidatedFlushes(),
                             new RespReplyDecoder(limits), self);
                 }
             }).connect(hp.host(), hp.port());

@@ -9,7 +9,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.flush.FlushConsolidationHandler;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,8 +22,6 @@ import java.util.concurrent.CompletableFuture;
  * complete the futures in request order; a closed connection fails every future still waiting.
  */
 public final class RespClient implements AutoCloseable {
-    /** Flushes absorbed by one consolidated flush at most, so a steady stream still leaves promptly. */
-    private static final int FLUSHES_BEFORE_FORCED = 64;
     private final Channel channel;
     private final Handler handler;
 
@@ -43,9 +40,8 @@ public final class RespClient implements AutoCloseable {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            // Commands pipelined from other threads arrive as separate tasks: one
-                            // flush (one write system call) for those queued together, not one each.
-                            ch.pipeline().addLast(new FlushConsolidationHandler(FLUSHES_BEFORE_FORCED, true),
+                            // Commands sent from other threads arrive as separate tasks.
+                            ch.pipeline().addLast(EventLoops.consolidatedFlushes(),
                                     new RespReplyDecoder(RespLimits.DEFAULT), handler);
                         }
                     }).connect(host, port).sync().channel();
