@@ -190,16 +190,25 @@ final class CommandProcessor {
                 if (!NodeCommand.isValidId(id)) {
                     return error("ERR invalid node id '" + id + "': it " + NodeCommand.ID_RULE);
                 }
+                HostPort endpoint;
                 try {
                     if (address.chars().anyMatch(Character::isWhitespace)) {
                         // The members' addresses are compared and dialled as written: " x" is not "x".
                         throw new IllegalArgumentException("'" + address + "' holds whitespace");
                     }
-                    HostPort.parse(address);
+                    endpoint = HostPort.parse(address);
                 } catch (IllegalArgumentException e) {
                     return error("ERR invalid raft address: " + e.getMessage());
                 }
-                return admin(args, r -> r.addVoter(id, address).thenApply(c -> Reply.OK));
+                // The core refuses an address another member has as written; an alias of it
+                // (localhost for 127.0.0.1) is caught here, off the event loop, since names may
+                // need a lookup. Accepted, the newcomer's frames would reach that member, which
+                // refuses them: a learner that never catches up.
+                return admin(args, r -> CompletableFuture.supplyAsync(() -> aliasedMember(address, endpoint, id, r))
+                        .thenCompose(owner -> owner == null
+                                ? r.addVoter(id, address).thenApply(c -> Reply.OK)
+                                : CompletableFuture.completedFuture(Reply.error("ERR address " + address
+                                        + " reaches the same endpoint as " + owner + ": two members cannot share one"))));
             }
             case "raft.removenode": {
                 if (argc != 2) {
@@ -257,6 +266,27 @@ final class CommandProcessor {
             }
         }
         return growingWrite(args, KvCodec.set(args.get(1), args.get(2), condition, expected, returnOld));
+    }
+
+    /**
+     * The member other than {@code id} whose Raft address is written otherwise than {@code address}
+     * but names the same socket ({@code endpoint}), described; or null. Addresses written alike, and
+     * re-adding a member, the core judges itself.
+     */
+    private static String aliasedMember(String address, HostPort endpoint, String id, RaftNode<Reply> raft) {
+        for (java.util.Map.Entry<String, String> member : raft.status().config().addresses().entrySet()) {
+            if (member.getKey().equals(id) || member.getValue().equals(address)) {
+                continue;
+            }
+            try {
+                if (endpoint.sameEndpointAs(HostPort.parse(member.getValue()))) {
+                    return member.getKey() + "'s " + member.getValue();
+                }
+            } catch (IllegalArgumentException e) {
+                // a member without a dialable address (none in this node's clusters): nothing to compare
+            }
+        }
+        return null;
     }
 
     // ---- command kinds ---------------------------------------------------------------------------

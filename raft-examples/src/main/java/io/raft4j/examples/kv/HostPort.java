@@ -43,6 +43,31 @@ public record HostPort(String host, int port) {
         return new HostPort(host, port);
     }
 
+    /**
+     * Whether this and {@code other} name the same socket: the same port, and the same host or hosts
+     * that resolve to a common address ({@code localhost:7001} and {@code 127.0.0.1:7001}). May block
+     * on a name lookup; a name that does not resolve is taken as different.
+     */
+    public boolean sameEndpointAs(HostPort other) {
+        if (port != other.port) {
+            return false;
+        }
+        if (host.equalsIgnoreCase(other.host)) {
+            return true;
+        }
+        try {
+            java.util.Set<java.net.InetAddress> mine = java.util.Set.of(java.net.InetAddress.getAllByName(host));
+            for (java.net.InetAddress address : java.net.InetAddress.getAllByName(other.host)) {
+                if (mine.contains(address)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (java.net.UnknownHostException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     @Override
     public String toString() {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;

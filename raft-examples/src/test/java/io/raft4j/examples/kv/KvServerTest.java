@@ -419,6 +419,9 @@ class KvServerTest {
             assertTrue(text(f.call("RAFT.ADDNODE", "n5,x=1", "127.0.0.1:10005")).startsWith("-ERR invalid node id"));
             String shared = text(f.call("RAFT.ADDNODE", "n5", "127.0.0.1:10004"));
             assertTrue(shared.startsWith("-ERR") && shared.contains("already n4's"), shared);
+            String alias = text(f.call("RAFT.ADDNODE", "n5", "localhost:10004"));
+            assertTrue(alias.startsWith("-ERR") && alias.contains("same endpoint as n4's 127.0.0.1:10004"), alias);
+            assertEquals(4, ((Reply.Array) l.call("RAFT.MEMBERS")).items().size(), "nothing was added");
             assertTrue(text(f.call("RAFT.ADDNODE", "n5", "127.0.0.1:10004 ")).startsWith("-ERR invalid raft address"));
             assertEquals("OK", text(f.call("RAFT.REMOVENODE", "n4")));
             assertEquals(3, ((Reply.Array) l.call("RAFT.MEMBERS")).items().size());
