@@ -116,6 +116,7 @@ public final class RaftNode<R> implements AutoCloseable {
                     + "this node cannot restart from its own storage; give it a FileSnapshotStore", config.nodeId());
         }
         this.core = new RaftCore(b.config, storage, snapshots, b.random);
+        StateMachineClaims.claim(b.stateMachine, config.groupId() + "/" + config.nodeId());
         if (unowned) {
             // Only now, so that a store the core refused stays unowned.
             StorageOwnership.record(storage, self);
@@ -162,24 +163,41 @@ public final class RaftNode<R> implements AutoCloseable {
         return new Builder<>(config, stateMachine);
     }
 
-    /** Starts the node's threads and registers with the transport. */
+    /**
+     * Registers with the transport and starts the node's threads.
+     *
+     * @throws IllegalStateException if the node was started or stopped before, or if the transport
+     *         refuses the registration (it has a node of this id in this group already): the node is
+     *         then stopped, as {@link #failure()} says, and the other node is left as it was
+     */
     public synchronized void start() {
         if (running || stopped) {
             throw new IllegalStateException("node " + config.nodeId() + " was already "
                     + (running ? "started" : "stopped") + "; a stopped node is not restarted: build a new one");
         }
         running = true;
-        transport.register(config.groupId(), config.nodeId(), new Transport.Inbound() {
-            @Override
-            public void receive(RaftMessage message) {
-                execute(() -> core.step(message));
-            }
+        try {
+            transport.register(config.groupId(), config.nodeId(), new Transport.Inbound() {
+                @Override
+                public void receive(RaftMessage message) {
+                    execute(() -> core.step(message));
+                }
 
-            @Override
-            public void peerUnreachable(String peerId) {
-                execute(() -> core.reportUnreachable(peerId));
-            }
-        });
+                @Override
+                public void peerUnreachable(String peerId) {
+                    execute(() -> core.reportUnreachable(peerId));
+                }
+            });
+        } catch (RuntimeException e) {
+            // Refused (the id is registered already: another node of this group in this process).
+            // Stopped, not half-started: calls fail at once instead of waiting for a loop that never
+            // runs, and close() leaves alone the registration, which is the other node's.
+            running = false;
+            stopped = true;
+            failure = e;
+            stoppedFuture.complete(null);
+            throw e;
+        }
         if (!inlineWrites) {
             writer.start();
         }
@@ -1018,6 +1036,9 @@ public final class RaftNode<R> implements AutoCloseable {
          * is recorded as this node's (see {@link LogStorage#owner()}).
          *
          * @throws StorageException if the storage belongs to another node or group, or cannot be read
+         * @throws IllegalStateException if the state machine was given to a node before: each node,
+         *         also one restarted in the same process, needs a new instance (its state is rebuilt
+         *         from the snapshot and the log; an old instance's would see commands twice)
          */
         public RaftNode<R> build() {
             return new RaftNode<>(this);

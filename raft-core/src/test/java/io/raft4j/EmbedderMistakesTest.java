@@ -1,0 +1,70 @@
+package io.raft4j;
+
+import io.raft4j.core.RaftConfig;
+import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.message.Bytes;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Mistakes an embedder made in a review, each refused with a clear error instead of harming the
+ * running nodes: starting a second node with a live node's id, and giving a restarted node its
+ * predecessor's state machine.
+ */
+class EmbedderMistakesTest {
+
+    /**
+     * The second node's start used to mark it running before the transport refused it: its calls
+     * then waited for ever, and its close() unregistered the live node's id, which heard nothing
+     * again and lost its leadership.
+     */
+    @Test
+    void aSecondNodeWithALiveNodesIdIsRefusedAndItsCloseLeavesTheLiveNodeAlone() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            RaftConfig sameId = RaftConfig.builder(leader.id()).initialMembers("n1", "n2", "n3").build();
+            RaftNode<String> second = RaftNode.builder(sameId, new LocalCluster.RecordingStateMachine())
+                    .transport(cluster.transport).storage(new InMemoryLogStorage()).tickMillis(10).build();
+
+            IllegalStateException refused = assertThrows(IllegalStateException.class, second::start);
+            assertTrue(second.whenStopped().isDone(), "a node the transport refused is stopped");
+            assertEquals(refused, second.failure());
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> second.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
+            assertInstanceOf(RaftStoppedException.class, e.getCause(), "failed at once, not left waiting");
+            second.close();
+
+            // The live node still hears its peers: it leads on through several election timeouts.
+            for (int i = 0; i < 20; i++) {
+                assertEquals("applied:w" + i, leader.propose(Bytes.ofUtf8("w" + i)).get(5, TimeUnit.SECONDS));
+            }
+            LocalCluster.await(Duration.ofSeconds(5), () -> cluster.stateMachines.values().stream()
+                    .allMatch(sm -> sm.applied.size() == 20));
+            assertTrue(leader.isLeader());
+        }
+    }
+
+    /** A reused state machine used to apply the whole log again on top of its state (21 where peers held 11). */
+    @Test
+    void aStateMachineIsGivenToOneNodeOnly() {
+        LocalCluster.RecordingStateMachine sm = new LocalCluster.RecordingStateMachine();
+        RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").build();
+        InMemoryLogStorage storage = new InMemoryLogStorage();
+        try (io.raft4j.memory.InMemoryTransport network = new io.raft4j.memory.InMemoryTransport()) {
+            RaftNode.builder(config, sm).transport(network).storage(storage).build().close();
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> RaftNode.builder(config, sm).transport(network).storage(storage).build());
+            assertTrue(refused.getMessage().contains("already given to node default/n1"), refused.getMessage());
+            RaftNode.builder(config, new LocalCluster.RecordingStateMachine()).transport(network).storage(storage)
+                    .build().close();
+        }
+    }
+}
