@@ -100,7 +100,8 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
                 in.readerIndex(cr + 2);
                 bulkLength = (int) len;
             }
-            if (in.readableBytes() < bulkLength + 2) {
+            // In long: at --max-bulk-bytes near Integer.MAX_VALUE, bulkLength + 2 overflows to negative.
+            if (in.readableBytes() < bulkLength + 2L) {
                 return;
             }
             byte[] value = new byte[bulkLength];

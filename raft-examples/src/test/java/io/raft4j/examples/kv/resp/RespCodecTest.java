@@ -141,6 +141,18 @@ class RespCodecTest {
     }
 
     @Test
+    void bulkLengthsNearIntMaxWaitForTheirBytesInsteadOfOverflowing() {
+        // bulkLength + 2 in int arithmetic was negative for these, so the decoder went on to
+        // new byte[bulkLength] at once: an OutOfMemoryError, which ends a node run with
+        // -XX:+ExitOnOutOfMemoryError (as documented), from one line of one client.
+        RespLimits largest = new RespLimits(Integer.MAX_VALUE, 8, 64, Long.MAX_VALUE);
+        for (String length : List.of("2147483647", "2147483646")) {
+            List<Object> out = decodeAll(new RespRequestDecoder(largest), "*1\r\n$" + length + "\r\n", "abc");
+            assertTrue(out.isEmpty(), length + ": " + out);
+        }
+    }
+
+    @Test
     void refusesTooManyArgumentsAndTooLargeRequests() {
         assertEquals("Protocol error: invalid multibulk length", error(decode("*100000000\r\n").get(0)));
         RespRequestDecoder decoder = new RespRequestDecoder(new RespLimits(1024, 8, 64, 1500));
