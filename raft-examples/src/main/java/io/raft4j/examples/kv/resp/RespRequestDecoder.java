@@ -176,9 +176,13 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
         return cr;
     }
 
-    /** Parses an optionally negative decimal in [from, to); INVALID if it is not one. */
+    /**
+     * Parses the number of a header line: an optionally negative decimal in [from, to), where
+     * {@code to} is the CR, which must be followed by LF; INVALID if it is not one. (Skipping
+     * whatever byte follows the CR took {@code *1\r!$4\r\nPING\r\n} for a command.)
+     */
     private static long parseNumber(ByteBuf in, int from, int to) {
-        if (from >= to || to - from > 19) {
+        if (in.getByte(to + 1) != '\n' || from >= to || to - from > 19) {
             return INVALID;
         }
         boolean negative = in.getByte(from) == '-';

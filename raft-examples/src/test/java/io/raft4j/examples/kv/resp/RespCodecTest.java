@@ -161,6 +161,17 @@ class RespCodecTest {
     }
 
     @Test
+    void refusesHeaderCrNotFollowedByLf() {
+        // The byte after a header's CR was skipped unread, whatever it was: these ran PING.
+        List<Object> out = decode("*1\r!$4\r\nPING\r\n");
+        assertEquals(1, out.size());
+        assertEquals("Protocol error: invalid multibulk length", error(out.get(0)));
+        out = decode("*1\r\n$4\r!PING\r\n");
+        assertEquals(1, out.size());
+        assertEquals("Protocol error: invalid bulk length", error(out.get(0)));
+    }
+
+    @Test
     void refusesWrongTypeInsideArray() {
         List<Object> out = decode("*2\r\n$3\r\nGET\r\n:12\r\n");
         assertEquals("Protocol error: expected '$', got ':'", error(out.get(0)));
