@@ -146,10 +146,37 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
             fail(in, out, "Protocol error: unbalanced quotes in request");
             return false;
         }
+        String overLimit = overLimit(tokens);
+        if (overLimit != null) {
+            fail(in, out, overLimit);
+            return false;
+        }
         if (!tokens.isEmpty()) {
             out.add(tokens);
         }
         return true;
+    }
+
+    /**
+     * The error for an inline command over the limits an array is held to, or null: otherwise a
+     * line within maxInlineBytes could carry arguments longer than maxBulkBytes, or more of them
+     * than maxArrayLength, when those are configured below it.
+     */
+    private String overLimit(List<byte[]> args) {
+        if (args.size() > limits.maxArrayLength()) {
+            return "Protocol error: invalid multibulk length";
+        }
+        long total = 0;
+        for (byte[] arg : args) {
+            if (arg.length > limits.maxBulkBytes()) {
+                return "Protocol error: invalid bulk length";
+            }
+            total += arg.length;
+            if (total > limits.maxRequestBytes()) {
+                return "Protocol error: request larger than " + limits.maxRequestBytes() + " bytes";
+            }
+        }
+        return null;
     }
 
     private void fail(ByteBuf in, List<Object> out, String message) {

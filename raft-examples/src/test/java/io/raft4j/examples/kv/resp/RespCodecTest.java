@@ -90,6 +90,18 @@ class RespCodecTest {
     }
 
     @Test
+    void inlineCommandsAreHeldToTheArgumentLimits() {
+        // Only maxInlineBytes applied to them: a telnet-style line carried arguments longer than
+        // maxBulkBytes, more than maxArrayLength, more bytes than maxRequestBytes.
+        RespLimits limits = new RespLimits(4, 2, 64, 6);
+        assertEquals(List.of("abcd", "ab"), args(decodeAll(new RespRequestDecoder(limits), "abcd ab\r\n").get(0)));
+        assertEquals("Protocol error: invalid multibulk length", error(decodeAll(new RespRequestDecoder(limits), "a b c\r\n").get(0)));
+        assertEquals("Protocol error: invalid bulk length", error(decodeAll(new RespRequestDecoder(limits), "GET abcde\r\n").get(0)));
+        assertEquals("Protocol error: request larger than 6 bytes",
+                error(decodeAll(new RespRequestDecoder(limits), "abcd abc\r\n").get(0)));
+    }
+
+    @Test
     void refusesUnbalancedQuotes() {
         List<Object> out = decode("SET k \"abc\r\n");
         assertEquals("Protocol error: unbalanced quotes in request", error(out.get(0)));
