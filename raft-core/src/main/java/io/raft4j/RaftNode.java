@@ -216,6 +216,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * is larger than {@link RaftConfig#maxEntryBytes()} (nothing was proposed).
      */
     public CompletableFuture<R> propose(Bytes command) {
+        Objects.requireNonNull(command, "command");
         CompletableFuture<R> future = new CompletableFuture<>();
         try {
             config.checkCommandSize(command);
@@ -484,8 +485,10 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /**
      * Takes a snapshot of the state machine now (besides the automatic ones of
-     * {@link RaftConfig#snapshotEveryEntries()}), then compacts the log behind it. Completes with what
-     * the snapshot covers: at least every entry applied before the call. If a snapshot is being
+     * {@link RaftConfig#snapshotEveryEntries()}), then compacts the log behind it. Completes once the
+     * snapshot is stored, with what it covers: at least every entry applied before the call. The log
+     * is compacted after that, on the event loop, so its first index may still be the old one when
+     * the future completes. If a snapshot is being
      * written, waits for it, and takes another if entries were applied after its view. Fails if the
      * state machine does not support snapshots, nothing is applied yet, or writing fails.
      */

@@ -58,8 +58,8 @@ import java.util.Objects;
  *                                 {@code electionTimeoutTicks * (100 - drift) / 100 - 1} ticks after a
  *                                 heartbeat round a quorum acknowledged; default 10 (0 to 50)
  * @param strictMembershipChecks   refuse a membership change whose new voters would not include a
- *                                 majority that answered the leader lately (within one to two election
- *                                 timeouts; the leader counts if it stays a voter): such a change could
+ *                                 majority that answered the leader lately (within the last two heartbeat
+ *                                 intervals; the leader counts if it stays a voter): such a change could
  *                                 never commit, and would leave the group without a leader until the
  *                                 missing voters come back; default true (as etcd's strict reconfig check)
  */

@@ -121,7 +121,9 @@ public final class RaftCore {
         long snapshotIndex = snapshot == null ? 0 : snapshot.meta().lastIndex();
         if (storage.firstIndex() - 1 > snapshotIndex) {
             throw new IllegalStateException("node " + id + ": the log is compacted up to " + (storage.firstIndex() - 1)
-                    + " but the latest usable snapshot ends at " + snapshotIndex + "; the state cannot be recovered");
+                    + " but the latest usable snapshot ends at " + snapshotIndex + " (snapshot store: " + snapshots
+                    + "); the state cannot be recovered. Is that the store this node wrote its snapshots to? One"
+                    + " pointed at another directory, or none given, finds none");
         }
         this.configs = new ConfigHistory(snapshot == null ? ClusterConfig.EMPTY : snapshot.meta().config(),
                 log.firstIndex() - 1);
@@ -131,6 +133,12 @@ public final class RaftCore {
             installer.reconcileAtStartup(snapshot.meta());
         }
         boolean fresh = storage.lastIndex() == 0 && storage.firstIndex() == 1 && term == 0;
+        if (!fresh) {
+            // What a restart recovered: the first line to compare when a node comes back unexpected.
+            LOG.info("{}: recovered group {} from storage: term {}, log entries {}..{}, snapshot {}, voters {}",
+                    id, groupId, term, storage.firstIndex(), storage.lastIndex(),
+                    snapshot == null ? "none" : "up to " + snapshot.meta().lastIndex(), configs.current().voters());
+        }
         if (fresh && !settings.initialMembers().isEmpty()) {
             bootstrap(ClusterConfig.ofVoters(settings.initialMembers()));
         } else if (!settings.initialMembers().isEmpty()

@@ -85,6 +85,12 @@ public final class FileSnapshotStore implements SnapshotStore {
         this(dir, 3, 60_000);
     }
 
+    /** Names the directory, as error messages about the snapshots found (or not) here should. */
+    @Override
+    public String toString() {
+        return "FileSnapshotStore[" + dir + "]";
+    }
+
     private void deleteTemporaryFiles() throws IOException {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "tmp-*")) {
             for (Path f : files) {

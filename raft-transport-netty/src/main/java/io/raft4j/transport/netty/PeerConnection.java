@@ -81,6 +81,8 @@ final class PeerConnection {
 
     // Guarded by this.
     private int failures;
+    /** Dials failed since the last established connection: the first of a streak is logged at INFO. */
+    private int failuresInARow;
     private long nextDialNanos;
     private long establishedAtNanos;
     private boolean closed;
@@ -162,6 +164,7 @@ final class PeerConnection {
 
     /** The connection is ready for frames (TCP up and, with TLS, the handshake done). */
     void established(Channel ch) {
+        int failedDials;
         synchronized (this) {
             if (dialing != ch || closed) {
                 ch.close();
@@ -170,22 +173,37 @@ final class PeerConnection {
             dialing = null;
             channel = ch;
             establishedAtNanos = System.nanoTime();
+            failedDials = failuresInARow;
+            failuresInARow = 0;
         }
-        LOG.debug("connected to {} at {}", peerId, address);
+        if (failedDials > 0) {
+            LOG.info("connected to {} at {} after {} failed attempts", peerId, address, failedDials);
+        } else {
+            LOG.debug("connected to {} at {}", peerId, address);
+        }
         notified.clear();
         scheduleDrain(ch);
     }
 
     private void dialFailed(Channel ch, Throwable cause) {
+        int inARow;
         synchronized (this) {
             if (dialing != ch) {
                 return;
             }
             dialing = null;
             failures++;
+            inARow = ++failuresInARow;
             nextDialNanos = System.nanoTime() + backoffNanos(failures);
         }
-        LOG.debug("cannot connect to {} at {} (failure {}): {}", peerId, address, failures, cause.toString());
+        if (inARow == 1) {
+            // Once per streak, where an operator looks: a peer that is down, or an address that
+            // names no listener, is otherwise silent until it answers.
+            LOG.info("cannot connect to {} at {}: {}; retrying with back-off (logged again once connected)",
+                    peerId, address, cause.toString());
+        } else {
+            LOG.debug("cannot connect to {} at {} (failure {}): {}", peerId, address, failures, cause.toString());
+        }
         dropQueued("connect failed");
     }
 
