@@ -230,6 +230,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
             this.nodeId = nodeId;
         }
 
+        /** The Raft group this node belongs to; default {@code "default"}. */
         public Builder groupId(String v) { groupId = v; return this; }
 
         /** Initial voters with their addresses, for bootstrapping a new cluster. */
@@ -251,40 +252,58 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
             return this;
         }
 
+        /** Minimum election timeout in ticks (the actual one is drawn from {@code [v, 2v)}); default 10. */
         public Builder electionTimeoutTicks(int v) { electionTimeoutTicks = v; return this; }
 
+        /** How often a leader sends heartbeats, in ticks; default 1; must be below the election timeout. */
         public Builder heartbeatIntervalTicks(int v) { heartbeatIntervalTicks = v; return this; }
 
+        /** Whether a pre-vote precedes each election, so a partitioned node does not raise terms; default true. */
         public Builder preVote(boolean v) { preVote = v; return this; }
 
+        /** Whether a leader that heard from no quorum within an election timeout steps down; default true. */
         public Builder checkQuorum(boolean v) { checkQuorum = v; return this; }
 
+        /** Most bytes of entries in one append message (at least one entry is sent); default 1 MiB. */
         public Builder maxMessageBytes(long v) { maxMessageBytes = v; return this; }
 
+        /** Largest command a proposal may carry (a larger one is refused at once); default 8 MiB. */
         public Builder maxEntryBytes(long v) { maxEntryBytes = v; return this; }
 
+        /** Append messages in flight per follower (pipelining); default 256. */
         public Builder maxInflightMessages(int v) { maxInflightMessages = v; return this; }
 
+        /** Bytes of entries in flight per follower; default 32 MiB. */
         public Builder maxInflightBytes(long v) { maxInflightBytes = v; return this; }
 
+        /** Bytes of commands a leader holds accepted but not committed before refusing proposals; default 64 MiB. */
         public Builder maxUncommittedBytes(long v) { maxUncommittedBytes = v; return this; }
 
+        /** Bytes of committed entries handed out for apply at once; default 8 MiB. */
         public Builder maxApplyBatchBytes(long v) { maxApplyBatchBytes = v; return this; }
 
+        /** Snapshot once this many entries were applied since the last one; default 100,000. */
         public Builder snapshotEveryEntries(long v) { snapshotEveryEntries = v; return this; }
 
+        /** Snapshot once this many bytes of entries were applied since the last one; default 256 MiB. */
         public Builder snapshotEveryBytes(long v) { snapshotEveryBytes = v; return this; }
 
+        /** Entries kept in the log behind a snapshot, for followers that lag a little; default 1,024. */
         public Builder snapshotTrailingEntries(long v) { snapshotTrailingEntries = v; return this; }
 
+        /** Size of the chunks a snapshot is sent in; default 1 MiB. */
         public Builder snapshotChunkBytes(int v) { snapshotChunkBytes = v; return this; }
 
+        /** Unacknowledged snapshot chunks per follower; default 4. */
         public Builder snapshotChunksInFlight(int v) { snapshotChunksInFlight = v; return this; }
 
+        /** How close to the leader's log a learner being added must come before it is promoted; default 100. */
         public Builder promoteWithinEntries(long v) { promoteWithinEntries = v; return this; }
 
+        /** Clock drift bound lease reads assume, in percent of the election timeout; default 10 (0 to 50). */
         public Builder leaseClockDriftPercent(int v) { leaseClockDriftPercent = v; return this; }
 
+        /** Whether a membership change without an answering majority among its voters is refused; default true. */
         public Builder strictMembershipChecks(boolean v) { strictMembershipChecks = v; return this; }
 
         /** @throws IllegalArgumentException naming the field if a value or combination is invalid */

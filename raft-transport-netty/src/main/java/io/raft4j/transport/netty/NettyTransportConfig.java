@@ -169,21 +169,25 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
             return this;
         }
 
+        /** Largest frame sent or accepted; default 16 MiB; the same on every member. See {@link NettyTransportConfig}. */
         public Builder maxFrameBytes(int bytes) {
             this.maxFrameBytes = bytes;
             return this;
         }
 
+        /** Messages queued per peer before new ones are dropped; default 8,192. */
         public Builder maxQueuedMessages(int messages) {
             this.maxQueuedMessages = messages;
             return this;
         }
 
+        /** Bytes queued per peer before new ones are dropped; default 64 MiB, at least {@code maxFrameBytes}. */
         public Builder maxQueuedBytes(long bytes) {
             this.maxQueuedBytes = bytes;
             return this;
         }
 
+        /** How long one dial may take; default 2,000 ms. */
         public Builder connectTimeoutMillis(int millis) {
             this.connectTimeoutMillis = millis;
             return this;
@@ -196,16 +200,19 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
             return this;
         }
 
+        /** An accepted connection silent this long is closed; default 30,000 ms. See {@link NettyTransportConfig}. */
         public Builder inboundIdleTimeoutMillis(long millis) {
             this.inboundIdleTimeoutMillis = millis;
             return this;
         }
 
+        /** Netty event-loop threads; default half the processors, 1 to 4 (fewer is often faster). */
         public Builder ioThreads(int threads) {
             this.ioThreads = threads;
             return this;
         }
 
+        /** Whether to use native epoll where it loads (Linux), NIO otherwise; default true. */
         public Builder preferNative(boolean preferNative) {
             this.preferNative = preferNative;
             return this;
@@ -217,6 +224,11 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
             return this;
         }
 
+        /**
+         * Validates and builds.
+         *
+         * @throws IllegalArgumentException naming the field if a value is invalid
+         */
         public NettyTransportConfig build() {
             return new NettyTransportConfig(clusterId, listenHost, listenPort, peers, maxFrameBytes,
                     maxQueuedMessages, maxQueuedBytes, connectTimeoutMillis, reconnectMinMillis,
