@@ -255,4 +255,16 @@ class RespCodecTest {
         }
         return s;
     }
+
+    /** An inline line trickled in byte by byte is searched once, not again from its start on every read. */
+    @Test
+    void anInlineLineArrivingByteByByteIsSearchedOnce() {
+        RespRequestDecoder decoder = new RespRequestDecoder(RespLimits.DEFAULT);
+        String line = "SET k " + "v".repeat(60_000) + "\r\n";
+        String[] bytes = line.split("");
+        List<Object> out = decodeAll(decoder, bytes);
+        assertEquals(List.of("SET", "k", "v".repeat(60_000)), args(out.get(0)));
+        assertTrue(decoder.inlineBytesSearched <= line.length(),
+                decoder.inlineBytesSearched + " bytes searched for a line of " + line.length());
+    }
 }
