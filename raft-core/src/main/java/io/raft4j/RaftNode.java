@@ -109,12 +109,10 @@ public final class RaftNode<R> implements AutoCloseable {
         LogOwner self = new LogOwner(config.groupId(), config.nodeId());
         boolean unowned = StorageOwnership.check(storage, self);
         this.snapshots = b.snapshots != null ? b.snapshots : new InMemorySnapshotStore();
-        if (b.snapshots == null && !(storage instanceof InMemoryLogStorage)) {
-            // Not refused (a test may want exactly this), but a trap in production: the first
-            // compaction leaves a log that no longer starts at 1 and no snapshot to start from.
-            LOG.warn("{}: no snapshot store given: snapshots are kept in memory, so once the log is compacted "
-                    + "this node cannot restart from its own storage; give it a FileSnapshotStore", config.nodeId());
-        }
+        // Not refused (a test may want exactly this), but a trap in production: the first
+        // compaction leaves a log that no longer starts at 1 and no snapshot to start from. Said
+        // when the first snapshot is taken: a state machine without snapshots never compacts.
+        boolean snapshotsLostOnRestart = b.snapshots == null && !(storage instanceof InMemoryLogStorage);
         this.core = new RaftCore(b.config, storage, snapshots, b.random);
         StateMachineClaims.claim(b.stateMachine, config.groupId() + "/" + config.nodeId());
         if (unowned) {
@@ -128,7 +126,11 @@ public final class RaftNode<R> implements AutoCloseable {
         this.applyBacklog = ApplyBacklog.ofBatches(config.maxApplyBatchBytes(), this::wakeLoop);
         this.applier = new Applier<>("raft-apply-" + name, b.stateMachine, snapshots, config,
                 meta -> {
-                    counters.snapshotsTaken.incrementAndGet();
+                    if (counters.snapshotsTaken.incrementAndGet() == 1 && snapshotsLostOnRestart) {
+                        LOG.warn("{}: no snapshot store given: snapshots are kept in memory, so now that the log"
+                                + " is compacted this node cannot restart from its own storage; give it a"
+                                + " FileSnapshotStore", config.nodeId());
+                    }
                     execute(() -> core.snapshotTaken(meta));
                 }, this::fail,
                 new LeadershipNotifier(config.nodeId(), b.leadershipListener), b.applyOnLoop, counters, applyBacklog);
