@@ -62,6 +62,23 @@ public final class ClientSession {
         return new ClientSession(answer.session());
     }
 
+    /**
+     * A command numbered by the client itself, for a gateway that relays a remote client's session
+     * id and numbers (the KV example's {@code RAFT.ONCE}): the remote client keeps the rules of
+     * {@link #command} and {@link #finished}, and tells its lowest unfinished number with each.
+     *
+     * @throws IllegalArgumentException unless {@code session}, {@code sequence} and
+     *         {@code lowestUnfinished} are at least 1 and {@code lowestUnfinished <= sequence}
+     */
+    public static Command relayed(long session, long sequence, long lowestUnfinished, Bytes payload) {
+        Objects.requireNonNull(payload, "payload");
+        if (session < 1 || sequence < 1 || lowestUnfinished < 1 || lowestUnfinished > sequence) {
+            throw new IllegalArgumentException("session " + session + ", sequence " + sequence + ", lowest unfinished "
+                    + lowestUnfinished + ": each must be at least 1, and the lowest unfinished at most the sequence");
+        }
+        return new Command(session, sequence, SessionFrame.session(session, sequence, lowestUnfinished, payload));
+    }
+
     /** The session's id: the log index of its registration. */
     public long id() {
         return id;

@@ -51,6 +51,21 @@ class SessionStateMachineTest {
         assertEquals(5, counter.count());
     }
 
+    /** A gateway relays a remote client's numbers: the same frames, the same once-only rule. */
+    @Test
+    void aRelayedCommandCarriesTheClientsOwnNumbersAndIsAppliedOnce() {
+        ClientSession session = register();
+        ClientSession.Command relayed = ClientSession.relayed(session.id(), 7, 7, add(4));
+        assertEquals(new SessionResult<>(Status.APPLIED, "4", session.id(), null), apply(relayed));
+        assertEquals(Status.DUPLICATE, apply(ClientSession.relayed(session.id(), 7, 7, add(4))).status());
+        assertEquals(Status.STALE, apply(ClientSession.relayed(session.id(), 6, 6, add(1))).status(),
+                "below the lowest unfinished number the client told");
+        assertEquals(4, counter.count());
+        assertThrows(IllegalArgumentException.class, () -> ClientSession.relayed(session.id(), 3, 4, add(1)),
+                "a lowest unfinished number above the sequence");
+        assertThrows(IllegalArgumentException.class, () -> ClientSession.relayed(0, 1, 1, add(1)));
+    }
+
     @Test
     void commandsOfOneSessionMayCommitOutOfOrderAndEachAppliesOnce() {
         ClientSession session = register();

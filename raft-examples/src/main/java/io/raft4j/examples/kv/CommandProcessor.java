@@ -4,6 +4,7 @@ import io.raft4j.RaftNode;
 import io.raft4j.ReadConsistency;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.message.Bytes;
+import io.raft4j.session.ClientSession;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -102,30 +103,17 @@ final class CommandProcessor {
             case "dbsize":
                 return argc != 1 ? arity(name) : read(args, KvCodec.dbsize());
             case "set":
-                return argc < 3 ? arity(name) : parseSet(args);
             case "del":
-                return argc < 2 ? arity(name) : write(args, KvCodec.del(args.subList(1, argc)));
             case "incr":
-                return argc != 2 ? arity(name) : growingWrite(args, KvCodec.incrBy(args.get(1), 1));
             case "decr":
-                return argc != 2 ? arity(name) : growingWrite(args, KvCodec.incrBy(args.get(1), -1));
             case "incrby":
-            case "decrby": {
-                if (argc != 3) {
-                    return arity(name);
-                }
-                Long delta = KvStateMachine.parseStrictLong(args.get(2));
-                if (delta == null || (name.equals("decrby") && delta == Long.MIN_VALUE)) {
-                    return error(name.equals("decrby") && delta != null
-                            ? "ERR decrement would overflow" : "ERR value is not an integer or out of range");
-                }
-                return growingWrite(args, KvCodec.incrBy(args.get(1), name.equals("decrby") ? -delta : delta));
-            }
+            case "decrby":
             case "mset":
-                if (argc < 3 || argc % 2 == 0) {
-                    return arity(name);
-                }
-                return growingWrite(args, KvCodec.mset(args.subList(1, argc)));
+                return toCommand(args, parseWrite(name, args));
+            case "raft.session":
+                return argc != 1 ? arity(name) : write(args, KvCodec.openSession());
+            case "raft.once":
+                return parseOnce(args);
             case "info":
                 return local(s -> about.info(args.subList(1, argc)));
             case "command":
@@ -232,7 +220,92 @@ final class CommandProcessor {
         }
     }
 
-    private Command parseSet(List<byte[]> args) {
+    /**
+     * A write's command for the log, and whether it may add data (refused over {@code --maxmemory});
+     * or, for bad arguments, the error to answer.
+     */
+    private record Write(Bytes command, boolean grows, Command refused) {
+        static Write of(Bytes command, boolean grows) {
+            return new Write(command, grows, null);
+        }
+
+        static Write refused(Command error) {
+            return new Write(null, false, error);
+        }
+    }
+
+    private Command toCommand(List<byte[]> args, Write write) {
+        if (write.refused() != null) {
+            return write.refused();
+        }
+        return write.grows() ? growingWrite(args, write.command()) : write(args, write.command());
+    }
+
+    /** Parses the write command {@code name} (one of the names {@link #parse} sends here). */
+    private Write parseWrite(String name, List<byte[]> args) {
+        int argc = args.size();
+        switch (name) {
+            case "set":
+                return argc < 3 ? Write.refused(arity(name)) : parseSet(args);
+            case "del":
+                return argc < 2 ? Write.refused(arity(name)) : Write.of(KvCodec.del(args.subList(1, argc)), false);
+            case "incr":
+                return argc != 2 ? Write.refused(arity(name)) : Write.of(KvCodec.incrBy(args.get(1), 1), true);
+            case "decr":
+                return argc != 2 ? Write.refused(arity(name)) : Write.of(KvCodec.incrBy(args.get(1), -1), true);
+            case "incrby":
+            case "decrby": {
+                if (argc != 3) {
+                    return Write.refused(arity(name));
+                }
+                Long delta = KvStateMachine.parseStrictLong(args.get(2));
+                if (delta == null || (name.equals("decrby") && delta == Long.MIN_VALUE)) {
+                    return Write.refused(error(name.equals("decrby") && delta != null
+                            ? "ERR decrement would overflow" : "ERR value is not an integer or out of range"));
+                }
+                return Write.of(KvCodec.incrBy(args.get(1), name.equals("decrby") ? -delta : delta), true);
+            }
+            case "mset":
+                if (argc < 3 || argc % 2 == 0) {
+                    return Write.refused(arity(name));
+                }
+                return Write.of(KvCodec.mset(args.subList(1, argc)), true);
+            default:
+                return null;
+        }
+    }
+
+    /**
+     * {@code RAFT.ONCE <session> <sequence> <lowest-unfinished> <write command...>}: the write,
+     * numbered in a session that {@code RAFT.SESSION} opened, applied once however often it is sent.
+     */
+    private Command parseOnce(List<byte[]> args) {
+        if (args.size() < 5) {
+            return arity("raft.once");
+        }
+        Long session = KvStateMachine.parseStrictLong(args.get(1));
+        Long sequence = KvStateMachine.parseStrictLong(args.get(2));
+        Long lowestUnfinished = KvStateMachine.parseStrictLong(args.get(3));
+        if (session == null || sequence == null || lowestUnfinished == null || session < 1 || sequence < 1
+                || lowestUnfinished < 1 || lowestUnfinished > sequence) {
+            return error("ERR RAFT.ONCE takes <session> <sequence> <lowest-unfinished> then a write: whole numbers"
+                    + " from 1, the lowest unfinished at most the sequence");
+        }
+        List<byte[]> inner = args.subList(4, args.size());
+        String name = ascii(inner.get(0)).toLowerCase(Locale.ROOT);
+        Write write = parseWrite(name, inner);
+        if (write == null) {
+            return error("ERR RAFT.ONCE wraps a write (SET, DEL, INCR, DECR, INCRBY, DECRBY, MSET), not '"
+                    + clip(utf8(inner.get(0)), 64) + "'");
+        }
+        if (write.refused() != null) {
+            return write.refused();
+        }
+        Bytes once = KvCodec.once(ClientSession.relayed(session, sequence, lowestUnfinished, write.command()).bytes());
+        return toCommand(args, Write.of(once, write.grows()));
+    }
+
+    private Write parseSet(List<byte[]> args) {
         KvCodec.Condition condition = KvCodec.Condition.ALWAYS;
         byte[] expected = null;
         boolean returnOld = false;
@@ -241,13 +314,13 @@ final class CommandProcessor {
             switch (opt) {
                 case "NX", "XX" -> {
                     if (condition != KvCodec.Condition.ALWAYS) {
-                        return error("ERR syntax error");
+                        return Write.refused(error("ERR syntax error"));
                     }
                     condition = opt.equals("NX") ? KvCodec.Condition.NX : KvCodec.Condition.XX;
                 }
                 case "IFEQ" -> {
                     if (condition != KvCodec.Condition.ALWAYS || i + 1 >= args.size()) {
-                        return error("ERR syntax error");
+                        return Write.refused(error("ERR syntax error"));
                     }
                     condition = KvCodec.Condition.IFEQ;
                     expected = args.get(++i);
@@ -257,15 +330,15 @@ final class CommandProcessor {
                     // no key expires here, so keeping the TTL is what always happens
                 }
                 case "EX", "PX", "EXAT", "PXAT" -> {
-                    return error("ERR SET " + opt + " is not supported: keys never expire in this store"
-                            + " (an expiry would need a clock, and the state machine must be deterministic)");
+                    return Write.refused(error("ERR SET " + opt + " is not supported: keys never expire in this store"
+                            + " (an expiry would need a clock, and the state machine must be deterministic)"));
                 }
                 default -> {
-                    return error("ERR syntax error");
+                    return Write.refused(error("ERR syntax error"));
                 }
             }
         }
-        return growingWrite(args, KvCodec.set(args.get(1), args.get(2), condition, expected, returnOld));
+        return Write.of(KvCodec.set(args.get(1), args.get(2), condition, expected, returnOld), true);
     }
 
     /**

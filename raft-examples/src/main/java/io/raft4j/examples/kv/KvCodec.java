@@ -18,6 +18,9 @@ import java.util.List;
  * INCRBY  03 key delta(8)
  * MSET    04 count (key value)...
  * META    05 node-id client-address       records where a node serves clients (see KvStateMachine)
+ * ONCE    06 session-frame                 a client session's registration, or one of the writes
+ *                                          above numbered in a session (raft-core's SessionStateMachine
+ *                                          frame: applied once however often it is retried)
  * GET     20 key                           (queries)
  * MGET    21 count key...
  * EXISTS  22 count key...
@@ -32,6 +35,7 @@ public final class KvCodec {
     public static final byte INCRBY = 0x03;
     public static final byte MSET = 0x04;
     public static final byte META = 0x05;
+    public static final byte ONCE = 0x06;
     public static final byte GET = 0x20;
     public static final byte MGET = 0x21;
     public static final byte EXISTS = 0x22;
@@ -97,6 +101,19 @@ public final class KvCodec {
         w.bytes(nodeId.getBytes(StandardCharsets.UTF_8));
         w.bytes(clientAddress.getBytes(StandardCharsets.UTF_8));
         return w.toBytes();
+    }
+
+    /** Registers a client session (RAFT.SESSION): its answer is the session's id. */
+    public static Bytes openSession() {
+        return once(io.raft4j.session.ClientSession.registration());
+    }
+
+    /** A write numbered in a client's session (RAFT.ONCE), from {@code ClientSession.relayed}'s bytes. */
+    public static Bytes once(Bytes sessionFrame) {
+        byte[] out = new byte[1 + sessionFrame.length()];
+        out[0] = ONCE;
+        System.arraycopy(sessionFrame.unsafeArray(), 0, out, 1, sessionFrame.length());
+        return Bytes.wrap(out);
     }
 
     public static Bytes get(byte[] key) {

@@ -2,6 +2,8 @@ package io.raft4j.examples.kv;
 
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.message.Bytes;
+import io.raft4j.session.SessionResult;
+import io.raft4j.session.SessionStateMachine;
 import io.raft4j.spi.StateMachine;
 
 import java.io.BufferedInputStream;
@@ -53,6 +55,14 @@ import java.util.zip.CRC32C;
  * serves clients ({@link KvCodec#META}): a node that becomes leader proposes its own, so every
  * follower can forward to, or name, the leader's client address.
  *
+ * <h2>Client sessions</h2>
+ * A write wrapped in {@link KvCodec#ONCE} ({@code RAFT.ONCE}) belongs to a client session and is
+ * applied once however often it is retried: raft-core's {@link SessionStateMachine} keeps the
+ * sessions (registered through the log, so every replica has the same) and the replies a client may
+ * still ask for, and applies the write to the map here. Plain commands bypass it. Snapshots carry
+ * the sessions before the map; a snapshot written before sessions existed (it starts with the map's
+ * magic) is still read, with no sessions.
+ *
  * <h2>Threading</h2>
  * {@code apply}, {@code query}, {@code snapshot} and {@code restore} run on the node's apply
  * thread. The monitoring getters and {@link #queryLocal} (stale reads) may be called from any
@@ -81,6 +91,8 @@ public final class KvStateMachine implements StateMachine<Reply> {
     private volatile long usedMemory;
     /** Makes each apply atomic to queries from other threads (see the class comment). */
     private final StampedLock applying = new StampedLock();
+    /** The client sessions of RAFT.ONCE, over {@link Store}: this map as the application. */
+    private SessionStateMachine<Reply> sessions = newSessions();
 
     @Override
     public Reply apply(long index, Bytes command) {
@@ -92,13 +104,27 @@ public final class KvStateMachine implements StateMachine<Reply> {
         lastAppliedIndex = index;
         long stamp = applying.writeLock();
         try {
-            return applyCommand(raw);
+            return raw.length > 0 && raw[0] == KvCodec.ONCE ? applyInSession(index, raw) : applyCommand(raw);
         } catch (IllegalArgumentException e) {
             // Deterministic: every node rejects the same malformed bytes the same way.
             return Reply.error("ERR malformed command in the log: " + e.getMessage());
         } finally {
             applying.unlockWrite(stamp);
         }
+    }
+
+    /** A session's registration or numbered write; its answer as the client sees it. */
+    private Reply applyInSession(long index, byte[] raw) {
+        SessionResult<Reply> result = sessions.apply(index, Bytes.wrap(Arrays.copyOfRange(raw, 1, raw.length)));
+        return switch (result.status()) {
+            case REGISTERED -> Reply.integer(result.session());
+            case APPLIED, DUPLICATE -> result.value();
+            case STALE -> Reply.error("ERR session " + result.session() + ": this number is below the lowest"
+                    + " unfinished one the client gave since, so it was not applied now (an earlier copy may have been)");
+            case SESSION_EXPIRED -> Reply.error("SESSIONEXPIRED " + result.detail() + ": open a new session with"
+                    + " RAFT.SESSION");
+            case MALFORMED -> Reply.error("ERR malformed session command in the log: " + result.detail());
+        };
     }
 
     /** The conditions by their wire code ({@code values()} would copy the array on every apply). */
@@ -330,15 +356,68 @@ public final class KvStateMachine implements StateMachine<Reply> {
         return lastAppliedIndex;
     }
 
-    @Override
-    public Snapshot snapshot() {
-        View view = new View(data, new TreeMap<>(clientAddresses), commandsApplied, lastCommandCrc);
-        activeView = view;
-        return view;
+    /** Client sessions kept now (RAFT.ONCE), for INFO; safe from any thread. */
+    public int sessionCount() {
+        return sessions.sessionCount();
     }
 
+    /** The sessions, then the map: {@link SessionStateMachine} writes its table and asks {@link Store} for the rest. */
+    @Override
+    public Snapshot snapshot() {
+        return sessions.snapshot();
+    }
+
+    /**
+     * Reads what {@link #snapshot} wrote, or a snapshot of the map alone, written before sessions
+     * existed (told apart by its first four bytes, the map's magic).
+     */
     @Override
     public void restore(InputStream in) throws IOException {
+        BufferedInputStream buffered = new BufferedInputStream(in, 1 << 16);
+        buffered.mark(Integer.BYTES);
+        int magic = new DataInputStream(buffered).readInt();
+        buffered.reset();
+        if (magic == SNAPSHOT_MAGIC) {
+            restoreMap(buffered);
+            sessions = newSessions();
+        } else {
+            sessions.restore(buffered);
+        }
+    }
+
+    private SessionStateMachine<Reply> newSessions() {
+        return new SessionStateMachine<>(new Store(), SessionReplyCodec.INSTANCE);
+    }
+
+    /**
+     * The map as the application of {@link #sessions}: a session's write is applied here, within
+     * the apply that unwrapped it (so under its lock), and the map is snapshotted after the table.
+     */
+    private final class Store implements StateMachine<Reply> {
+        @Override
+        public Reply apply(long index, Bytes command) {
+            return applyCommand(command.unsafeArray());
+        }
+
+        @Override
+        public Reply query(Bytes query) {
+            return answer(query);
+        }
+
+        @Override
+        public Snapshot snapshot() {
+            View view = new View(data, new TreeMap<>(clientAddresses), commandsApplied, lastCommandCrc);
+            activeView = view;
+            return view;
+        }
+
+        @Override
+        public void restore(InputStream in) throws IOException {
+            restoreMap(in);
+        }
+    }
+
+    private void restoreMap(InputStream in) throws IOException {
         DataInputStream din = new DataInputStream(new BufferedInputStream(in, 1 << 16));
         if (din.readInt() != SNAPSHOT_MAGIC) {
             throw new IOException("not a key-value snapshot (bad magic)");

@@ -121,6 +121,7 @@ final class NodeInfo {
         line(sb, "learners", String.join(",", c.learners()));
         line(sb, "joint", c.isJoint() ? "yes" : "no");
         line(sb, "keys", sm.size());
+        line(sb, "sessions", sm.sessionCount());
         line(sb, "snapshot_restores", sm.restores());
         line(sb, "client_address", clientAddress);
         NodeStats stats = raft.stats();

@@ -1,6 +1,7 @@
 package io.raft4j.examples.kv;
 
 import io.raft4j.examples.kv.KvProcessCluster.Node;
+import io.raft4j.examples.kv.resp.Reply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -9,10 +10,13 @@ import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 import static io.raft4j.examples.kv.KvProcessCluster.IO_TIMEOUT_MS;
@@ -26,6 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * to go on where a majority is left, and restarts what it stopped on the same data directory. At the
  * end every acknowledged write must be readable through every node, and all three must hold the same
  * number of keys (the writes whose outcome the clients never learned included: the nodes agree).
+ * Beside them a client increments a counter in a session (RAFT.ONCE), retrying each increment
+ * until answered: it must end at exactly the increments answered.
  *
  * <p>{@code -Draftkv.chaos.rounds=N} (default 5) and {@code -Draftkv.chaos.seed=S} (default
  * 20261130; the seed picks the faults and the nodes, the timing is the machine's).
@@ -79,6 +85,7 @@ class KvChaosIT {
             for (int w = 0; w < WRITERS; w++) {
                 writers.add(startWriter(w, new SplittableRandom(SEED + 1 + w), nodes));
             }
+            writers.add(startCounter(new SplittableRandom(SEED - 1), nodes));
             awaitProgress("writes before the first fault");
 
             for (int round = 1; round <= ROUNDS; round++) {
@@ -148,9 +155,20 @@ class KvChaosIT {
                 }
             }
             assertEquals(1, sizes.stream().distinct().count(), "keys per node after catching up: " + sizes);
+            if (counterFailure.get() != null) {
+                throw new AssertionError("the exactly-once counter: " + counterFailure.get());
+            }
+            for (Node n : nodes) {
+                try (RespSocket s = new RespSocket(n.clientPort, IO_TIMEOUT_MS)) {
+                    assertEquals(Long.toString(counted.get()), text(KvProcessCluster.callRetrying(s, "GET", COUNTER)),
+                            "the exactly-once counter on " + n.id + " against the increments answered");
+                }
+            }
             System.out.printf("[KvChaosIT] seed %d, %d rounds: %s%d writes acknowledged, all read back through"
-                            + " every node; %d with unknown outcome; %s keys on each node%n",
-                    SEED, ROUNDS, history, cluster.acknowledged.size(), uncertain.get(), sizes.get(0));
+                            + " every node; %d with unknown outcome; %s keys on each node; the exactly-once counter"
+                            + " at %d on every node after %d attempts%n",
+                    SEED, ROUNDS, history, cluster.acknowledged.size(), uncertain.get(), sizes.get(0), counted.get(),
+                    counterAttempts.get());
         } catch (Throwable t) {
             System.err.println("[KvChaosIT] seed " + SEED + " failed after: " + history);
             cluster.printLogs();
@@ -197,6 +215,63 @@ class KvChaosIT {
         t.setDaemon(true);
         t.start();
         return t;
+    }
+
+    private static final String COUNTER = "once-counter";
+    /** Increments of {@link #COUNTER} answered so far. */
+    private final AtomicLong counted = new AtomicLong();
+    private final AtomicLong counterAttempts = new AtomicLong();
+    private final AtomicReference<String> counterFailure = new AtomicReference<>();
+
+    /**
+     * Increments {@link #COUNTER} in one client session (RAFT.ONCE), sending each increment again,
+     * same number, through any live node after any failure (an error, a timeout, a node killed
+     * with the command in flight) until it is answered. Applied exactly once each, the n-th
+     * increment must answer n, and the counter end at the number answered: a retry applied twice,
+     * or an answered one lost, shows. The increment in flight when the writers stop is finished.
+     */
+    private Thread startCounter(SplittableRandom random, List<Node> nodes) {
+        Thread t = new Thread(() -> {
+            try {
+                String session = Long.toString(((Reply.Int) untilAnswered(random, nodes, "RAFT.SESSION")).value());
+                for (long n = 1; writing.get(); n++) {
+                    String number = Long.toString(n);
+                    Reply r = untilAnswered(random, nodes, "RAFT.ONCE", session, number, number, "INCR", COUNTER);
+                    if (!r.equals(Reply.integer(n))) {
+                        counterFailure.compareAndSet(null, "increment " + n + " answered " + r);
+                        return;
+                    }
+                    counted.set(n);
+                }
+            } catch (RuntimeException e) {
+                counterFailure.compareAndSet(null, e.toString());
+            }
+        }, "chaos-counter");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Sends {@code cmd} through random live nodes until a reply that is not a failure of delivery comes. */
+    private Reply untilAnswered(SplittableRandom random, List<Node> nodes, String... cmd) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (System.nanoTime() < deadline) {
+            RespSocket s = connectToALiveNode(random, nodes);
+            if (s == null) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // pacing, as the writers
+                continue;
+            }
+            try (s) {
+                counterAttempts.incrementAndGet();
+                Reply r = s.call(cmd);
+                if (!(r instanceof Reply.Error e) || !Set.of("TRYAGAIN", "TIMEOUT", "UNCERTAIN").contains(e.code())) {
+                    return r;
+                }
+            } catch (IOException e) {
+                // the node died or the answer was lost: the outcome is unknown, so send it again
+            }
+        }
+        throw new IllegalStateException(String.join(" ", cmd) + " unanswered for two minutes");
     }
 
     /** A connection to a random live node, or {@code null} if none is up or it does not listen yet. */

@@ -385,6 +385,39 @@ class KvServerTest {
         }
     }
 
+    /**
+     * RAFT.SESSION and RAFT.ONCE through a follower (forwarded) and the leader: a retried INCR counts
+     * once; a bad use is refused with a clear error and does nothing.
+     */
+    @Test
+    void writesInAClientSessionApplyOnceHoweverOftenTheyAreSent() throws IOException {
+        cluster = new InMemoryKvCluster(3, 5000, 1000, RespLimits.DEFAULT);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket f = new RespSocket(cluster.port(cluster.aFollower(leader)), 10_000);
+             RespSocket l = new RespSocket(cluster.port(leader), 10_000)) {
+            Reply opened = f.call("RAFT.SESSION");
+            long session = assertInstanceOf(Reply.Int.class, opened, opened.toString()).value();
+            String id = Long.toString(session);
+            assertEquals(Reply.integer(1), f.call("RAFT.ONCE", id, "1", "1", "INCR", "counter"));
+            assertEquals(Reply.integer(1), f.call("RAFT.ONCE", id, "1", "1", "INCR", "counter"), "the retry");
+            assertEquals(Reply.integer(1), l.call("RAFT.ONCE", id, "1", "1", "INCR", "counter"), "on the leader too");
+            assertEquals(Reply.integer(2), l.call("RAFT.ONCE", id, "2", "2", "incr", "counter"));
+            assertEquals("2", text(f.call("GET", "counter")));
+            assertEquals("OK", text(f.call("RAFT.ONCE", id, "4", "3", "SET", "a", "x")), "two outstanding: 3 and 4");
+            assertEquals(Reply.NIL, f.call("RAFT.ONCE", id, "3", "3", "SET", "a", "y", "NX"));
+            assertEquals("x", text(f.call("GET", "a")));
+
+            assertTrue(text(f.call("RAFT.ONCE", "987654", "1", "1", "SET", "b", "1")).startsWith("-SESSIONEXPIRED"));
+            assertTrue(text(f.call("RAFT.ONCE", id, "5", "5", "GET", "a")).startsWith("-ERR RAFT.ONCE wraps a write"));
+            assertTrue(text(f.call("RAFT.ONCE", id, "5", "6", "SET", "b", "1")).startsWith("-ERR RAFT.ONCE takes"));
+            assertTrue(text(f.call("RAFT.ONCE", id, "x", "1", "SET", "b", "1")).startsWith("-ERR RAFT.ONCE takes"));
+            assertTrue(text(f.call("RAFT.ONCE", id, "5", "5", "INCR")).startsWith("-ERR wrong number of arguments"));
+            assertTrue(text(f.call("RAFT.ONCE", id, "5")).startsWith("-ERR wrong number of arguments"));
+            assertEquals(Reply.NIL, f.call("GET", "b"), "nothing refused was applied");
+            assertTrue(text(l.call("INFO", "raft")).contains("sessions:1\r\n"));
+        }
+    }
+
     @Test
     void membershipAndSnapshotAdminCommands() throws IOException {
         cluster = new InMemoryKvCluster(3, 5000, 1000, RespLimits.DEFAULT);

@@ -260,6 +260,75 @@ class KvStateMachineTest {
         }
     }
 
+    private long openSession() {
+        return ((Reply.Int) apply(KvCodec.openSession())).value();
+    }
+
+    private static Bytes once(long session, long sequence, Bytes write) {
+        return KvCodec.once(io.raft4j.session.ClientSession.relayed(session, sequence, sequence, write).bytes());
+    }
+
+    @Test
+    void aWriteInASessionIsAppliedOnceHoweverOftenItIsRetried() {
+        long session = openSession();
+        assertEquals(index, session, "a session's id is the index of its registration");
+        Bytes incr = once(session, 1, KvCodec.incrBy(b("k"), 1));
+        assertEquals(Reply.integer(1), apply(incr));
+        assertEquals(Reply.integer(1), apply(incr), "the retry gets the first reply");
+        assertEquals(Reply.bulk("1"), get("k"), "and is not applied again");
+        assertEquals(Reply.integer(2), apply(once(session, 2, KvCodec.incrBy(b("k"), 1))), "the next number is");
+        assertEquals(Reply.NIL, apply(once(session, 3, KvCodec.set(b("n"), b("x"), KvCodec.Condition.XX, null, false))));
+        assertEquals(Reply.NIL, apply(once(session, 3, KvCodec.set(b("n"), b("x"), KvCodec.Condition.XX, null, false))),
+                "a nil reply is kept as such");
+        assertEquals(1, sm.sessionCount());
+    }
+
+    @Test
+    void aWriteOfAnUnknownSessionIsRefusedAndNotApplied() {
+        Reply refused = apply(once(999, 1, KvCodec.set(b("k"), b("v"))));
+        assertTrue(refused.isError("SESSIONEXPIRED"), refused.toString());
+        assertEquals(Reply.NIL, get("k"));
+    }
+
+    @Test
+    void sessionsAndTheirRepliesSurviveASnapshot() throws IOException {
+        long session = openSession();
+        Bytes incr = once(session, 1, KvCodec.incrBy(b("k"), 5));
+        apply(incr);
+        byte[] image = write(sm.snapshot());
+        KvStateMachine copy = new KvStateMachine();
+        copy.restore(new ByteArrayInputStream(image));
+        assertEquals(1, copy.sessionCount());
+        assertEquals(Reply.integer(5), copy.apply(++index, incr), "a retry reaching a node restored from the snapshot");
+        assertEquals(Reply.bulk("5"), copy.query(KvCodec.get(b("k"))), "is answered, not applied again");
+    }
+
+    /** Nodes upgraded in place read the snapshots they wrote before sessions existed. */
+    @Test
+    void aSnapshotWrittenBeforeSessionsExistedIsRead() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+        out.writeInt(0x52344B56);   // the map's magic, version 1, as written before 2026-12-01 evening
+        out.writeInt(1);
+        out.writeLong(7);           // commands applied
+        out.writeLong(0);           // their CRC
+        out.writeInt(0);            // no client addresses
+        out.writeByte(1);
+        out.writeInt(1);
+        out.write(b("a"));
+        out.writeInt(1);
+        out.write(b("1"));
+        out.writeByte(0);
+        out.flush();
+        long session = openSession();
+        KvStateMachine restored = sm;
+        restored.restore(new ByteArrayInputStream(bytes.toByteArray()));
+        assertEquals(Reply.bulk("1"), get("a"));
+        assertEquals(7, restored.commandsApplied());
+        assertEquals(0, restored.sessionCount(), "the sessions are the snapshot's: none");
+        assertTrue(apply(once(session, 1, KvCodec.set(b("b"), b("2")))).isError("SESSIONEXPIRED"));
+    }
+
     @Test
     void restoreRefusesGarbage() {
         assertThrows(IOException.class, () -> new KvStateMachine().restore(new ByteArrayInputStream(new byte[] {1, 2, 3, 4, 5, 6, 7, 8})));
