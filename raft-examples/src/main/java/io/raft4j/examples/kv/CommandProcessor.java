@@ -224,13 +224,13 @@ final class CommandProcessor {
      * A write's command for the log, and whether it may add data (refused over {@code --maxmemory});
      * or, for bad arguments, the error to answer.
      */
-    private record Write(Bytes command, boolean grows, Command refused) {
+    private record Write(Bytes command, boolean grows, boolean answersAValue, Command refused) {
         static Write of(Bytes command, boolean grows) {
-            return new Write(command, grows, null);
+            return new Write(command, grows, false, null);
         }
 
         static Write refused(Command error) {
-            return new Write(null, false, error);
+            return new Write(null, false, false, error);
         }
     }
 
@@ -301,6 +301,12 @@ final class CommandProcessor {
         if (write.refused() != null) {
             return write.refused();
         }
+        if (write.answersAValue()) {
+            // Sessions keep replies until the client moves its lowest unfinished number past them,
+            // outside --maxmemory: a stored value (up to --max-bulk-bytes) in each would be unbounded.
+            return error("ERR RAFT.ONCE does not take SET ... GET: a session keeps every reply it may be asked for"
+                    + " again, and values are too large to keep; GET the key before or after instead");
+        }
         Bytes once = KvCodec.once(ClientSession.relayed(session, sequence, lowestUnfinished, write.command()).bytes());
         return toCommand(args, Write.of(once, write.grows()));
     }
@@ -338,7 +344,7 @@ final class CommandProcessor {
                 }
             }
         }
-        return Write.of(KvCodec.set(args.get(1), args.get(2), condition, expected, returnOld), true);
+        return new Write(KvCodec.set(args.get(1), args.get(2), condition, expected, returnOld), true, returnOld, null);
     }
 
     /**

@@ -409,10 +409,12 @@ class KvServerTest {
 
             assertTrue(text(f.call("RAFT.ONCE", "987654", "1", "1", "SET", "b", "1")).startsWith("-SESSIONEXPIRED"));
             assertTrue(text(f.call("RAFT.ONCE", id, "5", "5", "GET", "a")).startsWith("-ERR RAFT.ONCE wraps a write"));
-            assertTrue(text(f.call("RAFT.ONCE", id, "5", "6", "SET", "b", "1")).startsWith("-ERR RAFT.ONCE takes"));
+            assertTrue(text(f.call("RAFT.ONCE", id, "5", "5", "SET", "b", "1", "GET")).startsWith("-ERR RAFT.ONCE does not take SET ... GET"));
+            assertEquals("OK", text(f.call("RAFT.ONCE", id, "5", "5", "SET", "a", "z", "IFEQ", "x")), "IFEQ is fine");
+            assertTrue(text(f.call("RAFT.ONCE", id, "6", "7", "SET", "b", "1")).startsWith("-ERR RAFT.ONCE takes"));
             assertTrue(text(f.call("RAFT.ONCE", id, "x", "1", "SET", "b", "1")).startsWith("-ERR RAFT.ONCE takes"));
-            assertTrue(text(f.call("RAFT.ONCE", id, "5", "5", "INCR")).startsWith("-ERR wrong number of arguments"));
-            assertTrue(text(f.call("RAFT.ONCE", id, "5")).startsWith("-ERR wrong number of arguments"));
+            assertTrue(text(f.call("RAFT.ONCE", id, "6", "6", "INCR")).startsWith("-ERR wrong number of arguments"));
+            assertTrue(text(f.call("RAFT.ONCE", id, "6")).startsWith("-ERR wrong number of arguments"));
             assertEquals(Reply.NIL, f.call("GET", "b"), "nothing refused was applied");
             assertTrue(text(l.call("INFO", "raft")).contains("sessions:1\r\n"));
         }
