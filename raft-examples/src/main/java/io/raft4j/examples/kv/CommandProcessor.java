@@ -4,7 +4,6 @@ import io.raft4j.RaftNode;
 import io.raft4j.ReadConsistency;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.message.Bytes;
-import io.raft4j.session.ClientSession;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -109,11 +108,11 @@ final class CommandProcessor {
             case "incrby":
             case "decrby":
             case "mset":
-                return toCommand(args, parseWrite(name, args));
+                return toCommand(args, WriteParser.parse(name, args));
             case "raft.session":
                 return argc != 1 ? arity(name) : write(args, KvCodec.openSession());
             case "raft.once":
-                return parseOnce(args);
+                return toCommand(args, WriteParser.parseOnce(args));
             case "info":
                 return local(s -> about.info(args.subList(1, argc)));
             case "command":
@@ -220,131 +219,11 @@ final class CommandProcessor {
         }
     }
 
-    /**
-     * A write's command for the log, and whether it may add data (refused over {@code --maxmemory});
-     * or, for bad arguments, the error to answer.
-     */
-    private record Write(Bytes command, boolean grows, boolean answersAValue, Command refused) {
-        static Write of(Bytes command, boolean grows) {
-            return new Write(command, grows, false, null);
-        }
-
-        static Write refused(Command error) {
-            return new Write(null, false, false, error);
-        }
-    }
-
-    private Command toCommand(List<byte[]> args, Write write) {
-        if (write.refused() != null) {
-            return write.refused();
+    private Command toCommand(List<byte[]> args, WriteParser.Write write) {
+        if (write.refusal() != null) {
+            return Command.immediate(write.refusal());
         }
         return write.grows() ? growingWrite(args, write.command()) : write(args, write.command());
-    }
-
-    /** Parses the write command {@code name} (one of the names {@link #parse} sends here). */
-    private Write parseWrite(String name, List<byte[]> args) {
-        int argc = args.size();
-        switch (name) {
-            case "set":
-                return argc < 3 ? Write.refused(arity(name)) : parseSet(args);
-            case "del":
-                return argc < 2 ? Write.refused(arity(name)) : Write.of(KvCodec.del(args.subList(1, argc)), false);
-            case "incr":
-                return argc != 2 ? Write.refused(arity(name)) : Write.of(KvCodec.incrBy(args.get(1), 1), true);
-            case "decr":
-                return argc != 2 ? Write.refused(arity(name)) : Write.of(KvCodec.incrBy(args.get(1), -1), true);
-            case "incrby":
-            case "decrby": {
-                if (argc != 3) {
-                    return Write.refused(arity(name));
-                }
-                Long delta = KvStateMachine.parseStrictLong(args.get(2));
-                if (delta == null || (name.equals("decrby") && delta == Long.MIN_VALUE)) {
-                    return Write.refused(error(name.equals("decrby") && delta != null
-                            ? "ERR decrement would overflow" : "ERR value is not an integer or out of range"));
-                }
-                return Write.of(KvCodec.incrBy(args.get(1), name.equals("decrby") ? -delta : delta), true);
-            }
-            case "mset":
-                if (argc < 3 || argc % 2 == 0) {
-                    return Write.refused(arity(name));
-                }
-                return Write.of(KvCodec.mset(args.subList(1, argc)), true);
-            default:
-                return null;
-        }
-    }
-
-    /**
-     * {@code RAFT.ONCE <session> <sequence> <lowest-unfinished> <write command...>}: the write,
-     * numbered in a session that {@code RAFT.SESSION} opened, applied once however often it is sent.
-     */
-    private Command parseOnce(List<byte[]> args) {
-        if (args.size() < 5) {
-            return arity("raft.once");
-        }
-        Long session = KvStateMachine.parseStrictLong(args.get(1));
-        Long sequence = KvStateMachine.parseStrictLong(args.get(2));
-        Long lowestUnfinished = KvStateMachine.parseStrictLong(args.get(3));
-        if (session == null || sequence == null || lowestUnfinished == null || session < 1 || sequence < 1
-                || lowestUnfinished < 1 || lowestUnfinished > sequence) {
-            return error("ERR RAFT.ONCE takes <session> <sequence> <lowest-unfinished> then a write: whole numbers"
-                    + " from 1, the lowest unfinished at most the sequence");
-        }
-        List<byte[]> inner = args.subList(4, args.size());
-        String name = ascii(inner.get(0)).toLowerCase(Locale.ROOT);
-        Write write = parseWrite(name, inner);
-        if (write == null) {
-            return error("ERR RAFT.ONCE wraps a write (SET, DEL, INCR, DECR, INCRBY, DECRBY, MSET), not '"
-                    + clip(utf8(inner.get(0)), 64) + "'");
-        }
-        if (write.refused() != null) {
-            return write.refused();
-        }
-        if (write.answersAValue()) {
-            // Sessions keep replies until the client moves its lowest unfinished number past them,
-            // outside --maxmemory: a stored value (up to --max-bulk-bytes) in each would be unbounded.
-            return error("ERR RAFT.ONCE does not take SET ... GET: a session keeps every reply it may be asked for"
-                    + " again, and values are too large to keep; GET the key before or after instead");
-        }
-        Bytes once = KvCodec.once(ClientSession.relayed(session, sequence, lowestUnfinished, write.command()).bytes());
-        return toCommand(args, Write.of(once, write.grows()));
-    }
-
-    private Write parseSet(List<byte[]> args) {
-        KvCodec.Condition condition = KvCodec.Condition.ALWAYS;
-        byte[] expected = null;
-        boolean returnOld = false;
-        for (int i = 3; i < args.size(); i++) {
-            String opt = ascii(args.get(i)).toUpperCase(Locale.ROOT);
-            switch (opt) {
-                case "NX", "XX" -> {
-                    if (condition != KvCodec.Condition.ALWAYS) {
-                        return Write.refused(error("ERR syntax error"));
-                    }
-                    condition = opt.equals("NX") ? KvCodec.Condition.NX : KvCodec.Condition.XX;
-                }
-                case "IFEQ" -> {
-                    if (condition != KvCodec.Condition.ALWAYS || i + 1 >= args.size()) {
-                        return Write.refused(error("ERR syntax error"));
-                    }
-                    condition = KvCodec.Condition.IFEQ;
-                    expected = args.get(++i);
-                }
-                case "GET" -> returnOld = true;
-                case "KEEPTTL" -> {
-                    // no key expires here, so keeping the TTL is what always happens
-                }
-                case "EX", "PX", "EXAT", "PXAT" -> {
-                    return Write.refused(error("ERR SET " + opt + " is not supported: keys never expire in this store"
-                            + " (an expiry would need a clock, and the state machine must be deterministic)"));
-                }
-                default -> {
-                    return Write.refused(error("ERR syntax error"));
-                }
-            }
-        }
-        return new Write(KvCodec.set(args.get(1), args.get(2), condition, expected, returnOld), true, returnOld, null);
     }
 
     /**
@@ -441,7 +320,7 @@ final class CommandProcessor {
     }
 
     private static Command arity(String name) {
-        return error("ERR wrong number of arguments for '" + name + "' command");
+        return error(WriteParser.wrongArity(name));
     }
 
     /** Redis's text: {@code ERR unknown command 'x', with args beginning with: 'a' 'b' }. */
