@@ -551,8 +551,10 @@ class KvServerTest {
 
     @Test
     void aLeaderWhoseWritesCannotCommitRefusesThoseBeyondItsBoundAtOnce() throws IOException {
-        // An election timeout of 2-4 s: the cut-off leader keeps leading while the writes arrive.
-        cluster = new InMemoryKvCluster(3, 3000, 1000, RespLimits.DEFAULT, 100_000, 40);
+        // An election timeout of 5-10 s: the cut-off leader keeps leading while the writes arrive
+        // (2-4 s was too short once on a loaded machine, taking 70 MiB of writes: the tenth found
+        // the leader gone and was answered -TRYAGAIN for the election instead of for the bound).
+        cluster = new InMemoryKvCluster(3, 3000, 1000, RespLimits.DEFAULT, 100_000, 100);
         KvNode leader = cluster.awaitLeader();
         String value = "x".repeat(7 << 20); // nine fit in the leader's 64 MiB of uncommitted writes
         try (RespSocket l = new RespSocket(cluster.port(leader), 30_000)) {
