@@ -114,7 +114,6 @@ public final class RaftNode<R> implements AutoCloseable {
         // when the first snapshot is taken: a state machine without snapshots never compacts.
         boolean snapshotsLostOnRestart = b.snapshots == null && !(storage instanceof InMemoryLogStorage);
         this.core = new RaftCore(b.config, storage, snapshots, b.random);
-        StateMachineClaims.claim(b.stateMachine, config.groupId() + "/" + config.nodeId());
         if (unowned) {
             // Only now, so that a store the core refused stays unowned.
             StorageOwnership.record(storage, self);
@@ -143,6 +142,8 @@ public final class RaftNode<R> implements AutoCloseable {
         this.loop = lent != null ? NodeLoop.shared(lent, body, tickNanos)
                 : NodeLoop.ownThread("raft-loop-" + name, body, tickNanos);
         updateStatus();
+        // Last: a build that failed before leaves the state machine free for the next try.
+        StateMachineClaims.claim(b.stateMachine, config.groupId() + "/" + config.nodeId());
     }
 
     /**
