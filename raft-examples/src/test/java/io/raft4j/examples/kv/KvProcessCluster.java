@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.stream.Stream;
 
 import static io.raft4j.examples.kv.RespSocket.text;
@@ -39,6 +40,11 @@ final class KvProcessCluster implements AutoCloseable {
     final Map<String, Node> nodes = new LinkedHashMap<>();
     /** Writes the cluster acknowledged with +OK: key to value. Every one must survive. */
     final Map<String, String> acknowledged = new ConcurrentHashMap<>();
+    /**
+     * The Raft address a node is told (in {@code --peers}) to dial another node at: by default where
+     * that node listens; a test may put a proxy in between for each pair.
+     */
+    BiFunction<Node, Node, String> dialAddress = (from, to) -> "127.0.0.1:" + to.raftPort;
 
     private KvProcessCluster(Path jar, Path dir) {
         this.jar = jar;
@@ -117,7 +123,7 @@ final class KvProcessCluster implements AutoCloseable {
             List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-XX:+UseSerialGC",
                     "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
                     "--id", id, "--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + clientPort,
-                    "--peers", peers(), "--data-dir", dataDir().toString()));
+                    "--peers", peers(this), "--data-dir", dataDir().toString()));
             if (join) {
                 cmd.add("--join");
             }
@@ -132,6 +138,21 @@ final class KvProcessCluster implements AutoCloseable {
         void kill9() throws InterruptedException {
             process.destroyForcibly();
             assertTrue(process.waitFor(30, TimeUnit.SECONDS), id + " did not die");
+        }
+
+        /** SIGSTOP: the process stays, frozen, its sockets open (like a long GC pause or a stalled VM). */
+        void pause() throws IOException, InterruptedException {
+            signal("STOP");
+        }
+
+        /** SIGCONT after {@link #pause}. */
+        void resume() throws IOException, InterruptedException {
+            signal("CONT");
+        }
+
+        private void signal(String name) throws IOException, InterruptedException {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + name + " " + id);
         }
 
         void stop() throws InterruptedException {
@@ -151,14 +172,15 @@ final class KvProcessCluster implements AutoCloseable {
         }
     }
 
-    /** The initial members, as every node of the initial configuration (and a joining one) is told. */
-    private String peers() {
+    /** The initial members, as {@code self} (of the initial configuration, or joining) is told to dial them. */
+    private String peers(Node self) {
         StringBuilder sb = new StringBuilder();
         for (Node n : nodes.values()) {
             if (n.join) {
                 continue;
             }
-            sb.append(sb.length() == 0 ? "" : ",").append(n.id).append("=127.0.0.1:").append(n.raftPort);
+            String address = n == self ? "127.0.0.1:" + n.raftPort : dialAddress.apply(self, n);
+            sb.append(sb.length() == 0 ? "" : ",").append(n.id).append('=').append(address);
         }
         return sb.toString();
     }

@@ -1,0 +1,262 @@
+package io.raft4j.examples.kv;
+
+import io.raft4j.examples.kv.KvProcessCluster.Node;
+import io.raft4j.examples.kv.lin.Excerpt;
+import io.raft4j.examples.kv.lin.Op;
+import io.raft4j.examples.kv.lin.RegisterChecker;
+import io.raft4j.examples.kv.resp.Reply;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Jepsen-style: three {@code raft-kv.jar} JVMs whose Raft links all go through proxies the test
+ * controls ({@link ProxyNetwork}), clients reading, writing and compare-and-setting a few keys
+ * through every node while a {@link Nemesis} partitions the network (blackholes and refusals, both
+ * ways and one way), freezes processes with SIGSTOP and kills them with {@code kill -9}. Every
+ * answer any node gave must be linearizable: the history of each key is checked with
+ * {@link RegisterChecker}, writes of unknown outcome allowed to take effect at any later time or
+ * never. Lease reads (some clients use {@code RAFT.READMODE LEASE}) must be linearizable too: the
+ * nodes' clocks behave here, and a frozen leader must notice on waking that its lease ran out.
+ *
+ * <p>At the end the faults are healed and the cluster must serve every node again within a minute
+ * (how long it took is printed), then each key is read through each node, into the history.
+ *
+ * <p>{@code -Draftkv.lin.seconds=N} (default 60) sets how long faults are injected; the whole test
+ * then takes about N + 30 s. {@code -Draftkv.lin.seed=S} picks the faults; by default a new seed
+ * each run (printed first, and with any failure), since the timing makes no two runs alike anyway
+ * and different seeds explore more over many runs.
+ */
+@Timeout(value = 3, unit = TimeUnit.HOURS) // a hang's bound; longer runs than ~2.5 h need it raised
+class KvLinearizabilityIT {
+    private static final long SEED = Long.getLong("raftkv.lin.seed", System.nanoTime() ^ 0x5DEECE66DL);
+    private static final int SECONDS = Integer.getInteger("raftkv.lin.seconds", 60);
+    private static final int CLIENTS = 8;
+    /** Of the clients, how many read with leases (the others linearizably, by ReadIndex). */
+    private static final int LEASE_CLIENTS = 3;
+    /** Few keys: operations on each overlap often, and each key's history stays quick to check. */
+    private static final List<String> KEYS = List.of("lin-a", "lin-b", "lin-c", "lin-d", "lin-e");
+    /** How long the cluster may take to serve every node again once all faults are healed. */
+    private static final long RECOVERY_TIMEOUT_MS = 60_000;
+    private static final int FINAL_READER = 1000;
+
+    private KvProcessCluster cluster;
+    private ProxyNetwork network;
+    private Nemesis nemesis;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> clients = new ArrayList<>();
+    private final LinHistory history = new LinHistory();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        cluster = KvProcessCluster.open();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        stopClients();
+        if (nemesis != null) {
+            nemesis.healAll(); // no frozen process left behind (kill -9 would end it, but say so)
+        }
+        if (network != null) {
+            network.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void everyAnswerIsLinearizableUnderPartitionsPausesAndCrashes() throws Exception {
+        System.out.println("[KvLinearizabilityIT] seed " + SEED + " (-Draftkv.lin.seed=" + SEED + "), "
+                + SECONDS + " s of faults (-Draftkv.lin.seconds)");
+        SplittableRandom random = new SplittableRandom(SEED);
+        // No snapshots: one a follower installs from the leader carries the leader's --peers
+        // addresses, i.e. the leader's proxies, and would route that follower around its own.
+        List<String> args = List.of("--snapshot-every", "100000000");
+        for (int i = 1; i <= 3; i++) {
+            cluster.add("n" + i, InMemoryKvCluster.freePort(), InMemoryKvCluster.freePort(), false, args);
+        }
+        List<Node> nodes = new ArrayList<>(cluster.nodes.values());
+        network = new ProxyNetwork(nodes);
+        cluster.dialAddress = network::dialAddress;
+        long start = System.nanoTime();
+        nemesis = new Nemesis(random.split(), cluster, nodes, network, start);
+        try {
+            for (Node n : nodes) {
+                n.start();
+            }
+            cluster.awaitLeader(60_000, null);
+            for (Node n : nodes) {
+                cluster.awaitServing(n);
+            }
+            for (int p = 0; p < CLIENTS; p++) {
+                startClient(new LinClient(p, nodes, KEYS, p < LEASE_CLIENTS, random.split(), history, running));
+            }
+
+            nemesis.run(start + TimeUnit.SECONDS.toNanos(SECONDS));
+            nemesis.healAll();
+            long healed = System.nanoTime();
+            awaitServiceThroughEveryNode(nodes);
+            long recovered = System.nanoTime();
+            log(String.format(Locale.ROOT, "all healed; every node served a write and a read %.1f s later",
+                    (recovered - healed) / 1e9));
+            // Pacing: some load on the healed cluster, where writes of unknown outcome settle.
+            Thread.sleep(3000);
+            stopClients();
+            readEveryKeyThroughEveryNode(nodes);
+            checkRoutesAndReportNodes(nodes);
+
+            List<RegisterChecker.Result> violations = check(start);
+            reportRecovery(healed, recovered);
+            if (!violations.isEmpty()) {
+                cluster.printLogs();
+                fail("not linearizable (seed " + SEED + "): keys "
+                        + violations.stream().map(RegisterChecker.Result::key).toList() + ", excerpts above");
+            }
+        } catch (Throwable t) {
+            System.err.println("[KvLinearizabilityIT] seed " + SEED + " failed after faults: " + nemesis.faults());
+            throw t;
+        }
+    }
+
+    /** Checks each key's history; prints the verdicts, and an excerpt for each violation. */
+    private List<RegisterChecker.Result> check(long start) {
+        RegisterChecker checker = new RegisterChecker();
+        Map<String, List<Op>> byKey = new TreeMap<>(history.byKey());
+        List<RegisterChecker.Result> violations = new ArrayList<>();
+        StringBuilder verdicts = new StringBuilder();
+        for (Map.Entry<String, List<Op>> e : byKey.entrySet()) {
+            long t0 = System.nanoTime();
+            RegisterChecker.Result result = checker.check(e.getKey(), e.getValue());
+            verdicts.append(String.format(Locale.ROOT, " %s: %d ops %s (%d configurations, %d ms);", e.getKey(),
+                    result.opsChecked(), result.verdict(), result.configurations(), (System.nanoTime() - t0) / 1_000_000));
+            if (result.verdict() == RegisterChecker.Verdict.NOT_LINEARIZABLE) {
+                violations.add(result);
+                System.err.println("[KvLinearizabilityIT] VIOLATION, seed " + SEED + ", "
+                        + Excerpt.of(result, e.getValue(), start));
+            } else if (result.verdict() == RegisterChecker.Verdict.UNKNOWN) {
+                // Not a pass: the history was too hard to decide, which must be looked at.
+                fail("could not decide key " + e.getKey() + " within the checker's budget (seed " + SEED + ")");
+            }
+        }
+        log("seed " + SEED + ", " + nemesis.faults().size() + " faults; " + history.summary());
+        log("checked:" + verdicts);
+        List<String> odd = history.oddAnswers();
+        if (!odd.isEmpty()) {
+            log(odd.size() + " answers of no documented meaning, e.g. " + odd.subList(0, Math.min(5, odd.size())));
+        }
+        return violations;
+    }
+
+    /** How long after each fault was healed writes were acknowledged again; the slow ones named. */
+    private void reportRecovery(long finalHeal, long finalRecovery) {
+        double worst = 0;
+        StringBuilder slow = new StringBuilder();
+        for (Nemesis.Fault f : nemesis.faults()) {
+            OptionalLong next = history.firstAcknowledgedWriteAfter(f.healedAtNanos());
+            double s = next.isPresent() ? (next.getAsLong() - f.healedAtNanos()) / 1e9 : Double.POSITIVE_INFINITY;
+            worst = Math.max(worst, s);
+            if (s > 5) {
+                slow.append(String.format(Locale.ROOT, " [+%.1fs %s: %.1f s]", f.atSeconds(), f.what(), s));
+            }
+        }
+        log(String.format(Locale.ROOT, "faults: %s", nemesis.faults().stream().map(Nemesis.Fault::what).toList()));
+        log(String.format(Locale.ROOT, "writes acknowledged again at most %.1f s after a heal%s; every node served"
+                + " %.1f s after the final heal", worst, slow.length() == 0 ? "" : ", slow:" + slow,
+                (finalRecovery - finalHeal) / 1e9));
+    }
+
+    /**
+     * Waits until every node serves again: a linearizable read and a write through each (on a key
+     * of its own, not checked), within {@link #RECOVERY_TIMEOUT_MS}: a cluster that stays
+     * unavailable once healed fails the test (liveness).
+     */
+    private void awaitServiceThroughEveryNode(List<Node> nodes) {
+        for (Node n : nodes) {
+            cluster.awaitServing(n);
+        }
+        for (Node n : nodes) {
+            InMemoryKvCluster.await(n.id + " to serve a write and a read after the heal", RECOVERY_TIMEOUT_MS, () -> {
+                try (RespSocket s = new RespSocket(n.clientPort, LinClient.SOCKET_TIMEOUT_MS)) {
+                    return s.call("SET", "lin-health-" + n.id, "x").equals(Reply.OK)
+                            && s.call("GET", "lin-health-" + n.id) instanceof Reply.Bulk;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        }
+    }
+
+    /** Reads each key through each node (linearizably) into the history: the last word on every write. */
+    private void readEveryKeyThroughEveryNode(List<Node> nodes) throws IOException {
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            try (RespSocket s = new RespSocket(n.clientPort, LinClient.SOCKET_TIMEOUT_MS)) {
+                for (String key : KEYS) {
+                    long invoke = System.nanoTime();
+                    Reply r = KvProcessCluster.callRetrying(s, "GET", key);
+                    long complete = System.nanoTime();
+                    String value = r instanceof Reply.Bulk b && b.value() != null ? RespSocket.text(r) : null;
+                    history.add(Op.read(FINAL_READER + i, key, value, invoke, complete).withNote(n.id + " final read"));
+                }
+            }
+        }
+    }
+
+    /**
+     * Each node must still dial the others through its own proxies (a snapshot installed from the
+     * leader would have given it the leader's, and the cuts would then not be what they say); and
+     * what the faults did to each node, from its counters.
+     */
+    private void checkRoutesAndReportNodes(List<Node> nodes) throws IOException {
+        for (Node n : nodes) {
+            String info = KvProcessCluster.info(n);
+            for (Node other : nodes) {
+                String expected = other.id + "=" + (other == n ? "127.0.0.1:" + n.raftPort : network.dialAddress(n, other));
+                String members = KvProcessCluster.infoField(info, "members");
+                if (!List.of(members.split(",")).contains(expected)) {
+                    fail(n.id + " dials its peers at " + members + ", not through its proxies (" + expected + ")");
+                }
+            }
+            StringBuilder sb = new StringBuilder(n.id + ":");
+            for (String field : List.of("term", "elections_started", "terms_led", "commit_index", "reads_served",
+                    "reads_given_up", "snapshots_installed")) {
+                sb.append(' ').append(field).append('=').append(KvProcessCluster.infoField(info, field));
+            }
+            log(sb.toString());
+        }
+    }
+
+    private void startClient(LinClient client) {
+        Thread t = new Thread(client, "lin-client-" + clients.size());
+        t.setDaemon(true);
+        clients.add(t);
+        t.start();
+    }
+
+    private void stopClients() throws InterruptedException {
+        running.set(false);
+        for (Thread t : clients) {
+            t.join(2L * LinClient.SOCKET_TIMEOUT_MS);
+        }
+    }
+
+    private static void log(String what) {
+        System.out.println("[KvLinearizabilityIT] " + what);
+    }
+}

@@ -1,0 +1,220 @@
+package io.raft4j.examples.kv;
+
+import io.raft4j.examples.kv.KvProcessCluster.Node;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static io.raft4j.examples.kv.RespSocket.text;
+
+/**
+ * The faults of {@link KvLinearizabilityIT}, one at a time, chosen by a seeded random: a node (or
+ * the leader) cut off from the others, with its connections blackholed (kept open, nothing passes:
+ * the case where nobody is told) or refused; one pair cut (the third node still reaches both); the
+ * leader unable to send, or to hear, in one direction only; a node or the leader frozen with
+ * SIGSTOP, sometimes past the election timeout, then woken; a node or the leader killed with
+ * {@code kill -9} and restarted on its data directory. Each fault lasts a few seconds, is healed,
+ * and the cluster gets a moment to recover under load before the next.
+ *
+ * <p>The seed picks the faults, their targets and durations; the timing of everything else is the
+ * machine's, so a seed does not replay a run exactly.
+ */
+final class Nemesis {
+    /** Faults begun and healed, for the report: when (seconds since the start), what, for how long. */
+    record Fault(double atSeconds, String what, long healedAtNanos) {
+    }
+
+    private final SplittableRandom random;
+    private final KvProcessCluster cluster;
+    private final List<Node> nodes;
+    private final ProxyNetwork network;
+    private final long startNanos;
+    private final List<Fault> faults = new ArrayList<>();
+    private final Set<Node> paused = new HashSet<>();
+
+    Nemesis(SplittableRandom random, KvProcessCluster cluster, List<Node> nodes, ProxyNetwork network, long startNanos) {
+        this.random = random;
+        this.cluster = cluster;
+        this.nodes = nodes;
+        this.network = network;
+        this.startNanos = startNanos;
+    }
+
+    List<Fault> faults() {
+        return List.copyOf(faults);
+    }
+
+    /** Injects faults, one after another, until {@code deadlineNanos}. */
+    void run(long deadlineNanos) throws Exception {
+        while (System.nanoTime() < deadlineNanos) {
+            double at = seconds(System.nanoTime());
+            String what = injectOne();
+            faults.add(new Fault(at, what, System.nanoTime()));
+            // Pacing: the cluster recovers under the clients' load before the next fault.
+            sleepMillis(1000 + random.nextInt(2000));
+        }
+    }
+
+    /** Ends whatever is still in effect: the network healed, every node running. */
+    void healAll() throws Exception {
+        network.heal();
+        for (Node n : new ArrayList<>(paused)) {
+            n.resume();
+            paused.remove(n);
+        }
+        for (Node n : nodes) {
+            if (!n.alive()) {
+                n.start();
+            }
+        }
+    }
+
+    /** One fault, held for its duration and healed; returns what it was. */
+    private String injectOne() throws Exception {
+        double d = random.nextDouble();
+        long holdMs = 1000 + random.nextInt(5000); // the election timeout is 1-2 s: some last past several
+        Link.Mode mode = random.nextBoolean() ? Link.Mode.BLACKHOLE : Link.Mode.REFUSE;
+        String what;
+        if (d < 0.25) {
+            Target victim = leaderOrRandom();
+            what = "isolate " + victim + " (" + mode(mode) + ")";
+            log(what + " for " + holdMs + " ms");
+            network.isolate(victim.node(), nodes, mode);
+            sleepMillis(holdMs);
+            network.heal();
+        } else if (d < 0.35) {
+            Target a = leaderOrRandom();
+            Node b = otherThan(a.node());
+            what = "cut " + a + " <-> " + b.id + " (" + mode(mode) + "), " + otherThan(a.node(), b).id + " reaches both";
+            log(what + " for " + holdMs + " ms");
+            network.cutBoth(a.node(), b, mode);
+            sleepMillis(holdMs);
+            network.heal();
+        } else if (d < 0.5) {
+            Target target = leader();
+            Node leader = target.node();
+            boolean mute = random.nextBoolean();
+            what = (mute ? "mute " : "deafen ") + target + " (blackhole, one way: it "
+                    + (mute ? "hears the others, they do not hear it" : "is heard, hears nothing") + ")";
+            log(what + " for " + holdMs + " ms");
+            for (Node other : nodes) {
+                if (other != leader) {
+                    network.cut(mute ? leader : other, mute ? other : leader, Link.Mode.BLACKHOLE);
+                }
+            }
+            sleepMillis(holdMs);
+            network.heal();
+        } else if (d < 0.75) {
+            Target target = leaderOrRandom();
+            Node victim = target.node();
+            long pauseMs = 300 + random.nextInt(4000);
+            what = "SIGSTOP " + target + " for " + pauseMs + " ms";
+            log(what);
+            victim.pause();
+            paused.add(victim);
+            sleepMillis(pauseMs);
+            victim.resume();
+            paused.remove(victim);
+        } else {
+            Target target = leaderOrRandom();
+            Node victim = target.node();
+            long downMs = random.nextInt(3000);
+            what = "kill -9 " + target + ", restarted " + downMs + " ms later";
+            log(what);
+            victim.kill9();
+            sleepMillis(downMs);
+            victim.start();
+            cluster.awaitServing(victim);
+        }
+        log("healed");
+        return what;
+    }
+
+    /** A node a fault is aimed at, named "leader n2" if it led when chosen. */
+    private record Target(Node node, boolean leader) {
+        @Override
+        public String toString() {
+            return (leader ? "leader " : "") + node.id;
+        }
+    }
+
+    /** The leader or, as often, a random node (which may be the leader too). */
+    private Target leaderOrRandom() {
+        if (random.nextBoolean()) {
+            return leader();
+        }
+        return new Target(randomNode(), false);
+    }
+
+    /**
+     * The node that says it leads (the one with the highest term if, during a fault, two do), or a
+     * random node if none does within a few seconds; a frozen or dead node is not asked.
+     */
+    private Target leader() {
+        Node[] found = new Node[1];
+        try {
+            InMemoryKvCluster.await("a leader", 3000, () -> (found[0] = askForLeader()) != null);
+        } catch (AssertionError e) {
+            return new Target(randomNode(), false); // e.g. right after a fault: aim at anyone
+        }
+        return new Target(found[0], true);
+    }
+
+    private Node askForLeader() {
+        Node best = null;
+        long bestTerm = -1;
+        for (Node n : nodes) {
+            if (!n.alive() || paused.contains(n)) {
+                continue;
+            }
+            try (RespSocket s = new RespSocket(n.clientPort, 1000)) {
+                String info = text(s.call("INFO", "raft"));
+                long term = Long.parseLong(KvProcessCluster.infoField(info, "term"));
+                if (KvProcessCluster.infoField(info, "role").equals("leader") && term > bestTerm) {
+                    best = n;
+                    bestTerm = term;
+                }
+            } catch (IOException | RuntimeException e) {
+                // not answering now: not a leader we can name
+            }
+        }
+        return best;
+    }
+
+    private Node randomNode() {
+        return nodes.get(random.nextInt(nodes.size()));
+    }
+
+    private Node otherThan(Node... excluded) {
+        List<Node> others = new ArrayList<>(nodes);
+        others.removeAll(List.of(excluded));
+        return others.get(random.nextInt(others.size()));
+    }
+
+    private static String mode(Link.Mode mode) {
+        return mode == Link.Mode.BLACKHOLE ? "blackhole" : "refused";
+    }
+
+    private double seconds(long nanos) {
+        return (nanos - startNanos) / 1e9;
+    }
+
+    private void log(String what) {
+        System.out.printf(Locale.ROOT, "[KvLinearizabilityIT] +%.3fs %s%n", seconds(System.nanoTime()), what);
+    }
+
+    /** The nemesis's deliberate waits: how long a fault lasts, and the pause between faults. */
+    private static void sleepMillis(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+}
