@@ -20,19 +20,25 @@ import java.util.concurrent.locks.LockSupport;
  * keys, through one node for a few operations and then another, recording each in the history with
  * what its answer means (docs/clients.md): ok, certainly not applied, or unknown.
  *
- * <p>It moves between nodes on its own (besides after a broken connection) so that some operation
- * is sent to a frozen or cut-off node while the others go on: a read queued at a frozen leader and
- * answered when it wakes is invoked after writes the new leader acknowledged, and must see them.
- * A connection is kept per node, in this client's read mode (linearizable, or lease).
+ * <p>A client with a home node sends everything there, reconnecting there after a broken
+ * connection (once it is back, if it was killed): every node always has clients, the healthy ones
+ * during a fault too, and how soon a node serves again after a fault shows. A roaming client moves
+ * to a random node now and then, and after a broken connection, so that operations are also sent
+ * to a frozen or cut-off node while the others go on: a read queued at a frozen leader and answered
+ * when it wakes is invoked after writes the new leader acknowledged, and must see them. (Roaming
+ * clients end up waiting at whichever node is slow, hence both kinds.) A connection is kept per
+ * node, in this client's read mode (linearizable, or lease).
  */
 final class LinClient implements Runnable {
     /** Above the nodes' 5 s request timeout, so that their own -TRYAGAIN or -TIMEOUT arrives first. */
     static final int SOCKET_TIMEOUT_MS = 12_000;
-    /** Chance of moving to another node after an operation. */
+    /** Chance of a roaming client moving to another node after an operation. */
     private static final double MOVE = 0.25;
 
     private final int process;
     private final List<Node> nodes;
+    /** Where all operations go; null for a roaming client. */
+    private final Node home;
     private final List<String> keys;
     private final boolean lease;
     private final SplittableRandom random;
@@ -44,10 +50,11 @@ final class LinClient implements Runnable {
     private Node node;
     private int seq;
 
-    LinClient(int process, List<Node> nodes, List<String> keys, boolean lease, SplittableRandom random,
+    LinClient(int process, List<Node> nodes, Node home, List<String> keys, boolean lease, SplittableRandom random,
               LinHistory history, AtomicBoolean running) {
         this.process = process;
         this.nodes = nodes;
+        this.home = home;
         this.keys = keys;
         this.lease = lease;
         this.random = random;
@@ -57,12 +64,12 @@ final class LinClient implements Runnable {
 
     @Override
     public void run() {
-        node = randomNode();
+        node = nextNode();
         try {
             while (running.get()) {
                 RespSocket s = connection(node);
                 if (s == null) {
-                    node = randomNode();
+                    node = nextNode();
                     // Pacing, not waiting for an outcome: a node being restarted refuses at once.
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
                     continue;
@@ -79,9 +86,9 @@ final class LinClient implements Runnable {
                 }
                 if (!ok) {
                     disconnect(node);
-                    node = randomNode();
-                } else if (random.nextDouble() < MOVE) {
-                    node = randomNode();
+                    node = nextNode();
+                } else if (home == null && random.nextDouble() < MOVE) {
+                    node = nextNode();
                 }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(random.nextInt(4))); // pacing
             }
@@ -110,6 +117,7 @@ final class LinClient implements Runnable {
         }
         String value = reply == Reply.NIL || (reply instanceof Reply.Bulk b && b.value() == null) ? null : RespSocket.text(reply);
         history.add(Op.read(process, key, value, invoke, complete).withNote(where()));
+        history.served(node.id, complete);
         lastSeen.put(key, value);
         return true;
     }
@@ -168,6 +176,9 @@ final class LinClient implements Runnable {
                 : outcome == Outcome.OK ? Op.cas(process, key, expected, value, applied, invoke, complete)
                 : Op.cas(process, key, expected, value, outcome, invoke, complete);
         history.add(op.withNote(where() + (answer.isEmpty() ? "" : " " + clip(answer))));
+        if (outcome == Outcome.OK) {
+            history.served(node.id, complete);
+        }
         if (outcome == Outcome.INFO) {
             lastSeen.remove(key); // it may have changed the key: learn the value again before a CAS
         }
@@ -212,8 +223,8 @@ final class LinClient implements Runnable {
         }
     }
 
-    private Node randomNode() {
-        return nodes.get(random.nextInt(nodes.size()));
+    private Node nextNode() {
+        return home != null ? home : nodes.get(random.nextInt(nodes.size()));
     }
 
     private static String clip(String s) {

@@ -7,8 +7,12 @@ import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
+import java.util.OptionalLong;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
@@ -19,6 +23,8 @@ import java.util.stream.Collectors;
 final class LinHistory {
     private final Queue<Op> ops = new ConcurrentLinkedQueue<>();
     private final Queue<String> oddAnswers = new ConcurrentLinkedQueue<>();
+    /** Per node, when it completed a client's operation with an answer: the history of its availability. */
+    private final Map<String, NavigableSet<Long>> servedAt = new ConcurrentHashMap<>();
     /** Reads that got no value (refused, timed out, connection lost): left out of the check. */
     final AtomicLong readsWithoutValue = new AtomicLong();
 
@@ -44,11 +50,16 @@ final class LinHistory {
         return ops().stream().collect(Collectors.groupingBy(Op::key));
     }
 
-    /** The first write that completed (acknowledged) after {@code nanos}, or empty: how long writes were down. */
-    java.util.OptionalLong firstAcknowledgedWriteAfter(long nanos) {
-        return ops.stream()
-                .filter(op -> op.kind() != Op.Kind.READ && op.outcome() == Op.Outcome.OK && op.completeNanos() >= nanos)
-                .mapToLong(Op::completeNanos).min();
+    /** A client's operation completed with an answer (not a refusal) from {@code node}. */
+    void served(String node, long completeNanos) {
+        servedAt.computeIfAbsent(node, n -> new ConcurrentSkipListSet<>()).add(completeNanos);
+    }
+
+    /** When {@code node} first answered an operation after {@code nanos}, if it did: how long it was down. */
+    OptionalLong firstServedAfter(String node, long nanos) {
+        NavigableSet<Long> times = servedAt.get(node);
+        Long next = times == null ? null : times.ceiling(nanos);
+        return next == null ? OptionalLong.empty() : OptionalLong.of(next);
     }
 
     /** E.g. {@code reads 812 ok; writes 430 ok, 12 failed, 5 unknown; cas 200 ok (90 applied), ...}. */

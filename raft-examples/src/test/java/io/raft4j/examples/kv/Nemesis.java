@@ -25,8 +25,8 @@ import static io.raft4j.examples.kv.RespSocket.text;
  * machine's, so a seed does not replay a run exactly.
  */
 final class Nemesis {
-    /** Faults begun and healed, for the report: when (seconds since the start), what, for how long. */
-    record Fault(double atSeconds, String what, long healedAtNanos) {
+    /** A fault injected and healed, for the report: what, when it began and when it was healed. */
+    record Fault(String what, long startNanos, long healedAtNanos) {
     }
 
     private final SplittableRandom random;
@@ -52,9 +52,9 @@ final class Nemesis {
     /** Injects faults, one after another, until {@code deadlineNanos}. */
     void run(long deadlineNanos) throws Exception {
         while (System.nanoTime() < deadlineNanos) {
-            double at = seconds(System.nanoTime());
+            long start = System.nanoTime();
             String what = injectOne();
-            faults.add(new Fault(at, what, System.nanoTime()));
+            faults.add(new Fault(what, start, System.nanoTime()));
             // Pacing: the cluster recovers under the clients' load before the next fault.
             sleepMillis(1000 + random.nextInt(2000));
         }

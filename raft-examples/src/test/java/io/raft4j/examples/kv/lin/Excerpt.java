@@ -25,8 +25,8 @@ public final class Excerpt {
         Op stuck = result.stuckAt();
         StringBuilder out = new StringBuilder();
         out.append("key ").append(result.key()).append(": no order of its ").append(result.opsChecked())
-                .append(" operations explains the one marked >>; the register could only hold ")
-                .append(result.possibleValues()).append(" by then.\n  invoked .. completed (s since the start;")
+                .append(" operations explains the one marked >> (when it completed, the register could only hold ")
+                .append(result.possibleValues()).append(").\n  invoked .. completed (s since the start;")
                 .append(" '?' = outcome unknown, may take effect any time after its invocation):\n");
         List<Op> shown = window(stuck, result.lastPlaced(), history);
         for (Op op : shown) {
