@@ -6,8 +6,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -187,7 +192,7 @@ class RegisterCheckerTest {
         Op stale = r("a", 4, 5);
         RegisterChecker.Result result = checker.check(K, List.of(w("a", 0, 1), w("b", 2, 3), stale));
         assertEquals(stale, result.stuckAt());
-        assertEquals(java.util.Set.of("b"), result.possibleValues());
+        assertEquals(Set.of("b"), result.possibleValues());
         String excerpt = Excerpt.of(result, List.of(w("a", 0, 1), w("b", 2, 3), stale), 0);
         assertTrue(excerpt.contains(">>") && excerpt.contains("read=a") && excerpt.contains("write(b)=ok"), excerpt);
     }
@@ -208,10 +213,48 @@ class RegisterCheckerTest {
             boolean expected = Exhaustive.linearizable(ops);
             violations += expected ? 0 : 1;
             List<Op> history = ops;
-            assertEquals(expected ? Verdict.LINEARIZABLE : Verdict.NOT_LINEARIZABLE, checker.check(K, ops).verdict(),
-                    () -> "history " + history);
+            Verdict verdict = expected ? Verdict.LINEARIZABLE : Verdict.NOT_LINEARIZABLE;
+            assertEquals(verdict, checker.check(K, ops).verdict(), () -> "history " + history);
+            assertEquals(verdict, checker.checkExactly(K, ops).verdict(), () -> "exact keys, history " + history);
         }
         assertTrue(violations > 500, "the random histories hold too few violations to tell: " + violations);
+    }
+
+    @Test
+    void aLongHistoryIsCheckedQuicklyWithExactKeysToo() {
+        List<Op> ops = new RegisterSimulation(new SplittableRandom(8), 5, 0.1).run(20_000);
+        assertEquals(Verdict.LINEARIZABLE, checker.checkExactly(K, ops).verdict());
+    }
+
+    /** Whatever the order of adds and removes, two keys are equal exactly when the sets are. */
+    @Test
+    void placedOpsExactKeysTellSetsApart() {
+        SplittableRandom random = new SplittableRandom(11);
+        PlacedOps placed = new PlacedOps(48);
+        BitSet reference = new BitSet();
+        Map<Object, BitSet> seen = new HashMap<>();
+        Map<Object, BitSet> fingerprints = new HashMap<>();
+        for (int i = 0; i < 50_000; i++) {
+            int id = random.nextInt(48);
+            if (reference.get(id)) {
+                placed.remove(id);
+                reference.clear(id);
+            } else {
+                placed.add(id);
+                reference.set(id);
+            }
+            BitSet before = seen.putIfAbsent(placed.exactKey(7), (BitSet) reference.clone());
+            if (before != null) {
+                assertEquals(before, reference, "one key for two sets");
+            }
+            before = fingerprints.putIfAbsent(placed.fingerprint(7), (BitSet) reference.clone());
+            if (before != null) {
+                assertEquals(before, reference, "one fingerprint for two sets");
+            }
+        }
+        // As many keys as distinct sets seen: equal sets got equal keys.
+        assertEquals(seen.size(), new HashSet<>(seen.values()).size());
+        assertEquals(fingerprints.size(), seen.size());
     }
 
     /** Every order of the operations that respects real time, by brute force, on the raw values. */
