@@ -36,6 +36,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>At the end the faults are healed and the cluster must serve every node again within a minute
  * (how long it took is printed), then each key is read through each node, into the history.
  *
+ * <p>What the proxies do not cut: a follower forwards writes to the leader's client port, which is
+ * also where the test's clients connect, so that traffic goes around them; a cut-off follower's
+ * writes may still reach the leader. All Raft traffic, the followers' read-index requests
+ * included, goes through them.
+ *
  * <p>{@code -Draftkv.lin.seconds=N} (default 60) sets how long faults are injected; the whole test
  * then takes about N + 30 s. {@code -Draftkv.lin.seed=S} picks the faults; by default a new seed
  * each run (printed first, and with any failure), since the timing makes no two runs alike anyway

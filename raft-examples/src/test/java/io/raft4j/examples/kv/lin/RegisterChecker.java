@@ -66,14 +66,13 @@ public final class RegisterChecker {
 
     /** Checks the operations of one key (those of other keys must not be passed). */
     public Result check(String key, List<Op> history) {
-        List<Op> ops = checked(history);
-        Result result = new Search(key, ops, false).run();
-        return result.verdict() == Verdict.NOT_LINEARIZABLE ? new Search(key, ops, true).run() : result;
+        Result result = search(key, history, false);
+        return result.verdict() == Verdict.NOT_LINEARIZABLE ? search(key, history, true) : result;
     }
 
-    /** The search with exact keys alone (for tests: {@link #check} uses it only to confirm a violation). */
-    Result checkExactly(String key, List<Op> history) {
-        return new Search(key, checked(history), true).run();
+    /** One search, configurations remembered {@code exact}ly or by fingerprint (tests try each alone). */
+    Result search(String key, List<Op> history, boolean exact) {
+        return new Search(key, checked(history), exact).run();
     }
 
     /** The operations to explain, ids in invocation order (what keeps PlacedOps's exact keys small). */
