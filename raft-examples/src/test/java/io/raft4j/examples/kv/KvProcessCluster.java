@@ -46,9 +46,26 @@ final class KvProcessCluster implements AutoCloseable {
      */
     BiFunction<Node, Node, String> dialAddress = (from, to) -> "127.0.0.1:" + to.raftPort;
 
+    /**
+     * Kills the nodes and deletes their data if this JVM ends without {@link #close} (a fork killed
+     * by a timeout, an OutOfMemoryError): they would run on, orphaned, holding their ports (seen
+     * after a crashed run).
+     */
+    private final Thread reaper = new Thread(this::reap, "kv-process-cluster-reaper");
+
     private KvProcessCluster(Path jar, Path dir) {
         this.jar = jar;
         this.dir = dir;
+        Runtime.getRuntime().addShutdownHook(reaper);
+    }
+
+    private void reap() {
+        killAll();
+        try {
+            deleteData();
+        } catch (IOException e) {
+            System.err.println("cannot delete " + dir + ": " + e);
+        }
     }
 
     /** A cluster of no nodes yet, or the calling test skipped when {@code raft-kv.jar} is not at hand. */
@@ -83,14 +100,32 @@ final class KvProcessCluster implements AutoCloseable {
     /** Kills whatever still runs and deletes the data. */
     @Override
     public void close() throws Exception {
-        for (Node n : nodes.values()) {
-            if (n.process != null && n.process.isAlive()) {
-                n.process.destroyForcibly();
-                n.process.waitFor(30, TimeUnit.SECONDS);
-            }
+        killAll();
+        try {
+            Runtime.getRuntime().removeShutdownHook(reaper);
+        } catch (IllegalStateException e) {
+            // the JVM is already shutting down
         }
+        deleteData();
+    }
+
+    private void deleteData() throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private void killAll() {
+        for (Node n : nodes.values()) {
+            if (n.process != null && n.process.isAlive()) {
+                n.process.destroyForcibly(); // SIGKILL: ends a process stopped with SIGSTOP too
+                try {
+                    n.process.waitFor(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 
