@@ -75,13 +75,7 @@ class KvChaosIT {
         List<Node> nodes = new ArrayList<>(cluster.nodes.values());
         StringBuilder history = new StringBuilder();
         try {
-            for (Node n : nodes) {
-                n.start();
-            }
-            cluster.awaitLeader(60_000, null);
-            for (Node n : nodes) {
-                cluster.awaitServing(n);
-            }
+            cluster.startAndAwaitServing(nodes);
             for (int w = 0; w < WRITERS; w++) {
                 writers.add(startWriter(w, new SplittableRandom(SEED + 1 + w), nodes));
             }

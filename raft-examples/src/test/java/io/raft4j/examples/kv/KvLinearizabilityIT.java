@@ -105,13 +105,7 @@ class KvLinearizabilityIT {
         long start = System.nanoTime();
         nemesis = new Nemesis(random.split(), cluster, nodes, network, start);
         try {
-            for (Node n : nodes) {
-                n.start();
-            }
-            cluster.awaitLeader(60_000, null);
-            for (Node n : nodes) {
-                cluster.awaitServing(n);
-            }
+            cluster.startAndAwaitServing(nodes);
             for (int p = 0; p < CLIENTS; p++) {
                 Node home = p < HOMED_CLIENTS ? nodes.get(p % nodes.size()) : null;
                 // Lease reads through one homed client per node and a third of the roaming ones;

@@ -255,6 +255,17 @@ final class KvProcessCluster implements AutoCloseable {
     }
 
     /** Waits until {@code node} answers on its client port as itself (not some other process on that port). */
+    /** Starts {@code nodes}, waits for a leader, then for each node to serve clients. */
+    void startAndAwaitServing(List<Node> nodes) throws IOException {
+        for (Node n : nodes) {
+            n.start();
+        }
+        awaitLeader(60_000, null);
+        for (Node n : nodes) {
+            awaitServing(n);
+        }
+    }
+
     void awaitServing(Node node) {
         try {
             InMemoryKvCluster.await(node.id + " to serve clients", 60_000, () -> {
