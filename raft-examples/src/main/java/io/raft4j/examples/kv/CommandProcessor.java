@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
@@ -232,7 +233,7 @@ final class CommandProcessor {
      * re-adding a member, the core judges itself.
      */
     private static String aliasedMember(String address, HostPort endpoint, String id, RaftNode<Reply> raft) {
-        for (java.util.Map.Entry<String, String> member : raft.status().config().addresses().entrySet()) {
+        for (Map.Entry<String, String> member : raft.status().config().addresses().entrySet()) {
             if (member.getKey().equals(id) || member.getValue().equals(address)) {
                 continue;
             }

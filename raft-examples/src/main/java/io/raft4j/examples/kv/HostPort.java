@@ -1,5 +1,10 @@
 package io.raft4j.examples.kv;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.Set;
+
 /**
  * A {@code host:port} address as given on the command line ({@code [::1]:7001} for IPv6).
  *
@@ -56,14 +61,15 @@ public record HostPort(String host, int port) {
             return true;
         }
         try {
-            java.util.Set<java.net.InetAddress> mine = java.util.Set.of(java.net.InetAddress.getAllByName(host));
-            for (java.net.InetAddress address : java.net.InetAddress.getAllByName(other.host)) {
+            // copyOf, not of: a name may resolve to the same address twice, which Set.of refuses.
+            Set<InetAddress> mine = Set.copyOf(Arrays.asList(InetAddress.getAllByName(host)));
+            for (InetAddress address : InetAddress.getAllByName(other.host)) {
                 if (mine.contains(address)) {
                     return true;
                 }
             }
             return false;
-        } catch (java.net.UnknownHostException | IllegalArgumentException e) {
+        } catch (UnknownHostException e) {
             return false;
         }
     }
