@@ -1,6 +1,7 @@
 package io.raft4j.core;
 
 import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,8 +15,10 @@ import java.util.Objects;
  * heartbeat interval must be well below the election timeout so followers hear from a live leader
  * several times before they would start an election.
  *
- * @param groupId                  the Raft group this node belongs to; default {@code "default"}
- * @param nodeId                   this node's id, unique in the group; required
+ * @param groupId                  the Raft group this node belongs to; default {@code "default"}; an id
+ *                                 as {@link ClusterConfig#problemWithId} describes
+ * @param nodeId                   this node's id, unique in the group; required; non-empty, at most 256
+ *                                 characters, no control characters or whitespace at either end
  * @param initialMembers           voters (id to address) of a brand-new cluster; used only when the
  *                                 node's storage is empty. Empty for a node that will be added to
  *                                 an existing cluster. Default empty
@@ -74,10 +77,11 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
     public static final int MAX_ELECTION_TIMEOUT_TICKS = 1 << 20;
 
     public RaftConfig {
-        requireNonEmpty(groupId, "groupId");
-        requireNonEmpty(nodeId, "nodeId");
+        requireValidId(groupId, "groupId");
+        requireValidId(nodeId, "nodeId");
         Objects.requireNonNull(initialMembers, "initialMembers");
         initialMembers = Map.copyOf(initialMembers);
+        ClusterConfig.ofVoters(initialMembers); // checks every id and address now, not at the first start
         if (!initialMembers.isEmpty() && !initialMembers.containsKey(nodeId)) {
             throw new IllegalArgumentException("initialMembers must include this node (nodeId "
                     + nodeId + ") or be empty for a node that joins later");
@@ -190,10 +194,10 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         return b;
     }
 
-    private static void requireNonEmpty(String value, String field) {
-        if (value == null || value.isEmpty()) {
-            throw new IllegalArgumentException(field + " must be a non-empty string");
-        }
+    private static void requireValidId(String value, String field) {
+        ClusterConfig.problemWithId(value).ifPresent(problem -> {
+            throw new IllegalArgumentException(field + ": " + problem);
+        });
     }
 
     private static void requirePositive(long value, String field) {

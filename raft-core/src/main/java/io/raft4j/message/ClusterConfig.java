@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -31,20 +32,26 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
     /** The configuration of a node that knows of no cluster yet (a node waiting to join). */
     public static final ClusterConfig EMPTY = new ClusterConfig(Set.of(), Set.of(), Set.of(), Map.of());
 
+    /** The longest member id, in characters (ids are written in every log entry of a configuration and in logs). */
+    public static final int MAX_ID_LENGTH = 256;
+    /** The longest member address, in characters. */
+    public static final int MAX_ADDRESS_LENGTH = 1024;
+
     private static final int ENCODING_VERSION = 1;
 
     /**
      * Copies the sets and map into sorted, immutable ones; rejects a learner that is also a voter,
-     * and null ids or addresses (which could not be encoded into the log).
+     * and ids or addresses that break {@link #problemWithId} or {@link #problemWithAddress}.
      */
     public ClusterConfig {
         voters = sortedCopy(voters);
         learners = sortedCopy(learners);
         outgoingVoters = sortedCopy(outgoingVoters);
         addresses.forEach((id, address) -> {
-            if (id == null || address == null) {
-                throw new IllegalArgumentException("a member id or address is null: " + id + "=" + address);
-            }
+            requireValidId(id);
+            problemWithAddress(address).ifPresent(problem -> {
+                throw new IllegalArgumentException("address of member " + abbreviated(id) + ": " + problem);
+            });
         });
         addresses = Collections.unmodifiableMap(new TreeMap<>(addresses));
         for (String learner : learners) {
@@ -149,13 +156,75 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
         }
     }
 
+    /**
+     * What is wrong with {@code id} as the id of a member (or of a group), if anything. An id must be
+     * non-empty, at most {@link #MAX_ID_LENGTH} characters, without control characters (ids appear
+     * in log lines and error messages) and without whitespace at either end (which would make
+     * {@code "n1 "} a member distinct from {@code "n1"}). Ids are otherwise opaque to the protocol.
+     *
+     * @return a description of the problem, empty if {@code id} is a valid id
+     */
+    public static Optional<String> problemWithId(String id) {
+        if (id == null || id.isEmpty()) {
+            return Optional.of("an id must be non-empty");
+        }
+        if (id.length() > MAX_ID_LENGTH) {
+            return Optional.of("an id must be at most " + MAX_ID_LENGTH + " characters, not " + id.length());
+        }
+        if (id.chars().anyMatch(Character::isISOControl)) {
+            return Optional.of("an id must not contain control characters");
+        }
+        if (Character.isWhitespace(id.charAt(0)) || Character.isWhitespace(id.charAt(id.length() - 1))) {
+            return Optional.of("an id must not begin or end with whitespace");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * What is wrong with {@code address} as a member's address, if anything: it must be non-null
+     * (empty means none), at most {@link #MAX_ADDRESS_LENGTH} characters, without control characters.
+     *
+     * @return a description of the problem, empty if {@code address} is a valid address
+     */
+    public static Optional<String> problemWithAddress(String address) {
+        if (address == null) {
+            return Optional.of("an address must not be null (use \"\" for none)");
+        }
+        if (address.length() > MAX_ADDRESS_LENGTH) {
+            return Optional.of("an address must be at most " + MAX_ADDRESS_LENGTH + " characters, not "
+                    + address.length());
+        }
+        if (address.chars().anyMatch(Character::isISOControl)) {
+            return Optional.of("an address must not contain control characters");
+        }
+        return Optional.empty();
+    }
+
+    private static void requireValidId(String id) {
+        problemWithId(id).ifPresent(problem -> {
+            throw new IllegalArgumentException("member id " + abbreviated(id) + ": " + problem);
+        });
+    }
+
+    /** {@code s} quoted for an error message, cut short if long (an id can be a client's input). */
+    private static String abbreviated(String s) {
+        if (s == null) {
+            return "null";
+        }
+        String shown = s.length() <= 40 ? s : s.substring(0, 40) + "...";
+        return "'" + shown.codePoints()
+                .collect(StringBuilder::new, (b, cp) -> {
+                    if (Character.isISOControl(cp)) {
+                        b.append(String.format("\\u%04x", cp));
+                    } else {
+                        b.appendCodePoint(cp);
+                    }
+                }, StringBuilder::append) + "'";
+    }
+
     private static Set<String> sortedCopy(Set<String> set) {
         Objects.requireNonNull(set);
-        for (String id : set) {
-            if (id == null || id.isEmpty()) {
-                throw new IllegalArgumentException("member ids must be non-empty");
-            }
-        }
+        set.forEach(ClusterConfig::requireValidId);
         return Collections.unmodifiableSet(new TreeSet<>(set));
     }
 

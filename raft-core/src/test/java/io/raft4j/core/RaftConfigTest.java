@@ -44,6 +44,24 @@ class RaftConfigTest {
                 () -> RaftConfig.builder("n1").initialMembers("n1", "n2", "n2")).getMessage());
     }
 
+    /**
+     * Ids are written into the log's configuration entries (at most 65,535 bytes each, so a longer
+     * one stopped the node at its first start), log lines and error messages.
+     */
+    @Test
+    void idsAndAddressesAreCheckedWhenBuilt() {
+        assertTrue(rejection(RaftConfig.builder("n1 ")).contains("nodeId: an id must not begin or end with whitespace"));
+        assertTrue(rejection(RaftConfig.builder("n\n1")).contains("nodeId: an id must not contain control characters"));
+        assertTrue(rejection(RaftConfig.builder("x".repeat(257))).contains("at most 256 characters, not 257"));
+        assertTrue(rejection(RaftConfig.builder("n1").groupId("g\u0000")).contains("groupId"));
+        assertEquals("node one", RaftConfig.builder("node one").build().nodeId(), "opaque otherwise");
+        assertTrue(rejection(RaftConfig.builder("n1").initialMembers(Map.of("n1", "", "n2\t", "")))
+                .contains("member id 'n2\\u0009': an id must not contain control characters"));
+        assertTrue(rejection(RaftConfig.builder("n1").initialMembers(Map.of("n1", "h".repeat(70_000))))
+                .contains("address of member 'n1': an address must be at most 1024 characters, not 70000"));
+        assertEquals(256, RaftConfig.builder("y".repeat(256)).build().nodeId().length());
+    }
+
     @Test
     void invalidCombinationsAreRejectedNamingTheFields() {
         String m = rejection(RaftConfig.builder("n1").electionTimeoutTicks(5).heartbeatIntervalTicks(5));

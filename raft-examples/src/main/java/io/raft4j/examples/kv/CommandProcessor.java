@@ -176,7 +176,9 @@ final class CommandProcessor {
                 String id = utf8(args.get(1));
                 String address = utf8(args.get(2));
                 if (!NodeCommand.isValidId(id)) {
-                    return error("ERR invalid node id '" + id + "': it " + NodeCommand.ID_RULE);
+                    // Quoted in full only if short: the id is a client's input, of any size.
+                    String quoted = id.length() <= 64 ? " '" + id + "'" : " (" + id.length() + " characters)";
+                    return error("ERR invalid node id" + quoted + ": it " + NodeCommand.ID_RULE);
                 }
                 HostPort endpoint;
                 try {

@@ -2,6 +2,7 @@ package io.raft4j.examples.kv;
 
 import io.raft4j.core.RaftConfig;
 import io.raft4j.examples.kv.resp.RespLimits;
+import io.raft4j.message.ClusterConfig;
 import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.StorageException;
 import io.raft4j.transport.netty.NettyTransport;
@@ -338,10 +339,13 @@ public final class NodeCommand implements Callable<Integer> {
     }
 
     /** What a node id must be: it is written in --peers lists ("n1=host:port,...") and INFO lines. */
-    static final String ID_RULE = "must be non-empty without whitespace, commas or '='";
+    static final String ID_RULE = "must be non-empty, at most " + ClusterConfig.MAX_ID_LENGTH
+            + " characters, without whitespace, control characters, commas or '='";
 
+    /** The core's rule for ids (ClusterConfig.problemWithId), and no separators of the --peers syntax. */
     static boolean isValidId(String id) {
-        return !id.isEmpty() && id.chars().noneMatch(ch -> Character.isWhitespace(ch) || ch == ',' || ch == '=');
+        return ClusterConfig.problemWithId(id).isEmpty()
+                && id.chars().noneMatch(ch -> Character.isWhitespace(ch) || ch == ',' || ch == '=');
     }
 
     /** Checks every option, naming the bad one. */

@@ -452,6 +452,9 @@ class KvServerTest {
             // Found by an operator: both were accepted, leaving learners that could never run or be reached.
             assertTrue(text(f.call("RAFT.ADDNODE", "n 5", "127.0.0.1:10005")).startsWith("-ERR invalid node id 'n 5'"));
             assertTrue(text(f.call("RAFT.ADDNODE", "n5,x=1", "127.0.0.1:10005")).startsWith("-ERR invalid node id"));
+            // Accepted before, it failed to encode into the leader's log and stopped the leader.
+            assertTrue(text(f.call("RAFT.ADDNODE", "n".repeat(70_000), "127.0.0.1:10005"))
+                    .startsWith("-ERR invalid node id (70000 characters): it must be non-empty, at most 256 characters"));
             String shared = text(f.call("RAFT.ADDNODE", "n5", "127.0.0.1:10004"));
             assertTrue(shared.startsWith("-ERR") && shared.contains("already n4's"), shared);
             String alias = text(f.call("RAFT.ADDNODE", "n5", "localhost:10004"));

@@ -239,7 +239,7 @@ class WireCodecTest {
             }
         }
         for (int i = r.nextInt(3); i > 0; i--) {
-            addresses.put(r.nextInt(5) == 0 ? "" : id(r), r.nextInt(5) == 0 ? "" : "127.0.0.1:" + r.nextInt(65536));
+            addresses.put(id(r), r.nextInt(5) == 0 ? "" : "127.0.0.1:" + r.nextInt(65536));
         }
         return new ClusterConfig(voters, learners, outgoing, addresses);
     }

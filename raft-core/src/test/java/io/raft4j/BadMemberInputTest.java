@@ -1,0 +1,58 @@
+package io.raft4j;
+
+import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Membership calls carry ids and addresses from outside (an admin command, a client): bad ones fail
+ * the call with a clear error and leave the leader leading.
+ */
+class BadMemberInputTest {
+
+    /**
+     * A 70,000-character id used to be accepted and then failed to encode into the configuration's
+     * log entry on the leader's loop, which stopped the leader ("stopping after failure").
+     */
+    @Test
+    void anIdTooLongForTheLogFailsTheCallNotTheLeader() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+
+            assertRefused(leader.addVoter("x".repeat(70_000), ""), "at most 256 characters, not 70000");
+            assertRefused(leader.addLearner("n\n4", "somewhere"), "an id must not contain control characters");
+            assertRefused(leader.addLearner("n4", "h".repeat(70_000)), "at most 1024 characters, not 70000");
+
+            assertFalse(leader.whenStopped().isDone(), "the leader runs on");
+            assertEquals("applied:w", leader.propose(Bytes.ofUtf8("w")).get(5, TimeUnit.SECONDS));
+            assertEquals(Set.of("n1", "n2", "n3"), leader.status().config().voters());
+        }
+    }
+
+    @Test
+    void aConfigurationWithABadIdCannotBeBuilt() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ClusterConfig.ofVoters(Map.of("n1", "", " n2", "")));
+        assertEquals("member id ' n2': an id must not begin or end with whitespace", e.getMessage());
+        assertTrue(ClusterConfig.problemWithId("n2").isEmpty());
+        assertTrue(ClusterConfig.problemWithAddress("").isEmpty(), "no address is a valid address");
+    }
+
+    private static void assertRefused(CompletableFuture<ClusterConfig> call, String why) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> call.get(5, TimeUnit.SECONDS));
+        assertInstanceOf(IllegalArgumentException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains(why), e.getCause().getMessage());
+    }
+}
