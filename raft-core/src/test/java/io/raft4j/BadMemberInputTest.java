@@ -4,6 +4,7 @@ import io.raft4j.message.Bytes;
 import io.raft4j.message.ClusterConfig;
 import org.junit.jupiter.api.Test;
 
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -47,6 +48,12 @@ class BadMemberInputTest {
                 () -> ClusterConfig.ofVoters(Map.of("n1", "", " n2", "")));
         assertEquals("member id ' n2': an id must not begin or end with whitespace", e.getMessage());
         assertTrue(ClusterConfig.problemWithId("n2").isEmpty());
+        Set<String> tooMany = new HashSet<>();
+        for (int i = 0; i <= ClusterConfig.MAX_MEMBERS; i++) {
+            tooMany.add("n" + i);
+        }
+        assertThrows(IllegalArgumentException.class, () -> ClusterConfig.ofVoters(tooMany),
+                "more than any replica would decode");
         assertTrue(ClusterConfig.problemWithAddress("").isEmpty(), "no address is a valid address");
     }
 

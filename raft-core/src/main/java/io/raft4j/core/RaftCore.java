@@ -477,7 +477,13 @@ public final class RaftCore {
             return MembershipChange.rejected(leader.whyNoQuorumIn(target));
         }
         boolean joint = MembershipPlanner.needsJoint(current, target);
-        long index = appendAsLeader(EntryType.CONFIG, MembershipPlanner.firstStep(current, target).encode());
+        Bytes firstStep = MembershipPlanner.firstStep(current, target).encode(); // the larger of the two steps
+        if (firstStep.length() > settings.maxEntryBytes()) {
+            // No message could carry the entry: replication would stop at it.
+            return MembershipChange.rejected("the configuration takes " + firstStep.length()
+                    + " bytes in the log, more than maxEntryBytes (" + settings.maxEntryBytes() + ")");
+        }
+        long index = appendAsLeader(EntryType.CONFIG, firstStep);
         LOG.info("{}: membership change to voters {} learners {}{} at index {}", id, target.voters(), target.learners(),
                 joint ? " through a joint configuration" : "", index);
         return new MembershipChange(index, joint, null);

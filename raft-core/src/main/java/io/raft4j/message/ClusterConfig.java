@@ -36,6 +36,8 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
     public static final int MAX_ID_LENGTH = 256;
     /** The longest member address, in characters. */
     public static final int MAX_ADDRESS_LENGTH = 1024;
+    /** The most ids in one set, or addresses: what {@link #decode} accepts, so what every replica can read back. */
+    public static final int MAX_MEMBERS = 100_000;
 
     private static final int ENCODING_VERSION = 1;
 
@@ -54,6 +56,9 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
             });
         });
         addresses = Collections.unmodifiableMap(new TreeMap<>(addresses));
+        if (addresses.size() > MAX_MEMBERS) {
+            throw new IllegalArgumentException("at most " + MAX_MEMBERS + " addresses, not " + addresses.size());
+        }
         for (String learner : learners) {
             if (voters.contains(learner) || outgoingVoters.contains(learner)) {
                 throw new IllegalArgumentException("member " + learner + " is both learner and voter");
@@ -224,6 +229,9 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
 
     private static Set<String> sortedCopy(Set<String> set) {
         Objects.requireNonNull(set);
+        if (set.size() > MAX_MEMBERS) {
+            throw new IllegalArgumentException("at most " + MAX_MEMBERS + " members in a set, not " + set.size());
+        }
         set.forEach(ClusterConfig::requireValidId);
         return Collections.unmodifiableSet(new TreeSet<>(set));
     }
@@ -245,7 +253,7 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
     }
 
     private static int checkedCount(int n) {
-        if (n < 0 || n > 100_000) {
+        if (n < 0 || n > MAX_MEMBERS) {
             throw new IllegalArgumentException("implausible member count " + n);
         }
         return n;

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -191,6 +192,26 @@ class MembershipRulesTest {
         MembershipChange early = c.core(leader).changeMembership(voters("n1", "n2", "n3", "n4"));
         assertFalse(early.accepted());
         assertTrue(early.rejection().contains("committed an entry of its term"), early.rejection());
+    }
+
+    /** Appended, such an entry could never be sent: replication would stop at it, on every follower. */
+    @Test
+    void aConfigurationLargerThanAnEntryMayBeIsRefused() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.maxEntryBytes(4096));
+        String leader = c.awaitSettledLeader();
+        Set<String> learners = new TreeSet<>();
+        for (int i = 0; learners.size() * 20 < 4096; i++) {
+            learners.add("learner-with-a-long-name-" + i);
+        }
+        MembershipChange change = c.core(leader).changeMembership(
+                new ClusterConfig(Set.of("n1", "n2", "n3"), learners, Set.of(), Map.of()));
+        assertFalse(change.accepted());
+        assertTrue(change.rejection().contains("more than maxEntryBytes (4096)"), change.rejection());
+        c.propose(leader, "still-replicating");
+        c.tickAll(3);
+        for (String id : c.allIds()) {
+            assertEquals(c.applied.get(leader), c.applied.get(id), id);
+        }
     }
 
     @Test
