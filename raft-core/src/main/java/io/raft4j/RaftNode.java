@@ -298,6 +298,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * before the outcome is known.
      */
     public CompletableFuture<ClusterConfig> changeMembership(ClusterConfig target) {
+        // Checked here, on the caller's thread: a task failing on the loop stops the node.
+        Objects.requireNonNull(target, "target");
         CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
         execute(() -> changeOnLoop(target, future), future);
         return future;
@@ -342,6 +344,7 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /** Adds {@code id} as a learner: it receives the log but does not vote. */
     public CompletableFuture<ClusterConfig> addLearner(String id, String address) {
+        requireIdAndAddress(id, address);
         return editMembership(c -> MembershipEdits.addLearner(c, id, address));
     }
 
@@ -358,6 +361,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * committed. A member of that id at another address is refused.
      */
     public CompletableFuture<ClusterConfig> addVoter(String id, String address) {
+        requireIdAndAddress(id, address);
         return editMembership(c -> MembershipEdits.addLearnerUnlessAdded(c, id, address))
                 .thenCompose(c -> c.voters().contains(id)
                         ? CompletableFuture.completedFuture(c)
@@ -366,12 +370,19 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /** Promotes the learner {@code id} to voter. */
     public CompletableFuture<ClusterConfig> promote(String id) {
+        Objects.requireNonNull(id, "id");
         return editMembership(c -> MembershipEdits.promote(c, id));
     }
 
     /** Removes {@code id} (voter or learner). A leader that removes itself steps down once that commits. */
     public CompletableFuture<ClusterConfig> removeMember(String id) {
+        Objects.requireNonNull(id, "id");
         return editMembership(c -> MembershipEdits.remove(c, id));
+    }
+
+    private static void requireIdAndAddress(String id, String address) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(address, "address (\"\" for none)");
     }
 
     private CompletableFuture<ClusterConfig> editMembership(UnaryOperator<ClusterConfig> edit) {

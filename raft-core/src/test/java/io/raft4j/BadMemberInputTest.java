@@ -42,6 +42,23 @@ class BadMemberInputTest {
         }
     }
 
+    /** changeMembership(null) threw on the leader's loop, which stopped the leader. */
+    @Test
+    void aNullArgumentIsRefusedOnTheCallersThread() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+
+            assertThrows(NullPointerException.class, () -> leader.changeMembership(null));
+            assertThrows(NullPointerException.class, () -> leader.addVoter(null, ""));
+            assertThrows(NullPointerException.class, () -> leader.addLearner("n4", null));
+            assertThrows(NullPointerException.class, () -> leader.promote(null));
+            assertThrows(NullPointerException.class, () -> leader.removeMember(null));
+
+            assertFalse(leader.whenStopped().isDone(), "the leader runs on");
+            assertEquals("applied:w", leader.propose(Bytes.ofUtf8("w")).get(5, TimeUnit.SECONDS));
+        }
+    }
+
     @Test
     void aConfigurationWithABadIdCannotBeBuilt() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -91,20 +91,6 @@ class MembershipRuntimeTest {
     }
 
     @Test
-    void aNullAddressFailsTheCallNotTheLeader() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(3)) {
-            RaftNode<String> leader = cluster.awaitLeader();
-            ExecutionException e = assertThrows(ExecutionException.class,
-                    () -> leader.addVoter("n4", null).get(5, TimeUnit.SECONDS));
-            assertInstanceOf(IllegalArgumentException.class, e.getCause());
-            e = assertThrows(ExecutionException.class, () -> leader.addLearner("n4", null).get(5, TimeUnit.SECONDS));
-            assertInstanceOf(IllegalArgumentException.class, e.getCause());
-            leader.propose(Bytes.ofUtf8("still leading")).get(5, TimeUnit.SECONDS);
-            assertTrue(leader.isLeader());
-        }
-    }
-
-    @Test
     void aMemberMovesToAnotherAddressByAChangeOfItsAddressOnly() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
