@@ -51,12 +51,13 @@ final class CommandProcessor {
 
     CommandProcessor(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm,
                      LeaderForwarder forwarder, long requestTimeoutMs, long adminTimeoutMs, long maxMemoryBytes,
-                     IntSupplier connectedClients, java.util.function.LongSupplier snapshotIndex) {
+                     IntSupplier connectedClients, java.util.function.LongSupplier snapshotIndex,
+                     Map<String, String> forwardTo) {
         this.nodeId = nodeId;
         this.clientAddress = clientAddress;
         this.raft = raft;
         this.sm = sm;
-        this.router = new LeaderRouter(nodeId, clientAddress, raft, sm, forwarder);
+        this.router = new LeaderRouter(nodeId, clientAddress, raft, sm, forwarder, forwardTo);
         this.requestTimeoutMs = requestTimeoutMs;
         this.adminTimeoutMs = adminTimeoutMs;
         this.maxMemoryBytes = maxMemoryBytes;

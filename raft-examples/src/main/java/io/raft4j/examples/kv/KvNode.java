@@ -30,6 +30,10 @@ import java.util.concurrent.TimeoutException;
  * replicated state (once per term, and only if the state does not already say so), so every node
  * can look the leader's client address up locally: to forward to it, or to name it in
  * {@code -NOTLEADER}. It survives restarts and snapshots like any other state.
+ *
+ * <p>A node that reaches the others' client ports otherwise than clients do (NAT, a tunnel, a proxy)
+ * is given its own addresses for them ({@link Settings#forwardTo}, {@code --forward-to}): it forwards
+ * there, and still names the registered address to clients.
  */
 public final class KvNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KvNode.class);
@@ -51,17 +55,22 @@ public final class KvNode implements AutoCloseable {
      * @param followerMode    default for new connections: forward to the leader, or redirect
      * @param readMode        default for new connections: linearizable, lease or stale reads
      * @param snapshotEveryEntries take a snapshot after this many applied entries
+     * @param maxMemoryBytes  refuse growing writes beyond this much data; 0 for no limit
+     * @param forwardTo       node id to the client address this node forwards to when that node
+     *                        leads, instead of the one it registered (see the class comment)
      */
     public record Settings(String nodeId, Map<String, String> initialMembers, HostPort clientAddress, long tickMillis,
                            int electionTicks, int heartbeatTicks, long requestTimeoutMs, long adminTimeoutMs,
                            int maxClients, int maxPipeline, RespLimits limits, Session.FollowerMode followerMode,
-                           Session.ReadMode readMode, long snapshotEveryEntries, long maxMemoryBytes) {
+                           Session.ReadMode readMode, long snapshotEveryEntries, long maxMemoryBytes,
+                           Map<String, String> forwardTo) {
         /** Longest deadline a command may be given: a day, far beyond any client's patience. */
         public static final long MAX_TIMEOUT_MS = 86_400_000L;
 
         public Settings {
             Objects.requireNonNull(nodeId, "nodeId");
             initialMembers = Map.copyOf(initialMembers);
+            forwardTo = Map.copyOf(forwardTo);
             checkTimeout("requestTimeoutMs", requestTimeoutMs);
             checkTimeout("adminTimeoutMs", adminTimeoutMs);
             if (maxMemoryBytes < 0) {
@@ -79,43 +88,43 @@ public final class KvNode implements AutoCloseable {
         public static Settings defaults(String nodeId, Map<String, String> initialMembers, HostPort clientAddress) {
             return new Settings(nodeId, initialMembers, clientAddress, 100, 10, 1, 5000, 30_000, 10_000, 1024,
                     RespLimits.DEFAULT, Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, 100_000,
-                    0);
+                    0, Map.of());
         }
 
         public Settings withTiming(long tickMillis, int electionTicks, int heartbeatTicks) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
         }
 
         public Settings withRequestTimeout(long requestTimeoutMs) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
         }
 
         public Settings withClients(int maxClients, int maxPipeline, RespLimits limits) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
         }
 
         public Settings withModes(Session.FollowerMode followerMode, Session.ReadMode readMode) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
         }
 
         public Settings withInitialMembers(Map<String, String> initialMembers) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
         }
 
         public Settings withSnapshotEvery(long entries) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode, entries,
-                    maxMemoryBytes);
+                    maxMemoryBytes, forwardTo);
         }
 
         /**
@@ -125,7 +134,17 @@ public final class KvNode implements AutoCloseable {
         public Settings withMaxMemory(long bytes) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, bytes);
+                    snapshotEveryEntries, bytes, forwardTo);
+        }
+
+        /**
+         * Forward to these nodes (id to {@code host:port}) at these client addresses when they lead,
+         * not at the ones they registered; {@code -NOTLEADER} still names the registered one.
+         */
+        public Settings withForwardTo(Map<String, String> forwardTo) {
+            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
+                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
         }
     }
 
@@ -185,7 +204,8 @@ public final class KvNode implements AutoCloseable {
             if (serveClients) {
                 CommandProcessor processor = new CommandProcessor(settings.nodeId(), clientAddress, raft, stateMachine,
                         forwarder, settings.requestTimeoutMs(), settings.adminTimeoutMs(), settings.maxMemoryBytes(),
-                        server::connectedClients, () -> snapshots.latest().map(s -> s.meta().lastIndex()).orElse(0L));
+                        server::connectedClients, () -> snapshots.latest().map(s -> s.meta().lastIndex()).orElse(0L),
+                        settings.forwardTo());
                 server.start(boss, workers, settings.clientAddress(), processor, settings.limits(), settings.maxClients(),
                         settings.maxPipeline(), settings.followerMode(), settings.readMode());
             }

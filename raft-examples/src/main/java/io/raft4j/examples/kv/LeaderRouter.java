@@ -12,6 +12,7 @@ import io.raft4j.examples.kv.resp.Reply;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -33,13 +34,17 @@ final class LeaderRouter {
     private final RaftNode<Reply> raft;
     private final KvStateMachine sm;
     private final LeaderForwarder forwarder;
+    /** Where this node reaches some nodes' client ports, instead of their registered addresses. */
+    private final Map<String, String> forwardTo;
 
-    LeaderRouter(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm, LeaderForwarder forwarder) {
+    LeaderRouter(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm, LeaderForwarder forwarder,
+                 Map<String, String> forwardTo) {
         this.nodeId = nodeId;
         this.clientAddress = clientAddress;
         this.raft = raft;
         this.sm = sm;
         this.forwarder = forwarder;
+        this.forwardTo = Map.copyOf(forwardTo);
     }
 
     /** A command that runs {@code onLeader} on the leader, with {@code timeoutMs} to reach an outcome. */
@@ -156,7 +161,8 @@ final class LeaderRouter {
                 return;
             }
             handedOver |= cmd.kind == Command.Kind.WRITE; // counted as sent until proven otherwise
-            forwarder.send(address, session.id, cmd.args, cmd.timeoutMs).whenComplete((reply, error) ->
+            // Clients are told the registered address; this node may reach it another way.
+            forwarder.send(forwardTo.getOrDefault(leader, address), session.id, cmd.args, cmd.timeoutMs).whenComplete((reply, error) ->
                     session.executor.execute(() -> onForwarded(leader, reply, error)));
         }
 

@@ -61,6 +61,16 @@ public final class NodeCommand implements Callable<Integer> {
                     + " With --join: the members to reach. A restart takes the membership from the data directory.")
     String peers;
 
+    @Option(names = "--dial", paramLabel = "ID=HOST:PORT,...",
+            description = "Dial these members' Raft ports at these addresses, whatever the membership records for them"
+                    + " (a node that reaches some peers through NAT, a tunnel or a proxy). Not stored: give it at every start.")
+    String dialOverrides = "";
+
+    @Option(names = "--forward-to", paramLabel = "ID=HOST:PORT,...",
+            description = "Forward clients' commands to these nodes, when they lead, at these client addresses instead of"
+                    + " the ones they registered (-NOTLEADER still names those).")
+    String forwardTo = "";
+
     @Option(names = "--data-dir", required = true, paramLabel = "DIR",
             description = "Where the Raft log (RocksDB) and snapshots are kept; created if absent.")
     Path dataDir;
@@ -147,7 +157,8 @@ public final class NodeCommand implements Callable<Integer> {
         }
         Path data = dataDir.toAbsolutePath().normalize();
 
-        Map<String, String> dial = new LinkedHashMap<>(peerMap);
+        Map<String, String> dialMap = idAddresses("--dial", dialOverrides);
+        Map<String, String> dial = DialOverrides.apply(dialMap, peerMap);
         dial.remove(id);
         NettyTransport transport;
         try {
@@ -189,8 +200,9 @@ public final class NodeCommand implements Callable<Integer> {
         StartMode mode;
         try {
             mode = startMode(StartMode.holdsState(storage.log, storage.snapshots), peerMap);
+            // The membership keeps the --peers addresses: --dial is this node's own way to its peers.
             node = new KvNode(mode == StartMode.BOOTSTRAP ? settings.withInitialMembers(peerMap) : settings,
-                    transport, storage.log, storage.snapshots, true);
+                    new DialOverrides(transport, dialMap), storage.log, storage.snapshots, true);
         } catch (RuntimeException e) {
             storage.close();
             transport.close();
@@ -362,6 +374,8 @@ public final class NodeCommand implements Callable<Integer> {
             throw bad("--client-address: must differ from --raft-address (" + raft + ")");
         }
         Map<String, String> peerMap = parsePeers();
+        idAddresses("--dial", dialOverrides);
+        Map<String, String> forwardMap = idAddresses("--forward-to", forwardTo);
         if (!Files.exists(dataDir.resolve("log")) && !Files.exists(dataDir.resolve("snapshots"))) {
             // A new directory holds no state: a node that can neither bootstrap nor join is refused
             // before anything is bound or written. Otherwise the log decides, once it is open.
@@ -432,33 +446,53 @@ public final class NodeCommand implements Callable<Integer> {
                 .withClients(maxClients, maxPipeline, new RespLimits(maxBulkBytes, maxArrayLength, maxInlineBytes, maxRequestBytes))
                 .withModes(redirect ? Session.FollowerMode.REDIRECT : Session.FollowerMode.FORWARD, mode)
                 .withSnapshotEvery(snapshotEvery)
-                .withMaxMemory(maxMemoryBytes);
+                .withMaxMemory(maxMemoryBytes)
+                .withForwardTo(forwardMap);
     }
 
     private Map<String, String> parsePeers() {
+        Map<String, String> map = parseIdAddresses("--peers", peers);
+        if (map.isEmpty()) {
+            throw bad("--peers: no peers given; expected ID=HOST:PORT,...");
+        }
+        return map;
+    }
+
+    /** An optional list of other nodes' addresses ({@code --dial}, {@code --forward-to}). */
+    private Map<String, String> idAddresses(String option, String text) {
+        Map<String, String> map = parseIdAddresses(option, text);
+        if (map.containsKey(id)) {
+            throw bad(option + ": " + id + " is this node; list other nodes only");
+        }
+        for (String other : map.keySet()) {
+            if (!isValidId(other)) {
+                throw bad(option + ": '" + other + "' " + ID_RULE);
+            }
+        }
+        return map;
+    }
+
+    private Map<String, String> parseIdAddresses(String option, String text) {
         Map<String, String> map = new LinkedHashMap<>();
-        for (String part : peers.split(",")) {
+        for (String part : text.split(",")) {
             String p = part.trim();
             if (p.isEmpty()) {
                 continue;
             }
             int eq = p.indexOf('=');
             if (eq <= 0 || eq == p.length() - 1) {
-                throw bad("--peers: '" + p + "' is not ID=HOST:PORT");
+                throw bad(option + ": '" + p + "' is not ID=HOST:PORT");
             }
             String peerId = p.substring(0, eq).trim();
             String address = p.substring(eq + 1).trim();
             try {
                 HostPort.parse(address);
             } catch (IllegalArgumentException e) {
-                throw bad("--peers: " + peerId + ": " + e.getMessage());
+                throw bad(option + ": " + peerId + ": " + e.getMessage());
             }
             if (map.put(peerId, address) != null) {
-                throw bad("--peers: " + peerId + " is listed twice");
+                throw bad(option + ": " + peerId + " is listed twice");
             }
-        }
-        if (map.isEmpty()) {
-            throw bad("--peers: no peers given; expected ID=HOST:PORT,...");
         }
         return map;
     }

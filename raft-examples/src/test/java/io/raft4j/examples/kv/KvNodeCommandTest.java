@@ -81,6 +81,11 @@ class KvNodeCommandTest {
         assertTrue(run(with("--peers", "n1=127.0.0.1:7001,n2=nowhere")).contains("--peers: n2: 'nowhere' is not host:port"));
         assertTrue(run(with("--peers", "n2=127.0.0.1:7002")).contains("--peers: must include this node"));
         assertTrue(run(with("--peers", "n1=127.0.0.1:7001,n1=127.0.0.1:7002")).contains("--peers: n1 is listed twice"));
+        assertTrue(run(with("--dial", "n2=127.0.0.1")).contains("--dial: n2: '127.0.0.1' is not host:port"));
+        assertTrue(run(with("--dial", "n1=127.0.0.1:7101")).contains("--dial: n1 is this node; list other nodes only"));
+        assertTrue(run(with("--forward-to", "n2")).contains("--forward-to: 'n2' is not ID=HOST:PORT"));
+        assertTrue(run(with("--forward-to", "n2=127.0.0.1:6380,n2=127.0.0.1:6381"))
+                .contains("--forward-to: n2 is listed twice"));
         assertTrue(run(with("--id", "a b")).contains("--id: 'a b' must be non-empty"));
         assertTrue(run(with("--cluster-id", "")).contains("--cluster-id: must be non-empty"));
         assertTrue(run(with("--tick-ms", "0")).contains("--tick-ms: 0 is outside 1..10000"));

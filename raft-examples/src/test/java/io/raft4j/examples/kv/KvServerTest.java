@@ -256,6 +256,29 @@ class KvServerTest {
     }
 
     @Test
+    void followersForwardToTheForwardToAddressesAndStillNameTheRegisteredOnes() throws IOException {
+        // Every node is told to forward to every other at an address where nothing listens: a
+        // follower then cannot forward, though the leader's registered address would serve.
+        int nowhere = InMemoryKvCluster.freePort();
+        Map<String, String> forwardTo = Map.of("n1", "127.0.0.1:" + nowhere, "n2", "127.0.0.1:" + nowhere,
+                "n3", "127.0.0.1:" + nowhere);
+        cluster = new InMemoryKvCluster(3, s -> s.withForwardTo(forwardTo).withRequestTimeout(1000));
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket f = new RespSocket(cluster.port(cluster.aFollower(leader)), 10_000);
+             RespSocket l = new RespSocket(cluster.port(leader), 10_000)) {
+            assertEquals("OK", text(l.call("SET", "k", "v")));
+
+            String forwarded = text(f.call("SET", "k", "w"));
+
+            assertTrue(forwarded.startsWith("-TRYAGAIN cannot reach leader " + leader.nodeId()), forwarded);
+            assertEquals("v", text(l.call("GET", "k")), "nothing was done");
+            assertEquals("OK", text(f.call("RAFT.REDIRECT", "ON")));
+            assertEquals("-NOTLEADER 127.0.0.1:" + cluster.port(leader), text(f.call("SET", "k", "w")),
+                    "clients are told the registered address");
+        }
+    }
+
+    @Test
     void leaseReadsOnTheLeaderSeeAcknowledgedWritesAndBadModesAreRefused() throws IOException {
         cluster = new InMemoryKvCluster(3);
         KvNode leader = cluster.awaitLeader();
