@@ -143,8 +143,15 @@ final class InMemoryKvCluster implements AutoCloseable {
      * kernel may give the same port to two successive binds on port 0 once the first is closed
      * (about 1 in 600 for eight in a row here), and a cluster whose client port is another node's
      * Raft port fails in confusing ways, so ports are never repeated.
+     *
+     * <p>{@code -Draftkv.test.ports=FROM-TO} takes them from that range instead of the kernel's
+     * ephemeral ones: for a machine shared with other runs, each given a range of its own.
      */
     static synchronized int freePort() throws IOException {
+        String range = System.getProperty("raftkv.test.ports", "");
+        if (!range.isBlank()) {
+            return freePortIn(range);
+        }
         while (true) {
             try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 if (HANDED_OUT.add(s.getLocalPort())) {
@@ -152,6 +159,24 @@ final class InMemoryKvCluster implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private static int freePortIn(String range) throws IOException {
+        String[] bounds = range.split("-");
+        int from = Integer.parseInt(bounds[0].trim());
+        int to = Integer.parseInt(bounds[1].trim());
+        for (int port = from; port <= to; port++) {
+            if (HANDED_OUT.contains(port)) {
+                continue;
+            }
+            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                HANDED_OUT.add(port);
+                return port;
+            } catch (IOException e) {
+                // taken: the next one
+            }
+        }
+        throw new IOException("no free port left in raftkv.test.ports " + range);
     }
 
     @Override
