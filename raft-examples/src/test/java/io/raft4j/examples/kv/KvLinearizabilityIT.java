@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,22 +25,30 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Jepsen-style: three {@code raft-kv.jar} JVMs whose Raft links all go through proxies the test
- * controls ({@link ProxyNetwork}), clients reading, writing and compare-and-setting a few keys
- * through every node while a {@link Nemesis} partitions the network (blackholes and refusals, both
- * ways and one way), freezes processes with SIGSTOP and kills them with {@code kill -9}. Every
- * answer any node gave must be linearizable: the history of each key is checked with
- * {@link RegisterChecker}, writes of unknown outcome allowed to take effect at any later time or
- * never. Lease reads (some clients use {@code RAFT.READMODE LEASE}) must be linearizable too: the
- * nodes' clocks behave here, and a frozen leader must notice on waking that its lease ran out.
+ * Jepsen-style: three {@code raft-kv.jar} JVMs whose links all go through proxies the test controls
+ * ({@link ProxyNetwork}), clients reading, writing and compare-and-setting a few keys through every
+ * node while a {@link Nemesis} partitions the network (blackholes and refusals, both ways and one
+ * way), freezes processes with SIGSTOP and kills them with {@code kill -9}. Every answer any node
+ * gave must be linearizable: the history of each key is checked with {@link RegisterChecker}, writes
+ * of unknown outcome allowed to take effect at any later time or never. Lease reads (some clients
+ * use {@code RAFT.READMODE LEASE}) must be linearizable too: the nodes' clocks behave here, and a
+ * frozen leader must notice on waking that its lease ran out.
+ *
+ * <p>What the proxies carry: all Raft traffic (the followers' read-index requests and the
+ * snapshots included), and the commands a follower forwards to the leader's client port, with
+ * their replies (each node is told {@code --dial} and {@code --forward-to} its proxies): a cut pair
+ * can neither exchange Raft messages nor forward. The test's own clients connect to the nodes'
+ * client ports directly. The end checks that no node's transport ever moved a peer off its proxy
+ * and that forwarding did go through them.
+ *
+ * <p>Snapshots are frequent ({@link #SNAPSHOT_EVERY}): each node takes one about every second, so
+ * many faults overlap one being taken, sent or installed. One fault of each run is a long outage
+ * (a node kept down until the others commit {@link #OUTAGE_ENTRIES} entries), after which the node
+ * can only be caught up by InstallSnapshot; the snapshots each node took and installed over the run
+ * are printed, and a run in which that outage happened yet no node installed one fails.
  *
  * <p>At the end the faults are healed and the cluster must serve every node again within a minute
  * (how long it took is printed), then each key is read through each node, into the history.
- *
- * <p>What the proxies do not cut: a follower forwards writes to the leader's client port, which is
- * also where the test's clients connect, so that traffic goes around them; a cut-off follower's
- * writes may still reach the leader. All Raft traffic, the followers' read-index requests
- * included, goes through them.
  *
  * <p>{@code -Draftkv.lin.seconds=N} (default 60) sets how long faults are injected; the whole test
  * then takes about N + 30 s. {@code -Draftkv.lin.seed=S} (default 20261201, printed first and with
@@ -59,6 +68,17 @@ class KvLinearizabilityIT {
     /** How long the cluster may take to serve every node again once all faults are healed. */
     private static final long RECOVERY_TIMEOUT_MS = 60_000;
     private static final int FINAL_READER = 1000;
+    /**
+     * Snapshots every 200 applied entries: every node takes one every second or so under the
+     * clients' load, so a snapshot is being taken, sent or installed during most faults.
+     */
+    private static final long SNAPSHOT_EVERY = 200;
+    /**
+     * How many entries the long outage's node misses: more than the leader keeps behind its
+     * latest snapshot (1,024, RaftConfig.snapshotTrailingEntries, plus up to SNAPSHOT_EVERY since
+     * that snapshot), so it can only be caught up by InstallSnapshot.
+     */
+    private static final long OUTAGE_ENTRIES = 2_000;
     /** A node that answers clients no sooner than this after a fault is healed is named in the report. */
     private static final double SLOW_RECOVERY_SECONDS = 3;
 
@@ -68,6 +88,7 @@ class KvLinearizabilityIT {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> clients = new ArrayList<>();
     private final LinHistory history = new LinHistory();
+    private final SnapshotTally snapshots = new SnapshotTally();
 
     @BeforeEach
     void setUp() throws IOException {
@@ -93,17 +114,15 @@ class KvLinearizabilityIT {
         System.out.println("[KvLinearizabilityIT] seed " + SEED + " (-Draftkv.lin.seed=" + SEED + "), "
                 + SECONDS + " s of faults (-Draftkv.lin.seconds)");
         SplittableRandom random = new SplittableRandom(SEED);
-        // No snapshots: one a follower installs from the leader carries the leader's --peers
-        // addresses, i.e. the leader's proxies, and would route that follower around its own.
-        List<String> args = List.of("--snapshot-every", "100000000");
+        List<String> args = List.of("--snapshot-every", Long.toString(SNAPSHOT_EVERY));
         for (int i = 1; i <= 3; i++) {
             cluster.add("n" + i, InMemoryKvCluster.freePort(), InMemoryKvCluster.freePort(), false, args);
         }
         List<Node> nodes = new ArrayList<>(cluster.nodes.values());
         network = new ProxyNetwork(nodes);
-        cluster.dialAddress = network::dialAddress;
+        cluster.routeArgs = network::routeArgs;
         long start = System.nanoTime();
-        nemesis = new Nemesis(random.split(), cluster, nodes, network, start);
+        nemesis = new Nemesis(random.split(), cluster, nodes, network, start, snapshots, OUTAGE_ENTRIES);
         try {
             cluster.startAndAwaitServing(nodes);
             for (int p = 0; p < CLIENTS; p++) {
@@ -125,7 +144,9 @@ class KvLinearizabilityIT {
             Thread.sleep(3000);
             stopClients();
             readEveryKeyThroughEveryNode(nodes);
-            checkRoutesAndReportNodes(nodes);
+            reportNodes(nodes);
+            checkRoutes(nodes);
+            long installed = reportSnapshots(nodes);
 
             List<RegisterChecker.Result> violations = check(start);
             reportRecovery(nodes, start, healed, recovered);
@@ -133,6 +154,11 @@ class KvLinearizabilityIT {
                 cluster.printLogs();
                 fail("not linearizable (seed " + SEED + "): keys "
                         + violations.stream().map(RegisterChecker.Result::key).toList() + ", excerpts above");
+            }
+            Nemesis.Outage outage = nemesis.outage();
+            if (outage != null && outage.entriesMissed() >= OUTAGE_ENTRIES && installed == 0) {
+                fail(outage.node().id + " missed " + outage.entriesMissed() + " entries, more than the leader keeps"
+                        + " behind its snapshots, yet no node installed a snapshot (seed " + SEED + ")");
             }
         } catch (Throwable t) {
             System.err.println("[KvLinearizabilityIT] seed " + SEED + " failed after faults: "
@@ -236,28 +262,56 @@ class KvLinearizabilityIT {
         }
     }
 
-    /**
-     * Each node must still dial the others through its own proxies (a snapshot installed from the
-     * leader would have given it the leader's, and the cuts would then not be what they say); and
-     * what the faults did to each node, from its counters.
-     */
-    private void checkRoutesAndReportNodes(List<Node> nodes) throws IOException {
+    /** What the faults did to each node, from its counters (since its last start). */
+    private void reportNodes(List<Node> nodes) throws IOException {
         for (Node n : nodes) {
             String info = KvProcessCluster.info(n);
-            for (Node other : nodes) {
-                String expected = other.id + "=" + (other == n ? "127.0.0.1:" + n.raftPort : network.dialAddress(n, other));
-                String members = KvProcessCluster.infoField(info, "members");
-                if (!List.of(members.split(",")).contains(expected)) {
-                    fail(n.id + " dials its peers at " + members + ", not through its proxies (" + expected + ")");
-                }
-            }
             StringBuilder sb = new StringBuilder(n.id + ":");
-            for (String field : List.of("term", "elections_started", "terms_led", "commit_index", "reads_served",
-                    "reads_given_up", "snapshots_installed")) {
+            for (String field : List.of("term", "elections_started", "terms_led", "commit_index", "snapshot_index",
+                    "reads_served", "reads_given_up")) {
                 sb.append(' ').append(field).append('=').append(KvProcessCluster.infoField(info, field));
             }
-            log(sb.toString());
+            log(sb.toString() + " (since its last start, of " + n.starts + ")");
         }
+    }
+
+    /**
+     * The cuts were what they say: no node's transport ever moved a peer to another address (to the
+     * one the membership records, e.g. on installing a snapshot: it would dial around its proxies
+     * then), and the followers' forwarding went through the proxies (a cut pair cannot forward).
+     */
+    private void checkRoutes(List<Node> nodes) {
+        for (Node n : nodes) {
+            for (Path log : n.logs()) {
+                String moved = KvProcessCluster.firstLine(log, " moved from ");
+                if (moved != null) {
+                    fail(n.id + " dialled a peer at another address than through its proxy: " + moved);
+                }
+            }
+        }
+        Map<String, Integer> forwarding = network.forwardingConnections();
+        log("forwarding connections through the proxies: " + forwarding);
+        if (forwarding.values().stream().mapToInt(Integer::intValue).sum() == 0) {
+            fail("no node forwarded through its proxies: the forwarding went around them");
+        }
+    }
+
+    /** Prints each node's snapshots taken and installed over the run; returns how many were installed. */
+    private long reportSnapshots(List<Node> nodes) throws IOException {
+        Map<Node, SnapshotTally.Counts> totals = snapshots.totals(nodes);
+        StringBuilder sb = new StringBuilder("snapshots over the run (taken/installed):");
+        totals.forEach((n, c) -> sb.append(' ').append(n.id).append('=').append(c.taken()).append('/').append(c.installed()));
+        if (snapshots.lost() > 0) {
+            sb.append(" (at least: the counts of ").append(snapshots.lost()).append(" killed starts were lost)");
+        }
+        Nemesis.Outage outage = nemesis.outage();
+        if (outage != null) {
+            sb.append(String.format(Locale.ROOT, "; the long outage of %s: %d entries missed, caught up in %.1f s, %d"
+                    + " snapshot(s) installed", outage.node().id, outage.entriesMissed(), outage.catchUpSeconds(),
+                    outage.snapshotsInstalled()));
+        }
+        log(sb.toString());
+        return totals.values().stream().mapToLong(SnapshotTally.Counts::installed).sum();
     }
 
     private void startClient(LinClient client) {

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 import static io.raft4j.examples.kv.RespSocket.text;
@@ -41,10 +41,10 @@ final class KvProcessCluster implements AutoCloseable {
     /** Writes the cluster acknowledged with +OK: key to value. Every one must survive. */
     final Map<String, String> acknowledged = new ConcurrentHashMap<>();
     /**
-     * The Raft address a node is told (in {@code --peers}) to dial another node at: by default where
-     * that node listens; a test may put a proxy in between for each pair.
+     * Options a node is given at every start to reach the others some other way than at their
+     * addresses in {@code --peers} (e.g. {@code --dial} and {@code --forward-to}, through proxies).
      */
-    BiFunction<Node, Node, String> dialAddress = (from, to) -> "127.0.0.1:" + to.raftPort;
+    Function<Node, List<String>> routeArgs = node -> List.of();
 
     /**
      * Kills the nodes and deletes their data if this JVM ends without {@link #close} (a fork killed
@@ -158,11 +158,12 @@ final class KvProcessCluster implements AutoCloseable {
             List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-XX:+UseSerialGC",
                     "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
                     "--id", id, "--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + clientPort,
-                    "--peers", peers(this), "--data-dir", dataDir().toString()));
+                    "--peers", peers(), "--data-dir", dataDir().toString()));
             if (join) {
                 cmd.add("--join");
             }
             cmd.addAll(extraArgs);
+            cmd.addAll(routeArgs.apply(this));
             process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         }
 
@@ -198,6 +199,15 @@ final class KvProcessCluster implements AutoCloseable {
             }
         }
 
+        /** The logs of every start so far, the first first. */
+        List<Path> logs() {
+            List<Path> all = new ArrayList<>();
+            for (int k = 1; k <= starts; k++) {
+                all.add(dir.resolve(id + "-" + k + ".log"));
+            }
+            return all;
+        }
+
         String logText() {
             try {
                 return Files.readString(log, StandardCharsets.UTF_8);
@@ -207,15 +217,23 @@ final class KvProcessCluster implements AutoCloseable {
         }
     }
 
-    /** The initial members, as {@code self} (of the initial configuration, or joining) is told to dial them. */
-    private String peers(Node self) {
+    /** The initial members and where they listen for Raft (the same for every node: it becomes the membership). */
+    /** The first line of {@code log} that contains {@code text}, or null. */
+    static String firstLine(Path log, String text) {
+        try (Stream<String> lines = Files.lines(log, StandardCharsets.UTF_8)) {
+            return lines.filter(l -> l.contains(text)).findFirst().orElse(null);
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + log, e);
+        }
+    }
+
+    private String peers() {
         StringBuilder sb = new StringBuilder();
         for (Node n : nodes.values()) {
             if (n.join) {
                 continue;
             }
-            String address = n == self ? "127.0.0.1:" + n.raftPort : dialAddress.apply(self, n);
-            sb.append(sb.length() == 0 ? "" : ",").append(n.id).append('=').append(address);
+            sb.append(sb.length() == 0 ? "" : ",").append(n.id).append("=127.0.0.1:").append(n.raftPort);
         }
         return sb.toString();
     }

@@ -9,11 +9,13 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A TCP proxy on one directed Raft link: node {@code from} dials node {@code to} through it (the
- * transport carries a node's messages out on the connections it dials, so these connections carry
- * what {@code from} sends {@code to}). What passes is decided by two {@link Link}s: {@code out} for
+ * A TCP proxy on one directed link: node {@code from} dials node {@code to} through it, at its Raft
+ * port (the transport carries a node's messages out on the connections it dials, so these
+ * connections carry what {@code from} sends {@code to}) or at its client port (the commands
+ * {@code from} forwards to {@code to} while {@code to} leads, the replies coming back). What passes is decided by two {@link Link}s: {@code out} for
  * the bytes {@code from} sends, {@code back} for the bytes coming back on the same connections.
  *
  * <p>While a link is blackholed its bytes are held, not dropped: the pump stops reading, the
@@ -31,18 +33,24 @@ final class LinkProxy implements AutoCloseable {
     private final ServerSocket server;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger relayed = new AtomicInteger();
     private volatile boolean closed;
 
     LinkProxy(Link out, Link back, int targetPort) throws IOException {
         this.out = out;
         this.back = back;
         this.targetPort = targetPort;
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.server = new ServerSocket(InMemoryKvCluster.freePort(), 50, InetAddress.getLoopbackAddress());
         start("proxy-" + out + "-accept", this::acceptLoop);
     }
 
     int port() {
         return server.getLocalPort();
+    }
+
+    /** Connections passed on to the target so far: what shows that a node dials through this proxy. */
+    int relayedConnections() {
+        return relayed.get();
     }
 
     /** Resets every connection (the link was refused): both nodes see it break at once. */
@@ -72,6 +80,7 @@ final class LinkProxy implements AutoCloseable {
                 closeQuietly(target);
                 continue;
             }
+            relayed.incrementAndGet();
             sockets.add(dialler);
             sockets.add(target);
             start("proxy-" + out, () -> pump(dialler, target, out));

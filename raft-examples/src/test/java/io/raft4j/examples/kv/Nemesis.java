@@ -21,6 +21,12 @@ import static io.raft4j.examples.kv.RespSocket.text;
  * {@code kill -9} and restarted on its data directory. Each fault lasts a few seconds, is healed,
  * and the cluster gets a moment to recover under load before the next.
  *
+ * <p>One fault of every run, early on (the second to fourth), is a long outage: a node killed and
+ * kept down until the others have committed {@code outageEntries} more entries, enough for the
+ * leader to have compacted its log past the dead node's end (see {@link KvLinearizabilityIT}), so
+ * that the node, restarted, must be caught up by InstallSnapshot. The short faults may need one too,
+ * but not reliably.
+ *
  * <p>The seed picks the faults, their targets and durations; the timing of everything else is the
  * machine's, so a seed does not replay a run exactly.
  */
@@ -34,15 +40,34 @@ final class Nemesis {
     private final List<Node> nodes;
     private final ProxyNetwork network;
     private final long startNanos;
+    private final SnapshotTally snapshots;
+    private final long outageEntries;
+    /** Which fault (0-based) is the long outage. */
+    private final int outageAt;
     private final List<Fault> faults = new ArrayList<>();
     private final Set<Node> paused = new HashSet<>();
+    /** What the long outage's node reported once caught up; null until it ran. */
+    private volatile Outage outage;
 
-    Nemesis(SplittableRandom random, KvProcessCluster cluster, List<Node> nodes, ProxyNetwork network, long startNanos) {
+    /** The long outage, once its node caught up again. */
+    record Outage(Node node, long entriesMissed, long snapshotsInstalled, double catchUpSeconds) {
+    }
+
+    Nemesis(SplittableRandom random, KvProcessCluster cluster, List<Node> nodes, ProxyNetwork network, long startNanos,
+            SnapshotTally snapshots, long outageEntries) {
         this.random = random;
         this.cluster = cluster;
         this.nodes = nodes;
         this.network = network;
         this.startNanos = startNanos;
+        this.snapshots = snapshots;
+        this.outageEntries = outageEntries;
+        this.outageAt = 1 + random.nextInt(3);
+    }
+
+    /** The long outage, if the run lasted long enough for it. */
+    Outage outage() {
+        return outage;
     }
 
     List<Fault> faults() {
@@ -76,6 +101,9 @@ final class Nemesis {
 
     /** One fault, held for its duration and healed; returns what it was. */
     private String injectOne() throws Exception {
+        if (faults.size() == outageAt) {
+            return longOutage();
+        }
         double d = random.nextDouble();
         long holdMs = 1000 + random.nextInt(5000); // the election timeout is 1-2 s: some last past several
         Link.Mode mode = random.nextBoolean() ? Link.Mode.BLACKHOLE : Link.Mode.REFUSE;
@@ -126,6 +154,7 @@ final class Nemesis {
             long downMs = random.nextInt(3000);
             what = "kill -9 " + target + ", restarted " + downMs + " ms later";
             log(what);
+            snapshots.bankBeforeKill(victim);
             victim.kill9();
             sleepMillis(downMs);
             victim.start();
@@ -133,6 +162,63 @@ final class Nemesis {
         }
         log("healed");
         return what;
+    }
+
+    /**
+     * Kills a node and keeps it down while the others commit {@link #outageEntries} entries (or for
+     * at most a minute: the report then says how many), restarts it and waits for it to catch up.
+     */
+    private String longOutage() throws Exception {
+        Target target = leaderOrRandom();
+        Node victim = target.node();
+        log("long outage: kill -9 " + target + " until the others commit " + outageEntries + " more entries");
+        long from = othersCommitIndex(victim);
+        snapshots.bankBeforeKill(victim);
+        victim.kill9();
+        long downAt = System.nanoTime();
+        try {
+            InMemoryKvCluster.await(outageEntries + " entries committed without " + victim.id, 60_000,
+                    () -> othersCommitIndex(victim) >= from + outageEntries);
+        } catch (AssertionError e) {
+            log("the others did not commit " + outageEntries + " entries within 60 s; restarting " + victim.id + " anyway");
+        }
+        long missed = othersCommitIndex(victim) - from;
+        String what = String.format(Locale.ROOT, "long outage: kill -9 %s, restarted %.1f s and %d committed entries later",
+                target, (System.nanoTime() - downAt) / 1e9, missed);
+        log(what);
+        victim.start();
+        long restarted = System.nanoTime();
+        cluster.awaitServing(victim);
+        long catchUpTo = othersCommitIndex(victim);
+        InMemoryKvCluster.await(victim.id + " to catch up after its outage", 60_000, () -> {
+            try {
+                return Long.parseLong(KvProcessCluster.infoField(KvProcessCluster.info(victim), "applied_index")) >= catchUpTo;
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        });
+        double catchUp = (System.nanoTime() - restarted) / 1e9;
+        long installed = SnapshotTally.read(victim).installed();
+        outage = new Outage(victim, missed, installed, catchUp);
+        log(String.format(Locale.ROOT, "%s caught up %.1f s after its restart, %s", victim.id, catchUp,
+                installed > 0 ? "by InstallSnapshot (" + installed + " installed)" : "by log entries alone"));
+        return what;
+    }
+
+    /** The highest commit index the live, unfrozen nodes other than {@code not} report (0 if none answers). */
+    private long othersCommitIndex(Node not) {
+        long best = 0;
+        for (Node n : nodes) {
+            if (n == not || !n.alive() || paused.contains(n)) {
+                continue;
+            }
+            try {
+                best = Math.max(best, Long.parseLong(KvProcessCluster.infoField(KvProcessCluster.info(n), "commit_index")));
+            } catch (IOException | RuntimeException e) {
+                // not answering now
+            }
+        }
+        return best;
     }
 
     /** A node a fault is aimed at, named "leader n2" if it led when chosen. */
