@@ -47,6 +47,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * can only be caught up by InstallSnapshot; the snapshots each node took and installed over the run
  * are printed, and a run in which that outage happened yet no node installed one fails.
  *
+ * <p>Membership changes too: now and then (at least once a run) a node is removed with
+ * {@code RAFT.REMOVENODE}, exits, and is restarted and added back with {@code RAFT.ADDNODE}; each
+ * node must end a voter of the same three.
+ *
  * <p>At the end the faults are healed and the cluster must serve every node again within a minute
  * (how long it took is printed), then each key is read through each node, into the history.
  *
@@ -110,7 +114,7 @@ class KvLinearizabilityIT {
     }
 
     @Test
-    void everyAnswerIsLinearizableUnderPartitionsPausesAndCrashes() throws Exception {
+    void everyAnswerIsLinearizableUnderPartitionsPausesCrashesAndMembershipChanges() throws Exception {
         System.out.println("[KvLinearizabilityIT] seed " + SEED + " (-Draftkv.lin.seed=" + SEED + "), "
                 + SECONDS + " s of faults (-Draftkv.lin.seconds)");
         SplittableRandom random = new SplittableRandom(SEED);
@@ -145,6 +149,7 @@ class KvLinearizabilityIT {
             stopClients();
             readEveryKeyThroughEveryNode(nodes);
             reportNodes(nodes);
+            checkEveryNodeIsAVoter(nodes);
             checkRoutes(nodes);
             long installed = reportSnapshots(nodes);
 
@@ -272,6 +277,19 @@ class KvLinearizabilityIT {
                 sb.append(' ').append(field).append('=').append(KvProcessCluster.infoField(info, field));
             }
             log(sb.toString() + " (since its last start, of " + n.starts + ")");
+        }
+    }
+
+    /** The membership faults left the cluster as it began: each node a voter, by its own account. */
+    private void checkEveryNodeIsAVoter(List<Node> nodes) throws IOException {
+        List<String> ids = nodes.stream().map(n -> n.id).sorted().toList();
+        for (Node n : nodes) {
+            String info = KvProcessCluster.info(n);
+            List<String> voters = List.of(KvProcessCluster.infoField(info, "voters").split(",")).stream().sorted().toList();
+            if (!voters.equals(ids) || !KvProcessCluster.infoField(info, "joint").equals("no")) {
+                fail(n.id + " ends with voters " + voters + " (joint: " + KvProcessCluster.infoField(info, "joint")
+                        + "), not " + ids);
+            }
         }
     }
 

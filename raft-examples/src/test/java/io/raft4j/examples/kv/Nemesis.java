@@ -27,6 +27,11 @@ import static io.raft4j.examples.kv.RespSocket.text;
  * that the node, restarted, must be caught up by InstallSnapshot. The short faults may need one too,
  * but not reliably.
  *
+ * <p>Now and then (at least once a run, soon after the long outage) a node is removed from the
+ * cluster and, after a few seconds, added back ({@link MembershipChanges}): the history must stay
+ * linearizable through both changes, and the cluster end with all three nodes serving. Like every
+ * fault here, it runs alone: no other fault is in effect meanwhile.
+ *
  * <p>The seed picks the faults, their targets and durations; the timing of everything else is the
  * machine's, so a seed does not replay a run exactly.
  */
@@ -44,6 +49,9 @@ final class Nemesis {
     private final long outageEntries;
     /** Which fault (0-based) is the long outage. */
     private final int outageAt;
+    /** Which fault is surely a membership change (others may be, by chance). */
+    private final int membershipAt;
+    private final MembershipChanges membership;
     private final List<Fault> faults = new ArrayList<>();
     private final Set<Node> paused = new HashSet<>();
     /** What the long outage's node reported once caught up; null until it ran. */
@@ -63,6 +71,8 @@ final class Nemesis {
         this.snapshots = snapshots;
         this.outageEntries = outageEntries;
         this.outageAt = 1 + random.nextInt(3);
+        this.membershipAt = outageAt + 1 + random.nextInt(2);
+        this.membership = new MembershipChanges(cluster, nodes);
     }
 
     /** The long outage, if the run lasted long enough for it. */
@@ -103,6 +113,10 @@ final class Nemesis {
     private String injectOne() throws Exception {
         if (faults.size() == outageAt) {
             return longOutage();
+        }
+        boolean change = random.nextDouble() < 0.1;
+        if (faults.size() == membershipAt || change) {
+            return removeAndAddBack();
         }
         double d = random.nextDouble();
         long holdMs = 1000 + random.nextInt(5000); // the election timeout is 1-2 s: some last past several
@@ -203,6 +217,23 @@ final class Nemesis {
         log(String.format(Locale.ROOT, "%s caught up %.1f s after its restart, %s", victim.id, catchUp,
                 installed > 0 ? "by InstallSnapshot (" + installed + " installed)" : "by log entries alone"));
         return what;
+    }
+
+    /** Removes a node (or the leader) from the cluster, and some seconds later adds it back. */
+    private String removeAndAddBack() throws Exception {
+        Target target = leaderOrRandom();
+        Node victim = target.node();
+        long outMs = 1000 + random.nextInt(4000);
+        log("RAFT.REMOVENODE " + target + ", added back " + outMs + " ms after it exits");
+        snapshots.bankBeforeKill(victim);
+        String removed = membership.remove(victim);
+        long exited = System.nanoTime();
+        log(victim.id + " removed (" + removed + ") and exited");
+        sleepMillis(outMs);
+        String added = membership.addBack(victim);
+        log(String.format(Locale.ROOT, "%s added back (%s), serving %.1f s after it exited", victim.id, added,
+                (System.nanoTime() - exited) / 1e9));
+        return "remove " + target + ", add it back " + outMs + " ms after it exited";
     }
 
     /** The highest commit index the live, unfrozen nodes other than {@code not} report (0 if none answers). */
