@@ -162,7 +162,8 @@ final class LeaderRouter {
             }
             handedOver |= cmd.kind == Command.Kind.WRITE; // counted as sent until proven otherwise
             // Clients are told the registered address; this node may reach it another way.
-            forwarder.send(forwardTo.getOrDefault(leader, address), session.id, cmd.args, cmd.timeoutMs).whenComplete((reply, error) ->
+            String route = forwardTo.getOrDefault(leader, address);
+            forwarder.send(route, session.id, cmd.args, cmd.timeoutMs).whenComplete((reply, error) ->
                     session.executor.execute(() -> onForwarded(leader, reply, error)));
         }
 
