@@ -88,6 +88,9 @@ class EmbeddingProductionTest {
                     .initialMembers(members)
                     .snapshotEveryEntries(40)       // small, so that snapshots and compaction happen
                     .snapshotTrailingEntries(10)
+                    // 1-2 s at 20 ms per tick: a stall of a loaded machine must not depose the leader
+                    // mid-test (at 200-400 ms one did, and a proposal's outcome became unknown)
+                    .electionTimeoutTicks(50)
                     .build();
             raft = RaftNode.builder(config, new Counter()).transport(transport).storage(log).snapshots(snapshots)
                     .leadershipListener(new LeadershipListener() {
