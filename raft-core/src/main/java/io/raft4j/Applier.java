@@ -51,7 +51,11 @@ final class Applier<R> {
     record PendingQuery<R>(long readIndex, Bytes query, CompletableFuture<R> future) {
     }
 
-    private sealed interface Task permits ApplyTask, StopTask, RestoreTask, SnapshotTask, NoticeTask {
+    private sealed interface Task permits ApplyTask, StopTask, RestoreTask, SnapshotTask, NoticeTask, PolicyTask {
+    }
+
+    /** Looks again whether a snapshot is due, now that the one being written when it was last asked is written. */
+    private record PolicyTask() implements Task {
     }
 
     private record NoticeTask(List<LeadershipEvent> events) implements Task {
@@ -102,15 +106,21 @@ final class Applier<R> {
     private long snapshotWriteIndex;
     private long lastSnapshotIndex;
     private long bytesSinceSnapshot;
+    /** Runs tasks on the event loop (to look at the snapshot policy again once a write ends). */
+    private final Executor loop;
+    /** A {@link PolicyTask} will come once the running snapshot is written (apply thread only). */
+    private boolean policyAskedAgain;
 
     /**
      * @param inline  apply on the caller's thread (the event loop) instead of a thread of its own
      * @param backlog what waits for the apply thread (unused inline)
+     * @param loop    runs a task on the event loop
      */
     Applier(String name, StateMachine<R> stateMachine, SnapshotStore snapshots, RaftConfig settings,
             Consumer<SnapshotMeta> onSnapshotTaken, Consumer<Throwable> onFailure, LeadershipNotifier leadership,
-            boolean inline, NodeCounters counters, ApplyBacklog backlog) {
+            boolean inline, NodeCounters counters, ApplyBacklog backlog, Executor loop) {
         this.stateMachine = stateMachine;
+        this.loop = loop;
         this.backlog = backlog;
         this.counters = counters;
         this.leadership = leadership;
@@ -355,6 +365,11 @@ final class Applier<R> {
             n.events().forEach(leadership::handle);
             return;
         }
+        if (task instanceof PolicyTask) {
+            policyAskedAgain = false;
+            snapshotIfDue();
+            return;
+        }
         ApplyTask a = (ApplyTask) task;
         // Queued before applying: if an apply throws, the node stops and fails what is waiting here.
         for (PendingQuery<?> q : a.queries()) {
@@ -363,9 +378,24 @@ final class Applier<R> {
         applyAll(a.entries());
         backlog.applied(a.bytes());
         serveQueries();
-        if (appliedIndex - lastSnapshotIndex >= settings.snapshotEveryEntries()
-                || bytesSinceSnapshot >= settings.snapshotEveryBytes()) {
-            takeSnapshot(null);
+        snapshotIfDue();
+    }
+
+    /**
+     * Takes a snapshot if {@link RaftConfig#snapshotEveryEntries()} or {@link RaftConfig#snapshotEveryBytes()}
+     * say one is due. If one is being written, asks again once it is: not at the next apply, which
+     * never comes once the writes stop (the log then stayed uncompacted behind the older snapshot).
+     */
+    private void snapshotIfDue() {
+        if (appliedIndex - lastSnapshotIndex < settings.snapshotEveryEntries()
+                && bytesSinceSnapshot < settings.snapshotEveryBytes()) {
+            return;
+        }
+        if (!takeSnapshot(null) && !policyAskedAgain) {
+            // The running write is the one in snapshotWrite (set by this thread with the flag), and
+            // it completes after the flag is down, so the snapshot asked for then is taken.
+            policyAskedAgain = true;
+            snapshotWrite.whenComplete((meta, error) -> loop.execute(() -> enqueue(new PolicyTask())));
         }
     }
 

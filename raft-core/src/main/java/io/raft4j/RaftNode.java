@@ -132,7 +132,8 @@ public final class RaftNode<R> implements AutoCloseable {
                     }
                     execute(() -> core.snapshotTaken(meta));
                 }, this::fail,
-                new LeadershipNotifier(config.nodeId(), b.leadershipListener), b.applyOnLoop, counters, applyBacklog);
+                new LeadershipNotifier(config.nodeId(), b.leadershipListener), b.applyOnLoop, counters, applyBacklog,
+                this::executeIfRunning);
         // Recover the state machine from the latest snapshot before any entry after it is applied.
         snapshots.latest().ifPresent(latest -> applier.submitRestore(latest.meta()));
         long tickNanos = b.tickMillis * 1_000_000L;
@@ -597,13 +598,18 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /** Makes the loop look at its ready output again (from another thread). */
     private void wakeLoop() {
+        executeIfRunning(() -> { });
+    }
+
+    /** Runs {@code task} on the loop, unless the node is stopping: then there is nothing left for it to do. */
+    private void executeIfRunning(Runnable task) {
         if (!running) {
             return;
         }
         try {
-            execute(() -> { });
+            execute(task);
         } catch (RuntimeException e) {
-            // The loop (or the transport lending it) is shutting down: there is nothing left to wake.
+            // The loop (or the transport lending it) is shutting down.
         }
     }
 

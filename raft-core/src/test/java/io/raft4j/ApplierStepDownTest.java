@@ -29,7 +29,7 @@ class ApplierStepDownTest {
     private final InMemorySnapshotStore snapshots = new InMemorySnapshotStore();
     private final Applier<String> applier = new Applier<>("raft-apply-a", new Echo(), snapshots,
             RaftConfig.builder("a").build(), meta -> { }, t -> { }, new LeadershipNotifier("a", null), true,
-            new NodeCounters(), new ApplyBacklog(Long.MAX_VALUE, () -> { }));
+            new NodeCounters(), new ApplyBacklog(Long.MAX_VALUE, () -> { }), Runnable::run);
 
     static final class Echo implements StateMachine<String> {
         @Override
