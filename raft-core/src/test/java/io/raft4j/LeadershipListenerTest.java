@@ -29,7 +29,7 @@ class LeadershipListenerTest {
                 first.propose(Bytes.ofUtf8("c" + i)).get(5, TimeUnit.SECONDS);
             }
             String target = cluster.nodes.keySet().stream().filter(id -> !id.equals(first.id())).findFirst().orElseThrow();
-            first.transferLeadership(target).get(10, TimeUnit.SECONDS);
+            LocalCluster.transferLeadership(first, target);
             RaftNode<String> second = cluster.nodes.get(target);
             LocalCluster.await(Duration.ofSeconds(5), second::isLeader);
             long secondTerm = second.status().term();
@@ -71,7 +71,7 @@ class LeadershipListenerTest {
             first.propose(Bytes.ofUtf8("before")).get(5, TimeUnit.SECONDS);
             cluster.listeners.values().forEach(l -> l.throwing = true);
             String target = cluster.nodes.keySet().stream().filter(id -> !id.equals(first.id())).findFirst().orElseThrow();
-            first.transferLeadership(target).get(10, TimeUnit.SECONDS);
+            LocalCluster.transferLeadership(first, target);
             RaftNode<String> second = cluster.nodes.get(target);
             LocalCluster.await(Duration.ofSeconds(5), second::isLeader); // its status() may lag the old leader's news
             long term = second.status().term();

@@ -195,6 +195,38 @@ final class LocalCluster implements AutoCloseable {
         return follower;
     }
 
+    /**
+     * Hands leadership from {@code leader} to {@code target} as a caller must, making the call again
+     * when a transfer times out. A transfer gives up after an election timeout, here 100 ms of real
+     * time, and on a loaded machine the target's election alone can take longer (its vote written on
+     * its storage thread, the others' loops and storage threads scheduled in turn); the leader then
+     * leads on. The target may also be elected all the same a moment after the transfer gave up (its
+     * TimeoutNow was on its way): the next call then finds the old leader following it. Returns once
+     * the old leader knows that {@code target} leads.
+     */
+    static void transferLeadership(RaftNode<String> leader, String target) {
+        List<Throwable> givenUp = new ArrayList<>();
+        await(Duration.ofSeconds(10), () -> {
+            if (target.equals(leader.status().leaderId())) {
+                return true;
+            }
+            try {
+                leader.transferLeadership(target).get(5, java.util.concurrent.TimeUnit.SECONDS);
+                return true;
+            } catch (java.util.concurrent.ExecutionException e) {
+                boolean timedOut = e.getCause() instanceof MembershipChangeException
+                        && e.getCause().getMessage().contains("timed out");
+                if (timedOut || e.getCause() instanceof NotLeaderException) {
+                    givenUp.add(e.getCause());
+                    return false;
+                }
+                throw new AssertionError("transfer to " + target + " failed", e.getCause());
+            } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+                throw new AssertionError("transfer to " + target + " did not end", e);
+            }
+        }, () -> "transfers to " + target + " that did not make it lead: " + givenUp);
+    }
+
     static void await(Duration timeout, BooleanSupplier condition) {
         await(timeout, condition, () -> "");
     }

@@ -275,7 +275,7 @@ class MembershipRuntimeTest {
             RaftNode<String> leader = cluster.awaitLeader();
             leader.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS);
             String target = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
-            leader.transferLeadership(target).get(10, TimeUnit.SECONDS);
+            LocalCluster.transferLeadership(leader, target);
             RaftNode<String> now = cluster.awaitLeader();
             assertEquals(target, now.id());
             assertNotNull(now.propose(Bytes.ofUtf8("y")).get(5, TimeUnit.SECONDS));
