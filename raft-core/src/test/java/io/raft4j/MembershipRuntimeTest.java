@@ -109,7 +109,7 @@ class MembershipRuntimeTest {
             RaftNode<String> leader = cluster.awaitLeader();
             String victim = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
             RaftNode<String> victimNode = cluster.nodes.get(victim);
-            ClusterConfig config = leader.removeMember(victim).get(10, TimeUnit.SECONDS);
+            ClusterConfig config = LocalCluster.changeMembership(() -> leader.removeMember(victim));
             assertEquals(2, config.voters().size());
             LocalCluster.await(Duration.ofSeconds(10), () -> {
                 ExecutionException e = assertThrows(ExecutionException.class,
@@ -195,7 +195,7 @@ class MembershipRuntimeTest {
     void aLeaderRemovingItselfIsToldTheRemovalWasMade() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
-            ClusterConfig config = leader.removeMember(leader.id()).get(10, TimeUnit.SECONDS);
+            ClusterConfig config = LocalCluster.changeMembership(() -> leader.removeMember(leader.id()));
             assertEquals(2, config.voters().size());
             assertFalse(config.isMember(leader.id()));
             leader.whenStopped().get(10, TimeUnit.SECONDS);
@@ -211,8 +211,7 @@ class MembershipRuntimeTest {
         try (LocalCluster cluster = new LocalCluster(3)) {
             RaftNode<String> leader = cluster.awaitLeader();
             CompletableFuture<String> last = leader.propose(Bytes.ofUtf8("last"));
-            CompletableFuture<ClusterConfig> removal = leader.removeMember(leader.id());
-            assertEquals(2, removal.get(10, TimeUnit.SECONDS).voters().size());
+            assertEquals(2, LocalCluster.changeMembership(() -> leader.removeMember(leader.id())).voters().size());
             assertEquals("applied:last", last.get(10, TimeUnit.SECONDS));
         }
     }
@@ -226,7 +225,7 @@ class MembershipRuntimeTest {
             cluster.network.setDelayMillis(20);
             RaftNode<String> leader = cluster.awaitLeader();
             String victim = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
-            ClusterConfig config = leader.removeMember(victim).get(10, TimeUnit.SECONDS);
+            ClusterConfig config = LocalCluster.changeMembership(() -> leader.removeMember(victim));
             assertEquals(2, config.voters().size());
         }
     }
@@ -254,7 +253,7 @@ class MembershipRuntimeTest {
             assertEquals(3, leader.status().config().voters().size());
             assertEquals("applied:on", leader.propose(Bytes.ofUtf8("on")).get(5, TimeUnit.SECONDS));
             // Removing the voter that is down is what an operator should do instead, and works.
-            assertEquals(2, leader.removeMember(down).get(10, TimeUnit.SECONDS).voters().size());
+            assertEquals(2, LocalCluster.changeMembership(() -> leader.removeMember(down)).voters().size());
         }
     }
 
