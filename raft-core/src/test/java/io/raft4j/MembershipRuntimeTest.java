@@ -303,7 +303,9 @@ class MembershipRuntimeTest {
                 leader.propose(Bytes.ofUtf8("w" + i)).get(5, TimeUnit.SECONDS);
             }
             LocalCluster.await(Duration.ofSeconds(10), () -> cluster.snapshots.get(leader.id()).latest()
-                    .map(s -> s.meta().lastIndex() > 50).orElse(false));
+                    .map(s -> s.meta().lastIndex() > 50).orElse(false),
+                    () -> "the leader's status " + leader.status() + ", stats " + leader.stats() + ", latest snapshot "
+                            + cluster.snapshots.get(leader.id()).latest().map(s -> s.meta()).orElse(null));
             cluster.startJoining("n4");
             leader.addVoter("n4", "").get(10, TimeUnit.SECONDS);
             leader.propose(Bytes.ofUtf8("after")).get(5, TimeUnit.SECONDS);
