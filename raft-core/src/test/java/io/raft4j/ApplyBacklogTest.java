@@ -144,9 +144,8 @@ class ApplyBacklogTest {
                 nodes.put(id, node);
                 node.start();
             }
-            RaftNode<Long> leader = nodes.values().iterator().next();
-            String leaderId = leader.whenLeaderKnown().get(10, TimeUnit.SECONDS);
-            leader = nodes.get(leaderId);
+            RaftNode<Long> leader = LocalCluster.awaitSettledLeader(nodes.values());
+            String leaderId = leader.id();
             List<CompletableFuture<Long>> results = new ArrayList<>();
             for (int i = 0; i < 150; i++) {
                 results.add(leader.propose(Bytes.ofUtf8("x".repeat(200))));

@@ -80,7 +80,6 @@ class ExactlyOnceRetryTest {
 
     private static RaftNode<SessionResult<String>> awaitLeader(List<RaftNode<SessionResult<String>>> nodes,
                                                                RaftNode<SessionResult<String>> notThis) {
-        LocalCluster.await(Duration.ofSeconds(10), () -> nodes.stream().anyMatch(n -> n != notThis && n.isLeader()));
-        return nodes.stream().filter(n -> n != notThis && n.isLeader()).findFirst().orElseThrow();
+        return LocalCluster.awaitSettledLeader(nodes.stream().filter(n -> n != notThis).toList());
     }
 }

@@ -79,8 +79,8 @@ class LeaseAfterStallTest {
                 nodes.put(id, node);
                 node.start();
             }
-            String leaderId = nodes.get("n1").whenLeaderKnown().get(10, TimeUnit.SECONDS);
-            RaftNode<String> leader = nodes.get(leaderId);
+            RaftNode<String> leader = LocalCluster.awaitSettledLeader(nodes.values());
+            String leaderId = leader.id();
             assertEquals("1", leader.propose(Bytes.ofUtf8("set:1")).get(5, TimeUnit.SECONDS));
             assertEquals("1", leader.query(Bytes.EMPTY, ReadConsistency.LEASE).get(5, TimeUnit.SECONDS));
 

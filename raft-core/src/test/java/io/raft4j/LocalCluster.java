@@ -190,21 +190,26 @@ final class LocalCluster implements AutoCloseable {
      * follows the leader refuses any election until it misses it for an election timeout.
      */
     RaftNode<String> awaitLeader() {
-        List<RaftNode<String>> leaders = new ArrayList<>();
+        return awaitSettledLeader(nodes.values());
+    }
+
+    /** As {@link #awaitLeader()}, among {@code nodes} (nodes not among them are taken for stopped). */
+    static <R> RaftNode<R> awaitSettledLeader(java.util.Collection<RaftNode<R>> nodes) {
+        List<RaftNode<R>> leaders = new ArrayList<>();
         await(Duration.ofSeconds(10), () -> {
             leaders.clear();
-            nodes.values().stream().filter(RaftNode::isLeader).forEach(leaders::add);
-            return leaders.size() == 1 && settled(leaders.get(0).status());
+            nodes.stream().filter(RaftNode::isLeader).forEach(leaders::add);
+            return leaders.size() == 1 && settled(leaders.get(0).status(), nodes);
         }, () -> "leading: " + leaders.stream().map(RaftNode::id).toList() + "; "
-                + nodes.values().stream().map(RaftNode::status).toList());
+                + nodes.stream().map(RaftNode::status).toList());
         return leaders.get(0);
     }
 
-    private boolean settled(NodeStatus leader) {
+    private static <R> boolean settled(NodeStatus leader, java.util.Collection<RaftNode<R>> nodes) {
         java.util.Set<String> voters = leader.config().voters();
         long following = 0;
         for (String voter : voters) {
-            RaftNode<String> node = nodes.get(voter);
+            RaftNode<R> node = nodes.stream().filter(n -> n.id().equals(voter)).findFirst().orElse(null);
             if (voter.equals(leader.nodeId())) {
                 following++;
             } else if (node != null && !node.whenStopped().isDone()) {
