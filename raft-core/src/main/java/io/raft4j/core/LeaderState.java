@@ -188,7 +188,8 @@ final class LeaderState {
 
     /**
      * Forgets members the committed configuration removed, once each has surely been told (so it
-     * can stop itself), or after an election timeout if it does not answer. Told means: it holds the
+     * can stop itself), or, an election timeout after the removal committed at the earliest, once
+     * it has not answered for an election timeout. Told means: it holds the
      * removing entry (match), and it acknowledged a message of a read round later than the one in
      * which that was first seen; every message of such a round carries a commit index of at least
      * min(commit, match), which covers the removal. Sent is not enough: the transport drops a peer
@@ -209,7 +210,10 @@ final class LeaderState {
                 return false;
             }
             Progress pr = e.getValue();
-            if (graceOver) {
+            if (graceOver && !pr.heardWithin(core.ticks(), settings.electionTimeoutTicks())) {
+                // Down or cut off. One that answers is kept however long it takes to tell it: a
+                // member lagging far behind its removal was forgotten while it caught up, and never
+                // stopped.
                 return true;
             }
             if (pr.match() >= configIndex) {

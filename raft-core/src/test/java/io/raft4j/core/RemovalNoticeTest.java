@@ -111,6 +111,52 @@ class RemovalNoticeTest {
     }
 
     /**
+     * A member removed while it lags: it answers every message, but the network (one tick a hop)
+     * and one append in flight at a time leave it more round trips behind its removal than an
+     * election timeout has ticks. The leader forgot it an election timeout after the removal
+     * committed, though it answered all along: told nothing more, it never learned of its removal
+     * and never stopped (a runtime test's removed node, slowed by a loaded machine, failed to stop
+     * within 10 s so). Only a member that does not answer for an election timeout may be forgotten
+     * untold.
+     */
+    @Test
+    void aRemovedMemberThatAnswersIsToldHoweverLongItTakesToCatchUp() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.maxInflightMessages(1).maxMessageBytes(64).snapshotChunkBytes(4096));
+        String leader = c.awaitSettledLeader();
+        String victim = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        Map<String, String> addresses = giveAddresses(c, leader);
+
+        c.isolate(victim);
+        for (int i = 0; i < 40; i++) {
+            c.propose(leader, "w" + i);
+            c.deliverAll();
+        }
+        addresses.remove(victim);
+        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(addresses)).accepted());
+        c.drain(leader);
+        c.deliverAll();
+        long configIndex = c.core(leader).configIndex();
+        assertTrue(c.core(leader).commitIndex() >= configIndex, "the removal committed without the victim");
+
+        c.heal();
+        // Every message takes a tick to arrive: what a message produces leaves at the next tick.
+        for (int t = 0; t < 400 && !c.core(victim).isRemoved(); t++) {
+            for (String id : c.allIds()) {
+                c.tick(id);
+            }
+            List<RaftMessage> arriving = new java.util.ArrayList<>(c.inFlight);
+            c.inFlight.clear();
+            for (RaftMessage m : arriving) {
+                c.core(m.to()).step(m);
+                c.drain(m.to());
+            }
+        }
+        assertTrue(c.core(victim).isRemoved(), "the removed member, answering all along, learned of its removal"
+                + " (its commit index " + c.core(victim).commitIndex() + ", the removal at " + configIndex
+                + "; the leader tracks " + c.core(leader).followers() + ")");
+    }
+
+    /**
      * A member removed, added back at a new address before the leader forgot it, then removed again:
      * the leader keeps telling the transport its first address.
      */
