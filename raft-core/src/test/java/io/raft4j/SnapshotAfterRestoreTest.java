@@ -39,8 +39,7 @@ class SnapshotAfterRestoreTest {
         }
         nodes.values().forEach(RaftNode::start);
         try {
-            LocalCluster.await(Duration.ofSeconds(10), () -> nodes.values().stream().filter(RaftNode::isLeader).count() == 1);
-            RaftNode<String> leader = nodes.values().stream().filter(RaftNode::isLeader).findFirst().orElseThrow();
+            RaftNode<String> leader = LocalCluster.awaitSettledLeader(nodes.values());
             sms.get(leader.id()).release(); // the leader's snapshots are not held
             RaftNode<String> follower = nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
             GatedStateMachine fsm = sms.get(follower.id());
