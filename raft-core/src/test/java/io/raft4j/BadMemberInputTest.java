@@ -1,11 +1,13 @@
 package io.raft4j;
 
+import io.raft4j.core.RaftConfig;
 import io.raft4j.message.Bytes;
 import io.raft4j.message.ClusterConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -72,6 +74,24 @@ class BadMemberInputTest {
         assertThrows(IllegalArgumentException.class, () -> ClusterConfig.ofVoters(tooMany),
                 "more than any replica would decode");
         assertTrue(ClusterConfig.problemWithAddress("").isEmpty(), "no address is a valid address");
+    }
+
+    /**
+     * An id with half a surrogate pair used to be accepted: UTF-8 writes it as '?', so the network
+     * transport delivered to "n?", not to it, and a RocksDB log recorded an owner that did not read
+     * back as itself (the restarted node was refused its own log).
+     */
+    @Test
+    void anIdWithAnUnpairedSurrogateIsRefused() {
+        assertEquals(Optional.of("an id must be well-formed Unicode: an unpaired surrogate (half of a UTF-16 pair)"
+                + " would be written as '?' in UTF-8"), ClusterConfig.problemWithId("n\uD800"));
+        assertTrue(ClusterConfig.problemWithId("\uDC00n").isPresent());
+        assertTrue(ClusterConfig.problemWithId("n\uDC00\uD800").isPresent(), "a pair the wrong way round");
+        assertTrue(ClusterConfig.problemWithId("n\uD83D\uDE00").isEmpty(), "a pair (an emoji) is text");
+        assertTrue(ClusterConfig.problemWithAddress("h\uD800:1").isPresent());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RaftConfig.builder("n1").groupId("g\uD800").build());
+        assertTrue(e.getMessage().startsWith("groupId: an id must be well-formed Unicode"), e.getMessage());
     }
 
     private static void assertRefused(CompletableFuture<ClusterConfig> call, String why) {

@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param groupId                  the Raft group this node belongs to; default {@code "default"}; an id
  *                                 as {@link ClusterConfig#problemWithId} describes
  * @param nodeId                   this node's id, unique in the group; required; non-empty, at most 256
- *                                 characters, no control characters or whitespace at either end
+ *                                 characters, no control characters, unpaired surrogates or
+ *                                 whitespace at either end
  * @param initialMembers           voters (id to address) of a brand-new cluster; used only when the
  *                                 node's storage is empty. Empty for a node that will be added to
  *                                 an existing cluster. Default empty

@@ -40,6 +40,8 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
     public static final int MAX_MEMBERS = 100_000;
 
     private static final int ENCODING_VERSION = 1;
+    private static final String UNPAIRED_SURROGATE = "%s must be well-formed Unicode: an unpaired surrogate"
+            + " (half of a UTF-16 pair) would be written as '?' in UTF-8";
 
     /**
      * Copies the sets and map into sorted, immutable ones; rejects a learner that is also a voter,
@@ -164,8 +166,10 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
     /**
      * What is wrong with {@code id} as the id of a member (or of a group), if anything. An id must be
      * non-empty, at most {@link #MAX_ID_LENGTH} characters, without control characters (ids appear
-     * in log lines and error messages) and without whitespace at either end (which would make
-     * {@code "n1 "} a member distinct from {@code "n1"}). Ids are otherwise opaque to the protocol.
+     * in log lines and error messages), without unpaired surrogates (UTF-8 cannot carry them: the
+     * network transport and the RocksDB store would turn each into {@code '?'}) and without
+     * whitespace at either end (which would make {@code "n1 "} a member distinct from {@code "n1"}).
+     * Ids are otherwise opaque to the protocol.
      *
      * @return a description of the problem, empty if {@code id} is a valid id
      */
@@ -179,6 +183,9 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
         if (id.chars().anyMatch(Character::isISOControl)) {
             return Optional.of("an id must not contain control characters");
         }
+        if (hasUnpairedSurrogate(id)) {
+            return Optional.of(UNPAIRED_SURROGATE.formatted("an id"));
+        }
         if (Character.isWhitespace(id.charAt(0)) || Character.isWhitespace(id.charAt(id.length() - 1))) {
             return Optional.of("an id must not begin or end with whitespace");
         }
@@ -187,7 +194,8 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
 
     /**
      * What is wrong with {@code address} as a member's address, if anything: it must be non-null
-     * (empty means none), at most {@link #MAX_ADDRESS_LENGTH} characters, without control characters.
+     * (empty means none), at most {@link #MAX_ADDRESS_LENGTH} characters, without control characters
+     * or unpaired surrogates.
      *
      * @return a description of the problem, empty if {@code address} is a valid address
      */
@@ -202,7 +210,27 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
         if (address.chars().anyMatch(Character::isISOControl)) {
             return Optional.of("an address must not contain control characters");
         }
+        if (hasUnpairedSurrogate(address)) {
+            return Optional.of(UNPAIRED_SURROGATE.formatted("an address"));
+        }
         return Optional.empty();
+    }
+
+    /**
+     * Whether {@code s} holds a surrogate that is not half of a pair: not text, and UTF-8 (which the
+     * network transport and the RocksDB store write ids in) turns every such one into {@code '?'}, so
+     * two such ids would become one, and an id would not come back as itself.
+     */
+    private static boolean hasUnpairedSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void requireValidId(String id) {

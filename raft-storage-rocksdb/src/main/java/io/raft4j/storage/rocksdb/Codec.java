@@ -8,6 +8,8 @@ import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.StorageException;
 
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
@@ -83,7 +85,16 @@ final class Codec {
         if (groupId == null || groupId.isEmpty()) {
             throw new IllegalArgumentException("group id must not be empty");
         }
-        byte[] utf8 = groupId.getBytes(StandardCharsets.UTF_8);
+        byte[] utf8;
+        try {
+            // Strict: getBytes would write an unpaired surrogate as '?', and "g\uD800" and "g\uDC00"
+            // would then share one log (and a group's recorded owner would not read back as itself).
+            ByteBuffer encoded = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(groupId));
+            utf8 = new byte[encoded.remaining()];
+            encoded.get(utf8);
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("group id is not well-formed Unicode (an unpaired surrogate)", e);
+        }
         if (utf8.length > MAX_GROUP_ID_BYTES) {
             throw new IllegalArgumentException("group id longer than " + MAX_GROUP_ID_BYTES
                     + " UTF-8 bytes: " + groupId);

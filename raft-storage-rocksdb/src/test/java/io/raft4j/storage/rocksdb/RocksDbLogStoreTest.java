@@ -97,6 +97,25 @@ class RocksDbLogStoreTest {
         }
     }
 
+    /**
+     * Found probing forGroup with odd ids: both ids used to be written as "g?" in UTF-8, so the two
+     * groups shared one log, each reading and overwriting the other's entries.
+     */
+    @Test
+    void groupIdsWithUnpairedSurrogatesAreRefusedNotMergedIntoOneLog() {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.forGroup("g\uD800"));
+            assertTrue(e.getMessage().contains("unpaired surrogate"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> store.forGroup("g\uDC00"));
+            try (LogStorage log = store.forGroup("g\uD83D\uDE00")) { // a pair: an emoji, valid
+                log.append(List.of(new LogEntry(1, 1, io.raft4j.message.EntryType.COMMAND, Bytes.ofUtf8("x"))), new HardState(1, null));
+            }
+            try (LogStorage question = store.forGroup("g?")) {
+                assertEquals(0, question.lastIndex(), "a group of its own");
+            }
+        }
+    }
+
     @Test
     void closingTheStoreClosesItsGroupsAndASecondStoreOnTheSameDirectoryIsRefused() {
         RocksDbLogStore store = RocksDbLogStore.open(dataDir);
