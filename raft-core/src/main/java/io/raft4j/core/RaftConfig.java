@@ -38,7 +38,8 @@ import java.util.Objects;
  * @param maxEntryBytes            largest command a proposal may carry: a larger one is refused at
  *                                 once, since an entry that no transport message can carry would stop
  *                                 replication at it; default 8 MiB
- * @param maxInflightMessages      append messages in flight per follower (pipelining); default 256
+ * @param maxInflightMessages      append messages in flight per follower (pipelining); default 256,
+ *                                 at most {@link #MAX_INFLIGHT_MESSAGES}
  * @param maxInflightBytes         bytes of entries in flight per follower; default 32 MiB
  * @param maxUncommittedBytes      bytes of commands a leader holds accepted but not committed; beyond
  *                                 it, proposals are refused until commits catch up (a majority
@@ -76,6 +77,11 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
                          boolean strictMembershipChecks) {
     /** The largest {@link #electionTimeoutTicks}: 2^20 ticks (about 29 hours at 100 ms per tick). */
     public static final int MAX_ELECTION_TIMEOUT_TICKS = 1 << 20;
+    /**
+     * The largest {@link #maxInflightMessages}: 65,536. A leader keeps a ring of that many slots per
+     * follower (16 bytes each), allocated when it is elected.
+     */
+    public static final int MAX_INFLIGHT_MESSAGES = 1 << 16;
 
     public RaftConfig {
         requireValidId(groupId, "groupId");
@@ -101,6 +107,11 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         requirePositive(maxMessageBytes, "maxMessageBytes");
         requirePositive(maxEntryBytes, "maxEntryBytes");
         requirePositive(maxInflightMessages, "maxInflightMessages");
+        if (maxInflightMessages > MAX_INFLIGHT_MESSAGES) {
+            // Accepted, Integer.MAX_VALUE failed every node as it was elected (two 16 GiB arrays per follower).
+            throw new IllegalArgumentException("maxInflightMessages (" + maxInflightMessages + ") must be at most "
+                    + MAX_INFLIGHT_MESSAGES);
+        }
         requirePositive(maxInflightBytes, "maxInflightBytes");
         if (maxInflightBytes < maxMessageBytes) {
             throw new IllegalArgumentException("maxInflightBytes (" + maxInflightBytes
@@ -275,7 +286,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         /** Largest command a proposal may carry (a larger one is refused at once); default 8 MiB. */
         public Builder maxEntryBytes(long v) { maxEntryBytes = v; return this; }
 
-        /** Append messages in flight per follower (pipelining); default 256. */
+        /** Append messages in flight per follower (pipelining); default 256, at most 65,536. */
         public Builder maxInflightMessages(int v) { maxInflightMessages = v; return this; }
 
         /** Bytes of entries in flight per follower; default 32 MiB. */

@@ -38,6 +38,12 @@ class RaftConfigTest {
                 .contains("electionTimeoutTicks (2147483647) must be at most 1048576"));
         assertTrue(rejection(RaftConfig.builder("n1").heartbeatIntervalTicks(-1)).contains("heartbeatIntervalTicks"));
         assertTrue(rejection(RaftConfig.builder("n1").maxInflightMessages(0)).contains("maxInflightMessages"));
+        // Found probing each setting with Integer.MAX_VALUE: accepted, it failed each node as it was
+        // elected, allocating a ring of that many slots per follower on its event loop.
+        assertTrue(rejection(RaftConfig.builder("n1").maxInflightMessages(Integer.MAX_VALUE))
+                .contains("maxInflightMessages (2147483647) must be at most 65536"));
+        assertEquals(RaftConfig.MAX_INFLIGHT_MESSAGES,
+                RaftConfig.builder("n1").maxInflightMessages(1 << 16).build().maxInflightMessages());
         assertTrue(rejection(RaftConfig.builder("n1").maxApplyBatchBytes(0)).contains("maxApplyBatchBytes"));
         assertTrue(rejection(RaftConfig.builder("n1").maxEntryBytes(0)).contains("maxEntryBytes"));
         assertEquals("initialMembers: n2 is listed twice", assertThrows(IllegalArgumentException.class,
