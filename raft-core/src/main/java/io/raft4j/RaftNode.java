@@ -153,7 +153,11 @@ public final class RaftNode<R> implements AutoCloseable {
      */
     private static void requireTransportCarries(RaftConfig config, Transport transport) {
         long limit = transport.maxMessageBytes();
-        long needed = config.largestMessagePayload() + ENVELOPE_ALLOWANCE_BYTES;
+        long payload = config.largestMessagePayload();
+        // Saturating: with maxEntryBytes near Long.MAX_VALUE the sum wrapped negative and the check
+        // passed, and the first entry larger than the transport's frames stopped replication.
+        long needed = payload > Long.MAX_VALUE - ENVELOPE_ALLOWANCE_BYTES ? Long.MAX_VALUE
+                : payload + ENVELOPE_ALLOWANCE_BYTES;
         if (needed > limit) {
             throw new IllegalArgumentException("the transport carries messages of at most " + limit
                     + " bytes, but maxEntryBytes (" + config.maxEntryBytes() + "), maxMessageBytes ("
@@ -940,6 +944,12 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /** Builds a {@link RaftNode}. */
     public static final class Builder<R> {
+        /**
+         * The longest tick: one minute (a heartbeat a minute, elections after ten). Longer is no
+         * useful setting, and the loop's arithmetic in nanoseconds must not overflow.
+         */
+        public static final long MAX_TICK_MILLIS = 60_000;
+
         private final RaftConfig config;
         private final StateMachine<R> stateMachine;
         private Transport transport;
@@ -984,11 +994,13 @@ public final class RaftNode<R> implements AutoCloseable {
 
         /**
          * Milliseconds per tick; default 100, so the default 10-tick election timeout is 1–2 s and
-         * heartbeats go every 100 ms.
+         * heartbeats go every 100 ms. Positive and at most {@link #MAX_TICK_MILLIS}.
          */
         public Builder<R> tickMillis(long tickMillis) {
-            if (tickMillis <= 0) {
-                throw new IllegalArgumentException("tickMillis must be positive, was " + tickMillis);
+            if (tickMillis <= 0 || tickMillis > MAX_TICK_MILLIS) {
+                // The loop counts ticks in nanoseconds: Long.MAX_VALUE ms wrapped, and ticked at random.
+                throw new IllegalArgumentException("tickMillis must be within 1.." + MAX_TICK_MILLIS + ", was "
+                        + tickMillis);
             }
             this.tickMillis = tickMillis;
             return this;

@@ -3,6 +3,8 @@ package io.raft4j;
 import io.raft4j.core.RaftConfig;
 import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.message.Bytes;
+import io.raft4j.message.RaftMessage;
+import io.raft4j.spi.Transport;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -66,5 +68,50 @@ class EmbedderMistakesTest {
             RaftNode.builder(config, new LocalCluster.RecordingStateMachine()).transport(network).storage(storage)
                     .build().close();
         }
+    }
+
+    /**
+     * Found probing the builder with Long.MAX_VALUE: the tick in nanoseconds wrapped, and a one-node
+     * group elected itself within a second under a tick of 292 million years.
+     */
+    @Test
+    void aTickTooLongForTheLoopsClockIsRefused() {
+        RaftNode.Builder<String> b = RaftNode.builder(RaftConfig.builder("n1").build(),
+                new LocalCluster.RecordingStateMachine());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.tickMillis(Long.MAX_VALUE));
+        assertEquals("tickMillis must be within 1..60000, was 9223372036854775807", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> b.tickMillis(0));
+        b.tickMillis(RaftNode.Builder.MAX_TICK_MILLIS);
+    }
+
+    /**
+     * maxEntryBytes near Long.MAX_VALUE made the room needed wrap negative, so a node was built on a
+     * transport of 64 MiB frames, to stop replicating at the first larger entry.
+     */
+    @Test
+    void entriesLargerThanTheTransportCarriesAreRefusedWhateverTheirSize() {
+        Transport limited = new Transport() {
+            @Override
+            public void register(String groupId, String localId, Inbound inbound) {
+            }
+
+            @Override
+            public void unregister(String groupId, String localId) {
+            }
+
+            @Override
+            public void send(RaftMessage message) {
+            }
+
+            @Override
+            public long maxMessageBytes() {
+                return 64 << 20;
+            }
+        };
+        RaftConfig huge = RaftConfig.builder("n1").initialMembers("n1").maxEntryBytes(Long.MAX_VALUE)
+                .maxUncommittedBytes(Long.MAX_VALUE).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RaftNode.builder(huge,
+                new LocalCluster.RecordingStateMachine()).transport(limited).storage(new InMemoryLogStorage()).build());
+        assertTrue(e.getMessage().startsWith("the transport carries messages of at most 67108864 bytes"), e.getMessage());
     }
 }
