@@ -925,7 +925,13 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /** Stops the loop, the writer and the applier, and fails everything still waiting. */
     private void release(RaftStoppedException reason) {
-        transport.unregister(config.groupId(), config.nodeId());
+        try {
+            transport.unregister(config.groupId(), config.nodeId());
+        } catch (RuntimeException e) {
+            // The transport's bug must not leave this node half stopped: its loop and apply threads
+            // used to run on, and the futures waiting on them were never failed.
+            LOG.error("{}: the transport failed to unregister it; stopping the node regardless", config.nodeId(), e);
+        }
         List<Runnable> neverRan = loop.stop();
         if (!inlineWrites) {
             writer.stop();
