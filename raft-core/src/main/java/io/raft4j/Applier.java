@@ -486,6 +486,12 @@ final class Applier<R> {
         StateMachine.Snapshot view;
         try {
             view = appliedIndex == 0 ? null : stateMachine.snapshot();
+        } catch (Error e) {
+            // Stops the node (see run()); the request was taken off the queue, so stop() cannot fail it.
+            if (requested != null) {
+                requested.completeExceptionally(e);
+            }
+            throw e;
         } catch (RuntimeException e) {
             snapshotInProgress.set(false);
             lastSnapshotIndex = appliedIndex; // tried again at the next interval, not at every apply
@@ -525,7 +531,7 @@ final class Applier<R> {
                 failure = t;
                 onFailure.accept(new StorageException("taking snapshot at " + meta.lastIndex() + " failed", t));
             } finally {
-                view.release();
+                release(view, meta.lastIndex());
                 snapshotInProgress.set(false);
             }
             // After the flag is down, so that a request waiting on this one and asking again is served.
@@ -535,6 +541,22 @@ final class Applier<R> {
             settle(written, meta, failure);
         });
         return true;
+    }
+
+    /**
+     * Releases a snapshot's view. One whose release threw used to skip the rest of the writer's
+     * task: no snapshot was ever taken again (the log grew without end) and takeSnapshot() callers
+     * waited for ever. The snapshot is written by then, so a throwing release is said, not rethrown.
+     */
+    private void release(StateMachine.Snapshot view, long index) {
+        try {
+            view.release();
+        } catch (RuntimeException e) {
+            LOG.error("{}: releasing the state machine's view of snapshot {} failed (the snapshot itself is written)",
+                    settings.nodeId(), index, e);
+        } catch (Error e) {
+            onFailure.accept(e);
+        }
     }
 
     /**
@@ -565,6 +587,10 @@ final class Applier<R> {
                 q.future().complete(answer);
             } catch (RuntimeException e) {
                 q.future().completeExceptionally(e);
+            } catch (Error e) {
+                // Stops the node; this query was taken off the list, so stop() would not fail it.
+                q.future().completeExceptionally(e);
+                throw e;
             }
         }
     }

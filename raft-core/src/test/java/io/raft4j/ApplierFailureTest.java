@@ -256,4 +256,85 @@ class ApplierFailureTest {
             network.close();
         }
     }
+
+    /** Runs {@code test} on a started one-node group of {@code stateMachine} that has applied one command. */
+    private static void withLeaderOf(StateMachine<String> stateMachine, NodeTest test) throws Exception {
+        InMemoryTransport network = new InMemoryTransport();
+        RaftConfig config = RaftConfig.builder("solo").initialMembers("solo").build();
+        RaftNode<String> node = RaftNode.builder(config, stateMachine).transport(network)
+                .storage(new InMemoryLogStorage()).tickMillis(10).build();
+        node.start();
+        try {
+            LocalCluster.await(Duration.ofSeconds(5), node::isLeader);
+            node.propose(Bytes.ofUtf8("a")).get(5, TimeUnit.SECONDS);
+            test.run(node);
+        } finally {
+            node.close();
+            network.close();
+        }
+    }
+
+    interface NodeTest {
+        void run(RaftNode<String> node) throws Exception;
+    }
+
+    /**
+     * Found probing with a query that threw StackOverflowError: the node stopped, as for any Error,
+     * but the query's future, already taken off the waiting list, never completed.
+     */
+    @Test
+    void aQueryThatThrowsAnErrorFailsItsFutureAsTheNodeStops() throws Exception {
+        withLeaderOf(new StateMachine<>() {
+            @Override
+            public String apply(long index, Bytes command) {
+                return "ok";
+            }
+
+            @Override
+            public String query(Bytes query) {
+                throw new StackOverflowError("a query recursing without end");
+            }
+        }, node -> {
+            CompletableFuture<String> read = node.query(Bytes.ofUtf8("q"));
+            LocalCluster.await(Duration.ofSeconds(5), read::isDone);
+            assertTrue(read.isCompletedExceptionally());
+            node.whenStopped().get(5, TimeUnit.SECONDS);
+            assertTrue(node.failure() instanceof StackOverflowError, String.valueOf(node.failure()));
+        });
+    }
+
+    /**
+     * Found probing with a snapshot view whose release() threw: it skipped the rest of the writer's
+     * task, so takeSnapshot() never completed and no snapshot was taken again (the log never compacted).
+     */
+    @Test
+    void aViewWhoseReleaseThrowsStillCompletesTheSnapshotAndLetsTheNextOneBeTaken() throws Exception {
+        withLeaderOf(new StateMachine<>() {
+            @Override
+            public String apply(long index, Bytes command) {
+                return "ok";
+            }
+
+            @Override
+            public Snapshot snapshot() {
+                return new Snapshot() {
+                    @Override
+                    public void writeTo(java.io.OutputStream out) throws java.io.IOException {
+                        out.write(1);
+                    }
+
+                    @Override
+                    public void release() {
+                        throw new IllegalStateException("a release bug");
+                    }
+                };
+            }
+        }, node -> {
+            SnapshotMeta first = node.takeSnapshot().get(5, TimeUnit.SECONDS);
+            node.propose(Bytes.ofUtf8("b")).get(5, TimeUnit.SECONDS);
+            SnapshotMeta second = node.takeSnapshot().get(5, TimeUnit.SECONDS);
+            assertTrue(second.lastIndex() > first.lastIndex());
+            assertEquals(null, node.failure());
+        });
+    }
 }
