@@ -4,17 +4,28 @@ import io.raft4j.core.RaftConfig;
 import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.EntryType;
+import io.raft4j.message.HardState;
+import io.raft4j.message.LogEntry;
 import io.raft4j.message.RaftMessage;
+import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.StorageException;
 import io.raft4j.spi.Transport;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -61,6 +72,92 @@ class PluginContractViolationTest {
             assertFalse(Thread.getAllStackTraces().keySet().stream()
                     .anyMatch(t -> t.getName().equals("raft-loop-default-n1") && t.isAlive()), "the loop thread ended");
             assertThrows(ExecutionException.class, () -> node.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    /** Forwards to an in-memory log; a test overrides what breaks the contract. */
+    static class ForwardingStorage implements LogStorage {
+        final LogStorage delegate;
+
+        ForwardingStorage(LogStorage delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override public HardState hardState() { return delegate.hardState(); }
+        @Override public long firstIndex() { return delegate.firstIndex(); }
+        @Override public long lastIndex() { return delegate.lastIndex(); }
+        @Override public long term(long index) { return delegate.term(index); }
+        @Override public List<LogEntry> entries(long f, long t, long m) { return delegate.entries(f, t, m); }
+        @Override public void append(List<LogEntry> entries, HardState hs) { delegate.append(entries, hs); }
+        @Override public void compact(long index, long term) { delegate.compact(index, term); }
+        @Override public void reset(long index, long term) { delegate.reset(index, term); }
+        @Override public void close() { delegate.close(); }
+        @Override public String toString() { return "the test's storage"; }
+    }
+
+    /** A storage that answers every read of entries with none, against its contract. */
+    static final class NoEntries extends ForwardingStorage {
+        NoEntries(LogStorage delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public List<LogEntry> entries(long fromIndex, long toIndex, long maxBytes) {
+            return List.of();
+        }
+    }
+
+    /** Found probing with a storage that returned no entries: building a node on its log looped for ever. */
+    @Test
+    void aStorageThatReturnsNoEntriesIsRefusedAtBuildInsteadOfLoopingForEver() {
+        InMemoryLogStorage written = new InMemoryLogStorage();
+        written.append(List.of(new LogEntry(1, 1, EntryType.CONFIG, ClusterConfig.ofVoters(Set.of("n1")).encode())),
+                new HardState(1, null));
+        RaftConfig config = RaftConfig.builder("n1").build();
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            StorageException e = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThrows(
+                    StorageException.class, () -> RaftNode.builder(config, new LocalCluster.RecordingStateMachine())
+                            .transport(network).storage(new NoEntries(written)).build()));
+            assertEquals("the log storage the test's storage returned no entries for 1..1, which it holds (at least"
+                    + " one must be returned)", e.getMessage());
+        }
+    }
+
+    /** ... and a running node waited for ever for the commands it had committed. */
+    @Test
+    void aStorageThatReturnsNoEntriesStopsItsNodeWithAClearFailure() throws Exception {
+        RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").build();
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            RaftNode<String> node = RaftNode.builder(config, new LocalCluster.RecordingStateMachine()).transport(network)
+                    .storage(new NoEntries(new InMemoryLogStorage())).tickMillis(10).build();
+            node.start();
+            try {
+                CompletableFuture<String> proposed = node.whenLeaderKnown().thenCompose(l -> node.propose(Bytes.ofUtf8("x")));
+                ExecutionException e = assertThrows(ExecutionException.class, () -> proposed.get(5, TimeUnit.SECONDS));
+                assertInstanceOf(RaftStoppedException.class, e.getCause());
+                assertInstanceOf(StorageException.class, node.failure());
+                assertTrue(node.failure().getMessage().startsWith("the log storage the test's storage returned no entries"),
+                        node.failure().getMessage());
+            } finally {
+                node.close();
+            }
+        }
+    }
+
+    /** A negative last index was taken as it was: the node never elected itself, nor said why. */
+    @Test
+    void aStorageWhoseIndexesContradictEachOtherIsRefusedAtBuild() {
+        RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").build();
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            StorageException e = assertThrows(StorageException.class, () -> RaftNode.builder(config,
+                    new LocalCluster.RecordingStateMachine()).transport(network).storage(
+                            new ForwardingStorage(new InMemoryLogStorage()) {
+                                @Override
+                                public long lastIndex() {
+                                    return -5;
+                                }
+                            }).build());
+            assertTrue(e.getMessage().contains("says its entries run from 1 to -5"), e.getMessage());
         }
     }
 }

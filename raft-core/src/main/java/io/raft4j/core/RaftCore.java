@@ -18,6 +18,7 @@ import io.raft4j.message.SnapshotMeta;
 import io.raft4j.message.TimeoutNow;
 import io.raft4j.spi.LogStorage;
 import io.raft4j.spi.SnapshotStore;
+import io.raft4j.spi.StorageException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,6 +116,10 @@ public final class RaftCore {
         this.log = new RaftLog(storage);
         this.outbox = new Outbox(id);
         HardState hs = storage.hardState();
+        if (hs == null) {
+            throw new StorageException("the log storage " + storage + " returned no hard state (a new one has"
+                    + " HardState.INITIAL)");
+        }
         this.term = hs.term();
         this.votedFor = hs.votedFor();
         SnapshotStore.SnapshotInfo snapshot = snapshots == null ? null : snapshots.latest().orElse(null);
@@ -153,7 +158,7 @@ public final class RaftCore {
 
     private void loadConfigsFrom(LogStorage storage) {
         for (long i = storage.firstIndex(); i <= storage.lastIndex(); ) {
-            List<LogEntry> batch = storage.entries(i, storage.lastIndex() + 1, 4L << 20);
+            List<LogEntry> batch = RaftLog.checkedEntries(storage, i, storage.lastIndex() + 1, 4L << 20);
             configs.onAppendedKeepingHistory(batch);
             i += batch.size();
         }

@@ -2,6 +2,7 @@ package io.raft4j.core;
 
 import io.raft4j.message.LogEntry;
 import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.StorageException;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +34,13 @@ final class RaftLog {
 
     RaftLog(LogStorage storage) {
         this.storage = storage;
+        long first = storage.firstIndex();
+        long last = storage.lastIndex();
+        if (first < 1 || last < first - 1) {
+            // Read on: a negative last index left the node waiting for ever for entries it never had.
+            throw new StorageException("the log storage " + storage + " says its entries run from " + first + " to "
+                    + last + ": its first index must be at least 1, and its last at least the first minus 1");
+        }
         this.compactIndex = storage.firstIndex() - 1;
         this.compactTerm = storage.term(compactIndex);
         this.unstable = new Unstable(storage.lastIndex() + 1);
@@ -102,6 +110,29 @@ final class RaftLog {
     }
 
     /**
+     * {@link LogStorage#entries}, checked: at least one entry, starting at {@code from}, consecutive
+     * and within the range. Storage that broke that contract used to go unnoticed: an empty answer
+     * made a restarted node's build loop for ever, and a running one wait for ever for its
+     * commits; entries of other indexes would have been applied as these.
+     *
+     * @throws StorageException saying what the storage returned
+     */
+    static List<LogEntry> checkedEntries(LogStorage storage, long from, long to, long maxBytes) {
+        List<LogEntry> entries = storage.entries(from, to, maxBytes);
+        if (entries == null || entries.isEmpty()) {
+            throw new StorageException("the log storage " + storage + " returned no entries for " + from + ".."
+                    + (to - 1) + ", which it holds (at least one must be returned)");
+        }
+        long first = entries.get(0).index();
+        long last = entries.get(entries.size() - 1).index();
+        if (first != from || last != from + entries.size() - 1 || last >= to) {
+            throw new StorageException("the log storage " + storage + " returned " + entries.size() + " entries from "
+                    + first + " to " + last + " when asked for " + from + ".." + (to - 1));
+        }
+        return entries;
+    }
+
+    /**
      * Entries in {@code [from, to)} up to {@code maxBytes} (at least one if the range is non-empty).
      * {@code from} must be at least {@link #firstIndex()}.
      */
@@ -115,7 +146,7 @@ final class RaftLog {
         List<LogEntry> result = new ArrayList<>((int) Math.min(to - from, 4096));
         long budget = maxBytes;
         if (from < unstableFrom) {
-            List<LogEntry> stored = storage.entries(from, Math.min(to, unstableFrom), maxBytes);
+            List<LogEntry> stored = checkedEntries(storage, from, Math.min(to, unstableFrom), maxBytes);
             result.addAll(stored);
             for (LogEntry e : stored) {
                 budget -= e.sizeBytes();
