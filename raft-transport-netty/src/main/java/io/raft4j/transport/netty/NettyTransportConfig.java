@@ -1,5 +1,7 @@
 package io.raft4j.transport.netty;
 
+import io.raft4j.message.ClusterConfig;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -12,7 +14,9 @@ import java.util.Objects;
  * written); beyond that the transport drops and reports the peer unreachable.
  *
  * @param clusterId            identifies the cluster; every member uses the same id, and frames
- *                             carrying another are refused. Required
+ *                             carrying another are refused. Required; an id as
+ *                             {@link ClusterConfig#problemWithId} describes (at most 256 characters,
+ *                             no control characters, unpaired surrogates or whitespace at either end)
  * @param listenHost           address the server binds; default {@code 127.0.0.1}
  * @param listenPort           port the server binds; 0 (the default) picks a free one, see
  *                             {@link NettyTransport#localPort()}
@@ -47,7 +51,8 @@ import java.util.Objects;
  *                             at least 1 and at most 4. Fewer is often faster: with one thread, the
  *                             connection that receives a peer's messages and the one that sends to
  *                             it share a thread, so an answer needs no hand-off between threads
- *                             (1.5x the round trips of two threads in the loopback benchmark on 2 cores)
+ *                             (1.5x the round trips of two threads in the loopback benchmark on 2 cores);
+ *                             at most {@link #MAX_IO_THREADS}
  * @param preferNative         use native epoll when it loads (Linux), NIO otherwise; default true
  * @param tls                  mutual TLS, or {@code null} (default) for plain TCP
  */
@@ -59,6 +64,9 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
 
     /** Protocol version of the frames this module writes; frames of any other version are refused. */
     public static final int PROTOCOL_VERSION = 1;
+
+    /** The most {@code ioThreads}: far more than a transport can use (a few are faster, see {@code ioThreads}). */
+    public static final int MAX_IO_THREADS = 256;
 
     /** Default {@code maxFrameBytes}: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
@@ -83,6 +91,12 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
         if (clusterId == null || clusterId.isEmpty()) {
             throw new IllegalArgumentException("clusterId must be a non-empty string");
         }
+        // Every frame carries it, in UTF-8: one with half a surrogate pair reached the peers as '?'
+        // and every frame was refused for a cluster id its sender did not have; 70,000 characters
+        // went out in every frame. The rules of a group id, then.
+        ClusterConfig.problemWithId(clusterId).ifPresent(problem -> {
+            throw new IllegalArgumentException("clusterId: " + problem.replace("an id", "a cluster id"));
+        });
         Objects.requireNonNull(listenHost, "listenHost");
         if (listenPort < 0 || listenPort > 65_535) {
             throw new IllegalArgumentException("listenPort out of range: " + listenPort);
@@ -107,6 +121,11 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
                     + MIN_INBOUND_IDLE_TIMEOUT_MILLIS + ", was " + inboundIdleTimeoutMillis);
         }
         requirePositive(ioThreads, "ioThreads");
+        if (ioThreads > MAX_IO_THREADS) {
+            // Each is an event loop with its own selector, created at start: Integer.MAX_VALUE ran
+            // the process out of file descriptors or memory there.
+            throw new IllegalArgumentException("ioThreads must be at most " + MAX_IO_THREADS + ", was " + ioThreads);
+        }
         if (tls != null) {
             tls.checkReadable();
         }

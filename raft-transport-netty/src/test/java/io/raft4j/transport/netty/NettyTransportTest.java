@@ -470,6 +470,28 @@ class NettyTransportTest {
                 NettyTransportConfig.builder(CLUSTER).build().inboundIdleTimeoutMillis());
     }
 
+    /**
+     * Found probing the config with odd values: a cluster id with half a surrogate pair went out as
+     * '?' in UTF-8 and every peer refused every frame for a cluster id the sender did not have;
+     * one of 70,000 characters went out in every frame; ioThreads(Integer.MAX_VALUE) was accepted
+     * and failed at start creating that many event loops.
+     */
+    @Test
+    void clusterIdsFramesCannotCarryAndAbsurdThreadCountsAreRefused() {
+        String surrogate = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> NettyTransportConfig.builder("c\uD800").build()).getMessage();
+        assertTrue(surrogate.startsWith("clusterId: a cluster id must be well-formed Unicode"), surrogate);
+        String longId = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> NettyTransportConfig.builder("c".repeat(70_000)).build()).getMessage();
+        assertTrue(longId.contains("at most 256 characters"), longId);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> NettyTransportConfig.builder("c\n1").build());
+        String threads = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> NettyTransportConfig.builder(CLUSTER).ioThreads(Integer.MAX_VALUE).build()).getMessage();
+        assertEquals("ioThreads must be at most 256, was 2147483647", threads);
+        assertEquals("prod cluster \uD83D\uDE00", NettyTransportConfig.builder("prod cluster \uD83D\uDE00").build().clusterId());
+    }
+
     private static Socket connect(NettyTransport server) throws IOException {
         Socket s = new Socket();
         s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.localPort()));
