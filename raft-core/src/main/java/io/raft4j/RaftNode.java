@@ -373,16 +373,36 @@ public final class RaftNode<R> implements AutoCloseable {
                         : awaitCaughtUp(id).thenCompose(v -> promote(id)));
     }
 
-    /** Promotes the learner {@code id} to voter. */
+    /**
+     * Promotes the learner {@code id} to voter. Fails with {@link IllegalArgumentException} at once
+     * for an id no member can have (see {@link ClusterConfig#problemWithId}).
+     */
     public CompletableFuture<ClusterConfig> promote(String id) {
         Objects.requireNonNull(id, "id");
-        return editMembership(c -> MembershipEdits.promote(c, id));
+        CompletableFuture<ClusterConfig> refused = refusedIfNoMembersId(id);
+        return refused != null ? refused : editMembership(c -> MembershipEdits.promote(c, id));
     }
 
-    /** Removes {@code id} (voter or learner). A leader that removes itself steps down once that commits. */
+    /**
+     * Removes {@code id} (voter or learner). A leader that removes itself steps down once that
+     * commits. Fails with {@link IllegalArgumentException} at once for an id no member can have.
+     */
     public CompletableFuture<ClusterConfig> removeMember(String id) {
         Objects.requireNonNull(id, "id");
-        return editMembership(c -> MembershipEdits.remove(c, id));
+        CompletableFuture<ClusterConfig> refused = refusedIfNoMembersId(id);
+        return refused != null ? refused : editMembership(c -> MembershipEdits.remove(c, id));
+    }
+
+    /**
+     * A failed future if {@code id} breaks the rules of ids, so is no member's; else {@code null}.
+     * Refused as addVoter refuses it: the "not a member" answer it got instead repeated the id,
+     * 70,000 characters of a client's input in the error and the log.
+     */
+    private static <T> CompletableFuture<T> refusedIfNoMembersId(String id) {
+        return ClusterConfig.problemWithId(id)
+                .<CompletableFuture<T>>map(problem -> CompletableFuture.failedFuture(
+                        new IllegalArgumentException("member id: " + problem)))
+                .orElse(null);
     }
 
     private static void requireIdAndAddress(String id, String address) {
@@ -449,11 +469,13 @@ public final class RaftNode<R> implements AutoCloseable {
     /**
      * Hands leadership to the voter {@code target} (thesis §3.10). Completes when this node sees
      * {@code target} lead; fails with {@link MembershipChangeException} if refused or if the transfer
-     * timed out after an election timeout (this node then leads on and takes proposals again).
+     * timed out after an election timeout (this node then leads on and takes proposals again), with
+     * {@link IllegalArgumentException} at once for an id no member can have.
      */
     public CompletableFuture<Void> transferLeadership(String target) {
         Objects.requireNonNull(target, "target");
-        return handOver(() -> target).thenApply(t -> null);
+        CompletableFuture<Void> refused = refusedIfNoMembersId(target);
+        return refused != null ? refused : handOver(() -> target).thenApply(t -> null);
     }
 
     /**

@@ -44,6 +44,27 @@ class BadMemberInputTest {
         }
     }
 
+    /**
+     * Found probing with the 70,000-character id again: promote, removeMember and transferLeadership
+     * answered "not a member" with the whole id in the message (and so in logs and client replies).
+     */
+    @Test
+    void anIdNoMemberCanHaveIsRefusedBrieflyByTheOtherMemberCalls() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            String huge = "x".repeat(70_000);
+
+            assertRefused(leader.promote(huge), "at most 256 characters, not 70000");
+            assertRefused(leader.removeMember("n\n2"), "an id must not contain control characters");
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> leader.transferLeadership(huge).get(5, TimeUnit.SECONDS));
+            assertEquals("member id: an id must be at most 256 characters, not 70000", e.getCause().getMessage());
+
+            assertTrue(leader.isLeader(), "the leader leads on");
+            assertEquals(Set.of("n1", "n2", "n3"), leader.status().config().voters());
+        }
+    }
+
     /** changeMembership(null) threw on the leader's loop, which stopped the leader. */
     @Test
     void aNullArgumentIsRefusedOnTheCallersThread() throws Exception {
