@@ -109,7 +109,15 @@ final class SessionTable<R> {
             Session<R> s = e.getValue();
             List<Frozen.Result> results = new ArrayList<>(s.results.size());
             for (Map.Entry<Long, R> r : s.results.entrySet()) {
-                results.add(new Frozen.Result(r.getKey(), r.getValue() == null ? null : encode.apply(r.getValue())));
+                byte[] bytes = r.getValue() == null ? null : encode.apply(r.getValue());
+                if (bytes == null && r.getValue() != null) {
+                    // Written as a null result, a replica restored from this snapshot would answer the
+                    // command's retry with null where the others answer with the result.
+                    throw new IllegalStateException("the ResultCodec encoded the result of command " + r.getKey()
+                            + " of session " + e.getKey() + " as null: encode must return the bytes of a non-null"
+                            + " result");
+                }
+                results.add(new Frozen.Result(r.getKey(), bytes));
             }
             entries.add(new Frozen.Entry(e.getKey(), s.floor, results));
         }

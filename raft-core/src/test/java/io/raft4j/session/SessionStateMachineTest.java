@@ -221,6 +221,31 @@ class SessionStateMachineTest {
         assertEquals(12, otherCounter.count());
     }
 
+    /**
+     * Found probing ResultCodec with an encode that returned null: the result was written as a null
+     * result, so a replica restored from the snapshot answered a retry with null, the others with
+     * the result. The snapshot now fails (the node goes on, and says so).
+     */
+    @Test
+    void aCodecThatEncodesAResultAsNullFailsTheSnapshotInsteadOfLosingTheResult() {
+        SessionStateMachine<String> lossy = new SessionStateMachine<>(new AddingCounter(),
+                new SessionStateMachine.ResultCodec<>() {
+                    @Override
+                    public byte[] encode(String result) {
+                        return null;
+                    }
+
+                    @Override
+                    public String decode(byte[] bytes) {
+                        return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+                    }
+                }, 2, 3);
+        ClientSession session = register(lossy);
+        lossy.apply(++index, session.command(add(5)).bytes());
+        IllegalStateException e = assertThrows(IllegalStateException.class, lossy::snapshot);
+        assertTrue(e.getMessage().contains("encoded the result of command 1 of session 1 as null"), e.getMessage());
+    }
+
     @Test
     void aSnapshotNotWrittenBySessionsIsRefusedOnRestore() {
         byte[] foreign = {0, 0, 0, 0, 0, 0, 0, 42};
