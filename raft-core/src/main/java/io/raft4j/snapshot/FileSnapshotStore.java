@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -60,17 +61,24 @@ public final class FileSnapshotStore implements SnapshotStore {
     private final TreeSet<Long> strays = new TreeSet<>();
 
     /**
-     * Opens (creating if needed) the store in {@code dir}, keeping {@code retain} snapshots.
+     * Opens (creating if needed) the store in {@code dir}, keeping {@code retain} snapshots, and
+     * older ones read within the last {@code pinMillis} ({@code Long.MAX_VALUE}: for ever).
      *
+     * @throws IllegalArgumentException if {@code retain} is below 1 or {@code pinMillis} below 0
      * @throws StorageException if the directory cannot be used
      */
     public FileSnapshotStore(Path dir, int retain, long pinMillis) {
         if (retain < 1) {
             throw new IllegalArgumentException("retain must be at least 1, was " + retain);
         }
-        this.dir = dir;
+        if (pinMillis < 0) {
+            throw new IllegalArgumentException("pinMillis must be at least 0, was " + pinMillis);
+        }
+        this.dir = Objects.requireNonNull(dir, "dir");
         this.retain = retain;
-        this.pinNanos = pinMillis * 1_000_000L;
+        // Saturating: Long.MAX_VALUE (pin for ever) wrapped to a negative time, which pinned nothing,
+        // and a snapshot could be deleted while a follower was being sent it.
+        this.pinNanos = pinMillis > Long.MAX_VALUE / 1_000_000L ? Long.MAX_VALUE : pinMillis * 1_000_000L;
         try {
             Files.createDirectories(dir);
             deleteTemporaryFiles();

@@ -95,6 +95,21 @@ class FileSnapshotStoreTest {
         assertEquals(4, store.latest().orElseThrow().meta().lastIndex());
     }
 
+    /**
+     * Found probing the constructor with Long.MAX_VALUE: pinning "for ever" wrapped to a negative
+     * time in nanoseconds, which pinned nothing, so a snapshot being streamed was deleted.
+     */
+    @Test
+    void aPinOfLongMaxValueKeepsASnapshotBeingStreamedAndANegativeOneIsRefused() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 2, Long.MAX_VALUE);
+        write(store, 1, "one");
+        store.read(1, 0, 3);
+        write(store, 2, "two");
+        write(store, 3, "three");
+        assertEquals("one", readAll(store, 1), "pinned snapshot kept");
+        assertThrows(IllegalArgumentException.class, () -> new FileSnapshotStore(dir, 2, -1));
+    }
+
     /** A local snapshot may finish after a newer one received from the leader (two writing threads). */
     @Test
     void anOlderSnapshotPublishedLastNeitherBecomesLatestNorEvictsTheNewer() throws IOException {
