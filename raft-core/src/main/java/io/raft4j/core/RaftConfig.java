@@ -87,8 +87,9 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         requireValidId(groupId, "groupId");
         requireValidId(nodeId, "nodeId");
         Objects.requireNonNull(initialMembers, "initialMembers");
+        // Checked before the copy, whose NPE for a null id or address named neither.
+        ClusterConfig.ofVoters(initialMembers);
         initialMembers = Map.copyOf(initialMembers);
-        ClusterConfig.ofVoters(initialMembers); // checks every id and address now, not at the first start
         if (!initialMembers.isEmpty() && !initialMembers.containsKey(nodeId)) {
             throw new IllegalArgumentException("initialMembers must include this node (nodeId "
                     + nodeId + ") or be empty for a node that joins later");
@@ -250,7 +251,10 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         public Builder groupId(String v) { groupId = v; return this; }
 
         /** Initial voters with their addresses, for bootstrapping a new cluster. */
-        public Builder initialMembers(Map<String, String> v) { initialMembers = new LinkedHashMap<>(v); return this; }
+        public Builder initialMembers(Map<String, String> v) {
+            initialMembers = new LinkedHashMap<>(Objects.requireNonNull(v, "initialMembers"));
+            return this;
+        }
 
         /**
          * Initial voters without addresses (in-memory transports need none).
@@ -259,6 +263,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
          *                                  otherwise give a cluster one voter short of what was meant)
          */
         public Builder initialMembers(String... ids) {
+            Objects.requireNonNull(ids, "initialMembers");
             initialMembers = new LinkedHashMap<>();
             for (String id : ids) {
                 if (initialMembers.put(id, "") != null) {

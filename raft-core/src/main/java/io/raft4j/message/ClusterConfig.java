@@ -48,9 +48,10 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
      * and ids or addresses that break {@link #problemWithId} or {@link #problemWithAddress}.
      */
     public ClusterConfig {
-        voters = sortedCopy(voters);
-        learners = sortedCopy(learners);
-        outgoingVoters = sortedCopy(outgoingVoters);
+        voters = sortedCopy(voters, "voters");
+        learners = sortedCopy(learners, "learners");
+        outgoingVoters = sortedCopy(outgoingVoters, "outgoingVoters");
+        Objects.requireNonNull(addresses, "addresses");
         addresses.forEach((id, address) -> {
             requireValidId(id);
             problemWithAddress(address).ifPresent(problem -> {
@@ -159,7 +160,8 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
             }
             return new ClusterConfig(voters, learners, outgoing, addresses);
         } catch (IOException e) {
-            throw new IllegalArgumentException("malformed cluster config: " + e.getMessage(), e);
+            // e's message alone was "null" for bytes that end early (an EOFException has none).
+            throw new IllegalArgumentException("malformed cluster config: " + e, e);
         }
     }
 
@@ -255,8 +257,8 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
                 }, StringBuilder::append) + "'";
     }
 
-    private static Set<String> sortedCopy(Set<String> set) {
-        Objects.requireNonNull(set);
+    private static Set<String> sortedCopy(Set<String> set, String name) {
+        Objects.requireNonNull(set, name);
         if (set.size() > MAX_MEMBERS) {
             throw new IllegalArgumentException("at most " + MAX_MEMBERS + " members in a set, not " + set.size());
         }

@@ -66,6 +66,13 @@ class RaftConfigTest {
         assertTrue(rejection(RaftConfig.builder("n1").initialMembers(Map.of("n1", "h".repeat(70_000))))
                 .contains("address of member 'n1': an address must be at most 1024 characters, not 70000"));
         assertEquals(256, RaftConfig.builder("y".repeat(256)).build().nodeId().length());
+        // Found probing with nulls: each was an NPE naming nothing (the last from deep in Map.copyOf).
+        assertEquals("initialMembers", assertThrows(NullPointerException.class,
+                () -> RaftConfig.builder("n1").initialMembers((Map<String, String>) null)).getMessage());
+        assertEquals("initialMembers", assertThrows(NullPointerException.class,
+                () -> RaftConfig.builder("n1").initialMembers((String[]) null)).getMessage());
+        assertEquals("member id null: an id must be non-empty",
+                rejection(RaftConfig.builder("n1").initialMembers("n1", null)));
     }
 
     @Test
