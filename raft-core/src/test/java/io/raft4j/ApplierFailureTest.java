@@ -61,20 +61,13 @@ class ApplierFailureTest {
     }
 
     /** Blocks appends carrying a NOOP (a new leader's first entry) while armed. */
-    static final class NoopGatedStorage implements LogStorage {
-        final LogStorage delegate;
+    static final class NoopGatedStorage extends ForwardingStorage {
         final CountDownLatch gate = new CountDownLatch(1);
         final CountDownLatch blocked = new CountDownLatch(1);
 
         NoopGatedStorage(LogStorage delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
-
-        @Override public HardState hardState() { return delegate.hardState(); }
-        @Override public long firstIndex() { return delegate.firstIndex(); }
-        @Override public long lastIndex() { return delegate.lastIndex(); }
-        @Override public long term(long index) { return delegate.term(index); }
-        @Override public List<LogEntry> entries(long f, long t, long m) { return delegate.entries(f, t, m); }
 
         @Override
         public void append(List<LogEntry> entries, HardState hardState) {
@@ -86,13 +79,10 @@ class ApplierFailureTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            delegate.append(entries, hardState);
+            super.append(entries, hardState);
         }
 
-        @Override public void compact(long index, long term) { delegate.compact(index, term); }
-        @Override public void reset(long index, long term) { delegate.reset(index, term); }
         @Override public boolean writesWithoutBlocking() { return false; }
-        @Override public void close() { delegate.close(); }
     }
 
     /**

@@ -75,26 +75,6 @@ class PluginContractViolationTest {
         }
     }
 
-    /** Forwards to an in-memory log; a test overrides what breaks the contract. */
-    static class ForwardingStorage implements LogStorage {
-        final LogStorage delegate;
-
-        ForwardingStorage(LogStorage delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override public HardState hardState() { return delegate.hardState(); }
-        @Override public long firstIndex() { return delegate.firstIndex(); }
-        @Override public long lastIndex() { return delegate.lastIndex(); }
-        @Override public long term(long index) { return delegate.term(index); }
-        @Override public List<LogEntry> entries(long f, long t, long m) { return delegate.entries(f, t, m); }
-        @Override public void append(List<LogEntry> entries, HardState hs) { delegate.append(entries, hs); }
-        @Override public void compact(long index, long term) { delegate.compact(index, term); }
-        @Override public void reset(long index, long term) { delegate.reset(index, term); }
-        @Override public void close() { delegate.close(); }
-        @Override public String toString() { return "the test's storage"; }
-    }
-
     /** A storage that answers every read of entries with none, against its contract. */
     static final class NoEntries extends ForwardingStorage {
         NoEntries(LogStorage delegate) {
