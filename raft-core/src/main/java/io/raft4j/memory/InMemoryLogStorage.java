@@ -105,6 +105,7 @@ public final class InMemoryLogStorage implements LogStorage {
     @Override
     public synchronized void compact(long index, long term) {
         checkOpen();
+        checkCompactionPoint(index, term);
         if (index <= compactedIndex) {
             return;
         }
@@ -121,9 +122,18 @@ public final class InMemoryLogStorage implements LogStorage {
     @Override
     public synchronized void reset(long index, long term) {
         checkOpen();
+        checkCompactionPoint(index, term);
         entries.clear();
         compactedIndex = index;
         compactedTerm = term;
+    }
+
+    /** As {@link LogStorage#compact} and {@link LogStorage#reset} require: firstIndex() must not overflow. */
+    private static void checkCompactionPoint(long index, long term) {
+        if (index < 0 || index == Long.MAX_VALUE || term < 0) {
+            throw new IllegalArgumentException("compaction point (" + index + ", " + term + ") out of range: index"
+                    + " 0.." + (Long.MAX_VALUE - 1) + ", term from 0");
+        }
     }
 
     @Override

@@ -81,6 +81,8 @@ public interface LogStorage extends AutoCloseable {
      * {@code lastIndex() == index}. Compacting to an index at or below the current compaction
      * point does nothing.
      *
+     * @throws IllegalArgumentException if {@code index} is {@code Long.MAX_VALUE} (no first index
+     *                                  would follow it) or {@code term} is negative; nothing changes
      * @throws StorageException if the change could not be made durable
      */
     void compact(long index, long term);
@@ -91,6 +93,8 @@ public interface LogStorage extends AutoCloseable {
      * Used when an installed snapshot does not match the log (Raft Figure 13, rule 7). Must be
      * atomic: a crash leaves either the old log or the reset one.
      *
+     * @throws IllegalArgumentException if {@code index} is negative or {@code Long.MAX_VALUE}, or
+     *                                  {@code term} is negative; nothing changes
      * @throws StorageException if the change could not be made durable
      */
     void reset(long index, long term);

@@ -306,6 +306,20 @@ public abstract class LogStorageContractTest {
         assertEquals(8, storage.term(50));
     }
 
+    /** Long.MAX_VALUE would make firstIndex() wrap to Long.MIN_VALUE (found probing with extreme values). */
+    @Test
+    void compactionPointsOutOfRangeAreRefusedAndChangeNothing() {
+        storage.append(entries(1, 10, 1), null);
+        assertThrows(IllegalArgumentException.class, () -> storage.compact(Long.MAX_VALUE, 1));
+        assertThrows(IllegalArgumentException.class, () -> storage.compact(5, -1));
+        assertThrows(IllegalArgumentException.class, () -> storage.reset(Long.MAX_VALUE, 1));
+        assertThrows(IllegalArgumentException.class, () -> storage.reset(-1, 1));
+        assertThrows(IllegalArgumentException.class, () -> storage.reset(5, -1));
+        assertLog(storage, 1, 10);
+        storage = reopen(storage);
+        assertLog(storage, 1, 10);
+    }
+
     // ---- reopen --------------------------------------------------------------------------------
 
     @Test

@@ -635,8 +635,10 @@ final class RocksDbLogStorage implements LogStorage {
 
     @Override
     public void compact(long index, long term) {
-        if (term < 0) {
-            throw new IllegalArgumentException("term must be >= 0: " + term);
+        if (term < 0 || index == Long.MAX_VALUE) {
+            // Long.MAX_VALUE: the first index after it would wrap to Long.MIN_VALUE.
+            throw new IllegalArgumentException("compaction point (" + index + ", " + term + ") out of range: index"
+                    + " below " + Long.MAX_VALUE + ", term from 0");
         }
         synchronized (writeLock) {
             boolean wholeLog;
@@ -659,8 +661,9 @@ final class RocksDbLogStorage implements LogStorage {
 
     @Override
     public void reset(long index, long term) {
-        if (index < 0 || term < 0) {
-            throw new IllegalArgumentException("index and term must be >= 0: " + index + ", " + term);
+        if (index < 0 || index == Long.MAX_VALUE || term < 0) {
+            throw new IllegalArgumentException("compaction point (" + index + ", " + term + ") out of range: index"
+                    + " 0.." + (Long.MAX_VALUE - 1) + ", term from 0");
         }
         synchronized (writeLock) {
             synchronized (this) {
