@@ -95,6 +95,8 @@ class BadMemberInputTest {
         assertThrows(IllegalArgumentException.class, () -> ClusterConfig.ofVoters(tooMany),
                 "more than any replica would decode");
         assertTrue(ClusterConfig.problemWithAddress("").isEmpty(), "no address is a valid address");
+        ClusterConfig three = ClusterConfig.ofVoters(Map.of("n1", "", "n2", "", "n3", ""));
+        assertEquals("id", assertThrows(NullPointerException.class, () -> three.withAddress(null, "x")).getMessage());
     }
 
     /**

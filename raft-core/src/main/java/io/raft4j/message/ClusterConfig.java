@@ -101,6 +101,7 @@ public record ClusterConfig(Set<String> voters, Set<String> learners, Set<String
      * @throws IllegalArgumentException if {@code id} is not a member
      */
     public ClusterConfig withAddress(String id, String address) {
+        Objects.requireNonNull(id, "id");
         if (!isMember(id)) {
             throw new IllegalArgumentException(id + " is not a member");
         }

@@ -112,6 +112,7 @@ public final class ClientSession {
      * forget its result once a later command of this session carries the news.
      */
     public synchronized void finished(Command command) {
+        Objects.requireNonNull(command, "command");
         if (command.session() != id) {
             throw new IllegalArgumentException("command " + command.sequence() + " belongs to session "
                     + command.session() + ", not " + id);
