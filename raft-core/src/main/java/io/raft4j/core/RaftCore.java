@@ -45,6 +45,9 @@ import java.util.random.RandomGenerator;
 public final class RaftCore {
     private static final Logger LOG = LoggerFactory.getLogger(RaftCore.class);
 
+    /** The most members (voters and learners) a membership change may give a group. */
+    static final int MAX_GROUP_MEMBERS = 1024;
+
     private final RaftConfig settings;
     private final String id;
     private final String groupId;
@@ -465,6 +468,13 @@ public final class RaftCore {
         }
         if (target.isJoint() || target.voters().isEmpty()) {
             return MembershipChange.rejected("the target configuration must be simple and have at least one voter");
+        }
+        if (target.allMembers().size() > MAX_GROUP_MEMBERS) {
+            // A leader sends every member its appends and heartbeats: with tens of thousands of
+            // learners (which the strict checks let through: they do not vote) it stalled and lost
+            // its leadership. Well above any group's need; etcd allows one learner by default.
+            return MembershipChange.rejected("a group of " + target.allMembers().size() + " members: at most "
+                    + MAX_GROUP_MEMBERS);
         }
         // First: until the leader commits an entry of its term, even a configuration of an earlier
         // term may look uncommitted to it, and "another change in progress" would mislead.

@@ -214,6 +214,24 @@ class MembershipRulesTest {
         }
     }
 
+    /** Found by the bad-input sweep: 100,000 learners passed the strict checks and stalled the leader. */
+    @Test
+    void aChangeToMoreMembersThanAGroupMayHaveIsRefused() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        Set<String> learners = new TreeSet<>();
+        for (int i = 0; learners.size() < RaftCore.MAX_GROUP_MEMBERS - 2; i++) {
+            learners.add("learner-" + i);
+        }
+        MembershipChange change = c.core(leader).changeMembership(
+                new ClusterConfig(Set.of("n1", "n2", "n3"), learners, Set.of(), Map.of()));
+        assertFalse(change.accepted());
+        assertEquals("a group of 1025 members: at most 1024", change.rejection());
+        learners.remove("learner-0");
+        assertTrue(c.core(leader).changeMembership(
+                new ClusterConfig(Set.of("n1", "n2", "n3"), learners, Set.of(), Map.of())).accepted(), "1,024 may");
+    }
+
     @Test
     void learnersReceiveTheLogButNeitherVoteNorCountTowardCommit() {
         CoreCluster c = new CoreCluster(3);
