@@ -4,15 +4,25 @@ import io.raft4j.core.RaftConfig;
 import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
+import io.raft4j.message.ClusterConfig;
 import io.raft4j.spi.StateMachine;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /** A cluster of real {@link RaftNode}s on the in-memory transport, for runtime tests. */
 final class LocalCluster implements AutoCloseable {
@@ -102,7 +112,7 @@ final class LocalCluster implements AutoCloseable {
     private final Mode mode;
     final Map<String, InMemoryLogStorage> storages = new LinkedHashMap<>();
     final Map<String, io.raft4j.memory.InMemorySnapshotStore> snapshots = new LinkedHashMap<>();
-    private final java.util.function.UnaryOperator<RaftConfig.Builder> settings;
+    private final UnaryOperator<RaftConfig.Builder> settings;
     final Map<String, RaftNode<String>> nodes = new LinkedHashMap<>();
     final Map<String, RecordingStateMachine> stateMachines = new LinkedHashMap<>();
     final Map<String, RecordingListener> listeners = new LinkedHashMap<>();
@@ -112,7 +122,7 @@ final class LocalCluster implements AutoCloseable {
         this(size, b -> b);
     }
 
-    LocalCluster(int size, java.util.function.UnaryOperator<RaftConfig.Builder> settings) {
+    LocalCluster(int size, UnaryOperator<RaftConfig.Builder> settings) {
         this(size, settings, false);
     }
 
@@ -121,11 +131,11 @@ final class LocalCluster implements AutoCloseable {
      * log and applies its commands there (shared-loop mode); without, on its own loop thread,
      * writing on its storage thread as with a durable log and applying on its apply thread.
      */
-    LocalCluster(int size, java.util.function.UnaryOperator<RaftConfig.Builder> settings, boolean lentLoops) {
+    LocalCluster(int size, UnaryOperator<RaftConfig.Builder> settings, boolean lentLoops) {
         this(size, settings, lentLoops ? Mode.LENT_LOOPS : Mode.OWN_THREADS);
     }
 
-    LocalCluster(int size, java.util.function.UnaryOperator<RaftConfig.Builder> settings, Mode mode) {
+    LocalCluster(int size, UnaryOperator<RaftConfig.Builder> settings, Mode mode) {
         this.settings = settings;
         this.mode = mode;
         this.transport = mode == Mode.OWN_THREADS ? network : new LoopLendingTransport(network);
@@ -194,7 +204,7 @@ final class LocalCluster implements AutoCloseable {
     }
 
     /** As {@link #awaitLeader()}, among {@code nodes} (nodes not among them are taken for stopped). */
-    static <R> RaftNode<R> awaitSettledLeader(java.util.Collection<RaftNode<R>> nodes) {
+    static <R> RaftNode<R> awaitSettledLeader(Collection<RaftNode<R>> nodes) {
         List<RaftNode<R>> leaders = new ArrayList<>();
         await(Duration.ofSeconds(10), () -> {
             leaders.clear();
@@ -205,8 +215,8 @@ final class LocalCluster implements AutoCloseable {
         return leaders.get(0);
     }
 
-    private static <R> boolean settled(NodeStatus leader, java.util.Collection<RaftNode<R>> nodes) {
-        java.util.Set<String> voters = leader.config().voters();
+    private static <R> boolean settled(NodeStatus leader, Collection<RaftNode<R>> nodes) {
+        Set<String> voters = leader.config().voters();
         long following = 0;
         for (String voter : voters) {
             RaftNode<R> node = nodes.stream().filter(n -> n.id().equals(voter)).findFirst().orElse(null);
@@ -246,9 +256,9 @@ final class LocalCluster implements AutoCloseable {
                 return true;
             }
             try {
-                leader.transferLeadership(target).get(5, java.util.concurrent.TimeUnit.SECONDS);
+                leader.transferLeadership(target).get(5, TimeUnit.SECONDS);
                 return true;
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 boolean timedOut = e.getCause() instanceof MembershipChangeException
                         && e.getCause().getMessage().contains("timed out");
                 if (timedOut || e.getCause() instanceof NotLeaderException) {
@@ -256,7 +266,7 @@ final class LocalCluster implements AutoCloseable {
                     return false;
                 }
                 throw new AssertionError("transfer to " + target + " failed", e.getCause());
-            } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+            } catch (InterruptedException | TimeoutException e) {
                 throw new AssertionError("transfer to " + target + " did not end", e);
             }
         }, () -> "transfers to " + target + " that did not make it lead: " + givenUp);
@@ -270,14 +280,14 @@ final class LocalCluster implements AutoCloseable {
      * removal that leaves two voters, both needed, was refused so. Each refusal takes that election
      * timeout; the 10 s are only a bound on a hang. Any other failure is the caller's at once.
      */
-    static io.raft4j.message.ClusterConfig changeMembership(
-            java.util.function.Supplier<java.util.concurrent.CompletableFuture<io.raft4j.message.ClusterConfig>> change)
+    static ClusterConfig changeMembership(
+            Supplier<CompletableFuture<ClusterConfig>> change)
             throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {
             try {
-                return change.get().get(10, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
+                return change.get().get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
                 boolean votersSilent = e.getCause() instanceof MembershipChangeException
                         && e.getCause().getMessage().contains("are needed to commit anything");
                 if (!votersSilent || System.nanoTime() > deadline) {
@@ -292,14 +302,14 @@ final class LocalCluster implements AutoCloseable {
     }
 
     /** As {@link #await(Duration, BooleanSupplier)}, describing the state in the failure (for rare failures). */
-    static void await(Duration timeout, BooleanSupplier condition, java.util.function.Supplier<String> state) {
+    static void await(Duration timeout, BooleanSupplier condition, Supplier<String> state) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 String described = state.get();
                 throw new AssertionError("condition not met within " + timeout + (described.isEmpty() ? "" : ": " + described));
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            LockSupport.parkNanos(1_000_000);
         }
     }
 
