@@ -30,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -105,6 +106,9 @@ public final class RaftNode<R> implements AutoCloseable {
         this.config = b.config;
         this.transport = Objects.requireNonNull(b.transport, "transport");
         requireTransportCarries(config, transport);
+        AddressCheck.problemWithAddresses(transport, config.initialMembers()).ifPresent(problem -> {
+            throw new IllegalArgumentException("initialMembers: " + problem);
+        });
         this.storage = Objects.requireNonNull(b.storage, "storage");
         LogOwner self = new LogOwner(config.groupId(), config.nodeId());
         boolean unowned = StorageOwnership.check(storage, self);
@@ -300,7 +304,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * {@link RaftCore#changeMembership}). Completes with the new configuration once it is committed
      * and applied here; fails with {@link MembershipChangeException} if refused,
      * {@link NotLeaderException} on a follower, {@link IndeterminateException} if leadership is lost
-     * before the outcome is known.
+     * before the outcome is known, {@link IllegalArgumentException} if it gives a member an address
+     * the transport could not dial (see {@link Transport#problemWithAddress}).
      */
     public CompletableFuture<ClusterConfig> changeMembership(ClusterConfig target) {
         // Checked here, on the caller's thread: a task failing on the loop stops the node.
@@ -325,6 +330,12 @@ public final class RaftNode<R> implements AutoCloseable {
             future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
             return;
         }
+        Optional<String> badAddress =
+                AddressCheck.problemWithNewAddresses(transport, core.clusterConfig(), target);
+        if (badAddress.isPresent()) {
+            future.completeExceptionally(new IllegalArgumentException(badAddress.get()));
+            return;
+        }
         if (!core.hasCommittedInTerm()) {
             // Just elected: the change waits for the leader's no-op to commit (a round trip), rather
             // than fail a caller who could not have known better.
@@ -347,7 +358,11 @@ public final class RaftNode<R> implements AutoCloseable {
         applier.expectConfig(change.index(), target, future);
     }
 
-    /** Adds {@code id} as a learner: it receives the log but does not vote. */
+    /**
+     * Adds {@code id} as a learner: it receives the log but does not vote. Fails with
+     * {@link IllegalArgumentException} for an id or address no member can have, or an address the
+     * transport could not dial ({@code ""}: none, the transport knows where {@code id} is).
+     */
     public CompletableFuture<ClusterConfig> addLearner(String id, String address) {
         requireIdAndAddress(id, address);
         return editMembership(c -> MembershipEdits.addLearner(c, id, address));
@@ -1099,6 +1114,9 @@ public final class RaftNode<R> implements AutoCloseable {
          * is recorded as this node's (see {@link LogStorage#owner()}).
          *
          * @throws StorageException if the storage belongs to another node or group, or cannot be read
+         * @throws IllegalArgumentException if the transport cannot carry the configured entries or
+         *         chunks, or refuses an address of {@code initialMembers} (see
+         *         {@link Transport#problemWithAddress})
          * @throws IllegalStateException if the state machine was given to a node before: each node,
          *         also one restarted in the same process, needs a new instance (its state is rebuilt
          *         from the snapshot and the log; an old instance's would see commands twice)

@@ -3,6 +3,7 @@ package io.raft4j.spi;
 import io.raft4j.message.RaftMessage;
 
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Carries {@link RaftMessage}s between the members of Raft groups. One transport may serve many
@@ -46,6 +47,18 @@ public interface Transport {
      * these addresses; the default ignores them.
      */
     default void updatePeers(String groupId, Map<String, String> addresses) {
+    }
+
+    /**
+     * What is wrong with {@code address} as a member's address on this transport, if anything; empty
+     * if it can be dialled (or need not be: a transport without addresses accepts any). A node asks
+     * before it proposes a membership change that gives a member a new address, and refuses the
+     * change if this names a problem: a voter added at an address no one can dial would count
+     * toward the quorum while it never answers. Never asked about {@code ""} (no address given).
+     * Called on the node's loop, so it must not block (parse, do not resolve). Default: any address.
+     */
+    default Optional<String> problemWithAddress(String address) {
+        return Optional.empty();
     }
 
     /**

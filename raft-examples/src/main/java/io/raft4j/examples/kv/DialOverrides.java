@@ -6,6 +6,7 @@ import io.raft4j.spi.Transport;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A transport that dials some members at addresses of this node's own ({@code --dial}), whatever
@@ -57,6 +58,11 @@ final class DialOverrides implements Transport {
     @Override
     public long maxMessageBytes() {
         return transport.maxMessageBytes();
+    }
+
+    @Override
+    public Optional<String> problemWithAddress(String address) {
+        return transport.problemWithAddress(address);
     }
 
     @Override

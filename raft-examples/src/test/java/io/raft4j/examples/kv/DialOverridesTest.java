@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -31,6 +32,11 @@ class DialOverridesTest {
         public void updatePeers(String groupId, Map<String, String> addresses) {
             announced.add(addresses);
         }
+
+        @Override
+        public Optional<String> problemWithAddress(String address) {
+            return address.contains(":") ? Optional.empty() : Optional.of("no port");
+        }
     }
 
     @Test
@@ -43,5 +49,13 @@ class DialOverridesTest {
 
         // n9 is no member: an override does not make a node one.
         assertEquals(List.of(Map.of("n1", "h1:7001", "n2", "10.0.0.2:9002", "n3", "h3:7003")), inner.announced);
+    }
+
+    /** The node asks its transport which addresses it can dial: the wrapper must not answer "any" for it. */
+    @Test
+    void theWrappedTransportJudgesAddresses() {
+        Transport t = new DialOverrides(new Recording(), Map.of());
+        assertEquals(Optional.of("no port"), t.problemWithAddress("h2"));
+        assertEquals(Optional.empty(), t.problemWithAddress("h2:7002"));
     }
 }

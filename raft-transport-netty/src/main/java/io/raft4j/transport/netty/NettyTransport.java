@@ -37,6 +37,7 @@ import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -219,6 +220,20 @@ public final class NettyTransport implements Transport, AutoCloseable {
         dispatcher.unregister(groupId, localId);
     }
 
+    /**
+     * Members are dialled at {@code host:port} ({@code [v6]:port} for IPv6 literals): any other
+     * address is refused, so a membership change cannot add a member no one can dial.
+     */
+    @Override
+    public Optional<String> problemWithAddress(String address) {
+        try {
+            HostPort.parse(address);
+            return Optional.empty();
+        } catch (IllegalArgumentException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
     /** {@code maxFrameBytes}: a larger message is dropped when sent and refused when received. */
     @Override
     public long maxMessageBytes() {
@@ -297,6 +312,9 @@ public final class NettyTransport implements Transport, AutoCloseable {
     public synchronized void updatePeers(String groupId, Map<String, String> peerAddresses) {
         Map<String, String> valid = new HashMap<>();
         peerAddresses.forEach((id, address) -> {
+            if (address.isEmpty()) {
+                return;   // none given: the configured peers say where that member is
+            }
             try {
                 HostPort.parse(address);
                 valid.put(id, address);

@@ -14,11 +14,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Three {@link RaftNode}s, each with its own {@link NettyTransport} on a loopback port, elect a
@@ -146,5 +151,32 @@ class NettyRaftClusterTest {
         awaitAllApplied(110);
         replicate(awaitLeader(), "d", 10);
         awaitAllApplied(120);
+    }
+
+    /**
+     * The transport tells the node which addresses it can dial: a membership change giving a member
+     * anything but host:port is refused before it is proposed (it used to be committed, and the
+     * transport then ignored the address with a warning: the member was never reached).
+     */
+    @Test
+    void aMemberAddressThatIsNotHostAndPortIsRefused() throws Exception {
+        NettyTransport t = transport(0);
+        transports.put("n1", t);
+        addresses.put("n1", "127.0.0.1:" + t.localPort());
+        logs.put("n1", new InMemoryLogStorage());
+        snapshots.put("n1", new InMemorySnapshotStore());
+        start("n1");
+        RaftNode<String> leader = awaitLeader();
+
+        ExecutionException refused = assertThrows(ExecutionException.class,
+                () -> leader.addVoter("n2", "127.0.0.1").get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertInstanceOf(IllegalArgumentException.class, refused.getCause());
+        assertEquals("address of member n2: address must be host:port, was '127.0.0.1'", refused.getCause().getMessage());
+        assertEquals(Optional.of("port out of range: 0"), t.problemWithAddress("127.0.0.1:0"));
+        assertEquals(Optional.empty(), t.problemWithAddress("[::1]:7002"));
+
+        assertEquals(Set.of("n2"), leader.addLearner("n2", "127.0.0.1:1").get(WAIT.toSeconds(), TimeUnit.SECONDS)
+                .learners(), "a dialable address is taken (whether anyone listens there or not)");
+        replicate(leader, "a", 3);
     }
 }
