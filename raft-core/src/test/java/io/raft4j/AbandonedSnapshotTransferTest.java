@@ -29,17 +29,12 @@ import java.util.function.Predicate;
 class AbandonedSnapshotTransferTest {
 
     /** Drops what one node sends while the predicate says so. */
-    static final class FilteringTransport implements Transport {
-        final Transport delegate;
+    static final class FilteringTransport extends ForwardingTransport {
         volatile Predicate<RaftMessage> drop = m -> false;
 
         FilteringTransport(Transport delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
-
-        @Override public void register(String g, String id, Inbound in) { delegate.register(g, id, in); }
-        @Override public void unregister(String g, String id) { delegate.unregister(g, id); }
-        @Override public void updatePeers(String g, Map<String, String> a) { delegate.updatePeers(g, a); }
 
         @Override
         public void send(RaftMessage m) {

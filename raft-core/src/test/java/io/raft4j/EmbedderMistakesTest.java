@@ -2,8 +2,8 @@ package io.raft4j;
 
 import io.raft4j.core.RaftConfig;
 import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
-import io.raft4j.message.RaftMessage;
 import io.raft4j.spi.Transport;
 import org.junit.jupiter.api.Test;
 
@@ -90,19 +90,7 @@ class EmbedderMistakesTest {
      */
     @Test
     void entriesLargerThanTheTransportCarriesAreRefusedWhateverTheirSize() {
-        Transport limited = new Transport() {
-            @Override
-            public void register(String groupId, String localId, Inbound inbound) {
-            }
-
-            @Override
-            public void unregister(String groupId, String localId) {
-            }
-
-            @Override
-            public void send(RaftMessage message) {
-            }
-
+        Transport limited = new ForwardingTransport(new InMemoryTransport()) {
             @Override
             public long maxMessageBytes() {
                 return 64 << 20;

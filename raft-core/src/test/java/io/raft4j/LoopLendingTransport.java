@@ -1,11 +1,9 @@
 package io.raft4j;
 
-import io.raft4j.message.RaftMessage;
 import io.raft4j.spi.EventLoop;
 import io.raft4j.spi.Transport;
 
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -16,32 +14,11 @@ import java.util.concurrent.TimeUnit;
  * lends its I/O threads, and otherwise delegates: runs the runtime's shared-loop mode on the
  * in-memory network, whose deliveries arrive from another thread.
  */
-final class LoopLendingTransport implements Transport, AutoCloseable {
-    private final Transport delegate;
+final class LoopLendingTransport extends ForwardingTransport implements AutoCloseable {
     private final List<ScheduledThreadPoolExecutor> loops = new CopyOnWriteArrayList<>();
 
     LoopLendingTransport(Transport delegate) {
-        this.delegate = delegate;
-    }
-
-    @Override
-    public void register(String groupId, String localId, Inbound inbound) {
-        delegate.register(groupId, localId, inbound);
-    }
-
-    @Override
-    public void unregister(String groupId, String localId) {
-        delegate.unregister(groupId, localId);
-    }
-
-    @Override
-    public void send(RaftMessage message) {
-        delegate.send(message);
-    }
-
-    @Override
-    public void updatePeers(String groupId, Map<String, String> addresses) {
-        delegate.updatePeers(groupId, addresses);
+        super(delegate);
     }
 
     @Override

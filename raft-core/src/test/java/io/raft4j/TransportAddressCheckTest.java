@@ -5,9 +5,7 @@ import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
 import io.raft4j.message.ClusterConfig;
-import io.raft4j.message.RaftMessage;
 import io.raft4j.spi.StateMachine;
-import io.raft4j.spi.Transport;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -32,9 +30,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TransportAddressCheckTest {
 
     /** The in-memory network, with addresses as a dialling transport has them: "host:port" only. */
-    private static final class Dialling implements Transport {
-        private final Transport network = new InMemoryTransport();
+    private static final class Dialling extends ForwardingTransport {
         volatile boolean broken;
+
+        Dialling() {
+            super(new InMemoryTransport());
+        }
 
         @Override
         public Optional<String> problemWithAddress(String address) {
@@ -42,21 +43,6 @@ class TransportAddressCheckTest {
                 throw new IllegalStateException("a transport bug");
             }
             return address.matches("[a-z0-9.]+:[0-9]+") ? Optional.empty() : Optional.of("not host:port: " + address);
-        }
-
-        @Override
-        public void register(String groupId, String localId, Inbound inbound) {
-            network.register(groupId, localId, inbound);
-        }
-
-        @Override
-        public void unregister(String groupId, String localId) {
-            network.unregister(groupId, localId);
-        }
-
-        @Override
-        public void send(RaftMessage message) {
-            network.send(message);
         }
     }
 
