@@ -1,7 +1,6 @@
 package io.raft4j;
 
 import io.raft4j.core.FollowerProgress;
-import io.raft4j.core.MembershipChange;
 import io.raft4j.core.RaftConfig;
 import io.raft4j.core.RaftCore;
 import io.raft4j.core.ReadState;
@@ -30,11 +29,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Supplier;
-import java.util.function.UnaryOperator;
 import java.util.random.RandomGenerator;
 
 /**
@@ -93,6 +89,8 @@ public final class RaftNode<R> implements AutoCloseable {
 
     private final Map<Long, Applier.PendingQuery<R>> pendingReads = new HashMap<>();
     private final LoopWatch watches = new LoopWatch();
+    private final MembershipCalls membership;
+    private final LeadershipHandover handover;
     /** Ticks of the loop so far (loop thread only). */
     private long loopTicks;
     /** Real time in ticks, which leases count (see {@link RaftCore#observeTime}). */
@@ -138,6 +136,9 @@ public final class RaftNode<R> implements AutoCloseable {
                 }, this::fail,
                 new LeadershipNotifier(config.nodeId(), b.leadershipListener), b.applyOnLoop, counters, applyBacklog,
                 this::executeIfRunning);
+        this.membership = new MembershipCalls(config, core, watches, () -> loopTicks, transport,
+                applier::expectConfig, this::execute);
+        this.handover = new LeadershipHandover(config, core, watches, this::execute);
         // Recover the state machine from the latest snapshot before any entry after it is applied.
         snapshots.latest().ifPresent(latest -> applier.submitRestore(latest.meta()));
         long tickNanos = b.tickMillis * 1_000_000L;
@@ -308,54 +309,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * the transport could not dial (see {@link Transport#problemWithAddress}).
      */
     public CompletableFuture<ClusterConfig> changeMembership(ClusterConfig target) {
-        // Checked here, on the caller's thread: a task failing on the loop stops the node.
-        Objects.requireNonNull(target, "target");
-        CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
-        execute(() -> changeOnLoop(target, future), future);
-        return future;
-    }
-
-    private void changeOnLoop(ClusterConfig target, CompletableFuture<ClusterConfig> future) {
-        changeOnLoop(target, future, -1);
-    }
-
-    /**
-     * @param strictDeadline with strict membership checks, the tick until which the change waits for
-     *                       its new voters to answer before it is refused (-1: not waited yet). A
-     *                       voter alive but not heard from yet (a leader elected a moment ago, an
-     *                       answer in flight) gets an election timeout to answer.
-     */
-    private void changeOnLoop(ClusterConfig target, CompletableFuture<ClusterConfig> future, long strictDeadline) {
-        if (!core.role().equals(Role.LEADER)) {
-            future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
-            return;
-        }
-        Optional<String> badAddress =
-                AddressCheck.problemWithNewAddresses(transport, core.clusterConfig(), target);
-        if (badAddress.isPresent()) {
-            future.completeExceptionally(new IllegalArgumentException(badAddress.get()));
-            return;
-        }
-        if (!core.hasCommittedInTerm()) {
-            // Just elected: the change waits for the leader's no-op to commit (a round trip), rather
-            // than fail a caller who could not have known better.
-            watches.add(() -> core.role() != Role.LEADER || core.hasCommittedInTerm(),
-                    () -> changeOnLoop(target, future), future);
-            return;
-        }
-        if (!core.quorumAnswersIn(target) && !core.quorumImpossibleIn(target)
-                && (strictDeadline < 0 || loopTicks < strictDeadline)) {
-            long deadline = strictDeadline < 0 ? loopTicks + config.electionTimeoutTicks() : strictDeadline;
-            watches.add(() -> core.role() != Role.LEADER || core.quorumAnswersIn(target) || loopTicks >= deadline,
-                    () -> changeOnLoop(target, future, deadline), future);
-            return;
-        }
-        MembershipChange change = core.changeMembership(target);
-        if (!change.accepted()) {
-            future.completeExceptionally(new MembershipChangeException(change.rejection()));
-            return;
-        }
-        applier.expectConfig(change.index(), target, future);
+        return membership.change(target);
     }
 
     /**
@@ -364,8 +318,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * transport could not dial ({@code ""}: none, the transport knows where {@code id} is).
      */
     public CompletableFuture<ClusterConfig> addLearner(String id, String address) {
-        requireIdAndAddress(id, address);
-        return editMembership(c -> MembershipEdits.addLearner(c, id, address));
+        return membership.addLearner(id, address);
     }
 
     /**
@@ -381,11 +334,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * committed. A member of that id at another address is refused.
      */
     public CompletableFuture<ClusterConfig> addVoter(String id, String address) {
-        requireIdAndAddress(id, address);
-        return editMembership(c -> MembershipEdits.addLearnerUnlessAdded(c, id, address))
-                .thenCompose(c -> c.voters().contains(id)
-                        ? CompletableFuture.completedFuture(c)
-                        : awaitCaughtUp(id).thenCompose(v -> promote(id)));
+        return membership.addVoter(id, address);
     }
 
     /**
@@ -393,9 +342,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * for an id no member can have (see {@link ClusterConfig#problemWithId}).
      */
     public CompletableFuture<ClusterConfig> promote(String id) {
-        Objects.requireNonNull(id, "id");
-        CompletableFuture<ClusterConfig> refused = refusedIfNoMembersId(id);
-        return refused != null ? refused : editMembership(c -> MembershipEdits.promote(c, id));
+        return membership.promote(id);
     }
 
     /**
@@ -403,82 +350,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * commits. Fails with {@link IllegalArgumentException} at once for an id no member can have.
      */
     public CompletableFuture<ClusterConfig> removeMember(String id) {
-        Objects.requireNonNull(id, "id");
-        CompletableFuture<ClusterConfig> refused = refusedIfNoMembersId(id);
-        return refused != null ? refused : editMembership(c -> MembershipEdits.remove(c, id));
-    }
-
-    /**
-     * A failed future if {@code id} breaks the rules of ids, so is no member's; else {@code null}.
-     * Refused as addVoter refuses it: the "not a member" answer it got instead repeated the id,
-     * 70,000 characters of a client's input in the error and the log.
-     */
-    private static <T> CompletableFuture<T> refusedIfNoMembersId(String id) {
-        return ClusterConfig.problemWithId(id)
-                .<CompletableFuture<T>>map(problem -> CompletableFuture.failedFuture(
-                        new IllegalArgumentException("member id: " + problem)))
-                .orElse(null);
-    }
-
-    private static void requireIdAndAddress(String id, String address) {
-        Objects.requireNonNull(id, "id");
-        Objects.requireNonNull(address, "address (\"\" for none)");
-    }
-
-    private CompletableFuture<ClusterConfig> editMembership(UnaryOperator<ClusterConfig> edit) {
-        CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
-        execute(() -> {
-            ClusterConfig target;
-            try {
-                target = edit.apply(core.clusterConfig());
-            } catch (RuntimeException e) {
-                // A pure function of the configuration and the caller's arguments (a null id, an id
-                // already there...): it fails this call only, never the node.
-                future.completeExceptionally(e);
-                return;
-            }
-            changeOnLoop(target, future);
-        }, future);
-        return future;
-    }
-
-    private CompletableFuture<Void> awaitCaughtUp(String id) {
-        CompletableFuture<Void> future = new CompletableFuture<>();
-        execute(() -> {
-            // The learner must hold the log as it was once it was added (so it answered at all, and
-            // has the configuration naming it), not only be "close" to the end: in a short log a
-            // node that never answered (match 0) would otherwise count as within reach.
-            long addedBy = core.lastIndex();
-            long since = loopTicks;
-            boolean[] warned = {false};
-            watches.add(
-                () -> {
-                    if (!warned[0] && core.matchIndexOf(id) <= 0
-                            && loopTicks - since >= 10L * config.electionTimeoutTicks()) {
-                        // The usual causes are outside this node, and the caller only sees a timeout.
-                        warned[0] = true;
-                        String address = core.clusterConfig().addresses().getOrDefault(id, "");
-                        LOG.warn("{}: learner {} has not answered for 10 election timeouts since it was added: is"
-                                + " it running, at {}, in this cluster (same cluster id), with this leader among its"
-                                + " peers? It is promoted to voter once it catches up", config.nodeId(), id,
-                                address.isEmpty() ? "(no address given)" : address);
-                    }
-                    return core.role() != Role.LEADER || !core.clusterConfig().isMember(id)
-                            || (core.matchIndexOf(id) >= addedBy
-                                && core.matchIndexOf(id) >= core.lastIndex() - config.promoteWithinEntries());
-                },
-                () -> {
-                    if (core.role() != Role.LEADER) {
-                        future.completeExceptionally(new IndeterminateException("lost leadership while " + id + " caught up"));
-                    } else if (!core.clusterConfig().isMember(id)) {
-                        future.completeExceptionally(new MembershipChangeException(id
-                                + " was removed while it caught up as a learner: not promoted"));
-                    } else {
-                        future.complete(null);
-                    }
-                }, future);
-        }, future);
-        return future;
+        return membership.remove(id);
     }
 
     /**
@@ -488,9 +360,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * {@link IllegalArgumentException} at once for an id no member can have.
      */
     public CompletableFuture<Void> transferLeadership(String target) {
-        Objects.requireNonNull(target, "target");
-        CompletableFuture<Void> refused = refusedIfNoMembersId(target);
-        return refused != null ? refused : handOver(() -> target).thenApply(t -> null);
+        return handover.to(target);
     }
 
     /**
@@ -501,42 +371,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * voter answers.
      */
     public CompletableFuture<String> transferLeadership() {
-        return handOver(core::mostCaughtUpVoter);
-    }
-
-    /** On the loop: transfers to the voter {@code pick} names, and completes once it leads. */
-    private CompletableFuture<String> handOver(Supplier<String> pick) {
-        CompletableFuture<String> future = new CompletableFuture<>();
-        execute(() -> {
-            String target = core.role() == Role.LEADER ? pick.get() : null;
-            String refusal = target == null ? "no other voter has answered lately" : core.transferLeadership(target);
-            if (refusal != null) {
-                future.completeExceptionally(core.role() == Role.LEADER ? new MembershipChangeException(refusal)
-                        : new NotLeaderException(config.nodeId(), core.leaderId()));
-                return;
-            }
-            long startTerm = core.term();
-            watches.add(() -> target.equals(core.leaderId()) || core.term() > startTerm
-                            || (core.role() == Role.LEADER && core.transferTarget() == null),
-                    () -> {
-                        if (target.equals(core.leaderId())) {
-                            future.complete(target);
-                        } else if (core.role() == Role.LEADER) {
-                            future.completeExceptionally(new MembershipChangeException(
-                                    "leadership transfer to " + target + " timed out; " + config.nodeId() + " still leads"));
-                        } else {
-                            watches.add(() -> core.leaderId() != null, () -> {
-                                if (target.equals(core.leaderId())) {
-                                    future.complete(target);
-                                } else {
-                                    future.completeExceptionally(new MembershipChangeException(
-                                            "leadership went to " + core.leaderId() + " instead of " + target));
-                                }
-                            }, future);
-                        }
-                    }, future);
-        }, future);
-        return future;
+        return handover.toMostCaughtUp();
     }
 
     /**
