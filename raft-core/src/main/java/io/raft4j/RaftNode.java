@@ -91,12 +91,12 @@ public final class RaftNode<R> implements AutoCloseable {
     private final LoopWatch watches = new LoopWatch();
     private final MembershipCalls membership;
     private final LeadershipHandover handover;
+    private final RemovalStop removal;
     /** Ticks of the loop so far (loop thread only). */
     private long loopTicks;
     /** Real time in ticks, which leases count (see {@link RaftCore#observeTime}). */
     private final MonotonicTicks clock;
     private final LeadershipTracker leadership = new LeadershipTracker();
-    private boolean removalHandled;
     private long nextReadId;
     private Map<String, String> announcedAddresses;
 
@@ -139,6 +139,7 @@ public final class RaftNode<R> implements AutoCloseable {
         this.membership = new MembershipCalls(config, core, watches, () -> loopTicks, transport,
                 applier::expectConfig, this::execute);
         this.handover = new LeadershipHandover(config, core, watches, this::execute);
+        this.removal = new RemovalStop(config, core, watches, () -> loopTicks, applier::appliedIndex, this::close);
         // Recover the state machine from the latest snapshot before any entry after it is applied.
         snapshots.latest().ifPresent(latest -> applier.submitRestore(latest.meta()));
         long tickNanos = b.tickMillis * 1_000_000L;
@@ -597,61 +598,7 @@ public final class RaftNode<R> implements AutoCloseable {
         announceConfigIfChanged();
         updateStatus();
         watches.check();
-        if (!removalHandled && core.isRemoved()) {
-            removalHandled = true;
-            // First apply what is known committed (the removal itself, and what a leader removing
-            // itself committed with it), so their callers get their results; a write still on its way
-            // to the local disk may take a moment, and a slow state machine longer (the apply backlog
-            // holds the rest in the log). Stop regardless once applying makes no progress for an
-            // election timeout: a state machine that is stuck must not keep a removed node running.
-            // (A node added back under a removed one's id replays that old removal, but is not
-            // "removed": the leader's appends say it is a member. Should it become one again
-            // meanwhile all the same, it goes on.)
-            long committed = core.commitIndex();
-            Unchanging applied = new Unchanging(applier::appliedIndex);
-            int timeout = config.electionTimeoutTicks();
-            watches.add(() -> !core.isRemoved() || applier.appliedIndex() >= committed || applied.forTicks(timeout),
-                    this::onRemovalSettled, new CompletableFuture<Void>());
-            watches.check();
-        }
-    }
-
-    private void onRemovalSettled() {
-        if (core.isRemoved()) {
-            stopRemoved();
-        } else {
-            removalHandled = false;
-            LOG.info("{}: a member of group {} again: the removal it saw was an earlier one", config.nodeId(),
-                    config.groupId());
-        }
-    }
-
-    /** Whether a reading (such as the entries applied) stayed the same for a number of loop ticks. */
-    private final class Unchanging {
-        private final java.util.function.LongSupplier reading;
-        private long last;
-        private long lastChangeTick = loopTicks;
-
-        Unchanging(java.util.function.LongSupplier reading) {
-            this.reading = reading;
-            this.last = reading.getAsLong();
-        }
-
-        boolean forTicks(long ticks) {
-            long now = reading.getAsLong();
-            if (now != last) {
-                last = now;
-                lastChangeTick = loopTicks;
-            }
-            return loopTicks - lastChangeTick >= ticks;
-        }
-    }
-
-    private void stopRemoved() {
-        LOG.info("{}: removed from group {}; stopping", config.nodeId(), config.groupId());
-        Thread stopper = new Thread(this::close, "raft-stop-" + config.nodeId());
-        stopper.setDaemon(true);
-        stopper.start();
+        removal.checkRemoved();
     }
 
     private void onRoleChange() {
