@@ -139,7 +139,8 @@ public final class RaftNode<R> implements AutoCloseable {
         this.membership = new MembershipCalls(config, core, watches, () -> loopTicks, transport,
                 applier::expectConfig, this::execute);
         this.handover = new LeadershipHandover(config, core, watches, this::execute);
-        this.removal = new RemovalStop(config, core, watches, () -> loopTicks, applier::appliedIndex, this::close);
+        this.removal = new RemovalStop(config, core, watches, () -> loopTicks, applier::appliedIndex,
+                () -> stopOffTheLoop(this::close));
         // Recover the state machine from the latest snapshot before any entry after it is applied.
         snapshots.latest().ifPresent(latest -> applier.submitRestore(latest.meta()));
         long tickNanos = b.tickMillis * 1_000_000L;
@@ -715,11 +716,15 @@ public final class RaftNode<R> implements AutoCloseable {
         if (failure == null && running) {
             LOG.error("{}: stopping after failure", config.nodeId(), t);
             failure = t;
-            Thread stopper = new Thread(() -> stop(new RaftStoppedException("node " + config.nodeId() + " failed", t)),
-                    "raft-stop-" + config.nodeId());
-            stopper.setDaemon(true);
-            stopper.start();
+            stopOffTheLoop(() -> stop(new RaftStoppedException("node " + config.nodeId() + " failed", t)));
         }
+    }
+
+    /** Runs {@code stop} on a thread of its own: stopping waits for the loop, so the loop cannot run it. */
+    private void stopOffTheLoop(Runnable stop) {
+        Thread stopper = new Thread(stop, "raft-stop-" + config.nodeId());
+        stopper.setDaemon(true);
+        stopper.start();
     }
 
     private synchronized void stop(RaftStoppedException reason) {

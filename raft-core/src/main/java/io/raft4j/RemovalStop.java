@@ -26,7 +26,7 @@ final class RemovalStop {
     private final LongSupplier loopTicks;
     /** The index the state machine has applied. */
     private final LongSupplier appliedIndex;
-    /** Stops the node; called on a thread of its own. */
+    /** Has the node stopped, off the loop (called on the loop: it must not wait for the stop). */
     private final Runnable stopNode;
     private boolean handled;
 
@@ -94,8 +94,6 @@ final class RemovalStop {
 
     private void stopRemoved() {
         LOG.info("{}: removed from group {}; stopping", config.nodeId(), config.groupId());
-        Thread stopper = new Thread(stopNode, "raft-stop-" + config.nodeId());
-        stopper.setDaemon(true);
-        stopper.start();
+        stopNode.run();
     }
 }
