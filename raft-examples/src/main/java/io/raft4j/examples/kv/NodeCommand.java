@@ -360,10 +360,27 @@ public final class NodeCommand implements Callable<Integer> {
                 && id.chars().noneMatch(ch -> Character.isWhitespace(ch) || ch == ',' || ch == '=');
     }
 
+    /**
+     * An id as a message quotes it: control characters escaped (printed as they are, "n\u0001"
+     * showed as 'n' in a refusal saying it "must be non-empty"), and a long one cut short.
+     */
+    static String shownId(String id) {
+        StringBuilder sb = new StringBuilder("'");
+        id.codePoints().limit(64).forEach(cp -> {
+            if (Character.isISOControl(cp)) {
+                sb.append(String.format("\\u%04x", cp));
+            } else {
+                sb.appendCodePoint(cp);
+            }
+        });
+        sb.append('\'');
+        return id.codePointCount(0, id.length()) > 64 ? sb + " (" + id.length() + " characters)" : sb.toString();
+    }
+
     /** Checks every option, naming the bad one. */
     KvNode.Settings validate() {
         if (!isValidId(id)) {
-            throw bad("--id: '" + id + "' " + ID_RULE);
+            throw bad("--id: " + shownId(id) + " " + ID_RULE);
         }
         if (clusterId.isBlank()) {
             throw bad("--cluster-id: must be non-empty");
@@ -464,11 +481,6 @@ public final class NodeCommand implements Callable<Integer> {
         if (map.containsKey(id)) {
             throw bad(option + ": " + id + " is this node; list other nodes only");
         }
-        for (String other : map.keySet()) {
-            if (!isValidId(other)) {
-                throw bad(option + ": '" + other + "' " + ID_RULE);
-            }
-        }
         return map;
     }
 
@@ -485,6 +497,12 @@ public final class NodeCommand implements Callable<Integer> {
             }
             String peerId = p.substring(0, eq).trim();
             String address = p.substring(eq + 1).trim();
+            if (!isValidId(peerId)) {
+                // Checked for --peers too: a voter "n 2" or one with a control character was written
+                // into the new cluster's membership (or refused by Raft with a stack trace), and no
+                // node can ever start under an id --id refuses.
+                throw bad(option + ": " + shownId(peerId) + " " + ID_RULE);
+            }
             try {
                 HostPort.parse(address);
             } catch (IllegalArgumentException e) {

@@ -103,6 +103,36 @@ class KvNodeCommandTest {
         assertTrue(run(with("--unknown", "x")).contains("Unknown option"));
     }
 
+    /**
+     * Found in a sweep: --peers took ids --id refuses. "n 2" became a voter of the new cluster that no
+     * node could ever start as; a control character or 300 characters reached Raft, which threw
+     * with a stack trace (exit 1) after the log was created.
+     */
+    @Test
+    void peerIdsFollowTheRuleOfNodeIds() {
+        String spaced = refusedBeforeStart(with("--peers", "n1=127.0.0.1:7001,n 2=127.0.0.1:7002"));
+        assertTrue(spaced.startsWith("--peers: 'n 2' must be non-empty"), spaced);
+        String control = refusedBeforeStart(with("--peers", "n1=127.0.0.1:7001,n\u00012=127.0.0.1:7002"));
+        assertTrue(control.startsWith("--peers: 'n\\u00012' must be non-empty"), control);
+        String longId = refusedBeforeStart(with("--peers", "n1=127.0.0.1:7001," + "x".repeat(300) + "=127.0.0.1:7002"));
+        assertTrue(longId.startsWith("--peers: '" + "x".repeat(64) + "' (300 characters) must be non-empty"), longId);
+        // The same rule and message for the other lists, and for --id; and in one line on the command line.
+        assertTrue(run(with("--dial", "n\u00012=127.0.0.1:7002")).startsWith("--dial: 'n\\u00012' must be non-empty"));
+        assertTrue(run(with("--id", "n\u0001")).startsWith("--id: 'n\\u0001' must be non-empty"));
+        assertTrue(run(with("--peers", "n1=127.0.0.1:7001,n 2=127.0.0.1:7002")).startsWith("--peers: 'n 2'"));
+        assertFalse(java.nio.file.Files.exists(dir.resolve("n1")), "the data directory was created");
+    }
+
+    /**
+     * The refusal of options that {@link NodeCommand#validate} finds before anything is bound or
+     * written; fails (rather than starting a node that runs until stopped) if they pass.
+     */
+    private static String refusedBeforeStart(String... args) {
+        NodeCommand command = new NodeCommand();
+        Main.commandLine(command).parseArgs(args);
+        return assertThrows(CommandLine.ParameterException.class, command::validate).getMessage();
+    }
+
     @Test
     void aUsageErrorIsOneLineAndAHintNotTheWholeHelp() {
         String nl = System.lineSeparator();
