@@ -20,7 +20,9 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -472,7 +474,27 @@ public final class NodeCommand implements Callable<Integer> {
         if (map.isEmpty()) {
             throw bad("--peers: no peers given; expected ID=HOST:PORT,...");
         }
+        refuseSharedAddresses(map);
         return map;
+    }
+
+    /**
+     * Two voters at one address (a copy-paste slip: n2=127.0.0.1:7001 beside n1=127.0.0.1:7001) made a
+     * cluster whose second voter is the first one again: Raft frames meant for n2 reach n1, which
+     * refuses them, and a quorum never forms. RAFT.ADDNODE refuses such an address (the core does);
+     * the first configuration is refused here the same way, by address as written (no name lookups
+     * at start-up, when the other nodes' names may not resolve yet).
+     */
+    private void refuseSharedAddresses(Map<String, String> members) {
+        Map<HostPort, String> owners = new HashMap<>();
+        for (Map.Entry<String, String> member : members.entrySet()) {
+            HostPort at = HostPort.parse(member.getValue());
+            String owner = owners.putIfAbsent(new HostPort(at.host().toLowerCase(Locale.ROOT), at.port()), member.getKey());
+            if (owner != null) {
+                throw bad("--peers: " + owner + " and " + member.getKey() + " are both at " + at
+                        + "; each member needs a Raft address of its own");
+            }
+        }
     }
 
     /** An optional list of other nodes' addresses ({@code --dial}, {@code --forward-to}). */

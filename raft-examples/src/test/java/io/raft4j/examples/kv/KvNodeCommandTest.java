@@ -124,6 +124,21 @@ class KvNodeCommandTest {
     }
 
     /**
+     * Found in a sweep: --peers n1=127.0.0.1:7001,n2=127.0.0.1:7001 bootstrapped a cluster of two
+     * voters at one address, which never elects a leader (n2's frames reach n1). RAFT.ADDNODE
+     * refuses such an address; so does the first configuration now.
+     */
+    @Test
+    void twoPeersAtOneAddressAreRefused() {
+        String same = refusedBeforeStart(with("--peers", "n1=127.0.0.1:7001,n2=127.0.0.1:7001"));
+        assertEquals("--peers: n1 and n2 are both at 127.0.0.1:7001; each member needs a Raft address of its own", same);
+        String caseOnly = refusedBeforeStart(with("--peers", "n1=127.0.0.1:7001,n2=Host.example:7002,n3=host.EXAMPLE:7002"));
+        assertTrue(caseOnly.startsWith("--peers: n2 and n3 are both at host.EXAMPLE:7002"), caseOnly);
+        assertTrue(run(with("--peers", "n1=127.0.0.1:7001,n2=127.0.0.1:7001")).startsWith("--peers: n1 and n2 are both at"));
+        assertFalse(java.nio.file.Files.exists(dir.resolve("n1")), "the data directory was created");
+    }
+
+    /**
      * The refusal of options that {@link NodeCommand#validate} finds before anything is bound or
      * written; fails (rather than starting a node that runs until stopped) if they pass.
      */
