@@ -387,6 +387,12 @@ public final class NodeCommand implements Callable<Integer> {
         if (clusterId.isBlank()) {
             throw bad("--cluster-id: must be non-empty");
         }
+        // The transport's rule, checked here: the transport refused it as it started, and the
+        // refusal read "--raft-address: cannot listen on ...", blaming the wrong option.
+        Optional<String> clusterIdProblem = ClusterConfig.problemWithId(clusterId);
+        if (clusterIdProblem.isPresent()) {
+            throw bad("--cluster-id: " + shownId(clusterId) + ": " + clusterIdProblem.get().replace("an id", "a cluster id"));
+        }
         HostPort raft = address("--raft-address", raftAddress);
         HostPort client = address("--client-address", clientAddress);
         if (raft.equals(client)) {

@@ -139,6 +139,19 @@ class KvNodeCommandTest {
     }
 
     /**
+     * Found in a sweep: a cluster id the transport refuses (a control character, spaces around it,
+     * over 256 characters) was reported as "--raft-address: cannot listen on 127.0.0.1:7001: clusterId: ...".
+     */
+    @Test
+    void aBadClusterIdIsBlamedOnItsOption() {
+        String padded = refusedBeforeStart(with("--cluster-id", "orders "));
+        assertEquals("--cluster-id: 'orders ': a cluster id must not begin or end with whitespace", padded);
+        String control = refusedBeforeStart(with("--cluster-id", "a\nb"));
+        assertEquals("--cluster-id: 'a\\u000ab': a cluster id must not contain control characters", control);
+        assertTrue(refusedBeforeStart(with("--cluster-id", "c".repeat(300))).startsWith("--cluster-id: '"));
+    }
+
+    /**
      * The refusal of options that {@link NodeCommand#validate} finds before anything is bound or
      * written; fails (rather than starting a node that runs until stopped) if they pass.
      */
