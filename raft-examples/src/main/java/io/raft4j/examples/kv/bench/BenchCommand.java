@@ -113,8 +113,16 @@ public final class BenchCommand implements Callable<Integer> {
         if (size < 1 || size > MAX_VALUE_BYTES) {
             throw new ParameterException(spec.commandLine(), "--size: must be in 1.." + MAX_VALUE_BYTES + ", was " + size);
         }
-        if (warmup < 0 || duration <= 0) {
-            throw new ParameterException(spec.commandLine(), "--warmup must be >= 0 and --duration > 0");
+        // Written so that NaN fails too (every comparison with it is false), and infinity, which
+        // overflowed the deadlines computed in nanoseconds.
+        if (!(warmup >= 0 && duration > 0) || !Double.isFinite(warmup) || !Double.isFinite(duration)
+                || Double.isNaN(warmupMax) || warmupMax == Double.POSITIVE_INFINITY) {
+            throw new ParameterException(spec.commandLine(), "--warmup must be >= 0 and --duration > 0, both finite"
+                    + " (--warmup-max too)");
+        }
+        if (tickMillis < 1 || tickMillis > 10_000) {
+            // Raft refused it only once the nodes were being built: a stack trace and exit 1.
+            throw new ParameterException(spec.commandLine(), "--tick-ms: " + tickMillis + " is outside 1..10000");
         }
         path = path.toLowerCase(Locale.ROOT);
         if (!path.equals("embedded") && !path.equals("client")) {

@@ -33,6 +33,21 @@ class BenchCommandTest {
         assertTrue(usageError("--connections", "-1").contains("--connections: must be positive"));
     }
 
+    /**
+     * Found in a sweep: --tick-ms 0 or -1 was refused by Raft only as the nodes were built (a stack
+     * trace, exit 1); --duration NaN passed the check "duration <= 0" and ran a benchmark.
+     */
+    @Test
+    void timingsItCouldNeverRunAreRefused() {
+        assertTrue(usageError("--tick-ms", "-1").startsWith("--tick-ms: -1 is outside 1..10000"));
+        assertTrue(usageError("--tick-ms", "0").startsWith("--tick-ms: 0 is outside 1..10000"));
+        assertTrue(usageError("--tick-ms", "9223372036854775807").startsWith("--tick-ms: 9223372036854775807 is outside"));
+        assertTrue(usageError("--duration", "NaN").startsWith("--warmup must be >= 0 and --duration > 0"));
+        assertTrue(usageError("--duration", "Infinity").startsWith("--warmup must be >= 0 and --duration > 0"));
+        assertTrue(usageError("--warmup", "NaN").startsWith("--warmup must be >= 0 and --duration > 0"));
+        assertTrue(usageError("--warmup-max", "NaN").startsWith("--warmup must be >= 0 and --duration > 0"));
+    }
+
     @Test
     void theClientPathPipelinesSeveralClientsOnOneConnection() {
         // 8 clients on 2 connections: 4 commands in flight on each. The run must end with no error
