@@ -186,8 +186,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         while (!slots.isEmpty() && slots.peek().reply != null && ctx.channel().isWritable()) {
             Slot slot = slots.poll();
             owedBytes -= slot.bytes;
-            ByteBuf buf = ctx.alloc().ioBuffer(RespWriter.estimateSize(slot.reply));
-            RespWriter.write(slot.reply, buf);
+            ByteBuf buf = encode(slot.reply);
             if (slot.close) {
                 ctx.writeAndFlush(buf).addListener(ChannelFutureListener.CLOSE);
                 closing = true;
@@ -202,6 +201,41 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             ctx.flush();
         }
         updateAutoRead();
+    }
+
+    /** The largest buffer one reply is encoded into (Netty's buffers are indexed by int). */
+    static final long MAX_REPLY_BYTES = Integer.MAX_VALUE - 8;
+
+    /**
+     * {@code reply} encoded; or, if it cannot be (larger than {@link #MAX_REPLY_BYTES}, or than the
+     * direct memory left), an error in its place. Found in a sweep: MGET naming an 8 MB value 100
+     * times failed to get its 800 MB buffer, the exception escaped, and the connection hung with
+     * that reply dropped: one more reply written would have answered the wrong command.
+     */
+    private ByteBuf encode(Reply reply) {
+        long size = RespWriter.estimateSize(reply);
+        if (size <= MAX_REPLY_BYTES) {
+            ByteBuf buf;
+            try {
+                buf = ctx.alloc().ioBuffer((int) size);
+            } catch (OutOfMemoryError e) {
+                // A reservation of direct memory refused, not the heap exhausted: nothing was allocated.
+                LOG.warn("client connection {}: no memory for a reply of {} bytes: {}", session.remoteAddress, size,
+                        e.toString());
+                return encodeSmall(Reply.error("ERR the reply (about " + size + " bytes) does not fit in the memory"
+                        + " this node has left for replies now; ask for fewer or smaller values at a time"));
+            }
+            RespWriter.write(reply, buf);
+            return buf;
+        }
+        return encodeSmall(Reply.error("ERR the reply (about " + size + " bytes) is larger than one reply can be ("
+                + MAX_REPLY_BYTES + " bytes); ask for fewer or smaller values at a time"));
+    }
+
+    private ByteBuf encodeSmall(Reply reply) {
+        ByteBuf buf = ctx.alloc().ioBuffer((int) RespWriter.estimateSize(reply));
+        RespWriter.write(reply, buf);
+        return buf;
     }
 
     private void updateAutoRead() {

@@ -751,6 +751,32 @@ class KvServerTest {
         }
     }
 
+    /**
+     * Found in a sweep: MGET naming one large value many times builds its reply for nothing (one
+     * array, referenced again and again), but cannot encode it. Its buffer size overflowed an int
+     * (or the direct memory ran out), the exception escaped, that reply was dropped and the
+     * connection hung; the next reply written would have answered the wrong command.
+     */
+    @Test
+    void aReplyTooLargeToEncodeIsAnErrorInItsPlace() throws IOException {
+        cluster = new InMemoryKvCluster(1);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket c = new RespSocket(cluster.port(leader), 10_000)) {
+            assertEquals("OK", text(c.call("SET", "big", "x".repeat((8 << 20) - 1024))));
+            String[] mget = new String[301];
+            mget[0] = "MGET";
+            java.util.Arrays.fill(mget, 1, mget.length, "big"); // some 2.5 GB of reply
+            c.send(mget);
+            c.send("PING");
+            c.send("GET", "missing");
+            String error = text(c.read());
+            assertTrue(error.startsWith("-ERR the reply (about 2516280016 bytes) is larger than one reply can be"), error);
+            assertEquals("PONG", text(c.read()), "the replies after it answer their own commands");
+            assertEquals(Reply.NIL, c.read());
+            assertEquals("1", text(c.call("EXISTS", "big")), "the connection still serves");
+        }
+    }
+
     private static String command(String... args) {
         StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
         for (String a : args) {

@@ -71,13 +71,17 @@ public final class RespWriter {
         out.writeBytes(CRLF);
     }
 
-    /** Upper bound of the encoded size of {@code reply}, for sizing buffers. */
-    public static int estimateSize(Reply reply) {
+    /**
+     * Upper bound of the encoded size of {@code reply}, for sizing buffers. A long: an MGET naming
+     * one large value many times answers an array of references to one array, which costs nothing
+     * to build but encodes to more than an int counts.
+     */
+    public static long estimateSize(Reply reply) {
         if (reply instanceof Reply.Bulk b) {
-            return b.value() == null ? 5 : b.value().length + 16;
+            return b.value() == null ? 5 : b.value().length + 16L;
         }
         if (reply instanceof Reply.Array a) {
-            int n = 16;
+            long n = 16;
             if (a.items() != null) {
                 for (Reply r : a.items()) {
                     n += estimateSize(r);
@@ -86,10 +90,10 @@ public final class RespWriter {
             return n;
         }
         if (reply instanceof Reply.Simple s) {
-            return s.text().length() * 3 + 3;
+            return s.text().length() * 3L + 3;
         }
         if (reply instanceof Reply.Error e) {
-            return e.text().length() * 3 + 3;
+            return e.text().length() * 3L + 3;
         }
         return 24;
     }
