@@ -28,12 +28,17 @@ final class DataDirIdentity {
      * @throws IllegalArgumentException naming both identities
      */
     static void check(Path dataDir, String clusterId, String nodeId) {
-        Map<String, String> found = read(dataDir.resolve(FILE));
+        Map<String, String> found = read(dataDir.resolve(FILE), clusterId, nodeId);
         if (found == null) {
             return;
         }
         String theirCluster = found.get("cluster-id");
         String theirNode = found.get("node-id");
+        if (theirCluster == null || theirNode == null) {
+            // Written whole or not at all (see record), so damaged since: said so, rather than that the
+            // directory "belongs to node null of cluster null".
+            throw damaged(dataDir.resolve(FILE), clusterId, nodeId, "it names no " + (theirCluster == null ? "cluster" : "node"));
+        }
         if (!clusterId.equals(theirCluster) || !nodeId.equals(theirNode)) {
             throw new IllegalArgumentException(
                     "--data-dir: " + dataDir + " belongs to node " + theirNode + " of cluster " + theirCluster
@@ -61,7 +66,14 @@ final class DataDirIdentity {
         }
     }
 
-    private static Map<String, String> read(Path file) {
+    private static IllegalArgumentException damaged(Path file, String clusterId, String nodeId, String why) {
+        return new IllegalArgumentException("--data-dir: " + file + " is damaged (" + why + "). If this directory is"
+                + " node " + nodeId + "'s of cluster " + clusterId + ", write the two lines cluster-id=" + clusterId
+                + " and node-id=" + nodeId + " into it (or delete it: it is recorded again at the next start)."
+                + " Nothing was changed");
+    }
+
+    private static Map<String, String> read(Path file, String clusterId, String nodeId) {
         if (!Files.exists(file)) {
             return null;
         }
@@ -73,6 +85,8 @@ final class DataDirIdentity {
                     map.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
                 }
             }
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw damaged(file, clusterId, nodeId, "it is not text");
         } catch (IOException e) {
             throw new IllegalArgumentException("--data-dir: cannot read " + file + ": " + e);
         }

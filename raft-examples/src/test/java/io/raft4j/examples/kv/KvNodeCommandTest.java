@@ -251,6 +251,30 @@ class KvNodeCommandTest {
         assertTrue(err2.contains("belongs to node n1 of cluster raft-kv, not to node n1 of cluster orders"), err2);
     }
 
+    /**
+     * Found in a sweep: an emptied identity file was reported as "belongs to node null of cluster
+     * null", one of binary bytes as a MalformedInputException.
+     */
+    @Test
+    void aDamagedIdentityFileIsSaidToBeDamaged() throws Exception {
+        Path data = java.nio.file.Files.createDirectories(dir.resolve("n1"));
+        Path file = data.resolve(DataDirIdentity.FILE);
+        java.nio.file.Files.writeString(file, "");
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+                () -> DataDirIdentity.check(data, "raft-kv", "n1"));
+        assertTrue(empty.getMessage().startsWith("--data-dir: " + file + " is damaged (it names no cluster). If this"
+                + " directory is node n1's of cluster raft-kv, write the two lines cluster-id=raft-kv and node-id=n1"),
+                empty.getMessage());
+        java.nio.file.Files.writeString(file, "cluster-id=raft-kv\n");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> DataDirIdentity.check(data, "raft-kv", "n1"))
+                .getMessage().contains(" is damaged (it names no node)"));
+        java.nio.file.Files.write(file, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> DataDirIdentity.check(data, "raft-kv", "n1"))
+                .getMessage().contains(" is damaged (it is not text)"));
+        java.nio.file.Files.writeString(file, "cluster-id=raft-kv\nnode-id=n1\n");
+        DataDirIdentity.check(data, "raft-kv", "n1"); // whole again: passes
+    }
+
     @Test
     void snapshotsWithoutALogAreRefused() throws Exception {
         Path data = java.nio.file.Files.createDirectories(dir.resolve("n1"));
