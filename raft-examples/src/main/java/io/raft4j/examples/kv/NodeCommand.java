@@ -399,8 +399,9 @@ public final class NodeCommand implements Callable<Integer> {
             throw bad("--client-address: must differ from --raft-address (" + raft + ")");
         }
         Map<String, String> peerMap = parsePeers();
-        idAddresses("--dial", dialOverrides);
+        refuseOwnAddress("--dial", idAddresses("--dial", dialOverrides), "--raft-address", raft);
         Map<String, String> forwardMap = idAddresses("--forward-to", forwardTo);
+        refuseOwnAddress("--forward-to", forwardMap, "--client-address", client);
         if (!Files.exists(dataDir.resolve("log")) && !Files.exists(dataDir.resolve("snapshots"))) {
             // A new directory holds no state: a node that can neither bootstrap nor join is refused
             // before anything is bound or written. Otherwise the log decides, once it is open.
@@ -499,6 +500,22 @@ public final class NodeCommand implements Callable<Integer> {
             if (owner != null) {
                 throw bad("--peers: " + owner + " and " + member.getKey() + " are both at " + at
                         + "; each member needs a Raft address of its own");
+            }
+        }
+    }
+
+    /**
+     * Another node given this node's own address (a copy-paste slip) in {@code --dial} or
+     * {@code --forward-to}: found in a sweep, a node with --forward-to n1=<its own client address>
+     * forwarded every write to itself, answered itself -NOTLEADER, and its clients got only
+     * "-TRYAGAIN leader n1 answered NOTLEADER ...", blaming n1. Compared as endpoints (localhost and
+     * 127.0.0.1 alike); a name that does not resolve yet is taken as another host.
+     */
+    private void refuseOwnAddress(String option, Map<String, String> others, String ownOption, HostPort own) {
+        for (Map.Entry<String, String> other : others.entrySet()) {
+            if (HostPort.parse(other.getValue()).sameEndpointAs(own)) {
+                throw bad(option + ": " + other.getKey() + " is given " + other.getValue() + ", which is this node's own "
+                        + ownOption + " (" + own + ")");
             }
         }
     }

@@ -152,6 +152,22 @@ class KvNodeCommandTest {
     }
 
     /**
+     * Found in a sweep: --forward-to n2=<this node's own client address> made the node forward every
+     * write to itself and answer its clients "-TRYAGAIN leader n2 answered NOTLEADER ...";
+     * --dial n2=<its own Raft address> sent n2's messages to itself.
+     */
+    @Test
+    void anotherNodeAtThisNodesOwnAddressIsRefused() {
+        String forward = refusedBeforeStart(with("--forward-to", "n2=127.0.0.1:6379"));
+        assertEquals("--forward-to: n2 is given 127.0.0.1:6379, which is this node's own --client-address"
+                + " (127.0.0.1:6379)", forward);
+        String alias = refusedBeforeStart(with("--forward-to", "n2=localhost:6379"));
+        assertTrue(alias.startsWith("--forward-to: n2 is given localhost:6379, which is this node's own"), alias);
+        String dial = refusedBeforeStart(with("--dial", "n2=127.0.0.1:7001"));
+        assertEquals("--dial: n2 is given 127.0.0.1:7001, which is this node's own --raft-address (127.0.0.1:7001)", dial);
+    }
+
+    /**
      * The refusal of options that {@link NodeCommand#validate} finds before anything is bound or
      * written; fails (rather than starting a node that runs until stopped) if they pass.
      */
