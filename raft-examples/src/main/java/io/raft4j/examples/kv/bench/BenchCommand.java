@@ -306,9 +306,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** The closed loop: one issuing thread takes the id of a client whose last request completed. */
     private Result load(Submitter submitter) throws InterruptedException {
-        Random random = new Random(42);
-        byte[] pool = new byte[1 << 20];
-        random.nextBytes(pool);
+        BenchValues values = new BenchValues(size, new Random(42));
         byte[][] keys = new byte[clients][];
         for (int c = 0; c < clients; c++) {
             keys[c] = ("bench:" + c).getBytes(StandardCharsets.US_ASCII);
@@ -406,13 +404,7 @@ public final class BenchCommand implements Callable<Integer> {
                     log("t=%.0fs acks=%d errors=%d", (st - start) / 1e9, totalOk.get(), errorsTotal.get());
                     nextReport += 5_000_000_000L;
                 }
-                byte[] value = new byte[size];
-                int off = random.nextInt(pool.length - size);
-                System.arraycopy(pool, off, value, 0, size);
-                seq++;
-                for (int i = 0; i < Math.min(8, size); i++) {
-                    value[i] = (byte) (seq >>> (8 * i));
-                }
+                byte[] value = values.next(++seq);
                 outstanding.incrementAndGet();
                 pendingSince.set(slot, st);
                 CompletableFuture<?> f;
