@@ -191,6 +191,10 @@ final class CommandProcessor {
                 } catch (IllegalArgumentException e) {
                     return error("ERR invalid raft address: " + e.getMessage());
                 }
+                String problem = HostPort.problemAsMemberAddress(endpoint);
+                if (problem != null) {
+                    return error("ERR invalid raft address: " + problem);
+                }
                 // The core refuses an address another member has as written; an alias of it
                 // (localhost for 127.0.0.1) is caught here, off the event loop, since names may
                 // need a lookup. Accepted, the newcomer's frames would reach that member, which

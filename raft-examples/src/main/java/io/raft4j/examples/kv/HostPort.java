@@ -74,6 +74,30 @@ public record HostPort(String host, int port) {
         }
     }
 
+    /**
+     * Whether the host is the wildcard address ({@code 0.0.0.0}, {@code [::]}): where a node may
+     * listen, never where another node reaches it. Only literals are looked at, so no name lookup.
+     */
+    public boolean isWildcard() {
+        if (host.equals("0.0.0.0")) {
+            return true;
+        }
+        if (!host.contains(":")) {
+            return false; // a name or an IPv4 literal other than the wildcard
+        }
+        try {
+            return InetAddress.getByName(host).isAnyLocalAddress(); // an IPv6 literal: parsed, not looked up
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /** Why {@code address}, given as where other nodes reach a member, cannot be that; null if it can. */
+    static String problemAsMemberAddress(HostPort address) {
+        return address.isWildcard() ? address + " is the wildcard address, where a node may listen but no other node"
+                + " can reach it (they would dial themselves): give the member's reachable address" : null;
+    }
+
     @Override
     public String toString() {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;

@@ -481,8 +481,23 @@ public final class NodeCommand implements Callable<Integer> {
         if (map.isEmpty()) {
             throw bad("--peers: no peers given; expected ID=HOST:PORT,...");
         }
+        refuseWildcardAddresses(map);
         refuseSharedAddresses(map);
         return map;
+    }
+
+    /**
+     * n1=0.0.0.0:7001 went into the membership as n1's address, which every other node then dials:
+     * itself. (On one host that reached n1 by accident; across hosts never.) RAFT.ADDNODE refuses
+     * it too.
+     */
+    private void refuseWildcardAddresses(Map<String, String> members) {
+        for (Map.Entry<String, String> member : members.entrySet()) {
+            String problem = HostPort.problemAsMemberAddress(HostPort.parse(member.getValue()));
+            if (problem != null) {
+                throw bad("--peers: " + member.getKey() + ": " + problem);
+            }
+        }
     }
 
     /**

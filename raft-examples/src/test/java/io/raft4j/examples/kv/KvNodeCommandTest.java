@@ -168,6 +168,21 @@ class KvNodeCommandTest {
     }
 
     /**
+     * Found in a sweep: --peers n1=0.0.0.0:7001 made the wildcard n1's address in the membership,
+     * which the other nodes dial: themselves.
+     */
+    @Test
+    void aWildcardPeerAddressIsRefused() {
+        String v4 = refusedBeforeStart(with("--peers", "n1=0.0.0.0:7001,n2=127.0.0.1:7002"));
+        assertTrue(v4.startsWith("--peers: n1: 0.0.0.0:7001 is the wildcard address, where a node may listen but no"
+                + " other node can reach it"), v4);
+        String v6 = refusedBeforeStart(with("--peers", "n1=127.0.0.1:7001,n2=[::]:7002"));
+        assertTrue(v6.startsWith("--peers: n2: [::]:7002 is the wildcard address"), v6);
+        assertFalse(HostPort.parse("[::1]:7002").isWildcard());
+        assertFalse(HostPort.parse("node-0.example:7002").isWildcard());
+    }
+
+    /**
      * The refusal of options that {@link NodeCommand#validate} finds before anything is bound or
      * written; fails (rather than starting a node that runs until stopped) if they pass.
      */

@@ -777,6 +777,20 @@ class KvServerTest {
         }
     }
 
+    /** Found in a sweep: RAFT.ADDNODE n4 0.0.0.0:7004 added a learner every node dials at its own host. */
+    @Test
+    void aWildcardAddressIsRefusedForANewMember() throws IOException {
+        cluster = new InMemoryKvCluster(1);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket c = new RespSocket(cluster.port(leader), 10_000)) {
+            String v4 = text(c.call("RAFT.ADDNODE", "n4", "0.0.0.0:7004"));
+            assertTrue(v4.startsWith("-ERR invalid raft address: 0.0.0.0:7004 is the wildcard address"), v4);
+            String v6 = text(c.call("RAFT.ADDNODE", "n4", "[::]:7004"));
+            assertTrue(v6.startsWith("-ERR invalid raft address: [::]:7004 is the wildcard address"), v6);
+            assertEquals(1, leader.raft().status().config().allMembers().size(), "nothing was added");
+        }
+    }
+
     private static String command(String... args) {
         StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
         for (String a : args) {
