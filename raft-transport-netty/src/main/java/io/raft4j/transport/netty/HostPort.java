@@ -1,6 +1,8 @@
 package io.raft4j.transport.netty;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 
 /** A {@code host:port} address ({@code [v6]:port} for IPv6 literals), parsed without resolving. */
 record HostPort(String host, int port) {
@@ -33,6 +35,24 @@ record HostPort(String host, int port) {
             throw new IllegalArgumentException("bad port in address '" + address + "'", e);
         }
         return new HostPort(host, port);
+    }
+
+    /**
+     * Whether the host is the wildcard address ({@code 0.0.0.0}, or an IPv6 literal of it such as
+     * {@code ::}). Literals only: a name is never looked up here.
+     */
+    boolean isWildcard() {
+        if (host.equals("0.0.0.0")) {
+            return true;
+        }
+        if (!host.matches("[0-9a-fA-F:.]+") || !host.contains(":")) {
+            return false;
+        }
+        try {
+            return InetAddress.getByName(host).isAnyLocalAddress(); // an IPv6 literal: parsed, not looked up
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     /**

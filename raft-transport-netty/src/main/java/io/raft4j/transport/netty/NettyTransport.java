@@ -221,17 +221,23 @@ public final class NettyTransport implements Transport, AutoCloseable {
     }
 
     /**
-     * Members are dialled at {@code host:port} ({@code [v6]:port} for IPv6 literals): any other
-     * address is refused, so a membership change cannot add a member no one can dial.
+     * Members are dialled at {@code host:port} ({@code [v6]:port} for IPv6 literals), and not at the
+     * wildcard address ({@code 0.0.0.0}, {@code [::]}: where a node listens, never where others reach
+     * it; every node would dial itself): any other address is refused, so a membership change cannot
+     * add a member no one can dial.
      */
     @Override
     public Optional<String> problemWithAddress(String address) {
+        HostPort parsed;
         try {
-            HostPort.parse(address);
-            return Optional.empty();
+            parsed = HostPort.parse(address);
         } catch (IllegalArgumentException e) {
             return Optional.of(e.getMessage());
         }
+        return parsed.isWildcard()
+                ? Optional.of(address + " is the wildcard address, where a node may listen but no other node can"
+                        + " reach it: give the member's reachable address")
+                : Optional.empty();
     }
 
     /** {@code maxFrameBytes}: a larger message is dropped when sent and refused when received. */

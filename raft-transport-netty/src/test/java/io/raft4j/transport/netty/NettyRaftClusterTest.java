@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Three {@link RaftNode}s, each with its own {@link NettyTransport} on a loopback port, elect a
@@ -174,6 +175,13 @@ class NettyRaftClusterTest {
         assertEquals("address of member n2: address must be host:port, was '127.0.0.1'", refused.getCause().getMessage());
         assertEquals(Optional.of("port out of range: 0"), t.problemWithAddress("127.0.0.1:0"));
         assertEquals(Optional.empty(), t.problemWithAddress("[::1]:7002"));
+        assertEquals(Optional.empty(), t.problemWithAddress("db-2.example:7002"), "names are not looked up");
+        ExecutionException wildcard = assertThrows(ExecutionException.class,
+                () -> leader.addLearner("n2", "0.0.0.0:7002").get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertTrue(wildcard.getCause().getMessage().startsWith(
+                "address of member n2: 0.0.0.0:7002 is the wildcard address"), wildcard.getCause().getMessage());
+        assertTrue(t.problemWithAddress("[::]:7002").isPresent());
+        assertTrue(t.problemWithAddress("[0:0:0:0:0:0:0:0]:7002").isPresent());
 
         assertEquals(Set.of("n2"), leader.addLearner("n2", "127.0.0.1:1").get(WAIT.toSeconds(), TimeUnit.SECONDS)
                 .learners(), "a dialable address is taken (whether anyone listens there or not)");
