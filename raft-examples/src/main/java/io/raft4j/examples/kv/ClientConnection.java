@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.raft4j.examples.kv.resp.ClientInputAccount;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespProtocolError;
 import io.raft4j.examples.kv.resp.RespWriter;
@@ -34,6 +35,9 @@ import java.util.concurrent.CompletableFuture;
  * bound. Replies are encoded only while the socket takes output: a reply waiting in its slot holds
  * a reference to the value, an encoded one a copy in direct memory (found by an operator: 300
  * pipelined GETs of a 4 MB value, never read, ran the node out of direct memory).
+ *
+ * <p>The arguments of the commands owed a reply are counted in the connection's
+ * {@link ClientInputAccount}, so the node-wide budget of client input sees them too.
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
@@ -41,7 +45,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final class Slot {
         Reply reply;
         boolean close;
-        /** Bytes of the command's arguments, counted in {@link #owedBytes} until its reply is written. */
+        /** Bytes of the command's arguments, owed in {@link #input} until its reply is written. */
         long bytes;
     }
 
@@ -54,7 +58,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final long id;
     private final int maxPipeline;
     private final long maxOwedBytes;
-    private long owedBytes;
+    private final ClientInputAccount input;
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
     private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -65,13 +69,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean drainScheduled;
 
     ClientConnection(CommandProcessor processor, long id, Session.FollowerMode followerMode,
-                     Session.ReadMode readMode, int maxPipeline, long maxOwedBytes) {
+                     Session.ReadMode readMode, int maxPipeline, long maxOwedBytes, ClientInputAccount input) {
         this.processor = processor;
         this.id = id;
         this.followerMode = followerMode;
         this.readMode = readMode;
         this.maxPipeline = maxPipeline;
         this.maxOwedBytes = maxOwedBytes;
+        this.input = input;
     }
 
     @Override
@@ -98,7 +103,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         for (byte[] arg : args) {
             slot.bytes += arg.length;
         }
-        owedBytes += slot.bytes;
+        input.owe(slot.bytes);
         Command command;
         try {
             command = processor.parse(args);
@@ -185,7 +190,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         boolean wrote = false;
         while (!slots.isEmpty() && slots.peek().reply != null && ctx.channel().isWritable()) {
             Slot slot = slots.poll();
-            owedBytes -= slot.bytes;
+            input.paid(slot.bytes);
             ByteBuf buf = encode(slot.reply);
             if (slot.close) {
                 ctx.writeAndFlush(buf).addListener(ChannelFutureListener.CLOSE);
@@ -239,7 +244,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void updateAutoRead() {
-        boolean wanted = !closing && slots.size() < maxPipeline && owedBytes < maxOwedBytes && ctx.channel().isWritable();
+        boolean wanted = !closing && slots.size() < maxPipeline && input.owedBytes() < maxOwedBytes && ctx.channel().isWritable();
         if (ctx.channel().config().isAutoRead() != wanted) {
             ctx.channel().config().setAutoRead(wanted);
         }

@@ -2,6 +2,7 @@ package io.raft4j.examples.kv;
 
 import io.raft4j.RaftNode;
 import io.raft4j.ReadConsistency;
+import io.raft4j.examples.kv.resp.ClientInputBudget;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.message.Bytes;
 
@@ -51,8 +52,8 @@ final class CommandProcessor {
 
     CommandProcessor(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm,
                      LeaderForwarder forwarder, long requestTimeoutMs, long adminTimeoutMs, long maxMemoryBytes,
-                     IntSupplier connectedClients, java.util.function.LongSupplier snapshotIndex,
-                     Map<String, String> forwardTo) {
+                     IntSupplier connectedClients, ClientInputBudget inputBudget,
+                     java.util.function.LongSupplier snapshotIndex, Map<String, String> forwardTo) {
         this.nodeId = nodeId;
         this.clientAddress = clientAddress;
         this.raft = raft;
@@ -61,7 +62,8 @@ final class CommandProcessor {
         this.requestTimeoutMs = requestTimeoutMs;
         this.adminTimeoutMs = adminTimeoutMs;
         this.maxMemoryBytes = maxMemoryBytes;
-        this.about = new NodeInfo(nodeId, clientAddress, raft, sm, connectedClients, snapshotIndex, maxMemoryBytes);
+        this.about = new NodeInfo(nodeId, clientAddress, raft, sm, connectedClients, inputBudget, snapshotIndex,
+                maxMemoryBytes);
     }
 
     // ---- parsing ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.raft4j.RaftNode;
 import io.raft4j.core.RaftConfig;
+import io.raft4j.examples.kv.resp.ClientInputBudget;
 import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespLimits;
@@ -58,12 +59,14 @@ public final class KvNode implements AutoCloseable {
      * @param maxMemoryBytes  refuse growing writes beyond this much data; 0 for no limit
      * @param forwardTo       node id to the client address this node forwards to when that node
      *                        leads, instead of the one it registered (see the class comment)
+     * @param maxClientInputBytes most bytes all clients' unfinished and unanswered requests may hold
+     *                        together ({@link ClientInputBudget}); 0 for no limit
      */
     public record Settings(String nodeId, Map<String, String> initialMembers, HostPort clientAddress, long tickMillis,
                            int electionTicks, int heartbeatTicks, long requestTimeoutMs, long adminTimeoutMs,
                            int maxClients, int maxPipeline, RespLimits limits, Session.FollowerMode followerMode,
                            Session.ReadMode readMode, long snapshotEveryEntries, long maxMemoryBytes,
-                           Map<String, String> forwardTo) {
+                           Map<String, String> forwardTo, long maxClientInputBytes) {
         /** Longest deadline a command may be given: a day, far beyond any client's patience. */
         public static final long MAX_TIMEOUT_MS = 86_400_000L;
 
@@ -73,6 +76,10 @@ public final class KvNode implements AutoCloseable {
             forwardTo = Map.copyOf(forwardTo);
             checkTimeout("requestTimeoutMs", requestTimeoutMs);
             checkTimeout("adminTimeoutMs", adminTimeoutMs);
+            if (maxClientInputBytes < 0) {
+                throw new IllegalArgumentException("maxClientInputBytes: must be 0 (no limit) or positive, was "
+                        + maxClientInputBytes);
+            }
             if (maxMemoryBytes < 0) {
                 throw new IllegalArgumentException("maxMemoryBytes: must be 0 (no limit) or positive, was " + maxMemoryBytes);
             }
@@ -88,43 +95,43 @@ public final class KvNode implements AutoCloseable {
         public static Settings defaults(String nodeId, Map<String, String> initialMembers, HostPort clientAddress) {
             return new Settings(nodeId, initialMembers, clientAddress, 100, 10, 1, 5000, 30_000, 10_000, 1024,
                     RespLimits.DEFAULT, Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, 100_000,
-                    0, Map.of());
+                    0, Map.of(), 0);
         }
 
         public Settings withTiming(long tickMillis, int electionTicks, int heartbeatTicks) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
         }
 
         public Settings withRequestTimeout(long requestTimeoutMs) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
         }
 
         public Settings withClients(int maxClients, int maxPipeline, RespLimits limits) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
         }
 
         public Settings withModes(Session.FollowerMode followerMode, Session.ReadMode readMode) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
         }
 
         public Settings withInitialMembers(Map<String, String> initialMembers) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
         }
 
         public Settings withSnapshotEvery(long entries) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode, entries,
-                    maxMemoryBytes, forwardTo);
+                    maxMemoryBytes, forwardTo, maxClientInputBytes);
         }
 
         /**
@@ -134,7 +141,18 @@ public final class KvNode implements AutoCloseable {
         public Settings withMaxMemory(long bytes) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, bytes, forwardTo);
+                    snapshotEveryEntries, bytes, forwardTo, maxClientInputBytes);
+        }
+
+        /**
+         * Refuse (and close) a client connection whose input would take what all clients' unfinished
+         * and unanswered requests hold above this many bytes; 0 for no limit, the default here (the
+         * command line's default is {@link ClientInputBudget#defaultLimit}).
+         */
+        public Settings withMaxClientInput(long bytes) {
+            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
+                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, bytes);
         }
 
         /**
@@ -144,7 +162,7 @@ public final class KvNode implements AutoCloseable {
         public Settings withForwardTo(Map<String, String> forwardTo) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
         }
     }
 
@@ -155,6 +173,7 @@ public final class KvNode implements AutoCloseable {
     private final EventLoopGroup workers;
     private final LeaderForwarder forwarder;
     private final KvServer server = new KvServer();
+    private final ClientInputBudget inputBudget;
     private final String clientAddress;
     private boolean closed;
 
@@ -166,6 +185,7 @@ public final class KvNode implements AutoCloseable {
      */
     public KvNode(Settings settings, Transport transport, LogStorage storage, SnapshotStore snapshots, boolean serveClients) {
         this.settings = settings;
+        this.inputBudget = new ClientInputBudget(settings.maxClientInputBytes());
         this.clientAddress = settings.clientAddress() == null ? "" : settings.clientAddress().toString();
         RaftConfig.Builder protocol = RaftConfig.builder(settings.nodeId())
                 .groupId(NodeStorage.GROUP)
@@ -204,10 +224,10 @@ public final class KvNode implements AutoCloseable {
             if (serveClients) {
                 CommandProcessor processor = new CommandProcessor(settings.nodeId(), clientAddress, raft, stateMachine,
                         forwarder, settings.requestTimeoutMs(), settings.adminTimeoutMs(), settings.maxMemoryBytes(),
-                        server::connectedClients, () -> snapshots.latest().map(s -> s.meta().lastIndex()).orElse(0L),
+                        server::connectedClients, inputBudget, () -> snapshots.latest().map(s -> s.meta().lastIndex()).orElse(0L),
                         settings.forwardTo());
                 server.start(boss, workers, settings.clientAddress(), processor, settings.limits(), settings.maxClients(),
-                        settings.maxPipeline(), settings.followerMode(), settings.readMode());
+                        settings.maxPipeline(), settings.followerMode(), settings.readMode(), inputBudget);
             }
         } catch (RuntimeException e) {
             close();
@@ -252,6 +272,11 @@ public final class KvNode implements AutoCloseable {
     /** The state machine. */
     public KvStateMachine stateMachine() {
         return stateMachine;
+    }
+
+    /** What clients' input holds of this node's memory, and its limit. */
+    public ClientInputBudget clientInputBudget() {
+        return inputBudget;
     }
 
     /** The port the client front is bound to. */

@@ -9,6 +9,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
+import io.raft4j.examples.kv.resp.ClientInputAccount;
+import io.raft4j.examples.kv.resp.ClientInputBudget;
 import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.RespLimits;
 import io.raft4j.examples.kv.resp.RespRequestDecoder;
@@ -21,6 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The RESP2 front of a node: a Netty server on the client address. Connections beyond
  * {@code maxClients} are told {@code -ERR max number of clients reached} and closed, as in Redis.
+ * What all connections' input holds is bounded by a {@link ClientInputBudget}: each connection has
+ * an account in it, given back whole when the connection closes.
  */
 final class KvServer implements AutoCloseable {
     private static final byte[] TOO_MANY = "-ERR max number of clients reached\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -40,7 +44,8 @@ final class KvServer implements AutoCloseable {
      * @throws IllegalStateException if the address cannot be bound
      */
     void start(EventLoopGroup boss, EventLoopGroup workers, HostPort address, CommandProcessor processor, RespLimits limits,
-               int maxClients, int maxPipeline, Session.FollowerMode followerMode, Session.ReadMode readMode) {
+               int maxClients, int maxPipeline, Session.FollowerMode followerMode, Session.ReadMode readMode,
+               ClientInputBudget inputBudget) {
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(EventLoops.serverChannel(boss))
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -55,10 +60,15 @@ final class KvServer implements AutoCloseable {
                             ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY)).addListener(ChannelFutureListener.CLOSE);
                             return;
                         }
-                        ch.closeFuture().addListener(f -> connected.decrementAndGet());
-                        ch.pipeline().addLast(new RespRequestDecoder(limits),
+                        ClientInputAccount input = inputBudget.openAccount();
+                        // On the channel's event loop, as are all the account's other changes.
+                        ch.closeFuture().addListener(f -> {
+                            connected.decrementAndGet();
+                            input.close();
+                        });
+                        ch.pipeline().addLast(new RespRequestDecoder(limits, input),
                                 new ClientConnection(processor, nextId.incrementAndGet(), followerMode, readMode, maxPipeline,
-                                        limits.maxRequestBytes()));
+                                        limits.maxRequestBytes(), input));
                     }
                 });
         try {

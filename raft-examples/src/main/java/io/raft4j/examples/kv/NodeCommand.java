@@ -1,6 +1,7 @@
 package io.raft4j.examples.kv;
 
 import io.raft4j.core.RaftConfig;
+import io.raft4j.examples.kv.resp.ClientInputBudget;
 import io.raft4j.examples.kv.resp.RespLimits;
 import io.raft4j.message.ClusterConfig;
 import io.raft4j.spi.LogOwner;
@@ -128,6 +129,13 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--max-inline-bytes", defaultValue = "65536",
             description = "Longest inline (telnet-style) command (default ${DEFAULT-VALUE}).")
     int maxInlineBytes;
+
+    @Option(names = "--max-client-input-bytes", defaultValue = "auto", paramLabel = "SIZE",
+            description = "Most memory all clients' unfinished and unanswered requests may hold together; a connection"
+                    + " whose input would take it above this gets -ERR and is closed. Bytes or a size (512mb);"
+                    + " 0 for no limit; auto (default) for a quarter of the JVM's direct memory or heap, the smaller."
+                    + " At least --max-request-bytes.")
+    String maxClientInput;
 
     @Option(names = "--snapshot-every", defaultValue = "100000",
             description = "Take a snapshot after this many applied entries (default ${DEFAULT-VALUE}).")
@@ -453,6 +461,18 @@ public final class NodeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw bad("--maxmemory: " + e.getMessage());
         }
+        long maxClientInputBytes;
+        try {
+            maxClientInputBytes = maxClientInput.equalsIgnoreCase("auto") ? ClientInputBudget.defaultLimit()
+                    : MemorySize.parse(maxClientInput);
+        } catch (IllegalArgumentException e) {
+            throw bad("--max-client-input-bytes: " + e.getMessage());
+        }
+        if (maxClientInputBytes > 0 && maxClientInputBytes < maxRequestBytes && !maxClientInput.equalsIgnoreCase("auto")) {
+            // No request at the limit could ever be received: every one would be refused half way.
+            throw bad("--max-client-input-bytes: must be 0 (no limit) or at least --max-request-bytes (" + maxRequestBytes
+                    + "), was " + maxClientInputBytes);
+        }
         Session.ReadMode mode = switch (readMode.toLowerCase(java.util.Locale.ROOT)) {
             case "linearizable" -> Session.ReadMode.LINEARIZABLE;
             case "lease" -> Session.ReadMode.LEASE;
@@ -473,6 +493,7 @@ public final class NodeCommand implements Callable<Integer> {
                 .withModes(redirect ? Session.FollowerMode.REDIRECT : Session.FollowerMode.FORWARD, mode)
                 .withSnapshotEvery(snapshotEvery)
                 .withMaxMemory(maxMemoryBytes)
+                .withMaxClientInput(maxClientInputBytes)
                 .withForwardTo(forwardMap);
     }
 

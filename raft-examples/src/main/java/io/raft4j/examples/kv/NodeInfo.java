@@ -4,6 +4,7 @@ import io.raft4j.NodeStats;
 import io.raft4j.NodeStatus;
 import io.raft4j.RaftNode;
 import io.raft4j.core.FollowerProgress;
+import io.raft4j.examples.kv.resp.ClientInputBudget;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.message.ClusterConfig;
 
@@ -24,19 +25,21 @@ final class NodeInfo {
     private final RaftNode<Reply> raft;
     private final KvStateMachine sm;
     private final IntSupplier connectedClients;
+    private final ClientInputBudget inputBudget;
     /** The last index of this node's newest snapshot, 0 if none. */
     private final java.util.function.LongSupplier snapshotIndex;
     private final long maxMemoryBytes;
     private final long startMillis = System.currentTimeMillis();
 
     NodeInfo(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm, IntSupplier connectedClients,
-             java.util.function.LongSupplier snapshotIndex, long maxMemoryBytes) {
+             ClientInputBudget inputBudget, java.util.function.LongSupplier snapshotIndex, long maxMemoryBytes) {
         this.snapshotIndex = snapshotIndex;
         this.nodeId = nodeId;
         this.clientAddress = clientAddress;
         this.raft = raft;
         this.sm = sm;
         this.connectedClients = connectedClients;
+        this.inputBudget = inputBudget;
         this.maxMemoryBytes = maxMemoryBytes;
     }
 
@@ -69,7 +72,12 @@ final class NodeInfo {
                     .append("\r\n");
         }
         if (all || wanted.contains("clients")) {
-            sb.append("# Clients\r\n").append("connected_clients:").append(connectedClients.getAsInt()).append("\r\n\r\n");
+            // client_input_bytes: what clients' unfinished and unanswered requests hold, against
+            // max_client_input_bytes (--max-client-input-bytes, 0: no limit); connections refused for it.
+            sb.append("# Clients\r\n").append("connected_clients:").append(connectedClients.getAsInt()).append("\r\n")
+                    .append("client_input_bytes:").append(inputBudget.usedBytes()).append("\r\n")
+                    .append("max_client_input_bytes:").append(inputBudget.limitBytes()).append("\r\n")
+                    .append("client_input_closed_connections:").append(inputBudget.closedConnections()).append("\r\n\r\n");
         }
         if (all || wanted.contains("memory")) {
             // used_memory is the key space's estimate that --maxmemory is compared with, not the heap.

@@ -98,9 +98,26 @@ class KvNodeCommandTest {
         assertTrue(run(with("--maxmemory", "12xb")).contains("--maxmemory: '12xb' has an unknown unit"));
         assertTrue(run(with("--maxmemory", "-1")).contains("--maxmemory: '-1' is not a size in bytes"));
         assertTrue(run(with("--maxmemory", "99999999999gb")).contains("--maxmemory: '99999999999gb' is too large"));
+        assertTrue(run(with("--max-client-input-bytes", "-5")).contains("--max-client-input-bytes: '-5' is not a size"));
+        String tooSmall = run(with("--max-client-input-bytes", "1mb"));
+        assertTrue(tooSmall.contains("--max-client-input-bytes: must be 0 (no limit) or at least --max-request-bytes"
+                + " (33554432), was 1048576"), tooSmall);
         assertTrue(run(with("--request-timeout-ms", "9223372036854775807"))
                 .contains("--request-timeout-ms: 9223372036854775807 is outside 10..86400000"));
         assertTrue(run(with("--unknown", "x")).contains("Unknown option"));
+    }
+
+    @Test
+    void theClientInputBudgetDefaultsToAShareOfTheJvmsMemoryAndZeroLiftsIt() {
+        assertEquals(io.raft4j.examples.kv.resp.ClientInputBudget.defaultLimit(), settings(with()).maxClientInputBytes());
+        assertEquals(64L << 20, settings(with("--max-client-input-bytes", "64mb")).maxClientInputBytes());
+        assertEquals(0, settings(with("--max-client-input-bytes", "0")).maxClientInputBytes());
+    }
+
+    private static KvNode.Settings settings(String... args) {
+        NodeCommand command = new NodeCommand();
+        Main.commandLine(command).parseArgs(args);
+        return command.validate();
     }
 
     /**

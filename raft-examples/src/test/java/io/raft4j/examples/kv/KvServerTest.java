@@ -3,6 +3,7 @@ package io.raft4j.examples.kv;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.raft4j.examples.kv.resp.ClientInputBudget;
 import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespClient;
@@ -327,6 +328,52 @@ class KvServerTest {
             }
             assertEquals("v", text(good.call("GET", "k")));
         }
+    }
+
+    /**
+     * Found by a bad-input sweep: some fifty connections each sending 15 MB of a 16 MB argument, never
+     * the rest, ran a node with -Xmx512m out of direct memory; connections failed with
+     * OutOfMemoryError and a forwarded write timed out. What all clients' input holds is now bounded
+     * (--max-client-input-bytes): the connection whose input would go over is refused, alone.
+     */
+    @Test
+    void aConnectionWhoseInputWouldTakeAllClientsInputOverTheBudgetIsRefusedAlone() throws IOException {
+        RespLimits limits = new RespLimits(512 << 10, 1024, 65536, 512 << 10);
+        // 300 KB of a request take a 512 KiB buffer as it grows; two of them do not fit in 768 KiB.
+        cluster = new InMemoryKvCluster(3, s -> s.withClients(1000, 1024, limits).withMaxClientInput(768 << 10));
+        KvNode leader = cluster.awaitLeader();
+        ClientInputBudget budget = leader.clientInputBudget();
+        int port = cluster.port(leader);
+        int valueLength = 400_000;
+        String value = "a".repeat(valueLength);
+        try (RespSocket first = new RespSocket(port, 10_000); RespSocket second = new RespSocket(port, 10_000);
+             RespSocket other = new RespSocket(port, 10_000);
+             RespSocket throughFollower = new RespSocket(cluster.port(cluster.aFollower(leader)), 10_000)) {
+            assertEquals("PONG", text(other.call("PING")));
+            first.sendRaw((setHeader("first", valueLength) + value.substring(0, 300_000)).getBytes(StandardCharsets.US_ASCII));
+            InMemoryKvCluster.await("the first request's 300 KB buffered", 10_000, () -> budget.usedBytes() >= 300_000);
+
+            second.sendRaw((setHeader("second", valueLength) + "b".repeat(270_000)).getBytes(StandardCharsets.US_ASCII));
+            String refusal = text(second.read());
+            assertTrue(refusal.startsWith("-ERR client input over --max-client-input-bytes"), refusal);
+            assertTrue(second.closedByServer(), "the refused connection is closed");
+
+            assertEquals("OK", text(other.call("SET", "k", "v")), "other clients are served");
+            assertEquals("OK", text(throughFollower.call("SET", "f", "w")), "and forwarded writes");
+            first.sendRaw((value.substring(300_000) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertEquals("OK", text(first.read()), "the first request completes");
+            assertEquals(value, text(other.call("GET", "first")));
+            assertEquals("0", text(other.call("EXISTS", "second")), "nothing of the refused request was done");
+            String info = text(other.call("INFO", "clients"));
+            assertTrue(info.contains("client_input_closed_connections:1\r\n"), info);
+            assertTrue(info.contains("max_client_input_bytes:" + (768 << 10) + "\r\n"), info);
+        }
+        // Every byte counted is given back: requests answered, connections closed.
+        InMemoryKvCluster.await("all clients' input given back", 10_000, () -> budget.usedBytes() == 0);
+    }
+
+    private static String setHeader(String key, int valueLength) {
+        return "*3\r\n$3\r\nSET\r\n$" + key.length() + "\r\n" + key + "\r\n$" + valueLength + "\r\n";
     }
 
     @Test

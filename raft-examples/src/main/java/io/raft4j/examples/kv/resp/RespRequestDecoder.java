@@ -1,8 +1,11 @@
 package io.raft4j.examples.kv.resp;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -16,13 +19,27 @@ import java.util.List;
  * <p>Incremental: a bulk string is read once its announced length has arrived, without re-parsing
  * the arguments already read. Every length is checked against {@link RespLimits} as soon as its
  * header arrives, so a client announcing a huge argument is refused before anything is buffered.
+ *
+ * <p>What it buffers (Netty's cumulation, by its capacity, and the arguments of the request being
+ * read) is counted in the connection's {@link ClientInputAccount} after every read. A read that
+ * would take the node's {@link ClientInputBudget} over its limit is refused before it is buffered,
+ * or, if the buffer grew by more than the read, just after: the request being received is dropped,
+ * the buffers released, and a {@link RespProtocolError} saying why is emitted, as for a request over
+ * a limit of {@link RespLimits}.
  */
 public final class RespRequestDecoder extends ByteToMessageDecoder {
+    private static final Logger LOG = LoggerFactory.getLogger(RespRequestDecoder.class);
+
     /** Header lines ({@code *n}, {@code $n}) longer than this are refused. */
     private static final int MAX_HEADER_LINE = 32;
 
     private final RespLimits limits;
+    private final ClientInputAccount input;
     private boolean failed;
+    /** Set when the budget refuses this connection: the next decode() fails with it at once. */
+    private String refusal;
+    /** Bytes of the arguments already read of the request being read. */
+    private long partialArgBytes;
     /** Arguments still to read in the current array, or -1 between commands. */
     private long remainingArgs = -1;
     /** Length of the bulk string being read, or -1 while waiting for its {@code $} header. */
@@ -39,8 +56,60 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
     /** Bytes examined by inline line searches so far: the work they cost, for tests. */
     long inlineBytesSearched;
 
+    /** A decoder counting its input in a budget of its own, without a limit. */
     public RespRequestDecoder(RespLimits limits) {
+        this(limits, ClientInputBudget.unlimited().openAccount());
+    }
+
+    public RespRequestDecoder(RespLimits limits, ClientInputAccount input) {
         this.limits = limits;
+        this.input = input;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf in && !failed && !input.reserveBuffered(leastGrowth(in))) {
+            in.release();
+            refuse(ctx);
+            return;
+        }
+        super.channelRead(ctx, msg);
+        if (!input.settleBuffered(bufferedBytes()) && !failed) {
+            refuse(ctx);
+        }
+    }
+
+    /**
+     * The least the buffered bytes grow by when {@code in} is read: the part of it that does not fit
+     * in the capacity held (Netty then grows the buffer by more, or the read becomes the buffer).
+     */
+    private long leastGrowth(ByteBuf in) {
+        ByteBuf held = internalBuffer();
+        return Math.max(0L, (long) held.readableBytes() + in.readableBytes() - held.capacity());
+    }
+
+    /** What this decoder holds now: its cumulation (capacity, not content: the memory) and the arguments read. */
+    private long bufferedBytes() {
+        return internalBuffer().capacity() + partialArgBytes;
+    }
+
+    /** Refuses this connection for the budget: fails with the refusal and releases what is buffered. */
+    private void refuse(ChannelHandlerContext ctx) throws Exception {
+        refusal = input.refuse();
+        LOG.warn("client {}: closed, its request would take the memory held by clients' input over"
+                + " --max-client-input-bytes", ctx.channel().remoteAddress());
+        if (internalBuffer().isReadable()) {
+            // An empty read makes ByteToMessageDecoder run decode() on what it holds, which fails with
+            // the refusal and skips it all, and then release its emptied cumulation at once.
+            super.channelRead(ctx, Unpooled.EMPTY_BUFFER);
+        } else {
+            List<Object> out = new ArrayList<>(1);
+            decode(Unpooled.EMPTY_BUFFER, out);
+            for (Object o : out) {
+                ctx.fireChannelRead(o);
+            }
+        }
+        input.settleBuffered(bufferedBytes());
     }
 
     @Override
@@ -50,6 +119,10 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
 
     /** The decoding step, separate from Netty for unit tests. */
     void decode(ByteBuf in, List<Object> out) {
+        if (refusal != null && !failed) {
+            fail(in, out, refusal);
+            return;
+        }
         while (in.isReadable() && !failed) {
             if (remainingArgs < 0) {
                 byte first = in.getByte(in.readerIndex());
@@ -73,6 +146,7 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
                     }
                     remainingArgs = n;
                     requestBytes = 0;
+                    partialArgBytes = 0;
                     args = new ArrayList<>((int) Math.min(n, 64));
                     bulkLength = -1;
                 } else {
@@ -120,10 +194,12 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
                 return;
             }
             args.add(value);
+            partialArgBytes += value.length;
             bulkLength = -1;
             if (--remainingArgs == 0) {
                 out.add(args);
                 args = null;
+                partialArgBytes = 0;
                 remainingArgs = -1;
             }
         }
@@ -194,6 +270,7 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
     private void fail(ByteBuf in, List<Object> out, String message) {
         failed = true;
         args = null;
+        partialArgBytes = 0;
         in.skipBytes(in.readableBytes());
         out.add(new RespProtocolError(message));
     }

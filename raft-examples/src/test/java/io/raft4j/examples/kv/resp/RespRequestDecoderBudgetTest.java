@@ -1,0 +1,161 @@
+package io.raft4j.examples.kv.resp;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The decoder counting what it buffers in the node's client input budget, and refused by it. */
+class RespRequestDecoderBudgetTest {
+    private static final RespLimits LIMITS = new RespLimits(1 << 20, 1024, 65536, 1 << 20);
+    private static final int CHUNK = 64 << 10; // as large as a socket read
+
+    private final List<EmbeddedChannel> channels = new ArrayList<>();
+
+    @AfterEach
+    void closeChannels() {
+        for (EmbeddedChannel ch : channels) {
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    private final class Connection {
+        final ClientInputAccount account;
+        final EmbeddedChannel channel;
+
+        Connection(ClientInputBudget budget) {
+            account = budget.openAccount();
+            channel = new EmbeddedChannel(new RespRequestDecoder(LIMITS, account));
+            channels.add(channel);
+        }
+
+        /** Sends {@code bytes} in socket-sized reads; returns what was decoded. */
+        List<Object> send(byte[] bytes) {
+            for (int at = 0; at < bytes.length; at += CHUNK) {
+                channel.writeInbound(Unpooled.copiedBuffer(bytes, at, Math.min(CHUNK, bytes.length - at)));
+            }
+            List<Object> out = new ArrayList<>();
+            for (Object m; (m = channel.readInbound()) != null; ) {
+                out.add(m);
+            }
+            return out;
+        }
+
+        /** What KvServer does when the channel closes. */
+        void close() {
+            channel.finishAndReleaseAll();
+            account.close();
+        }
+    }
+
+    private static byte[] setHeader(String key, int valueLength) {
+        return ("*3\r\n$3\r\nSET\r\n$" + key.length() + "\r\n" + key + "\r\n$" + valueLength + "\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    private static byte[] filled(int n, char c) {
+        byte[] b = new byte[n];
+        Arrays.fill(b, (byte) c);
+        return b;
+    }
+
+    @Test
+    void theSecondConnectionToGrowPastTheBudgetIsRefusedAndReleasedWhileTheFirstCompletes() {
+        // 300 KB buffered take a 512 KiB buffer (Netty doubles it as it grows); two do not fit in 768 KiB.
+        ClientInputBudget budget = new ClientInputBudget(768 << 10);
+        Connection first = new Connection(budget);
+        Connection second = new Connection(budget);
+        int valueLength = 400_000;
+
+        assertEquals(List.of(), first.send(concat(setHeader("a", valueLength), filled(300_000, 'a'))));
+        assertTrue(first.account.heldBytes() >= 300_000, first.account.heldBytes() + " bytes held");
+        assertEquals(first.account.heldBytes(), budget.usedBytes());
+
+        List<Object> refused = second.send(concat(setHeader("b", valueLength), filled(300_000, 'b')));
+        assertEquals(1, refused.size(), refused.toString());
+        RespProtocolError error = assertInstanceOf(RespProtocolError.class, refused.get(0));
+        assertTrue(error.message().startsWith("client input over --max-client-input-bytes"), error.message());
+        assertEquals(0, second.account.heldBytes(), "the refused connection's buffers are released");
+        assertEquals(List.of(), second.send(filled(200_000, 'b')), "and what it sends next is discarded");
+        assertEquals(0, second.account.heldBytes());
+        assertEquals(1, budget.closedConnections());
+
+        byte[] rest = concat(filled(valueLength - 300_000, 'a'), "\r\n".getBytes(StandardCharsets.US_ASCII));
+        List<Object> done = first.send(rest);
+        assertEquals(1, done.size(), "the first connection's command completes");
+        @SuppressWarnings("unchecked")
+        List<byte[]> args = (List<byte[]>) done.get(0);
+        assertArrayEquals(filled(valueLength, 'a'), args.get(2));
+        assertEquals(0, budget.usedBytes(), "a completed request leaves nothing buffered (the connection owes it now)");
+
+        first.close();
+        second.close();
+        assertEquals(0, budget.usedBytes());
+    }
+
+    @Test
+    void aReadLargerThanWhatIsLeftIsRefusedBeforeItIsBuffered() {
+        ClientInputBudget budget = new ClientInputBudget(10_000);
+        Connection c = new Connection(budget);
+        List<Object> out = c.send(concat(setHeader("k", 20_000), filled(15_000, 'x')));
+        assertInstanceOf(RespProtocolError.class, out.get(0));
+        assertEquals(1, out.size());
+        assertEquals(0, budget.usedBytes());
+        c.close();
+        assertEquals(0, budget.usedBytes());
+    }
+
+    @Test
+    void aBufferThatGrowsByMoreThanTheReadPastTheBudgetIsRefusedOnceItHasGrown() {
+        // Past 256 KiB a read of 64 KiB fits in 400 KiB, but Netty doubles the buffer to 512 KiB for it.
+        ClientInputBudget budget = new ClientInputBudget(400 << 10);
+        Connection c = new Connection(budget);
+        List<Object> out = c.send(concat(setHeader("k", 380_000), filled(350_000, 'x')));
+        assertEquals(1, out.size());
+        assertInstanceOf(RespProtocolError.class, out.get(0));
+        assertEquals(0, budget.usedBytes(), "the grown buffer is released at once");
+        c.close();
+        assertEquals(0, budget.usedBytes());
+    }
+
+    @Test
+    void theArgumentsAlreadyReadOfAnUnfinishedRequestCount() {
+        ClientInputBudget budget = ClientInputBudget.unlimited();
+        Connection c = new Connection(budget);
+        byte[] partial = "*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n$10\r\nab".getBytes(StandardCharsets.US_ASCII);
+        assertEquals(List.of(), c.send(partial));
+        // The read is the decoder's buffer (its capacity, exactly its length here), and SET and hello were read out of it.
+        assertEquals(partial.length + 3 + 5, budget.usedBytes());
+        List<Object> out = c.send("cdefghij\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertEquals(1, out.size());
+        assertEquals(0, budget.usedBytes());
+        c.close();
+        assertEquals(0, budget.usedBytes());
+    }
+
+    @Test
+    void closingWithARequestHalfReceivedGivesItsBytesBack() {
+        ClientInputBudget budget = new ClientInputBudget(1 << 20);
+        Connection c = new Connection(budget);
+        c.send(concat(setHeader("k", 500_000), filled(200_000, 'x')));
+        assertTrue(budget.usedBytes() >= 200_000);
+        c.close();
+        assertEquals(0, budget.usedBytes());
+    }
+}
