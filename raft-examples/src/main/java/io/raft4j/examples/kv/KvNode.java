@@ -61,12 +61,17 @@ public final class KvNode implements AutoCloseable {
      *                        leads, instead of the one it registered (see the class comment)
      * @param maxClientInputBytes most bytes all clients' unfinished and unanswered requests may hold
      *                        together ({@link ClientInputBudget}); 0 for no limit
+     * @param announcedClientAddress where clients and the other nodes are told to reach this node's RESP
+     *                        front ({@code -NOTLEADER}, forwarding, INFO); {@code null} for
+     *                        {@code clientAddress}. Needed when that is the wildcard ({@code 0.0.0.0},
+     *                        a container's) or not what others reach (NAT)
      */
     public record Settings(String nodeId, Map<String, String> initialMembers, HostPort clientAddress, long tickMillis,
                            int electionTicks, int heartbeatTicks, long requestTimeoutMs, long adminTimeoutMs,
                            int maxClients, int maxPipeline, RespLimits limits, Session.FollowerMode followerMode,
                            Session.ReadMode readMode, long snapshotEveryEntries, long maxMemoryBytes,
-                           Map<String, String> forwardTo, long maxClientInputBytes) {
+                           Map<String, String> forwardTo, long maxClientInputBytes,
+                           HostPort announcedClientAddress) {
         /** Longest deadline a command may be given: a day, far beyond any client's patience. */
         public static final long MAX_TIMEOUT_MS = 86_400_000L;
 
@@ -79,6 +84,10 @@ public final class KvNode implements AutoCloseable {
             if (maxClientInputBytes < 0) {
                 throw new IllegalArgumentException("maxClientInputBytes: must be 0 (no limit) or positive, was "
                         + maxClientInputBytes);
+            }
+            if (announcedClientAddress != null && announcedClientAddress.isWildcard()) {
+                throw new IllegalArgumentException("announcedClientAddress: " + announcedClientAddress
+                        + " is the wildcard address, which no one can reach this node at");
             }
             if (maxMemoryBytes < 0) {
                 throw new IllegalArgumentException("maxMemoryBytes: must be 0 (no limit) or positive, was " + maxMemoryBytes);
@@ -95,43 +104,43 @@ public final class KvNode implements AutoCloseable {
         public static Settings defaults(String nodeId, Map<String, String> initialMembers, HostPort clientAddress) {
             return new Settings(nodeId, initialMembers, clientAddress, 100, 10, 1, 5000, 30_000, 10_000, 1024,
                     RespLimits.DEFAULT, Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, 100_000,
-                    0, Map.of(), 0);
+                    0, Map.of(), 0, null);
         }
 
         public Settings withTiming(long tickMillis, int electionTicks, int heartbeatTicks) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
         }
 
         public Settings withRequestTimeout(long requestTimeoutMs) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
         }
 
         public Settings withClients(int maxClients, int maxPipeline, RespLimits limits) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
         }
 
         public Settings withModes(Session.FollowerMode followerMode, Session.ReadMode readMode) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
         }
 
         public Settings withInitialMembers(Map<String, String> initialMembers) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
         }
 
         public Settings withSnapshotEvery(long entries) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode, entries,
-                    maxMemoryBytes, forwardTo, maxClientInputBytes);
+                    maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
         }
 
         /**
@@ -141,7 +150,7 @@ public final class KvNode implements AutoCloseable {
         public Settings withMaxMemory(long bytes) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, bytes, forwardTo, maxClientInputBytes);
+                    snapshotEveryEntries, bytes, forwardTo, maxClientInputBytes, announcedClientAddress);
         }
 
         /**
@@ -152,7 +161,19 @@ public final class KvNode implements AutoCloseable {
         public Settings withMaxClientInput(long bytes) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, bytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, bytes, announcedClientAddress);
+        }
+
+        /** Tell clients and the other nodes to reach this node's RESP front at {@code address} (see above). */
+        public Settings withAnnouncedClientAddress(HostPort address) {
+            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
+                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, address);
+        }
+
+        /** Where clients and the other nodes are told to reach this node's RESP front; null if nowhere. */
+        public HostPort clientAddressToAnnounce() {
+            return announcedClientAddress != null ? announcedClientAddress : clientAddress;
         }
 
         /**
@@ -162,7 +183,7 @@ public final class KvNode implements AutoCloseable {
         public Settings withForwardTo(Map<String, String> forwardTo) {
             return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
                     requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes);
+                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
         }
     }
 
@@ -186,7 +207,7 @@ public final class KvNode implements AutoCloseable {
     public KvNode(Settings settings, Transport transport, LogStorage storage, SnapshotStore snapshots, boolean serveClients) {
         this.settings = settings;
         this.inputBudget = new ClientInputBudget(settings.maxClientInputBytes());
-        this.clientAddress = settings.clientAddress() == null ? "" : settings.clientAddress().toString();
+        this.clientAddress = settings.clientAddressToAnnounce() == null ? "" : settings.clientAddressToAnnounce().toString();
         RaftConfig.Builder protocol = RaftConfig.builder(settings.nodeId())
                 .groupId(NodeStorage.GROUP)
                 .initialMembers(settings.initialMembers())

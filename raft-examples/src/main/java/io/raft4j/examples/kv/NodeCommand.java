@@ -59,6 +59,12 @@ public final class NodeCommand implements Callable<Integer> {
             description = "Where this node listens for Redis-protocol clients.")
     String clientAddress;
 
+    @Option(names = "--announce-client-address", paramLabel = "HOST:PORT",
+            description = "Where clients and the other nodes reach this node's Redis-protocol port, when not at"
+                    + " --client-address: needed when that is the wildcard (0.0.0.0, as in a container) or behind NAT."
+                    + " Named in -NOTLEADER replies and used by followers forwarding to this node.")
+    String announceClientAddress;
+
     @Option(names = "--peers", required = true, paramLabel = "ID=HOST:PORT,...",
             description = "The initial voters with the Raft addresses this node dials them at (this node included)."
                     + " With --join: the members to reach. A restart takes the membership from the data directory.")
@@ -246,7 +252,9 @@ public final class NodeCommand implements Callable<Integer> {
         }, "raft-kv-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         shutdownHook = hook;
-        LOG.info("{}: Raft on {}, clients on {}, data in {}: {}", id, raft, settings.clientAddress(), dataDir,
+        String clients = settings.announcedClientAddress() == null ? settings.clientAddress().toString()
+                : settings.clientAddress() + " (announced as " + settings.announcedClientAddress() + ")";
+        LOG.info("{}: Raft on {}, clients on {}, data in {}: {}", id, raft, clients, dataDir,
                 mode.describe(node.raft().status(), raft));
         started.complete(mode);
         // Wakes up when the node stops: by itself, or on SIGTERM, whose hook may still be closing the
@@ -406,6 +414,7 @@ public final class NodeCommand implements Callable<Integer> {
         if (raft.equals(client)) {
             throw bad("--client-address: must differ from --raft-address (" + raft + ")");
         }
+        HostPort announced = announcedClientAddress(client);
         Map<String, String> peerMap = parsePeers();
         refuseOwnAddress("--dial", idAddresses("--dial", dialOverrides), "--raft-address", raft);
         Map<String, String> forwardMap = idAddresses("--forward-to", forwardTo);
@@ -494,7 +503,30 @@ public final class NodeCommand implements Callable<Integer> {
                 .withSnapshotEvery(snapshotEvery)
                 .withMaxMemory(maxMemoryBytes)
                 .withMaxClientInput(maxClientInputBytes)
-                .withForwardTo(forwardMap);
+                .withForwardTo(forwardMap)
+                .withAnnouncedClientAddress(announced);
+    }
+
+    /**
+     * What the node tells clients and peers its RESP front is at: --announce-client-address, or
+     * --client-address itself. A wildcard there would be announced as is, and a follower forwarding
+     * to "0.0.0.0:6379" reaches a node on its own host, never this one; so it needs an announced address.
+     */
+    private HostPort announcedClientAddress(HostPort client) {
+        if (announceClientAddress == null) {
+            if (client.isWildcard()) {
+                throw bad("--client-address: " + client + " is the wildcard address, which clients and the other"
+                        + " nodes cannot be told to reach: give --announce-client-address HOST:PORT, where they reach"
+                        + " this node");
+            }
+            return null;
+        }
+        HostPort announced = address("--announce-client-address", announceClientAddress);
+        if (announced.isWildcard()) {
+            throw bad("--announce-client-address: " + announced + " is the wildcard address: give where clients and"
+                    + " the other nodes reach this node");
+        }
+        return announced;
     }
 
     private Map<String, String> parsePeers() {

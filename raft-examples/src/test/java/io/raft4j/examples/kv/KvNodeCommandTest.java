@@ -203,6 +203,27 @@ class KvNodeCommandTest {
      * The refusal of options that {@link NodeCommand#validate} finds before anything is bound or
      * written; fails (rather than starting a node that runs until stopped) if they pass.
      */
+    /**
+     * Found in a sweep: --client-address 0.0.0.0:6379 was announced as is, so clients were told
+     * "-NOTLEADER 0.0.0.0:6379" and followers on other hosts forwarded to their own. A wildcard needs
+     * --announce-client-address, which becomes what clients and the other nodes are given.
+     */
+    @Test
+    void aWildcardClientAddressNeedsAnAddressToAnnounce() {
+        String bare = refusedBeforeStart(with("--client-address", "0.0.0.0:6379"));
+        assertTrue(bare.startsWith("--client-address: 0.0.0.0:6379 is the wildcard address, which clients and the"
+                + " other nodes cannot be told to reach: give --announce-client-address HOST:PORT"), bare);
+        KvNode.Settings announced = settings(with("--client-address", "0.0.0.0:6379",
+                "--announce-client-address", "kv-1.example:6379"));
+        assertEquals(new HostPort("0.0.0.0", 6379), announced.clientAddress(), "where it listens");
+        assertEquals(new HostPort("kv-1.example", 6379), announced.clientAddressToAnnounce());
+        assertEquals(new HostPort("127.0.0.1", 6379), settings(with()).clientAddressToAnnounce(), "by default");
+        String wildcard = refusedBeforeStart(with("--announce-client-address", "[::]:6379"));
+        assertTrue(wildcard.startsWith("--announce-client-address: [::]:6379 is the wildcard address"), wildcard);
+        assertTrue(refusedBeforeStart(with("--announce-client-address", "nowhere")).startsWith(
+                "--announce-client-address: "));
+    }
+
     private static String refusedBeforeStart(String... args) {
         NodeCommand command = new NodeCommand();
         Main.commandLine(command).parseArgs(args);

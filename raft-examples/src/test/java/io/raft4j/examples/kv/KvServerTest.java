@@ -25,6 +25,7 @@ import static io.raft4j.examples.kv.RespSocket.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The RESP front of in-memory clusters, through plain sockets. */
@@ -228,6 +229,25 @@ class KvServerTest {
                 }
             }
         }
+    }
+
+    /**
+     * A node listening at the wildcard (a container's 0.0.0.0) announced that address: clients were
+     * redirected to "0.0.0.0:port" and followers forwarded to their own host. The announced address is
+     * what clients and the other nodes are given, and followers forward to it.
+     */
+    @Test
+    void theAnnouncedClientAddressIsTheOneClientsAndFollowersAreGiven() throws IOException {
+        cluster = new InMemoryKvCluster(3,
+                s -> s.withAnnouncedClientAddress(new HostPort("localhost", s.clientAddress().port())));
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket f = new RespSocket(cluster.port(cluster.aFollower(leader)), 10_000)) {
+            assertEquals("OK", text(f.call("SET", "k", "forwarded")), "forwarded to the announced address");
+            assertEquals("OK", text(f.call("RAFT.REDIRECT", "ON")));
+            assertEquals("-NOTLEADER localhost:" + cluster.port(leader), text(f.call("SET", "k", "v")));
+        }
+        assertThrows(IllegalArgumentException.class, () -> KvNode.Settings.defaults("n1", Map.of(),
+                new HostPort("0.0.0.0", 6379)).withAnnouncedClientAddress(new HostPort("0.0.0.0", 6379)));
     }
 
     @Test
