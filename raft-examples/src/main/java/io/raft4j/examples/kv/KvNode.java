@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * One key-value node: a {@link RaftNode} replicating a {@link KvStateMachine}, and the RESP front
@@ -108,39 +109,38 @@ public final class KvNode implements AutoCloseable {
         }
 
         public Settings withTiming(long tickMillis, int electionTicks, int heartbeatTicks) {
-            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
-                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
+            return edit(d -> {
+                d.tickMillis = tickMillis;
+                d.electionTicks = electionTicks;
+                d.heartbeatTicks = heartbeatTicks;
+            });
         }
 
         public Settings withRequestTimeout(long requestTimeoutMs) {
-            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
-                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
+            return edit(d -> d.requestTimeoutMs = requestTimeoutMs);
         }
 
         public Settings withClients(int maxClients, int maxPipeline, RespLimits limits) {
-            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
-                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
+            return edit(d -> {
+                d.maxClients = maxClients;
+                d.maxPipeline = maxPipeline;
+                d.limits = limits;
+            });
         }
 
         public Settings withModes(Session.FollowerMode followerMode, Session.ReadMode readMode) {
-            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
-                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
+            return edit(d -> {
+                d.followerMode = followerMode;
+                d.readMode = readMode;
+            });
         }
 
         public Settings withInitialMembers(Map<String, String> initialMembers) {
-            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
-                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
+            return edit(d -> d.initialMembers = initialMembers);
         }
 
         public Settings withSnapshotEvery(long entries) {
-            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
-                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode, entries,
-                    maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
+            return edit(d -> d.snapshotEveryEntries = entries);
         }
 
         /**
@@ -148,9 +148,7 @@ public final class KvNode implements AutoCloseable {
          * bytes of heap ({@link KvStateMachine#usedMemory}); 0 for no limit, the default.
          */
         public Settings withMaxMemory(long bytes) {
-            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
-                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, bytes, forwardTo, maxClientInputBytes, announcedClientAddress);
+            return edit(d -> d.maxMemoryBytes = bytes);
         }
 
         /**
@@ -159,16 +157,12 @@ public final class KvNode implements AutoCloseable {
          * command line's default is {@link ClientInputBudget#defaultLimit}).
          */
         public Settings withMaxClientInput(long bytes) {
-            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
-                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, bytes, announcedClientAddress);
+            return edit(d -> d.maxClientInputBytes = bytes);
         }
 
         /** Tell clients and the other nodes to reach this node's RESP front at {@code address} (see above). */
         public Settings withAnnouncedClientAddress(HostPort address) {
-            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
-                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, address);
+            return edit(d -> d.announcedClientAddress = address);
         }
 
         /** Where clients and the other nodes are told to reach this node's RESP front; null if nowhere. */
@@ -181,9 +175,66 @@ public final class KvNode implements AutoCloseable {
          * not at the ones they registered; {@code -NOTLEADER} still names the registered one.
          */
         public Settings withForwardTo(Map<String, String> forwardTo) {
-            return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
-                    requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
-                    snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
+            return edit(d -> d.forwardTo = forwardTo);
+        }
+
+        /** These settings with {@code change} made to a copy of their fields; checked as any settings are. */
+        private Settings edit(Consumer<Draft> change) {
+            Draft d = new Draft(this);
+            change.accept(d);
+            return d.settings();
+        }
+
+        /**
+         * The fields of settings being edited: each {@code with} method changes a few, so the list of
+         * all of them is written here once, not in every method (a new field went into eleven).
+         */
+        private static final class Draft {
+            private final String nodeId;
+            private Map<String, String> initialMembers;
+            private final HostPort clientAddress;
+            private long tickMillis;
+            private int electionTicks;
+            private int heartbeatTicks;
+            private long requestTimeoutMs;
+            private final long adminTimeoutMs;
+            private int maxClients;
+            private int maxPipeline;
+            private RespLimits limits;
+            private Session.FollowerMode followerMode;
+            private Session.ReadMode readMode;
+            private long snapshotEveryEntries;
+            private long maxMemoryBytes;
+            private Map<String, String> forwardTo;
+            private long maxClientInputBytes;
+            private HostPort announcedClientAddress;
+
+            Draft(Settings s) {
+                nodeId = s.nodeId;
+                initialMembers = s.initialMembers;
+                clientAddress = s.clientAddress;
+                tickMillis = s.tickMillis;
+                electionTicks = s.electionTicks;
+                heartbeatTicks = s.heartbeatTicks;
+                requestTimeoutMs = s.requestTimeoutMs;
+                adminTimeoutMs = s.adminTimeoutMs;
+                maxClients = s.maxClients;
+                maxPipeline = s.maxPipeline;
+                limits = s.limits;
+                followerMode = s.followerMode;
+                readMode = s.readMode;
+                snapshotEveryEntries = s.snapshotEveryEntries;
+                maxMemoryBytes = s.maxMemoryBytes;
+                forwardTo = s.forwardTo;
+                maxClientInputBytes = s.maxClientInputBytes;
+                announcedClientAddress = s.announcedClientAddress;
+            }
+
+            Settings settings() {
+                return new Settings(nodeId, initialMembers, clientAddress, tickMillis, electionTicks, heartbeatTicks,
+                        requestTimeoutMs, adminTimeoutMs, maxClients, maxPipeline, limits, followerMode, readMode,
+                        snapshotEveryEntries, maxMemoryBytes, forwardTo, maxClientInputBytes, announcedClientAddress);
+            }
         }
     }
 
