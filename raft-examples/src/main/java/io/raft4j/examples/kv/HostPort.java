@@ -36,12 +36,13 @@ public record HostPort(String host, int port) {
         if (host.isEmpty()) {
             throw new IllegalArgumentException("'" + text + "' has an empty host");
         }
-        int port;
-        try {
-            port = Integer.parseInt(s.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + text + "': port '" + s.substring(colon + 1) + "' is not a number");
+        String portText = s.substring(colon + 1);
+        // ASCII digits only: Integer.parseInt also takes a sign and other scripts' digits ("+7001",
+        // Arabic-Indic digits), which then went into the membership as written.
+        if (portText.length() > 5 || !portText.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new IllegalArgumentException("'" + text + "': port '" + portText + "' is not a number");
         }
+        int port = Integer.parseInt(portText);
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("'" + text + "': port " + port + " is outside 1..65535");
         }

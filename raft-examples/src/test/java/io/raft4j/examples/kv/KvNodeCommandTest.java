@@ -224,6 +224,16 @@ class KvNodeCommandTest {
                 "--announce-client-address: "));
     }
 
+    /** Found in a sweep: "+7002" (and other scripts' digits) passed as a port, and went into the membership as written. */
+    @Test
+    void aPortIsAsciiDigitsOnly() {
+        String signed = refusedBeforeStart(with("--peers", "n1=127.0.0.1:7001,n2=127.0.0.1:+7002"));
+        assertTrue(signed.contains("port '+7002' is not a number"), signed);
+        String arabic = refusedBeforeStart(with("--peers", "n1=127.0.0.1:7001,n2=127.0.0.1:\u0667\u0660\u0660\u0662"));
+        assertTrue(arabic.contains("is not a number"), arabic);
+        assertEquals(7002, HostPort.parse("127.0.0.1:07002").port(), "leading zeros are digits");
+    }
+
     private static String refusedBeforeStart(String... args) {
         NodeCommand command = new NodeCommand();
         Main.commandLine(command).parseArgs(args);

@@ -28,12 +28,12 @@ record HostPort(String host, int port) {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        int port;
-        try {
-            port = Integer.parseInt(address.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("bad port in address '" + address + "'", e);
+        String portText = address.substring(colon + 1);
+        // ASCII digits only: Integer.parseInt also takes a sign and other scripts' digits.
+        if (portText.length() > 5 || !portText.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new IllegalArgumentException("bad port in address '" + address + "'");
         }
+        int port = Integer.parseInt(portText);
         return new HostPort(host, port);
     }
 

@@ -181,6 +181,8 @@ class NettyRaftClusterTest {
         assertTrue(wildcard.getCause().getMessage().startsWith(
                 "address of member n2: 0.0.0.0:7002 is the wildcard address"), wildcard.getCause().getMessage());
         assertTrue(t.problemWithAddress("[::]:7002").isPresent());
+        assertTrue(t.problemWithAddress("127.0.0.1:+7002").isPresent(), "a port is ASCII digits, no sign");
+        assertTrue(t.problemWithAddress("127.0.0.1:\u0667\u0660\u0660\u0662").isPresent(), "not other scripts' digits");
         assertTrue(t.problemWithAddress("[0:0:0:0:0:0:0:0]:7002").isPresent());
 
         assertEquals(Set.of("n2"), leader.addLearner("n2", "127.0.0.1:1").get(WAIT.toSeconds(), TimeUnit.SECONDS)
