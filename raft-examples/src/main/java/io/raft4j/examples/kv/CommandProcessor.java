@@ -410,10 +410,14 @@ final class CommandProcessor {
                 if (args.size() != 3) {
                     return arity("client|setname");
                 }
-                String name = utf8(args.get(2));
-                if (name.contains(" ") || name.contains("\n")) {
-                    return error("ERR Client names cannot contain spaces, newlines or special characters.");
+                // As Redis: printable ASCII but space only. Control characters were taken, and a
+                // name went as is into CLIENT INFO's line and the node's log.
+                for (byte b : args.get(2)) {
+                    if (b < '!' || b > '~') {
+                        return error("ERR Client names cannot contain spaces, newlines or special characters.");
+                    }
                 }
+                String name = utf8(args.get(2));
                 return local(s -> {
                     s.name = name;
                     return Reply.OK;

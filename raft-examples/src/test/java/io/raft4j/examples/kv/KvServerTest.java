@@ -75,6 +75,11 @@ class KvServerTest {
             assertEquals("-ERR DB index is out of range", text(f.call("SELECT", "1")));
             assertEquals("OK", text(f.call("CLIENT", "SETNAME", "tester")));
             assertEquals("tester", text(f.call("CLIENT", "GETNAME")));
+            assertEquals("-ERR Client names cannot contain spaces, newlines or special characters.",
+                    text(f.call("CLIENT", "SETNAME", "a\rb")), "control characters went into CLIENT INFO's line");
+            assertEquals("-ERR Client names cannot contain spaces, newlines or special characters.",
+                    text(f.call("CLIENT", "SETNAME", "caf\u00e9")), "printable ASCII only, as Redis");
+            assertEquals("tester", text(f.call("CLIENT", "GETNAME")), "the refused names changed nothing");
             assertEquals(Reply.EMPTY_ARRAY, f.call("COMMAND", "DOCS"));
             assertEquals(Reply.EMPTY_ARRAY, f.call("CONFIG", "GET", "lua-time-limit"), "unknown parameters: nothing");
             assertEquals(Reply.array(List.of(Reply.bulk("maxmemory"), Reply.bulk("0"))), f.call("CONFIG", "GET", "maxmemory"));
