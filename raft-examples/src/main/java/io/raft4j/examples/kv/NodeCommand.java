@@ -166,11 +166,6 @@ public final class NodeCommand implements Callable<Integer> {
         KvNode.Settings settings = validate();
         HostPort raft = HostPort.parse(raftAddress);
         Map<String, String> peerMap = parsePeers();
-        try {
-            Files.createDirectories(dataDir);
-        } catch (IOException e) {
-            throw refused("--data-dir: cannot create " + PathErrors.describe(e));
-        }
         Path data = dataDir.toAbsolutePath().normalize();
 
         Map<String, String> dialMap = idAddresses("--dial", dialOverrides);
@@ -185,6 +180,12 @@ public final class NodeCommand implements Callable<Integer> {
         }
         try {
             checkClientAddressFree(settings.clientAddress());
+            // Only once both ports are free: a start refused for a port left an empty data directory.
+            try {
+                Files.createDirectories(dataDir);
+            } catch (IOException e) {
+                throw refused("--data-dir: cannot create " + PathErrors.describe(e));
+            }
             try {
                 DataDirIdentity.check(data, clusterId, id);
             } catch (IllegalArgumentException e) {

@@ -270,7 +270,9 @@ class KvNodeCommandTest {
         String err = run(with("--data-dir", file.toString()));
         assertTrue(err.startsWith("--data-dir: " + file + " exists and is not a directory"), err);
         Path below = file.resolve("below");
-        String under = run(with("--data-dir", below.toString()));
+        int raftPort = freePort();   // created once both ports are bound: they must be free
+        String under = run(with("--data-dir", below.toString(), "--raft-address", "127.0.0.1:" + raftPort,
+                "--client-address", "127.0.0.1:" + freePort(), "--peers", "n1=127.0.0.1:" + raftPort));
         assertTrue(under.startsWith("--data-dir: cannot create " + below + ": "), under);
         assertFalse(under.contains("Exception"), "a message, not a stack trace: " + under);
     }
@@ -308,8 +310,9 @@ class KvNodeCommandTest {
                     "--client-address", "127.0.0.1:" + busy.getLocalPort(),
                     "--peers", "n1=127.0.0.1:" + raftPort));
             assertTrue(err.startsWith("--client-address: cannot listen for clients on 127.0.0.1:" + busy.getLocalPort()), err);
-            // No log was created, so the --peers of this failed start did not bootstrap anything.
-            assertFalse(java.nio.file.Files.exists(dir.resolve("n1").resolve("log")), "a log was created");
+            // No log was created, so the --peers of this failed start did not bootstrap anything; nor
+            // was the data directory (an empty one was left behind).
+            assertFalse(java.nio.file.Files.exists(dir.resolve("n1")), "the data directory was created");
         }
     }
 
