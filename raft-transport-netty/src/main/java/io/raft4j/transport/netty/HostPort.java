@@ -3,6 +3,7 @@ package io.raft4j.transport.netty;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.Optional;
 
 /** A {@code host:port} address ({@code [v6]:port} for IPv6 literals), parsed without resolving. */
 record HostPort(String host, int port) {
@@ -35,6 +36,24 @@ record HostPort(String host, int port) {
         }
         int port = Integer.parseInt(portText);
         return new HostPort(host, port);
+    }
+
+    /**
+     * What is wrong with {@code address} as an address to dial a peer at, if anything: it must be
+     * {@code host:port}, and not the wildcard (where a node may listen, never where others reach
+     * it: every node would dial itself). Parsed, never resolved.
+     */
+    static Optional<String> problemAsPeerAddress(String address) {
+        HostPort parsed;
+        try {
+            parsed = parse(address);
+        } catch (IllegalArgumentException e) {
+            return Optional.of(e.getMessage());
+        }
+        return parsed.isWildcard()
+                ? Optional.of(address + " is the wildcard address, where a node may listen but no other node can"
+                        + " reach it: give the member's reachable address")
+                : Optional.empty();
     }
 
     /**

@@ -228,16 +228,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
      */
     @Override
     public Optional<String> problemWithAddress(String address) {
-        HostPort parsed;
-        try {
-            parsed = HostPort.parse(address);
-        } catch (IllegalArgumentException e) {
-            return Optional.of(e.getMessage());
-        }
-        return parsed.isWildcard()
-                ? Optional.of(address + " is the wildcard address, where a node may listen but no other node can"
-                        + " reach it: give the member's reachable address")
-                : Optional.empty();
+        return HostPort.problemAsPeerAddress(address);
     }
 
     /** {@code maxFrameBytes}: a larger message is dropped when sent and refused when received. */

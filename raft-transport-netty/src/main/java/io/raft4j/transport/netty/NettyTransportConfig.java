@@ -102,7 +102,9 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
             throw new IllegalArgumentException("listenPort out of range: " + listenPort);
         }
         peers = Map.copyOf(peers);
-        peers.forEach((id, address) -> HostPort.parse(address));
+        peers.forEach((id, address) -> HostPort.problemAsPeerAddress(address).ifPresent(problem -> {
+            throw new IllegalArgumentException("peer " + id + ": " + problem);
+        }));
         if (maxFrameBytes < 1024) {
             throw new IllegalArgumentException("maxFrameBytes must be at least 1024, was " + maxFrameBytes);
         }

@@ -492,6 +492,19 @@ class NettyTransportTest {
         assertEquals("prod cluster \uD83D\uDE00", NettyTransportConfig.builder("prod cluster \uD83D\uDE00").build().clusterId());
     }
 
+    /** A configured peer at the wildcard was dialled there: the transport reached a node on its own host, or itself. */
+    @Test
+    void aPeerAtTheWildcardAddressIsRefused() {
+        String wildcard = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> NettyTransportConfig.builder(CLUSTER).peer("b", "0.0.0.0:7002").build()).getMessage();
+        assertTrue(wildcard.startsWith("peer b: 0.0.0.0:7002 is the wildcard address"), wildcard);
+        String noPort = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> NettyTransportConfig.builder(CLUSTER).peer("b", "host-b").build()).getMessage();
+        assertEquals("peer b: address must be host:port, was 'host-b'", noPort);
+        assertEquals(java.util.Map.of("b", "[::1]:7002"),
+                NettyTransportConfig.builder(CLUSTER).peer("b", "[::1]:7002").build().peers());
+    }
+
     private static Socket connect(NettyTransport server) throws IOException {
         Socket s = new Socket();
         s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.localPort()));
