@@ -297,6 +297,27 @@ final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes a call again while it is refused with {@link NotLeaderException}, as the refusal tells a
+     * caller to: nothing was done (a proposal refused so was not appended; a read refused or given up
+     * so was not answered). A leader deposed mid-test (its loop unscheduled for an election timeout,
+     * 100 ms of real time here, on a loaded machine) refuses so. Each try gets the node anew from
+     * {@code call}; the 10 s only bound a hang. Any other failure is the caller's at once.
+     */
+    static <T> T retryingNotLeader(Supplier<CompletableFuture<T>> call) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            try {
+                return call.get().get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof NotLeaderException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                LockSupport.parkNanos(1_000_000); // a node that knows no leader yet refuses at once: no busy loop
+            }
+        }
+    }
+
     static void await(Duration timeout, BooleanSupplier condition) {
         await(timeout, condition, () -> "");
     }
