@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.raft4j.examples.kv.resp.ClientInputAccount;
+import io.raft4j.examples.kv.resp.ClientInputEvicted;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespProtocolError;
 import io.raft4j.examples.kv.resp.RespWriter;
@@ -38,6 +39,12 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>The arguments of the commands owed a reply are counted in the connection's
  * {@link ClientInputAccount}, so the node-wide budget of client input sees them too.
+ *
+ * <h2>Eviction</h2>
+ * When the budget evicts the connection to make room for another's input (it held the most), the
+ * replies ready are written, the commands not started yet dropped, and the reason written only if
+ * no reply is owed any more; then the channel closes. A command already running may still be done
+ * (a write may be applied): the client cannot tell, as when any connection breaks.
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
@@ -247,6 +254,32 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         boolean wanted = !closing && slots.size() < maxPipeline && input.owedBytes() < maxOwedBytes && ctx.channel().isWritable();
         if (ctx.channel().config().isAutoRead() != wanted) {
             ctx.channel().config().setAutoRead(wanted);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ClientInputEvicted evicted) {
+            evicted(evicted);
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /**
+     * Evicted for the client input budget; the channel closes right after. The reason is written
+     * only when nothing is owed, and not over a last reply already due (a protocol error, QUIT):
+     * otherwise the client would take it for the reply to the oldest command owed, and its "nothing
+     * was done" could be false for a write already proposed.
+     */
+    private void evicted(ClientInputEvicted evicted) {
+        boolean mayExplain = !closing;
+        closing = true;
+        // Never started: nothing of them is done, and nothing may be once the client has gone.
+        waiting.clear();
+        drain();
+        if (mayExplain && slots.isEmpty() && ctx.channel().isActive()) {
+            ctx.writeAndFlush(encodeSmall(Reply.error("ERR " + evicted.reason())), ctx.voidPromise());
         }
     }
 

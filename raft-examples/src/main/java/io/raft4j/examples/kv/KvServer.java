@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The RESP2 front of a node: a Netty server on the client address. Connections beyond
  * {@code maxClients} are told {@code -ERR max number of clients reached} and closed, as in Redis.
  * What all connections' input holds is bounded by a {@link ClientInputBudget}: each connection has
- * an account in it, given back whole when the connection closes.
+ * an account in it, given back whole when the connection closes, or at once when the budget evicts
+ * the connection to make room for another's input.
  */
 final class KvServer implements AutoCloseable {
     private static final byte[] TOO_MANY = "-ERR max number of clients reached\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -60,7 +61,7 @@ final class KvServer implements AutoCloseable {
                             ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY)).addListener(ChannelFutureListener.CLOSE);
                             return;
                         }
-                        ClientInputAccount input = inputBudget.openAccount();
+                        ClientInputAccount input = inputBudget.openAccount(ch);
                         // On the channel's event loop, as are all the account's other changes.
                         ch.closeFuture().addListener(f -> {
                             connected.decrementAndGet();

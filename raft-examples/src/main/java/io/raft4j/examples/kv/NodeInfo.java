@@ -73,11 +73,13 @@ final class NodeInfo {
         }
         if (all || wanted.contains("clients")) {
             // client_input_bytes: what clients' unfinished and unanswered requests hold, against
-            // max_client_input_bytes (--max-client-input-bytes, 0: no limit); connections refused for it.
+            // max_client_input_bytes (--max-client-input-bytes, 0: no limit); connections closed for it,
+            // refused or evicted, and of those the evicted (so refused = closed - evicted).
             sb.append("# Clients\r\n").append("connected_clients:").append(connectedClients.getAsInt()).append("\r\n")
                     .append("client_input_bytes:").append(inputBudget.usedBytes()).append("\r\n")
                     .append("max_client_input_bytes:").append(inputBudget.limitBytes()).append("\r\n")
-                    .append("client_input_closed_connections:").append(inputBudget.closedConnections()).append("\r\n\r\n");
+                    .append("client_input_closed_connections:").append(inputBudget.closedConnections()).append("\r\n")
+                    .append("client_input_evicted_connections:").append(inputBudget.evictedConnections()).append("\r\n\r\n");
         }
         if (all || wanted.contains("memory")) {
             // used_memory is the key space's estimate that --maxmemory is compared with, not the heap.

@@ -359,10 +359,12 @@ class KvServerTest {
      * Found by a bad-input sweep: some fifty connections each sending 15 MB of a 16 MB argument, never
      * the rest, ran a node with -Xmx512m out of direct memory; connections failed with
      * OutOfMemoryError and a forwarded write timed out. What all clients' input holds is now bounded
-     * (--max-client-input-bytes): the connection whose input would go over is refused, alone.
+     * (--max-client-input-bytes). At first the connection whose input would go over was refused,
+     * alone: a client that sent most of a large request and stalled kept its share for ever, and
+     * every other client's large request was refused. Now the connection holding the most is evicted.
      */
     @Test
-    void aConnectionWhoseInputWouldTakeAllClientsInputOverTheBudgetIsRefusedAlone() throws IOException {
+    void aStalledClientHoldingTheMostIsEvictedSoThatAnotherClientsLargeRequestSucceeds() throws IOException {
         RespLimits limits = new RespLimits(512 << 10, 1024, 65536, 512 << 10);
         // 300 KB of a request take a 512 KiB buffer as it grows; two of them do not fit in 768 KiB.
         cluster = new InMemoryKvCluster(3, s -> s.withClients(1000, 1024, limits).withMaxClientInput(768 << 10));
@@ -370,30 +372,68 @@ class KvServerTest {
         ClientInputBudget budget = leader.clientInputBudget();
         int port = cluster.port(leader);
         int valueLength = 400_000;
-        String value = "a".repeat(valueLength);
-        try (RespSocket first = new RespSocket(port, 10_000); RespSocket second = new RespSocket(port, 10_000);
+        try (RespSocket stalled = new RespSocket(port, 10_000); RespSocket second = new RespSocket(port, 10_000);
              RespSocket other = new RespSocket(port, 10_000);
              RespSocket throughFollower = new RespSocket(cluster.port(cluster.aFollower(leader)), 10_000)) {
-            assertEquals("PONG", text(other.call("PING")));
-            first.sendRaw((setHeader("first", valueLength) + value.substring(0, 300_000)).getBytes(StandardCharsets.US_ASCII));
-            InMemoryKvCluster.await("the first request's 300 KB buffered", 10_000, () -> budget.usedBytes() >= 300_000);
+            assertEquals("OK", text(other.call("SET", "k", "v0")));
+            stalled.sendRaw((setHeader("stalled", valueLength) + "s".repeat(300_000)).getBytes(StandardCharsets.US_ASCII));
+            InMemoryKvCluster.await("the stalled request's 300 KB buffered", 10_000, () -> budget.usedBytes() >= 300_000);
+            assertEquals("OK", text(other.call("SET", "k", "v1")), "small commands are served while it stalls");
 
-            second.sendRaw((setHeader("second", valueLength) + "b".repeat(270_000)).getBytes(StandardCharsets.US_ASCII));
-            String refusal = text(second.read());
-            assertTrue(refusal.startsWith("-ERR client input over --max-client-input-bytes"), refusal);
-            assertTrue(second.closedByServer(), "the refused connection is closed");
+            String value = "b".repeat(valueLength);
+            assertEquals("OK", text(second.call("SET", "second", value)), "another client's large request succeeds");
 
-            assertEquals("OK", text(other.call("SET", "k", "v")), "other clients are served");
+            String eviction = text(stalled.read());
+            assertTrue(eviction.startsWith("-ERR client input over --max-client-input-bytes: this connection held the most"),
+                    eviction);
+            assertTrue(stalled.closedByServer(), "the stalled connection is closed");
+
+            assertEquals("OK", text(other.call("SET", "k", "v2")), "other clients are served");
             assertEquals("OK", text(throughFollower.call("SET", "f", "w")), "and forwarded writes");
-            first.sendRaw((value.substring(300_000) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-            assertEquals("OK", text(first.read()), "the first request completes");
-            assertEquals(value, text(other.call("GET", "first")));
-            assertEquals("0", text(other.call("EXISTS", "second")), "nothing of the refused request was done");
+            assertEquals(value, text(other.call("GET", "second")));
+            assertEquals("v2", text(other.call("GET", "k")));
+            assertEquals("0", text(other.call("EXISTS", "stalled")), "nothing of the evicted request was done");
             String info = text(other.call("INFO", "clients"));
             assertTrue(info.contains("client_input_closed_connections:1\r\n"), info);
+            assertTrue(info.contains("client_input_evicted_connections:1\r\n"), info);
             assertTrue(info.contains("max_client_input_bytes:" + (768 << 10) + "\r\n"), info);
         }
-        // Every byte counted is given back: requests answered, connections closed.
+        // Every byte counted is given back: requests answered, connections closed or evicted.
+        InMemoryKvCluster.await("all clients' input given back", 10_000, () -> budget.usedBytes() == 0);
+    }
+
+    /** The connection whose input would go over while it holds the most is refused, alone, as before evictions. */
+    @Test
+    void aConnectionWhoseInputWouldTakeAllClientsInputOverTheBudgetWhileItHoldsTheMostIsRefusedAlone() throws IOException {
+        RespLimits limits = new RespLimits(512 << 10, 1024, 65536, 512 << 10);
+        // 400 KB of a request take a 512 KiB buffer as it grows; with the 60 KB of another, over 560 KiB.
+        cluster = new InMemoryKvCluster(3, s -> s.withClients(1000, 1024, limits).withMaxClientInput(560 << 10));
+        KvNode leader = cluster.awaitLeader();
+        ClientInputBudget budget = leader.clientInputBudget();
+        int port = cluster.port(leader);
+        int smallLength = 100_000;
+        String small = "a".repeat(smallLength);
+        try (RespSocket first = new RespSocket(port, 10_000); RespSocket big = new RespSocket(port, 10_000);
+             RespSocket other = new RespSocket(port, 10_000)) {
+            assertEquals("PONG", text(other.call("PING")));
+            first.sendRaw((setHeader("first", smallLength) + small.substring(0, 60_000)).getBytes(StandardCharsets.US_ASCII));
+            InMemoryKvCluster.await("the first request's 60 KB buffered", 10_000, () -> budget.usedBytes() >= 60_000);
+
+            big.sendRaw((setHeader("big", 400_000) + "b".repeat(400_000) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            String refusal = text(big.read());
+            assertTrue(refusal.startsWith("-ERR client input over --max-client-input-bytes: this connection's unfinished"),
+                    refusal);
+            assertTrue(big.closedByServer(), "the refused connection is closed");
+
+            assertEquals("OK", text(other.call("SET", "k", "v")), "other clients are served");
+            first.sendRaw((small.substring(60_000) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertEquals("OK", text(first.read()), "the smaller request completes");
+            assertEquals(small, text(other.call("GET", "first")));
+            assertEquals("0", text(other.call("EXISTS", "big")), "nothing of the refused request was done");
+            String info = text(other.call("INFO", "clients"));
+            assertTrue(info.contains("client_input_closed_connections:1\r\n"), info);
+            assertTrue(info.contains("client_input_evicted_connections:0\r\n"), info);
+        }
         InMemoryKvCluster.await("all clients' input given back", 10_000, () -> budget.usedBytes() == 0);
     }
 

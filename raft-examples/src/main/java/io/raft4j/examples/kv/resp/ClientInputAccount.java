@@ -1,69 +1,95 @@
 package io.raft4j.examples.kv.resp;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
 /**
  * What one connection's input holds, counted in the node's {@link ClientInputBudget}: the bytes its
  * decoder buffers (a request partly received), set by {@link RespRequestDecoder}, and the arguments
  * of its requests decoded but not answered yet ("owed"), added and paid off by the connection.
  *
- * <p>Used on the connection's event loop only. {@link #close} gives everything counted back at once
- * when the connection closes; changes after that touch only this account, never the budget, so a
- * reply completing after the close cannot give back twice (a leak either way would shut all
- * clients out over time).
+ * <p>Changed on the connection's event loop only; but another connection's loop may evict it, taking
+ * back at once all it counts ({@link #giveBack}), so what it counts in the budget is one atomic
+ * figure that either side closes exactly once. The owner changes the budget's total before its
+ * account when it grows and after when it shrinks, and the eviction closes the account before it
+ * gives the bytes back: the total is never less than the open accounts hold, so no race can take it
+ * below 0, and none can give bytes back twice (a leak either way would shut all clients out over
+ * time, or lift the bound). Changes after the close touch only this account, never the budget.
  */
 public final class ClientInputAccount {
+    /**
+     * {@link #counted} once the account is closed: what it held was given back. Far enough below 0
+     * that the changes the owner still adds after the close (each at most a request or a buffer, by
+     * atomic addition, not to pay for a compare-and-set loop) can never bring it back to 0 or overflow.
+     */
+    private static final long CLOSED = Long.MIN_VALUE / 2;
+
     private final ClientInputBudget budget;
+    /** Names the connection in the log; its remote address. */
+    private final String client;
+    /** Orders accounts opened one after another, to break ties between equal holders. */
+    private final long openedAs;
+    private final Consumer<String> evict;
+    /** Bytes counted in the budget; negative (CLOSED and what was added since) once closed. Any thread. */
+    private final AtomicLong counted = new AtomicLong();
+    /** Refused or evicted for the budget: counted so once, and never chosen for an eviction again. */
+    private final AtomicBoolean closedForTheLimit = new AtomicBoolean();
     private long bufferedBytes;
     private long owedBytes;
-    private boolean closed;
 
-    ClientInputAccount(ClientInputBudget budget) {
+    ClientInputAccount(ClientInputBudget budget, String client, long openedAs, Consumer<String> evict) {
         this.budget = budget;
+        this.client = client;
+        this.openedAs = openedAs;
+        this.evict = evict;
     }
 
     /**
-     * Takes {@code bytes} more for the decoder's buffers ahead of a read, if they fit in the budget:
-     * false (taking nothing) if they do not, and the connection must be refused before its buffer
-     * grows.
+     * Takes {@code bytes} more for the decoder's buffers ahead of a read. If they do not fit in the
+     * budget, the connections holding more than this one would are evicted, biggest first, until they
+     * do; false (taking nothing) if they still do not, and this connection must be refused before its
+     * buffer grows. True without counting anything once the account is closed.
      */
     boolean reserveBuffered(long bytes) {
-        if (bytes <= 0 || closed) {
+        if (bytes <= 0 || isClosed()) {
             return true;
         }
-        if (!budget.tryTake(bytes)) {
-            return false;
+        if (!takeEvictingBiggerHolders(bytes)) {
+            // Evicted meanwhile by another connection's input: not refused as well, its eviction closes it.
+            return isClosed();
         }
-        bufferedBytes += bytes;
+        if (addUnlessClosed(bytes)) {
+            bufferedBytes += bytes;
+        } else {
+            budget.add(-bytes);
+        }
         return true;
     }
 
     /**
-     * Records that the decoder's buffers hold exactly {@code bytes} now. False if they grew and the
-     * total is over the limit: Netty grows a buffer by more than the read it takes, beyond what
-     * {@link #reserveBuffered} could know.
+     * Records that the decoder's buffers hold exactly {@code bytes} now, whatever the limit, as the
+     * memory is held already. If they grew and the total is over the limit (Netty grows a buffer by
+     * more than the read it takes, beyond what {@link #reserveBuffered} could know), the connections
+     * holding more than this one are evicted, biggest first, until it is not; false if it still is,
+     * and this connection must be refused.
      */
     boolean settleBuffered(long bytes) {
         long delta = bytes - bufferedBytes;
         bufferedBytes = bytes;
-        if (closed || delta == 0) {
-            return true;
-        }
-        return budget.add(delta) || delta < 0;
+        return count(delta) || takeEvictingBiggerHolders(0) || isClosed();
     }
 
     /** A decoded request of {@code bytes} of arguments waits for its reply. */
     public void owe(long bytes) {
         owedBytes += bytes;
-        if (!closed) {
-            budget.add(bytes);
-        }
+        count(bytes);
     }
 
     /** A reply was written for a request of {@code bytes} of arguments. */
     public void paid(long bytes) {
         owedBytes -= bytes;
-        if (!closed) {
-            budget.add(-bytes);
-        }
+        count(-bytes);
     }
 
     /** Arguments of the requests decoded and not answered yet. */
@@ -71,22 +97,108 @@ public final class ClientInputAccount {
         return owedBytes;
     }
 
-    /** Everything this connection holds in the budget now. */
+    /** Everything this connection holds in the budget now; 0 once closed. Any thread. */
     public long heldBytes() {
-        return closed ? 0 : bufferedBytes + owedBytes;
+        return Math.max(0, counted.get());
     }
 
-    /** Counts this connection as closed for the limit, and says why. */
+    /** Whether what this account held was given back: its connection closed, or is evicted. Any thread. */
+    public boolean isClosed() {
+        return counted.get() < 0;
+    }
+
+    /**
+     * Counts this connection as closed for the limit, if it was not already (evicted meanwhile), and
+     * says why.
+     */
     String refuse() {
-        budget.connectionClosedForTheLimit();
+        if (closedForTheLimit.compareAndSet(false, true)) {
+            budget.refused();
+        }
         return budget.refusal();
     }
 
     /** The connection closed: gives back all it held. Idempotent. */
     public void close() {
-        if (!closed) {
-            closed = true;
-            budget.add(-(bufferedBytes + owedBytes));
+        giveBack();
+    }
+
+    /**
+     * Adds {@code delta} bytes (negative to give back) to this account and the budget, unless closed;
+     * false if it grew and the total is over the limit.
+     */
+    private boolean count(long delta) {
+        if (delta == 0 || isClosed()) {
+            return true;
         }
+        if (delta > 0) {
+            boolean withinLimit = budget.add(delta);
+            if (!addUnlessClosed(delta)) {
+                budget.add(-delta);
+                return true;
+            }
+            return withinLimit;
+        }
+        if (addUnlessClosed(delta)) {
+            budget.add(delta);
+        }
+        return true;
+    }
+
+    /**
+     * Takes {@code bytes} (0: only checks the total is within the limit), evicting the connections
+     * that hold more than this one would, biggest first, while they do not fit; false if they still do
+     * not, or if this account was evicted meanwhile, having taken nothing.
+     */
+    private boolean takeEvictingBiggerHolders(long bytes) {
+        while (!budget.tryTake(bytes)) {
+            if (isClosed() || !budget.makeRoom(this, bytes)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Adds {@code delta} to what this account counts; false if it is closed (and what it counts does not matter). */
+    private boolean addUnlessClosed(long delta) {
+        return counted.getAndAdd(delta) >= 0;
+    }
+
+    /**
+     * Closes the account and gives all it counted back to the budget; -1 if it was closed already.
+     * Any thread: the owner's close, or an eviction.
+     */
+    long giveBack() {
+        long held = counted.getAndSet(CLOSED);
+        if (held < 0) {
+            return -1;
+        }
+        budget.closed(this, held);
+        return held;
+    }
+
+    /**
+     * Marks this connection as closed for the limit, to be evicted; false if it already was (refused
+     * by its own loop, or evicted by another connection's input).
+     */
+    boolean markForEviction() {
+        return closedForTheLimit.compareAndSet(false, true);
+    }
+
+    boolean closedForTheLimit() {
+        return closedForTheLimit.get();
+    }
+
+    /** Hands the close of this connection, evicted, to its own thread; {@code why} is its {@code -ERR} reason. */
+    void evict(String why) {
+        evict.accept(why);
+    }
+
+    String client() {
+        return client;
+    }
+
+    long openedAs() {
+        return openedAs;
     }
 }

@@ -22,10 +22,12 @@ import java.util.List;
  *
  * <p>What it buffers (Netty's cumulation, by its capacity, and the arguments of the request being
  * read) is counted in the connection's {@link ClientInputAccount} after every read. A read that
- * would take the node's {@link ClientInputBudget} over its limit is refused before it is buffered,
- * or, if the buffer grew by more than the read, just after: the request being received is dropped,
- * the buffers released, and a {@link RespProtocolError} saying why is emitted, as for a request over
- * a limit of {@link RespLimits}.
+ * would take the node's {@link ClientInputBudget} over its limit first has the connections holding
+ * more than this one evicted, biggest first; if that is not enough, it is refused before it is
+ * buffered, or, if the buffer grew by more than the read, just after: the request being received is
+ * dropped, the buffers released, and a {@link RespProtocolError} saying why is emitted, as for a
+ * request over a limit of {@link RespLimits}. Once this connection is evicted itself, what it reads
+ * is dropped unread until its event loop closes it.
  */
 public final class RespRequestDecoder extends ByteToMessageDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(RespRequestDecoder.class);
@@ -68,6 +70,11 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf in && input.isClosed()) {
+            // Evicted by another connection's input: its close is on its way, and the budget no longer counts this.
+            in.release();
+            return;
+        }
         if (msg instanceof ByteBuf in && !failed && !input.reserveBuffered(leastGrowth(in))) {
             in.release();
             refuse(ctx);
@@ -97,7 +104,7 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
     private void refuse(ChannelHandlerContext ctx) throws Exception {
         refusal = input.refuse();
         LOG.warn("client {}: closed, its request would take the memory held by clients' input over"
-                + " --max-client-input-bytes", ctx.channel().remoteAddress());
+                + " --max-client-input-bytes, and no other connection holds more than it would", ctx.channel().remoteAddress());
         if (internalBuffer().isReadable()) {
             // An empty read makes ByteToMessageDecoder run decode() on what it holds, which fails with
             // the refusal and skips it all, and then release its emptied cumulation at once.

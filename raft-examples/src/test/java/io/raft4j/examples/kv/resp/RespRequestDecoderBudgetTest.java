@@ -1,6 +1,8 @@
 package io.raft4j.examples.kv.resp;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -12,10 +14,12 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The decoder counting what it buffers in the node's client input budget, and refused by it. */
+/** The decoder counting what it buffers in the node's client input budget, evicted or refused by it. */
 class RespRequestDecoderBudgetTest {
     private static final RespLimits LIMITS = new RespLimits(1 << 20, 1024, 65536, 1 << 20);
     private static final int CHUNK = 64 << 10; // as large as a socket read
@@ -32,10 +36,19 @@ class RespRequestDecoderBudgetTest {
     private final class Connection {
         final ClientInputAccount account;
         final EmbeddedChannel channel;
+        final List<ClientInputEvicted> evictions = new ArrayList<>();
 
         Connection(ClientInputBudget budget) {
-            account = budget.openAccount();
-            channel = new EmbeddedChannel(new RespRequestDecoder(LIMITS, account));
+            channel = new EmbeddedChannel();
+            account = budget.openAccount(channel);
+            channel.pipeline().addLast(new RespRequestDecoder(LIMITS, account), new ChannelInboundHandlerAdapter() {
+                @Override
+                public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                    if (evt instanceof ClientInputEvicted e) {
+                        evictions.add(e);
+                    }
+                }
+            });
             channels.add(channel);
         }
 
@@ -76,36 +89,72 @@ class RespRequestDecoderBudgetTest {
     }
 
     @Test
-    void theSecondConnectionToGrowPastTheBudgetIsRefusedAndReleasedWhileTheFirstCompletes() {
+    void theBiggestHolderIsEvictedWhenAnotherConnectionsInputDoesNotFitAndTheOtherCompletes() {
         // 300 KB buffered take a 512 KiB buffer (Netty doubles it as it grows); two do not fit in 768 KiB.
         ClientInputBudget budget = new ClientInputBudget(768 << 10);
-        Connection first = new Connection(budget);
+        Connection stalled = new Connection(budget);
         Connection second = new Connection(budget);
         int valueLength = 400_000;
 
-        assertEquals(List.of(), first.send(concat(setHeader("a", valueLength), filled(300_000, 'a'))));
-        assertTrue(first.account.heldBytes() >= 300_000, first.account.heldBytes() + " bytes held");
-        assertEquals(first.account.heldBytes(), budget.usedBytes());
+        assertEquals(List.of(), stalled.send(concat(setHeader("a", valueLength), filled(300_000, 'a'))));
+        assertTrue(stalled.account.heldBytes() >= 300_000, stalled.account.heldBytes() + " bytes held");
+        assertEquals(stalled.account.heldBytes(), budget.usedBytes());
 
-        List<Object> refused = second.send(concat(setHeader("b", valueLength), filled(300_000, 'b')));
+        assertEquals(List.of(), second.send(concat(setHeader("b", valueLength), filled(300_000, 'b'))),
+                "not refused: the stalled connection holds more");
+        assertEquals(1, budget.evictedConnections());
+        assertEquals(1, budget.closedConnections());
+        assertTrue(stalled.account.isClosed(), "what it held is given back at once");
+        assertEquals(second.account.heldBytes(), budget.usedBytes());
+
+        // Until its own event loop runs the eviction, what the evicted connection reads is dropped.
+        stalled.channel.writeOneInbound(Unpooled.copiedBuffer(filled(50_000, 'a')));
+        assertNull(stalled.channel.readInbound());
+        assertEquals(0, stalled.account.heldBytes());
+        stalled.channel.runPendingTasks();
+        assertEquals(1, stalled.evictions.size(), "its pipeline is told why");
+        assertTrue(stalled.evictions.get(0).reason().startsWith("client input over --max-client-input-bytes"),
+                stalled.evictions.get(0).reason());
+        assertFalse(stalled.channel.isOpen(), "then it is closed, releasing its buffers");
+
+        byte[] rest = concat(filled(valueLength - 300_000, 'b'), "\r\n".getBytes(StandardCharsets.US_ASCII));
+        List<Object> done = second.send(rest);
+        assertEquals(1, done.size(), "the second connection's command completes");
+        @SuppressWarnings("unchecked")
+        List<byte[]> args = (List<byte[]>) done.get(0);
+        assertArrayEquals(filled(valueLength, 'b'), args.get(2));
+        assertEquals(0, budget.usedBytes(), "a completed request leaves nothing buffered (the connection owes it now)");
+
+        stalled.close();
+        second.close();
+        assertEquals(0, budget.usedBytes());
+    }
+
+    @Test
+    void aConnectionGrowingPastTheBudgetWhileHoldingTheMostIsRefusedAndReleasedWhileASmallerOneCompletes() {
+        ClientInputBudget budget = new ClientInputBudget(400 << 10);
+        Connection small = new Connection(budget);
+        Connection growing = new Connection(budget);
+        int valueLength = 100_000;
+
+        assertEquals(List.of(), small.send(concat(setHeader("a", valueLength), filled(60_000, 'a'))));
+        List<Object> refused = growing.send(concat(setHeader("b", 380_000), filled(350_000, 'b')));
         assertEquals(1, refused.size(), refused.toString());
         RespProtocolError error = assertInstanceOf(RespProtocolError.class, refused.get(0));
         assertTrue(error.message().startsWith("client input over --max-client-input-bytes"), error.message());
-        assertEquals(0, second.account.heldBytes(), "the refused connection's buffers are released");
-        assertEquals(List.of(), second.send(filled(200_000, 'b')), "and what it sends next is discarded");
-        assertEquals(0, second.account.heldBytes());
+        assertEquals(0, growing.account.heldBytes(), "the refused connection's buffers are released");
+        assertEquals(List.of(), growing.send(filled(200_000, 'b')), "and what it sends next is discarded");
+        assertEquals(0, growing.account.heldBytes());
         assertEquals(1, budget.closedConnections());
+        assertEquals(0, budget.evictedConnections(), "the smaller connection is left alone");
+        assertTrue(small.evictions.isEmpty());
 
-        byte[] rest = concat(filled(valueLength - 300_000, 'a'), "\r\n".getBytes(StandardCharsets.US_ASCII));
-        List<Object> done = first.send(rest);
-        assertEquals(1, done.size(), "the first connection's command completes");
-        @SuppressWarnings("unchecked")
-        List<byte[]> args = (List<byte[]>) done.get(0);
-        assertArrayEquals(filled(valueLength, 'a'), args.get(2));
-        assertEquals(0, budget.usedBytes(), "a completed request leaves nothing buffered (the connection owes it now)");
+        List<Object> done = small.send(concat(filled(valueLength - 60_000, 'a'), "\r\n".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals(1, done.size(), "the smaller connection's command completes");
+        assertEquals(0, budget.usedBytes());
 
-        first.close();
-        second.close();
+        small.close();
+        growing.close();
         assertEquals(0, budget.usedBytes());
     }
 
