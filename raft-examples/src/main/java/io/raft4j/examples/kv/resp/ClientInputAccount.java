@@ -80,6 +80,15 @@ public final class ClientInputAccount {
         return count(delta) || takeEvictingBiggerHolders(0) || isClosed();
     }
 
+    /**
+     * {@code bytes} of arguments counted as buffered at the last {@link #settleBuffered} leave the
+     * decoder, in a request decoded whole, before the connection {@link #owe owes} them.
+     */
+    void unbuffer(long bytes) {
+        bufferedBytes -= bytes;
+        count(-bytes);
+    }
+
     /** A decoded request of {@code bytes} of arguments waits for its reply. */
     public void owe(long bytes) {
         owedBytes += bytes;

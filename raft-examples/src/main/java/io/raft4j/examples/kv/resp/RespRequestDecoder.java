@@ -42,6 +42,8 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
     private String refusal;
     /** Bytes of the arguments already read of the request being read. */
     private long partialArgBytes;
+    /** Of those, the bytes the account counts as buffered: as many as there were at the last settle. */
+    private long partialArgBytesCounted;
     /** Arguments still to read in the current array, or -1 between commands. */
     private long remainingArgs = -1;
     /** Length of the bulk string being read, or -1 while waiting for its {@code $} header. */
@@ -81,9 +83,15 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
             return;
         }
         super.channelRead(ctx, msg);
-        if (!input.settleBuffered(bufferedBytes()) && !failed) {
+        if (!settle() && !failed) {
             refuse(ctx);
         }
+    }
+
+    /** Counts exactly what this decoder holds now; false if it grew over the limit, holding the most. */
+    private boolean settle() {
+        partialArgBytesCounted = partialArgBytes;
+        return input.settleBuffered(bufferedBytes());
     }
 
     /**
@@ -116,7 +124,7 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
                 ctx.fireChannelRead(o);
             }
         }
-        input.settleBuffered(bufferedBytes());
+        settle();
     }
 
     @Override
@@ -204,6 +212,11 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
             partialArgBytes += value.length;
             bulkLength = -1;
             if (--remainingArgs == 0) {
+                // The connection owes these arguments once it has the request: counted as buffered until
+                // this read ends, they were counted twice meanwhile (a large MSET, up to a whole
+                // request), which could take the total over the limit and have a connection evicted.
+                input.unbuffer(partialArgBytesCounted);
+                partialArgBytesCounted = 0;
                 out.add(args);
                 args = null;
                 partialArgBytes = 0;
