@@ -59,6 +59,12 @@ public final class FileSnapshotStore implements SnapshotStore {
     private final Map<Long, Long> lastReadNanos = new ConcurrentHashMap<>();
     /** Indexes of snapshot files found at open that are not a valid snapshot. */
     private final TreeSet<Long> strays = new TreeSet<>();
+    private volatile FileOpener dataFileOpener = Files::newOutputStream;
+
+    /** Opens a snapshot's temporary data file for writing; replaced in tests to inject I/O errors. */
+    interface FileOpener {
+        OutputStream open(Path file) throws IOException;
+    }
 
     /**
      * Opens (creating if needed) the store in {@code dir}, keeping {@code retain} snapshots, and
@@ -208,18 +214,39 @@ public final class FileSnapshotStore implements SnapshotStore {
     public void close() {
     }
 
+    /** Replaces how temporary data files are opened (for tests injecting I/O errors). */
+    void dataFileOpener(FileOpener opener) {
+        this.dataFileOpener = opener;
+    }
+
+    /**
+     * A snapshot being written to a temporary file. Until it is published, every file it created is
+     * its own to delete: when it is abandoned, and when publishing it fails. A failed publish used
+     * to leave its temporary files behind until the store was opened again, so every snapshot that
+     * failed on a full disk kept a snapshot's worth of it full (found by a full-disk drill).
+     */
     private final class FileSink implements Sink {
         private final SnapshotMeta meta;
         private final Path tmpData;
         private final CRC32C crc = new CRC32C();
         private final CountingStream counting;
         private final OutputStream out;
+        private Path tmpMeta;
+        /** The data file was renamed to its published name, the meta file not (yet). */
+        private boolean dataRenamed;
         private boolean done;
 
         FileSink(SnapshotMeta meta) throws IOException {
             this.meta = meta;
             this.tmpData = Files.createTempFile(dir, "tmp-", ".data");
-            this.counting = new CountingStream(new BufferedOutputStream(Files.newOutputStream(tmpData), 1 << 16));
+            OutputStream file;
+            try {
+                file = dataFileOpener.open(tmpData);
+            } catch (IOException | RuntimeException e) {
+                deleteQuietly(tmpData);
+                throw e;
+            }
+            this.counting = new CountingStream(new BufferedOutputStream(new FileNamingOutputStream(tmpData, file), 1 << 16));
             this.out = new CheckedOutputStream(counting, crc);
         }
 
@@ -235,21 +262,33 @@ public final class FileSnapshotStore implements SnapshotStore {
 
         @Override
         public SnapshotInfo publish(Long expectedChecksum) throws IOException {
+            try {
+                return publishOrThrow(expectedChecksum);
+            } catch (IOException | RuntimeException e) {
+                discardUnpublished();
+                throw e;
+            }
+        }
+
+        private SnapshotInfo publishOrThrow(Long expectedChecksum) throws IOException {
             out.flush();
             out.close();
             done = true;
             SnapshotInfo info = new SnapshotInfo(meta, counting.count, crc.getValue());
             if (expectedChecksum != null && expectedChecksum != info.checksum()) {
-                Files.deleteIfExists(tmpData);
                 throw new StorageException("snapshot " + meta.lastIndex() + ": checksum " + Long.toHexString(info.checksum())
                         + " does not match the expected " + Long.toHexString(expectedChecksum));
             }
             force(tmpData);
-            Path tmpMeta = Files.createTempFile(dir, "tmp-", ".meta");
-            Files.write(tmpMeta, encodeMeta(info));
+            tmpMeta = Files.createTempFile(dir, "tmp-", ".meta");
+            try (OutputStream metaOut = new FileNamingOutputStream(tmpMeta, Files.newOutputStream(tmpMeta))) {
+                metaOut.write(encodeMeta(info));
+            }
             force(tmpMeta);
             move(tmpData, dataFile(meta.lastIndex()));
+            dataRenamed = true;
             move(tmpMeta, metaFile(meta.lastIndex()));
+            dataRenamed = false;
             forceDirectory();
             synchronized (FileSnapshotStore.this) {
                 published.put(meta.lastIndex(), info);
@@ -260,6 +299,31 @@ public final class FileSnapshotStore implements SnapshotStore {
             return info;
         }
 
+        /**
+         * Deletes what a publish that failed had written: the temporary files, and the data file
+         * if it was renamed without its meta file (no snapshot without its meta, and one already
+         * published at this index keeps its files).
+         */
+        private void discardUnpublished() {
+            done = true;
+            try {
+                out.close();
+            } catch (IOException ignored) {
+                // a close that fails again (the flush it does): the file is deleted regardless
+            }
+            deleteQuietly(tmpData);
+            if (tmpMeta != null) {
+                deleteQuietly(tmpMeta);
+            }
+            if (dataRenamed) {
+                synchronized (FileSnapshotStore.this) {
+                    if (!published.containsKey(meta.lastIndex())) {
+                        deleteQuietly(dataFile(meta.lastIndex()));
+                    }
+                }
+            }
+        }
+
         @Override
         public void close() {
             if (!done) {
@@ -268,13 +332,18 @@ public final class FileSnapshotStore implements SnapshotStore {
                 } catch (IOException ignored) {
                     // abandoning anyway
                 }
-                try {
-                    Files.deleteIfExists(tmpData);
-                } catch (IOException e) {
-                    LOG.warn("cannot delete {}: {}", tmpData, e.getMessage());
-                }
+                deleteQuietly(tmpData);
                 done = true;
             }
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // Left for the next opening of the store, which deletes every temporary file.
+            LOG.warn("cannot delete {}: {}", file, e.getMessage());
         }
     }
 
@@ -371,6 +440,8 @@ public final class FileSnapshotStore implements SnapshotStore {
     private static void force(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.force(true);
+        } catch (IOException e) {
+            throw FileNamingOutputStream.failed("syncing", file, e);
         }
     }
 

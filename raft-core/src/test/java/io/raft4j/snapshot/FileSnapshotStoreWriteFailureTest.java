@@ -1,0 +1,146 @@
+package io.raft4j.snapshot;
+
+import io.raft4j.message.ClusterConfig;
+import io.raft4j.message.SnapshotMeta;
+import io.raft4j.spi.SnapshotStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A snapshot that fails to be written or published, as on a full or failing disk: the error names
+ * the file, and no file of it stays behind to keep the disk full. Found by a full-disk drill of the
+ * KV node: a snapshot whose data just fit, but not its meta file, left a snapshot-sized temporary
+ * file until the node restarted.
+ */
+class FileSnapshotStoreWriteFailureTest {
+    private static final ClusterConfig CONFIG = ClusterConfig.ofVoters(Set.of("a", "b", "c"));
+    private static final byte[] CONTENT = "the state".getBytes(StandardCharsets.UTF_8);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFullDiskWhileWritingNamesTheFileAndLeavesNothingBehind() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir);
+        store.dataFileOpener(file -> new FullAfter(4, Files.newOutputStream(file)));
+
+        IOException e;
+        try (SnapshotStore.Sink sink = store.begin(new SnapshotMeta(10, 1, CONFIG))) {
+            sink.out().write(CONTENT);
+            e = assertThrows(IOException.class, () -> sink.publish(null)); // the buffered bytes reach the file here
+        }
+        assertTrue(e.getMessage().matches("writing .*tmp-\\d+\\.data: No space left on device"), e.getMessage());
+        assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+        assertEquals(List.of(), files());
+    }
+
+    /** Room for the data but not for anything more: the data file is written, the meta file is not. */
+    @Test
+    void aSnapshotThatCannotBePublishedLeavesNoTemporaryFiles() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir);
+        SnapshotStore.SnapshotInfo older = write(store, 10);
+        // What stands in the way of the rename (a non-empty directory) fails it, as a full or read-only
+        // disk fails a step of the publish after the data is written.
+        Files.createDirectories(dir.resolve(dataName(20)).resolve("in-the-way"));
+
+        try (SnapshotStore.Sink sink = store.begin(new SnapshotMeta(20, 1, CONFIG))) {
+            sink.out().write(CONTENT);
+            assertThrows(IOException.class, () -> sink.publish(null));
+        }
+        assertEquals(List.of(dataName(10), metaName(10), dataName(20)), files(), "no tmp-* files left");
+        assertEquals(older, store.latest().orElseThrow());
+    }
+
+    @Test
+    void aSnapshotWhoseMetaCannotBePublishedLeavesNeitherItsDataNorItsTemporaryFiles() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir);
+        write(store, 10);
+        Files.createDirectories(dir.resolve(metaName(20)).resolve("in-the-way"));
+
+        try (SnapshotStore.Sink sink = store.begin(new SnapshotMeta(20, 1, CONFIG))) {
+            sink.out().write(CONTENT);
+            assertThrows(IOException.class, () -> sink.publish(null));
+        }
+        assertEquals(List.of(dataName(10), metaName(10), metaName(20)), files(), "snapshot 20's data went with it");
+        Files.delete(dir.resolve(metaName(20)).resolve("in-the-way"));
+        Files.delete(dir.resolve(metaName(20)));
+
+        // Once the disk is usable again, the next snapshot is published, and a reopened store sees it.
+        write(store, 30);
+        assertEquals(30, new FileSnapshotStore(dir).latest().orElseThrow().meta().lastIndex());
+    }
+
+    @Test
+    void aFailureOpeningTheDataFileLeavesNoTemporaryFile() {
+        FileSnapshotStore store = new FileSnapshotStore(dir);
+        store.dataFileOpener(file -> {
+            throw new IOException("No space left on device");
+        });
+        assertThrows(IOException.class, () -> store.begin(new SnapshotMeta(10, 1, CONFIG)));
+        assertFalse(files().stream().anyMatch(name -> name.startsWith("tmp-")), files().toString());
+    }
+
+    private static SnapshotStore.SnapshotInfo write(FileSnapshotStore store, long index) throws IOException {
+        try (SnapshotStore.Sink sink = store.begin(new SnapshotMeta(index, 1, CONFIG))) {
+            sink.out().write(CONTENT);
+            return sink.publish(null);
+        }
+    }
+
+    private static String dataName(long index) {
+        return String.format("snapshot-%020d.data", index);
+    }
+
+    private static String metaName(long index) {
+        return String.format("snapshot-%020d.meta", index);
+    }
+
+    /** The names in the store's directory, sorted. */
+    private List<String> files() {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A file on a disk that fills after {@code room} bytes: every later write fails as Linux's does. */
+    private static final class FullAfter extends FilterOutputStream {
+        private long room;
+
+        FullAfter(long room, OutputStream out) {
+            super(out);
+            this.room = room;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            int fits = (int) Math.min(len, room);
+            out.write(b, off, fits);
+            room -= fits;
+            if (fits < len) {
+                throw new IOException("No space left on device");
+            }
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+    }
+}
