@@ -213,7 +213,7 @@ final class PayloadSegments implements AutoCloseable {
             }
             return null;
         });
-        return new Write(refs, current, from, offset, durable);
+        return new Write(refs, current, file(current), from, offset, durable);
     }
 
     /**
@@ -223,13 +223,15 @@ final class PayloadSegments implements AutoCloseable {
     static final class Write {
         private final List<Codec.SegmentRef> refs;
         private final long segment;
+        private final Path file;
         private final long from;
         private final long to;
         private final Future<?> durable;
 
-        private Write(List<Codec.SegmentRef> refs, long segment, long from, long to, Future<?> durable) {
+        private Write(List<Codec.SegmentRef> refs, long segment, Path file, long from, long to, Future<?> durable) {
             this.refs = refs;
             this.segment = segment;
+            this.file = file;
             this.from = from;
             this.to = to;
             this.durable = durable;
@@ -247,7 +249,9 @@ final class PayloadSegments implements AutoCloseable {
         /**
          * Waits, not interruptibly, until the payloads (and a new file's name) are durable.
          *
-         * @throws IOException if they may not be
+         * @throws IOException if they may not be, naming the file: the JDK's error of a write or a
+         *                     sync says "No space left on device" and nothing more, which left the
+         *                     operator of a node stopped by a full disk to guess which one
          */
         void awaitDurable() throws IOException {
             boolean interrupted = false;
@@ -261,7 +265,8 @@ final class PayloadSegments implements AutoCloseable {
                     } catch (ExecutionException e) {
                         Throwable cause = e.getCause();
                         if (cause instanceof IOException io) {
-                            throw io;
+                            throw new IOException("writing and syncing payloads to " + file + " failed: "
+                                    + io.getMessage(), io);
                         }
                         if (cause instanceof RuntimeException runtime) {
                             throw runtime;

@@ -728,7 +728,10 @@ final class RocksDbLogStorage implements LogStorage {
 
     /** Records a failed write: from now on every call throws, the node must stop and reopen. */
     private synchronized StorageException failed(String operation, Throwable e) {
-        String cause = e instanceof RocksDBException rocks ? Database.describe(rocks) : e.toString();
+        // A plain IOException is ours, its message complete ("writing and syncing payloads to <file>
+        // failed: No space left on device"); other exceptions' types say what their messages do not.
+        String cause = e instanceof RocksDBException rocks ? Database.describe(rocks)
+                : e.getClass() == IOException.class ? e.getMessage() : e.toString();
         failure = new StorageException("group " + groupId + ": " + operation + " could not be made durable: "
                 + cause, e);
         return failure;

@@ -392,6 +392,27 @@ class PayloadSegmentsTest {
         }
     }
 
+    /**
+     * A full disk fails the payloads' write: the error names the segment file, so the operator
+     * knows which disk filled (a full-disk drill of the KV node logged only "append could not be
+     * made durable: java.io.IOException: No space left on device").
+     */
+    @Test
+    void aFullDiskFailingThePayloadsNamesTheirSegmentFile() {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
+            RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup(GROUP);
+            log.append(entries(1, 4, 100), null);
+            ExecutorService syncer = failingAfterItsWork(() -> new IOException("No space left on device"));
+            log.payloadSyncer(syncer);
+            StorageException e = assertThrows(StorageException.class, () -> log.append(entries(5, 4, 2048), null));
+            Path segment = segmentFiles().get(0);
+            assertEquals("group " + GROUP + ": append could not be made durable: writing and syncing payloads to "
+                    + segment + " failed: No space left on device", e.getMessage());
+            log.close();
+            syncer.shutdown();
+        }
+    }
+
     /** An Error on the payloads' thread (out of direct memory) poisons the storage too. */
     @Test
     void anErrorWritingPayloadsStopsTheStorage() {
