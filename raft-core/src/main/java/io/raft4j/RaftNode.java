@@ -82,6 +82,11 @@ public final class RaftNode<R> implements AutoCloseable {
      */
     private volatile boolean stopped;
     private volatile Throwable failure;
+    /**
+     * Guards the first setting of {@link #failure} in {@link #fail}; not {@code this}, which
+     * {@link #stop} holds while it waits for the threads that fail.
+     */
+    private final Object failureLock = new Object();
     /** Completed once the node has stopped, whoever stopped it (close, a failure, its removal). */
     private final CompletableFuture<Void> stoppedFuture = new CompletableFuture<>();
     private volatile NodeStatus status;
@@ -712,12 +717,22 @@ public final class RaftNode<R> implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the node for {@code t}, unless it failed already or is stopping. Called from the loop,
+     * the storage thread and the apply thread, which can fail together: a full disk fails the
+     * storage thread's append and, a moment later, the loop's read of the storage that append
+     * poisoned. The first failure is recorded before it is logged, atomically, so that the second
+     * is neither logged (a second stack trace) nor reported as the reason the node stopped.
+     */
     private void fail(Throwable t) {
-        if (failure == null && running) {
-            LOG.error("{}: stopping after failure", config.nodeId(), t);
+        synchronized (failureLock) {
+            if (failure != null || !running) {
+                return;
+            }
             failure = t;
-            stopOffTheLoop(() -> stop(new RaftStoppedException("node " + config.nodeId() + " failed", t)));
         }
+        LOG.error("{}: stopping after failure", config.nodeId(), t);
+        stopOffTheLoop(() -> stop(new RaftStoppedException("node " + config.nodeId() + " failed", t)));
     }
 
     /** Runs {@code stop} on a thread of its own: stopping waits for the loop, so the loop cannot run it. */
