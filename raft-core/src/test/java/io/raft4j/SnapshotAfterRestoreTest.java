@@ -30,7 +30,10 @@ class SnapshotAfterRestoreTest {
         Map<String, RaftNode<String>> nodes = new LinkedHashMap<>();
         Map<String, GatedStateMachine> sms = new LinkedHashMap<>();
         for (String id : ids) {
-            RaftConfig config = RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(10)
+            // An election timeout of 500 ms: the third node, whose log is not compacted, must not take
+            // over while the machine starves the leader's loop (it did once in a loaded build, at 100 ms),
+            // or the follower catches up from its log and no snapshot is installed.
+            RaftConfig config = RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(50)
                     .snapshotTrailingEntries(0).build();
             GatedStateMachine sm = new GatedStateMachine();
             sms.put(id, sm);
@@ -59,7 +62,8 @@ class SnapshotAfterRestoreTest {
             network.heal();
             // The follower catches up by InstallSnapshot: restored to the leader's snapshot.
             LocalCluster.await(Duration.ofSeconds(10), () -> follower.status().appliedIndex() >= leaderSnap.lastIndex());
-            assertTrue(follower.stats().snapshotsInstalled() >= 1);
+            assertTrue(follower.stats().snapshotsInstalled() >= 1, "no snapshot installed; leader now "
+                    + follower.status().leaderId() + ", was " + leader.id());
 
             long applied = follower.status().appliedIndex();
             CompletableFuture<SnapshotMeta> asked = follower.takeSnapshot();

@@ -60,10 +60,16 @@ public final class FileSnapshotStore implements SnapshotStore {
     /** Indexes of snapshot files found at open that are not a valid snapshot. */
     private final TreeSet<Long> strays = new TreeSet<>();
     private volatile FileOpener dataFileOpener = Files::newOutputStream;
+    private volatile DirectorySync directorySync = FileSnapshotStore::forceDirectory;
 
     /** Opens a snapshot's temporary data file for writing; replaced in tests to inject I/O errors. */
     interface FileOpener {
         OutputStream open(Path file) throws IOException;
+    }
+
+    /** Makes the renames in a directory durable; replaced in tests to inject I/O errors. */
+    interface DirectorySync {
+        void force(Path dir) throws IOException;
     }
 
     /**
@@ -219,6 +225,10 @@ public final class FileSnapshotStore implements SnapshotStore {
         this.dataFileOpener = opener;
     }
 
+    void directorySync(DirectorySync sync) {
+        this.directorySync = sync;
+    }
+
     /**
      * A snapshot being written to a temporary file. Until it is published, every file it created is
      * its own to delete: when it is abandoned, and when publishing it fails. A failed publish used
@@ -233,7 +243,8 @@ public final class FileSnapshotStore implements SnapshotStore {
         private final OutputStream out;
         private Path tmpMeta;
         /** The data file was renamed to its published name, the meta file not (yet). */
-        private boolean dataRenamed;
+        /** Files renamed into place whose directory is not synced yet. */
+        private boolean renamed;
         private boolean done;
 
         FileSink(SnapshotMeta meta) throws IOException {
@@ -286,10 +297,12 @@ public final class FileSnapshotStore implements SnapshotStore {
             }
             force(tmpMeta);
             move(tmpData, dataFile(meta.lastIndex()));
-            dataRenamed = true;
+            renamed = true;
             move(tmpMeta, metaFile(meta.lastIndex()));
-            dataRenamed = false;
-            forceDirectory();
+            // Until the directory is synced the renames may not survive a crash: a snapshot published
+            // without it could let the log be compacted past a snapshot a restart would not find.
+            directorySync.force(dir);
+            renamed = false;
             synchronized (FileSnapshotStore.this) {
                 published.put(meta.lastIndex(), info);
                 strays.remove(meta.lastIndex());
@@ -300,9 +313,10 @@ public final class FileSnapshotStore implements SnapshotStore {
         }
 
         /**
-         * Deletes what a publish that failed had written: the temporary files, and the data file
-         * if it was renamed without its meta file (no snapshot without its meta, and one already
-         * published at this index keeps its files).
+         * Deletes what a publish that failed had written: the temporary files, and the files
+         * renamed into place before the failure (no snapshot without its meta, none whose renames
+         * were not made durable; one already published at this index keeps its files). The meta
+         * file goes first: a crash in between leaves a data file alone, which opening ignores.
          */
         private void discardUnpublished() {
             done = true;
@@ -315,9 +329,10 @@ public final class FileSnapshotStore implements SnapshotStore {
             if (tmpMeta != null) {
                 deleteQuietly(tmpMeta);
             }
-            if (dataRenamed) {
+            if (renamed) {
                 synchronized (FileSnapshotStore.this) {
                     if (!published.containsKey(meta.lastIndex())) {
+                        deleteQuietly(metaFile(meta.lastIndex()));
                         deleteQuietly(dataFile(meta.lastIndex()));
                     }
                 }
@@ -445,11 +460,22 @@ public final class FileSnapshotStore implements SnapshotStore {
         }
     }
 
-    private void forceDirectory() {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+    /**
+     * Syncs {@code dir}, so that the renames in it survive a crash. A platform that cannot open a
+     * directory (Windows) has nothing to sync; a sync that fails is an I/O error like any other.
+     */
+    private static void forceDirectory(Path dir) throws IOException {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(dir, StandardOpenOption.READ);
+        } catch (IOException e) {
+            LOG.debug("cannot open directory {} to sync it (not supported here): {}", dir, e.getMessage());
+            return;
+        }
+        try (ch) {
             ch.force(true);
         } catch (IOException e) {
-            LOG.debug("cannot force directory {} (not supported here): {}", dir, e.getMessage());
+            throw FileNamingOutputStream.failed("syncing", dir, e);
         }
     }
 
