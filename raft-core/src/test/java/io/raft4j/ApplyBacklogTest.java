@@ -132,12 +132,14 @@ class ApplyBacklogTest {
         Map<String, SlowStateMachine> machines = new LinkedHashMap<>();
         try {
             for (String id : List.of("n1", "n2", "n3")) {
-                // Each apply takes 2 ms, so the 150 commands below take about 300 ms to apply:
-                // three election timeouts of 100 ms.
-                SlowStateMachine sm = new SlowStateMachine(Duration.ofMillis(2));
+                // The leader must stay until its removal commits (LocalCluster.STEADY_LEADER_ELECTION_TICKS:
+                // with 100 ms, beside busy loops, it lost leadership first and the removal failed "node n3
+                // lost leadership before the outcome was known"). Each apply takes 10 ms, so the 150
+                // commands below take about 1.5 s to apply: three election timeouts of 500 ms.
+                SlowStateMachine sm = new SlowStateMachine(Duration.ofMillis(10));
                 sm.gate.countDown();
                 RaftConfig config = RaftConfig.builder(id).initialMembers("n1", "n2", "n3")
-                        .electionTimeoutTicks(10).maxApplyBatchBytes(1024).build();
+                        .electionTimeoutTicks(LocalCluster.STEADY_LEADER_ELECTION_TICKS).maxApplyBatchBytes(1024).build();
                 RaftNode<Long> node = RaftNode.builder(config, sm).transport(network)
                         .storage(new InMemoryLogStorage()).tickMillis(10).build();
                 machines.put(id, sm);
