@@ -1,5 +1,6 @@
 package io.raft4j.transport.netty;
 
+import io.raft4j.NodeStatus;
 import io.raft4j.RaftNode;
 import io.raft4j.core.RaftConfig;
 import io.raft4j.memory.InMemoryLogStorage;
@@ -71,7 +72,10 @@ class NettyRaftClusterTest {
         int port = Integer.parseInt(addresses.get(id).substring(addresses.get(id).lastIndexOf(':') + 1));
         NettyTransport transport = transports.containsKey(id) ? transports.get(id) : transport(port);
         transports.put(id, transport);
-        RaftConfig config = RaftConfig.builder(id).initialMembers(addresses).electionTimeoutTicks(10).build();
+        // 25 ticks of 20 ms: 500 ms. Each phase replicates under the leader it found, and at 200 ms, at
+        // nice 10 beside busy loops, that leader was deposed mid-phase ("node n1 lost leadership
+        // before the outcome was known"); elections, after the leader stops, only wait longer.
+        RaftConfig config = RaftConfig.builder(id).initialMembers(addresses).electionTimeoutTicks(25).build();
         Recorder machine = new Recorder();
         RaftNode<String> node = RaftNode.builder(config, machine).transport(transport).storage(logs.get(id))
                 .snapshots(snapshots.get(id)).tickMillis(20).build();
@@ -86,14 +90,25 @@ class NettyRaftClusterTest {
         transports.remove(id).close();
     }
 
+    /**
+     * The leader once settled: the one node leading, and every other running node following it in its
+     * term. Elected is not settled: a node that voted but has not heard from the new leader yet grants
+     * another candidate's pre-vote, and that candidate's next term deposes the leader just found (as
+     * raft-core's LocalCluster.awaitSettledLeader explains).
+     */
     private RaftNode<String> awaitLeader() {
         java.util.concurrent.atomic.AtomicReference<RaftNode<String>> leader = new java.util.concurrent.atomic.AtomicReference<>();
-        Await.until(WAIT, "a single leader", () -> {
+        Await.until(WAIT, "a settled leader", () -> {
             List<RaftNode<String>> leaders = nodes.values().stream().filter(RaftNode::isLeader).toList();
-            leader.set(leaders.size() == 1 ? leaders.get(0) : null);
+            leader.set(leaders.size() == 1 && followedByAll(leaders.get(0).status()) ? leaders.get(0) : null);
             return leader.get() != null;
-        });
+        }, () -> nodes.values().stream().map(RaftNode::status).toList().toString());
         return leader.get();
+    }
+
+    private boolean followedByAll(NodeStatus leader) {
+        return nodes.values().stream().map(RaftNode::status).allMatch(s -> s.nodeId().equals(leader.nodeId())
+                || (leader.nodeId().equals(s.leaderId()) && s.term() == leader.term()));
     }
 
     private void replicate(RaftNode<String> leader, String prefix, int count) throws Exception {
