@@ -225,6 +225,7 @@ public final class FileSnapshotStore implements SnapshotStore {
         this.dataFileOpener = opener;
     }
 
+    /** Replaces how the directory is synced after a publish's renames (for tests injecting I/O errors). */
     void directorySync(DirectorySync sync) {
         this.directorySync = sync;
     }
@@ -242,8 +243,7 @@ public final class FileSnapshotStore implements SnapshotStore {
         private final CountingStream counting;
         private final OutputStream out;
         private Path tmpMeta;
-        /** The data file was renamed to its published name, the meta file not (yet). */
-        /** Files renamed into place whose directory is not synced yet. */
+        /** Files renamed to their published names whose directory is not synced yet. */
         private boolean renamed;
         private boolean done;
 
