@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static io.raft4j.examples.kv.InMemoryKvCluster.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -411,11 +412,5 @@ class KvNodeCommandTest {
         assertFalse(err.contains("Exception"), "a message, not a stack trace: " + err);
         assertTrue(err.stripTrailing().endsWith("Nothing was changed"), err);
         assertTrue(err.contains("docs/operations.md"), err);
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 }
