@@ -58,7 +58,12 @@ class AbandonedSnapshotTransferTest {
         Map<String, LocalCluster.RecordingStateMachine> sms = new LinkedHashMap<>();
         Map<String, FilteringTransport> transports = new LinkedHashMap<>();
         for (String id : ids) {
-            RaftConfig config = RaftConfig.builder(id).initialMembers(ids).electionTimeoutTicks(10)
+            // The leader must stay, through 50 proposals only it and one follower commit, until the
+            // transfer has begun (the test then stops it on purpose): a 500 ms election timeout
+            // (LocalCluster.STEADY_LEADER_ELECTION_TICKS). At 100 ms, in a fresh JVM beside busy
+            // loops, a proposal failed "node n1 lost leadership before the outcome was known".
+            RaftConfig config = RaftConfig.builder(id).initialMembers(ids)
+                    .electionTimeoutTicks(LocalCluster.STEADY_LEADER_ELECTION_TICKS)
                     .snapshotTrailingEntries(0).snapshotChunkBytes(64).snapshotChunksInFlight(1).build();
             LocalCluster.RecordingStateMachine sm = new LocalCluster.RecordingStateMachine();
             FilteringTransport t = new FilteringTransport(network);
@@ -71,12 +76,12 @@ class AbandonedSnapshotTransferTest {
         nodes.values().forEach(RaftNode::start);
         RaftNode<String> follower = null;
         try {
-            LocalCluster.await(Duration.ofSeconds(10), () -> nodes.values().stream().filter(RaftNode::isLeader).count() == 1);
-            RaftNode<String> leader = nodes.values().stream().filter(RaftNode::isLeader).findFirst().orElseThrow();
+            RaftNode<String> leader = LocalCluster.awaitSettledLeader(nodes.values()); // elected is not settled
             String fid = nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
             // Rebuild the chosen follower over a FileSnapshotStore in dir.
             nodes.remove(fid).close();
-            RaftConfig fconfig = RaftConfig.builder(fid).initialMembers(ids).electionTimeoutTicks(10)
+            RaftConfig fconfig = RaftConfig.builder(fid).initialMembers(ids)
+                    .electionTimeoutTicks(LocalCluster.STEADY_LEADER_ELECTION_TICKS)
                     .snapshotTrailingEntries(0).snapshotChunkBytes(64).snapshotChunksInFlight(1).build();
             LocalCluster.RecordingStateMachine fsm = new LocalCluster.RecordingStateMachine();
             FilteringTransport ft = new FilteringTransport(network);
