@@ -720,11 +720,13 @@ class KvServerTest {
 
     @Test
     void aWriteThroughAFollowerThatAnOverloadedLeaderRefusedIsAnsweredTryAgainNotUncertain() throws IOException {
-        // The cut-off leader keeps leading for 5-10 s meanwhile. Requests time out after 4 s: the
-        // follower must hear the leader's refusal of the forwarded 7 MiB write before its own timeout
-        // answers -TIMEOUT (the outcome unknown to it), and at 1 s, at nice 10 beside busy loops, it
-        // did not ("-TIMEOUT no outcome within 1000 ms").
-        cluster = new InMemoryKvCluster(3, 4000, 1000, RespLimits.DEFAULT, 100_000, 100);
+        // The cut-off leader must keep leading until it has refused the forwarded write: an election
+        // timeout of 10-20 s (at 5-10 s, at nice 10 beside busy loops, the other two elected one of
+        // them first and the write through the follower was answered OK). Requests time out after
+        // 4 s: the follower must hear the leader's refusal of the forwarded 7 MiB write before its
+        // own timeout answers -TIMEOUT (the outcome unknown to it), and at 1 s, loaded so, it did not
+        // ("-TIMEOUT no outcome within 1000 ms").
+        cluster = new InMemoryKvCluster(3, 4000, 1000, RespLimits.DEFAULT, 100_000, 200);
         KvNode leader = cluster.awaitLeader();
         KvNode follower = cluster.aFollower(leader);
         String value = "x".repeat(7 << 20);
