@@ -33,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RespRequestDecoderFuzzTest {
     private static final int DEFAULT_SEEDS = 1000;
+    private static final Duration SEED_DEADLINE = Duration.ofSeconds(10);
 
     private final Stats stats = new Stats();
 
@@ -168,19 +169,19 @@ class RespRequestDecoderFuzzTest {
         String only = System.getProperty("raft.fuzz.seed");
         long first = only != null ? Long.parseLong(only) : Long.getLong("raft.fuzz.firstSeed", 0);
         int seeds = only != null ? 1 : Integer.getInteger("raft.fuzz.seeds", DEFAULT_SEEDS);
-        long[] current = {first};
         long start = System.nanoTime();
-        // A decoder that loops forever is a failure too: a generous deadline, not a measure of speed.
-        assertTimeoutPreemptively(Duration.ofSeconds(30 + seeds / 100), () -> {
-            for (long seed = first; seed < first + seeds; seed++) {
-                current[0] = seed;
-                try {
-                    check.accept(seed);
-                } catch (Throwable t) {
-                    throw new AssertionError(what + " seed " + seed + " failed (" + replay(seed) + "): " + t.getMessage(), t);
-                }
+        for (long seed = first; seed < first + seeds; seed++) {
+            long s = seed;
+            try {
+                // A decoder that loops forever is a failure too. The deadline is per seed, generous
+                // (a seed takes tens of milliseconds), not a measure of speed: a deadline for the
+                // whole run ran out on a loaded machine while every seed was still progressing.
+                assertTimeoutPreemptively(SEED_DEADLINE, () -> check.accept(s),
+                        () -> "did not finish within " + SEED_DEADLINE.toSeconds() + " s");
+            } catch (Throwable t) {
+                throw new AssertionError(what + " seed " + seed + " failed (" + replay(seed) + "): " + t.getMessage(), t);
             }
-        }, () -> what + " seed " + current[0] + " did not finish (" + replay(current[0]) + ")");
+        }
         System.out.printf("RESP decoder fuzz, %s: %d seeds from %d, %d inputs in %d runs, %d commands, %d ms; errors %s%n",
                 what, seeds, first, stats.inputs, stats.runs, stats.commands, (System.nanoTime() - start) / 1_000_000, stats.errors);
     }
