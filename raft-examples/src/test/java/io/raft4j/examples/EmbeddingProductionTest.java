@@ -43,7 +43,11 @@ class EmbeddingProductionTest {
 
         @Override
         public Long apply(long index, Bytes command) {
-            value += Long.parseLong(command.toUtf8());
+            try {
+                value = Math.addExact(value, Long.parseLong(command.toUtf8()));
+            } catch (NumberFormatException | ArithmeticException e) {
+                return null;
+            }
             return value;
         }
 
