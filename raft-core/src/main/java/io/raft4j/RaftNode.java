@@ -421,8 +421,12 @@ public final class RaftNode<R> implements AutoCloseable {
      */
     public NodeStatus status() {
         NodeStatus s = status;
-        return new NodeStatus(s.nodeId(), s.role(), s.term(), s.leaderId(), s.commitIndex(),
-                applier.appliedIndex(), s.lastIndex(), s.config());
+        // The applier publishes its index entry by entry, the loop the rest at the end of its batch:
+        // an entry applied was committed and is in the log, though the loop's figures may not say so yet.
+        long applied = applier.appliedIndex();
+        long commit = Math.max(s.commitIndex(), applied);
+        return new NodeStatus(s.nodeId(), s.role(), s.term(), s.leaderId(), commit, applied,
+                Math.max(s.lastIndex(), commit), s.config());
     }
 
     /**

@@ -77,4 +77,22 @@ class NodeStatsTest {
             assertEquals(0, follower.stats().readsServed());
         }
     }
+
+    /**
+     * The applier publishes its index as it goes, the loop the commit and last index at the end of
+     * its batch: read together they must still say what is true, never applied past committed.
+     */
+    @Test
+    void statusNeverShowsMoreAppliedThanCommittedOrLogged() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            for (int i = 0; i < 300; i++) {
+                leader.propose(Bytes.ofUtf8("write-" + i)).get(5, TimeUnit.SECONDS);
+                for (RaftNode<String> node : cluster.nodes.values()) {
+                    NodeStatus s = node.status();
+                    assertTrue(s.appliedIndex() <= s.commitIndex() && s.commitIndex() <= s.lastIndex(), s.toString());
+                }
+            }
+        }
+    }
 }

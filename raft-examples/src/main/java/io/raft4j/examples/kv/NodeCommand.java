@@ -93,7 +93,7 @@ public final class NodeCommand implements Callable<Integer> {
     boolean redirect;
 
     @Option(names = "--read-mode", defaultValue = "linearizable", paramLabel = "MODE",
-            description = "linearizable (ReadIndex on the leader, default), lease (leader lease, assumes bounded clock drift)"
+            description = "linearizable (ReadIndex: the leader confirms it still leads, on a follower too, default), lease (leader lease, assumes bounded clock drift)"
                     + " or stale (this node's state as it is)."
                     + " Per connection: RAFT.READMODE.")
     String readMode;

@@ -48,7 +48,7 @@ import java.util.function.BiConsumer;
  * {@code --connections} connections, pipelined on each.
  */
 @Command(name = "raft-kv bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Benchmarks a 3-node cluster in this JVM and prints one JSON line (see BENCHMARK.md).")
+        description = "Benchmarks a 3-node cluster in this JVM and prints one JSON line (ops_per_s, p50_ms, p99_ms, p999_ms, replicated, ...: see docs/performance.md).")
 public final class BenchCommand implements Callable<Integer> {
     private static final double STABLE_GROWTH = 0.05;
     private static final double STABLE_JIT = 0.10;
