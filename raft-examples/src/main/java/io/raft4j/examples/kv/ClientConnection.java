@@ -44,7 +44,8 @@ import java.util.concurrent.CompletableFuture;
  * When the budget evicts the connection to make room for another's input (it held the most), the
  * replies ready are written, the commands not started yet dropped, and the reason written only if
  * no reply is owed any more; then the channel closes. A command already running may still be done
- * (a write may be applied): the client cannot tell, as when any connection breaks.
+ * (a write may be applied): the client cannot tell, as when any connection breaks. A connection
+ * that announced {@code RAFT.FORWARDED} is never evicted ({@link Session#forwarded}).
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
@@ -89,7 +90,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.session = new Session(id, ctx.executor(), String.valueOf(ctx.channel().remoteAddress()), followerMode, readMode);
+        this.session = new Session(id, ctx.executor(), String.valueOf(ctx.channel().remoteAddress()), input,
+                followerMode, readMode);
     }
 
     @Override

@@ -167,7 +167,7 @@ final class CommandProcessor {
             }
             case "raft.forwarded":
                 return argc != 1 ? arity(name) : local(s -> {
-                    s.followerMode = Session.FollowerMode.FORWARDED;
+                    s.forwarded(); // and never evicted for the client input budget
                     return Reply.OK;
                 });
             case "raft.snapshot":

@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Every forwarding connection first sends {@code RAFT.FORWARDED}, which tells the receiving node
  * never to forward again and not to wait for a leader: if it is no longer the leader it answers
- * {@code -NOTLEADER}/{@code -TRYAGAIN} at once, and the forwarding node retries (nothing was done).
+ * {@code -NOTLEADER}/{@code -TRYAGAIN} at once, and the forwarding node retries (nothing was done);
+ * and never to evict it for its client input budget, since that would fail every write it carries.
  */
 final class LeaderForwarder implements AutoCloseable {
     /** Why forwarding failed; {@code sent} says whether the leader may have received the command. */

@@ -139,7 +139,8 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--max-client-input-bytes", defaultValue = "auto", paramLabel = "SIZE",
             description = "Most memory all clients' unfinished and unanswered requests may hold together; when a"
                     + " connection's input would take it above this, the connections holding the most are closed"
-                    + " (-ERR where they owe no reply) until it fits, or that connection itself if it holds the most."
+                    + " (-ERR where they owe no reply) until it fits, or that connection itself if it holds the most;"
+                    + " never one another node forwards over (RAFT.FORWARDED, not authenticated)."
                     + " Bytes or a size (512mb);"
                     + " 0 for no limit; auto (default) for a quarter of the JVM's direct memory or heap, the smaller."
                     + " At least --max-request-bytes.")

@@ -402,6 +402,49 @@ class KvServerTest {
         InMemoryKvCluster.await("all clients' input given back", 10_000, () -> budget.usedBytes() == 0);
     }
 
+    /**
+     * A follower's forwarding connection carries many clients' writes, so it is typically the biggest
+     * holder of client input; evicting it made the follower answer every write it carried -UNCERTAIN.
+     * Like Redis's replication links it is never evicted: here it holds the most (a request it has
+     * not finished), and another client's large request, which would have evicted it, is refused
+     * instead. The connection is a socket announcing RAFT.FORWARDED as a follower's does, so that it
+     * can stall mid-request: a follower forwards only whole requests.
+     */
+    @Test
+    void aConnectionForwardingFromAFollowerIsNeverEvictedEvenHoldingTheMost() throws IOException {
+        RespLimits limits = new RespLimits(512 << 10, 1024, 65536, 512 << 10);
+        // As above: 300 KB of a request take a 512 KiB buffer as it grows; two of them do not fit in 768 KiB.
+        cluster = new InMemoryKvCluster(3, s -> s.withClients(1000, 1024, limits).withMaxClientInput(768 << 10));
+        KvNode leader = cluster.awaitLeader();
+        ClientInputBudget budget = leader.clientInputBudget();
+        int port = cluster.port(leader);
+        int valueLength = 400_000;
+        String forwardedValue = "f".repeat(valueLength);
+        try (RespSocket forwarding = new RespSocket(port, 10_000); RespSocket asker = new RespSocket(port, 10_000);
+             RespSocket other = new RespSocket(port, 10_000)) {
+            assertEquals("OK", text(forwarding.call("RAFT.FORWARDED")));
+            forwarding.sendRaw((setHeader("forwarded", valueLength) + forwardedValue.substring(0, 300_000))
+                    .getBytes(StandardCharsets.US_ASCII));
+            InMemoryKvCluster.await("the forwarded request's 300 KB buffered", 10_000, () -> budget.usedBytes() >= 300_000);
+
+            asker.sendRaw((setHeader("asker", valueLength) + "a".repeat(valueLength) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            String refusal = text(asker.read());
+            assertTrue(refusal.startsWith("-ERR client input over --max-client-input-bytes: this connection's unfinished"),
+                    refusal);
+            assertTrue(asker.closedByServer(), "the asking connection is closed, not the forwarding one");
+
+            forwarding.sendRaw((forwardedValue.substring(300_000) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertEquals("OK", text(forwarding.read()), "the forwarding connection's request completes");
+            assertEquals("OK", text(forwarding.call("SET", "k", "v")), "and it goes on");
+            assertEquals(forwardedValue, text(other.call("GET", "forwarded")));
+            assertEquals("0", text(other.call("EXISTS", "asker")), "nothing of the refused request was done");
+            String info = text(other.call("INFO", "clients"));
+            assertTrue(info.contains("client_input_closed_connections:1\r\n"), info);
+            assertTrue(info.contains("client_input_evicted_connections:0\r\n"), info);
+        }
+        InMemoryKvCluster.await("all clients' input given back", 10_000, () -> budget.usedBytes() == 0);
+    }
+
     /** The connection whose input would go over while it holds the most is refused, alone, as before evictions. */
     @Test
     void aConnectionWhoseInputWouldTakeAllClientsInputOverTheBudgetWhileItHoldsTheMostIsRefusedAlone() throws IOException {

@@ -1,6 +1,6 @@
 package io.raft4j.examples.kv.resp;
 
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -16,6 +16,12 @@ import java.util.function.Consumer;
  * gives the bytes back: the total is never less than the open accounts hold, so no race can take it
  * below 0, and none can give bytes back twice (a leak either way would shut all clients out over
  * time, or lift the bound). Changes after the close touch only this account, never the budget.
+ *
+ * <p>A connection another node forwards its clients' commands over ({@code RAFT.FORWARDED}) is
+ * {@link #exemptFromEviction exempt from eviction}, as Redis never evicts its master and replica
+ * links: it multiplexes many clients, so it is typically the biggest holder, and evicting it would
+ * fail all the writes it carries at once ({@code -UNCERTAIN} on the follower). Its input still
+ * counts, so the bound holds: when it does not fit, it evicts others or is refused like any.
  */
 public final class ClientInputAccount {
     /**
@@ -25,6 +31,13 @@ public final class ClientInputAccount {
      */
     private static final long CLOSED = Long.MIN_VALUE / 2;
 
+    /** {@link #evictionState}: may be evicted. */
+    private static final int EVICTABLE = 0;
+    /** {@link #evictionState}: never evicted, a connection forwarding from another node; may still be refused. */
+    private static final int EXEMPT = 1;
+    /** {@link #evictionState}: refused or evicted for the limit, once; never chosen for an eviction again. */
+    private static final int CLOSED_FOR_THE_LIMIT = 2;
+
     private final ClientInputBudget budget;
     /** Names the connection in the log; its remote address. */
     private final String client;
@@ -33,8 +46,13 @@ public final class ClientInputAccount {
     private final Consumer<String> evict;
     /** Bytes counted in the budget; negative (CLOSED and what was added since) once closed. Any thread. */
     private final AtomicLong counted = new AtomicLong();
-    /** Refused or evicted for the budget: counted so once, and never chosen for an eviction again. */
-    private final AtomicBoolean closedForTheLimit = new AtomicBoolean();
+    /**
+     * {@link #EVICTABLE}, {@link #EXEMPT} or {@link #CLOSED_FOR_THE_LIMIT}. One atomic state, not two
+     * flags: the exemption is set on the connection's own event loop while another loop may be
+     * choosing it for an eviction, and only one of the two may win (an exemption announced after an
+     * eviction began comes too late; one announced before is never overridden).
+     */
+    private final AtomicInteger evictionState = new AtomicInteger(EVICTABLE);
     private long bufferedBytes;
     private long owedBytes;
 
@@ -121,10 +139,23 @@ public final class ClientInputAccount {
      * says why.
      */
     String refuse() {
-        if (closedForTheLimit.compareAndSet(false, true)) {
+        if (evictionState.getAndSet(CLOSED_FOR_THE_LIMIT) != CLOSED_FOR_THE_LIMIT) {
             budget.refused();
         }
         return budget.refusal();
+    }
+
+    /**
+     * This connection forwards another node's clients' commands ({@code RAFT.FORWARDED}): it is never
+     * chosen for an eviction from now on. Its input still counts in the budget, and when its own does
+     * not fit it still evicts connections holding more than it would, or is refused. Without effect
+     * if it is closed for the limit already (an eviction that began first goes on). Any thread; its
+     * own event loop in practice.
+     *
+     * @return whether it is exempt now; false if it was closed for the limit first
+     */
+    public boolean exemptFromEviction() {
+        return evictionState.compareAndSet(EVICTABLE, EXEMPT) || evictionState.get() == EXEMPT;
     }
 
     /** The connection closed: gives back all it held. Idempotent. */
@@ -187,15 +218,17 @@ public final class ClientInputAccount {
     }
 
     /**
-     * Marks this connection as closed for the limit, to be evicted; false if it already was (refused
-     * by its own loop, or evicted by another connection's input).
+     * Marks this connection as closed for the limit, to be evicted; false if it may not be: refused
+     * by its own loop, or evicted by another connection's input, already; or exempt, which it may
+     * have become since it was chosen.
      */
     boolean markForEviction() {
-        return closedForTheLimit.compareAndSet(false, true);
+        return evictionState.compareAndSet(EVICTABLE, CLOSED_FOR_THE_LIMIT);
     }
 
-    boolean closedForTheLimit() {
-        return closedForTheLimit.get();
+    /** Whether this connection may be chosen for an eviction: neither exempt nor closed for the limit already. */
+    boolean evictable() {
+        return evictionState.get() == EVICTABLE;
     }
 
     /** Hands the close of this connection, evicted, to its own thread; {@code why} is its {@code -ERR} reason. */

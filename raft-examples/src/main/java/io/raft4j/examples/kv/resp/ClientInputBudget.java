@@ -22,6 +22,11 @@ import java.util.function.Consumer;
  * first did, let a client that sent most of a large request and stalled keep its share for ever,
  * while every other client's large request was refused.
  *
+ * <p>Connections forwarding from other nodes ({@code RAFT.FORWARDED}) are never evicted
+ * ({@link ClientInputAccount#exemptFromEviction}), as Redis never evicts its replication links: each
+ * carries many clients' writes, which its eviction would fail all at once. Their input counts all
+ * the same; the connections evicted are the biggest of the others.
+ *
  * <p>Thread-safe: connections on every event loop share one budget. Under the limit, taking and
  * giving back are atomic additions; the open accounts are looked through only to make room.
  */
@@ -135,9 +140,10 @@ public final class ClientInputBudget {
     }
 
     /**
-     * {@code bytes} more of {@code asker}'s input do not fit: evicts the connection holding the most,
-     * if it holds more than the asker would. True if they may fit now (try again); false if no other
-     * connection holds more than the asker would, which is then to be refused itself.
+     * {@code bytes} more of {@code asker}'s input do not fit: evicts the connection holding the most
+     * of those that may be evicted (not exempt), if it holds more than the asker would. True if they
+     * may fit now (try again); false if no other such connection holds more than the asker would,
+     * which is then to be refused itself.
      */
     boolean makeRoom(ClientInputAccount asker, long bytes) {
         return eviction.makeRoom(asker, bytes);
@@ -161,14 +167,16 @@ public final class ClientInputBudget {
     /** Why a connection was refused, for its {@code -ERR} reply. */
     String refusal() {
         return "client input over --max-client-input-bytes: this connection's unfinished request would take the"
-                + " memory held by all clients' requests above " + limitBytes + " bytes, and no other connection holds"
-                + " more than it; connection closed, nothing of that request was done. Send it again later";
+                + " memory held by all clients' requests above " + limitBytes + " bytes, and no other connection that"
+                + " may be evicted holds more than it; connection closed, nothing of that request was done. Send it"
+                + " again later";
     }
 
     /** Why a connection holding {@code heldBytes} was evicted, for its {@code -ERR} reply. */
     String eviction(long heldBytes) {
-        return "client input over --max-client-input-bytes: this connection held the most memory of all clients'"
-                + " requests (" + heldBytes + " bytes) when another's input needed room under " + limitBytes
-                + " bytes; connection closed, nothing of its unfinished request was done. Send it again later";
+        return "client input over --max-client-input-bytes: this connection held the most memory of the clients'"
+                + " requests that may be evicted (" + heldBytes + " bytes) when another's input needed room under "
+                + limitBytes + " bytes; connection closed, nothing of its unfinished request was done. Send it again"
+                + " later";
     }
 }

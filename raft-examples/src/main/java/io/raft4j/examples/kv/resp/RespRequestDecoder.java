@@ -112,7 +112,8 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
     private void refuse(ChannelHandlerContext ctx) throws Exception {
         refusal = input.refuse();
         LOG.warn("client {}: closed, its request would take the memory held by clients' input over"
-                + " --max-client-input-bytes, and no other connection holds more than it would", ctx.channel().remoteAddress());
+                + " --max-client-input-bytes, and no other evictable connection holds more than it would",
+                ctx.channel().remoteAddress());
         if (internalBuffer().isReadable()) {
             // An empty read makes ByteToMessageDecoder run decode() on what it holds, which fails with
             // the refusal and skips it all, and then release its emptied cumulation at once.

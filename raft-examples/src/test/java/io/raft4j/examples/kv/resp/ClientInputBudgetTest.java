@@ -41,6 +41,14 @@ class ClientInputBudgetTest {
         return c;
     }
 
+    /** A connection another node forwards over (RAFT.FORWARDED), exempt from eviction, holding {@code bytes}. */
+    private static Client forwarding(ClientInputBudget budget, String name, long bytes) {
+        Client c = new Client(budget, name);
+        assertTrue(c.account.exemptFromEviction());
+        assertTrue(c.account.reserveBuffered(bytes), name + " takes " + bytes);
+        return c;
+    }
+
     @Test
     void aReservationIsTakenIfItFitsUnderTheLimitWithoutEvictingAnyone() {
         ClientInputBudget budget = new ClientInputBudget(1000);
@@ -148,6 +156,82 @@ class ClientInputBudgetTest {
         assertTrue(big.evicted());
         assertFalse(smaller.evicted());
         assertEquals(600, budget.usedBytes());
+    }
+
+    /**
+     * A follower's forwarding connection carries many clients' writes and so is typically the biggest
+     * holder; evicting it made the follower answer all of them -UNCERTAIN. Like Redis's replication
+     * links, it is never evicted: the biggest of the others is.
+     */
+    @Test
+    void anExemptConnectionHoldingTheMostIsSkippedAndTheNextBiggestEvictableOneIsEvicted() {
+        ClientInputBudget budget = new ClientInputBudget(1000);
+        Client forwarding = forwarding(budget, "forwarding", 600);
+        Client stalled = holding(budget, "stalled", 300);
+        Client asker = holding(budget, "asker", 50);
+
+        assertTrue(asker.account.reserveBuffered(200), "950 + 200 is over 1000; the stalled one holds more than 250");
+        assertFalse(forwarding.evicted(), "the forwarding connection is never evicted");
+        assertTrue(stalled.evicted(), "the biggest evictable holder is");
+        assertFalse(asker.evicted());
+        assertEquals(600 + 250, budget.usedBytes(), "the exempt connection's input still counts");
+        assertEquals(1, budget.evictedConnections());
+        String why = stalled.evictions.get(0);
+        assertTrue(why.startsWith("client input over --max-client-input-bytes: this connection held the most"), why);
+    }
+
+    @Test
+    void anOrdinaryAskerIsRefusedWhenOnlyExemptConnectionsHoldMoreThanItWould() {
+        ClientInputBudget budget = new ClientInputBudget(1000);
+        Client forwarding = forwarding(budget, "forwarding", 700);
+        Client small = holding(budget, "small", 100);
+        Client asker = holding(budget, "asker", 100);
+
+        assertFalse(asker.account.reserveBuffered(200), "1100 is over; only the exempt connection holds more than 300");
+        assertFalse(forwarding.evicted() || small.evicted(), "nobody is evicted: the small one holds less than the asker would");
+        assertEquals(900, budget.usedBytes(), "a refused reservation takes nothing");
+        asker.account.refuse();
+        assertEquals(1, budget.closedConnections());
+        assertEquals(0, budget.evictedConnections());
+        // A buffer grown over the limit is refused alike, not made room for by the exempt one.
+        assertFalse(asker.account.settleBuffered(350));
+        assertFalse(forwarding.evicted());
+    }
+
+    @Test
+    void anExemptAskerEvictsBiggerOrdinaryHoldersNeverAnotherExemptOneAndIsOtherwiseRefused() {
+        ClientInputBudget budget = new ClientInputBudget(1000);
+        Client otherForwarding = forwarding(budget, "other forwarding", 500);
+        Client stalled = holding(budget, "stalled", 350);
+        Client asker = forwarding(budget, "forwarding asker", 100);
+
+        assertTrue(asker.account.reserveBuffered(200), "950 + 200 is over; the stalled one holds more than 300");
+        assertTrue(stalled.evicted());
+        assertFalse(otherForwarding.evicted() || asker.evicted());
+        assertEquals(800, budget.usedBytes());
+
+        assertFalse(asker.account.reserveBuffered(300), "1100 is over, and no evictable connection holds more than 600");
+        assertFalse(otherForwarding.evicted());
+        asker.account.refuse(); // closed for its own input, as any connection: the bound holds
+        assertEquals(2, budget.closedConnections());
+        assertEquals(1, budget.evictedConnections());
+    }
+
+    @Test
+    void anExemptionComesTooLateForAConnectionEvictedAlreadyAndIsGivenBackOnClose() {
+        ClientInputBudget budget = new ClientInputBudget(1000);
+        Client victim = holding(budget, "victim", 700);
+        Client asker = holding(budget, "asker", 100);
+        assertTrue(asker.account.reserveBuffered(300));
+        assertTrue(victim.evicted());
+        assertFalse(victim.account.exemptFromEviction(), "an eviction that began first goes on");
+        assertTrue(victim.account.isClosed());
+        assertEquals(1, victim.evictions.size());
+
+        Client forwarding = forwarding(budget, "forwarding", 500);
+        assertEquals(900, budget.usedBytes());
+        forwarding.account.close();
+        assertEquals(400, budget.usedBytes(), "what an exempt connection held comes back when it closes");
     }
 
     @Test
@@ -300,8 +384,50 @@ class ClientInputBudgetTest {
         assertTrue(budget.evictedConnections() > 0, "the run evicted some");
     }
 
-    /** One event loop's worth of connections: reads, requests, replies; closes those evicted, and reopens them. */
+    /**
+     * As above, one connection per event loop forwarding from another node (exempt), exempted while
+     * others may be choosing it: none of them is ever evicted, and nothing leaks.
+     */
+    @Test
+    void concurrentEvictionsNeverEvictAnExemptConnection() throws InterruptedException {
+        ClientInputBudget budget = new ClientInputBudget(128 << 10);
+        int threads = 4;
+        AtomicInteger handedOver = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(threads);
+        List<Throwable> failures = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            long seed = 100 + t;
+            new Thread(() -> {
+                try {
+                    runOwner(budget, 8, new Random(seed), handedOver, true);
+                } catch (Throwable e) {
+                    synchronized (failures) {
+                        failures.add(e);
+                    }
+                } finally {
+                    done.countDown();
+                }
+            }).start();
+        }
+        assertTrue(done.await(60, TimeUnit.SECONDS), "owners finished");
+        assertEquals(List.of(), failures);
+        assertEquals(0, budget.usedBytes(), "nothing leaked");
+        assertEquals(handedOver.get(), budget.evictedConnections());
+        assertTrue(budget.evictedConnections() > 0, "the run evicted some ordinary connections");
+    }
+
     private static void runOwner(ClientInputBudget budget, int accounts, Random random, AtomicInteger handedOver) {
+        runOwner(budget, accounts, random, handedOver, false);
+    }
+
+    /**
+     * One event loop's worth of connections: reads, requests, replies; closes those evicted, and
+     * reopens them. With {@code firstForwards}, the first of them announces RAFT.FORWARDED at some
+     * turn after it opens, often holding input already, and is never to be evicted from then on.
+     */
+    private static void runOwner(ClientInputBudget budget, int accounts, Random random, AtomicInteger handedOver,
+                                 boolean firstForwards) {
+        AtomicBoolean[] exempt = new AtomicBoolean[accounts];
         ClientInputAccount[] open = new ClientInputAccount[accounts];
         long[] buffered = new long[accounts];
         AtomicBoolean[] evicted = new AtomicBoolean[accounts];
@@ -312,16 +438,25 @@ class ClientInputBudgetTest {
                     open[i].close(); // the evicted connection's loop closes it
                 }
                 AtomicBoolean flag = new AtomicBoolean();
+                AtomicBoolean isExempt = new AtomicBoolean();
                 evicted[i] = flag;
+                exempt[i] = isExempt;
                 open[i] = budget.openAccount("c" + i, why -> {
                     if (flag.getAndSet(true)) {
                         throw new AssertionError("handed over twice");
+                    }
+                    if (isExempt.get()) {
+                        throw new AssertionError("an exempt connection evicted");
                     }
                     handedOver.incrementAndGet();
                 });
                 buffered[i] = 0;
             }
             ClientInputAccount a = open[i];
+            if (firstForwards && i == 0 && !exempt[i].get() && random.nextInt(4) == 0) {
+                // Announced on its own loop while others may be making room; exempt only if no eviction began first.
+                exempt[i].set(a.exemptFromEviction());
+            }
             switch (random.nextInt(4)) {
                 case 0 -> {
                     long more = random.nextInt(8 << 10);
