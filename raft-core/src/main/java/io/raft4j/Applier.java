@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -578,9 +579,19 @@ final class Applier<R> {
         }
     }
 
+    /**
+     * Serves every waiting query whose read index is applied, not only those at the head of the
+     * line: a stale query (read index 0) queued behind a linearizable one waiting for entries this
+     * node has not received yet used to wait with it, for as long as the node lagged.
+     */
     private void serveQueries() {
-        while (!waitingQueries.isEmpty() && waitingQueries.peekFirst().readIndex() <= appliedIndex) {
-            PendingQuery<R> q = waitingQueries.removeFirst();
+        Iterator<PendingQuery<R>> waiting = waitingQueries.iterator();
+        while (waiting.hasNext()) {
+            PendingQuery<R> q = waiting.next();
+            if (q.readIndex() > appliedIndex) {
+                continue;
+            }
+            waiting.remove();
             try {
                 R answer = stateMachine.query(q.query());
                 counters.readsServed.incrementAndGet();
