@@ -215,6 +215,10 @@ public final class RaftNode<R> implements AutoCloseable {
             running = false;
             stopped = true;
             failure = e;
+            // A call made meanwhile found the node running and queued its task for the loop, which
+            // now never starts: fail it (one queued after this drain fails itself, seeing running false).
+            failNeverRun(loop.drainUnrun(), new RaftStoppedException("node " + config.nodeId()
+                    + " was refused by the transport", e));
             stoppedFuture.complete(null);
             throw e;
         }

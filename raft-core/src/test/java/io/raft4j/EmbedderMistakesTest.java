@@ -8,6 +8,8 @@ import io.raft4j.spi.Transport;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -52,6 +54,39 @@ class EmbedderMistakesTest {
                     .allMatch(sm -> sm.applied.size() == 20));
             assertTrue(leader.isLeader());
         }
+    }
+
+    /**
+     * A call made while the transport was refusing the start found the node running and queued its
+     * task for a loop that then never started: its future never completed.
+     */
+    @Test
+    void aCallMadeWhileTheTransportRefusesTheStartFailsInsteadOfWaiting() throws Exception {
+        CountDownLatch registering = new CountDownLatch(1);
+        CountDownLatch called = new CountDownLatch(1);
+        Transport refusing = new ForwardingTransport(new InMemoryTransport()) {
+            @Override
+            public void register(String groupId, String localId, Inbound inbound) {
+                registering.countDown();
+                try {
+                    called.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IllegalStateException(localId + " is already registered in group " + groupId);
+            }
+        };
+        RaftNode<String> node = RaftNode.builder(RaftConfig.builder("n1").initialMembers("n1").build(),
+                new LocalCluster.RecordingStateMachine()).transport(refusing).storage(new InMemoryLogStorage()).build();
+        CompletableFuture<Void> start = CompletableFuture.runAsync(node::start);
+        assertTrue(registering.await(5, TimeUnit.SECONDS));
+        CompletableFuture<String> proposed = node.propose(Bytes.ofUtf8("x"));
+        called.countDown();
+        ExecutionException refused = assertThrows(ExecutionException.class, () -> start.get(5, TimeUnit.SECONDS));
+        assertInstanceOf(IllegalStateException.class, refused.getCause());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> proposed.get(5, TimeUnit.SECONDS));
+        assertInstanceOf(RaftStoppedException.class, e.getCause());
+        node.close();
     }
 
     /** A reused state machine used to apply the whole log again on top of its state (21 where peers held 11). */
