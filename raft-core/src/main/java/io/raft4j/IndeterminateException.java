@@ -1,9 +1,10 @@
 package io.raft4j;
 
 /**
- * The node lost leadership (or stopped) after accepting the proposal and before it was known to be
- * committed: the command may or may not be applied. Retrying may apply it twice unless the command
- * is idempotent (see docs/clients.md).
+ * The node lost leadership after accepting the proposal and before it was known to be committed:
+ * the command may or may not be applied. Retrying may apply it twice unless the command is
+ * idempotent (see docs/clients.md). A node that stops meanwhile fails the proposal with
+ * {@link RaftStoppedException} instead, which leaves the outcome just as open.
  */
 public class IndeterminateException extends RaftException {
     private static final long serialVersionUID = 1L;

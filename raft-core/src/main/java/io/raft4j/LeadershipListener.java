@@ -10,11 +10,12 @@ package io.raft4j;
  * <h2>Threading and order</h2>
  * Called on the thread that applies committed entries (the apply thread, or the event loop with
  * {@link RaftNode.Builder#applyOnLoop}; the last {@code leaderStopped} of a node stopping with
- * {@code applyOnLoop} comes on the thread stopping it), one call at a time and in order with
- * {@link io.raft4j.spi.StateMachine#apply}: a call sees the state machine exactly as it was when the
- * change happened, after every entry the node had committed by then. So a call must return quickly
- * (applies wait for it): hand long work to an executor of your own. An exception thrown from a call
- * is logged and otherwise ignored; the node goes on.
+ * {@code applyOnLoop}, or whose apply thread ended on a failure, comes on the thread stopping it),
+ * one call at a time and in order with {@link io.raft4j.spi.StateMachine#apply}: a call sees the
+ * state machine exactly as it was when the change happened, after every entry the node had
+ * committed by then. So a call must return quickly (applies wait for it): hand long work to an
+ * executor of your own. An exception thrown from a call is logged and otherwise ignored; the node
+ * goes on.
  *
  * <h2>Pairs</h2>
  * {@link #leaderStarted} and {@link #leaderStopped} come in pairs for the same term, never nested:
@@ -41,8 +42,8 @@ public interface LeadershipListener {
 
     /**
      * The leader this node knows of changed: {@code leaderId} leads {@code term} (this node's own id
-     * when it was elected), or is {@code null} when this node no longer knows of a leader (it timed
-     * out waiting for one and an election is on; {@code term} is then its current term). Called on
+     * when it was elected), or is {@code null} when this node no longer knows of a leader (an
+     * election is on, or it stepped down as leader; {@code term} is then its current term). Called on
      * every node, the leader too, when it learns of the change; a node that misses a term
      * (partitioned, stopped) hears of the next leader it learns of.
      */

@@ -47,8 +47,13 @@ import java.util.random.RandomGenerator;
  * }</pre>
  *
  * <p>All public methods are thread-safe and never block on the protocol; results arrive through
- * futures. A storage or state-machine failure stops the node: every pending and later future fails
- * with {@link RaftStoppedException}.
+ * futures. They complete on the node's own threads (results of commands and queries on the apply
+ * thread, refusals and most other answers on the event loop, which may be the transport's I/O
+ * thread), so what is chained to them with {@code thenApply} and the like runs there and holds the
+ * node up: hand long work to an executor ({@code thenApplyAsync}). A call made before
+ * {@link #start()} or after the node stopped fails at once with {@link RaftStoppedException}. A
+ * storage or state-machine failure stops the node: every pending and later future fails with
+ * {@link RaftStoppedException}.
  *
  * @param <R> the state machine's result type
  */
@@ -233,8 +238,9 @@ public final class RaftNode<R> implements AutoCloseable {
     /**
      * Proposes a command. The future completes with the state machine's result once the command is
      * committed and applied here; fails with {@link NotLeaderException} at once if this node is not
-     * the leader, with {@link OverloadedException} at once if the leader's uncommitted commands are
-     * at {@link RaftConfig#maxUncommittedBytes()} (back off and retry), with
+     * the leader (or is handing leadership over: it then names the node taking over), with
+     * {@link OverloadedException} at once if the leader's uncommitted commands are at
+     * {@link RaftConfig#maxUncommittedBytes()} (back off and retry), with
      * {@link IndeterminateException} if leadership is lost before the outcome is known, with
      * {@link RaftStoppedException}, or with {@link IllegalArgumentException} at once if the command
      * is larger than {@link RaftConfig#maxEntryBytes()} (nothing was proposed).
@@ -366,9 +372,10 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /**
      * Hands leadership to the voter {@code target} (thesis §3.10). Completes when this node sees
-     * {@code target} lead; fails with {@link MembershipChangeException} if refused or if the transfer
-     * timed out after an election timeout (this node then leads on and takes proposals again), with
-     * {@link IllegalArgumentException} at once for an id no member can have.
+     * {@code target} lead; fails with {@link NotLeaderException} if this node is not the leader, with
+     * {@link MembershipChangeException} if refused, if the transfer timed out after an election
+     * timeout (this node then leads on and takes proposals again) or if another node was elected
+     * instead, with {@link IllegalArgumentException} at once for an id no member can have.
      */
     public CompletableFuture<Void> transferLeadership(String target) {
         return handover.to(target);
@@ -475,7 +482,13 @@ public final class RaftNode<R> implements AutoCloseable {
         return stoppedFuture.copy();
     }
 
-    /** Stops the node: unregisters from the transport, stops its threads, closes nothing it was given. */
+    /**
+     * Stops the node: unregisters from the transport, stops its threads, closes nothing it was given.
+     * Blocks while its threads finish the work already handed to them (log writes, applies, a
+     * snapshot being written), each for some seconds at most: a thread still busy then is left to
+     * end on its own. Calls still pending fail with {@link RaftStoppedException}. Closing again does
+     * nothing.
+     */
     @Override
     public void close() {
         stop(new RaftStoppedException("node " + config.nodeId() + " closed", null));
@@ -838,7 +851,7 @@ public final class RaftNode<R> implements AutoCloseable {
          * in its data directory); default in memory. A durable log needs a durable store: after its
          * first compaction the log no longer starts at index 1, and a node whose snapshots were lost
          * cannot restart (it refuses to, with an error). A node with a log other than the in-memory
-         * one and no store set logs a warning at build.
+         * one and no store set logs a warning when it takes its first snapshot.
          */
         public Builder<R> snapshots(SnapshotStore snapshots) {
             this.snapshots = snapshots;
@@ -901,9 +914,10 @@ public final class RaftNode<R> implements AutoCloseable {
          * handing them to an apply thread; default {@code false}. Saves a thread hand-off per batch
          * of commits; only for a state machine whose {@link StateMachine#apply}, {@link
          * StateMachine#query} and {@link StateMachine#snapshot} return within microseconds, since
-         * the loop waits for them (restoring a received snapshot then also runs on the loop).
-         * Proposal and query futures then complete on the loop: what is chained to them must not
-         * block either.
+         * the loop waits for them (restoring a received snapshot then also runs on the loop, and
+         * the latest local snapshot is restored by {@link #build()} itself, on the thread calling it,
+         * which throws if that fails). Proposal and query futures then complete on the loop: what is
+         * chained to them must not block either.
          */
         public Builder<R> applyOnLoop(boolean applyOnLoop) {
             this.applyOnLoop = applyOnLoop;
@@ -929,7 +943,9 @@ public final class RaftNode<R> implements AutoCloseable {
          *         {@link Transport#problemWithAddress})
          * @throws IllegalStateException if the state machine was given to a node before: each node,
          *         also one restarted in the same process, needs a new instance (its state is rebuilt
-         *         from the snapshot and the log; an old instance's would see commands twice)
+         *         from the snapshot and the log; an old instance's would see commands twice); or if
+         *         the log is compacted beyond the latest snapshot in the snapshot store (its snapshots
+         *         were lost, or it is not the store the node wrote them to)
          */
         public RaftNode<R> build() {
             return new RaftNode<>(this);

@@ -10,6 +10,7 @@ import java.util.Objects;
 /**
  * The protocol settings of one node of one Raft group: immutable and validated when built.
  * Times are in ticks; the runtime decides how long a tick is (see {@code RaftNode.Builder#tickMillis}).
+ * Every count, size and time must be positive unless its description says otherwise.
  *
  * <p>The classic rule (Raft §5.6): broadcast time &#8810; election timeout &#8810; MTBF. The
  * heartbeat interval must be well below the election timeout so followers hear from a live leader
@@ -21,8 +22,8 @@ import java.util.Objects;
  *                                 characters, no control characters, unpaired surrogates or
  *                                 whitespace at either end
  * @param initialMembers           voters (id to address) of a brand-new cluster; used only when the
- *                                 node's storage is empty. Empty for a node that will be added to
- *                                 an existing cluster. Default empty
+ *                                 node's storage is empty; must include {@code nodeId}. Empty for a
+ *                                 node that will be added to an existing cluster. Default empty
  * @param electionTimeoutTicks     minimum election timeout; the actual one is drawn at random in
  *                                 {@code [electionTimeoutTicks, 2 * electionTimeoutTicks)}; default 10,
  *                                 at most {@link #MAX_ELECTION_TIMEOUT_TICKS}
@@ -40,7 +41,8 @@ import java.util.Objects;
  *                                 replication at it; default 8 MiB
  * @param maxInflightMessages      append messages in flight per follower (pipelining); default 256,
  *                                 at most {@link #MAX_INFLIGHT_MESSAGES}
- * @param maxInflightBytes         bytes of entries in flight per follower; default 32 MiB
+ * @param maxInflightBytes         bytes of entries in flight per follower; default 32 MiB, at least
+ *                                 {@code maxMessageBytes}
  * @param maxUncommittedBytes      bytes of commands a leader holds accepted but not committed; beyond
  *                                 it, proposals are refused until commits catch up (a majority
  *                                 unreachable or too slow would otherwise make the leader's log,
@@ -53,15 +55,19 @@ import java.util.Objects;
  *                                 one (if the state machine supports snapshots); default 100,000
  * @param snapshotEveryBytes       ... or once this many bytes of entries were applied; default 256 MiB
  * @param snapshotTrailingEntries  entries kept in the log behind a snapshot, so slightly lagging
- *                                 followers catch up from the log rather than by snapshot; default 1,024
- * @param snapshotChunkBytes       size of the chunks a snapshot is streamed in; default 1 MiB
+ *                                 followers catch up from the log rather than by snapshot; default
+ *                                 1,024; 0 or more
+ * @param snapshotChunkBytes       size of the chunks a snapshot is streamed in; default 1 MiB, at
+ *                                 most 64 times {@code maxMessageBytes}
  * @param snapshotChunksInFlight   unacknowledged chunks per follower (flow control); default 4
  * @param promoteWithinEntries     a learner added to become a voter is promoted once its log is
- *                                 within this many entries of the leader's; default 100
+ *                                 within this many entries of the leader's; default 100; 0 or more
  * @param leaseClockDriftPercent   the bound on clock drift between nodes that lease reads assume, in
  *                                 percent of the election timeout: a leader serves lease reads for
  *                                 {@code electionTimeoutTicks * (100 - drift) / 100 - 1} ticks after a
- *                                 heartbeat round a quorum acknowledged; default 10 (0 to 50)
+ *                                 heartbeat round a quorum acknowledged (only with
+ *                                 {@code checkQuorum}: without it there are no leases); default 10
+ *                                 (0 to 50)
  * @param strictMembershipChecks   refuse a membership change whose new voters would not include a
  *                                 majority that answered the leader lately (within the last two heartbeat
  *                                 intervals; the leader counts if it stays a voter): such a change could

@@ -97,7 +97,7 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         return delayer;
     }
 
-    /** Cuts {@code nodeId} off from every other node, both ways. */
+    /** Cuts {@code nodeId} off from every other node registered now, both ways. */
     public void isolate(String nodeId) {
         for (Address a : nodes.keySet()) {
             if (!a.nodeId().equals(nodeId)) {
@@ -107,7 +107,11 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         }
     }
 
-    /** Splits the nodes into groups that cannot reach each other; nodes in no group are isolated. */
+    /**
+     * Splits the nodes registered now into groups that cannot reach each other; nodes in no group
+     * are isolated. Heals the network first ({@link #heal()}): earlier blocks, the drop rate and the
+     * delay are gone.
+     */
     @SafeVarargs
     public final void partition(Set<String>... sides) {
         heal();

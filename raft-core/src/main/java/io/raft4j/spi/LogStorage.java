@@ -19,9 +19,11 @@ import java.util.Optional;
  * The runtime calls the write methods one call at a time, never concurrently: from its writer
  * thread, or from its event loop (always if {@link #writesWithoutBlocking()}, and for a follower's
  * writes with {@code RaftNode.Builder#persistOnLoop}). It calls the read methods from the node's
- * event-loop thread, possibly while a write is in progress on the writer thread. Reads must see
- * either the state before or after each write, never a torn one. Reads are never made for entries
- * that an in-progress write replaces: the runtime serves those from memory.
+ * event-loop thread, possibly while a write is in progress on the writer thread; while a node is
+ * built, the thread building it reads the store and calls {@link #owner()} and
+ * {@link #recordOwner}, before any other thread uses it. Reads must see either the state before or
+ * after each write, never a torn one. Reads are never made for entries that an in-progress write
+ * replaces: the runtime serves those from memory.
  *
  * <h2>Durability</h2>
  * When a write method returns, its effect must survive a crash of the process and of the machine

@@ -13,7 +13,8 @@ import java.io.OutputStream;
  * All methods are called from the node's single apply thread, never concurrently, and never from
  * the Raft event loop, so a slow {@code apply} delays only later applies, not elections or
  * replication. (A node built with {@code RaftNode.Builder#applyOnLoop} calls them on its event loop
- * instead, still one at a time: only for a state machine whose calls return within microseconds.)
+ * instead, still one at a time: only for a state machine whose calls return within microseconds;
+ * it restores its latest local snapshot already while it is built, on the thread building it.)
  *
  * <h2>Determinism</h2>
  * {@link #apply} must be deterministic: the same command applied to the same state gives the same

@@ -16,7 +16,10 @@ import java.util.Optional;
  */
 public interface Transport {
 
-    /** Receives what the transport delivers to one local node. Called from transport threads. */
+    /**
+     * Receives what the transport delivers to one local node. Called from the transport's threads,
+     * or, for a message between two nodes of one process, possibly on the sender's.
+     */
     interface Inbound {
         /** A message addressed to this node arrived. Must not block. */
         void receive(RaftMessage message);
@@ -54,8 +57,10 @@ public interface Transport {
      * if it can be dialled (or need not be: a transport without addresses accepts any). A node asks
      * before it proposes a membership change that gives a member a new address, and refuses the
      * change if this names a problem: a voter added at an address no one can dial would count
-     * toward the quorum while it never answers. Never asked about {@code ""} (no address given).
-     * Called on the node's loop, so it must not block (parse, do not resolve). Default: any address.
+     * toward the quorum while it never answers. A node being built asks about the addresses of its
+     * {@code initialMembers} too, on the thread building it. Never asked about {@code ""} (no address
+     * given). Called on the node's loop, so it must not block (parse, do not resolve). Default: any
+     * address.
      */
     default Optional<String> problemWithAddress(String address) {
         return Optional.empty();

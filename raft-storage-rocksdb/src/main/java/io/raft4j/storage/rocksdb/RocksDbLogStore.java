@@ -38,20 +38,23 @@ public final class RocksDbLogStore implements AutoCloseable {
      * Tuning of a store.
      *
      * @param entryCacheBytes   per group: newest entries kept in memory (by {@code LogEntry.sizeBytes()})
-     *                          so replication to followers that keep up never reads RocksDB
-     * @param blockCacheBytes   RocksDB block cache shared by all groups, for reads of older entries
+     *                          so replication to followers that keep up never reads RocksDB; 0 or more
+     * @param blockCacheBytes   RocksDB block cache shared by all groups, for reads of older entries;
+     *                          at least 1 MiB
      * @param writeBufferBytes  RocksDB memtable size of the entries column family; the WAL is kept
-     *                          under four times this, which bounds recovery time after a crash
+     *                          under four times this, which bounds recovery time after a crash; at
+     *                          least 1 MiB
      * @param segmentEntryBytes payloads of at least this many bytes may be stored in segment files
-     *                          instead of RocksDB (see {@code segmentBatchBytes})
+     *                          instead of RocksDB (see {@code segmentBatchBytes}); at least 1
      * @param segmentBatchBytes a write whose payloads of at least {@code segmentEntryBytes} add up to
      *                          this many bytes stores those payloads in the group's segment files:
      *                          written once and fsynced, with RocksDB holding only a reference. Below
      *                          it, the extra fsync this costs is not paid back; {@code Long.MAX_VALUE}
-     *                          keeps every payload in RocksDB
+     *                          keeps every payload in RocksDB; at least 1
      * @param segmentFileBytes  a segment file takes no more writes once it holds this many bytes; a
      *                          file is released when the log is compacted past every entry in it,
-     *                          and recycled for a later segment (up to four kept, others deleted)
+     *                          and recycled for a later segment (up to four kept, others deleted);
+     *                          at least 1
      */
     public record Settings(long entryCacheBytes, long blockCacheBytes, long writeBufferBytes,
                            int segmentEntryBytes, long segmentBatchBytes, long segmentFileBytes) {
@@ -135,8 +138,10 @@ public final class RocksDbLogStore implements AutoCloseable {
      * what the group stored: every entry's checksum and that indexes run without a gap.
      *
      * @param groupId 1 to 255 bytes of UTF-8
-     * @throws IllegalStateException if the group's storage is already open (close it first)
-     * @throws StorageException      if the group's stored log is damaged or unreadable
+     * @throws IllegalArgumentException if {@code groupId} is not that
+     * @throws IllegalStateException    if the group's storage is already open (close it first), or
+     *                                  this store is closed
+     * @throws StorageException         if the group's stored log is damaged or unreadable
      */
     public synchronized LogStorage forGroup(String groupId) {
         checkOpen();

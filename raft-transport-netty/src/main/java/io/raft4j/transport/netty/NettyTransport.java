@@ -74,7 +74,8 @@ import javax.net.ssl.SSLException;
  * for {@code inboundIdleTimeoutMillis} is closed as well (see {@link InboundIdleTimeout}).
  *
  * <p>{@link #send} never blocks and never throws. Inbound messages are delivered on Netty's
- * event-loop threads.
+ * event-loop threads; a message to another node registered with this transport is handed to it
+ * directly, on the sending thread.
  */
 public final class NettyTransport implements Transport, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NettyTransport.class);
