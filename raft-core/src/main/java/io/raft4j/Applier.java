@@ -16,10 +16,9 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,6 +49,15 @@ final class Applier<R> {
 
     /** A confirmed read waiting for the state machine to reach {@code readIndex}. */
     record PendingQuery<R>(long readIndex, Bytes query, CompletableFuture<R> future) {
+    }
+
+    /** A query in {@link #waitingQueries}, ordered by read index, then {@code arrival}. */
+    private record WaitingQuery<R>(PendingQuery<R> query, long arrival) implements Comparable<WaitingQuery<R>> {
+        @Override
+        public int compareTo(WaitingQuery<R> other) {
+            int byIndex = Long.compare(query.readIndex(), other.query.readIndex());
+            return byIndex != 0 ? byIndex : Long.compare(arrival, other.arrival);
+        }
     }
 
     private sealed interface Task permits ApplyTask, StopTask, RestoreTask, SnapshotTask, NoticeTask, PolicyTask {
@@ -85,7 +93,15 @@ final class Applier<R> {
     private final StateMachine<R> stateMachine;
     private final Map<Long, PendingProposal<R>> proposals = new ConcurrentHashMap<>();
     private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
-    private final ArrayDeque<PendingQuery<R>> waitingQueries = new ArrayDeque<>();
+    /**
+     * Confirmed reads waiting for the state machine to reach their read index: lowest index first,
+     * then in arrival order. Not one line in arrival order: a stale query (index 0) behind a
+     * linearizable one waiting for entries this node has not received yet would wait with it, for
+     * as long as the node lags; and served by index, each apply looks only at the reads it readies.
+     */
+    private final PriorityQueue<WaitingQuery<R>> waitingQueries = new PriorityQueue<>();
+    /** Arrival order of the waiting reads, to serve those of one read index first come first served. */
+    private long queriesArrived;
     private final Consumer<Throwable> onFailure;
     private final LeadershipNotifier leadership;
     private final NodeCounters counters;
@@ -307,8 +323,8 @@ final class Applier<R> {
             Thread.currentThread().interrupt();
         }
         failAllProposals(error);
-        for (PendingQuery<R> q : waitingQueries) {
-            q.future().completeExceptionally(error);
+        for (WaitingQuery<R> w : waitingQueries) {
+            w.query().future().completeExceptionally(error);
         }
         for (Task t : queue) {
             if (t instanceof ApplyTask a) {
@@ -374,7 +390,7 @@ final class Applier<R> {
         ApplyTask a = (ApplyTask) task;
         // Queued before applying: if an apply throws, the node stops and fails what is waiting here.
         for (PendingQuery<?> q : a.queries()) {
-            waitingQueries.add((PendingQuery<R>) q);
+            waitingQueries.add(new WaitingQuery<>((PendingQuery<R>) q, queriesArrived++));
         }
         applyAll(a.entries());
         backlog.applied(a.bytes());
@@ -579,19 +595,10 @@ final class Applier<R> {
         }
     }
 
-    /**
-     * Serves every waiting query whose read index is applied, not only those at the head of the
-     * line: a stale query (read index 0) queued behind a linearizable one waiting for entries this
-     * node has not received yet used to wait with it, for as long as the node lagged.
-     */
+    /** Serves every waiting query whose read index is applied. */
     private void serveQueries() {
-        Iterator<PendingQuery<R>> waiting = waitingQueries.iterator();
-        while (waiting.hasNext()) {
-            PendingQuery<R> q = waiting.next();
-            if (q.readIndex() > appliedIndex) {
-                continue;
-            }
-            waiting.remove();
+        while (!waitingQueries.isEmpty() && waitingQueries.peek().query().readIndex() <= appliedIndex) {
+            PendingQuery<R> q = waitingQueries.poll().query();
             try {
                 R answer = stateMachine.query(q.query());
                 counters.readsServed.incrementAndGet();
