@@ -364,6 +364,9 @@ public final class NettyTransport implements Transport, AutoCloseable {
 
     /** Tells the sender of {@code message}, if it is registered here, that its peer is unreachable. */
     void reportUnreachable(RaftMessage message) {
+        if (closed) {
+            return;   // what a closing transport drops is not news to nodes that still send
+        }
         try {
             // The lookup inside the try as well: a message that failed to encode may lack its ids,
             // and this runs in a drain, where an exception would cost the rest of the batch.

@@ -85,7 +85,8 @@ final class PeerConnection {
     private int failuresInARow;
     private long nextDialNanos;
     private long establishedAtNanos;
-    private boolean closed;
+    /** Written under the lock; volatile because the drain reads it without. */
+    private volatile boolean closed;
 
     PeerConnection(String peerId, HostPort address, NettyTransport owner, Bootstrap bootstrap,
                    NettyTransportConfig config) {
@@ -244,7 +245,9 @@ final class PeerConnection {
     private void drain() {
         drainScheduled.set(false);
         Channel ch = channel;
-        if (ch == null || !ch.isActive()) {
+        if (ch == null || !ch.isActive() || closed) {
+            // Closed for good (the peer moved or left): what is queued is not sent to the old
+            // address but dropped and reported by closed(ch), next on this loop.
             return;
         }
         if (!ch.eventLoop().inEventLoop()) {
@@ -348,7 +351,10 @@ final class PeerConnection {
         }
     }
 
-    /** Closes the connection for good; later sends are dropped. */
+    /**
+     * Closes the connection for good (the peer moved, left, or the transport closes); later sends
+     * are dropped, and so is what is queued: counted and reported like any other drop.
+     */
     void close() {
         Channel ch;
         Channel d;
@@ -356,17 +362,23 @@ final class PeerConnection {
             closed = true;
             ch = channel;
             d = dialing;
-            channel = null;
             dialing = null;
+            // channel is left for closed(ch) to clear, on ch's event loop once the close below is
+            // done: that is the loop the drain runs on, so the queue keeps one consumer at a time.
+            // Cleared here, from another thread, a drain still running would go on polling while a
+            // send finding no channel emptied the queue too (two consumers of a single-consumer
+            // queue: one may spin forever on a slot the other took), and what was queued when a
+            // peer moved vanished uncounted, its senders never told.
         }
         if (ch != null) {
-            ch.close();
+            ch.close();   // then closed(ch), on its loop, drops what is queued
         }
         if (d != null) {
             d.close();
         }
-        // What is still queued is dropped with this object (no drain runs after close): emptying
-        // the queue here would make this thread a second consumer beside a running drain.
+        // No connection established: no drain runs, so the queue is dropped here (a no-op while
+        // channel is set: closed(ch) does it then).
+        dropQueued("connection closed");
     }
 
     /** Cuts the current connection (tests: a connection lost mid-stream). */

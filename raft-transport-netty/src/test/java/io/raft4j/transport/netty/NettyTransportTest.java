@@ -223,6 +223,101 @@ class NettyTransportTest {
         assertEquals(2, ((AppendEntries) atOld.next(WAIT)).round(), "g1 spoke last");
     }
 
+    /**
+     * Messages queued to a peer while it is being dialled, when updatePeers moves it, are dropped as
+     * the Transport contract says: counted, and the sender told the peer is unreachable. They used
+     * to vanish with the old connection: not counted, nobody told.
+     */
+    @Test
+    void messagesQueuedWhileDiallingAPeerThatMovesAreCountedAndReported() throws Exception {
+        CountDownLatch lookupStarted = new CountDownLatch(1);
+        CountDownLatch lookupMayEnd = new CountDownLatch(1);
+        OffLoopResolver.Lookup lookup = host -> {
+            if (!host.equals("old-home.invalid")) {
+                return InetAddress.getAllByName(host);
+            }
+            lookupStarted.countDown();
+            try {
+                lookupMayEnd.await();   // the dial stays in flight until the end of the test
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new UnknownHostException(host);
+        };
+        NettyTransport b = start(c -> c);
+        NettyTransport a = start(c -> c, lookup);
+        b.updatePeers("g", Map.of("a", address(a)));
+        RecordingInbound atA = new RecordingInbound();
+        RecordingInbound atB = new RecordingInbound();
+        a.register("g", "a", atA);
+        b.register("g", "b", atB);
+        try {
+            a.updatePeers("g", Map.of("b", "old-home.invalid:7000"));
+            for (int i = 0; i < 5; i++) {
+                a.send(TestMessages.numbered("g", "a", "b", i, 8));
+            }
+            assertTrue(lookupStarted.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "the dial started");
+            assertEquals(5, a.queuedMessages("b"), "queued while the dial is under way");
+            assertEquals(0, a.droppedMessages());
+
+            a.updatePeers("g", Map.of("b", address(b)));   // b moved
+            Await.until(WAIT, "the 5 queued messages counted as dropped", () -> a.droppedMessages() == 5,
+                    () -> "dropped " + a.droppedMessages());
+            assertEquals("b", atA.nextUnreachable(WAIT));
+            a.send(TestMessages.numbered("g", "a", "b", 9, 8));
+            assertEquals(9, ((AppendEntries) atB.next(WAIT)).round(), "b is dialled at its new address");
+        } finally {
+            lookupMayEnd.countDown();
+        }
+    }
+
+    /**
+     * The same with an established connection: what waits in its queue when the peer moves is
+     * dropped, counted and reported once the old connection is closed. The connection's only event
+     * loop is held busy meanwhile, so no drain takes the queued messages first.
+     */
+    @Test
+    void messagesQueuedOnAnEstablishedConnectionToAPeerThatMovesAreCountedAndReported() throws Exception {
+        try (ServerSocket oldHome = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            NettyTransport b = start(c -> c);
+            NettyTransport a = start(c -> c.ioThreads(1));
+            b.updatePeers("g", Map.of("a", address(a)));
+            RecordingInbound atA = new RecordingInbound();
+            RecordingInbound atB = new RecordingInbound();
+            a.register("g", "a", atA);
+            b.register("g", "b", atB);
+            a.updatePeers("g", Map.of("b", "127.0.0.1:" + oldHome.getLocalPort()));
+            a.send(TestMessages.numbered("g", "a", "b", 0, 8));
+            Await.until(WAIT, "connected to b's old home", () -> a.isConnected("b") && a.queuedMessages("b") == 0);
+
+            CountDownLatch loopHeld = new CountDownLatch(1);
+            CountDownLatch loopMayGo = new CountDownLatch(1);
+            a.eventLoopFor("g", "a").execute(() -> {
+                loopHeld.countDown();
+                try {
+                    loopMayGo.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                assertTrue(loopHeld.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "the loop is held");
+                for (int i = 1; i <= 5; i++) {
+                    a.send(TestMessages.numbered("g", "a", "b", i, 8));
+                }
+                assertEquals(5, a.queuedMessages("b"), "queued: the drain waits for the loop");
+                a.updatePeers("g", Map.of("b", address(b)));   // b moved
+            } finally {
+                loopMayGo.countDown();
+            }
+            Await.until(WAIT, "the 5 queued messages counted as dropped", () -> a.droppedMessages() == 5,
+                    () -> "dropped " + a.droppedMessages());
+            assertEquals("b", atA.nextUnreachable(WAIT));
+            a.send(TestMessages.numbered("g", "a", "b", 9, 8));
+            assertEquals(9, ((AppendEntries) atB.next(WAIT)).round(), "b is dialled at its new address");
+        }
+    }
+
     @Test
     void framesThatArriveBeforeAnyNodeRegisteredAreDroppedQuietly() throws Exception {
         // A process restarting: its transport is up, its node not yet built, and a peer (which has
