@@ -116,6 +116,8 @@ final class Applier<R> {
     private final RaftConfig settings;
     private final Consumer<SnapshotMeta> onSnapshotTaken;
     private final ExecutorService snapshotWriter;
+    /** The snapshot writer's thread, once it has one: {@link #stop} must not wait for it from it. */
+    private volatile Thread snapshotThread;
     private final AtomicBoolean snapshotInProgress = new AtomicBoolean();
     /** Completes when the snapshot being written is published (or fails); set before the flag above. */
     private volatile CompletableFuture<SnapshotMeta> snapshotWrite = CompletableFuture.completedFuture(null);
@@ -154,6 +156,7 @@ final class Applier<R> {
         this.snapshotWriter = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, name.replace("raft-apply-", "raft-snapshot-"));
             t.setDaemon(true);
+            snapshotThread = t;
             return t;
         });
     }
@@ -317,10 +320,14 @@ final class Applier<R> {
             }
         }
         snapshotWriter.shutdown();
-        try {
-            snapshotWriter.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        // Not when a callback on the snapshot thread closes the node (a takeSnapshot() future
+        // completes there): it waited 30 seconds for itself, holding the node, before stopping on.
+        if (Thread.currentThread() != snapshotThread) {
+            try {
+                snapshotWriter.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         failAllProposals(error);
         for (WaitingQuery<R> w : waitingQueries) {
