@@ -27,6 +27,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -542,28 +543,43 @@ final class Applier<R> {
         CompletableFuture<SnapshotMeta> written = new CompletableFuture<>();
         snapshotWrite = written;
         snapshotWriteIndex = meta.lastIndex();
-        snapshotWriter.execute(() -> {
-            Throwable failure = null;
-            try (SnapshotStore.Sink sink = snapshots.begin(meta)) {
-                view.writeTo(sink.out());
-                sink.publish(null);
-                onSnapshotTaken.accept(meta);
-            } catch (Exception e) {
-                failure = new StorageException("taking snapshot at " + meta.lastIndex() + " failed: " + e, e);
-                snapshotFailed(meta.lastIndex(), e);
-            } catch (Throwable t) { // an Error (out of memory...): the node cannot be trusted to go on
-                failure = t;
-                onFailure.accept(new StorageException("taking snapshot at " + meta.lastIndex() + " failed", t));
-            } finally {
-                release(view, meta.lastIndex());
-                snapshotInProgress.set(false);
-            }
-            // After the flag is down, so that a request waiting on this one and asking again is served.
+        try {
+            snapshotWriter.execute(() -> {
+                Throwable failure = null;
+                try (SnapshotStore.Sink sink = snapshots.begin(meta)) {
+                    view.writeTo(sink.out());
+                    sink.publish(null);
+                    onSnapshotTaken.accept(meta);
+                } catch (Exception e) {
+                    failure = new StorageException("taking snapshot at " + meta.lastIndex() + " failed: " + e, e);
+                    snapshotFailed(meta.lastIndex(), e);
+                } catch (Throwable t) { // an Error (out of memory...): the node cannot be trusted to go on
+                    failure = t;
+                    onFailure.accept(new StorageException("taking snapshot at " + meta.lastIndex() + " failed", t));
+                } finally {
+                    release(view, meta.lastIndex());
+                    snapshotInProgress.set(false);
+                }
+                // After the flag is down, so that a request waiting on this one and asking again is served.
+                if (requested != null) {
+                    settle(requested, meta, failure);
+                }
+                settle(written, meta, failure);
+            });
+        } catch (RejectedExecutionException e) {
+            // stop() shut the writer down while this thread still applies what it was handed before:
+            // a callback on it closed the node, or stop() gave up waiting for it. The throw used to
+            // end the apply thread with the view never released (a RocksDB snapshot held for ever)
+            // and the notice that the leadership ended, queued behind, never delivered.
+            release(view, meta.lastIndex());
+            snapshotInProgress.set(false);
+            RaftStoppedException stopped = new RaftStoppedException(
+                    "the node stopped before the snapshot at " + meta.lastIndex() + " was written", e);
             if (requested != null) {
-                settle(requested, meta, failure);
+                requested.completeExceptionally(stopped);
             }
-            settle(written, meta, failure);
-        });
+            written.completeExceptionally(stopped);
+        }
         return true;
     }
 

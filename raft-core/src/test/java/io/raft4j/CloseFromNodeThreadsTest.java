@@ -4,12 +4,19 @@ import io.raft4j.core.RaftConfig;
 import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
+import io.raft4j.spi.StateMachine;
 import org.junit.jupiter.api.Test;
 
+import java.io.OutputStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -18,6 +25,83 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * thread goes on with the work it was doing when the callback ran.
  */
 class CloseFromNodeThreadsTest {
+
+    /**
+     * The apply thread went on with the batch whose proposal's callback closed the node, and took
+     * the snapshot that batch made due: close() had shut the snapshot writer down, so handing it the
+     * view threw. The view was never released (a RocksDB snapshot handle held for ever), and the
+     * throw ended the apply thread before it took the notice that the leadership ended: the listener
+     * heard leaderStarted and never leaderStopped.
+     */
+    @Test
+    void aSnapshotFallingDueAfterACallbackOnTheApplyThreadClosedTheNodeIsReleasedAndTheLeadershipStops()
+            throws Exception {
+        CountDownLatch callbackAttached = new CountDownLatch(1);
+        AtomicInteger views = new AtomicInteger();
+        AtomicInteger released = new AtomicInteger();
+        StateMachine<String> sm = new StateMachine<>() {
+            @Override
+            public String apply(long index, Bytes command) {
+                if (command.length() > 1000) {
+                    await(callbackAttached); // so that the callback runs here, on the apply thread
+                }
+                return "ok";
+            }
+
+            @Override
+            public Snapshot snapshot() {
+                views.incrementAndGet();
+                return new Snapshot() {
+                    @Override
+                    public void writeTo(OutputStream out) throws java.io.IOException {
+                        out.write(1);
+                    }
+
+                    @Override
+                    public void release() {
+                        released.incrementAndGet();
+                    }
+                };
+            }
+        };
+        List<String> notices = new CopyOnWriteArrayList<>();
+        LeadershipListener listener = new LeadershipListener() {
+            @Override
+            public void leaderStarted(long term) {
+                notices.add("started " + term);
+            }
+
+            @Override
+            public void leaderStopped(long term) {
+                notices.add("stopped " + term);
+            }
+        };
+        // Only the large command makes a snapshot due: the configuration and the no-op are tiny.
+        RaftConfig config = RaftConfig.builder("solo").initialMembers("solo").snapshotEveryBytes(10_000).build();
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            RaftNode<String> node = RaftNode.builder(config, sm).transport(network).storage(new InMemoryLogStorage())
+                    .leadershipListener(listener).tickMillis(10).build();
+            node.start();
+            try {
+                LocalCluster.await(Duration.ofSeconds(10), () -> !notices.isEmpty());
+                long term = node.status().term();
+                assertEquals(List.of("started " + term), notices);
+
+                CompletableFuture<Void> closed = node.propose(Bytes.wrap(new byte[20_000])).thenRun(node::close);
+                callbackAttached.countDown();
+                closed.get(10, TimeUnit.SECONDS);
+
+                LocalCluster.await(Duration.ofSeconds(10), () -> notices.size() == 2,
+                        () -> "notices " + notices);
+                assertEquals(List.of("started " + term, "stopped " + term), notices);
+                LocalCluster.await(Duration.ofSeconds(10), () -> released.get() == views.get(),
+                        () -> views.get() + " views taken, " + released.get() + " released");
+                assertEquals(1, views.get(), "the snapshot fell due in the large command's batch");
+            } finally {
+                node.close();
+            }
+        }
+    }
 
     /**
      * close() from a callback of takeSnapshot(), which completes on the snapshot thread, waited for
@@ -42,6 +126,17 @@ class CloseFromNodeThreadsTest {
             } finally {
                 node.close();
             }
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(20, TimeUnit.SECONDS)) {
+                throw new AssertionError("the test never opened the latch");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
     }
 }
