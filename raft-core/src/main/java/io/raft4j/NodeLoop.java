@@ -173,7 +173,12 @@ abstract class NodeLoop {
         synchronized void start() {
             running = true;
             started = true;
-            ticker = loop.scheduleWithFixedDelay(this::onTick, tickNanos);
+            try {
+                ticker = loop.scheduleWithFixedDelay(this::onTick, tickNanos);
+            } catch (RuntimeException e) {
+                refused(e);
+                return;
+            }
             scheduleDrain();
         }
 
@@ -187,8 +192,27 @@ abstract class NodeLoop {
 
         private void scheduleDrain() {
             if (drainScheduled.compareAndSet(false, true)) {
-                loop.execute(drainTask);
+                try {
+                    loop.execute(drainTask);
+                } catch (RuntimeException e) {
+                    // drainScheduled stays set: no other drain is tried, the node stops and fails what is queued.
+                    refused(e);
+                }
             }
+        }
+
+        /**
+         * The lent loop refuses the node's work: the transport shut it down (closed before the node),
+         * and nothing will run here again. The node must stop: the refusal used to be thrown at the
+         * caller whose call scheduled the drain, and every later call waited for ever for one.
+         */
+        private void refused(RuntimeException e) {
+            if (!running) {
+                return; // stopping: nothing more to run
+            }
+            running = false;
+            body.failed(new IllegalStateException("the transport's event loop refused the node's work (was the"
+                    + " transport closed before the node?): " + e, e));
         }
 
         private void onTick() {

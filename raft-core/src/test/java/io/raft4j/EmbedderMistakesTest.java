@@ -4,6 +4,7 @@ import io.raft4j.core.RaftConfig;
 import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
+import io.raft4j.spi.EventLoop;
 import io.raft4j.spi.Transport;
 import org.junit.jupiter.api.Test;
 
@@ -11,6 +12,8 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -87,6 +90,69 @@ class EmbedderMistakesTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> proposed.get(5, TimeUnit.SECONDS));
         assertInstanceOf(RaftStoppedException.class, e.getCause());
         node.close();
+    }
+
+    /**
+     * A transport closed before its node (the wrong order) shuts down the event loop it lent the
+     * node. The node's next call threw the loop's RejectedExecutionException at its caller, and
+     * every call after it was queued for a drain that never ran: its future never completed, and the
+     * node, which no longer ticked, never said it had stopped.
+     */
+    @Test
+    void aNodeWhoseLentLoopIsShutDownStopsAndFailsItsCalls() throws Exception {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "lent-loop-solo");
+            t.setDaemon(true);
+            return t;
+        });
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            Transport lending = new ForwardingTransport(network) {
+                @Override
+                public EventLoop eventLoopFor(String groupId, String localId) {
+                    return new EventLoop() {
+                        @Override
+                        public boolean inLoop() {
+                            return Thread.currentThread().getName().equals("lent-loop-solo");
+                        }
+
+                        @Override
+                        public void execute(Runnable task) {
+                            executor.execute(task);
+                        }
+
+                        @Override
+                        public AutoCloseable scheduleWithFixedDelay(Runnable task, long delayNanos) {
+                            ScheduledFuture<?> f = executor.scheduleWithFixedDelay(task, delayNanos, delayNanos,
+                                    TimeUnit.NANOSECONDS);
+                            return () -> f.cancel(false);
+                        }
+                    };
+                }
+            };
+            RaftNode<String> node = RaftNode.builder(RaftConfig.builder("solo").initialMembers("solo").build(),
+                    new LocalCluster.RecordingStateMachine()).transport(lending).storage(new InMemoryLogStorage())
+                    .applyOnLoop(true).tickMillis(10).build();
+            node.start();
+            try {
+                LocalCluster.await(Duration.ofSeconds(10), node::isLeader);
+                assertEquals("applied:a", node.propose(Bytes.ofUtf8("a")).get(5, TimeUnit.SECONDS));
+
+                // As the transport's close() does: what was queued runs, then the loop refuses work.
+                executor.shutdown();
+                assertTrue(executor.awaitTermination(5, TimeUnit.SECONDS));
+
+                CompletableFuture<String> first = node.propose(Bytes.ofUtf8("b"));
+                ExecutionException e = assertThrows(ExecutionException.class, () -> first.get(5, TimeUnit.SECONDS));
+                assertInstanceOf(RaftStoppedException.class, e.getCause());
+                node.whenStopped().get(5, TimeUnit.SECONDS);
+                assertTrue(node.failure().getMessage().contains("event loop"), node.failure().getMessage());
+                e = assertThrows(ExecutionException.class,
+                        () -> node.query(Bytes.EMPTY, ReadConsistency.STALE).get(5, TimeUnit.SECONDS));
+                assertInstanceOf(RaftStoppedException.class, e.getCause());
+            } finally {
+                node.close();
+            }
+        }
     }
 
     /** A reused state machine used to apply the whole log again on top of its state (21 where peers held 11). */
