@@ -348,14 +348,22 @@ final class Applier<R> {
     private void run() {
         try {
             while (true) {
-                Task task = queue.take();
+                Task task;
+                try {
+                    task = queue.take();
+                } catch (InterruptedException e) {
+                    // Nothing in the runtime interrupts this thread (stop() queues a StopTask): the flag
+                    // was left by the state machine or a listener, or set by a stranger. Taken as the
+                    // order to end, it ended the thread silently, and the node ran on applying nothing.
+                    LOG.warn("{}: the apply thread was interrupted (not by the runtime, which never does);"
+                            + " going on", settings.nodeId());
+                    continue;
+                }
                 if (task instanceof StopTask) {
                     return;
                 }
                 process(task);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (Throwable t) {
             onFailure.accept(t);
         }

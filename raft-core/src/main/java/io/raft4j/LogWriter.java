@@ -9,6 +9,8 @@ import io.raft4j.spi.StorageException;
 import io.raft4j.message.LogEntry;
 import io.raft4j.message.RaftMessage;
 import io.raft4j.spi.LogStorage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -43,6 +45,7 @@ final class LogWriter {
     record ReceivedSnapshot(SnapshotMeta meta, boolean published) {
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(LogWriter.class);
     private static final int MAX_JOBS_PER_WRITE = 1024;
     private static final Job STOP = new Job(List.of(), null, List.of(), false, List.of(), null);
 
@@ -111,7 +114,16 @@ final class LogWriter {
         try {
             while (true) {
                 batch.clear();
-                batch.add(queue.take());
+                try {
+                    batch.add(queue.take());
+                } catch (InterruptedException e) {
+                    // Nothing in the runtime interrupts this thread (stop() queues STOP): the flag was
+                    // left by the storage or set by a stranger. Taken as the order to end, it ended the
+                    // thread silently, and the node ran on with nothing written again.
+                    LOG.warn("{}: the storage thread was interrupted (not by the runtime, which never does);"
+                            + " going on", thread.getName());
+                    continue;
+                }
                 queue.drainTo(batch, MAX_JOBS_PER_WRITE - 1);
                 boolean stop = batch.remove(STOP);
                 if (!batch.isEmpty()) {
@@ -121,8 +133,6 @@ final class LogWriter {
                     return;
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (Throwable t) {
             onFailure.accept(t);
         }

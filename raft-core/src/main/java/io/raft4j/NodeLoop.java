@@ -1,6 +1,8 @@
 package io.raft4j;
 
 import io.raft4j.spi.EventLoop;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +18,8 @@ import java.util.concurrent.locks.LockSupport;
  * ({@link #ownThread}) or on an {@link EventLoop} lent by the transport ({@link #shared}).
  */
 abstract class NodeLoop {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeLoop.class);
+
     /** The work the loop drives; every method is called on the loop. */
     interface Body {
         /** One tick of the logical clock. */
@@ -110,6 +114,13 @@ abstract class NodeLoop {
             long nextTick = System.nanoTime() + tickNanos;
             try {
                 while (running) {
+                    if (Thread.interrupted()) {
+                        // Nothing in the runtime interrupts this thread: the flag was left by code it
+                        // ran (a plug-in, a callback). Left set, every park returned at once and the
+                        // idle loop spun on a core for as long as the node ran.
+                        LOG.warn("{} was interrupted (not by the runtime, which never does); going on",
+                                thread.getName());
+                    }
                     long now = System.nanoTime();
                     if (now - nextTick >= 0) {
                         body.tick();
