@@ -3,8 +3,10 @@ package io.raft4j;
 import io.raft4j.spi.StateMachine;
 
 import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
 
 /**
  * The state machines given to nodes so far in this process, so that none is given to a second node.
@@ -14,10 +16,15 @@ import java.util.WeakHashMap;
  * by an embedder's review: a counter at 21 where its peers held 11).
  */
 final class StateMachineClaims {
-    /** The claimant of each state machine; weakly held, so a discarded state machine is forgotten. */
-    private static final Map<StateMachine<?>, Claim> CLAIMS = new WeakHashMap<>();
+    /**
+     * The claims, by the identity hash of their state machine; each weakly held, so a discarded state
+     * machine is forgotten. By instance, not by {@code equals}/{@code hashCode} (a WeakHashMap): a
+     * state machine whose hash follows its state (a map, a record of collections) was no longer
+     * found once it had applied a command, and of two equal ones the second took the first's claim.
+     */
+    private static final Map<Integer, List<Claim>> CLAIMS = new HashMap<>();
 
-    /** Kept as the map's value: the instance (for an identity check, as keys compare by equals) and who has it. */
+    /** A claim: the instance, weakly, and who has it. */
     private record Claim(WeakReference<StateMachine<?>> instance, String node) {
     }
 
@@ -30,13 +37,20 @@ final class StateMachineClaims {
      * @throws IllegalStateException if this very instance was given to a node before
      */
     static synchronized void claim(StateMachine<?> stateMachine, String node) {
-        Claim previous = CLAIMS.get(stateMachine);
-        if (previous != null && previous.instance().get() == stateMachine) {
-            throw new IllegalStateException("this StateMachine instance was already given to node " + previous.node()
-                    + ": give each node, also one restarted in the same process, a new state machine; it is"
-                    + " rebuilt from the snapshot and the log, and the old instance's state would have commands"
-                    + " applied twice");
+        // Nodes are built rarely: dropping every forgotten claim each time keeps the map small.
+        CLAIMS.values().removeIf(claims -> {
+            claims.removeIf(c -> c.instance().get() == null);
+            return claims.isEmpty();
+        });
+        List<Claim> sameHash = CLAIMS.computeIfAbsent(System.identityHashCode(stateMachine), h -> new ArrayList<>());
+        for (Claim previous : sameHash) {
+            if (previous.instance().get() == stateMachine) {
+                throw new IllegalStateException("this StateMachine instance was already given to node "
+                        + previous.node() + ": give each node, also one restarted in the same process, a new state"
+                        + " machine; it is rebuilt from the snapshot and the log, and the old instance's state would"
+                        + " have commands applied twice");
+            }
         }
-        CLAIMS.put(stateMachine, new Claim(new WeakReference<>(stateMachine), node));
+        sameHash.add(new Claim(new WeakReference<>(stateMachine), node));
     }
 }

@@ -5,10 +5,12 @@ import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
 import io.raft4j.spi.EventLoop;
+import io.raft4j.spi.StateMachine;
 import io.raft4j.spi.Transport;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -168,6 +170,42 @@ class EmbedderMistakesTest {
             assertTrue(refused.getMessage().contains("already given to node default/n1"), refused.getMessage());
             RaftNode.builder(config, new LocalCluster.RecordingStateMachine()).transport(network).storage(storage)
                     .build().close();
+        }
+    }
+
+    /** A state machine that is a map: equal to any other with the same state, its hash changing as it applies. */
+    static final class MapMachine extends HashMap<Long, String> implements StateMachine<String> {
+        @Override
+        public String apply(long index, Bytes command) {
+            put(index, command.toUtf8());
+            return "ok";
+        }
+    }
+
+    /**
+     * The claims were kept by equals() and hashCode(), not by instance: a state machine whose hash
+     * follows its state (a map, a record of collections) was not found once it had applied a
+     * command, so the restarted node got its predecessor's state machine after all and applied the
+     * log on top of it; and of two distinct but equal ones, the second replaced the first's claim,
+     * which could then be given to another node.
+     */
+    @Test
+    void aStateMachineIsGivenToOneNodeOnlyWhateverItsEqualsAndHashCode() {
+        RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").build();
+        InMemoryLogStorage storage = new InMemoryLogStorage();
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            MapMachine sm = new MapMachine();
+            RaftNode.builder(config, sm).transport(network).storage(storage).build().close();
+            sm.apply(1, Bytes.ofUtf8("x")); // as the node would have: its hash is another now
+            assertThrows(IllegalStateException.class,
+                    () -> RaftNode.builder(config, sm).transport(network).storage(storage).build());
+
+            MapMachine first = new MapMachine();
+            MapMachine second = new MapMachine(); // equal to the first, another instance: a node of its own
+            RaftNode.builder(config, first).transport(network).storage(storage).build().close();
+            RaftNode.builder(config, second).transport(network).storage(storage).build().close();
+            assertThrows(IllegalStateException.class,
+                    () -> RaftNode.builder(config, first).transport(network).storage(storage).build());
         }
     }
 
