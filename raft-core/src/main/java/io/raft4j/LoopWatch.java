@@ -16,9 +16,15 @@ final class LoopWatch {
     }
 
     private final List<Watch> watches = new ArrayList<>();
+    /** Why {@link #failAll} failed everything: the node stopped, so no action may run any more. */
+    private Throwable stoppedBy;
 
     /** Runs {@code action} once {@code condition} holds; {@code future} is what the action completes. */
     void add(BooleanSupplier condition, Runnable action, CompletableFuture<?> future) {
+        if (stoppedBy != null) {
+            future.completeExceptionally(stoppedBy); // nothing will check it again
+            return;
+        }
         watches.add(new Watch(condition, action, future));
     }
 
@@ -35,12 +41,20 @@ final class LoopWatch {
             return false;
         });
         for (Watch w : due) {
-            w.action().run();
+            if (stoppedBy != null) {
+                // An action before this one completed a future whose callback, run here on the loop,
+                // stopped the node. This one used to run all the same, on the stopped node: a
+                // membership change was proposed and waited for an apply that never came.
+                w.future().completeExceptionally(stoppedBy);
+            } else {
+                w.action().run();
+            }
         }
     }
 
     /** The node stopped: no condition will be checked again, so every waiting caller fails. */
     void failAll(Throwable reason) {
+        stoppedBy = reason;
         for (Watch w : watches) {
             w.future().completeExceptionally(reason);
         }
