@@ -168,6 +168,12 @@ final class Applier<R> {
         }
     }
 
+    /** Whether the calling thread is the apply thread or the snapshot thread. */
+    boolean onItsThreads() {
+        Thread current = Thread.currentThread();
+        return current == thread || current == snapshotThread;
+    }
+
     long appliedIndex() {
         return appliedIndex;
     }

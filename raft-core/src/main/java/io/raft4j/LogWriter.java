@@ -75,6 +75,11 @@ final class LogWriter {
         thread.start();
     }
 
+    /** Whether the calling thread is the storage thread. */
+    boolean onItsThread() {
+        return Thread.currentThread() == thread;
+    }
+
     void submit(Job job) {
         queue.add(job);
     }

@@ -56,6 +56,9 @@ abstract class NodeLoop {
     /** Starts running; tasks submitted before run now. */
     abstract void start();
 
+    /** Whether the calling thread is the one the loop runs on. */
+    abstract boolean onLoopThread();
+
     /** Runs {@code task} on the loop, after the tasks submitted before it. Thread-safe. */
     abstract void execute(Runnable task);
 
@@ -100,6 +103,11 @@ abstract class NodeLoop {
         void start() {
             running = true;
             thread.start();
+        }
+
+        @Override
+        boolean onLoopThread() {
+            return Thread.currentThread() == thread;
         }
 
         @Override
@@ -191,6 +199,11 @@ abstract class NodeLoop {
                 return;
             }
             scheduleDrain();
+        }
+
+        @Override
+        boolean onLoopThread() {
+            return loop.inLoop();
         }
 
         @Override

@@ -86,6 +86,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * loop reads it too, to keep the stopped status when a callback it ran stopped the node.
      */
     private volatile boolean stopped;
+    /** Set as the first {@link #stop} begins, before it takes the node's monitor. */
+    private volatile boolean stopRequested;
     private volatile Throwable failure;
     /**
      * Guards the first setting of {@link #failure} in {@link #fail}; not {@code this}, which
@@ -487,7 +489,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * Blocks while its threads finish the work already handed to them (log writes, applies, a
      * snapshot being written), each for some seconds at most: a thread still busy then is left to
      * end on its own. Calls still pending fail with {@link RaftStoppedException}. Closing again does
-     * nothing.
+     * nothing; called from a callback on one of the node's threads while another thread closes the
+     * node, it returns at once (that close waits for this thread).
      */
     @Override
     public void close() {
@@ -763,7 +766,28 @@ public final class RaftNode<R> implements AutoCloseable {
         stopper.start();
     }
 
-    private synchronized void stop(RaftStoppedException reason) {
+    /**
+     * Stops the node, once. A thread of the node's own (its loop, apply, snapshot or storage thread:
+     * a future's callback there) that finds another thread stopping it returns at once: that stop
+     * holds the node while it waits for this very thread to finish its work, so waiting for the
+     * node here held both up until the stop's wait for this thread ran out (10 seconds), and the
+     * stop then returned with this thread still busy (applying, telling the listener of the
+     * leadership's end after close() had returned). This thread goes on and ends as the stop asks.
+     */
+    private void stop(RaftStoppedException reason) {
+        if (stopRequested && onOwnThread()) {
+            return;
+        }
+        stopRequested = true;
+        stopOnce(reason);
+    }
+
+    /** Whether the calling thread is one {@link #stopOnce} waits for. */
+    private boolean onOwnThread() {
+        return loop.onLoopThread() || applier.onItsThreads() || writer.onItsThread();
+    }
+
+    private synchronized void stopOnce(RaftStoppedException reason) {
         boolean wasRunning = running;
         running = false;
         stopped = true;

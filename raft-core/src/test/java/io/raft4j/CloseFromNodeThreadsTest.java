@@ -5,6 +5,7 @@ import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
 import io.raft4j.spi.StateMachine;
+import io.raft4j.spi.Transport;
 import org.junit.jupiter.api.Test;
 
 import java.io.OutputStream;
@@ -126,6 +127,62 @@ class CloseFromNodeThreadsTest {
             } finally {
                 node.close();
             }
+        }
+    }
+
+    /**
+     * close() on the caller's thread holds the node while it waits for the apply thread to finish
+     * its work. A callback there that closed the node too waited for the node, so the caller waited
+     * for it in vain until its 10-second bound ran out, and returned with the apply thread still
+     * blocked: the notice that the leadership ended came after close() had returned, if at all.
+     */
+    @Test
+    void aCallbackOnTheApplyThreadClosingTheNodeDoesNotHoldUpACloseInProgress() throws Exception {
+        CountDownLatch closing = new CountDownLatch(1);
+        CountDownLatch applying = new CountDownLatch(1);
+        StateMachine<String> sm = (index, command) -> {
+            if (command.toUtf8().equals("x")) {
+                applying.countDown();
+                await(closing); // until close() on the test's thread holds the node
+            }
+            return "ok";
+        };
+        List<String> notices = new CopyOnWriteArrayList<>();
+        LeadershipListener listener = new LeadershipListener() {
+            @Override
+            public void leaderStarted(long term) {
+                notices.add("started " + term);
+            }
+
+            @Override
+            public void leaderStopped(long term) {
+                notices.add("stopped " + term);
+            }
+        };
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            Transport watched = new ForwardingTransport(network) {
+                @Override
+                public void unregister(String groupId, String localId) {
+                    super.unregister(groupId, localId);
+                    closing.countDown(); // the first thing close() does, holding the node
+                }
+            };
+            RaftNode<String> node = RaftNode.builder(RaftConfig.builder("solo").initialMembers("solo").build(), sm)
+                    .transport(watched).storage(new InMemoryLogStorage()).leadershipListener(listener).tickMillis(10)
+                    .build();
+            node.start();
+            LocalCluster.await(Duration.ofSeconds(10), () -> !notices.isEmpty());
+            CompletableFuture<String> proposed = node.propose(Bytes.ofUtf8("x"));
+            proposed.thenRun(node::close);
+            assertTrue(applying.await(10, TimeUnit.SECONDS));
+
+            long start = System.nanoTime();
+            node.close();
+            long closeMillis = (System.nanoTime() - start) / 1_000_000;
+
+            assertTrue(closeMillis < 5_000, "close() took " + closeMillis + " ms");
+            LocalCluster.await(Duration.ofSeconds(5), () -> notices.size() == 2);
+            assertEquals(List.of("started " + node.status().term(), "stopped " + node.status().term()), notices);
         }
     }
 
