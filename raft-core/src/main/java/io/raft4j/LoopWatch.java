@@ -40,14 +40,24 @@ final class LoopWatch {
             }
             return false;
         });
-        for (Watch w : due) {
+        for (int i = 0; i < due.size(); i++) {
+            Watch w = due.get(i);
             if (stoppedBy != null) {
                 // An action before this one completed a future whose callback, run here on the loop,
                 // stopped the node. This one used to run all the same, on the stopped node: a
                 // membership change was proposed and waited for an apply that never came.
                 w.future().completeExceptionally(stoppedBy);
-            } else {
+                continue;
+            }
+            try {
                 w.action().run();
+            } catch (RuntimeException | Error e) {
+                // The loop fails on it and the node stops. This watch and the ones due after it were
+                // off the list, so the stop failed none of them, and their callers waited for ever:
+                // this one hears why, the others wait again, for failAll.
+                w.future().completeExceptionally(e);
+                watches.addAll(due.subList(i + 1, due.size()));
+                throw e;
             }
         }
     }

@@ -548,7 +548,9 @@ public final class RaftNode<R> implements AutoCloseable {
         public void run() {
             try {
                 body.run();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // An Error too (a plug-in's class that failed to initialise...): it stops the node,
+                // and this task is off the queue, so the stop would not fail its future either.
                 future.completeExceptionally(e);
                 throw e;
             }

@@ -75,6 +75,83 @@ class PluginContractViolationTest {
         }
     }
 
+    /**
+     * A task the loop ran for a call completed the call's future when it threw a RuntimeException,
+     * not when it threw an Error (here from a transport whose address check failed to initialise):
+     * the Error stopped the node, as it should, but the task had been taken off the queue, so the
+     * stop did not fail its future either. It never completed.
+     */
+    @Test
+    void aCallWhoseTaskThrowsAnErrorFailsAsTheNodeStops() throws Exception {
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            Transport broken = new ForwardingTransport(network) {
+                @Override
+                public java.util.Optional<String> problemWithAddress(String address) {
+                    throw new ExceptionInInitializerError("the transport's address parser failed to load");
+                }
+            };
+            RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").build();
+            RaftNode<String> node = RaftNode.builder(config, new LocalCluster.RecordingStateMachine())
+                    .transport(broken).storage(new InMemoryLogStorage()).tickMillis(10).build();
+            node.start();
+            try {
+                LocalCluster.await(Duration.ofSeconds(10), node::isLeader);
+                CompletableFuture<ClusterConfig> added = node.addLearner("n2", "somewhere:7002");
+                ExecutionException e = assertThrows(ExecutionException.class, () -> added.get(5, TimeUnit.SECONDS));
+                assertInstanceOf(ExceptionInInitializerError.class, e.getCause());
+                node.whenStopped().get(5, TimeUnit.SECONDS);
+                assertInstanceOf(ExceptionInInitializerError.class, node.failure());
+            } finally {
+                node.close();
+            }
+        }
+    }
+
+    /**
+     * The same from the action of a wait: a change asked of a leader that has not committed yet
+     * waits, and asks the transport about its addresses again when it goes on. The action that threw
+     * had been taken off the waits, and the change due with it was never run: the stop failed
+     * neither, and both waited for ever.
+     */
+    @Test
+    void waitsDueWithOneWhoseActionThrowsAnErrorFailAsTheNodeStops() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            Transport broken = new ForwardingTransport(network) {
+                @Override
+                public java.util.Optional<String> problemWithAddress(String address) {
+                    if (asked.incrementAndGet() > 1) {
+                        throw new ExceptionInInitializerError("the transport's address parser failed to load");
+                    }
+                    return java.util.Optional.empty();
+                }
+            };
+            ApplierFailureTest.NoopGatedStorage storage = new ApplierFailureTest.NoopGatedStorage(new InMemoryLogStorage());
+            RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").build();
+            RaftNode<String> node = RaftNode.builder(config, new LocalCluster.RecordingStateMachine())
+                    .transport(broken).storage(storage).tickMillis(10).build();
+            node.start();
+            try {
+                assertTrue(storage.blocked.await(10, TimeUnit.SECONDS), "elected, its no-op being written");
+                CompletableFuture<ClusterConfig> withAddress = node.addLearner("n2", "somewhere:7002");
+                CompletableFuture<ClusterConfig> without = node.addLearner("n3", "");
+                node.whenLeaderKnown().get(10, TimeUnit.SECONDS); // both wait for the first commit now
+                assertEquals(1, asked.get());
+                storage.gate.countDown();
+
+                ExecutionException e = assertThrows(ExecutionException.class,
+                        () -> withAddress.get(5, TimeUnit.SECONDS));
+                assertInstanceOf(ExceptionInInitializerError.class, e.getCause());
+                e = assertThrows(ExecutionException.class, () -> without.get(5, TimeUnit.SECONDS));
+                assertInstanceOf(RaftStoppedException.class, e.getCause());
+                assertInstanceOf(ExceptionInInitializerError.class, node.failure());
+            } finally {
+                storage.gate.countDown();
+                node.close();
+            }
+        }
+    }
+
     /** A storage that answers every read of entries with none, against its contract. */
     static final class NoEntries extends ForwardingStorage {
         NoEntries(LogStorage delegate) {
