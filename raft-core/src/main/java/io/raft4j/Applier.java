@@ -322,7 +322,15 @@ final class Applier<R> {
             // leadership stopped (started and stopped always pair up), here, as nothing runs there now.
             for (Task t : queue) {
                 if (t instanceof NoticeTask n) {
-                    n.events().forEach(leadership::handle);
+                    for (LeadershipEvent event : n.events()) {
+                        try {
+                            leadership.handle(event);
+                        } catch (RuntimeException | Error e) {
+                            // A listener's Error (its RuntimeExceptions are caught and said already):
+                            // on the thread stopping the node, it must not cut the stop short.
+                            LOG.error("{}: the leadership listener failed while the node stopped", settings.nodeId(), e);
+                        }
+                    }
                 }
             }
         }

@@ -822,9 +822,13 @@ public final class RaftNode<R> implements AutoCloseable {
         if (!inlineWrites) {
             writer.stop();
         }
-        writer.abandonReceiving();
+        // These two run plug-ins on this thread (a snapshot store's sink; with applyOnLoop, the
+        // leadership listener): an Error from a listener's leaderStopped used to cut the stop short,
+        // the applier never stopped and no call still waiting ever failed.
+        releaseStep("abandoning the snapshot being received", writer::abandonReceiving);
         // The loop has stopped, so the tracker is this thread's now; the notice runs before the applier stops.
-        applier.submitNotice(leadership.stopping());
+        releaseStep("telling the leadership listener that leadership ended",
+                () -> applier.submitNotice(leadership.stopping()));
         applier.stop(reason);
         watches.failAll(reason);
         for (Applier.PendingQuery<R> q : pendingReads.values()) {
@@ -832,6 +836,15 @@ public final class RaftNode<R> implements AutoCloseable {
         }
         pendingReads.clear();
         failNeverRun(neverRan, reason);
+    }
+
+    /** Runs a step of {@link #release} that calls a plug-in: one that throws is said, and the stop goes on. */
+    private void releaseStep(String step, Runnable run) {
+        try {
+            run.run();
+        } catch (RuntimeException | Error e) {
+            LOG.error("{}: {} failed; stopping the node regardless", config.nodeId(), step, e);
+        }
     }
 
     /** Builds a {@link RaftNode}. */

@@ -152,6 +152,209 @@ class PluginContractViolationTest {
         }
     }
 
+    /**
+     * With applyOnLoop the node's last leaderStopped is told on the thread closing it, in the middle
+     * of the close. A listener that threw an Error there (a test's assertion, a class that failed to
+     * load) cut the close short: the applier was never stopped, and nothing still waiting was failed.
+     * Here an addVoter waiting for a learner that never answers waited for ever.
+     */
+    @Test
+    void aListenerThatThrowsAnErrorWhileTheNodeClosesDoesNotLeaveCallsWaiting() throws Exception {
+        LeadershipListener throwing = new LeadershipListener() {
+            @Override
+            public void leaderStopped(long term) {
+                throw new AssertionError("a listener's assertion");
+            }
+        };
+        RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").build();
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            RaftNode<String> node = RaftNode.builder(config, new LocalCluster.RecordingStateMachine()).transport(network)
+                    .storage(new InMemoryLogStorage()).leadershipListener(throwing).applyOnLoop(true)
+                    .runOnTransportLoop(false).tickMillis(10).build();
+            node.start();
+            try {
+                LocalCluster.await(Duration.ofSeconds(10), node::isLeader);
+                CompletableFuture<ClusterConfig> added = node.addVoter("n2", "");
+                // n2 is a learner once that is applied; then addVoter waits, on the loop, for it to catch up.
+                LocalCluster.await(Duration.ofSeconds(10), () -> node.status().config().learners().contains("n2")
+                        && node.status().appliedIndex() == node.status().lastIndex());
+                node.followers().get(5, TimeUnit.SECONDS); // the loop has run what the apply queued before this
+                assertFalse(added.isDone());
+
+                try {
+                    node.close();
+                } catch (AssertionError e) {
+                    // the listener's: a close that says what went wrong is fine; one that leaves calls waiting is not
+                }
+
+                ExecutionException e = assertThrows(ExecutionException.class, () -> added.get(5, TimeUnit.SECONDS));
+                assertInstanceOf(RaftStoppedException.class, e.getCause());
+                assertTrue(node.whenStopped().isDone());
+            } finally {
+                try {
+                    node.close();
+                } catch (AssertionError ignored) {
+                    // as above
+                }
+            }
+        }
+    }
+
+    /**
+     * The same on the apply thread's behalf: once a failure ended it, the notices it had not taken
+     * are told on the thread stopping the node, and a listener's Error there cut the stop short. The
+     * proposal whose apply failed was never failed.
+     */
+    @Test
+    void aListenerThatThrowsAnErrorWhileAFailedNodeStopsDoesNotLeaveCallsWaiting() throws Exception {
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        LeadershipListener throwing = new LeadershipListener() {
+            @Override
+            public void leaderStarted(long term) {
+                started.countDown();
+            }
+
+            @Override
+            public void leaderStopped(long term) {
+                throw new AssertionError("a listener's assertion");
+            }
+        };
+        io.raft4j.spi.StateMachine<String> sm = (index, command) -> {
+            if (command.toUtf8().equals("boom")) {
+                throw new IllegalStateException("a state machine bug");
+            }
+            return "ok";
+        };
+        RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").build();
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            RaftNode<String> node = RaftNode.builder(config, sm).transport(network).storage(new InMemoryLogStorage())
+                    .leadershipListener(throwing).tickMillis(10).build();
+            node.start();
+            try {
+                assertTrue(started.await(10, TimeUnit.SECONDS));
+                CompletableFuture<String> boom = node.propose(Bytes.ofUtf8("boom"));
+                ExecutionException e = assertThrows(ExecutionException.class, () -> boom.get(5, TimeUnit.SECONDS));
+                assertInstanceOf(RaftStoppedException.class, e.getCause());
+                node.whenStopped().get(5, TimeUnit.SECONDS);
+                assertInstanceOf(IllegalStateException.class, node.failure());
+            } finally {
+                node.close();
+            }
+        }
+    }
+
+    /**
+     * The same with a snapshot store whose sink threw when abandoned: a follower closed in the middle
+     * of receiving a snapshot abandons it while it stops, and the throw cut the stop short. Its apply
+     * thread ran on for good, and its read waiting for entries it never received waited for ever.
+     */
+    @Test
+    void aSnapshotSinkThatThrowsWhenAbandonedDoesNotLeaveTheStopHalfDone() throws Exception {
+        InMemoryTransport network = new InMemoryTransport();
+        String[] ids = {"n1", "n2", "n3"};
+        java.util.function.Function<String, RaftConfig> configOf = id -> RaftConfig.builder(id).initialMembers(ids)
+                .electionTimeoutTicks(LocalCluster.STEADY_LEADER_ELECTION_TICKS)
+                .snapshotTrailingEntries(0).snapshotChunkBytes(64).snapshotChunksInFlight(1).build();
+        java.util.Map<String, RaftNode<String>> nodes = new java.util.LinkedHashMap<>();
+        for (String id : ids) {
+            nodes.put(id, RaftNode.builder(configOf.apply(id), new LocalCluster.RecordingStateMachine())
+                    .transport(network).storage(new InMemoryLogStorage()).tickMillis(10).build());
+        }
+        nodes.values().forEach(RaftNode::start);
+        try {
+            RaftNode<String> leader = LocalCluster.awaitSettledLeader(nodes.values());
+            String fid = nodes.keySet().stream().filter(id -> !id.equals(leader.id())).findFirst().orElseThrow();
+            nodes.remove(fid).close();
+            java.util.concurrent.CountDownLatch receiving = new java.util.concurrent.CountDownLatch(1);
+            io.raft4j.spi.SnapshotStore store = new ForwardingSnapshotStore(new io.raft4j.memory.InMemorySnapshotStore()) {
+                @Override
+                public Sink begin(io.raft4j.message.SnapshotMeta meta) throws java.io.IOException {
+                    Sink sink = super.begin(meta);
+                    receiving.countDown();
+                    return new ForwardingSink(sink) {
+                        private boolean published;
+
+                        @Override
+                        public SnapshotInfo publish(Long expectedChecksum) throws java.io.IOException {
+                            SnapshotInfo info = super.publish(expectedChecksum);
+                            published = true;
+                            return info;
+                        }
+
+                        @Override
+                        public void close() {
+                            super.close();
+                            if (!published) {
+                                throw new java.io.UncheckedIOException(new java.io.IOException("cannot delete tmp-1"));
+                            }
+                        }
+                    };
+                }
+            };
+            AbandonedSnapshotTransferTest.FilteringTransport ft = new AbandonedSnapshotTransferTest.FilteringTransport(network);
+            RaftNode<String> follower = RaftNode.builder(configOf.apply(fid), new LocalCluster.RecordingStateMachine())
+                    .transport(ft).storage(new InMemoryLogStorage()).snapshots(store).tickMillis(10).build();
+            nodes.put(fid, follower);
+            network.isolate(fid);
+            follower.start();
+            for (int i = 0; i < 20; i++) {
+                leader.propose(Bytes.ofUtf8("value-" + i + "-".repeat(100))).get(5, TimeUnit.SECONDS);
+            }
+            leader.takeSnapshot().get(5, TimeUnit.SECONDS); // the leader compacts: the follower needs the snapshot
+            ft.drop = m -> m instanceof io.raft4j.message.InstallSnapshotResponse; // stuck at its first chunk
+            network.heal();
+            assertTrue(receiving.await(10, TimeUnit.SECONDS));
+            LocalCluster.await(Duration.ofSeconds(10), () -> leader.id().equals(follower.status().leaderId()));
+            // Confirmed by the leader, it waits for entries the follower will not have.
+            CompletableFuture<String> read = follower.query(Bytes.EMPTY);
+
+            try {
+                nodes.remove(fid).close();
+            } catch (java.io.UncheckedIOException thrown) {
+                // the sink's: a close that says what went wrong is fine; one that leaves calls waiting is not
+            }
+
+            ExecutionException e = assertThrows(ExecutionException.class, () -> read.get(5, TimeUnit.SECONDS));
+            assertInstanceOf(RaftStoppedException.class, e.getCause());
+            LocalCluster.await(Duration.ofSeconds(5), () -> Thread.getAllStackTraces().keySet().stream()
+                    .noneMatch(t -> t.getName().equals("raft-apply-default-" + fid) && t.isAlive()));
+        } finally {
+            nodes.values().forEach(RaftNode::close);
+            network.close();
+        }
+    }
+
+    /** Forwards to another snapshot store; a test overrides what it breaks. */
+    static class ForwardingSnapshotStore implements io.raft4j.spi.SnapshotStore {
+        final io.raft4j.spi.SnapshotStore delegate;
+
+        ForwardingSnapshotStore(io.raft4j.spi.SnapshotStore delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override public java.util.Optional<SnapshotInfo> latest() { return delegate.latest(); }
+        @Override public Bytes read(long i, long o, int m) { return delegate.read(i, o, m); }
+        @Override public java.io.InputStream open(long i) throws java.io.IOException { return delegate.open(i); }
+        @Override public Sink begin(io.raft4j.message.SnapshotMeta m) throws java.io.IOException { return delegate.begin(m); }
+        @Override public void close() { delegate.close(); }
+    }
+
+    /** Forwards to another sink. */
+    static class ForwardingSink implements io.raft4j.spi.SnapshotStore.Sink {
+        final io.raft4j.spi.SnapshotStore.Sink delegate;
+
+        ForwardingSink(io.raft4j.spi.SnapshotStore.Sink delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override public java.io.OutputStream out() { return delegate.out(); }
+        @Override public long written() { return delegate.written(); }
+        @Override public io.raft4j.spi.SnapshotStore.SnapshotInfo publish(Long c) throws java.io.IOException {
+            return delegate.publish(c);
+        }
+        @Override public void close() { delegate.close(); }
+    }
+
     /** A storage that answers every read of entries with none, against its contract. */
     static final class NoEntries extends ForwardingStorage {
         NoEntries(LogStorage delegate) {
