@@ -117,6 +117,8 @@ final class Applier<R> {
     private final RaftConfig settings;
     private final Consumer<SnapshotMeta> onSnapshotTaken;
     private final ExecutorService snapshotWriter;
+    /** Why the node stopped, for the apply thread to fail the queries still waiting when it ends. */
+    private volatile RuntimeException stopError;
     /** The snapshot writer's thread, once it has one: {@link #stop} must not wait for it from it. */
     private volatile Thread snapshotThread;
     private final AtomicBoolean snapshotInProgress = new AtomicBoolean();
@@ -306,6 +308,7 @@ final class Applier<R> {
     }
 
     void stop(RuntimeException error) {
+        stopError = error;
         if (thread != null) {
             queue.add(new StopTask());
         }
@@ -345,9 +348,10 @@ final class Applier<R> {
             }
         }
         failAllProposals(error);
-        for (WaitingQuery<R> w : waitingQueries) {
-            w.query().future().completeExceptionally(error);
-        }
+        if (thread == null || !thread.isAlive()) {
+            failWaitingQueries(error);
+        } // else the apply thread, which owns them, fails them as it ends: still busy (this is a callback
+          // on it, or the wait above ran out), it could change the queue under this iteration
         for (Task t : queue) {
             if (t instanceof ApplyTask a) {
                 for (PendingQuery<?> q : a.queries()) {
@@ -380,6 +384,13 @@ final class Applier<R> {
             }
         } catch (Throwable t) {
             onFailure.accept(t);
+        } finally {
+            // The queries still waiting are this thread's to fail once the node stopped: stop() does
+            // it only when this thread has ended (see there).
+            RuntimeException stopped = stopError;
+            if (stopped != null) {
+                failWaitingQueries(stopped);
+            }
         }
     }
 
@@ -637,6 +648,12 @@ final class Applier<R> {
             future.completeExceptionally(failure);
         } else {
             future.complete(meta);
+        }
+    }
+
+    private void failWaitingQueries(RuntimeException error) {
+        for (WaitingQuery<R> w : waitingQueries) {
+            w.query().future().completeExceptionally(error);
         }
     }
 
