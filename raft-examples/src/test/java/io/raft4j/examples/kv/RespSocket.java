@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +52,25 @@ final class RespSocket implements AutoCloseable {
     void sendRaw(byte[] raw) throws IOException {
         out.write(raw);
         out.flush();
+    }
+
+    /**
+     * Sends a request the server is expected to refuse part-way, and reads its answer: the server
+     * closes the connection with the rest of the request unread, and a close with unread input makes
+     * the kernel reset the connection, which may fail this sending or discard the refusal before it is
+     * read (more likely on a loaded machine). Returns the refusal, or null when the reset came first.
+     */
+    Reply sendRefused(byte[] raw) throws IOException {
+        try {
+            sendRaw(raw);
+        } catch (SocketException resetWhileSending) {
+            // the server closed already: its refusal may still be readable
+        }
+        try {
+            return read();
+        } catch (SocketException | EOFException reset) {
+            return null;
+        }
     }
 
     Reply read() throws IOException {
