@@ -412,10 +412,8 @@ final class CommandProcessor {
                 }
                 // As Redis: printable ASCII but space only. Control characters were taken, and a
                 // name went as is into CLIENT INFO's line and the node's log.
-                for (byte b : args.get(2)) {
-                    if (b < '!' || b > '~') {
-                        return error("ERR Client names cannot contain spaces, newlines or special characters.");
-                    }
+                if (!isValidClientName(args.get(2))) {
+                    return error("ERR Client names cannot contain spaces, newlines or special characters.");
                 }
                 String name = utf8(args.get(2));
                 return local(s -> {
@@ -445,14 +443,53 @@ final class CommandProcessor {
                 return error("NOPROTO sorry, this protocol version is not supported");
             }
         }
-        return local(s -> Reply.array(List.of(
+        // Redis's options, HELLO <protover> [AUTH <username> <password>] [SETNAME <clientname>]: both
+        // were ignored, so SETNAME silently left the connection unnamed (CLIENT GETNAME said nil where
+        // Redis says the name) and any misspelt option was taken. AUTH is taken as every command is
+        // here, without authentication.
+        String setName = null;
+        for (int i = 2; i < args.size(); i++) {
+            String opt = ascii(args.get(i)).toUpperCase(Locale.ROOT);
+            if (opt.equals("AUTH") && i + 2 < args.size()) {
+                i += 2;
+            } else if (opt.equals("SETNAME") && i + 1 < args.size()) {
+                byte[] clientName = args.get(++i);
+                if (!isValidClientName(clientName)) {
+                    return error("ERR Client names cannot contain spaces, newlines or special characters.");
+                }
+                setName = utf8(clientName);
+            } else {
+                return error("ERR Syntax error in HELLO option '" + clip(utf8(args.get(i)), 128) + "'");
+            }
+        }
+        String name = setName;
+        return local(s -> {
+            if (name != null) {
+                s.name = name;
+            }
+            return helloReply(s);
+        });
+    }
+
+    private static Reply helloReply(Session s) {
+        return Reply.array(List.of(
                 Reply.bulk("server"), Reply.bulk("redis"),
                 Reply.bulk("version"), Reply.bulk("7.0.0"),
                 Reply.bulk("proto"), Reply.integer(2),
                 Reply.bulk("id"), Reply.integer(s.id),
                 Reply.bulk("mode"), Reply.bulk("standalone"),
                 Reply.bulk("role"), Reply.bulk("master"),
-                Reply.bulk("modules"), Reply.EMPTY_ARRAY)));
+                Reply.bulk("modules"), Reply.EMPTY_ARRAY));
+    }
+
+    /** As Redis: printable ASCII but space only. */
+    private static boolean isValidClientName(byte[] name) {
+        for (byte b : name) {
+            if (b < '!' || b > '~') {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---- helpers ---------------------------------------------------------------------------------

@@ -160,6 +160,23 @@ class KvServerTest {
     }
 
     @Test
+    void helloTakesRedisOptionsSetnameNamesTheConnectionAndUnknownOnesAreRefused() throws IOException {
+        cluster = new InMemoryKvCluster(1);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket s = new RespSocket(cluster.port(leader), 10_000)) {
+            assertInstanceOf(Reply.Array.class, s.call("HELLO", "2", "SETNAME", "app1"));
+            assertEquals("app1", text(s.call("CLIENT", "GETNAME")), "as in Redis, HELLO's SETNAME names the connection");
+            assertInstanceOf(Reply.Array.class, s.call("HELLO", "2", "AUTH", "default", "pw", "SETNAME", "app2"));
+            assertEquals("app2", text(s.call("CLIENT", "GETNAME")));
+            assertEquals("-ERR Syntax error in HELLO option 'SETNAM'", text(s.call("HELLO", "2", "SETNAM", "x")));
+            assertEquals("-ERR Syntax error in HELLO option 'SETNAME'", text(s.call("HELLO", "2", "SETNAME")));
+            assertEquals("-ERR Client names cannot contain spaces, newlines or special characters.",
+                    text(s.call("HELLO", "2", "SETNAME", "a b")));
+            assertEquals("app2", text(s.call("CLIENT", "GETNAME")), "a refused HELLO changes nothing");
+        }
+    }
+
+    @Test
     void redisStandardErrors() throws IOException {
         cluster = new InMemoryKvCluster(3);
         KvNode leader = cluster.awaitLeader();
