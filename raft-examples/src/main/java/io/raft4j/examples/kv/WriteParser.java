@@ -108,10 +108,13 @@ final class WriteParser {
             String opt = new String(args.get(i), StandardCharsets.ISO_8859_1).toUpperCase(Locale.ROOT);
             switch (opt) {
                 case "NX", "XX" -> {
-                    if (condition != KvCodec.Condition.ALWAYS) {
+                    KvCodec.Condition asked = opt.equals("NX") ? KvCodec.Condition.NX : KvCodec.Condition.XX;
+                    // As Redis: NX and XX exclude each other (and IFEQ here), but one given twice is
+                    // taken; SET k v NX NX was refused with a syntax error that Redis does not give.
+                    if (condition != KvCodec.Condition.ALWAYS && condition != asked) {
                         return Write.refused("ERR syntax error");
                     }
-                    condition = opt.equals("NX") ? KvCodec.Condition.NX : KvCodec.Condition.XX;
+                    condition = asked;
                 }
                 case "IFEQ" -> {
                     if (condition != KvCodec.Condition.ALWAYS || i + 1 >= args.size()) {

@@ -188,6 +188,12 @@ class KvServerTest {
             assertEquals("-ERR wrong number of arguments for 'mset' command", text(s.call("MSET", "a", "1", "b")));
             assertEquals("-ERR wrong number of arguments for 'ping' command", text(s.call("PING", "a", "b")));
             assertEquals("-ERR syntax error", text(s.call("SET", "k", "v", "NX", "XX")));
+            assertEquals("-ERR syntax error", text(s.call("SET", "k", "v", "XX", "IFEQ", "v")));
+            // As Redis: an option repeated is taken; only NX and XX together are a syntax error.
+            assertEquals("OK", text(s.call("SET", "k", "v", "NX", "NX")));
+            assertEquals(Reply.NIL, s.call("SET", "k", "w", "nx", "NX"), "NX twice is still NX");
+            assertEquals("OK", text(s.call("SET", "k", "x", "XX", "XX")));
+            assertEquals("x", text(s.call("GET", "k")));
             assertEquals("-ERR syntax error", text(s.call("SET", "k", "v", "IFEQ")));
             assertTrue(text(s.call("SET", "k", "v", "EX", "10")).startsWith("-ERR SET EX is not supported"));
             assertEquals("PONG", text(s.call("PING")), "the connection survives errors");
