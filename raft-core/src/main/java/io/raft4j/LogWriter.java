@@ -149,11 +149,16 @@ final class LogWriter {
         List<RaftMessage> released = new ArrayList<>();
         List<ReceivedSnapshot> received = new ArrayList<>();
         for (Job job : jobs) {
-            if (job.abandonReceiving()) {
-                abandonReceiving();
-            }
             for (SnapshotChunk chunk : job.chunks()) {
                 storeChunk(chunk, received);
+            }
+            // After the job's chunks, not before: the core gives a transfer up as it hands out its
+            // effects, so the chunks in the same job were accepted before that, possibly for the very
+            // transfer given up (a chunk and a new leader's message stepped in one batch). Abandoning
+            // first stored such a chunk into no sink ("out of order", which stopped the node), or
+            // opened a sink for a first chunk that nobody would close.
+            if (job.abandonReceiving()) {
+                abandonReceiving();
             }
             if (job.compaction() != null) {
                 // A compaction or reset must not overtake the writes before it, nor be overtaken by
