@@ -45,7 +45,8 @@ import java.util.zip.CheckedOutputStream;
  * and ignored, so the newest valid one is the latest. Their files are kept for inspection while
  * they are newer than the latest valid snapshot, and deleted once a newer one is published. The last {@code retain}
  * snapshots are kept; an older one that was read within the last {@code pinMillis} (being streamed
- * to a follower) is kept until that transfer goes quiet.
+ * to a follower) is kept until that transfer goes quiet. A snapshot published at the index of one
+ * published already leaves that one in place (same index, same committed state) and returns it.
  */
 public final class FileSnapshotStore implements SnapshotStore {
     private static final Logger LOG = LoggerFactory.getLogger(FileSnapshotStore.class);
@@ -59,6 +60,8 @@ public final class FileSnapshotStore implements SnapshotStore {
     private final Map<Long, Long> lastReadNanos = new ConcurrentHashMap<>();
     /** Indexes of snapshot files found at open that are not a valid snapshot. */
     private final TreeSet<Long> strays = new TreeSet<>();
+    /** Held by a publish throughout: see {@link FileSink#publish}. */
+    private final Object publishLock = new Object();
     private volatile FileOpener dataFileOpener = Files::newOutputStream;
     private volatile DirectorySync directorySync = FileSnapshotStore::forceDirectory;
 
@@ -273,11 +276,16 @@ public final class FileSnapshotStore implements SnapshotStore {
 
         @Override
         public SnapshotInfo publish(Long expectedChecksum) throws IOException {
-            try {
-                return publishOrThrow(expectedChecksum);
-            } catch (IOException | RuntimeException e) {
-                discardUnpublished();
-                throw e;
+            // One publish at a time (a snapshot taken here and one received from the leader may end
+            // together): one at the index of another could otherwise rename its files between the
+            // other's, or delete, as it fails, the files the other just published.
+            synchronized (publishLock) {
+                try {
+                    return publishOrThrow(expectedChecksum);
+                } catch (IOException | RuntimeException e) {
+                    discardUnpublished();
+                    throw e;
+                }
             }
         }
 
@@ -289,6 +297,20 @@ public final class FileSnapshotStore implements SnapshotStore {
             if (expectedChecksum != null && expectedChecksum != info.checksum()) {
                 throw new StorageException("snapshot " + meta.lastIndex() + ": checksum " + Long.toHexString(info.checksum())
                         + " does not match the expected " + Long.toHexString(expectedChecksum));
+            }
+            SnapshotInfo existing;
+            synchronized (FileSnapshotStore.this) {
+                existing = published.get(meta.lastIndex());
+            }
+            if (existing != null) {
+                // A snapshot of this index is published already (takeSnapshot() with nothing applied
+                // since, or after restoring one received from the leader): it holds the same committed
+                // state, so it stays. Renaming this one's data file over it before its meta file left
+                // the published meta describing other bytes until then, and for good if the meta's
+                // rename, the directory sync or the process failed in between: reads for followers
+                // failed their checksum, and a restart found the snapshot the log relied on corrupt.
+                deleteQuietly(tmpData);
+                return existing;
             }
             force(tmpData);
             tmpMeta = Files.createTempFile(dir, "tmp-", ".meta");
