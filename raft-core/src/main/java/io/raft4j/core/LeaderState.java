@@ -355,10 +355,23 @@ final class LeaderState {
             try {
                 chunk = core.readSnapshot(out.info.meta().lastIndex(), out.sent, length);
             } catch (StorageException e) {
-                // The snapshot being streamed was replaced by newer ones: start over with the latest.
-                LOG.info("{}: snapshot {} for {} is gone ({}); restarting with the latest",
-                        core.id(), out.info.meta().lastIndex(), to, e.getMessage());
-                startSnapshot(to, pr);
+                SnapshotStore.SnapshotInfo latest = core.latestSnapshot();
+                if (latest != null && latest.meta().lastIndex() > out.info.meta().lastIndex()) {
+                    // The snapshot being streamed was replaced by newer ones: start over with the latest.
+                    LOG.info("{}: snapshot {} for {} is gone ({}); restarting with the latest",
+                            core.id(), out.info.meta().lastIndex(), to, e.getMessage());
+                    startSnapshot(to, pr);
+                    return;
+                }
+                // The latest snapshot itself cannot be read (an I/O error, a file truncated since it
+                // was verified). Starting over with it, as with one replaced by newer ones, failed the
+                // same way, again and again: a StackOverflowError that stopped the node. The next
+                // heartbeat tries again; the transfer goes on once the snapshot can be read.
+                if (!out.unreadableReported) {
+                    out.unreadableReported = true;
+                    LOG.error("{}: cannot read snapshot {} to send it to {} ({}); trying again at every heartbeat",
+                            core.id(), out.info.meta().lastIndex(), to, e.getMessage());
+                }
                 return;
             }
             long end = out.sent + chunk.length();

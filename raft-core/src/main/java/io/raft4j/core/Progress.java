@@ -198,6 +198,8 @@ final class Progress {
         long sent;
         private long ackedAtLastHeartbeat = -1;
         private boolean started;
+        /** Whether a failure to read the snapshot was logged (once per transfer). */
+        boolean unreadableReported;
 
         OutgoingSnapshot(SnapshotStore.SnapshotInfo info) {
             this.info = info;

@@ -22,7 +22,7 @@ import java.util.function.Predicate;
 final class CoreCluster {
     final Map<String, RaftCore> cores = new LinkedHashMap<>();
     final Map<String, InMemoryLogStorage> storages = new LinkedHashMap<>();
-    final Map<String, io.raft4j.memory.InMemorySnapshotStore> snapshots = new LinkedHashMap<>();
+    final Map<String, io.raft4j.spi.SnapshotStore> snapshots = new LinkedHashMap<>();
     final Map<String, io.raft4j.spi.SnapshotStore.Sink> receiving = new LinkedHashMap<>();
     /** Settings tweak applied to every node's config (e.g. small snapshot chunks). */
     java.util.function.UnaryOperator<RaftConfig.Builder> settings = b -> b;
