@@ -354,6 +354,13 @@ final class LeaderState {
             Bytes chunk;
             try {
                 chunk = core.readSnapshot(out.info.meta().lastIndex(), out.sent, length);
+                if (chunk.length() == 0 && length > 0) {
+                    // A store may return fewer bytes than asked ("up to"), but none before the end
+                    // means it has no more (a file truncated since it was published): sent as a
+                    // chunk, the same empty one went out again and again, without end, on the loop.
+                    throw new StorageException("snapshot " + out.info.meta().lastIndex() + " ends at " + out.sent
+                            + " bytes, but its size is " + size);
+                }
             } catch (StorageException e) {
                 SnapshotStore.SnapshotInfo latest = core.latestSnapshot();
                 if (latest != null && latest.meta().lastIndex() > out.info.meta().lastIndex()) {

@@ -10,10 +10,12 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
  * The leader's latest snapshot cannot be read (an I/O error, a data file truncated since it was
@@ -28,6 +30,8 @@ class UnreadableSnapshotTest {
     static final class FailingReads implements SnapshotStore {
         private final SnapshotStore delegate;
         volatile boolean failReads;
+        /** Reads return nothing, as a store reading a file truncated since it was published may. */
+        volatile boolean emptyReads;
         int failedReads;
 
         FailingReads(SnapshotStore delegate) {
@@ -44,6 +48,9 @@ class UnreadableSnapshotTest {
             if (failReads) {
                 failedReads++;
                 throw new StorageException("cannot read snapshot " + lastIndex + ": Input/output error");
+            }
+            if (emptyReads) {
+                return Bytes.wrap(new byte[0]);
             }
             return delegate.read(lastIndex, offset, maxBytes);
         }
@@ -92,6 +99,35 @@ class UnreadableSnapshotTest {
         assertEquals(0, chunks[0], "nothing streamed of a snapshot that cannot be read");
 
         store.failReads = false; // the operator fixed the disk
+        c.tickAll(30);
+        assertEquals(c.applied.get(leader), c.applied.get(lagging), "the snapshot is streamed once it can be read");
+    }
+
+    /**
+     * {@link SnapshotStore#read} returns "up to" the bytes asked for. A store that returned none
+     * before the end (its file truncated) had the leader send the same empty chunk without end, on
+     * its event loop: the node hung, filling its outbox.
+     */
+    @Test
+    void aStoreReadingNothingBeforeTheEndDoesNotHangTheLeader() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(8)
+                .snapshotChunksInFlight(2));
+        for (String id : c.allIds()) {
+            c.snapshots.put(id, new FailingReads(new InMemorySnapshotStore(2)));
+            c.restart(id);
+        }
+        String leader = c.awaitLeader();
+        String lagging = c.followerLeftBehindASnapshot(leader, 20);
+        FailingReads store = (FailingReads) c.snapshots.get(leader);
+        store.emptyReads = true;
+
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            c.restart(lagging);
+            c.tickAll(5);
+        });
+        assertEquals(leader, c.leader(), "the leader goes on");
+
+        store.emptyReads = false;
         c.tickAll(30);
         assertEquals(c.applied.get(leader), c.applied.get(lagging), "the snapshot is streamed once it can be read");
     }
