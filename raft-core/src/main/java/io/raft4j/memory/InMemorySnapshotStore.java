@@ -23,7 +23,8 @@ import java.util.zip.CRC32C;
  * highest indexes, and also an older one that was read since the previous publish: it is being
  * streamed to a follower, and dropping it would restart that transfer from scratch (with a leader
  * snapshotting faster than a transfer takes, for ever). It goes at the first publish after its
- * transfer ends. (No clock is involved, so simulations stay deterministic.)
+ * transfer ends. (No clock is involved, so simulations stay deterministic.) A snapshot published
+ * at the index of a kept one leaves that one in place and returns it.
  * Thread-safe.
  */
 public final class InMemorySnapshotStore implements SnapshotStore {
@@ -105,6 +106,16 @@ public final class InMemorySnapshotStore implements SnapshotStore {
                 }
                 SnapshotInfo info = new SnapshotInfo(meta, content.length, crc.getValue());
                 synchronized (InMemorySnapshotStore.this) {
+                    Stored existing = snapshots.get(meta.lastIndex());
+                    if (existing != null) {
+                        // One of this index is kept (takeSnapshot() with nothing applied since): the same
+                        // committed state, so it stays. Replaced by other bytes (a map serialised in
+                        // another order), it changed under a transfer whose CRC the leader had announced:
+                        // the follower refused it, and was sent the same mismatch again, for ever.
+                        published = true;
+                        buffer.reset();
+                        return existing.info();
+                    }
                     snapshots.put(meta.lastIndex(), new Stored(info, content));
                     dropOld();
                 }
