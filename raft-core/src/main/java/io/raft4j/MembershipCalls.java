@@ -59,7 +59,7 @@ final class MembershipCalls {
         // Checked here, on the caller's thread: a task failing on the loop stops the node.
         Objects.requireNonNull(target, "target");
         CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
-        loop.execute(() -> changeOnLoop(target, future), future);
+        loop.execute(() -> changeOnLoop(current -> target, future, -1), future);
         return future;
     }
 
@@ -111,32 +111,32 @@ final class MembershipCalls {
 
     private CompletableFuture<ClusterConfig> editMembership(UnaryOperator<ClusterConfig> edit) {
         CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
-        loop.execute(() -> {
-            ClusterConfig target;
-            try {
-                target = edit.apply(core.clusterConfig());
-            } catch (RuntimeException e) {
-                // A pure function of the configuration and the caller's arguments (a null id, an id
-                // already there...): it fails this call only, never the node.
-                future.completeExceptionally(e);
-                return;
-            }
-            changeOnLoop(target, future);
-        }, future);
+        loop.execute(() -> changeOnLoop(edit, future, -1), future);
         return future;
     }
 
-    private void changeOnLoop(ClusterConfig target, CompletableFuture<ClusterConfig> future) {
-        changeOnLoop(target, future, -1);
-    }
-
     /**
+     * @param edit           the target, from the configuration now: applied again on every attempt,
+     *                       so an edit that waited (for the leader's first commit, for answers) is
+     *                       made on the configuration it is proposed on. Computed once, at the call,
+     *                       it dropped a change committed meanwhile: a removal that waited for its
+     *                       new voters to answer undid a learner added in the while.
      * @param strictDeadline with strict membership checks, the tick until which the change waits for
      *                       its new voters to answer before it is refused (-1: not waited yet). A
      *                       voter alive but not heard from yet (a leader elected a moment ago, an
      *                       answer in flight) gets an election timeout to answer.
      */
-    private void changeOnLoop(ClusterConfig target, CompletableFuture<ClusterConfig> future, long strictDeadline) {
+    private void changeOnLoop(UnaryOperator<ClusterConfig> edit, CompletableFuture<ClusterConfig> future,
+                              long strictDeadline) {
+        ClusterConfig target;
+        try {
+            target = edit.apply(core.clusterConfig());
+        } catch (RuntimeException e) {
+            // A pure function of the configuration and the caller's arguments (a null id, an id
+            // already there...): it fails this call only, never the node.
+            future.completeExceptionally(e);
+            return;
+        }
         if (!core.role().equals(Role.LEADER)) {
             future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
             return;
@@ -151,7 +151,7 @@ final class MembershipCalls {
             // Just elected: the change waits for the leader's no-op to commit (a round trip), rather
             // than fail a caller who could not have known better.
             watches.add(() -> core.role() != Role.LEADER || core.hasCommittedInTerm(),
-                    () -> changeOnLoop(target, future), future);
+                    () -> changeOnLoop(edit, future, -1), future);
             return;
         }
         if (!core.quorumAnswersIn(target) && !core.quorumImpossibleIn(target)
@@ -159,7 +159,7 @@ final class MembershipCalls {
             long deadline = strictDeadline < 0 ? loopTicks.getAsLong() + config.electionTimeoutTicks() : strictDeadline;
             watches.add(() -> core.role() != Role.LEADER || core.quorumAnswersIn(target)
                             || loopTicks.getAsLong() >= deadline,
-                    () -> changeOnLoop(target, future, deadline), future);
+                    () -> changeOnLoop(edit, future, deadline), future);
             return;
         }
         MembershipChange change = core.changeMembership(target);

@@ -273,6 +273,36 @@ class MembershipRuntimeTest {
         }
     }
 
+    /**
+     * A removal that waits for its new voters to answer must not, once they do, propose the
+     * configuration it computed when it was called: a learner added meanwhile (and reported added)
+     * was dropped again by it, silently.
+     */
+    @Test
+    void anEditThatWaitedForAnswersKeepsAChangeCommittedMeanwhile() throws Exception {
+        // 1 s election timeout: the removal waits at most that long for the silent voter.
+        try (LocalCluster cluster = new LocalCluster(3, b -> b.electionTimeoutTicks(100))) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            String[] others = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id()))
+                    .toArray(String[]::new);
+            String removed = others[0];
+            String silent = others[1];
+            cluster.network.isolate(silent);
+            LocalCluster.await(Duration.ofSeconds(10), () -> leader.followers().join().stream()
+                    .noneMatch(f -> f.nodeId().equals(silent) && f.recentlyActive()));
+            // Voters {leader, silent} after it: the leader waits for silent to answer.
+            CompletableFuture<ClusterConfig> removal = leader.removeMember(removed);
+            ClusterConfig added = leader.addLearner("n4", "").get(5, TimeUnit.SECONDS);
+            assertTrue(added.learners().contains("n4"), added.toString());
+            assertFalse(removal.isDone(), removal.toString());
+            cluster.network.heal();
+            ClusterConfig after = removal.get(10, TimeUnit.SECONDS);
+            assertEquals(Set.of(leader.id(), silent), after.voters());
+            assertTrue(after.learners().contains("n4"), "the learner added meanwhile was dropped: " + after);
+            assertTrue(leader.status().config().learners().contains("n4"), leader.status().config().toString());
+        }
+    }
+
     @Test
     void membershipChangeRefusedWhileAnotherIsInProgressSaysWhy() throws Exception {
         try (LocalCluster cluster = steadyCluster()) {
