@@ -109,7 +109,13 @@ public final class RaftNode<R> implements AutoCloseable {
     /** Real time in ticks, which leases count (see {@link RaftCore#observeTime}). */
     private final MonotonicTicks clock;
     private final LeadershipTracker leadership = new LeadershipTracker();
-    private long nextReadId;
+    /**
+     * The last read-index request id used. Starts at a random point, not 0: a follower restarted in
+     * the same term numbered its reads from 1 again, and a late answer to a read of its former run
+     * (its read index taken before the restart) was taken for the answer to the new read of that id,
+     * which then missed writes acknowledged before it began. Ids stay positive (below 2^62 + reads).
+     */
+    private long nextReadId = java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 62);
     private Map<String, String> announcedAddresses;
 
     private RaftNode(Builder<R> b) {
