@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 
 /**
@@ -115,7 +116,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * (its read index taken before the restart) was taken for the answer to the new read of that id,
      * which then missed writes acknowledged before it began. Ids stay positive (below 2^62 + reads).
      */
-    private long nextReadId = java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 62);
+    private long nextReadId = ThreadLocalRandom.current().nextLong(1L << 62);
     private Map<String, String> announcedAddresses;
 
     private RaftNode(Builder<R> b) {
