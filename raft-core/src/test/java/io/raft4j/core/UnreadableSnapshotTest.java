@@ -32,7 +32,6 @@ class UnreadableSnapshotTest {
         volatile boolean failReads;
         /** Reads return nothing, as a store reading a file truncated since it was published may. */
         volatile boolean emptyReads;
-        int failedReads;
 
         FailingReads(SnapshotStore delegate) {
             this.delegate = delegate;
@@ -46,7 +45,6 @@ class UnreadableSnapshotTest {
         @Override
         public Bytes read(long lastIndex, long offset, int maxBytes) {
             if (failReads) {
-                failedReads++;
                 throw new StorageException("cannot read snapshot " + lastIndex + ": Input/output error");
             }
             if (emptyReads) {
@@ -73,12 +71,7 @@ class UnreadableSnapshotTest {
 
     @Test
     void aSnapshotThatCannotBeReadIsNotStreamedAndDoesNotStopTheLeader() {
-        CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(8)
-                .snapshotChunksInFlight(2));
-        for (String id : c.allIds()) {
-            c.snapshots.put(id, new FailingReads(new InMemorySnapshotStore(2)));
-            c.restart(id);
-        }
+        CoreCluster c = clusterWithFailableSnapshotReads();
         String leader = c.awaitLeader();
         String lagging = c.followerLeftBehindASnapshot(leader, 20);
         FailingReads store = (FailingReads) c.snapshots.get(leader);
@@ -110,12 +103,7 @@ class UnreadableSnapshotTest {
      */
     @Test
     void aStoreReadingNothingBeforeTheEndDoesNotHangTheLeader() {
-        CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(8)
-                .snapshotChunksInFlight(2));
-        for (String id : c.allIds()) {
-            c.snapshots.put(id, new FailingReads(new InMemorySnapshotStore(2)));
-            c.restart(id);
-        }
+        CoreCluster c = clusterWithFailableSnapshotReads();
         String leader = c.awaitLeader();
         String lagging = c.followerLeftBehindASnapshot(leader, 20);
         FailingReads store = (FailingReads) c.snapshots.get(leader);
@@ -130,5 +118,16 @@ class UnreadableSnapshotTest {
         store.emptyReads = false;
         c.tickAll(30);
         assertEquals(c.applied.get(leader), c.applied.get(lagging), "the snapshot is streamed once it can be read");
+    }
+
+    /** Three nodes whose snapshot stores can be made to fail reads, with small chunks so a transfer takes several. */
+    private static CoreCluster clusterWithFailableSnapshotReads() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.snapshotTrailingEntries(0).snapshotChunkBytes(8)
+                .snapshotChunksInFlight(2));
+        for (String id : c.allIds()) {
+            c.snapshots.put(id, new FailingReads(new InMemorySnapshotStore(2)));
+            c.restart(id);
+        }
+        return c;
     }
 }
