@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Routes inbound envelopes to the local nodes registered by (group id, node id), after checking
  * that the frame belongs here: the protocol version, the cluster id, a sender the transport knows
- * (it has an address for it, so it could answer) and a receiver that is a local node.
+ * (it has an address for it, so it could answer) other than the receiver, and a receiver that is a
+ * local node.
  *
  * <p>Thread-safe: called from every event-loop thread, while nodes register and peers change.
  */
@@ -86,6 +87,13 @@ final class InboundDispatcher {
             return unknownSender(abbreviate(sender));
         }
         String receiver = message.to();
+        if (sender.equals(receiver)) {
+            // Never sent by a member (the core keeps a node's messages to itself in its process),
+            // yet the receiver's id is among the known senders: a RaftNode announces every member,
+            // itself included. The core would take it for a peer's (a vote, a leader's append).
+            return "sender '" + abbreviate(sender) + "' is the receiver itself: a node's messages to itself never"
+                    + " come over the network";
+        }
         Transport.Inbound inbound = lookup(message.groupId(), receiver);
         if (inbound == null) {
             if (!localIds.contains(receiver)) {

@@ -68,10 +68,11 @@ import javax.net.ssl.SSLException;
  * <h2>What is refused</h2>
  * An inbound connection is closed, with a logged reason, and nothing more from it is delivered,
  * when a frame is longer than {@code maxFrameBytes} or empty, does not parse, carries an invalid
- * message, another protocol version or cluster id, a sender this transport has no address for, or
- * a receiver that is not a local node. With TLS, a peer without a certificate from a trusted
- * authority fails the handshake and sends nothing. An inbound connection on which nothing arrives
- * for {@code inboundIdleTimeoutMillis} is closed as well (see {@link InboundIdleTimeout}).
+ * message, another protocol version or cluster id, a sender this transport has no address for or
+ * that is the receiver itself, or a receiver that is not a local node. With TLS, a peer without a
+ * certificate from a trusted authority fails the handshake and sends nothing. An inbound
+ * connection on which nothing arrives for {@code inboundIdleTimeoutMillis} is closed as well (see
+ * {@link InboundIdleTimeout}).
  *
  * <p>{@link #send} never blocks and never throws. Inbound messages are delivered on Netty's
  * event-loop threads; a message to another node registered with this transport is handed to it

@@ -37,4 +37,27 @@ class InboundDispatcherTest {
         assertNull(dispatcher.dispatch(VERSION, "c", TestMessages.numbered("g", "n2", "n4", 1, 0)));
         assertEquals(1, dispatcher.delivered());
     }
+
+    /**
+     * Found attacking the transport as a hostile peer: a frame naming the receiving node as its own
+     * sender was delivered whenever the receiver's id was among the known senders, which it always
+     * is under a RaftNode (it announces every member of its configuration, itself included). No
+     * member ever sends such a frame (a node's messages to itself never leave its process), and the
+     * core takes it as coming from a peer: a forged vote request has the node record a vote for
+     * itself in a term it never campaigned in, a forged append makes it take itself for the leader.
+     */
+    @Test
+    void aFrameClaimingToComeFromItsOwnReceiverIsRefused() {
+        InboundDispatcher dispatcher = new InboundDispatcher("c", Set.of("n1", "n4"));
+        RecordingInbound atN4 = new RecordingInbound();
+        dispatcher.register("g", "n4", atN4);
+
+        String refusal = dispatcher.dispatch(VERSION, "c",
+                new io.raft4j.message.RequestVote("g", "n4", "n4", 9, 100, 8, false, false));
+
+        assertEquals("sender 'n4' is the receiver itself: a node's messages to itself never come over the network",
+                refusal);
+        assertTrue(atN4.received.isEmpty(), "nothing delivered: " + atN4.received);
+        assertEquals(0, dispatcher.delivered());
+    }
 }
