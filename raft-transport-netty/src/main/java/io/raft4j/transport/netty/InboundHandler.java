@@ -33,18 +33,30 @@ final class InboundHandler extends ByteToMessageDecoder {
     private final int maxFrameBytes;
     private final InboundDispatcher dispatcher;
     private final ConnectionGuard guard;
+    /** Told after each read that completed at least one frame (the idle timeout starts again). */
+    private final Runnable frameArrived;
     private final WireReader reader = new WireReader();
     private boolean rejected;
 
-    InboundHandler(int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard) {
+    InboundHandler(int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard, Runnable frameArrived) {
         this.maxFrameBytes = maxFrameBytes;
         this.dispatcher = dispatcher;
         this.guard = guard;
+        this.frameArrived = frameArrived;
     }
 
-    /** Adds the inbound handler (after any TLS handler already in {@code pipeline}). */
+    /** Adds the inbound handler (after any TLS handler already in {@code pipeline}), without an idle timeout. */
     static void addTo(ChannelPipeline pipeline, int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard) {
-        pipeline.addLast("inbound", new InboundHandler(maxFrameBytes, dispatcher, guard));
+        addTo(pipeline, maxFrameBytes, dispatcher, guard, () -> { });
+    }
+
+    /**
+     * Adds the inbound handler (after any TLS handler already in {@code pipeline}); {@code frameArrived}
+     * runs after each read that completed a frame.
+     */
+    static void addTo(ChannelPipeline pipeline, int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard,
+                      Runnable frameArrived) {
+        pipeline.addLast("inbound", new InboundHandler(maxFrameBytes, dispatcher, guard, frameArrived));
     }
 
     @Override
@@ -59,7 +71,7 @@ final class InboundHandler extends ByteToMessageDecoder {
                 break;
             }
             if (in.readableBytes() < Frames.LENGTH_BYTES + length) {
-                return;   // wait for the rest of the frame
+                break;   // wait for the rest of the frame
             }
             try {
                 if (frames == null) {
@@ -83,6 +95,8 @@ final class InboundHandler extends ByteToMessageDecoder {
         }
         if (rejected) {
             in.skipBytes(in.readableBytes());
+        } else if (frames != null) {
+            frameArrived.run();
         }
     }
 

@@ -9,15 +9,17 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Closes an accepted connection on which nothing arrived for {@code inboundIdleTimeoutMillis}.
+ * Closes an accepted connection on which no whole frame arrived for {@code inboundIdleTimeoutMillis}.
  * Without it, a client that connected and went silent, or stopped in the middle of a frame, held
  * the connection, one of the {@link NettyTransport#MAX_INBOUND_CONNECTIONS} slots and the part of
  * the frame already buffered, forever.
  *
- * <p>First in the pipeline, so it counts raw bytes, TLS handshake included: a client that never
- * completes the handshake is closed too. Not a rejection (the connection sent nothing wrong), so
- * it is logged at debug and not counted in {@link NettyTransport#rejectedConnections()}: between
- * two followers, a connection legitimately carries nothing until the next election, and its peer
+ * <p>Whole frames, not bytes: the {@link InboundHandler} reports each read that completed one
+ * ({@link #frameArrived}). Counting bytes, a client trickling a frame one byte at a time, each within
+ * the timeout, kept all of that for as long as it liked; and a client that never completes the TLS
+ * handshake is closed the same way. Not a rejection (the connection sent nothing wrong), so it is
+ * logged at debug and not counted in {@link NettyTransport#rejectedConnections()}: between two
+ * followers, a connection legitimately carries nothing until the next election, and its peer
  * simply redials on its next send.
  */
 final class InboundIdleTimeout extends IdleStateHandler {
@@ -30,9 +32,25 @@ final class InboundIdleTimeout extends IdleStateHandler {
         this.timeoutMillis = timeoutMillis;
     }
 
+    /** A whole frame arrived (on the connection's event loop): the timeout starts again. */
+    void frameArrived() {
+        resetReadTimeout();
+    }
+
+    /** Bytes alone are not progress: passed on without resetting the timeout (see the class comment). */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.fireChannelReadComplete();
+    }
+
     @Override
     protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
-        LOG.debug("closing connection from {} to {}: nothing received for {} ms", ctx.channel().remoteAddress(),
+        LOG.debug("closing connection from {} to {}: no whole frame received for {} ms", ctx.channel().remoteAddress(),
                 ctx.channel().localAddress(), timeoutMillis);
         ctx.close();
     }

@@ -560,6 +560,52 @@ class NettyTransportTest {
         assertEquals(0, b.rejectedConnections(), "silence is not bad input");
     }
 
+    /**
+     * Found attacking as a slowloris: the idle timeout counted bytes, so a client that trickled one
+     * byte of a frame at a time, each within the timeout, kept its connection, its slot among the
+     * 1,024 and the part of the frame buffered (up to maxFrameBytes) for as long as it liked. Only a
+     * whole frame now counts as something arriving; a peer sending whole frames slowly keeps its
+     * connection.
+     */
+    @Test
+    void aConnectionTricklingOneFrameByteByByteIsClosedAfterTheIdleTimeout() throws Exception {
+        NettyTransport b = start(c -> c.inboundIdleTimeoutMillis(1000).peer("a", "127.0.0.1:1"));
+        RecordingInbound atB = new RecordingInbound();
+        b.register("g", "b", atB);
+        byte[] heartbeat = frame(MessageMapper.toEnvelope(CLUSTER, TestMessages.numbered("g", "a", "b", 1, 0)));
+        try (Socket trickling = connect(b); Socket slowButWhole = connect(b)) {
+            trickling.getOutputStream().write(new byte[] {0, 0, 1, 0});   // a 256-byte frame is coming
+            trickling.setSoTimeout(250);
+            slowButWhole.setSoTimeout(1);
+            long start = System.nanoTime();
+            boolean closed = false;
+            // One byte per read timeout (250 ms, a quarter of the idle timeout), for up to 6 s.
+            for (int sent = 0; sent < 24 && !closed; sent++) {
+                closed = closedWithin(trickling);
+                if (!closed) {
+                    trickling.getOutputStream().write(7);
+                    slowButWhole.getOutputStream().write(heartbeat);
+                }
+            }
+            long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(closed, "a frame trickled byte by byte kept its connection for " + elapsedMillis + " ms");
+            assertTrue(!closedWithin(slowButWhole), "a peer sending whole frames keeps its connection");
+            assertEquals(1, ((AppendEntries) atB.next(WAIT)).round());
+        }
+        assertEquals(0, b.rejectedConnections(), "slowness is not bad input");
+    }
+
+    /** Whether the server closed {@code s}, waiting up to its read timeout. */
+    private static boolean closedWithin(Socket s) throws IOException {
+        try {
+            return s.getInputStream().read() == -1;   // servers never write
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;   // reset by the server
+        }
+    }
+
     @Test
     void inboundIdleTimeoutBelowOneSecondIsRefused() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
