@@ -1,5 +1,6 @@
 package io.raft4j.transport.netty;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,9 +9,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Closes inbound connections that sent something unacceptable, logging why. Logging is rate-limited
- * (a peer flooding bad frames must not flood the log): at most {@link #WARNINGS_PER_WINDOW} warnings
- * per {@link #WINDOW_NANOS}; the rest go to debug and are counted in the next warning.
+ * Closes inbound connections that sent something unacceptable, or that the server has no room for,
+ * logging why. Logging is rate-limited (a peer flooding bad frames or connections must not flood the
+ * log): at most {@link #WARNINGS_PER_WINDOW} warnings per {@link #WINDOW_NANOS}, refusals of both
+ * kinds together; the rest go to debug and are counted in the next warning.
  */
 final class ConnectionGuard {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionGuard.class);
@@ -30,8 +32,18 @@ final class ConnectionGuard {
     /** Closes the connection of {@code ctx} because of {@code reason}. */
     void reject(ChannelHandlerContext ctx, String reason) {
         rejected.increment();
-        log(ctx, reason);
+        log(ctx.channel(), "closing connection from {} to {}: {}", reason);
         ctx.close();
+    }
+
+    /**
+     * Closes {@code ch}, just accepted, for want of room ({@code reason}): not bad input, so not
+     * counted in {@link #rejectedConnections()}; logged within the same limit, since a client
+     * reconnecting in a loop would otherwise write one warning per connection.
+     */
+    void refuse(Channel ch, String reason) {
+        log(ch, "refusing connection from {} to {}: {}", reason);
+        ch.close();
     }
 
     /** Connections closed so far for bad input. */
@@ -39,7 +51,8 @@ final class ConnectionGuard {
         return rejected.sum();
     }
 
-    private void log(ChannelHandlerContext ctx, String reason) {
+    /** Logs {@code format}, which takes the remote address, the local address and {@code reason}. */
+    private void log(Channel ch, String format, String reason) {
         long now = System.nanoTime();
         long start = windowStart.get();
         if (now - start > WINDOW_NANOS && windowStart.compareAndSet(start, now)) {
@@ -47,13 +60,11 @@ final class ConnectionGuard {
         }
         if (warningsInWindow.incrementAndGet() <= WARNINGS_PER_WINDOW) {
             long skipped = suppressed.getAndSet(0);
-            LOG.warn("{}: closing connection from {} to {}: {}{}", name, ctx.channel().remoteAddress(),
-                    ctx.channel().localAddress(), reason,
+            LOG.warn("{}: " + format + "{}", name, ch.remoteAddress(), ch.localAddress(), reason,
                     skipped > 0 ? " (" + skipped + " similar warnings suppressed)" : "");
         } else {
             suppressed.incrementAndGet();
-            LOG.debug("{}: closing connection from {} to {}: {}", name, ctx.channel().remoteAddress(),
-                    ctx.channel().localAddress(), reason);
+            LOG.debug("{}: " + format, name, ch.remoteAddress(), ch.localAddress(), reason);
         }
     }
 }

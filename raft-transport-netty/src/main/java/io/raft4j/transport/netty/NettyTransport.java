@@ -183,10 +183,13 @@ public final class NettyTransport implements Transport, AutoCloseable {
     }
 
     private void initInbound(Channel ch) {
-        if (inboundCount.incrementAndGet() > MAX_INBOUND_CONNECTIONS || closed) {
+        if (closed) {
+            ch.close();   // accepted while the server closes
+            return;
+        }
+        if (inboundCount.incrementAndGet() > MAX_INBOUND_CONNECTIONS) {
             inboundCount.decrementAndGet();
-            LOG.warn("refusing connection from {}: {} inbound connections open", ch.remoteAddress(), MAX_INBOUND_CONNECTIONS);
-            ch.close();
+            guard.refuse(ch, MAX_INBOUND_CONNECTIONS + " inbound connections open");
             return;
         }
         ch.closeFuture().addListener(f -> inboundCount.decrementAndGet());

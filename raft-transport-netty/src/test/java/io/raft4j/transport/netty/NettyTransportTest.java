@@ -606,6 +606,42 @@ class NettyTransportTest {
         }
     }
 
+    /**
+     * Found flooding the transport with connections: each one beyond the 1,024 served was refused
+     * with a warning of its own, so a client reconnecting in a loop wrote the log as fast as it
+     * could connect, where bad frames are held to ConnectionGuard's 10 warnings per 10 s. Those
+     * refusals now share that limit.
+     */
+    @Test
+    void connectionsBeyondTheLimitAreRefusedWithoutFloodingTheLog() throws Exception {
+        NettyTransport b = start(c -> c);
+        List<Socket> served = new ArrayList<>();
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr = System.err;
+        try {
+            for (int i = 0; i < NettyTransport.MAX_INBOUND_CONNECTIONS; i++) {
+                served.add(connect(b));
+            }
+            Await.until(WAIT, "every connection served", () -> b.inboundConnections() == NettyTransport.MAX_INBOUND_CONNECTIONS);
+            System.setErr(new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
+            for (int i = 0; i < 100; i++) {
+                try (Socket refused = connect(b)) {
+                    assertClosedByServer(refused);
+                }
+            }
+        } finally {
+            System.setErr(stderr);
+            for (Socket s : served) {
+                s.close();
+            }
+        }
+        long warnings = log.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(line -> line.contains("WARN") && line.contains("refusing connection")).count();
+        assertTrue(warnings <= ConnectionGuard.WARNINGS_PER_WINDOW, warnings + " warnings for 100 refused connections");
+        assertTrue(warnings > 0, "the refusals are logged");
+        assertEquals(0, b.rejectedConnections(), "a full server is not bad input");
+    }
+
     @Test
     void inboundIdleTimeoutBelowOneSecondIsRefused() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
