@@ -34,8 +34,9 @@ import java.util.Set;
  *
  * <p>Encoding trusts its input (records built by the local core). Decoding trusts nothing: every
  * frame comes from the network, so {@link #fromEnvelope} checks what the records leave open
- * (non-empty ids, non-negative terms and indexes, contiguous entries, known enum values) and throws
- * {@link MalformedFrameException} rather than hand the core a message it could choke on.
+ * (non-empty ids, terms and indexes from 0 to {@link #MAX_TERM_OR_INDEX}, other numbers
+ * non-negative, contiguous entries, known enum values) and throws {@link MalformedFrameException}
+ * rather than hand the core a message it could choke on.
  */
 final class MessageMapper {
 
@@ -135,20 +136,20 @@ final class MessageMapper {
         String group = requireId(e.getGroupId(), "group id");
         String from = requireId(e.getSender(), "sender");
         String to = requireId(e.getReceiver(), "receiver");
-        long term = nonNegative(e.getTerm(), "term");
+        long term = termOrIndex(e.getTerm(), "term");
         try {
             return switch (e.getBodyCase()) {
                 case APPEND_ENTRIES -> decode(group, from, to, term, e.getAppendEntries());
                 case APPEND_ENTRIES_RESPONSE -> {
                     RaftWire.AppendEntriesResponse r = e.getAppendEntriesResponse();
                     yield new AppendEntriesResponse(group, from, to, term, r.getSuccess(),
-                            nonNegative(r.getIndex(), "index"), nonNegative(r.getHintIndex(), "hint index"),
-                            nonNegative(r.getHintTerm(), "hint term"), nonNegative(r.getRound(), "round"));
+                            termOrIndex(r.getIndex(), "index"), termOrIndex(r.getHintIndex(), "hint index"),
+                            termOrIndex(r.getHintTerm(), "hint term"), nonNegative(r.getRound(), "round"));
                 }
                 case REQUEST_VOTE -> {
                     RaftWire.RequestVote r = e.getRequestVote();
-                    yield new RequestVote(group, from, to, term, nonNegative(r.getLastLogIndex(), "last log index"),
-                            nonNegative(r.getLastLogTerm(), "last log term"), r.getPreVote(),
+                    yield new RequestVote(group, from, to, term, termOrIndex(r.getLastLogIndex(), "last log index"),
+                            termOrIndex(r.getLastLogTerm(), "last log term"), r.getPreVote(),
                             r.getLeadershipTransfer());
                 }
                 case REQUEST_VOTE_RESPONSE -> new RequestVoteResponse(group, from, to, term,
@@ -160,7 +161,7 @@ final class MessageMapper {
                 case READ_INDEX_RESPONSE -> {
                     RaftWire.ReadIndexResponse r = e.getReadIndexResponse();
                     yield new ReadIndexResponse(group, from, to, term, nonNegative(r.getRequestId(), "read request id"),
-                            nonNegative(r.getReadIndex(), "read index"), r.getRefused());
+                            termOrIndex(r.getReadIndex(), "read index"), r.getRefused());
                 }
                 case INSTALL_SNAPSHOT -> {
                     RaftWire.InstallSnapshot s = e.getInstallSnapshot();
@@ -173,7 +174,7 @@ final class MessageMapper {
                 case INSTALL_SNAPSHOT_RESPONSE -> {
                     RaftWire.InstallSnapshotResponse r = e.getInstallSnapshotResponse();
                     yield new InstallSnapshotResponse(group, from, to, term,
-                            nonNegative(r.getSnapshotIndex(), "snapshot index"),
+                            termOrIndex(r.getSnapshotIndex(), "snapshot index"),
                             nonNegative(r.getNextOffset(), "next offset"), r.getDone(), r.getRejected());
                 }
                 case BODY_NOT_SET -> throw new MalformedFrameException("envelope without a message");
@@ -185,7 +186,7 @@ final class MessageMapper {
     }
 
     private static AppendEntries decode(String group, String from, String to, long term, RaftWire.AppendEntries a) {
-        long prev = nonNegative(a.getPrevLogIndex(), "prev log index");
+        long prev = termOrIndex(a.getPrevLogIndex(), "prev log index");
         int n = a.getEntriesCount();
         List<LogEntry> entries = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -193,11 +194,11 @@ final class MessageMapper {
             if (w.getIndex() != prev + 1 + i) {
                 throw new MalformedFrameException("entries not contiguous after prev log index " + prev);
             }
-            entries.add(new LogEntry(w.getIndex(), nonNegative(w.getTerm(), "entry term"), decode(w.getType()),
-                    bytes(w.getData())));
+            entries.add(new LogEntry(termOrIndex(w.getIndex(), "entry index"), termOrIndex(w.getTerm(), "entry term"),
+                    decode(w.getType()), bytes(w.getData())));
         }
-        return new AppendEntries(group, from, to, term, prev, nonNegative(a.getPrevLogTerm(), "prev log term"),
-                entries, nonNegative(a.getLeaderCommit(), "leader commit"), nonNegative(a.getRound(), "round"),
+        return new AppendEntries(group, from, to, term, prev, termOrIndex(a.getPrevLogTerm(), "prev log term"),
+                entries, termOrIndex(a.getLeaderCommit(), "leader commit"), nonNegative(a.getRound(), "round"),
                 a.getRecipientRemoved());
     }
 
@@ -214,8 +215,8 @@ final class MessageMapper {
         if (!meta.hasConfig()) {
             throw new MalformedFrameException("snapshot meta without config");
         }
-        return new SnapshotMeta(nonNegative(meta.getLastIndex(), "snapshot index"),
-                nonNegative(meta.getLastTerm(), "snapshot term"), decode(meta.getConfig()));
+        return new SnapshotMeta(termOrIndex(meta.getLastIndex(), "snapshot index"),
+                termOrIndex(meta.getLastTerm(), "snapshot term"), decode(meta.getConfig()));
     }
 
     private static ClusterConfig decode(RaftWire.ClusterConfig c) {
@@ -241,6 +242,24 @@ final class MessageMapper {
             throw new MalformedFrameException("empty " + what);
         }
         return id;
+    }
+
+    /**
+     * The largest term or log index a frame may carry: 2^62, which no cluster reaches (a billion
+     * elections or entries a second would take 146 years to), and far enough below
+     * {@code Long.MAX_VALUE} that the core, which adds to terms and indexes (the next term, the index
+     * after a snapshot), never overflows. A single frame of term {@code Long.MAX_VALUE} used to stop
+     * a cluster for good: every member took that term, durably, and none could campaign any more,
+     * the next term overflowing to a negative one that the peers refused.
+     */
+    static final long MAX_TERM_OR_INDEX = 1L << 62;
+
+    /** {@code value} if it is a term or log index a frame may carry (0..{@link #MAX_TERM_OR_INDEX}). */
+    static long termOrIndex(long value, String what) {
+        if (value < 0 || value > MAX_TERM_OR_INDEX) {
+            throw new MalformedFrameException(what + " out of range");
+        }
+        return value;
     }
 
     static long nonNegative(long value, String what) {

@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static io.raft4j.transport.netty.MessageMapper.nonNegative;
+import static io.raft4j.transport.netty.MessageMapper.termOrIndex;
 import static io.raft4j.transport.netty.MessageMapper.requireId;
 import static io.raft4j.transport.netty.WireCodec.APPEND;
 import static io.raft4j.transport.netty.WireCodec.APPEND_RESPONSE;
@@ -163,7 +164,7 @@ final class WireReader {
             throw new MalformedFrameException("envelope without a message");
         }
         return body.toMessage(requireId(group.value, "group id"), requireId(sender.value, "sender"),
-                requireId(receiver.value, "receiver"), nonNegative(term, "term"));
+                requireId(receiver.value, "receiver"), termOrIndex(term, "term"));
     }
 
     private static Body readBody(CodedInputStream in, int field) throws IOException {
@@ -217,7 +218,8 @@ final class WireReader {
             case RaftWire.EntryType.ENTRY_TYPE_CONFIG_VALUE -> EntryType.CONFIG;
             default -> throw new MalformedFrameException("unknown entry type");
         };
-        return new LogEntry(index, nonNegative(term, "entry term"), entryType, bytes(data));
+        return new LogEntry(termOrIndex(index, "entry index"), termOrIndex(term, "entry term"), entryType,
+                bytes(data));
     }
 
     private static SnapshotMeta readMeta(CodedInputStream in) throws IOException {
@@ -243,7 +245,7 @@ final class WireReader {
         if (config == null) {
             throw new MalformedFrameException("snapshot meta without config");
         }
-        return new SnapshotMeta(nonNegative(lastIndex, "snapshot index"), nonNegative(lastTerm, "snapshot term"),
+        return new SnapshotMeta(termOrIndex(lastIndex, "snapshot index"), termOrIndex(lastTerm, "snapshot term"),
                 config);
     }
 
@@ -368,6 +370,10 @@ final class WireReader {
             return nonNegative(values[number], what);
         }
 
+        private long termOrIndexValue(int number, String what) {
+            return termOrIndex(values[number], what);
+        }
+
         private boolean flag(int number) {
             return values[number] != 0;
         }
@@ -375,7 +381,7 @@ final class WireReader {
         RaftMessage toMessage(String group, String from, String to, long term) {
             return switch (field) {
                 case APPEND -> {
-                    long prev = value(1, "prev log index");
+                    long prev = termOrIndexValue(1, "prev log index");
                     for (int i = 0; i < entries.size(); i++) {
                         if (entries.get(i).index() != prev + 1 + i) {
                             throw new MalformedFrameException("entries not contiguous after prev log index " + prev);
@@ -383,13 +389,14 @@ final class WireReader {
                     }
                     // An immutable list, so the record's List.copyOf keeps it rather than copying again.
                     List<LogEntry> list = entries.size() == 1 ? List.of(entries.get(0)) : List.copyOf(entries);
-                    yield new AppendEntries(group, from, to, term, prev, value(2, "prev log term"), list,
-                            value(4, "leader commit"), value(5, "round"), flag(6));
+                    yield new AppendEntries(group, from, to, term, prev, termOrIndexValue(2, "prev log term"), list,
+                            termOrIndexValue(4, "leader commit"), value(5, "round"), flag(6));
                 }
-                case APPEND_RESPONSE -> new AppendEntriesResponse(group, from, to, term, flag(1), value(2, "index"),
-                        value(3, "hint index"), value(4, "hint term"), value(5, "round"));
-                case VOTE -> new RequestVote(group, from, to, term, value(1, "last log index"),
-                        value(2, "last log term"), flag(3), flag(4));
+                case APPEND_RESPONSE -> new AppendEntriesResponse(group, from, to, term, flag(1),
+                        termOrIndexValue(2, "index"), termOrIndexValue(3, "hint index"),
+                        termOrIndexValue(4, "hint term"), value(5, "round"));
+                case VOTE -> new RequestVote(group, from, to, term, termOrIndexValue(1, "last log index"),
+                        termOrIndexValue(2, "last log term"), flag(3), flag(4));
                 case VOTE_RESPONSE -> new RequestVoteResponse(group, from, to, term, flag(1), flag(2));
                 case TIMEOUT_NOW -> new TimeoutNow(group, from, to, term);
                 case SNAPSHOT -> {
@@ -400,10 +407,10 @@ final class WireReader {
                             flag(4), values[5]);
                 }
                 case SNAPSHOT_RESPONSE -> new InstallSnapshotResponse(group, from, to, term,
-                        value(1, "snapshot index"), value(2, "next offset"), flag(3), flag(4));
+                        termOrIndexValue(1, "snapshot index"), value(2, "next offset"), flag(3), flag(4));
                 case READ_INDEX -> new ReadIndexRequest(group, from, to, term, value(1, "read request id"), flag(2));
                 case READ_INDEX_RESPONSE -> new ReadIndexResponse(group, from, to, term, value(1, "read request id"),
-                        value(2, "read index"), flag(3));
+                        termOrIndexValue(2, "read index"), flag(3));
                 default -> throw new MalformedFrameException("unknown message field " + field);
             };
         }

@@ -51,10 +51,55 @@ class MessageMapperTest {
         for (int i = 0; i < big.length; i++) {
             big[i] = (byte) (i * 31);
         }
-        AppendEntries m = new AppendEntries("g", "a", "b", Long.MAX_VALUE, Long.MAX_VALUE - 1, Long.MAX_VALUE,
-                List.of(io.raft4j.message.LogEntry.command(Long.MAX_VALUE, Long.MAX_VALUE,
-                        io.raft4j.message.Bytes.wrap(big))), Long.MAX_VALUE, Long.MAX_VALUE);
+        long max = MessageMapper.MAX_TERM_OR_INDEX;
+        AppendEntries m = new AppendEntries("g", "a", "b", max, max - 1, max,
+                List.of(io.raft4j.message.LogEntry.command(max, max, io.raft4j.message.Bytes.wrap(big))), max,
+                Long.MAX_VALUE);
         assertEquals(m, roundTrip(m));
+    }
+
+    /**
+     * Found sending a member one heartbeat of term Long.MAX_VALUE (a raw frame, as a broken or hostile
+     * peer would): it took the term, durably; its answers carried it to the leader and the other
+     * member; and then no node could ever campaign again, since the term after Long.MAX_VALUE
+     * overflows to a negative one, which every peer refused as malformed: a three-node cluster stuck
+     * in pre-vote for good, its terms persisted. A snapshot at index Long.MAX_VALUE likewise left the
+     * core a first index of Long.MIN_VALUE and a compaction the log storage refuses. Terms and indexes
+     * above MAX_TERM_OR_INDEX, which no cluster reaches, are now refused by both decoders.
+     */
+    @Test
+    void termsAndIndexesNoClusterReachesAreRefused() throws Exception {
+        long over = MessageMapper.MAX_TERM_OR_INDEX + 1;
+        io.raft4j.message.ClusterConfig config = TestMessages.jointConfig();
+        List<RaftMessage> refused = List.of(
+                new AppendEntries("g", "a", "b", Long.MAX_VALUE, 0, 0, List.of(), 0, 0),
+                new AppendEntries("g", "a", "b", over, 0, 0, List.of(), 0, 0),
+                new AppendEntries("g", "a", "b", 5, over, 0, List.of(), 0, 0),
+                new AppendEntries("g", "a", "b", 5, 0, over, List.of(), 0, 0),
+                new AppendEntries("g", "a", "b", 5, 0, 0, List.of(io.raft4j.message.LogEntry.command(1, over,
+                        io.raft4j.message.Bytes.EMPTY)), 0, 0),
+                new AppendEntries("g", "a", "b", 5, 0, 0, List.of(), over, 0),
+                new io.raft4j.message.AppendEntriesResponse("g", "a", "b", 5, true, over, 0, 0, 0),
+                new io.raft4j.message.AppendEntriesResponse("g", "a", "b", 5, false, 1, over, 0, 0),
+                new io.raft4j.message.AppendEntriesResponse("g", "a", "b", 5, false, 1, 0, over, 0),
+                new io.raft4j.message.RequestVote("g", "a", "b", 5, over, 1, false, false),
+                new io.raft4j.message.RequestVote("g", "a", "b", 5, 1, over, false, false),
+                new io.raft4j.message.InstallSnapshot("g", "a", "b", 5, new io.raft4j.message.SnapshotMeta(Long.MAX_VALUE, 4,
+                        config), 0, io.raft4j.message.Bytes.EMPTY, true, 0),
+                new io.raft4j.message.InstallSnapshot("g", "a", "b", 5, new io.raft4j.message.SnapshotMeta(1, over,
+                        config), 0, io.raft4j.message.Bytes.EMPTY, true, 0),
+                new io.raft4j.message.InstallSnapshotResponse("g", "a", "b", 5, over, 0, true, false),
+                new io.raft4j.message.ReadIndexResponse("g", "a", "b", 5, 1, over, false));
+        for (RaftMessage m : refused) {
+            assertThrows(MalformedFrameException.class, () -> roundTrip(m), "generated decoder took " + m);
+            ByteBuf frame = Frames.encode(ALLOC, MessageMapper.toEnvelope("c1", m), 1 << 20);
+            try {
+                assertThrows(MalformedFrameException.class, () -> new WireReader().read(frame, Frames.LENGTH_BYTES,
+                        frame.readableBytes() - Frames.LENGTH_BYTES), "wire reader took " + m);
+            } finally {
+                frame.release();
+            }
+        }
     }
 
     @Test

@@ -206,13 +206,19 @@ class WireCodecTest {
         return IDS[r.nextInt(IDS.length)];
     }
 
+    /** A term or log index: up to the largest a frame may carry. */
     private static long num(SplittableRandom r) {
         return switch (r.nextInt(4)) {
             case 0 -> 0;
             case 1 -> r.nextLong(128);
             case 2 -> r.nextLong(1L << 35);
-            default -> r.nextLong(Long.MAX_VALUE);
+            default -> r.nextLong(MessageMapper.MAX_TERM_OR_INDEX + 1);
         };
+    }
+
+    /** Any other number (a round, a byte offset): up to Long.MAX_VALUE. */
+    private static long anyNum(SplittableRandom r) {
+        return r.nextInt(4) == 0 ? r.nextLong(Long.MAX_VALUE) : num(r);
     }
 
     private static Bytes bytes(SplittableRandom r, int max) {
@@ -257,15 +263,15 @@ class WireCodecTest {
                     EntryType type = EntryType.values()[r.nextInt(3)];
                     entries.add(new LogEntry(prev + 1 + entries.size(), num(r), type, bytes(r, 40)));
                 }
-                yield new AppendEntries(g, from, to, term, prev, num(r), entries, num(r), num(r));
+                yield new AppendEntries(g, from, to, term, prev, num(r), entries, num(r), anyNum(r));
             }
-            case 1 -> new AppendEntriesResponse(g, from, to, term, r.nextBoolean(), num(r), num(r), num(r), num(r));
+            case 1 -> new AppendEntriesResponse(g, from, to, term, r.nextBoolean(), num(r), num(r), num(r), anyNum(r));
             case 2 -> new RequestVote(g, from, to, term, num(r), num(r), r.nextBoolean(), r.nextBoolean());
             case 3 -> new RequestVoteResponse(g, from, to, term, r.nextBoolean(), r.nextBoolean());
             case 4 -> new TimeoutNow(g, from, to, term);
-            case 5 -> new InstallSnapshot(g, from, to, term, new SnapshotMeta(num(r), num(r), config(r)), num(r),
+            case 5 -> new InstallSnapshot(g, from, to, term, new SnapshotMeta(num(r), num(r), config(r)), anyNum(r),
                     bytes(r, 64), r.nextBoolean(), r.nextLong());
-            default -> new InstallSnapshotResponse(g, from, to, term, num(r), num(r), r.nextBoolean(), r.nextBoolean());
+            default -> new InstallSnapshotResponse(g, from, to, term, num(r), anyNum(r), r.nextBoolean(), r.nextBoolean());
         };
     }
 }
