@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -150,6 +151,49 @@ class NettyTlsTest {
         Await.until(WAIT, "certificate-less TLS refused", () -> b.rejectedConnections() >= 2);
         assertNull(atB.received.poll(200, TimeUnit.MILLISECONDS));
         assertEquals(0, b.deliveredMessages());
+    }
+
+    /**
+     * Closing while dials are mid-way, a TLS handshake with a server that never answers and a name
+     * lookup that hangs, over and over: close returns, and once the lookups return no thread of the
+     * transports is left (event loops, resolver threads).
+     */
+    @Test
+    void closingWhileHandshakesAndNameLookupsAreMidWayLeavesNoThreadBehind() throws Exception {
+        Set<Thread> before = Thread.getAllStackTraces().keySet();
+        java.util.concurrent.CountDownLatch lookupsReturn = new java.util.concurrent.CountDownLatch(1);
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 100, InetAddress.getLoopbackAddress())) {
+            // Accepted by the kernel and never answered: each dial stays in its TLS handshake.
+            for (int i = 0; i < 20; i++) {
+                NettyTransport a = NettyTransport.start(NettyTransportConfig.builder(CLUSTER).listen("127.0.0.1", 0)
+                        .tls(memberA).peer("silent", "127.0.0.1:" + silent.getLocalPort())
+                        .peer("unresolved", "slow-dns.invalid:7000").build(), host -> {
+                            if (host.equals("slow-dns.invalid")) {
+                                try {
+                                    lookupsReturn.await();
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                                throw new java.net.UnknownHostException(host);
+                            }
+                            return InetAddress.getAllByName(host);
+                        });
+                a.register("g", "a", new RecordingInbound());
+                a.send(TestMessages.numbered("g", "a", "silent", 1, 10));
+                a.send(TestMessages.numbered("g", "a", "unresolved", 1, 10));
+                a.close();
+            }
+        } finally {
+            lookupsReturn.countDown();
+        }
+        Await.until(WAIT, "every thread of the closed transports ended", () -> transportThreadsBut(before).isEmpty(),
+                () -> transportThreadsBut(before).toString());
+    }
+
+    private static List<String> transportThreadsBut(Set<Thread> before) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !before.contains(t) && t.isAlive() && t.getName().startsWith("raft-"))
+                .map(Thread::getName).toList();
     }
 
     private static byte[] frame(RaftMessage m) {
