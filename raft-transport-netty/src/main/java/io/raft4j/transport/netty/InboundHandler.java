@@ -33,16 +33,21 @@ final class InboundHandler extends ByteToMessageDecoder {
     private final int maxFrameBytes;
     private final InboundDispatcher dispatcher;
     private final ConnectionGuard guard;
-    /** Told after each read that completed at least one frame (the idle timeout starts again). */
-    private final Runnable frameArrived;
+    /**
+     * Told after each read that completed a frame or brought {@link InboundIdleTimeout#PROGRESS_BYTES}
+     * since it was last told (the idle timeout starts again).
+     */
+    private final Runnable progressed;
+    /** Bytes received since {@link #progressed} was last told. */
+    private long bytesSinceProgress;
     private final WireReader reader = new WireReader();
     private boolean rejected;
 
-    InboundHandler(int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard, Runnable frameArrived) {
+    InboundHandler(int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard, Runnable progressed) {
         this.maxFrameBytes = maxFrameBytes;
         this.dispatcher = dispatcher;
         this.guard = guard;
-        this.frameArrived = frameArrived;
+        this.progressed = progressed;
     }
 
     /** Adds the inbound handler (after any TLS handler already in {@code pipeline}), without an idle timeout. */
@@ -51,12 +56,21 @@ final class InboundHandler extends ByteToMessageDecoder {
     }
 
     /**
-     * Adds the inbound handler (after any TLS handler already in {@code pipeline}); {@code frameArrived}
-     * runs after each read that completed a frame.
+     * Adds the inbound handler (after any TLS handler already in {@code pipeline}); {@code progressed}
+     * runs after each read that completed a frame or brought {@link InboundIdleTimeout#PROGRESS_BYTES}
+     * since it last ran.
      */
     static void addTo(ChannelPipeline pipeline, int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard,
-                      Runnable frameArrived) {
-        pipeline.addLast("inbound", new InboundHandler(maxFrameBytes, dispatcher, guard, frameArrived));
+                      Runnable progressed) {
+        pipeline.addLast("inbound", new InboundHandler(maxFrameBytes, dispatcher, guard, progressed));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf bytes) {
+            bytesSinceProgress += bytes.readableBytes();   // counted before decode() looks at them
+        }
+        super.channelRead(ctx, msg);
     }
 
     @Override
@@ -95,8 +109,9 @@ final class InboundHandler extends ByteToMessageDecoder {
         }
         if (rejected) {
             in.skipBytes(in.readableBytes());
-        } else if (frames != null) {
-            frameArrived.run();
+        } else if (frames != null || bytesSinceProgress >= InboundIdleTimeout.PROGRESS_BYTES) {
+            bytesSinceProgress = 0;
+            progressed.run();
         }
     }
 

@@ -71,8 +71,8 @@ import javax.net.ssl.SSLException;
  * message, another protocol version or cluster id, a sender this transport has no address for or
  * that is the receiver itself, or a receiver that is not a local node. With TLS, a peer without a
  * certificate from a trusted authority fails the handshake and sends nothing. An inbound
- * connection on which no whole frame arrives for {@code inboundIdleTimeoutMillis} is closed as well
- * (see {@link InboundIdleTimeout}).
+ * connection on which neither a frame nor 64 KiB of one arrives for {@code inboundIdleTimeoutMillis}
+ * is closed as well (see {@link InboundIdleTimeout}).
  *
  * <p>{@link #send} never blocks and never throws. Inbound messages are delivered on Netty's
  * event-loop threads; a message to another node registered with this transport is handed to it
@@ -199,7 +199,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
         if (serverSsl != null) {
             ch.pipeline().addLast("tls", serverSsl.newHandler(ch.alloc()));
         }
-        InboundHandler.addTo(ch.pipeline(), config.maxFrameBytes(), dispatcher, guard, idle::frameArrived);
+        InboundHandler.addTo(ch.pipeline(), config.maxFrameBytes(), dispatcher, guard, idle::progressed);
     }
 
     /** The pipeline of a dialled connection to {@code peer}. */

@@ -37,11 +37,11 @@ import java.util.Objects;
  * @param reconnectMinMillis   first delay after a failed dial; doubles per failure; default 50
  * @param reconnectMaxMillis   cap of the reconnect delay; default 5,000. Each delay is drawn at
  *                             random in [delay/2, delay] so peers do not dial in lockstep
- * @param inboundIdleTimeoutMillis an accepted connection on which no whole frame arrives for this
- *                             long is closed: its peer is gone or stuck (it connected and went
- *                             silent, stopped mid-frame, or trickles a frame a byte at a time), and
- *                             would otherwise hold the connection and its buffered bytes forever.
- *                             A frame must so arrive whole within it. Live peers keep their connections busy (a
+ * @param inboundIdleTimeoutMillis an accepted connection on which neither a frame nor 64 KiB of
+ *                             one arrives for this long is closed: its peer is gone or stuck (it
+ *                             connected and went silent, stopped mid-frame, or trickles a frame a
+ *                             byte at a time), and would otherwise hold the connection and its
+ *                             buffered bytes forever. Live peers keep their connections busy (a
  *                             leader's heartbeats, the followers' answers); one that carries
  *                             nothing for this long, such as between two followers, is closed too,
  *                             and its peer redials on its next send. Default 30,000 (300 heartbeats

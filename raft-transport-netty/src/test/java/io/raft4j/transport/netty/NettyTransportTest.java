@@ -561,11 +561,11 @@ class NettyTransportTest {
     }
 
     /**
-     * Found attacking as a slowloris: the idle timeout counted bytes, so a client that trickled one
-     * byte of a frame at a time, each within the timeout, kept its connection, its slot among the
-     * 1,024 and the part of the frame buffered (up to maxFrameBytes) for as long as it liked. Only a
-     * whole frame now counts as something arriving; a peer sending whole frames slowly keeps its
-     * connection.
+     * Found attacking as a slowloris: the idle timeout counted any byte, so a client that trickled
+     * one byte of a frame at a time, each within the timeout, kept its connection, its slot among the
+     * 1,024 and the part of the frame buffered (up to maxFrameBytes) for as long as it liked. Progress
+     * is now a whole frame or 64 KiB of one: peers sending whole frames slowly, or a large frame in
+     * pieces over a slow link, keep their connections.
      */
     @Test
     void aConnectionTricklingOneFrameByteByByteIsClosedAfterTheIdleTimeout() throws Exception {
@@ -573,26 +573,50 @@ class NettyTransportTest {
         RecordingInbound atB = new RecordingInbound();
         b.register("g", "b", atB);
         byte[] heartbeat = frame(MessageMapper.toEnvelope(CLUSTER, TestMessages.numbered("g", "a", "b", 1, 0)));
-        try (Socket trickling = connect(b); Socket slowButWhole = connect(b)) {
+        byte[] large = frame(MessageMapper.toEnvelope(CLUSTER, TestMessages.numbered("g", "a", "b", 2, 640 * 1024)));
+        int piece = InboundIdleTimeout.PROGRESS_BYTES;
+        try (Socket trickling = connect(b); Socket slowButWhole = connect(b); Socket largeInPieces = connect(b)) {
             trickling.getOutputStream().write(new byte[] {0, 0, 1, 0});   // a 256-byte frame is coming
-            trickling.setSoTimeout(250);
-            slowButWhole.setSoTimeout(1);
+            trickling.setSoTimeout(1);
+            slowButWhole.setSoTimeout(250);   // paces the steps: the server never writes
             long start = System.nanoTime();
-            boolean closed = false;
-            // One byte per read timeout (250 ms, a quarter of the idle timeout), for up to 6 s.
-            for (int sent = 0; sent < 24 && !closed; sent++) {
-                closed = closedWithin(trickling);
-                if (!closed) {
-                    trickling.getOutputStream().write(7);
-                    slowButWhole.getOutputStream().write(heartbeat);
+            long trickleClosedMillis = -1;
+            int largeSent = 0;
+            // Each step (250 ms, a quarter of the idle timeout): one more byte of the trickle, one more
+            // heartbeat, one more 64 KiB of the large frame; for up to 6 s.
+            for (int step = 0; step < 24 && (trickleClosedMillis < 0 || largeSent < large.length); step++) {
+                assertTrue(!closedWithin(slowButWhole), "a peer sending whole frames keeps its connection");
+                slowButWhole.getOutputStream().write(heartbeat);
+                if (trickleClosedMillis < 0 && !trickleOn(trickling)) {
+                    trickleClosedMillis = (System.nanoTime() - start) / 1_000_000;
+                }
+                if (largeSent < large.length) {
+                    int n = Math.min(piece, large.length - largeSent);
+                    largeInPieces.getOutputStream().write(large, largeSent, n);
+                    largeSent += n;
                 }
             }
-            long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
-            assertTrue(closed, "a frame trickled byte by byte kept its connection for " + elapsedMillis + " ms");
-            assertTrue(!closedWithin(slowButWhole), "a peer sending whole frames keeps its connection");
-            assertEquals(1, ((AppendEntries) atB.next(WAIT)).round());
+            assertTrue(trickleClosedMillis >= 0, "a frame trickled byte by byte kept its connection for "
+                    + (System.nanoTime() - start) / 1_000_000 + " ms");
+            Await.until(WAIT, "the large frame sent in pieces delivered", () -> atB.received.stream()
+                    .anyMatch(m -> ((AppendEntries) m).round() == 2));
+            largeInPieces.setSoTimeout(1);
+            assertTrue(!closedWithin(largeInPieces), "a large frame arriving in pieces keeps its connection");
         }
         assertEquals(0, b.rejectedConnections(), "slowness is not bad input");
+    }
+
+    /** Writes one more byte on {@code s}, unless the server closed it: false then. */
+    private static boolean trickleOn(Socket s) throws IOException {
+        if (closedWithin(s)) {
+            return false;
+        }
+        try {
+            s.getOutputStream().write(7);
+            return true;
+        } catch (IOException e) {
+            return false;   // closed by the server since
+        }
     }
 
     /** Whether the server closed {@code s}, waiting up to its read timeout. */
