@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.raft4j.examples.kv.resp.ClientInputAccount;
 import io.raft4j.examples.kv.resp.ClientInputEvicted;
 import io.raft4j.examples.kv.resp.Reply;
@@ -40,6 +41,12 @@ import java.util.concurrent.CompletableFuture;
  * <p>The arguments of the commands owed a reply are counted in the connection's
  * {@link ClientInputAccount}, so the node-wide budget of client input sees them too.
  *
+ * <h2>End of input</h2>
+ * A client that shuts down its output (half-closes, as {@code nc -N} does at the end of its input)
+ * still gets the replies it is owed; the connection closes once they are written, as Redis writes
+ * the replies of the commands it read before it closes. (Closing at once dropped them, writes
+ * applied included: every write and read here finishes later than it is read.)
+ *
  * <h2>Eviction</h2>
  * When the budget evicts the connection to make room for another's input (it held the most), the
  * replies ready are written, the commands not started yet dropped, and the reason written only if
@@ -75,6 +82,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private int writesInFlight;
     private boolean closing;
     private boolean drainScheduled;
+    /** The client shut down its output: nothing more comes, and the connection closes once nothing is owed. */
+    private boolean inputEnded;
 
     ClientConnection(CommandProcessor processor, long id, Session.FollowerMode followerMode,
                      Session.ReadMode readMode, int maxPipeline, long maxOwedBytes, ClientInputAccount input) {
@@ -214,6 +223,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (wrote) {
             ctx.flush();
         }
+        if (inputEnded && slots.isEmpty()) {
+            ctx.close();
+            return;
+        }
         updateAutoRead();
     }
 
@@ -264,6 +277,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (evt instanceof ClientInputEvicted evicted) {
             evicted(evicted);
             return;
+        }
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // After the decoder passed on what it could decode of the input left.
+            inputEnded = true;
+            drain();
         }
         ctx.fireUserEventTriggered(evt);
     }

@@ -747,6 +747,30 @@ class KvServerTest {
         }
     }
 
+    /**
+     * Found by an adversarial-client sweep: {@code printf 'SET k v\r\n' | nc -N host port} got no
+     * reply, though the write was applied. The end of the client's input closed the connection at
+     * once, dropping the replies of the commands still running (all writes and reads are), where
+     * Redis writes the replies of the commands it read before it closes.
+     */
+    @Test
+    void aClientThatShutsDownItsOutputStillGetsItsRepliesThenTheClose() throws IOException {
+        cluster = new InMemoryKvCluster(3);
+        KvNode leader = cluster.awaitLeader();
+        try (RespSocket c = new RespSocket(cluster.port(cluster.aFollower(leader)), 10_000)) {
+            c.sendRaw("SET half closed\r\nGET half\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
+            c.shutdownOutput();
+            assertEquals("OK", text(c.read()));
+            assertEquals("closed", text(c.read()));
+            assertEquals("PONG", text(c.read()));
+            assertTrue(c.closedByServer(), "closed once every reply is written");
+        }
+        try (RespSocket idle = new RespSocket(cluster.port(leader), 10_000)) {
+            idle.shutdownOutput();
+            assertTrue(idle.closedByServer(), "a connection owed nothing closes at the end of its input");
+        }
+    }
+
     @Test
     void aWriteTooLargeForOneEntryIsRefusedAndTheClusterGoesOn() throws IOException {
         cluster = new InMemoryKvCluster(3);

@@ -54,6 +54,11 @@ final class RespSocket implements AutoCloseable {
         out.flush();
     }
 
+    /** Half-closes the connection: says nothing more will be sent, as {@code nc -N} does at the end of its input. */
+    void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
+    }
+
     /**
      * Sends a request the server is expected to refuse part-way, and reads its answer: the server
      * closes the connection with the rest of the request unread, and a close with unread input makes
