@@ -771,6 +771,34 @@ class KvServerTest {
         }
     }
 
+    /**
+     * A client that half-closes in the middle of a request stays connected while it is owed replies;
+     * what its decoder held of that request, which can never be finished, is released at the end of
+     * its input and no longer counted in the node's client input budget.
+     */
+    @Test
+    void theUnfinishedRequestOfAHalfClosedClientLeavesTheInputBudgetAtOnce() throws IOException {
+        // Election timeout 10 s: the isolated leader keeps the write owed, not answering it -UNCERTAIN at once.
+        cluster = new InMemoryKvCluster(3, 10_000, 1000, RespLimits.DEFAULT, 100_000, 200);
+        KvNode leader = cluster.awaitLeader();
+        ClientInputBudget budget = leader.clientInputBudget();
+        try (RespSocket c = new RespSocket(cluster.port(leader), 30_000)) {
+            assertEquals("OK", text(c.call("SET", "k", "v")));
+            cluster.network.isolate(leader.nodeId()); // the next write stays owed until its timeout
+            c.send("SET", "owed", "v");
+            byte[] unfinished = ("*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$100000\r\n" + "x".repeat(60_000))
+                    .getBytes(StandardCharsets.US_ASCII);
+            c.sendRaw(unfinished);
+            InMemoryKvCluster.await("the unfinished request counted", 5_000, () -> budget.usedBytes() >= 60_000);
+            c.shutdownOutput();
+            InMemoryKvCluster.await("the unfinished request of a half-closed client no longer counted", 5_000,
+                    () -> budget.usedBytes() < 1_000);
+            String owed = text(c.read());
+            assertTrue(owed.startsWith("-TIMEOUT") || owed.startsWith("-UNCERTAIN"), "the write owed is still answered: " + owed);
+            assertTrue(c.closedByServer());
+        }
+    }
+
     @Test
     void aWriteTooLargeForOneEntryIsRefusedAndTheClusterGoesOn() throws IOException {
         cluster = new InMemoryKvCluster(3);

@@ -3,6 +3,7 @@ package io.raft4j.examples.kv.resp;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,6 +86,24 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
         super.channelRead(ctx, msg);
         if (!settle() && !failed) {
             refuse(ctx);
+        }
+    }
+
+    /**
+     * At the end of the client's input (it half-closed), ByteToMessageDecoder decodes what it can of
+     * what it holds and releases the rest; a request left unfinished never will be. The connection
+     * may stay open a while for the replies it is owed, so what this decoder held leaves the budget
+     * now, not when it closes.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        super.userEventTriggered(ctx, evt);
+        if (evt instanceof ChannelInputShutdownEvent) {
+            args = null;
+            partialArgBytes = 0;
+            remainingArgs = -1;
+            bulkLength = -1;
+            settle();
         }
     }
 
