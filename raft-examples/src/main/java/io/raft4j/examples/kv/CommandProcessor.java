@@ -357,7 +357,7 @@ final class CommandProcessor {
         String sub = ascii(args.get(1)).toLowerCase(Locale.ROOT);
         return switch (sub) {
             case "docs", "info", "list" -> Command.immediate(Reply.EMPTY_ARRAY);
-            case "count" -> Command.immediate(Reply.integer(0));
+            case "count" -> args.size() != 2 ? arity("command|count") : Command.immediate(Reply.integer(0));
             default -> error("ERR unknown subcommand '" + clip(utf8(args.get(1)), 128) + "'. Try COMMAND HELP.");
         };
     }
@@ -394,7 +394,7 @@ final class CommandProcessor {
             case "set":
                 return error("ERR CONFIG SET is not supported; the node is configured by its command line");
             case "resetstat":
-                return Command.immediate(Reply.OK);
+                return args.size() != 2 ? arity("config|resetstat") : Command.immediate(Reply.OK);
             default:
                 return error("ERR unknown subcommand '" + clip(utf8(args.get(1)), 128) + "'. Try CONFIG HELP.");
         }
@@ -420,14 +420,18 @@ final class CommandProcessor {
                     s.name = name;
                     return Reply.OK;
                 });
+            // As Redis, a subcommand given the wrong number of arguments is refused: CLIENT ID x
+            // answered an id, and a client could not tell the mistake.
             case "getname":
-                return local(s -> s.name.isEmpty() ? Reply.NIL : Reply.bulk(s.name));
+                return args.size() != 2 ? arity("client|getname")
+                        : local(s -> s.name.isEmpty() ? Reply.NIL : Reply.bulk(s.name));
             case "id":
-                return local(s -> Reply.integer(s.id));
+                return args.size() != 2 ? arity("client|id") : local(s -> Reply.integer(s.id));
             case "setinfo":
-                return Command.immediate(Reply.OK);
+                return args.size() != 4 ? arity("client|setinfo") : Command.immediate(Reply.OK);
             case "info":
-                return local(s -> Reply.bulk("id=" + s.id + " addr=" + s.remoteAddress + " name=" + s.name + "\n"));
+                return args.size() != 2 ? arity("client|info")
+                        : local(s -> Reply.bulk("id=" + s.id + " addr=" + s.remoteAddress + " name=" + s.name + "\n"));
             default:
                 return error("ERR unknown subcommand '" + clip(utf8(args.get(1)), 128) + "'. Try CLIENT HELP.");
         }

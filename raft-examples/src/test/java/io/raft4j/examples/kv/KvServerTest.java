@@ -196,6 +196,17 @@ class KvServerTest {
             assertEquals("x", text(s.call("GET", "k")));
             assertEquals("-ERR syntax error", text(s.call("SET", "k", "v", "IFEQ")));
             assertTrue(text(s.call("SET", "k", "v", "EX", "10")).startsWith("-ERR SET EX is not supported"));
+            // Subcommands are held to their argument counts as in Redis: CLIENT ID x answered an id.
+            assertEquals("-ERR wrong number of arguments for 'client|id' command", text(s.call("CLIENT", "ID", "x")));
+            assertEquals("-ERR wrong number of arguments for 'client|getname' command",
+                    text(s.call("CLIENT", "GETNAME", "x")));
+            assertEquals("-ERR wrong number of arguments for 'client|info' command", text(s.call("CLIENT", "INFO", "x")));
+            assertEquals("-ERR wrong number of arguments for 'client|setinfo' command",
+                    text(s.call("CLIENT", "SETINFO", "LIB-NAME")));
+            assertEquals("OK", text(s.call("CLIENT", "SETINFO", "LIB-NAME", "redis-py")));
+            assertEquals("-ERR wrong number of arguments for 'command|count' command", text(s.call("COMMAND", "COUNT", "x")));
+            assertEquals("-ERR wrong number of arguments for 'config|resetstat' command",
+                    text(s.call("CONFIG", "RESETSTAT", "x")));
             assertEquals("PONG", text(s.call("PING")), "the connection survives errors");
         }
     }
