@@ -60,7 +60,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final class Slot {
         Reply reply;
         boolean close;
-        /** Bytes of the command's arguments, owed in {@link #input} until its reply is written. */
+        /**
+         * What the command's arguments hold ({@link ClientInputAccount#argumentBytes}), owed in
+         * {@link #input} until its reply is written.
+         */
         long bytes;
     }
 
@@ -119,7 +122,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         List<byte[]> args = (List<byte[]>) msg;
         for (byte[] arg : args) {
-            slot.bytes += arg.length;
+            slot.bytes += ClientInputAccount.argumentBytes(arg.length);
         }
         input.owe(slot.bytes);
         Command command;

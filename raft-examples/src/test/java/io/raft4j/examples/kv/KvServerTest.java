@@ -919,6 +919,45 @@ class KvServerTest {
     }
 
     /**
+     * Found by an adversarial-client sweep: the arguments of the commands owed a reply were counted
+     * by their bytes alone, so empty ones counted nothing, though each takes an array and a reference
+     * to it in the heap. A connection pipelining DELs of 100,000 empty keys, 2 MB of heap each, was
+     * read on and on; at a million arguments a command, 1,024 of them held some 24 GB.
+     */
+    @Test
+    void aConnectionStopsBeingReadWhileItsOwedCommandsHoldManyEmptyArguments() throws Exception {
+        RespLimits oneMiB = new RespLimits(1 << 20, 1 << 20, 65536, 1 << 20);
+        cluster = new InMemoryKvCluster(3, 2000, 1000, oneMiB, 100_000, 100);
+        KvNode leader = cluster.awaitLeader();
+        int keys = 100_000;
+        StringBuilder del = new StringBuilder("*" + (keys + 1) + "\r\n$3\r\nDEL\r\n");
+        del.append("$0\r\n\r\n".repeat(keys));
+        byte[] delManyEmptyKeys = del.toString().getBytes(StandardCharsets.US_ASCII);
+        try (RespSocket l = new RespSocket(cluster.port(leader), 30_000)) {
+            assertEquals("OK", text(l.call("SET", "k", "v")));
+            long before = leader.raft().status().lastIndex();
+            cluster.network.isolate(leader.nodeId()); // nothing commits: every write stays owed
+            Thread sender = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 20; i++) {
+                        l.sendRaw(delManyEmptyKeys); // 12 MB in all: blocks once the socket buffers fill
+                    }
+                } catch (IOException e) {
+                    // the test closes the socket while this may still be blocked in a send
+                }
+            });
+            sender.setDaemon(true);
+            sender.start();
+            // The first reply comes when the first write times out, 2 s on: by then the node has read
+            // only while less than 1 MiB was owed (one DEL, or two as its reply goes out), not all twenty.
+            String first = text(l.read());
+            long read = leader.raft().status().lastIndex() - before;
+            assertTrue(first.startsWith("-TIMEOUT"), first);
+            assertTrue(read >= 1 && read <= 3, read + " writes read while their replies were owed");
+        }
+    }
+
+    /**
      * Found by an operator: 300 pipelined GETs of a 4 MB value, replies never read, made the node
      * encode every reply into direct memory until it ran out. Replies now wait, unencoded, while the
      * socket takes no more output.

@@ -38,6 +38,12 @@ public final class ClientInputAccount {
     /** {@link #evictionState}: refused or evicted for the limit, once; never chosen for an eviction again. */
     private static final int CLOSED_FOR_THE_LIMIT = 2;
 
+    /**
+     * What a decoded argument takes in the heap beyond its bytes: the array's header, its padding
+     * and the reference to it, rounded up.
+     */
+    private static final int ARGUMENT_OVERHEAD = 24;
+
     private final ClientInputBudget budget;
     /** Names the connection in the log; its remote address. */
     private final String client;
@@ -61,6 +67,16 @@ public final class ClientInputAccount {
         this.client = client;
         this.openedAs = openedAs;
         this.evict = evict;
+    }
+
+    /**
+     * What a decoded argument of {@code length} bytes holds, as its connection counts it: its bytes
+     * and what an array takes beyond them. Counted by their bytes alone, empty arguments counted
+     * nothing: a pipeline of commands with a million of them each, some 24 MB of heap a command,
+     * was read on as if it held nothing.
+     */
+    public static long argumentBytes(int length) {
+        return (long) length + ARGUMENT_OVERHEAD;
     }
 
     /**

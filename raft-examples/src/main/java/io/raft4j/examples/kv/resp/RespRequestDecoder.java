@@ -41,7 +41,7 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
     private boolean failed;
     /** Set when the budget refuses this connection: the next decode() fails with it at once. */
     private String refusal;
-    /** Bytes of the arguments already read of the request being read. */
+    /** What the arguments already read of the request being read hold ({@link ClientInputAccount#argumentBytes}). */
     private long partialArgBytes;
     /** Of those, the bytes the account counts as buffered: as many as there were at the last settle. */
     private long partialArgBytesCounted;
@@ -229,7 +229,7 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
                 return;
             }
             args.add(value);
-            partialArgBytes += value.length;
+            partialArgBytes += ClientInputAccount.argumentBytes(value.length);
             bulkLength = -1;
             if (--remainingArgs == 0) {
                 // The connection owes these arguments once it has the request: counted as buffered until

@@ -189,8 +189,10 @@ class RespRequestDecoderBudgetTest {
         Connection c = new Connection(budget);
         byte[] partial = "*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n$10\r\nab".getBytes(StandardCharsets.US_ASCII);
         assertEquals(List.of(), c.send(partial));
-        // The read is the decoder's buffer (its capacity, exactly its length here), and SET and hello were read out of it.
-        assertEquals(partial.length + 3 + 5, budget.usedBytes());
+        // The read is the decoder's buffer (its capacity, exactly its length here), and SET and hello
+        // were read out of it, each counted with what an array takes beyond its bytes.
+        assertEquals(partial.length + ClientInputAccount.argumentBytes(3) + ClientInputAccount.argumentBytes(5),
+                budget.usedBytes());
         List<Object> out = c.send("cdefghij\r\n".getBytes(StandardCharsets.US_ASCII));
         assertEquals(1, out.size());
         assertEquals(0, budget.usedBytes());
