@@ -373,13 +373,16 @@ class KvServerTest {
             };
             for (String[] attack : attacks) {
                 try (RespSocket bad = new RespSocket(port, 10_000)) {
-                    // A valid command first: its reply still comes, in order, before the error.
-                    bad.sendRaw((command("PING") + attack[0]).getBytes(StandardCharsets.ISO_8859_1));
+                    // A valid command first: its reply still comes, in order, before the error. Nothing sent
+                    // after the bad frame runs, however valid it looks (as Redis, no resynchronising).
+                    bad.sendRaw((command("PING") + attack[0] + "\r\n" + command("SET", "k", "after-the-error"))
+                            .getBytes(StandardCharsets.ISO_8859_1));
                     assertEquals("PONG", text(bad.read()));
                     assertEquals(attack[1], text(bad.read()), attack[0]);
                     assertTrue(bad.closedByServer(), "connection closed after " + attack[1]);
                 }
-                assertEquals("v", text(good.call("GET", "k")), "other connections keep being served");
+                assertEquals("v", text(good.call("GET", "k")), "other connections keep being served, and "
+                        + "nothing after the bad frame ran");
             }
             try (RespSocket bad = new RespSocket(port, 10_000)) {
                 bad.sendRaw(new byte[] {0, 1, 2, (byte) 0xff, '\r', '\n'});
