@@ -152,8 +152,10 @@ final class LeaderForwarder implements AutoCloseable {
                     return;
                 }
                 // The reply to RAFT.FORWARDED, which the leader answers at once.
+                Channel ch = connected.channel();
+                ByteBuf hello = encode(ch, HELLO);
                 expect(new CompletableFuture<>(), System.nanoTime(), 0);
-                write(connected.channel(), HELLO);
+                ch.writeAndFlush(hello, ch.voidPromise());
             });
         }
 
@@ -175,8 +177,18 @@ final class LeaderForwarder implements AutoCloseable {
                             + (now - sentAt.peek()) / 1_000_000 + " ms; reconnecting", false));
                     return;
                 }
+                ByteBuf command;
+                try {
+                    command = encode(ch, args);
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    // No direct memory left, or larger than a buffer can be. Awaiting a reply, it would
+                    // take the next command's, and each later one the reply of the one before.
+                    reply.completeExceptionally(new ForwardException("cannot encode the command for the leader: "
+                            + e, false));
+                    return;
+                }
                 expect(reply, now, answerWithinMillis);
-                write(ch, args);
+                ch.writeAndFlush(command, ch.voidPromise());
             });
             return reply;
         }
@@ -188,10 +200,16 @@ final class LeaderForwarder implements AutoCloseable {
             allowance.add(Math.min(TimeUnit.MILLISECONDS.toNanos(answerWithinMillis), Long.MAX_VALUE / 2) + slackNanos);
         }
 
-        private void write(Channel ch, List<byte[]> args) {
+        /** {@code args} as a command, encoded before it is counted as awaiting a reply. */
+        private static ByteBuf encode(Channel ch, List<byte[]> args) {
             ByteBuf buf = ch.alloc().buffer(RespWriter.estimateSize(args));
-            RespWriter.writeCommand(args, buf);
-            ch.writeAndFlush(buf, ch.voidPromise());
+            try {
+                RespWriter.writeCommand(args, buf);
+            } catch (RuntimeException e) {
+                buf.release();
+                throw e;
+            }
+            return buf;
         }
 
         @Override

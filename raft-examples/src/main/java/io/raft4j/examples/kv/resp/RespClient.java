@@ -71,9 +71,21 @@ public final class RespClient implements AutoCloseable {
                 reply.completeExceptionally(new IOException("connection closed"));
                 return;
             }
+            // Encoded before it awaits a reply: one that cannot be, awaiting, would take the next one's.
+            ByteBuf buf;
+            try {
+                buf = channel.alloc().buffer(RespWriter.estimateSize(args));
+                try {
+                    RespWriter.writeCommand(args, buf);
+                } catch (RuntimeException e) {
+                    buf.release();
+                    throw e;
+                }
+            } catch (RuntimeException | OutOfMemoryError e) {
+                reply.completeExceptionally(new IOException("cannot encode the command: " + e, e));
+                return;
+            }
             handler.pending.add(reply);
-            ByteBuf buf = channel.alloc().buffer(RespWriter.estimateSize(args));
-            RespWriter.writeCommand(args, buf);
             channel.writeAndFlush(buf, channel.voidPromise());
         });
         return reply;
