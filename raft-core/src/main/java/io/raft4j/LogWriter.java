@@ -160,22 +160,28 @@ final class LogWriter {
             if (job.abandonReceiving()) {
                 abandonReceiving();
             }
-            if (job.compaction() != null) {
-                // A compaction or reset must not overtake the writes before it, nor be overtaken by
-                // the entries after it: flush what is merged so far first.
+            // A compaction or reset must not overtake the writes before it, nor be overtaken by the
+            // entries after it: what is merged so far is flushed first. A reset restarts the log, and
+            // the job's entries were accepted after it, so they follow it. A compaction keeps what
+            // follows its point, and the job's entries may lie before it (a snapshot from the leader
+            // that matches entries accepted in the same batch): they are written first. Compacting
+            // first left a log ending before them empty past the point, and they no longer fit it.
+            LogCompaction c = job.compaction();
+            if (c != null && c.discardAll()) {
                 flush(merged, hardState);
                 merged.clear();
                 hardState = null;
-                LogCompaction c = job.compaction();
-                if (c.discardAll()) {
-                    storage.reset(c.index(), c.term());
-                } else {
-                    storage.compact(c.index(), c.term());
-                }
+                storage.reset(c.index(), c.term());
             }
             appendReplacingSuffix(merged, job.entries());
             if (job.hardState() != null) {
                 hardState = job.hardState();
+            }
+            if (c != null && !c.discardAll()) {
+                flush(merged, hardState);
+                merged.clear();
+                hardState = null;
+                storage.compact(c.index(), c.term());
             }
             released.addAll(job.afterPersist());
         }

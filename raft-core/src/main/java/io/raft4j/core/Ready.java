@@ -38,8 +38,9 @@ import java.util.List;
  *                             write (their acknowledgements are among {@code messagesAfterPersist})
  * @param snapshotToInstall    a received, published snapshot the state machine must be restored
  *                             from before applying {@code committedEntries}, or {@code null}
- * @param compaction           a change to the start of the stored log, to make after the write, or
- *                             {@code null}
+ * @param compaction           a change to the start of the stored log, or {@code null}: a compaction is
+ *                             made after {@code entriesToPersist} are written (a snapshot from the
+ *                             leader may cover some of them), a reset before (they follow it)
  */
 public record Ready(HardState hardState, List<LogEntry> entriesToPersist, List<RaftMessage> messages,
                     List<RaftMessage> messagesAfterPersist, List<LogEntry> committedEntries,

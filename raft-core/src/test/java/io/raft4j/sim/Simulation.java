@@ -354,14 +354,15 @@ public final class Simulation {
         for (SnapshotChunk c : w.chunks()) {
             storeChunk(n, c);
         }
-        if (w.compaction() != null) {
-            if (w.compaction().discardAll()) {
-                n.storage.reset(w.compaction().index(), w.compaction().term());
-            } else {
-                n.storage.compact(w.compaction().index(), w.compaction().term());
-            }
+        // As the runtime's storage thread: a reset before the entries (they follow it), a
+        // compaction after them (a snapshot from the leader may cover some of them).
+        if (w.compaction() != null && w.compaction().discardAll()) {
+            n.storage.reset(w.compaction().index(), w.compaction().term());
         }
         n.storage.append(w.entries(), w.hardState());
+        if (w.compaction() != null && !w.compaction().discardAll()) {
+            n.storage.compact(w.compaction().index(), w.compaction().term());
+        }
         if (!w.entries().isEmpty()) {
             LogEntry last = w.entries().get(w.entries().size() - 1);
             n.core.persisted(last.index(), last.term());
