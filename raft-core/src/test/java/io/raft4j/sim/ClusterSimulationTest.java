@@ -8,7 +8,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Runs the deterministic whole-cluster simulation over many seeds for 3- and 5-node clusters.
  * {@code -Draft.sim.seeds=N} sets the number of seeds per size (CI default 2500);
  * {@code -Draft.sim.seed=S -Draft.sim.nodes=K} replays one seed; {@code -Draft.sim.firstSeed=F}
- * starts elsewhere (long runs explore new seeds).
+ * starts elsewhere (long runs explore new seeds). One seed in eight runs with the smallest legal
+ * settings ({@link ExtremeConfig}).
  */
 class ClusterSimulationTest {
 

@@ -52,6 +52,8 @@ public final class Simulation {
 
     private final long seed;
     private final SimParams p;
+    /** The smallest legal settings this seed runs with, or {@code null} for the usual ones. */
+    private final ExtremeConfig extreme;
     private final SplittableRandom random;
     private final Map<String, SimNode> nodes = new LinkedHashMap<>();
     private final List<String> ids = new ArrayList<>();
@@ -98,7 +100,9 @@ public final class Simulation {
 
     public Simulation(long seed, int nodeCount) {
         this.seed = seed;
-        this.p = SimParams.draw(seed, nodeCount);
+        this.extreme = ExtremeConfig.forSeed(seed);
+        SimParams drawn = SimParams.draw(seed, nodeCount);
+        this.p = extreme == null ? drawn : extreme.adjust(drawn);
         this.random = new SplittableRandom(seed);
         for (int i = 1; i <= nodeCount; i++) {
             ids.add("n" + i);
@@ -125,7 +129,8 @@ public final class Simulation {
             long healAt = p.faultPhaseUs();
             long end = healAt + p.healPhaseUs();
             schedule(healAt, null, "heal", this::healEverything);
-            schedule(end - 15L * p.electionTicks() * SimParams.TICK_US, null, "clients stop", () -> clientsActive = false);
+            // 15 election timeouts of the drawn profile (whose phases extreme settings keep) before the end.
+            schedule(end - p.healPhaseUs() * 15 / 40, null, "clients stop", () -> clientsActive = false);
             while (!events.isEmpty() && events.peek().at <= end) {
                 Event e = events.poll();
                 now = e.at;
@@ -150,8 +155,9 @@ public final class Simulation {
             checkLinearizable();
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError("simulation failed: seed " + seed + " nodes " + initialMembers.size() + " at t=" + now
-                    + "us step " + stepCount + ": " + e.getMessage() + "\nparams " + p + "\nreplay: -Draft.sim.seed="
-                    + seed + " -Draft.sim.nodes=" + initialMembers.size() + "\nlast events:\n" + formatTrace(), e);
+                    + "us step " + stepCount + ": " + e.getMessage() + "\nparams " + p
+                    + (extreme == null ? "" : "\nextreme settings " + extreme) + "\nreplay: -Draft.sim.seed=" + seed
+                    + " -Draft.sim.nodes=" + initialMembers.size() + "\nlast events:\n" + formatTrace(), e);
         }
     }
 
@@ -179,7 +185,7 @@ public final class Simulation {
         // Strict membership checks refuse the changes whose new voters have not answered lately: half
         // the seeds run with them, half without (as the seed's parity says, drawing nothing).
         b.strictMembershipChecks(seed % 2 == 1);
-        return b
+        b
                 .electionTimeoutTicks(p.electionTicks()).heartbeatIntervalTicks(1)
                 .preVote(p.preVote()).checkQuorum(p.checkQuorum())
                 .maxMessageBytes(512 + random.nextInt(4096)).maxInflightMessages(1 + random.nextInt(8))
@@ -188,7 +194,8 @@ public final class Simulation {
                 .snapshotChunksInFlight(1 + random.nextInt(4))
                 // Node clocks here differ by up to 20% plus 5% jitter per tick: a 45% bound covers the
                 // worst ratio between a fast follower's and a slow leader's election timeout.
-                .leaseClockDriftPercent(45).build();
+                .leaseClockDriftPercent(45);
+        return (extreme == null ? b : extreme.apply(b)).build();
     }
 
     private void startNode(SimNode n) {
