@@ -1,8 +1,9 @@
 package io.raft4j;
 
 /**
- * This node is not the leader (or, for a read, no leader confirmed it in time), so it did not carry
- * out the request; nothing was changed. Safe to retry on the leader named by {@link #leaderId()} (if
+ * This node is not the leader (or, for a read, no leader confirmed it in time, or a follower did not
+ * receive the entries up to the read index it was given in time), so it did not carry out the
+ * request; nothing was changed. Safe to retry on the leader named by {@link #leaderId()} (if
  * known).
  */
 public class NotLeaderException extends RaftException {

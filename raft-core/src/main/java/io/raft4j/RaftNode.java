@@ -302,7 +302,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * leader's confirmation), waits until it has applied that far, and answers from its own state,
      * which takes read load off the leader. Fails with {@link NotLeaderException} on a node that
      * knows of no leader (an election is on), or when the read cannot be confirmed (leadership
-     * changed, or the leader could not confirm it within an election timeout): retry it.
+     * changed, the leader could not confirm it within an election timeout, or a follower's commit
+     * index stood still for an election timeout short of the read index it was given): retry it.
      * {@link ReadConsistency#STALE} answers at once on any node.
      */
     public CompletableFuture<R> query(Bytes query, ReadConsistency consistency) {

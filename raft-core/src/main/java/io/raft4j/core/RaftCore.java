@@ -270,7 +270,7 @@ public final class RaftCore {
     public void tick() {
         ticks++;
         leaseClock++;
-        readRelay.expire(ticks, settings.electionTimeoutTicks());
+        readRelay.expire(ticks, settings.electionTimeoutTicks(), log.committed());
         if (role == Role.LEADER) {
             tickLeader();
         } else {
@@ -656,7 +656,9 @@ public final class RaftCore {
      * has applied its read index. On the leader, a heartbeat round confirms it still leads; on a
      * follower, the leader it knows of is asked for the read index. A request that cannot be answered
      * any more (leadership ended, the follower's term moved on, not confirmed within an election
-     * timeout) appears in {@link Ready#abandonedReads()} instead.
+     * timeout, or a follower's commit index stood still for an election timeout short of the read
+     * index it was given) appears in {@link Ready#abandonedReads()} instead. A follower hands out its
+     * read's {@link ReadState} only once it has committed up to the read index.
      *
      * @param requestId the caller's id for the read, positive and unique among its pending reads
      * @return false if this node knows of no leader, or is a candidate (the request is dropped)
@@ -822,7 +824,7 @@ public final class RaftCore {
                 send(ReadIndexResponse.refusal(groupId, id, m.from(), term, r.requestId()));
             }
         } else if (m instanceof ReadIndexResponse r) {
-            readRelay.onAnswer(r);
+            readRelay.onAnswer(r, log.committed(), ticks);
         }
     }
 
@@ -1181,7 +1183,7 @@ public final class RaftCore {
     public boolean hasReady() {
         return hardStateDirty || roleChanged || !outbox.isEmpty() || log.hasEntriesToPersist()
                 || (!appliesPaused && log.hasCommittedToApply()) || (leader != null && leader.hasWork())
-                || !abandonedReads.isEmpty() || !confirmedReads.isEmpty() || readRelay.hasOutput()
+                || !abandonedReads.isEmpty() || !confirmedReads.isEmpty() || readRelay.hasOutput(log.committed())
                 || installer.hasEffects();
     }
 
@@ -1204,7 +1206,7 @@ public final class RaftCore {
             reads = concat(confirmedReads, reads);
             confirmedReads.clear();
         }
-        List<ReadState> followerReads = readRelay.takeAnswered();
+        List<ReadState> followerReads = readRelay.takeAnswered(log.committed());
         if (!followerReads.isEmpty()) {
             reads = reads.isEmpty() ? followerReads : concat(reads, followerReads);
         }

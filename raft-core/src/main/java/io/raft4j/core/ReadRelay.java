@@ -4,11 +4,13 @@ import io.raft4j.message.ReadIndexRequest;
 import io.raft4j.message.ReadIndexResponse;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.function.Consumer;
 
 /**
@@ -22,6 +24,13 @@ import java.util.function.Consumer;
  * the core has a follower give up its reads when its term moves on ({@link #abandonAsked}), and this
  * gives them up after an election timeout without an answer (the request or the answer was lost);
  * the caller then retries, as after any abandoned read.
+ *
+ * <p>An answered read is handed out only once the follower has committed up to its read index: from
+ * there it needs nothing more from the leader (its state machine gets there by itself). Until then it
+ * waits for the follower to receive the entries, and is given up if the follower's commit index stays
+ * put for an election timeout: a follower cut off from its leader right after the answer would
+ * otherwise keep its caller waiting for as long as the partition lasts, while a lagging follower that
+ * is catching up still serves it.
  */
 final class ReadRelay {
     /** A read a leader confirms for a follower, under a leader-local id. */
@@ -30,6 +39,12 @@ final class ReadRelay {
 
     /** Follower: the reads asked of the leader, by request id, with the tick they were asked at. */
     private final Map<Long, Long> asked = new LinkedHashMap<>();
+    /** Follower: answered reads whose read index is beyond its commit index, lowest index first. */
+    private final PriorityQueue<ReadState> awaitingCommit = new PriorityQueue<>(
+            Comparator.comparingLong(ReadState::readIndex));
+    /** The commit index last seen while reads await it, and the tick it was first seen at. */
+    private long commitSeen;
+    private long commitSeenAt;
     private final List<ReadState> answered = new ArrayList<>();
     private final List<Long> abandoned = new ArrayList<>();
 
@@ -46,15 +61,34 @@ final class ReadRelay {
         return new ReadIndexRequest(groupId, self, leader, term, requestId, lease);
     }
 
-    /** The leader's answer, already known to be of the current term (asked in it, or given up). */
-    void onAnswer(ReadIndexResponse r) {
+    /**
+     * The leader's answer, already known to be of the current term (asked in it, or given up), at
+     * tick {@code now}, when this node has committed up to {@code committed}.
+     */
+    void onAnswer(ReadIndexResponse r, long committed, long now) {
         if (asked.remove(r.requestId()) == null) {
             return; // a duplicate, or a read already given up
         }
         if (r.refused()) {
             abandoned.add(r.requestId());
-        } else {
-            answered.add(new ReadState(r.requestId(), r.readIndex()));
+            return;
+        }
+        ReadState read = new ReadState(r.requestId(), r.readIndex());
+        if (read.readIndex() <= committed) {
+            answered.add(read);
+            return;
+        }
+        if (awaitingCommit.isEmpty()) {
+            commitSeen = committed;
+            commitSeenAt = now;
+        }
+        awaitingCommit.add(read);
+    }
+
+    /** Hands out the answered reads whose read index this node has now committed. */
+    private void releaseCommitted(long committed) {
+        while (!awaitingCommit.isEmpty() && awaitingCommit.peek().readIndex() <= committed) {
+            answered.add(awaitingCommit.poll());
         }
     }
 
@@ -64,8 +98,21 @@ final class ReadRelay {
         asked.clear();
     }
 
-    /** Gives up reads asked at least {@code timeoutTicks} ago. */
-    void expire(long now, long timeoutTicks) {
+    /**
+     * Gives up reads asked at least {@code timeoutTicks} ago and not answered, and the answered ones
+     * still beyond {@code committed} if it has not moved for {@code timeoutTicks}.
+     */
+    void expire(long now, long timeoutTicks, long committed) {
+        if (!awaitingCommit.isEmpty()) {
+            if (committed > commitSeen) {
+                commitSeen = committed;
+                commitSeenAt = now;
+            } else if (now - commitSeenAt >= timeoutTicks) {
+                while (!awaitingCommit.isEmpty()) {
+                    abandoned.add(awaitingCommit.poll().requestId());
+                }
+            }
+        }
         if (asked.isEmpty()) {
             return;
         }
@@ -79,12 +126,14 @@ final class ReadRelay {
         }
     }
 
-    boolean hasOutput() {
-        return !answered.isEmpty() || !abandoned.isEmpty();
+    boolean hasOutput(long committed) {
+        return !answered.isEmpty() || !abandoned.isEmpty()
+                || (!awaitingCommit.isEmpty() && awaitingCommit.peek().readIndex() <= committed);
     }
 
-    /** Reads answered since the last call; clears them. */
-    List<ReadState> takeAnswered() {
+    /** Reads answered, whose read index is within {@code committed}, since the last call; clears them. */
+    List<ReadState> takeAnswered(long committed) {
+        releaseCommitted(committed);
         return take(answered);
     }
 

@@ -78,6 +78,58 @@ class FollowerReadTest {
         assertEquals(List.of("7 abandoned"), readsOf(c, follower));
     }
 
+    /**
+     * A follower answered with a read index beyond what it has committed hands the read out only
+     * once it has committed that far, waiting while it receives the entries; but if its commit index
+     * stands still for an election timeout (cut off from the leader right after the answer) it gives
+     * the read up, rather than keep its caller waiting until the partition heals.
+     */
+    @Test
+    void anAnsweredReadWaitsForTheEntriesUpToItsIndexButNotForEver() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        String follower = follower(c, leader);
+        c.dropIf = m -> m.to().equals(follower) && m instanceof io.raft4j.message.AppendEntries ae
+                && !ae.entries().isEmpty(); // heartbeats (and the read's round) pass, entries do not
+        c.propose(leader, "w");
+        c.deliverAll();
+        long commit = c.core(leader).commitIndex();
+        assertTrue(c.core(follower).commitIndex() < commit);
+
+        assertTrue(c.core(follower).readIndex(1, false));
+        c.drain(follower);
+        c.deliverAll();
+        c.tick(leader); // the round that confirms it
+        c.deliverAll();
+        int timeout = c.config(follower).electionTimeoutTicks();
+        for (int i = 0; i < timeout - 1; i++) {
+            c.tick(follower);
+        }
+        assertEquals(List.of(), readsOf(c, follower), "answered, but " + commit + " is not committed here yet");
+        c.dropIf = m -> false;
+        c.tick(leader);
+        c.deliverAll();
+        assertEquals(commit, c.core(follower).commitIndex());
+        assertEquals(List.of("1@" + commit), readsOf(c, follower));
+
+        c.dropIf = m -> m.to().equals(follower) && m instanceof io.raft4j.message.AppendEntries ae
+                && !ae.entries().isEmpty();
+        c.propose(leader, "x");
+        c.deliverAll();
+        assertTrue(c.core(follower).readIndex(2, false));
+        c.drain(follower);
+        c.deliverAll();
+        c.tick(leader);
+        c.deliverAll();
+        c.dropIf = m -> m.to().equals(follower) || m.from().equals(follower); // cut off after the answer
+        for (int i = 0; i < timeout - 1; i++) {
+            c.tick(follower);
+        }
+        assertEquals(List.of("1@" + commit), readsOf(c, follower), "within an election timeout: still waiting");
+        c.tick(follower);
+        assertEquals(List.of("1@" + commit, "2 abandoned"), readsOf(c, follower));
+    }
+
     @Test
     void aReadAskedOfANodeThatNoLongerLeadsIsRefusedAndAbandoned() {
         CoreCluster c = new CoreCluster(3);

@@ -42,6 +42,8 @@ final class SimNode {
     long appliedChain;
     io.raft4j.message.ClusterConfig appliedConfig = io.raft4j.message.ClusterConfig.EMPTY;
     long knownCommit;
+    /** When {@link #knownCommit} last moved, in simulated time. */
+    long commitAdvancedAtUs;
     double tickPeriodUs;
     /** When this incarnation started, in simulated time: its clock counts ticks from there. */
     long startedAtUs;

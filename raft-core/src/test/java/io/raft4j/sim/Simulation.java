@@ -76,6 +76,8 @@ public final class Simulation {
     private final List<Read> reads = new ArrayList<>();
     private final Map<String, List<PendingRead>> pendingReads = new HashMap<>();
     private final Map<String, Map<Long, PendingRead>> readsAwaitingIndex = new HashMap<>();
+    /** When a leader's answer (a read index) to a follower's read was delivered, by read id. */
+    private final Map<Long, Long> readAnsweredAt = new HashMap<>();
     private long stepCount;
     /**
      * The highest term any node has campaigned in (or led): a term a node holds must come from a
@@ -259,6 +261,7 @@ public final class Simulation {
                 // Entries below the mirror's base came in a snapshot: committed and checked elsewhere.
                 checker.onCommitted(n.id, n.core.term(), n.mirror, Math.max(n.knownCommit, n.mirror.base()), commit);
                 n.knownCommit = commit;
+                n.commitAdvancedAtUs = now;
             }
             for (RaftMessage m : rd.messages()) {
                 send(m);
@@ -544,6 +547,9 @@ public final class Simulation {
         if (blockedLinks.contains(m.from() + ">" + m.to())) {
             return;
         }
+        if (m instanceof io.raft4j.message.ReadIndexResponse r && !r.refused()) {
+            readAnsweredAt.putIfAbsent(r.requestId(), now);
+        }
         lastHeard.computeIfAbsent(m.to(), k -> new HashMap<>()).put(m.from(), now);
         target.core.step(m);
     }
@@ -642,8 +648,12 @@ public final class Simulation {
         for (Map.Entry<String, Map<Long, PendingRead>> e : readsAwaitingIndex.entrySet()) {
             SimNode n = nodes.get(e.getKey());
             for (PendingRead r : e.getValue().values()) {
-                // Counted from when the node took it, less the time it was paused since (its clock stood still).
-                long waited = now - r.takenAt() - (n.pausedTotalUs - r.pausedBefore());
+                // Counted from when the node took it, less the time it was paused since (its clock stood
+                // still). A follower's read answered by its leader waits for the entries up to its read
+                // index as long as its commit index moves: counted from the answer or the last move.
+                Long answered = readAnsweredAt.get(r.id());
+                long from = answered == null ? r.takenAt() : Math.max(answered, n.commitAdvancedAtUs);
+                long waited = now - from - (n.pausedTotalUs - r.pausedBefore());
                 if (waited > bound) {
                     throw new AssertionError("read " + r.id() + " on " + e.getKey() + ", invoked at " + r.invokeAt()
                             + " and taken at " + r.takenAt() + ", neither confirmed nor given up after " + waited
