@@ -135,7 +135,9 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
             throw new IllegalArgumentException("snapshotTrailingEntries must be >= 0, was " + snapshotTrailingEntries);
         }
         requirePositive(snapshotChunkBytes, "snapshotChunkBytes");
-        if (snapshotChunkBytes > maxMessageBytes * 64) {
+        // Compared as chunk / 64 rather than as 64 times maxMessageBytes, which wraps around for a
+        // maxMessageBytes beyond Long.MAX_VALUE / 64 and then refused every chunk size.
+        if ((snapshotChunkBytes + 63L) / 64 > maxMessageBytes) {
             throw new IllegalArgumentException("snapshotChunkBytes (" + snapshotChunkBytes
                     + ") is implausibly large compared with maxMessageBytes (" + maxMessageBytes + ")");
         }

@@ -86,4 +86,47 @@ class RaftConfigTest {
         m = rejection(RaftConfig.builder("n1").initialMembers(Map.of("n2", "a", "n3", "b")));
         assertTrue(m.contains("initialMembers"), m);
     }
+
+    /**
+     * Every limit at its smallest legal value builds (the simulation runs such settings, see
+     * {@code ExtremeConfig}), and one below it is refused naming the field.
+     */
+    @Test
+    void eachLimitIsLegalAtItsSmallestValueAndRefusedBelowIt() {
+        RaftConfig smallest = RaftConfig.builder("n1").electionTimeoutTicks(2).heartbeatIntervalTicks(1)
+                .maxMessageBytes(1).maxEntryBytes(1).maxInflightMessages(1).maxInflightBytes(1).maxUncommittedBytes(1)
+                .maxApplyBatchBytes(1).snapshotEveryEntries(1).snapshotEveryBytes(1).snapshotTrailingEntries(0)
+                .snapshotChunkBytes(1).snapshotChunksInFlight(1).promoteWithinEntries(0).leaseClockDriftPercent(0)
+                .build();
+        assertEquals(1, smallest.leaseTicks(), "2 ticks less the tick a round may start late");
+        assertEquals(0, smallest.toBuilder().leaseClockDriftPercent(50).build().leaseTicks(), "no lease");
+
+        assertTrue(rejection(smallest.toBuilder().electionTimeoutTicks(1)).contains("electionTimeoutTicks (1)"));
+        assertTrue(rejection(smallest.toBuilder().heartbeatIntervalTicks(0)).contains("heartbeatIntervalTicks"));
+        assertTrue(rejection(smallest.toBuilder().maxMessageBytes(0)).contains("maxMessageBytes"));
+        assertTrue(rejection(smallest.toBuilder().maxEntryBytes(0)).contains("maxEntryBytes"));
+        assertTrue(rejection(smallest.toBuilder().maxInflightMessages(0)).contains("maxInflightMessages"));
+        assertTrue(rejection(smallest.toBuilder().maxInflightBytes(0)).contains("maxInflightBytes"));
+        assertTrue(rejection(smallest.toBuilder().maxUncommittedBytes(0)).contains("maxUncommittedBytes"));
+        assertTrue(rejection(smallest.toBuilder().maxApplyBatchBytes(0)).contains("maxApplyBatchBytes"));
+        assertTrue(rejection(smallest.toBuilder().snapshotEveryEntries(0)).contains("snapshotEveryEntries"));
+        assertTrue(rejection(smallest.toBuilder().snapshotEveryBytes(0)).contains("snapshotEveryBytes"));
+        assertTrue(rejection(smallest.toBuilder().snapshotTrailingEntries(-1)).contains("snapshotTrailingEntries"));
+        assertTrue(rejection(smallest.toBuilder().snapshotChunkBytes(0)).contains("snapshotChunkBytes"));
+        assertTrue(rejection(smallest.toBuilder().snapshotChunksInFlight(0)).contains("snapshotChunksInFlight"));
+        assertTrue(rejection(smallest.toBuilder().promoteWithinEntries(-1)).contains("promoteWithinEntries"));
+        assertTrue(rejection(smallest.toBuilder().leaseClockDriftPercent(-1)).contains("leaseClockDriftPercent"));
+        assertTrue(rejection(smallest.toBuilder().leaseClockDriftPercent(51)).contains("leaseClockDriftPercent"));
+        // The chunk bound, 64 messages' worth, exactly.
+        assertEquals(64, smallest.toBuilder().snapshotChunkBytes(64).build().snapshotChunkBytes());
+        assertTrue(rejection(smallest.toBuilder().snapshotChunkBytes(65)).contains("snapshotChunkBytes (65)"));
+    }
+
+    /** No limit on message size is legal: the chunk bound, 64 times it, must not wrap around. */
+    @Test
+    void unboundedMessagesAllowAnyChunkSize() {
+        RaftConfig c = RaftConfig.builder("n1").maxMessageBytes(Long.MAX_VALUE).maxInflightBytes(Long.MAX_VALUE)
+                .snapshotChunkBytes(Integer.MAX_VALUE).build();
+        assertEquals(Integer.MAX_VALUE, c.snapshotChunkBytes());
+    }
 }
