@@ -79,6 +79,8 @@ public final class Simulation {
     /** When a leader's answer (a read index) to a follower's read was delivered, by read id. */
     private final Map<Long, Long> readAnsweredAt = new HashMap<>();
     private long stepCount;
+    /** Proposals clients made to nodes that led, after healing. */
+    private long proposedAfterHeal;
     /**
      * The highest term any node has campaigned in (or led): a term a node holds must come from a
      * candidate. A term raised by a pre-vote, or by anything but an election, shows up here.
@@ -942,6 +944,9 @@ public final class Simulation {
             } else if (n.up && n.core.role() == Role.LEADER) {
                 long cmd = ++commandSeq;
                 long invokedAt = now;
+                if (!faultsActive) {
+                    proposedAfterHeal++;
+                }
                 whenRunning(n, "propose " + cmd, () -> {
                     long index = n.core.propose(Bytes.ofUtf8(Long.toString(cmd)));
                     if (index == RaftCore.OVERLOADED) {
@@ -971,8 +976,20 @@ public final class Simulation {
 
     // ---- end-of-run checks -------------------------------------------------------------------
 
-    /** After healing: one leader, and every acknowledged write applied on every node. */
+    /**
+     * After healing: writes proposed to leaders are acknowledged again (a leader that commits nothing,
+     * say one stuck at its uncommitted bound, acknowledges nothing, which the other checks pass), one
+     * leader at the end, and every acknowledged write applied on every node.
+     */
     private void checkLiveness() {
+        long healAt = p.faultPhaseUs();
+        long acceptedAfterHeal = writesBySeq.values().stream().filter(w -> w.invokeAt() >= healAt).count();
+        long ackedAfterHeal = writesBySeq.values().stream()
+                .filter(w -> w.invokeAt() >= healAt && ackAt.containsKey(w.seq())).count();
+        if (proposedAfterHeal > 20 && ackedAfterHeal == 0) {
+            throw new AssertionError("liveness: " + proposedAfterHeal + " proposals to leaders after healing, "
+                    + acceptedAfterHeal + " accepted, none acknowledged");
+        }
         long leaders = nodes.values().stream().filter(n -> n.up && n.core.role() == Role.LEADER).count();
         if (leaders == 0) {
             throw new AssertionError("liveness: no leader " + p.healPhaseUs() + "us after healing");
