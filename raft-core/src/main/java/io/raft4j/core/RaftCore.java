@@ -90,6 +90,7 @@ public final class RaftCore {
     private long electionsStarted;
     private long termsLed;
     private long followerLogLosses;
+    private long malformedMessagesDropped;
     /** Reads a leadership confirmed before it ended, for the next {@link #ready()}. */
     private final List<ReadState> confirmedReads = new ArrayList<>();
     private final ReadRelay readRelay = new ReadRelay();
@@ -257,6 +258,15 @@ public final class RaftCore {
     /** Called by the leader: see {@link #followerLogLosses()}. */
     void onFollowerLogLoss() {
         followerLogLosses++;
+    }
+
+    /**
+     * Messages this node dropped because no correct member sends them: a term or log index beyond
+     * {@link RaftMessage#MAX_TERM_OR_INDEX}, or entries that cannot be part of a leader's log. Should
+     * stay 0; anything else points at a broken peer or transport.
+     */
+    public long malformedMessagesDropped() {
+        return malformedMessagesDropped;
     }
 
     /** The vote cast in the current term, or {@code null}. */
@@ -744,6 +754,11 @@ public final class RaftCore {
             LOG.warn("{}: dropping message for {}/{}", id, m.groupId(), m.to());
             return;
         }
+        String problem = MessageCheck.problemWith(m);
+        if (problem != null) {
+            dropMalformed(m, problem);
+            return;
+        }
         if (m.term() > term) {
             if (!acceptHigherTerm(m)) {
                 return;
@@ -753,6 +768,26 @@ public final class RaftCore {
             return;
         }
         dispatch(m);
+    }
+
+    /**
+     * Drops a message no correct member sends (see {@link MessageCheck}), changing nothing. A broken
+     * peer may send such messages in a stream, so only the first and then every time the count
+     * doubles are warnings; the rest are logged at debug level.
+     */
+    private void dropMalformed(RaftMessage m, String problem) {
+        malformedMessagesDropped++;
+        boolean warn = (malformedMessagesDropped & (malformedMessagesDropped - 1)) == 0;
+        if (warn || LOG.isDebugEnabled()) {
+            String line = "{}: dropping a {} from {} of term {} that no correct member sends: {}"
+                    + " ({} such messages dropped so far); check that member's software and transport";
+            Object[] args = {id, m.getClass().getSimpleName(), m.from(), m.term(), problem, malformedMessagesDropped};
+            if (warn) {
+                LOG.warn(line, args);
+            } else {
+                LOG.debug(line, args);
+            }
+        }
     }
 
     /** @return false if the message must be ignored */

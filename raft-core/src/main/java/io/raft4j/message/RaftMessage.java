@@ -10,6 +10,14 @@ public sealed interface RaftMessage
         permits AppendEntries, AppendEntriesResponse, RequestVote, RequestVoteResponse, TimeoutNow,
         InstallSnapshot, InstallSnapshotResponse, ReadIndexRequest, ReadIndexResponse {
 
+    /**
+     * The largest term or log index a message may carry: 2<sup>62</sup>, far beyond what any cluster
+     * reaches, and far enough below {@code Long.MAX_VALUE} that the next term or the next index never
+     * overflows. The core drops a message carrying a larger one (or a negative one), whichever
+     * transport delivered it; transports may refuse such messages earlier.
+     */
+    long MAX_TERM_OR_INDEX = 1L << 62;
+
     /** The Raft group this message belongs to. */
     String groupId();
 

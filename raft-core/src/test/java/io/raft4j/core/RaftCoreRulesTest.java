@@ -181,10 +181,10 @@ class RaftCoreRulesTest {
         core.step(append(2, 3, 2, 3, 2));                                    // agreeing: fine
         core.ready();
         IllegalStateException before = assertThrows(IllegalStateException.class,
-                () -> core.step(append(2, 1, 1, 3, 1, 5)));                  // entry 3: term 5 there, 2 here
+                () -> core.step(append(5, 1, 1, 3, 1, 5)));                  // entry 3: term 5 there, 2 here
         assertTrue(before.getMessage().contains("not of this group's history"), before.getMessage());
         IllegalStateException at = assertThrows(IllegalStateException.class,
-                () -> core.step(append(2, 2, 7, 3)));                        // a heartbeat: entry 2 term 7 there
+                () -> core.step(append(7, 2, 7, 3)));                        // a heartbeat: entry 2 term 7 there
         assertTrue(at.getMessage().contains("holds entry 2 with term 7"), at.getMessage());
     }
 

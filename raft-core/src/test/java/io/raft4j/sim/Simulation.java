@@ -554,6 +554,11 @@ public final class Simulation {
         }
         lastHeard.computeIfAbsent(m.to(), k -> new HashMap<>()).put(m.from(), now);
         target.core.step(m);
+        if (target.core.malformedMessagesDropped() != 0) {
+            // Correct members never send what the core refuses as malformed (MessageCheck).
+            throw new AssertionError(target.id + " dropped as malformed a message of a correct member: "
+                    + m.getClass().getSimpleName() + " from " + m.from() + " of term " + m.term());
+        }
     }
 
     // ---- faults and clients ------------------------------------------------------------------

@@ -250,9 +250,10 @@ final class MessageMapper {
      * {@code Long.MAX_VALUE} that the core, which adds to terms and indexes (the next term, the index
      * after a snapshot), never overflows. A single frame of term {@code Long.MAX_VALUE} used to stop
      * a cluster for good: every member took that term, durably, and none could campaign any more,
-     * the next term overflowing to a negative one that the peers refused.
+     * the next term overflowing to a negative one that the peers refused. The core's own bound,
+     * which it enforces on every message whatever the transport.
      */
-    static final long MAX_TERM_OR_INDEX = 1L << 62;
+    static final long MAX_TERM_OR_INDEX = RaftMessage.MAX_TERM_OR_INDEX;
 
     /** {@code value} if it is a term or log index a frame may carry (0..{@link #MAX_TERM_OR_INDEX}). */
     static long termOrIndex(long value, String what) {
