@@ -1,6 +1,7 @@
 package io.raft4j.examples.kv;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * One client connection: runs its commands and writes the replies in request order (pipelining).
@@ -70,7 +72,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private record Pending(Command command, Slot slot) {
     }
 
-    private final CommandProcessor processor;
+    /** Parses a request into its command: {@link CommandProcessor#parse} (a stand-in in tests). */
+    private final Function<List<byte[]>, Command> parser;
     private final Session.FollowerMode followerMode;
     private final Session.ReadMode readMode;
     private final long id;
@@ -88,9 +91,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     /** The client shut down its output: nothing more comes, and the connection closes once nothing is owed. */
     private boolean inputEnded;
 
-    ClientConnection(CommandProcessor processor, long id, Session.FollowerMode followerMode,
+    ClientConnection(Function<List<byte[]>, Command> parser, long id, Session.FollowerMode followerMode,
                      Session.ReadMode readMode, int maxPipeline, long maxOwedBytes, ClientInputAccount input) {
-        this.processor = processor;
+        this.parser = parser;
         this.id = id;
         this.followerMode = followerMode;
         this.readMode = readMode;
@@ -127,7 +130,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         input.owe(slot.bytes);
         Command command;
         try {
-            command = processor.parse(args);
+            command = parser.apply(args);
         } catch (RuntimeException e) {
             LOG.warn("cannot parse a command", e);
             command = Command.immediate(Reply.error("ERR " + e));
@@ -210,9 +213,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private void drain() {
         boolean wrote = false;
         while (!slots.isEmpty() && slots.peek().reply != null && ctx.channel().isWritable()) {
-            Slot slot = slots.poll();
+            Slot slot = slots.peek();
+            ByteBuf buf;
+            try {
+                buf = encode(slot.reply);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                closeUnanswerable(e);
+                return;
+            }
+            slots.poll(); // only once its reply is on its way: the next reply must never take its place
             input.paid(slot.bytes);
-            ByteBuf buf = encode(slot.reply);
             if (slot.close) {
                 ctx.writeAndFlush(buf).addListener(ChannelFutureListener.CLOSE);
                 closing = true;
@@ -231,6 +241,22 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         updateAutoRead();
+    }
+
+    /**
+     * Closes the connection after the replies already written, since the oldest reply owed cannot be
+     * encoded: not even the short error that stands in for a reply too large ({@link #encode}), so
+     * direct memory is exhausted. Leaving it unwritten would give its command the next command's
+     * reply, and every later command the reply of the one before; closed, the client knows that
+     * whatever it still waits for may or may not have been done, as when any connection breaks.
+     */
+    private void closeUnanswerable(Throwable cause) {
+        LOG.warn("client connection {}: closing, a reply owed cannot be encoded: {}", session.remoteAddress,
+                cause.toString());
+        closing = true;
+        slots.clear();
+        waiting.clear();
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** The largest buffer one reply is encoded into (Netty's buffers are indexed by int). */

@@ -71,7 +71,7 @@ final class KvServer implements AutoCloseable {
                             input.close();
                         });
                         ch.pipeline().addLast(new RespRequestDecoder(limits, input),
-                                new ClientConnection(processor, nextId.incrementAndGet(), followerMode, readMode, maxPipeline,
+                                new ClientConnection(processor::parse, nextId.incrementAndGet(), followerMode, readMode, maxPipeline,
                                         limits.maxRequestBytes(), input));
                     }
                 });

@@ -1,0 +1,127 @@
+package io.raft4j.examples.kv;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.AbstractByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.raft4j.examples.kv.resp.ClientInputBudget;
+import io.raft4j.examples.kv.resp.Reply;
+import io.raft4j.examples.kv.resp.RespLimits;
+import io.raft4j.examples.kv.resp.RespRequestDecoder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/** One client connection on an {@link EmbeddedChannel}, its commands stand-ins the test completes. */
+class ClientConnectionTest {
+    private EmbeddedChannel channel;
+
+    @AfterEach
+    void tearDown() {
+        if (channel != null) {
+            channel.finishAndReleaseAll();
+        }
+    }
+
+    /**
+     * A reply that cannot be encoded (direct memory exhausted, even for the short error that stands
+     * in for a large reply) closes the connection after the replies before it. Its slot used to be
+     * taken off the queue before it was encoded: when the encoding failed in the drain a finished
+     * write schedules, the exception was only logged, the connection stayed open, and the next reply
+     * went to that command, every later one to the command before its own.
+     */
+    @Test
+    void aReplyThatCannotBeEncodedClosesTheConnectionRatherThanShiftTheNextReplies() {
+        FailingAllocator allocator = new FailingAllocator();
+        Map<String, CompletableFuture<Reply>> writes = new HashMap<>();
+        channel = new EmbeddedChannel();
+        channel.config().setAllocator(allocator);
+        ClientInputBudget budget = ClientInputBudget.unlimited();
+        channel.pipeline().addLast(new RespRequestDecoder(RespLimits.DEFAULT, budget.openAccount(channel)),
+                new ClientConnection(args -> write(writes, new String(args.get(1), StandardCharsets.UTF_8)), 1,
+                        Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, 100, 1 << 20,
+                        budget.openAccount(channel)));
+        channel.writeInbound(Unpooled.copiedBuffer("W a\r\nW b\r\nW c\r\n", StandardCharsets.US_ASCII));
+
+        writes.get("a").complete(Reply.simple("A"));
+        channel.runPendingTasks();
+        assertEquals("+A\r\n", written());
+
+        allocator.failing = true;
+        writes.get("b").complete(Reply.simple("B"));
+        try {
+            channel.runPendingTasks();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // Before the fix, what the event loop would log and go on after.
+        }
+        allocator.failing = false;
+        writes.get("c").complete(Reply.simple("C"));
+        channel.runPendingTasks();
+
+        assertEquals("", written(), "no reply after one that could not be encoded: it would answer the wrong command");
+        assertFalse(channel.isOpen(), "the connection closes: the client can then never take a reply for another command");
+    }
+
+    private static Command write(Map<String, CompletableFuture<Reply>> writes, String name) {
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
+        writes.put(name, reply);
+        return new Command() {
+            @Override
+            public Kind kind() {
+                return Kind.WRITE;
+            }
+
+            @Override
+            public CompletableFuture<Reply> run(Session session) {
+                return reply;
+            }
+        };
+    }
+
+    /** The bytes written to the client since the last call. */
+    private String written() {
+        StringBuilder out = new StringBuilder();
+        for (Object o; (o = channel.readOutbound()) != null; ) {
+            ByteBuf buf = (ByteBuf) o;
+            out.append(buf.toString(StandardCharsets.UTF_8));
+            buf.release();
+        }
+        return out.toString();
+    }
+
+    /** Allocates as usual, or, while {@code failing}, refuses every buffer as exhausted direct memory does. */
+    private static final class FailingAllocator extends AbstractByteBufAllocator {
+        boolean failing;
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            refuseIfFailing(initialCapacity);
+            return UnpooledByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            refuseIfFailing(initialCapacity);
+            return UnpooledByteBufAllocator.DEFAULT.heapBuffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+
+        private void refuseIfFailing(int capacity) {
+            if (failing) {
+                throw new OutOfMemoryError("test: no direct memory left for " + capacity + " bytes");
+            }
+        }
+    }
+}
