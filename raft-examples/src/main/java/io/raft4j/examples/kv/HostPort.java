@@ -30,6 +30,10 @@ public record HostPort(String host, int port) {
         String host = s.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
+            if (!IpLiterals.isIpv6Literal(host)) {
+                // Brackets are for IPv6 literals (RFC 3986); anything else in them would be looked up as a name.
+                throw new IllegalArgumentException("'" + text + "': '" + host + "' in brackets is not an IPv6 address");
+            }
         } else if (host.contains(":")) {
             throw new IllegalArgumentException("'" + text + "': write an IPv6 address in brackets, like [::1]:7001");
         }
@@ -77,20 +81,12 @@ public record HostPort(String host, int port) {
 
     /**
      * Whether the host is the wildcard address ({@code 0.0.0.0}, {@code [::]}): where a node may
-     * listen, never where another node reaches it. Only literals are looked at, so no name lookup.
+     * listen, never where another node reaches it. Decided from the text alone ({@link IpLiterals}),
+     * never by a name lookup: it runs on client event loops (RAFT.ADDNODE), where a lookup of a host
+     * like {@code zz:zz} blocked every connection of the loop for as long as DNS took.
      */
     public boolean isWildcard() {
-        if (host.equals("0.0.0.0")) {
-            return true;
-        }
-        if (!host.contains(":")) {
-            return false; // a name or an IPv4 literal other than the wildcard
-        }
-        try {
-            return InetAddress.getByName(host).isAnyLocalAddress(); // an IPv6 literal: parsed, not looked up
-        } catch (UnknownHostException e) {
-            return false;
-        }
+        return IpLiterals.isWildcard(host);
     }
 
     /** Why {@code address}, given as where other nodes reach a member, cannot be that; null if it can. */

@@ -1083,6 +1083,9 @@ class KvServerTest {
             assertTrue(v4.startsWith("-ERR invalid raft address: 0.0.0.0:7004 is the wildcard address"), v4);
             String v6 = text(c.call("RAFT.ADDNODE", "n4", "[::]:7004"));
             assertTrue(v6.startsWith("-ERR invalid raft address: [::]:7004 is the wildcard address"), v6);
+            // Not an IPv6 literal: refused as such, where it used to be looked up on the client's event loop.
+            assertEquals("-ERR invalid raft address: '[zz:zz]:7004': 'zz:zz' in brackets is not an IPv6 address",
+                    text(c.call("RAFT.ADDNODE", "n4", "[zz:zz]:7004")));
             assertEquals(1, leader.raft().status().config().allMembers().size(), "nothing was added");
         }
     }
