@@ -101,10 +101,16 @@ public final class BenchCommand implements Callable<Integer> {
      */
     static final int MAX_VALUE_BYTES = (8 << 20) - 1024;
 
+    /**
+     * Most clients: each has a slot in arrays sized up front (and, on the client path, a connection
+     * of its own by default), so a count near Integer.MAX_VALUE failed only once the cluster ran.
+     */
+    static final int MAX_CLIENTS = 100_000;
+
     @Override
     public Integer call() throws Exception {
-        if (clients < 1) {
-            throw new ParameterException(spec.commandLine(), "--clients: must be positive, was " + clients);
+        if (clients < 1 || clients > MAX_CLIENTS) {
+            throw new ParameterException(spec.commandLine(), "--clients: must be in 1.." + MAX_CLIENTS + ", was " + clients);
         }
         if (connections < 0) {
             throw new ParameterException(spec.commandLine(), "--connections: must be positive (or 0: one per client), was "

@@ -29,8 +29,20 @@ class BenchCommandTest {
         String err = usageError("--size", String.valueOf(8 << 20));
         assertTrue(err.contains("--size: must be in 1.." + BenchCommand.MAX_VALUE_BYTES), err);
         assertTrue(usageError("--size", "0").contains("--size"));
-        assertTrue(usageError("--clients", "0").contains("--clients: must be positive"));
+        assertTrue(usageError("--clients", "0").contains("--clients: must be in 1.."));
         assertTrue(usageError("--connections", "-1").contains("--connections: must be positive"));
+    }
+
+    /**
+     * Found in a sweep: --clients 2147483647 passed, started the cluster, and then asked for a queue
+     * of that many clients: an OutOfMemoryError ("Requested array size exceeds VM limit") with a
+     * stack trace, exit 1 and no JSON line.
+     */
+    @Test
+    void moreClientsThanItCanHoldAreRefused() {
+        String err = usageError("--clients", "2147483647");
+        assertTrue(err.startsWith("--clients: must be in 1.." + BenchCommand.MAX_CLIENTS + ", was 2147483647"), err);
+        assertTrue(usageError("--clients", String.valueOf(BenchCommand.MAX_CLIENTS + 1)).startsWith("--clients: "));
     }
 
     /**
@@ -73,7 +85,7 @@ class BenchCommandTest {
     @Test
     void aUsageErrorIsOneLineAndAHintNotTheWholeHelp() {
         String nl = System.lineSeparator();
-        assertEquals("--clients: must be positive, was 0" + nl + "Run with --help for usage." + nl,
+        assertEquals("--clients: must be in 1.." + BenchCommand.MAX_CLIENTS + ", was 0" + nl + "Run with --help for usage." + nl,
                 usageError("--clients", "0"));
     }
 }
