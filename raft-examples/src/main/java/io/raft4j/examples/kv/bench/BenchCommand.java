@@ -107,6 +107,9 @@ public final class BenchCommand implements Callable<Integer> {
      */
     static final int MAX_CLIENTS = 100_000;
 
+    /** Longest --warmup, --warmup-max and --duration: a day, far from overflowing deadlines in nanoseconds. */
+    static final long MAX_SECONDS = 86_400;
+
     @Override
     public Integer call() throws Exception {
         if (clients < 1 || clients > MAX_CLIENTS) {
@@ -125,6 +128,12 @@ public final class BenchCommand implements Callable<Integer> {
                 || Double.isNaN(warmupMax) || warmupMax == Double.POSITIVE_INFINITY) {
             throw new ParameterException(spec.commandLine(), "--warmup must be >= 0 and --duration > 0, both finite"
                     + " (--warmup-max too)");
+        }
+        if (warmup > MAX_SECONDS || warmupMax > MAX_SECONDS || duration > MAX_SECONDS) {
+            // Their deadlines are nanoTime() plus them in nanoseconds: 1e10 s overflowed, and the
+            // measured window was over as it began.
+            throw new ParameterException(spec.commandLine(), "--warmup, --warmup-max and --duration: at most "
+                    + MAX_SECONDS + " s each, were " + warmup + ", " + warmupMax + " and " + duration);
         }
         if (tickMillis < 1 || tickMillis > 10_000) {
             // Raft refused it only once the nodes were being built: a stack trace and exit 1.

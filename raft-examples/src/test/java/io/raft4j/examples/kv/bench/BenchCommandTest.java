@@ -60,6 +60,20 @@ class BenchCommandTest {
         assertTrue(usageError("--warmup-max", "NaN").startsWith("--warmup must be >= 0 and --duration > 0"));
     }
 
+    /**
+     * Found in a sweep: --duration 1e10 (or --warmup, --warmup-max of as much) passed, and its
+     * deadline in nanoseconds overflowed: the measured window was over as it began, and the run
+     * printed ops_per_s 0 and p50_ms 0 with exit status 0.
+     */
+    @Test
+    void timesWhoseDeadlinesWouldOverflowAreRefused() {
+        for (String option : new String[] {"--duration", "--warmup", "--warmup-max"}) {
+            String err = usageError(option, "1e10");
+            assertTrue(err.startsWith("--warmup, --warmup-max and --duration: at most " + BenchCommand.MAX_SECONDS
+                    + " s each"), err);
+        }
+    }
+
     @Test
     void theClientPathPipelinesSeveralClientsOnOneConnection() {
         // 8 clients on 2 connections: 4 commands in flight on each. The run must end with no error
