@@ -4,7 +4,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.raft4j.examples.kv.KvCodec;
 import io.raft4j.examples.kv.KvNode;
-import io.raft4j.examples.kv.KvStateMachine;
 import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespClient;
@@ -500,24 +499,16 @@ public final class BenchCommand implements Callable<Integer> {
             Thread.sleep(200);
         }
         int leader = cluster.leaderIndex();
-        boolean ok = leader >= 0;
+        List<ReplicationCheck.Machine> machines = new ArrayList<>();
         List<Long> applied = new ArrayList<>();
-        StringBuilder sb = new StringBuilder();
-        KvStateMachine ref = leader >= 0 ? cluster.nodes.get(leader).stateMachine() : null;
-        for (int i = 0; i < BenchCluster.NODES; i++) {
-            KvNode node = cluster.nodes.get(i);
-            KvStateMachine sm = node.stateMachine();
-            applied.add(sm.commandsApplied());
-            boolean same = ref != null && sm.commandsApplied() == ref.commandsApplied()
-                    && sm.lastCommandCrc() == ref.lastCommandCrc() && sm.size() == ref.size();
-            ok &= same;
-            sb.append(String.format(Locale.ROOT, " %s%s applied=%d last_crc=%08x keys=%d%s;", node.nodeId(),
-                    i == leader ? "(leader)" : "", sm.commandsApplied(), sm.lastCommandCrc(), sm.size(),
-                    same ? "" : " MISMATCH"));
+        for (KvNode node : cluster.nodes) {
+            ReplicationCheck.Machine m = ReplicationCheck.Machine.of(node.nodeId(), node.stateMachine());
+            machines.add(m);
+            applied.add(m.applied());
         }
-        ok &= ref != null && ref.commandsApplied() >= clientAcks;
-        log("REPLICATION CHECK:%s client_acks=%d -> %s", sb, clientAcks, ok ? "OK" : "FAILED");
-        return new Check(ok, leader, applied);
+        ReplicationCheck.Outcome outcome = ReplicationCheck.compare(machines, leader, clientAcks);
+        log("REPLICATION CHECK:%s", outcome.report());
+        return new Check(outcome.ok(), leader, applied);
     }
 
     private static void log(String format, Object... args) {
