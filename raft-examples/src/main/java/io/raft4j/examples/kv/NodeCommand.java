@@ -260,6 +260,7 @@ public final class NodeCommand implements Callable<Integer> {
                 : settings.clientAddress() + " (announced as " + settings.announcedClientAddress() + ")";
         LOG.info("{}: Raft on {}, clients on {}, data in {}: {}", id, raft, clients, dataDir,
                 mode.describe(node.raft().status(), raft));
+        ownAddressMismatch(mode, node.raft().status().config(), raft).ifPresent(LOG::warn);
         started.complete(mode);
         // Wakes up when the node stops: by itself, or on SIGTERM, whose hook may still be closing the
         // transport and the log then (the exit that follows waits for the hook to finish).
@@ -314,6 +315,35 @@ public final class NodeCommand implements Callable<Integer> {
                     + " a fresh one under a new id (docs/operations.md). Nothing was changed");
         }
         return e;
+    }
+
+    /**
+     * Where the membership this node runs with says the other members dial it, when that is not
+     * where it listens. That membership is --peers for a bootstrap, but for a restart the one stored
+     * in the data directory: --peers does not change it, and a node restarted at another
+     * --raft-address is reached by no member (until it is removed and added again at the new one).
+     */
+    Optional<String> ownAddressMismatch(StartMode mode, ClusterConfig config, HostPort raft) {
+        String recorded = config.addresses().get(id);
+        if (recorded == null || mode == StartMode.JOIN || !config.isMember(id)) {
+            return Optional.empty();
+        }
+        try {
+            if (HostPort.parse(recorded).equals(raft)) {
+                return Optional.empty();
+            }
+        } catch (IllegalArgumentException e) {
+            // Not host:port (a membership written by another tool): said as it is below.
+        }
+        if (mode == StartMode.BOOTSTRAP) {
+            return Optional.of("--peers gives " + id + " the address " + recorded + " but --raft-address is " + raft
+                    + ": other nodes dial the --peers one");
+        }
+        return Optional.of("the membership stored in its data directory gives " + id + " the address " + recorded
+                + ", where the other members dial it, but --raft-address is " + raft + " (--peers does not change"
+                + " the membership of a restarted node): they do not reach it here. Restart it at " + recorded
+                + ", or move it: RAFT.REMOVENODE " + id + " on the leader, then RAFT.ADDNODE " + id + " " + raft
+                + " (docs/membership.md)");
     }
 
     /** How this node starts ({@link StartMode}), or why it cannot. */
@@ -427,10 +457,6 @@ public final class NodeCommand implements Callable<Integer> {
             // A new directory holds no state: a node that can neither bootstrap nor join is refused
             // before anything is bound or written. Otherwise the log decides, once it is open.
             startMode(false, peerMap);
-        }
-        if (peerMap.containsKey(id) && !HostPort.parse(peerMap.get(id)).equals(raft)) {
-            LOG.warn("--peers gives {} the address {} but --raft-address is {}: other nodes dial the --peers one",
-                    id, peerMap.get(id), raft);
         }
         if (tickMillis < 1 || tickMillis > 10_000) {
             throw bad("--tick-ms: " + tickMillis + " is outside 1..10000");

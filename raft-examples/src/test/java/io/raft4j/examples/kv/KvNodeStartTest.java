@@ -132,6 +132,50 @@ class KvNodeStartTest {
         }
     }
 
+    /**
+     * Found by an operator: a node restarted at another --raft-address (its --peers saying the same)
+     * listened where no member dials it (they dial the address the stored membership gives it), and
+     * nothing said so until "no leader for 10 election timeouts"; while a restart whose --peers
+     * alone gave it another address was warned that the "other nodes dial the --peers one", which a
+     * restart does not use.
+     */
+    @Test
+    void aRestartWarnsOfTheAddressTheStoredMembershipGivesThisNodeNotOfItsPeers() throws Exception {
+        try (InProcessNode first = new InProcessNode(args("n1=127.0.0.1:" + raftPort))) {
+            assertEquals(StartMode.BOOTSTRAP, first.awaitStarted());
+            awaitLeader();
+        }
+        String otherPeers = logOf(args("n1=127.0.0.1:" + otherPort));
+        assertFalse(otherPeers.contains("WARN"), "--peers is not what the other nodes dial: " + otherPeers);
+
+        int moved = freePort();
+        List<String> movedArgs = new ArrayList<>(List.of(args("n1=127.0.0.1:" + moved)));
+        movedArgs.set(movedArgs.indexOf("--raft-address") + 1, "127.0.0.1:" + moved);
+        String atMoved = logOf(movedArgs.toArray(String[]::new));
+        assertTrue(atMoved.contains("the membership stored in its data directory gives n1 the address 127.0.0.1:"
+                + raftPort + ", where the other members dial it, but --raft-address is 127.0.0.1:" + moved), atMoved);
+
+        // A bootstrap is still told of its --peers, which become the membership.
+        NodeCommand bootstrap = new NodeCommand();
+        Main.commandLine(bootstrap).parseArgs(args("n1=127.0.0.1:" + otherPort));
+        assertEquals(Optional.of("--peers gives n1 the address 127.0.0.1:" + otherPort + " but --raft-address is 127.0.0.1:"
+                + raftPort + ": other nodes dial the --peers one"), bootstrap.ownAddressMismatch(StartMode.BOOTSTRAP,
+                ClusterConfig.ofVoters(Map.of("n1", "127.0.0.1:" + otherPort)), HostPort.parse("127.0.0.1:" + raftPort)));
+    }
+
+    /** What a node started on these arguments logs (slf4j-simple writes to System.err) until it runs. */
+    private static String logOf(String... args) throws Exception {
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr = System.err;
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try (InProcessNode node = new InProcessNode(args)) {
+            assertEquals(StartMode.RESTART, node.awaitStarted());
+        } finally {
+            System.setErr(stderr);
+        }
+        return captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     @Test
     void theStartLineSaysWhatTheNodeDoes() {
         ClusterConfig three = ClusterConfig.ofVoters(Map.of(
