@@ -94,6 +94,13 @@ final class Database implements AutoCloseable {
         } catch (IOException e) {
             throw new StorageException("cannot create data directory " + dataDir + ": " + e, e);
         }
+        Path segments = dataDir.resolve(SEGMENTS_DIR);
+        if (Files.exists(segments) && !Files.isDirectory(segments)) {
+            // Segment directories are created at the first write with large payloads: that write
+            // would fail, and the node stop, long after it opened and started serving.
+            throw new StorageException(segments + " is a file, not the directory of payload segment files that a"
+                    + " raft4j data directory keeps there. Move it away. Nothing was changed.");
+        }
         if (Files.exists(dataDir.resolve("CURRENT"))) {
             throw new StorageException(dataDir + " is itself a RocksDB database of another application; a raft4j"
                     + " data directory keeps its log under " + LOG_DIR + "/. Nothing was changed.");

@@ -382,6 +382,23 @@ class RocksDbBadInputTest {
         assertRefusedUntouched("holds payload segment files in log-segments/ but no log in log/");
     }
 
+    /**
+     * Found running the KV node on a data directory whose log-segments was a file: it opened, served,
+     * and stopped at its first large write ("append could not be made durable: ... log-segments/g-...:
+     * Not a directory", exit status 1). Refused at opening, for a new log and an existing one alike.
+     */
+    @Test
+    void aFileWhereTheSegmentDirectoryGoesIsRefused() throws Exception {
+        Files.writeString(dataDir.resolve(Database.SEGMENTS_DIR), "not a directory");
+        assertRefusedUntouched(dataDir.resolve(Database.SEGMENTS_DIR) + " is a file, not the directory of payload segment files");
+        Files.delete(dataDir.resolve(Database.SEGMENTS_DIR));
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir); LogStorage log = store.forGroup(GROUP)) {
+            log.append(List.of(entry(1, 1)), null);
+        }
+        Files.writeString(dataDir.resolve(Database.SEGMENTS_DIR), "not a directory");
+        assertRefusedUntouched(dataDir.resolve(Database.SEGMENTS_DIR) + " is a file, not the directory of payload segment files");
+    }
+
     @Test
     void interruptedCreationIsRedoneFromScratch() throws Exception {
         Path stale = dataDir.resolve(Database.INIT_DIR);
