@@ -8,7 +8,6 @@ import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespClient;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -325,9 +324,7 @@ public final class BenchCommand implements Callable<Integer> {
         for (int c = 0; c < clients; c++) {
             keys[c] = ("bench:" + c).getBytes(StandardCharsets.US_ASCII);
         }
-        Recorder recorder = new Recorder(3);
-        AtomicLong okInWindow = new AtomicLong();
-        AtomicLong errorsInWindow = new AtomicLong();
+        MeasuredWindow window = new MeasuredWindow();
         AtomicLong errorsTotal = new AtomicLong();
         AtomicLong totalOk = new AtomicLong();
         AtomicLong lastErrorLog = new AtomicLong();
@@ -336,7 +333,6 @@ public final class BenchCommand implements Callable<Integer> {
         for (int c = 0; c < clients; c++) {
             ready.add(c);
         }
-        long[] window = {Long.MAX_VALUE, Long.MAX_VALUE};
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bench-timer");
             t.setDaemon(true);
@@ -349,9 +345,7 @@ public final class BenchCommand implements Callable<Integer> {
         BiConsumer<Integer, Throwable> onError = (client, err) -> {
             long done = System.nanoTime();
             errorsTotal.incrementAndGet();
-            if (done >= window[0] && done <= window[1]) {
-                errorsInWindow.incrementAndGet();
-            }
+            window.failed(done);
             if (done - lastErrorLog.getAndSet(done) > 1_000_000_000L) {
                 log("request failed: %s", err);
             }
@@ -384,7 +378,7 @@ public final class BenchCommand implements Callable<Integer> {
             while (true) {
                 Integer slot = ready.poll(100, TimeUnit.MILLISECONDS);
                 long st = System.nanoTime();
-                if (window[0] == Long.MAX_VALUE) {
+                if (!window.isOpen()) {
                     if (st >= nextRate) {
                         long acks = totalOk.get();
                         double secs = (st - nextRate + RATE_WINDOW_NS) / 1e9;
@@ -399,16 +393,14 @@ public final class BenchCommand implements Callable<Integer> {
                         nextRate = st + RATE_WINDOW_NS;
                     }
                     if (st >= maxWarm || (st >= minWarm && (maxWarm == minWarm || stableWindows >= 2))) {
-                        window[1] = st + (long) (duration * 1e9);
-                        window[0] = st;
+                        window.open(st, st + (long) (duration * 1e9));
                         warmupSeconds = (st - start) / 1e9;
                         cpu = new CpuUsage();
                         jitAtStart = CpuUsage.jitMillis();
-                        recorder.reset();
                         log("warm-up over after %.1f s (last 2 s: %.0f ops/s), measuring %.0f s", warmupSeconds, lastRate, duration);
                     }
                 }
-                if (st >= window[1]) {
+                if (st >= window.end()) {
                     break;
                 }
                 if (slot == null) {
@@ -436,10 +428,7 @@ public final class BenchCommand implements Callable<Integer> {
                     if (err == null) {
                         long done = System.nanoTime();
                         totalOk.incrementAndGet();
-                        if (done >= window[0] && done <= window[1]) {
-                            okInWindow.incrementAndGet();
-                            recorder.recordValue(Math.max(1, (done - st) / 1000));
-                        }
+                        window.acknowledged(st, done);
                         ready.add(client);
                     } else {
                         onError.accept(client, err);
@@ -456,9 +445,9 @@ public final class BenchCommand implements Callable<Integer> {
             while (outstanding.get() > 0 && System.nanoTime() < drainDeadline) {
                 Thread.sleep(10);
             }
-            r.histogram = recorder.getIntervalHistogram();
-            r.okInWindow = okInWindow.get();
-            r.errorsInWindow = errorsInWindow.get();
+            r.histogram = window.latencies();
+            r.okInWindow = window.acknowledgedCount();
+            r.errorsInWindow = window.errorCount();
             r.errorsTotal = errorsTotal.get();
             r.totalOk = totalOk.get();
             log("done, acks in window=%d (%.0f ops/s), errors=%d, total acks=%d, cpu: this JVM %.2f cores, host %.2f",
