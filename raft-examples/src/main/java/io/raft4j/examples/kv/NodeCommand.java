@@ -402,6 +402,14 @@ public final class NodeCommand implements Callable<Integer> {
         }
     }
 
+    private static String linkTarget(Path link) {
+        try {
+            return Files.readSymbolicLink(link).toString();
+        } catch (IOException e) {
+            return "(unreadable: " + PathErrors.describe(e) + ")";
+        }
+    }
+
     /** What a node id must be: it is written in --peers lists ("n1=host:port,...") and INFO lines. */
     static final String ID_RULE = "must be non-empty, at most " + ClusterConfig.MAX_ID_LENGTH
             + " characters, without whitespace, control characters, commas or '='";
@@ -520,6 +528,13 @@ public final class NodeCommand implements Callable<Integer> {
         };
         if (dataDir.toString().isBlank()) {
             throw bad("--data-dir: must name a directory (an empty path would put the data in the working directory)");
+        }
+        if (Files.isSymbolicLink(dataDir) && !Files.exists(dataDir)) {
+            // Never created through the link: on a disk not mounted yet, the data would go to the
+            // mount point's directory and be hidden once the disk is mounted (the log's own rule).
+            throw refused("--data-dir: " + dataDir + " is a symbolic link to " + linkTarget(dataDir) + ", which does"
+                    + " not exist (a disk not mounted?); a data directory is never created through a link. Mount it,"
+                    + " create the directory it names, or give a directory. Nothing was changed");
         }
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
             throw bad("--data-dir: " + dataDir + " exists and is not a directory");

@@ -278,6 +278,24 @@ class KvNodeCommandTest {
         assertFalse(under.contains("Exception"), "a message, not a stack trace: " + under);
     }
 
+    /**
+     * Found by an operator: a --data-dir that is a symbolic link to a disk not mounted yet was refused
+     * as "exists and is not a directory", which sent them looking for a file. Nothing is created
+     * through the link (the data would go to the mount point's directory, hidden once it is mounted).
+     */
+    @Test
+    void aDataDirThatLinksToNothingIsSaidToBeALink() throws Exception {
+        Path target = dir.resolve("unmounted").resolve("data");
+        Path link = java.nio.file.Files.createSymbolicLink(dir.resolve("n1"), target);
+        int raftPort = freePort();
+        String err = run(with("--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + freePort(),
+                "--peers", "n1=127.0.0.1:" + raftPort));
+        assertTrue(err.startsWith("--data-dir: " + link + " is a symbolic link to " + target + ", which does not exist"
+                + " (a disk not mounted?)"), err);
+        assertTrue(java.nio.file.Files.isSymbolicLink(link));
+        assertFalse(java.nio.file.Files.exists(dir.resolve("unmounted")), "created through the link");
+    }
+
     /** Found by an operator: an empty path put the log and snapshots in the working directory. */
     @Test
     void anEmptyDataDirIsRefused() {
