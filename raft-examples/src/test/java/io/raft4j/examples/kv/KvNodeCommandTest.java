@@ -294,6 +294,14 @@ class KvNodeCommandTest {
                 + " (a disk not mounted?)"), err);
         assertTrue(java.nio.file.Files.isSymbolicLink(link));
         assertFalse(java.nio.file.Files.exists(dir.resolve("unmounted")), "created through the link");
+
+        // The same below a link to nothing: the directory to create is under the disk not mounted.
+        Path mount = java.nio.file.Files.createSymbolicLink(dir.resolve("mnt"), target);
+        String below = run(with("--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + freePort(),
+                "--peers", "n1=127.0.0.1:" + raftPort, "--data-dir", mount.resolve("n1").toString()));
+        assertTrue(below.startsWith("--data-dir: cannot create " + mount + ": a symbolic link to " + target
+                + ", which does not exist (a disk not mounted?)"), below);
+        assertFalse(java.nio.file.Files.exists(dir.resolve("unmounted")), "created through the link");
     }
 
     /** Found by an operator: an empty path put the log and snapshots in the working directory. */
