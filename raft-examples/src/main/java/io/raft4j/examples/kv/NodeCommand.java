@@ -329,7 +329,10 @@ public final class NodeCommand implements Callable<Integer> {
             return Optional.empty();
         }
         try {
-            if (HostPort.parse(recorded).equals(raft)) {
+            HostPort at = HostPort.parse(recorded);
+            // Listening on the wildcard, a node is reached at any of its addresses on that port; and
+            // localhost:7001 is 127.0.0.1:7001 (a name of its own address resolves: it was just bound).
+            if (raft.isWildcard() ? at.port() == raft.port() : at.sameEndpointAs(raft)) {
                 return Optional.empty();
             }
         } catch (IllegalArgumentException e) {

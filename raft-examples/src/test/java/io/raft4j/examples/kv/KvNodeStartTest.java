@@ -161,6 +161,11 @@ class KvNodeStartTest {
         assertEquals(Optional.of("--peers gives n1 the address 127.0.0.1:" + otherPort + " but --raft-address is 127.0.0.1:"
                 + raftPort + ": other nodes dial the --peers one"), bootstrap.ownAddressMismatch(StartMode.BOOTSTRAP,
                 ClusterConfig.ofVoters(Map.of("n1", "127.0.0.1:" + otherPort)), HostPort.parse("127.0.0.1:" + raftPort)));
+        // Where it is reached all the same: the wildcard on that port, or another name of that address.
+        for (String listening : new String[] {"0.0.0.0:" + otherPort, "localhost:" + otherPort}) {
+            assertEquals(Optional.empty(), bootstrap.ownAddressMismatch(StartMode.RESTART,
+                    ClusterConfig.ofVoters(Map.of("n1", "127.0.0.1:" + otherPort)), HostPort.parse(listening)), listening);
+        }
     }
 
     /** What a node started on these arguments logs (slf4j-simple writes to System.err) until it runs. */
