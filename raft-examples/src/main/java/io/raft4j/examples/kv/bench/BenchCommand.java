@@ -197,7 +197,9 @@ public final class BenchCommand implements Callable<Integer> {
                 rc = 1;
             }
             submitter.close();
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
+            // Errors too (an OutOfMemoryError when the values in flight outgrow the heap): every run
+            // prints its JSON line, with the error when it failed.
             log("FAILED: %s", e);
             e.printStackTrace();
             out.put("error", String.valueOf(e)).put("fsync", fsync);

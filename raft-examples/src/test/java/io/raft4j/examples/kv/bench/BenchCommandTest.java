@@ -8,6 +8,8 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -94,6 +96,30 @@ class BenchCommandTest {
         assertTrue(line.contains("\"replicated\": true"), line);
         assertTrue(line.contains("\"errors_total\": 0,"), line);
         assertTrue(line.contains("(2 connections, pipelined)"), line);
+    }
+
+    /**
+     * Found in a sweep: a run whose values did not fit in the heap (--size 8000000 with 64 clients
+     * under -Xmx96m) ended with an OutOfMemoryError's stack trace and no JSON line, where every run
+     * prints one (../shared/BENCHMARK.md), with its error when it failed. Run in a JVM of its own.
+     */
+    @Test
+    void aRunThatRunsOutOfMemoryStillPrintsItsJsonLine() throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process run = new ProcessBuilder(javaBin, "-Xmx96m", "-cp", System.getProperty("java.class.path"),
+                io.raft4j.examples.kv.Main.class.getName(), "bench", "--size", "8000000", "--clients", "64",
+                "--fsync", "false", "--warmup", "0", "--duration", "1")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            String out = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(run.waitFor(120, TimeUnit.SECONDS), "still running");
+            // Typically {"system": "ours", ..., "error": "java.lang.OutOfMemoryError: Java heap space", ...}
+            // with status 1; the line is what must be there, whichever thread ran out first.
+            assertTrue(out.startsWith("{\"system\": \"ours\"") && out.endsWith("}" + System.lineSeparator()),
+                    "stdout: " + out);
+        } finally {
+            run.destroyForcibly();
+        }
     }
 
     @Test
