@@ -38,6 +38,13 @@ final class NodeStorage implements AutoCloseable {
         try {
             logStore = RocksDbLogStore.open(data);
         } catch (StorageException e) {
+            if (String.valueOf(e.getMessage()).contains(data.resolve("log").resolve("LOCK").toString())) {
+                // RocksDB's lock on its directory, held by whoever has the log open: said in words,
+                // where RocksDB says "While lock file: .../LOCK: Resource temporarily unavailable".
+                throw new IllegalArgumentException("--data-dir: " + shown + " is in use: its log is open in another"
+                        + " process (is this node already running?) or elsewhere in this one. Stop that one first,"
+                        + " or give this node a directory of its own. Nothing was changed", e);
+            }
             throw new IllegalArgumentException("--data-dir: cannot open the log in " + shown + ": " + e.getMessage(), e);
         }
         LogStorage log = null;

@@ -304,6 +304,24 @@ class KvNodeCommandTest {
         assertFalse(java.nio.file.Files.exists(dir.resolve("unmounted")), "created through the link");
     }
 
+    /**
+     * Found by an operator: a node started a second time on its data directory (by hand, beside the
+     * supervisor's) was refused with RocksDB's "IOError: While lock file: .../log/LOCK: Resource
+     * temporarily unavailable", which did not say that the directory was in use.
+     */
+    @Test
+    void aDataDirInUseIsSaidToBeInUse() throws Exception {
+        Path data = dir.resolve("n1");
+        try (RocksDbLogStore running = RocksDbLogStore.open(data)) {
+            int raftPort = freePort();
+            String err = run(with("--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + freePort(),
+                    "--peers", "n1=127.0.0.1:" + raftPort));
+            assertTrue(err.startsWith("--data-dir: " + data + " is in use: its log is open in another process (is this"
+                    + " node already running?) or elsewhere in this one."), err);
+            assertEquals(1, err.lines().count(), err);
+        }
+    }
+
     /** Found by an operator: an empty path put the log and snapshots in the working directory. */
     @Test
     void anEmptyDataDirIsRefused() {
