@@ -221,6 +221,14 @@ public final class RaftNode<R> implements AutoCloseable {
                 public void peerUnreachable(String peerId) {
                     execute(() -> core.reportUnreachable(peerId));
                 }
+
+                @Override
+                public void transportClosed() {
+                    // Without this a node on a lent loop stood still with no one told: no tick, no
+                    // failure(), whenStopped() never completing, isLeader() stuck where it was.
+                    fail(new IllegalStateException("the transport was closed while node " + config.nodeId()
+                            + " of group " + config.groupId() + " ran; close the nodes before their transport"));
+                }
             });
         } catch (RuntimeException e) {
             // Refused (the id is registered already: another node of this group in this process).

@@ -27,6 +27,14 @@ public interface Transport {
         /** Messages to {@code peerId} are being dropped (no connection, or a full queue). */
         default void peerUnreachable(String peerId) {
         }
+
+        /**
+         * The transport was closed while this node was registered: nothing will be sent or
+         * delivered any more (and a loop it lent is gone). Called once, on the closing thread;
+         * must not block.
+         */
+        default void transportClosed() {
+        }
     }
 
     /**

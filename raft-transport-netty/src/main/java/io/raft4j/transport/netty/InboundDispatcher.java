@@ -5,6 +5,8 @@ import io.raft4j.spi.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,6 +49,18 @@ final class InboundDispatcher {
         if (group != null) {
             group.remove(localId);
         }
+    }
+
+    /** Unregisters every node; returns them. */
+    List<Transport.Inbound> unregisterAll() {
+        List<Transport.Inbound> all = new ArrayList<>();
+        byGroup.values().forEach(group -> group.keySet().forEach(id -> {
+            Transport.Inbound inbound = group.remove(id);
+            if (inbound != null) {
+                all.add(inbound);
+            }
+        }));
+        return all;
     }
 
     /** The node registered as {@code localId} in {@code groupId}, or {@code null}. */

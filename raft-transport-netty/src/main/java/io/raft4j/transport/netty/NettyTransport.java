@@ -462,7 +462,11 @@ public final class NettyTransport implements Transport, AutoCloseable {
         inboundChannels.close();
     }
 
-    /** Stops the server, closes every connection and the event loops; queued messages are dropped. */
+    /**
+     * Stops the server, closes every connection and the event loops; queued messages are dropped.
+     * Nodes still registered are unregistered and told ({@link Inbound#transportClosed()}): a
+     * {@code RaftNode} then stops with a failure. Close the nodes first.
+     */
     @Override
     public void close() {
         synchronized (this) {
@@ -471,6 +475,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
             }
             closed = true;
         }
+        tellRegisteredNodes();
         ChannelFuture server = serverChannel.close();
         connections.values().forEach(PeerConnection::close);
         connections.clear();
@@ -488,6 +493,20 @@ public final class NettyTransport implements Transport, AutoCloseable {
         inbound.syncUninterruptibly();
         loops.syncUninterruptibly();
         LOG.info("raft transport for cluster {} on {} closed", config.clusterId(), serverChannel.localAddress());
+    }
+
+    /**
+     * Nodes still registered (closed after their transport, not before) are told, so they stop
+     * with a failure that says why instead of standing still on an event loop that is gone.
+     */
+    private void tellRegisteredNodes() {
+        for (Inbound inbound : dispatcher.unregisterAll()) {
+            try {
+                inbound.transportClosed();
+            } catch (RuntimeException e) {
+                LOG.error("telling a node that its transport closed failed", e);
+            }
+        }
     }
 
     private boolean calledOnOwnLoop() {
