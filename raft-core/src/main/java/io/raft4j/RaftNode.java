@@ -201,7 +201,7 @@ public final class RaftNode<R> implements AutoCloseable {
      * Registers with the transport and starts the node's threads.
      *
      * @throws IllegalStateException if the node was started or stopped before, or if the transport
-     *         refuses the registration (it has a node of this id in this group already): the node is
+     *         refuses the registration (it has a node of this id in this group already, or it is closed): the node is
      *         then stopped, as {@link #failure()} says, and the other node is left as it was
      */
     public synchronized void start() {

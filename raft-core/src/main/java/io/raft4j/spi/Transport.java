@@ -40,7 +40,7 @@ public interface Transport {
     /**
      * Starts delivering messages addressed to {@code localId} in {@code groupId} to {@code inbound}.
      *
-     * @throws IllegalStateException if that node is already registered
+     * @throws IllegalStateException if that node is already registered, or the transport is closed
      */
     void register(String groupId, String localId, Inbound inbound);
 

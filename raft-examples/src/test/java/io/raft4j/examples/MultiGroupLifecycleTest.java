@@ -147,6 +147,29 @@ class MultiGroupLifecycleTest {
         }
     }
 
+    /**
+     * A node started on a transport closed already (a group added while the process shuts down):
+     * with its own loop thread it used to run, electing itself in a term after another with every
+     * message dropped, and never said it could not work.
+     */
+    @Test
+    void aNodeStartedOnAClosedTransportIsRefused(@TempDir Path dir) throws Exception {
+        try (Process p = new Process(dir.resolve("p1"))) {
+            p.transport.close();
+            LogStorage log = p.logs.forGroup("late");
+            p.groupLogs.put("late", log);
+            RaftConfig config = RaftConfig.builder("p1").groupId("late")
+                    .initialMembers(Map.of("p1", "127.0.0.1:1", "p2", "127.0.0.1:2", "p3", "127.0.0.1:3")).build();
+            RaftNode<Long> node = RaftNode.builder(config, new EmbeddingProductionTest.Counter())
+                    .transport(p.transport).storage(log).runOnTransportLoop(false).tickMillis(20).build();
+            p.nodes.put("late", node);
+            IllegalStateException refused = assertThrows(IllegalStateException.class, node::start);
+            assertTrue(refused.getMessage().contains("closed"), refused.getMessage());
+            node.whenStopped().get(10, TimeUnit.SECONDS);
+            assertNotNull(node.failure());
+        }
+    }
+
     @Test
     void closingTheSharedStoreUnderRunningNodesStopsThemAndTheOthersGoOn(@TempDir Path dir) throws Exception {
         Map<String, String> members = new LinkedHashMap<>();
@@ -190,7 +213,7 @@ class MultiGroupLifecycleTest {
                     throw e;
                 }
             }
-            long now = awaitLeader(processes, group).query(Bytes.EMPTY).get(30, TimeUnit.SECONDS);
+            long now = read(processes, group);
             if (now == before + increment) {
                 return now;
             }
@@ -211,6 +234,21 @@ class MultiGroupLifecycleTest {
                         group + " on " + node.id() + " to reach " + want);
             }
         }
+    }
+
+    /** A linearizable read of {@code group}'s counter, from whichever node leads it by then. */
+    private static long read(Map<String, Process> processes, String group) throws Exception {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            try {
+                return awaitLeader(processes, group).query(Bytes.EMPTY).get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof NotLeaderException || e.getCause() instanceof IndeterminateException
+                        || e.getCause() instanceof RaftStoppedException)) {
+                    throw e;
+                }
+            }
+        }
+        throw new AssertionError(group + ": no leader answered a read");
     }
 
     private static RaftNode<Long> awaitLeader(Map<String, Process> processes, String group) {

@@ -216,9 +216,28 @@ public final class NettyTransport implements Transport, AutoCloseable {
         };
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException also if this transport is closed: nothing could be sent or
+     *                               delivered, and a node would run on unaware of it
+     */
     @Override
     public void register(String groupId, String localId, Inbound inbound) {
+        refuseIfClosed(groupId, localId);
         dispatcher.register(groupId, localId, inbound);
+        // Checked again after: a close that ran in between did not see this node, and told it nothing.
+        if (closed) {
+            dispatcher.unregister(groupId, localId);
+            refuseIfClosed(groupId, localId);
+        }
+    }
+
+    private void refuseIfClosed(String groupId, String localId) {
+        if (closed) {
+            throw new IllegalStateException("cannot register " + localId + " in group " + groupId + ": the raft"
+                    + " transport of cluster " + config.clusterId() + " is closed");
+        }
     }
 
     @Override
