@@ -9,6 +9,7 @@ import io.raft4j.core.RaftConfig;
 import io.raft4j.message.Bytes;
 import io.raft4j.snapshot.FileSnapshotStore;
 import io.raft4j.spi.LogStorage;
+import io.raft4j.spi.StateMachine;
 import io.raft4j.storage.rocksdb.RocksDbLogStore;
 import io.raft4j.transport.netty.NettyTransport;
 import io.raft4j.transport.netty.NettyTransportConfig;
@@ -53,10 +54,14 @@ class MultiGroupLifecycleTest {
         }
 
         void start(String id, String group, Map<String, String> members) {
+            start(id, group, members, new EmbeddingProductionTest.Counter());
+        }
+
+        void start(String id, String group, Map<String, String> members, StateMachine<Long> machine) {
             groupLogs.put(group, logs.forGroup(group));
             snapshots.put(group, new FileSnapshotStore(dataDir.resolve("snapshots").resolve(group)));
             RaftConfig config = RaftConfig.builder(id).groupId(group).initialMembers(members).build();
-            RaftNode<Long> node = RaftNode.builder(config, new EmbeddingProductionTest.Counter())
+            RaftNode<Long> node = RaftNode.builder(config, machine)
                     .transport(transport).storage(groupLogs.get(group)).snapshots(snapshots.get(group))
                     .tickMillis(20).build();
             nodes.put(group, node);
@@ -142,6 +147,35 @@ class MultiGroupLifecycleTest {
                         () -> p3.nodes.get(group).propose(Bytes.ofUtf8("1")).get(10, TimeUnit.SECONDS));
                 assertTrue(e.getCause() instanceof RaftStoppedException, e.toString());
             }
+        } finally {
+            processes.values().forEach(Process::close);
+        }
+    }
+
+    /**
+     * A state machine that throws stops its node (docs/embedding.md): all three members of the
+     * group apply the same command, so the group stops; the groups beside it on the same
+     * transports and stores go on committing, and every process closes cleanly.
+     */
+    @Test
+    void aGroupWhoseStateMachineThrowsStopsAloneAndTheOthersGoOn(@TempDir Path dir) throws Exception {
+        Map<String, String> members = new LinkedHashMap<>();
+        Map<String, Process> processes = startCluster(dir, members);
+        try {
+            processes.forEach((id, p) -> p.start(id, "faulty", members, (index, command) -> {
+                throw new IllegalStateException(command.toUtf8() + " at " + index + " on " + id);
+            }));
+            awaitLeader(processes, "faulty").propose(Bytes.ofUtf8("boom"));
+            for (Process p : processes.values()) {
+                RaftNode<Long> node = p.nodes.get("faulty");
+                node.whenStopped().get(30, TimeUnit.SECONDS);
+                assertTrue(String.valueOf(node.failure()).contains("boom"), String.valueOf(node.failure()));
+            }
+            Map<String, Long> expected = new LinkedHashMap<>();
+            for (String group : GROUPS) {
+                expected.put(group, add(processes, group, 5, 0));
+            }
+            assertEveryNodeApplied(processes, expected);
         } finally {
             processes.values().forEach(Process::close);
         }
