@@ -92,6 +92,8 @@ final class RocksDbLogStorage implements LogStorage {
     /** Invariant: the cache, when not empty, ends at lastIndex. */
     private final EntryCache cache;
     private boolean closed;
+    /** Why this storage was closed if not by its own {@link #close()}, for the error of later calls. */
+    private String closedBecause;
     private StorageException failure;
     private long entriesReadFromDatabase;
 
@@ -741,24 +743,28 @@ final class RocksDbLogStorage implements LogStorage {
 
     @Override
     public void close() {
-        if (markClosed()) {
+        if (markClosed(null)) {
             onClose.run();
         }
     }
 
-    /** Closes this storage without notifying the store (the store is closing it). */
-    void closeFromStore() {
-        markClosed();
+    /**
+     * Closes this storage without notifying the store (the store is closing it, for the reason
+     * given: a node that calls on afterwards is told its store closed, not its own storage).
+     */
+    void closeFromStore(String reason) {
+        markClosed(reason);
     }
 
     /** Marks this storage closed and frees its batch once any write in progress is over. */
-    private boolean markClosed() {
+    private boolean markClosed(String reason) {
         synchronized (writeLock) {
             synchronized (this) {
                 if (closed) {
                     return false;
                 }
                 closed = true;
+                closedBecause = reason;
             }
             batch.close();
             segments.close();
@@ -768,7 +774,8 @@ final class RocksDbLogStorage implements LogStorage {
 
     private void checkUsable() {
         if (closed) {
-            throw new IllegalStateException("the log storage of group " + groupId + " is closed");
+            throw new IllegalStateException("the log storage of group " + groupId + " is closed"
+                    + (closedBecause == null ? "" : ": " + closedBecause));
         }
         if (failure != null) {
             throw new StorageException("group " + groupId + ": an earlier write failed, the storage must be"

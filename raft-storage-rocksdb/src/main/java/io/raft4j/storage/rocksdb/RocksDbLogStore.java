@@ -175,7 +175,7 @@ public final class RocksDbLogStore implements AutoCloseable {
             openGroups.clear();
         }
         for (RocksDbLogStorage storage : storages) {
-            storage.closeFromStore();
+            storage.closeFromStore("the raft4j log store of " + dataDirectory + " was closed under it");
         }
         database.close();
     }

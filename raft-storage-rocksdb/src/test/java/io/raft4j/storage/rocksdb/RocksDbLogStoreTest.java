@@ -126,7 +126,10 @@ class RocksDbLogStoreTest {
         assertTrue(inUse.getMessage().contains("lock"), inUse.getMessage());
 
         store.close();
-        assertThrows(IllegalStateException.class, log::lastIndex);
+        IllegalStateException closed = assertThrows(IllegalStateException.class, log::lastIndex);
+        // A node stopping on this says why: its own handle was not closed, the store under it was.
+        assertTrue(closed.getMessage().contains("store") && closed.getMessage().contains(dataDir.toString()),
+                closed.getMessage());
         assertThrows(IllegalStateException.class, () -> store.forGroup("h"));
         log.close();
     }
