@@ -9,8 +9,10 @@ import java.util.Objects;
 /**
  * The settings of one {@link NettyTransport}: immutable, validated when built.
  *
- * <p>Memory per peer is bounded by {@code maxQueuedBytes} (messages waiting for the connection)
- * plus {@link #WRITE_BUFFER_HIGH_WATER_BYTES} (encoded frames handed to the socket but not yet
+ * <p>Memory per peer is bounded by {@code maxQueuedBytes} (appends with entries and snapshot
+ * chunks waiting for the connection), {@code maxQueuedMessages} small messages (every other kind,
+ * which have an allowance of their own so that groups streaming data never crowd them out) and
+ * {@link #WRITE_BUFFER_HIGH_WATER_BYTES} (encoded frames handed to the socket but not yet
  * written); beyond that the transport drops and reports the peer unreachable.
  *
  * @param clusterId            identifies the cluster; every member uses the same id, and frames
@@ -29,10 +31,13 @@ import java.util.Objects;
  *                             {@code snapshotChunkBytes} with room for the envelope (a
  *                             {@code RaftNode} checks this when built). Use the same value on every
  *                             member
- * @param maxQueuedMessages    messages queued per peer before new ones are dropped; default 8,192
- * @param maxQueuedBytes       bytes queued per peer (by {@code RaftMessage.sizeBytes()}) before new
- *                             ones are dropped; default 64 MiB; at least {@code maxFrameBytes} so a
- *                             maximal message always fits an empty queue
+ * @param maxQueuedMessages    appends with entries and snapshot chunks queued per peer before new
+ *                             ones are dropped, and separately, other (small) messages queued per
+ *                             peer before new ones are dropped; default 8,192
+ * @param maxQueuedBytes       bytes of appends with entries and snapshot chunks queued per peer (by
+ *                             {@code RaftMessage.sizeBytes()}) before new ones are dropped; small
+ *                             messages do not count. Default 64 MiB; at least {@code maxFrameBytes}
+ *                             so a maximal message always fits an empty queue
  * @param connectTimeoutMillis how long one dial may take; default 2,000
  * @param reconnectMinMillis   first delay after a failed dial; doubles per failure; default 50
  * @param reconnectMaxMillis   cap of the reconnect delay; default 5,000. Each delay is drawn at
@@ -197,13 +202,19 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
             return this;
         }
 
-        /** Messages queued per peer before new ones are dropped; default 8,192. */
+        /**
+         * Appends with entries and snapshot chunks queued per peer before new ones are dropped, and
+         * as many other (small) messages; default 8,192.
+         */
         public Builder maxQueuedMessages(int messages) {
             this.maxQueuedMessages = messages;
             return this;
         }
 
-        /** Bytes queued per peer before new ones are dropped; default 64 MiB, at least {@code maxFrameBytes}. */
+        /**
+         * Bytes of appends with entries and snapshot chunks queued per peer before new ones are
+         * dropped; default 64 MiB, at least {@code maxFrameBytes}.
+         */
         public Builder maxQueuedBytes(long bytes) {
             this.maxQueuedBytes = bytes;
             return this;

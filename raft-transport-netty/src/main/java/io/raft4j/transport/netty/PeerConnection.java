@@ -21,18 +21,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The one outbound connection to one peer, shared by every Raft group of the process.
  *
  * <h2>Sending without blocking</h2>
- * {@link #send} only appends to a lock-free queue bounded in messages and bytes and, if no drain is
- * pending, schedules one on the connection's event loop, also when called on that loop. The drain
- * encodes every queued message, writes each frame without flushing, and flushes once at the end:
- * messages sent while the event loop was busy, or by the tasks it was running, share one
- * {@code writev} (flush coalescing). A full queue drops the message and reports the peer
+ * {@link #send} only appends to a lock-free queue bounded in messages and bytes (see
+ * {@link QueueAllowance}: data streamed by some groups never crowds out the small messages of the
+ * others) and, if no drain is pending, schedules one on the connection's event loop, also when
+ * called on that loop. The drain encodes every queued message, writes each frame without
+ * flushing, and flushes once at the end: messages sent while the event loop was busy, or by the
+ * tasks it was running, share one {@code writev} (flush coalescing). A full queue drops the message and reports the peer
  * unreachable to the sender, so memory stays bounded when a peer is slow or dead; the drain stops
  * while the socket's buffer is above its high-water mark, so a slow reader fills the bounded
  * queue, never the socket buffer. A message the encoder fails on (a bug, never expected) is dropped
@@ -59,15 +58,12 @@ final class PeerConnection {
     private final HostPort address;
     private final NettyTransport owner;
     private final Bootstrap bootstrap;
-    private final int maxQueuedMessages;
-    private final long maxQueuedBytes;
     private final int maxFrameBytes;
     /** Used only by {@link #drain}, which runs on one thread at a time. */
     private final WireCodec.Writer writer;
 
     private final Queue<RaftMessage> queue = PlatformDependent.newMpscQueue();
-    private final AtomicInteger queuedMessages = new AtomicInteger();
-    private final AtomicLong queuedBytes = new AtomicLong();
+    private final QueueAllowance allowance;
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = this::drain;
     /** Senders (group + node) told the peer is unreachable since the queue last drained. */
@@ -94,8 +90,7 @@ final class PeerConnection {
         this.address = address;
         this.owner = owner;
         this.bootstrap = bootstrap.clone().handler(owner.clientInitializer(this));
-        this.maxQueuedMessages = config.maxQueuedMessages();
-        this.maxQueuedBytes = config.maxQueuedBytes();
+        this.allowance = new QueueAllowance(config.maxQueuedMessages(), config.maxQueuedBytes());
         this.maxFrameBytes = config.maxFrameBytes();
         this.writer = new WireCodec.Writer(config.clusterId());
     }
@@ -111,12 +106,7 @@ final class PeerConnection {
             drop(message, "not connected");
             return;
         }
-        long size = message.sizeBytes();
-        int count = queuedMessages.incrementAndGet();
-        long bytes = queuedBytes.addAndGet(size);
-        if (count > maxQueuedMessages || (bytes > maxQueuedBytes && count > 1)) {
-            queuedMessages.decrementAndGet();
-            queuedBytes.addAndGet(-size);
+        if (!allowance.tryTake(message)) {
             drop(message, "queue full");
             return;
         }
@@ -261,8 +251,7 @@ final class PeerConnection {
         CodedOutputStream out = null;
         RaftMessage m;
         while (frames < MAX_FRAMES_PER_DRAIN && ch.isWritable() && (m = queue.poll()) != null) {
-            queuedMessages.decrementAndGet();
-            queuedBytes.addAndGet(-m.sizeBytes());
+            allowance.giveBack(m);
             int intact = out == null ? 0 : out.getTotalBytesWritten();   // bytes of whole frames in batch
             try {
                 int size = writer.envelopeSize(m);
@@ -336,8 +325,7 @@ final class PeerConnection {
         }
         RaftMessage m;
         while ((m = queue.poll()) != null) {
-            queuedMessages.decrementAndGet();
-            queuedBytes.addAndGet(-m.sizeBytes());
+            allowance.giveBack(m);
             drop(m, why);
         }
     }
@@ -398,11 +386,11 @@ final class PeerConnection {
         Channel ch = channel;
         return peerId + "@" + address + " channel=" + ch + (ch == null ? "" : " active=" + ch.isActive()
                 + " writable=" + ch.isWritable()) + " dialing=" + dialing + " failures=" + failures
-                + " queued=" + queuedMessages.get() + "/" + queue.size() + " drainScheduled=" + drainScheduled.get();
+                + " queued=" + allowance.messages() + "/" + queue.size() + " drainScheduled=" + drainScheduled.get();
     }
 
     int queuedMessages() {
-        return queuedMessages.get();
+        return allowance.messages();
     }
 
     /** The client end's pipeline handler: connection lifecycle and writability. */

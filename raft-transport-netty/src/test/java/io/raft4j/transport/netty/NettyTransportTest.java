@@ -3,10 +3,16 @@ package io.raft4j.transport.netty;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.raft4j.message.AppendEntries;
+import io.raft4j.message.AppendEntriesResponse;
 import io.raft4j.message.Bytes;
 import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.InstallSnapshot;
+import io.raft4j.message.LogEntry;
 import io.raft4j.message.RaftMessage;
+import io.raft4j.message.ReadIndexRequest;
+import io.raft4j.message.ReadIndexResponse;
+import io.raft4j.message.RequestVote;
+import io.raft4j.message.RequestVoteResponse;
 import io.raft4j.message.SnapshotMeta;
 import io.raft4j.message.TimeoutNow;
 import io.raft4j.transport.netty.proto.RaftWire;
@@ -371,6 +377,91 @@ class NettyTransportTest {
             assertTrue(a.droppedMessages() > 0);
             assertTrue(a.queuedMessages("stuck") <= 64, "queue bounded: " + a.queuedMessages("stuck"));
             assertTrue(atA.unreachable.stream().allMatch("stuck"::equals), "b was never reported");
+        }
+    }
+
+    @Test
+    void groupsCatchingAPeerUpDoNotCrowdOutTheOtherGroupsSmallMessagesToIt() throws Exception {
+        // A follower process that stalls (a long pause, or a restart busy replaying its log): it
+        // accepts but reads nothing, so what the leaders on this process send it backs up in the
+        // one queue to it that all groups share. Default limits throughout.
+        try (ServerSocket stalled = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            NettyTransport a = start(c -> c.peer("slow", "127.0.0.1:" + stalled.getLocalPort()));
+            RecordingInbound quiet = new RecordingInbound();
+            a.register("quiet", "a", quiet);
+
+            // Groups catching the follower up, each with what RaftConfig lets a leader have in flight
+            // to one follower by default (32 MiB, in appends of maxMessageBytes, 1 MiB), until the
+            // queue to it is full by bytes. The entries share one array: the heap holds one MiB.
+            Bytes mib = Bytes.wrap(new byte[1 << 20]);
+            int groups = 0;
+            while (a.droppedMessages() == 0) {
+                assertTrue(groups < 8, "8 groups with 32 MiB in flight each never filled the queue");
+                String group = "catch-up-" + groups++;
+                a.register(group, "a", new RecordingInbound());
+                for (int i = 0; i < 32 && a.droppedMessages() == 0; i++) {
+                    a.send(new AppendEntries(group, "a", "slow", 1, i, 1,
+                            List.of(LogEntry.command(i + 1, 1, mib)), 0, i));
+                }
+            }
+            // A busy group with small writes takes what room the large appends left, as it frees.
+            a.register("busy", "a", new RecordingInbound());
+            long droppedBefore = a.droppedMessages();
+            for (int i = 0; a.droppedMessages() == droppedBefore; i++) {
+                assertTrue(i < 100_000, "100,000 small appends never filled the queue");
+                a.send(TestMessages.numbered("busy", "a", "slow", i, 100));
+            }
+            long dropped = a.droppedMessages();
+
+            // The idle group's leader keeps its follower and its own leadership with these.
+            a.send(new AppendEntries("quiet", "a", "slow", 3, 10, 3, List.of(), 10, 1));
+            a.send(new AppendEntriesResponse("quiet", "a", "slow", 3, true, 10, 0, 0, 1));
+            a.send(new RequestVote("quiet", "a", "slow", 4, 10, 3, true, false));
+            a.send(new RequestVoteResponse("quiet", "a", "slow", 4, true, true));
+            a.send(new ReadIndexRequest("quiet", "a", "slow", 3, 7, false));
+            a.send(new ReadIndexResponse("quiet", "a", "slow", 3, 7, 10, false));
+            a.send(new TimeoutNow("quiet", "a", "slow", 3));
+            assertEquals(dropped, a.droppedMessages(), "small messages of another group dropped");
+            assertTrue(quiet.unreachable.isEmpty(), "the idle group was told its follower is unreachable");
+
+            // Bulk stays bounded: of another 64 MiB of appends (more than the socket's buffers hold,
+            // should the drain still be moving some there), some are dropped.
+            for (int i = 0; i < 64; i++) {
+                a.send(new AppendEntries("catch-up-0", "a", "slow", 1, 100 + i, 1,
+                        List.of(LogEntry.command(101 + i, 1, mib)), 0, 100 + i));
+            }
+            assertTrue(a.droppedMessages() > dropped, "appends beyond maxQueuedBytes queued");
+        }
+    }
+
+    @Test
+    void appendsFillingTheQueueByCountLeaveTheOtherMessagesAnAllowanceOfTheirOwn() throws Exception {
+        // As above, with appends of small writes: they fill the queue by count, not by bytes.
+        try (ServerSocket stalled = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            NettyTransport a = start(c -> c.maxQueuedMessages(64)
+                    .peer("slow", "127.0.0.1:" + stalled.getLocalPort()));
+            RecordingInbound quiet = new RecordingInbound();
+            a.register("busy", "a", new RecordingInbound());
+            a.register("quiet", "a", quiet);
+            // Small appends until 64 of them wait (the socket's buffers full).
+            for (int i = 0; a.droppedMessages() == 0; i++) {
+                assertTrue(i < 1_000_000, "a million small appends never filled the queue");
+                a.send(TestMessages.numbered("busy", "a", "slow", i, 100));
+            }
+            long dropped = a.droppedMessages();
+
+            for (int i = 0; i < 64; i++) {
+                a.send(new AppendEntries("quiet", "a", "slow", 3, 10, 3, List.of(), 10, i));
+            }
+            assertEquals(dropped, a.droppedMessages(), "heartbeats of another group dropped");
+            assertTrue(quiet.unreachable.isEmpty(), "the idle group was told its follower is unreachable");
+
+            // Bounded too: heartbeats beyond their allowance are dropped.
+            for (int i = 64; a.droppedMessages() == dropped; i++) {
+                assertTrue(i < 1_000_000, "a million heartbeats never filled their allowance");
+                a.send(new AppendEntries("quiet", "a", "slow", 3, 10, 3, List.of(), 10, i));
+            }
+            assertTrue(a.queuedMessages("slow") <= 128, "queued " + a.queuedMessages("slow"));
         }
     }
 
