@@ -1,31 +1,24 @@
 package io.raft4j.examples;
 
-import io.raft4j.IndeterminateException;
-import io.raft4j.NotLeaderException;
 import io.raft4j.RaftNode;
 import io.raft4j.RaftStoppedException;
-import io.raft4j.ReadConsistency;
 import io.raft4j.core.RaftConfig;
 import io.raft4j.message.Bytes;
-import io.raft4j.snapshot.FileSnapshotStore;
 import io.raft4j.spi.LogStorage;
-import io.raft4j.spi.StateMachine;
-import io.raft4j.storage.rocksdb.RocksDbLogStore;
-import io.raft4j.transport.netty.NettyTransport;
-import io.raft4j.transport.netty.NettyTransportConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static io.raft4j.examples.GroupCounters.assertEveryNodeApplied;
+import static io.raft4j.examples.GroupCounters.awaitLeader;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,67 +31,25 @@ class MultiGroupLifecycleTest {
     /** Ids that are prefixes of one another: a key or a registration mixed up between them would show. */
     private static final List<String> GROUPS = List.of("g", "g1", "g10");
 
-    private static final class Process implements AutoCloseable {
-        final Path dataDir;
-        final NettyTransport transport;
-        final RocksDbLogStore logs;
-        final Map<String, LogStorage> groupLogs = new LinkedHashMap<>();
-        final Map<String, FileSnapshotStore> snapshots = new LinkedHashMap<>();
-        final Map<String, RaftNode<Long>> nodes = new LinkedHashMap<>();
-
-        Process(Path dataDir) throws IOException {
-            this.dataDir = dataDir;
-            Files.createDirectories(dataDir);
-            logs = RocksDbLogStore.open(dataDir);
-            transport = NettyTransport.start(NettyTransportConfig.builder("multi").listen("127.0.0.1", 0).build());
-        }
-
-        void start(String id, String group, Map<String, String> members) {
-            start(id, group, members, new EmbeddingProductionTest.Counter());
-        }
-
-        void start(String id, String group, Map<String, String> members, StateMachine<Long> machine) {
-            groupLogs.put(group, logs.forGroup(group));
-            snapshots.put(group, new FileSnapshotStore(dataDir.resolve("snapshots").resolve(group)));
-            RaftConfig config = RaftConfig.builder(id).groupId(group).initialMembers(members).build();
-            RaftNode<Long> node = RaftNode.builder(config, machine)
-                    .transport(transport).storage(groupLogs.get(group)).snapshots(snapshots.get(group))
-                    .tickMillis(20).build();
-            nodes.put(group, node);
-            node.start();
-        }
-
-        void stop(String group) {
-            nodes.remove(group).close();
-            snapshots.remove(group).close();
-            groupLogs.remove(group).close();
-        }
-
-        @Override
-        public void close() {
-            nodes.values().forEach(RaftNode::close);
-            transport.close();
-            snapshots.values().forEach(FileSnapshotStore::close);
-            groupLogs.values().forEach(LogStorage::close);
-            logs.close();
-        }
+    private static GroupProcess process(Path dataDir) throws IOException {
+        return new GroupProcess(dataDir, "multi", 0, 20, UnaryOperator.identity());
     }
 
-    private static Map<String, Process> startCluster(Path dir, Map<String, String> members) throws IOException {
-        Map<String, Process> processes = new LinkedHashMap<>();
+    private static Map<String, GroupProcess> startCluster(Path dir, Map<String, String> members) throws IOException {
+        Map<String, GroupProcess> processes = new LinkedHashMap<>();
         for (String id : new String[] {"p1", "p2", "p3"}) {
-            Process p = new Process(dir.resolve(id));
+            GroupProcess p = process(dir.resolve(id));
             processes.put(id, p);
             members.put(id, "127.0.0.1:" + p.transport.localPort());
         }
-        processes.forEach((id, p) -> GROUPS.forEach(g -> p.start(id, g, members)));
+        processes.forEach((id, p) -> GROUPS.forEach(g -> p.start(id, g, members, new EmbeddingProductionTest.Counter())));
         return processes;
     }
 
     @Test
     void aGroupClosedInOneProcessComesBackWithItsDataWhileTheOthersGoOn(@TempDir Path dir) throws Exception {
         Map<String, String> members = new LinkedHashMap<>();
-        Map<String, Process> processes = startCluster(dir, members);
+        Map<String, GroupProcess> processes = startCluster(dir, members);
         try {
             Map<String, Long> expected = new LinkedHashMap<>();
             for (int k = 0; k < GROUPS.size(); k++) {
@@ -106,7 +57,7 @@ class MultiGroupLifecycleTest {
             }
             assertEveryNodeApplied(processes, expected);
 
-            Process p3 = processes.get("p3");
+            GroupProcess p3 = processes.get("p3");
             assertThrows(IllegalStateException.class, () -> p3.logs.forGroup("g1"), "g1 is open already");
             p3.stop("g1");
             long droppedBefore = p3.transport.droppedOnArrival();
@@ -118,24 +69,24 @@ class MultiGroupLifecycleTest {
                     "g1's messages to p3 dropped on arrival while it is closed");
             assertEveryNodeApplied(processes, expected);
 
-            p3.start("p3", "g1", members);
+            p3.start("p3", "g1", members, new EmbeddingProductionTest.Counter());
             assertEveryNodeApplied(processes, expected);
             expected.put("g1", add(processes, "g1", 100, expected.get("g1")));
             assertEveryNodeApplied(processes, expected);
         } finally {
-            processes.values().forEach(Process::close);
+            processes.values().forEach(GroupProcess::close);
         }
     }
 
     @Test
     void closingTheSharedTransportUnderRunningNodesStopsThem(@TempDir Path dir) throws Exception {
         Map<String, String> members = new LinkedHashMap<>();
-        Map<String, Process> processes = startCluster(dir, members);
+        Map<String, GroupProcess> processes = startCluster(dir, members);
         try {
             for (String group : GROUPS) {
                 add(processes, group, 1, 0);
             }
-            Process p3 = processes.get("p3");
+            GroupProcess p3 = processes.get("p3");
             p3.transport.close();
             for (String group : GROUPS) {
                 RaftNode<Long> node = p3.nodes.get(group);
@@ -148,7 +99,7 @@ class MultiGroupLifecycleTest {
                 assertTrue(e.getCause() instanceof RaftStoppedException, e.toString());
             }
         } finally {
-            processes.values().forEach(Process::close);
+            processes.values().forEach(GroupProcess::close);
         }
     }
 
@@ -160,13 +111,13 @@ class MultiGroupLifecycleTest {
     @Test
     void aGroupWhoseStateMachineThrowsStopsAloneAndTheOthersGoOn(@TempDir Path dir) throws Exception {
         Map<String, String> members = new LinkedHashMap<>();
-        Map<String, Process> processes = startCluster(dir, members);
+        Map<String, GroupProcess> processes = startCluster(dir, members);
         try {
             processes.forEach((id, p) -> p.start(id, "faulty", members, (index, command) -> {
                 throw new IllegalStateException(command.toUtf8() + " at " + index + " on " + id);
             }));
             awaitLeader(processes, "faulty").propose(Bytes.ofUtf8("boom"));
-            for (Process p : processes.values()) {
+            for (GroupProcess p : processes.values()) {
                 RaftNode<Long> node = p.nodes.get("faulty");
                 node.whenStopped().get(30, TimeUnit.SECONDS);
                 assertTrue(String.valueOf(node.failure()).contains("boom"), String.valueOf(node.failure()));
@@ -177,7 +128,7 @@ class MultiGroupLifecycleTest {
             }
             assertEveryNodeApplied(processes, expected);
         } finally {
-            processes.values().forEach(Process::close);
+            processes.values().forEach(GroupProcess::close);
         }
     }
 
@@ -188,7 +139,7 @@ class MultiGroupLifecycleTest {
      */
     @Test
     void aNodeStartedOnAClosedTransportIsRefused(@TempDir Path dir) throws Exception {
-        try (Process p = new Process(dir.resolve("p1"))) {
+        try (GroupProcess p = process(dir.resolve("p1"))) {
             p.transport.close();
             LogStorage log = p.logs.forGroup("late");
             p.groupLogs.put("late", log);
@@ -207,13 +158,13 @@ class MultiGroupLifecycleTest {
     @Test
     void closingTheSharedStoreUnderRunningNodesStopsThemAndTheOthersGoOn(@TempDir Path dir) throws Exception {
         Map<String, String> members = new LinkedHashMap<>();
-        Map<String, Process> processes = startCluster(dir, members);
+        Map<String, GroupProcess> processes = startCluster(dir, members);
         try {
             Map<String, Long> expected = new LinkedHashMap<>();
             for (String group : GROUPS) {
                 expected.put(group, add(processes, group, 1, 0));
             }
-            Process p3 = processes.get("p3");
+            GroupProcess p3 = processes.get("p3");
             p3.logs.close();
             for (String group : GROUPS) {
                 expected.put(group, add(processes, group, 1, expected.get(group)));
@@ -227,69 +178,13 @@ class MultiGroupLifecycleTest {
             processes.remove("p3").close();
             assertEveryNodeApplied(processes, expected);
         } finally {
-            processes.values().forEach(Process::close);
+            processes.values().forEach(GroupProcess::close);
         }
     }
 
     /** Adds {@code increment} to {@code group}'s counter, exactly once; returns the new value. */
-    static long add(Map<String, Process> processes, String group, long increment, long before) throws Exception {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            RaftNode<Long> leader = awaitLeader(processes, group);
-            try {
-                long after = leader.propose(Bytes.ofUtf8(Long.toString(increment))).get(30, TimeUnit.SECONDS);
-                assertEquals(before + increment, after, group);
-                return after;
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof NotLeaderException) {
-                    continue;
-                }
-                // A leader that stopped (its store or transport closed) may or may not have applied it.
-                if (!(e.getCause() instanceof IndeterminateException || e.getCause() instanceof RaftStoppedException)) {
-                    throw e;
-                }
-            }
-            long now = read(processes, group);
-            if (now == before + increment) {
-                return now;
-            }
-            assertEquals(before, now, group);
-        }
-        throw new AssertionError(group + ": no leader took the write");
-    }
-
-    private static void assertEveryNodeApplied(Map<String, Process> processes, Map<String, Long> expected) {
-        for (Process p : processes.values()) {
-            for (String group : GROUPS) {
-                RaftNode<Long> node = p.nodes.get(group);
-                if (node == null) {
-                    continue;
-                }
-                long want = expected.get(group);
-                Await.until(() -> want == node.query(Bytes.EMPTY, ReadConsistency.STALE).join(),
-                        group + " on " + node.id() + " to reach " + want);
-            }
-        }
-    }
-
-    /** A linearizable read of {@code group}'s counter, from whichever node leads it by then. */
-    private static long read(Map<String, Process> processes, String group) throws Exception {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            try {
-                return awaitLeader(processes, group).query(Bytes.EMPTY).get(30, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof NotLeaderException || e.getCause() instanceof IndeterminateException
-                        || e.getCause() instanceof RaftStoppedException)) {
-                    throw e;
-                }
-            }
-        }
-        throw new AssertionError(group + ": no leader answered a read");
-    }
-
-    private static RaftNode<Long> awaitLeader(Map<String, Process> processes, String group) {
-        Await.until(() -> processes.values().stream().map(p -> p.nodes.get(group))
-                .anyMatch(n -> n != null && n.isLeader()), "a leader of " + group);
-        return processes.values().stream().map(p -> p.nodes.get(group)).filter(n -> n != null && n.isLeader())
-                .findFirst().orElseThrow();
+    private static long add(Map<String, GroupProcess> processes, String group, long increment, long before)
+            throws Exception {
+        return GroupCounters.write(processes, group, Long.toString(increment), before, before + increment);
     }
 }

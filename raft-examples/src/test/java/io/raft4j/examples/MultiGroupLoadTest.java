@@ -1,17 +1,8 @@
 package io.raft4j.examples;
 
-import io.raft4j.IndeterminateException;
-import io.raft4j.NotLeaderException;
 import io.raft4j.RaftNode;
-import io.raft4j.RaftStoppedException;
-import io.raft4j.ReadConsistency;
-import io.raft4j.core.RaftConfig;
 import io.raft4j.message.Bytes;
-import io.raft4j.spi.LogStorage;
 import io.raft4j.spi.StateMachine;
-import io.raft4j.storage.rocksdb.RocksDbLogStore;
-import io.raft4j.transport.netty.NettyTransport;
-import io.raft4j.transport.netty.NettyTransportConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,13 +17,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
+import static io.raft4j.examples.GroupCounters.awaitLeader;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -94,36 +86,16 @@ class MultiGroupLoadTest {
         }
     }
 
-    private static final class Process implements AutoCloseable {
-        final NettyTransport transport;
-        final RocksDbLogStore logs;
-        final Map<String, LogStorage> groupLogs = new LinkedHashMap<>();
-        final Map<String, RaftNode<Long>> nodes = new LinkedHashMap<>();
-        final Map<String, Digest> machines = new LinkedHashMap<>();
-
-        Process(Path dataDir) {
-            logs = RocksDbLogStore.open(dataDir);
-            transport = NettyTransport.start(NettyTransportConfig.builder("load").listen("127.0.0.1", 0).build());
+    /** One process of the test, and the state machines of its nodes by group. */
+    private record Process(GroupProcess groups, Map<String, Digest> machines) {
+        Process(Path dataDir) throws IOException {
+            this(new GroupProcess(dataDir, "load", 0, 50, UnaryOperator.identity()), new LinkedHashMap<>());
         }
 
         void start(String id, String group, Map<String, String> members, CountDownLatch gate) {
-            LogStorage log = logs.forGroup(group);
-            groupLogs.put(group, log);
             Digest machine = new Digest(gate);
             machines.put(group, machine);
-            RaftConfig config = RaftConfig.builder(id).groupId(group).initialMembers(members).build();
-            RaftNode<Long> node = RaftNode.builder(config, machine).transport(transport).storage(log)
-                    .tickMillis(50).build();
-            nodes.put(group, node);
-            node.start();
-        }
-
-        @Override
-        public void close() {
-            nodes.values().forEach(RaftNode::close);
-            transport.close();
-            groupLogs.values().forEach(LogStorage::close);
-            logs.close();
+            groups.start(id, group, members, machine);
         }
     }
 
@@ -142,14 +114,14 @@ class MultiGroupLoadTest {
             for (String id : new String[] {"p1", "p2", "p3"}) {
                 Process p = new Process(dir.resolve(id));
                 processes.put(id, p);
-                members.put(id, "127.0.0.1:" + p.transport.localPort());
+                members.put(id, "127.0.0.1:" + p.groups().transport.localPort());
             }
             processes.forEach((id, p) -> {
                 groups.forEach(g -> p.start(id, g, members, open));
                 p.start(id, BLOCKED, members, blockedGate);
             });
             // The blocked group commits its first command; its apply then never returns.
-            RaftNode<Long> blockedLeader = awaitLeader(processes, BLOCKED);
+            RaftNode<Long> blockedLeader = awaitLeader(groupProcesses(processes), BLOCKED);
             blockedLeader.propose(Bytes.ofUtf8(BLOCKED + ":1"));
 
             ExecutorService writers = Executors.newFixedThreadPool(GROUPS);
@@ -160,7 +132,8 @@ class MultiGroupLoadTest {
                     long increment = g + 1;
                     done.add(writers.submit(() -> {
                         for (int i = 0; i < WRITES; i++) {
-                            add(processes, group, increment, i * increment);
+                            GroupCounters.write(groupProcesses(processes), group, group + ":" + increment, i * increment,
+                                    (i + 1) * increment);
                         }
                         return null;
                     }));
@@ -175,24 +148,24 @@ class MultiGroupLoadTest {
                 String group = groups.get(g);
                 long want = (g + 1L) * WRITES;
                 for (Process p : processes.values()) {
-                    Digest machine = p.machines.get(group);
+                    Digest machine = p.machines().get(group);
                     Await.until(() -> machine.sum == want, group + " applied " + want);
                 }
-                Set<Long> digests = processes.values().stream().map(p -> p.machines.get(group).digest)
+                Set<Long> digests = processes.values().stream().map(p -> p.machines().get(group).digest)
                         .collect(Collectors.toSet());
                 assertEquals(1, digests.size(), group + ": its members applied different commands: " + digests);
             }
             for (Process p : processes.values()) {
-                assertEquals(0, p.machines.get(BLOCKED).sum, BLOCKED + " applied nothing while its apply was blocked");
+                assertEquals(0, p.machines().get(BLOCKED).sum, BLOCKED + " applied nothing while its apply was blocked");
             }
             blockedGate.countDown();
             for (Process p : processes.values()) {
-                Digest machine = p.machines.get(BLOCKED);
+                Digest machine = p.machines().get(BLOCKED);
                 Await.until(() -> machine.sum == 1, BLOCKED + " applied once released");
             }
         } finally {
             blockedGate.countDown();
-            processes.values().forEach(Process::close);
+            processes.values().forEach(p -> p.groups().close());
         }
         Await.until(() -> runtimeThreads(before).isEmpty(), "the runtime's threads to end: " + runtimeThreads(before));
     }
@@ -203,49 +176,9 @@ class MultiGroupLoadTest {
                 .toList();
     }
 
-    private static void add(Map<String, Process> processes, String group, long increment, long before) throws Exception {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            RaftNode<Long> leader = awaitLeader(processes, group);
-            try {
-                long after = leader.propose(Bytes.ofUtf8(group + ":" + increment)).get(60, TimeUnit.SECONDS);
-                assertEquals(before + increment, after, group);
-                return;
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof NotLeaderException) {
-                    continue;
-                }
-                if (!(e.getCause() instanceof IndeterminateException || e.getCause() instanceof RaftStoppedException)) {
-                    throw e;
-                }
-            }
-            long now = read(processes, group);
-            if (now == before + increment) {
-                return;
-            }
-            assertEquals(before, now, group);
-        }
-        throw new AssertionError(group + ": no leader took the write");
-    }
-
-    /** A linearizable read of {@code group}'s counter, from whichever node leads it by then. */
-    private static long read(Map<String, Process> processes, String group) throws Exception {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            try {
-                return awaitLeader(processes, group).query(Bytes.EMPTY).get(30, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof NotLeaderException || e.getCause() instanceof IndeterminateException
-                        || e.getCause() instanceof RaftStoppedException)) {
-                    throw e;
-                }
-            }
-        }
-        throw new AssertionError(group + ": no leader answered a read");
-    }
-
-    private static RaftNode<Long> awaitLeader(Map<String, Process> processes, String group) {
-        Await.until(() -> processes.values().stream().anyMatch(p -> p.nodes.get(group).isLeader()),
-                "a leader of " + group);
-        return processes.values().stream().map(p -> p.nodes.get(group)).filter(RaftNode::isLeader).findFirst()
-                .orElseThrow();
+    private static Map<String, GroupProcess> groupProcesses(Map<String, Process> processes) {
+        Map<String, GroupProcess> groups = new LinkedHashMap<>();
+        processes.forEach((id, p) -> groups.put(id, p.groups()));
+        return groups;
     }
 }
