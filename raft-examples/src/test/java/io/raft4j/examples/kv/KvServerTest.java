@@ -898,25 +898,10 @@ class KvServerTest {
         String value = "x".repeat(400 << 10);
         try (RespSocket l = new RespSocket(cluster.port(leader), 30_000)) {
             assertEquals("OK", text(l.call("SET", "k", "v")));
-            long before = leader.raft().status().lastIndex();
-            cluster.network.isolate(leader.nodeId()); // nothing commits: every write stays owed
-            Thread sender = new Thread(() -> {
-                try {
-                    for (int i = 0; i < 20; i++) {
-                        l.send("SET", "big" + i, value); // 8 MB: blocks once the socket buffers fill
-                    }
-                } catch (IOException e) {
-                    // the test closes the socket while this may still be blocked in a send
-                }
-            });
-            sender.setDaemon(true);
-            sender.start();
-            // The first reply comes when the first write times out, 2 s on: by then the node has read
-            // only while less than 1 MiB was owed, three writes of 400 KiB (one or two more may be
-            // read as that reply goes out), not all twenty.
-            String first = text(l.read());
-            long read = leader.raft().status().lastIndex() - before;
-            assertTrue(first.startsWith("-TIMEOUT"), first);
+            // 8 MB in all. The first reply comes when the first write times out, 2 s on: by then the
+            // node has read only while less than 1 MiB was owed, three writes of 400 KiB (one or two
+            // more may be read as that reply goes out), not all twenty.
+            long read = writesReadWhileOwed(leader, l, i -> l.send("SET", "big" + i, value));
             assertTrue(read >= 3 && read <= 5, read + " writes read while their replies were owed");
         }
     }
@@ -938,26 +923,42 @@ class KvServerTest {
         byte[] delManyEmptyKeys = del.toString().getBytes(StandardCharsets.US_ASCII);
         try (RespSocket l = new RespSocket(cluster.port(leader), 30_000)) {
             assertEquals("OK", text(l.call("SET", "k", "v")));
-            long before = leader.raft().status().lastIndex();
-            cluster.network.isolate(leader.nodeId()); // nothing commits: every write stays owed
-            Thread sender = new Thread(() -> {
-                try {
-                    for (int i = 0; i < 20; i++) {
-                        l.sendRaw(delManyEmptyKeys); // 12 MB in all: blocks once the socket buffers fill
-                    }
-                } catch (IOException e) {
-                    // the test closes the socket while this may still be blocked in a send
-                }
-            });
-            sender.setDaemon(true);
-            sender.start();
-            // The first reply comes when the first write times out, 2 s on: by then the node has read
-            // only while less than 1 MiB was owed (one DEL, or two as its reply goes out), not all twenty.
-            String first = text(l.read());
-            long read = leader.raft().status().lastIndex() - before;
-            assertTrue(first.startsWith("-TIMEOUT"), first);
+            // 12 MB in all. The first reply comes when the first write times out, 2 s on: by then the
+            // node has read only while less than 1 MiB was owed (one DEL, or two as its reply goes
+            // out), not all twenty.
+            long read = writesReadWhileOwed(leader, l, i -> l.sendRaw(delManyEmptyKeys));
             assertTrue(read >= 1 && read <= 3, read + " writes read while their replies were owed");
         }
+    }
+
+    /** Sends the {@code i}th of a run of requests. */
+    private interface NthRequest {
+        void send(int i) throws IOException;
+    }
+
+    /**
+     * Isolates {@code leader}, so that no write commits and every write stays owed, sends twenty
+     * requests over {@code l} from another thread (it blocks once the socket buffers fill), and
+     * returns how many writes the node had read when the first reply came: the first write's
+     * {@code -TIMEOUT}.
+     */
+    private long writesReadWhileOwed(KvNode leader, RespSocket l, NthRequest request) throws IOException {
+        long before = leader.raft().status().lastIndex();
+        cluster.network.isolate(leader.nodeId());
+        Thread sender = new Thread(() -> {
+            try {
+                for (int i = 0; i < 20; i++) {
+                    request.send(i);
+                }
+            } catch (IOException e) {
+                // the test closes the socket while this may still be blocked in a send
+            }
+        });
+        sender.setDaemon(true);
+        sender.start();
+        String first = text(l.read());
+        assertTrue(first.startsWith("-TIMEOUT"), first);
+        return leader.raft().status().lastIndex() - before;
     }
 
     /**
