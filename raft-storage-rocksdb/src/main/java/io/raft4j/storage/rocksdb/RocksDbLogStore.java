@@ -5,9 +5,12 @@ import io.raft4j.spi.StorageException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The durable Raft logs of one data directory, kept in one RocksDB database that any number of
@@ -105,7 +108,11 @@ public final class RocksDbLogStore implements AutoCloseable {
     /** Package-private for tests that damage what an open store reads. */
     final Database database;
     private final Map<String, RocksDbLogStorage> openGroups = new LinkedHashMap<>();
+    /** Groups whose log is being checked by {@link #forGroup}, outside the lock. */
+    private final Set<String> opening = new HashSet<>();
     private boolean closed;
+    /** Package-private for tests: runs before a group's log is checked, on the thread opening it. */
+    volatile Consumer<String> beforeCheck = groupId -> { };
 
     private RocksDbLogStore(Path dataDirectory, Settings settings, Database database) {
         this.dataDirectory = dataDirectory;
@@ -143,15 +150,42 @@ public final class RocksDbLogStore implements AutoCloseable {
      *                                  this store is closed
      * @throws StorageException         if the group's stored log is damaged or unreadable
      */
-    public synchronized LogStorage forGroup(String groupId) {
+    public LogStorage forGroup(String groupId) {
+        reserve(groupId);
+        RocksDbLogStorage storage;
+        try {
+            // Outside the lock: the check reads the whole log, and other groups' opens and closes
+            // (which take the lock to leave openGroups) must not wait for it.
+            beforeCheck.accept(groupId);
+            storage = RocksDbLogStorage.open(database, groupId, settings, () -> release(groupId));
+        } catch (RuntimeException | Error e) {
+            publish(groupId, null);
+            throw e;
+        }
+        publish(groupId, storage);
+        return storage;
+    }
+
+    /** Marks {@code groupId} as being opened, so that no second open of it starts meanwhile. */
+    private synchronized void reserve(String groupId) {
         checkOpen();
         Codec.groupPrefix(groupId);
-        if (openGroups.containsKey(groupId)) {
+        if (openGroups.containsKey(groupId) || opening.contains(groupId)) {
             throw new IllegalStateException("the log storage of group " + groupId + " is already open");
         }
-        RocksDbLogStorage storage = RocksDbLogStorage.open(database, groupId, settings, () -> release(groupId));
-        openGroups.put(groupId, storage);
-        return storage;
+        opening.add(groupId);
+    }
+
+    /**
+     * Ends the open of {@code groupId}: records its storage, or nothing if the open failed. A close of
+     * the store waiting for the open then closes this storage with the others.
+     */
+    private synchronized void publish(String groupId, RocksDbLogStorage storage) {
+        opening.remove(groupId);
+        if (storage != null) {
+            openGroups.put(groupId, storage);
+        }
+        notifyAll();
     }
 
     /** The data directory (absolute). */
@@ -171,6 +205,7 @@ public final class RocksDbLogStore implements AutoCloseable {
                 return;
             }
             closed = true;
+            awaitOpensUnderWay();
             storages = new ArrayList<>(openGroups.values());
             openGroups.clear();
         }
@@ -178,6 +213,21 @@ public final class RocksDbLogStore implements AutoCloseable {
             storage.closeFromStore("the raft4j log store of " + dataDirectory + " was closed under it");
         }
         database.close();
+    }
+
+    /** Holding the lock: waits until no group is being opened (their check reads the database). */
+    private void awaitOpensUnderWay() {
+        boolean interrupted = false;
+        while (!opening.isEmpty()) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true; // the database must not close under a check: wait on, then tell
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private synchronized void release(String groupId) {

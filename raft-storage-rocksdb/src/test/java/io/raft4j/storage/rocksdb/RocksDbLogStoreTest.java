@@ -98,6 +98,86 @@ class RocksDbLogStoreTest {
     }
 
     /**
+     * Opening a group checks its whole log, which takes long for a large one; other groups' opens
+     * and closes must not wait for it. They used to: the check ran under the store's lock, which a
+     * close takes too. The group being opened still cannot be opened a second time meanwhile.
+     */
+    @Test
+    void openingOneGroupBlocksNeitherAnotherGroupsCloseNorItsOpen() throws Exception {
+        ExecutorService opener = Executors.newSingleThreadExecutor();
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir)) {
+            LogStorage a = store.forGroup("a");
+            java.util.concurrent.CountDownLatch checking = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch finishCheck = new java.util.concurrent.CountDownLatch(1);
+            store.beforeCheck = group -> {
+                if (group.equals("big")) {
+                    checking.countDown();
+                    awaitUninterruptibly(finishCheck);
+                }
+            };
+            Future<LogStorage> big = opener.submit(() -> store.forGroup("big"));
+            assertTrue(checking.await(30, TimeUnit.SECONDS), "the open of big reached its check");
+
+            Future<?> closeA = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "close-a");
+                t.setDaemon(true);
+                return t;
+            }).submit(() -> {
+                a.close();
+                store.forGroup("c").close();
+            });
+            try {
+                closeA.get(30, TimeUnit.SECONDS); // blocked on the store's lock until the check ended
+                assertThrows(IllegalStateException.class, () -> store.forGroup("big"), "big is being opened");
+            } finally {
+                finishCheck.countDown();
+            }
+            big.get(30, TimeUnit.SECONDS).close();
+            store.forGroup("big").close();
+        } finally {
+            opener.shutdownNow();
+        }
+    }
+
+    /** A store closed while a group is being opened waits for that open, then closes the group too. */
+    @Test
+    void closingTheStoreDuringAnOpenClosesTheGroupItOpened() throws Exception {
+        ExecutorService opener = Executors.newSingleThreadExecutor();
+        try {
+            RocksDbLogStore store = RocksDbLogStore.open(dataDir);
+            java.util.concurrent.CountDownLatch checking = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch finishCheck = new java.util.concurrent.CountDownLatch(1);
+            store.beforeCheck = group -> {
+                checking.countDown();
+                awaitUninterruptibly(finishCheck);
+            };
+            Future<LogStorage> opening = opener.submit(() -> store.forGroup("g"));
+            assertTrue(checking.await(30, TimeUnit.SECONDS));
+            Thread closing = new Thread(store::close, "close-store");
+            closing.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (closing.getState() != Thread.State.WAITING && closing.isAlive() && System.nanoTime() < deadline) {
+                Thread.onSpinWait(); // until the close waits for the open (or, wrongly, went ahead)
+            }
+            finishCheck.countDown();
+            closing.join(30_000);
+            assertFalse(closing.isAlive(), "the store closed once the open was over");
+            LogStorage g = opening.get(30, TimeUnit.SECONDS);
+            assertThrows(IllegalStateException.class, g::lastIndex, "closed with the store");
+        } finally {
+            opener.shutdownNow();
+        }
+    }
+
+    private static void awaitUninterruptibly(java.util.concurrent.CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(2, TimeUnit.MINUTES)); // longer than the test's waits, which fail first
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
      * Found probing forGroup with odd ids: both ids used to be written as "g?" in UTF-8, so the two
      * groups shared one log, each reading and overwriting the other's entries.
      */
