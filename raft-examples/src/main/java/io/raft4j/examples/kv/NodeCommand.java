@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -163,6 +164,8 @@ public final class NodeCommand implements Callable<Integer> {
     /** Completed with how the node started once it runs (call() blocks until the node stops). */
     final CompletableFuture<StartMode> started = new CompletableFuture<>();
     private volatile Thread shutdownHook;
+    /** For tests: runs during the start once the log is open and before the node is built. */
+    Runnable afterLogOpened = () -> { };
 
     @Override
     public Integer call() throws Exception {
@@ -174,79 +177,21 @@ public final class NodeCommand implements Callable<Integer> {
         Map<String, String> dialMap = idAddresses("--dial", dialOverrides);
         Map<String, String> dial = DialOverrides.apply(dialMap, peerMap);
         dial.remove(id);
-        NettyTransport transport;
-        try {
-            transport = NettyTransport.start(NettyTransportConfig.builder(clusterId)
-                    .listen(raft.host(), raft.port()).peers(dial).build());
-        } catch (Exception e) { // Netty throws its (checked) bind errors without declaring them
-            throw refused("--raft-address: cannot listen on " + raft + ": " + e.getMessage());
-        }
-        try {
-            checkClientAddressFree(settings.clientAddress());
-            // Only once both ports are free: a start refused for a port left an empty data directory.
-            try {
-                Files.createDirectories(dataDir);
-            } catch (IOException e) {
-                throw refused("--data-dir: cannot create " + PathErrors.describe(e));
-            }
-            try {
-                DataDirIdentity.check(data, clusterId, id);
-            } catch (IllegalArgumentException e) {
-                throw refused(e.getMessage());
-            }
-            refuseNewLogBesideSnapshots(data);
-        } catch (ParameterException e) {
-            transport.close();
-            throw e;
-        }
-        NodeStorage storage;
-        try {
-            storage = NodeStorage.open(data, dataDir);
-        } catch (IllegalArgumentException e) {
-            transport.close();
-            throw refused(e.getMessage());
-        }
-        Optional<LogOwner> owner = storage.log.owner();
-        if (owner.isPresent() && !owner.get().equals(new LogOwner(NodeStorage.GROUP, id))) {
-            // Raft would refuse it too; said here in the operator's terms. Without the identity file
-            // (deleted, or a directory copied without it) this is what catches another node's log.
-            storage.close();
-            transport.close();
-            throw refused("--data-dir: " + dataDir + " holds the log of " + owner.get() + ", not of node " + id
-                    + ": start " + owner.get().nodeId() + " on it, or give this node a directory of its own."
-                    + " Its log was opened but not written");
-        }
-        KvNode node;
-        StartMode mode;
-        try {
-            mode = startMode(StartMode.holdsState(storage.log, storage.snapshots), peerMap);
-            // The membership keeps the --peers addresses: --dial is this node's own way to its peers.
-            node = new KvNode(mode == StartMode.BOOTSTRAP ? settings.withInitialMembers(peerMap) : settings,
-                    new DialOverrides(transport, dialMap), storage.log, storage.snapshots, true);
-        } catch (RuntimeException e) {
-            storage.close();
-            transport.close();
-            throw refusal(e);
-        }
-        try {
-            // Only once the node runs: a refused start leaves the directory as it found it.
-            DataDirIdentity.record(data, clusterId, id);
-        } catch (IOException e) {
-            node.close();
-            storage.close();
-            transport.close();
-            throw refused("--data-dir: cannot record this node's identity in " + dataDir + ": " + PathErrors.describe(e));
-        }
+        // The hook is registered before anything is opened: a SIGTERM during the start closes what
+        // the start had opened by then (the JVM would exit without closing it).
+        StartedResources resources = new StartedResources();
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean shuttingDown = new AtomicBoolean();
+        AtomicReference<KvNode> running = new AtomicReference<>();
         Thread hook = new Thread(() -> {
             shuttingDown.set(true);
             LOG.info("{}: stopping", id);
             try {
-                node.handOverLeadership();
-                node.close();
-                transport.close();
-                storage.close();
+                KvNode node = running.get();
+                if (node != null) {
+                    node.handOverLeadership();
+                }
+                resources.close();
             } catch (RuntimeException e) {
                 LOG.warn("{}: error while stopping", id, e);
             } finally {
@@ -256,6 +201,24 @@ public final class NodeCommand implements Callable<Integer> {
         }, "raft-kv-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         shutdownHook = hook;
+        KvNode node;
+        StartMode mode;
+        try {
+            Started start = start(resources, settings, raft, peerMap, dial, dialMap, data);
+            node = start.node();
+            mode = start.mode();
+            running.set(node);
+        } catch (RuntimeException | Error e) {
+            if (shuttingDown.get()) {
+                // Stopped during the start (StoppedDuringStart, or a step failed on what the hook
+                // closed under it): the hook closes what was opened; nothing to report.
+                stopped.await();
+                return 0;
+            }
+            resources.close();
+            removeShutdownHook(hook);
+            throw e;
+        }
         String clients = settings.announcedClientAddress() == null ? settings.clientAddress().toString()
                 : settings.clientAddress() + " (announced as " + settings.announcedClientAddress() + ")";
         LOG.info("{}: Raft on {}, clients on {}, data in {}: {}", id, raft, clients, dataDir,
@@ -282,9 +245,85 @@ public final class NodeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The node built by {@link #start}, and how it started. */
+    private record Started(KvNode node, StartMode mode) { }
+
+    /**
+     * Opens the transport and the log, checks the data directory and builds the node, each through
+     * {@code resources}, which the caller closes if this throws.
+     */
+    private Started start(StartedResources resources, KvNode.Settings settings, HostPort raft,
+                          Map<String, String> peerMap, Map<String, String> dial, Map<String, String> dialMap,
+                          Path data) {
+        NettyTransport transport = resources.open(() -> {
+            try {
+                return NettyTransport.start(NettyTransportConfig.builder(clusterId)
+                        .listen(raft.host(), raft.port()).peers(dial).build());
+            } catch (Exception e) { // Netty throws its (checked) bind errors without declaring them
+                throw refused("--raft-address: cannot listen on " + raft + ": " + e.getMessage());
+            }
+        });
+        checkClientAddressFree(settings.clientAddress());
+        // Only once both ports are free: a start refused for a port left an empty data directory.
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw refused("--data-dir: cannot create " + PathErrors.describe(e));
+        }
+        try {
+            DataDirIdentity.check(data, clusterId, id);
+        } catch (IllegalArgumentException e) {
+            throw refused(e.getMessage());
+        }
+        refuseNewLogBesideSnapshots(data);
+        NodeStorage storage = resources.open(() -> {
+            try {
+                return NodeStorage.open(data, dataDir);
+            } catch (IllegalArgumentException e) {
+                throw refused(e.getMessage());
+            }
+        });
+        afterLogOpened.run();
+        Optional<LogOwner> owner = storage.log.owner();
+        if (owner.isPresent() && !owner.get().equals(new LogOwner(NodeStorage.GROUP, id))) {
+            // Raft would refuse it too; said here in the operator's terms. Without the identity file
+            // (deleted, or a directory copied without it) this is what catches another node's log.
+            throw refused("--data-dir: " + dataDir + " holds the log of " + owner.get() + ", not of node " + id
+                    + ": start " + owner.get().nodeId() + " on it, or give this node a directory of its own."
+                    + " Its log was opened but not written");
+        }
+        StartMode mode = startMode(StartMode.holdsState(storage.log, storage.snapshots), peerMap);
+        KvNode node = resources.open(() -> {
+            try {
+                // The membership keeps the --peers addresses: --dial is this node's own way to its peers.
+                return new KvNode(mode == StartMode.BOOTSTRAP ? settings.withInitialMembers(peerMap) : settings,
+                        new DialOverrides(transport, dialMap), storage.log, storage.snapshots, true);
+            } catch (RuntimeException e) {
+                throw refusal(e);
+            }
+        });
+        try {
+            // Only once the node runs: a refused start leaves the directory as it found it.
+            DataDirIdentity.record(data, clusterId, id);
+        } catch (IOException e) {
+            throw refused("--data-dir: cannot record this node's identity in " + dataDir + ": " + PathErrors.describe(e));
+        }
+        return new Started(node, mode);
+    }
+
+    /** Drops the hook of a start that failed (its resources closed): the JVM may run on (tests). */
+    private static void removeShutdownHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // the JVM is shutting down already: the hook runs, and finds nothing left to close
+        }
+    }
+
     /**
      * Stops the node as SIGTERM does, from this JVM: for tests, which cannot signal their own JVM.
-     * Does nothing before the node runs or once the shutdown has begun.
+     * During the start, closes what it opened so far and ends it. Does nothing before the start or
+     * once the shutdown has begun.
      */
     void stop() {
         Thread hook = shutdownHook;

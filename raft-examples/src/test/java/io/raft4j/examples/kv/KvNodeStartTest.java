@@ -133,6 +133,36 @@ class KvNodeStartTest {
     }
 
     /**
+     * A SIGTERM while the node starts closes what the start had opened: the shutdown hook used to
+     * be registered only once the node ran, so the JVM exited with the log and the Raft port still
+     * open (RocksDB unflushed, its lock file left behind). Here the stop comes with the log open and
+     * the node not yet built; before, the start went on as if nothing happened.
+     */
+    @Test
+    void aStopDuringTheStartClosesWhatTheStartHadOpenedAndBuildsNothingMore() throws Exception {
+        NodeCommand command = new NodeCommand();
+        command.afterLogOpened = command::stop; // as a SIGTERM at that moment: the hook runs on another thread
+        CommandLine cl = Main.commandLine(command);
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        java.util.concurrent.CompletableFuture<Integer> exit = new java.util.concurrent.CompletableFuture<>();
+        Thread runner = new Thread(() -> exit.complete(cl.execute(args("n1=127.0.0.1:" + raftPort))), "raft-kv-command");
+        runner.setDaemon(true);
+        runner.start();
+        try {
+            assertEquals(0, exit.get(30, java.util.concurrent.TimeUnit.SECONDS), "stderr: " + err);
+            assertFalse(command.started.isDone(), "the node was not started");
+            try (RocksDbLogStore store = RocksDbLogStore.open(dir.resolve("n1"))) {
+                assertEquals(0, store.forGroup("kv").lastIndex(), "the log was closed, and nothing written to it");
+            }
+            new java.net.ServerSocket(raftPort, 1, java.net.InetAddress.getLoopbackAddress()).close(); // the transport stopped
+            new java.net.ServerSocket(clientPort, 1, java.net.InetAddress.getLoopbackAddress()).close(); // never served
+        } finally {
+            command.stop();
+        }
+    }
+
+    /**
      * Found by an operator: a node restarted at another --raft-address (its --peers saying the same)
      * listened where no member dials it (they dial the address the stored membership gives it), and
      * nothing said so until "no leader for 10 election timeouts"; while a restart whose --peers
