@@ -8,6 +8,7 @@ import io.raft4j.examples.kv.resp.ClientInputBudget;
 import io.raft4j.examples.kv.resp.EventLoops;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespLimits;
+import io.raft4j.message.ClusterConfig;
 import io.raft4j.spi.LogStorage;
 import io.raft4j.spi.SnapshotStore;
 import io.raft4j.spi.Transport;
@@ -313,11 +314,12 @@ public final class KvNode implements AutoCloseable {
      * leader instead of an election timeout. Clients are still served meanwhile (forwarded once the
      * other node leads).
      *
-     * @return the new leader, or {@code null} if this node did not lead or the handover failed
+     * @return the new leader, or {@code null} if this node did not lead, is the only voter, or the
+     *         handover failed
      */
     public String handOverLeadership() {
-        if (!raft.isLeader()) {
-            return null;
+        if (!raft.isLeader() || !hasOtherVoter(raft.status().config())) {
+            return null; // a lone voter has no one to hand over to: nothing failed, nothing to say
         }
         long waitMs = 2L * settings.electionTicks() * settings.tickMillis();
         try {
@@ -334,6 +336,12 @@ public final class KvNode implements AutoCloseable {
             Thread.currentThread().interrupt();
             return null;
         }
+    }
+
+    private boolean hasOtherVoter(ClusterConfig config) {
+        String self = settings.nodeId();
+        return config.voters().stream().anyMatch(v -> !v.equals(self))
+                || config.outgoingVoters().stream().anyMatch(v -> !v.equals(self));
     }
 
     /** The Raft node. */

@@ -133,6 +133,28 @@ class KvNodeStartTest {
     }
 
     /**
+     * A one-node cluster has no other voter to hand leadership to: its stop used to log "could not
+     * hand leadership over: ... no other voter has answered lately" at INFO all the same, as if
+     * something had gone wrong. A node with other voters still says when a handover fails.
+     */
+    @Test
+    void aLoneVoterStopsWithoutTryingToHandLeadershipOver() throws Exception {
+        InProcessNode node = new InProcessNode(args("n1=127.0.0.1:" + raftPort));
+        try {
+            assertEquals(StartMode.BOOTSTRAP, node.awaitStarted());
+            awaitLeader();
+        } catch (Exception | Error e) {
+            node.close();
+            throw e;
+        }
+        String log = org.slf4j.simple.InfoLog.of(KvNode.class, () -> {
+            node.close();
+            return null;
+        });
+        assertFalse(log.contains("hand leadership over"), log);
+    }
+
+    /**
      * A SIGTERM while the node starts closes what the start had opened: the shutdown hook used to
      * be registered only once the node ran, so the JVM exited with the log and the Raft port still
      * open (RocksDB unflushed, its lock file left behind). Here the stop comes with the log open and
