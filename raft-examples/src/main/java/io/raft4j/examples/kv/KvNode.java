@@ -318,7 +318,7 @@ public final class KvNode implements AutoCloseable {
      *         handover failed
      */
     public String handOverLeadership() {
-        if (!raft.isLeader() || !hasOtherVoter(raft.status().config())) {
+        if (!raft.isLeader() || !hasOtherVoter(raft.status().config(), settings.nodeId())) {
             return null; // a lone voter has no one to hand over to: nothing failed, nothing to say
         }
         long waitMs = 2L * settings.electionTicks() * settings.tickMillis();
@@ -338,8 +338,8 @@ public final class KvNode implements AutoCloseable {
         }
     }
 
-    private boolean hasOtherVoter(ClusterConfig config) {
-        String self = settings.nodeId();
+    /** Whether {@code config} has a voter other than {@code self}, in either half of a joint one. */
+    static boolean hasOtherVoter(ClusterConfig config, String self) {
         return config.voters().stream().anyMatch(v -> !v.equals(self))
                 || config.outgoingVoters().stream().anyMatch(v -> !v.equals(self));
     }

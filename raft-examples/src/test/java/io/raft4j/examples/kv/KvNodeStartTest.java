@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static io.raft4j.examples.kv.InMemoryKvCluster.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -138,20 +139,12 @@ class KvNodeStartTest {
      * something had gone wrong. A node with other voters still says when a handover fails.
      */
     @Test
-    void aLoneVoterStopsWithoutTryingToHandLeadershipOver() throws Exception {
-        InProcessNode node = new InProcessNode(args("n1=127.0.0.1:" + raftPort));
-        try {
-            assertEquals(StartMode.BOOTSTRAP, node.awaitStarted());
-            awaitLeader();
-        } catch (Exception | Error e) {
-            node.close();
-            throw e;
-        }
-        String log = org.slf4j.simple.InfoLog.of(KvNode.class, () -> {
-            node.close();
-            return null;
-        });
-        assertFalse(log.contains("hand leadership over"), log);
+    void aLoneVoterHasNoOneToHandLeadershipOverTo() {
+        ClusterConfig alone = ClusterConfig.ofVoters(Map.of("n1", "127.0.0.1:1"));
+        assertFalse(KvNode.hasOtherVoter(alone, "n1"), "a lone voter has no one to hand over to");
+        assertTrue(KvNode.hasOtherVoter(ClusterConfig.ofVoters(Map.of("n1", "a:1", "n2", "b:2")), "n1"));
+        ClusterConfig leaving = new ClusterConfig(Set.of("n1"), Set.of(), Set.of("n1", "n2"), Map.of());
+        assertTrue(KvNode.hasOtherVoter(leaving, "n1"), "n2 still votes in the outgoing half of a joint one");
     }
 
     /**
