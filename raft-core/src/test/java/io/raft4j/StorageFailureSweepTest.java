@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -193,8 +193,8 @@ class StorageFailureSweepTest {
                     // failed: fine
                 }
             }
-            assertTrue(awaitOrTimeout(() -> threadsOf("-n1").isEmpty(), 10_000),
-                    "threads of n1 still running: " + threadsOf("-n1"));
+            LocalCluster.await(Duration.ofSeconds(10), () -> threadsOf("-n1").isEmpty(),
+                    () -> "threads of n1 still running: " + threadsOf("-n1"));
             assertEquals(List.of(), watcher.unbacked);
         } finally {
             for (RaftNode<String> node : nodes) {
@@ -212,17 +212,5 @@ class StorageFailureSweepTest {
             }
         }
         return names;
-    }
-
-    private static boolean awaitOrTimeout(BooleanSupplier condition, long millis) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - end > 0) {
-                return false;
-            }
-            Thread.onSpinWait();
-            TimeUnit.MILLISECONDS.sleep(1);
-        }
-        return true;
     }
 }
