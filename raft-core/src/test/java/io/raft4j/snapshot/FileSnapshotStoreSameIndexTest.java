@@ -1,6 +1,5 @@
 package io.raft4j.snapshot;
 
-import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.SnapshotMeta;
 import io.raft4j.spi.SnapshotStore;
 import org.junit.jupiter.api.Test;
@@ -9,14 +8,16 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
+import static io.raft4j.snapshot.SnapshotDirectory.CONFIG;
+import static io.raft4j.snapshot.SnapshotDirectory.dataName;
+import static io.raft4j.snapshot.SnapshotDirectory.files;
+import static io.raft4j.snapshot.SnapshotDirectory.metaName;
+import static io.raft4j.snapshot.SnapshotDirectory.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -30,7 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * found the snapshot corrupt, so the node refused to start with its log compacted behind it.
  */
 class FileSnapshotStoreSameIndexTest {
-    private static final ClusterConfig CONFIG = ClusterConfig.ofVoters(Set.of("a", "b", "c"));
     private static final byte[] FIRST = "the state".getBytes(StandardCharsets.UTF_8);
     private static final byte[] SECOND = "the same state, serialised otherwise".getBytes(StandardCharsets.UTF_8);
 
@@ -58,7 +58,7 @@ class FileSnapshotStoreSameIndexTest {
             assertArrayEquals(FIRST, in.readAllBytes());
         }
         assertEquals(published, new FileSnapshotStore(dir).latest().orElseThrow(), "and so after a restart");
-        assertEquals(List.of(dataName(10), metaName(10)), files());
+        assertEquals(List.of(dataName(10), metaName(10)), files(dir));
     }
 
     @Test
@@ -85,30 +85,6 @@ class FileSnapshotStoreSameIndexTest {
         crc.update(content);
         if (crc.getValue() != info.checksum()) {
             mismatches.add("read " + new String(content, StandardCharsets.UTF_8) + " for " + info);
-        }
-    }
-
-    private static SnapshotStore.SnapshotInfo write(FileSnapshotStore store, long index, byte[] content)
-            throws IOException {
-        try (SnapshotStore.Sink sink = store.begin(new SnapshotMeta(index, 1, CONFIG))) {
-            sink.out().write(content);
-            return sink.publish(null);
-        }
-    }
-
-    private static String dataName(long index) {
-        return String.format("snapshot-%020d.data", index);
-    }
-
-    private static String metaName(long index) {
-        return String.format("snapshot-%020d.meta", index);
-    }
-
-    private List<String> files() {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.map(p -> p.getFileName().toString()).sorted().toList();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

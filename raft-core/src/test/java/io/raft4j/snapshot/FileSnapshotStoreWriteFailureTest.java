@@ -1,6 +1,5 @@
 package io.raft4j.snapshot;
 
-import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.SnapshotMeta;
 import io.raft4j.spi.SnapshotStore;
 import org.junit.jupiter.api.Test;
@@ -13,9 +12,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Stream;
 
+import static io.raft4j.snapshot.SnapshotDirectory.CONFIG;
+import static io.raft4j.snapshot.SnapshotDirectory.dataName;
+import static io.raft4j.snapshot.SnapshotDirectory.files;
+import static io.raft4j.snapshot.SnapshotDirectory.metaName;
+import static io.raft4j.snapshot.SnapshotDirectory.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,7 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * file until the node restarted.
  */
 class FileSnapshotStoreWriteFailureTest {
-    private static final ClusterConfig CONFIG = ClusterConfig.ofVoters(Set.of("a", "b", "c"));
     private static final byte[] CONTENT = "the state".getBytes(StandardCharsets.UTF_8);
 
     @TempDir
@@ -46,14 +47,14 @@ class FileSnapshotStoreWriteFailureTest {
         }
         assertTrue(e.getMessage().matches("writing .*tmp-\\d+\\.data: No space left on device"), e.getMessage());
         assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
-        assertEquals(List.of(), files());
+        assertEquals(List.of(), files(dir));
     }
 
     /** Room for the data but not for anything more: the data file is written, the meta file is not. */
     @Test
     void aSnapshotThatCannotBePublishedLeavesNoTemporaryFiles() throws IOException {
         FileSnapshotStore store = new FileSnapshotStore(dir);
-        SnapshotStore.SnapshotInfo older = write(store, 10);
+        SnapshotStore.SnapshotInfo older = write(store, 10, CONTENT);
         // What stands in the way of the rename (a non-empty directory) fails it, as a full or read-only
         // disk fails a step of the publish after the data is written.
         Files.createDirectories(dir.resolve(dataName(20)).resolve("in-the-way"));
@@ -62,26 +63,26 @@ class FileSnapshotStoreWriteFailureTest {
             sink.out().write(CONTENT);
             assertThrows(IOException.class, () -> sink.publish(null));
         }
-        assertEquals(List.of(dataName(10), metaName(10), dataName(20)), files(), "no tmp-* files left");
+        assertEquals(List.of(dataName(10), metaName(10), dataName(20)), files(dir), "no tmp-* files left");
         assertEquals(older, store.latest().orElseThrow());
     }
 
     @Test
     void aSnapshotWhoseMetaCannotBePublishedLeavesNeitherItsDataNorItsTemporaryFiles() throws IOException {
         FileSnapshotStore store = new FileSnapshotStore(dir);
-        write(store, 10);
+        write(store, 10, CONTENT);
         Files.createDirectories(dir.resolve(metaName(20)).resolve("in-the-way"));
 
         try (SnapshotStore.Sink sink = store.begin(new SnapshotMeta(20, 1, CONFIG))) {
             sink.out().write(CONTENT);
             assertThrows(IOException.class, () -> sink.publish(null));
         }
-        assertEquals(List.of(dataName(10), metaName(10), metaName(20)), files(), "snapshot 20's data went with it");
+        assertEquals(List.of(dataName(10), metaName(10), metaName(20)), files(dir), "snapshot 20's data went with it");
         Files.delete(dir.resolve(metaName(20)).resolve("in-the-way"));
         Files.delete(dir.resolve(metaName(20)));
 
         // Once the disk is usable again, the next snapshot is published, and a reopened store sees it.
-        write(store, 30);
+        write(store, 30, CONTENT);
         assertEquals(30, new FileSnapshotStore(dir).latest().orElseThrow().meta().lastIndex());
     }
 
@@ -92,7 +93,7 @@ class FileSnapshotStoreWriteFailureTest {
             throw new IOException("No space left on device");
         });
         assertThrows(IOException.class, () -> store.begin(new SnapshotMeta(10, 1, CONFIG)));
-        assertFalse(files().stream().anyMatch(name -> name.startsWith("tmp-")), files().toString());
+        assertFalse(files(dir).stream().anyMatch(name -> name.startsWith("tmp-")), files(dir).toString());
     }
 
     /**
@@ -104,7 +105,7 @@ class FileSnapshotStoreWriteFailureTest {
     @Test
     void aDirectorySyncThatFailsFailsThePublishAndLeavesNothingOfIt() throws IOException {
         FileSnapshotStore store = new FileSnapshotStore(dir);
-        SnapshotStore.SnapshotInfo older = write(store, 10);
+        SnapshotStore.SnapshotInfo older = write(store, 10, CONTENT);
         store.directorySync(d -> {
             throw new IOException("Input/output error");
         });
@@ -115,33 +116,9 @@ class FileSnapshotStoreWriteFailureTest {
             e = assertThrows(IOException.class, () -> sink.publish(null));
         }
         assertEquals("Input/output error", e.getMessage());
-        assertEquals(List.of(dataName(10), metaName(10)), files());
+        assertEquals(List.of(dataName(10), metaName(10)), files(dir));
         assertEquals(older, store.latest().orElseThrow());
         assertEquals(older, new FileSnapshotStore(dir).latest().orElseThrow(), "and so after a restart");
-    }
-
-    private static SnapshotStore.SnapshotInfo write(FileSnapshotStore store, long index) throws IOException {
-        try (SnapshotStore.Sink sink = store.begin(new SnapshotMeta(index, 1, CONFIG))) {
-            sink.out().write(CONTENT);
-            return sink.publish(null);
-        }
-    }
-
-    private static String dataName(long index) {
-        return String.format("snapshot-%020d.data", index);
-    }
-
-    private static String metaName(long index) {
-        return String.format("snapshot-%020d.meta", index);
-    }
-
-    /** The names in the store's directory, sorted. */
-    private List<String> files() {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.map(p -> p.getFileName().toString()).sorted().toList();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** A file on a disk that fills after {@code room} bytes: every later write fails as Linux's does. */
