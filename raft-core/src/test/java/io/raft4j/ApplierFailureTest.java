@@ -159,7 +159,8 @@ class ApplierFailureTest {
     void aLeaderStoppedByAFailingApplyIsToldItsLeadershipStoppedAndNoLongerSaysItLeads(boolean applyOnLoop)
             throws Exception {
         InMemoryTransport network = new InMemoryTransport();
-        List<String> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+        LocalCluster.StartStopNotices listener = new LocalCluster.StartStopNotices();
+        List<String> notices = listener.notices;
         StateMachine<String> failsOnBoom = new StateMachine<>() {
             @Override
             public String apply(long index, Bytes command) {
@@ -172,17 +173,6 @@ class ApplierFailureTest {
             @Override
             public String query(Bytes query) {
                 return "q";
-            }
-        };
-        LeadershipListener listener = new LeadershipListener() {
-            @Override
-            public void leaderStarted(long term) {
-                notices.add("started " + term);
-            }
-
-            @Override
-            public void leaderStopped(long term) {
-                notices.add("stopped " + term);
             }
         };
         RaftConfig config = RaftConfig.builder("solo").initialMembers("solo").build();

@@ -12,7 +12,6 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,18 +64,8 @@ class CloseFromNodeThreadsTest {
                 };
             }
         };
-        List<String> notices = new CopyOnWriteArrayList<>();
-        LeadershipListener listener = new LeadershipListener() {
-            @Override
-            public void leaderStarted(long term) {
-                notices.add("started " + term);
-            }
-
-            @Override
-            public void leaderStopped(long term) {
-                notices.add("stopped " + term);
-            }
-        };
+        LocalCluster.StartStopNotices listener = new LocalCluster.StartStopNotices();
+        List<String> notices = listener.notices;
         // Only the large command makes a snapshot due: the configuration and the no-op are tiny.
         RaftConfig config = RaftConfig.builder("solo").initialMembers("solo").snapshotEveryBytes(10_000).build();
         try (InMemoryTransport network = new InMemoryTransport()) {
@@ -147,18 +136,8 @@ class CloseFromNodeThreadsTest {
             }
             return "ok";
         };
-        List<String> notices = new CopyOnWriteArrayList<>();
-        LeadershipListener listener = new LeadershipListener() {
-            @Override
-            public void leaderStarted(long term) {
-                notices.add("started " + term);
-            }
-
-            @Override
-            public void leaderStopped(long term) {
-                notices.add("stopped " + term);
-            }
-        };
+        LocalCluster.StartStopNotices listener = new LocalCluster.StartStopNotices();
+        List<String> notices = listener.notices;
         try (InMemoryTransport network = new InMemoryTransport()) {
             Transport watched = new ForwardingTransport(network) {
                 @Override

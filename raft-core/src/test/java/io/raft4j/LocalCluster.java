@@ -57,6 +57,21 @@ final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /** Records a node's {@code leaderStarted} and {@code leaderStopped} notices: "started T", "stopped T". */
+    static final class StartStopNotices implements LeadershipListener {
+        final List<String> notices = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void leaderStarted(long term) {
+            notices.add("started " + term);
+        }
+
+        @Override
+        public void leaderStopped(long term) {
+            notices.add("stopped " + term);
+        }
+    }
+
     /**
      * Records the leadership notices a node gets, each with how many commands its state machine had
      * applied at that moment, e.g. {@code "started 3 at 20"}; throws after recording when told to.
