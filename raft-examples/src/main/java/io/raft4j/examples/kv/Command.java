@@ -3,6 +3,7 @@ package io.raft4j.examples.kv;
 import io.raft4j.examples.kv.resp.Reply;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * A parsed client command, ready to run.
@@ -28,19 +29,28 @@ interface Command {
         return false;
     }
 
+    /** A command of {@code kind} that runs {@code body}. */
+    static Command of(Kind kind, Function<Session, CompletableFuture<Reply>> body) {
+        return new Plain(kind, body, false);
+    }
+
     /** A local command whose reply is known at once. */
     static Command immediate(Reply reply) {
         CompletableFuture<Reply> done = CompletableFuture.completedFuture(reply);
-        return new Command() {
-            @Override
-            public Kind kind() {
-                return Kind.LOCAL;
-            }
+        return of(Kind.LOCAL, session -> done);
+    }
 
-            @Override
-            public CompletableFuture<Reply> run(Session session) {
-                return done;
-            }
-        };
+    /** A local command answered at once with {@code reply}, after which the connection closes (QUIT). */
+    static Command closing(Reply reply) {
+        CompletableFuture<Reply> done = CompletableFuture.completedFuture(reply);
+        return new Plain(Kind.LOCAL, session -> done, true);
+    }
+
+    /** A command made of its parts, for the commands that need no state of their own. */
+    record Plain(Kind kind, Function<Session, CompletableFuture<Reply>> body, boolean closesConnection) implements Command {
+        @Override
+        public CompletableFuture<Reply> run(Session session) {
+            return body.apply(session);
+        }
     }
 }

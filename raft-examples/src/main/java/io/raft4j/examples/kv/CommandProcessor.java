@@ -81,22 +81,7 @@ final class CommandProcessor {
             case "echo":
                 return argc != 2 ? arity(name) : Command.immediate(Reply.bulk(args.get(1)));
             case "quit":
-                return new Command() {
-                    @Override
-                    public Kind kind() {
-                        return Kind.LOCAL;
-                    }
-
-                    @Override
-                    public CompletableFuture<Reply> run(Session session) {
-                        return CompletableFuture.completedFuture(Reply.OK);
-                    }
-
-                    @Override
-                    public boolean closesConnection() {
-                        return true;
-                    }
-                };
+                return Command.closing(Reply.OK);
             case "get":
                 return argc != 2 ? arity(name) : read(args, KvCodec.get(args.get(1)));
             case "mget":
@@ -141,7 +126,7 @@ final class CommandProcessor {
             case "raft.members":
                 return argc != 1 ? arity(name) : local(s -> about.members());
             case "raft.followers":
-                return argc != 1 ? arity(name) : new AsyncLocal(s -> about.followers());
+                return argc != 1 ? arity(name) : asyncLocal(s -> about.followers());
             case "raft.redirect":
                 if (argc != 2) {
                     return arity(name);
@@ -171,7 +156,7 @@ final class CommandProcessor {
                     return Reply.OK;
                 });
             case "raft.snapshot":
-                return argc != 1 ? arity(name) : new AsyncLocal(s -> about.snapshot());
+                return argc != 1 ? arity(name) : asyncLocal(s -> about.snapshot());
             case "raft.addnode": {
                 if (argc != 3) {
                     return arity(name);
@@ -261,22 +246,12 @@ final class CommandProcessor {
 
     private Command read(List<byte[]> args, Bytes query) {
         Command linearizable = router.routed(Command.Kind.READ, args, requestTimeoutMs, r -> r.query(query));
-        return new Command() {
-            @Override
-            public Kind kind() {
-                return Kind.READ;
-            }
-
-            @Override
-            public CompletableFuture<Reply> run(Session session) {
-                return switch (session.readMode) {
-                    case STALE -> CompletableFuture.completedFuture(sm.queryLocal(query));
-                    case LEASE -> router.routed(Kind.READ, args, requestTimeoutMs,
-                            r -> r.query(query, ReadConsistency.LEASE)).run(session);
-                    case LINEARIZABLE -> linearizable.run(session);
-                };
-            }
-        };
+        return Command.of(Command.Kind.READ, session -> switch (session.readMode) {
+            case STALE -> CompletableFuture.completedFuture(sm.queryLocal(query));
+            case LEASE -> router.routed(Command.Kind.READ, args, requestTimeoutMs,
+                    r -> r.query(query, ReadConsistency.LEASE)).run(session);
+            case LINEARIZABLE -> linearizable.run(session);
+        });
     }
 
     /** Redis's reply to a command that may add data while the key space is over {@code maxmemory}. */
@@ -299,30 +274,12 @@ final class CommandProcessor {
     }
 
     private static Command local(Function<Session, Reply> body) {
-        return new Command() {
-            @Override
-            public Kind kind() {
-                return Kind.LOCAL;
-            }
-
-            @Override
-            public CompletableFuture<Reply> run(Session session) {
-                return CompletableFuture.completedFuture(body.apply(session));
-            }
-        };
+        return Command.of(Command.Kind.LOCAL, session -> CompletableFuture.completedFuture(body.apply(session)));
     }
 
     /** A local command whose answer comes later (RAFT.SNAPSHOT). */
-    private record AsyncLocal(Function<Session, CompletableFuture<Reply>> body) implements Command {
-        @Override
-        public Kind kind() {
-            return Kind.LOCAL;
-        }
-
-        @Override
-        public CompletableFuture<Reply> run(Session session) {
-            return body.apply(session);
-        }
+    private static Command asyncLocal(Function<Session, CompletableFuture<Reply>> body) {
+        return Command.of(Command.Kind.LOCAL, body);
     }
 
     private static Command error(String text) {
