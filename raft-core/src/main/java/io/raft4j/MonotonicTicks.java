@@ -5,9 +5,9 @@ package io.raft4j;
  * clock: what the runtime tells {@link io.raft4j.core.RaftCore#observeTime}. The loop's own ticks
  * fall behind this whenever it stalls (a GC pause, a stopped process, a busy loop), and a lease
  * counted in ticks alone would outlive the real time it may last. The core's lease clock takes the
- * larger of this and the ticks delivered; those can run a tick or two ahead of this (the own-thread
- * loop ticks again half a tick after a stall), which only shortens leases, and the lease's margin (a
- * tick, plus the drift bound) covers the rounding of both.
+ * larger of this and the ticks delivered, and no more: started before the loop, this is never behind
+ * the ticks (the loop's n-th tick comes n tick periods after its start at the earliest), so the lease
+ * clock never runs ahead of real time and a lease never outlives it.
  */
 final class MonotonicTicks {
     private final long tickNanos;

@@ -72,11 +72,8 @@ public final class RaftCore {
     private int randomizedElectionTimeout;
     /** Logical time: ticks since this core was created. */
     private long ticks;
-    /**
-     * Time as a lease must count it: the ticks delivered, or the ticks the node's clock saw pass
-     * ({@link #observeTime}) if that is more.
-     */
-    private long leaseClock;
+    /** The most ticks' worth of time the node's clock was seen to pass ({@link #observeTime}). */
+    private long observedTicks;
     /**
      * A node that just started does not know whether a leader is alive, so it neither votes nor
      * grants pre-votes for one election timeout, as if it had just heard from one: otherwise a
@@ -279,7 +276,6 @@ public final class RaftCore {
     /** Advances logical time by one tick. */
     public void tick() {
         ticks++;
-        leaseClock++;
         readRelay.expire(ticks, settings.electionTimeoutTicks(), log.committed());
         if (role == Role.LEADER) {
             tickLeader();
@@ -717,12 +713,18 @@ public final class RaftCore {
      * then (after the read's index was taken); a value behind the ticks delivered changes nothing.
      */
     public void observeTime(long elapsedTicks) {
-        leaseClock = Math.max(leaseClock, elapsedTicks);
+        observedTicks = Math.max(observedTicks, elapsedTicks);
     }
 
-    /** The time leases count (see {@link #observeTime}). */
+    /**
+     * The time leases count: the ticks delivered, or the ticks the node's clock saw pass
+     * ({@link #observeTime}) if that is more, and never more than the larger of the two. A tick is
+     * not added on top of a reading: after a stall the ticks are behind the clock, and a tick that
+     * came before the clock reached its next whole tick put a sum a tick ahead of real time, so a
+     * round started then was dated a tick late and its lease outlived its real time by as much.
+     */
     long leaseClock() {
-        return leaseClock;
+        return Math.max(ticks, observedTicks);
     }
 
     /**
@@ -1230,7 +1232,7 @@ public final class RaftCore {
     public Ready ready() {
         everMember |= configs.current().isMember(id);
         if (leader != null) {
-            leader.reads().confirmLeaseReads(leaseClock);
+            leader.reads().confirmLeaseReads(leaseClock());
             leader.replicateToAll();
         }
         HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;

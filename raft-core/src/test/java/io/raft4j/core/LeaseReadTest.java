@@ -92,6 +92,33 @@ class LeaseReadTest {
         assertTrue(c.reads.get(leader).stream().anyMatch(r -> r.startsWith("1@")), "confirmed by the round");
     }
 
+    /**
+     * The lease clock is the larger of the ticks delivered and the clock's last reading, never more.
+     * It used to count every tick on top of the reading: after a stall (ticks behind the clock), a
+     * tick that came before the clock reached its next whole tick put the lease clock a tick ahead
+     * of real time. A heartbeat round started then was dated a tick late, and if the leader stalled
+     * again its lease outlived {@code leaseTicks} of real time by up to that tick, the margin that
+     * covers the followers' tick rounding, while they were free to elect another leader.
+     */
+    @Test
+    void aTickAfterAReadingOfTheClockDoesNotRunTheLeaseClockAheadOfIt() {
+        CoreCluster c = new CoreCluster(3);
+        String leader = c.awaitSettledLeader();
+        c.tickAll(2);
+        RaftCore core = c.core(leader);
+        int lease = c.config(leader).leaseTicks();
+        long stalledUntil = core.ticks() + 20; // its clock saw 20 ticks pass that its loop did not tick
+        core.observeTime(stalledUntil);        // real time now: in [stalledUntil, stalledUntil + 1)
+        c.tick(leader);                        // before the clock reaches stalledUntil + 1: it starts a round then
+        c.deliverAll();                        // a quorum acknowledges the round: the lease is renewed from its start
+
+        core.observeTime(stalledUntil + lease); // stalled again: real time now in [stalledUntil + lease, + lease + 1)
+        core.readIndex(43, true);
+        Ready rd = core.ready();
+        assertTrue(rd.readStates().isEmpty(), "up to a tick more than the lease may have passed since the round"
+                + " started: the read must wait for a round, not be answered at once: " + rd.readStates());
+    }
+
     @Test
     void noLeaseWithoutCheckQuorum() {
         CoreCluster c = new CoreCluster(3, 10, b -> b.checkQuorum(false));
