@@ -132,9 +132,12 @@ abstract class NodeLoop {
                     long now = System.nanoTime();
                     if (now - nextTick >= 0) {
                         body.tick();
-                        // After a stall (GC, overloaded machine), tick once and resynchronise rather
-                        // than firing a burst of ticks that would make every timer expire at once.
-                        nextTick = Math.max(nextTick + tickNanos, now + tickNanos / 2);
+                        // A whole period after this tick, as the lent loop's fixed delay does: after
+                        // a stall (GC, overloaded machine) one tick, not a burst that would make every
+                        // timer expire at once. Nor sooner: followers count leader stickiness in ticks,
+                        // which leases rely on, and a tick half a period after a late one (as this
+                        // once was) ended their refusal to vote half a tick of real time early.
+                        nextTick = now + tickNanos;
                     }
                     int ran = runTasks();
                     if (body.handleReady()) {
