@@ -75,11 +75,13 @@ public final class RaftCore {
     /** The most ticks' worth of time the node's clock was seen to pass ({@link #observeTime}). */
     private long observedTicks;
     /**
-     * A node that just started does not know whether a leader is alive, so it neither votes nor
-     * grants pre-votes for one election timeout, as if it had just heard from one: otherwise a
-     * restart could help elect a new leader while the old one still holds a read lease.
+     * A leader may be alive that this node knows of no longer, so it neither votes nor grants
+     * pre-votes for one election timeout, as if it had just heard from one: otherwise it could help
+     * elect a new leader while the old one still holds a read lease. So for a node that just started,
+     * and for a follower that moved to a newer term on a message that named no leader while it still
+     * refused votes for its leader.
      */
-    private boolean justStarted = true;
+    private boolean leaderMaybeAlive = true;
     private final Map<String, Boolean> votes = new HashMap<>();
     private LeaderState leader;
     /** Read requests of this node's callers that will never be answered; taken by the runtime. */
@@ -317,7 +319,7 @@ public final class RaftCore {
     private void tickElection() {
         electionElapsed++;
         if (electionElapsed >= settings.electionTimeoutTicks()) {
-            justStarted = false;
+            leaderMaybeAlive = false;
         }
         if (electionElapsed >= randomizedElectionTimeout && isPromotable()) {
             electionElapsed = 0;
@@ -798,9 +800,7 @@ public final class RaftCore {
             // Leader stickiness (thesis §4.2.3, §9.6): while we hear from a live leader, a vote
             // request is disruptive (a removed or partitioned node) and is ignored, unless the
             // leader itself asked for this election by a leadership transfer.
-            boolean leaderRecentlyAlive = settings.checkQuorum() && (leaderId != null || justStarted)
-                    && electionElapsed < settings.electionTimeoutTicks();
-            if (leaderRecentlyAlive && !rv.leadershipTransfer()) {
+            if (refusesVotes() && !rv.leadershipTransfer()) {
                 return false;
             }
             if (rv.preVote()) {
@@ -813,8 +813,23 @@ public final class RaftCore {
             return true; // granted pre-votes carry the term we would campaign in
         }
         boolean fromLeader = m instanceof AppendEntries || m instanceof InstallSnapshot;
+        // Dropping its leader for a newer term, a follower that still refused votes for it must go
+        // on refusing: its leader may not know of the term yet and still hold a lease. It used to
+        // grant the next vote request of the term at once (an answer to an append it sent as a
+        // former leader was enough to get there), and another node was elected during the lease.
+        boolean stillRefusing = !fromLeader && role == Role.FOLLOWER && refusesVotes();
         becomeFollower(m.term(), fromLeader ? m.from() : null);
+        leaderMaybeAlive |= stillRefusing;
         return true;
+    }
+
+    /**
+     * Leader stickiness (thesis §4.2.3, §9.6): whether this node refuses (pre-)votes, as it heard
+     * from a live leader less than an election timeout ago, or cannot rule one out.
+     */
+    private boolean refusesVotes() {
+        return settings.checkQuorum() && (leaderId != null || leaderMaybeAlive)
+                && electionElapsed < settings.electionTimeoutTicks();
     }
 
     private void answerStaleTerm(RaftMessage m) {
@@ -903,7 +918,7 @@ public final class RaftCore {
         // Figure 2, RequestVote receiver: vote at most once per term (§5.2), and only for a
         // candidate whose log is at least as up to date as ours (§5.4.1).
         boolean canVote = m.from().equals(votedFor)
-                || (votedFor == null && leaderId == null)
+                || (votedFor == null && leaderId == null && (m.leadershipTransfer() || !refusesVotes()))
                 || (m.preVote() && m.term() > term);
         boolean grant = canVote && log.isUpToDate(m.lastLogIndex(), m.lastLogTerm());
         if (grant && !m.preVote()) {

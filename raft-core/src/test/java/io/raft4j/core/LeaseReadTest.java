@@ -1,5 +1,6 @@
 package io.raft4j.core;
 
+import io.raft4j.message.AppendEntries;
 import io.raft4j.message.RaftMessage;
 import io.raft4j.message.RequestVote;
 import io.raft4j.message.TimeoutNow;
@@ -201,5 +202,66 @@ class LeaseReadTest {
         assertTrue(reads.stream().noneMatch(r -> r.equals("42@" + oldCommit)),
                 "old leader answered lease read 42 at index " + oldCommit + " although " + x
                         + " was committed by the new leader: " + reads);
+    }
+
+    /**
+     * A follower that heard from its leader lately refuses votes, and leases rely on it. It used to
+     * stop refusing as soon as it learned of a newer term from a message that names no leader (here
+     * the answer to an append it sent as a former leader, delayed in the network, from a node that
+     * campaigned meanwhile): it dropped its leader and granted the next vote request of that term at
+     * once, so another node was elected and committed while the leader still held its lease.
+     */
+    @Test
+    void aNewerTermFromANonLeaderDoesNotEndAFollowersRefusalToVote() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.preVote(false));
+        String former = c.awaitSettledLeader();
+        List<String> others = c.allIds().stream().filter(x -> !x.equals(former)).toList();
+        String leader = others.get(0);
+        String campaigner = others.get(1);
+        List<RaftMessage> heldAppend = new ArrayList<>();
+        c.dropIf = m -> heldAppend.isEmpty() && m instanceof AppendEntries && m.from().equals(former)
+                && m.to().equals(campaigner) && heldAppend.add(m); // delayed, not lost
+        c.tick(former);
+        c.deliverAll();
+        assertEquals(1, heldAppend.size());
+        c.dropIf = m -> false;
+        assertNull(c.core(former).transferLeadership(leader));
+        c.drain(former);
+        c.deliverAll();
+        assertEquals(Role.LEADER, c.core(leader).role());
+        c.tickAll(2); // the new leader holds a lease: the former one, now its follower, acknowledged a round
+
+        // The campaigner is cut off from the leader and campaigns; its vote request to the former
+        // leader is delayed too.
+        c.cut.add(leader + ">" + campaigner);
+        c.cut.add(campaigner + ">" + leader);
+        List<RaftMessage> heldVote = new ArrayList<>();
+        c.dropIf = m -> m instanceof RequestVote rv && !rv.preVote() && m.to().equals(former) && heldVote.add(m);
+        long leaderTerm = c.core(leader).term();
+        for (int i = 0; i < 40 && c.core(campaigner).term() == leaderTerm; i++) {
+            c.tickAll(1); // the leader's heartbeats keep its lease fresh meanwhile
+        }
+        assertEquals(1, heldVote.size(), "the campaigner asked for the former leader's vote");
+        c.dropIf = m -> false;
+        long oldCommit = c.core(leader).commitIndex();
+
+        c.isolate(leader); // from now on the leader hears nothing: it cannot learn of the newer term
+        c.core(campaigner).step(heldAppend.get(0)); // the old append: answered with the newer term
+        c.drain(campaigner);
+        c.deliverAll();
+        c.core(former).step(heldVote.get(0));
+        c.drain(former);
+        c.deliverAll();
+        if (c.core(campaigner).role() == Role.LEADER) {
+            long x = c.propose(campaigner, "x");
+            c.deliverAll();
+            assertTrue(c.core(campaigner).commitIndex() >= x);
+        }
+        assertTrue(c.core(leader).readIndex(42, true));
+        c.drain(leader);
+        List<String> reads = c.reads.getOrDefault(leader, List.of());
+        assertTrue(c.core(campaigner).role() != Role.LEADER || reads.stream().noneMatch(r -> r.equals("42@" + oldCommit)),
+                "the leader answered lease read 42 at index " + oldCommit + " although " + campaigner
+                        + " was elected in term " + c.core(campaigner).term() + " and committed: " + reads);
     }
 }
