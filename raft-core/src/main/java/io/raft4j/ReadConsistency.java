@@ -13,9 +13,13 @@ public enum ReadConsistency {
     /**
      * Linearizable while clocks behave (thesis §6.4.1): a leader that a quorum acknowledged recently
      * answers without a round trip, relying on followers not electing anyone else for an election
-     * timeout. Assumes clock drift below {@code RaftConfig.leaseClockDriftPercent}; a paused or
-     * drifting leader may return stale data. Falls back to {@link #LINEARIZABLE} without a lease. On
-     * a follower, the leader answers its request for the read index from its lease.
+     * timeout. Assumes clock rates differ by less than {@code RaftConfig.leaseClockDriftPercent}: a
+     * leader whose clock runs slow by more may return stale data. A leader paused in its process (a
+     * long GC pause, a stopped process) does not: it counts the lease on the JVM's monotonic clock,
+     * which runs on meanwhile. A whole machine suspended is another matter: that clock stops with it
+     * (on Linux it does not count suspend), so a leader on a suspended machine or virtual machine may
+     * not see the time it lost. Falls back to {@link #LINEARIZABLE} without a lease. On a follower,
+     * the leader answers its request for the read index from its lease.
      */
     LEASE,
     /**
