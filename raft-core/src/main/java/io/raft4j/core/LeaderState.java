@@ -340,17 +340,19 @@ final class LeaderState {
         if (latest == null || latest.meta().lastIndex() < log.compactIndex()) {
             throw new IllegalStateException("log compacted to " + log.compactIndex() + " but no snapshot covers it");
         }
-        pr.becomeSnapshot(latest);
+        pr.becomeSnapshot(latest, settings.snapshotChunkBytesBeside(latest.meta().config()));
         sendSnapshotChunks(to, pr);
     }
 
     /** Streams chunks to {@code to} while fewer than the window are unacknowledged. */
     private void sendSnapshotChunks(String to, Progress pr) {
         Progress.OutgoingSnapshot out = pr.outgoing();
-        long window = (long) settings.snapshotChunkBytes() * settings.snapshotChunksInFlight();
+        // Counted in chunks, as the setting says: in bytes of the configured size, chunks made smaller
+        // for a large configuration would go out by the thousand, more than a transport queues.
+        long window = (long) out.chunkBytes * settings.snapshotChunksInFlight();
         while (!out.allSent() && out.sent - out.acked < window) {
             long size = out.info.sizeBytes();
-            int length = (int) Math.min(settings.snapshotChunkBytes(), size - out.sent);
+            int length = (int) Math.min(out.chunkBytes, size - out.sent);
             Bytes chunk;
             try {
                 chunk = core.readSnapshot(out.info.meta().lastIndex(), out.sent, length);

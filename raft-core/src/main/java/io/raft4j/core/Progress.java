@@ -165,10 +165,10 @@ final class Progress {
         resetState(ReplicationState.REPLICATE);
     }
 
-    void becomeSnapshot(SnapshotStore.SnapshotInfo snapshot) {
+    void becomeSnapshot(SnapshotStore.SnapshotInfo snapshot, int chunkBytes) {
         resetState(ReplicationState.SNAPSHOT);
         pendingSnapshotIndex = snapshot.meta().lastIndex();
-        outgoing = new OutgoingSnapshot(snapshot);
+        outgoing = new OutgoingSnapshot(snapshot, chunkBytes);
     }
 
     /** The snapshot being streamed to this follower (in SNAPSHOT state), else {@code null}. */
@@ -194,6 +194,8 @@ final class Progress {
      */
     static final class OutgoingSnapshot {
         final SnapshotStore.SnapshotInfo info;
+        /** Bytes of snapshot per chunk (see {@link RaftConfig#snapshotChunkBytesBeside}). */
+        final int chunkBytes;
         long acked;
         long sent;
         private long ackedAtLastHeartbeat = -1;
@@ -201,8 +203,9 @@ final class Progress {
         /** Whether a failure to read the snapshot was logged (once per transfer). */
         boolean unreadableReported;
 
-        OutgoingSnapshot(SnapshotStore.SnapshotInfo info) {
+        OutgoingSnapshot(SnapshotStore.SnapshotInfo info, int chunkBytes) {
             this.info = info;
+            this.chunkBytes = chunkBytes;
         }
 
         boolean allSent() {

@@ -58,7 +58,9 @@ import java.util.Objects;
  *                                 followers catch up from the log rather than by snapshot; default
  *                                 1,024; 0 or more
  * @param snapshotChunkBytes       size of the chunks a snapshot is streamed in; default 1 MiB, at
- *                                 most 64 times {@code maxMessageBytes}
+ *                                 most 64 times {@code maxMessageBytes}. Each chunk's message also
+ *                                 carries the snapshot's configuration: where the two would exceed
+ *                                 {@link #largestMessagePayload()}, the chunks are made smaller
  * @param snapshotChunksInFlight   unacknowledged chunks per follower (flow control); default 4
  * @param promoteWithinEntries     a learner added to become a voter is promoted once its log is
  *                                 within this many entries of the leader's; default 100; 0 or more
@@ -88,6 +90,8 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
      * follower (16 bytes each), allocated when it is elected.
      */
     public static final int MAX_INFLIGHT_MESSAGES = 1 << 16;
+    /** The smallest a chunk is made to leave room for its snapshot's configuration (see {@link #snapshotChunkBytesBeside}). */
+    static final int MIN_SHRUNK_CHUNK_BYTES = 4 << 10;
 
     public RaftConfig {
         requireValidId(groupId, "groupId");
@@ -165,10 +169,26 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
     /**
      * The most entry and chunk bytes one message may carry: an append holds entries up to
      * {@link #maxMessageBytes()}, or a single entry up to {@link #maxEntryBytes()}; a snapshot message
-     * one chunk. A transport must carry this much plus its own framing.
+     * one chunk, together with the snapshot's configuration (chunks are made smaller to leave it room).
+     * A transport must carry this much plus its own framing.
      */
     public long largestMessagePayload() {
         return Math.max(Math.max(maxMessageBytes, maxEntryBytes), snapshotChunkBytes);
+    }
+
+    /**
+     * The bytes of snapshot in each chunk of a snapshot whose configuration is {@code config}:
+     * {@link #snapshotChunkBytes()}, or fewer where the chunk and the configuration, which every
+     * chunk's message carries too, would exceed {@link #largestMessagePayload()}, the most a transport
+     * is known to carry besides its envelope. At least {@link #MIN_SHRUNK_CHUNK_BYTES} (a
+     * configuration may take all of {@link #maxEntryBytes()}), which the envelope allowance covers.
+     * With chunks of the largest payload, a configuration of 100 KiB (400 learners with long ids) made
+     * every chunk's frame too large for the transport: dropped at every resend, the follower never
+     * received the snapshot.
+     */
+    int snapshotChunkBytesBeside(ClusterConfig config) {
+        long room = largestMessagePayload() - config.encode().length();
+        return (int) Math.min(snapshotChunkBytes, Math.max(MIN_SHRUNK_CHUNK_BYTES, room));
     }
 
     /**
