@@ -106,6 +106,36 @@ class MembershipRuntimeTest {
         }
     }
 
+    /**
+     * A change that makes two voters learners needs a joint configuration, in which they would be
+     * both outgoing voters and learners, which a configuration cannot hold. It used to throw on the
+     * leader's loop, and the leader stopped, failed, on a caller's request.
+     */
+    @Test
+    void twoVotersMadeLearnersAtOnceAreRefusedAndTheLeaderGoesOn() throws Exception {
+        try (LocalCluster cluster = steadyCluster()) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            ClusterConfig current = leader.status().config();
+            Set<String> followers = new java.util.TreeSet<>(current.voters());
+            followers.remove(leader.id());
+            ClusterConfig target = new ClusterConfig(Set.of(leader.id()), followers, Set.of(), current.addresses());
+            ExecutionException refused = assertThrows(ExecutionException.class,
+                    () -> leader.changeMembership(target).get(10, TimeUnit.SECONDS));
+            assertInstanceOf(MembershipChangeException.class, refused.getCause());
+            assertEquals("voters " + followers + " cannot become learners in a change that goes through a joint"
+                    + " configuration: make one voter a learner per change", refused.getCause().getMessage());
+            assertNull(leader.failure());
+            assertEquals("applied:done", leader.propose(Bytes.ofUtf8("done")).get(5, TimeUnit.SECONDS));
+
+            // One at a time, each a change of one voter, they are made learners.
+            String first = followers.iterator().next();
+            ClusterConfig one = leader.changeMembership(new ClusterConfig(
+                    Set.of(leader.id(), followers.stream().filter(id -> !id.equals(first)).findFirst().orElseThrow()),
+                    Set.of(first), Set.of(), current.addresses())).get(10, TimeUnit.SECONDS);
+            assertEquals(Set.of(first), one.learners());
+        }
+    }
+
     @Test
     void aMemberMovesToAnotherAddressByAChangeOfItsAddressOnly() throws Exception {
         try (LocalCluster cluster = steadyCluster()) {

@@ -25,6 +25,13 @@ final class MembershipPlanner {
         return added.size() + removed.size() > 1;
     }
 
+    /** The voters of {@code current} that {@code target} makes learners, sorted. */
+    static Set<String> votersMadeLearners(ClusterConfig current, ClusterConfig target) {
+        Set<String> demoted = new TreeSet<>(target.learners());
+        demoted.retainAll(current.voters());
+        return demoted;
+    }
+
     /**
      * The first configuration entry to append for the change: {@code target}, or C_old,new, which
      * keeps the outgoing voters' addresses (they still vote, so they must still be reached).

@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
@@ -466,9 +467,10 @@ public final class RaftCore {
      * committed the leader appends C_new by itself. Learners may be added or removed freely.
      *
      * <p>Refused (see {@link MembershipChange#rejection()}) on a non-leader, while another change is
-     * uncommitted, during a leadership transfer, and before this leader has committed an entry of
+     * uncommitted, during a leadership transfer, before this leader has committed an entry of
      * its own term (the fix to single-server changes: a new leader must not change the
-     * configuration before its log is known to be the committed one).
+     * configuration before its log is known to be the committed one), and when a change that needs
+     * a joint configuration makes a voter a learner (make one voter a learner per change).
      */
     public MembershipChange changeMembership(ClusterConfig target) {
         if (role != Role.LEADER) {
@@ -500,6 +502,13 @@ public final class RaftCore {
             return MembershipChange.rejected(leader.whyNoQuorumIn(target));
         }
         boolean joint = MembershipPlanner.needsJoint(current, target);
+        Set<String> demoted = MembershipPlanner.votersMadeLearners(current, target);
+        if (joint && !demoted.isEmpty()) {
+            // In C_old,new they would be outgoing voters and learners at once, which no configuration
+            // holds: building it threw here, on the loop, and the leader stopped.
+            return MembershipChange.rejected("voters " + demoted + " cannot become learners in a change that goes"
+                    + " through a joint configuration: make one voter a learner per change");
+        }
         Bytes firstStep = MembershipPlanner.firstStep(current, target).encode(); // the larger of the two steps
         if (firstStep.length() > settings.maxEntryBytes()) {
             // No message could carry the entry: replication would stop at it.
