@@ -6,6 +6,7 @@ import io.raft4j.core.Role;
 
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -16,15 +17,28 @@ import java.util.function.Supplier;
  * waiting run on the node's event loop.
  */
 final class LeadershipHandover {
+    /**
+     * Election timeouts from its start after which a transfer whose leader lost its leadership and
+     * knows of no leader since fails as indeterminate. The leader gives the transfer up after one; a
+     * leader elected instead is known here within about two more (an election timeout is randomised
+     * up to twice the setting), unless this node is cut off from it. Without a bound, a leader deposed
+     * by CheckQuorum while cut off (its term then stays put, with PreVote) kept its caller waiting
+     * for as long as the partition lasted.
+     */
+    static final int OUTCOME_WAIT_ELECTION_TIMEOUTS = 4;
+
     private final RaftConfig config;
     private final RaftCore core;
     private final LoopWatch watches;
+    /** The loop's tick count (read on the loop only). */
+    private final LongSupplier loopTicks;
     private final LoopTasks loop;
 
-    LeadershipHandover(RaftConfig config, RaftCore core, LoopWatch watches, LoopTasks loop) {
+    LeadershipHandover(RaftConfig config, RaftCore core, LoopWatch watches, LongSupplier loopTicks, LoopTasks loop) {
         this.config = config;
         this.core = core;
         this.watches = watches;
+        this.loopTicks = loopTicks;
         this.loop = loop;
     }
 
@@ -52,23 +66,24 @@ final class LeadershipHandover {
                 return;
             }
             long startTerm = core.term();
-            watches.add(() -> target.equals(core.leaderId()) || core.term() > startTerm
-                            || (core.role() == Role.LEADER && core.transferTarget() == null),
+            long deadline = loopTicks.getAsLong() + OUTCOME_WAIT_ELECTION_TIMEOUTS * config.electionTimeoutTicks();
+            watches.add(() -> target.equals(core.leaderId())
+                            || (core.role() == Role.LEADER && core.term() == startTerm && core.transferTarget() == null)
+                            || (core.term() > startTerm && core.leaderId() != null)
+                            || loopTicks.getAsLong() >= deadline,
                     () -> {
                         if (target.equals(core.leaderId())) {
                             future.complete(target);
-                        } else if (core.role() == Role.LEADER) {
+                        } else if (core.role() == Role.LEADER && core.term() == startTerm) {
                             future.completeExceptionally(new MembershipChangeException(
                                     "leadership transfer to " + target + " timed out; " + config.nodeId() + " still leads"));
+                        } else if (core.leaderId() != null) {
+                            future.completeExceptionally(new MembershipChangeException(
+                                    "leadership went to " + core.leaderId() + " instead of " + target));
                         } else {
-                            watches.add(() -> core.leaderId() != null, () -> {
-                                if (target.equals(core.leaderId())) {
-                                    future.complete(target);
-                                } else {
-                                    future.completeExceptionally(new MembershipChangeException(
-                                            "leadership went to " + core.leaderId() + " instead of " + target));
-                                }
-                            }, future);
+                            future.completeExceptionally(new IndeterminateException(config.nodeId()
+                                    + " lost its leadership during the transfer to " + target + " and has known no leader"
+                                    + " since: whether " + target + " leads is not known here"));
                         }
                     }, future);
         }, future);

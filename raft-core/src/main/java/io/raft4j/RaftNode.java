@@ -157,7 +157,7 @@ public final class RaftNode<R> implements AutoCloseable {
                 this::executeIfRunning);
         this.membership = new MembershipCalls(config, core, watches, () -> loopTicks, transport,
                 applier::expectConfig, this::execute);
-        this.handover = new LeadershipHandover(config, core, watches, this::execute);
+        this.handover = new LeadershipHandover(config, core, watches, () -> loopTicks, this::execute);
         this.removal = new RemovalStop(config, core, watches, () -> loopTicks, applier::appliedIndex,
                 () -> stopOffTheLoop(this::close));
         // Recover the state machine from the latest snapshot before any entry after it is applied.
@@ -393,7 +393,9 @@ public final class RaftNode<R> implements AutoCloseable {
      * {@code target} lead; fails with {@link NotLeaderException} if this node is not the leader, with
      * {@link MembershipChangeException} if refused, if the transfer timed out after an election
      * timeout (this node then leads on and takes proposals again) or if another node was elected
-     * instead, with {@link IllegalArgumentException} at once for an id no member can have.
+     * instead, with {@link IndeterminateException} if this node lost its leadership meanwhile and has
+     * known no leader for a few election timeouts since (cut off from the others, say), with
+     * {@link IllegalArgumentException} at once for an id no member can have.
      */
     public CompletableFuture<Void> transferLeadership(String target) {
         return handover.to(target);

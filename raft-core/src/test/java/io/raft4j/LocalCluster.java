@@ -292,7 +292,10 @@ final class LocalCluster implements AutoCloseable {
             } catch (ExecutionException e) {
                 boolean timedOut = e.getCause() instanceof MembershipChangeException
                         && e.getCause().getMessage().contains("timed out");
-                if (timedOut || e.getCause() instanceof NotLeaderException) {
+                // Indeterminate: the leader was deposed on the way and has known no leader since (its
+                // loop unscheduled, say): the next look tells whether the target leads.
+                if (timedOut || e.getCause() instanceof NotLeaderException
+                        || e.getCause() instanceof IndeterminateException) {
                     givenUp.add(e.getCause());
                     return false;
                 }
