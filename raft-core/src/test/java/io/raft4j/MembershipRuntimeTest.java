@@ -6,6 +6,7 @@ import io.raft4j.message.ClusterConfig;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -230,6 +231,38 @@ class MembershipRuntimeTest {
             assertEquals(Set.of("n1", "n2", "n3", "n4"), added.get(10, TimeUnit.SECONDS).voters());
             LocalCluster.await(Duration.ofSeconds(10), () -> again.status().config().isVoter("n4"));
             assertFalse(again.whenStopped().isDone(), "stopped by its old removal: " + again.failure());
+        }
+    }
+
+    /**
+     * A removal its leader could not commit (cut off from the answers, then gone) is committed by the
+     * next leader, which inherits it uncommitted: the removed member must still be told, and stop.
+     * That leader tracked the members of its configuration only: the removed node, which holds the
+     * change and so no longer campaigns, never heard from anyone again and ran on for ever.
+     */
+    @Test
+    void aMemberRemovedByAChangeTheNextLeaderCommitsStopsItself() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(4, LocalCluster.steadyLeader(b -> b.strictMembershipChecks(false)))) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            List<String> others = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).toList();
+            String removed = others.get(0);
+            for (String other : others) {
+                cluster.network.block(other, leader.id());    // the leader hears no answer: nothing commits
+            }
+            CompletableFuture<ClusterConfig> removal = leader.removeMember(removed);
+            LocalCluster.await(Duration.ofSeconds(10), () -> others.stream()
+                    .allMatch(id -> !cluster.nodes.get(id).status().config().isMember(removed)));
+            cluster.stop(leader.id());
+            cluster.network.heal();
+            assertThrows(ExecutionException.class, () -> removal.get(5, TimeUnit.SECONDS));
+
+            RaftNode<String> next = cluster.awaitLeader();
+            assertFalse(next.status().config().isMember(removed));
+            assertEquals("applied:after", next.propose(Bytes.ofUtf8("after")).get(5, TimeUnit.SECONDS));
+            RaftNode<String> removedNode = cluster.nodes.get(removed);
+            LocalCluster.await(Duration.ofSeconds(10), () -> removedNode.whenStopped().isDone(),
+                    () -> removed + " still runs: " + removedNode.status());
+            assertNull(removedNode.failure());
         }
     }
 

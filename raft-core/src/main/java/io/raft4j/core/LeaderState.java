@@ -50,7 +50,21 @@ final class LeaderState {
         this.settings = settings;
         this.reads = new LeaderReads(settings);
         this.uncommitted = new UncommittedBudget(settings.maxUncommittedBytes());
+        // A leader elected while a change is uncommitted inherits it, and commits it: the members it
+        // removes must be told as the leader that made it would have told them. Tracking the current
+        // configuration alone, a removed member was never heard from again (holding the change, it no
+        // longer campaigns) and ran on for ever. syncMembers keeps those of the committed
+        // configuration that the current one drops as members being removed.
+        for (String id : core.committedConfig().allMembers()) {
+            if (!id.equals(core.id())) {
+                progress.put(id, newProgress());
+            }
+        }
         syncMembers(core.clusterConfig());
+    }
+
+    private Progress newProgress() {
+        return new Progress(log.lastIndex() + 1, settings.maxInflightMessages(), settings.maxInflightBytes());
     }
 
     /**
@@ -75,8 +89,7 @@ final class LeaderState {
         }
         for (String id : config.allMembers()) {
             if (!id.equals(core.id()) && !progress.containsKey(id)) {
-                progress.put(id, new Progress(log.lastIndex() + 1, settings.maxInflightMessages(),
-                        settings.maxInflightBytes()));
+                progress.put(id, newProgress());
             }
         }
         updatePeerAddresses();
