@@ -70,11 +70,13 @@ final class LeaderState {
     /**
      * Tracks progress for the members of the current configuration and, until it is committed, of
      * the committed one too: a member being removed keeps receiving the log until the change that
-     * removes it commits, and then that commit, so it learns it was removed and can stop.
+     * removes it commits, and then that commit, so it learns it was removed and can stop. Only
+     * {@link #pruneRemovedMembers} forgets a member being removed, once it was told (or is silent):
+     * dropped here when the next change was appended (neither configuration lists it then), a member
+     * removed a moment before and not told yet was never told, and ran on for ever.
      */
     void syncMembers(ClusterConfig config) {
         ClusterConfig committed = core.committedConfig();
-        progress.keySet().removeIf(id -> id.equals(core.id()) || (!config.isMember(id) && !committed.isMember(id)));
         for (Map.Entry<String, Progress> e : progress.entrySet()) {
             String id = e.getKey();
             if (config.isMember(id)) {
