@@ -267,6 +267,29 @@ class MembershipRuntimeTest {
     }
 
     /**
+     * A node that receives its addition and its removal in one append (it was cut off while both were
+     * made, and catches up in one go) was a member all the same, and must stop once told. Whether it
+     * had ever been one was sampled once per batch, from the configuration in force at its end: the
+     * node took itself for one waiting to be added, and ran on for ever.
+     */
+    @Test
+    void aNodeThatLearnsOfItsAdditionAndRemovalInOneBatchStopsItself() throws Exception {
+        // 1 s election timeout: the leader keeps telling a silent removed member for that long.
+        try (LocalCluster cluster = new LocalCluster(3, b -> b.electionTimeoutTicks(100))) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            cluster.startJoining("n4");
+            RaftNode<String> n4 = cluster.nodes.get("n4");
+            cluster.network.block(leader.id(), "n4");
+            leader.addLearner("n4", "").get(5, TimeUnit.SECONDS);
+            leader.removeMember("n4").get(5, TimeUnit.SECONDS);
+            cluster.network.heal();
+            LocalCluster.await(Duration.ofSeconds(10), () -> n4.whenStopped().isDone(),
+                    () -> "n4 still runs: " + n4.status());
+            assertNull(n4.failure());
+        }
+    }
+
+    /**
      * A member being removed is told until it acknowledges, also when the next change comes before
      * that: appending it, the leader forgot every member that neither the new configuration nor
      * the committed one listed, so a member removed a moment before, not told yet, was never told.

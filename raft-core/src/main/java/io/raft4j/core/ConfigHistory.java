@@ -67,6 +67,20 @@ final class ConfigHistory {
         return null;
     }
 
+    /** Whether a configuration entry at or after {@code index} lists {@code id} as a member. */
+    boolean listsSince(long index, String id) {
+        for (Iterator<Entry> it = entries.descendingIterator(); it.hasNext(); ) {
+            Entry e = it.next();
+            if (e.index() < index) {
+                return false;
+            }
+            if (e.config().isMember(id)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Records configuration entries among {@code appended}, first dropping those at or after their start. */
     void onAppended(List<LogEntry> appended) {
         if (appended.isEmpty()) {

@@ -618,6 +618,9 @@ public final class RaftCore {
     /**
      * Whether this node has seen itself in a configuration. A node being added may first install a
      * snapshot whose configuration predates its addition: it is not removed, it is not there yet.
+     * Noted for every configuration received, not only for the one in force when a batch ends: a
+     * node that caught up in one append holding both its addition and its removal took itself for
+     * one not added yet, and never stopped.
      */
     private boolean everMember;
 
@@ -1046,6 +1049,7 @@ public final class RaftCore {
         List<LogEntry> toAppend = entries.subList((int) (firstNew - entries.get(0).index()), entries.size());
         long last = log.appendFollowing(toAppend);
         configs.onAppended(toAppend);
+        everMember |= configs.listsSince(firstNew, id);
         return last;
     }
 
@@ -1098,6 +1102,7 @@ public final class RaftCore {
      */
     public void snapshotReceived(SnapshotMeta meta, boolean published) {
         installer.onReceived(meta, published);
+        everMember |= configs.current().isMember(id);
     }
 
     /**
