@@ -169,8 +169,6 @@ public final class RaftNode<R> implements AutoCloseable {
         this.loop = lent != null ? NodeLoop.shared(lent, body, tickNanos)
                 : NodeLoop.ownThread("raft-loop-" + name, body, tickNanos);
         updateStatus();
-        // Last: a build that failed before leaves the state machine free for the next try.
-        StateMachineClaims.claim(b.stateMachine, config.groupId() + "/" + config.nodeId());
     }
 
     /**
@@ -1005,7 +1003,17 @@ public final class RaftNode<R> implements AutoCloseable {
          *         were lost, or it is not the store the node wrote them to)
          */
         public RaftNode<R> build() {
-            return new RaftNode<>(this);
+            // Claimed before the node is made, not after: with applyOnLoop making it restores the
+            // latest snapshot into the state machine, and a claim checked last let a refused build
+            // replace the state of the node that owned it, under its feet, while it ran.
+            StateMachineClaims.claim(stateMachine, config.groupId() + "/" + config.nodeId());
+            try {
+                return new RaftNode<>(this);
+            } catch (RuntimeException | Error e) {
+                // A build that failed leaves the state machine free for the next try.
+                StateMachineClaims.release(stateMachine);
+                throw e;
+            }
         }
     }
 }

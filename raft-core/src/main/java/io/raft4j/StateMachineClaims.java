@@ -53,4 +53,12 @@ final class StateMachineClaims {
         }
         sameHash.add(new Claim(new WeakReference<>(stateMachine), node));
     }
+
+    /** Withdraws the claim on {@code stateMachine}: the node it was claimed for could not be built. */
+    static synchronized void release(StateMachine<?> stateMachine) {
+        List<Claim> sameHash = CLAIMS.get(System.identityHashCode(stateMachine));
+        if (sameHash != null) {
+            sameHash.removeIf(c -> c.instance().get() == stateMachine);
+        }
+    }
 }

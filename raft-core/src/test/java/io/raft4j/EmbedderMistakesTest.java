@@ -173,6 +173,46 @@ class EmbedderMistakesTest {
         }
     }
 
+    /**
+     * With applyOnLoop, build() restores the latest local snapshot itself, and it did so before it
+     * looked whether the state machine was another node's: the refused build had already replaced
+     * the running node's state with the snapshot's, under its feet, and that node went on from a
+     * state its peers never had.
+     */
+    @Test
+    void aRefusedBuildLeavesTheStateOfTheNodeOwningTheStateMachineAlone() throws Exception {
+        LocalCluster.RecordingStateMachine sm = new LocalCluster.RecordingStateMachine();
+        RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").build();
+        InMemoryLogStorage storage = new InMemoryLogStorage();
+        io.raft4j.memory.InMemorySnapshotStore snapshots = new io.raft4j.memory.InMemorySnapshotStore();
+        try (InMemoryTransport network = new InMemoryTransport();
+             RaftNode<String> running = RaftNode.builder(config, sm).transport(network).storage(storage)
+                     .snapshots(snapshots).tickMillis(10).build()) {
+            running.start();
+            running.whenLeaderKnown().get(10, TimeUnit.SECONDS);
+            running.propose(Bytes.ofUtf8("a")).get(10, TimeUnit.SECONDS);
+            running.takeSnapshot().get(10, TimeUnit.SECONDS);
+            running.propose(Bytes.ofUtf8("b")).get(10, TimeUnit.SECONDS);
+
+            // Its successor, built by mistake with its state machine (and before it was closed).
+            IllegalStateException refused = assertThrows(IllegalStateException.class, () -> RaftNode.builder(config, sm)
+                    .transport(network).storage(storage).snapshots(snapshots).applyOnLoop(true).build());
+            assertTrue(refused.getMessage().contains("already given to node default/n1"), refused.getMessage());
+            assertEquals(java.util.List.of("a", "b"), sm.applied);
+        }
+    }
+
+    /** The claim is made before the node is built: a build that fails for another reason withdraws it. */
+    @Test
+    void aStateMachineWhoseBuildFailedMayBeGivenToTheNextTry() {
+        LocalCluster.RecordingStateMachine sm = new LocalCluster.RecordingStateMachine();
+        RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").build();
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            assertThrows(NullPointerException.class, () -> RaftNode.builder(config, sm).transport(network).build());
+            RaftNode.builder(config, sm).transport(network).storage(new InMemoryLogStorage()).build().close();
+        }
+    }
+
     /** A state machine that is a map: equal to any other with the same state, its hash changing as it applies. */
     static final class MapMachine extends HashMap<Long, String> implements StateMachine<String> {
         @Override
