@@ -835,6 +835,10 @@ public final class RaftNode<R> implements AutoCloseable {
             LOG.error("{}: the transport failed to unregister it; stopping the node regardless", config.nodeId(), e);
         }
         List<Runnable> neverRan = loop.stop();
+        // What waits for the loop fails now, before the waits for the other threads below: a callback
+        // on the apply or snapshot thread blocked on such a call (whenLeaderKnown().get()) held that
+        // thread until the call failed, and the wait for the thread came first (10 s, 30 s).
+        failLoopWaiters(neverRan, reason);
         if (!inlineWrites) {
             writer.stop();
         }
@@ -846,12 +850,17 @@ public final class RaftNode<R> implements AutoCloseable {
         releaseStep("telling the leadership listener that leadership ended",
                 () -> applier.submitNotice(leadership.stopping()));
         applier.stop(reason);
+    }
+
+    /** Fails the calls waiting on the loop, which has stopped: its tasks that never ran, its watches, its reads. */
+    private void failLoopWaiters(List<Runnable> neverRan, RaftStoppedException reason) {
+        failNeverRun(neverRan, reason);
         watches.failAll(reason);
-        for (Applier.PendingQuery<R> q : pendingReads.values()) {
+        List<Applier.PendingQuery<R>> reads = new ArrayList<>(pendingReads.values());
+        pendingReads.clear();
+        for (Applier.PendingQuery<R> q : reads) {
             q.future().completeExceptionally(reason);
         }
-        pendingReads.clear();
-        failNeverRun(neverRan, reason);
     }
 
     /** Runs a step of {@link #release} that calls a plug-in: one that throws is said, and the stop goes on. */

@@ -13,10 +13,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -162,6 +165,58 @@ class CloseFromNodeThreadsTest {
             assertTrue(closeMillis < 5_000, "close() took " + closeMillis + " ms");
             LocalCluster.await(Duration.ofSeconds(5), () -> notices.size() == 2);
             assertEquals(List.of("started " + node.status().term(), "stopped " + node.status().term()), notices);
+        }
+    }
+
+    /**
+     * A callback on the apply thread that waits for an answer of the event loop (here whenLeaderKnown()
+     * on a node that knows no leader) is released by close(), which fails that call. close() failed it
+     * only after waiting for the apply thread to end, the very thread the call held: close() took the
+     * 10 seconds of that wait (30 more for a callback on the snapshot thread) before it failed the call.
+     */
+    @Test
+    void aCallbackOnTheApplyThreadWaitingForTheLoopDoesNotHoldUpClose() throws Exception {
+        // One of three members running: it never learns of a leader.
+        RaftConfig config = RaftConfig.builder("n1").initialMembers("n1", "n2", "n3").build();
+        CountDownLatch attached = new CountDownLatch(1);
+        StateMachine<String> sm = new StateMachine<>() {
+            @Override
+            public String apply(long index, Bytes command) {
+                return "ok";
+            }
+
+            @Override
+            public String query(Bytes query) {
+                await(attached); // so that the read's future completes here, on the apply thread, with its callback
+                return "answer";
+            }
+        };
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            RaftNode<String> node = RaftNode.builder(config, sm)
+                    .transport(network).storage(new InMemoryLogStorage()).tickMillis(10).build();
+            node.start();
+            CountDownLatch waiting = new CountDownLatch(1);
+            CompletableFuture<String> leaderKnown = new CompletableFuture<>();
+            // A stale read is answered on the apply thread, which then runs this callback.
+            node.query(Bytes.ofUtf8("q"), ReadConsistency.STALE).thenRun(() -> {
+                CompletableFuture<String> call = node.whenLeaderKnown();
+                waiting.countDown();
+                try {
+                    leaderKnown.complete(call.get());
+                } catch (Exception e) {
+                    leaderKnown.completeExceptionally(e.getCause() != null ? e.getCause() : e);
+                }
+            });
+            attached.countDown();
+            assertTrue(waiting.await(10, TimeUnit.SECONDS));
+
+            long start = System.nanoTime();
+            node.close();
+            long closeMillis = (System.nanoTime() - start) / 1_000_000;
+
+            assertTrue(closeMillis < 5_000, "close() took " + closeMillis + " ms");
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> leaderKnown.get(5, TimeUnit.SECONDS));
+            assertInstanceOf(RaftStoppedException.class, failed.getCause());
         }
     }
 
