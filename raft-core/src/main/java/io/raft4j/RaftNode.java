@@ -506,7 +506,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * snapshot being written), each for some seconds at most: a thread still busy then is left to
      * end on its own. Calls still pending fail with {@link RaftStoppedException}. Closing again does
      * nothing; called from a callback on one of the node's threads while another thread closes the
-     * node, it returns at once (that close waits for this thread).
+     * node, it returns at once (that close waits for this thread), as it does called from a listener
+     * that the close itself tells that leadership ended.
      */
     @Override
     public void close() {
@@ -793,6 +794,12 @@ public final class RaftNode<R> implements AutoCloseable {
      * leadership's end after close() had returned). This thread goes on and ends as the stop asks.
      */
     private void stop(RaftStoppedException reason) {
+        if (Thread.holdsLock(this)) {
+            // Called back by this very stop, through a plug-in it runs on this thread (with applyOnLoop,
+            // the leadership listener's last leaderStopped). The monitor is re-entrant: stopOnce found
+            // the node stopped and completed whenStopped() before the stop it was part of had ended.
+            return;
+        }
         if (stopRequested && onOwnThread()) {
             return;
         }

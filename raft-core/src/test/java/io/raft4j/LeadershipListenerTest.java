@@ -1,12 +1,19 @@
 package io.raft4j;
 
+import io.raft4j.core.RaftConfig;
+import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
+import io.raft4j.message.SnapshotMeta;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -83,6 +90,40 @@ class LeadershipListenerTest {
             for (RaftNode<String> node : cluster.nodes.values()) {
                 assertEquals(null, node.failure());
             }
+        }
+    }
+
+    /**
+     * With applyOnLoop, the last leaderStopped comes on the thread closing the node, from within that
+     * close(). A listener that closed the node there too (as it might on any loss of leadership) made
+     * the stop count as finished: whenStopped() completed before the close it was part of had waited
+     * for the snapshot being written, or failed what still waited; a process exiting on it cut that short.
+     */
+    @Test
+    void aListenerClosingTheNodeDuringItsCloseDoesNotCompleteWhenStoppedEarly() throws Exception {
+        GatedStateMachine sm = new GatedStateMachine();
+        AtomicReference<RaftNode<String>> self = new AtomicReference<>();
+        LeadershipListener closingOnStop = new LeadershipListener() {
+            @Override
+            public void leaderStopped(long term) {
+                self.get().close();
+                sm.release(); // only now may the snapshot the stop waits for be written
+            }
+        };
+        RaftConfig config = RaftConfig.builder("solo").initialMembers("solo").build();
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            RaftNode<String> node = RaftNode.builder(config, sm).transport(network).storage(new InMemoryLogStorage())
+                    .applyOnLoop(true).leadershipListener(closingOnStop).tickMillis(10).build();
+            self.set(node);
+            node.start();
+            LocalCluster.retryingNotLeader(() -> node.propose(Bytes.ofUtf8("a")));
+            CompletableFuture<SnapshotMeta> snapshot = node.takeSnapshot();
+            LocalCluster.await(Duration.ofSeconds(10), () -> sm.views.get() == 1); // being written, at the gate
+            CompletableFuture<Boolean> snapshotDoneAtStop = node.whenStopped().thenApply(stopped -> snapshot.isDone());
+
+            node.close();
+
+            assertTrue(snapshotDoneAtStop.get(10, TimeUnit.SECONDS), "whenStopped() completed before the stop did");
         }
     }
 
