@@ -651,6 +651,10 @@ public final class RaftNode<R> implements AutoCloseable {
     }
 
     private void onRoleChange() {
+        // First: the callbacks below (the listener, with applyOnLoop at once; the callers' futures)
+        // must find status() and isLeader() saying what they are told. Updated only at the end of the
+        // batch, a leaderStopped found isLeader() still true, a leaderChanged the leader before.
+        updateStatus();
         if (core.role() != Role.LEADER) {
             applier.failUndecided(new IndeterminateException(
                     "node " + config.nodeId() + " lost leadership before the outcome was known"),
@@ -823,13 +827,17 @@ public final class RaftNode<R> implements AutoCloseable {
         try {
             release(reason);
         } finally {
-            // Whatever it last saw, a stopped node leads nothing and follows no one.
-            NodeStatus last = status;
-            status = new NodeStatus(last.nodeId(), Role.FOLLOWER, last.term(), null, last.commitIndex(), 0,
-                    last.lastIndex(), last.config());
+            setStoppedStatus();
             // Even if releasing something threw: a process waiting to exit must hear of the stop.
             stoppedFuture.complete(null);
         }
+    }
+
+    /** Whatever it last saw, a stopped node leads nothing and follows no one. */
+    private void setStoppedStatus() {
+        NodeStatus last = status;
+        status = new NodeStatus(last.nodeId(), Role.FOLLOWER, last.term(), null, last.commitIndex(), 0,
+                last.lastIndex(), last.config());
     }
 
     /** Stops the loop, the writer and the applier, and fails everything still waiting. */
@@ -853,6 +861,9 @@ public final class RaftNode<R> implements AutoCloseable {
         // leadership listener): an Error from a listener's leaderStopped used to cut the stop short,
         // the applier never stopped and no call still waiting ever failed.
         releaseStep("abandoning the snapshot being received", writer::abandonReceiving);
+        // Before the listener hears that leadership ended: it must not find isLeader() still true.
+        // The loop, which sets the status, has stopped.
+        setStoppedStatus();
         // The loop has stopped, so the tracker is this thread's now; the notice runs before the applier stops.
         releaseStep("telling the leadership listener that leadership ended",
                 () -> applier.submitNotice(leadership.stopping()));

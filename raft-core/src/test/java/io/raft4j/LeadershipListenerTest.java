@@ -11,6 +11,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -90,6 +93,66 @@ class LeadershipListenerTest {
             for (RaftNode<String> node : cluster.nodes.values()) {
                 assertEquals(null, node.failure());
             }
+        }
+    }
+
+    /**
+     * A listener may look at the node it is told about (a guard such as "stop the leader's scheduler
+     * unless isLeader()"). The node updated its status only at the end of the batch whose role change
+     * it announced: with the notices on the loop, leaderStopped found isLeader() still true, and
+     * leaderChanged named a new leader while status() still said candidate, or the old leader; with an
+     * apply thread the same, whenever it was quicker than the loop. The last leaderStopped, on close,
+     * came before the stopped status too.
+     */
+    @ParameterizedTest(name = "lentLoops={0}")
+    @ValueSource(booleans = {false, true})
+    void aListenerFindsTheNodesStatusSayingWhatItIsTold(boolean lentLoops) throws Exception {
+        List<String> contradictions = new CopyOnWriteArrayList<>();
+        List<String> stopped = new CopyOnWriteArrayList<>();
+        Map<String, RaftNode<String>> nodes = new ConcurrentHashMap<>();
+        List<String> ids = List.of("n1", "n2", "n3");
+        try (InMemoryTransport network = new InMemoryTransport();
+             LoopLendingTransport lending = new LoopLendingTransport(network)) {
+            for (String id : ids) {
+                LeadershipListener checking = new LeadershipListener() {
+                    @Override
+                    public void leaderStopped(long term) {
+                        NodeStatus status = nodes.get(id).status();
+                        stopped.add(id + " " + term);
+                        if (nodes.get(id).isLeader() && status.term() == term) {
+                            contradictions.add(id + ": leaderStopped(" + term + ") but " + status);
+                        }
+                    }
+
+                    @Override
+                    public void leaderChanged(String leaderId, long term) {
+                        NodeStatus status = nodes.get(id).status();
+                        if (leaderId != null && status.term() == term && !leaderId.equals(status.leaderId())) {
+                            contradictions.add(id + ": leaderChanged(" + leaderId + ", " + term + ") but " + status);
+                        }
+                    }
+                };
+                RaftConfig config = RaftConfig.builder(id).initialMembers(ids.toArray(String[]::new))
+                        .electionTimeoutTicks(LocalCluster.STEADY_LEADER_ELECTION_TICKS).build();
+                nodes.put(id, RaftNode.builder(config, new LocalCluster.RecordingStateMachine())
+                        .transport(lentLoops ? lending : network).storage(new InMemoryLogStorage())
+                        .applyOnLoop(lentLoops).leadershipListener(checking).tickMillis(10).build());
+            }
+            nodes.values().forEach(RaftNode::start);
+            try {
+                RaftNode<String> first = LocalCluster.awaitSettledLeader(nodes.values());
+                first.propose(Bytes.ofUtf8("x")).get(10, TimeUnit.SECONDS);
+                String target = ids.stream().filter(id -> !id.equals(first.id())).findFirst().orElseThrow();
+                LocalCluster.transferLeadership(first, target);
+                LocalCluster.await(Duration.ofSeconds(10),
+                        () -> stopped.stream().anyMatch(s -> s.startsWith(first.id() + " ")));
+                RaftNode<String> second = LocalCluster.awaitSettledLeader(nodes.values());
+                LocalCluster.retryingNotLeader(() -> second.propose(Bytes.ofUtf8("y"))); // its leadership started
+            } finally {
+                nodes.values().forEach(RaftNode::close);
+            }
+            assertTrue(stopped.size() >= 2, "each leadership stopped: " + stopped);
+            assertEquals(List.of(), contradictions);
         }
     }
 
