@@ -486,7 +486,10 @@ public final class RaftNode<R> implements AutoCloseable {
         return config.nodeId();
     }
 
-    /** Why the node stopped, or {@code null} while it runs (or after a clean close). */
+    /**
+     * Why the node stopped, or {@code null} while it runs (or after a clean close). A failure while
+     * it closes (an apply handed over before the close that throws) is reported here too.
+     */
     public Throwable failure() {
         return failure;
     }
@@ -765,18 +768,27 @@ public final class RaftNode<R> implements AutoCloseable {
     }
 
     /**
-     * Stops the node for {@code t}, unless it failed already or is stopping. Called from the loop,
+     * Stops the node for {@code t}, unless it failed already (or is stopping: then only records and
+     * logs {@code t}, the first failure, for the stop under way ends the node). Called from the loop,
      * the storage thread and the apply thread, which can fail together: a full disk fails the
      * storage thread's append and, a moment later, the loop's read of the storage that append
      * poisoned. The first failure is recorded before it is logged, atomically, so that the second
      * is neither logged (a second stack trace) nor reported as the reason the node stopped.
      */
     private void fail(Throwable t) {
+        boolean stopping;
         synchronized (failureLock) {
-            if (failure != null || !running) {
+            if (failure != null) {
                 return;
             }
             failure = t;
+            stopping = !running;
+        }
+        if (stopping) {
+            // A close is under way, and its threads finish what was handed to them: an apply among
+            // those that threw was dropped without a word, and failure() called the close clean.
+            LOG.error("{}: failed while stopping", config.nodeId(), t);
+            return;
         }
         LOG.error("{}: stopping after failure", config.nodeId(), t);
         stopOffTheLoop(() -> stop(new RaftStoppedException("node " + config.nodeId() + " failed", t)));

@@ -19,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Futures of the apply path that must complete when a user state machine throws. */
@@ -234,6 +235,49 @@ class ApplierFailureTest {
             gated.gate.countDown();
             node.close();
             network.close();
+        }
+    }
+
+    /**
+     * close() lets the apply thread finish the applies handed to it. One of them that threw was
+     * dropped without a word: the node was stopping, so its failure was neither logged nor kept, and
+     * failure() said the close was clean. A bug in the state machine went unseen.
+     */
+    @Test
+    void anApplyThatThrowsWhileTheNodeClosesIsTheNodesFailure() throws Exception {
+        CountDownLatch applying = new CountDownLatch(1);
+        CountDownLatch closing = new CountDownLatch(1);
+        IllegalStateException bug = new IllegalStateException("a bug in apply");
+        StateMachine<String> sm = (index, command) -> {
+            if (command.toUtf8().equals("boom")) {
+                applying.countDown();
+                try {
+                    closing.await(20, TimeUnit.SECONDS); // until close() has begun
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw bug;
+            }
+            return "ok";
+        };
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            io.raft4j.spi.Transport watched = new ForwardingTransport(network) {
+                @Override
+                public void unregister(String groupId, String localId) {
+                    super.unregister(groupId, localId);
+                    closing.countDown(); // the first thing close() does
+                }
+            };
+            RaftNode<String> node = RaftNode.builder(RaftConfig.builder("solo").initialMembers("solo").build(), sm)
+                    .transport(watched).storage(new InMemoryLogStorage()).tickMillis(10).build();
+            node.start();
+            LocalCluster.retryingNotLeader(() -> node.propose(Bytes.ofUtf8("a")));
+            node.propose(Bytes.ofUtf8("boom"));
+            assertTrue(applying.await(10, TimeUnit.SECONDS));
+
+            node.close();
+
+            assertSame(bug, node.failure());
         }
     }
 
