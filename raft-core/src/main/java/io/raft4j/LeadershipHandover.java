@@ -46,7 +46,7 @@ final class LeadershipHandover {
     CompletableFuture<Void> to(String target) {
         Objects.requireNonNull(target, "target");
         CompletableFuture<Void> refused = MembershipCalls.refusedIfNoMembersId(target);
-        return refused != null ? refused : handOver(() -> target).thenApply(t -> null);
+        return refused != null ? refused : CallFutures.unwrapped(handOver(() -> target).thenApply(t -> (Void) null));
     }
 
     /** See {@link RaftNode#transferLeadership()}. */

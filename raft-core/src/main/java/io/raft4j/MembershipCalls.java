@@ -72,10 +72,10 @@ final class MembershipCalls {
     /** See {@link RaftNode#addVoter}: a learner first, promoted once it has caught up. */
     CompletableFuture<ClusterConfig> addVoter(String id, String address) {
         requireIdAndAddress(id, address);
-        return editMembership(c -> MembershipEdits.addLearnerUnlessAdded(c, id, address))
+        return CallFutures.unwrapped(editMembership(c -> MembershipEdits.addLearnerUnlessAdded(c, id, address))
                 .thenCompose(c -> c.voters().contains(id)
                         ? CompletableFuture.completedFuture(c)
-                        : awaitCaughtUp(id).thenCompose(v -> promote(id)));
+                        : awaitCaughtUp(id).thenCompose(v -> promote(id))));
     }
 
     /** See {@link RaftNode#promote}. */

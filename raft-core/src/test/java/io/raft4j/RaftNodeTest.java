@@ -195,6 +195,28 @@ class RaftNodeTest {
         }
     }
 
+    /**
+     * Every call's future fails with the exception its Javadoc names, whichever way the caller looks:
+     * transferLeadership(id) and addVoter returned a stage derived from the node's own future, which
+     * failed with a CompletionException wrapping it. get() unwraps that, but the handler a caller
+     * chains (whenComplete, exceptionally, handle) got the wrapper, and its check for
+     * NotLeaderException, to retry on the leader it names, never matched.
+     */
+    @Test
+    void aFollowersRefusalReachesTheCallersHandlersAsNotLeaderException() throws Exception {
+        try (LocalCluster cluster = cluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            RaftNode<String> follower = cluster.awaitFollowerOf(leader);
+            List<CompletableFuture<?>> calls = List.of(follower.propose(Bytes.ofUtf8("x")),
+                    follower.transferLeadership(leader.id()), follower.addVoter("n4", ""),
+                    follower.addLearner("n4", ""), follower.removeMember("n3"));
+            for (CompletableFuture<?> call : calls) {
+                Throwable seen = call.handle((result, error) -> error).get(5, TimeUnit.SECONDS);
+                assertInstanceOf(NotLeaderException.class, seen);
+            }
+        }
+    }
+
     @Test
     void aLeaderWithoutItsMajorityRefusesProposalsBeyondItsUncommittedBoundUntilTheyCommit() throws Exception {
         // Each command counts its payload and 128 bytes: two of 100 bytes hold 456, a third would make 684.
