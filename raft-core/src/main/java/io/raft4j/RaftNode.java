@@ -254,8 +254,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * Proposes a command. The future completes with the state machine's result once the command is
      * committed and applied here; fails with {@link NotLeaderException} at once if this node is not
      * the leader (or is handing leadership over: it then names the node taking over), with
-     * {@link OverloadedException} at once if the leader's uncommitted commands are at
-     * {@link RaftConfig#maxUncommittedBytes()} (back off and retry), with
+     * {@link OverloadedException} at once if the leader's commands not yet committed and applied
+     * are at {@link RaftConfig#maxUncommittedBytes()} (back off and retry), with
      * {@link IndeterminateException} if leadership is lost before the outcome is known, with
      * {@link RaftStoppedException}, or with {@link IllegalArgumentException} at once if the command
      * is larger than {@link RaftConfig#maxEntryBytes()} (nothing was proposed).

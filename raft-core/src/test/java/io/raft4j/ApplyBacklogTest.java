@@ -120,6 +120,60 @@ class ApplyBacklogTest {
     }
 
     /**
+     * A leader whose state machine is stuck refuses proposals once the commands it accepted and has
+     * not handed to the state machine reach {@code maxUncommittedBytes}: its budget used to be freed
+     * at commit, so under a steady load the committed entries held back in the log, and their
+     * callers' futures, grew without bound while it accepted every proposal.
+     */
+    @Test
+    void aLeaderWhoseStateMachineIsStuckRefusesProposalsOnceItsBudgetIsHeldAndAcceptsAgainAfterwards() throws Exception {
+        InMemoryTransport network = new InMemoryTransport();
+        SlowStateMachine sm = new SlowStateMachine();
+        long batchBytes = 1024;
+        long budget = 8192;
+        RaftConfig config = RaftConfig.builder("n1").initialMembers("n1").maxApplyBatchBytes(batchBytes)
+                .maxEntryBytes(1024).maxUncommittedBytes(budget).build();
+        RaftNode<Long> node = RaftNode.builder(config, sm).transport(network).storage(new InMemoryLogStorage())
+                .tickMillis(10).build();
+        try {
+            node.start();
+            node.whenLeaderKnown().get(10, TimeUnit.SECONDS);
+            List<CompletableFuture<Long>> accepted = new ArrayList<>();
+            int refused = 0;
+            for (int i = 0; i < 300; i++) {
+                long committedBefore = node.status().commitIndex();
+                CompletableFuture<Long> result = node.propose(Bytes.ofUtf8("x".repeat(200)));
+                // The loop takes the proposal: refused at once, or appended and committed (one node).
+                LocalCluster.await(Duration.ofSeconds(10),
+                        () -> result.isCompletedExceptionally() || node.status().commitIndex() > committedBefore);
+                if (result.isCompletedExceptionally()) {
+                    Throwable cause = result.handle((r, e) -> e).join();
+                    assertTrue(cause instanceof OverloadedException, "refused otherwise: " + cause);
+                    refused++;
+                } else {
+                    accepted.add(result);
+                }
+            }
+            assertTrue(refused > 0, "all 300 proposals were accepted while the state machine was stuck");
+            // Held: what the budget holds (payload plus 128 bytes each), and what the loop handed to the
+            // apply backlog before it was full (about BATCHES + 1 batches), each rounded up by one.
+            long inBudget = budget / (200 + 128) + 1;
+            long inBacklog = (ApplyBacklog.BATCHES + 1) * batchBytes / entryBytes() + 1;
+            assertTrue(accepted.size() <= inBudget + inBacklog,
+                    accepted.size() + " accepted; at most " + inBudget + " + " + inBacklog + " expected");
+
+            sm.gate.countDown();
+            for (CompletableFuture<Long> r : accepted) {
+                r.get(10, TimeUnit.SECONDS);
+            }
+            assertTrue(node.propose(Bytes.ofUtf8("y")).get(10, TimeUnit.SECONDS) > 0, "accepted again once applied");
+        } finally {
+            node.close();
+            network.close();
+        }
+    }
+
+    /**
      * A leader that removes itself while its state machine is behind applies everything it committed
      * before it stops, however long that takes, as long as the state machine makes progress: its
      * callers get their results. It used to give up after one election timeout, leaving the entries

@@ -123,7 +123,7 @@ final class LeaderState {
         return progress.get(id);
     }
 
-    /** The bytes of this term's commands that are not committed yet, and their bound. */
+    /** The bytes of this term's commands not yet committed and handed out for apply, and their bound. */
     UncommittedBudget uncommitted() {
         return uncommitted;
     }
@@ -546,7 +546,6 @@ final class LeaderState {
         }
         boolean firstCommitInTerm = log.term(log.committed()) != core.term();
         log.commitTo(quorumIndex);
-        uncommitted.committedThrough(quorumIndex);
         core.onCommitAdvanced();
         if (firstCommitInTerm) {
             reads.onTermCommitted(log.committed(), aloneIsQuorum());

@@ -43,11 +43,12 @@ import java.util.Objects;
  *                                 at most {@link #MAX_INFLIGHT_MESSAGES}
  * @param maxInflightBytes         bytes of entries in flight per follower; default 32 MiB, at least
  *                                 {@code maxMessageBytes}
- * @param maxUncommittedBytes      bytes of commands a leader holds accepted but not committed; beyond
- *                                 it, proposals are refused until commits catch up (a majority
- *                                 unreachable or too slow would otherwise make the leader's log,
- *                                 memory and disk grow without end); at least {@code maxEntryBytes};
- *                                 default 64 MiB
+ * @param maxUncommittedBytes      bytes of commands a leader holds accepted but not yet committed and
+ *                                 handed to its state machine; beyond it, proposals are refused until
+ *                                 commits and applies catch up (a majority unreachable or too slow, or
+ *                                 a state machine slower than the commits, would otherwise make the
+ *                                 leader's log, memory and disk grow without end); at least
+ *                                 {@code maxEntryBytes}; default 64 MiB
  * @param maxApplyBatchBytes       bytes of committed entries handed out for apply at once; default 8 MiB.
  *                                 The runtime lets about four such batches wait for its apply
  *                                 thread; more committed entries stay in the log until it catches up

@@ -361,7 +361,7 @@ public final class RaftCore {
 
     /**
      * Proposes a command. Only a leader accepts proposals, and only while the commands of its term
-     * that are not committed yet stay within {@link RaftConfig#maxUncommittedBytes()}, counting each
+     * not yet committed and handed out for apply stay within {@link RaftConfig#maxUncommittedBytes()}, counting each
      * as its payload plus 128 bytes (one is always accepted when none is pending).
      *
      * @return the index the command was appended at; 0 if this node is not the leader (or hands
@@ -383,7 +383,8 @@ public final class RaftCore {
     }
 
     /**
-     * Bytes of this leader's commands not committed yet (0 on a node that does not lead), against
+     * Bytes of this leader's commands not yet committed and handed out for apply (0 on a node that
+     * does not lead), against
      * {@link RaftConfig#maxUncommittedBytes()}.
      */
     public long uncommittedBytes() {
@@ -1279,8 +1280,12 @@ public final class RaftCore {
         SnapshotMeta install = installer.takeSnapshotToInstall();
         installer.onTerm(term);
         boolean abandonReceiving = installer.takeReceptionAbandoned();
+        List<LogEntry> toApply = appliesPaused ? List.of() : log.takeCommittedToApply(settings.maxApplyBatchBytes());
+        if (leader != null) {
+            leader.uncommitted().handedToApplyThrough(log.handedOut());
+        }
         Ready ready = new Ready(hs, toPersist, outbox.takeNow(), outbox.takeAfterPersist(),
-                appliesPaused ? List.of() : log.takeCommittedToApply(settings.maxApplyBatchBytes()), reads, takeAbandonedReads(), roleChanged,
+                toApply, reads, takeAbandonedReads(), roleChanged,
                 abandonReceiving, installer.takeChunksToStore(), install, installer.takeCompaction());
         roleChanged = false;
         return ready;

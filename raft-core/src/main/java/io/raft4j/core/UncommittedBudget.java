@@ -1,14 +1,20 @@
 package io.raft4j.core;
 
 /**
- * The bytes of commands a leader accepted in its term that are not committed yet (payload plus
- * {@link #PER_COMMAND_BYTES} each), against
+ * The bytes of commands a leader accepted in its term that are not committed and handed to its
+ * state machine yet (payload plus {@link #PER_COMMAND_BYTES} each), against
  * {@link RaftConfig#maxUncommittedBytes()}. Without a bound, a leader cut off from its majority (or
  * with followers that cannot keep up) accepts proposals without end: its log, its pending futures
  * and its disk grow until the process fails. With one, it refuses new commands until commits catch
  * up, and the caller backs off.
  *
- * <p>Kept as a queue of (index, bytes proposed up to it) so that a commit releases its bytes in
+ * <p>A command is released when its entry is handed out for apply, not when it commits: a leader
+ * whose state machine is slower than its commits holds committed entries back in its log (the
+ * runtime's apply backlog is full, {@link RaftCore#pauseApplies}), and each still has its caller's
+ * future waiting. Released at commit, those grew without bound under a steady load (etcd's server
+ * refuses proposals for the same reason once its applied index lags its commit index).
+ *
+ * <p>Kept as a queue of (index, bytes proposed up to it) so that a release frees its bytes in
  * O(1) per entry without reading the log. Only this term's commands count (as in etcd's raft); the
  * entries of earlier terms a new leader inherits are few and already on its disk.
  */
@@ -25,7 +31,7 @@ final class UncommittedBudget {
     private int head;
     private int size;
     private long proposed;
-    private long committed;
+    private long released;
 
     UncommittedBudget(long limit) {
         this.limit = limit;
@@ -40,9 +46,9 @@ final class UncommittedBudget {
         return held == 0 || held + bytes + PER_COMMAND_BYTES <= limit;
     }
 
-    /** Bytes of this term's commands not committed yet, {@link #PER_COMMAND_BYTES} each included. */
+    /** Bytes of this term's commands not handed to apply yet, {@link #PER_COMMAND_BYTES} each included. */
     long held() {
-        return proposed - committed;
+        return proposed - released;
     }
 
     /** Counts a command of {@code bytes} appended at {@code index}. */
@@ -57,10 +63,10 @@ final class UncommittedBudget {
         size++;
     }
 
-    /** Releases every command at or below {@code commitIndex}. */
-    void committedThrough(long commitIndex) {
-        while (size > 0 && indexes[head] <= commitIndex) {
-            committed = cumulative[head];
+    /** Releases every command at or below {@code index}, committed and handed out for apply. */
+    void handedToApplyThrough(long index) {
+        while (size > 0 && indexes[head] <= index) {
+            released = cumulative[head];
             head = (head + 1) % indexes.length;
             size--;
         }

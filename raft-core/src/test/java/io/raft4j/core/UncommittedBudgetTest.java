@@ -109,10 +109,10 @@ class UncommittedBudgetTest {
             for (int i = 0; i < 100; i++) {
                 budget.proposed(++index, 7);
             }
-            budget.committedThrough(index - 30); // keeps 30 pending: the ring wraps while it grows
+            budget.handedToApplyThrough(index - 30); // keeps 30 pending: the ring wraps while it grows
             assertEquals(30 * (7 + UncommittedBudget.PER_COMMAND_BYTES), budget.held());
         }
-        budget.committedThrough(index + 5);
+        budget.handedToApplyThrough(index + 5);
         assertEquals(0, budget.held());
         assertTrue(budget.admits(2_000_000), "nothing pending: anything fits");
         budget.proposed(++index, 1_000_000 - 2 * UncommittedBudget.PER_COMMAND_BYTES - 1);
