@@ -51,7 +51,11 @@ import java.util.random.RandomGenerator;
  * futures. They complete on the node's own threads (results of commands and queries on the apply
  * thread, refusals and most other answers on the event loop, which may be the transport's I/O
  * thread), so what is chained to them with {@code thenApply} and the like runs there and holds the
- * node up: hand long work to an executor ({@code thenApplyAsync}). A call made before
+ * node up: hand long work to an executor ({@code thenApplyAsync}). Never wait for a future of this
+ * node ({@code get}, {@code join}) on one of its threads, that is from a state machine, a
+ * {@link LeadershipListener} or a stage chained to one of its futures: the thread that would
+ * complete it may be the one waiting, and the node stalls until {@link #close()} fails the call.
+ * Chain a stage instead. A call made before
  * {@link #start()} or after the node stopped fails at once with {@link RaftStoppedException}. A
  * storage or state-machine failure stops the node: every pending and later future fails with
  * {@link RaftStoppedException}.

@@ -15,6 +15,8 @@ import java.io.OutputStream;
  * replication. (A node built with {@code RaftNode.Builder#applyOnLoop} calls them on its event loop
  * instead, still one at a time: only for a state machine whose calls return within microseconds;
  * it restores its latest local snapshot already while it is built, on the thread building it.)
+ * A method here may call the node (propose, query, ...) but must not wait for the result: the
+ * apply thread would wait for itself, and the node stalls until it is closed.
  *
  * <h2>Determinism</h2>
  * {@link #apply} must be deterministic: the same command applied to the same state gives the same
