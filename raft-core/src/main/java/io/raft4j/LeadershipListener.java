@@ -11,9 +11,12 @@ package io.raft4j;
  * Called on the thread that applies committed entries (the apply thread, or the event loop with
  * {@link RaftNode.Builder#applyOnLoop}; the last {@code leaderStopped} of a node stopping with
  * {@code applyOnLoop}, or whose apply thread ended on a failure, comes on the thread stopping it),
- * one call at a time and in order with {@link io.raft4j.spi.StateMachine#apply}: a call sees the
- * state machine exactly as it was when the change happened, after every entry the node had
- * committed by then. So a call must return quickly (applies wait for it): hand long work to an
+ * one call at a time and in order with {@link io.raft4j.spi.StateMachine#apply}: a call comes after
+ * every entry the node had handed to its state machine when it noticed the change, and before any
+ * handed later. That is usually every entry it had committed by then, but not always: entries
+ * committed while the apply backlog was full (a state machine slower than the commits), or in the
+ * same step as a step-down, may still be applied after the call. ({@link #leaderStarted} always comes
+ * after the term's first entry was applied.) A call must return quickly (applies wait for it): hand long work to an
  * executor of your own. An exception thrown from a call is logged and otherwise ignored; the node
  * goes on.
  *
