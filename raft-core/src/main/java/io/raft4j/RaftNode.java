@@ -405,7 +405,7 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /**
      * Hands leadership to the voter best placed to take it at once (the one answering whose log
-     * matches furthest), for instance before stopping a leader for maintenance, so the group does
+     * matches furthest; during a joint membership change, one of the voters that stay), for instance before stopping a leader for maintenance, so the group does
      * not wait an election timeout for a new one. Completes with the new leader's id; fails as
      * {@link #transferLeadership(String)} does, or with {@link MembershipChangeException} if no other
      * voter answers.

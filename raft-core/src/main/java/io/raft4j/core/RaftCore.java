@@ -564,16 +564,19 @@ public final class RaftCore {
     /**
      * On the leader, the voter best placed to take over at once: of those that answered within the
      * last activity round or the one before, the one whose log matches furthest (ties go to the first
-     * in the configuration). {@code null} on other nodes or if no other voter answers.
+     * in the configuration). Only a voter that stays counts: during a joint configuration, the voters
+     * of its outgoing half alone are on their way out. {@code null} on other nodes or if no such
+     * voter answers.
      */
     public String mostCaughtUpVoter() {
         if (role != Role.LEADER) {
             return null;
         }
+        Set<String> staying = configs.current().voters();
         String best = null;
         long bestMatch = -1;
         for (FollowerProgress f : leader.followers()) {
-            if (f.voter() && f.recentlyActive() && f.matchIndex() > bestMatch) {
+            if (staying.contains(f.nodeId()) && f.recentlyActive() && f.matchIndex() > bestMatch) {
                 best = f.nodeId();
                 bestMatch = f.matchIndex();
             }

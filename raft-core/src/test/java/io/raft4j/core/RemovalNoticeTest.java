@@ -271,6 +271,25 @@ class RemovalNoticeTest {
                 "a voter of the joint configuration (its old half) is reachable");
     }
 
+    /**
+     * A transfer without a target goes to a voter that stays: during a joint configuration the
+     * voters being removed still vote, and as caught up as the others (here all equally), one of them
+     * was picked, to lead for the moment until its own removal.
+     */
+    @Test
+    void aTransferWithoutTargetDuringAJointConfigurationPicksAVoterThatStays() {
+        CoreCluster c = new CoreCluster(4);
+        String leader = c.awaitSettledLeader();
+        Map<String, String> addresses = giveAddresses(c, leader);
+        removeTwoVoters(c, leader, addresses);
+        c.drain(leader);
+        ClusterConfig joint = c.core(leader).clusterConfig();
+        assertTrue(joint.isJoint());
+        String picked = c.core(leader).mostCaughtUpVoter();
+        assertTrue(joint.voters().contains(picked) && !picked.equals(leader),
+                picked + " picked, not a voter of the incoming half " + joint.voters());
+    }
+
     @Test
     void membersRemovedByLeavingAJointConfigurationAreToldAtTheirAddress() {
         CoreCluster c = new CoreCluster(4);
