@@ -38,9 +38,6 @@ public final class Simulation {
     private record Write(long seq, String node, long invokeAt, long index, long term) {
     }
 
-    private record Read(long invokeAt, long completeAt, long value) {
-    }
-
     /**
      * A read a node took at {@code takenAt}, when it had been paused for {@code pausedBefore} in all;
      * invoked by its client at {@code invokeAt} (earlier, if the node was paused then), when the highest
@@ -73,7 +70,7 @@ public final class Simulation {
     private final Map<Long, Write> writesBySeq = new HashMap<>();
     private final Map<Long, Long> ackAt = new HashMap<>();
     private final Map<Long, Long> committedIndexOf = new HashMap<>();
-    private final List<Read> reads = new ArrayList<>();
+    private final List<LinearizabilityChecker.Read> reads = new ArrayList<>();
     private final Map<String, List<PendingRead>> pendingReads = new HashMap<>();
     private final Map<String, Map<Long, PendingRead>> readsAwaitingIndex = new HashMap<>();
     /** When a leader's answer (a read index) to a follower's read was delivered, by read id. */
@@ -478,7 +475,7 @@ public final class Simulation {
                             + " when index " + r.committedAtInvoke() + " was already committed, returned "
                             + n.appliedIndex + " (read index " + r.readIndex() + ")");
                 }
-                reads.add(new Read(r.invokeAt(), now, n.appliedIndex));
+                reads.add(new LinearizabilityChecker.Read(r.invokeAt(), now, n.appliedIndex));
                 counters[6]++;
                 if (n.core.role() != Role.LEADER) {
                     counters[7]++;
@@ -1021,59 +1018,24 @@ public final class Simulation {
     }
 
     /**
-     * The history is linearizable for this model (the state is the committed log prefix; a read
-     * returns how far it has been applied): a read sees every write acknowledged before it began,
-     * none invoked after it ended, and never less than a read that ended before it began.
+     * The client history is linearizable ({@link LinearizabilityChecker}), and each acknowledged
+     * write was committed where its leader appended it.
      */
     private void checkLinearizable() {
-        List<long[]> acks = new ArrayList<>(); // {ackTime, index}
-        for (Map.Entry<Long, Long> e : ackAt.entrySet()) {
-            long index = committedIndexOf.get(e.getKey());
-            if (index != writesBySeq.get(e.getKey()).index()) {
-                throw new AssertionError("write " + e.getKey() + " acknowledged at index "
-                        + writesBySeq.get(e.getKey()).index() + " but committed at " + index);
-            }
-            acks.add(new long[]{e.getValue(), index});
-        }
-        acks.sort((a, b) -> Long.compare(a[0], b[0]));
-        List<long[]> committedInvokes = new ArrayList<>(); // {invokeTime, index}
+        List<LinearizabilityChecker.Write> committedWrites = new ArrayList<>();
         for (Write w : writesBySeq.values()) {
             Long index = committedIndexOf.get(w.seq());
+            Long acked = ackAt.get(w.seq());
+            if (acked != null && index != w.index()) {
+                throw new AssertionError("write " + w.seq() + " acknowledged at index " + w.index()
+                        + " but committed at " + index);
+            }
             if (index != null) {
-                committedInvokes.add(new long[]{w.invokeAt(), index});
+                committedWrites.add(new LinearizabilityChecker.Write(w.invokeAt(),
+                        acked == null ? LinearizabilityChecker.NOT_ACKNOWLEDGED : acked, index));
             }
         }
-        committedInvokes.sort((a, b) -> Long.compare(a[0], b[0]));
-        List<Read> byEnd = new ArrayList<>(reads);
-        byEnd.sort((a, b) -> Long.compare(a.completeAt(), b.completeAt()));
-        for (Read r : reads) {
-            long maxAckedBefore = 0;
-            for (long[] a : acks) {
-                if (a[0] >= r.invokeAt()) {
-                    break;
-                }
-                maxAckedBefore = Math.max(maxAckedBefore, a[1]);
-            }
-            if (r.value() < maxAckedBefore) {
-                throw new AssertionError("linearizability: read invoked at " + r.invokeAt() + " returned " + r.value()
-                        + " but a write acknowledged before it is at index " + maxAckedBefore);
-            }
-            for (long[] w : committedInvokes) {
-                if (w[0] > r.completeAt() && w[1] <= r.value()) {
-                    throw new AssertionError("linearizability: read completed at " + r.completeAt() + " returned "
-                            + r.value() + " which includes a write invoked later at " + w[0]);
-                }
-            }
-            for (Read earlier : byEnd) {
-                if (earlier.completeAt() >= r.invokeAt()) {
-                    break;
-                }
-                if (earlier.value() > r.value()) {
-                    throw new AssertionError("linearizability: read invoked at " + r.invokeAt() + " returned "
-                            + r.value() + " after a read that ended earlier returned " + earlier.value());
-                }
-            }
-        }
+        LinearizabilityChecker.check(committedWrites, reads);
     }
 
     // ---- scheduling and trace ----------------------------------------------------------------
