@@ -489,6 +489,7 @@ public final class Simulation {
     // ---- network -----------------------------------------------------------------------------
 
     private void send(RaftMessage m) {
+        checkVoteDurableBeforeGrant(m);
         if (seed % 3 == 2 && m instanceof io.raft4j.message.AppendEntries ae) {
             m = withLeadersCommit(ae);
         }
@@ -521,6 +522,25 @@ public final class Simulation {
             long late = 1 + random.nextInt(4 * p.electionTicks() * SimParams.TICK_US);
             SimNode target = nodes.get(sent.to());
             schedule(now + late, target, sent, () -> deliver(target, sent));
+        }
+    }
+
+    /**
+     * Thesis §3.8: a vote is on disk before its grant leaves the voter. A grant sent earlier is
+     * forgotten by a crash in between, and the restarted voter may grant the same term to another
+     * candidate: two leaders of one term. Showing that takes a crash within the write's few hundred
+     * microseconds, a quick restart and a second candidate of the same term: with grants sent before
+     * their write, the first two leaders of one term came at seed 787 of the 3-node runs and in none
+     * of the first 1300 of the 5-node runs. The rule itself is visible at every grant.
+     */
+    private void checkVoteDurableBeforeGrant(RaftMessage m) {
+        if (m instanceof io.raft4j.message.RequestVoteResponse r && r.granted() && !r.preVote()) {
+            io.raft4j.message.HardState durable = nodes.get(r.from()).storage.hardState();
+            if (durable.term() != r.term() || !r.to().equals(durable.votedFor())) {
+                throw new SafetyChecker.Violation("vote durability: " + r.from() + " grants its vote of term " + r.term()
+                        + " to " + r.to() + " while its disk holds term " + durable.term() + " vote "
+                        + durable.votedFor() + ": a crash now lets it vote again in that term");
+            }
         }
     }
 
