@@ -249,6 +249,13 @@ public final class Simulation {
                 checker.onLeaderDurableTerm(n.id, n.core.term(), n.storage.hardState().term());
             }
             long commit = n.core.commitIndex();
+            if (commit < n.knownCommit) {
+                // A commit index only grows (Figure 2: min(leaderCommit, index of last new entry) is
+                // taken only when higher). One pulled back by a stale or reordered append lowers the
+                // bar below which the log is never truncated; the symptoms come much later, if at all.
+                throw new SafetyChecker.Violation("commit index went back: " + n.id + " (" + n.core.role() + ", term "
+                        + n.core.term() + ") had committed up to " + n.knownCommit + ", now " + commit);
+            }
             if (commit > n.knownCommit && leader) {
                 checkCommitOfOwnTerm(n, commit);
                 checkDurableOnAQuorum(n, commit);
