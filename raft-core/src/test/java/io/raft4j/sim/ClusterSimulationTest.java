@@ -9,7 +9,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code -Draft.sim.seeds=N} sets the number of seeds per size (CI default 2500);
  * {@code -Draft.sim.seed=S -Draft.sim.nodes=K} replays one seed; {@code -Draft.sim.firstSeed=F}
  * starts elsewhere (long runs explore new seeds). One seed in eight runs with the smallest legal
- * settings ({@link ExtremeConfig}).
+ * settings ({@link ExtremeConfig}); one in nine with clocks at the extremes of their drift and the
+ * leader cut off alone, for read leases (see {@code Simulation.skewedClocks}).
  */
 class ClusterSimulationTest {
 

@@ -17,6 +17,8 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                  double crashBeforeSyncRate, double pauseRate) {
 
     static final int TICK_US = 1_000;
+    /** The most a node's clock runs fast or slow, before a tick's own jitter. */
+    static final double MAX_TICK_DRIFT = 0.2;
 
     static SimParams draw(long seed, int nodes) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x5DEECE66DL);
@@ -31,7 +33,7 @@ record SimParams(int nodes, int electionTicks, double dropRate, double duplicate
                 50 + r.nextInt(400),
                 r.nextDouble() * 0.03,
                 20 + r.nextInt(300),
-                r.nextDouble() * 0.2,
+                r.nextDouble() * MAX_TICK_DRIFT,
                 2_000 + r.nextInt(6_000),
                 r.nextDouble() * 0.25,
                 r.nextDouble() * 0.25,
