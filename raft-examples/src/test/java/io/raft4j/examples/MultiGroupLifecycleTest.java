@@ -104,9 +104,12 @@ class MultiGroupLifecycleTest {
     }
 
     /**
-     * A state machine that throws stops its node (docs/embedding.md): all three members of the
-     * group apply the same command, so the group stops; the groups beside it on the same
-     * transports and stores go on committing, and every process closes cleanly.
+     * A state machine that throws stops its node (docs/embedding.md): every member that applies the
+     * command stops, so the group stops; the groups beside it on the same transports and stores go
+     * on committing, and every process closes cleanly. Not every member need stop: one that a leader
+     * had not yet told the command was committed when that leader applied it and stopped, and that is
+     * left alone once a second leader does the same, never learns the commit (it cannot win an
+     * election alone): it runs on, without having applied it. A majority stopping stops the group.
      */
     @Test
     void aGroupWhoseStateMachineThrowsStopsAloneAndTheOthersGoOn(@TempDir Path dir) throws Exception {
@@ -117,10 +120,13 @@ class MultiGroupLifecycleTest {
                 throw new IllegalStateException(command.toUtf8() + " at " + index + " on " + id);
             }));
             awaitLeader(processes, "faulty").propose(Bytes.ofUtf8("boom"));
-            for (GroupProcess p : processes.values()) {
-                RaftNode<Long> node = p.nodes.get("faulty");
-                node.whenStopped().get(30, TimeUnit.SECONDS);
-                assertTrue(String.valueOf(node.failure()).contains("boom"), String.valueOf(node.failure()));
+            List<RaftNode<Long>> faulty = processes.values().stream().map(p -> p.nodes.get("faulty")).toList();
+            Await.until(() -> faulty.stream().filter(n -> n.whenStopped().isDone()).count() >= 2,
+                    "a majority of the faulty group stopped");
+            for (RaftNode<Long> node : faulty) {
+                if (node.whenStopped().isDone()) {
+                    assertTrue(String.valueOf(node.failure()).contains("boom"), String.valueOf(node.failure()));
+                }
             }
             Map<String, Long> expected = new LinkedHashMap<>();
             for (String group : GROUPS) {
