@@ -1,9 +1,11 @@
 package io.raft4j.sim;
 
+import io.raft4j.message.EntryType;
 import io.raft4j.message.LogEntry;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeSet;
 
 /**
  * The simulator's copy of one node's log as hash chains: {@code chain(i)} digests every entry up to
@@ -16,6 +18,8 @@ final class LogMirror {
     private long[] terms = new long[64];
     private long[] chains = new long[64];
     private int size;
+    /** Indexes of the configuration entries held (rare: a sorted set is cheap enough). */
+    private final TreeSet<Long> configIndexes = new TreeSet<>();
 
     LogMirror(long base, long baseChain) {
         this.base = base;
@@ -55,8 +59,12 @@ final class LogMirror {
             throw new AssertionError("mirror: write at " + first + " does not fit " + (base + 1) + ".." + lastIndex());
         }
         size = (int) (first - base - 1);
+        configIndexes.tailSet(first, true).clear();
         long prev = chain(first - 1);
         for (LogEntry e : entries) {
+            if (e.type() == EntryType.CONFIG) {
+                configIndexes.add(e.index());
+            }
             if (size == terms.length) {
                 terms = Arrays.copyOf(terms, size * 2);
                 chains = Arrays.copyOf(chains, size * 2);
@@ -66,6 +74,12 @@ final class LogMirror {
             chains[size] = prev;
             size++;
         }
+    }
+
+    /** Index of the last configuration entry held before {@code index}, or {@link #base()} if none is. */
+    long lastConfigBefore(long index) {
+        Long found = configIndexes.lower(index);
+        return found == null ? base : found;
     }
 
     static long link(long prev, LogEntry e) {
