@@ -510,7 +510,14 @@ public final class RaftCore {
             return MembershipChange.rejected("voters " + demoted + " cannot become learners in a change that goes"
                     + " through a joint configuration: make one voter a learner per change");
         }
-        Bytes firstStep = MembershipPlanner.firstStep(current, target).encode(); // the larger of the two steps
+        Bytes firstStep;
+        try {
+            firstStep = MembershipPlanner.firstStep(current, target).encode(); // the larger of the two steps
+        } catch (IllegalArgumentException e) {
+            // The joint configuration adds the outgoing voters' addresses to the target's, and may not
+            // hold (over ClusterConfig.MAX_MEMBERS addresses): thrown here, on the loop, it stopped the leader.
+            return MembershipChange.rejected("the joint configuration of this change cannot be made: " + e.getMessage());
+        }
         if (firstStep.length() > settings.maxEntryBytes()) {
             // No message could carry the entry: replication would stop at it.
             return MembershipChange.rejected("the configuration takes " + firstStep.length()

@@ -64,6 +64,35 @@ class MembershipRulesTest {
     }
 
     /**
+     * A change the joint configuration cannot hold (here: its addresses, the target's and the outgoing
+     * voters', over {@link ClusterConfig#MAX_MEMBERS}) is refused. Building it threw on the leader's
+     * loop, and the leader stopped on a caller's request.
+     */
+    @Test
+    void aChangeWhoseJointConfigurationCannotBeBuiltIsRefusedAndTheLeaderGoesOn() {
+        CoreCluster c = new CoreCluster(3, 10, b -> b.strictMembershipChecks(false));
+        String leader = c.awaitSettledLeader();
+        Map<String, String> current = new java.util.HashMap<>();
+        c.allIds().forEach(id -> current.put(id, "127.0.0.1:" + (7000 + id.charAt(1))));
+        assertTrue(c.core(leader).changeMembership(ClusterConfig.ofVoters(current)).accepted());
+        c.tickAll(3);
+        Map<String, String> addresses = new java.util.HashMap<>();
+        for (String id : List.of(leader, "n4", "n5")) {
+            addresses.put(id, "127.0.0.1:7100");
+        }
+        for (int i = 0; addresses.size() < ClusterConfig.MAX_MEMBERS; i++) {
+            addresses.put("x" + i, "127.0.0.1:7200"); // addresses of ids not (yet) members are allowed
+        }
+        ClusterConfig target = new ClusterConfig(Set.of(leader, "n4", "n5"), Set.of(), Set.of(), addresses);
+
+        MembershipChange refused = c.core(leader).changeMembership(target);
+        assertFalse(refused.accepted());
+        assertTrue(refused.rejection().contains(String.valueOf(ClusterConfig.MAX_MEMBERS)), refused.rejection());
+        assertEquals(Role.LEADER, c.core(leader).role());
+        assertTrue(c.propose(leader, "after") > 0, "the leader goes on");
+    }
+
+    /**
      * With strict checks (the default), a change whose new voters do not include a majority that
      * answered the leader lately is refused, naming who answered: it could not commit, and would leave
      * the group leaderless until the others come back.
