@@ -33,6 +33,17 @@ public record TlsSettings(Path certificateChain, Path privateKey, String private
         return new TlsSettings(certificateChain, privateKey, null, trustedCertificates);
     }
 
+    /**
+     * The files, and whether the key has a password, but not the password: settings are printed in
+     * logs, exception messages and debuggers (the record's own text showed the password as is).
+     */
+    @Override
+    public String toString() {
+        return "TlsSettings[certificateChain=" + certificateChain + ", privateKey=" + privateKey
+                + ", privateKeyPassword=" + (privateKeyPassword == null ? "none" : "***")
+                + ", trustedCertificates=" + trustedCertificates + "]";
+    }
+
     /** Fails early, at configuration time, if a file is missing. */
     void checkReadable() {
         for (Path p : new Path[] {certificateChain, privateKey, trustedCertificates}) {
