@@ -118,6 +118,9 @@ public final class NettyTransport implements Transport, AutoCloseable {
         try {
             this.serverSsl = config.tls() == null ? null : serverContext(config.tls());
             this.clientSsl = config.tls() == null ? null : clientContext(config.tls());
+            if (config.tls() != null) {
+                TlsSelfCheck.verify(config.tls(), serverSsl, clientSsl);
+            }
             this.inboundChannels = new DefaultChannelGroup("raft-inbound", GlobalEventExecutor.INSTANCE);
             WriteBufferWaterMark waterMark = new WriteBufferWaterMark(
                     NettyTransportConfig.WRITE_BUFFER_HIGH_WATER_BYTES / 2,

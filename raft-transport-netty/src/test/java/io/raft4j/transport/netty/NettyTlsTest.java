@@ -16,6 +16,7 @@ import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -52,9 +53,12 @@ class NettyTlsTest {
         TestCertificates.Authority otherCa = TestCertificates.authority("other", dir);
         memberA = clusterCa.issue("a", dir);
         memberB = clusterCa.issue("b", dir);
-        // Signed by another authority, but trusting the cluster's: it can verify members, not the reverse.
+        // Signed by another authority, trusting the cluster's as well as its own (a transport refuses
+        // to start with a certificate it would not trust itself): it can verify members, not the reverse.
         TlsSettings r = otherCa.issue("rogue", dir);
-        rogue = TlsSettings.of(r.certificateChain(), r.privateKey(), clusterCa.certificateFile);
+        Path both = dir.resolve("cluster-and-other-ca.pem");
+        Files.writeString(both, Files.readString(clusterCa.certificateFile) + Files.readString(otherCa.certificateFile));
+        rogue = TlsSettings.of(r.certificateChain(), r.privateKey(), both);
     }
 
     @AfterEach

@@ -60,9 +60,14 @@ final class TestCertificates {
 
         /** A member certificate signed by this authority, usable as TLS server and client. */
         TlsSettings issue(String member, Path dir) throws Exception {
+            return issue(member, dir, notBefore(), notAfter());
+        }
+
+        /** As {@link #issue(String, Path)}, valid from {@code validFrom} to {@code validUntil} only. */
+        TlsSettings issue(String member, Path dir, Date validFrom, Date validUntil) throws Exception {
             KeyPair memberKeys = newKeyPair();
             JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(new X500Name("CN=" + name),
-                    serial(), notBefore(), notAfter(), new X500Name("CN=" + member), memberKeys.getPublic());
+                    serial(), validFrom, validUntil, new X500Name("CN=" + member), memberKeys.getPublic());
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             b.addExtension(Extension.keyUsage, true,
                     new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
