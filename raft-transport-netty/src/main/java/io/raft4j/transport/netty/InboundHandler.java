@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.raft4j.message.RaftMessage;
 import org.slf4j.Logger;
@@ -81,7 +82,9 @@ final class InboundHandler extends ByteToMessageDecoder {
             int start = in.readerIndex();
             int length = in.getInt(start);
             if (length <= 0 || length > maxFrameBytes) {
-                reject(ctx, "frame length " + Integer.toUnsignedString(length) + " outside 1.." + maxFrameBytes);
+                reject(ctx, "frame length " + Integer.toUnsignedString(length) + " outside 1.." + maxFrameBytes
+                        + (startsLikeTls(length) ? " (the peer speaks TLS, and this transport does not: is TLS"
+                        + " configured on one member and not the other?)" : ""));
                 break;
             }
             if (in.readableBytes() < Frames.LENGTH_BYTES + length) {
@@ -126,11 +129,25 @@ final class InboundHandler extends ByteToMessageDecoder {
         guard.reject(ctx, reason);
     }
 
+    /**
+     * Whether a frame's first four bytes, read as its length, are those of a TLS handshake record
+     * (content type 22, protocol version 3.x): what a TLS client sends first, its ClientHello.
+     */
+    static boolean startsLikeTls(int length) {
+        int typeAndMajorVersion = length >>> 16;
+        int minorVersion = (length >>> 8) & 0xFF;
+        return typeAndMajorVersion == 0x1603 && minorVersion <= 4;
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
             if (!rejected) {
-                reject(ctx, "TLS handshake failed: " + rootMessage(hs.cause()));
+                // Netty's message for plain bytes is a hex dump of all it read (kilobytes per log
+                // line) that does not say what is wrong.
+                reject(ctx, hs.cause() instanceof NotSslRecordException
+                        ? "the peer does not speak TLS: is TLS configured on one member and not the other?"
+                        : "TLS handshake failed: " + rootMessage(hs.cause()));
             }
             return;
         }

@@ -158,6 +158,38 @@ class NettyTlsTest {
     }
 
     /**
+     * A member with TLS and one without, each dialling the other: both refuse, and each says that
+     * the other end speaks (or does not speak) TLS. The TLS end used to log "not an SSL/TLS record:"
+     * and a hex dump of all the bytes read (kilobytes per line), the plain end a frame length of
+     * some 369 million: neither named the mismatch.
+     */
+    @Test
+    void aMemberWithoutTlsAndOneWithAreToldApartInTheLog() throws Exception {
+        try (CapturedLog log = new CapturedLog()) {
+            NettyTransport tls = start(memberB, Map.of("a", "127.0.0.1:1"));
+            NettyTransport plain = NettyTransport.start(NettyTransportConfig.builder(CLUSTER).listen("127.0.0.1", 0)
+                    .peer("b", "127.0.0.1:" + tls.localPort()).build());
+            toClose.add(plain);
+            tls.updatePeers("g", Map.of("a", "127.0.0.1:" + plain.localPort()));
+            RecordingInbound atTls = new RecordingInbound();
+            RecordingInbound atPlain = new RecordingInbound();
+            tls.register("g", "b", atTls);
+            plain.register("g", "a", atPlain);
+
+            plain.send(TestMessages.numbered("g", "a", "b", 1, 4096));
+            tls.send(TestMessages.numbered("g", "b", "a", 1, 10));
+            Await.until(WAIT, "both refused", () -> tls.rejectedConnections() >= 1 && plain.rejectedConnections() >= 1);
+
+            List<String> atTlsEnd = log.linesWith("to /127.0.0.1:" + tls.localPort() + ":");
+            assertTrue(atTlsEnd.stream().anyMatch(l -> l.contains("the peer does not speak TLS")), "at the TLS end: " + atTlsEnd);
+            assertTrue(atTlsEnd.stream().allMatch(l -> l.length() < 1000), "no hex dump: " + atTlsEnd);
+            List<String> atPlainEnd = log.linesWith("to /127.0.0.1:" + plain.localPort() + ":");
+            assertTrue(atPlainEnd.stream().anyMatch(l -> l.contains("the peer speaks TLS")), "at the plain end: " + atPlainEnd);
+            assertEquals(0, tls.deliveredMessages() + plain.deliveredMessages());
+        }
+    }
+
+    /**
      * Closing while dials are mid-way, a TLS handshake with a server that never answers and a name
      * lookup that hangs, over and over: close returns, and once the lookups return no thread of the
      * transports is left (event loops, resolver threads).
