@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLException;
 
 /**
  * The one outbound connection to one peer, shared by every Raft group of the process.
@@ -53,6 +54,8 @@ final class PeerConnection {
     private static final int MAX_FRAMES_PER_DRAIN = 1024;
     /** Size of the buffers small frames are packed into. */
     private static final int BATCH_BUFFER_BYTES = 32 * 1024;
+    /** TLS failures with one peer are warned of at most this often; the rest go to debug. */
+    static final long TLS_WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final String peerId;
     private final HostPort address;
@@ -83,6 +86,9 @@ final class PeerConnection {
     private long establishedAtNanos;
     /** Written under the lock; volatile because the drain reads it without. */
     private volatile boolean closed;
+    /** When a TLS failure with the peer was last warned of, if {@link #tlsWarned} (guarded by this). */
+    private long lastTlsWarningNanos;
+    private boolean tlsWarned;
 
     PeerConnection(String peerId, HostPort address, NettyTransport owner, Bootstrap bootstrap,
                    NettyTransportConfig config) {
@@ -369,6 +375,29 @@ final class PeerConnection {
         dropQueued("connection closed");
     }
 
+    /**
+     * Logs a TLS failure with the peer: a warning at most once per {@link #TLS_WARNING_INTERVAL_NANOS}
+     * (each redial fails the same way until someone fixes a certificate, and used to warn every
+     * time), debug otherwise.
+     */
+    private void tlsFailed(String format, Throwable cause) {
+        boolean warn;
+        synchronized (this) {
+            long now = System.nanoTime();
+            warn = !tlsWarned || now - lastTlsWarningNanos >= TLS_WARNING_INTERVAL_NANOS;
+            if (warn) {
+                tlsWarned = true;
+                lastTlsWarningNanos = now;
+            }
+        }
+        if (warn) {
+            LOG.warn(format + " (retrying with back-off; warned at most once a minute)", peerId, address,
+                    cause.toString());
+        } else {
+            LOG.debug(format, peerId, address, cause.toString());
+        }
+    }
+
     /** Cuts the current connection (tests: a connection lost mid-stream). */
     void disconnect() {
         Channel ch = channel;
@@ -415,7 +444,7 @@ final class PeerConnection {
                 if (hs.isSuccess()) {
                     established(ctx.channel());
                 } else {
-                    LOG.warn("TLS handshake with {} at {} failed: {}", peerId, address, hs.cause().toString());
+                    tlsFailed("TLS handshake with {} at {} failed: {}", hs.cause());
                     ctx.close();
                 }
             }
@@ -444,8 +473,23 @@ final class PeerConnection {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.debug("connection to {} at {} failed: {}", peerId, address, cause.toString());
+            if (tls && ctx.channel() == channel && causedBySsl(cause)) {
+                // An alert from the peer after this end's handshake completed: with TLS 1.3, how a
+                // server refuses the client's certificate. The reason is in the peer's log.
+                tlsFailed("{} at {} refused this member's TLS connection, see its log for why: {}", cause);
+            } else {
+                LOG.debug("connection to {} at {} failed: {}", peerId, address, cause.toString());
+            }
             ctx.close();
+        }
+
+        private static boolean causedBySsl(Throwable t) {
+            for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+                if (c instanceof SSLException) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 }

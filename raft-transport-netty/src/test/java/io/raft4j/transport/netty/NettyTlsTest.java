@@ -158,6 +158,37 @@ class NettyTlsTest {
     }
 
     /**
+     * A member whose TLS with a peer fails over and over (it does not trust the peer, or the peer
+     * does not trust it) warns once, not at every redial, and warns at all when the peer is the one
+     * refusing: with TLS 1.3 the client's handshake completes before the server checks its
+     * certificate, and the refusal arrived as an alert logged at debug only, so a member whose
+     * certificate its peers refuse said nothing of it in its own log.
+     */
+    @Test
+    void failedTlsWithAPeerIsWarnedOnceOnBothEnds() throws Exception {
+        try (CapturedLog log = new CapturedLog()) {
+            NettyTransport b = start(memberB, Map.of("rogue", "127.0.0.1:1"));
+            b.register("g", "b", new RecordingInbound());
+            NettyTransport r = start(rogue, Map.of("b", "127.0.0.1:" + b.localPort()));
+            r.register("g", "rogue", new RecordingInbound());
+            b.updatePeers("g", Map.of("rogue", "127.0.0.1:" + r.localPort()));
+
+            long[] seq = {0};
+            Await.until(WAIT, "several refusals each way", () -> {
+                b.send(TestMessages.numbered("g", "b", "rogue", seq[0], 10));
+                r.send(TestMessages.numbered("g", "rogue", "b", seq[0]++, 10));
+                return b.rejectedConnections() >= 4 && r.rejectedConnections() >= 4;
+            });
+
+            List<String> atB = log.linesWith("WARN io.raft4j.transport.netty.PeerConnection - TLS handshake with rogue");
+            assertEquals(1, atB.size(), "b, not trusting the rogue: " + atB);
+            List<String> atRogue = log.linesWith("WARN io.raft4j.transport.netty.PeerConnection - b at");
+            assertEquals(1, atRogue.size(), "the rogue, refused by b: " + log.linesWith("PeerConnection"));
+            assertTrue(atRogue.get(0).contains("refused"), atRogue.get(0));
+        }
+    }
+
+    /**
      * A member with TLS and one without, each dialling the other: both refuse, and each says that
      * the other end speaks (or does not speak) TLS. The TLS end used to log "not an SSL/TLS record:"
      * and a hex dump of all the bytes read (kilobytes per line), the plain end a frame length of
