@@ -9,11 +9,13 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.raft4j.message.RaftMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.util.List;
 
 /**
@@ -142,6 +144,15 @@ final class InboundHandler extends ByteToMessageDecoder {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
+            if (hs.cause() instanceof ClosedChannelException || hs.cause() instanceof SslHandshakeTimeoutException) {
+                // Closed by the peer before a word (a TCP health check), or silent until the
+                // handshake timed out: nothing wrong was sent, as with the idle timeout. Not a
+                // rejection, and not worth a warning (health checks would fill the log).
+                LOG.debug("connection from {} to {} ended before its TLS handshake: {}", ctx.channel().remoteAddress(),
+                        ctx.channel().localAddress(), hs.cause().toString());
+                ctx.close();
+                return;
+            }
             if (!rejected) {
                 // Netty's message for plain bytes is a hex dump of all it read (kilobytes per log
                 // line) that does not say what is wrong.

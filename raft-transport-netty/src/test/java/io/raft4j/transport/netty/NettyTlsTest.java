@@ -189,6 +189,29 @@ class NettyTlsTest {
     }
 
     /**
+     * A TCP health check (a load balancer's, an orchestrator's) connects and closes without a word.
+     * To a plain transport that is nothing; to a TLS one it was a failed handshake
+     * ("ClosedChannelException: null"), warned of and counted in rejectedConnections, which counts
+     * connections closed for what they sent. A connection that closes, or stays silent past the
+     * handshake timeout, sent nothing wrong: debug, not counted, as the idle timeout does.
+     */
+    @Test
+    void aConnectionThatClosesBeforeItsHandshakeIsNotARejection() throws Exception {
+        try (CapturedLog log = new CapturedLog()) {
+            NettyTransport b = start(memberB, Map.of());
+            for (int i = 0; i < 3; i++) {
+                try (Socket probe = new Socket(InetAddress.getLoopbackAddress(), b.localPort())) {
+                    Await.until(WAIT, "the probe accepted", () -> b.inboundConnections() == 1);
+                    probe.shutdownOutput();
+                }
+                Await.until(WAIT, "the probe's connection closed", () -> b.inboundConnections() == 0);
+            }
+            assertEquals(0, b.rejectedConnections());
+            assertEquals(List.of(), log.linesWith("WARN io.raft4j.transport.netty.ConnectionGuard"));
+        }
+    }
+
+    /**
      * A member with TLS and one without, each dialling the other: both refuse, and each says that
      * the other end speaks (or does not speak) TLS. The TLS end used to log "not an SSL/TLS record:"
      * and a hex dump of all the bytes read (kilobytes per line), the plain end a frame length of
