@@ -174,15 +174,18 @@ class NettyTlsTest {
             b.updatePeers("g", Map.of("rogue", "127.0.0.1:" + r.localPort()));
 
             long[] seq = {0};
-            Await.until(WAIT, "several refusals each way", () -> {
+            String warnedAtB = "WARN io.raft4j.transport.netty.PeerConnection - TLS handshake with rogue";
+            String warnedAtRogue = "WARN io.raft4j.transport.netty.PeerConnection - b at";
+            Await.until(WAIT, "several refusals each way, each end warned", () -> {
                 b.send(TestMessages.numbered("g", "b", "rogue", seq[0], 10));
                 r.send(TestMessages.numbered("g", "rogue", "b", seq[0]++, 10));
-                return b.rejectedConnections() >= 4 && r.rejectedConnections() >= 4;
-            });
+                return b.rejectedConnections() >= 4 && r.rejectedConnections() >= 4
+                        && !log.linesWith(warnedAtB).isEmpty() && !log.linesWith(warnedAtRogue).isEmpty();
+            }, () -> log.linesWith("PeerConnection").toString());
 
-            List<String> atB = log.linesWith("WARN io.raft4j.transport.netty.PeerConnection - TLS handshake with rogue");
+            List<String> atB = log.linesWith(warnedAtB);
             assertEquals(1, atB.size(), "b, not trusting the rogue: " + atB);
-            List<String> atRogue = log.linesWith("WARN io.raft4j.transport.netty.PeerConnection - b at");
+            List<String> atRogue = log.linesWith(warnedAtRogue);
             assertEquals(1, atRogue.size(), "the rogue, refused by b: " + log.linesWith("PeerConnection"));
             assertTrue(atRogue.get(0).contains("refused"), atRogue.get(0));
         }
@@ -232,7 +235,8 @@ class NettyTlsTest {
 
             plain.send(TestMessages.numbered("g", "a", "b", 1, 4096));
             tls.send(TestMessages.numbered("g", "b", "a", 1, 10));
-            Await.until(WAIT, "both refused", () -> tls.rejectedConnections() >= 1 && plain.rejectedConnections() >= 1);
+            Await.until(WAIT, "both refused", () -> !log.linesWith("to /127.0.0.1:" + tls.localPort() + ":").isEmpty()
+                    && !log.linesWith("to /127.0.0.1:" + plain.localPort() + ":").isEmpty(), log::text);
 
             List<String> atTlsEnd = log.linesWith("to /127.0.0.1:" + tls.localPort() + ":");
             assertTrue(atTlsEnd.stream().anyMatch(l -> l.contains("the peer does not speak TLS")), "at the TLS end: " + atTlsEnd);
