@@ -158,7 +158,7 @@ final class InboundHandler extends ByteToMessageDecoder {
                 // line) that does not say what is wrong.
                 reject(ctx, hs.cause() instanceof NotSslRecordException
                         ? "the peer does not speak TLS: is TLS configured on one member and not the other?"
-                        : "TLS handshake failed: " + rootMessage(hs.cause()));
+                        : "TLS handshake failed: " + rootMessage(hs.cause()) + likelyCause(hs.cause()));
             }
             return;
         }
@@ -180,6 +180,19 @@ final class InboundHandler extends ByteToMessageDecoder {
             LOG.error("unexpected error on connection from {}", ctx.channel().remoteAddress(), cause);
             reject(ctx, "internal error: " + cause);
         }
+    }
+
+    /**
+     * What the JDK's reason means, where it misleads: a JDK client offers only a certificate whose
+     * issuer the server named as trusted, so a peer with a certificate from another authority
+     * sends none, and the reason reads as if it had no certificate at all.
+     */
+    private static String likelyCause(Throwable handshakeFailure) {
+        String message = rootMessage(handshakeFailure);
+        return message.contains("Empty client certificate chain")
+                ? " (the peer sent no certificate issued by an authority this member trusts: it has none, or one"
+                + " from another authority)"
+                : "";
     }
 
     private static String rootMessage(Throwable t) {

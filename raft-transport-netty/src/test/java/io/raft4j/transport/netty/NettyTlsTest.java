@@ -215,6 +215,31 @@ class NettyTlsTest {
     }
 
     /**
+     * A peer whose certificate another authority signed sends none at all (a JDK client only offers
+     * a certificate from an authority the server names as trusted), so the JDK's reason,
+     * "Empty client certificate chain", read as if the peer had no certificate: the refusal now
+     * says what the likely cause is.
+     */
+    @Test
+    void aPeerWithACertificateFromAnotherAuthorityIsRefusedNamingTheLikelyCause() throws Exception {
+        try (CapturedLog log = new CapturedLog()) {
+            NettyTransport b = start(memberB, Map.of("rogue", "127.0.0.1:1"));
+            b.register("g", "b", new RecordingInbound());
+            NettyTransport r = start(rogue, Map.of("b", "127.0.0.1:" + b.localPort()));
+            r.register("g", "rogue", new RecordingInbound());
+            long[] seq = {0};
+            String atB = "to /127.0.0.1:" + b.localPort() + ":";
+            Await.until(WAIT, "b refused the rogue", () -> {
+                r.send(TestMessages.numbered("g", "rogue", "b", seq[0]++, 10));
+                return !log.linesWith(atB).isEmpty();
+            });
+            List<String> refusals = log.linesWith(atB);
+            assertTrue(refusals.stream().anyMatch(l -> l.contains("no certificate issued by an authority this member"
+                    + " trusts")), "at b: " + refusals);
+        }
+    }
+
+    /**
      * A member with TLS and one without, each dialling the other: both refuse, and each says that
      * the other end speaks (or does not speak) TLS. The TLS end used to log "not an SSL/TLS record:"
      * and a hex dump of all the bytes read (kilobytes per line), the plain end a frame length of
