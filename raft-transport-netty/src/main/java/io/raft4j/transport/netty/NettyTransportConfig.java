@@ -135,7 +135,7 @@ public record NettyTransportConfig(String clusterId, String listenHost, int list
             throw new IllegalArgumentException("ioThreads must be at most " + MAX_IO_THREADS + ", was " + ioThreads);
         }
         if (tls != null) {
-            tls.checkReadable();
+            tls.checkFiles();
         }
     }
 

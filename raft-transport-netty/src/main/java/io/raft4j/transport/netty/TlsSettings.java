@@ -44,12 +44,18 @@ public record TlsSettings(Path certificateChain, Path privateKey, String private
                 + ", trustedCertificates=" + trustedCertificates + "]";
     }
 
-    /** Fails early, at configuration time, if a file is missing. */
-    void checkReadable() {
+    /**
+     * Fails early, at configuration time, if a file is missing, or if the key is not a PKCS#8 PEM
+     * key, encrypted if and only if a password is given.
+     */
+    void checkFiles() {
         for (Path p : new Path[] {certificateChain, privateKey, trustedCertificates}) {
             if (!Files.isReadable(p)) {
                 throw new IllegalArgumentException("TLS file not readable: " + p);
             }
         }
+        PemKeyFile.problem(privateKey, privateKeyPassword != null).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
     }
 }

@@ -76,4 +76,49 @@ class NettyTlsStartupTest {
                 clusterCa.certificateFile));
         assertTrue(message.contains(clusterCa.certificateFile.toString()), message);
     }
+
+    private static java.security.PrivateKey keyOfA() throws Exception {
+        return TestCertificates.readKey(memberA.privateKey());
+    }
+
+    /** The documented way to protect the key: PKCS#8, encrypted, with its password. */
+    @Test
+    void anEncryptedKeyWithItsPasswordStarts() throws Exception {
+        Path key = TestCertificates.writeEncryptedKey(keyOfA(), "s3cret", dir.resolve("a-encrypted.key"));
+        NettyTransport t = NettyTransport.start(NettyTransportConfig.builder(CLUSTER).listen("127.0.0.1", 0)
+                .tls(new TlsSettings(memberA.certificateChain(), key, "s3cret", memberA.trustedCertificates())).build());
+        t.close();
+    }
+
+    /**
+     * Key files that are not what {@link TlsSettings} takes are refused when the configuration is
+     * built, saying what is wrong with them. They used to reach Netty, whose answer, when the
+     * transport started, was "File does not contain valid private key" for all three.
+     */
+    @Test
+    void keyFilesInAnotherFormatOrWithoutTheirPasswordAreRefusedWhenConfigured() throws Exception {
+        Path traditional = TestCertificates.writeTraditionalKey(keyOfA(), dir.resolve("a-traditional.key"));
+        Path encrypted = TestCertificates.writeEncryptedKey(keyOfA(), "s3cret", dir.resolve("a-encrypted2.key"));
+        String notPkcs8 = configFailure(new TlsSettings(memberA.certificateChain(), traditional, null,
+                memberA.trustedCertificates()));
+        assertTrue(notPkcs8.contains(traditional.toString()) && notPkcs8.contains("PKCS#8")
+                && notPkcs8.contains("openssl pkcs8 -topk8"), notPkcs8);
+        String noPassword = configFailure(new TlsSettings(memberA.certificateChain(), encrypted, null,
+                memberA.trustedCertificates()));
+        assertTrue(noPassword.contains(encrypted.toString()) && noPassword.contains("encrypted")
+                && noPassword.contains("no password"), noPassword);
+        String needlessPassword = configFailure(new TlsSettings(memberA.certificateChain(), memberA.privateKey(),
+                "s3cret", memberA.trustedCertificates()));
+        assertTrue(needlessPassword.contains(memberA.privateKey().toString())
+                && needlessPassword.contains("not encrypted"), needlessPassword);
+    }
+
+    private static String configFailure(TlsSettings tls) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+            NettyTransport t = NettyTransport.start(NettyTransportConfig.builder(CLUSTER).listen("127.0.0.1", 0)
+                    .tls(tls).build());
+            t.close();
+        });
+        return e.getMessage();
+    }
 }

@@ -86,6 +86,32 @@ final class TestCertificates {
         }
     }
 
+    /** The private key in {@code pkcs8File}, an unencrypted PKCS#8 PEM file as {@link Authority#issue} writes. */
+    static java.security.PrivateKey readKey(Path pkcs8File) throws IOException {
+        try (org.bouncycastle.openssl.PEMParser pem = new org.bouncycastle.openssl.PEMParser(Files.newBufferedReader(pkcs8File))) {
+            return new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPrivateKey(
+                    (org.bouncycastle.asn1.pkcs.PrivateKeyInfo) pem.readObject());
+        }
+    }
+
+    /** Writes {@code key} as PKCS#8 encrypted with {@code password} (AES-256-CBC, as openssl pkcs8 -topk8 does). */
+    static Path writeEncryptedKey(java.security.PrivateKey key, String password, Path file) throws Exception {
+        try (Writer w = Files.newBufferedWriter(file); JcaPEMWriter pem = new JcaPEMWriter(w)) {
+            pem.writeObject(new JcaPKCS8Generator(key, new org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder(
+                    org.bouncycastle.openssl.PKCS8Generator.AES_256_CBC).setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider())
+                    .setPassword(password.toCharArray()).build()));
+        }
+        return file;
+    }
+
+    /** Writes {@code key} in OpenSSL's traditional format ("BEGIN EC PRIVATE KEY"), not PKCS#8. */
+    static Path writeTraditionalKey(java.security.PrivateKey key, Path file) throws IOException {
+        try (Writer w = Files.newBufferedWriter(file); JcaPEMWriter pem = new JcaPEMWriter(w)) {
+            pem.writeObject(key);
+        }
+        return file;
+    }
+
     private TestCertificates() {
     }
 

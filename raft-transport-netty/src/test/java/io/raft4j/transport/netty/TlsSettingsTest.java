@@ -20,7 +20,7 @@ class TlsSettingsTest {
     @Test
     void theKeyPasswordIsNotInTheTextOfTheSettingsNorOfTheConfiguration() throws Exception {
         Path cert = Files.writeString(dir.resolve("n.pem"), "cert");
-        Path key = Files.writeString(dir.resolve("n.key"), "key");
+        Path key = Files.writeString(dir.resolve("n.key"), "-----BEGIN ENCRYPTED PRIVATE KEY-----\n");
         Path ca = Files.writeString(dir.resolve("ca.pem"), "ca");
         TlsSettings tls = new TlsSettings(cert, key, "hunter2-secret", ca);
         NettyTransportConfig config = NettyTransportConfig.builder("c").tls(tls).build();
@@ -28,7 +28,8 @@ class TlsSettingsTest {
         assertFalse(tls.toString().contains("hunter2-secret"), tls.toString());
         assertFalse(config.toString().contains("hunter2-secret"), config.toString());
         assertTrue(tls.toString().contains(key.toString()), "the files are still named: " + tls);
-        assertFalse(TlsSettings.of(cert, key, ca).toString().contains("privateKeyPassword=***"),
+        Path plainKey = Files.writeString(dir.resolve("plain.key"), "-----BEGIN PRIVATE KEY-----\n");
+        assertFalse(TlsSettings.of(cert, plainKey, ca).toString().contains("privateKeyPassword=***"),
                 "an unencrypted key shows no password");
     }
 }
