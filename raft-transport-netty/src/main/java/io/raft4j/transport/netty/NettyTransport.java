@@ -149,10 +149,22 @@ public final class NettyTransport implements Transport, AutoCloseable {
             // Also what Netty throws without declaring it, such as a checked bind error.
             resolver.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            throw new IllegalStateException("cannot start " + name + " on " + listen + ": " + e, e);
+            throw new IllegalStateException("cannot start " + name + " on " + listen + ": " + e + rootCauseNote(e), e);
         }
         LOG.info("raft transport for cluster {} listening on {} ({}{})", config.clusterId(),
                 serverChannel.localAddress(), nativeTransport ? "epoll" : "nio", clientSsl != null ? ", mutual TLS" : "");
+    }
+
+    /**
+     * The innermost cause, where it is not {@code e}: what Netty wraps often says what is wrong
+     * ("File does not contain valid private key" is a wrong password only in its third cause).
+     */
+    private static String rootCauseNote(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? "" : " (" + root + ")";
     }
 
     /**

@@ -91,6 +91,18 @@ class NettyTlsStartupTest {
     }
 
     /**
+     * A wrong password used to give only "File does not contain valid private key": that the key
+     * failed to decrypt was three causes down, in the stack trace.
+     */
+    @Test
+    void aWrongPasswordIsNamedAsADecryptionFailureAtStart() throws Exception {
+        Path key = TestCertificates.writeEncryptedKey(keyOfA(), "s3cret", dir.resolve("a-encrypted3.key"));
+        String message = startFailure(new TlsSettings(memberA.certificateChain(), key, "wrong",
+                memberA.trustedCertificates()));
+        assertTrue(message.contains(key.toString()) && message.contains("BadPaddingException"), message);
+    }
+
+    /**
      * Key files that are not what {@link TlsSettings} takes are refused when the configuration is
      * built, saying what is wrong with them. They used to reach Netty, whose answer, when the
      * transport started, was "File does not contain valid private key" for all three.
