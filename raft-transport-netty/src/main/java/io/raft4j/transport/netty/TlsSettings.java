@@ -13,7 +13,13 @@ import java.util.Objects;
  * <p>One key pair serves both roles (it is used as the server certificate on accepted connections
  * and as the client certificate on dialed ones), so issue it for both TLS server and client
  * authentication. Peers are authenticated by the authority that signed them, not by host name:
- * addresses are often IPs, and the member id travels in each frame.
+ * addresses are often IPs, and the member id travels in each frame. So any holder of a certificate
+ * from a trusted authority may send as any member id: give the cluster an authority of its own.
+ *
+ * <p>The files are read once, when the transport starts (there is no reload: rotate certificates
+ * by restarting members one at a time), and a certificate is checked at each handshake only, so
+ * one that expires keeps the connections it has. {@link NettyTransport#start} refuses settings
+ * whose certificate and key fail a handshake with themselves (see {@code TlsSelfCheck}).
  *
  * @param certificateChain    PEM file: this member's certificate, then any intermediates
  * @param privateKey          PEM file: the certificate's private key, PKCS#8
