@@ -455,9 +455,18 @@ final class Codec {
         }
     }
 
+    /**
+     * What to do with a node whose log is damaged. Not "restore a copy" nor "start it empty": a
+     * voter back under its id with an older copy or an empty log may vote twice in one term, or
+     * help elect a leader that lacks writes it acknowledged.
+     */
+    static final String REPLACE_DAMAGED_NODE = "replace the node: remove it from its group and add a new node under"
+            + " a new id with an empty directory (not this id on an older copy or an empty directory, which could"
+            + " make it vote twice in one term)";
+
     static CorruptLogException corrupt(String groupId, String what, String problem) {
         return new CorruptLogException("raft4j log is corrupt: group " + groupId + ", " + what + ": " + problem
-                + ". Nothing was changed; restore this node's data directory or rebuild the node from its peers.",
+                + ". Nothing was changed; " + REPLACE_DAMAGED_NODE + ".",
                 what + ": " + problem);
     }
 

@@ -338,8 +338,7 @@ final class Database implements AutoCloseable {
         }
         String text = status.getCodeString() + ": " + e.getMessage();
         if (status.getCode() == Status.Code.Corruption) {
-            text += " (the RocksDB files are damaged; nothing was changed: restore this node's data"
-                    + " directory or rebuild the node from its peers)";
+            text += " (the RocksDB files are damaged; nothing was changed: " + Codec.REPLACE_DAMAGED_NODE + ")";
         }
         return text;
     }

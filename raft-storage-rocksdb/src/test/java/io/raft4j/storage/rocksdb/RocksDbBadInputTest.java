@@ -9,6 +9,8 @@ import io.raft4j.spi.StorageException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.function.Executable;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.Status;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -37,6 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RocksDbBadInputTest {
     private static final String GROUP = "g1";
     private static final byte[] PREFIX = Codec.groupPrefix(GROUP);
+    /** What a damaged log's message must tell the operator: a copy or an empty directory under the same id is unsafe. */
+    private static final String REPLACE_ADVICE = "add a new node under a new id with an empty directory";
 
     @TempDir
     Path dataDir;
@@ -48,6 +52,21 @@ class RocksDbBadInputTest {
         writeLog(5);
         changeStored(3, value -> Arrays.copyOf(value, 9));
         assertGroupRefused("group g1, entry 3: value truncated to 9 bytes");
+    }
+
+    @Test
+    void damagedEntryAdvisesReplacingTheNodeUnderANewId() throws Exception {
+        writeLog(5);
+        changeStored(3, value -> Arrays.copyOf(value, 9));
+        assertGroupRefused(REPLACE_ADVICE);
+    }
+
+    @Test
+    void damagedRocksDbFilesAdviseReplacingTheNodeUnderANewId() {
+        Status status = new Status(Status.Code.Corruption, Status.SubCode.None, "block checksum mismatch");
+        String text = Database.describe(new RocksDBException("block checksum mismatch", status));
+        assertTrue(text.contains(REPLACE_ADVICE), () -> "expected \"" + REPLACE_ADVICE + "\" in: " + text);
+        assertTrue(text.contains("nothing was changed"), text);
     }
 
     @Test
