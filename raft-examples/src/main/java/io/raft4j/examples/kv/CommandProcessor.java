@@ -46,6 +46,8 @@ final class CommandProcessor {
     private final LeaderRouter router;
     private final long requestTimeoutMs;
     private final long adminTimeoutMs;
+    private static final String TRANSFER_UNKNOWN = "the leadership transfer may or may not have happened: INFO raft shows"
+            + " the leader";
     /** 0: no limit. */
     private final long maxMemoryBytes;
     private final NodeInfo about;
@@ -186,7 +188,10 @@ final class CommandProcessor {
                 // (localhost for 127.0.0.1) is caught here, off the event loop, since names may
                 // need a lookup. Accepted, the newcomer's frames would reach that member, which
                 // refuses them: a learner that never catches up.
-                return admin(args, r -> CompletableFuture.supplyAsync(() -> aliasedMember(address, endpoint, id, r))
+                String addUnknown = "RAFT.ADDNODE " + id + " may or may not have taken effect: RAFT.MEMBERS shows whether "
+                        + id + " is a learner (added, not caught up: is it running, with the leader among its --peers?)"
+                        + " or a voter; the same RAFT.ADDNODE goes on from there";
+                return admin(args, addUnknown, r -> CompletableFuture.supplyAsync(() -> aliasedMember(address, endpoint, id, r))
                         .thenCompose(owner -> owner == null
                                 ? r.addVoter(id, address).thenApply(c -> Reply.OK)
                                 : CompletableFuture.completedFuture(Reply.error("ERR address " + address
@@ -197,17 +202,18 @@ final class CommandProcessor {
                     return arity(name);
                 }
                 String id = utf8(args.get(1));
-                return admin(args, r -> r.removeMember(id).thenApply(c -> Reply.OK));
+                return admin(args, "RAFT.REMOVENODE " + id + " may or may not have taken effect: RAFT.MEMBERS shows whether "
+                        + id + " is still a member", r -> r.removeMember(id).thenApply(c -> Reply.OK));
             }
             case "raft.transfer": {
                 if (argc == 1) {
-                    return admin(args, r -> r.transferLeadership().thenApply(Reply::bulk));
+                    return admin(args, TRANSFER_UNKNOWN, r -> r.transferLeadership().thenApply(Reply::bulk));
                 }
                 if (argc != 2) {
                     return arity(name);
                 }
                 String id = utf8(args.get(1));
-                return admin(args, r -> r.transferLeadership(id).thenApply(v -> Reply.OK));
+                return admin(args, TRANSFER_UNKNOWN, r -> r.transferLeadership(id).thenApply(v -> Reply.OK));
             }
             default:
                 return unknown(args);
@@ -269,8 +275,9 @@ final class CommandProcessor {
         return router.routed(Command.Kind.WRITE, args, requestTimeoutMs, r -> r.propose(command));
     }
 
-    private Command admin(List<byte[]> args, Function<RaftNode<Reply>, CompletableFuture<Reply>> action) {
-        return router.routed(Command.Kind.WRITE, args, adminTimeoutMs, action);
+    /** {@code unknownOutcome}: what may have happened, and where to look, should the outcome stay unknown. */
+    private Command admin(List<byte[]> args, String unknownOutcome, Function<RaftNode<Reply>, CompletableFuture<Reply>> action) {
+        return router.routedAdmin(args, adminTimeoutMs, action, unknownOutcome);
     }
 
     private static Command local(Function<Session, Reply> body) {

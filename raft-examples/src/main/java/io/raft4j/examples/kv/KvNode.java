@@ -121,6 +121,11 @@ public final class KvNode implements AutoCloseable {
             return edit(d -> d.requestTimeoutMs = requestTimeoutMs);
         }
 
+        /** The deadline of RAFT.ADDNODE, RAFT.REMOVENODE and RAFT.TRANSFER (30 s by default). */
+        public Settings withAdminTimeout(long adminTimeoutMs) {
+            return edit(d -> d.adminTimeoutMs = adminTimeoutMs);
+        }
+
         public Settings withClients(int maxClients, int maxPipeline, RespLimits limits) {
             return edit(d -> {
                 d.maxClients = maxClients;
@@ -198,7 +203,7 @@ public final class KvNode implements AutoCloseable {
             private int electionTicks;
             private int heartbeatTicks;
             private long requestTimeoutMs;
-            private final long adminTimeoutMs;
+            private long adminTimeoutMs;
             private int maxClients;
             private int maxPipeline;
             private RespLimits limits;

@@ -28,6 +28,7 @@ final class LeaderRouter {
     private static final long MAX_BACKOFF_MS = 100;
     /** How a leader at its bound of uncommitted writes answers one (nothing was done): passed on by followers. */
     static final String OVERLOADED = "TRYAGAIN overloaded: ";
+    private static final String WRITE_UNKNOWN = "the write may or may not have been applied";
 
     private final String nodeId;
     private final String clientAddress;
@@ -50,7 +51,16 @@ final class LeaderRouter {
     /** A command that runs {@code onLeader} on the leader, with {@code timeoutMs} to reach an outcome. */
     Command routed(Command.Kind kind, List<byte[]> args, long timeoutMs,
                    Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader) {
-        return new Routed(kind, args, timeoutMs, onLeader);
+        return new Routed(kind, args, timeoutMs, onLeader, WRITE_UNKNOWN);
+    }
+
+    /**
+     * An admin write (a membership change, a leadership transfer): as {@link #routed}, but an unknown
+     * outcome is told with {@code unknownOutcome}, which says where to look, rather than as a write.
+     */
+    Command routedAdmin(List<byte[]> args, long timeoutMs, Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader,
+                        String unknownOutcome) {
+        return new Routed(Command.Kind.WRITE, args, timeoutMs, onLeader, unknownOutcome);
     }
 
     /** A command that must run on the leader: locally if this node leads, else forwarded. */
@@ -59,12 +69,16 @@ final class LeaderRouter {
         private final List<byte[]> args;
         private final long timeoutMs;
         private final Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader;
+        /** What may or may not have happened when a write's outcome is unknown, ending its -TIMEOUT or -UNCERTAIN. */
+        private final String unknownOutcome;
 
-        Routed(Kind kind, List<byte[]> args, long timeoutMs, Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader) {
+        Routed(Kind kind, List<byte[]> args, long timeoutMs, Function<RaftNode<Reply>, CompletableFuture<Reply>> onLeader,
+               String unknownOutcome) {
             this.kind = kind;
             this.args = args;
             this.timeoutMs = timeoutMs;
             this.onLeader = onLeader;
+            this.unknownOutcome = unknownOutcome;
         }
 
         @Override
@@ -115,7 +129,7 @@ final class LeaderRouter {
             }
             if (cmd.kind == Command.Kind.WRITE && handedOver) {
                 result.complete(Reply.error("TIMEOUT no outcome within " + cmd.timeoutMs
-                        + " ms: the write may or may not have been applied"));
+                        + " ms: " + cmd.unknownOutcome));
             } else {
                 result.complete(tryAgain());
             }
@@ -197,7 +211,7 @@ final class LeaderRouter {
             boolean sent = !(cause instanceof LeaderForwarder.ForwardException fe) || fe.sent;
             if (cmd.kind == Command.Kind.WRITE && sent) {
                 result.complete(Reply.error("UNCERTAIN the connection to leader " + leader
-                        + " was lost before its answer: the write may or may not have been applied"));
+                        + " was lost before its answer: " + cmd.unknownOutcome));
             } else {
                 lastReason = "cannot reach leader " + leader + ": " + cause.getMessage();
                 retryLater();
@@ -235,7 +249,7 @@ final class LeaderRouter {
             } else if (cause instanceof IndeterminateException) {
                 if (cmd.kind == Command.Kind.WRITE) {
                     result.complete(Reply.error("UNCERTAIN " + Failures.oneLine(cause.getMessage())
-                            + ": the write may or may not have been applied"));
+                            + ": " + cmd.unknownOutcome));
                 } else {
                     lastReason = "leadership moved";
                     retryLater();
@@ -247,7 +261,7 @@ final class LeaderRouter {
                 result.complete(Reply.error(OVERLOADED + Failures.oneLine(cause.getMessage())));
             } else if (cause instanceof RaftStoppedException) {
                 result.complete(Reply.error(cmd.kind == Command.Kind.WRITE && handedOver
-                        ? "UNCERTAIN node " + nodeId + " stopped: the write may or may not have been applied"
+                        ? "UNCERTAIN node " + nodeId + " stopped: " + cmd.unknownOutcome
                         : "TRYAGAIN node " + nodeId + " is stopping; nothing was done"));
             } else if (cause instanceof MembershipChangeException || cause instanceof IllegalArgumentException) {
                 // Refused as asked (a change not allowed now, a command too large): nothing was done.

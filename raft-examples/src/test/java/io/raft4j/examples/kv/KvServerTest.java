@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -644,6 +645,25 @@ class KvServerTest {
             assertEquals(Reply.NIL, f.call("GET", "b"), "nothing refused was applied");
             assertTrue(text(l.call("INFO", "raft")).contains("sessions:1\r\n"));
         }
+    }
+
+    /**
+     * Found running the membership runbook: RAFT.ADDNODE of a node that was not running answered,
+     * 30 s later, "-TIMEOUT ...: the write may or may not have been applied", which tells the
+     * operator nothing of the learner it left in the membership.
+     */
+    @Test
+    void addNodeThatNeverAnswersTimesOutNamingTheLearnerItLeft() throws IOException {
+        cluster = new InMemoryKvCluster(3, s -> s.withAdminTimeout(1500));
+        KvNode leader = cluster.awaitLeader();
+        for (KvNode asked : List.of(leader, cluster.aFollower(leader))) {
+            try (RespSocket s = new RespSocket(cluster.port(asked), 30_000)) {
+                String reply = text(s.call("RAFT.ADDNODE", "n4", "127.0.0.1:10004"));
+                assertTrue(reply.startsWith("-TIMEOUT") && reply.contains("RAFT.ADDNODE n4 may or may not have taken effect")
+                        && reply.contains("RAFT.MEMBERS shows whether n4 is a learner"), reply);
+            }
+        }
+        assertEquals(Set.of("n4"), leader.raft().status().config().learners(), "n4 was left a learner");
     }
 
     @Test
