@@ -260,7 +260,7 @@ public final class NodeCommand implements Callable<Integer> {
                 return NettyTransport.start(NettyTransportConfig.builder(clusterId)
                         .listen(raft.host(), raft.port()).peers(dial).build());
             } catch (Exception e) { // Netty throws its (checked) bind errors without declaring them
-                throw refused("--raft-address: cannot listen on " + raft + ": " + e.getMessage());
+                throw refused("--raft-address: cannot listen on " + raft + ": " + bindProblem(e));
             }
         });
         checkClientAddressFree(settings.clientAddress());
@@ -407,9 +407,22 @@ public final class NodeCommand implements Callable<Integer> {
             probe.setReuseAddress(true);
             probe.bind(new InetSocketAddress(client.host(), client.port()));
         } catch (IOException | RuntimeException e) {
-            throw refused("--client-address: cannot listen for clients on " + client + ": " + e.getMessage()
-                    + ". Nothing was changed");
+            throw refused("--client-address: cannot listen for clients on " + client + ": " + bindProblem(e));
         }
+    }
+
+    /**
+     * Why a port could not be bound, ending in what to do. A port in use is said plainly: Netty's
+     * message for it names its native exception class, which tells an operator nothing.
+     */
+    private static String bindProblem(Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (String.valueOf(t.getMessage()).endsWith("Address already in use")) {
+                return "Address already in use: another process listens there (is this node already running?);"
+                        + " stop it or choose another port. Nothing was changed";
+            }
+        }
+        return e.getMessage() + ". Nothing was changed";
     }
 
     /**

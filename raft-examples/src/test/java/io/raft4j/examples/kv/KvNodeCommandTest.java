@@ -361,6 +361,31 @@ class KvNodeCommandTest {
         }
     }
 
+    /**
+     * Found running the operations runbook: a second node started on a Raft port in use was refused
+     * with "--raft-address: cannot listen on 127.0.0.1:27101: cannot start raft transport of cluster
+     * raft-kv on 127.0.0.1:27101: io.netty.channel.unix.Errors$NativeIoException: bind(..) failed:
+     * Address already in use", a Netty class name where the line should end with what to do.
+     */
+    @Test
+    void aPortInUseIsRefusedSayingWhatToDo() throws Exception {
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = busy.getLocalPort();
+            String raft = run(with("--raft-address", "127.0.0.1:" + port, "--client-address", "127.0.0.1:" + freePort(),
+                    "--peers", "n1=127.0.0.1:" + port));
+            assertEquals("--raft-address: cannot listen on 127.0.0.1:" + port + ": " + PORT_IN_USE, raft.strip());
+            int raftPort = freePort();
+            String client = run(with("--raft-address", "127.0.0.1:" + raftPort, "--client-address", "127.0.0.1:" + port,
+                    "--peers", "n1=127.0.0.1:" + raftPort));
+            assertEquals("--client-address: cannot listen for clients on 127.0.0.1:" + port + ": " + PORT_IN_USE,
+                    client.strip());
+            assertFalse(java.nio.file.Files.exists(dir.resolve("n1")), "the data directory was created");
+        }
+    }
+
+    private static final String PORT_IN_USE = "Address already in use: another process listens there (is this node"
+            + " already running?); stop it or choose another port. Nothing was changed";
+
     @Test
     void aDataDirOfAnotherNodeOrClusterIsRefused() throws Exception {
         Path data = java.nio.file.Files.createDirectories(dir.resolve("n1"));
