@@ -332,11 +332,14 @@ final class Database implements AutoCloseable {
      * to do about damaged files.
      */
     static String describe(RocksDBException e) {
+        // RocksDB's messages may hold line breaks ("... actual size 0\n  The file ... may be
+        // corrupted."); callers put this text in one-line refusals and log lines.
+        String message = String.valueOf(e.getMessage()).replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
         Status status = e.getStatus();
         if (status == null) {
-            return e.getMessage();
+            return message;
         }
-        String text = status.getCodeString() + ": " + e.getMessage();
+        String text = status.getCodeString() + ": " + message;
         if (status.getCode() == Status.Code.Corruption) {
             text += " (the RocksDB files are damaged; nothing was changed: " + Codec.REPLACE_DAMAGED_NODE + ")";
         }

@@ -28,6 +28,7 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,6 +68,22 @@ class RocksDbBadInputTest {
         String text = Database.describe(new RocksDBException("block checksum mismatch", status));
         assertTrue(text.contains(REPLACE_ADVICE), () -> "expected \"" + REPLACE_ADVICE + "\" in: " + text);
         assertTrue(text.contains("nothing was changed"), text);
+    }
+
+    /**
+     * Found running the operations runbook: RocksDB's message for an .sst file truncated to nothing
+     * holds a line break ("... Expected 1067, actual size 0\n  The file .../MANIFEST-000022 may be
+     * corrupted."), which split the KV node's one-line refusal in two.
+     */
+    @Test
+    void aRocksDbMessageOfSeveralLinesIsDescribedOnOne() {
+        String message = "Sst file size mismatch: log/000008.sst. Expected 1067, actual size 0\n"
+                + "  The file log/MANIFEST-000022 may be corrupted.";
+        Status status = new Status(Status.Code.Corruption, Status.SubCode.None, message);
+        String text = Database.describe(new RocksDBException(message, status));
+        assertFalse(text.contains("\n") || text.contains("\r"), text);
+        assertTrue(text.startsWith("Corruption: Sst file size mismatch: log/000008.sst. Expected 1067, actual size 0"
+                + " The file log/MANIFEST-000022 may be corrupted."), text);
     }
 
     @Test
