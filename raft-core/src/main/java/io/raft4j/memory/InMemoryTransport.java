@@ -3,12 +3,15 @@ package io.raft4j.memory;
 import io.raft4j.message.RaftMessage;
 import io.raft4j.spi.Transport;
 
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -31,6 +34,8 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
     private final SplittableRandom random;
     private volatile double dropRate;
     private volatile long delayMillis;
+    /** Set holding {@code this}, as {@link #register} and {@link #delayer()} check it; {@link #send} reads it without. */
+    private volatile boolean closed;
     private ScheduledExecutorService delayer;
 
     /** A network with no faults; {@code seed} drives random drops when a drop rate is set. */
@@ -43,8 +48,17 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         this(0);
     }
 
+    /**
+     * As {@link Transport#register}.
+     *
+     * @throws IllegalStateException if that node is registered already, or this network is closed
+     */
     @Override
-    public void register(String groupId, String localId, Inbound inbound) {
+    public synchronized void register(String groupId, String localId, Inbound inbound) {
+        if (closed) {
+            throw new IllegalStateException("cannot register " + localId + " in group " + groupId
+                    + ": the in-memory transport is closed");
+        }
         if (nodes.putIfAbsent(new Address(groupId, localId), inbound) != null) {
             throw new IllegalStateException(localId + " is already registered in group " + groupId);
         }
@@ -57,7 +71,7 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
 
     @Override
     public void send(RaftMessage message) {
-        if (blocked.contains(new Link(message.from(), message.to())) || shouldDrop()) {
+        if (closed || blocked.contains(new Link(message.from(), message.to())) || shouldDrop()) {
             return;
         }
         Inbound target = nodes.get(new Address(message.groupId(), message.to()));
@@ -70,7 +84,7 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         }
         long delay = delayMillis;
         if (delay > 0) {
-            delayer().schedule(() -> target.receive(message), delay, TimeUnit.MILLISECONDS);
+            deliverLater(target, message, delay);
         } else {
             target.receive(message);
         }
@@ -86,7 +100,23 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         }
     }
 
+    private void deliverLater(Inbound target, RaftMessage message, long delay) {
+        ScheduledExecutorService executor = delayer();
+        if (executor == null) {
+            return; // closed meanwhile
+        }
+        try {
+            executor.schedule(() -> target.receive(message), delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // Closed between delayer() and here: dropped, as everything sent to a closed network.
+        }
+    }
+
+    /** The thread that delivers delayed messages, started at the first; {@code null} once closed. */
     private synchronized ScheduledExecutorService delayer() {
+        if (closed) {
+            return null;
+        }
         if (delayer == null) {
             delayer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "in-memory-transport-delay");
@@ -162,10 +192,41 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         this.delayMillis = millis;
     }
 
+    /**
+     * Closes the network: nothing is sent or delivered any more (messages still delayed are
+     * dropped), registering throws, and the nodes still registered are unregistered and told
+     * ({@link Inbound#transportClosed()}), as a network transport does: a {@code RaftNode} then stops
+     * with a failure. Close the nodes first.
+     */
     @Override
-    public synchronized void close() {
-        if (delayer != null) {
-            delayer.shutdownNow();
+    public void close() {
+        List<Inbound> registered;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (delayer != null) {
+                delayer.shutdownNow();
+            }
+            registered = new ArrayList<>(nodes.values());
+            nodes.clear();
+        }
+        RuntimeException firstFailure = null;
+        for (Inbound inbound : registered) {
+            try {
+                inbound.transportClosed();
+            } catch (RuntimeException e) {
+                // The others are told all the same; the first failure is the closer's to see.
+                if (firstFailure == null) {
+                    firstFailure = e;
+                } else {
+                    firstFailure.addSuppressed(e);
+                }
+            }
+        }
+        if (firstFailure != null) {
+            throw firstFailure;
         }
     }
 }

@@ -1,0 +1,67 @@
+package io.raft4j.memory;
+
+import io.raft4j.message.RaftMessage;
+import io.raft4j.message.TimeoutNow;
+import io.raft4j.spi.Transport;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** {@link InMemoryTransport} against the {@link Transport} contract, as the tests of embedders rely on it. */
+class InMemoryTransportTest {
+
+    /** An inbound that records what it is given. */
+    private static final class Recording implements Transport.Inbound {
+        final List<RaftMessage> received = new CopyOnWriteArrayList<>();
+        final AtomicInteger closedNotices = new AtomicInteger();
+
+        @Override
+        public void receive(RaftMessage message) {
+            received.add(message);
+        }
+
+        @Override
+        public void transportClosed() {
+            closedNotices.incrementAndGet();
+        }
+    }
+
+    private static RaftMessage from(String from, String to) {
+        return new TimeoutNow("g", from, to, 1);
+    }
+
+    /**
+     * A closed network went on carrying messages, took new registrations and told its nodes nothing
+     * (so a node closed after it ran on as if nothing happened, where on the Netty transport it stops
+     * with a failure that says why); with a delay set, send threw RejectedExecutionException,
+     * which the contract forbids.
+     */
+    @Test
+    void aClosedNetworkTellsItsNodesOnceCarriesNothingAndRefusesRegistrations() {
+        InMemoryTransport network = new InMemoryTransport();
+        Recording a = new Recording();
+        Recording b = new Recording();
+        network.register("g", "a", a);
+        network.register("g", "b", b);
+        network.setDelayMillis(1);
+        network.send(from("a", "b")); // starts the delaying thread
+
+        network.close();
+        network.close();
+
+        assertEquals(1, a.closedNotices.get());
+        assertEquals(1, b.closedNotices.get());
+        int receivedBefore = b.received.size();
+        assertDoesNotThrow(() -> network.send(from("a", "b")), "with a delay");
+        network.setDelayMillis(0);
+        network.send(from("a", "b"));
+        assertEquals(receivedBefore, b.received.size(), "nothing delivered after close");
+        assertThrows(IllegalStateException.class, () -> network.register("g", "c", new Recording()));
+    }
+}
