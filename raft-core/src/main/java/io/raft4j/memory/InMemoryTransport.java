@@ -74,7 +74,8 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         if (closed || blocked.contains(new Link(message.from(), message.to())) || shouldDrop()) {
             return;
         }
-        Inbound target = nodes.get(new Address(message.groupId(), message.to()));
+        Address to = new Address(message.groupId(), message.to());
+        Inbound target = nodes.get(to);
         if (target == null) {
             Inbound sender = nodes.get(new Address(message.groupId(), message.from()));
             if (sender != null) {
@@ -84,7 +85,7 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         }
         long delay = delayMillis;
         if (delay > 0) {
-            deliverLater(target, message, delay);
+            deliverLater(to, message, delay);
         } else {
             target.receive(message);
         }
@@ -100,13 +101,24 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         }
     }
 
-    private void deliverLater(Inbound target, RaftMessage message, long delay) {
+    /**
+     * Delivers {@code message} after {@code delay} to whoever is registered at {@code to} then: a
+     * node that unregistered meanwhile (closed, or crashed in a test) must not get it, and one
+     * registered again under its id (restarted) does, as over a network.
+     */
+    private void deliverLater(Address to, RaftMessage message, long delay) {
         ScheduledExecutorService executor = delayer();
         if (executor == null) {
             return; // closed meanwhile
         }
+        Runnable arrive = () -> {
+            Inbound target = closed ? null : nodes.get(to);
+            if (target != null) {
+                target.receive(message);
+            }
+        };
         try {
-            executor.schedule(() -> target.receive(message), delay, TimeUnit.MILLISECONDS);
+            executor.schedule(arrive, delay, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             // Closed between delayer() and here: dropped, as everything sent to a closed network.
         }
