@@ -132,14 +132,15 @@ public final class InMemorySnapshotStore implements SnapshotStore {
         };
     }
 
-    /** Drops the oldest snapshots beyond {@code retain}, except those being streamed. */
+    /**
+     * Drops the snapshots older than the {@code retain} newest, except those being streamed: these
+     * are kept besides the newest, not in place of one of them.
+     */
     private void dropOld() {
-        Iterator<Long> oldestFirst = snapshots.headMap(snapshots.lastKey()).keySet().iterator();
-        int excess = snapshots.size() - retain;
-        while (excess > 0 && oldestFirst.hasNext()) {
+        Iterator<Long> oldestFirst = snapshots.keySet().iterator();
+        for (int older = snapshots.size() - retain; older > 0; older--) {
             if (!readSincePublish.contains(oldestFirst.next())) {
                 oldestFirst.remove();
-                excess--;
             }
         }
         readSincePublish.clear();

@@ -82,4 +82,23 @@ class InMemorySnapshotStoreTest {
             sink.publish(null);
         }
     }
+
+    /**
+     * The snapshot being streamed is kept besides the {@code retain} newest, not instead of one of
+     * them: with two kept and the oldest being streamed, a publish used to drop the second newest.
+     */
+    @Test
+    void aSnapshotBeingStreamedDoesNotCountAgainstTheRetentionCount() throws IOException {
+        InMemorySnapshotStore store = new InMemorySnapshotStore(2);
+        publish(store, 10);
+        publish(store, 20);
+        store.read(10, 0, 4); // a follower is being sent snapshot 10
+        publish(store, 30);
+
+        assertArrayEquals("s20".getBytes(StandardCharsets.UTF_8), store.read(20, 0, 100).toByteArray(),
+                "one of the two newest");
+        assertArrayEquals("s30".getBytes(StandardCharsets.UTF_8), store.read(30, 0, 100).toByteArray());
+        assertArrayEquals("s10".getBytes(StandardCharsets.UTF_8), store.read(10, 0, 100).toByteArray(),
+                "being streamed");
+    }
 }
