@@ -84,7 +84,10 @@ public final class InMemorySnapshotStore implements SnapshotStore {
     public Sink begin(SnapshotMeta meta) {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         return new Sink() {
+            // Guarded by the sink: the node stopping abandons a snapshot being received from its
+            // closing thread, while the writer thread may still be on its way to publish it.
             private boolean published;
+            private boolean abandoned;
 
             @Override
             public OutputStream out() {
@@ -97,7 +100,11 @@ public final class InMemorySnapshotStore implements SnapshotStore {
             }
 
             @Override
-            public SnapshotInfo publish(Long expectedChecksum) {
+            public synchronized SnapshotInfo publish(Long expectedChecksum) {
+                if (abandoned) {
+                    // Its content is gone: published, it would be an empty snapshot taken for the latest.
+                    throw new StorageException("snapshot " + meta.lastIndex() + " was abandoned: nothing to publish");
+                }
                 byte[] content = buffer.toByteArray();
                 CRC32C crc = new CRC32C();
                 crc.update(content);
@@ -124,8 +131,9 @@ public final class InMemorySnapshotStore implements SnapshotStore {
             }
 
             @Override
-            public void close() {
+            public synchronized void close() {
                 if (!published) {
+                    abandoned = true;
                     buffer.reset();
                 }
             }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -100,5 +101,20 @@ class InMemorySnapshotStoreTest {
         assertArrayEquals("s30".getBytes(StandardCharsets.UTF_8), store.read(30, 0, 100).toByteArray());
         assertArrayEquals("s10".getBytes(StandardCharsets.UTF_8), store.read(10, 0, 100).toByteArray(),
                 "being streamed");
+    }
+
+    /**
+     * An abandoned snapshot (its writer gave up, or the node stopped while it was being received)
+     * was published by a later publish(null) as an empty snapshot, visible as the latest, from which
+     * a restarted node would restore its state machine; the file store refuses it (its files are gone).
+     */
+    @Test
+    void anAbandonedSnapshotCannotBePublished() throws IOException {
+        InMemorySnapshotStore store = new InMemorySnapshotStore();
+        SnapshotStore.Sink abandoned = begin(store, 10, "half of it");
+        abandoned.close();
+
+        assertThrows(StorageException.class, () -> abandoned.publish(null));
+        assertEquals(Optional.empty(), store.latest());
     }
 }
