@@ -2,6 +2,7 @@ package io.raft4j;
 
 import io.raft4j.core.RaftConfig;
 import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.memory.InMemorySnapshotStore;
 import io.raft4j.memory.InMemoryTransport;
 import io.raft4j.message.Bytes;
 import io.raft4j.session.ClientSession;
@@ -154,6 +155,56 @@ class EmbeddingExampleTest {
             nodes.forEach(RaftNode::close);
             network.close();
         }
+    }
+
+    /**
+     * docs/embedding.md's recipe for restarting a node in a test: close it and build a new one, with a
+     * new state machine, on the same in-memory log and snapshot store. Snapshots every few entries,
+     * none kept behind them, so that the log is compacted before the restart: a node given no
+     * snapshot store (the README's sample) keeps its snapshots in a store of its own, and the new
+     * node then refused to start ("the log is compacted up to 20 but the latest usable snapshot ends
+     * at 0"), which the doc did not say.
+     */
+    @Test
+    void restartRecipeBringsANodeBackFromItsLogAndSnapshots() throws Exception {
+        InMemoryTransport network = new InMemoryTransport();
+        Map<String, InMemoryLogStorage> logs = new HashMap<>();
+        Map<String, InMemorySnapshotStore> snapshotStores = new HashMap<>();
+        Map<String, RaftNode<Long>> nodes = new HashMap<>();
+        try {
+            for (String id : List.of("n1", "n2", "n3")) {
+                logs.put(id, new InMemoryLogStorage());
+                snapshotStores.put(id, new InMemorySnapshotStore());
+                nodes.put(id, counterNode(id, network, logs.get(id), snapshotStores.get(id)));
+                nodes.get(id).start();
+            }
+            RaftNode<Long> leader = LocalCluster.awaitSettledLeader(nodes.values());
+            for (int i = 0; i < 20; i++) {
+                LocalCluster.retryingNotLeader(() -> LocalCluster.awaitSettledLeader(nodes.values()).propose(Bytes.ofUtf8("1")));
+            }
+            String id = nodes.keySet().stream().filter(n -> !n.equals(leader.id())).findFirst().orElseThrow();
+            LocalCluster.await(Duration.ofSeconds(10), () -> logs.get(id).firstIndex() > 1,
+                    () -> "the log of " + id + " is not compacted: " + logs.get(id));
+
+            nodes.remove(id).close();
+            RaftNode<Long> restarted = counterNode(id, network, logs.get(id), snapshotStores.get(id));
+            nodes.put(id, restarted);
+            restarted.start();
+
+            LocalCluster.await(Duration.ofSeconds(10),
+                    () -> Long.valueOf(20).equals(restarted.query(Bytes.EMPTY, ReadConsistency.STALE).join()));
+        } finally {
+            nodes.values().forEach(RaftNode::close);
+            network.close();
+        }
+    }
+
+    private static RaftNode<Long> counterNode(String id, InMemoryTransport network, InMemoryLogStorage log,
+                                              InMemorySnapshotStore snapshots) {
+        RaftConfig config = RaftConfig.builder(id).initialMembers("n1", "n2", "n3").electionTimeoutTicks(50)
+                .snapshotEveryEntries(5).snapshotTrailingEntries(0).build();
+        return RaftNode.builder(config, new Counter())
+                .transport(network).storage(log).snapshots(snapshots).tickMillis(10).build();
     }
 
     /** docs/embedding.md's sessions sample: a retry of the same bytes is answered, not applied again. */
