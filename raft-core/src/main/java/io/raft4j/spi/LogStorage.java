@@ -70,7 +70,8 @@ public interface LogStorage extends AutoCloseable {
      * <p>{@code entries} are contiguous and their first index is at most {@code lastIndex() + 1}.
      * Any stored entries at or after that index are replaced: they are deleted and the new ones
      * written in the same atomic write. Example: a log holding 1..10 given entries 7..8 afterwards
-     * holds 1..8. {@code entries} may be empty when only the hard state changes.
+     * holds 1..8. {@code entries} may be empty when only the hard state changes. The list is the
+     * caller's, who reuses it once the call returns: keep its entries, not the list.
      *
      * @throws StorageException if the write could not be made durable
      */

@@ -122,6 +122,21 @@ public abstract class LogStorageContractTest {
         assertEquals(concat(entries(1, 1, 2), entries(2, 9, 3)), storage.entries(1, 10, NO_LIMIT));
     }
 
+    /**
+     * The runtime hands its write buffer to append() and clears it for the next batch once the call
+     * returns: a store that kept the list, not its entries, lost what it had been given.
+     */
+    @Test
+    void appendKeepsTheEntriesNotTheCallersList() {
+        List<LogEntry> buffer = new ArrayList<>(entries(1, 3, 1));
+        storage.append(buffer, null);
+        buffer.clear();
+        buffer.addAll(entries(7, 9, 5));
+
+        assertLog(storage, 1, 3);
+        assertEquals(entries(1, 3, 1), storage.entries(1, 4, NO_LIMIT));
+    }
+
     @Test
     void appendThatLeavesAGapOrIsNotContiguousIsRejectedAndChangesNothing() {
         storage.append(entries(1, 3, 1), null);
