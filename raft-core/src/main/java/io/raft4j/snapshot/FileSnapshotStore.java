@@ -25,6 +25,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -384,27 +386,26 @@ public final class FileSnapshotStore implements SnapshotStore {
         }
     }
 
+    /**
+     * Deletes the snapshots older than the {@code retain} newest, except those being streamed: these
+     * are kept besides the newest, not in place of one of them (skipping a pinned one used to delete
+     * the next oldest, one of the newest).
+     */
     private void dropOld() {
         long now = System.nanoTime();
-        while (published.size() > retain) {
-            Long oldest = null;
-            for (Long index : published.headMap(published.lastKey()).keySet()) {
-                Long readAt = lastReadNanos.get(index);
-                if (readAt == null || now - readAt > pinNanos) {
-                    oldest = index;
-                    break;
-                }
+        List<Long> older = new ArrayList<>(published.headMap(published.lastKey()).keySet());
+        for (Long index : older.subList(0, Math.max(0, published.size() - retain))) {
+            Long readAt = lastReadNanos.get(index);
+            if (readAt != null && now - readAt <= pinNanos) {
+                continue; // being streamed to a follower: kept for now
             }
-            if (oldest == null) {
-                return; // every older snapshot is being streamed: keep them for now
-            }
-            published.remove(oldest);
-            lastReadNanos.remove(oldest);
+            published.remove(index);
+            lastReadNanos.remove(index);
             try {
-                Files.deleteIfExists(metaFile(oldest));
-                Files.deleteIfExists(dataFile(oldest));
+                Files.deleteIfExists(metaFile(index));
+                Files.deleteIfExists(dataFile(index));
             } catch (IOException e) {
-                LOG.warn("cannot delete snapshot {}: {}", oldest, e.getMessage());
+                LOG.warn("cannot delete snapshot {}: {}", index, e.getMessage());
             }
         }
     }

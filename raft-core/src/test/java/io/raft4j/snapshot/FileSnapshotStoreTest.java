@@ -92,6 +92,7 @@ class FileSnapshotStoreTest {
         write(store, 4, "four");
         assertEquals("one", readAll(store, 1), "pinned snapshot kept");
         assertThrows(StorageException.class, () -> store.read(2, 0, 1), "unpinned old snapshot dropped");
+        assertEquals("three", readAll(store, 3), "the last two are kept besides the pinned one, not instead of it");
         assertEquals(4, store.latest().orElseThrow().meta().lastIndex());
     }
 
