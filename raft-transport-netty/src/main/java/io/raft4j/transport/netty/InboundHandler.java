@@ -158,7 +158,7 @@ final class InboundHandler extends ByteToMessageDecoder {
                 // line) that does not say what is wrong.
                 reject(ctx, hs.cause() instanceof NotSslRecordException
                         ? "the peer does not speak TLS: is TLS configured on one member and not the other?"
-                        : "TLS handshake failed: " + rootMessage(hs.cause()) + likelyCause(hs.cause()));
+                        : "TLS handshake failed: " + Causes.rootMessage(hs.cause()) + likelyCause(hs.cause()));
             }
             return;
         }
@@ -175,7 +175,7 @@ final class InboundHandler extends ByteToMessageDecoder {
             LOG.debug("connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
             ctx.close();
         } else if (cause instanceof DecoderException) {
-            reject(ctx, "undecodable input: " + rootMessage(cause));
+            reject(ctx, "undecodable input: " + Causes.rootMessage(cause));
         } else {
             LOG.error("unexpected error on connection from {}", ctx.channel().remoteAddress(), cause);
             reject(ctx, "internal error: " + cause);
@@ -188,18 +188,10 @@ final class InboundHandler extends ByteToMessageDecoder {
      * sends none, and the reason reads as if it had no certificate at all.
      */
     private static String likelyCause(Throwable handshakeFailure) {
-        String message = rootMessage(handshakeFailure);
+        String message = Causes.rootMessage(handshakeFailure);
         return message.contains("Empty client certificate chain")
                 ? " (the peer sent no certificate issued by an authority this member trusts: it has none, or one"
                 + " from another authority)"
                 : "";
-    }
-
-    private static String rootMessage(Throwable t) {
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 }

@@ -160,10 +160,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
      * ("File does not contain valid private key" is a wrong password only in its third cause).
      */
     private static String rootCauseNote(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
+        Throwable root = Causes.root(e);
         return root == e ? "" : " (" + root + ")";
     }
 

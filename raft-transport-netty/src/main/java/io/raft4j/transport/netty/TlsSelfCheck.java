@@ -33,7 +33,7 @@ final class TlsSelfCheck {
         } catch (SSLException | RuntimeException e) {
             throw new IllegalArgumentException("TLS: this member's certificate " + tls.certificateChain()
                     + " with key " + tls.privateKey() + " fails a handshake with itself, so peers trusting "
-                    + tls.trustedCertificates() + " would refuse it too: " + rootCause(e) + " (is the key the"
+                    + tls.trustedCertificates() + " would refuse it too: " + Causes.rootMessage(e) + " (is the key the"
                     + " certificate's, the certificate valid now, and signed by a trusted authority?)", e);
         } finally {
             clientEngine.closeOutbound();
@@ -90,13 +90,5 @@ final class TlsSelfCheck {
     private static boolean handshaking(SSLEngine engine) {
         HandshakeStatus s = engine.getHandshakeStatus();
         return s != HandshakeStatus.NOT_HANDSHAKING && s != HandshakeStatus.FINISHED;
-    }
-
-    private static String rootCause(Throwable t) {
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 }
