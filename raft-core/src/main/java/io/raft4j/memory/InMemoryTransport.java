@@ -191,16 +191,27 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         delayMillis = 0;
     }
 
-    /** Drops each message with probability {@code rate} (0 to 1). */
+    /**
+     * Drops each message with probability {@code rate} (0 to 1).
+     *
+     * @throws IllegalArgumentException if {@code rate} is not within [0, 1] (NaN included)
+     */
     public void setDropRate(double rate) {
-        if (rate < 0 || rate > 1) {
+        if (!(rate >= 0 && rate <= 1)) { // written so that NaN fails too
             throw new IllegalArgumentException("drop rate must be within [0, 1]: " + rate);
         }
         this.dropRate = rate;
     }
 
-    /** Delays every message by {@code millis}. */
+    /**
+     * Delays every message by {@code millis}; 0 delivers at once.
+     *
+     * @throws IllegalArgumentException if {@code millis} is negative
+     */
     public void setDelayMillis(long millis) {
+        if (millis < 0) {
+            throw new IllegalArgumentException("delay must not be negative: " + millis);
+        }
         this.delayMillis = millis;
     }
 

@@ -94,6 +94,24 @@ class InMemoryTransportTest {
         }
     }
 
+    /**
+     * A negative delay was taken and then silently meant no delay, and a drop rate of NaN passed the
+     * range check and then meant no drops: a test that set either believed it injected a fault that
+     * never happened.
+     */
+    @Test
+    void faultSettersRefuseValuesOutOfTheirRange() {
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            assertThrows(IllegalArgumentException.class, () -> network.setDelayMillis(-1));
+            assertThrows(IllegalArgumentException.class, () -> network.setDropRate(Double.NaN));
+            assertThrows(IllegalArgumentException.class, () -> network.setDropRate(-0.1));
+            assertThrows(IllegalArgumentException.class, () -> network.setDropRate(1.1));
+            assertDoesNotThrow(() -> network.setDelayMillis(0));
+            assertDoesNotThrow(() -> network.setDropRate(0));
+            assertDoesNotThrow(() -> network.setDropRate(1));
+        }
+    }
+
     private static void awaitTrue(BooleanSupplier condition) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!condition.getAsBoolean()) {
