@@ -4,7 +4,6 @@ import io.raft4j.message.RaftMessage;
 import io.raft4j.spi.Transport;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Fault hooks for tests: {@link #isolate(String)}, {@link #partition(Set[])}, {@link #block(String,
  * String)} (one-way), {@link #setDropRate(double)}, {@link #setDelayMillis(long)}, and {@link #heal()}.
+ * Blocks, isolations and partitions name nodes by id: they hold for a node whenever it registers, so
+ * one that was down when the fault was set, and restarts, is inside it, as a new node is.
  */
 public final class InMemoryTransport implements Transport, AutoCloseable {
     private record Address(String groupId, String nodeId) {
@@ -31,6 +32,9 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
 
     private final Map<Address, Inbound> nodes = new ConcurrentHashMap<>();
     private final Set<Link> blocked = ConcurrentHashMap.newKeySet();
+    private final Set<String> isolated = ConcurrentHashMap.newKeySet();
+    /** The sides of the partition in force, {@code null} if none. */
+    private volatile List<Set<String>> sides;
     private final SplittableRandom random;
     private volatile double dropRate;
     private volatile long delayMillis;
@@ -71,7 +75,7 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
 
     @Override
     public void send(RaftMessage message) {
-        if (closed || blocked.contains(new Link(message.from(), message.to())) || shouldDrop()) {
+        if (closed || cut(message.from(), message.to()) || shouldDrop()) {
             return;
         }
         Address to = new Address(message.groupId(), message.to());
@@ -89,6 +93,21 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         } else {
             target.receive(message);
         }
+    }
+
+    /** Whether a block, isolation or partition in force stops messages from {@code from} to {@code to}. */
+    private boolean cut(String from, String to) {
+        if (blocked.contains(new Link(from, to))) {
+            return true;
+        }
+        if (from.equals(to)) {
+            return false;
+        }
+        if (isolated.contains(from) || isolated.contains(to)) {
+            return true;
+        }
+        List<Set<String>> current = sides;
+        return current != null && !sameSide(from, to, current);
     }
 
     private boolean shouldDrop() {
@@ -139,38 +158,30 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         return delayer;
     }
 
-    /** Cuts {@code nodeId} off from every other node registered now, both ways. */
+    /**
+     * Cuts {@code nodeId} off from every other node, both ways, until {@link #heal()}: also from
+     * nodes that register later, and whenever {@code nodeId} itself registers.
+     */
     public void isolate(String nodeId) {
-        for (Address a : nodes.keySet()) {
-            if (!a.nodeId().equals(nodeId)) {
-                block(nodeId, a.nodeId());
-                block(a.nodeId(), nodeId);
-            }
-        }
+        isolated.add(nodeId);
     }
 
     /**
-     * Splits the nodes registered now into groups that cannot reach each other; nodes in no group
-     * are isolated. Heals the network first ({@link #heal()}): earlier blocks, the drop rate and the
-     * delay are gone.
+     * Splits the nodes into groups that cannot reach each other, by id: a node registering later
+     * (restarted, or new) is on the side that names it, and a node that no group names is isolated.
+     * Heals the network first ({@link #heal()}): earlier blocks, the drop rate and the delay are gone.
      */
     @SafeVarargs
     public final void partition(Set<String>... sides) {
         heal();
-        Set<String> all = new HashSet<>();
-        for (Address a : nodes.keySet()) {
-            all.add(a.nodeId());
+        List<Set<String>> copy = new ArrayList<>();
+        for (Set<String> side : sides) {
+            copy.add(Set.copyOf(side));
         }
-        for (String from : all) {
-            for (String to : all) {
-                if (!from.equals(to) && !sameSide(from, to, sides)) {
-                    block(from, to);
-                }
-            }
-        }
+        this.sides = List.copyOf(copy);
     }
 
-    private static boolean sameSide(String a, String b, Set<String>[] sides) {
+    private static boolean sameSide(String a, String b, List<Set<String>> sides) {
         for (Set<String> side : sides) {
             if (side.contains(a) && side.contains(b)) {
                 return true;
@@ -179,7 +190,7 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
         return false;
     }
 
-    /** Drops every message from {@code from} to {@code to} (one way). */
+    /** Drops every message from {@code from} to {@code to} (one way), until {@link #heal()}. */
     public void block(String from, String to) {
         blocked.add(new Link(from, to));
     }
@@ -187,6 +198,8 @@ public final class InMemoryTransport implements Transport, AutoCloseable {
     /** Removes every block and partition, the drop rate and the delay. */
     public void heal() {
         blocked.clear();
+        isolated.clear();
+        sides = null;
         dropRate = 0;
         delayMillis = 0;
     }

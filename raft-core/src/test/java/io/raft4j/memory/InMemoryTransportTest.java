@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -109,6 +110,52 @@ class InMemoryTransportTest {
             assertDoesNotThrow(() -> network.setDelayMillis(0));
             assertDoesNotThrow(() -> network.setDropRate(0));
             assertDoesNotThrow(() -> network.setDropRate(1));
+        }
+    }
+
+    /**
+     * A partition or an isolation blocked only the nodes registered when it was made: a node down
+     * then (or added later) that registered afterwards, as a restarted node does, reached across it.
+     */
+    @Test
+    void aNodeRegisteringAfterAPartitionIsInsideIt() {
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            Recording a = new Recording();
+            Recording b = new Recording();
+            network.register("g", "a", a);
+            network.register("g", "b", b);
+            network.partition(Set.of("a"), Set.of("b", "c"));
+            Recording c = new Recording();
+            network.register("g", "c", c); // c was down at the partition and restarts now
+
+            network.send(from("a", "c"));
+            network.send(from("c", "a"));
+            network.send(from("c", "b"));
+
+            assertEquals(List.of(), c.received, "across the partition");
+            assertEquals(List.of(), a.received, "across the partition");
+            assertEquals(List.of(from("c", "b")), b.received, "on the same side");
+        }
+    }
+
+    @Test
+    void aNodeRegisteringAfterAnIsolationCannotReachTheIsolatedNode() {
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            Recording a = new Recording();
+            network.register("g", "a", a);
+            network.isolate("a");
+            Recording c = new Recording();
+            network.register("g", "c", c);
+
+            network.send(from("a", "c"));
+            network.send(from("c", "a"));
+
+            assertEquals(List.of(), c.received);
+            assertEquals(List.of(), a.received);
+
+            network.heal();
+            network.send(from("c", "a"));
+            assertEquals(List.of(from("c", "a")), a.received, "healed");
         }
     }
 
