@@ -32,6 +32,7 @@ import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.random.RandomGenerator;
 
 /**
@@ -91,8 +92,11 @@ public final class RaftNode<R> implements AutoCloseable {
      * loop reads it too, to keep the stopped status when a callback it ran stopped the node.
      */
     private volatile boolean stopped;
-    /** Set as the first {@link #stop} begins, before it takes the node's monitor. */
-    private volatile boolean stopRequested;
+    /**
+     * Set by the one {@link #stop} that stops the node, as it begins, before it takes the node's
+     * monitor: the others wait for it to complete, or return at once on a thread it waits for.
+     */
+    private final AtomicBoolean stopRequested = new AtomicBoolean();
     private volatile Throwable failure;
     /**
      * Guards the first setting of {@link #failure} in {@link #fail}; not {@code this}, which
@@ -512,7 +516,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * Blocks while its threads finish the work already handed to them (log writes, applies, a
      * snapshot being written), each for some seconds at most: a thread still busy then is left to
      * end on its own. Calls still pending fail with {@link RaftStoppedException}. Closing again does
-     * nothing; called from a callback on one of the node's threads while another thread closes the
+     * nothing; called while another thread closes the node, it returns once that close completes;
+     * called from a callback on one of the node's threads while another thread closes the
      * node, it returns at once (that close waits for this thread), as it does called from a listener
      * that the close itself tells that leadership ended.
      */
@@ -812,6 +817,9 @@ public final class RaftNode<R> implements AutoCloseable {
      * node here held both up until the stop's wait for this thread ran out (10 seconds), and the
      * stop then returned with this thread still busy (applying, telling the listener of the
      * leadership's end after close() had returned). This thread goes on and ends as the stop asks.
+     * Which stop that is is decided by one compare-and-set: decided by reading the flag and setting
+     * it after, a node's thread could read it unset, set it after a stop on another thread, and then
+     * wait for the node that stop held, while that stop waited the 10 seconds for this thread.
      */
     private void stop(RaftStoppedException reason) {
         if (Thread.holdsLock(this)) {
@@ -820,11 +828,11 @@ public final class RaftNode<R> implements AutoCloseable {
             // the node stopped and completed whenStopped() before the stop it was part of had ended.
             return;
         }
-        if (stopRequested && onOwnThread()) {
-            return;
+        if (stopRequested.compareAndSet(false, true)) {
+            stopOnce(reason);
+        } else if (!onOwnThread()) {
+            stoppedFuture.join(); // the stop under way completes it, even if releasing something threw
         }
-        stopRequested = true;
-        stopOnce(reason);
     }
 
     /** Whether the calling thread is one {@link #stopOnce} waits for. */

@@ -16,8 +16,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -217,6 +219,58 @@ class CloseFromNodeThreadsTest {
             assertTrue(closeMillis < 5_000, "close() took " + closeMillis + " ms");
             ExecutionException failed = assertThrows(ExecutionException.class, () -> leaderKnown.get(5, TimeUnit.SECONDS));
             assertInstanceOf(RaftStoppedException.class, failed.getCause());
+        }
+    }
+
+    /**
+     * Two closes at once, one from the apply thread (a callback there) and one from the caller's
+     * thread. Whether the apply thread's close was one to return at once was decided by a flag read
+     * and then set, and who stopped the node by who got the node's lock first: the apply thread
+     * could read the flag unset, and then lose the lock to the caller's close, which waited its full
+     * 10 seconds for the apply thread, itself waiting for the lock. Here the test holds the node's
+     * lock so that the apply thread's close is first and stays in progress: the second close must
+     * wait for the first to complete, not contend for the node.
+     */
+    @Test
+    void aCloseRacingOneInProgressWaitsForItsCompletion() throws Exception {
+        CountDownLatch applying = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicReference<RaftNode<String>> self = new AtomicReference<>();
+        AtomicReference<Thread> applyThread = new AtomicReference<>();
+        StateMachine<String> sm = (index, command) -> {
+            if (command.toUtf8().equals("x")) {
+                applyThread.set(Thread.currentThread());
+                applying.countDown();
+                await(go);
+                self.get().close();
+            }
+            return "ok";
+        };
+        try (InMemoryTransport network = new InMemoryTransport()) {
+            RaftNode<String> node = RaftNode.builder(RaftConfig.builder("solo").initialMembers("solo").build(), sm)
+                    .transport(network).storage(new InMemoryLogStorage()).tickMillis(10).build();
+            self.set(node);
+            node.start();
+            Thread second = new Thread(node::close, "second-close");
+            try {
+                LocalCluster.await(Duration.ofSeconds(10), node::isLeader);
+                node.propose(Bytes.ofUtf8("x"));
+                assertTrue(applying.await(10, TimeUnit.SECONDS));
+                synchronized (node) {
+                    go.countDown();
+                    LocalCluster.await(Duration.ofSeconds(10), () -> applyThread.get().getState() == Thread.State.BLOCKED,
+                            () -> "the apply thread's close is " + applyThread.get().getState());
+                    second.start();
+                    LocalCluster.await(Duration.ofSeconds(10), () -> second.getState() == Thread.State.WAITING,
+                            () -> "the second close is " + second.getState() + ", not waiting for the first");
+                }
+                second.join(5_000);
+                assertFalse(second.isAlive(), "the second close still waits after the first completed");
+                assertTrue(node.whenStopped().isDone());
+            } finally {
+                node.close();
+                second.join(20_000);
+            }
         }
     }
 
