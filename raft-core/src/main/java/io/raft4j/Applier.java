@@ -18,7 +18,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +26,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -99,8 +99,10 @@ final class Applier<R> {
      * then in arrival order. Not one line in arrival order: a stale query (index 0) behind a
      * linearizable one waiting for entries this node has not received yet would wait with it, for
      * as long as the node lags; and served by index, each apply looks only at the reads it readies.
+     * The apply thread alone adds and takes; thread-safe so that {@link #stop} may fail them while
+     * that thread is stuck in the state machine.
      */
-    private final PriorityQueue<WaitingQuery<R>> waitingQueries = new PriorityQueue<>();
+    private final PriorityBlockingQueue<WaitingQuery<R>> waitingQueries = new PriorityBlockingQueue<>();
     /** Arrival order of the waiting reads, to serve those of one read index first come first served. */
     private long queriesArrived;
     private final Consumer<Throwable> onFailure;
@@ -348,10 +350,11 @@ final class Applier<R> {
             }
         }
         failAllProposals(error);
-        if (thread == null || !thread.isAlive()) {
-            failWaitingQueries(error);
-        } // else the apply thread, which owns them, fails them as it ends: still busy (this is a callback
-          // on it, or the wait above ran out), it could change the queue under this iteration
+        // Also when the apply thread is still busy (this is a callback on it, or the wait above ran
+        // out: an apply that hangs): left to that thread to fail as it ends, a read waited for as long
+        // as the apply hung. The iteration is over a copy, and a read it fails that the thread then
+        // serves stays failed.
+        failWaitingQueries(error);
         for (Task t : queue) {
             if (t instanceof ApplyTask a) {
                 for (PendingQuery<?> q : a.queries()) {
@@ -385,8 +388,8 @@ final class Applier<R> {
         } catch (Throwable t) {
             onFailure.accept(t);
         } finally {
-            // The queries still waiting are this thread's to fail once the node stopped: stop() does
-            // it only when this thread has ended (see there).
+            // The queries still waiting once the node stopped fail: stop() failed those waiting when
+            // it ran, this thread may have taken more in since.
             RuntimeException stopped = stopError;
             if (stopped != null) {
                 failWaitingQueries(stopped);
@@ -651,6 +654,7 @@ final class Applier<R> {
         }
     }
 
+    /** Fails the waiting queries without taking them off the queue, which only the apply thread does. */
     private void failWaitingQueries(RuntimeException error) {
         for (WaitingQuery<R> w : waitingQueries) {
             w.query().future().completeExceptionally(error);
