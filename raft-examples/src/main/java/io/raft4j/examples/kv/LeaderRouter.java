@@ -151,8 +151,7 @@ final class LeaderRouter {
             String leader = status.leaderId();
             boolean forwarded = session.followerMode == Session.FollowerMode.FORWARDED;
             if (leader == null || leader.equals(nodeId)) {
-                lastReason = status.role() == Role.CANDIDATE || status.role() == Role.PRE_CANDIDATE
-                        ? "an election is in progress" : "no leader is known";
+                lastReason = noLeaderReason(status.role());
                 if (forwarded) {
                     result.complete(tryAgain());
                     return;
@@ -179,6 +178,23 @@ final class LeaderRouter {
             String route = forwardTo.getOrDefault(leader, address);
             forwarder.send(route, session.id, cmd.args, cmd.timeoutMs).whenComplete((reply, error) ->
                     session.executor.execute(() -> onForwarded(leader, reply, error)));
+        }
+
+        /**
+         * Why no leader is known, as far as this node can tell. A pre-candidate has not won a pre-vote:
+         * it may have just asked, or be cut off from a majority (partitioned, or the majority down),
+         * which it cannot tell apart, so the reason says both. A candidate won one (a KV node always
+         * runs pre-votes): a majority answered it just now, and the election can be won.
+         */
+        private static String noLeaderReason(Role role) {
+            return switch (role) {
+                case CANDIDATE -> "an election is in progress";
+                case PRE_CANDIDATE -> "no leader is known and this node has not won a pre-vote of a majority of its"
+                        + " group: an election may be starting, or this node is cut off from the majority (or the"
+                        + " majority is down); if this lasts, retry on another node";
+                default -> "no leader is known to this node: one may be being elected, or this node may be cut off"
+                        + " from it; if this lasts, retry on another node";
+            };
         }
 
         /**

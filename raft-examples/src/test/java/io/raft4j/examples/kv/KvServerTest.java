@@ -599,6 +599,28 @@ class KvServerTest {
         }
     }
 
+    /**
+     * A node cut off from the rest of its group seeks votes for ever (a pre-vote no one answers):
+     * it told its clients "an election is in progress", as if waiting would help, where the election
+     * cannot be won from there. What it cannot tell apart (a pre-vote just started, or no majority in
+     * reach) the answer now says both of, and what to do: try another node.
+     */
+    @Test
+    void aNodeCutOffFromItsGroupDoesNotClaimAnElectionIsInProgress() throws IOException {
+        cluster = new InMemoryKvCluster(3, 1500, 1000, RespLimits.DEFAULT);
+        KvNode leader = cluster.awaitLeader();
+        KvNode follower = cluster.aFollower(leader);
+        cluster.network.isolate(follower.nodeId());
+        InMemoryKvCluster.await("the cut-off node seeks votes", 10_000,
+                () -> follower.raft().status().role() == io.raft4j.core.Role.PRE_CANDIDATE);
+        try (RespSocket f = new RespSocket(cluster.port(follower), 20_000)) {
+            String write = text(f.call("SET", "k", "v"));
+            assertTrue(write.startsWith("-TRYAGAIN"), write);
+            assertTrue(!write.contains("an election is in progress"), write);
+            assertTrue(write.contains("cut off") && write.contains("another node"), write);
+        }
+    }
+
     @Test
     void isolatedLeaderAnswersWritesAsUncertainOrTimeout() throws IOException {
         cluster = new InMemoryKvCluster(3, 1500, 1000, RespLimits.DEFAULT);
