@@ -279,8 +279,11 @@ final class LeaderRouter {
                 result.complete(Reply.error(cmd.kind == Command.Kind.WRITE && handedOver
                         ? "UNCERTAIN node " + nodeId + " stopped: " + cmd.unknownOutcome
                         : "TRYAGAIN node " + nodeId + " is stopping; nothing was done"));
-            } else if (cause instanceof MembershipChangeException || cause instanceof IllegalArgumentException) {
-                // Refused as asked (a change not allowed now, a command too large): nothing was done.
+            } else if (cause instanceof MembershipChangeException) {
+                // Refused as asked (a change not allowed now): nothing was done.
+                result.complete(Reply.error("ERR " + Failures.membershipRefusal(cause.getMessage())));
+            } else if (cause instanceof IllegalArgumentException) {
+                // Refused as asked (a bad address, a command too large): nothing was done.
                 result.complete(Reply.error("ERR " + Failures.oneLine(cause.getMessage())));
             } else {
                 result.complete(Reply.error("ERR " + cause.getClass().getSimpleName() + ": " + Failures.oneLine(cause.getMessage())));

@@ -621,6 +621,28 @@ class KvServerTest {
         }
     }
 
+    /**
+     * Removing the leader of three while another voter is down is refused by the strict membership
+     * check (the change could not commit). The refusal ended "RaftConfig.strictMembershipChecks(false)
+     * skips this check", a setting a KV operator has no way to reach: it now says what they can do.
+     */
+    @Test
+    void aStrictMembershipRefusalTellsTheKvOperatorWhatTheyCanDo() throws IOException {
+        cluster = new InMemoryKvCluster(3, 1500, 1000, RespLimits.DEFAULT);
+        KvNode leader = cluster.awaitLeader();
+        KvNode down = cluster.aFollower(leader);
+        cluster.network.isolate(down.nodeId());
+        InMemoryKvCluster.await("the leader sees " + down.nodeId() + " inactive", 10_000,
+                () -> leader.raft().followers().join().stream()
+                        .noneMatch(f -> f.nodeId().equals(down.nodeId()) && f.recentlyActive()));
+        try (RespSocket l = new RespSocket(cluster.port(leader), 20_000)) {
+            String refusal = text(l.call("RAFT.REMOVENODE", leader.nodeId()));
+            assertTrue(refusal.startsWith("-ERR") && refusal.contains("answered lately"), refusal);
+            assertTrue(!refusal.contains("RaftConfig"), refusal);
+            assertTrue(refusal.contains("RAFT.REMOVENODE the voter that is down"), refusal);
+        }
+    }
+
     @Test
     void isolatedLeaderAnswersWritesAsUncertainOrTimeout() throws IOException {
         cluster = new InMemoryKvCluster(3, 1500, 1000, RespLimits.DEFAULT);
