@@ -256,7 +256,7 @@ public final class KvNode implements AutoCloseable {
     private boolean closed;
 
     /**
-     * Builds and starts the node: Raft first, then the client port.
+     * Builds and starts the node: the client port first, then Raft.
      *
      * @param serveClients false for a node without a RESP front (the embedded benchmark)
      * @throws IllegalStateException if the client address cannot be bound
@@ -297,8 +297,10 @@ public final class KvNode implements AutoCloseable {
         this.workers = EventLoops.newGroup(Math.min(4, Math.max(2, Runtime.getRuntime().availableProcessors())),
                 new DefaultThreadFactory("kv-io-" + settings.nodeId(), true));
         this.forwarder = new LeaderForwarder(workers, 2, settings.limits(), 1000);
-        raft.start();
         try {
+            // The client port is bound before Raft starts, which writes the bootstrap membership: a
+            // port taken by another process since the start checked it fails the start with nothing
+            // written. A command that comes before Raft runs finds no leader and waits for one.
             if (serveClients) {
                 CommandProcessor processor = new CommandProcessor(settings.nodeId(), clientAddress, raft, stateMachine,
                         forwarder, settings.requestTimeoutMs(), settings.adminTimeoutMs(), settings.maxMemoryBytes(),
@@ -307,6 +309,7 @@ public final class KvNode implements AutoCloseable {
                 server.start(boss, workers, settings.clientAddress(), processor, settings.limits(), settings.maxClients(),
                         settings.maxPipeline(), settings.followerMode(), settings.readMode(), inputBudget);
             }
+            raft.start();
         } catch (RuntimeException e) {
             close();
             throw e;

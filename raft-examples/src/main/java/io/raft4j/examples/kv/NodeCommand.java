@@ -398,9 +398,10 @@ public final class NodeCommand implements Callable<Integer> {
     }
 
     /**
-     * Binds the client address once and lets it go, before anything is written: a node that cannot
-     * serve clients must not bootstrap its log first (the --peers of that failed start would then be
-     * the cluster's membership for good, whatever the next start says).
+     * Binds the client address once and lets it go, before the data directory is created: a start
+     * refused for a port in use leaves no empty directory. Another process may take the port after
+     * this check: {@link KvNode} binds it for good before Raft writes anything, so that start fails
+     * too, still without the --peers of the failed start becoming the cluster's membership for good.
      */
     private void checkClientAddressFree(HostPort client) {
         try (ServerSocket probe = new ServerSocket()) {

@@ -178,6 +178,40 @@ class KvNodeStartTest {
     }
 
     /**
+     * The client port was checked free (bound and let go) before the log was opened, and bound for
+     * good only once Raft ran, after it had written the bootstrap membership: another process that
+     * took the port in between made the start fail with "Nothing was changed" over a log that held
+     * the --peers of that failed start for good. Here the port is taken right after the log opens.
+     */
+    @Test
+    void aClientPortTakenAfterTheCheckFailsTheStartBeforeAnythingIsWritten() throws Exception {
+        NodeCommand command = new NodeCommand();
+        java.util.concurrent.atomic.AtomicReference<java.net.ServerSocket> thief = new java.util.concurrent.atomic.AtomicReference<>();
+        command.afterLogOpened = () -> {
+            try {
+                thief.set(new java.net.ServerSocket(clientPort, 1, java.net.InetAddress.getLoopbackAddress()));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        CommandLine cl = Main.commandLine(command);
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        try {
+            assertEquals(2, cl.execute(args("n1=127.0.0.1:" + raftPort)), "stderr: " + err);
+            assertTrue(err.toString().startsWith("--client-address: cannot listen for clients on 127.0.0.1:" + clientPort),
+                    err.toString());
+            try (RocksDbLogStore store = RocksDbLogStore.open(dir.resolve("n1"))) {
+                assertEquals(0, store.forGroup("kv").lastIndex(), "the membership of the failed start was written");
+            }
+        } finally {
+            if (thief.get() != null) {
+                thief.get().close();
+            }
+        }
+    }
+
+    /**
      * Found by an operator: a node restarted at another --raft-address (its --peers saying the same)
      * listened where no member dials it (they dial the address the stored membership gives it), and
      * nothing said so until "no leader for 10 election timeouts"; while a restart whose --peers
