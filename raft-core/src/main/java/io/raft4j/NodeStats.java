@@ -34,11 +34,18 @@ package io.raft4j;
  *                           {@link OverloadedException} because its uncommitted commands were at
  *                           {@code RaftConfig.maxUncommittedBytes}; a rise means a majority is
  *                           unreachable or the followers' disks cannot keep up
+ * @param inboundMessagesDropped messages from other members dropped on arrival because too many
+ *                           waited already for this node's event loop (at most 65,536, and some
+ *                           tens of MiB of appends and snapshot chunks: see docs/configuration.md);
+ *                           Raft sends again what matters. Members that follow the protocol stay far
+ *                           below that bound: a rise means a member floods this node, or its loop
+ *                           stood still for long (a stalled disk with writes on the loop)
  */
 public record NodeStats(long electionsStarted, long termsLed, long proposalsAccepted, long commandsApplied,
                         long logWrites, long entriesWritten, long bytesWritten, long logWriteNanos,
                         long maxLogWriteNanos, long readsServed, long readsGivenUp, long snapshotsTaken,
-                        long snapshotsFailed, long snapshotsInstalled, long followerLogLosses, long proposalsRefusedOverloaded) {
+                        long snapshotsFailed, long snapshotsInstalled, long followerLogLosses, long proposalsRefusedOverloaded,
+                        long inboundMessagesDropped) {
 
     /** Mean time of one log write in microseconds since the start, or 0 before the first. */
     public double meanLogWriteMicros() {

@@ -32,7 +32,9 @@ import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 
 /**
@@ -110,6 +112,11 @@ public final class RaftNode<R> implements AutoCloseable {
 
     private final Map<Long, Applier.PendingQuery<R>> pendingReads = new HashMap<>();
     private final LoopWatch watches = new LoopWatch();
+    /** Room for the messages delivered and not yet stepped by the loop. */
+    private final InboundAllowance inboundAllowance;
+    /** When drops on arrival were last warned of ({@link #droppedOnArrival}). */
+    private final AtomicLong lastInboundDropWarning = new AtomicLong();
+    private static final long INBOUND_DROP_WARNING_NANOS = TimeUnit.SECONDS.toNanos(10);
     private final MembershipCalls membership;
     private final LeadershipHandover handover;
     private final RemovalStop removal;
@@ -143,6 +150,7 @@ public final class RaftNode<R> implements AutoCloseable {
         // when the first snapshot is taken: a state machine without snapshots never compacts.
         boolean snapshotsLostOnRestart = b.snapshots == null && !(storage instanceof InMemoryLogStorage);
         this.core = new RaftCore(b.config, storage, snapshots, b.random);
+        this.inboundAllowance = new InboundAllowance(InboundAllowance.bulkBytesFor(config));
         if (unowned) {
             // Only now, so that a store the core refused stays unowned.
             StorageOwnership.record(storage, self);
@@ -220,7 +228,14 @@ public final class RaftNode<R> implements AutoCloseable {
             transport.register(config.groupId(), config.nodeId(), new Transport.Inbound() {
                 @Override
                 public void receive(RaftMessage message) {
-                    execute(() -> core.step(message));
+                    if (!inboundAllowance.tryTake(message)) {
+                        droppedOnArrival(message);
+                        return;
+                    }
+                    execute(() -> {
+                        inboundAllowance.giveBack(message);
+                        core.step(message);
+                    });
                 }
 
                 @Override
@@ -293,6 +308,28 @@ public final class RaftNode<R> implements AutoCloseable {
             }
         }, future);
         return future;
+    }
+
+    /**
+     * No room for {@code message} among those waiting for the loop ({@link InboundAllowance}):
+     * dropped, counted, and warned of at most once per {@link #INBOUND_DROP_WARNING_NANOS}.
+     */
+    private void droppedOnArrival(RaftMessage message) {
+        long dropped = counters.inboundMessagesDropped.incrementAndGet();
+        long now = System.nanoTime();
+        long last = lastInboundDropWarning.get();
+        if ((dropped == 1 || now - last >= INBOUND_DROP_WARNING_NANOS)
+                && lastInboundDropWarning.compareAndSet(last, now)) {
+            LOG.warn("{}: dropping messages from other members ({} so far; this one {} from {}): {} wait for the event"
+                            + " loop already, the most allowed. A member floods this node, or its loop is held up",
+                    config.nodeId(), dropped, message.getClass().getSimpleName(), message.from(),
+                    inboundAllowance.messages());
+        }
+    }
+
+    /** Tasks waiting for the event loop (for tests). */
+    long queuedLoopTasks() {
+        return loop.inbox.size();
     }
 
     /** Bytes of committed entries waiting for the apply thread (for tests). */
