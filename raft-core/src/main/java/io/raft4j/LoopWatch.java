@@ -10,6 +10,13 @@ import java.util.function.BooleanSupplier;
  * finishing): each runs its action once, when its condition first holds. Each is on behalf of a
  * caller's future, which {@link #failAll} fails if the node stops first. Loop thread only (or the
  * stopping thread, once the loop has stopped).
+ *
+ * <p>A condition whose future is complete already is dropped unchecked, its action never run: its
+ * caller gave up on it (cancelled the future, or bounded it with {@code orTimeout}) and has its
+ * answer. Kept until it held, a caller retrying with a timeout, as the Javadoc of the calls advises
+ * (a learner that never catches up, a node that knows no leader), left one condition per attempt,
+ * each re-checked after every batch and tick for as long as the node ran, and each acting on behalf
+ * of no one when it held at last (a learner promoted long after every call to add it timed out).
  */
 final class LoopWatch {
     private record Watch(BooleanSupplier condition, Runnable action, CompletableFuture<?> future) {
@@ -25,6 +32,9 @@ final class LoopWatch {
             future.completeExceptionally(stoppedBy); // nothing will check it again
             return;
         }
+        if (future.isDone()) {
+            return; // given up on before it was watched
+        }
         watches.add(new Watch(condition, action, future));
     }
 
@@ -34,6 +44,9 @@ final class LoopWatch {
         }
         List<Watch> due = new ArrayList<>();
         watches.removeIf(w -> {
+            if (w.future().isDone()) {
+                return true; // given up on by its caller
+            }
             if (w.condition().getAsBoolean()) {
                 due.add(w);
                 return true;
@@ -60,6 +73,11 @@ final class LoopWatch {
                 throw e;
             }
         }
+    }
+
+    /** Conditions waiting (for tests). */
+    int size() {
+        return watches.size();
     }
 
     /** The node stopped: no condition will be checked again, so every waiting caller fails. */

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
 
@@ -69,13 +70,43 @@ final class MembershipCalls {
         return editMembership(c -> MembershipEdits.addLearner(c, id, address));
     }
 
-    /** See {@link RaftNode#addVoter}: a learner first, promoted once it has caught up. */
+    /**
+     * See {@link RaftNode#addVoter}: a learner first, promoted once it has caught up. A caller that
+     * gives up on the call (cancels it, or bounds it with {@code orTimeout}) gives up the wait for the
+     * learner too: it is not promoted on behalf of no one, and the wait is not kept for ever.
+     */
     CompletableFuture<ClusterConfig> addVoter(String id, String address) {
         requireIdAndAddress(id, address);
-        return CallFutures.unwrapped(editMembership(c -> MembershipEdits.addLearnerUnlessAdded(c, id, address))
-                .thenCompose(c -> c.voters().contains(id)
-                        ? CompletableFuture.completedFuture(c)
-                        : awaitCaughtUp(id).thenCompose(v -> promote(id))));
+        AtomicReference<CompletableFuture<Void>> waiting = new AtomicReference<>();
+        AtomicReference<CompletableFuture<ClusterConfig>> caller = new AtomicReference<>();
+        CompletableFuture<ClusterConfig> call = CallFutures.unwrapped(
+                editMembership(c -> MembershipEdits.addLearnerUnlessAdded(c, id, address))
+                        .thenCompose(c -> {
+                            if (c.voters().contains(id)) {
+                                return CompletableFuture.completedFuture(c);
+                            }
+                            CompletableFuture<Void> caughtUp = awaitCaughtUp(id);
+                            waiting.set(caughtUp);
+                            if (isDone(caller.get())) {
+                                caughtUp.cancel(false); // given up on before the wait began
+                            }
+                            return caughtUp.thenCompose(v -> promote(id));
+                        }));
+        caller.set(call);
+        // The wait is set before the call is looked at, and the call before this looks at the wait:
+        // whichever comes second cancels it.
+        call.whenComplete((config, error) -> cancel(waiting.get()));
+        return call;
+    }
+
+    private static boolean isDone(CompletableFuture<?> future) {
+        return future != null && future.isDone();
+    }
+
+    private static void cancel(CompletableFuture<?> future) {
+        if (future != null) {
+            future.cancel(false);
+        }
     }
 
     /** See {@link RaftNode#promote}. */

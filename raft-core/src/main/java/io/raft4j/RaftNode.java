@@ -327,6 +327,11 @@ public final class RaftNode<R> implements AutoCloseable {
         }
     }
 
+    /** Conditions the loop re-checks on behalf of calls (for tests; loop thread, or racy). */
+    int watchedConditions() {
+        return watches.size();
+    }
+
     /** Tasks waiting for the event loop (for tests). */
     long queuedLoopTasks() {
         return loop.inbox.size();
@@ -403,8 +408,9 @@ public final class RaftNode<R> implements AutoCloseable {
      * Adds {@code id} as a voter the safe way: first as a learner, then, once its log is within
      * {@link RaftConfig#promoteWithinEntries()} of the leader's, promoted to voter. A node that is
      * far behind therefore never weakens the quorum while it catches up, and one that never
-     * answers is never promoted: the call then waits (bound it with a timeout; the learner stays,
-     * without a vote, until removed).
+     * answers is never promoted: the call then waits (bound it with {@code orTimeout}, or cancel
+     * it: once its future is complete it no longer waits, and the learner stays, without a vote,
+     * until removed or added again; a {@code get} that times out leaves the call waiting).
      *
      * <p>Safe to retry: a call cut off half way (the leader changed after the learner was added)
      * leaves {@code id} a learner, and a new call for the same id and address goes on from there;
@@ -507,7 +513,9 @@ public final class RaftNode<R> implements AutoCloseable {
      * Completes with the id of the leader once this node knows one (at once if it does): after
      * {@link #start()}, or after losing a leader, an election takes an election timeout or more.
      * Only the leader takes proposals; on any other node they fail with
-     * {@link NotLeaderException}, which names the leader. Fails if the node stops first.
+     * {@link NotLeaderException}, which names the leader. Fails if the node stops first. To give up
+     * waiting, complete the future ({@code orTimeout}, {@code cancel}): the node then forgets the
+     * call, whereas a {@code get} that times out leaves it waiting until a leader is known.
      */
     public CompletableFuture<String> whenLeaderKnown() {
         CompletableFuture<String> future = new CompletableFuture<>();
