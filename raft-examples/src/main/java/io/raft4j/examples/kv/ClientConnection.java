@@ -41,7 +41,9 @@ import java.util.function.Function;
  * pipelined GETs of a 4 MB value, never read, ran the node out of direct memory).
  *
  * <p>The arguments of the commands owed a reply are counted in the connection's
- * {@link ClientInputAccount}, so the node-wide budget of client input sees them too.
+ * {@link ClientInputAccount}, so the node-wide budget of client input sees them too; once the
+ * connection closes, those of the commands still running stay counted until they finish
+ * ({@link #channelInactive}).
  *
  * <h2>End of input</h2>
  * A client that shuts down its output (half-closes, as {@code nc -N} does at the end of its input)
@@ -90,6 +92,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean drainScheduled;
     /** The client shut down its output: nothing more comes, and the connection closes once nothing is owed. */
     private boolean inputEnded;
+    /** Commands started and not finished, of every kind. */
+    private int running;
+    /** The channel closed: nothing more is dispatched, and the account closes once nothing runs. */
+    private boolean gone;
 
     ClientConnection(Function<List<byte[]>, Command> parser, long id, Session.FollowerMode followerMode,
                      Session.ReadMode readMode, int maxPipeline, long maxOwedBytes, ClientInputAccount input) {
@@ -170,6 +176,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                 continue;
             }
             count(kind, +1);
+            running++;
             f.whenComplete((reply, error) -> {
                 if (ctx.executor().inEventLoop()) {
                     finished(p, kind, reply, error);
@@ -182,6 +189,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private void finished(Pending p, Command.Kind kind, Reply reply, Throwable error) {
         count(kind, -1);
+        running--;
+        if (gone) {
+            closeAccountIfIdle();
+            return; // no one to answer, and nothing left waiting to start
+        }
         p.slot().reply = error == null ? reply : Reply.error("ERR " + error);
         pump();
         if (!drainScheduled) {
@@ -329,6 +341,39 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         drain();
         if (mayExplain && slots.isEmpty() && ctx.channel().isActive()) {
             ctx.writeAndFlush(encodeSmall(Reply.error("ERR " + evicted.reason())), ctx.voidPromise());
+        }
+    }
+
+    /**
+     * The connection closed: the commands not started yet are dropped (nothing of them was done, and
+     * nothing may be once the client has gone), and the account is closed once the commands running
+     * have finished, not before: until then they hold their arguments (a write retried while no
+     * leader is known, forwarded to a slow leader...). Closed at once, as it was, the budget forgot
+     * them, and the commands left waiting ran after the client had gone: a client that pipelined a
+     * read and 32 MiB of writes behind it, disconnected and did it again held memory that neither
+     * the budget nor {@code --max-clients} saw, for as long as the commands took.
+     */
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        gone = true;
+        closing = true;
+        for (Pending p : waiting) {
+            input.paid(p.slot().bytes); // their arguments are let go with them
+            p.slot().bytes = 0;
+        }
+        waiting.clear();
+        closeAccountIfIdle();
+        if (running > 0) {
+            // What it holds now only the commands' end frees: evicting it would free nothing, and
+            // the event telling this connection so could find its pipeline gone.
+            input.exemptFromEviction();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    private void closeAccountIfIdle() {
+        if (running == 0) {
+            input.close();
         }
     }
 

@@ -17,15 +17,17 @@ import io.raft4j.examples.kv.resp.RespRequestDecoder;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * The RESP2 front of a node: a Netty server on the client address. Connections beyond
  * {@code maxClients} are told {@code -ERR max number of clients reached} and closed, as in Redis.
  * What all connections' input holds is bounded by a {@link ClientInputBudget}: each connection has
- * an account in it, given back whole when the connection closes, or at once when the budget evicts
- * the connection to make room for another's input.
+ * an account in it, given back whole once the connection has closed and the commands it started
+ * have finished, or at once when the budget evicts the connection to make room for another's input.
  */
 final class KvServer implements AutoCloseable {
     private static final byte[] TOO_MANY = "-ERR max number of clients reached\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -58,21 +60,8 @@ final class KvServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (connected.incrementAndGet() > maxClients) {
-                            connected.decrementAndGet();
-                            ch.config().setAutoRead(false);
-                            ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY)).addListener(ChannelFutureListener.CLOSE);
-                            return;
-                        }
-                        ClientInputAccount input = inputBudget.openAccount(ch);
-                        // On the channel's event loop, as are all the account's other changes.
-                        ch.closeFuture().addListener(f -> {
-                            connected.decrementAndGet();
-                            input.close();
-                        });
-                        ch.pipeline().addLast(new RespRequestDecoder(limits, input),
-                                new ClientConnection(processor::parse, nextId.incrementAndGet(), followerMode, readMode, maxPipeline,
-                                        limits.maxRequestBytes(), input));
+                        initClient(ch, processor::parse, limits, maxClients, maxPipeline, followerMode, readMode,
+                                inputBudget);
                     }
                 });
         try {
@@ -83,6 +72,24 @@ final class KvServer implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot listen for clients on " + address + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Sets up the pipeline of the client connection {@code ch}, just accepted; refuses it beyond {@code maxClients}. */
+    void initClient(Channel ch, Function<List<byte[]>, Command> parser, RespLimits limits, int maxClients,
+                    int maxPipeline, Session.FollowerMode followerMode, Session.ReadMode readMode,
+                    ClientInputBudget inputBudget) {
+        if (connected.incrementAndGet() > maxClients) {
+            connected.decrementAndGet();
+            ch.config().setAutoRead(false);
+            ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY)).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        // Closed by the connection once it is closed and nothing runs on its behalf any more.
+        ClientInputAccount input = inputBudget.openAccount(ch);
+        ch.closeFuture().addListener(f -> connected.decrementAndGet());
+        ch.pipeline().addLast(new RespRequestDecoder(limits, input),
+                new ClientConnection(parser, nextId.incrementAndGet(), followerMode, readMode, maxPipeline,
+                        limits.maxRequestBytes(), input));
     }
 
     /** The bound port (useful when started on port 0). */

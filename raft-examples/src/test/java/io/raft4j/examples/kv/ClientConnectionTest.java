@@ -5,6 +5,7 @@ import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.raft4j.examples.kv.resp.ClientInputAccount;
 import io.raft4j.examples.kv.resp.ClientInputBudget;
 import io.raft4j.examples.kv.resp.Reply;
 import io.raft4j.examples.kv.resp.RespLimits;
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -68,6 +70,49 @@ class ClientConnectionTest {
 
         assertEquals("", written(), "no reply after one that could not be encoded: it would answer the wrong command");
         assertFalse(channel.isOpen(), "the connection closes: the client can then never take a reply for another command");
+    }
+
+    /**
+     * A client that disconnects leaves nothing more to run: the commands it pipelined behind one
+     * still running are dropped (nothing of them was done), and the arguments of those still running
+     * stay counted in the client input budget until they finish. Before, the commands waiting ran
+     * after the client had gone, and the budget forgot every argument at the close: a client that
+     * pipelined a read and 32 MiB of writes behind it while no leader was known, disconnected and
+     * did it again, held memory the budget (and --max-clients) never saw, for as long as the
+     * commands retried.
+     */
+    @Test
+    void aClientThatDisconnectsLeavesNothingToRunAndWhatRunsCounted() {
+        Map<String, CompletableFuture<Reply>> commands = new HashMap<>();
+        AtomicInteger started = new AtomicInteger();
+        ClientInputBudget budget = ClientInputBudget.unlimited();
+        channel = new EmbeddedChannel();
+        new KvServer().initClient(channel, args -> {
+                    Command.Kind kind = args.get(0)[0] == 'R' ? Command.Kind.READ : Command.Kind.WRITE;
+                    return command(commands, kind, new String(args.get(1), StandardCharsets.UTF_8), started);
+                }, RespLimits.DEFAULT, 10, 100, Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, budget);
+        channel.writeInbound(Unpooled.copiedBuffer("R a\r\nW b\r\nW c\r\n", StandardCharsets.US_ASCII));
+        assertEquals(1, started.get(), "the writes wait for the read before them");
+        long heldByTheRead = ClientInputAccount.argumentBytes(1) * 2;
+
+        channel.close();
+        channel.runPendingTasks();
+        assertEquals(heldByTheRead, budget.usedBytes(), "what the read still running holds, counted until it finishes");
+
+        commands.get("a").complete(Reply.simple("A"));
+        channel.runPendingTasks();
+        assertEquals(1, started.get(), "a command the client left waiting ran after it had gone");
+        assertEquals(0, budget.usedBytes(), "given back once nothing runs on behalf of the client");
+    }
+
+    private static Command command(Map<String, CompletableFuture<Reply>> commands, Command.Kind kind, String name,
+                                   AtomicInteger started) {
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
+        commands.put(name, reply);
+        return Command.of(kind, session -> {
+            started.incrementAndGet();
+            return reply;
+        });
     }
 
     private static Command write(Map<String, CompletableFuture<Reply>> writes, String name) {

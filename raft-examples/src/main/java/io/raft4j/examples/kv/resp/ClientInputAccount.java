@@ -174,7 +174,7 @@ public final class ClientInputAccount {
         return evictionState.compareAndSet(EVICTABLE, EXEMPT) || evictionState.get() == EXEMPT;
     }
 
-    /** The connection closed: gives back all it held. Idempotent. */
+    /** The connection closed and nothing runs on its behalf any more: gives back all it held. Idempotent. */
     public void close() {
         giveBack();
     }
