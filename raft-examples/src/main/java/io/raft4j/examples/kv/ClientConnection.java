@@ -55,8 +55,9 @@ import java.util.function.Function;
  * When the budget evicts the connection to make room for another's input (it held the most), the
  * replies ready are written, the commands not started yet dropped, and the reason written only if
  * no reply is owed any more; then the channel closes. A command already running may still be done
- * (a write may be applied): the client cannot tell, as when any connection breaks. A connection
- * that announced {@code RAFT.FORWARDED} is never evicted ({@link Session#forwarded}).
+ * (a write may be applied): the client cannot tell, as when any connection breaks; the arguments
+ * of those running stay counted in the budget until they finish ({@link #countRunningAfterEviction}).
+ * A connection that announced {@code RAFT.FORWARDED} is never evicted ({@link Session#forwarded}).
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
@@ -69,6 +70,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
          * {@link #input} until its reply is written.
          */
         long bytes;
+        /** Its command started and has not finished. */
+        boolean running;
     }
 
     private record Pending(Command command, Slot slot) {
@@ -81,7 +84,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final long id;
     private final int maxPipeline;
     private final long maxOwedBytes;
-    private final ClientInputAccount input;
+    /** The connection's account; once it is evicted, its successor for the commands still running. */
+    private ClientInputAccount input;
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
     private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -177,6 +181,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             }
             count(kind, +1);
             running++;
+            p.slot().running = true;
             f.whenComplete((reply, error) -> {
                 if (ctx.executor().inEventLoop()) {
                     finished(p, kind, reply, error);
@@ -190,6 +195,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private void finished(Pending p, Command.Kind kind, Reply reply, Throwable error) {
         count(kind, -1);
         running--;
+        p.slot().running = false;
         if (gone) {
             closeAccountIfIdle();
             return; // no one to answer, and nothing left waiting to start
@@ -339,6 +345,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         // Never started: nothing of them is done, and nothing may be once the client has gone.
         waiting.clear();
         drain();
+        countRunningAfterEviction();
         if (mayExplain && slots.isEmpty() && ctx.channel().isActive()) {
             ctx.writeAndFlush(encodeSmall(Reply.error("ERR " + evicted.reason())), ctx.voidPromise());
         }
@@ -375,6 +382,30 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (running == 0) {
             input.close();
         }
+    }
+
+    /**
+     * The eviction counted out everything this connection held, but the commands already running
+     * go on, holding their arguments: they are counted again, in a successor account, until they
+     * finish. Counted out for good, as they were, the budget gave their room to others for free, and
+     * a client whose running writes got it evicted again and again held memory it never saw.
+     */
+    private void countRunningAfterEviction() {
+        long stillHeld = 0;
+        for (Slot slot : slots) {
+            if (slot.running) {
+                stillHeld += slot.bytes;
+            } else {
+                // Dropped unstarted, or answered but never to be written: owed in no account now, so
+                // a drain after the close (a writability change) must not pay for it in the successor.
+                slot.bytes = 0;
+            }
+        }
+        if (stillHeld == 0 || !input.isClosed()) {
+            return;
+        }
+        input = input.successor();
+        input.owe(stillHeld);
     }
 
     @Override

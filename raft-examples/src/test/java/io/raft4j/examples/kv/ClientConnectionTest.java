@@ -105,6 +105,48 @@ class ClientConnectionTest {
         assertEquals(0, budget.usedBytes(), "given back once nothing runs on behalf of the client");
     }
 
+    /**
+     * A connection evicted for the client input budget drops its commands not started, but those
+     * running go on, holding their arguments: they stay counted until they finish. Counted out at
+     * the eviction with the rest, as they were, the budget took the room they held for free: a client
+     * whose running writes (retried while no leader is known) got it evicted again and again held
+     * memory the budget never saw.
+     */
+    @Test
+    void anEvictedConnectionsRunningCommandsStayCountedUntilTheyFinish() {
+        Map<String, CompletableFuture<Reply>> commands = new HashMap<>();
+        AtomicInteger started = new AtomicInteger();
+        ClientInputBudget budget = new ClientInputBudget(600);
+        channel = new EmbeddedChannel();
+        new KvServer().initClient(channel, args -> {
+                    Command.Kind kind = args.get(0)[0] == 'R' ? Command.Kind.READ : Command.Kind.WRITE;
+                    return command(commands, kind, new String(args.get(1), StandardCharsets.UTF_8).substring(0, 1),
+                            started);
+                }, RespLimits.DEFAULT, 10, 100, Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, budget);
+        channel.writeInbound(Unpooled.copiedBuffer("W " + "w".repeat(400) + "\r\nR r\r\n", StandardCharsets.US_ASCII));
+        long runningWrite = ClientInputAccount.argumentBytes(1) + ClientInputAccount.argumentBytes(400);
+        assertEquals(1, started.get(), "the read waits for the write");
+
+        // Another connection's input needs room: this one holds the most, and is evicted.
+        EmbeddedChannel other = new EmbeddedChannel();
+        ClientInputAccount otherInput = budget.openAccount(other);
+        other.pipeline().addLast(new RespRequestDecoder(RespLimits.DEFAULT, otherInput));
+        try {
+            other.writeInbound(Unpooled.copiedBuffer("*1\r\n$300\r\n" + "o".repeat(150), StandardCharsets.US_ASCII));
+            channel.runPendingTasks();
+            assertFalse(channel.isOpen(), "evicted");
+            assertEquals(runningWrite, budget.usedBytes() - otherInput.heldBytes(),
+                    "what the write still running holds, counted until it finishes");
+
+            commands.get("w").complete(Reply.OK);
+            channel.runPendingTasks();
+            assertEquals(1, started.get(), "the read, never started, was dropped");
+            assertEquals(otherInput.heldBytes(), budget.usedBytes(), "given back once nothing runs for the evicted client");
+        } finally {
+            other.finishAndReleaseAll();
+        }
+    }
+
     private static Command command(Map<String, CompletableFuture<Reply>> commands, Command.Kind kind, String name,
                                    AtomicInteger started) {
         CompletableFuture<Reply> reply = new CompletableFuture<>();

@@ -174,6 +174,21 @@ public final class ClientInputAccount {
         return evictionState.compareAndSet(EVICTABLE, EXEMPT) || evictionState.get() == EXEMPT;
     }
 
+    /**
+     * A new account, in the same budget, for what this connection's evicted commands still hold:
+     * the arguments of those already running, which go on after the eviction (a write retried while
+     * no leader is known, one forwarded to a slow leader) and which the eviction therefore cannot
+     * free, though it counted them out with the rest. Exempt from eviction, as evicting it would
+     * free nothing either. The connection counts them there ({@link #owe}, {@link #paid}) and
+     * closes it once they have finished. On the connection's event loop.
+     */
+    public ClientInputAccount successor() {
+        ClientInputAccount next = budget.openAccount(client + " (evicted; its commands still running)", why -> {
+        });
+        next.exemptFromEviction();
+        return next;
+    }
+
     /** The connection closed and nothing runs on its behalf any more: gives back all it held. Idempotent. */
     public void close() {
         giveBack();
