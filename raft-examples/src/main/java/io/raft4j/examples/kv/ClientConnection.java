@@ -66,8 +66,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         Reply reply;
         boolean close;
         /**
-         * What the command's arguments hold ({@link ClientInputAccount#argumentBytes}), owed in
-         * {@link #input} until its reply is written.
+         * What the command holds: its arguments ({@link ClientInputAccount#argumentBytes}) and the rest
+         * ({@link ClientInputAccount#COMMAND_OVERHEAD}), owed in {@link #input} until its reply is written.
          */
         long bytes;
         /** Its command started and has not finished. */
@@ -134,6 +134,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         List<byte[]> args = (List<byte[]>) msg;
+        slot.bytes = ClientInputAccount.COMMAND_OVERHEAD;
         for (byte[] arg : args) {
             slot.bytes += ClientInputAccount.argumentBytes(arg.length);
         }

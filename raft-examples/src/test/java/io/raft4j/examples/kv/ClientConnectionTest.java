@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** One client connection on an {@link EmbeddedChannel}, its commands stand-ins the test completes. */
 class ClientConnectionTest {
@@ -93,7 +94,7 @@ class ClientConnectionTest {
                 }, RespLimits.DEFAULT, 10, 100, Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, budget);
         channel.writeInbound(Unpooled.copiedBuffer("R a\r\nW b\r\nW c\r\n", StandardCharsets.US_ASCII));
         assertEquals(1, started.get(), "the writes wait for the read before them");
-        long heldByTheRead = ClientInputAccount.argumentBytes(1) * 2;
+        long heldByTheRead = ClientInputAccount.COMMAND_OVERHEAD + ClientInputAccount.argumentBytes(1) * 2;
 
         channel.close();
         channel.runPendingTasks();
@@ -124,7 +125,8 @@ class ClientConnectionTest {
                             started);
                 }, RespLimits.DEFAULT, 10, 100, Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, budget);
         channel.writeInbound(Unpooled.copiedBuffer("W " + "w".repeat(400) + "\r\nR r\r\n", StandardCharsets.US_ASCII));
-        long runningWrite = ClientInputAccount.argumentBytes(1) + ClientInputAccount.argumentBytes(400);
+        long runningWrite = ClientInputAccount.COMMAND_OVERHEAD + ClientInputAccount.argumentBytes(1)
+                + ClientInputAccount.argumentBytes(400);
         assertEquals(1, started.get(), "the read waits for the write");
 
         // Another connection's input needs room: this one holds the most, and is evicted.
@@ -145,6 +147,29 @@ class ClientConnectionTest {
         } finally {
             other.finishAndReleaseAll();
         }
+    }
+
+    /**
+     * Each command owed a reply counts what it holds beyond its arguments: its slot, its command
+     * and what runs it, its reply once ready. Counted by their arguments alone, tiny commands were
+     * counted a tenth of what they held: ten thousand clients pipelining a thousand small commands
+     * each without reading (one socket read past {@code --max-pipeline} adds thousands more) held
+     * gigabytes while the budget saw a few hundred megabytes.
+     */
+    @Test
+    void eachCommandOwedCountsWhatItHoldsBeyondItsArguments() {
+        Map<String, CompletableFuture<Reply>> commands = new HashMap<>();
+        AtomicInteger started = new AtomicInteger();
+        ClientInputBudget budget = ClientInputBudget.unlimited();
+        channel = new EmbeddedChannel();
+        new KvServer().initClient(channel, args -> command(commands, Command.Kind.WRITE, "w" + started.get(), started),
+                RespLimits.DEFAULT, 10, 100, Session.FollowerMode.FORWARD, Session.ReadMode.LINEARIZABLE, budget);
+        int sent = 1000;
+        channel.writeInbound(Unpooled.copiedBuffer("W\r\n".repeat(sent), StandardCharsets.US_ASCII));
+        assertEquals(sent, started.get(), "all of one read is decoded, past the pipeline's bound");
+        long perCommand = budget.usedBytes() / sent;
+        assertTrue(perCommand >= ClientInputAccount.argumentBytes(1) + 256,
+                "counted " + budget.usedBytes() + " bytes for " + sent + " commands running, " + perCommand + " each");
     }
 
     private static Command command(Map<String, CompletableFuture<Reply>> commands, Command.Kind kind, String name,

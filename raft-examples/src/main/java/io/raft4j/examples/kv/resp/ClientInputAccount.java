@@ -70,6 +70,16 @@ public final class ClientInputAccount {
     }
 
     /**
+     * What a command owed a reply holds beyond its arguments, as its connection counts it: its slot
+     * in the connection's queue, the list of its arguments, the objects that parse and run it (a
+     * write's future, its retry timer, its entry in the leader's bookkeeping) and its reply once
+     * ready, some hundreds of bytes of heap, rounded up. Counted by their arguments alone, tiny
+     * commands counted a tenth of what they held, and clients pipelining them without reading held
+     * gigabytes while the budget saw a few hundred megabytes.
+     */
+    public static final int COMMAND_OVERHEAD = 512;
+
+    /**
      * What a decoded argument of {@code length} bytes holds, as its connection counts it: its bytes
      * and what an array takes beyond them. Counted by their bytes alone, empty arguments counted
      * nothing: a pipeline of commands with a million of them each, some 24 MB of heap a command,
