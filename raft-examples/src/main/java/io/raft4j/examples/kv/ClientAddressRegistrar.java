@@ -6,6 +6,7 @@ import io.raft4j.examples.kv.resp.Reply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -46,6 +47,30 @@ final class ClientAddressRegistrar implements LeadershipListener {
         if (!clientAddress.equals(stateMachine.clientAddressOf(nodeId))) {
             register(term);
         }
+        forgetNonMembers();
+    }
+
+    /**
+     * Proposes to forget the client addresses of nodes that are no longer members (removed while
+     * another node led, or before this one's removal call could). Best effort: one that fails is
+     * tried again by the next leader.
+     */
+    void forgetNonMembers() {
+        Set<String> members = raft.status().config().allMembers();
+        for (String id : stateMachine.clientAddresses().keySet()) {
+            if (!members.contains(id)) {
+                forget(id);
+            }
+        }
+    }
+
+    /** Proposes to forget {@code id}'s client address (it was removed); best effort. */
+    void forget(String id) {
+        raft.propose(KvCodec.forget(id)).whenComplete((applied, failure) -> {
+            if (failure != null) {
+                LOG.debug("{}: forgetting the client address of removed {} failed: {}", nodeId, id, failure.toString());
+            }
+        });
     }
 
     @Override

@@ -203,7 +203,13 @@ final class CommandProcessor {
                 }
                 String id = utf8(args.get(1));
                 return admin(args, "RAFT.REMOVENODE " + id + " may or may not have taken effect: RAFT.MEMBERS shows whether "
-                        + id + " is still a member", r -> r.removeMember(id).thenApply(c -> Reply.OK));
+                        + id + " is still a member", r -> r.removeMember(id).thenApply(c -> {
+                            if (!c.isMember(id)) {
+                                // Best effort: if this fails (leadership lost), the next leader does it.
+                                r.propose(KvCodec.forget(id));
+                            }
+                            return Reply.OK;
+                        }));
             }
             case "raft.transfer": {
                 if (argc == 1) {

@@ -95,12 +95,18 @@ public final class KvCodec {
         return w.toBytes();
     }
 
+    /** Records where {@code nodeId} serves clients; an empty {@code clientAddress} forgets it (see {@link #forget}). */
     public static Bytes meta(String nodeId, String clientAddress) {
         Writer w = new Writer(64);
         w.u8(META);
         w.bytes(nodeId.getBytes(StandardCharsets.UTF_8));
         w.bytes(clientAddress.getBytes(StandardCharsets.UTF_8));
         return w.toBytes();
+    }
+
+    /** Forgets where {@code nodeId} serves clients: it is no longer a member. */
+    public static Bytes forget(String nodeId) {
+        return meta(nodeId, "");
     }
 
     /** Registers a client session (RAFT.SESSION): its answer is the session's id. */

@@ -53,7 +53,9 @@ import java.util.zip.CRC32C;
  * <h2>Metadata</h2>
  * Besides the keys (which DBSIZE counts) the state holds, per node id, the address where that node
  * serves clients ({@link KvCodec#META}): a node that becomes leader proposes its own, so every
- * follower can forward to, or name, the leader's client address.
+ * follower can forward to, or name, the leader's client address. A leader forgets those of nodes
+ * that are no longer members ({@link KvCodec#forget}), so the map does not grow with every node
+ * that ever led.
  *
  * <h2>Client sessions</h2>
  * A write wrapped in {@link KvCodec#ONCE} ({@code RAFT.ONCE}) belongs to a client session and is
@@ -210,7 +212,11 @@ public final class KvStateMachine implements StateMachine<Reply> {
                 String nodeId = new String(r.bytes(), java.nio.charset.StandardCharsets.UTF_8);
                 String address = new String(r.bytes(), java.nio.charset.StandardCharsets.UTF_8);
                 r.end();
-                clientAddresses.put(nodeId, address);
+                if (address.isEmpty()) {
+                    clientAddresses.remove(nodeId);   // a member removed: its entry went into every snapshot for good
+                } else {
+                    clientAddresses.put(nodeId, address);
+                }
                 return Reply.OK;
             }
             default:
