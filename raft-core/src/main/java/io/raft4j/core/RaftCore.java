@@ -829,7 +829,12 @@ public final class RaftCore {
             if (rv.preVote()) {
                 return true; // a pre-vote changes no state
             }
+            // Figure 2: only granting the vote restarts the election timer (handleVoteRequest).
+            // Restarted by every request, voters whose clocks run slow, with the most up-to-date
+            // logs, never timed out first while candidates they refuse kept campaigning.
+            int elapsed = electionElapsed;
             becomeFollower(m.term(), null);
+            electionElapsed = elapsed;
             return true;
         }
         if (m instanceof RequestVoteResponse r && r.preVote() && r.granted()) {
