@@ -309,6 +309,14 @@ final class LeaderState {
             if (entries.isEmpty() && (sentAny || !sendIfEmpty)) {
                 return;
             }
+            if (entries.isEmpty() && !needsProbe(pr) && log.term(pr.match()) != RaftLog.UNKNOWN_TERM) {
+                // Not a probe (a read round, a commit update): anchored at match, like a heartbeat.
+                // At next - 1 it could reach the follower before the appends in flight (a transport
+                // sends small messages ahead of queued bulk; networks reorder), be rejected for a
+                // gap, and send the leader back to probing, resending all of them.
+                prev = pr.match();
+                prevTerm = log.term(prev);
+            }
             long last = prev + entries.size();
             long commit = Math.min(log.committed(), last);
             AppendEntries m = new AppendEntries(core.groupId(), core.id(), to, core.term(), prev, prevTerm,
