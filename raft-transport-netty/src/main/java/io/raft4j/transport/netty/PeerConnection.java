@@ -27,7 +27,7 @@ import javax.net.ssl.SSLException;
  * The one outbound connection to one peer, shared by every Raft group of the process.
  *
  * <h2>Sending without blocking</h2>
- * {@link #send} only appends to a lock-free queue bounded in messages and bytes (see
+ * {@link #send} only appends to one of two lock-free queues bounded in messages and bytes (see
  * {@link QueueAllowance}: data streamed by some groups never crowds out the small messages of the
  * others) and, if no drain is pending, schedules one on the connection's event loop, also when
  * called on that loop. The drain encodes every queued message, writes each frame without
@@ -37,6 +37,15 @@ import javax.net.ssl.SSLException;
  * while the socket's buffer is above its high-water mark, so a slow reader fills the bounded
  * queue, never the socket buffer. A message the encoder fails on (a bug, never expected) is dropped
  * alone, logged and counted like any other drop; the rest of the drain still goes.
+ *
+ * <h2>Small messages first</h2>
+ * Bulk messages (appends carrying entries, snapshot chunks) wait in one queue, every other message
+ * (heartbeats, votes, answers, read-index, TimeoutNow) in another, and the drain takes from the
+ * second first: a heartbeat never waits behind the megabytes of appends or chunks queued for a slow
+ * peer, only behind what is already in the socket's buffers. Each queue keeps its order; Raft
+ * needs none between them: the core anchors every append without entries that is not a probe at
+ * the follower's match index, so one that overtakes appends sent before it is not rejected (and a
+ * leader probing has one append in flight at a time).
  *
  * <h2>Connecting</h2>
  * Lazily, on the first send, at the configured address only. While a dial is in flight, messages
@@ -65,7 +74,10 @@ final class PeerConnection {
     /** Used only by {@link #drain}, which runs on one thread at a time. */
     private final WireCodec.Writer writer;
 
-    private final Queue<RaftMessage> queue = PlatformDependent.newMpscQueue();
+    /** Messages {@link QueueAllowance#isBulk bulk}: appends with entries, snapshot chunks. */
+    private final Queue<RaftMessage> bulk = PlatformDependent.newMpscQueue();
+    /** Every other message: drained before {@link #bulk}. */
+    private final Queue<RaftMessage> control = PlatformDependent.newMpscQueue();
     private final QueueAllowance allowance;
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = this::drain;
@@ -112,11 +124,12 @@ final class PeerConnection {
             drop(message, "not connected");
             return;
         }
-        if (!allowance.tryTake(message)) {
+        boolean isBulk = QueueAllowance.isBulk(message);
+        if (!allowance.tryTake(message, isBulk)) {
             drop(message, "queue full");
             return;
         }
-        queue.offer(message);
+        (isBulk ? bulk : control).offer(message);
         // Read after the offer: if the connection got established since, its first drain sees it;
         // if the dial failed since, nothing would ever take the message out, so drop it now.
         ch = channel;
@@ -256,8 +269,7 @@ final class PeerConnection {
         ByteBuf batch = null;
         CodedOutputStream out = null;
         RaftMessage m;
-        while (frames < MAX_FRAMES_PER_DRAIN && ch.isWritable() && (m = queue.poll()) != null) {
-            allowance.giveBack(m);
+        while (frames < MAX_FRAMES_PER_DRAIN && ch.isWritable() && (m = poll()) != null) {
             int intact = out == null ? 0 : out.getTotalBytesWritten();   // bytes of whole frames in batch
             try {
                 int size = writer.envelopeSize(m);
@@ -302,13 +314,30 @@ final class PeerConnection {
         if (frames > 0) {
             ch.flush();
         }
-        if (!queue.isEmpty()) {
+        if (!control.isEmpty() || !bulk.isEmpty()) {
             if (ch.isWritable()) {
                 scheduleDrain(ch);
             }
         } else if (!notified.isEmpty()) {
             notified.clear();
         }
+    }
+
+    /**
+     * The next message to send, small ones first, its room given back; null if none is queued.
+     * Only one thread at a time consumes (see {@link #dropQueued}).
+     */
+    private RaftMessage poll() {
+        RaftMessage m = control.poll();
+        if (m != null) {
+            allowance.giveBack(m, false);
+            return m;
+        }
+        m = bulk.poll();
+        if (m != null) {
+            allowance.giveBack(m, true);
+        }
+        return m;
     }
 
     private void encodeFailed(RaftMessage message, Exception e) {
@@ -330,8 +359,7 @@ final class PeerConnection {
             return;
         }
         RaftMessage m;
-        while ((m = queue.poll()) != null) {
-            allowance.giveBack(m);
+        while ((m = poll()) != null) {
             drop(m, why);
         }
     }
@@ -415,7 +443,7 @@ final class PeerConnection {
         Channel ch = channel;
         return peerId + "@" + address + " channel=" + ch + (ch == null ? "" : " active=" + ch.isActive()
                 + " writable=" + ch.isWritable()) + " dialing=" + dialing + " failures=" + failures
-                + " queued=" + allowance.messages() + "/" + queue.size() + " drainScheduled=" + drainScheduled.get();
+                + " queued=" + allowance.messages() + "/" + control.size() + "+" + bulk.size() + " drainScheduled=" + drainScheduled.get();
     }
 
     int queuedMessages() {

@@ -37,9 +37,13 @@ final class QueueAllowance {
         this.maxBytes = maxBytes;
     }
 
-    /** Takes room for {@code message}, or returns false, taking none, if its allowance is used up. */
-    boolean tryTake(RaftMessage message) {
-        if (!isBulk(message)) {
+    /**
+     * Takes room for {@code message}, or returns false, taking none, if its allowance is used up.
+     *
+     * @param bulk {@link #isBulk isBulk(message)}, which the caller knows already
+     */
+    boolean tryTake(RaftMessage message, boolean bulk) {
+        if (!bulk) {
             if (controlMessages.incrementAndGet() > maxMessages) {
                 controlMessages.decrementAndGet();
                 return false;
@@ -57,9 +61,9 @@ final class QueueAllowance {
         return true;
     }
 
-    /** Gives back the room {@code message} took: it left the queue. */
-    void giveBack(RaftMessage message) {
-        if (isBulk(message)) {
+    /** Gives back the room {@code message} (of the kind {@code bulk}) took: it left the queue. */
+    void giveBack(RaftMessage message, boolean bulk) {
+        if (bulk) {
             bulkMessages.decrementAndGet();
             bulkBytes.addAndGet(-message.sizeBytes());
         } else {

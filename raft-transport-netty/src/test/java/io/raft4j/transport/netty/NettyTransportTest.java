@@ -466,6 +466,57 @@ class NettyTransportTest {
     }
 
     @Test
+    void smallMessagesGoAheadOfQueuedBulkOnes() throws Exception {
+        // Appends backed up in the queue to a peer (a slow link, a slow reader: here, the sender's
+        // event loop held, so no drain runs meanwhile). A heartbeat, an answer or a vote sent then
+        // used to wait behind all of them: on a slow link, longer than an election timeout.
+        NettyTransport b = start(c -> c);
+        NettyTransport a = start(c -> c.ioThreads(1).maxQueuedMessages(64).peer("b", address(b)));
+        b.updatePeers("g", Map.of("a", address(a)));
+        RecordingInbound atB = new RecordingInbound();
+        a.register("g", "a", new RecordingInbound());
+        b.register("g", "b", atB);
+        a.send(TestMessages.numbered("g", "a", "b", 0, 8));
+        assertEquals(0, ((AppendEntries) atB.next(WAIT)).round(), "connected");
+
+        CountDownLatch loopHeld = new CountDownLatch(1);
+        CountDownLatch loopMayGo = new CountDownLatch(1);
+        a.eventLoopFor("g", "a").execute(() -> {   // a's only loop: the connection's
+            loopHeld.countDown();
+            try {
+                loopMayGo.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        List<RaftMessage> small = List.of(
+                new AppendEntries("g", "a", "b", 1, 0, 1, List.of(), 0, 1_000_000),
+                new RequestVoteResponse("g", "a", "b", 4, true, true),
+                new AppendEntriesResponse("g", "a", "b", 3, true, 10, 0, 0, 1));
+        try {
+            assertTrue(loopHeld.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "a's loop is held");
+            for (int i = 1; i <= 64; i++) {
+                a.send(TestMessages.numbered("g", "a", "b", i, 64 * 1024));
+            }
+            a.send(TestMessages.numbered("g", "a", "b", 65, 64 * 1024));
+            assertEquals(1, a.droppedMessages(), "the 65th append was dropped: the queue is full");
+            small.forEach(a::send);
+            assertEquals(1, a.droppedMessages(), "small messages dropped");
+        } finally {
+            loopMayGo.countDown();
+        }
+
+        List<RaftMessage> arrived = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            arrived.add(atB.next(WAIT));
+        }
+        assertEquals(small, arrived, "the first to arrive");
+        for (int i = 1; i <= 64; i++) {
+            assertEquals(i, ((AppendEntries) atB.next(WAIT)).round(), "the appends follow, in order");
+        }
+    }
+
+    @Test
     void unreachableAndUnknownPeersAreReportedWithoutBlocking() throws Exception {
         int deadPort;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
