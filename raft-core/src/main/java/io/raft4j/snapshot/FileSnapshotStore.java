@@ -22,6 +22,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -33,6 +34,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
 
@@ -108,6 +110,79 @@ public final class FileSnapshotStore implements SnapshotStore {
     /** A store keeping 3 snapshots, pinning those read within the last minute. */
     public FileSnapshotStore(Path dir) {
         this(dir, 3, 60_000);
+    }
+
+    /**
+     * Deletes the snapshots kept in {@code dir}, for good: for a group this node no longer serves
+     * (removed from the group, or the group retired), once its node is closed. Deletes the files a
+     * store writes there ({@code snapshot-*.meta}, {@code snapshot-*.data}, temporary {@code tmp-*}
+     * files), then {@code dir} itself if nothing else is left in it. Files of other names are not
+     * a store's and stay, and so does the directory then. A directory that does not exist is
+     * already deleted.
+     *
+     * <p>Crash-safe: the meta files go first, oldest first (a snapshot without its meta file is
+     * not a snapshot to a store), the directory is synced, then the data and temporary files go.
+     * A crash half-way leaves a store whose newest snapshots are gone, or none, never one whose
+     * latest snapshot is an older one than before nor a meta file describing a missing file;
+     * calling again finishes. For a group stored in a {@code RocksDbLogStore}, delete its
+     * snapshots before its log ({@code docs/storage.md}, "Deleting a group for good").
+     *
+     * <p>Not to be called while a store is in use on {@code dir}: a node still running would fail
+     * its next snapshot, and a follower it serves would find the snapshot gone.
+     *
+     * @return whether {@code dir} is gone; {@code false} if it holds files no store wrote, left there
+     * @throws StorageException if a file or the directory cannot be deleted, or the directory not synced
+     */
+    public static boolean deleteDirectory(Path dir) {
+        return deleteDirectory(dir, file -> { });
+    }
+
+    /** {@link #deleteDirectory(Path)}, calling {@code afterEachDelete} after each file (for tests that stop half-way). */
+    static boolean deleteDirectory(Path dir, Consumer<Path> afterEachDelete) {
+        Objects.requireNonNull(dir, "dir");
+        if (!Files.isDirectory(dir)) {
+            return !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+        }
+        try {
+            // Newest last: while any meta file is left, the newest snapshot is still the latest.
+            TreeMap<Long, Path> metas = new TreeMap<>();
+            List<Path> rest = new ArrayList<>();
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "{snapshot-*.meta,snapshot-*.data,tmp-*}")) {
+                for (Path file : files) {
+                    Optional<Long> index = indexOf(file);
+                    if (file.getFileName().toString().endsWith(".meta") && index.isPresent()) {
+                        metas.put(index.get(), file);
+                    } else {
+                        rest.add(file);
+                    }
+                }
+            }
+            for (Path meta : metas.values()) {
+                Files.deleteIfExists(meta);
+                afterEachDelete.accept(meta);
+            }
+            forceDirectory(dir);
+            for (Path file : rest) {
+                Files.deleteIfExists(file);
+                afterEachDelete.accept(file);
+            }
+            try (DirectoryStream<Path> left = Files.newDirectoryStream(dir)) {
+                if (left.iterator().hasNext()) {
+                    forceDirectory(dir);
+                    LOG.info("deleted the snapshots in {}; other files there are left, with the directory", dir);
+                    return false;
+                }
+            }
+            Files.delete(dir);
+            Path parent = dir.toAbsolutePath().getParent();
+            if (parent != null) {
+                forceDirectory(parent);
+            }
+            return true;
+        } catch (IOException e) {
+            throw new StorageException("cannot delete the snapshots in " + dir + ": " + e.getMessage()
+                    + " (calling again goes on from there)", e);
+        }
     }
 
     /** Names the directory, as error messages about the snapshots found (or not) here should. */
