@@ -38,6 +38,9 @@ import java.util.zip.CRC32C;
  *   [0x01][n:1][group]['w']     -> [1][first:8][last:8][segment:8][from:8][to:8][crc:4]
  *                                  (an append whose payloads are being synced, see SegmentWrite;
  *                                  removed in memory once they are, durably by the next synced write)
+ *   [0x02][n:1][group]          -> [1][crc:4]                          (the group's deletion is under
+ *                                  way: its keys are gone, its segment files may not be; see
+ *                                  GroupDeletion)
  * </pre>
  * All integers are big-endian. The leading byte of each value is its layout version.
  * Format version 2 added the segment layout of entry values, version 3 chunks, version 4 the record
@@ -74,6 +77,8 @@ final class Codec {
     private static final byte OWNER_TAG = 'o';
     private static final byte SEGMENT_WRITE_TAG = 'w';
     private static final int SEGMENT_WRITE_BYTES = 1 + 5 * 8 + 4;
+    /** First byte of the keys that record a group's deletion under way. */
+    static final byte DELETION_SPACE = 2;
 
     private Codec() {
     }
@@ -144,6 +149,60 @@ final class Codec {
 
     static byte[] segmentWriteKey(byte[] prefix) {
         return metaKey(prefix, SEGMENT_WRITE_TAG);
+    }
+
+    /**
+     * The first key after every key that starts with {@code prefix}: a group prefix never ends in
+     * 0xFF (its last byte is a byte of UTF-8, or its length byte, which is at least 1), so
+     * incrementing that byte cannot carry.
+     */
+    static byte[] afterPrefix(byte[] prefix) {
+        byte[] end = prefix.clone();
+        end[end.length - 1]++;
+        return end;
+    }
+
+    /** The first of the group's keys in {@code raft4j.meta} (all its records follow, before {@link #metaEnd}). */
+    static byte[] metaStart(byte[] prefix) {
+        byte[] key = new byte[prefix.length + 1];
+        key[0] = 1;
+        System.arraycopy(prefix, 0, key, 1, prefix.length);
+        return key;
+    }
+
+    /** The first key after every record of the group in {@code raft4j.meta}. */
+    static byte[] metaEnd(byte[] prefix) {
+        return afterPrefix(metaStart(prefix));
+    }
+
+    /** The record that the deletion of the group is under way (see {@code GroupDeletion}). */
+    static byte[] deletionKey(byte[] prefix) {
+        byte[] key = new byte[prefix.length + 1];
+        key[0] = DELETION_SPACE;
+        System.arraycopy(prefix, 0, key, 1, prefix.length);
+        return key;
+    }
+
+    /** The group whose deletion {@code key} records, or null if it is no such key. */
+    static String deletedGroup(byte[] key) {
+        if (key.length < 3 || key[0] != DELETION_SPACE || (key[1] & 0xFF) != key.length - 2) {
+            return null;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(key, 2, key.length - 2)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    static byte[] encodeDeletion(byte[] key) {
+        byte[] value = new byte[5];
+        value[0] = VALUE_VERSION;
+        CRC32C crc = new CRC32C();
+        crc.update(key);
+        crc.update(value, 0, 1);
+        putInt(value, 1, (int) crc.getValue());
+        return value;
     }
 
     private static byte[] metaKey(byte[] prefix, byte tag) {

@@ -9,6 +9,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,6 +18,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Iterator;
@@ -127,6 +129,36 @@ final class PayloadSegments implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
+    }
+
+    /**
+     * Deletes the segment directory of {@code groupId} under {@code root} with everything in it
+     * (only that group's files are there), then syncs {@code root} so that the removal is durable.
+     * Nothing is open on it: the group's storage is closed. {@code afterEachFile} runs after each
+     * file is deleted (for tests that stop half-way).
+     *
+     * @return the number of files deleted
+     */
+    static int deleteDirectory(Path root, String groupId, Runnable afterEachFile) throws IOException {
+        Path directory = root.resolve(directoryName(groupId));
+        if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+            return 0;
+        }
+        int deleted = 0;
+        List<Path> paths;
+        try (Stream<Path> walk = Files.walk(directory)) {
+            paths = walk.sorted(Comparator.reverseOrder()).toList(); // children before parents
+        }
+        for (Path path : paths) {
+            boolean file = !Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS);
+            Files.deleteIfExists(path);
+            if (file) {
+                deleted++;
+                afterEachFile.run();
+            }
+        }
+        Database.syncDirectory(root);
+        return deleted;
     }
 
     private void scan() {

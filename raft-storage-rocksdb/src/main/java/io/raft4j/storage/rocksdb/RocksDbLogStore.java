@@ -3,6 +3,9 @@ package io.raft4j.storage.rocksdb;
 import io.raft4j.spi.LogStorage;
 import io.raft4j.spi.StorageException;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,6 +39,7 @@ import java.util.function.Consumer;
  * <p>Thread-safe. A group's storage follows the {@link LogStorage} threading contract.
  */
 public final class RocksDbLogStore implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RocksDbLogStore.class);
 
     /**
      * Tuning of a store.
@@ -110,9 +114,16 @@ public final class RocksDbLogStore implements AutoCloseable {
     private final Map<String, RocksDbLogStorage> openGroups = new LinkedHashMap<>();
     /** Groups whose log is being checked by {@link #forGroup}, outside the lock. */
     private final Set<String> opening = new HashSet<>();
+    /** Groups being deleted by {@link #deleteGroup}, outside the lock. */
+    private final Set<String> deleting = new HashSet<>();
     private boolean closed;
     /** Package-private for tests: runs before a group's log is checked, on the thread opening it. */
     volatile Consumer<String> beforeCheck = groupId -> { };
+    /**
+     * Package-private for tests: runs after each step of {@link #deleteGroup} (see
+     * {@link GroupDeletion}); throwing stops the deletion there, as a crash would.
+     */
+    volatile Consumer<String> afterDeletionStep = step -> { };
 
     private RocksDbLogStore(Path dataDirectory, Settings settings, Database database) {
         this.dataDirectory = dataDirectory;
@@ -137,25 +148,35 @@ public final class RocksDbLogStore implements AutoCloseable {
         Objects.requireNonNull(dataDirectory, "dataDirectory");
         Objects.requireNonNull(settings, "settings");
         Path dir = dataDirectory.toAbsolutePath().normalize();
-        return new RocksDbLogStore(dir, settings, Database.open(dir, settings));
+        Database database = Database.open(dir, settings);
+        try {
+            GroupDeletion.finishAll(database);
+        } catch (RuntimeException | Error e) {
+            database.close();
+            throw e;
+        }
+        return new RocksDbLogStore(dir, settings, database);
     }
 
     /**
-     * The log of group {@code groupId}, empty if the group never wrote here. Recovers and checks
-     * what the group stored: every entry's checksum and that indexes run without a gap.
+     * The log of group {@code groupId}, empty if the group never wrote here or was deleted
+     * ({@link #deleteGroup}). Recovers and checks what the group stored: every entry's checksum and
+     * that indexes run without a gap. Finishes first a deletion of the group that was interrupted.
      *
      * @param groupId 1 to 255 bytes of UTF-8
      * @throws IllegalArgumentException if {@code groupId} is not that
      * @throws IllegalStateException    if the group's storage is already open (close it first), or
-     *                                  this store is closed
-     * @throws StorageException         if the group's stored log is damaged or unreadable
+     *                                  being deleted, or this store is closed
+     * @throws StorageException         if the group's stored log is damaged or unreadable, or an
+     *                                  interrupted deletion of it cannot be finished
      */
     public LogStorage forGroup(String groupId) {
-        reserve(groupId);
+        reserve(groupId, opening);
         RocksDbLogStorage storage;
         try {
             // Outside the lock: the check reads the whole log, and other groups' opens and closes
             // (which take the lock to leave openGroups) must not wait for it.
+            GroupDeletion.finish(database, groupId);
             beforeCheck.accept(groupId);
             storage = RocksDbLogStorage.open(database, groupId, settings, () -> release(groupId));
         } catch (RuntimeException | Error e) {
@@ -166,14 +187,71 @@ public final class RocksDbLogStore implements AutoCloseable {
         return storage;
     }
 
-    /** Marks {@code groupId} as being opened, so that no second open of it starts meanwhile. */
-    private synchronized void reserve(String groupId) {
+    /**
+     * Deletes everything this store holds for group {@code groupId}, for good: its entries, its
+     * hard state (term and vote), its compaction point, its recorded owner, and its payload segment
+     * files with their directory {@code log-segments/<group>/} (released files kept for reuse
+     * included). Other groups of the store are untouched and may run and write meanwhile.
+     * Afterwards {@link #forGroup} of the same id gives an empty log, as for a group that never
+     * wrote here. Deleting a group that holds nothing here does no harm.
+     *
+     * <p>For a group this node will never serve again: removed from the group's membership, or the
+     * whole group retired. The group forgets its term and vote, so a node that is still a voter
+     * of the group must not be started on it again (it could vote twice in a term); one added back
+     * to the group later joins as a new, empty member. Close the group's {@code RaftNode} and then
+     * its {@link LogStorage} first. The group's snapshot directory is not this store's: delete it
+     * <em>before</em> this (see {@code FileSnapshotStore.deleteDirectory}), so that a crash in
+     * between leaves a log a node refuses to start on rather than snapshots without their log.
+     *
+     * <p>Durable and crash-safe: when it returns, the deletion is on disk. A crash or a failure half-way
+     * leaves either the group as it was, or no log of the group and a record that the deletion is
+     * under way, which the next opening of the store (or of the group, or another
+     * {@code deleteGroup}) finishes before anything else: never part of a log that looks whole.
+     * RocksDB frees the space of the deleted keys by compacting their range before this returns;
+     * the segment files go at once.
+     *
+     * @param groupId 1 to 255 bytes of UTF-8
+     * @throws IllegalArgumentException if {@code groupId} is not that
+     * @throws IllegalStateException    if the group's storage is open (close the node, then its
+     *                                  storage, first), being opened or deleted by another thread,
+     *                                  or this store is closed; nothing was deleted
+     * @throws StorageException         if the deletion could not be made durable; the message says
+     *                                  how far it got, and calling again finishes it
+     */
+    public void deleteGroup(String groupId) {
+        reserve(groupId, deleting);
+        try {
+            int files = GroupDeletion.delete(database, groupId, afterDeletionStep);
+            LOG.info("deleted group {} from the raft4j log in {} ({} payload segment files)", groupId,
+                    database.directory, files);
+        } finally {
+            endDeletion(groupId);
+        }
+    }
+
+    /**
+     * Marks {@code groupId} as being opened or deleted ({@code purpose}), so that no second open or
+     * deletion of it starts meanwhile.
+     */
+    private synchronized void reserve(String groupId, Set<String> purpose) {
         checkOpen();
         Codec.groupPrefix(groupId);
-        if (openGroups.containsKey(groupId) || opening.contains(groupId)) {
-            throw new IllegalStateException("the log storage of group " + groupId + " is already open");
+        boolean open = openGroups.containsKey(groupId);
+        if (open || opening.contains(groupId)) {
+            throw new IllegalStateException("the log storage of group " + groupId + " is "
+                    + (purpose == opening ? "already open"
+                    : open ? "open: close its node, then the storage, before deleting the group"
+                    : "being opened"));
         }
-        opening.add(groupId);
+        if (deleting.contains(groupId)) {
+            throw new IllegalStateException("group " + groupId + " is being deleted");
+        }
+        purpose.add(groupId);
+    }
+
+    private synchronized void endDeletion(String groupId) {
+        deleting.remove(groupId);
+        notifyAll();
     }
 
     /**
@@ -215,10 +293,13 @@ public final class RocksDbLogStore implements AutoCloseable {
         database.close();
     }
 
-    /** Holding the lock: waits until no group is being opened (their check reads the database). */
+    /**
+     * Holding the lock: waits until no group is being opened or deleted (their check, or their
+     * deletion, uses the database).
+     */
     private void awaitOpensUnderWay() {
         boolean interrupted = false;
-        while (!opening.isEmpty()) {
+        while (!opening.isEmpty() || !deleting.isEmpty()) {
             try {
                 wait();
             } catch (InterruptedException e) {
