@@ -75,10 +75,10 @@ final class GroupDeletion {
 
     /**
      * Finishes a deletion of {@code groupId} that a crash or a failure interrupted, if there is
-     * one; does nothing otherwise (one read).
+     * one; does nothing otherwise (one read). Returns whether it finished one.
      */
-    static void finish(Database database, String groupId) {
-        new GroupDeletion(database, groupId, step -> { }).finishIfRecorded();
+    static boolean finish(Database database, String groupId) {
+        return new GroupDeletion(database, groupId, step -> { }).finishIfRecorded();
     }
 
     /**
@@ -88,8 +88,9 @@ final class GroupDeletion {
     static void finishAll(Database database) {
         for (String groupId : recordedDeletions(database)) {
             try {
-                finish(database, groupId);
-                LOG.info("group {}: finished its deletion, which was interrupted", groupId);
+                if (finish(database, groupId)) {
+                    LOG.info("group {}: finished its deletion, which was interrupted", groupId);
+                }
             } catch (StorageException e) {
                 LOG.warn("group {}: cannot finish its interrupted deletion now; opening the group or deleting it"
                         + " again tries again: {}", groupId, e.getMessage());
@@ -106,8 +107,10 @@ final class GroupDeletion {
                 batch.put(database.meta, deletionKey, Codec.encodeDeletion(deletionKey));
                 database.db.write(database.syncWrite, batch);
             } catch (RocksDBException e) {
-                throw new StorageException("group " + groupId + ": cannot delete its log, nothing of it was deleted: "
-                        + Database.describe(e), e);
+                // The batch is atomic; a failed sync may still have let it reach the disk whole.
+                throw new StorageException("group " + groupId + ": cannot delete its log: " + Database.describe(e)
+                        + ". The group is as it was, or, if the write reached the disk all the same, deleted but for"
+                        + " its segment files; deleting it again, or opening the store, finishes.", e);
             }
             afterStep.accept(KEYS_DELETED);
             int files = deleteFilesAndRecord();
@@ -118,19 +121,20 @@ final class GroupDeletion {
         }
     }
 
-    private void finishIfRecorded() {
+    private boolean finishIfRecorded() {
         database.enter();
         try {
             if (database.db.get(database.meta, deletionKey) == null) {
-                return;
+                return false;
             }
             if (holdsKeys()) {
                 LOG.warn("group {}: its deletion is recorded, but it holds a log written since (by a raft4j that"
                         + " does not know that record); the log and its segment files are kept", groupId);
                 removeRecord();
-                return;
+                return false;
             }
             deleteFilesAndRecord();
+            return true;
         } catch (RocksDBException e) {
             throw new StorageException("group " + groupId + ": cannot finish its interrupted deletion: "
                     + Database.describe(e), e);

@@ -36,6 +36,9 @@ import java.util.function.Consumer;
  * that says what is wrong. The layout and the RocksDB options are described in
  * {@code docs/storage.md}.
  *
+ * <p>A group this process will not serve again (removed from it, or retired) is deleted with
+ * {@link #deleteGroup}: its log, term and vote, and segment files.
+ *
  * <p>Thread-safe. A group's storage follows the {@link LogStorage} threading contract.
  */
 public final class RocksDbLogStore implements AutoCloseable {

@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
 
 /**
  * The process {@link CrashConsistencyTest} kills: opens a store and, on one thread per group, writes
- * random appends, suffix overwrites, hard states, compactions and resets until it is killed.
+ * random appends, suffix overwrites, hard states, compactions and resets, and deletes the group,
+ * until it is killed.
  *
  * <p>Protocol, one line per event, each ending in {@code " ."} so a torn line is recognisable,
  * written to stdout (the parent's live view, to decide when to kill) and first to the transcript
@@ -31,7 +32,8 @@ import java.util.SplittableRandom;
  * A group seq .                             the write returned: it is durable
  * </pre>
  * Ops: {@code append first count term hardTerm vote} ({@code -} for no hard state / no vote),
- * {@code hard term vote}, {@code compact index term}, {@code reset index term}. An entry's payload
+ * {@code hard term vote}, {@code compact index term}, {@code reset index term}, {@code delete} (the
+ * group deleted from the store and opened again, empty). An entry's payload
  * is {@link #payload(long, long)}, so the parent can check content from index and term alone.
  *
  * <p>Exits by itself when its stdin closes (the parent died) or after {@link #MAX_OPS} writes.
@@ -66,7 +68,7 @@ public final class CrashChild {
             String group = GROUPS.get(g);
             LogStorage log = store.forGroup(group);
             SplittableRandom random = new SplittableRandom(seed * 31 + g);
-            writers.add(new Thread(() -> writeUntilKilled(group, log, random), "writer-" + group));
+            writers.add(new Thread(() -> writeUntilKilled(store, group, log, random), "writer-" + group));
         }
         emit("READY");
         writers.forEach(Thread::start);
@@ -76,7 +78,9 @@ public final class CrashChild {
         store.close();
     }
 
-    private static void writeUntilKilled(String group, LogStorage log, SplittableRandom random) {
+    private static void writeUntilKilled(RocksDbLogStore store, String group, LogStorage opened,
+                                         SplittableRandom random) {
+        LogStorage log = opened;
         long term = Math.max(log.hardState().term(), log.term(log.lastIndex()));
         for (int seq = 0; seq < MAX_OPS; seq++) {
             long first = log.firstIndex();
@@ -114,6 +118,12 @@ public final class CrashChild {
                 long index = last + random.nextInt(4);
                 emit("I " + group + " " + seq + " reset " + index + " " + term);
                 log.reset(index, term);
+            } else if (op < 99) {
+                // The group deleted for good while the other writes on, and started again empty.
+                emit("I " + group + " " + seq + " delete");
+                log.close();
+                store.deleteGroup(group);
+                log = store.forGroup(group);
             } else {
                 continue;
             }

@@ -6,6 +6,7 @@ import io.raft4j.message.LogEntry;
 import io.raft4j.spi.LogStorage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.RocksDBException;
 import org.rocksdb.util.Environment;
 
 import java.io.BufferedReader;
@@ -28,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -37,7 +39,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * with SIGKILL after a random number of acknowledgements (seeded), reopens the store and checks,
  * for every group, that the log is contiguous, every entry has the payload its index and term call
  * for, and that the state is exactly the one after the last acknowledged write, or after the one
- * write that was in flight. Rounds accumulate on the same directory.
+ * write that was in flight. Now and then a group is deleted from the store and started again
+ * empty, so kills also land in deletions, which opening must finish. Rounds accumulate on the
+ * same directory.
  *
  * <p>{@code -Draft.crash.iterations=N} sets the rounds (20 by default), {@code -Draft.crash.seed}
  * the seed. Runs in about a second per round.
@@ -52,6 +56,8 @@ class CrashConsistencyTest {
     Path work;
     /** The current round's lines from the child, for failure messages. */
     private final List<String> transcript = new ArrayList<>();
+    /** Kills that found a group's deletion under way. */
+    private int deletionsInFlight;
 
     @Test
     void everyAcknowledgedWriteSurvivesKillDashNine() throws Exception {
@@ -77,7 +83,7 @@ class CrashConsistencyTest {
                 "the children's larger appends should have put payloads in segment files");
         System.out.println("crash consistency: " + ROUNDS + " rounds, " + totalAcks + " acknowledged writes, all"
                 + " recovered; " + inFlightDurable + " unacknowledged in-flight writes were found durable too (seed "
-                + SEED + ")");
+                + SEED + "); " + deletionsInFlight + " kills during a group's deletion");
     }
 
     /** Runs one child until {@code killAfterAcks} acknowledgements, kills it, applies what it said. */
@@ -165,11 +171,16 @@ class CrashConsistencyTest {
      * Reopens the store and checks every group against its model; returns how many groups had
      * their in-flight (announced, unacknowledged) write durable.
      */
-    private int verify(Path dataDir, Map<String, Model> models, String context) {
+    private int verify(Path dataDir, Map<String, Model> models, String context) throws RocksDBException {
         int inFlightDurable = 0;
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir)) {
             for (String group : CrashChild.GROUPS) {
+                assertNull(store.database.db.get(store.database.meta, Codec.deletionKey(Codec.groupPrefix(group))),
+                        group + " " + context + ": opening the store finishes a deletion the kill interrupted");
                 Model model = models.get(group);
+                if (model.pending != null && model.pending[0].equals("delete")) {
+                    deletionsInFlight++;
+                }
                 State actual;
                 try (LogStorage log = store.forGroup(group)) {
                     actual = State.read(log, group + " " + context);
@@ -253,6 +264,9 @@ class CrashConsistencyTest {
                 }
                 case "reset" -> {
                     return new State(Long.parseLong(op[1]), Long.parseLong(op[2]), List.of(), hard);
+                }
+                case "delete" -> {
+                    return EMPTY;
                 }
                 default -> throw new IllegalArgumentException("unknown op " + op[0]);
             }
