@@ -2,6 +2,7 @@ package io.raft4j.storage.rocksdb;
 
 import io.raft4j.spi.StorageException;
 import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -189,8 +190,10 @@ final class GroupDeletion {
 
     /** Frees the disk space of the range-deleted entries now rather than when compaction gets there. */
     private void compact() {
-        try {
-            database.db.compactRange(database.entries, prefix, Codec.afterPrefix(prefix));
+        // Not exclusive (RocksDB's default for a manual compaction): the background compactions
+        // the other groups' writes need go on meanwhile, so their writes are not stalled.
+        try (CompactRangeOptions options = new CompactRangeOptions().setExclusiveManualCompaction(false)) {
+            database.db.compactRange(database.entries, prefix, Codec.afterPrefix(prefix), options);
         } catch (RocksDBException e) {
             LOG.warn("group {}: deleted; compacting its former key range failed, RocksDB frees that space later: {}",
                     groupId, Database.describe(e));
