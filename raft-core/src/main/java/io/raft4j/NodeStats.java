@@ -30,10 +30,12 @@ package io.raft4j;
  * @param followerLogLosses  times this node, leading, found that a follower had lost entries it
  *                           acknowledged (a damaged or replaced disk: see docs/operations.md) and
  *                           sent them again; should stay 0
- * @param proposalsRefusedOverloaded proposals this node, leading, refused with
- *                           {@link OverloadedException} because its uncommitted commands were at
+ * @param proposalsRefusedOverloaded proposals this node refused with
+ *                           {@link OverloadedException} because its uncommitted commands, with the
+ *                           proposals waiting for its event loop, were at
  *                           {@code RaftConfig.maxUncommittedBytes}; a rise means a majority is
- *                           unreachable or the followers' disks cannot keep up
+ *                           unreachable, the followers' disks cannot keep up, or this node's event
+ *                           loop is held up
  * @param inboundMessagesDropped messages from other members dropped on arrival because too many
  *                           waited already for this node's event loop (at most 65,536, and some
  *                           tens of MiB of appends and snapshot chunks: see docs/configuration.md);

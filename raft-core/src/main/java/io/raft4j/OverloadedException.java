@@ -1,11 +1,13 @@
 package io.raft4j;
 
 /**
- * The leader refused a proposal because the commands it accepted and has not yet committed and
- * handed to its state machine reached {@code RaftConfig.maxUncommittedBytes}: a majority is
- * unreachable or cannot keep up, or the leader's state machine cannot. Nothing was proposed, so
- * retrying is safe; back off first (a growing delay), since the leader accepts again only as
- * commits and applies catch up.
+ * The node refused a call at once because it holds as much of that kind as it may. A proposal: the
+ * commands the leader accepted and has not yet committed and handed to its state machine, with
+ * those made and still waiting for its event loop, reached {@code RaftConfig.maxUncommittedBytes}
+ * (a majority is unreachable or cannot keep up, or the leader's state machine or event loop
+ * cannot). A read: {@code RaftConfig.maxQueuedReads} reads wait for its event loop already. Nothing
+ * was proposed or read, so retrying is safe; back off first (a growing delay), since the node
+ * accepts again only as commits, applies or its loop catch up.
  */
 public class OverloadedException extends RaftException {
     private static final long serialVersionUID = 1L;
@@ -15,5 +17,24 @@ public class OverloadedException extends RaftException {
                 + " of " + limit + " (maxUncommittedBytes): a majority is unreachable or cannot keep up, or its state"
                 + " machine cannot;"
                 + " nothing was proposed, retry later");
+    }
+
+    private OverloadedException(String message) {
+        super(message);
+    }
+
+    /** A proposal refused as it was made: {@code heldBytes} counts those waiting for the loop too. */
+    static OverloadedException proposalsQueued(String nodeId, long heldBytes, long limit) {
+        return new OverloadedException("node " + nodeId + " holds " + heldBytes + " bytes of commands not committed"
+                + " and applied yet, or waiting for its event loop, at its limit of " + limit + " (maxUncommittedBytes):"
+                + " its event loop is held up, a majority is unreachable or cannot keep up, or its state machine"
+                + " cannot; nothing was proposed, retry later");
+    }
+
+    /** A read refused as it was made: {@code limit} reads wait for the loop already. */
+    static OverloadedException readsQueued(String nodeId, int limit) {
+        return new OverloadedException("node " + nodeId + " has " + limit + " reads waiting for its event loop, its"
+                + " limit (maxQueuedReads): its event loop is held up, or reads come faster than it takes them up;"
+                + " nothing was read, retry later");
     }
 }

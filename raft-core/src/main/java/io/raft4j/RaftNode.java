@@ -114,6 +114,8 @@ public final class RaftNode<R> implements AutoCloseable {
     private final LoopWatch watches = new LoopWatch();
     /** Room for the messages delivered and not yet stepped by the loop. */
     private final InboundAllowance inboundAllowance;
+    /** Room for the proposals and reads made and not yet stepped by the loop. */
+    private final CallAllowance callAllowance;
     /** When drops on arrival were last warned of ({@link #droppedOnArrival}). */
     private final AtomicLong lastInboundDropWarning = new AtomicLong();
     private static final long INBOUND_DROP_WARNING_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -151,6 +153,7 @@ public final class RaftNode<R> implements AutoCloseable {
         boolean snapshotsLostOnRestart = b.snapshots == null && !(storage instanceof InMemoryLogStorage);
         this.core = new RaftCore(b.config, storage, snapshots, b.random);
         this.inboundAllowance = new InboundAllowance(InboundAllowance.bulkBytesFor(config));
+        this.callAllowance = new CallAllowance(config);
         if (unowned) {
             // Only now, so that a store the core refused stays unowned.
             StorageOwnership.record(storage, self);
@@ -277,8 +280,11 @@ public final class RaftNode<R> implements AutoCloseable {
      * Proposes a command. The future completes with the state machine's result once the command is
      * committed and applied here; fails with {@link NotLeaderException} at once if this node is not
      * the leader (or is handing leadership over: it then names the node taking over), with
-     * {@link OverloadedException} at once if the leader's commands not yet committed and applied
-     * are at {@link RaftConfig#maxUncommittedBytes()} (back off and retry), with
+     * {@link OverloadedException} at once if the leader's commands not yet committed and applied,
+     * with the proposals made here and still waiting for its event loop, are at
+     * {@link RaftConfig#maxUncommittedBytes()} (back off and retry: so a caller that fires proposals
+     * without waiting for them, while the loop is held up, is refused instead of queueing without
+     * end), with
      * {@link IndeterminateException} if leadership is lost before the outcome is known, with
      * {@link RaftStoppedException}, or with {@link IllegalArgumentException} at once if the command
      * is larger than {@link RaftConfig#maxEntryBytes()} (nothing was proposed).
@@ -292,8 +298,16 @@ public final class RaftNode<R> implements AutoCloseable {
             future.completeExceptionally(e);
             return future;
         }
+        long refusedHolding = callAllowance.tryTakeProposal(command.length());
+        if (refusedHolding >= 0) {
+            counters.proposalsRefusedOverloaded.incrementAndGet();
+            future.completeExceptionally(OverloadedException.proposalsQueued(config.nodeId(), refusedHolding,
+                    callAllowance.maxProposalBytes()));
+            return future;
+        }
         execute(() -> {
             long index = core.propose(command);
+            callAllowance.proposalStepped(command.length(), core.uncommittedBytes());
             if (index == RaftCore.OVERLOADED) {
                 counters.proposalsRefusedOverloaded.incrementAndGet();
                 future.completeExceptionally(new OverloadedException(config.nodeId(), core.uncommittedBytes(),
@@ -337,6 +351,16 @@ public final class RaftNode<R> implements AutoCloseable {
         return loop.inbox.size();
     }
 
+    /** Bytes of the proposals waiting for the event loop (for tests). */
+    long queuedProposalBytes() {
+        return callAllowance.queuedProposalBytes();
+    }
+
+    /** Reads waiting for the event loop (for tests). */
+    int queuedReads() {
+        return callAllowance.queuedReads();
+    }
+
     /** Bytes of committed entries waiting for the apply thread (for tests). */
     long applyBacklogBytes() {
         return applyBacklog.bytes();
@@ -360,19 +384,30 @@ public final class RaftNode<R> implements AutoCloseable {
      * knows of no leader (an election is on), or when the read cannot be confirmed (leadership
      * changed, the leader could not confirm it within an election timeout, or a follower's commit
      * index stood still for an election timeout short of the read index it was given): retry it.
-     * {@link ReadConsistency#STALE} answers at once on any node.
+     * {@link ReadConsistency#STALE} answers at once on any node. Fails at once with
+     * {@link OverloadedException} if {@link RaftConfig#maxQueuedReads()} reads wait for this node's
+     * event loop already (it is held up, or reads come faster than it takes them up): back off and
+     * retry.
      */
     public CompletableFuture<R> query(Bytes query, ReadConsistency consistency) {
         // Thrown here, as propose(null) does, not handed to the state machine's query for it to fail.
         Objects.requireNonNull(query, "query");
         Objects.requireNonNull(consistency, "consistency");
         CompletableFuture<R> future = new CompletableFuture<>();
+        if (!callAllowance.tryTakeRead()) {
+            future.completeExceptionally(OverloadedException.readsQueued(config.nodeId(), callAllowance.maxReads()));
+            return future;
+        }
         if (consistency == ReadConsistency.STALE) {
-            execute(() -> applier.submit(List.of(), List.of(new Applier.PendingQuery<>(0, query, future))), future);
+            execute(() -> {
+                callAllowance.readStepped();
+                applier.submit(List.of(), List.of(new Applier.PendingQuery<>(0, query, future)));
+            }, future);
             return future;
         }
         boolean lease = consistency == ReadConsistency.LEASE;
         execute(() -> {
+            callAllowance.readStepped();
             long id = ++nextReadId;
             if (!core.readIndex(id, lease)) {
                 future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
@@ -662,6 +697,10 @@ public final class RaftNode<R> implements AutoCloseable {
     }
 
     private void handle(Ready ready) {
+        // Taking the ready released the commands it hands out for apply (and a lost leadership all of
+        // them): said before any of their futures completes, or a caller that waits for each before
+        // proposing the next was refused, against room that is free already.
+        callAllowance.uncommittedNow(core.uncommittedBytes());
         if (ready.roleChanged()) {
             onRoleChange();
         }

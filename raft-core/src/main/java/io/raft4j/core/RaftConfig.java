@@ -47,7 +47,9 @@ import java.util.Objects;
  *                                 handed to its state machine; beyond it, proposals are refused until
  *                                 commits and applies catch up (a majority unreachable or too slow, or
  *                                 a state machine slower than the commits, would otherwise make the
- *                                 leader's log, memory and disk grow without end); at least
+ *                                 leader's log, memory and disk grow without end). The runtime counts
+ *                                 the proposals made and not yet taken up by its event loop against it
+ *                                 too, and refuses beyond it as they are made; at least
  *                                 {@code maxEntryBytes}; default 64 MiB
  * @param maxApplyBatchBytes       bytes of committed entries handed out for apply at once; default 8 MiB.
  *                                 The runtime lets about four such batches wait for its apply
@@ -76,6 +78,11 @@ import java.util.Objects;
  *                                 intervals; the leader counts if it stays a voter): such a change could
  *                                 never commit, and would leave the group without a leader until the
  *                                 missing voters come back; default true (as etcd's strict reconfig check)
+ * @param maxQueuedReads           reads ({@code RaftNode.query}) made and not yet taken up by the
+ *                                 node's event loop; beyond it a read fails at once with
+ *                                 {@code OverloadedException}, so that a caller firing reads while the
+ *                                 loop is held up (a slow sync on the loop, a GC pause, a slow
+ *                                 callback) cannot grow the loop's queue without end; default 65,536
  */
 public record RaftConfig(String groupId, String nodeId, Map<String, String> initialMembers,
                          int electionTimeoutTicks, int heartbeatIntervalTicks, boolean preVote,
@@ -83,7 +90,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
                          long maxInflightBytes, long maxUncommittedBytes, long maxApplyBatchBytes, long snapshotEveryEntries,
                          long snapshotEveryBytes, long snapshotTrailingEntries, int snapshotChunkBytes,
                          int snapshotChunksInFlight, long promoteWithinEntries, int leaseClockDriftPercent,
-                         boolean strictMembershipChecks) {
+                         boolean strictMembershipChecks, int maxQueuedReads) {
     /** The largest {@link #electionTimeoutTicks}: 2^20 ticks (about 29 hours at 100 ms per tick). */
     public static final int MAX_ELECTION_TIMEOUT_TICKS = 1 << 20;
     /**
@@ -153,6 +160,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         if (leaseClockDriftPercent < 0 || leaseClockDriftPercent > 50) {
             throw new IllegalArgumentException("leaseClockDriftPercent must be within 0..50, was " + leaseClockDriftPercent);
         }
+        requirePositive(maxQueuedReads, "maxQueuedReads");
     }
 
     /**
@@ -233,6 +241,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         b.promoteWithinEntries = promoteWithinEntries;
         b.leaseClockDriftPercent = leaseClockDriftPercent;
         b.strictMembershipChecks = strictMembershipChecks;
+        b.maxQueuedReads = maxQueuedReads;
         return b;
     }
 
@@ -271,6 +280,7 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         private long promoteWithinEntries = 100;
         private int leaseClockDriftPercent = 10;
         private boolean strictMembershipChecks = true;
+        private int maxQueuedReads = 1 << 16;
 
         private Builder(String nodeId) {
             this.nodeId = nodeId;
@@ -356,13 +366,16 @@ public record RaftConfig(String groupId, String nodeId, Map<String, String> init
         /** Whether a membership change without an answering majority among its voters is refused; default true. */
         public Builder strictMembershipChecks(boolean v) { strictMembershipChecks = v; return this; }
 
+        /** Reads made and not yet taken up by the node's event loop before more are refused; default 65,536. */
+        public Builder maxQueuedReads(int v) { maxQueuedReads = v; return this; }
+
         /** @throws IllegalArgumentException naming the field if a value or combination is invalid */
         public RaftConfig build() {
             return new RaftConfig(groupId, nodeId, initialMembers, electionTimeoutTicks,
                     heartbeatIntervalTicks, preVote, checkQuorum, maxMessageBytes, maxEntryBytes, maxInflightMessages,
                     maxInflightBytes, maxUncommittedBytes, maxApplyBatchBytes, snapshotEveryEntries, snapshotEveryBytes,
                     snapshotTrailingEntries, snapshotChunkBytes, snapshotChunksInFlight, promoteWithinEntries,
-                    leaseClockDriftPercent, strictMembershipChecks);
+                    leaseClockDriftPercent, strictMembershipChecks, maxQueuedReads);
         }
     }
 }

@@ -383,6 +383,14 @@ public final class RaftCore {
     }
 
     /**
+     * What a command of {@code payloadBytes} counts against {@link RaftConfig#maxUncommittedBytes()}:
+     * its payload plus what its entry and its caller's future hold beyond it (128 bytes).
+     */
+    public static long uncommittedCost(long payloadBytes) {
+        return payloadBytes + UncommittedBudget.PER_COMMAND_BYTES;
+    }
+
+    /**
      * Bytes of this leader's commands not yet committed and handed out for apply (0 on a node that
      * does not lead), against
      * {@link RaftConfig#maxUncommittedBytes()}.

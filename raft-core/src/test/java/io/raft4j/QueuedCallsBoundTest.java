@@ -1,0 +1,145 @@
+package io.raft4j;
+
+import io.raft4j.core.RaftConfig;
+import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.memory.InMemoryTransport;
+import io.raft4j.message.Bytes;
+import io.raft4j.message.HardState;
+import io.raft4j.message.LogEntry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Proposals and reads a caller fires without waiting for them, while the node's loop is held up (a
+ * slow sync on the loop, a GC pause, a slow callback), are bounded where they are made: beyond the
+ * bound they fail at once with {@link OverloadedException}. Checked only when the loop stepped them,
+ * they queued for the loop without end, each proposal's bytes held.
+ */
+class QueuedCallsBoundTest {
+    private final CountDownLatch stalled = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+    private volatile boolean armed;
+    private final InMemoryTransport network = new InMemoryTransport();
+    private RaftNode<String> node;
+
+    /** Storage written on the loop that, once armed, holds the loop in its next write until released. */
+    private final ForwardingStorage stallingStorage = new ForwardingStorage(new InMemoryLogStorage()) {
+        @Override
+        public boolean writesWithoutBlocking() {
+            return true;
+        }
+
+        @Override
+        public void append(List<LogEntry> entries, HardState hs) {
+            if (armed && !entries.isEmpty()) {
+                stalled.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            super.append(entries, hs);
+        }
+    };
+
+    @AfterEach
+    void tearDown() {
+        release.countDown();
+        if (node != null) {
+            node.close();
+        }
+        network.close();
+    }
+
+    /** Starts a single-node group and holds its loop in the write of one proposal. */
+    private void startLeaderAndStallIt(RaftConfig config) throws Exception {
+        node = RaftNode.builder(config, new LocalCluster.RecordingStateMachine()).transport(network)
+                .storage(stallingStorage).runOnTransportLoop(false).tickMillis(10).build();
+        node.start();
+        node.whenLeaderKnown().get(10, TimeUnit.SECONDS);
+        assertEquals("applied:first", node.propose(Bytes.ofUtf8("first")).get(10, TimeUnit.SECONDS));
+        armed = true;
+        node.propose(Bytes.ofUtf8("stall"));
+        assertTrue(stalled.await(10, TimeUnit.SECONDS), "the loop never wrote the proposal");
+    }
+
+    private static boolean refusedAsOverloaded(CompletableFuture<String> f) {
+        if (!f.isCompletedExceptionally()) {
+            return false;
+        }
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, f::get);
+        assertInstanceOf(OverloadedException.class, e.getCause());
+        return true;
+    }
+
+    @Test
+    void proposalsFiredAtAStalledLoopAreRefusedBeyondTheUncommittedBudget() throws Exception {
+        long budget = 16 << 10;
+        startLeaderAndStallIt(RaftConfig.builder("a").initialMembers("a").maxEntryBytes(1024)
+                .maxUncommittedBytes(budget).build());
+        Bytes command = Bytes.wrap(new byte[1000]);
+        int fired = 1000;
+        List<CompletableFuture<String>> futures = new ArrayList<>();
+        for (int i = 0; i < fired; i++) {
+            futures.add(node.propose(command));
+        }
+        long queued = node.queuedLoopTasks();
+        long mostThatFit = budget / (command.length() + 128);
+        // A few tasks besides the proposals may wait too (the apply thread waking the loop).
+        assertTrue(queued <= mostThatFit + 4, "tasks waiting for the stalled loop: " + queued + " after " + fired
+                + " proposals, at most " + mostThatFit + " fit in maxUncommittedBytes " + budget);
+        long refused = futures.stream().filter(QueuedCallsBoundTest::refusedAsOverloaded).count();
+        assertEquals(mostThatFit, fired - refused, "proposals let through to the loop; the others failed at once");
+        assertEquals((fired - refused) * (command.length() + 128), node.queuedProposalBytes());
+        assertEquals(refused, node.stats().proposalsRefusedOverloaded());
+
+        release.countDown();
+        for (CompletableFuture<String> f : futures) {
+            if (!f.isCompletedExceptionally()) {
+                assertTrue(f.get(10, TimeUnit.SECONDS).startsWith("applied:"));
+            }
+        }
+        assertEquals(0, node.queuedProposalBytes());
+        assertEquals("applied:after", node.propose(Bytes.ofUtf8("after")).get(10, TimeUnit.SECONDS),
+                "the room of the proposals stepped is free again");
+    }
+
+    @Test
+    void readsFiredAtAStalledLoopAreRefusedBeyondTheirBound() throws Exception {
+        RaftConfig config = RaftConfig.builder("a").initialMembers("a").build();
+        int bound = config.maxQueuedReads();
+        startLeaderAndStallIt(config);
+        int fired = bound + 10_000;
+        List<CompletableFuture<String>> futures = new ArrayList<>();
+        for (int i = 0; i < fired; i++) {
+            futures.add(node.query(Bytes.EMPTY, i % 2 == 0 ? ReadConsistency.LINEARIZABLE : ReadConsistency.STALE));
+        }
+        long queued = node.queuedLoopTasks();
+        assertTrue(queued <= bound + 4, "tasks waiting for the stalled loop: " + queued + " after " + fired
+                + " reads, bound " + bound);
+        long refused = futures.stream().filter(QueuedCallsBoundTest::refusedAsOverloaded).count();
+        assertEquals(bound, fired - refused, "reads let through to the loop; the others failed at once");
+        assertEquals(bound, node.queuedReads());
+
+        release.countDown();
+        for (CompletableFuture<String> f : futures) {
+            if (!f.isCompletedExceptionally()) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+        }
+        assertEquals(0, node.queuedReads(), "the room of the reads stepped is free again");
+        assertEquals("2", node.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
+    }
+}
