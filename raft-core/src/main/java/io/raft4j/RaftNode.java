@@ -531,11 +531,11 @@ public final class RaftNode<R> implements AutoCloseable {
     }
 
     /**
-     * The latest known state of this node; once it stopped, a follower that knows no leader, with
-     * the term, indexes and configuration it last had.
+     * The latest known state of this node; once it failed or began to stop (when it refuses every
+     * call), a follower that knows no leader, with the term, indexes and configuration it last had.
      */
     public NodeStatus status() {
-        NodeStatus s = status;
+        NodeStatus s = publishedStatus();
         // The applier publishes its index entry by entry, the loop the rest at the end of its batch:
         // an entry applied was committed and is in the log, though the loop's figures may not say so yet.
         long applied = applier.appliedIndex();
@@ -564,9 +564,9 @@ public final class RaftNode<R> implements AutoCloseable {
         return future;
     }
 
-    /** Whether this node currently believes it leads (never once it stopped). */
+    /** Whether this node currently believes it leads (never once it failed or began to stop). */
     public boolean isLeader() {
-        return status.role() == Role.LEADER;
+        return publishedStatus().role() == Role.LEADER;
     }
 
     /** The node's id. */
@@ -943,9 +943,24 @@ public final class RaftNode<R> implements AutoCloseable {
 
     /** Whatever it last saw, a stopped node leads nothing and follows no one. */
     private void setStoppedStatus() {
-        NodeStatus last = status;
-        status = new NodeStatus(last.nodeId(), Role.FOLLOWER, last.term(), null, last.commitIndex(), 0,
+        status = stoppedView(status);
+    }
+
+    private static NodeStatus stoppedView(NodeStatus last) {
+        return new NodeStatus(last.nodeId(), Role.FOLLOWER, last.term(), null, last.commitIndex(), 0,
                 last.lastIndex(), last.config());
+    }
+
+    /**
+     * The status the loop last published, or its stopped view once the node failed or a stop began.
+     * A stopping node refuses every call at once, but its loop's status stood until its stop had
+     * unregistered it and stopped its loop and writer (milliseconds, longer on a busy machine): a
+     * caller picking the leader by {@link #isLeader()} was drawn back to it, refused, again and again.
+     */
+    private NodeStatus publishedStatus() {
+        NodeStatus s = status;
+        boolean stopping = stopRequested.get() || failure != null || stopped;
+        return stopping && (s.role() != Role.FOLLOWER || s.leaderId() != null) ? stoppedView(s) : s;
     }
 
     /** Stops the loop, the writer and the applier, and fails everything still waiting. */
