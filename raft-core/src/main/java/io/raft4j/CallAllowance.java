@@ -19,7 +19,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * uncommitted, as the core always accepts one. The loop publishes the uncommitted bytes before it
  * gives a stepped proposal's room back, so a proposal is never out of both counts: a reading in
  * between counts it twice, which only refuses early. Reads are counted, not sized, against
- * {@link RaftConfig#maxQueuedReads()}.
+ * {@link RaftConfig#maxQueuedReads()}. The node's other calls that queue a task for the loop (waits for
+ * a leader, membership changes, leadership transfers, snapshots, follower views: "admin" calls) are
+ * counted together against {@link RaftNode#MAX_QUEUED_ADMIN_CALLS}; only the call as made, not the
+ * tasks it queues later from the loop (an addVoter's promotion), which a held-up loop cannot multiply.
  *
  * <p>Thread-safe, lock-free: one atomic add per call on the caller's thread, one per step on the loop.
  * A call the loop never steps (the node stopped first) keeps its room: the node never runs again.
@@ -29,6 +32,7 @@ final class CallAllowance {
     private final int maxReads;
     private final AtomicLong queuedProposalBytes = new AtomicLong();
     private final AtomicInteger queuedReads = new AtomicInteger();
+    private final AtomicInteger queuedAdminCalls = new AtomicInteger();
     /** The leader's uncommitted bytes as the loop last saw them (0 on a node that does not lead). */
     private volatile long uncommittedBytes;
 
@@ -81,6 +85,20 @@ final class CallAllowance {
         queuedReads.decrementAndGet();
     }
 
+    /** Takes room for an admin call, or returns false, taking none, if there is none. */
+    boolean tryTakeAdminCall() {
+        if (queuedAdminCalls.incrementAndGet() > RaftNode.MAX_QUEUED_ADMIN_CALLS) {
+            queuedAdminCalls.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** On the loop: an admin call was taken up. */
+    void adminCallStepped() {
+        queuedAdminCalls.decrementAndGet();
+    }
+
     long maxProposalBytes() {
         return maxProposalBytes;
     }
@@ -92,6 +110,11 @@ final class CallAllowance {
     /** Bytes of the proposals queued for the loop now (for tests). */
     long queuedProposalBytes() {
         return queuedProposalBytes.get();
+    }
+
+    /** Admin calls queued for the loop now (for tests). */
+    int queuedAdminCalls() {
+        return queuedAdminCalls.get();
     }
 
     /** Reads queued for the loop now (for tests). */

@@ -42,16 +42,20 @@ final class MembershipCalls {
     private final LongSupplier loopTicks;
     private final Transport transport;
     private final AppliedConfigs appliedConfigs;
+    /** Queues a call as made, counted against {@link RaftNode#MAX_QUEUED_ADMIN_CALLS}. */
+    private final LoopTasks calls;
+    /** Queues what a call goes on with later (an addVoter's wait and promotion): not counted again. */
     private final LoopTasks loop;
 
     MembershipCalls(RaftConfig config, RaftCore core, LoopWatch watches, LongSupplier loopTicks,
-                    Transport transport, AppliedConfigs appliedConfigs, LoopTasks loop) {
+                    Transport transport, AppliedConfigs appliedConfigs, LoopTasks calls, LoopTasks loop) {
         this.config = config;
         this.core = core;
         this.watches = watches;
         this.loopTicks = loopTicks;
         this.transport = transport;
         this.appliedConfigs = appliedConfigs;
+        this.calls = calls;
         this.loop = loop;
     }
 
@@ -59,15 +63,13 @@ final class MembershipCalls {
     CompletableFuture<ClusterConfig> change(ClusterConfig target) {
         // Checked here, on the caller's thread: a task failing on the loop stops the node.
         Objects.requireNonNull(target, "target");
-        CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
-        loop.execute(() -> changeOnLoop(current -> target, future, -1), future);
-        return future;
+        return editMembership(current -> target, calls);
     }
 
     /** See {@link RaftNode#addLearner}. */
     CompletableFuture<ClusterConfig> addLearner(String id, String address) {
         requireIdAndAddress(id, address);
-        return editMembership(c -> MembershipEdits.addLearner(c, id, address));
+        return editMembership(c -> MembershipEdits.addLearner(c, id, address), calls);
     }
 
     /**
@@ -80,7 +82,7 @@ final class MembershipCalls {
         AtomicReference<CompletableFuture<Void>> waiting = new AtomicReference<>();
         AtomicReference<CompletableFuture<ClusterConfig>> caller = new AtomicReference<>();
         CompletableFuture<ClusterConfig> call = CallFutures.unwrapped(
-                editMembership(c -> MembershipEdits.addLearnerUnlessAdded(c, id, address))
+                editMembership(c -> MembershipEdits.addLearnerUnlessAdded(c, id, address), calls)
                         .thenCompose(c -> {
                             if (c.voters().contains(id)) {
                                 return CompletableFuture.completedFuture(c);
@@ -90,7 +92,8 @@ final class MembershipCalls {
                             if (isDone(caller.get())) {
                                 caughtUp.cancel(false); // given up on before the wait began
                             }
-                            return caughtUp.thenCompose(v -> promote(id));
+                            // Not refused as overloaded half way: the caller's call was taken up already.
+                            return caughtUp.thenCompose(v -> editMembership(c2 -> MembershipEdits.promote(c2, id), loop));
                         }));
         caller.set(call);
         // The wait is set before the call is looked at, and the call before this looks at the wait:
@@ -113,14 +116,14 @@ final class MembershipCalls {
     CompletableFuture<ClusterConfig> promote(String id) {
         Objects.requireNonNull(id, "id");
         CompletableFuture<ClusterConfig> refused = refusedIfNoMembersId(id);
-        return refused != null ? refused : editMembership(c -> MembershipEdits.promote(c, id));
+        return refused != null ? refused : editMembership(c -> MembershipEdits.promote(c, id), calls);
     }
 
     /** See {@link RaftNode#removeMember}. */
     CompletableFuture<ClusterConfig> remove(String id) {
         Objects.requireNonNull(id, "id");
         CompletableFuture<ClusterConfig> refused = refusedIfNoMembersId(id);
-        return refused != null ? refused : editMembership(c -> MembershipEdits.remove(c, id));
+        return refused != null ? refused : editMembership(c -> MembershipEdits.remove(c, id), calls);
     }
 
     /**
@@ -140,9 +143,9 @@ final class MembershipCalls {
         Objects.requireNonNull(address, "address (\"\" for none)");
     }
 
-    private CompletableFuture<ClusterConfig> editMembership(UnaryOperator<ClusterConfig> edit) {
+    private CompletableFuture<ClusterConfig> editMembership(UnaryOperator<ClusterConfig> edit, LoopTasks via) {
         CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
-        loop.execute(() -> changeOnLoop(edit, future, -1), future);
+        via.execute(() -> changeOnLoop(edit, future, -1), future);
         return future;
     }
 

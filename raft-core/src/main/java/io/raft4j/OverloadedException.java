@@ -5,8 +5,10 @@ package io.raft4j;
  * commands the leader accepted and has not yet committed and handed to its state machine, with
  * those made and still waiting for its event loop, reached {@code RaftConfig.maxUncommittedBytes}
  * (a majority is unreachable or cannot keep up, or the leader's state machine or event loop
- * cannot). A read: {@code RaftConfig.maxQueuedReads} reads wait for its event loop already. Nothing
- * was proposed or read, so retrying is safe; back off first (a growing delay), since the node
+ * cannot). A read: {@code RaftConfig.maxQueuedReads} reads wait for its event loop already. Another
+ * call that waits for the loop (membership changes, leadership transfers, snapshots, waits for a
+ * leader, follower views): {@link RaftNode#MAX_QUEUED_ADMIN_CALLS} of them wait for it already.
+ * Nothing was proposed, read or done, so retrying is safe; back off first (a growing delay), since the node
  * accepts again only as commits, applies or its loop catch up.
  */
 public class OverloadedException extends RaftException {
@@ -36,5 +38,13 @@ public class OverloadedException extends RaftException {
         return new OverloadedException("node " + nodeId + " has " + limit + " reads waiting for its event loop, its"
                 + " limit (maxQueuedReads): its event loop is held up, or reads come faster than it takes them up;"
                 + " nothing was read, retry later");
+    }
+
+    /** An admin call refused as it was made: {@code limit} of them wait for the loop already. */
+    static OverloadedException adminCallsQueued(String nodeId, int limit) {
+        return new OverloadedException("node " + nodeId + " has " + limit + " admin calls"
+                + " (membership changes, leadership transfers, snapshots, waits for a leader, follower views) wait"
+                + " for its event loop, its limit (RaftNode.MAX_QUEUED_ADMIN_CALLS): its event loop is held up, or"
+                + " they come faster than it takes them up; nothing was done, retry later");
     }
 }

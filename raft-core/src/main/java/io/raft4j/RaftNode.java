@@ -69,6 +69,15 @@ public final class RaftNode<R> implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
     /** Room for a message's envelope beyond the entries or chunk it carries (entries count their own overhead). */
     private static final long ENVELOPE_ALLOWANCE_BYTES = 64 << 10;
+    /**
+     * How many admin calls ({@link #whenLeaderKnown}, {@link #followers}, {@link #takeSnapshot},
+     * {@link #changeMembership}, {@link #addLearner}, {@link #addVoter}, {@link #promote},
+     * {@link #removeMember}, {@link #transferLeadership(String)}, {@link #transferLeadership()}), all
+     * together, may wait for the node's event loop to take them up; beyond that they fail at once
+     * with {@link OverloadedException}. Far above what operators and tools issue; it only stops a
+     * caller that fires them without waiting, while the loop is held up, from queueing them without end.
+     */
+    public static final int MAX_QUEUED_ADMIN_CALLS = 4096;
 
     private final RaftConfig config;
     private final RaftCore core;
@@ -175,8 +184,8 @@ public final class RaftNode<R> implements AutoCloseable {
                 new LeadershipNotifier(config.nodeId(), b.leadershipListener), b.applyOnLoop, counters, applyBacklog,
                 this::executeIfRunning);
         this.membership = new MembershipCalls(config, core, watches, () -> loopTicks, transport,
-                applier::expectConfig, this::execute);
-        this.handover = new LeadershipHandover(config, core, watches, () -> loopTicks, this::execute);
+                applier::expectConfig, this::executeAdmin, this::execute);
+        this.handover = new LeadershipHandover(config, core, watches, () -> loopTicks, this::executeAdmin);
         this.removal = new RemovalStop(config, core, watches, () -> loopTicks, applier::appliedIndex,
                 () -> stopOffTheLoop(this::close));
         // Recover the state machine from the latest snapshot before any entry after it is applied.
@@ -361,6 +370,11 @@ public final class RaftNode<R> implements AutoCloseable {
         return callAllowance.queuedReads();
     }
 
+    /** Admin calls waiting for the event loop (for tests). */
+    int queuedAdminCalls() {
+        return callAllowance.queuedAdminCalls();
+    }
+
     /** Bytes of committed entries waiting for the apply thread (for tests). */
     long applyBacklogBytes() {
         return applyBacklog.bytes();
@@ -425,6 +439,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * {@link NotLeaderException} on a follower, {@link IndeterminateException} if leadership is lost
      * before the outcome is known, {@link IllegalArgumentException} if it gives a member an address
      * the transport could not dial (see {@link Transport#problemWithAddress}).
+     * Fails at once with {@link OverloadedException} if {@link #MAX_QUEUED_ADMIN_CALLS} admin calls
+     * wait for the event loop already.
      */
     public CompletableFuture<ClusterConfig> changeMembership(ClusterConfig target) {
         return membership.change(target);
@@ -434,6 +450,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * Adds {@code id} as a learner: it receives the log but does not vote. Fails with
      * {@link IllegalArgumentException} for an id or address no member can have, or an address the
      * transport could not dial ({@code ""}: none, the transport knows where {@code id} is).
+     * Fails at once with {@link OverloadedException} if {@link #MAX_QUEUED_ADMIN_CALLS} admin calls
+     * wait for the event loop already.
      */
     public CompletableFuture<ClusterConfig> addLearner(String id, String address) {
         return membership.addLearner(id, address);
@@ -451,6 +469,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * leaves {@code id} a learner, and a new call for the same id and address goes on from there;
      * for a node that is already a voter at that address it completes once the configuration is
      * committed. A member of that id at another address is refused.
+     * Fails at once with {@link OverloadedException} if {@link #MAX_QUEUED_ADMIN_CALLS} admin calls
+     * wait for the event loop already.
      */
     public CompletableFuture<ClusterConfig> addVoter(String id, String address) {
         return membership.addVoter(id, address);
@@ -459,6 +479,8 @@ public final class RaftNode<R> implements AutoCloseable {
     /**
      * Promotes the learner {@code id} to voter. Fails with {@link IllegalArgumentException} at once
      * for an id no member can have (see {@link ClusterConfig#problemWithId}).
+     * Fails at once with {@link OverloadedException} if {@link #MAX_QUEUED_ADMIN_CALLS} admin calls
+     * wait for the event loop already.
      */
     public CompletableFuture<ClusterConfig> promote(String id) {
         return membership.promote(id);
@@ -467,6 +489,8 @@ public final class RaftNode<R> implements AutoCloseable {
     /**
      * Removes {@code id} (voter or learner). A leader that removes itself steps down once that
      * commits. Fails with {@link IllegalArgumentException} at once for an id no member can have.
+     * Fails at once with {@link OverloadedException} if {@link #MAX_QUEUED_ADMIN_CALLS} admin calls
+     * wait for the event loop already.
      */
     public CompletableFuture<ClusterConfig> removeMember(String id) {
         return membership.remove(id);
@@ -480,6 +504,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * instead, with {@link IndeterminateException} if this node lost its leadership meanwhile and has
      * known no leader for a few election timeouts since (cut off from the others, say), with
      * {@link IllegalArgumentException} at once for an id no member can have.
+     * Fails at once with {@link OverloadedException} if {@link #MAX_QUEUED_ADMIN_CALLS} admin calls
+     * wait for the event loop already.
      */
     public CompletableFuture<Void> transferLeadership(String target) {
         return handover.to(target);
@@ -491,6 +517,8 @@ public final class RaftNode<R> implements AutoCloseable {
      * not wait an election timeout for a new one. Completes with the new leader's id; fails as
      * {@link #transferLeadership(String)} does, or with {@link MembershipChangeException} if no other
      * voter answers.
+     * Fails at once with {@link OverloadedException} if {@link #MAX_QUEUED_ADMIN_CALLS} admin calls
+     * wait for the event loop already.
      */
     public CompletableFuture<String> transferLeadership() {
         return handover.toMostCaughtUp();
@@ -504,10 +532,13 @@ public final class RaftNode<R> implements AutoCloseable {
      * the future completes. If a snapshot is being
      * written, waits for it, and takes another if entries were applied after its view. Fails if the
      * state machine does not support snapshots, nothing is applied yet, or writing fails.
+     * Fails at once with {@link OverloadedException} if {@link #MAX_QUEUED_ADMIN_CALLS} admin calls
+     * wait for the event loop already.
      */
     public CompletableFuture<SnapshotMeta> takeSnapshot() {
         CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
-        execute(() -> applier.requestSnapshot(future, task -> execute(task, future)), future);
+        // Only the call is counted: the snapshot's own task on the loop comes once per call taken up.
+        executeAdmin(() -> applier.requestSnapshot(future, task -> execute(task, future)), future);
         return future;
     }
 
@@ -515,10 +546,12 @@ public final class RaftNode<R> implements AutoCloseable {
      * On the leader, its view of every follower: match index (so each one's lag), replication state
      * and whether it answers; an empty list on any other node. Computed on the event loop when asked,
      * so it costs nothing in between.
+     * Fails at once with {@link OverloadedException} if {@link #MAX_QUEUED_ADMIN_CALLS} admin calls
+     * wait for the event loop already.
      */
     public CompletableFuture<List<FollowerProgress>> followers() {
         CompletableFuture<List<FollowerProgress>> future = new CompletableFuture<>();
-        execute(() -> future.complete(core.followers()), future);
+        executeAdmin(() -> future.complete(core.followers()), future);
         return future;
     }
 
@@ -551,10 +584,12 @@ public final class RaftNode<R> implements AutoCloseable {
      * {@link NotLeaderException}, which names the leader. Fails if the node stops first. To give up
      * waiting, complete the future ({@code orTimeout}, {@code cancel}): the node then forgets the
      * call, whereas a {@code get} that times out leaves it waiting until a leader is known.
+     * Fails at once with {@link OverloadedException} if {@link #MAX_QUEUED_ADMIN_CALLS} admin calls
+     * wait for the event loop already.
      */
     public CompletableFuture<String> whenLeaderKnown() {
         CompletableFuture<String> future = new CompletableFuture<>();
-        execute(() -> {
+        executeAdmin(() -> {
             if (core.leaderId() != null) {
                 future.complete(core.leaderId());
             } else {
@@ -641,6 +676,24 @@ public final class RaftNode<R> implements AutoCloseable {
             // taken by stop() is failed there, and failing a future twice does nothing).
             failNeverRun(loop.drainUnrun(), new RaftStoppedException("node " + config.nodeId() + " stopped", failure));
         }
+    }
+
+    /**
+     * Runs an admin call's task on the loop as {@link #execute(Runnable, CompletableFuture)} does, or
+     * fails the call at once if {@link #MAX_QUEUED_ADMIN_CALLS} wait for the loop already.
+     */
+    private void executeAdmin(Runnable task, CompletableFuture<?> future) {
+        if (!callAllowance.tryTakeAdminCall()) {
+            // A stopped node never takes up what was queued: say that it stopped, not that it is busy.
+            future.completeExceptionally(running
+                    ? OverloadedException.adminCallsQueued(config.nodeId(), MAX_QUEUED_ADMIN_CALLS)
+                    : new RaftStoppedException("node " + config.nodeId() + " is not running", failure));
+            return;
+        }
+        execute(() -> {
+            callAllowance.adminCallStepped();
+            task.run();
+        }, future);
     }
 
     private static void failNeverRun(List<Runnable> tasks, RaftStoppedException reason) {

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,7 +76,7 @@ class QueuedCallsBoundTest {
         assertTrue(stalled.await(10, TimeUnit.SECONDS), "the loop never wrote the proposal");
     }
 
-    private static boolean refusedAsOverloaded(CompletableFuture<String> f) {
+    private static boolean refusedAsOverloaded(CompletableFuture<?> f) {
         if (!f.isCompletedExceptionally()) {
             return false;
         }
@@ -141,5 +142,58 @@ class QueuedCallsBoundTest {
         }
         assertEquals(0, node.queuedReads(), "the room of the reads stepped is free again");
         assertEquals("2", node.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
+    }
+    @Test
+    void adminCallsFiredAtAStalledLoopAreRefusedBeyondTheirBound() throws Exception {
+        startLeaderAndStallIt(RaftConfig.builder("a").initialMembers("a").build());
+        int bound = RaftNode.MAX_QUEUED_ADMIN_CALLS;
+        int fired = bound + 1000;
+        List<CompletableFuture<?>> futures = new ArrayList<>();
+        for (int i = 0; i < fired; i++) {
+            futures.add(switch (i % 10) {
+                case 0 -> node.whenLeaderKnown();
+                case 1 -> node.followers();
+                case 2 -> node.takeSnapshot();
+                case 3 -> node.transferLeadership();
+                case 4 -> node.transferLeadership("b");
+                case 5 -> node.addLearner("b", "");
+                case 6 -> node.addVoter("b", "");
+                case 7 -> node.promote("b");
+                case 8 -> node.removeMember("b");
+                default -> node.changeMembership(node.status().config());
+            });
+        }
+        long queued = node.queuedLoopTasks();
+        List<CompletableFuture<?>> refusedAtOnce = futures.stream().filter(QueuedCallsBoundTest::refusedAsOverloaded).toList();
+        long refused = refusedAtOnce.size();
+        assertTrue(queued <= bound + 4, "tasks waiting for the stalled loop: " + queued + " after " + fired
+                + " admin calls (" + refused + " refused), bound " + bound);
+        assertEquals(bound, fired - refused, "admin calls let through to the loop; the others failed at once");
+        ExecutionException last = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                futures.get(fired - 1)::get);
+        assertTrue(last.getCause().getMessage().contains(bound + " admin calls"), last.getCause().getMessage());
+
+        release.countDown();
+        for (int i = 0; i < fired; i++) {
+            CompletableFuture<?> f = futures.get(i);
+            if (refusedAtOnce.contains(f)) {
+                continue;
+            }
+            if (i % 10 == 6) {
+                // addVoter waits for its learner, which never answers: given up on here.
+                f.cancel(false);
+            }
+            // Each call let through is answered, one way or another (b is no member, or no other
+            // voter answers): none refused as overloaded once it was taken.
+            try {
+                f.get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                assertFalse(e.getCause() instanceof OverloadedException, "refused once taken: " + e.getCause());
+            } catch (java.util.concurrent.CancellationException e) {
+                assertEquals(6, i % 10, "call cancelled");
+            }
+        }
+        assertEquals(0, node.queuedAdminCalls(), "the room of the calls taken up is free again");
+        assertEquals("a", node.whenLeaderKnown().get(10, TimeUnit.SECONDS));
     }
 }
