@@ -13,6 +13,7 @@ final class NodeCounters {
     final AtomicLong followerLogLosses = new AtomicLong();
     final AtomicLong proposalsAccepted = new AtomicLong();
     final AtomicLong proposalsRefusedOverloaded = new AtomicLong();
+    final AtomicLong readsRefusedOverloaded = new AtomicLong();
     final AtomicLong inboundMessagesDropped = new AtomicLong();
     final AtomicLong commandsApplied = new AtomicLong();
     final AtomicLong logWrites = new AtomicLong();
@@ -44,7 +45,7 @@ final class NodeCounters {
         return new NodeStats(electionsStarted.get(), termsLed.get(), proposalsAccepted.get(), commandsApplied.get(),
                 logWrites.get(), entriesWritten.get(), bytesWritten.get(), logWriteNanos.get(), maxLogWriteNanos.get(),
                 readsServed.get(), readsGivenUp.get(), snapshotsTaken.get(), snapshotsFailed.get(), snapshotsInstalled.get(),
-                followerLogLosses.get(), proposalsRefusedOverloaded.get(),
+                followerLogLosses.get(), proposalsRefusedOverloaded.get(), readsRefusedOverloaded.get(),
                 inboundMessagesDropped.get());
     }
 }

@@ -36,6 +36,10 @@ package io.raft4j;
  *                           {@code RaftConfig.maxUncommittedBytes}; a rise means a majority is
  *                           unreachable, the followers' disks cannot keep up, or this node's event
  *                           loop is held up
+ * @param readsRefusedOverloaded queries this node refused with {@link OverloadedException} because
+ *                           {@code RaftConfig.maxQueuedReads} reads waited for its event loop already;
+ *                           a rise means its event loop is held up, or reads come faster than it
+ *                           takes them up
  * @param inboundMessagesDropped messages from other members dropped on arrival because too many
  *                           waited already for this node's event loop (at most 65,536, and some
  *                           tens of MiB of appends and snapshot chunks: see docs/configuration.md);
@@ -47,7 +51,7 @@ public record NodeStats(long electionsStarted, long termsLed, long proposalsAcce
                         long logWrites, long entriesWritten, long bytesWritten, long logWriteNanos,
                         long maxLogWriteNanos, long readsServed, long readsGivenUp, long snapshotsTaken,
                         long snapshotsFailed, long snapshotsInstalled, long followerLogLosses, long proposalsRefusedOverloaded,
-                        long inboundMessagesDropped) {
+                        long readsRefusedOverloaded, long inboundMessagesDropped) {
 
     /** Mean time of one log write in microseconds since the start, or 0 before the first. */
     public double meanLogWriteMicros() {

@@ -409,6 +409,7 @@ public final class RaftNode<R> implements AutoCloseable {
         Objects.requireNonNull(consistency, "consistency");
         CompletableFuture<R> future = new CompletableFuture<>();
         if (!callAllowance.tryTakeRead()) {
+            counters.readsRefusedOverloaded.incrementAndGet();
             future.completeExceptionally(OverloadedException.readsQueued(config.nodeId(), callAllowance.maxReads()));
             return future;
         }

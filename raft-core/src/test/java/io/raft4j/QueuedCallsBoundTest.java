@@ -133,6 +133,7 @@ class QueuedCallsBoundTest {
         long refused = futures.stream().filter(QueuedCallsBoundTest::refusedAsOverloaded).count();
         assertEquals(bound, fired - refused, "reads let through to the loop; the others failed at once");
         assertEquals(bound, node.queuedReads());
+        assertEquals(refused, node.stats().readsRefusedOverloaded(), "reads refused as overloaded, counted");
 
         release.countDown();
         for (CompletableFuture<String> f : futures) {

@@ -151,6 +151,7 @@ final class NodeInfo {
         line(sb, "snapshots_installed", stats.snapshotsInstalled());
         line(sb, "follower_log_losses", stats.followerLogLosses());
         line(sb, "proposals_refused_overloaded", stats.proposalsRefusedOverloaded());
+        line(sb, "reads_refused_overloaded", stats.readsRefusedOverloaded());
         line(sb, "inbound_messages_dropped", stats.inboundMessagesDropped());
         return sb.toString();
     }

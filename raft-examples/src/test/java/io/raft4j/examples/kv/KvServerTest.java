@@ -918,7 +918,9 @@ class KvServerTest {
                 assertTrue(accepted.startsWith("-TIMEOUT") || accepted.startsWith("-UNCERTAIN"), accepted);
             }
             cluster.network.heal();
-            assertTrue(text(l.call("INFO")).contains("proposals_refused_overloaded:1"));
+            String info = text(l.call("INFO"));
+            assertTrue(info.contains("proposals_refused_overloaded:1"), info);
+            assertTrue(info.contains("reads_refused_overloaded:0"), info);
         }
     }
 
