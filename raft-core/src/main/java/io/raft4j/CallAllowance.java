@@ -25,7 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * tasks it queues later from the loop (an addVoter's promotion), which a held-up loop cannot multiply.
  *
  * <p>Thread-safe, lock-free: one atomic add per call on the caller's thread, one per step on the loop.
- * A call the loop never steps (the node stopped first) keeps its room: the node never runs again.
+ * A call the loop never steps (the node stopped first) keeps its room: the node never runs again. A
+ * call not queued at all (made before the node started, or after it stopped) gives its room back at
+ * once: taken before the start, it was held for ever by the node that then ran.
  */
 final class CallAllowance {
     private final long maxProposalBytes;
@@ -61,6 +63,11 @@ final class CallAllowance {
      */
     void proposalStepped(long payloadBytes, long uncommittedNow) {
         uncommittedBytes = uncommittedNow; // first: see the class comment
+        queuedProposalBytes.addAndGet(-RaftCore.uncommittedCost(payloadBytes));
+    }
+
+    /** A proposal of {@code payloadBytes} that took room was not queued after all: gives its room back. */
+    void proposalRefunded(long payloadBytes) {
         queuedProposalBytes.addAndGet(-RaftCore.uncommittedCost(payloadBytes));
     }
 

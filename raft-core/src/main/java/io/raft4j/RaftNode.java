@@ -314,7 +314,7 @@ public final class RaftNode<R> implements AutoCloseable {
                     callAllowance.maxProposalBytes()));
             return future;
         }
-        execute(() -> {
+        if (!execute(() -> {
             long index = core.propose(command);
             callAllowance.proposalStepped(command.length(), core.uncommittedBytes());
             if (index == RaftCore.OVERLOADED) {
@@ -329,7 +329,10 @@ public final class RaftNode<R> implements AutoCloseable {
                 counters.proposalsAccepted.incrementAndGet();
                 applier.expect(index, core.term(), future);
             }
-        }, future);
+        }, future)) {
+            // Not queued (the node is not running): room held by no call refused later ones for ever.
+            callAllowance.proposalRefunded(command.length());
+        }
         return future;
     }
 
@@ -413,15 +416,23 @@ public final class RaftNode<R> implements AutoCloseable {
             future.completeExceptionally(OverloadedException.readsQueued(config.nodeId(), callAllowance.maxReads()));
             return future;
         }
+        boolean queued;
         if (consistency == ReadConsistency.STALE) {
-            execute(() -> {
+            queued = execute(() -> {
                 callAllowance.readStepped();
                 applier.submit(List.of(), List.of(new Applier.PendingQuery<>(0, query, future)));
             }, future);
-            return future;
+        } else {
+            queued = executeLinearizableRead(query, consistency == ReadConsistency.LEASE, future);
         }
-        boolean lease = consistency == ReadConsistency.LEASE;
-        execute(() -> {
+        if (!queued) {
+            callAllowance.readStepped(); // not queued: see propose
+        }
+        return future;
+    }
+
+    private boolean executeLinearizableRead(Bytes query, boolean lease, CompletableFuture<R> future) {
+        return execute(() -> {
             callAllowance.readStepped();
             long id = ++nextReadId;
             if (!core.readIndex(id, lease)) {
@@ -430,7 +441,6 @@ public final class RaftNode<R> implements AutoCloseable {
             }
             pendingReads.put(id, new Applier.PendingQuery<>(0, query, future));
         }, future);
-        return future;
     }
 
     /**
@@ -665,10 +675,15 @@ public final class RaftNode<R> implements AutoCloseable {
         }
     }
 
-    private void execute(Runnable task, CompletableFuture<?> future) {
+    /**
+     * Runs {@code task} on the loop for a caller, or fails {@code future} at once if the node is not
+     * running; returns whether the task was queued (a caller's room in {@link #callAllowance} is
+     * then given back when it runs, else at once).
+     */
+    private boolean execute(Runnable task, CompletableFuture<?> future) {
         if (!running) {
             future.completeExceptionally(new RaftStoppedException("node " + config.nodeId() + " is not running", failure));
-            return;
+            return false;
         }
         execute(new Call(task, future));
         if (!running) {
@@ -677,6 +692,7 @@ public final class RaftNode<R> implements AutoCloseable {
             // taken by stop() is failed there, and failing a future twice does nothing).
             failNeverRun(loop.drainUnrun(), new RaftStoppedException("node " + config.nodeId() + " stopped", failure));
         }
+        return true;
     }
 
     /**
@@ -691,10 +707,12 @@ public final class RaftNode<R> implements AutoCloseable {
                     : new RaftStoppedException("node " + config.nodeId() + " is not running", failure));
             return;
         }
-        execute(() -> {
+        if (!execute(() -> {
             callAllowance.adminCallStepped();
             task.run();
-        }, future);
+        }, future)) {
+            callAllowance.adminCallStepped(); // not queued: see propose
+        }
     }
 
     private static void failNeverRun(List<Runnable> tasks, RaftStoppedException reason) {
