@@ -309,6 +309,11 @@ public final class RaftNode<R> implements AutoCloseable {
         }
         long refusedHolding = callAllowance.tryTakeProposal(command.length());
         if (refusedHolding >= 0) {
+            if (!running) {
+                // A stopped node never takes up what was queued: say that it stopped, not that it is busy.
+                future.completeExceptionally(notRunning());
+                return future;
+            }
             counters.proposalsRefusedOverloaded.incrementAndGet();
             future.completeExceptionally(OverloadedException.proposalsQueued(config.nodeId(), refusedHolding,
                     callAllowance.maxProposalBytes()));
@@ -412,6 +417,10 @@ public final class RaftNode<R> implements AutoCloseable {
         Objects.requireNonNull(consistency, "consistency");
         CompletableFuture<R> future = new CompletableFuture<>();
         if (!callAllowance.tryTakeRead()) {
+            if (!running) {
+                future.completeExceptionally(notRunning()); // see propose
+                return future;
+            }
             counters.readsRefusedOverloaded.incrementAndGet();
             future.completeExceptionally(OverloadedException.readsQueued(config.nodeId(), callAllowance.maxReads()));
             return future;
@@ -682,7 +691,7 @@ public final class RaftNode<R> implements AutoCloseable {
      */
     private boolean execute(Runnable task, CompletableFuture<?> future) {
         if (!running) {
-            future.completeExceptionally(new RaftStoppedException("node " + config.nodeId() + " is not running", failure));
+            future.completeExceptionally(notRunning());
             return false;
         }
         execute(new Call(task, future));
@@ -704,7 +713,7 @@ public final class RaftNode<R> implements AutoCloseable {
             // A stopped node never takes up what was queued: say that it stopped, not that it is busy.
             future.completeExceptionally(running
                     ? OverloadedException.adminCallsQueued(config.nodeId(), MAX_QUEUED_ADMIN_CALLS)
-                    : new RaftStoppedException("node " + config.nodeId() + " is not running", failure));
+                    : notRunning());
             return;
         }
         if (!execute(() -> {
@@ -713,6 +722,10 @@ public final class RaftNode<R> implements AutoCloseable {
         }, future)) {
             callAllowance.adminCallStepped(); // not queued: see propose
         }
+    }
+
+    private RaftStoppedException notRunning() {
+        return new RaftStoppedException("node " + config.nodeId() + " is not running", failure);
     }
 
     private static void failNeverRun(List<Runnable> tasks, RaftStoppedException reason) {

@@ -144,6 +144,7 @@ class QueuedCallsBoundTest {
         assertEquals(0, node.queuedReads(), "the room of the reads stepped is free again");
         assertEquals("2", node.query(Bytes.EMPTY).get(10, TimeUnit.SECONDS));
     }
+
     @Test
     void adminCallsFiredAtAStalledLoopAreRefusedBeyondTheirBound() throws Exception {
         startLeaderAndStallIt(RaftConfig.builder("a").initialMembers("a").build());
@@ -196,5 +197,43 @@ class QueuedCallsBoundTest {
         }
         assertEquals(0, node.queuedAdminCalls(), "the room of the calls taken up is free again");
         assertEquals("a", node.whenLeaderKnown().get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aNodeStoppedWithItsBoundsFullSaysItStoppedNotThatItIsOverloaded() throws Exception {
+        startLeaderAndStallIt(RaftConfig.builder("a").initialMembers("a").maxEntryBytes(1024)
+                .maxUncommittedBytes(16 << 10).build());
+        Bytes command = Bytes.wrap(new byte[1000]);
+        while (!node.propose(command).isCompletedExceptionally()) {
+            // fills the proposals' room
+        }
+        while (!node.query(Bytes.EMPTY).isCompletedExceptionally()) {
+            // fills the reads' room
+        }
+        Thread closer = new Thread(node::close, "closer");
+        closer.start();
+        try {
+            // Once an admin call fails at once as stopped, the node refuses every call (those made
+            // before that may fill the admin calls' room: refused as overloaded, they are ignored).
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!(node.followers().handle((v, e) -> e instanceof RaftStoppedException).getNow(false))) {
+                assertTrue(System.nanoTime() < deadline, "the node never began to stop");
+                Thread.onSpinWait();
+            }
+            assertTrue(stoppedAtOnce(node.propose(command)), "a proposal on the stopped node");
+            assertTrue(stoppedAtOnce(node.query(Bytes.EMPTY)), "a read on the stopped node");
+        } finally {
+            release.countDown();
+            closer.join(30_000);
+        }
+    }
+
+    private static boolean stoppedAtOnce(CompletableFuture<?> f) {
+        if (!f.isCompletedExceptionally()) {
+            return false;
+        }
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, f::get);
+        assertInstanceOf(RaftStoppedException.class, e.getCause());
+        return true;
     }
 }
