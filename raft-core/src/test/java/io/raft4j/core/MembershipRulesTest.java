@@ -306,6 +306,34 @@ class MembershipRulesTest {
         assertTrue(Set.of(rest).contains(next));
     }
 
+    /**
+     * Of two voters, the leader removes itself and is cut off before the change leaves it. Its log is
+     * now ahead of the other voter's, so it refuses that voter its vote; and its own latest
+     * configuration, uncommitted, no longer lists it as a voter, so it never campaigned: neither
+     * could ever be elected, and the group stayed without a leader for good once the network healed
+     * (seen in a stress run: every call waiting for a leader waited until the nodes were closed).
+     * Raft counts an election in the candidate's latest configuration, which this node can win
+     * without voting itself; it commits the change and then steps down as any leader that removed
+     * itself does.
+     */
+    @Test
+    void aLeaderCutOffAfterAppendingItsOwnRemovalDoesNotLeaveTheGroupLeaderlessForGood() {
+        CoreCluster c = new CoreCluster(2);
+        String leader = c.awaitSettledLeader();
+        String other = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        c.isolate(leader);
+        assertTrue(c.core(leader).changeMembership(voters(other)).accepted());
+        c.drain(leader);
+        c.tickAll(40); // cut off: it steps down (CheckQuorum) with the change uncommitted
+        assertNotEquals(Role.LEADER, c.core(leader).role());
+        c.heal();
+
+        c.tickAll(200);
+
+        assertEquals(other, c.leader(), "the voter that stays leads");
+        assertEquals(voters(other).voters(), c.core(other).clusterConfig().voters(), "with the change committed");
+    }
+
     @Test
     void removedNodeCannotDisruptTheCluster() {
         CoreCluster c = new CoreCluster(3);
