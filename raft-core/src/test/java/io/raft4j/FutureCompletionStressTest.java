@@ -110,6 +110,10 @@ class FutureCompletionStressTest {
             restartStopped(cluster, ids, live);
             restoreMembership(cluster, ids, live);
             awaitAll(calls, cluster, "after the network healed");
+            // The closes chained to calls that completed just now stop their nodes: restart them too.
+            CompletableFuture.allOf(calls.closes.stream().map(c -> c.handle((r, e) -> null))
+                    .toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            restoreMembership(cluster, ids, live);
 
             // (c) a proposal that completed normally is applied everywhere once the nodes caught up.
             String marker = "marker-" + seed;
@@ -197,6 +201,8 @@ class FutureCompletionStressTest {
     private static final class Recorded {
         final ConcurrentLinkedQueue<Call> all = new ConcurrentLinkedQueue<>();
         final ConcurrentLinkedQueue<Throwable> failure = new ConcurrentLinkedQueue<>();
+        /** The closes chained to calls: done once the close has returned. */
+        final ConcurrentLinkedQueue<CompletableFuture<?>> closes = new ConcurrentLinkedQueue<>();
     }
 
     private static void callRandomly(SplittableRandom random, int caller, List<String> ids,
@@ -266,6 +272,11 @@ class FutureCompletionStressTest {
                         what = "whenLeaderKnown";
                         future = node.whenLeaderKnown();
                     }
+                }
+                if (random.nextInt(60) == 0) {
+                    // Closed from whichever of its threads completes the call (as a callback may).
+                    what += " then close";
+                    calls.closes.add(future.whenComplete((r, e) -> node.close()));
                 }
                 calls.all.add(new Call(at + ": " + what + " (#" + calls.all.size() + ")", future, command, read, started,
                         new AtomicLong()));
@@ -374,6 +385,7 @@ class FutureCompletionStressTest {
     }
 
     private static String statuses(Map<String, RaftNode<String>> nodes) {
-        return nodes.values().stream().map(n -> n.status().toString()).collect(Collectors.joining("; "));
+        return nodes.values().stream().map(n -> n.status() + (n.whenStopped().isDone() ? " (stopped)" : ""))
+                .collect(Collectors.joining("; "));
     }
 }
