@@ -67,6 +67,20 @@ final class ConfigHistory {
         return null;
     }
 
+    /** Whether the configuration in force at {@code index}, or one appended after it, lists {@code id} as a voter. */
+    boolean votesSince(long index, String id) {
+        for (Iterator<Entry> it = entries.descendingIterator(); it.hasNext(); ) {
+            Entry e = it.next();
+            if (e.config().isVoter(id)) {
+                return true;
+            }
+            if (e.index() <= index) {
+                return false; // the one in force at index
+            }
+        }
+        return base.isVoter(id);
+    }
+
     /** Whether a configuration entry at or after {@code index} lists {@code id} as a member. */
     boolean listsSince(long index, String id) {
         for (Iterator<Entry> it = entries.descendingIterator(); it.hasNext(); ) {

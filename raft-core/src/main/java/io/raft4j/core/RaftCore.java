@@ -919,17 +919,19 @@ public final class RaftCore {
     // ---- elections ---------------------------------------------------------------------------
 
     /**
-     * Whether this node may campaign: it is a voter of its latest configuration, or of the last one
-     * it knows committed while the latest is not (yet). The second case is a leader that appended
-     * its own removal (or demotion) and lost its leadership before the change left it: its log is
-     * then ahead of the voters', which refuse it theirs while it refuses them its vote, and in a
-     * group where its vote is needed (two voters) no one could ever be elected. Its votes are
-     * counted in its latest configuration, as Raft counts every election, so winning without its
-     * own vote is safe; it then commits the change and steps down as any leader that removed itself.
+     * Whether this node may campaign: it is a voter of its latest configuration, or, while it does
+     * not know that one committed, of the one in force at its commit index or of one appended since.
+     * The second case is a leader that appended its own removal (or demotion) and lost its
+     * leadership before the change left it: its log is then ahead of the voters', which refuse it
+     * theirs while it refuses them its vote, and in a group where its vote is needed (two voters) no
+     * one could ever be elected. Restarted, it knows nothing committed beyond its snapshot: hence
+     * any configuration since, not only the one at the commit index. Its votes are counted in its
+     * latest configuration, as Raft counts every election, so winning without its own vote is safe;
+     * it then commits the change and steps down as any leader that removed itself.
      */
     private boolean isPromotable() {
         return configs.current().isVoter(id)
-                || (configs.currentIndex() > log.committed() && configs.configAt(log.committed()).isVoter(id));
+                || (configs.currentIndex() > log.committed() && configs.votesSince(log.committed(), id));
     }
 
     private void campaign(boolean transfer) {

@@ -334,6 +334,33 @@ class MembershipRulesTest {
         assertEquals(voters(other).voters(), c.core(other).clusterConfig().voters(), "with the change committed");
     }
 
+    /**
+     * As above, with the deposed leader restarted before the network heals and having demoted itself
+     * to learner. Restarted, it knows nothing committed beyond its snapshot, not even the
+     * configuration that listed it as a voter, so "a voter of the last configuration known
+     * committed" let it stay silent (seen in a stress run: a self-demoted voter restarted, the other
+     * voter at term 72, no leader).
+     */
+    @Test
+    void aLeaderRestartedAfterAppendingItsOwnDemotionDoesNotLeaveTheGroupLeaderlessForGood() {
+        CoreCluster c = new CoreCluster(2);
+        String leader = c.awaitSettledLeader();
+        String other = c.allIds().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+        c.isolate(leader);
+        assertTrue(c.core(leader).changeMembership(
+                new ClusterConfig(Set.of(other), Set.of(leader), Set.of(), Map.of())).accepted());
+        c.drain(leader);
+        c.deliverAll(); // lost: the change never leaves it
+        c.crash(leader);
+        c.restart(leader);
+        c.heal();
+
+        c.tickAll(200);
+
+        assertEquals(other, c.leader(), "the voter that stays leads");
+        assertEquals(Set.of(other), c.core(other).clusterConfig().voters(), "with the change committed");
+    }
+
     @Test
     void removedNodeCannotDisruptTheCluster() {
         CoreCluster c = new CoreCluster(3);
