@@ -44,11 +44,7 @@ class InboundFloodTest {
         @Override
         public void updatePeers(String g, Map<String, String> a) {
             stalled.countDown();
-            try {
-                release.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            LocalCluster.holdUntil(release);
             super.updatePeers(g, a);
         }
     };

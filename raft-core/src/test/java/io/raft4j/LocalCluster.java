@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -349,6 +350,18 @@ final class LocalCluster implements AutoCloseable {
                 }
                 LockSupport.parkNanos(1_000_000); // a node that knows no leader yet refuses at once: no busy loop
             }
+        }
+    }
+
+    /**
+     * Holds the calling thread, one of a node's in a test that holds the node up (in a plug-in's
+     * call), until {@code release} opens, 30 seconds at most; keeps an interrupt for the caller.
+     */
+    static void holdUntil(CountDownLatch release) {
+        try {
+            release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -45,11 +45,7 @@ class QueuedCallsBoundTest {
         public void append(List<LogEntry> entries, HardState hs) {
             if (armed && !entries.isEmpty()) {
                 stalled.countDown();
-                try {
-                    release.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                LocalCluster.holdUntil(release);
             }
             super.append(entries, hs);
         }

@@ -40,11 +40,7 @@ class StoppingLeaderStatusTest {
         @Override
         public void unregister(String g, String id) {
             unregistering.countDown();
-            try {
-                release.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            LocalCluster.holdUntil(release);
             super.unregister(g, id);
         }
     };
