@@ -10,12 +10,12 @@ import io.raft4j.spi.Transport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -82,10 +82,7 @@ class InboundFloodTest {
         assertEquals(sent - InboundAllowance.MAX_QUEUED_MESSAGES, node.stats().inboundMessagesDropped());
         release.countDown();
         // Once the loop runs again, what was queued is stepped and the room given back.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (node.queuedLoopTasks() > 16 && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(1_000_000);
-        }
+        LocalCluster.await(Duration.ofSeconds(10), () -> node.queuedLoopTasks() <= 16);
         inbound.get().receive(heartbeat(sent));
         assertEquals(sent - InboundAllowance.MAX_QUEUED_MESSAGES, node.stats().inboundMessagesDropped(),
                 "a message arriving after the loop caught up was dropped");
