@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -31,6 +31,8 @@ class AbandonedCallsTest {
                 .tickMillis(10).build();
         alone.start();
         try {
+            // First: once the loop has taken up every call after it, its condition is surely watched.
+            CompletableFuture<String> stillWaiting = alone.whenLeaderKnown();
             for (int i = 0; i < CALLS; i++) {
                 CompletableFuture<String> known = alone.whenLeaderKnown();
                 if (i % 2 == 0) {
@@ -39,10 +41,10 @@ class AbandonedCallsTest {
                     known.orTimeout(1, TimeUnit.MILLISECONDS);
                 }
             }
-            CompletableFuture<String> stillWaiting = alone.whenLeaderKnown();
-            LocalCluster.await(Duration.ofSeconds(10), () -> alone.watchedConditions() <= 1,
-                    () -> "conditions still checked for calls given up on: " + alone.watchedConditions() + " of " + CALLS);
-            assertEquals(1, alone.watchedConditions(), "the call still waiting was forgotten too");
+            // Read before the loop had taken the calls up, the count could be 0 (seen once in CI).
+            LocalCluster.await(Duration.ofSeconds(10), () -> alone.queuedAdminCalls() == 0 && alone.watchedConditions() == 1,
+                    () -> "conditions still checked for calls given up on: " + alone.watchedConditions() + " of " + CALLS
+                            + ", besides the one call still waiting");
             assertTrue(!stillWaiting.isDone());
         } finally {
             alone.close();
@@ -56,11 +58,18 @@ class AbandonedCallsTest {
             RaftNode<String> leader = cluster.awaitLeader();
             // n9 never runs: as a learner it never catches up, and the call waits (bound it with a timeout).
             for (int i = 0; i < 20; i++) {
-                CompletableFuture<ClusterConfig> add = leader.addVoter("n9", "");
-                // Given up on once it waits for the learner to catch up.
-                LocalCluster.await(Duration.ofSeconds(10), () -> leader.watchedConditions() == 1,
-                        () -> "conditions checked: " + leader.watchedConditions() + ", expected this call's alone");
-                add.orTimeout(1, TimeUnit.MILLISECONDS);
+                AtomicReference<CompletableFuture<ClusterConfig>> add = new AtomicReference<>(leader.addVoter("n9", ""));
+                // Given up on once it waits for the learner to catch up. Refused while the learner's
+                // addition is not yet known committed ("another membership change is in progress",
+                // transient, as documented): asked again.
+                LocalCluster.await(Duration.ofSeconds(10), () -> {
+                    if (add.get().isCompletedExceptionally()) {
+                        add.set(leader.addVoter("n9", ""));
+                    }
+                    return leader.watchedConditions() == 1;
+                }, () -> "conditions checked: " + leader.watchedConditions() + ", expected this call's alone; the call: "
+                        + add.get());
+                add.get().orTimeout(1, TimeUnit.MILLISECONDS);
                 LocalCluster.await(Duration.ofSeconds(10), () -> leader.watchedConditions() == 0,
                         () -> "conditions still checked for an addVoter call given up on: " + leader.watchedConditions());
             }
