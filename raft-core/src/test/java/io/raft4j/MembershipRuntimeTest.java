@@ -244,6 +244,9 @@ class MembershipRuntimeTest {
     void aMemberRemovedByAChangeTheNextLeaderCommitsStopsItself() throws Exception {
         try (LocalCluster cluster = new LocalCluster(4, LocalCluster.steadyLeader(b -> b.strictMembershipChecks(false)))) {
             RaftNode<String> leader = cluster.awaitLeader();
+            // Committed in its term first: a change waits for that, and the block below would keep
+            // the leader from it (it then stepped down and the change failed, one run in forty).
+            assertEquals("applied:before", leader.propose(Bytes.ofUtf8("before")).get(5, TimeUnit.SECONDS));
             List<String> others = cluster.nodes.keySet().stream().filter(id -> !id.equals(leader.id())).toList();
             String removed = others.get(0);
             for (String other : others) {
@@ -256,10 +259,15 @@ class MembershipRuntimeTest {
             cluster.network.heal();
             assertThrows(ExecutionException.class, () -> removal.get(5, TimeUnit.SECONDS));
 
+            RaftNode<String> removedNode = cluster.nodes.get(removed);
             RaftNode<String> next = cluster.awaitLeader();
+            if (next == removedNode) {
+                // Allowed where the others split their votes for a whole timeout: it commits its removal and stops.
+                LocalCluster.await(Duration.ofSeconds(10), () -> removedNode.whenStopped().isDone());
+                next = cluster.awaitLeader();
+            }
             assertFalse(next.status().config().isMember(removed));
             assertEquals("applied:after", next.propose(Bytes.ofUtf8("after")).get(5, TimeUnit.SECONDS));
-            RaftNode<String> removedNode = cluster.nodes.get(removed);
             LocalCluster.await(Duration.ofSeconds(10), () -> removedNode.whenStopped().isDone(),
                     () -> removed + " still runs: " + removedNode.status());
             assertNull(removedNode.failure());

@@ -322,10 +322,21 @@ public final class RaftCore {
         if (electionElapsed >= settings.electionTimeoutTicks()) {
             leaderMaybeAlive = false;
         }
-        if (electionElapsed >= randomizedElectionTimeout && isPromotable()) {
+        if (electionElapsed >= randomizedElectionTimeout + standBackTicks() && isPromotable()) {
             electionElapsed = 0;
             campaign(false);
         }
+    }
+
+    /**
+     * Ticks this node waits past its election timeout before it campaigns: none for a voter of its
+     * latest configuration, one election timeout more for one that campaigns only because its
+     * removal (or demotion) is not known committed ({@link #isPromotable}). Where the voters that
+     * stay can elect one of their own, one of them times out first: the removed node would lead only
+     * to commit its removal and step down, one more election before the group serves again.
+     */
+    private int standBackTicks() {
+        return configs.current().isVoter(id) ? 0 : settings.electionTimeoutTicks();
     }
 
     private void tickLeader() {

@@ -34,7 +34,7 @@ final class CoreCluster {
     final Set<String> cut = new HashSet<>();   // "a>b" links that drop
     private final String[] ids;
     private final int electionTicks;
-    private long seed = 7;
+    private long seed;
     Predicate<RaftMessage> dropIf = m -> false;
 
     CoreCluster(int size) {
@@ -46,7 +46,13 @@ final class CoreCluster {
     }
 
     CoreCluster(int size, int electionTicks, java.util.function.UnaryOperator<RaftConfig.Builder> settings) {
+        this(size, electionTicks, settings, 7);
+    }
+
+    /** As above, with {@code seed} the first of the seeds that randomize the nodes' election timeouts. */
+    CoreCluster(int size, int electionTicks, java.util.function.UnaryOperator<RaftConfig.Builder> settings, long seed) {
         this.electionTicks = electionTicks;
+        this.seed = seed;
         this.settings = settings;
         ids = new String[size];
         for (int i = 0; i < size; i++) {
