@@ -1,0 +1,31 @@
+package io.raft4j.examples.docs;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Checks the {@code then:} part of a {@code run} sample calls. Public because the samples are
+ * compiled into packages of their own ({@code docsamples.*}).
+ */
+public final class SampleChecks {
+    private SampleChecks() {
+    }
+
+    /** Returns once {@code condition} holds; fails naming {@code what} after 30 s. */
+    public static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** Fails with {@code what} unless {@code condition} holds. */
+    public static void check(boolean condition, String what) {
+        if (!condition) {
+            throw new AssertionError(what);
+        }
+    }
+}
