@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -41,16 +40,9 @@ class DocSamplesTest {
 
     @BeforeAll
     static void compileTheDocs() throws IOException {
-        Path root = repositoryRoot();
         samples = new ArrayList<>();
-        List<Path> files = new ArrayList<>();
-        files.add(root.resolve("README.md"));
-        try (Stream<Path> docs = Files.list(root.resolve("docs"))) {
-            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(files::add);
-        }
-        for (Path file : files) {
-            String name = root.relativize(file).toString().replace('\\', '/');
-            samples.addAll(MarkdownSamples.read(name, Files.readString(file, StandardCharsets.UTF_8)));
+        for (Path file : DocFiles.markdown()) {
+            samples.addAll(MarkdownSamples.read(DocFiles.name(file), Files.readString(file, StandardCharsets.UTF_8)));
         }
         result = DocSampleCompiler.compile(samples, classes);
     }
@@ -136,16 +128,5 @@ class DocSamplesTest {
         List<String> errors = DocSampleCompiler.compile(broken, out).errors();
         assertEquals(1, errors.size(), errors.toString());
         assertTrue(errors.get(0).startsWith("docs/x.md:6: cannot find symbol"), errors.get(0));
-    }
-
-    private static Path repositoryRoot() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !(Files.isDirectory(dir.resolve("docs")) && Files.isRegularFile(dir.resolve("README.md")))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            throw new IllegalStateException("no README.md and docs/ above " + Path.of("").toAbsolutePath());
-        }
-        return dir;
     }
 }
