@@ -13,6 +13,7 @@ import java.util.List;
  * @param then     statements run after a {@code run} sample, in its scope: checks and clean-up
  * @param excerptOf for a {@code unit} that abridges a real type of the API, that type's name: its
  *                 methods must be the real type's, or {@code ""}
+ * @param run      whether the sample is also run (its givens then carry values)
  * @param skip     why the block is not compiled, or {@code null}
  * @param code     the block's lines
  */

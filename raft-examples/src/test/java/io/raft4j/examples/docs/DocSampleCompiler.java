@@ -129,6 +129,9 @@ final class DocSampleCompiler {
 
     private static List<String> run(List<Source> sources, Path outputDir) {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        if (javac == null) {
+            throw new IllegalStateException("no system Java compiler: run the tests on a JDK, not a JRE");
+        }
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
         List<String> options = List.of("-classpath", System.getProperty("java.class.path"),
                 "-d", outputDir.toString(), "-proc:none", "-nowarn", "-Xlint:none", "-encoding", "UTF-8");

@@ -1,5 +1,7 @@
 package io.raft4j.examples.docs;
 
+import io.raft4j.RaftNode;
+
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -20,6 +22,12 @@ public final class SampleChecks {
             }
             Thread.sleep(10);
         }
+    }
+
+    /** Starts {@code node} and returns it: for a sample's given that must be a running node. */
+    public static <R> RaftNode<R> started(RaftNode<R> node) {
+        node.start();
+        return node;
     }
 
     /** Fails with {@code what} unless {@code condition} holds. */
