@@ -26,6 +26,8 @@ final class CoreCluster {
     final Map<String, io.raft4j.spi.SnapshotStore.Sink> receiving = new LinkedHashMap<>();
     /** Settings tweak applied to every node's config (e.g. small snapshot chunks). */
     java.util.function.UnaryOperator<RaftConfig.Builder> settings = b -> b;
+    /** Settings of single nodes, applied after {@link #settings} at their next (re)start: a group whose nodes differ. */
+    final Map<String, java.util.function.UnaryOperator<RaftConfig.Builder>> nodeSettings = new LinkedHashMap<>();
     final Map<String, List<String>> applied = new LinkedHashMap<>();
     /** Per node, every read confirmed ("id@readIndex") and abandoned ("id abandoned"), in order. */
     final Map<String, List<String>> reads = new LinkedHashMap<>();
@@ -85,7 +87,7 @@ final class CoreCluster {
         if (!joiners.contains(id)) {
             b.initialMembers(ids);
         }
-        return settings.apply(b).build();
+        return nodeSettings.getOrDefault(id, x -> x).apply(settings.apply(b)).build();
     }
 
     /** Starts a brand-new node that knows no cluster (it waits to be added). */
