@@ -4,6 +4,7 @@ import io.raft4j.RaftNode;
 import io.raft4j.ReadConsistency;
 import io.raft4j.examples.kv.resp.ClientInputBudget;
 import io.raft4j.examples.kv.resp.Reply;
+import io.raft4j.examples.kv.resp.RespLimits;
 import io.raft4j.message.Bytes;
 
 import java.nio.charset.StandardCharsets;
@@ -40,6 +41,8 @@ import java.util.function.IntSupplier;
  */
 final class CommandProcessor {
     private final String nodeId;
+    /** This node's client limits, announced to nodes that forward to it (see {@link LeaderLimits}). */
+    private final RespLimits limits;
     private final String clientAddress;
     private final RaftNode<Reply> raft;
     private final KvStateMachine sm;
@@ -55,7 +58,8 @@ final class CommandProcessor {
     CommandProcessor(String nodeId, String clientAddress, RaftNode<Reply> raft, KvStateMachine sm,
                      LeaderForwarder forwarder, long requestTimeoutMs, long adminTimeoutMs, long maxMemoryBytes,
                      IntSupplier connectedClients, ClientInputBudget inputBudget,
-                     java.util.function.LongSupplier snapshotIndex, Map<String, String> forwardTo) {
+                     java.util.function.LongSupplier snapshotIndex, Map<String, String> forwardTo, RespLimits limits) {
+        this.limits = limits;
         this.nodeId = nodeId;
         this.clientAddress = clientAddress;
         this.raft = raft;
@@ -155,7 +159,7 @@ final class CommandProcessor {
             case "raft.forwarded":
                 return argc != 1 ? arity(name) : local(s -> {
                     s.forwarded(); // and never evicted for the client input budget
-                    return Reply.OK;
+                    return LeaderLimits.announce(limits);
                 });
             case "raft.snapshot":
                 return argc != 1 ? arity(name) : asyncLocal(s -> about.snapshot());

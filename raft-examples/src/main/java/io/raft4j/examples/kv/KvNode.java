@@ -305,7 +305,7 @@ public final class KvNode implements AutoCloseable {
                 CommandProcessor processor = new CommandProcessor(settings.nodeId(), clientAddress, raft, stateMachine,
                         forwarder, settings.requestTimeoutMs(), settings.adminTimeoutMs(), settings.maxMemoryBytes(),
                         server::connectedClients, inputBudget, () -> snapshots.latest().map(s -> s.meta().lastIndex()).orElse(0L),
-                        settings.forwardTo());
+                        settings.forwardTo(), settings.limits());
                 server.start(boss, workers, settings.clientAddress(), processor, settings.limits(), settings.maxClients(),
                         settings.maxPipeline(), settings.followerMode(), settings.readMode(), inputBudget);
             }

@@ -132,10 +132,19 @@ final class LeaderForwarder implements AutoCloseable {
         private final ArrayDeque<Long> sentAt = new ArrayDeque<>();
         /** How long each pending command may wait for its reply, in the same order. */
         private final ArrayDeque<Long> allowance = new ArrayDeque<>();
+        /** The reply to RAFT.FORWARDED, which announces the leader's client limits. */
+        private final CompletableFuture<Reply> helloReply = new CompletableFuture<>();
+        /** The leader's client limits, once its answer to RAFT.FORWARDED told them; null if it did not. */
+        private RespLimits leaderLimits;
+        private boolean greeted;
+        /** Commands held until RAFT.FORWARDED is answered, so that each is checked against the leader's limits. */
+        private final ArrayDeque<Held> held = new ArrayDeque<>();
         private final ChannelFuture connected;
+        private final String address;
         volatile boolean broken;
 
         Conn(String address) {
+            this.address = address;
             HostPort hp = HostPort.parse(address);
             Conn self = this;
             connected = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
@@ -154,7 +163,7 @@ final class LeaderForwarder implements AutoCloseable {
                 // The reply to RAFT.FORWARDED, which the leader answers at once.
                 Channel ch = connected.channel();
                 ByteBuf hello = encode(ch, HELLO);
-                expect(new CompletableFuture<>(), System.nanoTime(), 0);
+                expect(helloReply, System.nanoTime(), 0);
                 ch.writeAndFlush(hello, ch.voidPromise());
             });
         }
@@ -177,20 +186,37 @@ final class LeaderForwarder implements AutoCloseable {
                             + (now - sentAt.peek()) / 1_000_000 + " ms; reconnecting", false));
                     return;
                 }
-                ByteBuf command;
-                try {
-                    command = encode(ch, args);
-                } catch (RuntimeException | OutOfMemoryError e) {
-                    // No direct memory left, or larger than a buffer can be. Awaiting a reply, it would
-                    // take the next command's, and each later one the reply of the one before.
-                    reply.completeExceptionally(new ForwardException("cannot encode the command for the leader: "
-                            + e, false));
-                    return;
+                if (greeted) {
+                    write(ch, reply, args, now, answerWithinMillis);
+                } else {
+                    held.add(new Held(reply, args, answerWithinMillis));
                 }
-                expect(reply, now, answerWithinMillis);
-                ch.writeAndFlush(command, ch.voidPromise());
             });
             return reply;
+        }
+
+        /**
+         * Sends a command on, unless the leader announced limits it is over: the leader would close
+         * the connection at it, failing every other command on it with an unknown outcome.
+         */
+        private void write(Channel ch, CompletableFuture<Reply> reply, List<byte[]> args, long now, long answerWithinMillis) {
+            Reply refusal = leaderLimits == null ? null : LeaderLimits.refusal(leaderLimits, args, address);
+            if (refusal != null) {
+                reply.complete(refusal);
+                return;
+            }
+            ByteBuf command;
+            try {
+                command = encode(ch, args);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // No direct memory left, or larger than a buffer can be. Awaiting a reply, it would
+                // take the next command's, and each later one the reply of the one before.
+                reply.completeExceptionally(new ForwardException("cannot encode the command for the leader: "
+                        + e, false));
+                return;
+            }
+            expect(reply, now, answerWithinMillis);
+            ch.writeAndFlush(command, ch.voidPromise());
         }
 
         private void expect(CompletableFuture<Reply> reply, long now, long answerWithinMillis) {
@@ -220,6 +246,15 @@ final class LeaderForwarder implements AutoCloseable {
             if (f != null) {
                 f.complete((Reply) msg);
             }
+            if (f == helloReply) {
+                leaderLimits = LeaderLimits.parse((Reply) msg);
+                greeted = true;
+                long now = System.nanoTime();
+                Held h;
+                while ((h = held.poll()) != null) {
+                    write(ctx.channel(), h.reply, h.args, now, h.answerWithinMillis);
+                }
+            }
         }
 
         @Override
@@ -230,6 +265,10 @@ final class LeaderForwarder implements AutoCloseable {
             CompletableFuture<Reply> f;
             while ((f = pending.poll()) != null) {
                 f.completeExceptionally(new ForwardException("connection to the leader closed", true));
+            }
+            Held h;
+            while ((h = held.poll()) != null) {
+                h.reply.completeExceptionally(new ForwardException("connection to the leader closed", false));
             }
         }
 
@@ -243,5 +282,9 @@ final class LeaderForwarder implements AutoCloseable {
             broken = true;
             connected.channel().close();
         }
+    }
+
+    /** A command waiting for the answer to RAFT.FORWARDED. */
+    private record Held(CompletableFuture<Reply> reply, List<byte[]> args, long answerWithinMillis) {
     }
 }
