@@ -86,7 +86,7 @@ final class InboundHandler extends ByteToMessageDecoder {
             if (length <= 0 || length > maxFrameBytes) {
                 reject(ctx, "frame length " + Integer.toUnsignedString(length) + " outside 1.." + maxFrameBytes
                         + (startsLikeTls(length) ? " (the peer speaks TLS, and this transport does not: is TLS"
-                        + " configured on one member and not the other?)" : ""));
+                        + " configured on one member and not the other?)" : aboveLimit(length)));
                 break;
             }
             if (in.readableBytes() < Frames.LENGTH_BYTES + length) {
@@ -119,6 +119,22 @@ final class InboundHandler extends ByteToMessageDecoder {
             progressed.run();
         }
     }
+
+    /**
+     * A length above the limit but plausible for a message is likelier a member with a larger
+     * {@code maxFrameBytes} (and entries or chunks as large) than garbage: the sender resends it at
+     * every reconnection and that member's replication to this one stops there, so say what to change.
+     */
+    private String aboveLimit(int length) {
+        if (length <= maxFrameBytes || length > PLAUSIBLE_FRAME_BYTES) {
+            return "";
+        }
+        return " (the maxFrameBytes of this member (" + maxFrameBytes + ") is below what a member sends: give every"
+                + " member the same maxFrameBytes, above every member's RaftConfig.largestMessagePayload())";
+    }
+
+    /** Lengths above this are taken for garbage (another protocol, a stray client), not a member's frame. */
+    private static final int PLAUSIBLE_FRAME_BYTES = 1 << 30;
 
     /** A frame of another protocol version may fail to parse: say so, it is the likelier cause. */
     private String versionNote() {

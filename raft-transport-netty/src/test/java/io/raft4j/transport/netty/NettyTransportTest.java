@@ -652,6 +652,30 @@ class NettyTransportTest {
         assertTrue(e.getMessage().contains("cannot start"), e.getMessage());
     }
 
+    /**
+     * Members whose maxFrameBytes differ (one raised or lowered in a rolling change): a frame the
+     * sender may send but the receiver refuses closes the connection at every resend, and that
+     * follower's replication stops there. The receiver's warning named only the two numbers; it now
+     * says what to change.
+     */
+    @Test
+    void aFrameAboveTheReceiversLimitButWithinTheSendersSaysTheLimitsDiffer() throws Exception {
+        NettyTransport a = start(c -> c.maxFrameBytes(1 << 20));
+        NettyTransport b = start(c -> c.maxFrameBytes(64 * 1024));
+        introduce("g", Map.of("a", a, "b", b));
+        RecordingInbound atB = new RecordingInbound();
+        b.register("g", "b", atB);
+        a.register("g", "a", new RecordingInbound());
+        try (CapturedLog log = new CapturedLog()) {
+            a.send(TestMessages.numbered("g", "a", "b", 1, 100 * 1024));
+            Await.until(WAIT, "the frame refused", () -> !log.linesWith("outside 1..65536").isEmpty());
+            List<String> lines = log.linesWith("outside 1..65536");
+            assertTrue(lines.stream().anyMatch(l -> l.contains("maxFrameBytes of this member (65536) is below what a"
+                    + " member sends: give every member the same maxFrameBytes")), "the warning says why: " + lines);
+        }
+        assertTrue(atB.received.isEmpty());
+    }
+
     @Test
     void badFramesCloseTheConnectionAndAreNeverDelivered() throws Exception {
         NettyTransport b = start(c -> c.maxFrameBytes(64 * 1024).peer("a", "127.0.0.1:1"));
