@@ -23,7 +23,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -52,12 +51,12 @@ public final class RaftCore {
     private final RaftConfig settings;
     private final String id;
     private final String groupId;
-    private final RandomGenerator random;
     private final RaftLog log;
     private final ConfigHistory configs;
     private final Outbox outbox;
     private final SnapshotStore snapshots;
     private final SnapshotInstaller installer;
+    private final Election election;
 
     private long term;
     private String votedFor;
@@ -68,22 +67,11 @@ public final class RaftCore {
     private Role role = Role.FOLLOWER;
     private String leaderId;
     private boolean roleChanged = true;
-    private int electionElapsed;
     private int heartbeatElapsed;
-    private int randomizedElectionTimeout;
     /** Logical time: ticks since this core was created. */
     private long ticks;
     /** The most ticks' worth of time the node's clock was seen to pass ({@link #observeTime}). */
     private long observedTicks;
-    /**
-     * A leader may be alive that this node knows of no longer, so it neither votes nor grants
-     * pre-votes for one election timeout, as if it had just heard from one: otherwise it could help
-     * elect a new leader while the old one still holds a read lease. So for a node that just started,
-     * and for a follower that moved to a newer term on a message that named no leader while it still
-     * refused votes for its leader.
-     */
-    private boolean leaderMaybeAlive = true;
-    private final Map<String, Boolean> votes = new HashMap<>();
     private LeaderState leader;
     /** Read requests of this node's callers that will never be answered; taken by the runtime. */
     private final List<Long> abandonedReads = new ArrayList<>();
@@ -116,7 +104,6 @@ public final class RaftCore {
         this.settings = settings;
         this.id = settings.nodeId();
         this.groupId = settings.groupId();
-        this.random = random;
         this.log = new RaftLog(storage);
         this.outbox = new Outbox(id);
         HardState hs = storage.hardState();
@@ -141,6 +128,7 @@ public final class RaftCore {
         if (snapshot != null) {
             installer.reconcileAtStartup(snapshot.meta());
         }
+        this.election = new Election(settings, random, log, configs, new ElectionNode());
         boolean fresh = storage.lastIndex() == 0 && storage.firstIndex() == 1 && term == 0;
         if (!fresh) {
             // What a restart recovered: the first line to compare when a node comes back unexpected.
@@ -157,7 +145,7 @@ public final class RaftCore {
                     new java.util.TreeSet<>(settings.initialMembers().keySet()), configs.current().voters());
         }
         everMember = configs.current().isMember(id);
-        resetElectionTimer();
+        election.resetTimer();
     }
 
     private void loadConfigsFrom(LogStorage storage) {
@@ -283,7 +271,7 @@ public final class RaftCore {
         if (role == Role.LEADER) {
             tickLeader();
         } else {
-            tickElection();
+            election.tick();
         }
         watchForLeader();
     }
@@ -298,7 +286,7 @@ public final class RaftCore {
      * (a voter left out of the others' configuration campaigns for ever, unheard).
      */
     private void watchForLeader() {
-        if (leaderId != null || !isPromotable()) {
+        if (leaderId != null || !election.isPromotable()) {
             ticksWithoutLeader = 0;
             return;
         }
@@ -317,33 +305,9 @@ public final class RaftCore {
         return ticksWithoutLeader;
     }
 
-    private void tickElection() {
-        electionElapsed++;
-        if (electionElapsed >= settings.electionTimeoutTicks()) {
-            leaderMaybeAlive = false;
-        }
-        if (electionElapsed >= randomizedElectionTimeout + standBackTicks() && isPromotable()) {
-            electionElapsed = 0;
-            campaign(false);
-        }
-    }
-
-    /**
-     * Ticks this node waits past its election timeout before it campaigns: none for a voter of its
-     * latest configuration, one election timeout more for one that campaigns only because its
-     * removal (or demotion) is not known committed ({@link #isPromotable}). Where the voters that
-     * stay can elect one of their own, one of them times out first: the removed node would lead only
-     * to commit its removal and step down, one more election before the group serves again.
-     */
-    private int standBackTicks() {
-        return configs.current().isVoter(id) ? 0 : settings.electionTimeoutTicks();
-    }
-
     private void tickLeader() {
         heartbeatElapsed++;
-        electionElapsed++;
-        if (electionElapsed >= settings.electionTimeoutTicks()) {
-            electionElapsed = 0;
+        if (election.tickLeader()) {
             // Ends an activity round even without CheckQuorum: followers() reports it.
             boolean quorumHeard = leader.checkQuorumActive();
             if (settings.checkQuorum() && !quorumHeard) {
@@ -362,9 +326,7 @@ public final class RaftCore {
 
     /** Starts an election now, as if the election timeout had elapsed (if this node may vote). */
     public void campaign() {
-        if (isPromotable() && role != Role.LEADER) {
-            campaign(false);
-        }
+        election.campaignNow();
     }
 
     /** What {@link #propose} returns when the leader holds too many uncommitted bytes to accept more. */
@@ -806,7 +768,7 @@ public final class RaftCore {
             return;
         }
         if (m.term() > term) {
-            if (!acceptHigherTerm(m)) {
+            if (!election.acceptsHigherTerm(m)) {
                 return;
             }
         } else if (m.term() < term) {
@@ -836,49 +798,6 @@ public final class RaftCore {
         }
     }
 
-    /** @return false if the message must be ignored */
-    private boolean acceptHigherTerm(RaftMessage m) {
-        if (m instanceof RequestVote rv) {
-            // Leader stickiness (thesis §4.2.3, §9.6): while we hear from a live leader, a vote
-            // request is disruptive (a removed or partitioned node) and is ignored, unless the
-            // leader itself asked for this election by a leadership transfer.
-            if (refusesVotes() && !rv.leadershipTransfer()) {
-                return false;
-            }
-            if (rv.preVote()) {
-                return true; // a pre-vote changes no state
-            }
-            // Figure 2: only granting the vote restarts the election timer (handleVoteRequest).
-            // Restarted by every request, voters whose clocks run slow, with the most up-to-date
-            // logs, never timed out first while candidates they refuse kept campaigning.
-            int elapsed = electionElapsed;
-            becomeFollower(m.term(), null);
-            electionElapsed = elapsed;
-            return true;
-        }
-        if (m instanceof RequestVoteResponse r && r.preVote() && r.granted()) {
-            return true; // granted pre-votes carry the term we would campaign in
-        }
-        boolean fromLeader = m instanceof AppendEntries || m instanceof InstallSnapshot;
-        // Dropping its leader for a newer term, a follower that still refused votes for it must go
-        // on refusing: its leader may not know of the term yet and still hold a lease. It used to
-        // grant the next vote request of the term at once (an answer to an append it sent as a
-        // former leader was enough to get there), and another node was elected during the lease.
-        boolean stillRefusing = !fromLeader && role == Role.FOLLOWER && refusesVotes();
-        becomeFollower(m.term(), fromLeader ? m.from() : null);
-        leaderMaybeAlive |= stillRefusing;
-        return true;
-    }
-
-    /**
-     * Leader stickiness (thesis §4.2.3, §9.6): whether this node refuses (pre-)votes, as it heard
-     * from a live leader less than an election timeout ago, or cannot rule one out.
-     */
-    private boolean refusesVotes() {
-        return settings.checkQuorum() && (leaderId != null || leaderMaybeAlive)
-                && electionElapsed < settings.electionTimeoutTicks();
-    }
-
     private void answerStaleTerm(RaftMessage m) {
         if (m instanceof AppendEntries ae) {
             // A deposed leader (e.g. back from a partition) learns the new term from this answer
@@ -896,9 +815,9 @@ public final class RaftCore {
 
     private void dispatch(RaftMessage m) {
         if (m instanceof RequestVote rv) {
-            handleVoteRequest(rv);
+            election.onVoteRequest(rv);
         } else if (m instanceof RequestVoteResponse r) {
-            handleVoteResponse(r);
+            election.onVoteResponse(r);
         } else if (m instanceof AppendEntries ae) {
             handleAppendEntries(ae);
         } else if (m instanceof AppendEntriesResponse r) {
@@ -906,10 +825,7 @@ public final class RaftCore {
                 leader.onAppendResponse(r);
             }
         } else if (m instanceof TimeoutNow) {
-            if (role != Role.LEADER && isPromotable()) {
-                LOG.info("{}: leadership transfer from {}: campaigning now in term {}", id, m.from(), term + 1);
-                campaign(true);
-            }
+            election.onTimeoutNow(m.from());
         } else if (m instanceof InstallSnapshot is) {
             handleInstallSnapshot(is);
         } else if (m instanceof InstallSnapshotResponse r) {
@@ -927,104 +843,6 @@ public final class RaftCore {
         }
     }
 
-    // ---- elections ---------------------------------------------------------------------------
-
-    /**
-     * Whether this node may campaign: it is a voter of its latest configuration, or, while it does
-     * not know that one committed, of the one in force at its commit index or of one appended since.
-     * The second case is a leader that appended its own removal (or demotion) and lost its
-     * leadership before the change left it: its log is then ahead of the voters', which refuse it
-     * theirs while it refuses them its vote, and in a group where its vote is needed (two voters) no
-     * one could ever be elected. Restarted, it knows nothing committed beyond its snapshot: hence
-     * any configuration since, not only the one at the commit index. Its votes are counted in its
-     * latest configuration, as Raft counts every election, so winning without its own vote is safe;
-     * it then commits the change and steps down as any leader that removed itself.
-     */
-    private boolean isPromotable() {
-        return configs.current().isVoter(id)
-                || (configs.currentIndex() > log.committed() && configs.votesSince(log.committed(), id));
-    }
-
-    private void campaign(boolean transfer) {
-        if (settings.preVote() && !transfer) {
-            becomePreCandidate();
-        } else {
-            becomeCandidate();
-        }
-        requestVotes(role == Role.PRE_CANDIDATE, transfer);
-    }
-
-    private void requestVotes(boolean preVote, boolean transfer) {
-        long voteTerm = preVote ? term + 1 : term;
-        if (preVote) {
-            votes.put(id, true);
-            if (tallyVotes()) {
-                return;
-            }
-        } else {
-            // Our own vote counts only once term and vote are durable, and the requests leave only
-            // then too (Outbox): a term we could forget in a crash must not be won.
-            send(new RequestVoteResponse(groupId, id, id, term, true, false));
-        }
-        for (String voter : configs.current().allMembers()) {
-            if (!voter.equals(id) && configs.current().isVoter(voter)) {
-                send(new RequestVote(groupId, id, voter, voteTerm, log.lastIndex(), log.lastTerm(), preVote, transfer));
-            }
-        }
-    }
-
-    private void handleVoteRequest(RequestVote m) {
-        // Figure 2, RequestVote receiver: vote at most once per term (§5.2), and only for a
-        // candidate whose log is at least as up to date as ours (§5.4.1).
-        boolean canVote = m.from().equals(votedFor)
-                || (votedFor == null && leaderId == null && (m.leadershipTransfer() || !refusesVotes()))
-                || (m.preVote() && m.term() > term);
-        boolean grant = canVote && log.isUpToDate(m.lastLogIndex(), m.lastLogTerm());
-        if (grant && !m.preVote()) {
-            votedFor = m.from();
-            hardStateDirty = true;
-            electionElapsed = 0;
-        }
-        long answerTerm = grant && m.preVote() ? m.term() : term;
-        send(new RequestVoteResponse(groupId, id, m.from(), answerTerm, grant, m.preVote()));
-    }
-
-    private void handleVoteResponse(RequestVoteResponse m) {
-        if (role == Role.LEADER && !m.preVote() && m.term() == term && m.granted()) {
-            leader.answered(m.from()); // a vote that came after the election was won: it answers all the same
-            return;
-        }
-        boolean relevant = (role == Role.PRE_CANDIDATE && m.preVote())
-                || (role == Role.CANDIDATE && !m.preVote() && m.term() == term);
-        if (!relevant) {
-            return;
-        }
-        votes.put(m.from(), m.granted());
-        tallyVotes();
-    }
-
-    /** @return whether the election was decided */
-    private boolean tallyVotes() {
-        switch (Quorum.voteResult(configs.current(), votes)) {
-            case WON -> {
-                if (role == Role.PRE_CANDIDATE) {
-                    becomeCandidate();
-                    requestVotes(false, false);
-                } else {
-                    becomeLeader();
-                }
-                return true;
-            }
-            case LOST -> {
-                becomeFollower(term, null);
-                return true;
-            }
-            default -> {
-                return false;
-            }
-        }
-    }
-
     // ---- follower side of replication --------------------------------------------------------
 
     private void handleAppendEntries(AppendEntries m) {
@@ -1036,7 +854,7 @@ public final class RaftCore {
             becomeFollower(term, m.from());
         }
         setLeader(m.from());
-        electionElapsed = 0;
+        election.restartTimer();
         leaderSaysRemoved = m.recipientRemoved();
 
         long prevIndex = m.prevLogIndex();
@@ -1137,7 +955,7 @@ public final class RaftCore {
             becomeFollower(term, m.from());
         }
         setLeader(m.from());
-        electionElapsed = 0;
+        election.restartTimer();
         installer.onChunk(m);
     }
 
@@ -1190,17 +1008,15 @@ public final class RaftCore {
         }
         role = Role.FOLLOWER;
         leaderId = newLeader;
-        votes.clear();
-        resetElectionTimer();
+        election.reset();
     }
 
     private void becomePreCandidate() {
         endLeadership();
         role = Role.PRE_CANDIDATE;
         leaderId = null;
-        votes.clear();
         roleChanged = true;
-        resetElectionTimer();
+        election.reset();
         LOG.debug("{}: pre-vote for term {}", id, term + 1);
     }
 
@@ -1213,9 +1029,8 @@ public final class RaftCore {
         hardStateDirty = true;
         role = Role.CANDIDATE;
         leaderId = null;
-        votes.clear();
         roleChanged = true;
-        resetElectionTimer();
+        election.reset();
         LOG.debug("{}: campaigning in term {}", id, term);
     }
 
@@ -1225,13 +1040,11 @@ public final class RaftCore {
         leaderId = id;
         roleChanged = true;
         heartbeatElapsed = 0;
-        electionElapsed = 0;
+        election.restartTimer();
         leader = new LeaderState(this, log, settings);
-        votes.forEach((voter, granted) -> {
-            if (granted) {
-                leader.answered(voter); // they answered within this election timeout
-            }
-        });
+        for (String voter : election.grantedVoters()) {
+            leader.answered(voter); // they answered within this election timeout
+        }
         LOG.info("{}: became leader of group {} in term {}", id, groupId, term);
         // Raft §8: a new leader commits a no-op of its own term, which also commits every earlier
         // entry it holds and lets it serve read-index reads.
@@ -1271,14 +1084,67 @@ public final class RaftCore {
         }
     }
 
-    private void resetElectionTimer() {
-        electionElapsed = 0;
-        int timeout = settings.electionTimeoutTicks();
-        randomizedElectionTimeout = timeout + random.nextInt(timeout);
-    }
-
     void send(RaftMessage m) {
         outbox.send(m);
+    }
+
+    /** What {@link Election} sees of this node: its term, vote and role, and the role changes it decides. */
+    private final class ElectionNode implements Election.Node {
+        @Override
+        public long term() {
+            return term;
+        }
+
+        @Override
+        public Role role() {
+            return role;
+        }
+
+        @Override
+        public String leaderId() {
+            return leaderId;
+        }
+
+        @Override
+        public String votedFor() {
+            return votedFor;
+        }
+
+        @Override
+        public void voteFor(String candidate) {
+            votedFor = candidate;
+            hardStateDirty = true;
+        }
+
+        @Override
+        public void becomePreCandidate() {
+            RaftCore.this.becomePreCandidate();
+        }
+
+        @Override
+        public void becomeCandidate() {
+            RaftCore.this.becomeCandidate();
+        }
+
+        @Override
+        public void becomeLeader() {
+            RaftCore.this.becomeLeader();
+        }
+
+        @Override
+        public void becomeFollower(long newTerm, String newLeader) {
+            RaftCore.this.becomeFollower(newTerm, newLeader);
+        }
+
+        @Override
+        public void answered(String voter) {
+            leader.answered(voter);
+        }
+
+        @Override
+        public void send(RaftMessage m) {
+            RaftCore.this.send(m);
+        }
     }
 
     // ---- output ------------------------------------------------------------------------------
