@@ -57,6 +57,7 @@ public final class RaftCore {
     private final SnapshotStore snapshots;
     private final SnapshotInstaller installer;
     private final Election election;
+    private final FollowerReplication replication;
 
     private long term;
     private String votedFor;
@@ -129,6 +130,7 @@ public final class RaftCore {
             installer.reconcileAtStartup(snapshot.meta());
         }
         this.election = new Election(settings, random, log, configs, new ElectionNode());
+        this.replication = new FollowerReplication(settings, log, configs, installer, new FollowerNode());
         boolean fresh = storage.lastIndex() == 0 && storage.firstIndex() == 1 && term == 0;
         if (!fresh) {
             // What a restart recovered: the first line to compare when a node comes back unexpected.
@@ -599,11 +601,10 @@ public final class RaftCore {
     public boolean isRemoved() {
         ClusterConfig config = configs.current();
         return everMember && !config.voters().isEmpty() && !config.isMember(id)
-                && configs.currentIndex() <= log.committed() && (leaderSaysRemoved || removedItselfAsLeader);
+                && configs.currentIndex() <= log.committed()
+                && (replication.leaderSaysRemoved() || removedItselfAsLeader);
     }
 
-    /** What the leader's last append said: its configuration no longer lists this node. */
-    private boolean leaderSaysRemoved;
     /** This node led when a configuration without it committed. */
     private boolean removedItselfAsLeader;
 
@@ -819,7 +820,7 @@ public final class RaftCore {
         } else if (m instanceof RequestVoteResponse r) {
             election.onVoteResponse(r);
         } else if (m instanceof AppendEntries ae) {
-            handleAppendEntries(ae);
+            replication.onAppendEntries(ae);
         } else if (m instanceof AppendEntriesResponse r) {
             if (leader != null) {
                 leader.onAppendResponse(r);
@@ -827,7 +828,7 @@ public final class RaftCore {
         } else if (m instanceof TimeoutNow) {
             election.onTimeoutNow(m.from());
         } else if (m instanceof InstallSnapshot is) {
-            handleInstallSnapshot(is);
+            replication.onInstallSnapshot(is);
         } else if (m instanceof InstallSnapshotResponse r) {
             if (leader != null) {
                 leader.onSnapshotResponse(r);
@@ -843,121 +844,7 @@ public final class RaftCore {
         }
     }
 
-    // ---- follower side of replication --------------------------------------------------------
-
-    private void handleAppendEntries(AppendEntries m) {
-        if (role == Role.LEADER) {
-            LOG.error("{}: another leader {} in my term {}: ignoring its append", id, m.from(), term);
-            return;
-        }
-        if (role != Role.FOLLOWER) {
-            becomeFollower(term, m.from());
-        }
-        setLeader(m.from());
-        election.restartTimer();
-        leaderSaysRemoved = m.recipientRemoved();
-
-        long prevIndex = m.prevLogIndex();
-        List<LogEntry> entries = m.entries();
-        long committed = log.committed();
-        if (prevIndex < committed) {
-            // Entries up to our commit index are known to match: skip them (never truncate them).
-            checkCommittedPrefixMatches(m, committed);
-            int skip = (int) Math.min(entries.size(), committed - prevIndex);
-            entries = entries.subList(skip, entries.size());
-            prevIndex = committed;
-            if (entries.isEmpty() && m.lastIndex() <= committed) {
-                sendAppendAnswer(m, true, committed, 0, 0);
-                return;
-            }
-        } else if (!log.matchTerm(prevIndex, m.prevLogTerm())) {
-            rejectAppend(m);
-            return;
-        }
-        long lastNew = entries.isEmpty() ? prevIndex : appendFromLeader(entries);
-        log.commitTo(Math.min(m.leaderCommit(), lastNew));
-        sendAppendAnswer(m, true, lastNew, 0, 0);
-    }
-
-    /**
-     * Every leader holds the entries a follower knows committed, with the same terms (Leader
-     * Completeness), so a leader disagreeing about one proves this log is of another history: the
-     * data directory of another cluster, or damaged storage. Acknowledging would let the leader count
-     * entries this node does not hold toward its commits, and applying on would serve another
-     * history, so the node stops, saying why. Checked where it costs one lookup each: the entry
-     * before the append, and the last of its entries skipped as already committed.
-     */
-    private void checkCommittedPrefixMatches(AppendEntries m, long committed) {
-        checkCommittedEntry(m, m.prevLogIndex(), m.prevLogTerm());
-        long lastSkipped = Math.min(committed, m.lastIndex());
-        if (lastSkipped > m.prevLogIndex()) {
-            LogEntry e = m.entries().get((int) (lastSkipped - m.prevLogIndex() - 1));
-            checkCommittedEntry(m, e.index(), e.term());
-        }
-    }
-
-    private void checkCommittedEntry(AppendEntries m, long index, long leadersTerm) {
-        long ours = log.term(index);
-        if (index > 0 && ours != RaftLog.UNKNOWN_TERM && ours != leadersTerm) {
-            throw new IllegalStateException(id + ": leader " + m.from() + " of term " + m.term() + " holds entry " + index
-                    + " with term " + leadersTerm + " where this node's log, committed up to " + log.committed()
-                    + ", has term " + ours + ": this log is not of this group's history (a data directory of another"
-                    + " cluster, or damaged storage). Stopping; start this node on an empty data directory");
-        }
-    }
-
-    private long appendFromLeader(List<LogEntry> entries) {
-        long firstNew = firstConflictOrNew(entries);
-        if (firstNew < 0) {
-            return entries.get(entries.size() - 1).index();
-        }
-        List<LogEntry> toAppend = entries.subList((int) (firstNew - entries.get(0).index()), entries.size());
-        long last = log.appendFollowing(toAppend);
-        configs.onAppended(toAppend);
-        everMember |= configs.listsSince(firstNew, id);
-        return last;
-    }
-
-    /** Index of the first entry not already in our log with the same term, or -1 if all are present. */
-    private long firstConflictOrNew(List<LogEntry> entries) {
-        for (LogEntry e : entries) {
-            if (e.index() > log.lastIndex() || log.term(e.index()) != e.term()) {
-                return e.index();
-            }
-        }
-        return -1;
-    }
-
-    private void rejectAppend(AppendEntries m) {
-        long prev = m.prevLogIndex();
-        if (prev > log.lastIndex()) {
-            sendAppendAnswer(m, false, prev, log.lastIndex() + 1, 0);
-            return;
-        }
-        long conflictTerm = log.term(prev);
-        long floor = Math.max(log.committed() + 1, log.firstIndex());
-        long firstOfTerm = log.firstIndexWithTermAtLeast(conflictTerm, floor, prev);
-        sendAppendAnswer(m, false, prev, firstOfTerm, conflictTerm);
-    }
-
-    private void sendAppendAnswer(AppendEntries m, boolean success, long index, long hintIndex, long hintTerm) {
-        send(new AppendEntriesResponse(groupId, id, m.from(), term, success, index, hintIndex, hintTerm, m.round()));
-    }
-
     // ---- snapshots ---------------------------------------------------------------------------
-
-    private void handleInstallSnapshot(InstallSnapshot m) {
-        if (role == Role.LEADER) {
-            LOG.error("{}: another leader {} in my term {}: ignoring its snapshot", id, m.from(), term);
-            return;
-        }
-        if (role != Role.FOLLOWER) {
-            becomeFollower(term, m.from());
-        }
-        setLeader(m.from());
-        election.restartTimer();
-        installer.onChunk(m);
-    }
 
     /**
      * The driver stored the last chunk of a received snapshot: {@code published} says whether its
@@ -1139,6 +1026,38 @@ public final class RaftCore {
         @Override
         public void answered(String voter) {
             leader.answered(voter);
+        }
+
+        @Override
+        public void send(RaftMessage m) {
+            RaftCore.this.send(m);
+        }
+    }
+
+    /** What {@link FollowerReplication} sees of this node, and how it follows the leader it hears from. */
+    private final class FollowerNode implements FollowerReplication.Node {
+        @Override
+        public long term() {
+            return term;
+        }
+
+        @Override
+        public Role role() {
+            return role;
+        }
+
+        @Override
+        public void follow(String newLeader) {
+            if (role != Role.FOLLOWER) {
+                becomeFollower(term, newLeader);
+            }
+            setLeader(newLeader);
+            election.restartTimer();
+        }
+
+        @Override
+        public void noteListed(boolean listed) {
+            everMember |= listed;
         }
 
         @Override
