@@ -30,10 +30,16 @@ final class InboundDispatcher {
     private volatile Set<String> knownSenders;
     private final LongAdder delivered = new LongAdder();
     private final LongAdder droppedUnregistered = new LongAdder();
+    private final Incarnations incarnations;
 
     InboundDispatcher(String clusterId, Set<String> knownSenders) {
+        this(clusterId, knownSenders, new Incarnations(System::nanoTime));
+    }
+
+    InboundDispatcher(String clusterId, Set<String> knownSenders, Incarnations incarnations) {
         this.clusterId = clusterId;
         this.knownSenders = Set.copyOf(knownSenders);
+        this.incarnations = incarnations;
     }
 
     void register(String groupId, String localId, Transport.Inbound inbound) {
@@ -83,6 +89,16 @@ final class InboundDispatcher {
      *         be closed
      */
     String dispatch(int version, String clusterId, RaftMessage message) {
+        return dispatch(version, clusterId, 0, null, message);
+    }
+
+    /**
+     * As {@link #dispatch(int, String, RaftMessage)}, for a frame whose sender's transport stamped it
+     * {@code incarnation} (0 if it did not), received on {@code connection}: refused while another
+     * process under the same sender id is being served (see {@link Incarnations}).
+     */
+    String dispatch(int version, String clusterId, long incarnation, Incarnations.Connection connection,
+                    RaftMessage message) {
         if (version != NettyTransportConfig.PROTOCOL_VERSION) {
             return "unknown protocol version " + Integer.toUnsignedString(version);
         }
@@ -107,6 +123,10 @@ final class InboundDispatcher {
             // itself included. The core would take it for a peer's (a vote, a leader's append).
             return "sender '" + abbreviate(sender) + "' is the receiver itself: a node's messages to itself never"
                     + " come over the network";
+        }
+        String otherProcess = incarnations.check(sender, incarnation, connection);
+        if (otherProcess != null) {
+            return otherProcess;
         }
         Transport.Inbound inbound = lookup(message.groupId(), receiver);
         if (inbound == null) {

@@ -45,6 +45,8 @@ final class InboundHandler extends ByteToMessageDecoder {
     private long bytesSinceProgress;
     private final WireReader reader = new WireReader();
     private boolean rejected;
+    /** This connection, as the incarnation check sees it (made at its first frame). */
+    private Incarnations.Connection connection;
 
     InboundHandler(int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard, Runnable progressed) {
         this.maxFrameBytes = maxFrameBytes;
@@ -99,7 +101,11 @@ final class InboundHandler extends ByteToMessageDecoder {
                 }
                 frames.skipRawBytes(Frames.LENGTH_BYTES);
                 RaftMessage message = reader.readFrame(frames, length, in, framesBase);
-                String refusal = dispatcher.dispatch(reader.version(), reader.clusterId(), message);
+                if (connection == null) {
+                    connection = connectionOf(ctx.channel());
+                }
+                String refusal = dispatcher.dispatch(reader.version(), reader.clusterId(), reader.incarnation(),
+                        connection, message);
                 if (refusal != null) {
                     reject(ctx, refusal);
                 }
@@ -135,6 +141,20 @@ final class InboundHandler extends ByteToMessageDecoder {
 
     /** Lengths above this are taken for garbage (another protocol, a stray client), not a member's frame. */
     private static final int PLAUSIBLE_FRAME_BYTES = 1 << 30;
+
+    private static Incarnations.Connection connectionOf(io.netty.channel.Channel channel) {
+        return new Incarnations.Connection() {
+            @Override
+            public boolean isOpen() {
+                return channel.isActive();
+            }
+
+            @Override
+            public String describe() {
+                return String.valueOf(channel.remoteAddress());
+            }
+        };
+    }
 
     /** A frame of another protocol version may fail to parse: say so, it is the likelier cause. */
     private String versionNote() {

@@ -69,7 +69,8 @@ import javax.net.ssl.SSLException;
  * An inbound connection is closed, with a logged reason, and nothing more from it is delivered,
  * when a frame is longer than {@code maxFrameBytes} or empty, does not parse, carries an invalid
  * message, another protocol version or cluster id, a sender this transport has no address for or
- * that is the receiver itself, or a receiver that is not a local node. With TLS, a peer without a
+ * that is the receiver itself, a receiver that is not a local node, or a sender id whose frames
+ * another live process is sending too (one node id started twice: see {@link Incarnations}). With TLS, a peer without a
  * certificate from a trusted authority fails the handshake and sends nothing. An inbound
  * connection on which neither a frame nor 64 KiB of one arrives for {@code inboundIdleTimeoutMillis}
  * is closed as well (see {@link InboundIdleTimeout}).
@@ -99,6 +100,8 @@ public final class NettyTransport implements Transport, AutoCloseable {
     private volatile Map<String, HostPort> addresses;
     private final LongAdder dropped = new LongAdder();
     private volatile boolean closed;
+    /** Stamped on every frame sent: tells this process from another started under the same node id. */
+    private final long incarnation = newIncarnation();
 
     /** Most inbound connections served at once; more are refused (each may buffer one frame). */
     static final int MAX_INBOUND_CONNECTIONS = 1024;
@@ -390,6 +393,19 @@ public final class NettyTransport implements Transport, AutoCloseable {
         Map<String, HostPort> parsed = new HashMap<>();
         peers.forEach((id, address) -> parsed.put(id, HostPort.parse(address)));
         return Map.copyOf(parsed);
+    }
+
+    private static long newIncarnation() {
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        long drawn;
+        do {
+            drawn = random.nextLong();
+        } while (drawn == 0);   // 0 is "none" on the wire
+        return drawn;
+    }
+
+    long incarnation() {
+        return incarnation;
     }
 
     /** Logs a message the core handed over that is too large for one frame. */

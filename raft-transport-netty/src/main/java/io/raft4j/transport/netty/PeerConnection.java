@@ -110,7 +110,7 @@ final class PeerConnection {
         this.bootstrap = bootstrap.clone().handler(owner.clientInitializer(this));
         this.allowance = new QueueAllowance(config.maxQueuedMessages(), config.maxQueuedBytes());
         this.maxFrameBytes = config.maxFrameBytes();
-        this.writer = new WireCodec.Writer(config.clusterId());
+        this.writer = new WireCodec.Writer(config.clusterId(), owner.incarnation());
     }
 
     HostPort address() {

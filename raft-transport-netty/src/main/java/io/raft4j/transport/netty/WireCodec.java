@@ -47,6 +47,7 @@ final class WireCodec {
     static final int SENDER = RaftWire.Envelope.SENDER_FIELD_NUMBER;
     static final int RECEIVER = RaftWire.Envelope.RECEIVER_FIELD_NUMBER;
     static final int TERM = RaftWire.Envelope.TERM_FIELD_NUMBER;
+    static final int INCARNATION = RaftWire.Envelope.SENDER_INCARNATION_FIELD_NUMBER;
     static final int APPEND = RaftWire.Envelope.APPEND_ENTRIES_FIELD_NUMBER;
     static final int APPEND_RESPONSE = RaftWire.Envelope.APPEND_ENTRIES_RESPONSE_FIELD_NUMBER;
     static final int VOTE = RaftWire.Envelope.REQUEST_VOTE_FIELD_NUMBER;
@@ -73,11 +74,22 @@ final class WireCodec {
      */
     static final class Writer {
         private final byte[] clusterUtf8;
+        /** The sending transport's incarnation; 0 writes none. */
+        private final long incarnation;
         private final String[] memoIds = new String[3];
         private final byte[][] memoUtf8 = new byte[3][];
 
         Writer(String clusterId) {
+            this(clusterId, 0);
+        }
+
+        Writer(String clusterId, long incarnation) {
             this.clusterUtf8 = clusterId.getBytes(StandardCharsets.UTF_8);
+            this.incarnation = incarnation;
+        }
+
+        private int incarnationSize() {
+            return incarnation == 0 ? 0 : CodedOutputStream.computeFixed64Size(INCARNATION, incarnation);
         }
 
         /** Serialized size of the envelope carrying {@code m}. */
@@ -85,7 +97,7 @@ final class WireCodec {
             return CodedOutputStream.computeUInt32Size(VERSION, NettyTransportConfig.PROTOCOL_VERSION)
                     + utf8Size(CLUSTER, clusterUtf8) + utf8Size(GROUP, utf8(0, m.groupId()))
                     + utf8Size(SENDER, utf8(1, m.from())) + utf8Size(RECEIVER, utf8(2, m.to()))
-                    + u64Size(TERM, m.term()) + messageFieldSize(bodyField(m), bodySize(m));
+                    + u64Size(TERM, m.term()) + incarnationSize() + messageFieldSize(bodyField(m), bodySize(m));
         }
 
         /**
@@ -101,6 +113,9 @@ final class WireCodec {
             writeUtf8(out, SENDER, utf8(1, m.from()));
             writeUtf8(out, RECEIVER, utf8(2, m.to()));
             writeU64(out, TERM, m.term());
+            if (incarnation != 0) {
+                out.writeFixed64(INCARNATION, incarnation);
+            }
             out.writeTag(bodyField(m), LEN);
             out.writeUInt32NoTag(bodySize(m));
             writeBody(out, m);

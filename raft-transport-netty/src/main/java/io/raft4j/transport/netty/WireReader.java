@@ -38,6 +38,7 @@ import static io.raft4j.transport.netty.WireCodec.APPEND;
 import static io.raft4j.transport.netty.WireCodec.APPEND_RESPONSE;
 import static io.raft4j.transport.netty.WireCodec.CLUSTER;
 import static io.raft4j.transport.netty.WireCodec.GROUP;
+import static io.raft4j.transport.netty.WireCodec.INCARNATION;
 import static io.raft4j.transport.netty.WireCodec.LEN;
 import static io.raft4j.transport.netty.WireCodec.RECEIVER;
 import static io.raft4j.transport.netty.WireCodec.SENDER;
@@ -69,6 +70,7 @@ import static io.raft4j.transport.netty.WireCodec.VOTE_RESPONSE;
  */
 final class WireReader {
     private int version;
+    private long incarnation;
     private final IdMemo cluster = new IdMemo();
     private final IdMemo group = new IdMemo();
     private final IdMemo sender = new IdMemo();
@@ -77,6 +79,11 @@ final class WireReader {
     /** The protocol version of the last envelope read (also when reading it failed later). */
     int version() {
         return version;
+    }
+
+    /** The sender's incarnation in the last envelope read; 0 if it carried none. */
+    long incarnation() {
+        return incarnation;
     }
 
     /** The cluster id of the last envelope read. */
@@ -129,6 +136,7 @@ final class WireReader {
 
     private RaftMessage readEnvelope(CodedInputStream in, ByteBuf source, int sourceBase) throws IOException {
         version = 0;
+        incarnation = 0;
         cluster.clear();
         group.clear();
         sender.clear();
@@ -148,6 +156,8 @@ final class WireReader {
                 receiver.read(in, source, sourceBase);
             } else if (t == tag(TERM, VARINT)) {
                 term = in.readUInt64();
+            } else if (t == tag(INCARNATION, WireFormat.WIRETYPE_FIXED64)) {
+                incarnation = in.readFixed64();
             } else if (WireFormat.getTagWireType(t) == LEN
                     && WireFormat.getTagFieldNumber(t) >= APPEND && WireFormat.getTagFieldNumber(t) <= READ_INDEX_RESPONSE) {
                 if (body != null) {
