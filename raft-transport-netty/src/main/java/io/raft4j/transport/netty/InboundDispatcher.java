@@ -131,7 +131,7 @@ final class InboundDispatcher {
         Transport.Inbound inbound = lookup(message.groupId(), receiver);
         if (inbound == null) {
             if (!localIds.contains(receiver)) {
-                return "unknown receiver '" + abbreviate(receiver) + "'";
+                return unknownReceiver(abbreviate(sender), abbreviate(receiver));
             }
             // A local node between unregister and register (restarting), or a group not yet
             // created here: Raft retries, so dropping is enough.
@@ -159,6 +159,20 @@ final class InboundDispatcher {
                 + " members of its groups). If '" + sender + "' is the cluster's leader, add it to this node's peers"
                 + " (NettyTransportConfig peers; the KV node's --peers): a node learns the members from the"
                 + " configuration the leader sends it, which is refused until then";
+    }
+
+    /**
+     * Said alone, "unknown receiver" did not tell the operator that the sender's address for that
+     * receiver is where this process listens (n2's address written with n3's port). Only this end
+     * can say so: connections carry frames one way, and the sender sees only its connection close.
+     */
+    private String unknownReceiver(String sender, String receiver) {
+        List<String> here = localIds.stream().sorted().limit(5).map(InboundDispatcher::abbreviate).toList();
+        return "unknown receiver '" + receiver + "': no node '" + receiver + "' runs in this process (it runs "
+                + String.join(", ", here) + (localIds.size() > here.size() ? ", ..." : "") + "): '" + sender
+                + "' dials " + receiver + " at this process's address. Correct " + sender + "'s address for "
+                + receiver + " (its configured peers, the KV node's --peers or --dial, or the address the"
+                + " membership gives " + receiver + ")";
     }
 
     long delivered() {

@@ -71,6 +71,7 @@ class DuplicateNodeIdTest {
                 return n1.rejectedConnections() > refused;
             });
             assertTrue(atN1.received.isEmpty(), "delivered: " + atN1.received);
+            Await.until(WAIT, "the error logged", () -> !log.linesWith("ERROR").isEmpty());
             List<String> errors = log.linesWith("ERROR");
             assertEquals(1, errors.size(), log.text());
             assertTrue(errors.get(0).contains("two processes claim to be node n2"), errors.get(0));

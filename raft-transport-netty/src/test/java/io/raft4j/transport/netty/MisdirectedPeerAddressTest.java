@@ -1,0 +1,50 @@
+package io.raft4j.transport.netty;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A peer address that points at another node (n2's address configured as n3's port). */
+class MisdirectedPeerAddressTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+    }
+
+    private NettyTransport start(NettyTransportConfig.Builder b) {
+        NettyTransport t = NettyTransport.start(b.listen("127.0.0.1", 0).reconnectBackoff(10, 200).build());
+        toClose.add(t);
+        return t;
+    }
+
+    @Test
+    void theNodeReachedByMistakeNamesTheSenderAndTheAddressItGotWrong() throws Exception {
+        try (CapturedLog log = new CapturedLog()) {
+            NettyTransport n3 = start(NettyTransportConfig.builder("c"));
+            n3.register("g", "n3", new RecordingInbound());
+            String n3Address = "127.0.0.1:" + n3.localPort();
+            NettyTransport n1 = start(NettyTransportConfig.builder("c").peer("n2", n3Address).peer("n3", n3Address));
+            n3.updatePeers("g", java.util.Map.of("n1", "127.0.0.1:" + n1.localPort()));
+            n1.register("g", "n1", new RecordingInbound());
+
+            n1.send(TestMessages.numbered("g", "n1", "n2", 0, 0));
+            Await.until(WAIT, "n3 to refuse the frame for n2", () -> !log.linesWith("unknown receiver").isEmpty());
+
+            List<String> warnings = log.linesWith("unknown receiver 'n2'");
+            assertEquals(1, warnings.size(), log.text());
+            assertTrue(warnings.get(0).contains("no node 'n2' runs in this process (it runs n3): 'n1' dials n2 at this"
+                    + " process's address"), warnings.get(0));
+        }
+    }
+}
