@@ -45,6 +45,8 @@ final class FollowerReplication {
 
     /** What the leader's last append said: its configuration no longer lists this node. */
     private boolean leaderSaysRemoved;
+    /** Appends and snapshot chunks of another leader of this leader's own term, ignored. */
+    private long otherLeaderMessagesIgnored;
 
     FollowerReplication(RaftConfig settings, RaftLog log, ConfigHistory configs, SnapshotInstaller installer,
             Node node) {
@@ -63,7 +65,7 @@ final class FollowerReplication {
 
     void onAppendEntries(AppendEntries m) {
         if (node.role() == Role.LEADER) {
-            LOG.error("{}: another leader {} in my term {}: ignoring its append", id, m.from(), node.term());
+            ignoreOtherLeader(m, "append");
             return;
         }
         node.follow(m.from());
@@ -159,10 +161,34 @@ final class FollowerReplication {
 
     void onInstallSnapshot(InstallSnapshot m) {
         if (node.role() == Role.LEADER) {
-            LOG.error("{}: another leader {} in my term {}: ignoring its snapshot", id, m.from(), node.term());
+            ignoreOtherLeader(m, "snapshot");
             return;
         }
         node.follow(m.from());
         installer.onChunk(m);
+    }
+
+    /**
+     * Two leaders of one term: election safety is broken, by a mistake no single node can see. The
+     * other leader sends with every heartbeat, so only the first and then every time the count
+     * doubles are errors (one a heartbeat made the log grow by ten lines a second, for ever); the
+     * rest are logged at debug level.
+     */
+    private void ignoreOtherLeader(RaftMessage m, String what) {
+        otherLeaderMessagesIgnored++;
+        boolean error = (otherLeaderMessagesIgnored & (otherLeaderMessagesIgnored - 1)) == 0;
+        if (error || LOG.isDebugEnabled()) {
+            String line = "{}: another leader {} in my term {}: ignoring its {} ({} ignored so far). Two leaders of"
+                    + " one term break Raft's guarantees; the usual causes: nodes bootstrapped with different initial"
+                    + " members (compare each node's first 'bootstrapped group ... with voters' line), one node id"
+                    + " running in two processes, or a voter restarted on a lost, older or other node's data"
+                    + " directory. Stop the nodes of the side that should not exist";
+            Object[] args = {id, m.from(), node.term(), what, otherLeaderMessagesIgnored};
+            if (error) {
+                LOG.error(line, args);
+            } else {
+                LOG.debug(line, args);
+            }
+        }
     }
 }
