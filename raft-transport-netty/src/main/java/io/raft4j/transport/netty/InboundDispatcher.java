@@ -103,7 +103,13 @@ final class InboundDispatcher {
             return "unknown protocol version " + Integer.toUnsignedString(version);
         }
         if (!this.clusterId.equals(clusterId)) {
-            return "wrong cluster id '" + abbreviate(clusterId) + "'";
+            // Said whole: which cluster dials which, and where the wrong address is (the sender's
+            // configuration, since connections carry frames one way and the sender sees only a close).
+            String theirs = abbreviate(clusterId);
+            return "wrong cluster id '" + theirs + "': a process of cluster '" + theirs + "' dials this process of"
+                    + " cluster '" + abbreviate(this.clusterId) + "' as '" + abbreviate(message.to()) + "' (sender '"
+                    + abbreviate(message.from()) + "'): one of its peer addresses points at this cluster. Correct it"
+                    + " there (or its cluster id, if both were meant to be one cluster)";
         }
         if (localIds.isEmpty()) {
             // No node has registered yet (a process starting, its peers already sending): this

@@ -47,4 +47,24 @@ class MisdirectedPeerAddressTest {
                     + " process's address"), warnings.get(0));
         }
     }
+
+    /** Two clusters, each with a group "g" and nodes n1, n2: one's address list points into the other. */
+    @Test
+    void aNodeOfAnotherClusterIsRefusedNamingBothClusterIds() throws Exception {
+        try (CapturedLog log = new CapturedLog()) {
+            NettyTransport blue = start(NettyTransportConfig.builder("blue"));
+            blue.register("g", "n2", new RecordingInbound());
+            NettyTransport green = start(NettyTransportConfig.builder("green").peer("n2", "127.0.0.1:" + blue.localPort()));
+            blue.updatePeers("g", java.util.Map.of("n1", "127.0.0.1:" + green.localPort()));
+            green.register("g", "n1", new RecordingInbound());
+
+            green.send(TestMessages.numbered("g", "n1", "n2", 0, 0));
+            Await.until(WAIT, "blue to refuse green's frame", () -> !log.linesWith("wrong cluster id").isEmpty());
+
+            String warning = log.linesWith("wrong cluster id").get(0);
+            assertTrue(warning.contains("wrong cluster id 'green': a process of cluster 'green' dials this process of"
+                    + " cluster 'blue' as 'n2'"), warning);
+            assertEquals(1, blue.rejectedConnections());
+        }
+    }
 }
