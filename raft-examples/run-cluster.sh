@@ -27,7 +27,7 @@ stop_all() {
     echo "stopping ${pids[*]} ..."
     kill -TERM "${pids[@]}" 2>/dev/null || true
     wait "${pids[@]}" 2>/dev/null || true
-    echo "stopped; the data stays in data/n1..n3 (delete data/ to start afresh)"
+    echo "stopped; the data stays in data/n1..n3 (delete all of data/ to start afresh, never one node's directory alone: see docs/membership.md)"
   fi
 }
 trap stop_all INT TERM EXIT
