@@ -1,6 +1,7 @@
 package io.raft4j.transport.netty;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,9 +32,23 @@ final class ConnectionGuard {
 
     /** Closes the connection of {@code ctx} because of {@code reason}. */
     void reject(ChannelHandlerContext ctx, String reason) {
+        reject(ctx, reason, false);
+    }
+
+    /**
+     * As {@link #reject(ChannelHandlerContext, String)}; with {@code tellSender}, writes the gist of
+     * the reason back first (a {@link RefusalNotice}), for a peer whose well-formed frames are refused.
+     */
+    void reject(ChannelHandlerContext ctx, String reason, boolean tellSender) {
         rejected.increment();
         log(ctx.channel(), "closing connection from {} to {}: {}", reason);
-        ctx.close();
+        if (tellSender) {
+            // After the decoder's loop, not inside it: closing there releases the buffer it reads.
+            ctx.executor().execute(() -> ctx.writeAndFlush(RefusalNotice.encode(ctx.alloc(), RefusalNotice.gist(reason)))
+                    .addListener(ChannelFutureListener.CLOSE));
+        } else {
+            ctx.close();
+        }
     }
 
     /**

@@ -104,7 +104,7 @@ final class InboundDispatcher {
         }
         if (!this.clusterId.equals(clusterId)) {
             // Said whole: which cluster dials which, and where the wrong address is (the sender's
-            // configuration, since connections carry frames one way and the sender sees only a close).
+            // configuration; the sender is told only the head of this, its own cluster id).
             String theirs = abbreviate(clusterId);
             return "wrong cluster id '" + theirs + "': a process of cluster '" + theirs + "' dials this process of"
                     + " cluster '" + abbreviate(this.clusterId) + "' as '" + abbreviate(message.to()) + "' (sender '"
@@ -170,7 +170,8 @@ final class InboundDispatcher {
     /**
      * Said alone, "unknown receiver" did not tell the operator that the sender's address for that
      * receiver is where this process listens (n2's address written with n3's port). Only this end
-     * can say so: connections carry frames one way, and the sender sees only its connection close.
+     * can say so in full: connections carry frames one way, and the sender is told only the head of
+     * this (see {@link RefusalNotice}).
      */
     private String unknownReceiver(String sender, String receiver) {
         List<String> here = localIds.stream().sorted().limit(5).map(InboundDispatcher::abbreviate).toList();

@@ -27,7 +27,8 @@ import java.util.List;
  * on a length outside {@code 1..maxFrameBytes} (checked before a single byte of the frame is
  * buffered, so a connection never holds more than one maximal frame plus one socket read), a frame
  * that does not parse or holds an invalid message, a failed TLS handshake, or anything the
- * dispatcher refuses. Accepted connections only read: answers go out on this process's own
+ * dispatcher refuses. Accepted connections only read (but for a {@link RefusalNotice} written before a refused
+ * member's connection is closed): answers go out on this process's own
  * connection to the sender.
  */
 final class InboundHandler extends ByteToMessageDecoder {
@@ -107,7 +108,8 @@ final class InboundHandler extends ByteToMessageDecoder {
                 String refusal = dispatcher.dispatch(reader.version(), reader.clusterId(), reader.incarnation(),
                         connection, message);
                 if (refusal != null) {
-                    reject(ctx, refusal);
+                    rejected = true;
+                    guard.reject(ctx, refusal, true);   // a member's frame: tell it why
                 }
             } catch (InvalidProtocolBufferException e) {
                 reject(ctx, "malformed frame" + versionNote() + ": " + e.getMessage());

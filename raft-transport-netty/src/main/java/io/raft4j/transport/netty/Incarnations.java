@@ -125,8 +125,8 @@ final class Incarnations {
                     sender, s.connection.describe(), hex(s.incarnation), connection.describe(), hex(incarnation),
                     sender);
         }
-        return "another process under the id '" + sender + "' (incarnation " + hex(s.incarnation) + ", at "
-                + s.connection.describe() + ") sent " + TimeUnit.NANOSECONDS.toMillis(quietNanos) + " ms ago on a"
+        return "another process under the id '" + sender + "' is served here: it (incarnation " + hex(s.incarnation)
+                + ", at " + s.connection.describe() + ") sent " + TimeUnit.NANOSECONDS.toMillis(quietNanos) + " ms ago on a"
                 + " connection still open: this one (incarnation " + hex(incarnation) + ") is refused until that one"
                 + " closes or stays silent for " + TimeUnit.NANOSECONDS.toMillis(OVERLAP_NANOS) + " ms (a restart"
                 + " racing its old connection gets through then; two processes started under one id do not)";

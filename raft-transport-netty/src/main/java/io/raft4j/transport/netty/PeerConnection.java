@@ -101,6 +101,9 @@ final class PeerConnection {
     /** When a TLS failure with the peer was last warned of, if {@link #tlsWarned} (guarded by this). */
     private long lastTlsWarningNanos;
     private boolean tlsWarned;
+    /** When a refusal notice from the peer was last warned of, if {@link #refusalWarned} (guarded by this). */
+    private long lastRefusalWarningNanos;
+    private boolean refusalWarned;
 
     PeerConnection(String peerId, HostPort address, NettyTransport owner, Bootstrap bootstrap,
                    NettyTransportConfig config) {
@@ -408,6 +411,30 @@ final class PeerConnection {
      * (each redial fails the same way until someone fixes a certificate, and used to warn every
      * time), debug otherwise.
      */
+    /**
+     * The peer refused this process's frames and said why: the one place the dialling side learns
+     * of a wrong address for the peer (or another cluster's, or a duplicate node id). Warned at most
+     * once a minute, as the connection is redialled with back-off and refused again.
+     */
+    private void refused(String reason) {
+        boolean warn;
+        synchronized (this) {
+            long now = System.nanoTime();
+            warn = !refusalWarned || now - lastRefusalWarningNanos >= TLS_WARNING_INTERVAL_NANOS;
+            if (warn) {
+                refusalWarned = true;
+                lastRefusalWarningNanos = now;
+            }
+        }
+        String format = "{} at {} refuses this process's frames: {} (its log says more; retrying with back-off; warned"
+                + " at most once a minute)";
+        if (warn) {
+            LOG.warn(format, peerId, address, reason);
+        } else {
+            LOG.debug(format, peerId, address, reason);
+        }
+    }
+
     private void tlsFailed(String format, Throwable cause) {
         boolean warn;
         synchronized (this) {
@@ -493,10 +520,21 @@ final class PeerConnection {
             ctx.fireChannelWritabilityChanged();
         }
 
+        private final RefusalNotice.Reader notice = new RefusalNotice.Reader();
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            // Peers never answer on this connection; discard whatever arrives.
-            ReferenceCountUtil.release(msg);
+            // Peers never answer on this connection, but for why they refuse it before closing it.
+            try {
+                if (msg instanceof io.netty.buffer.ByteBuf bytes) {
+                    String reason = notice.read(bytes);
+                    if (reason != null) {
+                        refused(reason);
+                    }
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
         }
 
         @Override
