@@ -407,11 +407,6 @@ final class PeerConnection {
     }
 
     /**
-     * Logs a TLS failure with the peer: a warning at most once per {@link #TLS_WARNING_INTERVAL_NANOS}
-     * (each redial fails the same way until someone fixes a certificate, and used to warn every
-     * time), debug otherwise.
-     */
-    /**
      * The peer refused this process's frames and said why: the one place the dialling side learns
      * of a wrong address for the peer (or another cluster's, or a duplicate node id). Warned at most
      * once a minute, as the connection is redialled with back-off and refused again.
@@ -435,6 +430,11 @@ final class PeerConnection {
         }
     }
 
+    /**
+     * Logs a TLS failure with the peer: a warning at most once per {@link #TLS_WARNING_INTERVAL_NANOS}
+     * (each redial fails the same way until someone fixes a certificate, and used to warn every
+     * time), debug otherwise.
+     */
     private void tlsFailed(String format, Throwable cause) {
         boolean warn;
         synchronized (this) {
