@@ -45,9 +45,6 @@ import java.util.random.RandomGenerator;
 public final class RaftCore {
     private static final Logger LOG = LoggerFactory.getLogger(RaftCore.class);
 
-    /** The most members (voters and learners) a membership change may give a group. */
-    static final int MAX_GROUP_MEMBERS = 1024;
-
     private final RaftConfig settings;
     private final String id;
     private final String groupId;
@@ -58,6 +55,7 @@ public final class RaftCore {
     private final SnapshotInstaller installer;
     private final Election election;
     private final FollowerReplication replication;
+    private final Membership membership;
 
     private long term;
     private String votedFor;
@@ -146,7 +144,7 @@ public final class RaftCore {
             LOG.info("{}: initial members {} ignored: the stored state already holds voters {}", id,
                     new java.util.TreeSet<>(settings.initialMembers().keySet()), configs.current().voters());
         }
-        everMember = configs.current().isMember(id);
+        this.membership = new Membership(settings, log, configs, new MembershipNode());
         election.resetTimer();
     }
 
@@ -457,59 +455,7 @@ public final class RaftCore {
      * a joint configuration makes a voter a learner (make one voter a learner per change).
      */
     public MembershipChange changeMembership(ClusterConfig target) {
-        if (role != Role.LEADER) {
-            return MembershipChange.rejected("not the leader");
-        }
-        if (target.isJoint() || target.voters().isEmpty()) {
-            return MembershipChange.rejected("the target configuration must be simple and have at least one voter");
-        }
-        if (target.allMembers().size() > MAX_GROUP_MEMBERS) {
-            // A leader sends every member its appends and heartbeats: with tens of thousands of
-            // learners (which the strict checks let through: they do not vote) it stalled and lost
-            // its leadership. Well above any group's need; etcd allows one learner by default.
-            return MembershipChange.rejected("a group of " + target.allMembers().size() + " members: at most "
-                    + MAX_GROUP_MEMBERS);
-        }
-        // First: until the leader commits an entry of its term, even a configuration of an earlier
-        // term may look uncommitted to it, and "another change in progress" would mislead.
-        if (!hasCommittedInTerm()) {
-            return MembershipChange.rejected("the leader has not yet committed an entry of its term; retry shortly");
-        }
-        ClusterConfig current = configs.current();
-        if (current.isJoint() || configs.currentIndex() > log.committed()) {
-            return MembershipChange.rejected("another membership change is in progress");
-        }
-        if (leader.transferTarget() != null) {
-            return MembershipChange.rejected("a leadership transfer is in progress");
-        }
-        if (!quorumAnswersIn(target)) {
-            return MembershipChange.rejected(leader.whyNoQuorumIn(target));
-        }
-        boolean joint = MembershipPlanner.needsJoint(current, target);
-        Set<String> demoted = MembershipPlanner.votersMadeLearners(current, target);
-        if (joint && !demoted.isEmpty()) {
-            // In C_old,new they would be outgoing voters and learners at once, which no configuration
-            // holds: building it threw here, on the loop, and the leader stopped.
-            return MembershipChange.rejected("voters " + demoted + " cannot become learners in a change that goes"
-                    + " through a joint configuration: make one voter a learner per change");
-        }
-        Bytes firstStep;
-        try {
-            firstStep = MembershipPlanner.firstStep(current, target).encode(); // the larger of the two steps
-        } catch (IllegalArgumentException e) {
-            // The joint configuration adds the outgoing voters' addresses to the target's, and may not
-            // hold (over ClusterConfig.MAX_MEMBERS addresses): thrown here, on the loop, it stopped the leader.
-            return MembershipChange.rejected("the joint configuration of this change cannot be made: " + e.getMessage());
-        }
-        if (firstStep.length() > settings.maxEntryBytes()) {
-            // No message could carry the entry: replication would stop at it.
-            return MembershipChange.rejected("the configuration takes " + firstStep.length()
-                    + " bytes in the log, more than maxEntryBytes (" + settings.maxEntryBytes() + ")");
-        }
-        long index = appendAsLeader(EntryType.CONFIG, firstStep);
-        LOG.info("{}: membership change to voters {} learners {}{} at index {}", id, target.voters(), target.learners(),
-                joint ? " through a joint configuration" : "", index);
-        return new MembershipChange(index, joint, null);
+        return membership.change(target);
     }
 
     /**
@@ -599,23 +545,8 @@ public final class RaftCore {
      * removed node should be stopped.
      */
     public boolean isRemoved() {
-        ClusterConfig config = configs.current();
-        return everMember && !config.voters().isEmpty() && !config.isMember(id)
-                && configs.currentIndex() <= log.committed()
-                && (replication.leaderSaysRemoved() || removedItselfAsLeader);
+        return membership.isRemoved(replication.leaderSaysRemoved());
     }
-
-    /** This node led when a configuration without it committed. */
-    private boolean removedItselfAsLeader;
-
-    /**
-     * Whether this node has seen itself in a configuration. A node being added may first install a
-     * snapshot whose configuration predates its addition: it is not removed, it is not there yet.
-     * Noted for every configuration received, not only for the one in force when a batch ends: a
-     * node that caught up in one append holding both its addition and its removal took itself for
-     * one not added yet, and never stopped.
-     */
-    private boolean everMember;
 
     /**
      * Index of the log entry that carried the configuration in force ({@link #clusterConfig()}); that
@@ -646,21 +577,7 @@ public final class RaftCore {
 
     /** Called by the leader after its commit index advanced: finish membership changes. */
     void onCommitAdvanced() {
-        ClusterConfig config = configs.current();
-        if (configs.currentIndex() > log.committed()) {
-            return;
-        }
-        if (config.isJoint()) {
-            // C_old,new is committed: move on to C_new (Raft §6).
-            ClusterConfig next = MembershipPlanner.leaveJoint(config);
-            appendAsLeader(EntryType.CONFIG, next.encode());
-            LOG.info("{}: joint configuration committed; leaving it for voters {}", id, next.voters());
-        } else if (!config.isVoter(id) && role == Role.LEADER) {
-            // A leader that removed itself leads until the change commits, then steps down (thesis §4.2.2).
-            LOG.info("{}: removed from the configuration; stepping down", id);
-            removedItselfAsLeader = !config.isMember(id);
-            becomeFollower(term, null);
-        }
+        membership.onCommitAdvanced();
     }
 
     /**
@@ -854,7 +771,7 @@ public final class RaftCore {
      */
     public void snapshotReceived(SnapshotMeta meta, boolean published) {
         installer.onReceived(meta, published);
-        everMember |= configs.current().isMember(id);
+        membership.noteCurrentConfig();
     }
 
     /**
@@ -1057,12 +974,50 @@ public final class RaftCore {
 
         @Override
         public void noteListed(boolean listed) {
-            everMember |= listed;
+            membership.noteListed(listed);
         }
 
         @Override
         public void send(RaftMessage m) {
             RaftCore.this.send(m);
+        }
+    }
+
+    /** What {@link Membership} sees of this node as leader, and how it appends and steps down. */
+    private final class MembershipNode implements Membership.Node {
+        @Override
+        public Role role() {
+            return role;
+        }
+
+        @Override
+        public boolean hasCommittedInTerm() {
+            return RaftCore.this.hasCommittedInTerm();
+        }
+
+        @Override
+        public String transferTarget() {
+            return leader.transferTarget();
+        }
+
+        @Override
+        public boolean quorumAnswersIn(ClusterConfig target) {
+            return RaftCore.this.quorumAnswersIn(target);
+        }
+
+        @Override
+        public String whyNoQuorumIn(ClusterConfig target) {
+            return leader.whyNoQuorumIn(target);
+        }
+
+        @Override
+        public long appendConfig(Bytes config) {
+            return appendAsLeader(EntryType.CONFIG, config);
+        }
+
+        @Override
+        public void stepDown() {
+            becomeFollower(term, null);
         }
     }
 
@@ -1091,7 +1046,7 @@ public final class RaftCore {
      * reports them durable.
      */
     public Ready ready() {
-        everMember |= configs.current().isMember(id);
+        membership.noteCurrentConfig();
         if (leader != null) {
             leader.reads().confirmLeaseReads(leaseClock());
             leader.replicateToAll();

@@ -249,7 +249,7 @@ class MembershipRulesTest {
         CoreCluster c = new CoreCluster(3);
         String leader = c.awaitSettledLeader();
         Set<String> learners = new TreeSet<>();
-        for (int i = 0; learners.size() < RaftCore.MAX_GROUP_MEMBERS - 2; i++) {
+        for (int i = 0; learners.size() < Membership.MAX_GROUP_MEMBERS - 2; i++) {
             learners.add("learner-" + i);
         }
         MembershipChange change = c.core(leader).changeMembership(
