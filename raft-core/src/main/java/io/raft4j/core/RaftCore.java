@@ -53,6 +53,7 @@ public final class RaftCore {
     private final Outbox outbox;
     private final SnapshotStore snapshots;
     private final SnapshotInstaller installer;
+    private final PartsView parts = new PartsView();
     private final Election election;
     private final FollowerReplication replication;
     private final Membership membership;
@@ -127,8 +128,8 @@ public final class RaftCore {
         if (snapshot != null) {
             installer.reconcileAtStartup(snapshot.meta());
         }
-        this.election = new Election(settings, random, log, configs, new ElectionNode());
-        this.replication = new FollowerReplication(settings, log, configs, installer, new FollowerNode());
+        this.election = new Election(settings, random, log, configs, parts);
+        this.replication = new FollowerReplication(settings, log, configs, installer, parts);
         boolean fresh = storage.lastIndex() == 0 && storage.firstIndex() == 1 && term == 0;
         if (!fresh) {
             // What a restart recovered: the first line to compare when a node comes back unexpected.
@@ -144,7 +145,7 @@ public final class RaftCore {
             LOG.info("{}: initial members {} ignored: the stored state already holds voters {}", id,
                     new java.util.TreeSet<>(settings.initialMembers().keySet()), configs.current().voters());
         }
-        this.membership = new Membership(settings, log, configs, new MembershipNode());
+        this.membership = new Membership(settings, log, configs, parts);
         election.resetTimer();
     }
 
@@ -892,8 +893,11 @@ public final class RaftCore {
         outbox.send(m);
     }
 
-    /** What {@link Election} sees of this node: its term, vote and role, and the role changes it decides. */
-    private final class ElectionNode implements Election.Node {
+    /**
+     * What the parts of the protocol ({@link Election}, {@link FollowerReplication}, {@link Membership})
+     * see of this node, and the changes of role and state they decide; one view, as they share most.
+     */
+    private final class PartsView implements Election.Node, FollowerReplication.Node, Membership.Node {
         @Override
         public long term() {
             return term;
@@ -949,19 +953,6 @@ public final class RaftCore {
         public void send(RaftMessage m) {
             RaftCore.this.send(m);
         }
-    }
-
-    /** What {@link FollowerReplication} sees of this node, and how it follows the leader it hears from. */
-    private final class FollowerNode implements FollowerReplication.Node {
-        @Override
-        public long term() {
-            return term;
-        }
-
-        @Override
-        public Role role() {
-            return role;
-        }
 
         @Override
         public void follow(String newLeader) {
@@ -975,19 +966,6 @@ public final class RaftCore {
         @Override
         public void noteListed(boolean listed) {
             membership.noteListed(listed);
-        }
-
-        @Override
-        public void send(RaftMessage m) {
-            RaftCore.this.send(m);
-        }
-    }
-
-    /** What {@link Membership} sees of this node as leader, and how it appends and steps down. */
-    private final class MembershipNode implements Membership.Node {
-        @Override
-        public Role role() {
-            return role;
         }
 
         @Override
