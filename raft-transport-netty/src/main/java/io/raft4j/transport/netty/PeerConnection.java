@@ -63,8 +63,8 @@ final class PeerConnection {
     private static final int MAX_FRAMES_PER_DRAIN = 1024;
     /** Size of the buffers small frames are packed into. */
     private static final int BATCH_BUFFER_BYTES = 32 * 1024;
-    /** TLS failures with one peer are warned of at most this often; the rest go to debug. */
-    static final long TLS_WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** TLS failures with one peer, and its refusals of our frames, are warned of at most this often. */
+    static final long WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final String peerId;
     private final HostPort address;
@@ -98,12 +98,8 @@ final class PeerConnection {
     private long establishedAtNanos;
     /** Written under the lock; volatile because the drain reads it without. */
     private volatile boolean closed;
-    /** When a TLS failure with the peer was last warned of, if {@link #tlsWarned} (guarded by this). */
-    private long lastTlsWarningNanos;
-    private boolean tlsWarned;
-    /** When a refusal notice from the peer was last warned of, if {@link #refusalWarned} (guarded by this). */
-    private long lastRefusalWarningNanos;
-    private boolean refusalWarned;
+    private final WarningInterval tlsWarnings = new WarningInterval(WARNING_INTERVAL_NANOS);
+    private final WarningInterval refusalWarnings = new WarningInterval(WARNING_INTERVAL_NANOS);
 
     PeerConnection(String peerId, HostPort address, NettyTransport owner, Bootstrap bootstrap,
                    NettyTransportConfig config) {
@@ -412,15 +408,7 @@ final class PeerConnection {
      * once a minute, as the connection is redialled with back-off and refused again.
      */
     private void refused(String reason) {
-        boolean warn;
-        synchronized (this) {
-            long now = System.nanoTime();
-            warn = !refusalWarned || now - lastRefusalWarningNanos >= TLS_WARNING_INTERVAL_NANOS;
-            if (warn) {
-                refusalWarned = true;
-                lastRefusalWarningNanos = now;
-            }
-        }
+        boolean warn = refusalWarnings.warnNow();
         String format = "{} at {} refuses this process's frames: {} (its log says more; retrying with back-off; warned"
                 + " at most once a minute)";
         if (warn) {
@@ -431,20 +419,12 @@ final class PeerConnection {
     }
 
     /**
-     * Logs a TLS failure with the peer: a warning at most once per {@link #TLS_WARNING_INTERVAL_NANOS}
+     * Logs a TLS failure with the peer: a warning at most once per {@link #WARNING_INTERVAL_NANOS}
      * (each redial fails the same way until someone fixes a certificate, and used to warn every
      * time), debug otherwise.
      */
     private void tlsFailed(String format, Throwable cause) {
-        boolean warn;
-        synchronized (this) {
-            long now = System.nanoTime();
-            warn = !tlsWarned || now - lastTlsWarningNanos >= TLS_WARNING_INTERVAL_NANOS;
-            if (warn) {
-                tlsWarned = true;
-                lastTlsWarningNanos = now;
-            }
-        }
+        boolean warn = tlsWarnings.warnNow();
         if (warn) {
             LOG.warn(format + " (retrying with back-off; warned at most once a minute)", peerId, address,
                     cause.toString());
