@@ -59,6 +59,9 @@ final class LogWriter {
     private final Thread thread;
 
     private final NodeCounters counters;
+    /** {@link System#nanoTime()} when the write under way started; {@link #IDLE} between writes. */
+    private volatile long writeStartedNanos = IDLE;
+    private static final long IDLE = Long.MIN_VALUE;
 
     LogWriter(String name, LogStorage storage, SnapshotStore snapshots, Consumer<Done> onDone,
               Consumer<Throwable> onFailure, NodeCounters counters) {
@@ -91,6 +94,16 @@ final class LogWriter {
      */
     Done writeNow(Job job) throws IOException {
         return write(List.of(job));
+    }
+
+    /**
+     * How long the write under way on the storage thread has lasted, in nanoseconds, or 0 if none
+     * is: every write submitted since waits behind it, so this is how long the oldest unfinished one
+     * has waited at least.
+     */
+    long writeUnderWayNanos() {
+        long started = writeStartedNanos;
+        return started == IDLE ? 0 : Math.max(0, System.nanoTime() - started);
     }
 
     void stop() {
@@ -132,7 +145,14 @@ final class LogWriter {
                 queue.drainTo(batch, MAX_JOBS_PER_WRITE - 1);
                 boolean stop = batch.remove(STOP);
                 if (!batch.isEmpty()) {
-                    onDone.accept(write(batch));
+                    writeStartedNanos = System.nanoTime();
+                    Done done;
+                    try {
+                        done = write(batch);
+                    } finally {
+                        writeStartedNanos = IDLE;
+                    }
+                    onDone.accept(done);
                 }
                 if (stop) {
                     return;

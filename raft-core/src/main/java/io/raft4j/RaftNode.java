@@ -130,6 +130,7 @@ public final class RaftNode<R> implements AutoCloseable {
     private static final long INBOUND_DROP_WARNING_NANOS = TimeUnit.SECONDS.toNanos(10);
     private final MembershipCalls membership;
     private final LeadershipHandover handover;
+    private final DiskStallHandover diskStall;
     private final RemovalStop removal;
     /** Ticks of the loop so far (loop thread only). */
     private long loopTicks;
@@ -186,6 +187,8 @@ public final class RaftNode<R> implements AutoCloseable {
         this.membership = new MembershipCalls(config, core, watches, () -> loopTicks, transport,
                 applier::expectConfig, this::executeAdmin, this::execute);
         this.handover = new LeadershipHandover(config, core, watches, () -> loopTicks, this::executeAdmin);
+        this.diskStall = new DiskStallHandover(config.nodeId(), core, writer::writeUnderWayNanos,
+                config.electionTimeoutTicks() * b.tickMillis * 1_000_000L);
         this.removal = new RemovalStop(config, core, watches, () -> loopTicks, applier::appliedIndex,
                 () -> stopOffTheLoop(this::close));
         // Recover the state machine from the latest snapshot before any entry after it is applied.
@@ -758,6 +761,7 @@ public final class RaftNode<R> implements AutoCloseable {
             loopTicks++;
             core.tick();
             core.observeTime(clock.elapsed());
+            diskStall.check();
             watches.check();
         }
 
