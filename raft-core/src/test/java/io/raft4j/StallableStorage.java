@@ -10,16 +10,20 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A log whose writes a test can hold, as a stalled disk holds a sync: while {@link #stall()} is in
  * force every {@code append} (and compaction) waits until {@link #release()} lets it through, or
- * {@link #failStalled} makes it throw, as a sync that ends in an I/O error. Presents itself as
+ * {@link #failStalled} makes it throw, as a sync that ends in an I/O error; {@link #slowEachWrite}
+ * makes every write slow. Presents itself as
  * blocking storage, so the runtime writes it on its storage thread as it writes a durable log.
  */
 final class StallableStorage extends ForwardingStorage {
     private volatile CountDownLatch gate = new CountDownLatch(0);
     private volatile String failure;
+    /** How long every write takes, in nanoseconds, as on a slow disk. */
+    private volatile long slowNanos;
     /** Writes waiting at the gate now. */
     final AtomicInteger waiting = new AtomicInteger();
 
@@ -30,6 +34,11 @@ final class StallableStorage extends ForwardingStorage {
     /** Holds every write from now on until {@link #release()}. */
     void stall() {
         gate = new CountDownLatch(1);
+    }
+
+    /** Makes every write from now on take {@code millis} more, as a persistently slow disk does. */
+    void slowEachWrite(long millis) {
+        slowNanos = millis * 1_000_000L;
     }
 
     /** Lets the held writes, and every later one, through. */
@@ -44,6 +53,10 @@ final class StallableStorage extends ForwardingStorage {
     }
 
     private void pass() {
+        long slowUntil = System.nanoTime() + slowNanos;
+        while (System.nanoTime() < slowUntil) {
+            LockSupport.parkNanos(slowUntil - System.nanoTime());
+        }
         waiting.incrementAndGet();
         try {
             if (!gate.await(60, TimeUnit.SECONDS)) {
