@@ -47,6 +47,8 @@ final class LogWriter {
 
     private static final Logger LOG = LoggerFactory.getLogger(LogWriter.class);
     private static final int MAX_JOBS_PER_WRITE = 1024;
+    /** How long {@link #stop()} waits for the storage thread to finish what was handed to it. */
+    private static final long STOP_WAIT_MILLIS = 10_000;
     private static final Job STOP = new Job(List.of(), null, List.of(), false, List.of(), null);
 
     private final LogStorage storage;
@@ -61,6 +63,12 @@ final class LogWriter {
     private final NodeCounters counters;
     /** {@link System#nanoTime()} when the write under way started; {@link #IDLE} between writes. */
     private volatile long writeStartedNanos = IDLE;
+    /**
+     * Set when {@link #stop()} gave up waiting for this thread, stuck in a write (a hung disk):
+     * the node is stopped and its storage back in its embedder's hands, so once that write returns
+     * the thread ends, writing nothing more and releasing nothing.
+     */
+    private volatile boolean abandoned;
     private static final long IDLE = Long.MIN_VALUE;
 
     LogWriter(String name, LogStorage storage, SnapshotStore snapshots, Consumer<Done> onDone,
@@ -109,9 +117,18 @@ final class LogWriter {
     void stop() {
         queue.add(STOP);
         try {
-            thread.join(10_000);
+            thread.join(STOP_WAIT_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            // Left running, it wrote the jobs queued behind its hung write once that returned, to
+            // a storage its embedder may have closed or given to the node that replaces this one,
+            // and sent their acknowledgements for a node that had stopped.
+            abandoned = true;
+            LOG.warn("{}: the storage thread is still in a write after {} ms (a hung disk?); the node stops"
+                    + " without it, and it ends, writing nothing more, once that write returns",
+                    thread.getName(), STOP_WAIT_MILLIS);
         }
     }
 
@@ -144,6 +161,9 @@ final class LogWriter {
                 }
                 queue.drainTo(batch, MAX_JOBS_PER_WRITE - 1);
                 boolean stop = batch.remove(STOP);
+                if (abandoned) {
+                    return;
+                }
                 if (!batch.isEmpty()) {
                     writeStartedNanos = System.nanoTime();
                     Done done;
@@ -151,6 +171,9 @@ final class LogWriter {
                         done = write(batch);
                     } finally {
                         writeStartedNanos = IDLE;
+                    }
+                    if (abandoned) {
+                        return; // the node stopped without this write: nobody is to hear of it
                     }
                     onDone.accept(done);
                 }

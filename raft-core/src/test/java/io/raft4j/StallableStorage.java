@@ -24,6 +24,8 @@ final class StallableStorage extends ForwardingStorage {
     private volatile String failure;
     /** How long every write takes, in nanoseconds, as on a slow disk. */
     private volatile long slowNanos;
+    /** Writes that have come to the gate (held or not). */
+    final AtomicInteger arrived = new AtomicInteger();
     /** Writes waiting at the gate now. */
     final AtomicInteger waiting = new AtomicInteger();
 
@@ -46,6 +48,13 @@ final class StallableStorage extends ForwardingStorage {
         gate.countDown();
     }
 
+    /** Lets the writes held now through, and holds every later one until {@link #release()}. */
+    void releaseHeldOnly() {
+        CountDownLatch held = gate;
+        gate = new CountDownLatch(1);
+        held.countDown();
+    }
+
     /** Ends the stall with the held write (and every later one) failing with {@code message}. */
     void failStalled(String message) {
         failure = message;
@@ -57,9 +66,11 @@ final class StallableStorage extends ForwardingStorage {
         while (System.nanoTime() < slowUntil) {
             LockSupport.parkNanos(slowUntil - System.nanoTime());
         }
+        arrived.incrementAndGet();
         waiting.incrementAndGet();
+        CountDownLatch held = gate;
         try {
-            if (!gate.await(60, TimeUnit.SECONDS)) {
+            if (!held.await(60, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("the test never released the stalled write");
             }
         } catch (InterruptedException e) {
