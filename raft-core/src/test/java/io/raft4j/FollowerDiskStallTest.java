@@ -21,7 +21,17 @@ class FollowerDiskStallTest {
 
     @Test
     void aStalledFollowerAcknowledgesOnlyWhatItWroteAndCatchesUp() throws Exception {
-        try (StalledDiskGroup group = new StalledDiskGroup(LocalCluster.steadyLeader(b -> b))) {
+        stalledFollower(false);
+    }
+
+    /** With its writes on its loop, the stall holds the follower's loop too: nothing else changes. */
+    @Test
+    void aStalledFollowerWritingOnItsLoopAcknowledgesOnlyWhatItWroteAndCatchesUp() throws Exception {
+        stalledFollower(true);
+    }
+
+    private static void stalledFollower(boolean persistOnLoop) throws Exception {
+        try (StalledDiskGroup group = new StalledDiskGroup(LocalCluster.steadyLeader(b -> b), persistOnLoop)) {
             RaftNode<String> leader = group.awaitLeader();
             assertEquals("0", leader.propose(Bytes.ofUtf8("set:0")).get(10, TimeUnit.SECONDS));
             RaftNode<String> slow = group.nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();

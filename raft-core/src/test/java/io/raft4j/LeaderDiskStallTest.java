@@ -91,4 +91,38 @@ class LeaderDiskStallTest {
             assertEquals("1", held.get(10, TimeUnit.SECONDS));
         }
     }
+
+    /**
+     * While the leader's disk stalls, what it holds for its callers is bounded: its entries commit
+     * on the followers' copies but are applied (and their callers answered) only once its own disk
+     * has them, so they count against maxUncommittedBytes until then, and a caller that goes on
+     * proposing is refused as overloaded instead of filling the leader's memory.
+     */
+    @Test
+    void whatAStalledLeaderHoldsIsBoundedByItsUncommittedBudget() throws Exception {
+        try (StalledDiskGroup group = new StalledDiskGroup(b -> b.electionTimeoutTicks(500)
+                .maxEntryBytes(4096).maxUncommittedBytes(64 * 1024))) {
+            RaftNode<String> leader = group.awaitLeader();
+            assertEquals("0", leader.propose(Bytes.ofUtf8("set:0")).get(10, TimeUnit.SECONDS));
+            StallableStorage disk = group.disks.get(leader.id());
+            disk.stall();
+            String big = "x".repeat(1024);
+            List<CompletableFuture<String>> accepted = new ArrayList<>();
+            int refused = 0;
+            for (int i = 0; i < 1000; i++) {
+                CompletableFuture<String> p = leader.propose(Bytes.ofUtf8("set:" + big));
+                if (p.isCompletedExceptionally()) {
+                    refused++;
+                } else {
+                    accepted.add(p);
+                }
+            }
+            assertTrue(refused > 0, "nothing refused while the leader's disk stalled");
+            assertTrue(accepted.size() * 1024L <= 2 * 64 * 1024, accepted.size() + " accepted");
+            disk.release();
+            for (CompletableFuture<String> p : accepted) {
+                assertEquals(big, p.get(10, TimeUnit.SECONDS));
+            }
+        }
+    }
 }

@@ -41,12 +41,17 @@ final class StalledDiskGroup implements AutoCloseable {
     final Map<String, StallableStorage> disks = new LinkedHashMap<>();
 
     StalledDiskGroup(UnaryOperator<RaftConfig.Builder> settings) {
+        this(settings, false);
+    }
+
+    /** With {@code persistOnLoop}, a follower's writes (and so its stalls) hold its event loop. */
+    StalledDiskGroup(UnaryOperator<RaftConfig.Builder> settings, boolean persistOnLoop) {
         for (String id : List.of("n1", "n2", "n3")) {
             StallableStorage disk = new StallableStorage(new InMemoryLogStorage());
             RaftConfig config = settings.apply(RaftConfig.builder(id).initialMembers("n1", "n2", "n3")
                     .electionTimeoutTicks(ELECTION_TICKS)).build();
             RaftNode<String> node = RaftNode.builder(config, new Register()).transport(network)
-                    .storage(disk).tickMillis(TICK_MILLIS).build();
+                    .storage(disk).tickMillis(TICK_MILLIS).persistOnLoop(persistOnLoop).build();
             disks.put(id, disk);
             nodes.put(id, node);
         }
