@@ -13,8 +13,9 @@ import java.util.function.LongSupplier;
  * own log holds; and its loop runs on, sending heartbeats its followers answer, so neither their
  * election timers nor CheckQuorum ever end its leadership. Left alone, the group took no write for
  * as long as that disk hung, with a healthy majority. Once a write of its own has waited
- * {@link #ELECTION_TIMEOUTS} election timeouts, the leader transfers its leadership to its most
- * caught-up follower, again after each transfer that timed out.
+ * {@link #ELECTION_TIMEOUTS} election timeouts while its followers committed entries its own disk
+ * does not hold yet (so they form a majority without it), the leader transfers its leadership to
+ * its most caught-up follower, again after each transfer that timed out.
  *
  * <p>Checked on the loop, every tick.
  */
@@ -45,6 +46,12 @@ final class DiskStallHandover {
 
     void check() {
         if (core.role() != Role.LEADER || core.transferTarget() != null) {
+            return;
+        }
+        if (core.commitIndex() <= core.persistedIndex()) {
+            // The followers commit nothing without this leader (too few of them answer): a
+            // follower handed leadership could not be elected either, and the group would be left
+            // with no leader, where this one still answers reads of what it applied.
             return;
         }
         long waited = writeUnderWayNanos.getAsLong();

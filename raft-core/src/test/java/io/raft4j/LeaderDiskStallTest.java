@@ -125,4 +125,29 @@ class LeaderDiskStallTest {
             }
         }
     }
+
+    /**
+     * A leader whose disk hangs while one of its two followers is down: the live follower alone
+     * cannot commit without it, nor be elected without its vote, so handing leadership to it only
+     * left the group leaderless; kept, the leader still answers reads of what it has applied.
+     */
+    @Test
+    void aStalledLeaderWithoutAMajorityOfFollowersKeepsItsLeadership() throws Exception {
+        try (StalledDiskGroup group = new StalledDiskGroup(b -> b)) {
+            RaftNode<String> leader = group.awaitLeader();
+            assertEquals("0", leader.propose(Bytes.ofUtf8("set:0")).get(10, TimeUnit.SECONDS));
+            RaftNode<String> down = group.nodes.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
+            down.close();
+            group.disks.get(leader.id()).stall();
+            CompletableFuture<String> held = leader.propose(Bytes.ofUtf8("set:1"));
+            // Six election timeouts, three times the wait after which a stalled leader hands over.
+            long waitUntil = System.nanoTime() + Duration.ofMillis(600).toNanos();
+            LocalCluster.await(Duration.ofSeconds(10), () -> System.nanoTime() > waitUntil);
+            assertTrue(leader.isLeader(), "handed leadership to a follower that could not win: " + group.nodes.values()
+                    .stream().map(RaftNode::status).toList());
+            assertEquals("0", leader.query(Bytes.EMPTY, ReadConsistency.LINEARIZABLE).get(10, TimeUnit.SECONDS));
+            group.disks.get(leader.id()).release();
+            assertEquals("1", held.get(10, TimeUnit.SECONDS));
+        }
+    }
 }

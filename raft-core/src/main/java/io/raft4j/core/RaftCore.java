@@ -196,6 +196,14 @@ public final class RaftCore {
         return log.committed();
     }
 
+    /**
+     * Index up to which this node's own log is known durable ({@link #persisted}); only entries up to
+     * it are handed out for apply.
+     */
+    public long persistedIndex() {
+        return log.persisted();
+    }
+
     /** Index of the last entry in the log. */
     public long lastIndex() {
         return log.lastIndex();
