@@ -655,11 +655,11 @@ public final class RaftNode<R> implements AutoCloseable {
      * snapshot being written), each for some seconds at most: a thread still busy then is left to
      * end on its own (the storage thread, held in a write by a hung disk, writes nothing more once
      * that write returns: the writes queued behind it, never acknowledged, are dropped, so that
-     * the storage is the caller's again when this returns). Calls still pending fail with {@link RaftStoppedException}. Closing again does
-     * nothing; called while another thread closes the node, it returns once that close completes;
-     * called from a callback on one of the node's threads while another thread closes the
-     * node, it returns at once (that close waits for this thread), as it does called from a listener
-     * that the close itself tells that leadership ended.
+     * the storage is the caller's again when this returns). Calls still pending fail with
+     * {@link RaftStoppedException}. Closing again does nothing; called while another thread closes
+     * the node, it returns once that close completes; called from a callback on one of the node's
+     * threads while another thread closes the node, it returns at once (that close waits for this
+     * thread), as it does called from a listener that the close itself tells that leadership ended.
      */
     @Override
     public void close() {
