@@ -1,8 +1,8 @@
 package io.raft4j.examples.docs;
 
 import io.raft4j.RaftNode;
+import io.raft4j.examples.Await;
 
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -15,13 +15,7 @@ public final class SampleChecks {
 
     /** Returns once {@code condition} holds; fails naming {@code what} after 30 s. */
     public static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(10);
-        }
+        Await.until(condition, what);
     }
 
     /** Starts {@code node} and returns it: for a sample's given that must be a running node. */
