@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -161,7 +162,7 @@ public final class RaftNode<R> implements AutoCloseable {
         // compaction leaves a log that no longer starts at 1 and no snapshot to start from. Said
         // when the first snapshot is taken: a state machine without snapshots never compacts.
         boolean snapshotsLostOnRestart = b.snapshots == null && !(storage instanceof InMemoryLogStorage);
-        this.core = new RaftCore(b.config, storage, snapshots, b.random);
+        this.core = new RaftCore(b.config, storage, snapshots, b.random, Duration.ofMillis(b.tickMillis));
         this.inboundAllowance = new InboundAllowance(InboundAllowance.bulkBytesFor(config));
         this.callAllowance = new CallAllowance(config);
         if (unowned) {

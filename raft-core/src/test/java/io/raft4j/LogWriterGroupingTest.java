@@ -86,7 +86,7 @@ class LogWriterGroupingTest {
     }
 
     private static RaftMessage ack(long term, long index) {
-        return new AppendEntriesResponse("default", "n1", term == 2 ? "n2" : "n3", term, true, index, 0, 0, 0);
+        return new AppendEntriesResponse("default", "n1", term == 2 ? "n2" : "n3", term, true, index, 0, 0, 0, 0);
     }
 
     private static List<LogEntry> entries(long first, int count, long term) {

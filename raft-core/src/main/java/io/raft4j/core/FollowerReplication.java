@@ -42,15 +42,18 @@ final class FollowerReplication {
     private final ConfigHistory configs;
     private final SnapshotInstaller installer;
     private final Node node;
+    /** Told the leader with every answer: what its lease may count on this node (see {@link VoteRefusal}). */
+    private final long voteRefusalMicros;
 
     /** What the leader's last append said: its configuration no longer lists this node. */
     private boolean leaderSaysRemoved;
     /** Appends and snapshot chunks of another leader of this leader's own term, ignored. */
     private long otherLeaderMessagesIgnored;
 
-    FollowerReplication(RaftConfig settings, RaftLog log, ConfigHistory configs, SnapshotInstaller installer,
-            Node node) {
+    FollowerReplication(RaftConfig settings, long voteRefusalMicros, RaftLog log, ConfigHistory configs,
+            SnapshotInstaller installer, Node node) {
         this.id = settings.nodeId();
+        this.voteRefusalMicros = voteRefusalMicros;
         this.groupId = settings.groupId();
         this.log = log;
         this.configs = configs;
@@ -156,7 +159,7 @@ final class FollowerReplication {
 
     private void sendAppendAnswer(AppendEntries m, boolean success, long index, long hintIndex, long hintTerm) {
         node.send(new AppendEntriesResponse(groupId, id, m.from(), node.term(), success, index, hintIndex, hintTerm,
-                m.round()));
+                m.round(), voteRefusalMicros));
     }
 
     void onInstallSnapshot(InstallSnapshot m) {

@@ -153,10 +153,43 @@ final class LeaderReads {
         return !pendingReads.isEmpty() || leaseTicks > 0;
     }
 
-    /** A quorum has acknowledged every round up to {@code quorumRound}. */
-    void onRoundAcknowledged(long quorumRound) {
-        if (leaseTicks > 0 && quorumRound != Long.MAX_VALUE) {
-            renewLease(quorumRound);
+    /** Whether leases are on: {@link #onRoundAcknowledged} then needs the voters' refusal windows. */
+    boolean leasesOn() {
+        return leaseTicks > 0;
+    }
+
+    /**
+     * Until when, on the lease clock, a voter that acknowledged {@code acknowledged} refuses votes,
+     * counting {@code windowTicks} of its window ({@link VoteRefusal#leaseTicksOf}) from the round's
+     * start (it took the round's append after that). 0 if the round's start is no longer known.
+     */
+    long refusesVotesUntil(long acknowledged, long windowTicks) {
+        for (var it = roundStarts.descendingIterator(); it.hasNext(); ) {
+            RoundStart start = it.next();
+            if (start.round() == acknowledged) {
+                return start.leaseTime() + Math.min(windowTicks, leaseTicks);
+            }
+            if (start.round() < acknowledged) {
+                break;
+            }
+        }
+        return 0;
+    }
+
+    /** Until when this leader itself refuses votes, as far as its lease counts: as if it acknowledged its latest round. */
+    long ownRefusalEnd() {
+        RoundStart latest = roundStarts.peekLast();
+        return latest == null || latest.round() != round ? 0 : latest.leaseTime() + leaseTicks;
+    }
+
+    /**
+     * A quorum has acknowledged every round up to {@code quorumRound}, and a quorum of voters refuses
+     * votes until {@code quorumRefusesUntil} on the lease clock (0 without leases): no other leader can
+     * be elected before, so the lease runs until then.
+     */
+    void onRoundAcknowledged(long quorumRound, long quorumRefusesUntil) {
+        if (leaseTicks > 0 && quorumRefusesUntil != Long.MAX_VALUE) {
+            leaseExpiresAt = Math.max(leaseExpiresAt, quorumRefusesUntil);
         }
         while (!pendingReads.isEmpty() && pendingReads.peekFirst().round() <= quorumRound) {
             PendingRead r = pendingReads.removeFirst();
@@ -165,22 +198,12 @@ final class LeaderReads {
     }
 
     /**
-     * Whether a quorum acknowledged a round that started less than the lease ago: until then no other
-     * node can have been elected, since voters that heard from this leader refuse to vote for an
-     * election timeout (leader stickiness), provided clocks drift less than the configured bound.
+     * Whether a quorum of voters still refuses votes by the windows they acknowledged rounds with: until
+     * then no other node can have been elected, since voters that heard from this leader refuse to vote
+     * for their election timeout (leader stickiness), provided clocks drift less than the configured bound.
      */
     private boolean hasLease(long leaseNow) {
         return leaseNow < leaseExpiresAt;
-    }
-
-    private void renewLease(long quorumRound) {
-        while (!roundStarts.isEmpty() && roundStarts.peekFirst().round() <= quorumRound) {
-            RoundStart start = roundStarts.removeFirst();
-            // Only the newest round the quorum acknowledged counts: older ones started earlier.
-            if (start.round() == quorumRound || roundStarts.isEmpty() || roundStarts.peekFirst().round() > quorumRound) {
-                leaseExpiresAt = Math.max(leaseExpiresAt, start.leaseTime() + leaseTicks);
-            }
-        }
     }
 
     /** Ends the lease now (a leadership transfer: the target is elected without waiting it out). */

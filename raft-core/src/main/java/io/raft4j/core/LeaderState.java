@@ -487,6 +487,10 @@ final class LeaderState {
         pr.markActive(core.ticks());
         if (m.success()) {
             pr.ackRound(m.round());
+            if (reads.leasesOn()) {
+                pr.refusesVotesUntil(reads.refusesVotesUntil(m.round(),
+                        core.voteRefusal().leaseTicksOf(m.voteRefusalMicros())));
+            }
             if (pr.maybeUpdate(m.index(), reads.round())) {
                 if (pr.state() == ReplicationState.PROBE) {
                     pr.becomeReplicate();
@@ -654,9 +658,18 @@ final class LeaderState {
 
     private void releaseConfirmedReads() {
         if (reads.wantsAcknowledgements()) {
-            reads.onRoundAcknowledged(Quorum.committedValue(core.clusterConfig(),
-                    id -> id.equals(core.id()) ? reads.round() : ackedRoundOf(id)));
+            ClusterConfig config = core.clusterConfig();
+            long quorumRound = Quorum.committedValue(config, id -> id.equals(core.id()) ? reads.round() : ackedRoundOf(id));
+            // Each voter refuses votes by its own settings: the lease runs while a quorum does.
+            long quorumRefusesUntil = !reads.leasesOn() ? 0 : Quorum.committedValue(config,
+                    id -> id.equals(core.id()) ? reads.ownRefusalEnd() : refusesVotesUntilOf(id));
+            reads.onRoundAcknowledged(quorumRound, quorumRefusesUntil);
         }
+    }
+
+    private long refusesVotesUntilOf(String id) {
+        Progress pr = progress.get(id);
+        return pr == null ? 0 : pr.refusesVotesUntil();
     }
 
     private long ackedRoundOf(String id) {

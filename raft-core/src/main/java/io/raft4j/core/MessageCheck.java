@@ -48,7 +48,10 @@ final class MessageCheck {
         }
         if (m instanceof AppendEntriesResponse r) {
             boolean inRange = isTermOrIndex(r.index()) && isTermOrIndex(r.hintIndex()) && isTermOrIndex(r.hintTerm());
-            return inRange ? null : "index or hint out of range";
+            if (!inRange) {
+                return "index or hint out of range";
+            }
+            return r.voteRefusalMicros() < 0 ? "negative vote refusal window" : null;
         }
         if (m instanceof InstallSnapshotResponse r) {
             return isTermOrIndex(r.snapshotIndex()) ? null : "snapshot index out of range";

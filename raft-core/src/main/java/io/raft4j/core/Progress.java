@@ -29,6 +29,11 @@ final class Progress {
     private long lastHeardTick = -1;
     /** Highest heartbeat round the follower acknowledged (read-index confirmation). */
     private long ackedRound;
+    /**
+     * Until when, on the leader's lease clock, the follower refuses votes for other candidates: the
+     * start of a round it acknowledged plus what the lease may count of its window (see {@link VoteRefusal}).
+     */
+    private long refusesVotesUntil;
     /** Highest commit index sent to the follower. */
     private long sentCommit;
     private long removalNoticeRound;
@@ -97,6 +102,15 @@ final class Progress {
 
     void ackRound(long round) {
         ackedRound = Math.max(ackedRound, round);
+    }
+
+    long refusesVotesUntil() {
+        return refusesVotesUntil;
+    }
+
+    /** The follower acknowledged a round and will refuse votes until {@code leaseTime} at least. */
+    void refusesVotesUntil(long leaseTime) {
+        refusesVotesUntil = Math.max(refusesVotesUntil, leaseTime);
     }
 
     long sentCommit() {

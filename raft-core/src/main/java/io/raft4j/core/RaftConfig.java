@@ -26,9 +26,9 @@ import java.util.Objects;
  *                                 node that will be added to an existing cluster. Default empty
  * @param electionTimeoutTicks     minimum election timeout; the actual one is drawn at random in
  *                                 {@code [electionTimeoutTicks, 2 * electionTimeoutTicks)}; default 10,
- *                                 at most {@link #MAX_ELECTION_TIMEOUT_TICKS}. Lease reads (see
- *                                 {@code leaseClockDriftPercent}) need every voter's, in real time, at
- *                                 least the leader's: nodes refuse votes for their own timeout only
+ *                                 at most {@link #MAX_ELECTION_TIMEOUT_TICKS}. A node refuses votes for
+ *                                 this long after hearing from its leader (with {@code checkQuorum}),
+ *                                 and tells its leader so: a leader's lease follows its voters' windows
  * @param heartbeatIntervalTicks   how often a leader sends heartbeats; default 1; must be below
  *                                 {@code electionTimeoutTicks}
  * @param preVote                  run a pre-vote before each election so a node that cannot win
@@ -36,7 +36,7 @@ import java.util.Objects;
  * @param checkQuorum              a leader that has not heard from a quorum within an election
  *                                 timeout steps down; followers then also refuse to vote while they
  *                                 hear from a live leader (thesis §6.2, §9.6); default true. A leader's
- *                                 lease reads rely on every voter having it on
+ *                                 lease reads rely on a quorum of voters having it on
  * @param maxMessageBytes          maximum bytes of entries in one append message (at least one entry
  *                                 is always sent); default 1 MiB
  * @param maxEntryBytes            largest command a proposal may carry: a larger one is refused at
@@ -75,12 +75,12 @@ import java.util.Objects;
  *                                 {@code electionTimeoutTicks * (100 - drift) / 100 - 1} ticks after a
  *                                 heartbeat round a quorum acknowledged (only with
  *                                 {@code checkQuorum}: without it there are no leases); default 10
- *                                 (0 to 50). The leader counts the lease with its own settings and each follower
- *                                 refuses votes by its own: with a follower whose election timeout
- *                                 (times its tick) is shorter than the leader's, or that runs without
- *                                 {@code checkQuorum}, a lease read may miss a newer leader's writes.
- *                                 Nothing detects such a mix: during a rolling change of these
- *                                 settings, read without leases
+ *                                 (0 to 50). That is the lease with every node on these settings;
+ *                                 each follower announces how long it refuses votes in real time, and
+ *                                 a leader counts a shorter window of a quorum's (a follower with a
+ *                                 shorter timeout or tick, or without {@code checkQuorum}). A node
+ *                                 restarted with a shorter window honours only its new one: keep it
+ *                                 stopped for its old election timeout first
  * @param strictMembershipChecks   refuse a membership change whose new voters would not include a
  *                                 majority that answered the leader lately (within the last two heartbeat
  *                                 intervals; the leader counts if it stays a voter): such a change could

@@ -22,6 +22,7 @@ import io.raft4j.spi.StorageException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,8 @@ import java.util.random.RandomGenerator;
  */
 public final class RaftCore {
     private static final Logger LOG = LoggerFactory.getLogger(RaftCore.class);
+    /** The tick length taken for a node created without one: the runtime's default tick. */
+    public static final Duration DEFAULT_TICK = Duration.ofMillis(100);
 
     private final RaftConfig settings;
     private final String id;
@@ -54,6 +57,8 @@ public final class RaftCore {
     private final SnapshotStore snapshots;
     private final SnapshotInstaller installer;
     private final PartsView parts = new PartsView();
+    /** How long this node refuses votes, and how a leader counts its followers' windows into a lease. */
+    private final VoteRefusal voteRefusal;
     private final Election election;
     private final FollowerReplication replication;
     private final Membership membership;
@@ -100,6 +105,21 @@ public final class RaftCore {
      * @throws IllegalStateException if the log was compacted past the latest snapshot
      */
     public RaftCore(RaftConfig settings, LogStorage storage, SnapshotStore snapshots, RandomGenerator random) {
+        this(settings, storage, snapshots, random, DEFAULT_TICK);
+    }
+
+    /**
+     * Like {@link #RaftCore(RaftConfig, LogStorage, SnapshotStore, RandomGenerator)}, for a node whose
+     * runtime ticks it every {@code tick} of real time. The node tells its leader how long it refuses
+     * votes in real time, and a leader counts its followers' windows into its own ticks, so that
+     * lease reads stay safe where nodes run different election timeouts or tick lengths. Nodes
+     * created without it are taken to tick every {@link #DEFAULT_TICK}.
+     *
+     * @param tick how long one tick is, at least a microsecond
+     */
+    public RaftCore(RaftConfig settings, LogStorage storage, SnapshotStore snapshots, RandomGenerator random,
+                    Duration tick) {
+        this.voteRefusal = new VoteRefusal(settings, tickMicros(tick));
         this.snapshots = snapshots;
         this.settings = settings;
         this.id = settings.nodeId();
@@ -129,7 +149,7 @@ public final class RaftCore {
             installer.reconcileAtStartup(snapshot.meta());
         }
         this.election = new Election(settings, random, log, configs, parts);
-        this.replication = new FollowerReplication(settings, log, configs, installer, parts);
+        this.replication = new FollowerReplication(settings, voteRefusal.windowMicros(), log, configs, installer, parts);
         boolean fresh = storage.lastIndex() == 0 && storage.firstIndex() == 1 && term == 0;
         if (!fresh) {
             // What a restart recovered: the first line to compare when a node comes back unexpected.
@@ -630,6 +650,18 @@ public final class RaftCore {
         return settings.heartbeatIntervalTicks();
     }
 
+    private static long tickMicros(Duration tick) {
+        Objects.requireNonNull(tick, "tick");
+        if (tick.compareTo(Duration.ofNanos(1000)) < 0 || tick.compareTo(Duration.ofDays(1)) > 0) {
+            throw new IllegalArgumentException("tick must be between 1 µs and a day, was " + tick);
+        }
+        return tick.toNanos() / 1000;
+    }
+
+    VoteRefusal voteRefusal() {
+        return voteRefusal;
+    }
+
     /** Logical time: the number of {@link #tick()}s so far. */
     long ticks() {
         return ticks;
@@ -729,7 +761,7 @@ public final class RaftCore {
         if (m instanceof AppendEntries ae) {
             // A deposed leader (e.g. back from a partition) learns the new term from this answer
             // and steps down; without it, with PreVote and CheckQuorum it might never find out.
-            send(new AppendEntriesResponse(groupId, id, m.from(), term, false, ae.prevLogIndex(), 0, 0, ae.round()));
+            send(new AppendEntriesResponse(groupId, id, m.from(), term, false, ae.prevLogIndex(), 0, 0, ae.round(), 0));
         } else if (m instanceof InstallSnapshot is) {
             send(new InstallSnapshotResponse(groupId, id, m.from(), term, is.meta().lastIndex(), 0, false, true));
         } else if (m instanceof RequestVote rv && rv.preVote()) {

@@ -28,6 +28,8 @@ final class CoreCluster {
     java.util.function.UnaryOperator<RaftConfig.Builder> settings = b -> b;
     /** Settings of single nodes, applied after {@link #settings} at their next (re)start: a group whose nodes differ. */
     final Map<String, java.util.function.UnaryOperator<RaftConfig.Builder>> nodeSettings = new LinkedHashMap<>();
+    /** Tick lengths of single nodes, taken at their next (re)start; others tick every {@link RaftCore#DEFAULT_TICK}. */
+    final Map<String, java.time.Duration> nodeTicks = new LinkedHashMap<>();
     final Map<String, List<String>> applied = new LinkedHashMap<>();
     /** Per node, every read confirmed ("id@readIndex") and abandoned ("id abandoned"), in order. */
     final Map<String, List<String>> reads = new LinkedHashMap<>();
@@ -105,7 +107,8 @@ final class CoreCluster {
 
     /** (Re)starts a node from its durable state only. */
     void restart(String id) {
-        cores.put(id, new RaftCore(config(id), storages.get(id), snapshots.get(id), new SplittableRandom(seed++)));
+        cores.put(id, new RaftCore(config(id), storages.get(id), snapshots.get(id), new SplittableRandom(seed++),
+                nodeTicks.getOrDefault(id, RaftCore.DEFAULT_TICK)));
         applied.put(id, new ArrayList<>());
         appliedIndex.put(id, 0L);
         receiving.remove(id);

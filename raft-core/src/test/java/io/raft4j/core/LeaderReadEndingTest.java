@@ -95,7 +95,7 @@ class LeaderReadEndingTest {
         }
         AppendEntriesResponse newer = (AppendEntriesResponse) answers.get(0);
         core.step(new AppendEntriesResponse(newer.groupId(), newer.from(), leader, core.term() + 1, false,
-                0, 0, 0, 0));
+                0, 0, 0, 0, 0));
         assertEquals(Role.FOLLOWER, core.role());
         c.drain(leader);
         assertEquals(List.of("4@" + commit), readsOf(c, leader),

@@ -120,17 +120,19 @@ class MalformedMessageTest {
     static Stream<Arguments> toLeader() {
         return Stream.of(
                 Arguments.of("append answer acknowledging index Long.MAX_VALUE",
-                        (MessageAt) (to, from, term) -> new AppendEntriesResponse(G, from, to, term, true, Long.MAX_VALUE, 0, 0, 0)),
+                        (MessageAt) (to, from, term) -> new AppendEntriesResponse(G, from, to, term, true, Long.MAX_VALUE, 0, 0, 0, 0)),
                 Arguments.of("append answer hinting index 2^62 + 1",
-                        (MessageAt) (to, from, term) -> new AppendEntriesResponse(G, from, to, term, false, 1, OVER, 0, 0)),
+                        (MessageAt) (to, from, term) -> new AppendEntriesResponse(G, from, to, term, false, 1, OVER, 0, 0, 0)),
                 Arguments.of("append answer hinting a negative term",
-                        (MessageAt) (to, from, term) -> new AppendEntriesResponse(G, from, to, term, false, 1, 1, -1, 0)),
+                        (MessageAt) (to, from, term) -> new AppendEntriesResponse(G, from, to, term, false, 1, 1, -1, 0, 0)),
+                Arguments.of("append answer with a negative vote refusal window",
+                        (MessageAt) (to, from, term) -> new AppendEntriesResponse(G, from, to, term, true, 1, 0, 0, 0, -1)),
                 Arguments.of("snapshot answer for index Long.MAX_VALUE",
                         (MessageAt) (to, from, term) -> new InstallSnapshotResponse(G, from, to, term, Long.MAX_VALUE, 0, true, false)),
                 Arguments.of("read-index answer of index 2^62 + 1",
                         (MessageAt) (to, from, term) -> new ReadIndexResponse(G, from, to, term, 1, OVER, false)),
                 Arguments.of("append answer of term 2^62 + 1",
-                        (MessageAt) (to, from, term) -> new AppendEntriesResponse(G, from, to, OVER, false, 1, 1, 0, 0)));
+                        (MessageAt) (to, from, term) -> new AppendEntriesResponse(G, from, to, OVER, false, 1, 1, 0, 0, 0)));
     }
 
     /** A message to the leader from a follower, given the leader's current term. */

@@ -15,19 +15,31 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * configuration: a leader's lease must end before any quorum of its followers, each by its own
  * settings, may elect another leader.
  *
- * <p>It does not: the leader counts its lease with its own election timeout and check-quorum, and no
- * message tells it its followers'. The first two tests show the stale reads that follow; they are
- * disabled, the limit documented (docs/configuration.md, "Changing settings one node at a time"),
- * until followers advertise what the lease needs. Enabled, they fail with "n1 answered lease read 42
- * at index 3, 17 ticks into its lease of 26, although n2 had been elected and committed 5" and
- * "... 1 ticks into its lease of 8 ...".
+ * <p>Each follower tells its leader how long it refuses votes, in real time, with every append
+ * answer, and the leader's lease runs only while a quorum's windows do ({@link VoteRefusal}). Before,
+ * the leader counted its lease with its own election timeout, check-quorum and tick length, and the
+ * first three tests failed with "n1 answered lease read 42 at index 3, 17 ticks into its lease of 26,
+ * although n2 had been elected and committed 5", "... 1 ticks into its lease of 8 ..." and "... 5
+ * ticks into its lease of 8 ...".
  */
 class MixedSettingsLeaseTest {
 
     /** A 3-node group where n1 runs {@code leaderSettings} and leads, the others the defaults but 10-tick timeouts. */
     private static CoreCluster leadByN1(UnaryOperator<RaftConfig.Builder> leaderSettings,
                                         UnaryOperator<RaftConfig.Builder> followerSettings) {
+        return leadByN1(leaderSettings, followerSettings, 1);
+    }
+
+    /**
+     * The same, with n1's ticks {@code followerTicksPerLeaderTick} times as long as the others'; the
+     * group's time then passes in n1's ticks, the others ticking as often within each.
+     */
+    private static CoreCluster leadByN1(UnaryOperator<RaftConfig.Builder> leaderSettings,
+                                        UnaryOperator<RaftConfig.Builder> followerSettings, int followerTicksPerLeaderTick) {
         CoreCluster c = new CoreCluster(3, 10);
+        c.nodeTicks.put("n1", RaftCore.DEFAULT_TICK.multipliedBy(followerTicksPerLeaderTick));
+        c.nodeTicks.put("n2", RaftCore.DEFAULT_TICK);
+        c.nodeTicks.put("n3", RaftCore.DEFAULT_TICK);
         c.nodeSettings.put("n1", leaderSettings);
         c.nodeSettings.put("n2", followerSettings);
         c.nodeSettings.put("n3", followerSettings);
@@ -45,11 +57,25 @@ class MixedSettingsLeaseTest {
         return c;
     }
 
+    /** One of n1's ticks: n1 ticks once, the others {@code followerTicks} times. */
+    private static void tickInLeaderTime(CoreCluster c, int followerTicks) {
+        c.tick("n1");
+        for (int i = 0; i < followerTicks; i++) {
+            c.tick("n2");
+            c.tick("n3");
+        }
+        c.deliverAll();
+    }
+
     /**
      * Cuts n1 off, lets n2 and n3 elect one of them and commit a write, then asks n1 for a lease
      * read: it must not answer with the commit index it knew, which misses that write.
      */
     private static void assertNoStaleLeaseRead(CoreCluster c, boolean n2TimesOutAtOnce) {
+        assertNoStaleLeaseRead(c, n2TimesOutAtOnce, 1);
+    }
+
+    private static void assertNoStaleLeaseRead(CoreCluster c, boolean n2TimesOutAtOnce, int followerTicksPerLeaderTick) {
         long oldCommit = c.core("n1").commitIndex();
         int lease = c.config("n1").leaseTicks();
         c.isolate("n1");
@@ -65,7 +91,7 @@ class MixedSettingsLeaseTest {
                 }
             }
             if (newLeader == null) {
-                c.tickAll(1);
+                tickInLeaderTime(c, followerTicksPerLeaderTick);
             }
         }
         if (newLeader == null) {
@@ -84,16 +110,44 @@ class MixedSettingsLeaseTest {
                         + lease + ", although " + newLeader + " had been elected and committed " + x + ": " + reads);
     }
 
-    @Disabled("design limit: followers do not tell the leader their election timeout")
+    
     @Test
     void aLeaderWithALongerElectionTimeoutThanItsFollowersServesNoStaleLeaseRead() {
         assertNoStaleLeaseRead(leadByN1(b -> b.electionTimeoutTicks(30), b -> b), false);
     }
 
-    @Disabled("design limit: followers do not tell the leader they run without check-quorum")
+    
     @Test
     void aLeaderWhoseFollowersRunWithoutCheckQuorumServesNoStaleLeaseRead() {
         assertNoStaleLeaseRead(leadByN1(b -> b, b -> b.checkQuorum(false)), true);
+    }
+
+    /** The same election timeout in ticks everywhere, but n1's ticks four times as long: its 10 ticks are 4 s, the others' 1 s. */
+    @Test
+    void aLeaderWithLongerTicksThanItsFollowersServesNoStaleLeaseRead() {
+        assertNoStaleLeaseRead(leadByN1(b -> b, b -> b, 4), false, 4);
+    }
+
+    /**
+     * The lease shrinks to what the followers promise rather than ending: n1, with three times their
+     * election timeout, still answers a lease read at once right after a round (no message needed).
+     */
+    @Test
+    void aLeaderWithALongerElectionTimeoutStillHoldsALeaseWithinItsFollowersWindows() {
+        CoreCluster c = leadByN1(b -> b.electionTimeoutTicks(30), b -> b);
+        long commit = c.core("n1").commitIndex();
+        c.isolate("n1"); // nothing more reaches n1: only the lease can answer
+        c.core("n1").readIndex(7, true);
+        c.drain("n1");
+        assertEquals(List.of("7@" + commit), c.reads.getOrDefault("n1", List.of()));
+        int followersLease = c.config("n2").leaseTicks();
+        for (int i = 0; i < followersLease; i++) {
+            c.tick("n1");
+        }
+        c.core("n1").readIndex(8, true);
+        c.drain("n1");
+        assertEquals(List.of("7@" + commit), c.reads.get("n1"),
+                "n1's lease outlived its followers' windows (" + followersLease + " ticks)");
     }
 
     /** The same cluster with every node on the defaults: the lease holds (the check of the two tests above). */

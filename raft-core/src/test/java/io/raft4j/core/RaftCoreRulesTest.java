@@ -399,12 +399,12 @@ class RaftCoreRulesTest {
         storage.append(rd.entriesToPersist(), rd.hardState());
         core.persisted(3, 4);
         // n2 and n3 now hold index 2 (term 2): with n1 that is a majority of five holding index 2.
-        core.step(new AppendEntriesResponse(G, "n2", "n1", 4, true, 2, 0, 0, 0));
-        core.step(new AppendEntriesResponse(G, "n3", "n1", 4, true, 2, 0, 0, 0));
+        core.step(new AppendEntriesResponse(G, "n2", "n1", 4, true, 2, 0, 0, 0, 0));
+        core.step(new AppendEntriesResponse(G, "n3", "n1", 4, true, 2, 0, 0, 0, 0));
         assertTrue(core.commitIndex() < 2, "an entry of term 2 must not be committed by counting replicas in term 4");
         // Once an entry of the current term reaches a majority, it and everything before it commit.
-        core.step(new AppendEntriesResponse(G, "n2", "n1", 4, true, 3, 0, 0, 0));
-        core.step(new AppendEntriesResponse(G, "n3", "n1", 4, true, 3, 0, 0, 0));
+        core.step(new AppendEntriesResponse(G, "n2", "n1", 4, true, 3, 0, 0, 0, 0));
+        core.step(new AppendEntriesResponse(G, "n3", "n1", 4, true, 3, 0, 0, 0, 0));
         assertEquals(3, core.commitIndex());
     }
 
@@ -428,13 +428,13 @@ class RaftCoreRulesTest {
         assertEquals(7, first.prevLogIndex(), "a new leader first probes from its own last entry");
 
         // n2 holds term 2 from 3 to 7: the leader's last entry of term 2 is 4, so it probes from there.
-        core.step(new AppendEntriesResponse(G, "n2", "n1", 5, false, 7, 3, 2, first.round()));
+        core.step(new AppendEntriesResponse(G, "n2", "n1", 5, false, 7, 3, 2, first.round(), 0));
         AppendEntries second = appendTo("n2", core.ready());
         assertEquals(4, second.prevLogIndex(), "right after this leader's last entry of the conflicting term");
         assertEquals(2, second.prevLogTerm());
 
         // n3 holds term 3 from 4 on, a term this leader never saw: skip it whole.
-        core.step(new AppendEntriesResponse(G, "n3", "n1", 5, false, 7, 4, 3, first.round()));
+        core.step(new AppendEntriesResponse(G, "n3", "n1", 5, false, 7, 4, 3, first.round(), 0));
         AppendEntries third = appendTo("n3", core.ready());
         assertEquals(3, third.prevLogIndex(), "just before the follower's first entry of a term the leader lacks");
     }
@@ -454,7 +454,7 @@ class RaftCoreRulesTest {
         core.step(rd.messagesAfterPersist().get(0));
         core.step(new RequestVoteResponse(G, "n2", "n1", 2, true, false));
         rd = core.ready();                                        // noop at 2, not yet durable here
-        core.step(new AppendEntriesResponse(G, "n2", "n1", 2, true, 2, 0, 0, 0));
+        core.step(new AppendEntriesResponse(G, "n2", "n1", 2, true, 2, 0, 0, 0, 0));
         assertTrue(core.commitIndex() < 2, "the leader's own copy counts only once durable");
         storage.append(rd.entriesToPersist(), rd.hardState());
         core.persisted(2, 2);

@@ -161,7 +161,7 @@ class SnapshotDiscardingLogTest {
         long command = core.propose(Bytes.ofUtf8("x"));           // no-op at 5, x at 6
         assertEquals(6, command);
         core.ready();                                              // the write of 5..6 starts, never reported durable
-        core.step(new AppendEntriesResponse(G, "n3", "n1", term, true, 6, 0, 0, 0));
+        core.step(new AppendEntriesResponse(G, "n3", "n1", term, true, 6, 0, 0, 0, 0));
         List<LogEntry> applied = core.ready().committedEntries();
         assertTrue(core.commitIndex() < 6,
                 "committed " + core.commitIndex() + " with n3's copy only (the leader's own 5..6 are not durable);"

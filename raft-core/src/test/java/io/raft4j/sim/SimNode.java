@@ -59,11 +59,11 @@ final class SimNode {
     }
 
     /** Starts (or restarts) from durable state only. */
-    void start(RaftConfig config, long seed, SafetyChecker checker) {
+    void start(RaftConfig config, java.time.Duration tick, long seed, SafetyChecker checker) {
         incarnation++;
         pendingWrites.clear();
         receiving = null;
-        core = new RaftCore(config, storage, snapshots, new SplittableRandom(seed * 31 + incarnation));
+        core = new RaftCore(config, storage, snapshots, new SplittableRandom(seed * 31 + incarnation), tick);
         long base = storage.firstIndex() - 1;
         mirror = new LogMirror(base, checker.committedChain(base));
         if (storage.lastIndex() >= storage.firstIndex()) {

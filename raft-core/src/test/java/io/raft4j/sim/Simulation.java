@@ -64,6 +64,19 @@ public final class Simulation {
      */
     private final boolean skewedClocks;
     private final SplittableRandom skewRandom;
+    /**
+     * Each node's election timeout, tick length and check-quorum: the seed's for all, except in half
+     * the seeds with {@link #skewedClocks} (one in eighteen), where each node runs its own, as during
+     * a rolling change of settings, and a leader's read lease must end before a quorum of followers,
+     * each by its own settings, may elect another. Drawn from a stream of their own, so that no
+     * other seed's run changes.
+     */
+    private final Map<String, NodeTiming> timings = new HashMap<>();
+    /** The longest election timeout of any node, in real time (nominal). */
+    private final long longestTimeoutUs;
+    /** Whether this seed's nodes run settings of their own (see {@link #timings}). */
+    private final boolean mixedSettings;
+    private final SplittableRandom mixRandom;
     private final Map<String, SimNode> nodes = new LinkedHashMap<>();
     private final List<String> ids = new ArrayList<>();
     private final PriorityQueue<Event> events = new PriorityQueue<>(
@@ -128,6 +141,15 @@ public final class Simulation {
                 ids.add("n" + (nodeCount + i));
             }
         }
+        this.mixedSettings = skewedClocks && extreme == null && seed / 9 % 2 == 0;
+        this.mixRandom = new SplittableRandom(seed * 0x9E3779B97F4A7C15L);
+        long longest = 0;
+        for (String id : ids) {
+            NodeTiming t = mixedSettings ? NodeTiming.mixed(p, mixRandom) : NodeTiming.shared(p);
+            timings.put(id, t);
+            longest = Math.max(longest, t.timeoutUs());
+        }
+        this.longestTimeoutUs = longest;
         for (String id : ids) {
             nodes.put(id, new SimNode(id));
         }
@@ -201,8 +223,8 @@ public final class Simulation {
         // the seeds run with them, half without (as the seed's parity says, drawing nothing).
         b.strictMembershipChecks(seed % 2 == 1);
         b
-                .electionTimeoutTicks(p.electionTicks()).heartbeatIntervalTicks(1)
-                .preVote(p.preVote()).checkQuorum(p.checkQuorum())
+                .electionTimeoutTicks(timings.get(id).electionTicks()).heartbeatIntervalTicks(1)
+                .preVote(p.preVote()).checkQuorum(timings.get(id).checkQuorum())
                 .maxMessageBytes(512 + random.nextInt(4096)).maxInflightMessages(1 + random.nextInt(8))
                 .maxInflightBytes(64L << 10)
                 .snapshotTrailingEntries(p.snapshotTrailing()).snapshotChunkBytes(p.snapshotChunkBytes())
@@ -214,11 +236,11 @@ public final class Simulation {
     }
 
     private void startNode(SimNode n) {
-        n.start(configFor(n.id), seed, checker);
+        n.start(configFor(n.id), timings.get(n.id).tick(), seed, checker);
         n.startedAtUs = now;
         n.pausedUntilUs = 0;
         n.resumedAtUs = 0;
-        n.tickPeriodUs = SimParams.TICK_US * (1 + clockDrift(random.nextDouble() * 2 - 1));
+        n.tickPeriodUs = timings.get(n.id).tickUs() * (1 + clockDrift(random.nextDouble() * 2 - 1));
         pendingReads.remove(n.id);
         readsAwaitingIndex.remove(n.id);
         scheduleTick(n);
@@ -602,7 +624,7 @@ public final class Simulation {
             // target it was sent to campaign at once): deliver a copy up to four election timeouts
             // late, after the transfer was given up and the leader moved on, when the target may be
             // behind. Ordinary delays stay far shorter than an election timeout.
-            long late = 1 + random.nextInt(4 * p.electionTicks() * SimParams.TICK_US);
+            long late = 1 + random.nextInt((int) (4 * longestTimeoutUs));
             SimNode target = nodes.get(sent.to());
             schedule(now + late, target, sent, () -> deliver(target, sent));
         }
@@ -692,6 +714,9 @@ public final class Simulation {
         if (random.nextDouble() < p.membershipRate()) {
             changeMembership();
         }
+        if (mixedSettings && mixRandom.nextInt(3) == 0) {
+            handLeadershipToTheSlowest();
+        }
         // Bring back nodes that stayed down, so most of the run has a live majority.
         for (SimNode n : nodes.values()) {
             if (!n.up && random.nextDouble() < 0.3) {
@@ -699,6 +724,27 @@ public final class Simulation {
             }
         }
         schedule(now + p.faultEveryUs(), null, "faults", this::injectFaults);
+    }
+
+    /**
+     * With settings that differ, asks the leader to hand over to the voter with the longest election
+     * timeout in real time: elections alone seldom pick it (the others time out first), yet its lease,
+     * counted by its own settings, would outlast its followers' refusals, which a partition cutting it
+     * off alone then exposes.
+     */
+    private void handLeadershipToTheSlowest() {
+        SimNode leader = currentLeader();
+        if (leader == null) {
+            return;
+        }
+        String slowest = leader.core.clusterConfig().voters().stream()
+                .filter(id -> timings.get(id).checkQuorum())
+                .max(java.util.Comparator.comparingLong((String id) -> timings.get(id).timeoutUs()).thenComparing(id -> id))
+                .orElse(leader.id);
+        if (!slowest.equals(leader.id) && leader.core.transferLeadership(slowest) == null) {
+            counters[5]++;
+        }
+        process(leader);
     }
 
     /** An operator's change on the current leader: grow, shrink, replace, learners, or a transfer. */
@@ -750,9 +796,9 @@ public final class Simulation {
      * CheckQuorum), so no read may wait for its index much longer than that, whatever the faults.
      */
     private void checkReadsHearBack() {
-        long bound = 3L * p.electionTicks() * SimParams.TICK_US;
         for (Map.Entry<String, Map<Long, PendingRead>> e : readsAwaitingIndex.entrySet()) {
             SimNode n = nodes.get(e.getKey());
+            long bound = 3L * timings.get(n.id).timeoutUs();
             for (PendingRead r : e.getValue().values()) {
                 // Counted from when the node took it, less the time it was paused since (its clock stood
                 // still). A follower's read answered by its leader waits for the entries up to its read
@@ -895,10 +941,11 @@ public final class Simulation {
      * new voters only from the next round.
      */
     private void checkQuorumStepDown(SimNode n) {
-        if (!p.checkQuorum() || !n.up || n.core.role() != Role.LEADER) {
+        NodeTiming timing = timings.get(n.id);
+        if (!timing.checkQuorum() || !n.up || n.core.role() != Role.LEADER) {
             return;
         }
-        long bound = (2L * p.electionTicks() + 2) * SimParams.TICK_US * 13 / 10;
+        long bound = (2L * timing.electionTicks() + 2) * timing.tickUs() * 13 / 10;
         io.raft4j.message.ClusterConfig config = n.core.clusterConfig();
         if (!config.equals(leaderConfig.put(n.id, config))) {
             leaderConfigSince.put(n.id, now);

@@ -59,7 +59,8 @@ final class MessageMapper {
         } else if (message instanceof AppendEntriesResponse m) {
             e.setAppendEntriesResponse(RaftWire.AppendEntriesResponse.newBuilder()
                     .setSuccess(m.success()).setIndex(m.index()).setHintIndex(m.hintIndex())
-                    .setHintTerm(m.hintTerm()).setRound(m.round()));
+                    .setHintTerm(m.hintTerm()).setRound(m.round())
+                    .setVoteRefusalMicros(m.voteRefusalMicros()));
         } else if (message instanceof RequestVote m) {
             e.setRequestVote(RaftWire.RequestVote.newBuilder()
                     .setLastLogIndex(m.lastLogIndex()).setLastLogTerm(m.lastLogTerm())
@@ -144,7 +145,8 @@ final class MessageMapper {
                     RaftWire.AppendEntriesResponse r = e.getAppendEntriesResponse();
                     yield new AppendEntriesResponse(group, from, to, term, r.getSuccess(),
                             termOrIndex(r.getIndex(), "index"), termOrIndex(r.getHintIndex(), "hint index"),
-                            termOrIndex(r.getHintTerm(), "hint term"), nonNegative(r.getRound(), "round"));
+                            termOrIndex(r.getHintTerm(), "hint term"), nonNegative(r.getRound(), "round"),
+                            nonNegative(r.getVoteRefusalMicros(), "vote refusal window"));
                 }
                 case REQUEST_VOTE -> {
                     RaftWire.RequestVote r = e.getRequestVote();

@@ -199,7 +199,7 @@ final class WireCodec {
             return size;
         } else if (message instanceof AppendEntriesResponse m) {
             return boolSize(1, m.success()) + u64Size(2, m.index()) + u64Size(3, m.hintIndex())
-                    + u64Size(4, m.hintTerm()) + u64Size(5, m.round());
+                    + u64Size(4, m.hintTerm()) + u64Size(5, m.round()) + u64Size(6, m.voteRefusalMicros());
         } else if (message instanceof RequestVote m) {
             return u64Size(1, m.lastLogIndex()) + u64Size(2, m.lastLogTerm()) + boolSize(3, m.preVote())
                     + boolSize(4, m.leadershipTransfer());
@@ -242,6 +242,7 @@ final class WireCodec {
             writeU64(out, 3, m.hintIndex());
             writeU64(out, 4, m.hintTerm());
             writeU64(out, 5, m.round());
+            writeU64(out, 6, m.voteRefusalMicros());
         } else if (message instanceof RequestVote m) {
             writeU64(out, 1, m.lastLogIndex());
             writeU64(out, 2, m.lastLogTerm());

@@ -365,7 +365,7 @@ final class WireReader {
     /** The fields of a message body, read before the envelope's ids (fields may come in any order). */
     private static final class Body {
         final int field;
-        /** Varint fields 1..5 of the body, by field number. */
+        /** Varint fields 1..6 of the body, by field number. */
         final long[] values = new long[7];
         final List<LogEntry> entries;
         SnapshotMeta meta;
@@ -404,7 +404,7 @@ final class WireReader {
                 }
                 case APPEND_RESPONSE -> new AppendEntriesResponse(group, from, to, term, flag(1),
                         termOrIndexValue(2, "index"), termOrIndexValue(3, "hint index"),
-                        termOrIndexValue(4, "hint term"), value(5, "round"));
+                        termOrIndexValue(4, "hint term"), value(5, "round"), value(6, "vote refusal window"));
                 case VOTE -> new RequestVote(group, from, to, term, termOrIndexValue(1, "last log index"),
                         termOrIndexValue(2, "last log term"), flag(3), flag(4));
                 case VOTE_RESPONSE -> new RequestVoteResponse(group, from, to, term, flag(1), flag(2));

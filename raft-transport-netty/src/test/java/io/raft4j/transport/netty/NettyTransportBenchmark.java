@@ -66,7 +66,7 @@ public final class NettyTransportBenchmark {
             b.updatePeers("bench", addresses);
             b.register("bench", "b", message -> {
                 AppendEntries req = (AppendEntries) message;
-                b.send(new AppendEntriesResponse("bench", "b", "a", req.term(), true, req.lastIndex(), 0, 0, req.round()));
+                b.send(new AppendEntriesResponse("bench", "b", "a", req.term(), true, req.lastIndex(), 0, 0, req.round(), 0));
             });
             for (int size : sizes) {
                 for (int window : windows) {

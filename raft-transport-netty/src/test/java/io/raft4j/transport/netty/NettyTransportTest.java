@@ -415,7 +415,7 @@ class NettyTransportTest {
 
             // The idle group's leader keeps its follower and its own leadership with these.
             a.send(new AppendEntries("quiet", "a", "slow", 3, 10, 3, List.of(), 10, 1));
-            a.send(new AppendEntriesResponse("quiet", "a", "slow", 3, true, 10, 0, 0, 1));
+            a.send(new AppendEntriesResponse("quiet", "a", "slow", 3, true, 10, 0, 0, 1, 0));
             a.send(new RequestVote("quiet", "a", "slow", 4, 10, 3, true, false));
             a.send(new RequestVoteResponse("quiet", "a", "slow", 4, true, true));
             a.send(new ReadIndexRequest("quiet", "a", "slow", 3, 7, false));
@@ -492,7 +492,7 @@ class NettyTransportTest {
         List<RaftMessage> small = List.of(
                 new AppendEntries("g", "a", "b", 1, 0, 1, List.of(), 0, 1_000_000),
                 new RequestVoteResponse("g", "a", "b", 4, true, true),
-                new AppendEntriesResponse("g", "a", "b", 3, true, 10, 0, 0, 1));
+                new AppendEntriesResponse("g", "a", "b", 3, true, 10, 0, 0, 1, 0));
         try {
             assertTrue(loopHeld.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "a's loop is held");
             for (int i = 1; i <= 64; i++) {

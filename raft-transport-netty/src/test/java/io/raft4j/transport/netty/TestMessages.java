@@ -40,8 +40,8 @@ final class TestMessages {
                         LogEntry.command(45, 7, Bytes.wrap(new byte[] {0, -1, 127, -128}))), 40, 9),
                 new AppendEntries(group, from, to, 7, 45, 7, List.of(), 45, 10),
                 new AppendEntries(group, from, to, 7, 45, 7, List.of(), 45, 11, true),   // to a removed member
-                new AppendEntriesResponse(group, from, to, 7, true, 45, 0, 0, 9),
-                new AppendEntriesResponse(group, from, to, 8, false, 41, 30, 5, 11),
+                new AppendEntriesResponse(group, from, to, 7, true, 45, 0, 0, 9, 1_000_000),
+                new AppendEntriesResponse(group, from, to, 8, false, 41, 30, 5, 11, 0),
                 new RequestVote(group, from, to, 9, 45, 7, false, false),
                 new RequestVote(group, from, to, 10, 45, 7, true, true),
                 new RequestVoteResponse(group, from, to, 9, true, false),

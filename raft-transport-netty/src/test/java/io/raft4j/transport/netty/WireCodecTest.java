@@ -265,7 +265,7 @@ class WireCodecTest {
                 }
                 yield new AppendEntries(g, from, to, term, prev, num(r), entries, num(r), anyNum(r));
             }
-            case 1 -> new AppendEntriesResponse(g, from, to, term, r.nextBoolean(), num(r), num(r), num(r), anyNum(r));
+            case 1 -> new AppendEntriesResponse(g, from, to, term, r.nextBoolean(), num(r), num(r), num(r), anyNum(r), num(r));
             case 2 -> new RequestVote(g, from, to, term, num(r), num(r), r.nextBoolean(), r.nextBoolean());
             case 3 -> new RequestVoteResponse(g, from, to, term, r.nextBoolean(), r.nextBoolean());
             case 4 -> new TimeoutNow(g, from, to, term);
