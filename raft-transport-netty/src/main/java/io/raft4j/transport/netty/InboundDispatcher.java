@@ -14,9 +14,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Routes inbound envelopes to the local nodes registered by (group id, node id), after checking
- * that the frame belongs here: the protocol version, the cluster id, a sender the transport knows
- * (it has an address for it, so it could answer) other than the receiver, and a receiver that is a
- * local node.
+ * that the frame belongs here: the protocol version, the cluster id, a sender the connection's
+ * certificate names (with the node-id check), a sender the transport knows (it has an address for
+ * it, so it could answer) other than the receiver, and a receiver that is a local node.
  *
  * <p>Thread-safe: called from every event-loop thread, while nodes register and peers change.
  */
@@ -89,16 +89,18 @@ final class InboundDispatcher {
      *         be closed
      */
     String dispatch(int version, String clusterId, RaftMessage message) {
-        return dispatch(version, clusterId, 0, null, message);
+        return dispatch(version, clusterId, 0, null, null, message);
     }
 
     /**
      * As {@link #dispatch(int, String, RaftMessage)}, for a frame whose sender's transport stamped it
      * {@code incarnation} (0 if it did not), received on {@code connection}: refused while another
-     * process under the same sender id is being served (see {@link Incarnations}).
+     * process under the same sender id is being served (see {@link Incarnations}), and, unless
+     * {@code certified} is {@code null} (no TLS, or the node-id check is off), if its sender is not
+     * among the ids the connection's certificate names.
      */
     String dispatch(int version, String clusterId, long incarnation, Incarnations.Connection connection,
-                    RaftMessage message) {
+                    CertifiedNodeIds certified, RaftMessage message) {
         if (version != NettyTransportConfig.PROTOCOL_VERSION) {
             return "unknown protocol version " + Integer.toUnsignedString(version);
         }
@@ -110,6 +112,11 @@ final class InboundDispatcher {
                     + " cluster '" + abbreviate(this.clusterId) + "' as '" + abbreviate(message.to()) + "' (sender '"
                     + abbreviate(message.from()) + "'): one of its peer addresses points at this cluster. Correct it"
                     + " there (or its cluster id, if both were meant to be one cluster)";
+        }
+        // Before anything else is looked at or remembered for this sender: a frame its certificate
+        // does not allow must not count as that member's (the incarnation check would serve it).
+        if (certified != null && !certified.names(message.from())) {
+            return notCertified(abbreviate(message.from()), certified, connection);
         }
         if (localIds.isEmpty()) {
             // No node has registered yet (a process starting, its peers already sending): this
@@ -152,6 +159,19 @@ final class InboundDispatcher {
         }
         delivered.increment();
         return null;
+    }
+
+    /**
+     * The head, sent back, names only what the sender presented (its id and its certificate's ids);
+     * the rest says which process, and the two ways it comes about.
+     */
+    private static String notCertified(String sender, CertifiedNodeIds certified, Incarnations.Connection connection) {
+        return "sender '" + sender + "' is not named by its TLS certificate, which names " + certified.describe()
+                + ": the member at " + (connection == null ? "?" : connection.describe()) + " sends as '" + sender
+                + "'. Either it runs under an id it was not issued a certificate for (a node started with another's"
+                + " id, or given another member's files), or its certificate lacks the URI subject alternative name "
+                + CertifiedNodeIds.uriFor(sender)
+                + " (see docs/transport.md on issuing member certificates)";
     }
 
     /**

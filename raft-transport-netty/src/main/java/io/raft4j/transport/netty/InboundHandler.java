@@ -8,6 +8,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.raft4j.message.RaftMessage;
@@ -48,27 +49,38 @@ final class InboundHandler extends ByteToMessageDecoder {
     private boolean rejected;
     /** This connection, as the incarnation check sees it (made at its first frame). */
     private Incarnations.Connection connection;
+    /** Whether senders must be named by the peer's certificate (TLS with the node-id check). */
+    private final boolean checkNodeIds;
+    /**
+     * The ids the peer's certificate names, read once its handshake completed; with
+     * {@link #checkNodeIds} and before that (no frame comes before it), none.
+     */
+    private CertifiedNodeIds peerIds = NO_IDS;
+    private static final CertifiedNodeIds NO_IDS = new CertifiedNodeIds(java.util.Set.of());
 
-    InboundHandler(int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard, Runnable progressed) {
+    InboundHandler(int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard, Runnable progressed,
+                   boolean checkNodeIds) {
         this.maxFrameBytes = maxFrameBytes;
         this.dispatcher = dispatcher;
         this.guard = guard;
         this.progressed = progressed;
+        this.checkNodeIds = checkNodeIds;
     }
 
     /** Adds the inbound handler (after any TLS handler already in {@code pipeline}), without an idle timeout. */
     static void addTo(ChannelPipeline pipeline, int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard) {
-        addTo(pipeline, maxFrameBytes, dispatcher, guard, () -> { });
+        addTo(pipeline, maxFrameBytes, dispatcher, guard, () -> { }, false);
     }
 
     /**
      * Adds the inbound handler (after any TLS handler already in {@code pipeline}); {@code progressed}
      * runs after each read that completed a frame or brought {@link InboundIdleTimeout#PROGRESS_BYTES}
-     * since it last ran.
+     * since it last ran. With {@code checkNodeIds} (only with TLS), a frame whose sender the peer's
+     * certificate does not name is refused.
      */
     static void addTo(ChannelPipeline pipeline, int maxFrameBytes, InboundDispatcher dispatcher, ConnectionGuard guard,
-                      Runnable progressed) {
-        pipeline.addLast("inbound", new InboundHandler(maxFrameBytes, dispatcher, guard, progressed));
+                      Runnable progressed, boolean checkNodeIds) {
+        pipeline.addLast("inbound", new InboundHandler(maxFrameBytes, dispatcher, guard, progressed, checkNodeIds));
     }
 
     @Override
@@ -106,7 +118,7 @@ final class InboundHandler extends ByteToMessageDecoder {
                     connection = connectionOf(ctx.channel());
                 }
                 String refusal = dispatcher.dispatch(reader.version(), reader.clusterId(), reader.incarnation(),
-                        connection, message);
+                        connection, checkNodeIds ? peerIds : null, message);
                 if (refusal != null) {
                     rejected = true;
                     guard.reject(ctx, refusal, true);   // a member's frame: tell it why
@@ -181,6 +193,11 @@ final class InboundHandler extends ByteToMessageDecoder {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof SslHandshakeCompletionEvent hs && hs.isSuccess() && checkNodeIds) {
+            SslHandler tls = ctx.pipeline().get(SslHandler.class);
+            // Required by the server, so present; read once, checked per frame by a set lookup.
+            peerIds = CertifiedNodeIds.of(tls.engine().getSession().getPeerCertificates()[0]);
+        }
         if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
             if (hs.cause() instanceof ClosedChannelException || hs.cause() instanceof SslHandshakeTimeoutException) {
                 // Closed by the peer before a word (a TCP health check), or silent until the

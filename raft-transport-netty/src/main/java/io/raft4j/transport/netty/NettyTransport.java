@@ -71,7 +71,10 @@ import javax.net.ssl.SSLException;
  * message, another protocol version or cluster id, a sender this transport has no address for or
  * that is the receiver itself, a receiver that is not a local node, or a sender id whose frames
  * another live process is sending too (one node id started twice: see {@link Incarnations}). With TLS, a peer without a
- * certificate from a trusted authority fails the handshake and sends nothing. An inbound
+ * certificate from a trusted authority fails the handshake and sends nothing, and with the node-id
+ * check ({@link TlsSettings#checkNodeIds()}, the default) a frame whose sender id the peer's
+ * certificate does not name is refused; a dialled server whose certificate does not name the id
+ * dialled is sent nothing. An inbound
  * connection on which neither a frame nor 64 KiB of one arrives for {@code inboundIdleTimeoutMillis}
  * is closed as well (see {@link InboundIdleTimeout}).
  *
@@ -87,6 +90,10 @@ public final class NettyTransport implements Transport, AutoCloseable {
     private final EventLoopGroup group;
     private final SslContext serverSsl;
     private final SslContext clientSsl;
+    /** Whether peers' certificates must name their node ids (TLS with {@link TlsSettings#checkNodeIds()}). */
+    private final boolean checkNodeIds;
+    /** The node ids this member's certificate names (none without TLS). */
+    private final CertifiedNodeIds ownIds;
     private final InboundDispatcher dispatcher;
     private final ConnectionGuard guard;
     private final ChannelGroup inboundChannels;
@@ -121,9 +128,9 @@ public final class NettyTransport implements Transport, AutoCloseable {
         try {
             this.serverSsl = config.tls() == null ? null : serverContext(config.tls());
             this.clientSsl = config.tls() == null ? null : clientContext(config.tls());
-            if (config.tls() != null) {
-                TlsSelfCheck.verify(config.tls(), serverSsl, clientSsl);
-            }
+            this.checkNodeIds = config.tls() != null && config.tls().checkNodeIds();
+            this.ownIds = config.tls() == null ? new CertifiedNodeIds(java.util.Set.of())
+                    : TlsSelfCheck.verify(config.tls(), serverSsl, clientSsl);
             this.inboundChannels = new DefaultChannelGroup("raft-inbound", GlobalEventExecutor.INSTANCE);
             WriteBufferWaterMark waterMark = new WriteBufferWaterMark(
                     NettyTransportConfig.WRITE_BUFFER_HIGH_WATER_BYTES / 2,
@@ -155,7 +162,15 @@ public final class NettyTransport implements Transport, AutoCloseable {
             throw new IllegalStateException("cannot start " + name + " on " + listen + ": " + e + rootCauseNote(e), e);
         }
         LOG.info("raft transport for cluster {} listening on {} ({}{})", config.clusterId(),
-                serverChannel.localAddress(), nativeTransport ? "epoll" : "nio", clientSsl != null ? ", mutual TLS" : "");
+                serverChannel.localAddress(), nativeTransport ? "epoll" : "nio", clientSsl != null
+                        ? ", mutual TLS" + (checkNodeIds ? ", certificate names " + ownIds.describe() : "") : "");
+        if (config.tls() != null && !checkNodeIds) {
+            // Opted out: said once, loudly, since nothing else shows what a member's certificate may do.
+            LOG.warn("raft transport for cluster {}: TLS without the node-id check (TlsSettings.withoutNodeIdCheck()):"
+                    + " any holder of a certificate from a trusted authority may send as any member. Issue member"
+                    + " certificates naming their ids ({}<id>) and drop the opt-out", config.clusterId(),
+                    CertifiedNodeIds.URI_PREFIX);
+        }
     }
 
     /**
@@ -214,7 +229,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
         if (serverSsl != null) {
             ch.pipeline().addLast("tls", serverSsl.newHandler(ch.alloc()));
         }
-        InboundHandler.addTo(ch.pipeline(), config.maxFrameBytes(), dispatcher, guard, idle::progressed);
+        InboundHandler.addTo(ch.pipeline(), config.maxFrameBytes(), dispatcher, guard, idle::progressed, checkNodeIds);
     }
 
     /** The pipeline of a dialled connection to {@code peer}. */
@@ -235,11 +250,20 @@ public final class NettyTransport implements Transport, AutoCloseable {
      * {@inheritDoc}
      *
      * @throws IllegalStateException also if this transport is closed: nothing could be sent or
-     *                               delivered, and a node would run on unaware of it
+     *                               delivered, and a node would run on unaware of it; and, with the
+     *                               node-id check, if this member's certificate does not name
+     *                               {@code localId}: every peer would refuse its frames
      */
     @Override
     public void register(String groupId, String localId, Inbound inbound) {
         refuseIfClosed(groupId, localId);
+        if (checkNodeIds && !ownIds.names(localId)) {
+            throw new IllegalStateException("cannot register " + localId + " in group " + groupId + ": this member's"
+                    + " TLS certificate " + config.tls().certificateChain() + " names " + ownIds.describe() + ", not "
+                    + localId + ", so its peers would refuse every frame it sends. Issue it a certificate that also"
+                    + " names " + CertifiedNodeIds.uriFor(localId) + " (a URI subject alternative name), or start this"
+                    + " node under an id the certificate names");
+        }
         dispatcher.register(groupId, localId, inbound);
         // Checked again after: a close that ran in between did not see this node, and told it nothing.
         if (closed) {
@@ -437,6 +461,11 @@ public final class NettyTransport implements Transport, AutoCloseable {
 
     NettyTransportConfig config() {
         return config;
+    }
+
+    /** Whether a dialled server's certificate must name the id dialled. */
+    boolean checksNodeIds() {
+        return checkNodeIds;
     }
 
     /** The address the server is bound to. */

@@ -60,7 +60,8 @@ import java.util.Objects;
  *                             (1.5x the round trips of two threads in the loopback benchmark on 2 cores);
  *                             at most {@link #MAX_IO_THREADS}
  * @param preferNative         use native epoll when it loads (Linux), NIO otherwise; default true
- * @param tls                  mutual TLS, or {@code null} (default) for plain TCP
+ * @param tls                  mutual TLS, or {@code null} (default) for plain TCP; with TLS, each member's
+ *                             certificate names its node ids by default (see {@link TlsSettings})
  */
 public record NettyTransportConfig(String clusterId, String listenHost, int listenPort,
                                    Map<String, String> peers, int maxFrameBytes, int maxQueuedMessages,

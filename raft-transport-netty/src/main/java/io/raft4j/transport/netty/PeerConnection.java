@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.PlatformDependent;
@@ -22,6 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * The one outbound connection to one peer, shared by every Raft group of the process.
@@ -100,6 +102,7 @@ final class PeerConnection {
     private volatile boolean closed;
     private final WarningInterval tlsWarnings = new WarningInterval(WARNING_INTERVAL_NANOS);
     private final WarningInterval refusalWarnings = new WarningInterval(WARNING_INTERVAL_NANOS);
+    private final WarningInterval identityWarnings = new WarningInterval(WARNING_INTERVAL_NANOS);
 
     PeerConnection(String peerId, HostPort address, NettyTransport owner, Bootstrap bootstrap,
                    NettyTransportConfig config) {
@@ -433,6 +436,23 @@ final class PeerConnection {
         }
     }
 
+    /**
+     * The server dialled as {@link #peerId} is not that peer by its certificate: warned at most once
+     * a minute, as the peer is redialled with back-off and the answer stays the same until someone
+     * corrects the address or the certificate.
+     */
+    private void serverNotNamed(String why) {
+        String format = "the TLS certificate of the server at {}, dialled as {}, {}: this process's address for {} reaches"
+                + " another member, or {}'s certificate lacks the URI subject alternative name {}. Nothing is sent"
+                + " there ({} reported unreachable; retrying with back-off; warned at most once a minute)";
+        Object[] args = {address, peerId, why, peerId, peerId, CertifiedNodeIds.uriFor(peerId), peerId};
+        if (identityWarnings.warnNow()) {
+            LOG.warn(format, args);
+        } else {
+            LOG.debug(format, args);
+        }
+    }
+
     /** Cuts the current connection (tests: a connection lost mid-stream). */
     void disconnect() {
         Channel ch = channel;
@@ -477,7 +497,15 @@ final class PeerConnection {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof SslHandshakeCompletionEvent hs) {
                 if (hs.isSuccess()) {
-                    established(ctx.channel());
+                    String wrong = owner.checksNodeIds() ? notTheDialledPeer(ctx) : null;
+                    if (wrong == null) {
+                        established(ctx.channel());
+                    } else {
+                        // Never established: nothing queued goes there; the close counts as a failed
+                        // dial (back-off), and what is queued is dropped and reported.
+                        serverNotNamed(wrong);
+                        ctx.close();
+                    }
                 } else {
                     tlsFailed("TLS handshake with {} at {} failed: {}", hs.cause());
                     ctx.close();
@@ -527,6 +555,22 @@ final class PeerConnection {
                 LOG.debug("connection to {} at {} failed: {}", peerId, address, cause.toString());
             }
             ctx.close();
+        }
+
+        /**
+         * Why the server reached is not to be sent {@link #peerId}'s messages, or {@code null}: its
+         * certificate, trusted, names other node ids (this process's address for the peer reaches
+         * another member, which would otherwise read, and refuse, what is meant for the peer).
+         */
+        private String notTheDialledPeer(ChannelHandlerContext ctx) {
+            CertifiedNodeIds ids;
+            try {
+                ids = CertifiedNodeIds.of(ctx.pipeline().get(SslHandler.class).engine().getSession()
+                        .getPeerCertificates()[0]);
+            } catch (SSLPeerUnverifiedException e) {
+                return "presented no certificate";   // not after a completed handshake: the client verifies it
+            }
+            return ids.names(peerId) ? null : "names " + ids.describe() + ", not " + peerId;
         }
 
         private static boolean causedBySsl(Throwable t) {

@@ -23,13 +23,18 @@ final class TlsSelfCheck {
     }
 
     /**
-     * @throws IllegalArgumentException if the handshake fails, with its root cause and the files
+     * @return the node ids this member's certificate names, as its peers will read them
+     * @throws IllegalArgumentException if the handshake fails, with its root cause and the files, or
+     *                                  if the certificate names no node id and the settings check them
      */
-    static void verify(TlsSettings tls, SslContext server, SslContext client) {
+    static CertifiedNodeIds verify(TlsSettings tls, SslContext server, SslContext client) {
         SSLEngine serverEngine = server.newEngine(ByteBufAllocator.DEFAULT);
         SSLEngine clientEngine = client.newEngine(ByteBufAllocator.DEFAULT);
+        CertifiedNodeIds ids;
         try {
             handshake(clientEngine, serverEngine);
+            // What the server end received: the certificate peers see, whatever else the chain file holds.
+            ids = CertifiedNodeIds.of(serverEngine.getSession().getPeerCertificates()[0]);
         } catch (SSLException | RuntimeException e) {
             throw new IllegalArgumentException("TLS: this member's certificate " + tls.certificateChain()
                     + " with key " + tls.privateKey() + " fails a handshake with itself, so peers trusting "
@@ -39,6 +44,14 @@ final class TlsSelfCheck {
             clientEngine.closeOutbound();
             serverEngine.closeOutbound();
         }
+        if (tls.checkNodeIds() && ids.ids().isEmpty()) {
+            throw new IllegalArgumentException("TLS: this member's certificate " + tls.certificateChain()
+                    + " names no node id, and with checkNodeIds (the default) peers refuse every frame it sends:"
+                    + " issue it with a URI subject alternative name " + CertifiedNodeIds.URI_PREFIX + "<id> for each"
+                    + " node id this process runs, or, for certificates issued without them, turn the check off"
+                    + " (TlsSettings.withoutNodeIdCheck(), see docs/transport.md)");
+        }
+        return ids;
     }
 
     private static void handshake(SSLEngine client, SSLEngine server) throws SSLException {

@@ -77,6 +77,43 @@ class NettyTlsStartupTest {
         assertTrue(message.contains(clusterCa.certificateFile.toString()), message);
     }
 
+    /**
+     * A certificate naming no node id (issued before ids were checked): with the check on (the
+     * default), every peer would refuse its frames, so the start fails saying so and naming the
+     * way out; with the check turned off it starts.
+     */
+    @Test
+    void aCertificateNamingNoNodeIdIsRefusedAtStartUnlessTheCheckIsOff() throws Exception {
+        TlsSettings old = clusterCa.issueNaming("old", dir);
+        String message = startFailure(old);
+        assertTrue(message.contains(old.certificateChain().toString()) && message.contains("names no node id")
+                && message.contains("raft4j://node/<id>") && message.contains("withoutNodeIdCheck"), message);
+        NettyTransport t = NettyTransport.start(NettyTransportConfig.builder(CLUSTER).listen("127.0.0.1", 0)
+                .tls(old.withoutNodeIdCheck()).build());
+        t.register("g", "any-id", new RecordingInbound());
+        t.close();
+    }
+
+    /**
+     * Which ids the certificate must name is known as nodes register: an id it does not name is
+     * refused there (a RaftNode's start then fails with this), one it names is taken.
+     */
+    @Test
+    void registeringAnIdTheCertificateDoesNotNameIsRefused() {
+        NettyTransport t = NettyTransport.start(NettyTransportConfig.builder(CLUSTER).listen("127.0.0.1", 0)
+                .tls(memberA).build());
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> t.register("g", "b", new RecordingInbound()));
+            assertTrue(e.getMessage().contains("names the node ids [a], not b")
+                    && e.getMessage().contains("raft4j://node/b"), e.getMessage());
+            t.register("g", "a", new RecordingInbound());
+            t.register("g2", "a", new RecordingInbound());   // one id, any number of groups
+        } finally {
+            t.close();
+        }
+    }
+
     private static java.security.PrivateKey keyOfA() throws Exception {
         return TestCertificates.readKey(memberA.privateKey());
     }

@@ -58,13 +58,29 @@ final class TestCertificates {
             writePem(certificateFile, certificate);
         }
 
-        /** A member certificate signed by this authority, usable as TLS server and client. */
+        /**
+         * A member certificate signed by this authority, usable as TLS server and client, naming
+         * {@code member} as its node id (URI SAN {@code raft4j://node/<member>}).
+         */
         TlsSettings issue(String member, Path dir) throws Exception {
-            return issue(member, dir, notBefore(), notAfter());
+            return issue(member, dir, notBefore(), notAfter(), member);
+        }
+
+        /**
+         * As {@link #issue(String, Path)}, naming {@code nodeIds} instead (none: a certificate
+         * issued before node ids were checked).
+         */
+        TlsSettings issueNaming(String member, Path dir, String... nodeIds) throws Exception {
+            return issue(member, dir, notBefore(), notAfter(), nodeIds);
         }
 
         /** As {@link #issue(String, Path)}, valid from {@code validFrom} to {@code validUntil} only. */
         TlsSettings issue(String member, Path dir, Date validFrom, Date validUntil) throws Exception {
+            return issue(member, dir, validFrom, validUntil, member);
+        }
+
+        private TlsSettings issue(String member, Path dir, Date validFrom, Date validUntil, String... nodeIds)
+                throws Exception {
             KeyPair memberKeys = newKeyPair();
             JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(new X500Name("CN=" + name),
                     serial(), validFrom, validUntil, new X500Name("CN=" + member), memberKeys.getPublic());
@@ -73,8 +89,12 @@ final class TestCertificates {
                     new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
             b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
                     new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-                    new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")}));
+            java.util.List<GeneralName> names = new java.util.ArrayList<>(java.util.List.of(
+                    new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")));
+            for (String id : nodeIds) {
+                names.add(new GeneralName(GeneralName.uniformResourceIdentifier, nodeIdUri(id)));
+            }
+            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
             X509Certificate cert = sign(b.build(signer(keys)));
             Path certFile = dir.resolve(member + "-by-" + name + ".pem");
             Path keyFile = dir.resolve(member + "-by-" + name + ".key");
@@ -84,6 +104,23 @@ final class TestCertificates {
             }
             return TlsSettings.of(certFile, keyFile, certificateFile);
         }
+    }
+
+    /**
+     * The URI SAN naming node {@code id}, written here rather than taken from the code under test:
+     * {@code raft4j://node/} then the id's UTF-8 bytes, percent-encoded but for RFC 3986's unreserved characters.
+     */
+    static String nodeIdUri(String id) {
+        StringBuilder uri = new StringBuilder("raft4j://node/");
+        for (byte b : id.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xFF);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~".indexOf(c) >= 0) {
+                uri.append(c);
+            } else {
+                uri.append('%').append(String.format("%02X", b & 0xFF));
+            }
+        }
+        return uri.toString();
     }
 
     /** The private key in {@code pkcs8File}, an unencrypted PKCS#8 PEM file as {@link Authority#issue} writes. */

@@ -32,4 +32,17 @@ class TlsSettingsTest {
         assertFalse(TlsSettings.of(cert, plainKey, ca).toString().contains("privateKeyPassword=***"),
                 "an unencrypted key shows no password");
     }
+
+    /** New settings check node ids unless told not to; the settings' text says which. */
+    @Test
+    void nodeIdsAreCheckedUnlessTurnedOff() throws Exception {
+        Path cert = Files.writeString(dir.resolve("n.pem"), "cert");
+        Path key = Files.writeString(dir.resolve("n.key"), "-----BEGIN PRIVATE KEY-----\n");
+        Path ca = Files.writeString(dir.resolve("ca.pem"), "ca");
+        assertTrue(TlsSettings.of(cert, key, ca).checkNodeIds());
+        assertTrue(new TlsSettings(cert, key, null, ca).checkNodeIds());
+        TlsSettings off = TlsSettings.of(cert, key, ca).withoutNodeIdCheck();
+        assertFalse(off.checkNodeIds());
+        assertTrue(off.toString().contains("checkNodeIds=false"), off.toString());
+    }
 }
