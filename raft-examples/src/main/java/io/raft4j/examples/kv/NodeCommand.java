@@ -8,6 +8,7 @@ import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.StorageException;
 import io.raft4j.transport.netty.NettyTransport;
 import io.raft4j.transport.netty.NettyTransportConfig;
+import io.raft4j.transport.netty.TlsSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -21,8 +22,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -157,6 +160,26 @@ public final class NodeCommand implements Callable<Integer> {
                     + " limit; auto (default) for half the JVM's maximum heap.")
     String maxMemory;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Mutual TLS between the nodes (with --tls-key and --tls-ca): this node's PEM certificate (then"
+                    + " any intermediates), issued for TLS server and client authentication and naming this node's --id"
+                    + " as the URI subject alternative name raft4j://node/<id>. Without the three, Raft traffic is plain"
+                    + " TCP, neither encrypted nor authenticated.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "The certificate's private key: PEM, PKCS#8, not encrypted (keep the file readable by the node only).")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "PEM file of the authorities whose certificates the nodes accept (the cluster's own).")
+    Path tlsCa;
+
+    @Option(names = "--tls-no-node-id-check",
+            description = "Accept certificates that name no node id (issued before ids were checked): any node with a"
+                    + " certificate from --tls-ca may then send as any node. Warned of at start.")
+    boolean tlsNoNodeIdCheck;
+
     @Option(names = "--cluster-id", defaultValue = "raft-kv",
             description = "Cluster id carried in every Raft frame; nodes of another cluster are refused (default ${DEFAULT-VALUE}).")
     String clusterId;
@@ -255,13 +278,35 @@ public final class NodeCommand implements Callable<Integer> {
     private Started start(StartedResources resources, KvNode.Settings settings, HostPort raft,
                           Map<String, String> peerMap, Map<String, String> dial, Map<String, String> dialMap,
                           Path data) {
+        TlsSettings tls = tlsSettings();
+        NettyTransportConfig transportConfig;
+        try {
+            transportConfig = NettyTransportConfig.builder(clusterId).listen(raft.host(), raft.port()).peers(dial)
+                    .tls(tls).build();
+        } catch (IllegalArgumentException e) {
+            if (tls == null) {
+                throw e;
+            }
+            throw refused(TLS_OPTIONS + ": " + e.getMessage());   // a file missing, a key in another format
+        }
         NettyTransport transport = resources.open(() -> {
             try {
-                return NettyTransport.start(NettyTransportConfig.builder(clusterId)
-                        .listen(raft.host(), raft.port()).peers(dial).build());
+                return NettyTransport.start(transportConfig);
             } catch (Exception e) { // Netty throws its (checked) bind errors without declaring them
+                if (tls != null && (e.getCause() instanceof IllegalArgumentException
+                        || e.getCause() instanceof javax.net.ssl.SSLException)) {
+                    // Checked before binding: the certificate fails a handshake with itself, names no
+                    // node id, or a file holds no certificate.
+                    String problem = e.getCause().getMessage();
+                    throw refused(TLS_OPTIONS + ": " + (problem.contains("withoutNodeIdCheck()")
+                            ? problem.replace("TlsSettings.withoutNodeIdCheck()", "--tls-no-node-id-check") : problem));
+                }
                 throw refused("--raft-address: cannot listen on " + raft + ": " + bindProblem(e));
             }
+        });
+        // Before anything is written: the node would register with the transport only once built.
+        transport.problemWithLocalId(id).ifPresent(problem -> {
+            throw refused("--tls-cert: " + problem);
         });
         checkClientAddressFree(settings.clientAddress());
         // Only once both ports are free: a start refused for a port left an empty data directory.
@@ -309,6 +354,17 @@ public final class NodeCommand implements Callable<Integer> {
             throw refused("--data-dir: cannot record this node's identity in " + dataDir + ": " + PathErrors.describe(e));
         }
         return new Started(node, mode);
+    }
+
+    private static final String TLS_OPTIONS = "--tls-cert, --tls-key, --tls-ca";
+
+    /** The transport's TLS settings from the options, or {@code null} for plain TCP. */
+    private TlsSettings tlsSettings() {
+        if (tlsCert == null) {
+            return null;
+        }
+        TlsSettings tls = TlsSettings.of(tlsCert, tlsKey, tlsCa);
+        return tlsNoNodeIdCheck ? tls.withoutNodeIdCheck() : tls;
     }
 
     /** Drops the hook of a start that failed (its resources closed): the JVM may run on (tests). */
@@ -493,6 +549,26 @@ public final class NodeCommand implements Callable<Integer> {
         return id.codePointCount(0, id.length()) > 64 ? sb + " (" + id.length() + " characters)" : sb.toString();
     }
 
+    /** TLS takes the three files or none; the files themselves are read at start. */
+    private void checkTlsOptions() {
+        List<String> missing = new ArrayList<>();
+        if (tlsCert == null) {
+            missing.add("--tls-cert");
+        }
+        if (tlsKey == null) {
+            missing.add("--tls-key");
+        }
+        if (tlsCa == null) {
+            missing.add("--tls-ca");
+        }
+        if (!missing.isEmpty() && missing.size() < 3) {
+            throw bad(TLS_OPTIONS + ": give all three for TLS, or none; missing " + String.join(", ", missing));
+        }
+        if (tlsNoNodeIdCheck && missing.size() == 3) {
+            throw bad("--tls-no-node-id-check: only with TLS (" + TLS_OPTIONS + ")");
+        }
+    }
+
     /** Checks every option, naming the bad one. */
     KvNode.Settings validate() {
         if (!isValidId(id)) {
@@ -507,6 +583,7 @@ public final class NodeCommand implements Callable<Integer> {
         if (clusterIdProblem.isPresent()) {
             throw bad("--cluster-id: " + shownId(clusterId) + ": " + clusterIdProblem.get().replace("an id", "a cluster id"));
         }
+        checkTlsOptions();
         HostPort raft = address("--raft-address", raftAddress);
         HostPort client = address("--client-address", clientAddress);
         if (raft.equals(client)) {

@@ -73,6 +73,17 @@ class KvNodeCommandTest {
         assertEquals(100L << 20, MemorySize.parse("100 mb"));
     }
 
+    /** TLS takes its three files or none; the check's opt-out only with TLS. Files are read at start, not here. */
+    @Test
+    void tlsOptionsGoTogether() {
+        String err = run(with("--tls-cert", "n1.pem", "--tls-ca", "ca.pem"));
+        assertTrue(err.contains("--tls-cert, --tls-key, --tls-ca: give all three for TLS, or none; missing --tls-key"), err);
+        List<String> optOutAlone = new ArrayList<>(List.of(with()));
+        optOutAlone.add("--tls-no-node-id-check");
+        err = run(optOutAlone.toArray(String[]::new));
+        assertTrue(err.contains("--tls-no-node-id-check: only with TLS"), err);
+    }
+
     @Test
     void badValuesNameTheOption() {
         assertTrue(run(with("--raft-address", "127.0.0.1")).contains("--raft-address: '127.0.0.1' is not host:port"));

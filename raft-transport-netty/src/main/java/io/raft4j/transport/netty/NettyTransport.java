@@ -257,19 +257,33 @@ public final class NettyTransport implements Transport, AutoCloseable {
     @Override
     public void register(String groupId, String localId, Inbound inbound) {
         refuseIfClosed(groupId, localId);
-        if (checkNodeIds && !ownIds.names(localId)) {
-            throw new IllegalStateException("cannot register " + localId + " in group " + groupId + ": this member's"
-                    + " TLS certificate " + config.tls().certificateChain() + " names " + ownIds.describe() + ", not "
-                    + localId + ", so its peers would refuse every frame it sends. Issue it a certificate that also"
-                    + " names " + CertifiedNodeIds.uriFor(localId) + " (a URI subject alternative name), or start this"
-                    + " node under an id the certificate names");
-        }
+        problemWithLocalId(localId).ifPresent(problem -> {
+            throw new IllegalStateException("cannot register " + localId + " in group " + groupId + ": " + problem);
+        });
         dispatcher.register(groupId, localId, inbound);
         // Checked again after: a close that ran in between did not see this node, and told it nothing.
         if (closed) {
             dispatcher.unregister(groupId, localId);
             refuseIfClosed(groupId, localId);
         }
+    }
+
+    /**
+     * What {@link #register} would refuse {@code localId} for, other than a closed transport or an
+     * id registered already: with TLS and {@link TlsSettings#checkNodeIds()}, that this member's
+     * certificate does not name it, so every peer would refuse its frames. Lets an application
+     * check an id before it creates anything for the node.
+     *
+     * @return the problem, empty if this transport may run {@code localId}
+     */
+    public Optional<String> problemWithLocalId(String localId) {
+        if (!checkNodeIds || ownIds.names(localId)) {
+            return Optional.empty();
+        }
+        return Optional.of("this member's TLS certificate " + config.tls().certificateChain() + " names "
+                + ownIds.describe() + ", not " + localId + ", so its peers would refuse every frame it sends. Issue it"
+                + " a certificate that also names " + CertifiedNodeIds.uriFor(localId) + " (a URI subject alternative"
+                + " name), or start this node under an id the certificate names");
     }
 
     private void refuseIfClosed(String groupId, String localId) {

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -107,6 +108,8 @@ class NettyTlsStartupTest {
                     () -> t.register("g", "b", new RecordingInbound()));
             assertTrue(e.getMessage().contains("names the node ids [a], not b")
                     && e.getMessage().contains("raft4j://node/b"), e.getMessage());
+            assertEquals(e.getMessage(), "cannot register b in group g: " + t.problemWithLocalId("b").orElseThrow());
+            assertTrue(t.problemWithLocalId("a").isEmpty());
             t.register("g", "a", new RecordingInbound());
             t.register("g2", "a", new RecordingInbound());   // one id, any number of groups
         } finally {
