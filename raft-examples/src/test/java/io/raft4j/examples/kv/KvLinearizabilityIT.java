@@ -59,11 +59,25 @@ import static org.junit.jupiter.api.Assertions.fail;
  * any failure) picks the faults and the clients' choices; the machine's timing does the rest, so
  * a run is not replayed exactly, but the same seed gives the same schedule of faults. Other seeds,
  * over longer runs, explore more.
+ *
+ * <p>{@code -Draftkv.lin.mixedSettings=true} runs each node with timing of its own, as during a
+ * rolling change of settings ({@link #MIXED_TIMING}): lease reads must stay linearizable with a
+ * leader whose election timeout or tick differs from its followers'.
  */
 @Timeout(value = 3, unit = TimeUnit.HOURS) // a hang's bound; longer runs than ~2.5 h need it raised
 class KvLinearizabilityIT {
     private static final long SEED = Long.getLong("raftkv.lin.seed", 20261201L);
     private static final int SECONDS = Integer.getInteger("raftkv.lin.seconds", 60);
+    private static final boolean MIXED_SETTINGS = Boolean.getBoolean("raftkv.lin.mixedSettings");
+    /**
+     * With {@link #MIXED_SETTINGS}, each node's timing: the defaults (a 1 s election timeout), one
+     * 2.5 times as long, and one of 50 ms ticks and a 0.6 s timeout (each heartbeat interval stays
+     * well below every other node's timeout, as configuration.md asks).
+     */
+    private static final List<List<String>> MIXED_TIMING = List.of(
+            List.of(),
+            List.of("--election-ticks", "25"),
+            List.of("--tick-ms", "50", "--election-ticks", "12"));
     /** Clients with a home node (two per node), then as many roaming ones (see {@link LinClient}). */
     private static final int CLIENTS = 12;
     private static final int HOMED_CLIENTS = 6;
@@ -116,10 +130,14 @@ class KvLinearizabilityIT {
     @Test
     void everyAnswerIsLinearizableUnderPartitionsPausesCrashesAndMembershipChanges() throws Exception {
         System.out.println("[KvLinearizabilityIT] seed " + SEED + " (-Draftkv.lin.seed=" + SEED + "), "
-                + SECONDS + " s of faults (-Draftkv.lin.seconds)");
+                + SECONDS + " s of faults (-Draftkv.lin.seconds)"
+                + (MIXED_SETTINGS ? ", nodes timed differently " + MIXED_TIMING : ""));
         SplittableRandom random = new SplittableRandom(SEED);
-        List<String> args = List.of("--snapshot-every", Long.toString(SNAPSHOT_EVERY));
         for (int i = 1; i <= 3; i++) {
+            List<String> args = new ArrayList<>(List.of("--snapshot-every", Long.toString(SNAPSHOT_EVERY)));
+            if (MIXED_SETTINGS) {
+                args.addAll(MIXED_TIMING.get(i - 1));
+            }
             cluster.add("n" + i, InMemoryKvCluster.freePort(), InMemoryKvCluster.freePort(), false, args);
         }
         List<Node> nodes = new ArrayList<>(cluster.nodes.values());
