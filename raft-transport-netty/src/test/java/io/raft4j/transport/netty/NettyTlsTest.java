@@ -2,7 +2,6 @@ package io.raft4j.transport.netty;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import io.raft4j.message.AppendEntries;
 import io.raft4j.message.RaftMessage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,16 +78,7 @@ class NettyTlsTest {
     void membersWithCertificatesFromTheClusterAuthorityTalk() throws Exception {
         NettyTransport b = start(memberB, Map.of());
         NettyTransport a = start(memberA, Map.of("b", "127.0.0.1:" + b.localPort()));
-        b.updatePeers("g", Map.of("a", "127.0.0.1:" + a.localPort()));
-        RecordingInbound atA = new RecordingInbound();
-        RecordingInbound atB = new RecordingInbound();
-        a.register("g", "a", atA);
-        b.register("g", "b", atB);
-
-        TestMessages.assertAllDelivered(a, atB, "g", "a", "b", WAIT);
-        b.send(TestMessages.numbered("g", "b", "a", 5, 1000));
-        assertEquals(5, ((AppendEntries) atA.next(WAIT)).round());
-        assertEquals(0, a.rejectedConnections() + b.rejectedConnections());
+        TestMessages.assertTalkBothWays(a, b, 1000, WAIT);
     }
 
     @Test

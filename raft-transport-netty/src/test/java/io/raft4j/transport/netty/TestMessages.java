@@ -87,4 +87,23 @@ final class TestMessages {
                     received.stream().filter(m -> QueueAllowance.isBulk(m) == bulk).toList());
         }
     }
+
+    /**
+     * Points {@code b} back at {@code a} (which already knows {@code b}), registers them as {@code a}
+     * and {@code b} of group {@code g}, and checks that every message type goes from a to b and a
+     * heartbeat of {@code payloadBytes} from b to a, with no connection refused.
+     */
+    static void assertTalkBothWays(NettyTransport a, NettyTransport b, int payloadBytes, java.time.Duration wait)
+            throws InterruptedException {
+        b.updatePeers("g", Map.of("a", "127.0.0.1:" + a.localPort()));
+        RecordingInbound atA = new RecordingInbound();
+        RecordingInbound atB = new RecordingInbound();
+        a.register("g", "a", atA);
+        b.register("g", "b", atB);
+
+        assertAllDelivered(a, atB, "g", "a", "b", wait);
+        b.send(numbered("g", "b", "a", 5, payloadBytes));
+        org.junit.jupiter.api.Assertions.assertEquals(5, ((AppendEntries) atA.next(wait)).round());
+        org.junit.jupiter.api.Assertions.assertEquals(0, a.rejectedConnections() + b.rejectedConnections());
+    }
 }

@@ -91,16 +91,7 @@ class TlsNodeIdTest {
     void membersWhoseCertificatesNameTheirIdsTalk() throws Exception {
         NettyTransport b = start(memberB, Map.of());
         NettyTransport a = start(memberA, Map.of("b", "127.0.0.1:" + b.localPort()));
-        b.updatePeers("g", Map.of("a", "127.0.0.1:" + a.localPort()));
-        RecordingInbound atA = new RecordingInbound();
-        RecordingInbound atB = new RecordingInbound();
-        a.register("g", "a", atA);
-        b.register("g", "b", atB);
-
-        TestMessages.assertAllDelivered(a, atB, "g", "a", "b", WAIT);
-        b.send(TestMessages.numbered("g", "b", "a", 5, 10));
-        assertEquals(5, ((AppendEntries) atA.next(WAIT)).round());
-        assertEquals(0, a.rejectedConnections() + b.rejectedConnections());
+        TestMessages.assertTalkBothWays(a, b, 10, WAIT);
     }
 
     /**
@@ -172,15 +163,7 @@ class TlsNodeIdTest {
         try (CapturedLog log = new CapturedLog()) {
             NettyTransport b = start(oldB, Map.of());
             NettyTransport a = start(oldA, Map.of("b", "127.0.0.1:" + b.localPort()));
-            b.updatePeers("g", Map.of("a", "127.0.0.1:" + a.localPort()));
-            RecordingInbound atA = new RecordingInbound();
-            RecordingInbound atB = new RecordingInbound();
-            a.register("g", "a", atA);
-            b.register("g", "b", atB);
-
-            TestMessages.assertAllDelivered(a, atB, "g", "a", "b", WAIT);
-            b.send(TestMessages.numbered("g", "b", "a", 5, 10));
-            assertEquals(5, ((AppendEntries) atA.next(WAIT)).round());
+            TestMessages.assertTalkBothWays(a, b, 10, WAIT);
             assertEquals(2, log.linesWith("TLS without the node-id check").size(), log.text());
         }
     }
