@@ -120,6 +120,17 @@ final class InMemoryKvCluster implements AutoCloseable {
         return clientPorts.get(node.nodeId());
     }
 
+    /** Waits up to 30 s until the node with client port {@code clientPort} answers a SET with OK. */
+    static void awaitWriteServed(String what, int clientPort) {
+        await(what, 30_000, () -> {
+            try (RespSocket s = new RespSocket(clientPort, 5000)) {
+                return RespSocket.text(s.call("SET", "k", "v")).equals("OK");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+    }
+
     static void await(String what, long timeoutMillis, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         while (!condition.getAsBoolean()) {

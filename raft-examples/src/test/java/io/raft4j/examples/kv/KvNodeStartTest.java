@@ -281,12 +281,6 @@ class KvNodeStartTest {
 
     /** Waits until the node, alone in its configuration, leads (and so serves a write). */
     private void awaitLeader() {
-        InMemoryKvCluster.await("n1 to lead", 30_000, () -> {
-            try (RespSocket s = new RespSocket(clientPort, 5000)) {
-                return RespSocket.text(s.call("SET", "k", "v")).equals("OK");
-            } catch (java.io.IOException e) {
-                return false;
-            }
-        });
+        InMemoryKvCluster.awaitWriteServed("n1 to lead", clientPort);
     }
 }
