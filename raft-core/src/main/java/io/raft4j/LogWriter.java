@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -58,6 +59,12 @@ final class LogWriter {
     private final Consumer<Done> onDone;
     private final Consumer<Throwable> onFailure;
     private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
+    /**
+     * Jobs submitted whose write, and the sending of what it released, has not finished: taken back
+     * only after {@code onDone} returns, so a caller that finds none may send at once what depends on
+     * every earlier write, behind the messages those writes released.
+     */
+    private final AtomicInteger unfinished = new AtomicInteger();
     private final Thread thread;
 
     private final NodeCounters counters;
@@ -92,7 +99,13 @@ final class LogWriter {
     }
 
     void submit(Job job) {
+        unfinished.incrementAndGet();
         queue.add(job);
+    }
+
+    /** Whether every job submitted so far is written and its released messages sent. */
+    boolean idle() {
+        return unfinished.get() == 0;
     }
 
     /**
@@ -176,6 +189,7 @@ final class LogWriter {
                         return; // the node stopped without this write: nobody is to hear of it
                     }
                     onDone.accept(done);
+                    unfinished.addAndGet(-batch.size());
                 }
                 if (stop) {
                     return;
