@@ -47,8 +47,9 @@ public final class RocksDbLogStore implements AutoCloseable {
     /**
      * Tuning of a store.
      *
-     * @param entryCacheBytes   per group: newest entries kept in memory (by {@code LogEntry.sizeBytes()})
-     *                          so replication to followers that keep up never reads RocksDB; 0 or more
+     * @param entryCacheBytes   per group: newest entries kept in memory (counted by the heap they take:
+     *                          their payload and 100 bytes each) so replication to followers that keep
+     *                          up never reads RocksDB; 0 or more
      * @param blockCacheBytes   RocksDB block cache shared by all groups, for reads of older entries;
      *                          at least 1 MiB
      * @param writeBufferBytes  RocksDB memtable size of the entries column family; the WAL is kept

@@ -216,7 +216,7 @@ class RocksDbLogStoreTest {
 
     @Test
     void recentEntriesAreServedFromMemoryAndOlderOnesFromRocksDb() {
-        long entryBytes = LogEntry.command(1, 1, Bytes.wrap(new byte[1000])).sizeBytes();
+        long entryBytes = EntryCache.heapBytes(LogEntry.command(1, 1, Bytes.wrap(new byte[1000])));
         RocksDbLogStore.Settings settings = new RocksDbLogStore.Settings(50 * entryBytes, 8 << 20, 8 << 20);
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, settings)) {
             RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup("g");
