@@ -24,10 +24,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -119,6 +119,8 @@ final class Applier<R> {
     private final RaftConfig settings;
     private final Consumer<SnapshotMeta> onSnapshotTaken;
     private final ExecutorService snapshotWriter;
+    /** How long the snapshot thread waits for another snapshot before it ends (a new one starts then). */
+    static final long SNAPSHOT_THREAD_IDLE_MILLIS = 2_000;
     /** Why the node stopped, for the apply thread to fail the queries still waiting when it ends. */
     private volatile RuntimeException stopError;
     /** The snapshot writer's thread, once it has one: {@link #stop} must not wait for it from it. */
@@ -158,12 +160,17 @@ final class Applier<R> {
             this.thread = new Thread(this::run, name);
             this.thread.setDaemon(true);
         }
-        this.snapshotWriter = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, name.replace("raft-apply-", "raft-snapshot-"));
-            t.setDaemon(true);
-            snapshotThread = t;
-            return t;
-        });
+        // Its thread ends after a while idle: snapshots come minutes apart, and a process hosting
+        // hundreds of groups kept one idle thread per group for good once each had taken one.
+        ThreadPoolExecutor writer = new ThreadPoolExecutor(1, 1, SNAPSHOT_THREAD_IDLE_MILLIS, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, name.replace("raft-apply-", "raft-snapshot-"));
+                    t.setDaemon(true);
+                    snapshotThread = t;
+                    return t;
+                });
+        writer.allowCoreThreadTimeOut(true);
+        this.snapshotWriter = writer;
     }
 
     void start() {
