@@ -27,8 +27,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -78,6 +80,8 @@ final class PayloadSegments implements AutoCloseable {
     /** Group ids longer than this (in UTF-8 bytes) get a hashed directory name. */
     private static final int MAX_PLAIN_NAME_BYTES = 100;
     private static final int WRITE_CHUNK_BYTES = 1 << 20;
+    /** How long a group's payload thread waits for another write before it ends (the next starts one). */
+    private static final long SYNCER_IDLE_MILLIS = 2_000;
 
     private final Path directory;
     private final String groupId;
@@ -99,8 +103,13 @@ final class PayloadSegments implements AutoCloseable {
     private long currentSize;
     private final CRC32C crc = new CRC32C();
     private ExecutorService syncer;
-    // Syncer only (one write at a time: the writer waits for each).
-    private ByteBuffer chunk;
+    /**
+     * The syncer thread's buffer of payloads to write (one write at a time: the writer waits for
+     * each). Held by that thread, so it goes with it once the thread ends idle: kept by the group,
+     * a process hosting hundreds of groups held a MiB of direct memory for each that ever stored a
+     * large payload.
+     */
+    private final ThreadLocal<ByteBuffer> chunks = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WRITE_CHUNK_BYTES));
 
     private PayloadSegments(Path directory, String groupId, long fileBytes) {
         this.directory = directory;
@@ -321,33 +330,40 @@ final class PayloadSegments implements AutoCloseable {
     private ExecutorService syncer() {
         if (syncer == null) {
             String name = "raft4j-segments-" + groupId;
-            syncer = Executors.newSingleThreadExecutor(task -> {
-                Thread thread = new Thread(task, name);
-                thread.setDaemon(true);
-                return thread;
-            });
+            ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, SYNCER_IDLE_MILLIS, TimeUnit.MILLISECONDS,
+                    new LinkedBlockingQueue<>(), task -> {
+                        Thread thread = new Thread(task, name);
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+            executor.allowCoreThreadTimeOut(true); // an idle group keeps no thread, nor its buffers
+            syncer = executor;
         }
         return syncer;
     }
 
     /** On the syncer: writes the payloads at {@code position}, gathered into writes of up to a MiB. */
     private void writePayloads(FileChannel channel, List<LogEntry> entries, long position) throws IOException {
-        if (chunk == null) {
-            chunk = ByteBuffer.allocateDirect(WRITE_CHUNK_BYTES);
-        }
+        ByteBuffer chunk = chunks.get();
         chunk.clear();
         for (LogEntry entry : entries) {
             byte[] data = entry.data().unsafeArray();
+            // A payload larger than the buffer goes through it in pieces: written from its heap
+            // array, the JDK copied it into a temporary direct buffer of its size, which it keeps
+            // for the thread (8 MiB more per group that stored an 8 MiB entry).
             if (data.length > chunk.remaining()) {
-                position = flushChunk(channel, position);
+                position = flushChunk(chunk, channel, position);
             }
-            if (data.length > chunk.capacity()) {
-                position = writeFully(channel, ByteBuffer.wrap(data), position);
-            } else {
-                chunk.put(data);
+            for (int from = 0; from < data.length; ) {
+                int length = Math.min(data.length - from, chunk.remaining());
+                chunk.put(data, from, length);
+                from += length;
+                if (!chunk.hasRemaining()) {
+                    position = flushChunk(chunk, channel, position);
+                }
             }
         }
-        flushChunk(channel, position);
+        flushChunk(chunk, channel, position);
     }
 
     /**
@@ -380,7 +396,7 @@ final class PayloadSegments implements AutoCloseable {
         highestIndex.merge(sequence, index, Math::max);
     }
 
-    private long flushChunk(FileChannel channel, long position) throws IOException {
+    private static long flushChunk(ByteBuffer chunk, FileChannel channel, long position) throws IOException {
         chunk.flip();
         long next = writeFully(channel, chunk, position);
         chunk.clear();

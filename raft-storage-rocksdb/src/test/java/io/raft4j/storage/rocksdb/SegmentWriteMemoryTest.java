@@ -1,0 +1,59 @@
+package io.raft4j.storage.rocksdb;
+
+import io.raft4j.message.Bytes;
+import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogStorage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * What a group's payload writes keep of direct (off-heap) memory once the group is idle: nothing.
+ * Each group writes its payloads on a thread of its own, through a 1 MiB direct buffer; a payload
+ * larger than that was written from its heap array, so the JDK copied it into a temporary direct
+ * buffer of its size, which it caches for the thread, and the thread and its 1 MiB buffer stayed for
+ * as long as the group's log was open. One 8 MiB entry per group so held 9 MiB per group for good:
+ * under {@code -Xmx512m} (which caps direct memory at 512 MiB) the 57th group to store one failed
+ * its write with "OutOfMemoryError: Cannot reserve 8388544 bytes of direct buffer memory".
+ */
+class SegmentWriteMemoryTest {
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void anIdleGroupKeepsNoDirectMemoryFromItsPayloadWrites() throws Exception {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir);
+             LogStorage log = store.forGroup("g")) {
+            log.append(List.of(LogEntry.command(1, 1, Bytes.wrap(new byte[1000]))), null); // inline: buffers set up
+            long before = directBytes();
+            byte[] large = new byte[3 << 20];
+            log.append(List.of(LogEntry.command(2, 1, Bytes.wrap(large))), null); // to a segment file
+            assertEquals(List.of(LogEntry.command(2, 1, Bytes.wrap(large))), log.entries(2, 3, Long.MAX_VALUE));
+
+            long deadline = System.nanoTime() + 15_000_000_000L;
+            long kept = directBytes() - before;
+            while (kept > 0 && System.nanoTime() < deadline) {
+                System.gc(); // a buffer dropped is freed when collected
+                LockSupport.parkNanos(50_000_000L);
+                kept = directBytes() - before;
+            }
+            assertEquals(0, Math.max(0, kept), "direct bytes kept by the idle group's payload writes");
+        }
+    }
+
+    private static long directBytes() {
+        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if (pool.getName().equals("direct")) {
+                return pool.getMemoryUsed();
+            }
+        }
+        throw new AssertionError("no direct buffer pool");
+    }
+}
