@@ -16,6 +16,7 @@ import org.rocksdb.WriteBatch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -535,15 +536,34 @@ final class RocksDbLogStorage implements LogStorage {
 
     /**
      * Adds the put of entries {@code from..to-1}: one entry's value, or a chunk of them. Key and
-     * value go through reused direct buffers, which JNI reads in place: one copy into the batch.
+     * value go through reused direct buffers, which JNI reads in place: one copy into the batch. A
+     * value larger than the direct buffer (a large payload kept inline, as with segments turned off)
+     * goes through a heap array instead: the buffer grown to it stayed for as long as the log was
+     * open, 8 MiB and more of direct memory per group that had stored an 8 MiB entry, and under
+     * {@code -Xmx512m} 70 groups storing one 8 MiB entry each ran out of direct memory.
      */
     private void putStored(List<LogEntry> entries, Codec.SegmentRef[] refOf, int from, int to, int storedBytes)
             throws RocksDBException {
         if (valueBuffer.capacity() < storedBytes) {
-            valueBuffer = ByteBuffer.allocateDirect(Math.max(storedBytes, valueBuffer.capacity() * 2));
+            ByteBuffer kept = valueBuffer;
+            valueBuffer = ByteBuffer.allocate(storedBytes);
+            try {
+                fillValue(entries, refOf, from, to);
+                batch.put(database.entries, Codec.entryKey(prefix, entries.get(from).index()),
+                        Arrays.copyOf(valueBuffer.array(), valueBuffer.limit()));
+            } finally {
+                valueBuffer = kept;
+            }
+            return;
         }
         keyBuffer.clear();
         keyBuffer.put(prefix).putLong(entries.get(from).index()).flip();
+        fillValue(entries, refOf, from, to);
+        batch.put(database.entries, keyBuffer, valueBuffer);
+    }
+
+    /** Encodes the value of entries {@code from..to-1} into {@link #valueBuffer}, flipped for reading. */
+    private void fillValue(List<LogEntry> entries, Codec.SegmentRef[] refOf, int from, int to) {
         valueBuffer.clear();
         if (to - from == 1) {
             encode(entries.get(from), refOf[from]);
@@ -557,7 +577,6 @@ final class RocksDbLogStorage implements LogStorage {
             EntryChunk.finish(valueBuffer, start, entries.get(from).index(), to - from, crc);
         }
         valueBuffer.flip();
-        batch.put(database.entries, keyBuffer, valueBuffer);
     }
 
     /** Encodes one entry's value: its payload inline, or its segment reference {@code ref}. */

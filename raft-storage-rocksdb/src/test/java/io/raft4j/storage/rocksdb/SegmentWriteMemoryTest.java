@@ -48,6 +48,32 @@ class SegmentWriteMemoryTest {
         }
     }
 
+    /**
+     * With segments turned off, every payload is stored in RocksDB: a value larger than the reused
+     * direct buffer grew that buffer for good, so the group kept the size of its largest entry in
+     * direct memory while its log was open (under {@code -Xmx512m}, 70 groups storing one 8 MiB
+     * entry each failed with "OutOfMemoryError: Cannot reserve 8388558 bytes of direct buffer memory").
+     */
+    @Test
+    void aLargePayloadKeptInlineLeavesNoDirectBufferBehind() {
+        RocksDbLogStore.Settings inline = RocksDbLogStore.Settings.DEFAULT.withSegments(1 << 10, Long.MAX_VALUE, 64L << 20);
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, inline);
+             LogStorage log = store.forGroup("g")) {
+            log.append(List.of(LogEntry.command(1, 1, Bytes.wrap(new byte[1000]))), null);
+            long before = directBytes();
+            byte[] large = new byte[3 << 20];
+            large[12345] = 7;
+            log.append(List.of(LogEntry.command(2, 1, Bytes.wrap(large))), null);
+            assertEquals(0, Math.max(0, directBytes() - before), "direct bytes kept after storing the entry");
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, inline);
+             LogStorage log = store.forGroup("g")) {
+            byte[] large = new byte[3 << 20];
+            large[12345] = 7;
+            assertEquals(List.of(LogEntry.command(2, 1, Bytes.wrap(large))), log.entries(2, 3, Long.MAX_VALUE));
+        }
+    }
+
     private static long directBytes() {
         for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
             if (pool.getName().equals("direct")) {
