@@ -80,6 +80,8 @@ final class PayloadSegments implements AutoCloseable {
     /** Group ids longer than this (in UTF-8 bytes) get a hashed directory name. */
     private static final int MAX_PLAIN_NAME_BYTES = 100;
     private static final int WRITE_CHUNK_BYTES = 1 << 20;
+    /** The most read from a segment file at once (see {@link #readFully}). */
+    private static final int READ_PIECE_BYTES = 256 << 10;
     /** How long a group's payload thread waits for another write before it ends (the next starts one). */
     private static final long SYNCER_IDLE_MILLIS = 2_000;
 
@@ -483,8 +485,14 @@ final class PayloadSegments implements AutoCloseable {
 
     private void readFully(FileChannel channel, ByteBuffer buffer, long index, Codec.SegmentRef ref) throws IOException {
         long position = ref.offset();
+        int end = buffer.limit();
         while (buffer.hasRemaining()) {
+            // In pieces: the JDK reads into a heap buffer through a temporary direct one of the size
+            // asked, which it keeps for the thread; asked whole, a node's own loop thread kept one
+            // the size of the largest payload it had read, per group.
+            buffer.limit(Math.min(end, buffer.position() + READ_PIECE_BYTES));
             int read = channel.read(buffer, position);
+            buffer.limit(end);
             if (read < 0) {
                 throw Codec.corrupt(groupId, "entry " + index, "its payload segment " + file(ref.segment())
                         + " ends at " + position + ", before the payload's end " + (ref.offset() + ref.length()));

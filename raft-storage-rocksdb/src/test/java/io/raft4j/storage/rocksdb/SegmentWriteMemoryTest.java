@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What a group's payload writes keep of direct (off-heap) memory once the group is idle: nothing.
@@ -71,6 +72,37 @@ class SegmentWriteMemoryTest {
             byte[] large = new byte[3 << 20];
             large[12345] = 7;
             assertEquals(List.of(LogEntry.command(2, 1, Bytes.wrap(large))), log.entries(2, 3, Long.MAX_VALUE));
+        }
+    }
+
+    /**
+     * A payload read from its segment file into its heap array made the JDK copy it through a
+     * temporary direct buffer of its size, cached for the reading thread for as long as it lives:
+     * a node on a loop thread of its own ({@code runOnTransportLoop(false)}) kept one as large as the
+     * largest payload it had sent a follower, per group. Reads now go in pieces of 256 KiB at most.
+     */
+    @Test
+    void readingALargePayloadLeavesTheReadingThreadNoLargeDirectBuffer() throws Exception {
+        RocksDbLogStore.Settings uncached = new RocksDbLogStore.Settings(0, 8 << 20, 8 << 20);
+        byte[] large = new byte[3 << 20];
+        large[3 << 19] = 7;
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, uncached);
+             LogStorage log = store.forGroup("g")) {
+            log.append(List.of(LogEntry.command(1, 1, Bytes.wrap(large))), null);
+            long[] kept = new long[1];
+            List<LogEntry> read = new java.util.ArrayList<>();
+            java.util.concurrent.CountDownLatch measured = new java.util.concurrent.CountDownLatch(1);
+            Thread reader = new Thread(() -> {
+                long before = directBytes();
+                read.addAll(log.entries(1, 2, Long.MAX_VALUE));
+                kept[0] = directBytes() - before;
+                measured.countDown();
+            }, "payload-reader");
+            reader.start();
+            reader.join(10_000);
+            assertEquals(0, measured.getCount(), "the read finished");
+            assertEquals(List.of(LogEntry.command(1, 1, Bytes.wrap(large))), read);
+            assertTrue(kept[0] <= 256 << 10, "the reading thread keeps " + kept[0] + " direct bytes");
         }
     }
 
