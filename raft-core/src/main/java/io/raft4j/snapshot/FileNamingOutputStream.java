@@ -13,6 +13,8 @@ import java.nio.file.Path;
  * "writing /data/n1/snapshots/tmp-123.data: No space left on device", the original as its cause.
  */
 final class FileNamingOutputStream extends FilterOutputStream {
+    /** The most handed to the file at once (see {@link #write(byte[], int, int)}). */
+    static final int MAX_PIECE_BYTES = 64 << 10;
     private final Path file;
 
     FileNamingOutputStream(Path file, OutputStream out) {
@@ -31,9 +33,16 @@ final class FileNamingOutputStream extends FilterOutputStream {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        // Not FilterOutputStream's version, which writes a byte at a time.
+        // Not FilterOutputStream's version, which writes a byte at a time. In pieces: a file
+        // channel's stream copies a heap array through a temporary direct buffer of the size
+        // written, which the JDK keeps for the thread; a follower's storage thread writing 1 MiB
+        // chunks of a received snapshot kept a MiB of direct memory per group for good.
         try {
-            out.write(b, off, len);
+            for (int done = 0; done < len; ) {
+                int piece = Math.min(len - done, MAX_PIECE_BYTES);
+                out.write(b, off + done, piece);
+                done += piece;
+            }
         } catch (IOException e) {
             throw failed("writing", file, e);
         }

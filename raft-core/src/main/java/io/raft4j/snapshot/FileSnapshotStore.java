@@ -13,6 +13,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -276,7 +277,12 @@ public final class FileSnapshotStore implements SnapshotStore {
         ByteBuffer buffer = ByteBuffer.allocate(length);
         try (FileChannel ch = FileChannel.open(dataFile(lastIndex), StandardOpenOption.READ)) {
             while (buffer.hasRemaining()) {
-                if (ch.read(buffer, offset + buffer.position()) < 0) {
+                // In pieces, as the sink writes (FileNamingOutputStream): read whole, the JDK kept a
+                // direct buffer of the chunk's size for the reading thread.
+                buffer.limit(Math.min(length, buffer.position() + FileNamingOutputStream.MAX_PIECE_BYTES));
+                int read = ch.read(buffer, offset + buffer.position());
+                buffer.limit(length);
+                if (read < 0) {
                     throw new StorageException("snapshot " + lastIndex + " is shorter than its meta says");
                 }
             }
@@ -288,7 +294,14 @@ public final class FileSnapshotStore implements SnapshotStore {
 
     @Override
     public InputStream open(long lastIndex) throws IOException {
-        return Files.newInputStream(dataFile(lastIndex));
+        // Reads in pieces, as read() does: a state machine restoring with large reads on its apply
+        // thread otherwise left that thread a direct buffer of the largest read's size.
+        return new FilterInputStream(Files.newInputStream(dataFile(lastIndex))) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return in.read(b, off, Math.min(len, FileNamingOutputStream.MAX_PIECE_BYTES));
+            }
+        };
     }
 
     @Override
