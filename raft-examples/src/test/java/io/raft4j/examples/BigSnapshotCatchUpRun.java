@@ -128,7 +128,8 @@ final class BigSnapshotCatchUpRun {
         System.out.printf("p3 caught up to %d in %d ms (restored %d MiB); meanwhile %d writes, worst %.1f ms;"
                 + " peak heap %d MiB%n", target, (System.nanoTime() - s) / 1_000_000, fresh.restoredBytes >> 20,
                 writes, worst / 1e6, peak >> 20);
-        System.out.printf("p3 value %d, leader %d; stats p3 %s%n", follower.query(Bytes.EMPTY, ReadConsistency.STALE).join(),
+        System.out.printf("p3 value %d, leader %d; stats p3 %s%n",
+                follower.query(Bytes.EMPTY, ReadConsistency.STALE).join(),
                 leader.query(Bytes.EMPTY, ReadConsistency.STALE).join(), follower.stats());
         ps.values().forEach(GroupProcess::close);
     }

@@ -111,7 +111,8 @@ final class PayloadSegments implements AutoCloseable {
      * a process hosting hundreds of groups held a MiB of direct memory for each that ever stored a
      * large payload.
      */
-    private final ThreadLocal<ByteBuffer> chunks = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WRITE_CHUNK_BYTES));
+    private final ThreadLocal<ByteBuffer> chunks =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WRITE_CHUNK_BYTES));
 
     private PayloadSegments(Path directory, String groupId, long fileBytes) {
         this.directory = directory;
