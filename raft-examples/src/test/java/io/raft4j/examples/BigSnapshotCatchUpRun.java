@@ -12,7 +12,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -76,8 +75,14 @@ final class BigSnapshotCatchUpRun {
     }
 
     public static void main(String[] args) throws Exception {
+        try (ScratchDirectory scratch = new ScratchDirectory("bigsnap")) {
+            run(args, scratch.path);
+        }
+    }
+
+    private static void run(String[] args, Path dir) throws Exception {
         long bytes = Long.parseLong(args[0]) << 20;
-        Path dir = Files.createTempDirectory("bigsnap");
+
         Map<String, GroupProcess> ps = new LinkedHashMap<>();
         Map<String, String> members = new LinkedHashMap<>();
         for (String id : new String[] {"p1", "p2", "p3"}) {

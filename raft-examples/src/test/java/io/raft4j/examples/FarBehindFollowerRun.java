@@ -8,7 +8,6 @@ import io.raft4j.message.Bytes;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -25,9 +24,15 @@ import java.util.concurrent.TimeUnit;
  */
 final class FarBehindFollowerRun {
     public static void main(String[] args) throws Exception {
+        try (ScratchDirectory scratch = new ScratchDirectory("farbehind")) {
+            run(args, scratch.path);
+        }
+    }
+
+    private static void run(String[] args, Path dir) throws Exception {
         long n = Long.parseLong(args[0]);
         long snapshotEvery = Long.parseLong(args[1]);
-        Path dir = Files.createTempDirectory("farbehind");
+
         Map<String, GroupProcess> ps = new LinkedHashMap<>();
         Map<String, String> members = new LinkedHashMap<>();
         for (String id : new String[] {"p1", "p2", "p3"}) {

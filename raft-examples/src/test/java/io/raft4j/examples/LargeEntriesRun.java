@@ -8,7 +8,6 @@ import io.raft4j.spi.StateMachine;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -40,8 +39,14 @@ final class LargeEntriesRun {
     }
 
     public static void main(String[] args) throws Exception {
+        try (ScratchDirectory scratch = new ScratchDirectory("large")) {
+            run(args, scratch.path);
+        }
+    }
+
+    private static void run(String[] args, Path dir) throws Exception {
         int k = Integer.parseInt(args[0]);
-        Path dir = Files.createTempDirectory("large");
+
         Map<String, GroupProcess> ps = new LinkedHashMap<>();
         Map<String, String> members = new LinkedHashMap<>();
         for (String id : new String[] {"p1", "p2", "p3"}) {

@@ -8,7 +8,6 @@ import io.raft4j.storage.rocksdb.RocksDbLogStore;
 import com.sun.management.OperatingSystemMXBean;
 
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,9 +27,14 @@ import java.util.function.UnaryOperator;
  */
 final class ManyGroupsScaleRun {
     public static void main(String[] args) throws Exception {
+        try (ScratchDirectory scratch = new ScratchDirectory("scale")) {
+            run(args, scratch.path);
+        }
+    }
+
+    private static void run(String[] args, Path dir) throws Exception {
         int groups = Integer.parseInt(args[0]);
         int tick = args.length > 1 ? Integer.parseInt(args[1]) : 100;
-        Path dir = Files.createTempDirectory("scale");
         var threads = ManagementFactory.getThreadMXBean();
         var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         int t0 = threads.getThreadCount();

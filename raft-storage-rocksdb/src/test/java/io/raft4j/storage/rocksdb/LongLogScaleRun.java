@@ -7,17 +7,35 @@ import io.raft4j.spi.LogStorage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 /** Manual scale run (not a CI test): a log of N entries of B bytes; reopen, lookups, compaction. */
 final class LongLogScaleRun {
     public static void main(String[] args) throws Exception {
+        if (args.length > 2) {
+            run(args, Path.of(args[2])); // kept, to reopen again with the same arguments
+            return;
+        }
+        Path dir = Files.createTempDirectory("longlog");
+        try {
+            run(args, dir);
+        } finally {
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private static void run(String[] args, Path dir) throws Exception {
         int n = Integer.parseInt(args[0]);
         int size = Integer.parseInt(args[1]);
-        Path dir = args.length > 2 ? Path.of(args[2]) : Files.createTempDirectory("longlog");
         Runtime rt = Runtime.getRuntime();
-        if (args.length <= 2 || !Files.exists(dir.resolve("log"))) {
+        if (!Files.exists(dir.resolve("log"))) {
             long s = System.nanoTime();
             try (RocksDbLogStore store = RocksDbLogStore.open(dir)) {
                 LogStorage log = store.forGroup("g");
