@@ -168,8 +168,14 @@ public final class NodeCommand implements Callable<Integer> {
     Path tlsCert;
 
     @Option(names = "--tls-key", paramLabel = "FILE",
-            description = "The certificate's private key: PEM, PKCS#8, not encrypted (keep the file readable by the node only).")
+            description = "The certificate's private key: PEM, PKCS#8; encrypted only with --tls-key-password-file"
+                    + " (keep the file readable by the node only).")
     Path tlsKey;
+
+    @Option(names = "--tls-key-password-file", paramLabel = "FILE",
+            description = "With an encrypted --tls-key (BEGIN ENCRYPTED PRIVATE KEY): the file holding its password,"
+                    + " UTF-8; line endings at its end are not part of it. Keep it readable by the node only.")
+    Path tlsKeyPasswordFile;
 
     @Option(names = "--tls-ca", paramLabel = "FILE",
             description = "PEM file of the authorities whose certificates the nodes accept (the cluster's own).")
@@ -287,7 +293,7 @@ public final class NodeCommand implements Callable<Integer> {
             if (tls == null) {
                 throw e;
             }
-            throw refused(TLS_OPTIONS + ": " + e.getMessage());   // a file missing, a key in another format
+            throw refused(tlsProblem(e.getMessage()));   // a file missing, a key in another format
         }
         NettyTransport transport = resources.open(() -> {
             try {
@@ -298,8 +304,7 @@ public final class NodeCommand implements Callable<Integer> {
                     // Checked before binding: the certificate fails a handshake with itself, names no
                     // node id, or a file holds no certificate.
                     String problem = e.getCause().getMessage();
-                    throw refused(TLS_OPTIONS + ": " + (problem.contains("withoutNodeIdCheck()")
-                            ? problem.replace("TlsSettings.withoutNodeIdCheck()", "--tls-no-node-id-check") : problem));
+                    throw refused(tlsProblem(problem));
                 }
                 throw refused("--raft-address: cannot listen on " + raft + ": " + bindProblem(e));
             }
@@ -358,12 +363,35 @@ public final class NodeCommand implements Callable<Integer> {
 
     private static final String TLS_OPTIONS = "--tls-cert, --tls-key, --tls-ca";
 
+    /**
+     * A TLS problem the transport found, prefixed with the options it comes from and in their
+     * words: the transport's messages name its API (TlsSettings methods, privateKeyPassword).
+     */
+    private String tlsProblem(String problem) {
+        String options = tlsKeyPasswordFile == null ? TLS_OPTIONS : TLS_OPTIONS + ", --tls-key-password-file";
+        if (tlsKeyPasswordFile != null && problem.contains("does not contain valid private key")) {
+            // What Netty says when the password does not decrypt the key: name the likelier cause.
+            problem += " (is the password in --tls-key-password-file the key's?)";
+        }
+        return options + ": " + problem.replace("TlsSettings.withoutNodeIdCheck()", "--tls-no-node-id-check")
+                .replace("but no password is given", "but no password is given (--tls-key-password-file)")
+                .replace("but a privateKeyPassword is given", "but a password is given (--tls-key-password-file)");
+    }
+
     /** The transport's TLS settings from the options, or {@code null} for plain TCP. */
     private TlsSettings tlsSettings() {
         if (tlsCert == null) {
             return null;
         }
-        TlsSettings tls = TlsSettings.of(tlsCert, tlsKey, tlsCa);
+        String password = null;
+        if (tlsKeyPasswordFile != null) {
+            try {
+                password = KeyPasswordFile.read(tlsKeyPasswordFile);
+            } catch (IllegalArgumentException e) {
+                throw refused("--tls-key-password-file: " + e.getMessage());
+            }
+        }
+        TlsSettings tls = new TlsSettings(tlsCert, tlsKey, password, tlsCa);
         return tlsNoNodeIdCheck ? tls.withoutNodeIdCheck() : tls;
     }
 
@@ -566,6 +594,9 @@ public final class NodeCommand implements Callable<Integer> {
         }
         if (tlsNoNodeIdCheck && missing.size() == 3) {
             throw bad("--tls-no-node-id-check: only with TLS (" + TLS_OPTIONS + ")");
+        }
+        if (tlsKeyPasswordFile != null && missing.size() == 3) {
+            throw bad("--tls-key-password-file: only with TLS (" + TLS_OPTIONS + "), for an encrypted --tls-key");
         }
     }
 

@@ -88,6 +88,61 @@ class KvTlsTest {
         }
     }
 
+    /**
+     * An encrypted key starts with its password read from --tls-key-password-file (its line ending
+     * not part of it). Checked by hand with the packaged jar too, where no BouncyCastle is on the
+     * class path: a key from {@code openssl pkcs8 -topk8} (PBES2, AES-256-CBC) and its password.
+     */
+    @Test
+    void anEncryptedKeyRunsWithThePasswordFromItsFile() throws Exception {
+        NodeCertificates certs = new NodeCertificates(dir);
+        List<String> tls = certs.issueEncrypted("n1", "s3cret pass", "n1");
+        Path password = Files.writeString(dir.resolve("key-password"), "s3cret pass\n");
+        try (InProcessNode node = new InProcessNode(n1(tls, "--tls-key-password-file", password.toString()))) {
+            assertEquals(StartMode.BOOTSTRAP, node.awaitStarted());
+            awaitLeader();
+        }
+    }
+
+    @Test
+    void aKeyAndAPasswordFileThatDoNotGoTogetherAreRefusedNamingTheOption() throws Exception {
+        NodeCertificates certs = new NodeCertificates(dir);
+        List<String> encrypted = certs.issueEncrypted("n1", "s3cret", "n1");
+        String err = refused(n1(encrypted));
+        assertTrue(err.contains("is encrypted") && err.contains("--tls-key-password-file"), err);
+
+        Path wrong = Files.writeString(dir.resolve("wrong-password"), "not it");
+        err = refused(n1(encrypted, "--tls-key-password-file", wrong.toString()));
+        assertTrue(err.startsWith("--tls-cert, --tls-key, --tls-ca, --tls-key-password-file: ")
+                && err.contains("(is the password in --tls-key-password-file the key's?)"), err);
+
+        Path missing = dir.resolve("no-such-file");
+        err = refused(n1(encrypted, "--tls-key-password-file", missing.toString()));
+        assertTrue(err.startsWith("--tls-key-password-file: cannot read " + missing), err);
+
+        Path empty = Files.writeString(dir.resolve("empty"), "\n");
+        err = refused(n1(encrypted, "--tls-key-password-file", empty.toString()));
+        assertTrue(err.startsWith("--tls-key-password-file: " + empty + " holds no password"), err);
+
+        // Java decrypts such keys only with printable ASCII passwords (Netty then said the key was invalid).
+        Path utf8 = Files.writeString(dir.resolve("utf8"), "s3cret p\u00e4ss\n");
+        err = refused(n1(encrypted, "--tls-key-password-file", utf8.toString()));
+        assertTrue(err.startsWith("--tls-key-password-file: " + utf8 + " holds a character other than printable ASCII"
+                + " (at 8)"), err);
+
+        Path password = Files.writeString(dir.resolve("password"), "s3cret");
+        err = refused(n1(certs.issue("plain", "n1"), "--tls-key-password-file", password.toString()));
+        assertTrue(err.contains("is not encrypted") && err.contains("--tls-key-password-file"), err);
+        assertFalse(Files.exists(dir.resolve("n1")), "nothing written");
+    }
+
+    @Test
+    void aPasswordFileWithoutTlsIsABadOption() throws Exception {
+        Path password = Files.writeString(dir.resolve("password"), "s3cret");
+        String err = refused(n1(List.of(), "--tls-key-password-file", password.toString()));
+        assertTrue(err.startsWith("--tls-key-password-file: only with TLS"), err);
+    }
+
     private static String refused(String[] args) {
         StringWriter err = new StringWriter();
         CommandLine cl = Main.commandLine(new NodeCommand());

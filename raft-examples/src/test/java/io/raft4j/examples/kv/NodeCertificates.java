@@ -10,7 +10,10 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.openssl.PKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -60,6 +63,14 @@ final class NodeCertificates {
      * @return the {@code --tls-cert, --tls-key, --tls-ca} options and their values
      */
     List<String> issue(String name, String... nodeIds) throws Exception {
+        return issueEncrypted(name, null, nodeIds);
+    }
+
+    /**
+     * As {@link #issue(String, String...)}, the key encrypted with {@code keyPassword} (PKCS#8,
+     * AES-256-CBC, as {@code openssl pkcs8 -topk8} writes it) unless that is {@code null}.
+     */
+    List<String> issueEncrypted(String name, String keyPassword, String... nodeIds) throws Exception {
         KeyPair keys = newKeyPair();
         JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(caName, serial(), from(), until(),
                 new X500Name("CN=" + name), keys.getPublic());
@@ -75,7 +86,9 @@ final class NodeCertificates {
         Path cert = dir.resolve(name + ".pem");
         Path key = dir.resolve(name + ".key");
         write(cert, new JcaX509CertificateConverter().getCertificate(b.build(sign())));
-        write(key, new JcaPKCS8Generator(keys.getPrivate(), null));
+        write(key, new JcaPKCS8Generator(keys.getPrivate(), keyPassword == null ? null
+                : new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC).setProvider(new BouncyCastleProvider())
+                .setPassword(keyPassword.toCharArray()).build()));
         return List.of("--tls-cert", cert.toString(), "--tls-key", key.toString(), "--tls-ca", ca.toString());
     }
 
