@@ -303,8 +303,7 @@ public final class NodeCommand implements Callable<Integer> {
                         || e.getCause() instanceof javax.net.ssl.SSLException)) {
                     // Checked before binding: the certificate fails a handshake with itself, names no
                     // node id, or a file holds no certificate.
-                    String problem = e.getCause().getMessage();
-                    throw refused(tlsProblem(problem));
+                    throw refused(tlsProblem(e.getCause().getMessage() + rootCauseNote(e.getCause())));
                 }
                 throw refused("--raft-address: cannot listen on " + raft + ": " + bindProblem(e));
             }
@@ -376,6 +375,18 @@ public final class NodeCommand implements Callable<Integer> {
         return options + ": " + problem.replace("TlsSettings.withoutNodeIdCheck()", "--tls-no-node-id-check")
                 .replace("but no password is given", "but no password is given (--tls-key-password-file)")
                 .replace("but a privateKeyPassword is given", "but a password is given (--tls-key-password-file)");
+    }
+
+    /**
+     * The innermost cause of {@code e}, where it is not {@code e}: Netty's "File does not contain
+     * valid private key" is a wrong password only in its third cause (a BadPaddingException).
+     */
+    private static String rootCauseNote(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? "" : " (" + root + ")";
     }
 
     /** The transport's TLS settings from the options, or {@code null} for plain TCP. */

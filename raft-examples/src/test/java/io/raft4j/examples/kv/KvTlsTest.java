@@ -114,7 +114,8 @@ class KvTlsTest {
         Path wrong = Files.writeString(dir.resolve("wrong-password"), "not it");
         err = refused(n1(encrypted, "--tls-key-password-file", wrong.toString()));
         assertTrue(err.startsWith("--tls-cert, --tls-key, --tls-ca, --tls-key-password-file: ")
-                && err.contains("(is the password in --tls-key-password-file the key's?)"), err);
+                && err.contains("(is the password in --tls-key-password-file the key's?)")
+                && err.contains("BadPaddingException"), err);   // the root cause, which the transport's own message has
 
         Path missing = dir.resolve("no-such-file");
         err = refused(n1(encrypted, "--tls-key-password-file", missing.toString()));
