@@ -90,5 +90,17 @@ public record TlsSettings(Path certificateChain, Path privateKey, String private
         PemKeyFile.problem(privateKey, privateKeyPassword != null).ifPresent(problem -> {
             throw new IllegalArgumentException(problem);
         });
+        if (privateKeyPassword != null) {
+            for (int i = 0; i < privateKeyPassword.length(); i++) {
+                char c = privateKeyPassword.charAt(i);
+                if (c < ' ' || c > '~') {
+                    // The JDK's PBE keys take printable ASCII only; Netty reported any other password
+                    // as "File does not contain valid private key", pointing at the wrong file.
+                    throw new IllegalArgumentException("TLS: the password of " + privateKey + " holds a character"
+                            + " other than printable ASCII (at " + i + "): the JDK cannot decrypt a key with such a"
+                            + " password; encrypt the key again with one of letters, digits, punctuation and spaces");
+                }
+            }
+        }
     }
 }

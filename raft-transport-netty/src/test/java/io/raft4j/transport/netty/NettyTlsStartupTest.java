@@ -165,6 +165,18 @@ class NettyTlsStartupTest {
                 && needlessPassword.contains("not encrypted"), needlessPassword);
     }
 
+    /**
+     * The JDK decrypts a PKCS#8 key only with a printable-ASCII password: any other used to end in
+     * Netty's "File does not contain valid private key", which pointed at the key file.
+     */
+    @Test
+    void aPasswordOtherThanPrintableAsciiIsRefusedSayingSo() throws Exception {
+        Path key = TestCertificates.writeEncryptedKey(keyOfA(), "s3cret", dir.resolve("a-encrypted4.key"));
+        String message = configFailure(new TlsSettings(memberA.certificateChain(), key, "s\u00e9cret",
+                memberA.trustedCertificates()));
+        assertTrue(message.contains(key.toString()) && message.contains("printable ASCII (at 1)"), message);
+    }
+
     private static String configFailure(TlsSettings tls) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
             NettyTransport t = NettyTransport.start(NettyTransportConfig.builder(CLUSTER).listen("127.0.0.1", 0)
