@@ -43,18 +43,29 @@ final class InboundDispatcher {
     }
 
     void register(String groupId, String localId, Transport.Inbound inbound) {
-        Map<String, Transport.Inbound> group = byGroup.computeIfAbsent(groupId, g -> new ConcurrentHashMap<>());
-        if (group.putIfAbsent(localId, inbound) != null) {
-            throw new IllegalStateException(localId + " is already registered in group " + groupId);
-        }
+        // Inside compute: an unregister dropping the group's emptied map at the same time must not
+        // leave this node in a map no longer reachable.
+        byGroup.compute(groupId, (g, group) -> {
+            Map<String, Transport.Inbound> nodes = group == null ? new ConcurrentHashMap<>() : group;
+            if (nodes.putIfAbsent(localId, inbound) != null) {
+                throw new IllegalStateException(localId + " is already registered in group " + groupId);
+            }
+            return nodes;
+        });
         localIds.add(localId);
     }
 
-    void unregister(String groupId, String localId) {
-        Map<String, Transport.Inbound> group = byGroup.get(groupId);
-        if (group != null) {
+    /**
+     * Unregisters that node; a group left without local nodes is forgotten.
+     *
+     * @return whether a local node of {@code groupId} is still registered
+     */
+    boolean unregister(String groupId, String localId) {
+        Map<String, Transport.Inbound> left = byGroup.computeIfPresent(groupId, (g, group) -> {
             group.remove(localId);
-        }
+            return group.isEmpty() ? null : group;
+        });
+        return left != null;
     }
 
     /** Unregisters every node; returns them. */
@@ -200,6 +211,11 @@ final class InboundDispatcher {
                 + "' dials " + receiver + " at this process's address. Correct " + sender + "'s address for "
                 + receiver + " (its configured peers, the KV node's --peers or --dial, or the address the"
                 + " membership gives " + receiver + ")";
+    }
+
+    /** Groups with a local node registered here. */
+    int groups() {
+        return byGroup.size();
     }
 
     long delivered() {

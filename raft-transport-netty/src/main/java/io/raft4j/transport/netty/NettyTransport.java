@@ -293,9 +293,19 @@ public final class NettyTransport implements Transport, AutoCloseable {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>When the last local node of {@code groupId} unregisters, the addresses that group announced
+     * are forgotten, and a peer no other hosted group nor the configuration names is disconnected
+     * (as {@link #updatePeers} does): a process that hosts many groups over its life does not keep
+     * every member it ever had. A node of that group registering again announces its members anew.
+     */
     @Override
-    public void unregister(String groupId, String localId) {
-        dispatcher.unregister(groupId, localId);
+    public synchronized void unregister(String groupId, String localId) {
+        if (!dispatcher.unregister(groupId, localId) && groupPeers.remove(groupId) != null) {
+            applyAddresses(null);
+        }
     }
 
     /**
@@ -402,10 +412,20 @@ public final class NettyTransport implements Transport, AutoCloseable {
         // one wins must not depend on hash order.
         groupPeers.remove(groupId);
         groupPeers.put(groupId, valid);
+        applyAddresses(groupId);
+    }
+
+    /**
+     * Merges the configured peers and every group's announced addresses into the addresses dialled
+     * and accepted, and disconnects peers that moved or are named no more.
+     *
+     * @param updated the group that just announced, if any: its disagreements with others are logged
+     */
+    private void applyAddresses(String updated) {
         Map<String, String> fromGroups = new HashMap<>();
         groupPeers.forEach((group, peers) -> peers.forEach((id, address) -> {
             String earlier = fromGroups.put(id, address);
-            if (group.equals(groupId) && earlier != null && !earlier.equals(address)) {
+            if (group.equals(updated) && earlier != null && !earlier.equals(address)) {
                 LOG.warn("group {} gives {} the address {}, another group {}: using {}", group, id, address, earlier,
                         address);
             }
@@ -521,6 +541,16 @@ public final class NettyTransport implements Transport, AutoCloseable {
     /** Inbound connections closed so far because of what they sent. */
     public long rejectedConnections() {
         return guard.rejectedConnections();
+    }
+
+    /** Whether this transport has an address for {@code peerId} (configured, or from a hosted group). */
+    boolean knowsPeer(String peerId) {
+        return addresses.containsKey(peerId);
+    }
+
+    /** Groups with a local node registered here. */
+    int hostedGroups() {
+        return dispatcher.groups();
     }
 
     /** Whether the outbound connection to {@code peerId} is established. */
