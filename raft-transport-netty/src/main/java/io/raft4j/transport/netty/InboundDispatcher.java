@@ -27,6 +27,7 @@ final class InboundDispatcher {
     private final Map<String, Map<String, Transport.Inbound>> byGroup = new ConcurrentHashMap<>();
     /** Every id ever registered here: a frame for one of them is ours even while it is unregistered. */
     private final Set<String> localIds = ConcurrentHashMap.newKeySet();
+    /** The ids the transport has an address for: a live view, so it costs nothing to keep up to date. */
     private volatile Set<String> knownSenders;
     private final LongAdder delivered = new LongAdder();
     private final LongAdder droppedUnregistered = new LongAdder();
@@ -38,7 +39,7 @@ final class InboundDispatcher {
 
     InboundDispatcher(String clusterId, Set<String> knownSenders, Incarnations incarnations) {
         this.clusterId = clusterId;
-        this.knownSenders = Set.copyOf(knownSenders);
+        this.knownSenders = knownSenders;
         this.incarnations = incarnations;
     }
 
@@ -87,7 +88,7 @@ final class InboundDispatcher {
     }
 
     void knownSenders(Set<String> senders) {
-        this.knownSenders = Set.copyOf(senders);
+        this.knownSenders = senders;
     }
 
     /**

@@ -35,9 +35,9 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -102,9 +102,10 @@ public final class NettyTransport implements Transport, AutoCloseable {
     private final Bootstrap clientBootstrap;
     private final Channel serverChannel;
     private final Map<String, PeerConnection> connections = new ConcurrentHashMap<>();
-    /** Each group's member addresses, in the order they were last updated (guarded by {@code this}). */
-    private final Map<String, Map<String, String>> groupPeers = new LinkedHashMap<>();
-    private volatile Map<String, HostPort> addresses;
+    /** The configured peers and each hosted group's member addresses (guarded by {@code this}). */
+    private final PeerAddressBook addressBook;
+    /** What {@link #addressBook} says, parsed, for the send path; written under {@code this}. */
+    private final Map<String, HostPort> addresses = new ConcurrentHashMap<>();
     private final LongAdder dropped = new LongAdder();
     private volatile boolean closed;
     /** Stamped on every frame sent: tells this process from another started under the same node id. */
@@ -115,7 +116,8 @@ public final class NettyTransport implements Transport, AutoCloseable {
 
     private NettyTransport(NettyTransportConfig config, OffLoopResolver.Lookup lookup) {
         this.config = config;
-        this.addresses = parse(config.peers());
+        this.addressBook = new PeerAddressBook(config.peers());
+        config.peers().forEach((id, address) -> addresses.put(id, HostPort.parse(address)));
         String name = "raft transport of cluster " + config.clusterId();
         this.dispatcher = new InboundDispatcher(config.clusterId(), addresses.keySet());
         this.guard = new ConnectionGuard(name);
@@ -303,8 +305,8 @@ public final class NettyTransport implements Transport, AutoCloseable {
      */
     @Override
     public synchronized void unregister(String groupId, String localId) {
-        if (!dispatcher.unregister(groupId, localId) && groupPeers.remove(groupId) != null) {
-            applyAddresses(null);
+        if (!dispatcher.unregister(groupId, localId)) {
+            apply(addressBook.retire(groupId));
         }
     }
 
@@ -407,50 +409,36 @@ public final class NettyTransport implements Transport, AutoCloseable {
                 LOG.warn("group {}: ignoring address of {}: {}", groupId, id, e.getMessage());
             }
         });
-        // Node ids are the transport's: if two groups disagree on an id's address, the one that
-        // spoke last is the freshest news (a node that moved is updated group by group), and which
-        // one wins must not depend on hash order.
-        groupPeers.remove(groupId);
-        groupPeers.put(groupId, valid);
-        applyAddresses(groupId);
+        Set<String> changed = addressBook.announce(groupId, valid, (id, address, earlier) -> LOG.warn(
+                "group {} gives {} the address {}, another group {}: using {}", groupId, id, address, earlier,
+                address));
+        apply(changed);
     }
 
     /**
-     * Merges the configured peers and every group's announced addresses into the addresses dialled
-     * and accepted, and disconnects peers that moved or are named no more.
-     *
-     * @param updated the group that just announced, if any: its disagreements with others are logged
+     * Brings the addresses dialled and accepted up to date for {@code ids}, and disconnects those of
+     * them that moved or are named no more. Only the ids given: the cost of an announcement is its
+     * group's, not the process's.
      */
-    private void applyAddresses(String updated) {
-        Map<String, String> fromGroups = new HashMap<>();
-        groupPeers.forEach((group, peers) -> peers.forEach((id, address) -> {
-            String earlier = fromGroups.put(id, address);
-            if (group.equals(updated) && earlier != null && !earlier.equals(address)) {
-                LOG.warn("group {} gives {} the address {}, another group {}: using {}", group, id, address, earlier,
-                        address);
+    private void apply(Set<String> ids) {
+        for (String id : ids) {
+            String address = addressBook.addressOf(id);
+            HostPort now = address == null ? null : HostPort.parse(address);
+            if (now == null) {
+                addresses.remove(id);
+            } else {
+                addresses.put(id, now);
             }
-        }));
-        Map<String, String> merged = new HashMap<>(config.peers());
-        merged.putAll(fromGroups);   // the groups' addresses override the configured ones, as documented
-        Map<String, HostPort> parsed = parse(merged);
-        addresses = parsed;
-        dispatcher.knownSenders(parsed.keySet());
-        connections.forEach((id, peer) -> {
-            if (!peer.address().equals(parsed.get(id)) && connections.remove(id, peer)) {
-                if (parsed.containsKey(id)) {
-                    LOG.info("peer {} moved from {} to {}", id, peer.address(), parsed.get(id));
+            PeerConnection peer = connections.get(id);
+            if (peer != null && !peer.address().equals(now) && connections.remove(id, peer)) {
+                if (now != null) {
+                    LOG.info("peer {} moved from {} to {}", id, peer.address(), now);
                 } else {
                     LOG.info("peer {} at {} is no longer a member: disconnected", id, peer.address());
                 }
                 peer.close();
             }
-        });
-    }
-
-    private static Map<String, HostPort> parse(Map<String, String> peers) {
-        Map<String, HostPort> parsed = new HashMap<>();
-        peers.forEach((id, address) -> parsed.put(id, HostPort.parse(address)));
-        return Map.copyOf(parsed);
+        }
     }
 
     private static long newIncarnation() {
@@ -546,6 +534,17 @@ public final class NettyTransport implements Transport, AutoCloseable {
     /** Whether this transport has an address for {@code peerId} (configured, or from a hosted group). */
     boolean knowsPeer(String peerId) {
         return addresses.containsKey(peerId);
+    }
+
+    /** Group member addresses looked at by updatePeers and unregister so far (tests: the work they do). */
+    synchronized long addressClaimsVisited() {
+        return addressBook.claimsVisited();
+    }
+
+    /** The address dialled for {@code peerId}, {@code host:port}, or {@code null} (tests). */
+    String addressOf(String peerId) {
+        HostPort a = addresses.get(peerId);
+        return a == null ? null : a.toString();
     }
 
     /** Groups with a local node registered here. */
