@@ -44,16 +44,21 @@ import java.util.function.Consumer;
  * which cannot come from a crash: step 1 is atomic) is dropped, leaving the group and its files alone.
  *
  * <p>RocksDB frees the space of range-deleted keys when its compaction reaches them; after step
- * 3 the group's key range of the entries column family is compacted at once, so that space goes
- * too (a failure there is logged: nothing of the group is left to read).
+ * 3 the group's key range of the entries column family is queued for compaction on a thread of the
+ * store ({@link DeletionCompactions}), so that space goes soon too, without holding up the caller
+ * (a failure there is logged: nothing of the group is left to read).
  */
 final class GroupDeletion {
     private static final Logger LOG = LoggerFactory.getLogger(GroupDeletion.class);
 
-    /** Steps reported to the test hook: after the batch, after each segment file, before the record goes. */
+    /**
+     * Steps reported to the test hook: after the batch, after each segment file, before the record
+     * goes, and when the compaction of the former key range starts (on the compaction thread).
+     */
     static final String KEYS_DELETED = "keys deleted";
     static final String FILE_DELETED = "segment file deleted";
     static final String FILES_DELETED = "segment files deleted";
+    static final String COMPACTING = "compacting its former key range";
 
     private final Database database;
     private final String groupId;
@@ -114,9 +119,7 @@ final class GroupDeletion {
                         + " its segment files; deleting it again, or opening the store, finishes.", e);
             }
             afterStep.accept(KEYS_DELETED);
-            int files = deleteFilesAndRecord();
-            compact();
-            return files;
+            return deleteFilesAndRecord();
         } finally {
             database.exit();
         }
@@ -188,8 +191,15 @@ final class GroupDeletion {
         }
     }
 
-    /** Frees the disk space of the range-deleted entries now rather than when compaction gets there. */
-    private void compact() {
+    /**
+     * Frees the disk space of deleted {@code groupId}'s range-deleted entries now rather than when
+     * RocksDB's compaction gets there (run after the deletion, off its caller: {@link DeletionCompactions}).
+     *
+     * @throws IllegalStateException if the database is closed
+     */
+    static void compact(Database database, String groupId) {
+        byte[] prefix = Codec.groupPrefix(groupId);
+        database.enter();
         // Not exclusive (RocksDB's default for a manual compaction): the background compactions
         // the other groups' writes need go on meanwhile, so their writes are not stalled.
         try (CompactRangeOptions options = new CompactRangeOptions().setExclusiveManualCompaction(false)) {
@@ -197,6 +207,8 @@ final class GroupDeletion {
         } catch (RocksDBException e) {
             LOG.warn("group {}: deleted; compacting its former key range failed, RocksDB frees that space later: {}",
                     groupId, Database.describe(e));
+        } finally {
+            database.exit();
         }
     }
 

@@ -125,14 +125,17 @@ public final class RocksDbLogStore implements AutoCloseable {
     volatile Consumer<String> beforeCheck = groupId -> { };
     /**
      * Package-private for tests: runs after each step of {@link #deleteGroup} (see
-     * {@link GroupDeletion}); throwing stops the deletion there, as a crash would.
+     * {@link GroupDeletion}); throwing stops the deletion there, as a crash would. Also when the
+     * compaction of a deleted group's range starts, on the compaction thread.
      */
     volatile Consumer<String> afterDeletionStep = step -> { };
+    private final DeletionCompactions compactions;
 
     private RocksDbLogStore(Path dataDirectory, Settings settings, Database database) {
         this.dataDirectory = dataDirectory;
         this.settings = settings;
         this.database = database;
+        this.compactions = new DeletionCompactions(database, () -> afterDeletionStep);
     }
 
     /** Opens, or creates if absent, the store of {@code dataDirectory} with {@link Settings#DEFAULT}. */
@@ -211,8 +214,10 @@ public final class RocksDbLogStore implements AutoCloseable {
      * leaves either the group as it was, or no log of the group and a record that the deletion is
      * under way, which the next opening of the store (or of the group, or another
      * {@code deleteGroup}) finishes before anything else: never part of a log that looks whole.
-     * RocksDB frees the space of the deleted keys by compacting their range before this returns;
-     * the segment files go at once.
+     * The segment files go at once; RocksDB frees the space of the deleted keys when a thread of
+     * this store has compacted their range, soon after this returns (not on the caller's thread: it
+     * rewrites table files beside other groups' writes). Closing the store waits for a compaction
+     * under way and drops those queued: RocksDB then frees that space later by itself.
      *
      * @param groupId 1 to 255 bytes of UTF-8
      * @throws IllegalArgumentException if {@code groupId} is not that
@@ -228,6 +233,7 @@ public final class RocksDbLogStore implements AutoCloseable {
             int files = GroupDeletion.delete(database, groupId, afterDeletionStep);
             LOG.info("deleted group {} from the raft4j log in {} ({} payload segment files)", groupId,
                     database.directory, files);
+            compactions.submit(groupId);   // before the reservation ends: a close waiting for it sees it queued
         } finally {
             endDeletion(groupId);
         }
@@ -294,6 +300,7 @@ public final class RocksDbLogStore implements AutoCloseable {
         for (RocksDbLogStorage storage : storages) {
             storage.closeFromStore("the raft4j log store of " + dataDirectory + " was closed under it");
         }
+        compactions.close();
         database.close();
     }
 
