@@ -6,6 +6,7 @@ import io.raft4j.core.Role;
 
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -33,13 +34,17 @@ final class LeadershipHandover {
     /** The loop's tick count (read on the loop only). */
     private final LongSupplier loopTicks;
     private final LoopTasks loop;
+    /** Transfers refused because of the group's state ({@link NodeStats#leadershipTransfersRefused()}). */
+    private final AtomicLong refused;
 
-    LeadershipHandover(RaftConfig config, RaftCore core, LoopWatch watches, LongSupplier loopTicks, LoopTasks loop) {
+    LeadershipHandover(RaftConfig config, RaftCore core, LoopWatch watches, LongSupplier loopTicks, LoopTasks loop,
+                       AtomicLong refused) {
         this.config = config;
         this.core = core;
         this.watches = watches;
         this.loopTicks = loopTicks;
         this.loop = loop;
+        this.refused = refused;
     }
 
     /** See {@link RaftNode#transferLeadership(String)}. */
@@ -61,6 +66,7 @@ final class LeadershipHandover {
             String target = core.role() == Role.LEADER ? pick.get() : null;
             String refusal = target == null ? "no other voter has answered lately" : core.transferLeadership(target);
             if (refusal != null) {
+                refused.incrementAndGet();
                 future.completeExceptionally(core.role() == Role.LEADER ? new MembershipChangeException(refusal)
                         : new NotLeaderException(config.nodeId(), core.leaderId()));
                 return;

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
@@ -46,9 +47,12 @@ final class MembershipCalls {
     private final LoopTasks calls;
     /** Queues what a call goes on with later (an addVoter's wait and promotion): not counted again. */
     private final LoopTasks loop;
+    /** Changes refused because of the group's state ({@link NodeStats#membershipChangesRefused()}). */
+    private final AtomicLong refused;
 
     MembershipCalls(RaftConfig config, RaftCore core, LoopWatch watches, LongSupplier loopTicks,
-                    Transport transport, AppliedConfigs appliedConfigs, LoopTasks calls, LoopTasks loop) {
+                    Transport transport, AppliedConfigs appliedConfigs, LoopTasks calls, LoopTasks loop,
+                    AtomicLong refused) {
         this.config = config;
         this.core = core;
         this.watches = watches;
@@ -57,6 +61,7 @@ final class MembershipCalls {
         this.appliedConfigs = appliedConfigs;
         this.calls = calls;
         this.loop = loop;
+        this.refused = refused;
     }
 
     /** See {@link RaftNode#changeMembership}. */
@@ -172,6 +177,7 @@ final class MembershipCalls {
             return;
         }
         if (!core.role().equals(Role.LEADER)) {
+            refused.incrementAndGet();
             future.completeExceptionally(new NotLeaderException(config.nodeId(), core.leaderId()));
             return;
         }
@@ -198,6 +204,7 @@ final class MembershipCalls {
         }
         MembershipChange change = core.changeMembership(target);
         if (!change.accepted()) {
+            refused.incrementAndGet();
             future.completeExceptionally(new MembershipChangeException(change.rejection()));
             return;
         }

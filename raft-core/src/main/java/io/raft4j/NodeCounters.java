@@ -15,6 +15,9 @@ final class NodeCounters {
     final AtomicLong proposalsRefusedOverloaded = new AtomicLong();
     final AtomicLong readsRefusedOverloaded = new AtomicLong();
     final AtomicLong inboundMessagesDropped = new AtomicLong();
+    final AtomicLong membershipChangesRefused = new AtomicLong();
+    final AtomicLong leadershipTransfersRefused = new AtomicLong();
+    final AtomicLong adminCallsRefusedOverloaded = new AtomicLong();
     final AtomicLong commandsApplied = new AtomicLong();
     final AtomicLong logWrites = new AtomicLong();
     final AtomicLong entriesWritten = new AtomicLong();
@@ -46,6 +49,7 @@ final class NodeCounters {
                 logWrites.get(), entriesWritten.get(), bytesWritten.get(), logWriteNanos.get(), maxLogWriteNanos.get(),
                 readsServed.get(), readsGivenUp.get(), snapshotsTaken.get(), snapshotsFailed.get(), snapshotsInstalled.get(),
                 followerLogLosses.get(), proposalsRefusedOverloaded.get(), readsRefusedOverloaded.get(),
-                inboundMessagesDropped.get());
+                inboundMessagesDropped.get(), membershipChangesRefused.get(), leadershipTransfersRefused.get(),
+                adminCallsRefusedOverloaded.get());
     }
 }

@@ -46,12 +46,33 @@ package io.raft4j;
  *                           Raft sends again what matters. Members that follow the protocol stay far
  *                           below that bound: a rise means a member floods this node, or its loop
  *                           stood still for long (a stalled disk with writes on the loop)
+ * @param membershipChangesRefused membership changes ({@code changeMembership}, {@code addVoter},
+ *                           {@code addLearner}, {@code promote}, {@code removeMember}) this node refused
+ *                           because of the group's state: it does not lead
+ *                           ({@link NotLeaderException}), or the change was refused
+ *                           ({@link MembershipChangeException}: another change or a leadership transfer
+ *                           under way, the strict check finding the new voters silent, no quorum left).
+ *                           Not counted: a caller's bad input ({@link IllegalArgumentException}), and a
+ *                           change that fails after it was proposed (leadership lost) or an
+ *                           {@code addVoter} whose learner never catches up.
+ *                           A steady rise means a tool keeps retrying what the group will not do, or
+ *                           keeps sending it to a follower
+ * @param leadershipTransfersRefused leadership transfers this node refused at once because of the
+ *                           group's state: it does not lead, the target is itself or no voter, a
+ *                           transfer is under way, or no other voter answers; not counted: bad input,
+ *                           and a transfer that starts and then times out or ends with another leader
+ * @param adminCallsRefusedOverloaded admin calls (the two kinds above, {@code takeSnapshot},
+ *                           {@code followers}, {@code whenLeaderKnown}) refused with
+ *                           {@link OverloadedException} because {@code RaftNode.MAX_QUEUED_ADMIN_CALLS}
+ *                           waited for its event loop already; a rise means a tool floods the node, or
+ *                           its event loop is held up
  */
 public record NodeStats(long electionsStarted, long termsLed, long proposalsAccepted, long commandsApplied,
                         long logWrites, long entriesWritten, long bytesWritten, long logWriteNanos,
                         long maxLogWriteNanos, long readsServed, long readsGivenUp, long snapshotsTaken,
                         long snapshotsFailed, long snapshotsInstalled, long followerLogLosses, long proposalsRefusedOverloaded,
-                        long readsRefusedOverloaded, long inboundMessagesDropped) {
+                        long readsRefusedOverloaded, long inboundMessagesDropped, long membershipChangesRefused,
+                        long leadershipTransfersRefused, long adminCallsRefusedOverloaded) {
 
     /** Mean time of one log write in microseconds since the start, or 0 before the first. */
     public double meanLogWriteMicros() {

@@ -186,8 +186,9 @@ public final class RaftNode<R> implements AutoCloseable {
                 new LeadershipNotifier(config.nodeId(), b.leadershipListener), b.applyOnLoop, counters, applyBacklog,
                 this::executeIfRunning);
         this.membership = new MembershipCalls(config, core, watches, () -> loopTicks, transport,
-                applier::expectConfig, this::executeAdmin, this::execute);
-        this.handover = new LeadershipHandover(config, core, watches, () -> loopTicks, this::executeAdmin);
+                applier::expectConfig, this::executeAdmin, this::execute, counters.membershipChangesRefused);
+        this.handover = new LeadershipHandover(config, core, watches, () -> loopTicks, this::executeAdmin,
+                counters.leadershipTransfersRefused);
         this.diskStall = new DiskStallHandover(config.nodeId(), core, writer::writeUnderWayNanos,
                 config.electionTimeoutTicks() * b.tickMillis * 1_000_000L);
         this.removal = new RemovalStop(config, core, watches, () -> loopTicks, applier::appliedIndex,
@@ -717,9 +718,13 @@ public final class RaftNode<R> implements AutoCloseable {
     private void executeAdmin(Runnable task, CompletableFuture<?> future) {
         if (!callAllowance.tryTakeAdminCall()) {
             // A stopped node never takes up what was queued: say that it stopped, not that it is busy.
-            future.completeExceptionally(running
-                    ? OverloadedException.adminCallsQueued(config.nodeId(), MAX_QUEUED_ADMIN_CALLS)
-                    : notRunning());
+            if (running) {
+                counters.adminCallsRefusedOverloaded.incrementAndGet();
+                future.completeExceptionally(OverloadedException.adminCallsQueued(config.nodeId(),
+                        MAX_QUEUED_ADMIN_CALLS));
+            } else {
+                future.completeExceptionally(notRunning());
+            }
             return;
         }
         if (!execute(() -> {

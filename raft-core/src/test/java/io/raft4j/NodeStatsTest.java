@@ -66,6 +66,41 @@ class NodeStatsTest {
         LocalCluster.await(Duration.ofSeconds(5), () -> leader.stats().entriesWritten() == leader.status().lastIndex());
     }
 
+    /**
+     * Admin calls the node refuses at once because of the group's state (not the leader, a transfer
+     * or a change under way, the core's checks) are counted, as refused proposals and reads are: an
+     * operator's tool retrying them shows up in the stats, not only in its own errors.
+     */
+    @Test
+    void adminCallsRefusedAtOnceAreCounted() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            RaftNode<String> follower = cluster.awaitFollowerOf(leader);
+            assertRefused(follower.removeMember(leader.id()));
+            assertRefused(follower.addLearner("n9", ""));
+            assertRefused(follower.transferLeadership(leader.id()));
+            assertRefused(follower.transferLeadership());
+            assertEquals(2, follower.stats().membershipChangesRefused(), "not the leader");
+            assertEquals(2, follower.stats().leadershipTransfersRefused(), "not the leader");
+
+            assertRefused(leader.transferLeadership(leader.id()));   // already the leader
+            assertRefused(leader.transferLeadership("n9"));          // not a voter
+            assertEquals(2, leader.stats().leadershipTransfersRefused());
+            assertEquals(0, leader.stats().membershipChangesRefused());
+            // Bad input is the caller's to see, not the group's state: not counted.
+            ExecutionException bad = assertThrows(ExecutionException.class,
+                    () -> leader.transferLeadership("").get(5, TimeUnit.SECONDS));
+            assertTrue(bad.getCause() instanceof IllegalArgumentException, "refused: " + bad.getCause());
+            assertEquals(2, leader.stats().leadershipTransfersRefused());
+        }
+    }
+
+    private static void assertRefused(java.util.concurrent.CompletableFuture<?> call) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> call.get(5, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof NotLeaderException || e.getCause() instanceof MembershipChangeException,
+                "refused: " + e.getCause());
+    }
+
     @Test
     void aReadThatCannotBeConfirmedIsCountedAsGivenUp() throws Exception {
         try (LocalCluster cluster = new LocalCluster(3)) {

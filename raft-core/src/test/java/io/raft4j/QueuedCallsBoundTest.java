@@ -167,6 +167,7 @@ class QueuedCallsBoundTest {
         assertTrue(queued <= bound + 4, "tasks waiting for the stalled loop: " + queued + " after " + fired
                 + " admin calls (" + refused + " refused), bound " + bound);
         assertEquals(bound, fired - refused, "admin calls let through to the loop; the others failed at once");
+        assertEquals(refused, node.stats().adminCallsRefusedOverloaded(), "each refusal counted");
         ExecutionException last = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
                 futures.get(fired - 1)::get);
         assertTrue(last.getCause().getMessage().contains(bound + " admin calls"), last.getCause().getMessage());

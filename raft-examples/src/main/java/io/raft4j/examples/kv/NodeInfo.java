@@ -153,6 +153,9 @@ final class NodeInfo {
         line(sb, "proposals_refused_overloaded", stats.proposalsRefusedOverloaded());
         line(sb, "reads_refused_overloaded", stats.readsRefusedOverloaded());
         line(sb, "inbound_messages_dropped", stats.inboundMessagesDropped());
+        line(sb, "membership_changes_refused", stats.membershipChangesRefused());
+        line(sb, "leadership_transfers_refused", stats.leadershipTransfersRefused());
+        line(sb, "admin_calls_refused_overloaded", stats.adminCallsRefusedOverloaded());
         return sb.toString();
     }
 
