@@ -18,6 +18,8 @@ final class NodeCounters {
     final AtomicLong membershipChangesRefused = new AtomicLong();
     final AtomicLong leadershipTransfersRefused = new AtomicLong();
     final AtomicLong adminCallsRefusedOverloaded = new AtomicLong();
+    final AtomicLong leaseReadsFromLease = new AtomicLong();
+    final AtomicLong leaseReadsByRound = new AtomicLong();
     final AtomicLong commandsApplied = new AtomicLong();
     final AtomicLong logWrites = new AtomicLong();
     final AtomicLong entriesWritten = new AtomicLong();
@@ -50,6 +52,6 @@ final class NodeCounters {
                 readsServed.get(), readsGivenUp.get(), snapshotsTaken.get(), snapshotsFailed.get(), snapshotsInstalled.get(),
                 followerLogLosses.get(), proposalsRefusedOverloaded.get(), readsRefusedOverloaded.get(),
                 inboundMessagesDropped.get(), membershipChangesRefused.get(), leadershipTransfersRefused.get(),
-                adminCallsRefusedOverloaded.get());
+                adminCallsRefusedOverloaded.get(), leaseReadsFromLease.get(), leaseReadsByRound.get());
     }
 }

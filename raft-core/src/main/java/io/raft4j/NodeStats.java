@@ -66,13 +66,22 @@ package io.raft4j;
  *                           {@link OverloadedException} because {@code RaftNode.MAX_QUEUED_ADMIN_CALLS}
  *                           waited for its event loop already; a rise means a tool floods the node, or
  *                           its event loop is held up
+ * @param leaseReadsFromLease lease reads ({@code ReadConsistency.LEASE}, asked here or relayed by a
+ *                           follower) this node, leading, answered from its lease, without a heartbeat round
+ * @param leaseReadsByRound  lease reads this node, leading, confirmed with a heartbeat round instead: it
+ *                           held no lease then (before its term's first commit, after it tried a
+ *                           leadership transfer, or with too few voters whose announced vote-refusal
+ *                           windows still ran: followers without check-quorum, members of an older
+ *                           release), or the lease ran out before the read was handed out. A high share
+ *                           means lease reads cost a round trip, as linearizable ones do
  */
 public record NodeStats(long electionsStarted, long termsLed, long proposalsAccepted, long commandsApplied,
                         long logWrites, long entriesWritten, long bytesWritten, long logWriteNanos,
                         long maxLogWriteNanos, long readsServed, long readsGivenUp, long snapshotsTaken,
                         long snapshotsFailed, long snapshotsInstalled, long followerLogLosses, long proposalsRefusedOverloaded,
                         long readsRefusedOverloaded, long inboundMessagesDropped, long membershipChangesRefused,
-                        long leadershipTransfersRefused, long adminCallsRefusedOverloaded) {
+                        long leadershipTransfersRefused, long adminCallsRefusedOverloaded, long leaseReadsFromLease,
+                        long leaseReadsByRound) {
 
     /** Mean time of one log write in microseconds since the start, or 0 before the first. */
     public double meanLogWriteMicros() {

@@ -896,9 +896,11 @@ public final class RaftNode<R> implements AutoCloseable {
         if (stopped) {
             return; // stopped, possibly from within this batch (a callback on the loop): keep the stopped status
         }
-        counters.electionsStarted.lazySet(core.electionsStarted()); // the loop alone writes these three
+        counters.electionsStarted.lazySet(core.electionsStarted()); // the loop alone writes these five
         counters.termsLed.lazySet(core.termsLed());
         counters.followerLogLosses.lazySet(core.followerLogLosses());
+        counters.leaseReadsFromLease.lazySet(core.leaseReadsFromLease());
+        counters.leaseReadsByRound.lazySet(core.leaseReadsByRound());
         status = new NodeStatus(config.nodeId(), core.role(), core.term(), core.leaderId(), core.commitIndex(),
                 0, core.lastIndex(), core.clusterConfig());
     }

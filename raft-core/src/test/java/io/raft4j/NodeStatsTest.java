@@ -61,6 +61,32 @@ class NodeStatsTest {
         }
     }
 
+    /**
+     * A leader counts the lease reads it answered from its lease (those it confirmed by a round are
+     * counted too: MixedSettingsLeaseTest); followers, whose lease reads their leader answers, count none.
+     */
+    @Test
+    void aLeaderCountsLeaseReadsFromItsLeaseAndThoseConfirmedByARound() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(3)) {
+            RaftNode<String> leader = cluster.awaitLeader();
+            leader.propose(Bytes.ofUtf8("x")).get(5, TimeUnit.SECONDS); // a commit of its term: leases may start
+            LocalCluster.await(Duration.ofSeconds(10), () -> {
+                try {
+                    leader.query(Bytes.EMPTY, ReadConsistency.LEASE).get(5, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+                return leader.stats().leaseReadsFromLease() > 0;
+            }, () -> "no lease read answered from the lease: " + leader.stats());
+            for (RaftNode<String> node : cluster.nodes.values()) {
+                if (node != leader) {
+                    assertEquals(0, node.stats().leaseReadsFromLease() + node.stats().leaseReadsByRound(),
+                            "followers count none: their leader does");
+                }
+            }
+        }
+    }
+
     /** Until every entry of the leader's log is counted as written (it never truncates its own log). */
     private static void awaitOwnWritesCounted(RaftNode<String> leader) {
         LocalCluster.await(Duration.ofSeconds(5), () -> leader.stats().entriesWritten() == leader.status().lastIndex());

@@ -56,12 +56,14 @@ final class LeaderReads {
     /** Lease reads may be answered at once while the lease clock is below this. */
     private long leaseExpiresAt;
     private final ArrayDeque<LeaseRead> leaseReads = new ArrayDeque<>();
+    private final LeaseReadTally tally;
     private final ArrayDeque<EarlyRead> earlyReads = new ArrayDeque<>();
     private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
     private final List<ReadState> confirmed = new ArrayList<>();
 
-    LeaderReads(RaftConfig settings) {
+    LeaderReads(RaftConfig settings, LeaseReadTally tally) {
         this.leaseTicks = settings.leaseTicks();
+        this.tally = tally;
     }
 
     /** The round appends carry now. */
@@ -99,6 +101,9 @@ final class LeaderReads {
      */
     void request(long requestId, boolean lease, long commitIndex, boolean termCommitted, boolean aloneQuorum,
                  long now, long leaseNow) {
+        if (lease && !(termCommitted && hasLease(leaseNow))) {
+            tally.confirmedByRound();
+        }
         if (!termCommitted) {
             earlyReads.addLast(new EarlyRead(requestId, now));
         } else if (lease && hasLease(leaseNow)) {
@@ -123,8 +128,10 @@ final class LeaderReads {
         boolean holds = hasLease(leaseNow);
         for (LeaseRead r : leaseReads) {
             if (holds) {
+                tally.answeredFromLease();
                 confirmed.add(new ReadState(r.requestId(), r.readIndex()));
             } else {
+                tally.confirmedByRound();
                 await(r.requestId(), r.readIndex(), r.aloneQuorum(), r.askedAt());
             }
         }

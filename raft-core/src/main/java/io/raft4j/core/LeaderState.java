@@ -48,7 +48,7 @@ final class LeaderState {
         this.core = core;
         this.log = log;
         this.settings = settings;
-        this.reads = new LeaderReads(settings);
+        this.reads = new LeaderReads(settings, core.leaseReadTally());
         this.uncommitted = new UncommittedBudget(settings.maxUncommittedBytes());
         // A leader elected while a change is uncommitted inherits it, and commits it: the members it
         // removes must be told as the leader that made it would have told them. Tracking the current
@@ -643,6 +643,9 @@ final class LeaderState {
      * {@code lease}, and while this leader holds a lease (§6.4.1), answer at once instead.
      */
     void readIndex(long requestId, boolean lease) {
+        if (lease && leaseForfeited) {
+            core.leaseReadTally().confirmedByRound();
+        }
         reads.request(requestId, lease && !leaseForfeited, log.committed(),
                 log.term(log.committed()) == core.term(), aloneIsQuorum(), core.ticks(), core.leaseClock());
     }

@@ -59,6 +59,7 @@ public final class RaftCore {
     private final PartsView parts = new PartsView();
     /** How long this node refuses votes, and how a leader counts its followers' windows into a lease. */
     private final VoteRefusal voteRefusal;
+    private final LeaseReadTally leaseReadTally = new LeaseReadTally();
     private final Election election;
     private final FollowerReplication replication;
     private final Membership membership;
@@ -270,6 +271,26 @@ public final class RaftCore {
      */
     public long followerLogLosses() {
         return followerLogLosses;
+    }
+
+    /**
+     * Lease reads ({@link #readIndex(long, boolean)} with {@code lease}, here or relayed by followers)
+     * this node, leading, answered from its lease without a heartbeat round, since it was created.
+     */
+    public long leaseReadsFromLease() {
+        return leaseReadTally.fromLease();
+    }
+
+    /**
+     * Lease reads this node, leading, confirmed with a heartbeat round instead, as it held no lease
+     * then (see {@link LeaseReadTally}), since it was created.
+     */
+    public long leaseReadsByRound() {
+        return leaseReadTally.byRound();
+    }
+
+    LeaseReadTally leaseReadTally() {
+        return leaseReadTally;
     }
 
     /** Called by the leader: see {@link #followerLogLosses()}. */

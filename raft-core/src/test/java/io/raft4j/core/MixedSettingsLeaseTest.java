@@ -140,6 +140,7 @@ class MixedSettingsLeaseTest {
         c.core("n1").readIndex(7, true);
         c.drain("n1");
         assertEquals(List.of("7@" + commit), c.reads.getOrDefault("n1", List.of()));
+        assertEquals(1, c.core("n1").leaseReadsFromLease());
         int followersLease = c.config("n2").leaseTicks();
         for (int i = 0; i < followersLease; i++) {
             c.tick("n1");
@@ -148,6 +149,8 @@ class MixedSettingsLeaseTest {
         c.drain("n1");
         assertEquals(List.of("7@" + commit), c.reads.get("n1"),
                 "n1's lease outlived its followers' windows (" + followersLease + " ticks)");
+        assertEquals(1, c.core("n1").leaseReadsFromLease());
+        assertEquals(1, c.core("n1").leaseReadsByRound(), "read 8 waits for a round");
     }
 
     /** The same cluster with every node on the defaults: the lease holds (the check of the two tests above). */

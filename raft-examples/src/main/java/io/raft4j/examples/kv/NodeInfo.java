@@ -156,6 +156,8 @@ final class NodeInfo {
         line(sb, "membership_changes_refused", stats.membershipChangesRefused());
         line(sb, "leadership_transfers_refused", stats.leadershipTransfersRefused());
         line(sb, "admin_calls_refused_overloaded", stats.adminCallsRefusedOverloaded());
+        line(sb, "lease_reads_from_lease", stats.leaseReadsFromLease());
+        line(sb, "lease_reads_by_round", stats.leaseReadsByRound());
         return sb.toString();
     }
 
