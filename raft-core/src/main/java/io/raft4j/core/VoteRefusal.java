@@ -25,25 +25,30 @@ record VoteRefusal(RaftConfig settings, long tickMicros) {
     }
 
     /**
-     * This node's window, which it tells its leader: its election timeout times its tick, or 0 without
-     * check-quorum (it then votes whenever asked, however recently it heard from its leader).
+     * This node's window, which it tells its leader: its election timeout less one tick, times its
+     * tick, or 0 without check-quorum (it then votes whenever asked, however recently it heard from
+     * its leader). Less one tick since its first tick may come right after the append: it refuses
+     * for its election timeout in ticks, which is that much real time at least. Only the node knows
+     * its tick, so it takes it off itself: a leader taking one of its own ticks off instead counted
+     * too long a window from followers with longer ticks than its own.
      */
     long windowMicros() {
         if (!settings.checkQuorum()) {
             return 0;
         }
-        return Math.min(MAX_WINDOW_MICROS / tickMicros, settings.electionTimeoutTicks()) * tickMicros;
+        return Math.min(MAX_WINDOW_MICROS / tickMicros, settings.electionTimeoutTicks() - 1L) * tickMicros;
     }
 
     /**
      * The ticks of this (leading) node a voter's window lets its lease run after the start of a round
-     * the voter acknowledged: the window less the allowed clock drift, less one tick (the voter's
-     * first tick may come at once), and never more than this node's own {@link RaftConfig#leaseTicks()}.
-     * For a voter with this node's settings that is exactly {@code leaseTicks()}.
+     * the voter acknowledged: the window (its first tick already taken off by the voter) less the
+     * allowed clock drift, in whole ticks, and never more than this node's own
+     * {@link RaftConfig#leaseTicks()}. For a voter with this node's settings that is exactly
+     * {@code leaseTicks()}.
      */
     long leaseTicksOf(long windowMicros) {
         long window = Math.min(Math.max(windowMicros, 0), MAX_WINDOW_MICROS);
-        long ticks = window * (100 - settings.leaseClockDriftPercent()) / 100 / tickMicros - 1;
+        long ticks = window * (100 - settings.leaseClockDriftPercent()) / 100 / tickMicros;
         return Math.max(0, Math.min(settings.leaseTicks(), ticks));
     }
 }

@@ -17,8 +17,9 @@ package io.raft4j.message;
  * @param round     the heartbeat round of the request being answered
  * @param voteRefusalMicros how long, in microseconds of real time, the sender refuses to vote for
  *                  another candidate after taking an append from its leader (its election timeout
- *                  times its tick; 0 without check-quorum). The leader counts its read lease by the
- *                  windows of the voters that acknowledged it, as nodes need not share settings
+ *                  less one tick, times its tick: its first tick may come at once; 0 without
+ *                  check-quorum). The leader counts its read lease by the windows of the voters
+ *                  that acknowledged it, as nodes need not share settings
  */
 public record AppendEntriesResponse(String groupId, String from, String to, long term, boolean success,
                                     long index, long hintIndex, long hintTerm, long round, long voteRefusalMicros)

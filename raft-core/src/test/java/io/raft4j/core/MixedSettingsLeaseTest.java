@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -151,6 +152,64 @@ class MixedSettingsLeaseTest {
                 "n1's lease outlived its followers' windows (" + followersLease + " ticks)");
         assertEquals(1, c.core("n1").leaseReadsFromLease());
         assertEquals(1, c.core("n1").leaseReadsByRound(), "read 8 waits for a round");
+    }
+
+    /**
+     * Followers whose ticks are four times as long as the leader's (400 ms against 100 ms), with a
+     * 3-tick election timeout: they announce 1.2 s, but one that ticks right after taking an append
+     * refuses votes for two of its ticks only, 800 ms. The leader counted 1.2 s less its drift bound
+     * and one of its own ticks, 900 ms, so n3 voted n2 in while n1's lease ran.
+     */
+    @Test
+    void aLeaderWithShorterTicksThanItsFollowersServesNoStaleLeaseRead() {
+        CoreCluster c = leadByN1(b -> b.electionTimeoutTicks(30), b -> b.electionTimeoutTicks(3));
+        c.nodeTicks.put("n2", RaftCore.DEFAULT_TICK.multipliedBy(4));
+        c.nodeTicks.put("n3", RaftCore.DEFAULT_TICK.multipliedBy(4));
+        for (String id : List.of("n2", "n3")) {
+            c.restart(id);
+        }
+        c.tickAll(6); // n2 and n3 back as n1's followers, on their longer ticks
+        assertEquals(Role.LEADER, c.core("n1").role());
+        c.tick("n1"); // a heartbeat round, acknowledged at once
+        c.deliverAll();
+        long oldCommit = c.core("n1").commitIndex();
+        c.isolate("n1");
+        int leaderTicks = 0;
+        for (int followerTick = 0; followerTick < 2 && c.core("n2").role() != Role.LEADER; followerTick++) {
+            c.tick("n2"); // the followers' first tick right after the append, then one every four of n1's
+            c.tick("n3");
+            c.deliverAll();
+            for (int i = 0; i < 4; i++, leaderTicks++) {
+                c.tick("n1");
+            }
+        }
+        c.tick("n3"); // n3's third tick since the append: its election timeout ran out, it votes again
+        c.deliverAll();
+        if (leaderOf(c, "n2", "n3") == null) {
+            c.campaign("n2"); // n2, cut off from n1 for a while too, times out now
+        }
+        String newLeader = leaderOf(c, "n2", "n3");
+        assertNotNull(newLeader, "n2 and n3 elected one of them once n3's window had passed");
+        long x = c.propose(newLeader, "x");
+        c.deliverAll();
+        assertTrue(c.core(newLeader).commitIndex() >= x, "the new leader committed x");
+
+        c.core("n1").readIndex(42, true);
+        c.drain("n1");
+        List<String> reads = c.reads.getOrDefault("n1", List.of());
+        assertTrue(reads.stream().noneMatch(r -> r.equals("42@" + oldCommit)),
+                "n1 answered lease read 42 at index " + oldCommit + ", " + leaderTicks
+                        + " ticks after the round its followers acknowledged, although " + newLeader
+                        + " had been elected and committed " + x + ": " + reads);
+    }
+
+    private static String leaderOf(CoreCluster c, String... ids) {
+        for (String id : ids) {
+            if (c.core(id).role() == Role.LEADER) {
+                return id;
+            }
+        }
+        return null;
     }
 
     /** The same cluster with every node on the defaults: the lease holds (the check of the two tests above). */

@@ -13,9 +13,10 @@ class VoteRefusalTest {
 
     @Test
     void aNodeRefusesForItsElectionTimeoutInRealTimeOnlyWithCheckQuorum() {
-        assertEquals(1_000_000, new VoteRefusal(node().build(), 100_000).windowMicros());
-        assertEquals(3_000_000, new VoteRefusal(node().electionTimeoutTicks(30).build(), 100_000).windowMicros());
-        assertEquals(500_000, new VoteRefusal(node().build(), 50_000).windowMicros());
+        // Its election timeout less its first tick, which may come right after the append.
+        assertEquals(900_000, new VoteRefusal(node().build(), 100_000).windowMicros());
+        assertEquals(2_900_000, new VoteRefusal(node().electionTimeoutTicks(30).build(), 100_000).windowMicros());
+        assertEquals(450_000, new VoteRefusal(node().build(), 50_000).windowMicros());
         assertEquals(0, new VoteRefusal(node().checkQuorum(false).build(), 100_000).windowMicros());
     }
 
@@ -35,10 +36,13 @@ class VoteRefusalTest {
     }
 
     @Test
-    void aLeaderCountsAFollowersWindowInItsOwnTicksLessDriftAndATick() {
+    void aLeaderCountsAFollowersWindowInItsOwnWholeTicksLessDrift() {
         VoteRefusal leader = new VoteRefusal(node().electionTimeoutTicks(30).build(), 100_000); // lease 26 ticks
-        assertEquals(8, leader.leaseTicksOf(1_000_000)); // 1 s: 900 ms after drift, 9 ticks, less one
-        assertEquals(3, leader.leaseTicksOf(500_000));   // 450 ms: 4 ticks, less one
+        assertEquals(8, leader.leaseTicksOf(900_000));   // 900 ms: 810 ms after drift, 8 whole ticks
+        assertEquals(4, leader.leaseTicksOf(450_000));   // 450 ms: 405 ms, 4 ticks
+        // A follower on 400 ms ticks with a 3-tick timeout refuses for 800 ms at least: 7 ticks.
+        assertEquals(7, leader.leaseTicksOf(new VoteRefusal(node().electionTimeoutTicks(3).build(), 400_000)
+                .windowMicros()));
         assertEquals(26, leader.leaseTicksOf(10_000_000)); // never beyond its own lease
         assertEquals(0, leader.leaseTicksOf(0));         // a follower without check-quorum, or an older one
         assertEquals(0, leader.leaseTicksOf(-5));
