@@ -4,11 +4,10 @@ import io.raft4j.RaftNode;
 import io.raft4j.core.RaftConfig;
 import io.raft4j.memory.InMemoryLogStorage;
 import io.raft4j.message.Bytes;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,15 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DuplicateNodeIdClusterTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private final Map<String, String> addresses = new LinkedHashMap<>();
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @RegisterExtension
+    final ClosedAfterEach toClose = new ClosedAfterEach();
     private final Map<String, RaftNode<String>> nodes = new LinkedHashMap<>();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
 
     private NettyTransport transport() {
         NettyTransportConfig.Builder b = NettyTransportConfig.builder("dup").listen("127.0.0.1", 0)

@@ -1,11 +1,10 @@
 package io.raft4j.transport.netty;
 
 import io.raft4j.message.AppendEntries;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,14 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DuplicateNodeIdTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @RegisterExtension
+    final ClosedAfterEach toClose = new ClosedAfterEach();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
 
     private NettyTransport start(String peerId, String peerAddress) {
         NettyTransportConfig.Builder b = NettyTransportConfig.builder("c").listen("127.0.0.1", 0).reconnectBackoff(10, 200);

@@ -1,10 +1,9 @@
 package io.raft4j.transport.netty;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,14 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A peer address that points at another node (n2's address configured as n3's port). */
 class MisdirectedPeerAddressTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @RegisterExtension
+    final ClosedAfterEach toClose = new ClosedAfterEach();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
 
     private NettyTransport start(NettyTransportConfig.Builder b) {
         NettyTransport t = NettyTransport.start(b.listen("127.0.0.1", 0).reconnectBackoff(10, 200).build());

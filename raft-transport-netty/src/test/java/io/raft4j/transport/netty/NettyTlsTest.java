@@ -3,9 +3,9 @@ package io.raft4j.transport.netty;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.raft4j.message.RaftMessage;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,7 +43,8 @@ class NettyTlsTest {
     private static TlsSettings memberA;
     private static TlsSettings memberB;
     private static TlsSettings rogue;
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @RegisterExtension
+    final ClosedAfterEach toClose = new ClosedAfterEach();
 
     @BeforeAll
     static void makeCertificates() throws Exception {
@@ -60,12 +60,6 @@ class NettyTlsTest {
         rogue = TlsSettings.of(r.certificateChain(), r.privateKey(), both);
     }
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
 
     private NettyTransport start(TlsSettings tls, Map<String, String> peers) {
         NettyTransport t = NettyTransport.start(NettyTransportConfig.builder(CLUSTER).listen("127.0.0.1", 0)

@@ -16,8 +16,8 @@ import io.raft4j.message.RequestVoteResponse;
 import io.raft4j.message.SnapshotMeta;
 import io.raft4j.message.TimeoutNow;
 import io.raft4j.transport.netty.proto.RaftWire;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,14 +46,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NettyTransportTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final String CLUSTER = "test-cluster";
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @RegisterExtension
+    final ClosedAfterEach toClose = new ClosedAfterEach();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
 
     private NettyTransport start(UnaryOperator<NettyTransportConfig.Builder> settings) {
         return start(settings, InetAddress::getAllByName);

@@ -1,12 +1,10 @@
 package io.raft4j.transport.netty;
 
 import io.raft4j.message.AppendEntries;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 
@@ -21,14 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RetiredGroupPeersTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @RegisterExtension
+    final ClosedAfterEach toClose = new ClosedAfterEach();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
 
     private NettyTransport start(UnaryOperator<NettyTransportConfig.Builder> settings) {
         NettyTransport t = NettyTransport.start(settings.apply(NettyTransportConfig.builder("retired")

@@ -1,15 +1,13 @@
 package io.raft4j.transport.netty;
 
 import io.raft4j.message.AppendEntries;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -31,7 +29,8 @@ class TlsNodeIdTest {
     private static TlsSettings memberA;
     private static TlsSettings memberB;
     private static TlsSettings memberC;
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @RegisterExtension
+    final ClosedAfterEach toClose = new ClosedAfterEach();
 
     @BeforeAll
     static void makeCertificates() throws Exception {
@@ -41,12 +40,6 @@ class TlsNodeIdTest {
         memberC = clusterCa.issue("c", dir);
     }
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
 
     private NettyTransport start(TlsSettings tls, Map<String, String> peers) {
         NettyTransport t = NettyTransport.start(NettyTransportConfig.builder(CLUSTER).listen("127.0.0.1", 0)
