@@ -34,13 +34,22 @@ import java.util.SplittableRandom;
  * Ops: {@code append first count term hardTerm vote} ({@code -} for no hard state / no vote),
  * {@code hard term vote}, {@code compact index term}, {@code reset index term}, {@code delete} (the
  * group deleted from the store and opened again, empty). An entry's payload
- * is {@link #payload(long, long)}, so the parent can check content from index and term alone.
+ * is {@link #payload(long, long, boolean)}, so the parent can check content from index and term alone.
+ *
+ * <p>A fourth argument {@code large} makes about one payload in 48 large (a size either side of the
+ * 256 KiB pieces payloads are read in and of the 1 MiB buffer they are written through, up to
+ * 5 MiB) and segment files 4 MiB, so kills land in the middle of multi-piece payload writes.
  *
  * <p>Exits by itself when its stdin closes (the parent died) or after {@link #MAX_OPS} writes.
  */
 public final class CrashChild {
     static final List<String> GROUPS = List.of("g1", "group-two");
     private static final int MAX_OPS = 200_000;
+    private static final int KIB = 1 << 10;
+    private static final int MIB = 1 << 20;
+    /** The sizes of the large payloads of {@code large} runs: at and about the piece boundaries. */
+    private static final int[] LARGE_SIZES = {256 * KIB - 1, 256 * KIB, 256 * KIB + 1, 768 * KIB, MIB - 1, MIB,
+            MIB + 1, 2 * MIB, 3 * MIB + 7, 5 * MIB + 3};
 
     private static PrintStream out;
     /** Unbuffered: each line is one write(2), complete in the file even if the process dies next. */
@@ -53,6 +62,7 @@ public final class CrashChild {
         Path dataDir = Path.of(args[0]);
         long seed = Long.parseLong(args[1]);
         transcript = new FileOutputStream(args[2], true);
+        boolean large = args.length > 3 && args[3].equals("large");
         out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
         Thread watchdog = new Thread(CrashChild::exitWhenParentGoes, "stdin-watch");
         watchdog.setDaemon(true);
@@ -61,14 +71,15 @@ public final class CrashChild {
         RocksDbLogStore store = RocksDbLogStore.open(dataDir,
                 new RocksDbLogStore.Settings(64 << 10, 8 << 20, 4 << 20)
                         // Payloads of 100+ bytes go to 64 KiB segment files when a write has 2 KiB of them:
-                        // most appends of the larger kind (a quarter of them), so crashes hit both paths and roll-overs.
-                        .withSegments(100, 2048, 64 << 10));
+                        // most appends of the larger kind (a quarter of them), so crashes hit both paths and
+                        // roll-overs (4 MiB files with large payloads, which a 5 MiB one fills alone).
+                        .withSegments(100, 2048, large ? 4 << 20 : 64 << 10));
         List<Thread> writers = new ArrayList<>();
         for (int g = 0; g < GROUPS.size(); g++) {
             String group = GROUPS.get(g);
             LogStorage log = store.forGroup(group);
             SplittableRandom random = new SplittableRandom(seed * 31 + g);
-            writers.add(new Thread(() -> writeUntilKilled(store, group, log, random), "writer-" + group));
+            writers.add(new Thread(() -> writeUntilKilled(store, group, log, random, large), "writer-" + group));
         }
         emit("READY");
         writers.forEach(Thread::start);
@@ -79,7 +90,7 @@ public final class CrashChild {
     }
 
     private static void writeUntilKilled(RocksDbLogStore store, String group, LogStorage opened,
-                                         SplittableRandom random) {
+                                         SplittableRandom random, boolean large) {
         LogStorage log = opened;
         long term = Math.max(log.hardState().term(), log.term(log.lastIndex()));
         for (int seq = 0; seq < MAX_OPS; seq++) {
@@ -101,7 +112,7 @@ public final class CrashChild {
                 emit("I " + group + " " + seq + " append " + from + " " + count + " " + term + " " + hardTerm + " " + vote);
                 List<LogEntry> entries = new ArrayList<>(count);
                 for (long i = from; i < from + count; i++) {
-                    entries.add(LogEntry.command(i, term, Bytes.wrap(payload(i, term))));
+                    entries.add(LogEntry.command(i, term, Bytes.wrap(payload(i, term, large))));
                 }
                 log.append(entries, hardTerm.equals("-") ? null : new HardState(term, vote));
             } else if (op < 80) {
@@ -131,10 +142,17 @@ public final class CrashChild {
         }
     }
 
-    /** The payload of the entry at {@code index} written in {@code term}: 0..299 bytes. */
-    static byte[] payload(long index, long term) {
+    /**
+     * The payload of the entry at {@code index} written in {@code term}: 0..299 bytes, or if
+     * {@code large}, one in 48 of the {@link #LARGE_SIZES}.
+     */
+    static byte[] payload(long index, long term, boolean large) {
         SplittableRandom random = new SplittableRandom(index * 1_000_003L + term);
-        byte[] data = new byte[random.nextInt(300)];
+        int size = random.nextInt(300);
+        if (large && random.nextInt(48) == 0) {
+            size = LARGE_SIZES[random.nextInt(LARGE_SIZES.length)];
+        }
+        byte[] data = new byte[size];
         random.nextBytes(data);
         return data;
     }

@@ -44,11 +44,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * same directory.
  *
  * <p>{@code -Draft.crash.iterations=N} sets the rounds (20 by default), {@code -Draft.crash.seed}
- * the seed. Runs in about a second per round.
+ * the seed. Runs in about a second per round. A second run has payloads of up to 5 MiB now and
+ * then ({@link CrashChild}'s {@code large}), so kills land inside payloads written and read in
+ * pieces; {@code -Draft.crash.large.iterations=N} sets its rounds (4 by default).
  */
 class CrashConsistencyTest {
     private static final long SEED = Long.getLong("raft.crash.seed", 20261122L);
     private static final int ROUNDS = Integer.getInteger("raft.crash.iterations", 20);
+    private static final int LARGE_ROUNDS = Integer.getInteger("raft.crash.large.iterations", 4);
     private static final long TIMEOUT_SECONDS = 120;
     private static final String EOF = "\u0000eof";
 
@@ -58,9 +61,20 @@ class CrashConsistencyTest {
     private final List<String> transcript = new ArrayList<>();
     /** Kills that found a group's deletion under way. */
     private int deletionsInFlight;
+    /** Kills that found an append of a payload over the 1 MiB write buffer under way. */
+    private int multiPieceWritesInFlight;
 
     @Test
     void everyAcknowledgedWriteSurvivesKillDashNine() throws Exception {
+        run(ROUNDS, false);
+    }
+
+    @Test
+    void everyAcknowledgedWriteOfLargePayloadsSurvivesKillDashNine() throws Exception {
+        run(LARGE_ROUNDS, true);
+    }
+
+    private void run(int rounds, boolean large) throws Exception {
         Path dataDir = work.resolve("data");
         Path libDir = extractNativeLibrary();
         Map<String, Model> models = new HashMap<>();
@@ -70,25 +84,28 @@ class CrashConsistencyTest {
         SplittableRandom random = new SplittableRandom(SEED);
         int totalAcks = 0;
         int inFlightDurable = 0;
-        for (int round = 0; round < ROUNDS; round++) {
+        for (int round = 0; round < rounds; round++) {
             // 1 in 20 rounds kills the child while it is still starting or opening the store.
             int killAfterAcks = random.nextInt(20) == 0 ? -1 : random.nextInt(301);
             long childSeed = SEED * 1000 + round;
-            String context = "round " + round + " (seed " + SEED + ", child seed " + childSeed + ", kill after "
+            String context = (large ? "large payloads, " : "") + "round " + round + " (seed " + SEED
+                    + ", child seed " + childSeed + ", kill after "
                     + killAfterAcks + " acks)";
-            totalAcks += runChild(dataDir, libDir, childSeed, killAfterAcks, models, context);
-            inFlightDurable += verify(dataDir, models, context);
+            totalAcks += runChild(dataDir, libDir, childSeed, killAfterAcks, large, models, context);
+            inFlightDurable += verify(dataDir, models, large, context);
         }
         assertTrue(Files.isDirectory(dataDir.resolve(Database.SEGMENTS_DIR)),
                 "the children's larger appends should have put payloads in segment files");
-        System.out.println("crash consistency: " + ROUNDS + " rounds, " + totalAcks + " acknowledged writes, all"
+        System.out.println("crash consistency" + (large ? " (large payloads)" : "") + ": " + rounds + " rounds, "
+                + totalAcks + " acknowledged writes, all"
                 + " recovered; " + inFlightDurable + " unacknowledged in-flight writes were found durable too (seed "
-                + SEED + "); " + deletionsInFlight + " kills during a group's deletion");
+                + SEED + "); " + deletionsInFlight + " kills during a group's deletion"
+                + (large ? ", " + multiPieceWritesInFlight + " during an append of a payload over 1 MiB" : ""));
     }
 
     /** Runs one child until {@code killAfterAcks} acknowledgements, kills it, applies what it said. */
-    private int runChild(Path dataDir, Path libDir, long seed, int killAfterAcks, Map<String, Model> models,
-                         String context) throws Exception {
+    private int runChild(Path dataDir, Path libDir, long seed, int killAfterAcks, boolean large,
+                         Map<String, Model> models, String context) throws Exception {
         Path stderr = work.resolve("child-stderr.txt");
         Path transcriptFile = work.resolve("child-" + seed + ".txt");
         ProcessBuilder builder = new ProcessBuilder(
@@ -96,7 +113,8 @@ class CrashConsistencyTest {
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-Djava.library.path=" + libDir,
                 "-cp", System.getProperty("java.class.path"),
-                CrashChild.class.getName(), dataDir.toString(), Long.toString(seed), transcriptFile.toString())
+                CrashChild.class.getName(), dataDir.toString(), Long.toString(seed), transcriptFile.toString(),
+                large ? "large" : "small")
                 .redirectError(stderr.toFile());
         builder.environment().put("ROCKSDB_SHAREDLIB_DIR", libDir.toString());
         Process child = builder.start();
@@ -171,7 +189,7 @@ class CrashConsistencyTest {
      * Reopens the store and checks every group against its model; returns how many groups had
      * their in-flight (announced, unacknowledged) write durable.
      */
-    private int verify(Path dataDir, Map<String, Model> models, String context) throws RocksDBException {
+    private int verify(Path dataDir, Map<String, Model> models, boolean large, String context) throws RocksDBException {
         int inFlightDurable = 0;
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir)) {
             for (String group : CrashChild.GROUPS) {
@@ -181,9 +199,12 @@ class CrashConsistencyTest {
                 if (model.pending != null && model.pending[0].equals("delete")) {
                     deletionsInFlight++;
                 }
+                if (model.pending != null && carriesMultiPiecePayload(model.pending, large)) {
+                    multiPieceWritesInFlight++;
+                }
                 State actual;
                 try (LogStorage log = store.forGroup(group)) {
-                    actual = State.read(log, group + " " + context);
+                    actual = State.read(log, large, group + " " + context);
                 }
                 if (actual.equals(model.state)) {
                     model.pending = null;
@@ -205,6 +226,21 @@ class CrashConsistencyTest {
             }
         }
         return inFlightDurable;
+    }
+
+    /** Whether {@code op} is an append with a payload written through the 1 MiB buffer in several pieces. */
+    private static boolean carriesMultiPiecePayload(String[] op, boolean large) {
+        if (!large || !op[0].equals("append")) {
+            return false;
+        }
+        long first = Long.parseLong(op[1]);
+        long term = Long.parseLong(op[3]);
+        for (long i = first; i < first + Integer.parseInt(op[2]); i++) {
+            if (CrashChild.payload(i, term, true).length > 1 << 20) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Copies RocksDB's native library once, so children load it instead of each extracting a copy. */
@@ -273,7 +309,7 @@ class CrashConsistencyTest {
         }
 
         /** Reads a group's whole log, checking contiguity and every payload. */
-        static State read(LogStorage log, String context) {
+        static State read(LogStorage log, boolean large, String context) {
             long first = log.firstIndex();
             long last = log.lastIndex();
             List<Long> terms = new ArrayList<>();
@@ -283,8 +319,8 @@ class CrashConsistencyTest {
                     assertEquals(from, entry.index(), context + ": log not contiguous");
                     assertEquals(EntryType.COMMAND, entry.type(), context);
                     assertEquals(entry.term(), log.term(from), context + ": term() disagrees with the entry");
-                    assertArrayEquals(CrashChild.payload(entry.index(), entry.term()), entry.data().toByteArray(),
-                            context + ": payload of entry " + from);
+                    assertArrayEquals(CrashChild.payload(entry.index(), entry.term(), large),
+                            entry.data().toByteArray(), context + ": payload of entry " + from);
                     terms.add(entry.term());
                     from++;
                 }
