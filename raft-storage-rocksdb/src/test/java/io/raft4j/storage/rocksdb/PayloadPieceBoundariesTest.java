@@ -1,0 +1,199 @@
+package io.raft4j.storage.rocksdb;
+
+import io.raft4j.message.Bytes;
+import io.raft4j.message.LogEntry;
+import io.raft4j.spi.LogStorage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Payloads written to segment files through the 1 MiB write buffer in pieces, and read back in
+ * pieces of 256 KiB, at the sizes where a piece loop goes wrong: empty, one byte, either side of
+ * 256 KiB and of 1 MiB, several MiB and not a multiple of either. The bytes are random, so a piece
+ * written at the wrong offset, twice, or not at all shows (the memory tests write zeros, which
+ * hide that). The file must hold the payloads back to back, as the code before the pieces wrote
+ * them, so segment files written by either read back with the other.
+ */
+class PayloadPieceBoundariesTest {
+    private static final int KIB = 1 << 10;
+    private static final int MIB = 1 << 20;
+    private static final int[] SIZES = {0, 1, 256 * KIB - 1, 256 * KIB, 256 * KIB + 1, 512 * KIB, MIB - 1, MIB,
+            MIB + 1, 2 * MIB, 3 * MIB + 7, 100};
+    /** Uncached, so reads go to the files; every payload of 100+ bytes to a segment; no roll-over. */
+    private static final RocksDbLogStore.Settings SETTINGS =
+            new RocksDbLogStore.Settings(0, 8 << 20, 8 << 20).withSegments(100, 100, 64L << 20);
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void payloadsAtPieceBoundariesReadBackWholeOneAppendEach() throws IOException {
+        List<LogEntry> entries = entries(1);
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup("g")) {
+            for (LogEntry entry : entries) {
+                log.append(List.of(entry), null);
+            }
+            assertReadBack(entries, log);
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup("g")) {
+            assertReadBack(entries, log);
+        }
+        assertSegmentHoldsBackToBack(entries);
+    }
+
+    @Test
+    void payloadsAtPieceBoundariesReadBackWholeInOneAppend() throws IOException {
+        List<LogEntry> entries = entries(1);
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup("g")) {
+            log.append(entries, null);
+            assertReadBack(entries, log);
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup("g")) {
+            assertReadBack(entries, log);
+        }
+        assertSegmentHoldsBackToBack(entries);
+    }
+
+    /** Straight to the segments, where an empty payload can go too (the storage keeps those inline). */
+    @Test
+    void payloadsAtPieceBoundariesIncludingEmptyOnesReadBackFromTheSegments() throws IOException {
+        List<LogEntry> entries = entries(1);
+        try (PayloadSegments segments = PayloadSegments.open(dataDir, "g", 64L << 20)) {
+            PayloadSegments.Write write = segments.write(entries);
+            write.awaitDurable();
+            List<PayloadSegments.Write> single = new ArrayList<>();
+            for (LogEntry entry : entries) {
+                PayloadSegments.Write one = segments.write(List.of(entry));
+                one.awaitDurable();
+                single.add(one);
+            }
+            for (int i = 0; i < entries.size(); i++) {
+                byte[] want = entries.get(i).data().toByteArray();
+                assertArrayEquals(want, segments.read(i + 1, write.refs().get(i)), "in one write: entry " + (i + 1));
+                assertArrayEquals(want, segments.read(i + 1, single.get(i).refs().get(0)), "alone: entry " + (i + 1));
+            }
+        }
+    }
+
+    /**
+     * With segments off, every payload is stored in RocksDB; values over the 64 KiB direct buffer
+     * go through a heap array, alone or in a chunk of entries.
+     */
+    @Test
+    void payloadsKeptInlineReadBackWholeThroughEitherBuffer() {
+        RocksDbLogStore.Settings inline = new RocksDbLogStore.Settings(0, 8 << 20, 8 << 20)
+                .withSegments(Integer.MAX_VALUE, Long.MAX_VALUE, 64L << 20);
+        List<LogEntry> entries = new ArrayList<>(entries(1));
+        SplittableRandom random = new SplittableRandom(7);
+        for (int size : new int[] {64 * KIB - 40, 64 * KIB - 1, 64 * KIB, 64 * KIB + 1, 10, 20, 30 * KIB, 40 * KIB}) {
+            byte[] data = new byte[size];
+            random.nextBytes(data);
+            entries.add(LogEntry.command(entries.size() + 1, 1, Bytes.wrap(data)));
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, inline);
+             LogStorage log = store.forGroup("g")) {
+            log.append(entries.subList(0, 5), null);
+            for (int from = 5; from < entries.size(); from += 3) {
+                log.append(entries.subList(from, Math.min(entries.size(), from + 3)), null);
+            }
+            assertReadBack(entries, log);
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, inline);
+             LogStorage log = store.forGroup("g")) {
+            assertReadBack(entries, log);
+        }
+    }
+
+    /**
+     * The payload thread ends after 2 s idle and its buffer with it; the next write starts another,
+     * with a buffer of its own. Writes on either side of that, several pieces long, come back whole.
+     */
+    @Test
+    void writesBeforeAndAfterThePayloadThreadEndedIdleReadBackWhole() throws Exception {
+        List<LogEntry> entries = entries(1);
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup("g")) {
+            int half = entries.size() / 2;
+            log.append(entries.subList(0, half), null);
+            awaitNoPayloadThread("g");
+            log.append(entries.subList(half, entries.size()), null);
+            assertReadBack(entries, log);
+            awaitNoPayloadThread("g");
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup("g")) {
+            assertReadBack(entries, log);
+        }
+    }
+
+    private static void awaitNoPayloadThread(String groupId) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().equals("raft4j-segments-" + groupId) && t.isAlive())) {
+            assertTrue(System.nanoTime() < deadline, "the idle payload thread of " + groupId + " ended");
+            TimeUnit.MILLISECONDS.sleep(50); // polling for the condition, not waiting for an outcome
+        }
+    }
+
+    /** The sizes in order, then again shifted by one place, so every size also follows every neighbour. */
+    private static List<LogEntry> entries(long firstIndex) {
+        SplittableRandom random = new SplittableRandom(92);
+        List<LogEntry> entries = new ArrayList<>();
+        long index = firstIndex;
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < SIZES.length; i++) {
+                byte[] data = new byte[SIZES[(i + round) % SIZES.length]];
+                random.nextBytes(data);
+                entries.add(LogEntry.command(index++, 1, Bytes.wrap(data)));
+            }
+        }
+        return entries;
+    }
+
+    private static void assertReadBack(List<LogEntry> written, LogStorage log) {
+        long first = written.get(0).index();
+        for (LogEntry entry : written) {
+            List<LogEntry> read = log.entries(entry.index(), entry.index() + 1, Long.MAX_VALUE);
+            assertEquals(1, read.size(), "entry " + entry.index());
+            assertArrayEquals(entry.data().toByteArray(), read.get(0).data().toByteArray(),
+                    "payload of entry " + entry.index() + " (" + entry.data().length() + " bytes)");
+        }
+        assertEquals(written, log.entries(first, first + written.size(), Long.MAX_VALUE));
+    }
+
+    /** The one segment file holds the segmented payloads back to back from its start, nothing else. */
+    private void assertSegmentHoldsBackToBack(List<LogEntry> entries) throws IOException {
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        for (LogEntry entry : entries) {
+            if (entry.data().length() >= 100) {
+                expected.write(entry.data().toByteArray());
+            }
+        }
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(dataDir.resolve(Database.SEGMENTS_DIR))) {
+            files = walk.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().toList();
+        }
+        byte[] first = Files.readAllBytes(files.get(0));
+        byte[] want = expected.toByteArray();
+        assertEquals(want.length, first.length, "bytes in " + files.get(0).getFileName());
+        assertArrayEquals(want, first, "the segment file holds the payloads back to back");
+    }
+}
