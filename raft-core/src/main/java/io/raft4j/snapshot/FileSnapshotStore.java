@@ -279,7 +279,9 @@ public final class FileSnapshotStore implements SnapshotStore {
             while (buffer.hasRemaining()) {
                 // In pieces, as the sink writes (FileNamingOutputStream): read whole, the JDK kept a
                 // direct buffer of the chunk's size for the reading thread.
-                buffer.limit(Math.min(length, buffer.position() + FileNamingOutputStream.MAX_PIECE_BYTES));
+                // Position plus a piece, but without the int overflow of that sum near 2 GiB.
+                int piece = Math.min(length - buffer.position(), FileNamingOutputStream.MAX_PIECE_BYTES);
+                buffer.limit(buffer.position() + piece);
                 int read = ch.read(buffer, offset + buffer.position());
                 buffer.limit(length);
                 if (read < 0) {

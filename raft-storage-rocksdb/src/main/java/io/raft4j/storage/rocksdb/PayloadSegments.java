@@ -491,7 +491,8 @@ final class PayloadSegments implements AutoCloseable {
             // In pieces: the JDK reads into a heap buffer through a temporary direct one of the size
             // asked, which it keeps for the thread; asked whole, a node's own loop thread kept one
             // the size of the largest payload it had read, per group.
-            buffer.limit(Math.min(end, buffer.position() + READ_PIECE_BYTES));
+            // Position plus a piece, but without the int overflow of that sum near 2 GiB.
+            buffer.limit(buffer.position() + Math.min(end - buffer.position(), READ_PIECE_BYTES));
             int read = channel.read(buffer, position);
             buffer.limit(end);
             if (read < 0) {
