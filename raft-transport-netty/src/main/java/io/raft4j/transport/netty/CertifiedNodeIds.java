@@ -2,11 +2,15 @@ package io.raft4j.transport.netty;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.Collection;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -68,13 +72,45 @@ record CertifiedNodeIds(Set<String> ids) {
         } catch (URISyntaxException e) {
             return null;
         }
-        String path = parsed.getPath();   // percent-decoded, as UTF-8
+        String path = parsed.getRawPath();
         if (!"raft4j".equalsIgnoreCase(parsed.getScheme()) || !"node".equalsIgnoreCase(parsed.getHost())
                 || parsed.getRawUserInfo() != null || parsed.getPort() != -1 || parsed.getRawQuery() != null
                 || parsed.getRawFragment() != null || path == null || path.length() < 2) {
             return null;
         }
-        return path.substring(1);
+        return decodeStrictly(path.substring(1));
+    }
+
+    /**
+     * The percent-decoded id, or {@code null} if its escapes are not UTF-8. URI.getPath() made
+     * U+FFFD of a bad escape, so {@code %C3} and {@code %FF} named the same odd id.
+     */
+    private static String decodeStrictly(String raw) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(raw.length());
+        int i = 0;
+        while (i < raw.length()) {
+            if (raw.charAt(i) == '%') {
+                if (i + 3 > raw.length()) {
+                    return null;   // not after URI parsed it, which checks every escape
+                }
+                bytes.write(HexFormat.fromHexDigits(raw, i + 1, i + 3));
+                i += 3;
+            } else {
+                int next = raw.indexOf('%', i);
+                int end = next < 0 ? raw.length() : next;
+                // Characters left unescaped (URI takes other than ASCII as is): their UTF-8, whole runs
+                // at a time so that characters beyond the BMP keep both halves.
+                bytes.writeBytes(raw.substring(i, end).getBytes(StandardCharsets.UTF_8));
+                i = end;
+            }
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
     }
 
     /** The URI SAN naming {@code id}: its UTF-8 bytes percent-encoded but for RFC 3986's unreserved characters. */
@@ -82,7 +118,9 @@ record CertifiedNodeIds(Set<String> ids) {
         StringBuilder uri = new StringBuilder(URI_PREFIX);
         for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
             int c = b & 0xFF;
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || UNRESERVED.indexOf(c) >= 0) {
+            boolean unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || UNRESERVED.indexOf(c) >= 0;
+            if (unreserved) {
                 uri.append((char) c);
             } else {
                 uri.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))

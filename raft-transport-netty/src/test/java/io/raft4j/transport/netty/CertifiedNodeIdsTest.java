@@ -43,4 +43,14 @@ class CertifiedNodeIdsTest {
         assertNull(CertifiedNodeIds.idIn("raft4j://node/n1#x"));
         assertNull(CertifiedNodeIds.idIn("raft4j://node/n 1"));   // not a URI: the space must be encoded
     }
+
+    /** Escapes that are not UTF-8 name no id: they used to name U+FFFD, one id for many such names. */
+    @Test
+    void escapesThatAreNotUtf8NameNoId() {
+        assertNull(CertifiedNodeIds.idIn("raft4j://node/%C3"));
+        assertNull(CertifiedNodeIds.idIn("raft4j://node/n%FF1"));
+        assertEquals("n\u00fc", CertifiedNodeIds.idIn("raft4j://node/n%C3%BC"));
+        assertEquals("a/b c", CertifiedNodeIds.idIn("raft4j://node/a%2Fb%20c"));
+        assertEquals("n\u00fc\uD83D\uDE00", CertifiedNodeIds.idIn("raft4j://node/n\u00fc\uD83D\uDE00"));   // unescaped
+    }
 }
