@@ -8,9 +8,6 @@ import io.raft4j.spi.StateMachine;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -109,10 +106,7 @@ final class BigSnapshotCatchUpRun {
         System.out.printf("2500 writes with p3 down: %d ms, snapshots taken %d%n", (System.nanoTime() - s) / 1_000_000,
                 leader.stats().snapshotsTaken());
         long target = leader.status().commitIndex();
-        System.gc();
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            pool.resetPeakUsage();
-        }
+        HeapPeaks.reset();
         s = System.nanoTime();
         Padded fresh = new Padded(bytes);
         RaftNode<Long> follower = p3.start("p3", "g", members, fresh);
@@ -124,12 +118,7 @@ final class BigSnapshotCatchUpRun {
             worst = Math.max(worst, System.nanoTime() - w);
             writes++;
         }
-        long peak = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP) {
-                peak += pool.getPeakUsage().getUsed();
-            }
-        }
+        long peak = HeapPeaks.peakHeap();
         System.out.printf("p3 caught up to %d in %d ms (restored %d MiB); meanwhile %d writes, worst %.1f ms;"
                 + " peak heap %d MiB%n", target, (System.nanoTime() - s) / 1_000_000, fresh.restoredBytes >> 20,
                 writes, worst / 1e6, peak >> 20);

@@ -5,9 +5,6 @@ import io.raft4j.RaftNode;
 import io.raft4j.ReadConsistency;
 import io.raft4j.message.Bytes;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -53,7 +50,7 @@ final class FarBehindFollowerRun {
         long done = write(leader, n, one);
         System.out.printf("wrote %d entries of 128 B with p3 down: %d ms%n", done, (System.nanoTime() - s) / 1_000_000);
         long target = leader.status().commitIndex();
-        resetPeaks();
+        HeapPeaks.reset();
         s = System.nanoTime();
         RaftNode<Long> follower = p3.start("p3", "g", members, new EmbeddingProductionTest.Counter());
         // The leader keeps taking writes while p3 catches up: latency of each, one at a time.
@@ -66,7 +63,7 @@ final class FarBehindFollowerRun {
             writes++;
         }
         System.out.printf("p3 caught up %d entries in %d ms; meanwhile %d writes, worst %.1f ms; peak heap %d MiB%n",
-                target, (System.nanoTime() - s) / 1_000_000, writes, worst / 1e6, peakHeap() >> 20);
+                target, (System.nanoTime() - s) / 1_000_000, writes, worst / 1e6, HeapPeaks.peakHeap() >> 20);
         System.out.printf("p3 value %d, leader %d%n", follower.query(Bytes.EMPTY, ReadConsistency.STALE).join(),
                 leader.query(Bytes.EMPTY, ReadConsistency.STALE).join());
         System.out.println("stats p3: " + follower.stats());
@@ -102,20 +99,4 @@ final class FarBehindFollowerRun {
         return sent;
     }
 
-    private static void resetPeaks() {
-        System.gc();
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            pool.resetPeakUsage();
-        }
-    }
-
-    private static long peakHeap() {
-        long sum = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP) {
-                sum += pool.getPeakUsage().getUsed();
-            }
-        }
-        return sum;
-    }
 }

@@ -5,9 +5,6 @@ import io.raft4j.RaftNode;
 import io.raft4j.message.Bytes;
 import io.raft4j.spi.StateMachine;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -61,24 +58,24 @@ final class LargeEntriesRun {
             throw new IllegalStateException("p3 leads; run again");
         }
         Bytes big = Bytes.wrap(new byte[(8 << 20) - 64]);
-        resetPeaks();
+        HeapPeaks.reset();
         long s = System.nanoTime();
         write(leader, big, k);
         long ms = (System.nanoTime() - s) / 1_000_000;
         System.out.printf("all up: %d entries of 8 MiB in %d ms (%.1f MiB/s), peak heap %d MiB; leader %s%n", k, ms,
-                k * 8.0 * 1000 / ms, peakHeap() >> 20, leader.stats());
+                k * 8.0 * 1000 / ms, HeapPeaks.peakHeap() >> 20, leader.stats());
         p3.stop("g");
         s = System.nanoTime();
         write(leader, big, k);
         ms = (System.nanoTime() - s) / 1_000_000;
         System.out.printf("p3 down: %d entries in %d ms%n", k, ms);
         long target = leader.status().commitIndex();
-        resetPeaks();
+        HeapPeaks.reset();
         s = System.nanoTime();
         RaftNode<Long> follower = p3.start("p3", "g", members, new Sizes());
         GroupCounters.assertEveryNodeApplied(Map.of("p3", p3), Map.of("g", leader.query(Bytes.EMPTY).get()));
         System.out.printf("p3 caught up to %d in %d ms, peak heap %d MiB; %s%n", target,
-                (System.nanoTime() - s) / 1_000_000, peakHeap() >> 20, follower.stats());
+                (System.nanoTime() - s) / 1_000_000, HeapPeaks.peakHeap() >> 20, follower.stats());
         ps.values().forEach(GroupProcess::close);
     }
 
@@ -106,20 +103,4 @@ final class LargeEntriesRun {
         }
     }
 
-    private static void resetPeaks() {
-        System.gc();
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            pool.resetPeakUsage();
-        }
-    }
-
-    private static long peakHeap() {
-        long sum = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP) {
-                sum += pool.getPeakUsage().getUsed();
-            }
-        }
-        return sum;
-    }
 }

@@ -42,27 +42,29 @@ class PayloadPieceBoundariesTest {
 
     @Test
     void payloadsAtPieceBoundariesReadBackWholeOneAppendEach() throws IOException {
-        List<LogEntry> entries = entries(1);
-        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
-             LogStorage log = store.forGroup("g")) {
-            for (LogEntry entry : entries) {
-                log.append(List.of(entry), null);
-            }
-            assertReadBack(entries, log);
-        }
-        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
-             LogStorage log = store.forGroup("g")) {
-            assertReadBack(entries, log);
-        }
-        assertSegmentHoldsBackToBack(entries);
+        assertAppendedReadBackAcrossReopening(entries(1), true);
     }
 
     @Test
     void payloadsAtPieceBoundariesReadBackWholeInOneAppend() throws IOException {
-        List<LogEntry> entries = entries(1);
+        assertAppendedReadBackAcrossReopening(entries(1), false);
+    }
+
+    /**
+     * Appends {@code entries} (one append each, or all in one), reads them back whole, again after
+     * reopening, and checks the segment file holds them back to back.
+     */
+    private void assertAppendedReadBackAcrossReopening(List<LogEntry> entries, boolean oneAppendEach)
+            throws IOException {
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
              LogStorage log = store.forGroup("g")) {
-            log.append(entries, null);
+            if (oneAppendEach) {
+                for (LogEntry entry : entries) {
+                    log.append(List.of(entry), null);
+                }
+            } else {
+                log.append(entries, null);
+            }
             assertReadBack(entries, log);
         }
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
