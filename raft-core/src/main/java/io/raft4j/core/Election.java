@@ -70,8 +70,11 @@ final class Election {
      */
     private boolean leaderMaybeAlive = true;
     private final Map<String, Boolean> votes = new HashMap<>();
+    private final RestartRefusal restartRefusal;
 
-    Election(RaftConfig settings, RandomGenerator random, RaftLog log, ConfigHistory configs, Node node) {
+    Election(RaftConfig settings, RandomGenerator random, RaftLog log, ConfigHistory configs, Node node,
+             RestartRefusal restartRefusal) {
+        this.restartRefusal = restartRefusal;
         this.settings = settings;
         this.id = settings.nodeId();
         this.groupId = settings.groupId();
@@ -89,7 +92,8 @@ final class Election {
         if (electionElapsed >= settings.electionTimeoutTicks()) {
             leaderMaybeAlive = false;
         }
-        if (electionElapsed >= randomizedElectionTimeout + standBackTicks() && isPromotable()) {
+        if (electionElapsed >= randomizedElectionTimeout + standBackTicks() && isPromotable()
+                && !restartRefusal.refusing()) {
             electionElapsed = 0;
             campaign(false);
         }
@@ -176,11 +180,13 @@ final class Election {
 
     /**
      * Leader stickiness (thesis §4.2.3, §9.6): whether this node refuses (pre-)votes, as it heard
-     * from a live leader less than an election timeout ago, or cannot rule one out.
+     * from a live leader less than an election timeout ago, or cannot rule one out; or as the window
+     * it may have promised before its restart still runs ({@link RestartRefusal}), whatever its
+     * settings now.
      */
     private boolean refusesVotes() {
-        return settings.checkQuorum() && (node.leaderId() != null || leaderMaybeAlive)
-                && electionElapsed < settings.electionTimeoutTicks();
+        return restartRefusal.refusing() || (settings.checkQuorum() && (node.leaderId() != null || leaderMaybeAlive)
+                && electionElapsed < settings.electionTimeoutTicks());
     }
 
     // ---- campaigns ---------------------------------------------------------------------------

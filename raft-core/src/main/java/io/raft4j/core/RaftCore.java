@@ -59,6 +59,7 @@ public final class RaftCore {
     private final PartsView parts = new PartsView();
     /** How long this node refuses votes, and how a leader counts its followers' windows into a lease. */
     private final VoteRefusal voteRefusal;
+    private final RestartRefusal restartRefusal;
     private final LeaseReadTally leaseReadTally = new LeaseReadTally();
     private final Election election;
     private final FollowerReplication replication;
@@ -149,7 +150,17 @@ public final class RaftCore {
         if (snapshot != null) {
             installer.reconcileAtStartup(snapshot.meta());
         }
-        this.election = new Election(settings, random, log, configs, parts);
+        this.restartRefusal = new RestartRefusal(hs.voteRefusalMicros(), voteRefusal.windowMicros(),
+                voteRefusal.tickMicros());
+        if (restartRefusal.durableMicros() != hs.voteRefusalMicros()) {
+            hardStateDirty = true; // before any append answer announces the window
+        }
+        if (restartRefusal.startupTicks() > settings.electionTimeoutTicks()) {
+            LOG.info("{}: refusing votes and not campaigning for {} ticks after its start: it may have announced"
+                    + " a {} µs vote-refusal window before it stopped, longer than its election timeout now", id,
+                    restartRefusal.startupTicks(), hs.voteRefusalMicros());
+        }
+        this.election = new Election(settings, random, log, configs, parts, restartRefusal);
         this.replication = new FollowerReplication(settings, voteRefusal.windowMicros(), log, configs, installer, parts);
         boolean fresh = storage.lastIndex() == 0 && storage.firstIndex() == 1 && term == 0;
         if (!fresh) {
@@ -317,6 +328,9 @@ public final class RaftCore {
     /** Advances logical time by one tick. */
     public void tick() {
         ticks++;
+        if (restartRefusal.tick()) {
+            hardStateDirty = true;
+        }
         readRelay.expire(ticks, settings.electionTimeoutTicks(), log.committed());
         if (role == Role.LEADER) {
             tickLeader();
@@ -1090,7 +1104,7 @@ public final class RaftCore {
             leader.reads().confirmLeaseReads(leaseClock());
             leader.replicateToAll();
         }
-        HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;
+        HardState hs = hardStateDirty ? new HardState(term, votedFor, restartRefusal.durableMicros()) : null;
         hardStateDirty = false;
         List<LogEntry> toPersist = log.takeEntriesToPersist();
         List<ReadState> reads = leader != null ? answerFollowers(leader.reads().takeConfirmed()) : List.of();

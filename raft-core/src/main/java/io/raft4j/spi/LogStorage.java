@@ -38,7 +38,12 @@ import java.util.Optional;
  */
 public interface LogStorage extends AutoCloseable {
 
-    /** The last durable hard state, {@link HardState#INITIAL} for a new store. */
+    /**
+     * The last durable hard state, {@link HardState#INITIAL} for a new store. All three of its
+     * fields are the node's to get back: a store that drops {@link HardState#voteRefusalMicros()}
+     * (returns 0) loses only what keeps read leases safe when a node is restarted with a shorter
+     * election timeout than it ran with.
+     */
     HardState hardState();
 
     /** Index of the first entry held; {@code lastIndex() + 1} when the log holds none. */

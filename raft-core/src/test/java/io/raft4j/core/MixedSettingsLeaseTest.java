@@ -203,6 +203,37 @@ class MixedSettingsLeaseTest {
                         + " had been elected and committed " + x + ": " + reads);
     }
 
+    /**
+     * The restart gap of a rolling change: n2 runs a 30-tick timeout and acknowledges n1's round (a
+     * 2.9 s window), then is restarted with a 10-tick one as n1 is cut off. n3, on 10 ticks, voted
+     * again after 9; n2 refused votes for its new timeout from its start only, then voted n3 in
+     * while n1's lease, resting on n2's old window, still ran (the test failed with "n1 answered lease
+     * read 42 at index 3, 18 ticks into its lease of 26, although n3 had been elected and committed
+     * 5"). n2 now keeps the window with its term and vote, and refuses for it after the restart.
+     */
+    @Test
+    void aFollowerRestartedWithAShorterTimeoutKeepsTheWindowItAnnounced() {
+        CoreCluster c = leadByN1(b -> b.electionTimeoutTicks(30), b -> b);
+        c.nodeSettings.put("n2", b -> b.electionTimeoutTicks(30));
+        c.restart("n2");
+        c.tickAll(40); // n2 back on 30 ticks, past any refusal from its restart, following n1
+        assertEquals(Role.LEADER, c.core("n1").role());
+        c.tick("n1"); // a round, acknowledged at once: n2 announces 2.9 s
+        c.deliverAll();
+
+        c.nodeSettings.put("n2", b -> b);
+        c.restart("n2");
+        assertNoStaleLeaseRead(c, false);
+
+        // The window ran out: n2 votes and campaigns again, and the group elects a leader.
+        for (int i = 0; i < 40 && leaderOf(c, "n2", "n3") == null; i++) {
+            c.tick("n2");
+            c.tick("n3");
+            c.deliverAll();
+        }
+        assertNotNull(leaderOf(c, "n2", "n3"), "n2 and n3 elect a leader once n2's old window has passed");
+    }
+
     private static String leaderOf(CoreCluster c, String... ids) {
         for (String id : ids) {
             if (c.core(id).role() == Role.LEADER) {

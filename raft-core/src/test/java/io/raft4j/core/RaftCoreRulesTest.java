@@ -306,7 +306,7 @@ class RaftCoreRulesTest {
         core.ready();
         core.campaign();
         Ready rd = core.ready();
-        assertEquals(new HardState(2, "n1"), rd.hardState());
+        assertEquals(List.of(2L, "n1"), List.of(rd.hardState().term(), rd.hardState().votedFor()));
         assertNotNull(rd.messagesAfterPersist().stream().filter(m -> m.to().equals("n1")).findFirst().orElse(null));
         core.step(new RequestVoteResponse(G, "n2", "n1", 2, true, false));
         assertEquals(Role.CANDIDATE, core.role(), "one vote of three is not a majority without our own");
@@ -327,7 +327,7 @@ class RaftCoreRulesTest {
         core.ready();
         core.campaign();
         Ready rd = core.ready();
-        assertEquals(new HardState(2, "n1"), rd.hardState());
+        assertEquals(List.of(2L, "n1"), List.of(rd.hardState().term(), rd.hardState().votedFor()));
         assertTrue(rd.messages().stream().noneMatch(RequestVote.class::isInstance),
                 "vote requests went out with the term still unwritten: " + rd.messages());
         assertEquals(List.of("n2", "n3"), rd.messagesAfterPersist().stream()

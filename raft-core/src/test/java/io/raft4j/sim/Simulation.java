@@ -717,6 +717,9 @@ public final class Simulation {
         if (mixedSettings && mixRandom.nextInt(3) == 0) {
             handLeadershipToTheSlowest();
         }
+        if (mixedSettings && mixRandom.nextInt(6) == 0) {
+            restartTheLongestWindowShorter();
+        }
         // Bring back nodes that stayed down, so most of the run has a live majority.
         for (SimNode n : nodes.values()) {
             if (!n.up && random.nextDouble() < 0.3) {
@@ -745,6 +748,38 @@ public final class Simulation {
             counters[5]++;
         }
         process(leader);
+    }
+
+    /**
+     * With settings that differ, a rolling change of them at its riskiest: the follower with the
+     * longest vote-refusal window (the one the leader's lease rests on) is restarted at once with the
+     * shortest timeout, as the leader is cut off alone. Restarted, it must go on refusing votes for
+     * the window it announced before it stopped, or the others elect a leader while the old one still
+     * answers lease reads.
+     */
+    private void restartTheLongestWindowShorter() {
+        SimNode leader = currentLeader();
+        if (leader == null) {
+            return;
+        }
+        String longest = leader.core.clusterConfig().voters().stream()
+                .filter(id -> !id.equals(leader.id) && nodes.get(id).up && timings.get(id).checkQuorum())
+                .max(java.util.Comparator.comparingLong((String id) -> timings.get(id).timeoutUs()).thenComparing(id -> id))
+                .orElse(null);
+        if (longest == null) {
+            return;
+        }
+        SimNode follower = nodes.get(longest);
+        stop(follower);
+        timings.put(longest, new NodeTiming(p.electionTicks(), SimParams.TICK_US, true));
+        startNode(follower);
+        blockedLinks.clear();
+        for (String id : ids) {
+            if (!id.equals(leader.id)) {
+                blockedLinks.add(id + ">" + leader.id);
+                blockedLinks.add(leader.id + ">" + id);
+            }
+        }
     }
 
     /** An operator's change on the current leader: grow, shrink, replace, learners, or a transfer. */
@@ -972,20 +1007,30 @@ public final class Simulation {
     }
 
     private void crash(SimNode n) {
-        counters[2]++;
-        n.crash();
-        pendingReads.remove(n.id);
-        readsAwaitingIndex.remove(n.id);
+        stop(n);
         if (faultsActive && random.nextDouble() < 0.3) {
             // A process restarted at once (by a supervisor), well within an election timeout: the
             // window in which a node that forgot hearing from a live leader could help elect another
             // while that leader still holds a read lease.
             schedule(now + 1 + random.nextInt(p.electionTicks() * SimParams.TICK_US), null, "quick restart", () -> {
                 if (!n.up && faultsActive) {
+                    if (mixedSettings && mixRandom.nextBoolean()) {
+                        // A rolling change of settings: back with new ones, often a shorter window than
+                        // the one it announced before it stopped, whose leases may still run.
+                        timings.put(n.id, NodeTiming.mixed(p, mixRandom));
+                    }
                     startNode(n);
                 }
             });
         }
+    }
+
+    /** The node's process ends: its durable state stays, the rest is gone. */
+    private void stop(SimNode n) {
+        counters[2]++;
+        n.crash();
+        pendingReads.remove(n.id);
+        readsAwaitingIndex.remove(n.id);
     }
 
     /**

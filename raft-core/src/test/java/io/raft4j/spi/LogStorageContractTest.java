@@ -187,6 +187,23 @@ public abstract class LogStorageContractTest {
         assertLog(storage, 1, 3);
     }
 
+    /** The vote-refusal window is part of the hard state, kept across a reopen as term and vote are. */
+    @Test
+    void hardStateKeepsItsVoteRefusalWindow() {
+        storage.append(entries(1, 2, 1), new HardState(1, "n1", 2_900_000));
+        storage = reopen(storage);
+        assertEquals(new HardState(1, "n1", 2_900_000), storage.hardState());
+
+        storage.append(List.of(), new HardState(1, "n1", Long.MAX_VALUE / 100));
+        storage = reopen(storage);
+        assertEquals(new HardState(1, "n1", Long.MAX_VALUE / 100), storage.hardState());
+
+        storage.append(List.of(), new HardState(2, null, 0));
+        storage = reopen(storage);
+        assertEquals(new HardState(2, null, 0), storage.hardState());
+        assertLog(storage, 1, 2);
+    }
+
     // ---- reads with a byte limit ---------------------------------------------------------------
 
     @Test

@@ -31,7 +31,8 @@ import java.util.zip.CRC32C;
  *
  * column family raft4j.meta
  *   [0x00]"format"              -> "raft4j-log"[version:4]             (the directory marker)
- *   [0x01][n:1][group]['h']     -> [1][term:8][vote length:4, -1 = none][vote UTF-8][crc:4]
+ *   [0x01][n:1][group]['h']     -> [2][term:8][vote refusal µs:8][vote length:4, -1 = none][vote UTF-8][crc:4]
+ *                                  (format 4 and older: [1][term:8][vote length:4][vote][crc:4], no window)
  *   [0x01][n:1][group]['c']     -> [1][index:8][term:8][crc:4]        (the compaction point)
  *   [0x01][n:1][group]['o']     -> [1][group length:4][group UTF-8][node length:4][node UTF-8][crc:4]
  *                                  (the node that owns this group's log, see LogStorage#owner)
@@ -45,13 +46,14 @@ import java.util.zip.CRC32C;
  * All integers are big-endian. The leading byte of each value is its layout version.
  * Format version 2 added the segment layout of entry values, version 3 chunks, version 4 the record
  * of an append whose payloads are being synced ('w': an older version would neither sync them
- * nor cut them when opening after a crash); directories of older
+ * nor cut them when opening after a crash), version 5 the vote-refusal window in the hard state
+ * (an older version would read it as corrupt); directories of older
  * versions are read as they are (they hold no newer layout) and marked with the current version
  * when opened, so that an older raft4j refuses them.
  */
 final class Codec {
     /** Version of the whole layout, stored in the format marker. Bump it on any incompatible change. */
-    static final int FORMAT_VERSION = 4;
+    static final int FORMAT_VERSION = 5;
 
     static final String ENTRIES_CF = "raft4j.entries";
     static final String META_CF = "raft4j.meta";
@@ -71,6 +73,9 @@ final class Codec {
     static final int ENTRY_HEADER_BYTES = 14;
     private static final int ENTRY_CRC_OFFSET = 10;
     private static final int HARD_STATE_MIN_BYTES = 1 + 8 + 4 + 4;
+    /** The layout of a hard state value with its vote-refusal window (format 5 on). */
+    private static final byte HARD_STATE_WINDOW_VERSION = 2;
+    private static final int HARD_STATE_WINDOW_MIN_BYTES = HARD_STATE_MIN_BYTES + 8;
     private static final int COMPACTION_BYTES = 1 + 8 + 8 + 4;
     private static final byte HARD_STATE_TAG = 'h';
     private static final byte COMPACTION_TAG = 'c';
@@ -375,8 +380,9 @@ final class Codec {
     static byte[] encodeHardState(HardState state) {
         byte[] vote = state.votedFor() == null ? null : state.votedFor().getBytes(StandardCharsets.UTF_8);
         int voteBytes = vote == null ? 0 : vote.length;
-        ByteBuffer out = ByteBuffer.allocate(HARD_STATE_MIN_BYTES + voteBytes);
-        out.put(VALUE_VERSION).putLong(state.term()).putInt(vote == null ? -1 : vote.length);
+        ByteBuffer out = ByteBuffer.allocate(HARD_STATE_WINDOW_MIN_BYTES + voteBytes);
+        out.put(HARD_STATE_WINDOW_VERSION).putLong(state.term()).putLong(state.voteRefusalMicros())
+                .putInt(vote == null ? -1 : vote.length);
         if (vote != null) {
             out.put(vote);
         }
@@ -385,15 +391,19 @@ final class Codec {
     }
 
     static HardState decodeHardState(byte[] value, String groupId) {
-        checkMetaValue(value, HARD_STATE_MIN_BYTES, groupId, "hard state");
+        boolean withWindow = value.length > 0 && value[0] == HARD_STATE_WINDOW_VERSION;
+        int minBytes = withWindow ? HARD_STATE_WINDOW_MIN_BYTES : HARD_STATE_MIN_BYTES;
+        checkMetaValue(value, minBytes, groupId, "hard state", withWindow ? HARD_STATE_WINDOW_VERSION : VALUE_VERSION);
         long term = getLong(value, 1);
-        int voteLength = getInt(value, 9);
-        int expected = HARD_STATE_MIN_BYTES + Math.max(voteLength, 0);
-        if (voteLength < -1 || value.length != expected || term < 0) {
-            throw corrupt(groupId, "hard state", "inconsistent lengths or negative term");
+        long window = withWindow ? getLong(value, 9) : 0;
+        int voteAt = withWindow ? 21 : 13;
+        int voteLength = getInt(value, voteAt - 4);
+        int expected = minBytes + Math.max(voteLength, 0);
+        if (voteLength < -1 || value.length != expected || term < 0 || window < 0) {
+            throw corrupt(groupId, "hard state", "inconsistent lengths, or a negative term or window");
         }
-        String vote = voteLength < 0 ? null : new String(value, 13, voteLength, StandardCharsets.UTF_8);
-        return new HardState(term, vote);
+        String vote = voteLength < 0 ? null : new String(value, voteAt, voteLength, StandardCharsets.UTF_8);
+        return new HardState(term, vote, window);
     }
 
     static byte[] encodeCompaction(long index, long term) {
@@ -502,6 +512,10 @@ final class Codec {
      * layout version; {@code what} names it in the error.
      */
     private static void checkMetaValue(byte[] value, int minBytes, String groupId, String what) {
+        checkMetaValue(value, minBytes, groupId, what, VALUE_VERSION);
+    }
+
+    private static void checkMetaValue(byte[] value, int minBytes, String groupId, String what, byte layout) {
         if (value.length < minBytes) {
             throw corrupt(groupId, what, "value truncated to " + value.length + " bytes");
         }
@@ -509,7 +523,7 @@ final class Codec {
         if (checksum(value, body) != getInt(value, body)) {
             throw corrupt(groupId, what, "checksum mismatch");
         }
-        if (value[0] != VALUE_VERSION) {
+        if (value[0] != layout) {
             throw corrupt(groupId, what, "unknown value layout " + value[0]);
         }
     }

@@ -7,7 +7,8 @@ import io.raft4j.message.HardState;
 import io.raft4j.message.LogEntry;
 import io.raft4j.spi.LogOwner;
 import io.raft4j.spi.LogStorage;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -27,8 +28,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Guards the on-disk compatibility promise of {@code docs/operations.md} ("Upgrading"): a log
  * directory written by this build at format {@link Codec#FORMAT_VERSION} is checked in under
- * {@code golden-log-v4/}, and this build must open it and read back exactly what was written
- * (entries in RocksDB and in segment files, compaction point, hard state, owner, two groups).
+ * {@code golden-log-v5/}, one of the build before under {@code golden-log-v4/} (the same, with no
+ * vote-refusal windows in its hard states), and this build must open each and read back exactly
+ * what was written (entries in RocksDB and in segment files, compaction point, hard state, owner,
+ * two groups).
  *
  * <p>A change of the format then fails here unless it bumps {@code FORMAT_VERSION} and still reads
  * the old one: a bump adds a {@code golden-log-v<new>} directory (generate it with
@@ -37,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The generator leaves out RocksDB's info logs (they name paths of the machine) and the lock file.
  */
 class GoldenLogDirectoryTest {
-    private static final String CURRENT_DIRECTORY = "golden-log-v4";
+    private static final String CURRENT_DIRECTORY = "golden-log-v5";
     /** Small segment settings, so the larger payloads go to segment files, as in production. */
     private static final RocksDbLogStore.Settings SETTINGS =
             new RocksDbLogStore.Settings(1 << 20, 1 << 20, 1 << 20).withSegments(64, 128, 4096);
@@ -66,8 +69,13 @@ class GoldenLogDirectoryTest {
                 LogEntry.command(2, 2, Bytes.ofUtf8("SET a 1")), LogEntry.command(3, 2, Bytes.ofUtf8("SET b 2")));
     }
 
-    private static final HardState G1_STATE = new HardState(3, "n2");
-    private static final HardState G2_STATE = new HardState(2, "n1");
+    private static final HardState G1_STATE = new HardState(3, "n2", 1_900_000);
+    private static final HardState G2_STATE = new HardState(2, "n1", 0);
+
+    /** What each golden directory holds in its hard states: format 4 stored no window. */
+    private static HardState expectedState(String directory, HardState written) {
+        return directory.equals("golden-log-v4") ? new HardState(written.term(), written.votedFor()) : written;
+    }
     private static final long G1_COMPACTED = 4;
 
     private static void generate(Path dir) {
@@ -75,7 +83,7 @@ class GoldenLogDirectoryTest {
             LogStorage g1 = store.forGroup("g1");
             g1.recordOwner(new LogOwner("g1", "n1"));
             List<LogEntry> entries = g1Entries();
-            g1.append(entries.subList(0, 7), new HardState(1, "n1"));
+            g1.append(entries.subList(0, 7), new HardState(1, "n1", 900_000));
             g1.append(entries.subList(7, entries.size()), G1_STATE);
             g1.compact(G1_COMPACTED, 1);
             LogStorage g2 = store.forGroup("g2");
@@ -84,10 +92,11 @@ class GoldenLogDirectoryTest {
         }
     }
 
-    @Test
-    void opensAndReads(@TempDir Path tmp) throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"golden-log-v4", CURRENT_DIRECTORY})
+    void opensAndReads(String directory, @TempDir Path tmp) throws Exception {
         Path golden;
-        if (Boolean.getBoolean("raft4j.golden.regenerate")) {
+        if (directory.equals(CURRENT_DIRECTORY) && Boolean.getBoolean("raft4j.golden.regenerate")) {
             Path target = Path.of("src/test/resources", CURRENT_DIRECTORY);
             golden = target;
             deleteTree(target);
@@ -101,14 +110,14 @@ class GoldenLogDirectoryTest {
                 }
             }
         } else {
-            golden = Path.of(GoldenLogDirectoryTest.class.getResource("/" + CURRENT_DIRECTORY).toURI());
+            golden = Path.of(GoldenLogDirectoryTest.class.getResource("/" + directory).toURI());
         }
-        assertEquals(4, Codec.FORMAT_VERSION, "a new format version gets a golden directory of its own (Javadoc)");
+        assertEquals(5, Codec.FORMAT_VERSION, "a new format version gets a golden directory of its own (Javadoc)");
         // Opening marks the directory; the golden copy on the classpath stays untouched.
         Path dir = copyOf(golden, tmp.resolve("log"));
         try (RocksDbLogStore store = RocksDbLogStore.open(dir, SETTINGS)) {
             LogStorage g1 = store.forGroup("g1");
-            assertEquals(G1_STATE, g1.hardState());
+            assertEquals(expectedState(directory, G1_STATE), g1.hardState());
             assertEquals(new LogOwner("g1", "n1"), g1.owner().orElseThrow());
             assertEquals(G1_COMPACTED + 1, g1.firstIndex());
             assertEquals(12, g1.lastIndex());
@@ -116,7 +125,7 @@ class GoldenLogDirectoryTest {
             List<LogEntry> expected = g1Entries().subList((int) G1_COMPACTED, 12);
             assertEquals(expected, g1.entries(G1_COMPACTED + 1, 13, Long.MAX_VALUE));
             LogStorage g2 = store.forGroup("g2");
-            assertEquals(G2_STATE, g2.hardState());
+            assertEquals(expectedState(directory, G2_STATE), g2.hardState());
             assertEquals(new LogOwner("g2", "n1"), g2.owner().orElseThrow());
             assertEquals(1, g2.firstIndex());
             assertEquals(g2Entries(), g2.entries(1, 4, Long.MAX_VALUE));
