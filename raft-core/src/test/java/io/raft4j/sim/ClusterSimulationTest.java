@@ -55,10 +55,11 @@ class ClusterSimulationTest {
      * entry too (see {@code SafetyCheckerTest}). 4005043: a crash scheduled a microsecond before the
      * heal fired after it, leaving a node down through the healing phase. 40006847: followers slower
      * to receive a snapshot than the leader was to take the next found the log after it compacted
-     * away, and needed snapshot after snapshot.
+     * away, and needed snapshot after snapshot. 1552: a follower restarted with a shorter timeout
+     * than it had announced to its leader voted a new leader in during the old one's lease.
      */
     @ParameterizedTest(name = "seed {0}, {1} nodes")
-    @CsvSource({"3017743, 3", "4005043, 5", "40006847, 3"})
+    @CsvSource({"3017743, 3", "4005043, 5", "40006847, 3", "1552, 3"})
     void formerFailuresPass(long seed, int nodes) {
         new Simulation(seed, nodes).run();
     }
