@@ -234,6 +234,27 @@ class MixedSettingsLeaseTest {
         assertNotNull(leaderOf(c, "n2", "n3"), "n2 and n3 elect a leader once n2's old window has passed");
     }
 
+    /**
+     * The whole group restarted at once with a third of its timeout: every node first waits out the
+     * 2.9 s window it stored (none votes, none campaigns), then they elect a leader within a few of
+     * their new timeouts, though all their timers ran out during the wait (47 ticks after the
+     * restart here: all three campaign as the windows end and split the vote once).
+     */
+    @Test
+    void aGroupRestartedWholeWithShorterTimeoutsElectsOnceTheStoredWindowsPassed() {
+        CoreCluster c = leadByN1(b -> b.electionTimeoutTicks(30), b -> b.electionTimeoutTicks(30));
+        for (String id : c.allIds()) {
+            c.nodeSettings.put(id, b -> b);
+            c.restart(id);
+        }
+        int ticks = 0;
+        for (; ticks < 80 && c.leader() == null; ticks++) {
+            c.tickAll(1);
+        }
+        assertTrue(ticks >= 29, "elected after " + ticks + " ticks, within the 2.9 s windows the nodes stored");
+        assertNotNull(c.leader(), "no leader 80 ticks after the restart (the windows end at 30, timeouts are 10)");
+    }
+
     private static String leaderOf(CoreCluster c, String... ids) {
         for (String id : ids) {
             if (c.core(id).role() == Role.LEADER) {
