@@ -89,6 +89,13 @@ final class Election {
     /** A tick on a node that does not lead: campaigns once the (randomized) election timeout passed. */
     void tick() {
         electionElapsed++;
+        if (restartRefusal.refusing() && electionElapsed >= settings.electionTimeoutTicks()) {
+            // No campaign while the window stored before the restart runs: the timer waits just short
+            // of one election timeout, so that the random part of this node's timeout runs from the
+            // window's end. Left to run on, it had passed long before in every node restarted with
+            // such a window, and all of them campaigned at the tick it ended and split the vote.
+            electionElapsed = settings.electionTimeoutTicks() - 1;
+        }
         if (electionElapsed >= settings.electionTimeoutTicks()) {
             leaderMaybeAlive = false;
         }
