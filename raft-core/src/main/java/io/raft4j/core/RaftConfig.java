@@ -79,8 +79,10 @@ import java.util.Objects;
  *                                 each follower announces how long it refuses votes in real time, and
  *                                 a leader counts a shorter window of a quorum's (a follower with a
  *                                 shorter timeout or tick, or without {@code checkQuorum}). A node
- *                                 restarted with a shorter window honours only its new one: keep it
- *                                 stopped for its old election timeout first
+ *                                 restarted with a shorter window first honours the one it stored
+ *                                 ({@code HardState#voteRefusalMicros}); a store written by an
+ *                                 earlier build holds none: do not shorten it in the restart that
+ *                                 upgrades the node
  * @param strictMembershipChecks   refuse a membership change whose new voters would not include a
  *                                 majority that answered the leader lately (within the last two heartbeat
  *                                 intervals; the leader counts if it stays a voter): such a change could
