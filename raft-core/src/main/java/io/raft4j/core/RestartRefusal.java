@@ -27,9 +27,12 @@ final class RestartRefusal {
      */
     RestartRefusal(long storedMicros, long windowMicros, long tickMicros) {
         this.windowMicros = windowMicros;
+        // No node announces more (a store may hold any value): counted in ticks of 1 µs, plus one,
+        // Long.MAX_VALUE overflowed to a negative count, and the node refused nothing at all.
+        long stored = Math.min(storedMicros, VoteRefusal.MAX_WINDOW_MICROS);
         // One tick more: the first may come right after the start, and the whole window must pass.
-        this.startupTicks = storedMicros <= 0 ? 0 : ceilDiv(storedMicros, tickMicros) + 1;
-        this.durableMicros = Math.max(storedMicros, windowMicros);
+        this.startupTicks = stored <= 0 ? 0 : ceilDiv(stored, tickMicros) + 1;
+        this.durableMicros = Math.max(stored, windowMicros);
     }
 
     private static long ceilDiv(long a, long b) {

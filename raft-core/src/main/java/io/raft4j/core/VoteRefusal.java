@@ -16,7 +16,7 @@ package io.raft4j.core;
  */
 record VoteRefusal(RaftConfig settings, long tickMicros) {
     /** Windows beyond this are taken as this much: far beyond any lease, and no overflow below. */
-    private static final long MAX_WINDOW_MICROS = Long.MAX_VALUE / 100;
+    static final long MAX_WINDOW_MICROS = Long.MAX_VALUE / 100;
 
     VoteRefusal {
         if (tickMicros <= 0) {

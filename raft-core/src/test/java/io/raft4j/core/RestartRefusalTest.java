@@ -43,6 +43,20 @@ class RestartRefusalTest {
         assertEquals(4, new RestartRefusal(3_000, 3_000, 1_000).startupTicks());
     }
 
+    /**
+     * A store may hold any window of 0 or more. Long.MAX_VALUE µs in ticks of 1 µs, plus the tick for
+     * a first one at once, overflowed to a negative count, and the node refused nothing at all
+     * ("expected: <true> but was: <false>"); it is taken as the longest window a node announces.
+     */
+    @Test
+    void theLongestStoredWindowStillRefuses() {
+        RestartRefusal r = new RestartRefusal(Long.MAX_VALUE, 900, 1);
+        assertTrue(r.refusing());
+        assertTrue(r.startupTicks() > 0, "startup ticks " + r.startupTicks());
+        assertFalse(r.tick());
+        assertTrue(r.refusing());
+    }
+
     @Test
     void noStoredWindowRefusesNothingMore() {
         RestartRefusal r = new RestartRefusal(0, 900_000, TICK);
