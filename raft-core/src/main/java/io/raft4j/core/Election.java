@@ -26,6 +26,9 @@ final class Election {
     interface Node {
         long term();
 
+        /** The fingerprint of this node's bootstrap, carried by its vote requests (0 while unknown). */
+        long bootstrapFingerprint();
+
         Role role();
 
         /** The leader known for the current term, or {@code null}. */
@@ -254,7 +257,7 @@ final class Election {
         for (String voter : configs.current().allMembers()) {
             if (!voter.equals(id) && configs.current().isVoter(voter)) {
                 node.send(new RequestVote(groupId, id, voter, voteTerm, log.lastIndex(), log.lastTerm(), preVote,
-                        transfer));
+                        transfer, node.bootstrapFingerprint()));
             }
         }
     }

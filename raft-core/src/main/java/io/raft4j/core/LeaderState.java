@@ -283,7 +283,7 @@ final class LeaderState {
         }
         long commit = Math.min(log.committed(), prev);
         core.send(new AppendEntries(core.groupId(), core.id(), to, core.term(), prev, prevTerm, List.of(),
-                commit, reads.round(), !core.clusterConfig().isMember(to)));
+                commit, reads.round(), !core.clusterConfig().isMember(to), core.bootstrapFingerprint()));
         pr.commitSent(commit);
     }
 
@@ -320,7 +320,7 @@ final class LeaderState {
             long last = prev + entries.size();
             long commit = Math.min(log.committed(), last);
             AppendEntries m = new AppendEntries(core.groupId(), core.id(), to, core.term(), prev, prevTerm,
-                    entries, commit, reads.round(), !core.clusterConfig().isMember(to));
+                    entries, commit, reads.round(), !core.clusterConfig().isMember(to), core.bootstrapFingerprint());
             core.send(m);
             pr.commitSent(commit);
             pr.onAppendSent(last, m.sizeBytes(), !entries.isEmpty());
@@ -408,7 +408,7 @@ final class LeaderState {
             }
             long end = out.sent + chunk.length();
             core.send(new InstallSnapshot(core.groupId(), core.id(), to, core.term(), out.info.meta(), out.sent,
-                    chunk, end >= size, out.info.checksum()));
+                    chunk, end >= size, out.info.checksum(), core.bootstrapFingerprint()));
             out.markSent(end);
         }
     }

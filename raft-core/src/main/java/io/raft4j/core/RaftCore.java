@@ -60,6 +60,7 @@ public final class RaftCore {
     /** How long this node refuses votes, and how a leader counts its followers' windows into a lease. */
     private final VoteRefusal voteRefusal;
     private final RestartRefusal restartRefusal;
+    private final BootstrapFingerprint bootstrap;
     private final LeaseReadTally leaseReadTally = new LeaseReadTally();
     private final Election election;
     private final FollowerReplication replication;
@@ -135,6 +136,7 @@ public final class RaftCore {
         }
         this.term = hs.term();
         this.votedFor = hs.votedFor();
+        this.bootstrap = new BootstrapFingerprint(id, hs.bootstrapFingerprint());
         SnapshotStore.SnapshotInfo snapshot = snapshots == null ? null : snapshots.latest().orElse(null);
         long snapshotIndex = snapshot == null ? 0 : snapshot.meta().lastIndex();
         if (storage.firstIndex() - 1 > snapshotIndex) {
@@ -146,6 +148,7 @@ public final class RaftCore {
         this.configs = new ConfigHistory(snapshot == null ? ClusterConfig.EMPTY : snapshot.meta().config(),
                 log.firstIndex() - 1);
         loadConfigsFrom(storage);
+        learnFingerprintFromFirstEntry(storage);
         this.installer = new SnapshotInstaller(this, log, configs, settings);
         if (snapshot != null) {
             installer.reconcileAtStartup(snapshot.meta());
@@ -189,9 +192,25 @@ public final class RaftCore {
         }
     }
 
+    /**
+     * A log stored before fingerprints were, that still holds its first entry: the configuration the
+     * group was bootstrapped with (this node's own, or its leader's for a node that joined).
+     */
+    private void learnFingerprintFromFirstEntry(LogStorage storage) {
+        if (bootstrap.value() != 0 || storage.firstIndex() != 1 || storage.lastIndex() < 1) {
+            return;
+        }
+        LogEntry first = RaftLog.checkedEntries(storage, 1, 2, Long.MAX_VALUE).get(0);
+        if (first.type() == EntryType.CONFIG && first.term() == 1
+                && bootstrap.learn(BootstrapFingerprint.of(groupId, ClusterConfig.decode(first.data()).voters()))) {
+            hardStateDirty = true;
+        }
+    }
+
     private void bootstrap(ClusterConfig initial) {
         term = 1;
         hardStateDirty = true;
+        bootstrap.learn(BootstrapFingerprint.of(groupId, initial.voters()));
         appendLocal(List.of(new LogEntry(1, 1, EntryType.CONFIG, initial.encode())));
         LOG.info("{}: bootstrapped group {} with voters {}", id, groupId, initial.voters());
     }
@@ -204,6 +223,19 @@ public final class RaftCore {
     }
 
     /** The group id. */
+    /**
+     * The fingerprint of the bootstrap this node's group comes from (see
+     * {@link HardState#bootstrapFingerprint()}), 0 while unknown.
+     */
+    public long bootstrapFingerprint() {
+        return bootstrap.value();
+    }
+
+    /** Vote requests, appends and snapshot chunks dropped as coming from another bootstrap of the group. */
+    public long foreignBootstrapMessagesDropped() {
+        return bootstrap.refused();
+    }
+
     public String groupId() {
         return groupId;
     }
@@ -761,6 +793,13 @@ public final class RaftCore {
             dropMalformed(m, problem);
             return;
         }
+        if (!bootstrap.admits(m)) {
+            return;
+        }
+        if (m.term() >= term && (m instanceof AppendEntries || m instanceof InstallSnapshot)
+                && bootstrap.learn(BootstrapFingerprint.carriedBy(m))) {
+            hardStateDirty = true; // a node that joined learns its group's bootstrap from its leader
+        }
         if (m.term() > term) {
             if (!election.acceptsHigherTerm(m)) {
                 return;
@@ -979,6 +1018,11 @@ public final class RaftCore {
         }
 
         @Override
+        public long bootstrapFingerprint() {
+            return bootstrap.value();
+        }
+
+        @Override
         public Role role() {
             return role;
         }
@@ -1104,7 +1148,8 @@ public final class RaftCore {
             leader.reads().confirmLeaseReads(leaseClock());
             leader.replicateToAll();
         }
-        HardState hs = hardStateDirty ? new HardState(term, votedFor, restartRefusal.durableMicros()) : null;
+        HardState hs = hardStateDirty
+                ? new HardState(term, votedFor, restartRefusal.durableMicros(), bootstrap.value()) : null;
         hardStateDirty = false;
         List<LogEntry> toPersist = log.takeEntriesToPersist();
         List<ReadState> reads = leader != null ? answerFollowers(leader.reads().takeConfirmed()) : List.of();

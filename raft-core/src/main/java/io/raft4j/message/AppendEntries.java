@@ -14,10 +14,14 @@ import java.util.List;
  * @param recipientRemoved whether the leader's configuration no longer lists the recipient: only
  *                     such a message makes a node whose log says it was removed stop (a node added
  *                     back under a removed one's id replays that old removal while it catches up)
+ * @param bootstrapFingerprint the sender's {@link HardState#bootstrapFingerprint()}: which bootstrap of the
+ *                     group it belongs to; 0 if it does not know (an older sender, or a node that
+ *                     joined and has heard from no leader yet). A receiver that knows another one
+ *                     drops the message
  */
 public record AppendEntries(String groupId, String from, String to, long term, long prevLogIndex,
                             long prevLogTerm, List<LogEntry> entries, long leaderCommit, long round,
-                            boolean recipientRemoved)
+                            boolean recipientRemoved, long bootstrapFingerprint)
         implements RaftMessage {
     /** Copies {@code entries}: the message is immutable. */
     public AppendEntries {
@@ -27,10 +31,16 @@ public record AppendEntries(String groupId, String from, String to, long term, l
         }
     }
 
-    /** To a member of the leader's configuration. */
+    /** Without a bootstrap fingerprint (0: not known). */
+    public AppendEntries(String groupId, String from, String to, long term, long prevLogIndex, long prevLogTerm,
+                         List<LogEntry> entries, long leaderCommit, long round, boolean recipientRemoved) {
+        this(groupId, from, to, term, prevLogIndex, prevLogTerm, entries, leaderCommit, round, recipientRemoved, 0);
+    }
+
+    /** To a member of the leader's configuration, without a bootstrap fingerprint. */
     public AppendEntries(String groupId, String from, String to, long term, long prevLogIndex, long prevLogTerm,
                          List<LogEntry> entries, long leaderCommit, long round) {
-        this(groupId, from, to, term, prevLogIndex, prevLogTerm, entries, leaderCommit, round, false);
+        this(groupId, from, to, term, prevLogIndex, prevLogTerm, entries, leaderCommit, round, false, 0);
     }
 
     /** Index of the last entry carried, or {@code prevLogIndex} for a heartbeat. */

@@ -10,9 +10,13 @@ import java.util.Objects;
  * @param chunk    the bytes at {@code offset}
  * @param done     whether this is the last chunk
  * @param checksum CRC32C of the whole snapshot content; checked by the receiver on the last chunk
+ * @param bootstrapFingerprint the sender's {@link HardState#bootstrapFingerprint()}: which bootstrap of the
+ *         group it belongs to; 0 if it does not know (an older sender, or a node that
+ *         joined and has heard from no leader yet). A receiver that knows another one
+ *         drops the message
  */
 public record InstallSnapshot(String groupId, String from, String to, long term, SnapshotMeta meta,
-                              long offset, Bytes chunk, boolean done, long checksum)
+                              long offset, Bytes chunk, boolean done, long checksum, long bootstrapFingerprint)
         implements RaftMessage {
     /** Requires {@code meta} and {@code chunk}, and an offset from 0. */
     public InstallSnapshot {
@@ -21,6 +25,12 @@ public record InstallSnapshot(String groupId, String from, String to, long term,
         if (offset < 0) {
             throw new IllegalArgumentException("negative offset");
         }
+    }
+
+    /** Without a bootstrap fingerprint (0: not known). */
+    public InstallSnapshot(String groupId, String from, String to, long term, SnapshotMeta meta, long offset,
+                           Bytes chunk, boolean done, long checksum) {
+        this(groupId, from, to, term, meta, offset, chunk, done, checksum, 0);
     }
 
     @Override

@@ -89,7 +89,7 @@ class RaftCoreRulesTest {
         RaftCore core = follower(2);
         core.step(vote("n2", 3, 1, 1));
         Ready rd = core.ready();
-        assertEquals(new HardState(3, "n2"), rd.hardState());
+        assertEquals(List.of(3L, "n2"), List.of(rd.hardState().term(), rd.hardState().votedFor()));
         assertTrue(rd.messages().isEmpty());
         assertTrue(((RequestVoteResponse) rd.messagesAfterPersist().get(0)).granted());
     }

@@ -279,6 +279,7 @@ public final class Simulation {
     private void process(SimNode n) {
         checkTermOrigin(n);
         checkNoFollowerLogLoss(n);
+        checkOneBootstrap(n);
         while (n.up && n.core.hasReady()) {
             observeClock(n); // as the runtime does before every ready()
             Ready rd = n.core.ready();
@@ -967,6 +968,28 @@ public final class Simulation {
      * Durable entries are never lost here, so a leader that concludes a follower lost some it had
      * acknowledged (and sends them again) misread a stale or reordered answer.
      */
+    /**
+     * Every node bootstrapped the group with the same members, so every node that knows a bootstrap
+     * fingerprint (all but spares never added) knows the same one, and no message is dropped for
+     * carrying another.
+     */
+    private void checkOneBootstrap(SimNode n) {
+        long fingerprint = n.up ? n.core.bootstrapFingerprint() : 0;
+        if (fingerprint == 0) {
+            return;
+        }
+        if (bootstrapFingerprint == 0) {
+            bootstrapFingerprint = fingerprint;
+        }
+        if (fingerprint != bootstrapFingerprint || n.core.foreignBootstrapMessagesDropped() > 0) {
+            throw new SafetyChecker.Violation("bootstrap fingerprint: " + n.id + " knows " + Long.toHexString(fingerprint)
+                    + ", the group was bootstrapped as " + Long.toHexString(bootstrapFingerprint) + "; it dropped "
+                    + n.core.foreignBootstrapMessagesDropped() + " messages of another bootstrap");
+        }
+    }
+
+    private long bootstrapFingerprint;
+
     private void checkNoFollowerLogLoss(SimNode n) {
         if (n.up && n.core.followerLogLosses() > 0) {
             throw new SafetyChecker.Violation("follower log loss: " + n.id + " (leading term " + n.core.term()

@@ -187,9 +187,12 @@ public abstract class LogStorageContractTest {
         assertLog(storage, 1, 3);
     }
 
-    /** The vote-refusal window is part of the hard state, kept across a reopen as term and vote are. */
+    /**
+     * The vote-refusal window and the bootstrap fingerprint are part of the hard state, kept across
+     * a reopen as term and vote are.
+     */
     @Test
-    void hardStateKeepsItsVoteRefusalWindow() {
+    void hardStateKeepsItsVoteRefusalWindowAndBootstrapFingerprint() {
         storage.append(entries(1, 2, 1), new HardState(1, "n1", 2_900_000));
         storage = reopen(storage);
         assertEquals(new HardState(1, "n1", 2_900_000), storage.hardState());
@@ -198,9 +201,13 @@ public abstract class LogStorageContractTest {
         storage = reopen(storage);
         assertEquals(new HardState(1, "n1", Long.MAX_VALUE / 100), storage.hardState());
 
-        storage.append(List.of(), new HardState(2, null, 0));
+        storage.append(List.of(), new HardState(2, null, 0, 0x8123_4567_89AB_CDEFL));
         storage = reopen(storage);
-        assertEquals(new HardState(2, null, 0), storage.hardState());
+        assertEquals(new HardState(2, null, 0, 0x8123_4567_89AB_CDEFL), storage.hardState());
+
+        storage.append(List.of(), new HardState(2, null, 0, 0));
+        storage = reopen(storage);
+        assertEquals(new HardState(2, null, 0, 0), storage.hardState());
         assertLog(storage, 1, 2);
     }
 

@@ -31,7 +31,8 @@ import java.util.zip.CRC32C;
  *
  * column family raft4j.meta
  *   [0x00]"format"              -> "raft4j-log"[version:4]             (the directory marker)
- *   [0x01][n:1][group]['h']     -> [2][term:8][vote refusal µs:8][vote length:4, -1 = none][vote UTF-8][crc:4]
+ *   [0x01][n:1][group]['h']     -> [2][term:8][vote refusal µs:8][bootstrap fingerprint:8]
+ *                                  [vote length:4, -1 = none][vote UTF-8][crc:4]
  *                                  (format 4 and older: [1][term:8][vote length:4][vote][crc:4], no window)
  *   [0x01][n:1][group]['c']     -> [1][index:8][term:8][crc:4]        (the compaction point)
  *   [0x01][n:1][group]['o']     -> [1][group length:4][group UTF-8][node length:4][node UTF-8][crc:4]
@@ -46,8 +47,8 @@ import java.util.zip.CRC32C;
  * All integers are big-endian. The leading byte of each value is its layout version.
  * Format version 2 added the segment layout of entry values, version 3 chunks, version 4 the record
  * of an append whose payloads are being synced ('w': an older version would neither sync them
- * nor cut them when opening after a crash), version 5 the vote-refusal window in the hard state
- * (an older version would read it as corrupt); directories of older
+ * nor cut them when opening after a crash), version 5 the vote-refusal window and the bootstrap
+ * fingerprint in the hard state (an older version would read it as corrupt); directories of older
  * versions are read as they are (they hold no newer layout) and marked with the current version
  * when opened, so that an older raft4j refuses them.
  */
@@ -73,9 +74,9 @@ final class Codec {
     static final int ENTRY_HEADER_BYTES = 14;
     private static final int ENTRY_CRC_OFFSET = 10;
     private static final int HARD_STATE_MIN_BYTES = 1 + 8 + 4 + 4;
-    /** The layout of a hard state value with its vote-refusal window (format 5 on). */
+    /** The layout of a hard state value with its vote-refusal window and bootstrap fingerprint (format 5 on). */
     private static final byte HARD_STATE_WINDOW_VERSION = 2;
-    private static final int HARD_STATE_WINDOW_MIN_BYTES = HARD_STATE_MIN_BYTES + 8;
+    private static final int HARD_STATE_WINDOW_MIN_BYTES = HARD_STATE_MIN_BYTES + 16;
     private static final int COMPACTION_BYTES = 1 + 8 + 8 + 4;
     private static final byte HARD_STATE_TAG = 'h';
     private static final byte COMPACTION_TAG = 'c';
@@ -382,7 +383,7 @@ final class Codec {
         int voteBytes = vote == null ? 0 : vote.length;
         ByteBuffer out = ByteBuffer.allocate(HARD_STATE_WINDOW_MIN_BYTES + voteBytes);
         out.put(HARD_STATE_WINDOW_VERSION).putLong(state.term()).putLong(state.voteRefusalMicros())
-                .putInt(vote == null ? -1 : vote.length);
+                .putLong(state.bootstrapFingerprint()).putInt(vote == null ? -1 : vote.length);
         if (vote != null) {
             out.put(vote);
         }
@@ -396,14 +397,15 @@ final class Codec {
         checkMetaValue(value, minBytes, groupId, "hard state", withWindow ? HARD_STATE_WINDOW_VERSION : VALUE_VERSION);
         long term = getLong(value, 1);
         long window = withWindow ? getLong(value, 9) : 0;
-        int voteAt = withWindow ? 21 : 13;
+        long fingerprint = withWindow ? getLong(value, 17) : 0;
+        int voteAt = withWindow ? 29 : 13;
         int voteLength = getInt(value, voteAt - 4);
         int expected = minBytes + Math.max(voteLength, 0);
         if (voteLength < -1 || value.length != expected || term < 0 || window < 0) {
             throw corrupt(groupId, "hard state", "inconsistent lengths, or a negative term or window");
         }
         String vote = voteLength < 0 ? null : new String(value, voteAt, voteLength, StandardCharsets.UTF_8);
-        return new HardState(term, vote, window);
+        return new HardState(term, vote, window, fingerprint);
     }
 
     static byte[] encodeCompaction(long index, long term) {

@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Guards the on-disk compatibility promise of {@code docs/operations.md} ("Upgrading"): a log
  * directory written by this build at format {@link Codec#FORMAT_VERSION} is checked in under
  * {@code golden-log-v5/}, one of the build before under {@code golden-log-v4/} (the same, with no
- * vote-refusal windows in its hard states), and this build must open each and read back exactly
+ * vote-refusal windows nor bootstrap fingerprints in its hard states), and this build must open each and read back exactly
  * what was written (entries in RocksDB and in segment files, compaction point, hard state, owner,
  * two groups).
  *
@@ -69,10 +69,10 @@ class GoldenLogDirectoryTest {
                 LogEntry.command(2, 2, Bytes.ofUtf8("SET a 1")), LogEntry.command(3, 2, Bytes.ofUtf8("SET b 2")));
     }
 
-    private static final HardState G1_STATE = new HardState(3, "n2", 1_900_000);
-    private static final HardState G2_STATE = new HardState(2, "n1", 0);
+    private static final HardState G1_STATE = new HardState(3, "n2", 1_900_000, 0x8123_4567_89AB_CDEFL);
+    private static final HardState G2_STATE = new HardState(2, "n1", 0, 0);
 
-    /** What each golden directory holds in its hard states: format 4 stored no window. */
+    /** What each golden directory holds in its hard states: format 4 stored no window and no fingerprint. */
     private static HardState expectedState(String directory, HardState written) {
         return directory.equals("golden-log-v4") ? new HardState(written.term(), written.votedFor()) : written;
     }

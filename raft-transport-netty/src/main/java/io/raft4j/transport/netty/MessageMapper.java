@@ -64,7 +64,8 @@ final class MessageMapper {
         } else if (message instanceof RequestVote m) {
             e.setRequestVote(RaftWire.RequestVote.newBuilder()
                     .setLastLogIndex(m.lastLogIndex()).setLastLogTerm(m.lastLogTerm())
-                    .setPreVote(m.preVote()).setLeadershipTransfer(m.leadershipTransfer()));
+                    .setPreVote(m.preVote()).setLeadershipTransfer(m.leadershipTransfer())
+                    .setBootstrapFingerprint(m.bootstrapFingerprint()));
         } else if (message instanceof RequestVoteResponse m) {
             e.setRequestVoteResponse(RaftWire.RequestVoteResponse.newBuilder()
                     .setGranted(m.granted()).setPreVote(m.preVote()));
@@ -73,7 +74,8 @@ final class MessageMapper {
         } else if (message instanceof InstallSnapshot m) {
             e.setInstallSnapshot(RaftWire.InstallSnapshot.newBuilder()
                     .setMeta(encode(m.meta())).setOffset(m.offset()).setChunk(wrap(m.chunk()))
-                    .setDone(m.done()).setChecksum(m.checksum()));
+                    .setDone(m.done()).setChecksum(m.checksum())
+                    .setBootstrapFingerprint(m.bootstrapFingerprint()));
         } else if (message instanceof InstallSnapshotResponse m) {
             e.setInstallSnapshotResponse(RaftWire.InstallSnapshotResponse.newBuilder()
                     .setSnapshotIndex(m.snapshotIndex()).setNextOffset(m.nextOffset())
@@ -93,7 +95,8 @@ final class MessageMapper {
     private static RaftWire.AppendEntries encode(AppendEntries m) {
         RaftWire.AppendEntries.Builder b = RaftWire.AppendEntries.newBuilder()
                 .setPrevLogIndex(m.prevLogIndex()).setPrevLogTerm(m.prevLogTerm())
-                .setLeaderCommit(m.leaderCommit()).setRound(m.round()).setRecipientRemoved(m.recipientRemoved());
+                .setLeaderCommit(m.leaderCommit()).setRound(m.round()).setRecipientRemoved(m.recipientRemoved())
+                .setBootstrapFingerprint(m.bootstrapFingerprint());
         for (LogEntry entry : m.entries()) {
             b.addEntries(RaftWire.LogEntry.newBuilder()
                     .setIndex(entry.index()).setTerm(entry.term()).setType(encode(entry.type()))
@@ -152,7 +155,7 @@ final class MessageMapper {
                     RaftWire.RequestVote r = e.getRequestVote();
                     yield new RequestVote(group, from, to, term, termOrIndex(r.getLastLogIndex(), "last log index"),
                             termOrIndex(r.getLastLogTerm(), "last log term"), r.getPreVote(),
-                            r.getLeadershipTransfer());
+                            r.getLeadershipTransfer(), r.getBootstrapFingerprint());
                 }
                 case REQUEST_VOTE_RESPONSE -> new RequestVoteResponse(group, from, to, term,
                         e.getRequestVoteResponse().getGranted(), e.getRequestVoteResponse().getPreVote());
@@ -171,7 +174,8 @@ final class MessageMapper {
                         throw new MalformedFrameException("install snapshot without meta");
                     }
                     yield new InstallSnapshot(group, from, to, term, decode(s.getMeta()),
-                            nonNegative(s.getOffset(), "offset"), bytes(s.getChunk()), s.getDone(), s.getChecksum());
+                            nonNegative(s.getOffset(), "offset"), bytes(s.getChunk()), s.getDone(), s.getChecksum(),
+                            s.getBootstrapFingerprint());
                 }
                 case INSTALL_SNAPSHOT_RESPONSE -> {
                     RaftWire.InstallSnapshotResponse r = e.getInstallSnapshotResponse();
@@ -201,7 +205,7 @@ final class MessageMapper {
         }
         return new AppendEntries(group, from, to, term, prev, termOrIndex(a.getPrevLogTerm(), "prev log term"),
                 entries, termOrIndex(a.getLeaderCommit(), "leader commit"), nonNegative(a.getRound(), "round"),
-                a.getRecipientRemoved());
+                a.getRecipientRemoved(), a.getBootstrapFingerprint());
     }
 
     private static EntryType decode(RaftWire.EntryType type) {

@@ -192,7 +192,8 @@ final class WireCodec {
     private static int bodySize(RaftMessage message) {
         if (message instanceof AppendEntries m) {
             int size = u64Size(1, m.prevLogIndex()) + u64Size(2, m.prevLogTerm())
-                    + u64Size(4, m.leaderCommit()) + u64Size(5, m.round()) + boolSize(6, m.recipientRemoved());
+                    + u64Size(4, m.leaderCommit()) + u64Size(5, m.round()) + boolSize(6, m.recipientRemoved())
+                    + fixed64Size(7, m.bootstrapFingerprint());
             for (LogEntry e : m.entries()) {
                 size += messageFieldSize(3, entrySize(e));
             }
@@ -202,14 +203,14 @@ final class WireCodec {
                     + u64Size(4, m.hintTerm()) + u64Size(5, m.round()) + u64Size(6, m.voteRefusalMicros());
         } else if (message instanceof RequestVote m) {
             return u64Size(1, m.lastLogIndex()) + u64Size(2, m.lastLogTerm()) + boolSize(3, m.preVote())
-                    + boolSize(4, m.leadershipTransfer());
+                    + boolSize(4, m.leadershipTransfer()) + fixed64Size(5, m.bootstrapFingerprint());
         } else if (message instanceof RequestVoteResponse m) {
             return boolSize(1, m.granted()) + boolSize(2, m.preVote());
         } else if (message instanceof TimeoutNow) {
             return 0;
         } else if (message instanceof InstallSnapshot m) {
             return messageFieldSize(1, metaSize(m.meta())) + u64Size(2, m.offset()) + bytesSize(3, m.chunk())
-                    + boolSize(4, m.done()) + u64Size(5, m.checksum());
+                    + boolSize(4, m.done()) + u64Size(5, m.checksum()) + fixed64Size(6, m.bootstrapFingerprint());
         } else if (message instanceof InstallSnapshotResponse m) {
             return u64Size(1, m.snapshotIndex()) + u64Size(2, m.nextOffset()) + boolSize(3, m.done())
                     + boolSize(4, m.rejected());
@@ -236,6 +237,7 @@ final class WireCodec {
             writeU64(out, 4, m.leaderCommit());
             writeU64(out, 5, m.round());
             writeBool(out, 6, m.recipientRemoved());
+            writeFixed64(out, 7, m.bootstrapFingerprint());
         } else if (message instanceof AppendEntriesResponse m) {
             writeBool(out, 1, m.success());
             writeU64(out, 2, m.index());
@@ -248,6 +250,7 @@ final class WireCodec {
             writeU64(out, 2, m.lastLogTerm());
             writeBool(out, 3, m.preVote());
             writeBool(out, 4, m.leadershipTransfer());
+            writeFixed64(out, 5, m.bootstrapFingerprint());
         } else if (message instanceof RequestVoteResponse m) {
             writeBool(out, 1, m.granted());
             writeBool(out, 2, m.preVote());
@@ -259,6 +262,7 @@ final class WireCodec {
             writeBytes(out, 3, m.chunk());
             writeBool(out, 4, m.done());
             writeU64(out, 5, m.checksum());
+            writeFixed64(out, 6, m.bootstrapFingerprint());
         } else if (message instanceof InstallSnapshotResponse m) {
             writeU64(out, 1, m.snapshotIndex());
             writeU64(out, 2, m.nextOffset());
@@ -344,6 +348,16 @@ final class WireCodec {
 
     private static int u64Size(int field, long value) {
         return value == 0 ? 0 : CodedOutputStream.computeUInt64Size(field, value);
+    }
+
+    private static int fixed64Size(int field, long value) {
+        return value == 0 ? 0 : CodedOutputStream.computeFixed64Size(field, value);
+    }
+
+    private static void writeFixed64(CodedOutputStream out, int field, long value) throws IOException {
+        if (value != 0) {
+            out.writeFixed64(field, value);
+        }
     }
 
     private static int boolSize(int field, boolean value) {

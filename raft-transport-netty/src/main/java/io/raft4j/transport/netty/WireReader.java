@@ -197,11 +197,23 @@ final class WireReader {
                 in.popLimit(limit);
             } else if (field != TIMEOUT_NOW && number >= 1 && number <= 6 && wire == VARINT) {
                 b.values[number] = in.readUInt64();
+            } else if (number == fingerprintField(field) && wire == WireFormat.WIRETYPE_FIXED64) {
+                b.fingerprint = in.readFixed64();
             } else {
                 skip(in, t);
             }
         }
         return b;
+    }
+
+    /** The body field that carries the sender's bootstrap fingerprint in {@code field}'s message; -1 if none. */
+    private static int fingerprintField(int field) {
+        return switch (field) {
+            case APPEND -> 7;
+            case VOTE -> 5;
+            case SNAPSHOT -> 6;
+            default -> -1;
+        };
     }
 
     private static LogEntry readEntry(CodedInputStream in) throws IOException {
@@ -367,6 +379,8 @@ final class WireReader {
         final int field;
         /** Varint fields 1..6 of the body, by field number. */
         final long[] values = new long[7];
+        /** The sender's bootstrap fingerprint (fixed64), 0 if not sent. */
+        long fingerprint;
         final List<LogEntry> entries;
         SnapshotMeta meta;
         byte[] chunk;
@@ -400,13 +414,13 @@ final class WireReader {
                     // An immutable list, so the record's List.copyOf keeps it rather than copying again.
                     List<LogEntry> list = entries.size() == 1 ? List.of(entries.get(0)) : List.copyOf(entries);
                     yield new AppendEntries(group, from, to, term, prev, termOrIndexValue(2, "prev log term"), list,
-                            termOrIndexValue(4, "leader commit"), value(5, "round"), flag(6));
+                            termOrIndexValue(4, "leader commit"), value(5, "round"), flag(6), fingerprint);
                 }
                 case APPEND_RESPONSE -> new AppendEntriesResponse(group, from, to, term, flag(1),
                         termOrIndexValue(2, "index"), termOrIndexValue(3, "hint index"),
                         termOrIndexValue(4, "hint term"), value(5, "round"), value(6, "vote refusal window"));
                 case VOTE -> new RequestVote(group, from, to, term, termOrIndexValue(1, "last log index"),
-                        termOrIndexValue(2, "last log term"), flag(3), flag(4));
+                        termOrIndexValue(2, "last log term"), flag(3), flag(4), fingerprint);
                 case VOTE_RESPONSE -> new RequestVoteResponse(group, from, to, term, flag(1), flag(2));
                 case TIMEOUT_NOW -> new TimeoutNow(group, from, to, term);
                 case SNAPSHOT -> {
@@ -414,7 +428,7 @@ final class WireReader {
                         throw new MalformedFrameException("install snapshot without meta");
                     }
                     yield new InstallSnapshot(group, from, to, term, meta, value(2, "offset"), WireReader.bytes(chunk),
-                            flag(4), values[5]);
+                            flag(4), values[5], fingerprint);
                 }
                 case SNAPSHOT_RESPONSE -> new InstallSnapshotResponse(group, from, to, term,
                         termOrIndexValue(1, "snapshot index"), value(2, "next offset"), flag(3), flag(4));

@@ -42,6 +42,9 @@ final class GoldenFrames {
     private GoldenFrames() {
     }
 
+    /** A bootstrap fingerprint with its top bit set: a fixed64 carries all 64 bits. */
+    static final long FINGERPRINT = 0x8123_4567_89AB_CDEFL;
+
     /** Every message type at least once, by a stable name; entries with every kind of field set. */
     static Map<String, RaftMessage> messages() {
         ClusterConfig joint = new ClusterConfig(Set.of("n1", "n2", "n4"), Set.of("n5"),
@@ -51,17 +54,17 @@ final class GoldenFrames {
                 LogEntry.command(42, 6, Bytes.ofUtf8("SET x 1")),
                 new LogEntry(43, 7, EntryType.NOOP, Bytes.EMPTY),
                 new LogEntry(44, 7, EntryType.CONFIG, joint.encode()),
-                LogEntry.command(45, 7, Bytes.wrap(new byte[] {0, -1, 127, -128}))), 40, 9));
+                LogEntry.command(45, 7, Bytes.wrap(new byte[] {0, -1, 127, -128}))), 40, 9, false, FINGERPRINT));
         m.put("append-entries-heartbeat-removed", new AppendEntries("g", "n1", "n2", 7, 45, 7, List.of(), 45, 11, true));
         m.put("append-entries-response", new AppendEntriesResponse("g", "n2", "n1", 7, true, 45, 0, 0, 9, 1_000_000));
         m.put("append-entries-response-rejected", new AppendEntriesResponse("g", "n2", "n1", 8, false, 41, 30, 5, 11, 0));
         m.put("request-vote", new RequestVote("g", "n3", "n1", 9, 45, 7, false, false));
-        m.put("request-vote-prevote-transfer", new RequestVote("g", "n3", "n1", 10, 45, 7, true, true));
+        m.put("request-vote-prevote-transfer", new RequestVote("g", "n3", "n1", 10, 45, 7, true, true, FINGERPRINT));
         m.put("request-vote-response", new RequestVoteResponse("g", "n1", "n3", 9, true, false));
         m.put("request-vote-response-prevote", new RequestVoteResponse("g", "n1", "n3", 10, false, true));
         m.put("timeout-now", new TimeoutNow("g", "n1", "n2", 7));
         m.put("install-snapshot", new InstallSnapshot("g", "n1", "n2", 7, new SnapshotMeta(1000, 6, joint), 65536,
-                Bytes.wrap(new byte[] {1, 2, 3, 4, 5}), true, 0xFFFF_FFFFL));
+                Bytes.wrap(new byte[] {1, 2, 3, 4, 5}), true, 0xFFFF_FFFFL, FINGERPRINT));
         m.put("install-snapshot-response", new InstallSnapshotResponse("g", "n2", "n1", 7, 1000, 65541, true, true));
         m.put("read-index-request", new ReadIndexRequest("g", "n2", "n1", 7, 12345, true));
         m.put("read-index-response", new ReadIndexResponse("g", "n1", "n2", 7, 12345, 1000, true));
