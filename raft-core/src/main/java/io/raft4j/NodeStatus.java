@@ -14,7 +14,16 @@ import io.raft4j.message.ClusterConfig;
  * @param appliedIndex highest index applied to the state machine
  * @param lastIndex    last index in the log
  * @param config       the configuration in force
+ * @param bootstrapFingerprint the fingerprint of the bootstrap its group comes from, the same on
+ *                     every member of one group (see {@link io.raft4j.message.HardState#bootstrapFingerprint()});
+ *                     0 while unknown
  */
 public record NodeStatus(String nodeId, Role role, long term, String leaderId, long commitIndex,
-                         long appliedIndex, long lastIndex, ClusterConfig config) {
+                         long appliedIndex, long lastIndex, ClusterConfig config, long bootstrapFingerprint) {
+
+    /** A status with no bootstrap fingerprint known. */
+    public NodeStatus(String nodeId, Role role, long term, String leaderId, long commitIndex, long appliedIndex,
+                      long lastIndex, ClusterConfig config) {
+        this(nodeId, role, term, leaderId, commitIndex, appliedIndex, lastIndex, config, 0);
+    }
 }

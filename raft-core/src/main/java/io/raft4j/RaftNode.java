@@ -599,7 +599,7 @@ public final class RaftNode<R> implements AutoCloseable {
         long applied = applier.appliedIndex();
         long commit = Math.max(s.commitIndex(), applied);
         return new NodeStatus(s.nodeId(), s.role(), s.term(), s.leaderId(), commit, applied,
-                Math.max(s.lastIndex(), commit), s.config());
+                Math.max(s.lastIndex(), commit), s.config(), s.bootstrapFingerprint());
     }
 
     /**
@@ -902,7 +902,7 @@ public final class RaftNode<R> implements AutoCloseable {
         counters.leaseReadsFromLease.lazySet(core.leaseReadsFromLease());
         counters.leaseReadsByRound.lazySet(core.leaseReadsByRound());
         status = new NodeStatus(config.nodeId(), core.role(), core.term(), core.leaderId(), core.commitIndex(),
-                0, core.lastIndex(), core.clusterConfig());
+                0, core.lastIndex(), core.clusterConfig(), core.bootstrapFingerprint());
     }
 
     private boolean addressesItself(List<RaftMessage> messages) {
@@ -1065,7 +1065,7 @@ public final class RaftNode<R> implements AutoCloseable {
 
     private static NodeStatus stoppedView(NodeStatus last) {
         return new NodeStatus(last.nodeId(), Role.FOLLOWER, last.term(), null, last.commitIndex(), 0,
-                last.lastIndex(), last.config());
+                last.lastIndex(), last.config(), last.bootstrapFingerprint());
     }
 
     /**

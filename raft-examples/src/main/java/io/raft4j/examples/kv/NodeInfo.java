@@ -130,6 +130,8 @@ final class NodeInfo {
         line(sb, "voters", String.join(",", c.voters()));
         line(sb, "learners", String.join(",", c.learners()));
         line(sb, "joint", c.isJoint() ? "yes" : "no");
+        // The same on every member: nodes started with other --peers show another, and drop each other's messages.
+        line(sb, "bootstrap_fingerprint", s.bootstrapFingerprint() == 0 ? "" : Long.toHexString(s.bootstrapFingerprint()));
         line(sb, "keys", sm.size());
         line(sb, "sessions", sm.sessionCount());
         line(sb, "snapshot_restores", sm.restores());

@@ -97,6 +97,10 @@ class KvServerTest {
             assertTrue(info.contains("members:n1="), info);
             String leaderInfo = text(l.call("RAFT.INFO"));
             assertTrue(leaderInfo.contains("role:leader"), leaderInfo);
+            java.util.regex.Matcher fingerprint = java.util.regex.Pattern.compile("\r\nbootstrap_fingerprint:([0-9a-f]+)\r\n")
+                    .matcher(leaderInfo);
+            assertTrue(fingerprint.find(), "the bootstrap's fingerprint: " + leaderInfo);
+            assertTrue(info.contains("\r\nbootstrap_fingerprint:" + fingerprint.group(1) + "\r\n"), "the same on a follower: " + info);
             assertTrue(leaderInfo.matches("(?s).*\r\nterms_led:[1-9][0-9]*\r\n.*"), leaderInfo);
             assertTrue(leaderInfo.matches("(?s).*\r\nproposals_accepted:[1-9][0-9]*\r\n.*"), leaderInfo);
             assertTrue(leaderInfo.matches("(?s).*\r\nlog_writes:[1-9][0-9]*\r\n.*"), leaderInfo);
