@@ -796,10 +796,6 @@ public final class RaftCore {
         if (!bootstrap.admits(m)) {
             return;
         }
-        if (m.term() >= term && (m instanceof AppendEntries || m instanceof InstallSnapshot)
-                && bootstrap.learn(BootstrapFingerprint.carriedBy(m))) {
-            hardStateDirty = true; // a node that joined learns its group's bootstrap from its leader
-        }
         if (m.term() > term) {
             if (!election.acceptsHigherTerm(m)) {
                 return;
@@ -807,6 +803,12 @@ public final class RaftCore {
         } else if (m.term() < term) {
             answerStaleTerm(m);
             return;
+        }
+        // A node that joined learns its group's bootstrap from its leader: from an append or snapshot
+        // chunk of its term, which a leader of that term ignores (another leader of its term).
+        if ((m instanceof AppendEntries || m instanceof InstallSnapshot) && role != Role.LEADER
+                && bootstrap.learn(BootstrapFingerprint.carriedBy(m))) {
+            hardStateDirty = true;
         }
         dispatch(m);
     }

@@ -1,6 +1,7 @@
 package io.raft4j.core;
 
 import io.raft4j.memory.InMemoryLogStorage;
+import io.raft4j.message.AppendEntries;
 import io.raft4j.message.ClusterConfig;
 import io.raft4j.message.EntryType;
 import io.raft4j.message.HardState;
@@ -72,5 +73,35 @@ class BootstrapFingerprintTest {
         assertEquals(expected, c.storages.get("n4").hardState().bootstrapFingerprint());
         c.restart("n4");
         assertEquals(expected, c.core("n4").bootstrapFingerprint());
+    }
+
+    /**
+     * A leader that knows no fingerprint (its log, stored before fingerprints were, is compacted
+     * past its first entry) ignores the appends of another leader of its own term: two leaders of one
+     * term, of two bootstraps. It took that leader's fingerprint all the same, stored it and sent it
+     * from then on, so the members of its own group that know theirs dropped its appends.
+     */
+    @Test
+    void aLeaderIgnoringTheAppendOfAnotherLeaderOfItsTermDoesNotTakeItsFingerprint() {
+        CoreCluster c = new CoreCluster(1, 10, b -> b.snapshotTrailingEntries(0));
+        c.campaign("n1");
+        c.propose("n1", "x");
+        c.tickAll(3);
+        c.takeSnapshot("n1");
+        InMemoryLogStorage storage = c.storages.get("n1");
+        assertTrue(storage.firstIndex() > 1, "compacted past entry 1");
+        HardState stored = storage.hardState();
+        storage.append(List.of(), new HardState(stored.term(), stored.votedFor())); // as stored before fingerprints
+        c.restart("n1");
+        assertEquals(0, c.core("n1").bootstrapFingerprint());
+        c.campaign("n1");
+        RaftCore n1 = c.core("n1");
+        assertEquals(Role.LEADER, n1.role());
+
+        n1.step(new AppendEntries(n1.groupId(), "n9", "n1", n1.term(), 0, 0, List.of(), 0, 0, false, 42));
+        c.drain("n1");
+        assertEquals(Role.LEADER, n1.role(), "the other leader's append is ignored");
+        assertEquals(0, n1.bootstrapFingerprint(), "taken from an append it ignored");
+        assertEquals(0, storage.hardState().bootstrapFingerprint());
     }
 }
