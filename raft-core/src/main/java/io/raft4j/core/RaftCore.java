@@ -222,7 +222,6 @@ public final class RaftCore {
         return id;
     }
 
-    /** The group id. */
     /**
      * The fingerprint of the bootstrap this node's group comes from (see
      * {@link HardState#bootstrapFingerprint()}), 0 while unknown.
@@ -236,6 +235,7 @@ public final class RaftCore {
         return bootstrap.refused();
     }
 
+    /** The group id. */
     public String groupId() {
         return groupId;
     }

@@ -39,10 +39,12 @@ import java.util.Optional;
 public interface LogStorage extends AutoCloseable {
 
     /**
-     * The last durable hard state, {@link HardState#INITIAL} for a new store. All three of its
+     * The last durable hard state, {@link HardState#INITIAL} for a new store. All four of its
      * fields are the node's to get back: a store that drops {@link HardState#voteRefusalMicros()}
      * (returns 0) loses only what keeps read leases safe when a node is restarted with a shorter
-     * election timeout than it ran with.
+     * election timeout than it ran with; one that drops {@link HardState#bootstrapFingerprint()}
+     * leaves a node whose log no longer holds its first entry unable to tell a node of another
+     * bootstrap of its group from its own until it hears from a leader.
      */
     HardState hardState();
 

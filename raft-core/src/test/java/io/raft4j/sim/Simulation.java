@@ -965,10 +965,6 @@ public final class Simulation {
     }
 
     /**
-     * Durable entries are never lost here, so a leader that concludes a follower lost some it had
-     * acknowledged (and sends them again) misread a stale or reordered answer.
-     */
-    /**
      * Every node bootstrapped the group with the same members, so every node that knows a bootstrap
      * fingerprint (all but spares never added) knows the same one, and no message is dropped for
      * carrying another.
@@ -990,6 +986,10 @@ public final class Simulation {
 
     private long bootstrapFingerprint;
 
+    /**
+     * Durable entries are never lost here, so a leader that concludes a follower lost some it had
+     * acknowledged (and sends them again) misread a stale or reordered answer.
+     */
     private void checkNoFollowerLogLoss(SimNode n) {
         if (n.up && n.core.followerLogLosses() > 0) {
             throw new SafetyChecker.Violation("follower log loss: " + n.id + " (leading term " + n.core.term()
