@@ -21,7 +21,8 @@ import java.util.TreeSet;
  * configuration of their own, at index 1 of term 1: the same index and term with different
  * contents, which Raft's log matching takes for one entry. Each side then counts majorities of its
  * own list, so both may elect leaders and commit, and messages between them mix two histories (a
- * leader of one overwriting entries the other had committed). So the fingerprint of the bootstrap,
+ * leader of one replacing the other's entries, or stopping a node that finds an entry it knows
+ * committed contradicted). So the fingerprint of the bootstrap,
  * a hash of the group id and its first voters, goes with those messages, and a node that knows
  * another one drops them and logs why: the two sides stay two groups, each whole, until an operator
  * stops the one that should not exist.

@@ -40,11 +40,6 @@ public record HardState(long term, String votedFor, long voteRefusalMicros, long
         }
     }
 
-    /** A term, vote and window, with no bootstrap fingerprint known. */
-    public HardState(long term, String votedFor, long voteRefusalMicros) {
-        this(term, votedFor, voteRefusalMicros, 0);
-    }
-
     /**
      * A term and vote with no vote-refusal window and no bootstrap fingerprint: what a store
      * written before those were stored recovers.

@@ -193,13 +193,13 @@ public abstract class LogStorageContractTest {
      */
     @Test
     void hardStateKeepsItsVoteRefusalWindowAndBootstrapFingerprint() {
-        storage.append(entries(1, 2, 1), new HardState(1, "n1", 2_900_000));
+        storage.append(entries(1, 2, 1), new HardState(1, "n1", 2_900_000, 0));
         storage = reopen(storage);
-        assertEquals(new HardState(1, "n1", 2_900_000), storage.hardState());
+        assertEquals(new HardState(1, "n1", 2_900_000, 0), storage.hardState());
 
-        storage.append(List.of(), new HardState(1, "n1", Long.MAX_VALUE / 100));
+        storage.append(List.of(), new HardState(1, "n1", Long.MAX_VALUE / 100, 0));
         storage = reopen(storage);
-        assertEquals(new HardState(1, "n1", Long.MAX_VALUE / 100), storage.hardState());
+        assertEquals(new HardState(1, "n1", Long.MAX_VALUE / 100, 0), storage.hardState());
 
         storage.append(List.of(), new HardState(2, null, 0, 0x8123_4567_89AB_CDEFL));
         storage = reopen(storage);

@@ -83,7 +83,7 @@ class GoldenLogDirectoryTest {
             LogStorage g1 = store.forGroup("g1");
             g1.recordOwner(new LogOwner("g1", "n1"));
             List<LogEntry> entries = g1Entries();
-            g1.append(entries.subList(0, 7), new HardState(1, "n1", 900_000));
+            g1.append(entries.subList(0, 7), new HardState(1, "n1", 900_000, 0));
             g1.append(entries.subList(7, entries.size()), G1_STATE);
             g1.compact(G1_COMPACTED, 1);
             LogStorage g2 = store.forGroup("g2");
