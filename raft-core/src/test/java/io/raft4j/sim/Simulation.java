@@ -83,6 +83,8 @@ public final class Simulation {
             (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
     private final SafetyChecker checker = new SafetyChecker();
     private final Set<String> blockedLinks = new HashSet<>();
+    /** The fingerprint of the group's bootstrap, once a node knows it (see {@link #checkOneBootstrap}). */
+    private long bootstrapFingerprint;
     private final Object[] trace = new Object[400];
     private int traceNext;
     private long eventSeq;
@@ -781,13 +783,7 @@ public final class Simulation {
         stop(follower);
         timings.put(longest, shortest);
         startNode(follower);
-        blockedLinks.clear();
-        for (String id : ids) {
-            if (!id.equals(leader.id)) {
-                blockedLinks.add(id + ">" + leader.id);
-                blockedLinks.add(leader.id + ">" + id);
-            }
-        }
+        cutOff(Set.of(leader.id));
     }
 
     /** An operator's change on the current leader: grow, shrink, replace, learners, or a transfer. */
@@ -984,8 +980,6 @@ public final class Simulation {
         }
     }
 
-    private long bootstrapFingerprint;
-
     /**
      * Durable entries are never lost here, so a leader that concludes a follower lost some it had
      * acknowledged (and sends them again) misread a stale or reordered answer.
@@ -1125,7 +1119,6 @@ public final class Simulation {
     }
 
     private void partitionRandomly() {
-        blockedLinks.clear();
         Set<String> side = new HashSet<>();
         for (String id : ids) {
             if (random.nextBoolean()) {
@@ -1137,6 +1130,12 @@ public final class Simulation {
             // The leader alone, cut off from the voters that renewed its lease a moment ago.
             side = Set.of(leader.id);
         }
+        cutOff(side);
+    }
+
+    /** Replaces every partition with one between {@code side} and the other nodes, both ways. */
+    private void cutOff(Set<String> side) {
+        blockedLinks.clear();
         for (String a : ids) {
             for (String b : ids) {
                 if (side.contains(a) != side.contains(b)) {
