@@ -6,6 +6,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +64,12 @@ abstract class NodeLoop {
     abstract void execute(Runnable task);
 
     /**
+     * Runs {@code task} on the loop, as a task, once {@code delayNanos} have passed, unless the
+     * returned handle is closed first. Called on the loop only; for deadlines shorter than a tick.
+     */
+    abstract AutoCloseable executeAfter(Runnable task, long delayNanos);
+
+    /**
      * Stops: no task runs once this returns (unless called from a task, which finishes). Returns the
      * tasks that never ran.
      */
@@ -92,6 +99,9 @@ abstract class NodeLoop {
     private static final class OwnThread extends NodeLoop {
         private final Thread thread;
         private volatile boolean parked;
+        /** Tasks waiting for their time ({@link #executeAfter}); the loop's thread only. */
+        private final PriorityQueue<Deferred> deferred = new PriorityQueue<>();
+        private long deferredCount;
 
         OwnThread(String name, Body body, long tickNanos) {
             super(body, tickNanos);
@@ -118,6 +128,27 @@ abstract class NodeLoop {
             }
         }
 
+        @Override
+        AutoCloseable executeAfter(Runnable task, long delayNanos) {
+            Deferred d = new Deferred(System.nanoTime() + delayNanos, deferredCount++, task);
+            deferred.add(d);
+            return () -> deferred.remove(d); // called on the loop, as executeAfter is
+        }
+
+        /** Queues the deferred tasks whose time has come. */
+        private void queueDueTasks(long now) {
+            Deferred first;
+            while ((first = deferred.peek()) != null && now - first.due() >= 0) {
+                inbox.add(deferred.poll().task());
+            }
+        }
+
+        /** When the loop must wake: the next tick, or the first deferred task if it comes sooner. */
+        private long wakeAt(long nextTick) {
+            Deferred first = deferred.peek();
+            return first == null || nextTick - first.due() <= 0 ? nextTick : first.due();
+        }
+
         private void run() {
             long nextTick = System.nanoTime() + tickNanos;
             try {
@@ -139,6 +170,7 @@ abstract class NodeLoop {
                         // once was) ended their refusal to vote half a tick of real time early.
                         nextTick = now + tickNanos;
                     }
+                    queueDueTasks(now);
                     int ran = runTasks();
                     if (body.handleReady()) {
                         continue;
@@ -146,7 +178,7 @@ abstract class NodeLoop {
                     if (ran == 0) {
                         parked = true;
                         if (inbox.isEmpty() && running) {
-                            LockSupport.parkNanos(this, Math.max(0, nextTick - System.nanoTime()));
+                            LockSupport.parkNanos(this, Math.max(0, wakeAt(nextTick) - System.nanoTime()));
                         }
                         parked = false;
                     }
@@ -168,6 +200,15 @@ abstract class NodeLoop {
                 }
             }
             return drainUnrun();
+        }
+    }
+
+    /** A task of {@link OwnThread#executeAfter}, due at {@code due} (nanoTime); {@code seq} keeps ties in order. */
+    private record Deferred(long due, long seq, Runnable task) implements Comparable<Deferred> {
+        @Override
+        public int compareTo(Deferred other) {
+            long byDue = due - other.due;
+            return byDue != 0 ? Long.signum(byDue) : Long.compare(seq, other.seq);
         }
     }
 
@@ -215,6 +256,11 @@ abstract class NodeLoop {
             if (started) {
                 scheduleDrain();
             }
+        }
+
+        @Override
+        AutoCloseable executeAfter(Runnable task, long delayNanos) {
+            return loop.schedule(() -> execute(task), delayNanos);
         }
 
         private void scheduleDrain() {

@@ -145,6 +145,7 @@ final class LocalCluster implements AutoCloseable {
     final Map<String, InMemoryLogStorage> storages = new LinkedHashMap<>();
     final Map<String, io.raft4j.memory.InMemorySnapshotStore> snapshots = new LinkedHashMap<>();
     private final UnaryOperator<RaftConfig.Builder> settings;
+    private final UnaryOperator<RaftNode.Builder<String>> runtime;
     final Map<String, RaftNode<String>> nodes = new LinkedHashMap<>();
     final Map<String, RecordingStateMachine> stateMachines = new LinkedHashMap<>();
     final Map<String, RecordingListener> listeners = new LinkedHashMap<>();
@@ -168,8 +169,15 @@ final class LocalCluster implements AutoCloseable {
     }
 
     LocalCluster(int size, UnaryOperator<RaftConfig.Builder> settings, Mode mode) {
+        this(size, settings, mode, b -> b);
+    }
+
+    /** With {@code runtime} applied to each node's builder, after what the {@link Mode} sets. */
+    LocalCluster(int size, UnaryOperator<RaftConfig.Builder> settings, Mode mode,
+                 UnaryOperator<RaftNode.Builder<String>> runtime) {
         this.settings = settings;
         this.mode = mode;
+        this.runtime = runtime;
         this.transport = mode == Mode.OWN_THREADS ? network : new LoopLendingTransport(network);
         ids = new String[size];
         for (int i = 0; i < size; i++) {
@@ -207,8 +215,9 @@ final class LocalCluster implements AutoCloseable {
 
     /** A node of this cluster, wired for its {@link Mode}. */
     private RaftNode.Builder<String> builder(String id, RaftConfig config, RecordingStateMachine sm) {
-        return RaftNode.builder(config, sm).transport(transport).storage(storageOf(id)).snapshots(snapshots.get(id))
-                .tickMillis(10).applyOnLoop(mode != Mode.OWN_THREADS).persistOnLoop(mode == Mode.LENT_LOOPS_PERSISTING);
+        return runtime.apply(RaftNode.builder(config, sm).transport(transport).storage(storageOf(id))
+                .snapshots(snapshots.get(id)).tickMillis(10).applyOnLoop(mode != Mode.OWN_THREADS)
+                .persistOnLoop(mode == Mode.LENT_LOOPS_PERSISTING));
     }
 
     private io.raft4j.spi.LogStorage storageOf(String id) {

@@ -28,4 +28,11 @@ final class NettyEventLoop implements io.raft4j.spi.EventLoop {
         ScheduledFuture<?> scheduled = loop.scheduleWithFixedDelay(task, delayNanos, delayNanos, TimeUnit.NANOSECONDS);
         return () -> scheduled.cancel(false);
     }
+
+    @Override
+    public AutoCloseable schedule(Runnable task, long delayNanos) {
+        // Netty's epoll loop times with timerfd, to within a few µs (its NIO fallback to about a ms).
+        ScheduledFuture<?> scheduled = loop.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+        return () -> scheduled.cancel(false);
+    }
 }

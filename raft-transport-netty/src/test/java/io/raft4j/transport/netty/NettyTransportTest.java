@@ -15,6 +15,7 @@ import io.raft4j.message.RequestVote;
 import io.raft4j.message.RequestVoteResponse;
 import io.raft4j.message.SnapshotMeta;
 import io.raft4j.message.TimeoutNow;
+import io.raft4j.spi.EventLoop;
 import io.raft4j.transport.netty.proto.RaftWire;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -36,10 +37,13 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Transports on 127.0.0.1 ephemeral ports exchanging messages, losing connections and meeting bad peers. */
@@ -274,6 +278,33 @@ class NettyTransportTest {
         } finally {
             lookupMayEnd.countDown();
         }
+    }
+
+    /**
+     * A task the lent loop schedules once (a node's proposal batch window) runs once, on the loop,
+     * after its delay, and not at all if cancelled first.
+     */
+    @Test
+    void aLentLoopRunsAScheduledTaskOnceAfterItsDelayUnlessCancelled() throws Exception {
+        NettyTransport a = start(c -> c.ioThreads(1));
+        EventLoop loop = a.eventLoopFor("g", "a");
+        long delay = TimeUnit.MILLISECONDS.toNanos(2);
+        CompletableFuture<Long> ranAfter = new CompletableFuture<>();
+        AtomicInteger runs = new AtomicInteger();
+        AtomicBoolean cancelledRan = new AtomicBoolean();
+        long scheduledAt = System.nanoTime();
+        loop.schedule(() -> {
+            runs.incrementAndGet();
+            ranAfter.complete(loop.inLoop() ? System.nanoTime() - scheduledAt : -1);
+        }, delay);
+        loop.schedule(() -> cancelledRan.set(true), delay).close();
+        long waited = ranAfter.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertTrue(waited >= delay, "ran off the loop (-1) or early: " + waited + " ns");
+        CompletableFuture<Void> later = new CompletableFuture<>();
+        loop.schedule(() -> later.complete(null), 4 * delay);
+        later.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertEquals(1, runs.get());
+        assertFalse(cancelledRan.get(), "a cancelled task ran");
     }
 
     /**
