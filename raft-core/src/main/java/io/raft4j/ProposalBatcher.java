@@ -39,7 +39,7 @@ final class ProposalBatcher {
     /** The window running, if any: it ends whatever is held when it ends. */
     private AutoCloseable deadline;
     /*
-     * Volatile, written on the loop only: read by tests and stats from other threads. heldCount
+     * Volatile, written on the loop only: read by tests from other threads. heldCount
      * mirrors held.size(), which another thread must not read.
      */
     private volatile int heldCount;
@@ -83,8 +83,9 @@ final class ProposalBatcher {
 
     /**
      * Steps every held proposal, in order. The window runs on: started by the first of the batch
-     * stepped, it ends the next batch early, if one is held by then (measured: windows restarted
-     * at every batch held the batches that came short for longer, and lost most of the gain).
+     * stepped, it ends the next batch early if one is held by then. Restarted at every batch, a
+     * window would hold each batch that comes short (a caller slow to come back, a commit handed
+     * out in two parts) for a whole window; the prototype that let it run on did at least as well.
      */
     void flush() {
         Held next;

@@ -1279,9 +1279,11 @@ public final class RaftNode<R> implements AutoCloseable {
          * command waits about two syncs. A leader with a window holds the proposals that come while
          * fewer have come than its last commit completed, until that many have or the window ends,
          * so that they share one append and one sync. A single caller is never held (each commit
-         * completes one); the most a proposal waits is the window (measured in
-         * {@code docs/performance.md}). Worth setting, to about a tenth of a sync, when many callers
-         * each wait for their commands and the log syncs; not where the log is in memory.
+         * completes one); the most a proposal waits is the window. Worth trying, at about a tenth of
+         * a sync, when many threads each wait for their own commands and the log syncs, and worth
+         * measuring: it gains where the leader's writer would otherwise start nearly empty, and
+         * costs a little where commands already come in batches (pipelined on a connection);
+         * {@code docs/performance.md} has figures. Of no use where the log is in memory.
          * Timed by the loop's timer: on the Netty transport's epoll loop to microseconds.
          *
          * @throws IllegalArgumentException if {@code window} is negative or longer than a second

@@ -15,7 +15,6 @@ import io.raft4j.spi.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
@@ -41,8 +40,6 @@ import java.util.function.Consumer;
  */
 public final class KvNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KvNode.class);
-    /** About a tenth of a sync on the disks measured (docs/performance.md, "proposal batch window"). */
-    private static final Duration PROPOSAL_BATCH_WINDOW = Duration.ofNanos(100_000);
 
     /**
      * What a node needs beyond its transport and storage.
@@ -287,11 +284,6 @@ public final class KvNode implements AutoCloseable {
                 // One group per process, with its transport's event loop to itself: sync on it, and
                 // apply there too (a map update; snapshots fix a view and write it elsewhere).
                 .persistOnLoop(true).applyOnLoop(true);
-        if (!storage.writesWithoutBlocking()) {
-            // Clients that wait for each reply come back together after a commit: held a moment,
-            // their commands share the next sync instead of waiting for two (docs/performance.md).
-            builder.proposalBatchWindow(PROPOSAL_BATCH_WINDOW);
-        }
         if (snapshots != null) {
             builder.snapshots(snapshots);
         }
