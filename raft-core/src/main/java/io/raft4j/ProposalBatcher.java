@@ -48,7 +48,8 @@ final class ProposalBatcher {
 
     ProposalBatcher(long windowNanos, Timer timer) {
         if (windowNanos < 0) {
-            throw new IllegalArgumentException("proposal batch window must not be negative, was " + windowNanos + " ns");
+            throw new IllegalArgumentException("proposal batch window must not be negative, was " + windowNanos
+                    + " ns");
         }
         this.windowNanos = windowNanos;
         this.timer = timer;

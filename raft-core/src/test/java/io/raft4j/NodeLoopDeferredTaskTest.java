@@ -22,24 +22,6 @@ class NodeLoopDeferredTaskTest {
     private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(60);
     private static final long DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
-    private static final class Idle implements NodeLoop.Body {
-        volatile Throwable failure;
-
-        @Override
-        public void tick() {
-        }
-
-        @Override
-        public boolean handleReady() {
-            return false;
-        }
-
-        @Override
-        public void failed(Throwable t) {
-            failure = t;
-        }
-    }
-
     @Test
     void onItsOwnThreadADeferredTaskRunsOnceItsDelayPassed() {
         runsAfterItsDelay(body -> NodeLoop.ownThread("deferred-own", body, TICK_NANOS));
@@ -65,7 +47,7 @@ class NodeLoopDeferredTaskTest {
     }
 
     private static void runsAfterItsDelay(Function<NodeLoop.Body, NodeLoop> make) {
-        Idle body = new Idle();
+        TickRecordingBody body = new TickRecordingBody();
         NodeLoop loop = make.apply(body);
         loop.start();
         try {
@@ -90,7 +72,7 @@ class NodeLoopDeferredTaskTest {
     }
 
     private static void cancelledNeverRuns(Function<NodeLoop.Body, NodeLoop> make) {
-        Idle body = new Idle();
+        TickRecordingBody body = new TickRecordingBody();
         NodeLoop loop = make.apply(body);
         loop.start();
         try {

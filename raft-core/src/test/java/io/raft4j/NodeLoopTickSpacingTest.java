@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -24,30 +23,9 @@ class NodeLoopTickSpacingTest {
     private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long CLOCK_READING_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
-    /** Records when each tick came; has nothing else to do. */
-    private static final class TickTimes implements NodeLoop.Body {
-        final List<Long> at = new CopyOnWriteArrayList<>();
-        volatile Throwable failure;
-
-        @Override
-        public void tick() {
-            at.add(System.nanoTime());
-        }
-
-        @Override
-        public boolean handleReady() {
-            return false;
-        }
-
-        @Override
-        public void failed(Throwable t) {
-            failure = t;
-        }
-    }
-
     @Test
     void theTickAfterAStallIsAWholeTickPeriodAfterTheLateOne() {
-        TickTimes body = new TickTimes();
+        TickRecordingBody body = new TickRecordingBody();
         NodeLoop loop = NodeLoop.ownThread("tick-spacing-test", body, TICK_NANOS);
         loop.start();
         try {

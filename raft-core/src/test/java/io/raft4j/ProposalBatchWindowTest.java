@@ -27,10 +27,15 @@ class ProposalBatchWindowTest {
     private static final int CALLERS = 16;
     private static final int COMMANDS_EACH = 40;
 
+    /** Three nodes as the key-value node runs them (followers syncing on their loop), with {@code window}. */
+    private static LocalCluster batchingCluster(Duration window) {
+        return new LocalCluster(3, LocalCluster.steadyLeader(b -> b), LocalCluster.Mode.LENT_LOOPS_PERSISTING,
+                b -> b.proposalBatchWindow(window));
+    }
+
     @Test
     void callersThatWaitForEachCommandAreHeldAndEveryCommandCommitsInOrder() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(3, LocalCluster.steadyLeader(b -> b),
-                LocalCluster.Mode.LENT_LOOPS_PERSISTING, b -> b.proposalBatchWindow(Duration.ofMillis(2)))) {
+        try (LocalCluster cluster = batchingCluster(Duration.ofMillis(2))) {
             RaftNode<String> leader = cluster.awaitLeader();
             ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
             try {
@@ -70,8 +75,7 @@ class ProposalBatchWindowTest {
 
     @Test
     void proposalsHeldWhenTheLeaderStopsFailWithTheStop() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(3, LocalCluster.steadyLeader(b -> b),
-                LocalCluster.Mode.LENT_LOOPS_PERSISTING, b -> b.proposalBatchWindow(Duration.ofSeconds(1)))) {
+        try (LocalCluster cluster = batchingCluster(Duration.ofSeconds(1))) {
             RaftNode<String> leader = cluster.awaitLeader();
             ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
             try {
