@@ -33,23 +33,35 @@ class ProposalBatchWindowTest {
                 b -> b.proposalBatchWindow(window));
     }
 
+    /** What one caller does, given its name ("c0", "c1", ...) and the node it proposes to. */
+    private interface Caller<T> {
+        T run(String name, RaftNode<String> leader) throws Exception;
+    }
+
+    /** Starts {@link #CALLERS} callers, each on its own thread of {@code threads}, proposing to {@code leader}. */
+    private static <T> List<Future<T>> startCallers(ExecutorService threads, RaftNode<String> leader,
+                                                    Caller<T> caller) {
+        List<Future<T>> ends = new ArrayList<>();
+        for (int c = 0; c < CALLERS; c++) {
+            String name = "c" + c;
+            ends.add(threads.submit(() -> caller.run(name, leader)));
+        }
+        return ends;
+    }
+
     @Test
     void callersThatWaitForEachCommandAreHeldAndEveryCommandCommitsInOrder() throws Exception {
         try (LocalCluster cluster = batchingCluster(Duration.ofMillis(2))) {
             RaftNode<String> leader = cluster.awaitLeader();
             ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
             try {
-                List<Future<?>> done = new ArrayList<>();
-                for (int c = 0; c < CALLERS; c++) {
-                    String caller = "c" + c;
-                    done.add(callers.submit(() -> {
-                        for (int i = 0; i < COMMANDS_EACH; i++) {
-                            leader.propose(Bytes.ofUtf8(caller + ":" + i)).get(30, TimeUnit.SECONDS);
-                        }
-                        return null;
-                    }));
-                }
-                for (Future<?> f : done) {
+                List<Future<Void>> done = startCallers(callers, leader, (caller, to) -> {
+                    for (int i = 0; i < COMMANDS_EACH; i++) {
+                        to.propose(Bytes.ofUtf8(caller + ":" + i)).get(30, TimeUnit.SECONDS);
+                    }
+                    return null;
+                });
+                for (Future<Void> f : done) {
                     f.get(60, TimeUnit.SECONDS);
                 }
             } finally {
@@ -79,19 +91,15 @@ class ProposalBatchWindowTest {
             RaftNode<String> leader = cluster.awaitLeader();
             ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
             try {
-                List<Future<Throwable>> ends = new ArrayList<>();
-                for (int c = 0; c < CALLERS; c++) {
-                    String caller = "c" + c;
-                    ends.add(callers.submit(() -> {
-                        for (int i = 0; ; i++) {
-                            try {
-                                leader.propose(Bytes.ofUtf8(caller + ":" + i)).get(30, TimeUnit.SECONDS);
-                            } catch (ExecutionException e) {
-                                return e.getCause();
-                            }
+                List<Future<Throwable>> ends = startCallers(callers, leader, (caller, to) -> {
+                    for (int i = 0; ; i++) {
+                        try {
+                            to.propose(Bytes.ofUtf8(caller + ":" + i)).get(30, TimeUnit.SECONDS);
+                        } catch (ExecutionException e) {
+                            return e.getCause();
                         }
-                    }));
-                }
+                    }
+                });
                 // With a window of a second, a batch short of a caller or more waits long enough to see.
                 LocalCluster.await(Duration.ofSeconds(30), () -> leader.heldProposals() > 0);
                 leader.close();
