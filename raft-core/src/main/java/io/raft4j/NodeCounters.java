@@ -20,6 +20,8 @@ final class NodeCounters {
     final AtomicLong adminCallsRefusedOverloaded = new AtomicLong();
     final AtomicLong leaseReadsFromLease = new AtomicLong();
     final AtomicLong leaseReadsByRound = new AtomicLong();
+    final AtomicLong proposalBatchesFull = new AtomicLong();
+    final AtomicLong proposalBatchesAtWindowEnd = new AtomicLong();
     final AtomicLong commandsApplied = new AtomicLong();
     final AtomicLong logWrites = new AtomicLong();
     final AtomicLong entriesWritten = new AtomicLong();
@@ -52,6 +54,7 @@ final class NodeCounters {
                 readsServed.get(), readsGivenUp.get(), snapshotsTaken.get(), snapshotsFailed.get(), snapshotsInstalled.get(),
                 followerLogLosses.get(), proposalsRefusedOverloaded.get(), readsRefusedOverloaded.get(),
                 inboundMessagesDropped.get(), membershipChangesRefused.get(), leadershipTransfersRefused.get(),
-                adminCallsRefusedOverloaded.get(), leaseReadsFromLease.get(), leaseReadsByRound.get());
+                adminCallsRefusedOverloaded.get(), leaseReadsFromLease.get(), leaseReadsByRound.get(),
+                proposalBatchesFull.get(), proposalBatchesAtWindowEnd.get());
     }
 }

@@ -74,6 +74,12 @@ package io.raft4j;
  *                           windows still ran: followers without check-quorum, members of an older
  *                           release), or the lease ran out before the read was handed out. A high share
  *                           means lease reads cost a round trip, as linearizable ones do
+ * @param proposalBatchesFull batches of proposals this node, leading with a proposal batch window
+ *                           ({@code RaftNode.Builder.proposalBatchWindow}), held until as many had come
+ *                           as its last commit completed, then stepped together
+ * @param proposalBatchesAtWindowEnd batches it held that the end of the window stepped before that
+ *                           many came; a high share of these means the window mostly delays proposals
+ *                           (callers do not come back together), and is better off
  */
 public record NodeStats(long electionsStarted, long termsLed, long proposalsAccepted, long commandsApplied,
                         long logWrites, long entriesWritten, long bytesWritten, long logWriteNanos,
@@ -81,7 +87,7 @@ public record NodeStats(long electionsStarted, long termsLed, long proposalsAcce
                         long snapshotsFailed, long snapshotsInstalled, long followerLogLosses, long proposalsRefusedOverloaded,
                         long readsRefusedOverloaded, long inboundMessagesDropped, long membershipChangesRefused,
                         long leadershipTransfersRefused, long adminCallsRefusedOverloaded, long leaseReadsFromLease,
-                        long leaseReadsByRound) {
+                        long leaseReadsByRound, long proposalBatchesFull, long proposalBatchesAtWindowEnd) {
 
     /** Mean time of one log write in microseconds since the start, or 0 before the first. */
     public double meanLogWriteMicros() {

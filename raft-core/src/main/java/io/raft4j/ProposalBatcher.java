@@ -38,21 +38,18 @@ final class ProposalBatcher {
     private int expected = 1;
     /** The window running, if any: it ends whatever is held when it ends. */
     private AutoCloseable deadline;
-    /*
-     * Volatile, written on the loop only: read by tests from other threads. heldCount
-     * mirrors held.size(), which another thread must not read.
-     */
+    /** Written on the loop only, read by tests from other threads: held.size(), which they must not read. */
     private volatile int heldCount;
-    private volatile long flushedFull;
-    private volatile long flushedAtDeadline;
+    private final NodeCounters counters;
 
-    ProposalBatcher(long windowNanos, Timer timer) {
+    ProposalBatcher(long windowNanos, Timer timer, NodeCounters counters) {
         if (windowNanos < 0) {
             throw new IllegalArgumentException("proposal batch window must not be negative, was " + windowNanos
                     + " ns");
         }
         this.windowNanos = windowNanos;
         this.timer = timer;
+        this.counters = counters;
     }
 
     /**
@@ -68,7 +65,7 @@ final class ProposalBatcher {
         held.add(new Held(step, future));
         heldCount = held.size();
         if (held.size() >= expected) {
-            flushedFull++;
+            counters.proposalBatchesFull.incrementAndGet();
             flush();
         } else if (deadline == null) {
             deadline = timer.after(this::windowEnded, windowNanos);
@@ -105,7 +102,7 @@ final class ProposalBatcher {
     private void windowEnded() {
         deadline = null;
         if (!held.isEmpty()) {
-            flushedAtDeadline++;
+            counters.proposalBatchesAtWindowEnd.incrementAndGet();
             flush();
         }
     }
@@ -136,15 +133,5 @@ final class ProposalBatcher {
     /** Proposals held now; from any thread. */
     int held() {
         return heldCount;
-    }
-
-    /** Batches stepped because as many came as expected; from any thread. */
-    long flushedFull() {
-        return flushedFull;
-    }
-
-    /** Batches stepped because the window ended first; from any thread. */
-    long flushedAtDeadline() {
-        return flushedAtDeadline;
     }
 }

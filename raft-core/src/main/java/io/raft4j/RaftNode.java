@@ -203,7 +203,7 @@ public final class RaftNode<R> implements AutoCloseable {
         NodeLoop.Body body = new LoopBody();
         this.loop = lent != null ? NodeLoop.shared(lent, body, tickNanos)
                 : NodeLoop.ownThread("raft-loop-" + name, body, tickNanos);
-        this.batcher = new ProposalBatcher(b.proposalBatchWindowNanos, loop::executeAfter);
+        this.batcher = new ProposalBatcher(b.proposalBatchWindowNanos, loop::executeAfter, counters);
         updateStatus();
     }
 
@@ -385,11 +385,6 @@ public final class RaftNode<R> implements AutoCloseable {
     /** Proposals this leader holds now for its batch window ({@link Builder#proposalBatchWindow}). */
     int heldProposals() {
         return batcher.held();
-    }
-
-    /** Batches of held proposals stepped so far: full, or at the end of their window. */
-    long heldProposalBatches() {
-        return batcher.flushedFull() + batcher.flushedAtDeadline();
     }
 
     /** Reads waiting for the event loop (for tests). */

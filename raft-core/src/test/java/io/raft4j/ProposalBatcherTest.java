@@ -37,6 +37,7 @@ class ProposalBatcherTest {
     }
 
     private final HandTimer timer = new HandTimer();
+    private final NodeCounters counters = new NodeCounters();
     private final List<String> stepped = new ArrayList<>();
 
     private void offer(ProposalBatcher batcher, String name, boolean leader) {
@@ -45,7 +46,7 @@ class ProposalBatcherTest {
 
     @Test
     void withoutAWindowEveryProposalIsSteppedAtOnce() {
-        ProposalBatcher batcher = new ProposalBatcher(0, timer);
+        ProposalBatcher batcher = new ProposalBatcher(0, timer, counters);
         batcher.committed(64);
         offer(batcher, "a", true);
         offer(batcher, "b", true);
@@ -55,7 +56,7 @@ class ProposalBatcherTest {
 
     @Test
     void aLoneCallerIsNeverHeld() {
-        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer);
+        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer, counters);
         offer(batcher, "first", true); // nothing committed yet: one expected
         batcher.committed(1);
         offer(batcher, "second", true);
@@ -65,7 +66,7 @@ class ProposalBatcherTest {
 
     @Test
     void holdsUntilAsManyCameAsTheLastCommitCompleted() {
-        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer);
+        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer, counters);
         batcher.committed(3);
         offer(batcher, "a", true);
         offer(batcher, "b", true);
@@ -75,19 +76,19 @@ class ProposalBatcherTest {
         offer(batcher, "c", true);
         assertEquals(List.of("a", "b", "c"), stepped);
         assertEquals(0, batcher.held());
-        assertEquals(1, batcher.flushedFull());
-        assertEquals(0, batcher.flushedAtDeadline());
+        assertEquals(1, counters.proposalBatchesFull.get());
+        assertEquals(0, counters.proposalBatchesAtWindowEnd.get());
     }
 
     @Test
     void theEndOfTheWindowStepsWhatIsHeld() {
-        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer);
+        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer, counters);
         batcher.committed(5);
         offer(batcher, "a", true);
         offer(batcher, "b", true);
         timer.fire(0);
         assertEquals(List.of("a", "b"), stepped);
-        assertEquals(1, batcher.flushedAtDeadline());
+        assertEquals(1, counters.proposalBatchesAtWindowEnd.get());
         offer(batcher, "c", true);
         assertEquals(List.of("a", "b"), stepped, "a new batch is held again, for a window of its own");
         assertEquals(2, timer.tasks.size());
@@ -95,7 +96,7 @@ class ProposalBatcherTest {
 
     @Test
     void aWindowRunsOnAfterAFullBatchAndEndsTheNextOne() {
-        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer);
+        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer, counters);
         batcher.committed(2);
         offer(batcher, "a", true);
         offer(batcher, "b", true); // full: stepped; the window runs on
@@ -104,14 +105,14 @@ class ProposalBatcherTest {
         assertFalse(timer.closed.get(0));
         timer.fire(0);
         assertEquals(List.of("a", "b", "c"), stepped);
-        assertEquals(1, batcher.flushedAtDeadline());
+        assertEquals(1, counters.proposalBatchesAtWindowEnd.get());
         offer(batcher, "d", true);
         assertEquals(2, timer.tasks.size(), "held after a window ended: a new window");
     }
 
     @Test
     void aProposalOffASteppedLeaderStepsTheHeldOnesFirst() {
-        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer);
+        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer, counters);
         batcher.committed(4);
         offer(batcher, "a", true);
         offer(batcher, "b", true);
@@ -121,7 +122,7 @@ class ProposalBatcherTest {
 
     @Test
     void aStoppedNodeGetsTheHeldFuturesToFail() {
-        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer);
+        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer, counters);
         batcher.committed(4);
         CompletableFuture<String> a = new CompletableFuture<>();
         CompletableFuture<String> b = new CompletableFuture<>();
@@ -139,7 +140,7 @@ class ProposalBatcherTest {
 
     @Test
     void aStepThatThrowsFailsItsCallerAndLeavesTheRestHeldForTheStop() {
-        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer);
+        ProposalBatcher batcher = new ProposalBatcher(WINDOW, timer, counters);
         batcher.committed(3);
         CompletableFuture<String> failing = new CompletableFuture<>();
         CompletableFuture<String> after = new CompletableFuture<>();
@@ -158,6 +159,6 @@ class ProposalBatcherTest {
 
     @Test
     void aNegativeWindowIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> new ProposalBatcher(-1, timer));
+        assertThrows(IllegalArgumentException.class, () -> new ProposalBatcher(-1, timer, counters));
     }
 }

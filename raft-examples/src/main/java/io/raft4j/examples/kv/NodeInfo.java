@@ -160,6 +160,8 @@ final class NodeInfo {
         line(sb, "admin_calls_refused_overloaded", stats.adminCallsRefusedOverloaded());
         line(sb, "lease_reads_from_lease", stats.leaseReadsFromLease());
         line(sb, "lease_reads_by_round", stats.leaseReadsByRound());
+        line(sb, "proposal_batches_full", stats.proposalBatchesFull());
+        line(sb, "proposal_batches_at_window_end", stats.proposalBatchesAtWindowEnd());
         return sb.toString();
     }
 
