@@ -79,7 +79,7 @@ package io.raft4j;
  *                           as its last commit completed, then stepped together
  * @param proposalBatchesAtWindowEnd batches it held that the end of the window stepped before that
  *                           many came; a high share of these means the window mostly delays proposals
- *                           (callers do not come back together), and is better off
+ *                           (callers do not come back together), and is better set to zero
  */
 public record NodeStats(long electionsStarted, long termsLed, long proposalsAccepted, long commandsApplied,
                         long logWrites, long entriesWritten, long bytesWritten, long logWriteNanos,

@@ -109,17 +109,6 @@ final class ProposalBatcher {
 
     /** The futures of the proposals held, which will never be stepped (the node stopped); holds none after. */
     List<CompletableFuture<?>> dropAll() {
-        cancelDeadline();
-        List<CompletableFuture<?>> futures = new ArrayList<>(held.size());
-        for (Held h : held) {
-            futures.add(h.future());
-        }
-        held.clear();
-        heldCount = 0;
-        return futures;
-    }
-
-    private void cancelDeadline() {
         if (deadline != null) {
             try {
                 deadline.close();
@@ -128,6 +117,13 @@ final class ProposalBatcher {
             }
             deadline = null;
         }
+        List<CompletableFuture<?>> futures = new ArrayList<>(held.size());
+        for (Held h : held) {
+            futures.add(h.future());
+        }
+        held.clear();
+        heldCount = 0;
+        return futures;
     }
 
     /** Proposals held now; from any thread. */
