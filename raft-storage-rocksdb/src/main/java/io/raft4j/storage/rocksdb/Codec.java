@@ -39,7 +39,11 @@ import java.util.zip.CRC32C;
  *                                  (the node that owns this group's log, see LogStorage#owner)
  *   [0x01][n:1][group]['w']     -> [1][first:8][last:8][segment:8][from:8][to:8][crc:4]
  *                                  (an append whose payloads are being synced, see SegmentWrite;
- *                                  removed in memory once they are, durably by the next synced write)
+ *                                  removed in memory once they are, durably by the next synced write;
+ *                                  written by format 4 and 5 only, read by later ones after a crash)
+ *   [0x01][n:1][group]['m']     -> [1][segment:8][offset:8][crc:4]
+ *                                  (the segment mark: where the records begin that RocksDB may not
+ *                                  hold durably, see SegmentMark, SegmentRecord, RocksDbLogStorage)
  *   [0x02][n:1][group]          -> [1][crc:4]                          (the group's deletion is under
  *                                  way: its keys are gone, its segment files may not be; see
  *                                  GroupDeletion)
@@ -48,13 +52,15 @@ import java.util.zip.CRC32C;
  * Format version 2 added the segment layout of entry values, version 3 chunks, version 4 the record
  * of an append whose payloads are being synced ('w': an older version would neither sync them
  * nor cut them when opening after a crash), version 5 the vote-refusal window and the bootstrap
- * fingerprint in the hard state (an older version would read it as corrupt); directories of older
+ * fingerprint in the hard state (an older version would read it as corrupt), version 6 the segment
+ * mark and the record headers in segment files (an older version would lose the entries only the
+ * files hold); directories of older
  * versions are read as they are (they hold no newer layout) and marked with the current version
  * when opened, so that an older raft4j refuses them.
  */
 final class Codec {
     /** Version of the whole layout, stored in the format marker. Bump it on any incompatible change. */
-    static final int FORMAT_VERSION = 5;
+    static final int FORMAT_VERSION = 6;
 
     static final String ENTRIES_CF = "raft4j.entries";
     static final String META_CF = "raft4j.meta";
@@ -83,6 +89,8 @@ final class Codec {
     private static final byte OWNER_TAG = 'o';
     private static final byte SEGMENT_WRITE_TAG = 'w';
     private static final int SEGMENT_WRITE_BYTES = 1 + 5 * 8 + 4;
+    private static final byte SEGMENT_MARK_TAG = 'm';
+    private static final int SEGMENT_MARK_BYTES = 1 + 2 * 8 + 4;
     /** First byte of the keys that record a group's deletion under way. */
     static final byte DELETION_SPACE = 2;
 
@@ -155,6 +163,10 @@ final class Codec {
 
     static byte[] segmentWriteKey(byte[] prefix) {
         return metaKey(prefix, SEGMENT_WRITE_TAG);
+    }
+
+    static byte[] segmentMarkKey(byte[] prefix) {
+        return metaKey(prefix, SEGMENT_MARK_TAG);
     }
 
     /**
@@ -359,7 +371,7 @@ final class Codec {
     }
 
     /** Stable codes, independent of the enum's declaration order. */
-    private static byte typeCode(EntryType type) {
+    static byte typeCode(EntryType type) {
         return switch (type) {
             case COMMAND -> 0;
             case NOOP -> 1;
@@ -367,7 +379,7 @@ final class Codec {
         };
     }
 
-    private static EntryType typeOf(byte code) {
+    static EntryType typeOf(byte code) {
         return switch (code) {
             case 0 -> EntryType.COMMAND;
             case 1 -> EntryType.NOOP;
@@ -478,6 +490,36 @@ final class Codec {
             throw corrupt(groupId, "last segment write", "inconsistent bounds " + write);
         }
         return write;
+    }
+
+    // ---- the segment mark ----------------------------------------------------------------------
+
+    /**
+     * Where in the group's segment files the records RocksDB may not hold durably begin: records
+     * of segment {@code segment} from byte {@code offset} on (see {@link RocksDbLogStorage}).
+     */
+    record SegmentMark(long segment, long offset) {
+    }
+
+    static byte[] encodeSegmentMark(SegmentMark mark) {
+        byte[] value = new byte[SEGMENT_MARK_BYTES];
+        value[0] = VALUE_VERSION;
+        putLong(value, 1, mark.segment());
+        putLong(value, 9, mark.offset());
+        putInt(value, 17, checksum(value, 17));
+        return value;
+    }
+
+    static SegmentMark decodeSegmentMark(byte[] value, String groupId) {
+        if (value.length != SEGMENT_MARK_BYTES) {
+            throw corrupt(groupId, "segment mark", "value of " + value.length + " bytes, expected " + SEGMENT_MARK_BYTES);
+        }
+        checkMetaValue(value, SEGMENT_MARK_BYTES, groupId, "segment mark");
+        SegmentMark mark = new SegmentMark(getLong(value, 1), getLong(value, 9));
+        if (mark.segment() < 0 || mark.offset() < 0) {
+            throw corrupt(groupId, "segment mark", "negative position " + mark);
+        }
+        return mark;
     }
 
     // ---- owner ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package io.raft4j.storage.rocksdb;
 
+import io.raft4j.message.Bytes;
 import io.raft4j.message.HardState;
 import io.raft4j.message.LogEntry;
 import io.raft4j.spi.LogOwner;
@@ -24,16 +25,23 @@ import java.util.List;
  * (its payload's too, wherever it is stored), and indexes must run without a gap from the
  * compaction point. Anything else found is damage and throws.
  *
- * <p>The one thing a crash may legitimately leave incomplete is the recorded append: its payloads
- * are synced while RocksDB writes their references, so they may be missing, short, or in the page
+ * <p>Then, if RocksDB holds a segment mark, the appends recorded in the segment file from there
+ * ({@link #readAppendsFrom}): an append that only adds entries is synced in its segment file alone
+ * and its references went to RocksDB's memtable only, so a crash takes them from RocksDB; the file
+ * gives them back. An append a crash cut short there was not acknowledged, and ends the log.
+ *
+ * <p>A log written by format 4 or 5 may also hold the record of its last append, whose payloads
+ * were synced while RocksDB wrote their references, so they may be missing, short, or in the page
  * cache only. The scan syncs them and keeps that append's entries aside until it knows whether
  * the append is whole; if it is not and the log ends with it, it was never acknowledged, and the
  * log ends before it ({@link TornWrite}).
  *
  * <p>Checked entries go into the storage's term index, cache and payload references as they are
  * read, not into the result: the log need not fit in memory. The result is the rest, for the
- * storage to apply. This class writes nothing to RocksDB: the cut of a torn append and the removal
- * of the record are the storage's, through its one write path.
+ * storage to apply, with the entries found in the segment file (at most what the storage lets go
+ * unindexed, see {@link RocksDbLogStorage}). This class writes nothing to RocksDB: the cut of a
+ * torn append, the removal of the record and the indexing of what the segment file gave back are
+ * the storage's, through its one write path.
  */
 final class LogRecovery {
     /*
@@ -52,9 +60,17 @@ final class LogRecovery {
      *                      storage must remove (its payloads are synced now, or the append is cut)
      * @param tornFrom      the first entry of the torn last append, which the storage must remove
      *                      from RocksDB with the record before anything else is written; -1 if none
+     * @param markPresent   whether RocksDB holds a segment mark, which the storage must remove once
+     *                      it has indexed {@code fromSegments} durably
+     * @param fromSegments  the whole appends found in the segment files from the mark, in order (part
+     *                      of the log now, at its end)
      */
     record Recovered(HardState hardState, LogOwner owner, long compactIndex, long compactTerm, long lastIndex,
-                     boolean writeRecorded, long tornFrom) {
+                     boolean writeRecorded, long tornFrom, boolean markPresent, List<SegmentAppend> fromSegments) {
+    }
+
+    /** An append found in a segment file: its entries, and where their payloads are. */
+    record SegmentAppend(List<LogEntry> entries, List<Codec.SegmentRef> refs) {
     }
 
     private final Database database;
@@ -164,7 +180,90 @@ final class LogRecovery {
             }
             ofLastWrite.forEach(scanned -> recovered(scanned.entry(), scanned.ref()));
         }
-        return new Recovered(hardState, owner, compactIndex, compaction[1], lastIndex, lastWrite != null, tornFrom);
+        byte[] recordedMark = database.db.get(database.meta, Codec.segmentMarkKey(prefix));
+        List<SegmentAppend> fromSegments = new ArrayList<>();
+        if (recordedMark != null) {
+            long lastTerm = lastIndex == compactIndex ? compaction[1] : terms.termAt(lastIndex);
+            lastIndex = readAppendsFrom(Codec.decodeSegmentMark(recordedMark, groupId), lastIndex, lastTerm,
+                    fromSegments);
+        }
+        return new Recovered(hardState, owner, compactIndex, compaction[1], lastIndex, lastWrite != null, tornFrom,
+                recordedMark != null, fromSegments);
+    }
+
+    /**
+     * Reads the appends recorded in the segment file from {@code mark} on: those that only added
+     * entries, whose references RocksDB may have lost (they went to its memtable only). Each
+     * whole append that continues the log, from {@code lastIndex} on, is part of it: it was synced
+     * before it returned. The first that is not whole, or does not continue the log, ends the
+     * reading: an append a crash cut short, which was not acknowledged. Appends the log holds
+     * already (a memtable flush wrote their references) are read too: this process's memtable may
+     * be all that holds them. Returns the log's last index.
+     */
+    private long readAppendsFrom(Codec.SegmentMark mark, long lastIndex, long lastTerm, List<SegmentAppend> appends) {
+        try {
+            // What reads back whole may be in the page cache only: the process may have died
+            // before the append's sync. It must be on disk before the log is said to hold it.
+            segments.sync(mark.segment());
+        } catch (IOException e) {
+            throw new StorageException("group " + groupId + ": cannot sync its newest payload segment, whose records"
+                    + " may hold acknowledged entries: " + e + ". Nothing was changed.", e);
+        }
+        List<PayloadSegments.Recovered> records = segments.readRecords(mark.segment(), mark.offset());
+        int at = 0;
+        while (at < records.size()) {
+            SegmentRecord head = records.get(at).record();
+            long count = head.appendLast() - head.index() + 1;
+            if (count > records.size() - at || !oneAppend(records, at, (int) count)) {
+                break;
+            }
+            boolean held = head.appendLast() <= lastIndex;
+            if (!held && (head.index() != lastIndex + 1 || head.term() < lastTerm)) {
+                break;
+            }
+            if (held && head.index() <= compactIndex) {
+                break; // compacted since: a compaction is a synced batch, which moves the mark past it
+            }
+            List<LogEntry> entries = new ArrayList<>();
+            List<Codec.SegmentRef> refs = new ArrayList<>();
+            for (int i = at; i < at + count; i++) {
+                PayloadSegments.Recovered found = records.get(i);
+                SegmentRecord record = found.record();
+                LogEntry entry = new LogEntry(record.index(), record.term(), record.type(), Bytes.wrap(found.data()));
+                entries.add(entry);
+                refs.add(found.ref());
+                if (!held) {
+                    recovered(entry, found.ref());
+                } else {
+                    segments.referenced(found.ref().segment(), record.index());
+                }
+            }
+            appends.add(new SegmentAppend(entries, refs));
+            if (!held) {
+                lastIndex = head.appendLast();
+                lastTerm = records.get(at + (int) count - 1).record().term();
+            }
+            at += (int) count;
+        }
+        if (!records.isEmpty()) {
+            LOG.info("group {}: {} appends found in its payload segment {} from {}, the log ends at {}", groupId,
+                    appends.size(), mark.segment(), mark.offset(), lastIndex);
+        }
+        return lastIndex;
+    }
+
+    /** Whether records {@code at..at+count-1} are one append: consecutive indexes, terms that never fall. */
+    private static boolean oneAppend(List<PayloadSegments.Recovered> records, int at, int count) {
+        SegmentRecord head = records.get(at).record();
+        long term = head.term();
+        for (int i = 0; i < count; i++) {
+            SegmentRecord record = records.get(at + i).record();
+            if (record.index() != head.index() + i || record.appendLast() != head.appendLast() || record.term() < term) {
+                return false;
+            }
+            term = record.term();
+        }
+        return true;
     }
 
     /**

@@ -25,32 +25,24 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 /**
  * The payloads of one group's large entries, outside RocksDB: append-only segment files that each
- * payload is written to once, fsynced by a thread of their own.
+ * payload is written to once, behind a {@link SegmentRecord} header, and synced by the writer.
  *
  * <p>Why: RocksDB writes every value twice (its WAL, then an SST file when the memtable flushes) and
  * the rocksdbjni build on Maven Central checksums its WAL in software; for large payloads that, not
  * the disk, bounded throughput. Here a payload is written once, its CRC32C computed by the JDK (in
  * hardware), and RocksDB only carries a {@link Codec.SegmentRef} of a few dozen bytes.
  *
- * <p>Crash safety: {@link #write} hands the payloads to a thread of its own, which writes and syncs
- * them (and a new file's directory entry) while the caller writes the references to RocksDB, so
- * the two syncs overlap instead of following each other; the caller acknowledges nothing before
- * both are done. A crash can therefore leave references to payloads that never reached the disk,
- * but only those of the group's last append, which was never acknowledged: the caller records that
- * append ({@link Codec.SegmentWrite}) in the same RocksDB batch as its references, and recovery
- * ends the log before it if its payloads are incomplete. A crash can also leave bytes no reference
- * points to at the end of a file, which nothing reads; they are reclaimed with the file.
+ * <p>Crash safety is the storage's ({@link RocksDbLogStorage}): the headers make a file readable
+ * without RocksDB, so an append that only adds entries syncs its segment file alone and its
+ * references go to RocksDB's memtable; after a crash, {@link #readRecords} reads them back from the
+ * group's mark. A crash can leave bytes no reference points to at the end of a file, which nothing
+ * takes (they fail their checksums, or belong to an append that is not whole); they are reclaimed
+ * with the file.
  *
  * <p>Files are named by a sequence number ({@code 0000000000000007.seg}) and only the newest is
  * appended to. Because appends always go to the newest file, the segments referenced by a log's
@@ -63,14 +55,13 @@ import java.util.zip.CRC32C;
  * one is needed, then overwritten from its start. Measured on ext4: deleting a 64 MiB file took
  * 65-275 ms, on the thread that compacted the log, and an {@code fdatasync} of bytes overwritten in
  * place does not wait for block allocation as one of a growing file does. Stale bytes past the write
- * position are harmless: a reference that outlives a crash points at bytes synced before it, or
- * belongs to the last append, whose payloads recovery checks (a payload of stale bytes fails its
- * checksum).
+ * position are harmless: every record names the segment it was written as, so a record of the
+ * file's former life ends the records of its current one, and a reference points at bytes synced
+ * before it.
  *
- * <p>Thread-safety: one writer ({@link #write}, {@link #releaseThrough}, {@link #releaseAll}, under
- * the storage's write lock, which waits for each write's sync before the next call) and any number
- * of readers; the file table is guarded by {@code this},
- * I/O happens outside it.
+ * <p>Thread-safety: one writer ({@link #startSegment}, {@link #write}, {@link #releaseThrough},
+ * {@link #releaseAll}, under the storage's write lock) and any number of readers; the file table is
+ * guarded by {@code this}, I/O happens outside it.
  */
 final class PayloadSegments implements AutoCloseable {
     private static final String SUFFIX = ".seg";
@@ -79,11 +70,8 @@ final class PayloadSegments implements AutoCloseable {
     static final int MAX_FREE_FILES = 4;
     /** Group ids longer than this (in UTF-8 bytes) get a hashed directory name. */
     private static final int MAX_PLAIN_NAME_BYTES = 100;
-    private static final int WRITE_CHUNK_BYTES = 1 << 20;
     /** The most read from a segment file at once (see {@link #readFully}). */
     private static final int READ_PIECE_BYTES = 256 << 10;
-    /** How long a group's payload thread waits for another write before it ends (the next starts one). */
-    private static final long SYNCER_IDLE_MILLIS = 2_000;
 
     private final Path directory;
     private final String groupId;
@@ -104,15 +92,7 @@ final class PayloadSegments implements AutoCloseable {
     private FileChannel currentChannel;
     private long currentSize;
     private final CRC32C crc = new CRC32C();
-    private ExecutorService syncer;
-    /**
-     * The syncer thread's buffer of payloads to write (one write at a time: the writer waits for
-     * each). Held by that thread, so it goes with it once the thread ends idle: kept by the group,
-     * a process hosting hundreds of groups held a MiB of direct memory for each that ever stored a
-     * large payload.
-     */
-    private final ThreadLocal<ByteBuffer> chunks =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WRITE_CHUNK_BYTES));
+    private volatile SyncCheck afterSync = () -> { };
 
     private PayloadSegments(Path directory, String groupId, long fileBytes) {
         this.directory = directory;
@@ -221,177 +201,150 @@ final class PayloadSegments implements AutoCloseable {
     // ---- writing -------------------------------------------------------------------------------
 
     /**
-     * Starts appending the payloads of {@code entries} to the newest segment (starting one if it is
-     * full): returns at once where each will be, while another thread writes and syncs them. The
-     * caller must wait for {@link Write#awaitDurable} before it treats anything pointing at them
-     * as durable, and before the next write.
+     * Whether the next {@link #write} of {@code payloadBytes} bytes of payload must go to a new
+     * segment: there is none yet (each opening starts one), or the newest is full.
      */
-    Write write(List<LogEntry> entries) throws IOException {
-        long total = 0;
-        for (LogEntry entry : entries) {
-            total += entry.data().length();
+    boolean needsNewSegment(long payloadBytes) {
+        return currentChannel == null || (currentSize > 0 && currentSize + payloadBytes > fileBytes);
+    }
+
+    /**
+     * Starts the next segment file (a recycled one if there is one) and syncs the directory, so
+     * that its name is durable before anything, such as the group's mark, names it.
+     *
+     * @return its sequence number
+     */
+    long startSegment() throws IOException {
+        long sequence;
+        Long recycled;
+        synchronized (this) {
+            checkOpen();
+            sequence = nextSequence++;
+            highestIndex.put(sequence, -1L);
+            recycled = free.poll();
         }
-        boolean started = currentChannel == null || (currentSize > 0 && currentSize + total > fileBytes);
-        if (started) {
-            startSegment();
+        try {
+            if (!Files.isDirectory(directory)) {
+                Files.createDirectories(directory);
+                Database.syncDirectory(directory.getParent());
+                Database.syncDirectory(directory.getParent().getParent());
+            }
+            if (recycled != null) {
+                Files.move(freeFile(recycled), file(sequence), StandardCopyOption.ATOMIC_MOVE);
+            }
+            FileChannel channel = FileChannel.open(file(sequence), recycled != null ? StandardOpenOption.WRITE
+                    : StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            FileChannel previous = currentChannel;
+            current = sequence;
+            currentChannel = channel;
+            currentSize = 0;
+            if (previous != null) {
+                closeQuietly(previous); // forced already: its bytes are durable
+                releaseIfUnreferenced();
+            }
+            Database.syncDirectory(directory);
+        } catch (IOException e) {
+            throw new IOException("starting the payload segment " + file(sequence) + " failed: " + e.getMessage(), e);
         }
+        return sequence;
+    }
+
+    /**
+     * Writes {@code entries} to the newest segment, each payload behind its {@link SegmentRecord}
+     * header, and syncs the file; returns where each payload is, in order. {@code appendLast} is
+     * the last index of the append (the records are then self-indexed: recovery may take them from
+     * the file), or {@link SegmentRecord#NOT_SELF_INDEXED}. Call {@link #startSegment} first if
+     * {@link #needsNewSegment} says so.
+     *
+     * @throws IOException if the payloads may not be durable, naming the file: the JDK's error of a
+     *                     write or a sync says "No space left on device" and nothing more, which
+     *                     left the operator of a node stopped by a full disk to guess which disk
+     */
+    List<Codec.SegmentRef> write(List<LogEntry> entries, long appendLast) throws IOException {
         List<Codec.SegmentRef> refs = new ArrayList<>(entries.size());
         long from = currentSize;
-        long offset = from;
-        for (LogEntry entry : entries) {
-            byte[] data = entry.data().unsafeArray();
-            crc.reset();
-            crc.update(data, 0, data.length);
-            refs.add(new Codec.SegmentRef(current, offset, data.length, (int) crc.getValue()));
-            offset += data.length;
-        }
-        currentSize = offset;
-        FileChannel channel = currentChannel;
-        Future<?> durable = syncer().submit(() -> {
-            writePayloads(channel, entries, from);
-            channel.force(false);
-            if (started) {
-                // The new file's name (created or renamed from a recycled file) must be as durable
-                // as its bytes.
-                Database.syncDirectory(directory);
-            }
-            return null;
-        });
-        return new Write(refs, current, file(current), from, offset, durable);
-    }
-
-    /**
-     * Payloads on their way to a segment file: where each goes ({@link #refs}, in order), the
-     * bytes {@code [from, to)} of segment {@code segment} they fill, and the wait for their sync.
-     */
-    static final class Write {
-        private final List<Codec.SegmentRef> refs;
-        private final long segment;
-        private final Path file;
-        private final long from;
-        private final long to;
-        private final Future<?> durable;
-
-        private Write(List<Codec.SegmentRef> refs, long segment, Path file, long from, long to, Future<?> durable) {
-            this.refs = refs;
-            this.segment = segment;
-            this.file = file;
-            this.from = from;
-            this.to = to;
-            this.durable = durable;
-        }
-
-        List<Codec.SegmentRef> refs() {
-            return refs;
-        }
-
-        /** This write as recorded for recovery: entries {@code first..last} of the append. */
-        Codec.SegmentWrite asRecorded(long first, long last) {
-            return new Codec.SegmentWrite(first, last, segment, from, to);
-        }
-
-        /**
-         * Waits, not interruptibly, until the payloads (and a new file's name) are durable.
-         *
-         * @throws IOException if they may not be, naming the file: the JDK's error of a write or a
-         *                     sync says "No space left on device" and nothing more, which left the
-         *                     operator of a node stopped by a full disk to guess which one
-         */
-        void awaitDurable() throws IOException {
-            boolean interrupted = false;
-            try {
-                while (true) {
-                    try {
-                        durable.get();
-                        return;
-                    } catch (InterruptedException e) {
-                        interrupted = true; // the sync goes on regardless; stopping halfway helps no one
-                    } catch (ExecutionException e) {
-                        Throwable cause = e.getCause();
-                        if (cause instanceof IOException io) {
-                            throw new IOException("writing and syncing payloads to " + file + " failed: "
-                                    + io.getMessage(), io);
-                        }
-                        if (cause instanceof RuntimeException runtime) {
-                            throw runtime;
-                        }
-                        if (cause instanceof Error error) {
-                            throw error;
-                        }
-                        throw new IOException(cause);
+        ByteBuffer chunk = WriteBuffers.take();
+        try {
+            long position = from;
+            for (LogEntry entry : entries) {
+                byte[] data = entry.data().unsafeArray();
+                crc.reset();
+                crc.update(data, 0, data.length);
+                int dataCrc = (int) crc.getValue();
+                if (chunk.remaining() < SegmentRecord.HEADER_BYTES) {
+                    position = flushChunk(chunk, currentChannel, position);
+                }
+                new SegmentRecord(entry.type(), current, entry.index(), entry.term(), appendLast, data.length, dataCrc)
+                        .encode(chunk, crc);
+                refs.add(new Codec.SegmentRef(current, position + chunk.position(), data.length, dataCrc));
+                // A payload larger than the buffer goes through it in pieces: written from its heap
+                // array, the JDK copied it into a temporary direct buffer of its size, which it
+                // keeps for the thread (8 MiB more per thread that wrote an 8 MiB entry).
+                for (int at = 0; at < data.length; ) {
+                    if (!chunk.hasRemaining()) {
+                        position = flushChunk(chunk, currentChannel, position);
                     }
-                }
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
+                    int length = Math.min(data.length - at, chunk.remaining());
+                    chunk.put(data, at, length);
+                    at += length;
                 }
             }
+            position = flushChunk(chunk, currentChannel, position);
+            currentChannel.force(false);
+            afterSync.check();
+            currentSize = position;
+        } catch (IOException | RuntimeException | Error e) {
+            // What was written may be there: later writes (of a reopened storage) go after it.
+            currentSize = Math.max(currentSize, plannedEnd(entries, from));
+            if (!(e instanceof IOException)) {
+                throw e;
+            }
+            throw new IOException("writing and syncing payloads to " + file(current) + " failed: " + e.getMessage(), e);
+        } finally {
+            WriteBuffers.give(chunk);
         }
+        return refs;
     }
 
-    /** The thread that writes and syncs payloads, started with the first write. */
-    private ExecutorService syncer() {
-        if (syncer == null) {
-            String name = "raft4j-segments-" + groupId;
-            ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, SYNCER_IDLE_MILLIS, TimeUnit.MILLISECONDS,
-                    new LinkedBlockingQueue<>(), task -> {
-                        Thread thread = new Thread(task, name);
-                        thread.setDaemon(true);
-                        return thread;
-                    });
-            executor.allowCoreThreadTimeOut(true); // an idle group keeps no thread, nor its buffers
-            syncer = executor;
-        }
-        return syncer;
-    }
-
-    /** On the syncer: writes the payloads at {@code position}, gathered into writes of up to a MiB. */
-    private void writePayloads(FileChannel channel, List<LogEntry> entries, long position) throws IOException {
-        ByteBuffer chunk = chunks.get();
-        chunk.clear();
+    private static long plannedEnd(List<LogEntry> entries, long from) {
+        long end = from;
         for (LogEntry entry : entries) {
-            byte[] data = entry.data().unsafeArray();
-            // A payload larger than the buffer goes through it in pieces: written from its heap
-            // array, the JDK copied it into a temporary direct buffer of its size, which it keeps
-            // for the thread (8 MiB more per group that stored an 8 MiB entry).
-            if (data.length > chunk.remaining()) {
-                position = flushChunk(chunk, channel, position);
-            }
-            for (int from = 0; from < data.length; ) {
-                int length = Math.min(data.length - from, chunk.remaining());
-                chunk.put(data, from, length);
-                from += length;
-                if (!chunk.hasRemaining()) {
-                    position = flushChunk(chunk, channel, position);
-                }
-            }
+            end += SegmentRecord.HEADER_BYTES + entry.data().length();
         }
-        flushChunk(chunk, channel, position);
+        return end;
+    }
+
+    /** A check run after each sync of payloads; throws to fail it (tests inject I/O errors so). */
+    interface SyncCheck {
+        void check() throws IOException;
+    }
+
+    void afterSync(SyncCheck check) {
+        afterSync = check;
+    }
+
+    /** The segment the last {@link #write} went to, -1 if none since opening. */
+    long newest() {
+        return current;
+    }
+
+    /** Where the next record of the newest segment goes: the end of what is written to it. */
+    long writtenEnd() {
+        return currentSize;
     }
 
     /**
-     * Syncs segment {@code sequence} and the directory, if the file is there: after a crash, the
-     * payloads of the last append may read back whole from the page cache without being on disk.
+     * Syncs segment {@code sequence} and the directory: after a crash, records may read back whole
+     * from the page cache without being on disk, and recovery must not take them before they are.
      */
     void sync(long sequence) throws IOException {
-        Path path = file(sequence);
-        if (!Files.exists(path)) {
-            return;
+        if (!Files.exists(file(sequence))) {
+            return; // reading it says so
         }
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE)) {
+        try (FileChannel channel = FileChannel.open(file(sequence), StandardOpenOption.WRITE)) {
             channel.force(false);
         }
         Database.syncDirectory(directory);
-    }
-
-    /** Replaces the thread that writes and syncs payloads (for tests injecting failures). */
-    void syncer(ExecutorService replacement) {
-        syncer = replacement;
-    }
-
-    /** The segment the last {@link #write} went to. */
-    long newest() {
-        return current;
     }
 
     /** Records that entries up to {@code index} reference segment {@code sequence}. */
@@ -401,48 +354,74 @@ final class PayloadSegments implements AutoCloseable {
 
     private static long flushChunk(ByteBuffer chunk, FileChannel channel, long position) throws IOException {
         chunk.flip();
-        long next = writeFully(channel, chunk, position);
-        chunk.clear();
-        return next;
-    }
-
-    private static long writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-        while (buffer.hasRemaining()) {
-            position += channel.write(buffer, position);
+        while (chunk.hasRemaining()) {
+            position += channel.write(chunk, position);
         }
+        chunk.clear();
         return position;
     }
 
+    // ---- recovering ----------------------------------------------------------------------------
+
     /**
-     * Starts the next segment file: a recycled one if there is one, else a new one. Either way the
-     * caller syncs the directory after its first write, before anything references the file.
+     * Reads the self-indexed records of segment {@code sequence} from {@code from}: each whole
+     * record, payload checked, in file order, until the first that is not one (the end of what was
+     * written, a torn record, bytes of the file's former life, or a record whose reference went to
+     * RocksDB). Grouping them into appends is the caller's.
+     *
+     * @throws StorageException if the file is missing or cannot be read
      */
-    private void startSegment() throws IOException {
-        long sequence;
-        Long recycled;
-        synchronized (this) {
-            checkOpen();
-            sequence = nextSequence++;
-            highestIndex.put(sequence, -1L);
-            recycled = free.poll();
+    List<Recovered> readRecords(long sequence, long from) {
+        Path path = file(sequence);
+        List<Recovered> records = new ArrayList<>();
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = channel.size();
+            long position = from;
+            ByteBuffer header = ByteBuffer.allocate(SegmentRecord.HEADER_BYTES);
+            while (size - position >= SegmentRecord.HEADER_BYTES) {
+                header.clear();
+                readAt(channel, header, position);
+                header.flip();
+                SegmentRecord record = SegmentRecord.parse(header, crc);
+                long payloadAt = position + SegmentRecord.HEADER_BYTES;
+                if (record == null || !record.selfIndexed() || record.segment() != sequence
+                        || record.length() > size - payloadAt) {
+                    break;
+                }
+                byte[] data = new byte[record.length()];
+                readAt(channel, ByteBuffer.wrap(data), payloadAt);
+                crc.reset();
+                crc.update(data, 0, data.length);
+                if ((int) crc.getValue() != record.dataCrc()) {
+                    break;
+                }
+                records.add(new Recovered(record, data,
+                        new Codec.SegmentRef(sequence, payloadAt, record.length(), record.dataCrc())));
+                position = payloadAt + record.length();
+            }
+        } catch (NoSuchFileException e) {
+            throw Codec.corrupt(groupId, "mark", "its payload segment " + path + " is missing");
+        } catch (IOException e) {
+            throw new StorageException("group " + groupId + ": cannot read the payload segment " + path + ": " + e, e);
         }
-        if (!Files.isDirectory(directory)) {
-            Files.createDirectories(directory);
-            Database.syncDirectory(directory.getParent());
-            Database.syncDirectory(directory.getParent().getParent());
-        }
-        if (recycled != null) {
-            Files.move(freeFile(recycled), file(sequence), StandardCopyOption.ATOMIC_MOVE);
-        }
-        FileChannel channel = FileChannel.open(file(sequence), recycled != null ? StandardOpenOption.WRITE
-                : StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
-        FileChannel previous = currentChannel;
-        current = sequence;
-        currentChannel = channel;
-        currentSize = 0;
-        if (previous != null) {
-            closeQuietly(previous); // forced already: its bytes are durable
-            releaseIfUnreferenced();
+        return records;
+    }
+
+    /** A record read back by {@link #readRecords}: its header, payload and where the payload is. */
+    record Recovered(SegmentRecord record, byte[] data, Codec.SegmentRef ref) {
+    }
+
+    /** Fills {@code buffer} from {@code position}, in pieces (see {@link #readFully}); short if the file ends. */
+    private static void readAt(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        int end = buffer.limit();
+        while (buffer.hasRemaining()) {
+            buffer.limit(buffer.position() + Math.min(end - buffer.position(), READ_PIECE_BYTES));
+            int read = channel.read(buffer, position);
+            buffer.limit(end);
+            if (read < 0) {
+                return;
+            }
+            position += read;
         }
     }
 
@@ -604,9 +583,6 @@ final class PayloadSegments implements AutoCloseable {
         readers.clear();
         closeQuietly(currentChannel);
         currentChannel = null;
-        if (syncer != null) {
-            syncer.shutdown(); // idle: the writer waited for its last write
-        }
     }
 
     private static void closeQuietly(FileChannel channel) {

@@ -33,20 +33,27 @@ import java.util.zip.CRC32C;
  * failed write throws {@link StorageException} and poisons this storage: every later call throws
  * too, because memory and disk may now disagree; the node must stop and reopen.
  *
- * <p>An append carrying enough large payloads puts only references to them in the batch: the
- * group's {@link PayloadSegments} writes and syncs the payloads on a thread of its own. If the
- * append only adds entries (the common case), that happens while the batch is written, and the
- * batch records the append ({@link Codec.SegmentWrite}), removed in memory once the payloads
- * are synced, and durably by the group's next synced batch. After a crash with the record present,
- * opening syncs the payloads it names and, if one is incomplete, ends the log before that append,
- * as it was before it: it was never acknowledged. A payload sync that fails takes the append's
- * batch back. An append that also replaces entries or the hard state could not be undone so: its
- * payloads are synced before the batch is written.
+ * <p>An append carrying enough large payloads writes them to the group's {@link PayloadSegments},
+ * each behind a header that names its entry ({@link SegmentRecord}), and syncs the file first. If
+ * the append only adds entries (the common case), that one sync is all it waits for: its entries,
+ * small ones too, all go to the file, and their references go to RocksDB's memtable without the
+ * WAL ({@link #memoryOnlyWriter}). The group's next synced batch, whatever it is for, carries
+ * them again ({@link #beginSyncedBatch}), with the group's <em>mark</em>
+ * ({@link Codec.SegmentMark}): where in the newest segment the records begin that RocksDB may not
+ * hold durably. Starting a segment moves the mark to it first, and so does every
+ * {@value #MAX_UNINDEXED_ENTRIES}th such entry, which bounds both the references a crash can take
+ * from RocksDB and the bytes opening reads to find them again. An append that also replaces entries
+ * or carries a hard state could not be found again so (the file would not say what it replaced or
+ * the hard state): its payloads' records say so, and its synced batch holds their references.
  *
  * <h2>Opening</h2>
- * {@link LogRecovery} reads and checks everything RocksDB holds for the group and decides whether
- * the last append is torn; this class applies what it found and, through the same write path as
- * the writes above, removes the torn append or the record of the last append.
+ * {@link LogRecovery} reads and checks everything RocksDB holds for the group, then the records
+ * from the mark: each whole append that continues the log is part of it (it was synced before it
+ * was acknowledged; one cut short by a crash was not acknowledged, and ends the log). This class
+ * applies what it found and, through the same write path as the writes above, indexes those
+ * entries durably and removes the mark. (A log written by format 4 or 5 may hold the record of an
+ * append whose payloads were synced while its batch was written, {@link Codec.SegmentWrite}; the
+ * torn append it names is removed the same way.)
  *
  * <h2>Reads</h2>
  * The hard state, the bounds and the term of every entry ({@link TermIndex}) are in memory, so are
@@ -61,6 +68,8 @@ import java.util.zip.CRC32C;
  */
 final class RocksDbLogStorage implements LogStorage {
     private static final Logger LOG = LoggerFactory.getLogger(RocksDbLogStorage.class);
+    /** Entries indexed in the memtable only before a synced batch indexes them (see the class comment). */
+    static final int MAX_UNINDEXED_ENTRIES = 16_384;
 
     /** The RocksDB write of a batch; replaced in tests to inject I/O errors. */
     interface BatchWriter {
@@ -74,9 +83,10 @@ final class RocksDbLogStorage implements LogStorage {
     private final byte[] ownerKey;
     private final byte[] compactionKey;
     private final byte[] segmentWriteKey;
+    private final byte[] segmentMarkKey;
     private final Runnable onClose;
     private volatile BatchWriter writer;
-    /** The memory-only write that removes the record of a finished append; replaced in tests. */
+    /** The memory-only write of the references of an append that only adds; replaced in tests. */
     private volatile BatchWriter memoryOnlyWriter;
     private final PayloadSegments segments;
     private final int segmentEntryBytes;
@@ -100,14 +110,14 @@ final class RocksDbLogStorage implements LogStorage {
 
     /**
      * Held by each write method for its whole duration: writes are one at a time even if a caller
-     * broke the single-writer contract. Guards the two fields below.
+     * broke the single-writer contract. Guards the fields below.
      */
     private final Object writeLock = new Object();
-    /**
-     * Whether RocksDB's WAL may still hold the record of a finished append: its removal is memory
-     * only, so the next synced batch of this group removes it again, durably, at no cost.
-     */
-    private boolean segmentWriteRecorded;
+    /** The first entry whose reference is in RocksDB's memtable only, -1 if none. */
+    private long unindexedFrom = -1;
+    private long unindexedEntries;
+    /** The mark RocksDB holds durably, null if none. */
+    private Codec.SegmentMark markWritten;
     private final CRC32C crc = new CRC32C();
     /** Reused, so a large batch does not regrow its native buffer on every write; freed by close. */
     private final WriteBatch batch = new WriteBatch();
@@ -123,6 +133,7 @@ final class RocksDbLogStorage implements LogStorage {
         this.compactionKey = Codec.compactionKey(prefix);
         this.ownerKey = Codec.ownerKey(prefix);
         this.segmentWriteKey = Codec.segmentWriteKey(prefix);
+        this.segmentMarkKey = Codec.segmentMarkKey(prefix);
         this.onClose = onClose;
         this.writer = batch -> database.db.write(database.syncWrite, batch);
         this.memoryOnlyWriter = batch -> database.db.write(database.memoryOnlyWrite, batch);
@@ -142,7 +153,7 @@ final class RocksDbLogStorage implements LogStorage {
                 storage.recover();
             }
         } catch (RuntimeException | Error e) {
-            storage.segments.close(); // and its payload thread, if a cut started one
+            storage.segments.close();
             storage.batch.close();    // native memory
             throw e;
         }
@@ -151,8 +162,9 @@ final class RocksDbLogStorage implements LogStorage {
     }
 
     /**
-     * Applies what {@link LogRecovery} found in RocksDB, then makes it so on disk: removes the torn
-     * last append if there is one, else the record of the last append, whose payloads are synced now.
+     * Applies what {@link LogRecovery} found, then makes it so on disk: removes the torn last append
+     * of a format 4 or 5 log if there is one, else the record of that append, whose payloads are
+     * synced now; indexes durably the entries found in the segment files and removes the mark.
      */
     private void recover() {
         database.enter();
@@ -163,14 +175,22 @@ final class RocksDbLogStorage implements LogStorage {
             compactIndex = found.compactIndex();
             compactTerm = found.compactTerm();
             lastIndex = found.lastIndex();
-            segmentWriteRecorded = found.writeRecorded();
             if (found.tornFrom() >= 0) {
                 discard(found.tornFrom());
             } else if (found.writeRecorded()) {
                 batch.clear();
                 batch.delete(database.meta, segmentWriteKey);
                 write("removing the record of the last append");
-                segmentWriteRecorded = false;
+            }
+            if (found.markPresent()) {
+                // Those already in RocksDB too: a memtable of this process may be all that holds
+                // them. Each as its append wrote it, so that their chunks are the same keys.
+                batch.clear();
+                for (LogRecovery.SegmentAppend append : found.fromSegments()) {
+                    putEntries(append.entries(), append.entries(), append.refs());
+                }
+                batch.delete(database.meta, segmentMarkKey);
+                write("indexing the entries found in the payload segments");
             }
         } catch (RocksDBException e) {
             throw new StorageException("group " + groupId + ": cannot read its log: " + Database.describe(e), e);
@@ -189,7 +209,6 @@ final class RocksDbLogStorage implements LogStorage {
         keepHeadOfChunkAt(from);
         batch.delete(database.meta, segmentWriteKey);
         write("discarding the torn last append");
-        segmentWriteRecorded = false;
     }
 
     // ---- reads ---------------------------------------------------------------------------------
@@ -311,15 +330,13 @@ final class RocksDbLogStorage implements LogStorage {
             synchronized (this) {
                 checkUsable();
             }
-            batch.clear();
             try {
+                beginSyncedBatch();
                 batch.put(database.meta, ownerKey, Codec.encodeOwner(newOwner));
-                forgetSegmentWriteIn(batch);
             } catch (RocksDBException e) {
                 throw failed("recording the owner", e);
             }
-            write("recording the owner");
-            segmentWriteRecorded = false;
+            writeSynced("recording the owner");
             synchronized (this) {
                 owner = newOwner;
             }
@@ -341,46 +358,43 @@ final class RocksDbLogStorage implements LogStorage {
                 replaceFrom = checkAppend(entries);
             }
             List<LogEntry> segmented = payloadsForSegments(entries);
-            // Only an append that adds entries, and nothing else, overlaps the two syncs: cut after
-            // a crash, it leaves the log as it was before, so the append stays atomic. One that
-            // also replaces entries or the hard state syncs its payloads first.
-            boolean overlapped = !segmented.isEmpty() && replaceFrom < 0 && newHardState == null;
-            PayloadSegments.Write payloads = null;
+            // Only an append that adds entries, and nothing else, can be found again from the
+            // segment file alone (see the class comment); all of its entries go there.
+            boolean selfIndexed = !segmented.isEmpty() && replaceFrom < 0 && newHardState == null;
+            List<LogEntry> toFile = selfIndexed ? entries : segmented;
             try {
-                try {
-                    payloads = segmented.isEmpty() ? null : segments.write(segmented);
-                    if (payloads != null && !overlapped) {
-                        payloads.awaitDurable();
-                    }
+                List<Codec.SegmentRef> refs = toFile.isEmpty() ? List.of() : writePayloads(toFile,
+                        selfIndexed ? entries.get(entries.size() - 1).index() : SegmentRecord.NOT_SELF_INDEXED);
+                if (selfIndexed) {
                     batch.clear();
+                    putEntries(entries, toFile, refs);
+                    writeMemoryOnly();
+                    if (unindexedFrom < 0) {
+                        unindexedFrom = entries.get(0).index();
+                    }
+                    unindexedEntries += entries.size();
+                } else {
+                    beginSyncedBatch();
                     if (replaceFrom >= 0) {
                         batch.deleteRange(database.entries, Codec.entryKey(prefix, replaceFrom), Codec.groupEnd(prefix));
                         keepHeadOfChunkAt(replaceFrom);
                     }
-                    putEntries(entries, segmented, payloads == null ? List.of() : payloads.refs());
+                    putEntries(entries, toFile, refs);
                     if (newHardState != null) {
                         batch.put(database.meta, hardStateKey, Codec.encodeHardState(newHardState));
                     }
-                    if (overlapped) {
-                        Codec.SegmentWrite write = payloads.asRecorded(entries.get(0).index(),
-                                entries.get(entries.size() - 1).index());
-                        batch.put(database.meta, segmentWriteKey, Codec.encodeSegmentWrite(write));
-                    } else {
-                        forgetSegmentWriteIn(batch);
-                    }
-                } catch (RocksDBException | IOException e) {
-                    throw failed("append", e);
                 }
-                write("append");
-            } finally {
-                awaitPayloads(payloads, entries, overlapped);
+            } catch (RocksDBException | IOException e) {
+                throw failed("append", e);
+            } catch (Error e) {
+                failed("append", e);
+                throw e;
             }
-            if (overlapped) {
-                forgetSegmentWrite();
+            if (!selfIndexed) {
+                writeSynced("append");
             }
-            segmentWriteRecorded = overlapped;
-            if (payloads != null) {
-                segments.referenced(segments.newest(), segmented.get(segmented.size() - 1).index());
+            if (!toFile.isEmpty()) {
+                segments.referenced(segments.newest(), toFile.get(toFile.size() - 1).index());
             }
             synchronized (this) {
                 if (!entries.isEmpty()) {
@@ -396,81 +410,109 @@ final class RocksDbLogStorage implements LogStorage {
                     hardState = newHardState;
                 }
             }
+            if (unindexedEntries >= MAX_UNINDEXED_ENTRIES) {
+                checkpoint("indexing payload references");
+            }
         }
     }
 
     /**
-     * Adds the durable removal of a finished append's record to {@code batch}, a synced one, if
-     * the WAL may still hold the record (see {@link #segmentWriteRecorded}).
+     * Writes {@code toFile}'s payloads to the newest segment, synced (see
+     * {@link PayloadSegments#write}); starting a segment first if that one is full, and moving the
+     * mark to it before anything is written there: opening reads the records of the mark's file
+     * only. If the write fails, the mark is moved past it, best effort (the storage is poisoned
+     * already): its records may read back whole from the page cache without being on disk, and
+     * Linux reports a failed sync once, so no later sync could vouch for them.
      */
-    private void forgetSegmentWriteIn(WriteBatch batch) throws RocksDBException {
-        if (segmentWriteRecorded) {
-            batch.delete(database.meta, segmentWriteKey);
+    private List<Codec.SegmentRef> writePayloads(List<LogEntry> toFile, long appendLast)
+            throws IOException, RocksDBException {
+        long bytes = 0;
+        for (LogEntry entry : toFile) {
+            bytes += SegmentRecord.HEADER_BYTES + entry.data().length();
         }
-    }
-
-    /**
-     * Waits for an append's payloads to be durable. If that fails, this storage is poisoned, and if
-     * the batch was written (an append that only adds entries), it is taken back: the payloads
-     * may read back whole from the page cache but are not known to be on disk (an fsync error is
-     * reported once). Unless the append failed already: that failure is the one reported.
-     */
-    private void awaitPayloads(PayloadSegments.Write payloads, List<LogEntry> entries, boolean overlapped) {
-        if (payloads == null) {
-            return;
+        if (segments.needsNewSegment(bytes)) {
+            segments.startSegment();
+            checkpoint("starting a payload segment");
         }
         try {
-            payloads.awaitDurable();
+            return segments.write(toFile, appendLast);
         } catch (IOException | RuntimeException | Error e) {
-            synchronized (this) {
-                if (failure != null) {
-                    return;
-                }
+            if (appendLast != SegmentRecord.NOT_SELF_INDEXED) {
+                markPastFailedRecords();
             }
-            StorageException failed = failed("append", e);
-            if (overlapped) {
-                takeBack(entries.get(0).index());
-            }
-            if (e instanceof Error error) {
-                throw error;
-            }
-            throw failed;
+            throw e;
         }
     }
 
-    /**
-     * Removes the entries an append wrote from {@code first} on, and its record, after its payloads
-     * failed to sync; best effort, the storage is poisoned already.
-     */
-    private void takeBack(long first) {
+    private void markPastFailedRecords() {
         database.enter();
         try {
-            batch.clear();
-            batch.deleteRange(database.entries, Codec.entryKey(prefix, first), Codec.groupEnd(prefix));
-            batch.delete(database.meta, segmentWriteKey);
+            beginSyncedBatch();
             writer.write(batch);
         } catch (RocksDBException | RuntimeException e) {
-            LOG.error("group {}: could not take back entries {} on after their payloads failed to sync;"
-                    + " reopening may find them whole in the page cache", groupId, first, e);
+            LOG.error("group {}: could not move the segment mark past payloads that failed to sync; reopening may"
+                    + " find them whole in the page cache", groupId, e);
         } finally {
             database.exit();
         }
     }
 
     /**
-     * Removes the record of the append that just finished, in memory only (no WAL write, no sync:
-     * this is on every such append's path). It is durable once RocksDB flushes the memtable; if a
-     * crash brings the record back first, opening syncs the payloads it names (durable already),
-     * finds them whole and removes it. Either way, damage found later is reported as damage.
+     * Clears the batch and starts it as every synced batch of this group starts: with the
+     * references RocksDB holds in its memtable only (first, so that what the batch deletes after
+     * deletes them too) and, if it moved, the mark: the end of what is written to the newest
+     * segment, since all of it is indexed once the batch is durable. Finished by
+     * {@link #writeSynced}.
      */
-    private void forgetSegmentWrite() {
+    private void beginSyncedBatch() throws RocksDBException {
+        batch.clear();
+        if (unindexedFrom >= 0) {
+            database.enter();
+            try (ReadOptions options = new ReadOptions();
+                 Slice upper = new Slice(Codec.groupEnd(prefix));
+                 RocksIterator it = database.db.newIterator(database.entries, options.setIterateUpperBound(upper))) {
+                // Each append writes chunks that begin at its own first entry.
+                for (it.seek(Codec.entryKey(prefix, unindexedFrom)); it.isValid(); it.next()) {
+                    batch.put(database.entries, it.key(), it.value());
+                }
+                it.status();
+            } finally {
+                database.exit();
+            }
+        }
+        if (segments.newest() >= 0) {
+            Codec.SegmentMark mark = new Codec.SegmentMark(segments.newest(), segments.writtenEnd());
+            if (!mark.equals(markWritten)) {
+                batch.put(database.meta, segmentMarkKey, Codec.encodeSegmentMark(mark));
+            }
+        }
+    }
+
+    /** Writes the batch {@link #beginSyncedBatch} began, synced: from now on it indexes all it named. */
+    private void writeSynced(String operation) {
+        write(operation);
+        unindexedFrom = -1;
+        unindexedEntries = 0;
+        if (segments.newest() >= 0) {
+            markWritten = new Codec.SegmentMark(segments.newest(), segments.writtenEnd());
+        }
+    }
+
+    /** A synced batch of the memtable-only references and the mark, and nothing else. */
+    private void checkpoint(String operation) {
+        try {
+            beginSyncedBatch();
+        } catch (RocksDBException e) {
+            throw failed(operation, e);
+        }
+        writeSynced(operation);
+    }
+
+    /** Writes the built batch to RocksDB's memtable only, no WAL (see the class comment). */
+    private void writeMemoryOnly() throws RocksDBException {
         database.enter();
         try {
-            batch.clear();
-            batch.delete(database.meta, segmentWriteKey);
             memoryOnlyWriter.write(batch);
-        } catch (RocksDBException e) {
-            throw failed("append", e);
         } finally {
             database.exit();
         }
@@ -712,18 +754,16 @@ final class RocksDbLogStorage implements LogStorage {
 
     private void writeCompaction(long index, long term, boolean wholeLog, String operation) {
         try {
-            batch.clear();
             byte[] end = wholeLog ? Codec.groupEnd(prefix) : Codec.entryKey(prefix, firstKeptKey(index));
+            beginSyncedBatch();
             batch.deleteRange(database.entries, Codec.entryKey(prefix, 0), end);
             batch.put(database.meta, compactionKey, Codec.encodeCompaction(index, term));
-            forgetSegmentWriteIn(batch);
         } catch (RocksDBException | RuntimeException e) {
             // Readers already see the compaction (published first), the disk does not: poisoned, as
             // after a failed write. Finding the first kept key reads RocksDB, which can fail too.
             throw failed(operation, e);
         }
-        write(operation);
-        segmentWriteRecorded = false;
+        writeSynced(operation);
     }
 
     /**
@@ -785,9 +825,28 @@ final class RocksDbLogStorage implements LogStorage {
                 closed = true;
                 closedBecause = reason;
             }
+            indexBeforeClosing();
             batch.close();
             segments.close();
             return true;
+        }
+    }
+
+    /**
+     * Makes the memtable-only references durable before the storage closes, so that the next
+     * opening need not read them back from the segment files; best effort, since that opening can.
+     */
+    private void indexBeforeClosing() {
+        synchronized (this) {
+            if (failure != null || unindexedFrom < 0) {
+                return;
+            }
+        }
+        try {
+            checkpoint("closing");
+        } catch (RuntimeException e) {
+            LOG.warn("group {}: could not index its newest entries while closing; the next opening reads them from"
+                    + " its payload segments", groupId, e);
         }
     }
 
@@ -826,14 +885,14 @@ final class RocksDbLogStorage implements LogStorage {
         this.writer = replacement;
     }
 
-    /** Replaces the memory-only RocksDB write (for tests: a no-op is a crash before it). */
+    /** Replaces the memory-only RocksDB write (for tests: a no-op loses the references, as a crash does). */
     synchronized void memoryOnlyWriter(BatchWriter replacement) {
         this.memoryOnlyWriter = replacement;
     }
 
-    /** Replaces the thread that writes and syncs payloads (for tests injecting failures). */
-    void payloadSyncer(java.util.concurrent.ExecutorService replacement) {
-        segments.syncer(replacement);
+    /** Runs {@code check} after each sync of payloads (for tests injecting failures). */
+    void afterPayloadSync(PayloadSegments.SyncCheck check) {
+        segments.afterSync(check);
     }
 
     @Override

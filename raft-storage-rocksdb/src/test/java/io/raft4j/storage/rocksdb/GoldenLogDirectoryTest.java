@@ -28,8 +28,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Guards the on-disk compatibility promise of {@code docs/operations.md} ("Upgrading"): a log
  * directory written by this build at format {@link Codec#FORMAT_VERSION} is checked in under
- * {@code golden-log-v5/}, one of the build before under {@code golden-log-v4/} (the same, with no
- * vote-refusal windows nor bootstrap fingerprints in its hard states), and this build must open each and read back exactly
+ * {@code golden-log-v6/} (payloads in segment files behind record headers, a segment mark), those
+ * of the builds before under {@code golden-log-v5/} (raw payloads) and {@code golden-log-v4/} (the
+ * same, with no vote-refusal windows nor bootstrap fingerprints in its hard states), and this build
+ * must open each and read back exactly
  * what was written (entries in RocksDB and in segment files, compaction point, hard state, owner,
  * two groups).
  *
@@ -40,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The generator leaves out RocksDB's info logs (they name paths of the machine) and the lock file.
  */
 class GoldenLogDirectoryTest {
-    private static final String CURRENT_DIRECTORY = "golden-log-v5";
+    private static final String CURRENT_DIRECTORY = "golden-log-v6";
     /** Small segment settings, so the larger payloads go to segment files, as in production. */
     private static final RocksDbLogStore.Settings SETTINGS =
             new RocksDbLogStore.Settings(1 << 20, 1 << 20, 1 << 20).withSegments(64, 128, 4096);
@@ -93,7 +95,7 @@ class GoldenLogDirectoryTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"golden-log-v4", CURRENT_DIRECTORY})
+    @ValueSource(strings = {"golden-log-v4", "golden-log-v5", CURRENT_DIRECTORY})
     void opensAndReads(String directory, @TempDir Path tmp) throws Exception {
         Path golden;
         if (directory.equals(CURRENT_DIRECTORY) && Boolean.getBoolean("raft4j.golden.regenerate")) {
@@ -112,7 +114,7 @@ class GoldenLogDirectoryTest {
         } else {
             golden = Path.of(GoldenLogDirectoryTest.class.getResource("/" + directory).toURI());
         }
-        assertEquals(5, Codec.FORMAT_VERSION, "a new format version gets a golden directory of its own (Javadoc)");
+        assertEquals(6, Codec.FORMAT_VERSION, "a new format version gets a golden directory of its own (Javadoc)");
         // Opening marks the directory; the golden copy on the classpath stays untouched.
         Path dir = copyOf(golden, tmp.resolve("log"));
         try (RocksDbLogStore store = RocksDbLogStore.open(dir, SETTINGS)) {

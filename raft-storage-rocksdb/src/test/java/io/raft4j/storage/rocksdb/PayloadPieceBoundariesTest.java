@@ -6,27 +6,25 @@ import io.raft4j.spi.LogStorage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Payloads written to segment files through the 1 MiB write buffer in pieces, and read back in
  * pieces of 256 KiB, at the sizes where a piece loop goes wrong: empty, one byte, either side of
  * 256 KiB and of 1 MiB, several MiB and not a multiple of either. The bytes are random, so a piece
  * written at the wrong offset, twice, or not at all shows (the memory tests write zeros, which
- * hide that). The file must hold the payloads back to back, as the code before the pieces wrote
- * them, so segment files written by either read back with the other.
+ * hide that). The file must hold the records back to back, each payload behind its header.
  */
 class PayloadPieceBoundariesTest {
     private static final int KIB = 1 << 10;
@@ -71,7 +69,10 @@ class PayloadPieceBoundariesTest {
              LogStorage log = store.forGroup("g")) {
             assertReadBack(entries, log);
         }
-        assertSegmentHoldsBackToBack(entries);
+        // One append each: those of 100 bytes and more go to the file. All in one: all of them,
+        // since an append that only adds stores every entry where it can be found again.
+        assertSegmentHoldsBackToBack(entries.stream()
+                .filter(entry -> !oneAppendEach || entry.data().length() >= 100).toList());
     }
 
     /** Straight to the segments, where an empty payload can go too (the storage keeps those inline). */
@@ -79,18 +80,23 @@ class PayloadPieceBoundariesTest {
     void payloadsAtPieceBoundariesIncludingEmptyOnesReadBackFromTheSegments() throws IOException {
         List<LogEntry> entries = entries(1);
         try (PayloadSegments segments = PayloadSegments.open(dataDir, "g", 64L << 20)) {
-            PayloadSegments.Write write = segments.write(entries);
-            write.awaitDurable();
-            List<PayloadSegments.Write> single = new ArrayList<>();
+            segments.startSegment();
+            List<Codec.SegmentRef> together = segments.write(entries, entries.size());
+            List<Codec.SegmentRef> single = new ArrayList<>();
             for (LogEntry entry : entries) {
-                PayloadSegments.Write one = segments.write(List.of(entry));
-                one.awaitDurable();
-                single.add(one);
+                single.addAll(segments.write(List.of(entry), entry.index()));
             }
             for (int i = 0; i < entries.size(); i++) {
                 byte[] want = entries.get(i).data().toByteArray();
-                assertArrayEquals(want, segments.read(i + 1, write.refs().get(i)), "in one write: entry " + (i + 1));
-                assertArrayEquals(want, segments.read(i + 1, single.get(i).refs().get(0)), "alone: entry " + (i + 1));
+                assertArrayEquals(want, segments.read(i + 1, together.get(i)), "in one write: entry " + (i + 1));
+                assertArrayEquals(want, segments.read(i + 1, single.get(i)), "alone: entry " + (i + 1));
+            }
+            List<PayloadSegments.Recovered> records = segments.readRecords(segments.newest(), 0);
+            assertEquals(2 * entries.size(), records.size(), "records read back from the file");
+            for (int i = 0; i < records.size(); i++) {
+                LogEntry entry = entries.get(i % entries.size());
+                assertEquals(entry.index(), records.get(i).record().index());
+                assertArrayEquals(entry.data().toByteArray(), records.get(i).data(), "record " + i);
             }
         }
     }
@@ -124,37 +130,6 @@ class PayloadPieceBoundariesTest {
         }
     }
 
-    /**
-     * The payload thread ends after 2 s idle and its buffer with it; the next write starts another,
-     * with a buffer of its own. Writes on either side of that, several pieces long, come back whole.
-     */
-    @Test
-    void writesBeforeAndAfterThePayloadThreadEndedIdleReadBackWhole() throws Exception {
-        List<LogEntry> entries = entries(1);
-        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
-             LogStorage log = store.forGroup("g")) {
-            int half = entries.size() / 2;
-            log.append(entries.subList(0, half), null);
-            awaitNoPayloadThread("g");
-            log.append(entries.subList(half, entries.size()), null);
-            assertReadBack(entries, log);
-            awaitNoPayloadThread("g");
-        }
-        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
-             LogStorage log = store.forGroup("g")) {
-            assertReadBack(entries, log);
-        }
-    }
-
-    private static void awaitNoPayloadThread(String groupId) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (Thread.getAllStackTraces().keySet().stream()
-                .anyMatch(t -> t.getName().equals("raft4j-segments-" + groupId) && t.isAlive())) {
-            assertTrue(System.nanoTime() < deadline, "the idle payload thread of " + groupId + " ended");
-            TimeUnit.MILLISECONDS.sleep(50); // polling for the condition, not waiting for an outcome
-        }
-    }
-
     /** The sizes in order, then again shifted by one place, so every size also follows every neighbour. */
     private static List<LogEntry> entries(long firstIndex) {
         SplittableRandom random = new SplittableRandom(92);
@@ -181,21 +156,22 @@ class PayloadPieceBoundariesTest {
         assertEquals(written, log.entries(first, first + written.size(), Long.MAX_VALUE));
     }
 
-    /** The one segment file holds the segmented payloads back to back from its start, nothing else. */
-    private void assertSegmentHoldsBackToBack(List<LogEntry> entries) throws IOException {
-        ByteArrayOutputStream expected = new ByteArrayOutputStream();
-        for (LogEntry entry : entries) {
-            if (entry.data().length() >= 100) {
-                expected.write(entry.data().toByteArray());
-            }
-        }
+    /** The one segment file holds the records of {@code inFile} back to back from its start, nothing else. */
+    private void assertSegmentHoldsBackToBack(List<LogEntry> inFile) throws IOException {
         List<Path> files;
         try (Stream<Path> walk = Files.walk(dataDir.resolve(Database.SEGMENTS_DIR))) {
             files = walk.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().toList();
         }
-        byte[] first = Files.readAllBytes(files.get(0));
-        byte[] want = expected.toByteArray();
-        assertEquals(want.length, first.length, "bytes in " + files.get(0).getFileName());
-        assertArrayEquals(want, first, "the segment file holds the payloads back to back");
+        ByteBuffer file = ByteBuffer.wrap(Files.readAllBytes(files.get(0)));
+        CRC32C crc = new CRC32C();
+        for (LogEntry entry : inFile) {
+            SegmentRecord header = SegmentRecord.parse(file.slice(file.position(), SegmentRecord.HEADER_BYTES), crc);
+            assertEquals(entry.index(), header.index(), "the next record");
+            file.position(file.position() + SegmentRecord.HEADER_BYTES);
+            byte[] payload = new byte[header.length()];
+            file.get(payload);
+            assertArrayEquals(entry.data().toByteArray(), payload, "payload of entry " + entry.index());
+        }
+        assertEquals(0, file.remaining(), "bytes after the last record in " + files.get(0).getFileName());
     }
 }

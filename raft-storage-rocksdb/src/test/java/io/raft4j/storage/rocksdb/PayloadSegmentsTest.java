@@ -28,6 +28,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,9 +41,14 @@ class PayloadSegmentsTest {
     private static final String GROUP = "g1";
     private static final byte[] PREFIX = Codec.groupPrefix(GROUP);
     private static final long NO_LIMIT = Long.MAX_VALUE;
-    /** Payloads of 1 KiB and up, when a write has 4 KiB of them; files of 16 KiB; no entry cache. */
+    /**
+     * Payloads of 1 KiB and up, when a write has 4 KiB of them; files of 16.5 KiB (two records of
+     * four 2 KiB entries, with their headers); no entry cache.
+     */
     private static final RocksDbLogStore.Settings SETTINGS =
-            new RocksDbLogStore.Settings(0, 8 << 20, 8 << 20).withSegments(1024, 4096, 16 << 10);
+            new RocksDbLogStore.Settings(0, 8 << 20, 8 << 20).withSegments(1024, 4096, (16 << 10) + 512);
+    /** The bytes of a record of a 2 KiB payload: its header, then the payload. */
+    private static final int R = SegmentRecord.HEADER_BYTES + 2048;
 
     @TempDir
     Path dataDir;
@@ -54,11 +60,12 @@ class PayloadSegmentsTest {
             log.append(entries(1, 3, 2000), null); // 6,000 bytes of large payloads: to a segment
             log.append(entries(4, 3, 1000), null); // below 1 KiB each: inline
             log.append(entries(7, 1, 3000), null); // large, but under 4 KiB in this write: inline
-            log.append(mixed(8), null);            // two large (to a segment), two small (inline)
+            log.append(mixed(8), null);            // two large, two small: an append that only adds
+                                                   // stores them all in the segment file
 
             assertEquals(entries(1, 3, 2000), log.entries(1, 4, NO_LIMIT));
             assertEquals(mixed(8), log.entries(8, 12, NO_LIMIT));
-            assertEquals(List.of(true, true, true, false, false, false, false, true, false, true, false),
+            assertEquals(List.of(true, true, true, false, false, false, false, true, true, true, true),
                     storedInSegment(store, 11));
         }
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
@@ -169,24 +176,71 @@ class PayloadSegmentsTest {
         Path file = segmentFiles().get(0);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer one = ByteBuffer.allocate(1);
-            channel.read(one, 2048 + 7);
+            channel.read(one, R + SegmentRecord.HEADER_BYTES + 7);
             one.put(0, (byte) (one.get(0) ^ 0x40)).rewind();
-            channel.write(one, 2048 + 7);
+            channel.write(one, R + SegmentRecord.HEADER_BYTES + 7);
         }
         assertGroupRefused("group g1, entry 2: checksum mismatch of its payload");
     }
 
     /**
-     * The payloads of an append are synced while RocksDB writes their references: a crash between
-     * the two syncs leaves references to bytes that never reached the disk. That append never
-     * returned, so nothing of it was acknowledged: the log ends before it (all of it: appends are
-     * atomic), and what came before stays.
+     * An append that only adds entries is synced in its segment file alone; its references reach
+     * RocksDB's memtable only, so a crash loses them there. Opening finds the append in the file,
+     * from the mark, and indexes it durably: a second opening finds it without the file's help.
+     */
+    @Test
+    void entriesWhoseReferencesACrashTookFromRocksDbAreFoundInTheSegmentFile() throws Exception {
+        writeAndCrash(log -> log.append(entries(1, 4, 2048), new HardState(1, "n1")),
+                log -> log.append(entries(5, 4, 2048), null));
+        for (int opening = 1; opening <= 2; opening++) {
+            try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+                 LogStorage log = store.forGroup(GROUP)) {
+                assertEquals(8, log.lastIndex(), "opening " + opening);
+                assertEquals(entries(1, 8, 2048), log.entries(1, 9, NO_LIMIT));
+            }
+        }
+        try (RawRocks raw = new RawRocks(dataDir.resolve(Database.LOG_DIR))) {
+            assertNotNull(raw.entryValue(GROUP, 5), "indexed in RocksDB by the first opening");
+            assertNull(raw.get(Codec.META_CF, Codec.segmentMarkKey(PREFIX)), "and the mark removed");
+        }
+    }
+
+    /**
+     * Appends RocksDB holds already (their memtable was flushed, here when the store closed) are
+     * indexed again with those it lost, each as its append wrote it: indexed as one, their chunks
+     * overlapped the ones stored, and the next opening refused the log as "stored twice".
+     */
+    @Test
+    void appendsFoundInBothRocksDbAndTheSegmentFileAreIndexedAsTheyWereWritten() throws Exception {
+        RocksDbLogStore.Settings oneFile = new RocksDbLogStore.Settings(0, 8 << 20, 8 << 20).withSegments(1024, 4096, 1 << 20);
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, oneFile)) {
+            RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup(GROUP);
+            log.append(entries(1, 4, 2048), null);
+            log.append(entries(5, 4, 2048), null);
+            log.memoryOnlyWriter(batch -> { });
+            log.append(entries(9, 4, 2048), null);
+            log.writer(batch -> { });
+            log.close();
+        }
+        for (int opening = 1; opening <= 2; opening++) {
+            try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, oneFile);
+                 LogStorage log = store.forGroup(GROUP)) {
+                assertEquals(12, log.lastIndex(), "opening " + opening);
+                assertEquals(entries(1, 12, 2048), log.entries(1, 13, NO_LIMIT));
+            }
+        }
+    }
+
+    /**
+     * A crash in the middle of an append's payloads: that append never returned, so nothing of it
+     * was acknowledged. The log ends before it (all of it: appends are atomic), and what came
+     * before stays.
      */
     @Test
     void aCrashBeforeTheLastAppendsPayloadsAreDurableEndsTheLogBeforeIt() throws Exception {
         writeAndCrash(log -> log.append(entries(1, 4, 2048), new HardState(1, "n1")),
-                log -> log.append(entries(5, 4, 2048), null)); // the same file, from 8 KiB on
-        truncate(segmentFiles().get(0), 6 * 2048 + 100); // the crash kept entries 5, 6 and a bit of 7
+                log -> log.append(entries(5, 4, 2048), null)); // the same file, after 1..4
+        truncate(segmentFiles().get(0), 6 * R + 100); // the crash kept entries 5, 6 and a bit of 7
 
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
              LogStorage log = store.forGroup(GROUP)) {
@@ -204,36 +258,48 @@ class PayloadSegmentsTest {
         }
     }
 
-    /** A new segment file whose name did not outlive the crash: the append that started it is cut. */
+    /**
+     * Records of a recycled file's former life are never taken for entries: each names the segment
+     * it was written as, and a recycled file is renamed to a new sequence number.
+     */
     @Test
-    void aCrashThatLostTheLastAppendsNewSegmentFileEndsTheLogBeforeIt() throws Exception {
-        writeAndCrash(log -> {
-            log.append(entries(1, 4, 2048), null);
-            log.append(entries(5, 4, 2048), null); // fills the first 16 KiB file
-        }, log -> log.append(entries(9, 4, 2048), null)); // in a second file
-        Files.delete(segmentFiles().get(1));
-
-        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
-             LogStorage log = store.forGroup(GROUP)) {
-            assertEquals(8, log.lastIndex());
-            assertEquals(entries(1, 8, 2048), log.entries(1, 9, NO_LIMIT));
-            log.append(entries(9, 4, 2048), null);
-            assertEquals(entries(1, 12, 2048), log.entries(1, 13, NO_LIMIT));
+    void recordsOfARecycledFilesFormerLifeAreNotReadAsItsOwn() throws Exception {
+        Path dir = dataDir.resolve("segments");
+        try (PayloadSegments segments = PayloadSegments.open(dir, GROUP, 1 << 20)) {
+            segments.startSegment();
+            segments.write(entries(1, 4, 2048), 4);
+            assertEquals(4, segments.readRecords(0, 0).size());
+        }
+        Path groupDir = dir.resolve(PayloadSegments.directoryName(GROUP));
+        Files.move(groupDir.resolve("0000000000000000.seg"), groupDir.resolve("0000000000000001.seg"));
+        try (PayloadSegments segments = PayloadSegments.open(dir, GROUP, 1 << 20)) {
+            assertEquals(List.of(), segments.readRecords(1, 0), "records written as segment 0, read as segment 1");
         }
     }
 
-    /** The record of an append goes once its payloads are synced: damage found later is damage. */
+    /** A segment the mark names was synced into its directory before the mark: missing, it is damage. */
+    @Test
+    void aMissingSegmentFileNamedByTheMarkIsReported() throws Exception {
+        writeAndCrash(log -> {
+            log.append(entries(1, 4, 2048), null);
+            log.append(entries(5, 4, 2048), null); // fills the first file
+        }, log -> log.append(entries(9, 4, 2048), null)); // in a second file, which the mark names
+        Files.delete(segmentFiles().get(1));
+        assertGroupRefused("is missing");
+    }
+
+    /** Once an append is indexed durably, damage found later is damage. */
     @Test
     void damageToAnAppendThatFinishedIsReported() throws Exception {
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
              LogStorage log = store.forGroup(GROUP)) {
-            log.append(entries(1, 4, 2048), null);
+            log.append(entries(1, 4, 2048), null); // indexed durably when the storage closes
         }
-        truncate(segmentFiles().get(0), 2 * 2048 + 100);
+        truncate(segmentFiles().get(0), 2 * R + 100);
         assertGroupRefused("group g1, entry 3: its payload segment");
     }
 
-    /** Opening after a crash finds the last append whole, syncs it, and so forgets its record. */
+    /** Opening after a crash finds the last append whole in the file and indexes it: damage found later is damage. */
     @Test
     void damageToAnAppendFoundWholeAfterACrashIsReportedLater() throws Exception {
         writeAndCrash(log -> log.append(entries(1, 4, 2048), null), log -> log.append(entries(5, 4, 2048), null));
@@ -241,17 +307,16 @@ class PayloadSegmentsTest {
              LogStorage log = store.forGroup(GROUP)) {
             assertEquals(8, log.lastIndex());
         }
-        truncate(segmentFiles().get(0), 6 * 2048 + 100);
+        truncate(segmentFiles().get(0), 6 * R + 100);
         assertGroupRefused("group g1, entry 7: its payload segment");
     }
 
     /**
-     * The record's removal is memory only, so a kill -9 brings it back; the group's next synced
-     * write removes it durably. After that, damage to the append is damage (found in review: a
-     * hard state and the owner written since did not stop acknowledged entries from being cut).
+     * The group's next synced write indexes durably what the memtable alone held, and moves the
+     * mark past it (a kill -9 right after it is copied here): damage to those entries is damage.
      */
     @Test
-    void aFinishedAppendsRecordIsRemovedDurablyByTheNextSyncedWrite() throws Exception {
+    void theNextSyncedWriteIndexesTheEntriesDurably() throws Exception {
         Path crashed = dataDir.resolveSibling(dataDir.getFileName() + "-crashed");
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
              LogStorage log = store.forGroup(GROUP)) {
@@ -260,7 +325,7 @@ class PayloadSegmentsTest {
             copyAsAKillLeavesIt(dataDir, crashed);
         }
         try {
-            truncate(segmentFiles(crashed).get(0), 2 * 2048 + 100);
+            truncate(segmentFiles(crashed).get(0), 2 * R + 100);
             try (RocksDbLogStore store = RocksDbLogStore.open(crashed, SETTINGS)) {
                 StorageException e = assertThrows(StorageException.class, () -> store.forGroup(GROUP));
                 assertTrue(e.getMessage().contains("group g1, entry 3: its payload segment"), e.getMessage());
@@ -270,24 +335,28 @@ class PayloadSegmentsTest {
         }
     }
 
-    /** Only the last append may be cut: damage to an earlier one is reported, crash or not. */
+    /**
+     * References that reached RocksDB (here: the memtable, flushed when the store closed) are
+     * checked as such: damage to their payloads is reported, crash or not.
+     */
     @Test
     void damageToAnEarlierAppendIsReportedAfterACrash() throws Exception {
         writeAndCrash(log -> log.append(entries(1, 4, 2048), null),
                 log -> log.append(entries(5, 4, 2048), null));
-        truncate(segmentFiles().get(0), 3 * 2048); // entries 4..8: the second append and one before it
+        truncate(segmentFiles().get(0), 3 * R); // entries 4..8: the second append and one before it
         assertGroupRefused("group g1, entry 4: its payload segment");
     }
 
     /**
-     * An append that replaces entries or the hard state could not be undone by cutting it, so its
-     * payloads are synced before its references: damage to them is damage, crash or not.
+     * An append that replaces entries or carries a hard state could not be found again from the
+     * file, so its references go to RocksDB in a synced batch: damage to its payloads is damage,
+     * crash or not.
      */
     @Test
     void anAppendCarryingAHardStateIsNeverCut() throws Exception {
         writeAndCrash(log -> log.append(entries(1, 4, 2048), null),
                 log -> log.append(entries(5, 4, 2048), new HardState(2, "n2")));
-        truncate(segmentFiles().get(0), 6 * 2048 + 100);
+        truncate(segmentFiles().get(0), 6 * R + 100);
         assertGroupRefused("group g1, entry 7: its payload segment");
     }
 
@@ -295,29 +364,29 @@ class PayloadSegmentsTest {
     void anAppendReplacingEntriesIsNeverCut() throws Exception {
         writeAndCrash(log -> log.append(entries(1, 4, 2048), null),
                 log -> log.append(entries(3, 4, 2048), null)); // replaces 3..4
-        truncate(segmentFiles().get(0), 6 * 2048 + 100);
+        truncate(segmentFiles().get(0), 6 * R + 100);
         assertGroupRefused("group g1, entry 5: its payload segment");
     }
 
-    /** A record of a segment write that does not end the log (not one this version leaves) cuts nothing. */
+    /** A record of a segment write (format 4 and 5) that does not end the log cuts nothing. */
     @Test
     void aRecordOfASegmentWriteThatDoesNotEndTheLogCutsNothing() throws Exception {
         writeAndCrash(log -> log.append(entries(1, 4, 2048), null), log -> log.append(entries(5, 1, 100), null));
         try (RawRocks raw = new RawRocks(dataDir.resolve(Database.LOG_DIR))) {
             raw.put(Codec.META_CF, Codec.segmentWriteKey(PREFIX), Codec.encodeSegmentWrite(
-                    new Codec.SegmentWrite(1, 4, 0, 0, 4 * 2048)));
+                    new Codec.SegmentWrite(1, 4, 0, 0, 4 * R)));
         }
-        truncate(segmentFiles().get(0), 3 * 2048);
+        truncate(segmentFiles().get(0), 3 * R);
         assertGroupRefused("group g1, entry 4: its payload segment");
     }
 
     /**
-     * A segment of the last append that cannot be synced at opening counts as torn: Linux reports a
-     * failed sync once, so the next opening's sync would succeed without the bytes being safe. (Here
-     * the file's name holds a directory, which cannot be opened for writing.)
+     * The segment the mark names that cannot be synced at opening refuses the group: its records
+     * may hold acknowledged entries, and they must be on disk before the log says it holds them.
+     * (Here the file's name holds a directory, which cannot be opened for writing.)
      */
     @Test
-    void aLastAppendWhoseSegmentCannotBeSyncedAtOpeningIsCut() throws Exception {
+    void aMarkedSegmentThatCannotBeSyncedAtOpeningRefusesTheGroup() throws Exception {
         writeAndCrash(log -> {
             log.append(entries(1, 4, 2048), null);
             log.append(entries(5, 4, 2048), null); // fills the first file
@@ -325,37 +394,22 @@ class PayloadSegmentsTest {
         Path second = segmentFiles().get(1);
         Files.delete(second);
         Files.createDirectory(second);
-
-        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
-             LogStorage log = store.forGroup(GROUP)) {
-            assertEquals(8, log.lastIndex());
-            assertEquals(entries(1, 8, 2048), log.entries(1, 9, NO_LIMIT));
-        }
-    }
-
-    /** The record names entries RocksDB lost (they may be acknowledged): damage, not a shorter log. */
-    @Test
-    void entriesOfTheLastAppendMissingFromRocksDbAreReported() throws Exception {
-        writeAndCrash(log -> log.append(entries(1, 4, 2048), null), log -> log.append(entries(5, 4, 2048), null));
-        try (RawRocks raw = new RawRocks(dataDir.resolve(Database.LOG_DIR))) {
-            raw.delete(Codec.ENTRIES_CF, Codec.entryKey(PREFIX, 5)); // the second append's one chunk
-        }
-        assertGroupRefused("group g1, entries: 5..8 of the last append are missing");
+        assertGroupRefused("cannot sync its newest payload segment");
     }
 
     /**
-     * The payloads of the last append read back whole after a process crash may be in the page
-     * cache only (the process died before their sync): opening syncs them before keeping them.
-     * Counted with Linux's cachestat(2), through python3; skipped where either is missing.
+     * The records found after a process crash may be in the page cache only (the process died
+     * before their sync): opening syncs them before keeping them. Counted with Linux's
+     * cachestat(2), through python3; skipped where either is missing.
      */
     @Test
     void openingSyncsThePayloadsOfTheLastAppendBeforeKeepingThem() throws Exception {
         writeAndCrash(log -> log.append(entries(1, 4, 2048), null), log -> log.append(entries(5, 4, 2048), null));
         Path file = segmentFiles().get(0);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer bytes = ByteBuffer.allocate(4 * 2048); // the same bytes again, not synced
-            channel.read(bytes, 4 * 2048);
-            channel.write(bytes.flip(), 4 * 2048);
+            ByteBuffer bytes = ByteBuffer.allocate(4 * R); // the same bytes again, not synced
+            channel.read(bytes, 4 * R);
+            channel.write(bytes.flip(), 4 * R);
         }
         long dirty = dirtyPages(file);
         org.junit.jupiter.api.Assumptions.assumeTrue(dirty > 0, "cachestat(2) unavailable, or the pages were written back");
@@ -368,22 +422,22 @@ class PayloadSegmentsTest {
     }
 
     /**
-     * A payload sync that fails after the batch was written: the append fails, and its entries are
-     * taken back, although their bytes read back whole from the page cache (Linux reports an fsync
-     * error once, so no later sync can vouch for them).
+     * A payload sync that fails: the append fails, and the mark moves past its records, although
+     * they read back whole from the page cache (Linux reports an fsync error once, so no later sync
+     * can vouch for them).
      */
     @Test
     void anAppendWhosePayloadSyncFailedIsTakenBack() {
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
             RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup(GROUP);
             log.append(entries(1, 4, 100), new HardState(1, "n1"));
-            ExecutorService syncer = failingAfterItsWork(() -> new IOException("fdatasync: Input/output error"));
-            log.payloadSyncer(syncer);
+            log.afterPayloadSync(() -> {
+                throw new IOException("fdatasync: Input/output error");
+            });
             StorageException e = assertThrows(StorageException.class, () -> log.append(entries(5, 4, 2048), null));
             assertTrue(e.getMessage().contains("append could not be made durable"), e.getMessage());
             assertThrows(StorageException.class, log::lastIndex);
             log.close();
-            syncer.shutdown();
 
             try (LogStorage reopened = store.forGroup(GROUP)) {
                 assertEquals(4, reopened.lastIndex());
@@ -402,14 +456,14 @@ class PayloadSegmentsTest {
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
             RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup(GROUP);
             log.append(entries(1, 4, 100), null);
-            ExecutorService syncer = failingAfterItsWork(() -> new IOException("No space left on device"));
-            log.payloadSyncer(syncer);
+            log.afterPayloadSync(() -> {
+                throw new IOException("No space left on device");
+            });
             StorageException e = assertThrows(StorageException.class, () -> log.append(entries(5, 4, 2048), null));
             Path segment = segmentFiles().get(0);
             assertEquals("group " + GROUP + ": append could not be made durable: writing and syncing payloads to "
                     + segment + " failed: No space left on device", e.getMessage());
             log.close();
-            syncer.shutdown();
         }
     }
 
@@ -419,12 +473,12 @@ class PayloadSegmentsTest {
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
             RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup(GROUP);
             log.append(entries(1, 4, 100), null);
-            ExecutorService syncer = failingAfterItsWork(() -> new OutOfMemoryError("Cannot reserve direct buffer memory"));
-            log.payloadSyncer(syncer);
+            log.afterPayloadSync(() -> {
+                throw new OutOfMemoryError("Cannot reserve direct buffer memory");
+            });
             assertThrows(OutOfMemoryError.class, () -> log.append(entries(5, 4, 2048), null));
             assertThrows(StorageException.class, log::lastIndex);
             log.close();
-            syncer.shutdown();
         }
     }
 
@@ -514,8 +568,9 @@ class PayloadSegmentsTest {
 
     /**
      * Runs {@code earlier}, then {@code last} as if the process died right after {@code last}
-     * returned, before it removed the record of its segment write (a memory-only write, dropped).
-     * What a crash during {@code last} leaves is then made by damaging its payloads.
+     * returned: what {@code last} put in RocksDB's memtable only is lost (dropped), and closing
+     * writes nothing (as a crash would not). What a crash during {@code last} leaves is then made
+     * by damaging its payloads. (The memtable of {@code earlier} is flushed when the store closes.)
      */
     private void writeAndCrash(Consumer<RocksDbLogStorage> earlier, Consumer<RocksDbLogStorage> last) {
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
@@ -523,56 +578,9 @@ class PayloadSegmentsTest {
             earlier.accept(log);
             log.memoryOnlyWriter(batch -> { });
             last.accept(log);
+            log.writer(batch -> { });
             log.close();
         }
-    }
-
-    /** A thread for payloads that does their work, then fails with {@code failure}. */
-    private static ExecutorService failingAfterItsWork(Supplier<Throwable> failure) {
-        ExecutorService real = Executors.newSingleThreadExecutor();
-        return new java.util.concurrent.AbstractExecutorService() {
-            @Override
-            public <T> Future<T> submit(Callable<T> task) {
-                return real.submit(() -> {
-                    task.call();
-                    Throwable t = failure.get();
-                    if (t instanceof Exception e) {
-                        throw e;
-                    }
-                    throw (Error) t;
-                });
-            }
-
-            @Override
-            public void execute(Runnable command) {
-                real.execute(command);
-            }
-
-            @Override
-            public void shutdown() {
-                real.shutdown();
-            }
-
-            @Override
-            public List<Runnable> shutdownNow() {
-                return real.shutdownNow();
-            }
-
-            @Override
-            public boolean isShutdown() {
-                return real.isShutdown();
-            }
-
-            @Override
-            public boolean isTerminated() {
-                return real.isTerminated();
-            }
-
-            @Override
-            public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-                return real.awaitTermination(timeout, unit);
-            }
-        };
     }
 
     /** Dirty page-cache pages of {@code file} by Linux's cachestat(2) (6.5+), or -1 if it cannot tell. */
