@@ -69,8 +69,11 @@ final class LogRecovery {
                      boolean writeRecorded, long tornFrom, boolean markPresent, List<SegmentAppend> fromSegments) {
     }
 
-    /** An append found in a segment file: its entries, and where their payloads are. */
-    record SegmentAppend(List<LogEntry> entries, List<Codec.SegmentRef> refs) {
+    /**
+     * An append found in a segment file: its entries, where their payloads are, and whether RocksDB
+     * held it already (a memtable flush wrote its references) or only the file did.
+     */
+    record SegmentAppend(List<LogEntry> entries, List<Codec.SegmentRef> refs, boolean inRocksDb) {
     }
 
     private final Database database;
@@ -238,7 +241,7 @@ final class LogRecovery {
                     segments.referenced(found.ref().segment(), record.index());
                 }
             }
-            appends.add(new SegmentAppend(entries, refs));
+            appends.add(new SegmentAppend(entries, refs, held));
             if (!held) {
                 lastIndex = head.appendLast();
                 lastTerm = records.get(at + (int) count - 1).record().term();

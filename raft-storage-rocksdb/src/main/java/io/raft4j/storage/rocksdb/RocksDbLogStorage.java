@@ -107,6 +107,8 @@ final class RocksDbLogStorage implements LogStorage {
     private String closedBecause;
     private StorageException failure;
     private long entriesReadFromDatabase;
+    /** Entries opening found in the segment files that RocksDB had lost (for tests). */
+    private long entriesFoundInSegmentsOnly;
 
     /**
      * Held by each write method for its whole duration: writes are one at a time even if a caller
@@ -188,6 +190,9 @@ final class RocksDbLogStorage implements LogStorage {
                 batch.clear();
                 for (LogRecovery.SegmentAppend append : found.fromSegments()) {
                     putEntries(append.entries(), append.entries(), append.refs());
+                    if (!append.inRocksDb()) {
+                        entriesFoundInSegmentsOnly += append.entries().size();
+                    }
                 }
                 batch.delete(database.meta, segmentMarkKey);
                 write("indexing the entries found in the payload segments");
@@ -868,6 +873,11 @@ final class RocksDbLogStorage implements LogStorage {
     /** Entries read from RocksDB rather than the cache since opening (for tests). */
     synchronized long entriesReadFromDatabase() {
         return entriesReadFromDatabase;
+    }
+
+    /** Entries opening found in the segment files only, their references lost from RocksDB (for tests). */
+    synchronized long entriesFoundInSegmentsOnly() {
+        return entriesFoundInSegmentsOnly;
     }
 
     /** Payload segment files present (for tests). */

@@ -61,6 +61,8 @@ class CrashConsistencyTest {
     private final List<String> transcript = new ArrayList<>();
     /** Kills that found a group's deletion under way. */
     private int deletionsInFlight;
+    /** Entries whose references a kill took from RocksDB's memtable, found again in the segment files. */
+    private long foundInSegmentsOnly;
     /** Kills that found an append of a payload over the 1 MiB write buffer under way. */
     private int multiPieceWritesInFlight;
 
@@ -99,7 +101,8 @@ class CrashConsistencyTest {
         System.out.println("crash consistency" + (large ? " (large payloads)" : "") + ": " + rounds + " rounds, "
                 + totalAcks + " acknowledged writes, all"
                 + " recovered; " + inFlightDurable + " unacknowledged in-flight writes were found durable too (seed "
-                + SEED + "); " + deletionsInFlight + " kills during a group's deletion"
+                + SEED + "); " + foundInSegmentsOnly + " entries found again in segment files after the kill took"
+                + " their references from RocksDB; " + deletionsInFlight + " kills during a group's deletion"
                 + (large ? ", " + multiPieceWritesInFlight + " during an append of a payload over 1 MiB" : ""));
     }
 
@@ -204,6 +207,7 @@ class CrashConsistencyTest {
                 }
                 State actual;
                 try (LogStorage log = store.forGroup(group)) {
+                    foundInSegmentsOnly += ((RocksDbLogStorage) log).entriesFoundInSegmentsOnly();
                     actual = State.read(log, large, group + " " + context);
                 }
                 if (actual.equals(model.state)) {
