@@ -452,10 +452,11 @@ final class Codec {
     // ---- the last segment write ----------------------------------------------------------------
 
     /**
-     * An append whose payloads went to a segment file: its entries {@code firstIndex..lastIndex}
-     * and the bytes {@code [from, to)} of segment {@code segment} it wrote. Its payloads are synced
-     * while RocksDB writes its references (see {@link RocksDbLogStorage}), so after a crash only
-     * the payloads of this one write may be missing.
+     * An append whose payloads went to a segment file, as formats 4 and 5 recorded it: its entries
+     * {@code firstIndex..lastIndex} and the bytes {@code [from, to)} of segment {@code segment} it
+     * wrote. Those versions synced its payloads while RocksDB wrote its references, so after a
+     * crash the payloads of this one write may be missing; {@link LogRecovery} still reads such a
+     * record. Format 6 never writes one (its encoding stays for the tests that build such logs).
      */
     record SegmentWrite(long firstIndex, long lastIndex, long segment, long from, long to) {
         /** Whether entry {@code index}, whose payload is at {@code ref}, belongs to this write. */

@@ -66,6 +66,8 @@ import java.util.zip.CRC32C;
 final class PayloadSegments implements AutoCloseable {
     private static final String SUFFIX = ".seg";
     private static final String FREE_SUFFIX = ".free";
+    /** Each write starts at a multiple of this (see {@link #aligned}). */
+    static final long WRITE_ALIGNMENT = 4096;
     /** Released files kept for reuse; beyond this they are deleted. */
     static final int MAX_FREE_FILES = 4;
     /** Group ids longer than this (in UTF-8 bytes) get a hashed directory name. */
@@ -210,7 +212,9 @@ final class PayloadSegments implements AutoCloseable {
 
     /**
      * Starts the next segment file (a recycled one if there is one) and syncs the directory, so
-     * that its name is durable before anything, such as the group's mark, names it.
+     * that its name is durable before anything, such as the group's mark, names it. The file
+     * before it is released only by {@link #releaseIfUnreferenced}, once the caller has moved the
+     * mark: released before that, a crash left a mark naming a file no longer there.
      *
      * @return its sequence number
      */
@@ -238,10 +242,7 @@ final class PayloadSegments implements AutoCloseable {
             current = sequence;
             currentChannel = channel;
             currentSize = 0;
-            if (previous != null) {
-                closeQuietly(previous); // forced already: its bytes are durable
-                releaseIfUnreferenced();
-            }
+            closeQuietly(previous); // forced already: its bytes are durable
             Database.syncDirectory(directory);
         } catch (IOException e) {
             throw new IOException("starting the payload segment " + file(sequence) + " failed: " + e.getMessage(), e);
@@ -292,10 +293,10 @@ final class PayloadSegments implements AutoCloseable {
             position = flushChunk(chunk, currentChannel, position);
             currentChannel.force(false);
             afterSync.check();
-            currentSize = position;
+            currentSize = aligned(position);
         } catch (IOException | RuntimeException | Error e) {
             // What was written may be there: later writes (of a reopened storage) go after it.
-            currentSize = Math.max(currentSize, plannedEnd(entries, from));
+            currentSize = Math.max(currentSize, aligned(plannedEnd(entries, from)));
             if (!(e instanceof IOException)) {
                 throw e;
             }
@@ -312,6 +313,16 @@ final class PayloadSegments implements AutoCloseable {
             end += SegmentRecord.HEADER_BYTES + entry.data().length();
         }
         return end;
+    }
+
+    /**
+     * Where the write after one ending at {@code position} starts: the next 4 KiB boundary (the
+     * bytes between are never written nor read). An append that began inside the page the one
+     * before it ended in was measured 7-11% slower (64 x 4 KiB per append): the page just synced
+     * is written again and synced again.
+     */
+    static long aligned(long position) {
+        return (position + WRITE_ALIGNMENT - 1) & -WRITE_ALIGNMENT;
     }
 
     /** A check run after each sync of payloads; throws to fail it (tests inject I/O errors so). */
@@ -365,7 +376,8 @@ final class PayloadSegments implements AutoCloseable {
 
     /**
      * Reads the self-indexed records of segment {@code sequence} from {@code from}: each whole
-     * record, payload checked, in file order, until the first that is not one (the end of what was
+     * record, payload checked, in file order (each write starting at the {@link #aligned} position
+     * after the last record of the append before it), until the first that is not one (the end of what was
      * written, a torn record, bytes of the file's former life, or a record whose reference went to
      * RocksDB). Grouping them into appends is the caller's.
      *
@@ -398,6 +410,9 @@ final class PayloadSegments implements AutoCloseable {
                 records.add(new Recovered(record, data,
                         new Codec.SegmentRef(sequence, payloadAt, record.length(), record.dataCrc())));
                 position = payloadAt + record.length();
+                if (record.index() == record.appendLast()) {
+                    position = aligned(position); // the next write starts there
+                }
             }
         } catch (NoSuchFileException e) {
             throw Codec.corrupt(groupId, "mark", "its payload segment " + path + " is missing");

@@ -438,6 +438,7 @@ final class RocksDbLogStorage implements LogStorage {
         if (segments.needsNewSegment(bytes)) {
             segments.startSegment();
             checkpoint("starting a payload segment");
+            segments.releaseIfUnreferenced(); // the file before, if nothing references it: the mark left it
         }
         try {
             return segments.write(toFile, appendLast);

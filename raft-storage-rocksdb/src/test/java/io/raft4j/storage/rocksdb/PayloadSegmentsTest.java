@@ -42,13 +42,16 @@ class PayloadSegmentsTest {
     private static final byte[] PREFIX = Codec.groupPrefix(GROUP);
     private static final long NO_LIMIT = Long.MAX_VALUE;
     /**
-     * Payloads of 1 KiB and up, when a write has 4 KiB of them; files of 16.5 KiB (two records of
-     * four 2 KiB entries, with their headers); no entry cache.
+     * Payloads of 1 KiB and up, when a write has 4 KiB of them; files of 20.5 KiB (two appends of
+     * four 2 KiB entries, with their headers, the second from the 4 KiB boundary after the first);
+     * no entry cache.
      */
     private static final RocksDbLogStore.Settings SETTINGS =
-            new RocksDbLogStore.Settings(0, 8 << 20, 8 << 20).withSegments(1024, 4096, (16 << 10) + 512);
+            new RocksDbLogStore.Settings(0, 8 << 20, 8 << 20).withSegments(1024, 4096, (20 << 10) + 512);
     /** The bytes of a record of a 2 KiB payload: its header, then the payload. */
     private static final int R = SegmentRecord.HEADER_BYTES + 2048;
+    /** Where the second append of four 2 KiB entries starts in a file (the first starts at 0). */
+    private static final int SECOND = (int) PayloadSegments.aligned(4 * R);
 
     @TempDir
     Path dataDir;
@@ -240,7 +243,7 @@ class PayloadSegmentsTest {
     void aCrashBeforeTheLastAppendsPayloadsAreDurableEndsTheLogBeforeIt() throws Exception {
         writeAndCrash(log -> log.append(entries(1, 4, 2048), new HardState(1, "n1")),
                 log -> log.append(entries(5, 4, 2048), null)); // the same file, after 1..4
-        truncate(segmentFiles().get(0), 6 * R + 100); // the crash kept entries 5, 6 and a bit of 7
+        truncate(segmentFiles().get(0), SECOND + 2 * R + 100); // the crash kept entries 5, 6 and a bit of 7
 
         try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
              LogStorage log = store.forGroup(GROUP)) {
@@ -277,6 +280,34 @@ class PayloadSegmentsTest {
         }
     }
 
+    /**
+     * Starting a segment file moves the mark to it; the file before is released only after that,
+     * even when nothing references it any more. Released first (found by the crash test), a
+     * crash in between left the mark naming a file no longer there, and the group refused to open.
+     * Here the mark's move fails, as a crash there would leave it.
+     */
+    @Test
+    void aCrashAsANewSegmentStartsLeavesTheFileTheMarkNames() throws Exception {
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS)) {
+            RocksDbLogStorage log = (RocksDbLogStorage) store.forGroup(GROUP);
+            log.append(entries(1, 4, 2048), null);
+            log.append(entries(5, 4, 2048), null); // the first file full
+            log.compact(8, 1);                     // nothing references it now; the mark names it
+            log.writer(batch -> {
+                throw new org.rocksdb.RocksDBException("injected: the process died here");
+            });
+            assertThrows(StorageException.class, () -> log.append(entries(9, 4, 2048), null)); // a second file
+            log.close();
+        }
+        try (RocksDbLogStore store = RocksDbLogStore.open(dataDir, SETTINGS);
+             LogStorage log = store.forGroup(GROUP)) {
+            assertEquals(9, log.firstIndex());
+            assertEquals(8, log.lastIndex());
+            log.append(entries(9, 4, 2048), null);
+            assertEquals(entries(9, 4, 2048), log.entries(9, 13, NO_LIMIT));
+        }
+    }
+
     /** A segment the mark names was synced into its directory before the mark: missing, it is damage. */
     @Test
     void aMissingSegmentFileNamedByTheMarkIsReported() throws Exception {
@@ -307,7 +338,7 @@ class PayloadSegmentsTest {
              LogStorage log = store.forGroup(GROUP)) {
             assertEquals(8, log.lastIndex());
         }
-        truncate(segmentFiles().get(0), 6 * R + 100);
+        truncate(segmentFiles().get(0), SECOND + 2 * R + 100);
         assertGroupRefused("group g1, entry 7: its payload segment");
     }
 
@@ -356,7 +387,7 @@ class PayloadSegmentsTest {
     void anAppendCarryingAHardStateIsNeverCut() throws Exception {
         writeAndCrash(log -> log.append(entries(1, 4, 2048), null),
                 log -> log.append(entries(5, 4, 2048), new HardState(2, "n2")));
-        truncate(segmentFiles().get(0), 6 * R + 100);
+        truncate(segmentFiles().get(0), SECOND + 2 * R + 100);
         assertGroupRefused("group g1, entry 7: its payload segment");
     }
 
@@ -364,7 +395,7 @@ class PayloadSegmentsTest {
     void anAppendReplacingEntriesIsNeverCut() throws Exception {
         writeAndCrash(log -> log.append(entries(1, 4, 2048), null),
                 log -> log.append(entries(3, 4, 2048), null)); // replaces 3..4
-        truncate(segmentFiles().get(0), 6 * R + 100);
+        truncate(segmentFiles().get(0), SECOND + 2 * R + 100);
         assertGroupRefused("group g1, entry 5: its payload segment");
     }
 
@@ -408,8 +439,8 @@ class PayloadSegmentsTest {
         Path file = segmentFiles().get(0);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer bytes = ByteBuffer.allocate(4 * R); // the same bytes again, not synced
-            channel.read(bytes, 4 * R);
-            channel.write(bytes.flip(), 4 * R);
+            channel.read(bytes, SECOND);
+            channel.write(bytes.flip(), SECOND);
         }
         long dirty = dirtyPages(file);
         org.junit.jupiter.api.Assumptions.assumeTrue(dirty > 0, "cachestat(2) unavailable, or the pages were written back");
