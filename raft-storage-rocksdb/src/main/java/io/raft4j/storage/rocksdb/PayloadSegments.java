@@ -72,7 +72,7 @@ final class PayloadSegments implements AutoCloseable {
     static final int MAX_FREE_FILES = 4;
     /** Group ids longer than this (in UTF-8 bytes) get a hashed directory name. */
     private static final int MAX_PLAIN_NAME_BYTES = 100;
-    /** The most read from a segment file at once (see {@link #readFully}). */
+    /** The most read from a segment file at once (see {@link #readAt}). */
     private static final int READ_PIECE_BYTES = 256 << 10;
 
     private final Path directory;
@@ -426,18 +426,25 @@ final class PayloadSegments implements AutoCloseable {
     record Recovered(SegmentRecord record, byte[] data, Codec.SegmentRef ref) {
     }
 
-    /** Fills {@code buffer} from {@code position}, in pieces (see {@link #readFully}); short if the file ends. */
-    private static void readAt(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    /**
+     * Fills {@code buffer} from {@code position}, or as much of it as the file holds; returns the
+     * position reached. In pieces: the JDK reads into a heap buffer through a temporary direct one
+     * of the size asked, which it keeps for the thread; asked whole, a node's own loop thread kept
+     * one the size of the largest payload it had read, per group.
+     */
+    private static long readAt(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
         int end = buffer.limit();
         while (buffer.hasRemaining()) {
+            // Position plus a piece, but without the int overflow of that sum near 2 GiB.
             buffer.limit(buffer.position() + Math.min(end - buffer.position(), READ_PIECE_BYTES));
             int read = channel.read(buffer, position);
             buffer.limit(end);
             if (read < 0) {
-                return;
+                break;
             }
             position += read;
         }
+        return position;
     }
 
     // ---- reading -------------------------------------------------------------------------------
@@ -479,21 +486,10 @@ final class PayloadSegments implements AutoCloseable {
     }
 
     private void readFully(FileChannel channel, ByteBuffer buffer, long index, Codec.SegmentRef ref) throws IOException {
-        long position = ref.offset();
-        int end = buffer.limit();
-        while (buffer.hasRemaining()) {
-            // In pieces: the JDK reads into a heap buffer through a temporary direct one of the size
-            // asked, which it keeps for the thread; asked whole, a node's own loop thread kept one
-            // the size of the largest payload it had read, per group.
-            // Position plus a piece, but without the int overflow of that sum near 2 GiB.
-            buffer.limit(buffer.position() + Math.min(end - buffer.position(), READ_PIECE_BYTES));
-            int read = channel.read(buffer, position);
-            buffer.limit(end);
-            if (read < 0) {
-                throw Codec.corrupt(groupId, "entry " + index, "its payload segment " + file(ref.segment())
-                        + " ends at " + position + ", before the payload's end " + (ref.offset() + ref.length()));
-            }
-            position += read;
+        long reached = readAt(channel, buffer, ref.offset());
+        if (buffer.hasRemaining()) {
+            throw Codec.corrupt(groupId, "entry " + index, "its payload segment " + file(ref.segment())
+                    + " ends at " + reached + ", before the payload's end " + (ref.offset() + ref.length()));
         }
     }
 

@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Durable appends to one group of a {@link RocksDbLogStore}: each invocation is one
- * {@code append} of {@code batch} entries of {@code entryBytes} payload, one synced RocksDB write;
+ * {@code append} of {@code batch} entries of {@code entryBytes} payload (one synced RocksDB write,
+ * or, for an append of enough large payloads, one synced segment file: docs/storage.md);
  * with {@code snapshots=true} the log is also compacted now and then, as snapshots do.
  * Reports appends/s (the primary score), and as secondary scores {@code entries} (entries/s) and
  * {@code megabytes} (payload MB/s, 10^6 bytes). Compare with the raw fsync probe of the peers
