@@ -295,7 +295,7 @@ final class PayloadSegments implements AutoCloseable {
             afterSync.check();
             currentSize = aligned(position);
         } catch (IOException | RuntimeException | Error e) {
-            // What was written may be there: later writes (of a reopened storage) go after it.
+            // What was written may be there: the mark moves past it (see the storage).
             currentSize = Math.max(currentSize, aligned(plannedEnd(entries, from)));
             if (!(e instanceof IOException)) {
                 throw e;
