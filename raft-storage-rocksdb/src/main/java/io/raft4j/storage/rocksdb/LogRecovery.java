@@ -214,12 +214,15 @@ final class LogRecovery {
         }
         List<PayloadSegments.Recovered> records = segments.readRecords(mark.segment(), mark.offset());
         int at = 0;
+        long next = -1; // the first index of the next append, once one was read: the file runs on
         while (at < records.size()) {
             SegmentRecord head = records.get(at).record();
             long count = head.appendLast() - head.index() + 1;
-            if (count > records.size() - at || !oneAppend(records, at, (int) count)) {
+            if (count > records.size() - at || !oneAppend(records, at, (int) count)
+                    || (next >= 0 && head.index() != next)) {
                 break;
             }
+            next = head.appendLast() + 1;
             boolean held = head.appendLast() <= lastIndex;
             if (!held && (head.index() != lastIndex + 1 || head.term() < lastTerm)) {
                 break;
