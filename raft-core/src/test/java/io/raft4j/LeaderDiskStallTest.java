@@ -39,7 +39,8 @@ class LeaderDiskStallTest {
             // The followers' copies commit them while the leader's own write waits.
             LocalCluster.await(Duration.ofSeconds(10), () -> followers.stream()
                     .allMatch(f -> f.status().commitIndex() >= commitBefore + 20));
-            assertTrue(disk.waiting.get() > 0, "the leader's write is still held");
+            // Awaited, as in FollowerDiskStallTest: its writer may not have reached the disk yet.
+            LocalCluster.await(Duration.ofSeconds(10), () -> disk.waiting.get() > 0);
             // Stalled for a while (half its election timeout of 1 s, many heartbeat intervals): not
             // long enough to hand its leadership away, so nothing may move.
             long waitUntil = System.nanoTime() + Duration.ofMillis(500).toNanos();
