@@ -212,7 +212,7 @@ final class LogRecovery {
             throw new StorageException("group " + groupId + ": cannot sync its newest payload segment, whose records"
                     + " may hold acknowledged entries: " + e + ". Nothing was changed.", e);
         }
-        List<PayloadSegments.Recovered> records = segments.readRecords(mark.segment(), mark.offset());
+        List<PayloadSegments.StoredRecord> records = segments.readRecords(mark.segment(), mark.offset());
         int at = 0;
         long next = -1; // the first index of the next append, once one was read: the file runs on
         while (at < records.size()) {
@@ -233,7 +233,7 @@ final class LogRecovery {
             List<LogEntry> entries = new ArrayList<>();
             List<Codec.SegmentRef> refs = new ArrayList<>();
             for (int i = at; i < at + count; i++) {
-                PayloadSegments.Recovered found = records.get(i);
+                PayloadSegments.StoredRecord found = records.get(i);
                 SegmentRecord record = found.record();
                 LogEntry entry = new LogEntry(record.index(), record.term(), record.type(), Bytes.wrap(found.data()));
                 entries.add(entry);
@@ -259,7 +259,7 @@ final class LogRecovery {
     }
 
     /** Whether records {@code at..at+count-1} are one append: consecutive indexes, terms that never fall. */
-    private static boolean oneAppend(List<PayloadSegments.Recovered> records, int at, int count) {
+    private static boolean oneAppend(List<PayloadSegments.StoredRecord> records, int at, int count) {
         SegmentRecord head = records.get(at).record();
         long term = head.term();
         for (int i = 0; i < count; i++) {

@@ -383,9 +383,9 @@ final class PayloadSegments implements AutoCloseable {
      *
      * @throws StorageException if the file is missing or cannot be read
      */
-    List<Recovered> readRecords(long sequence, long from) {
+    List<StoredRecord> readRecords(long sequence, long from) {
         Path path = file(sequence);
-        List<Recovered> records = new ArrayList<>();
+        List<StoredRecord> records = new ArrayList<>();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
             long position = from;
@@ -407,7 +407,7 @@ final class PayloadSegments implements AutoCloseable {
                 if ((int) crc.getValue() != record.dataCrc()) {
                     break;
                 }
-                records.add(new Recovered(record, data,
+                records.add(new StoredRecord(record, data,
                         new Codec.SegmentRef(sequence, payloadAt, record.length(), record.dataCrc())));
                 position = payloadAt + record.length();
                 if (record.index() == record.appendLast()) {
@@ -423,7 +423,7 @@ final class PayloadSegments implements AutoCloseable {
     }
 
     /** A record read back by {@link #readRecords}: its header, payload and where the payload is. */
-    record Recovered(SegmentRecord record, byte[] data, Codec.SegmentRef ref) {
+    record StoredRecord(SegmentRecord record, byte[] data, Codec.SegmentRef ref) {
     }
 
     /**

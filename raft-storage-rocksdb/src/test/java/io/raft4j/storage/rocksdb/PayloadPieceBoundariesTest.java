@@ -92,7 +92,7 @@ class PayloadPieceBoundariesTest {
                 assertArrayEquals(want, segments.read(i + 1, together.get(i)), "in one write: entry " + (i + 1));
                 assertArrayEquals(want, segments.read(i + 1, single.get(i)), "alone: entry " + (i + 1));
             }
-            List<PayloadSegments.Recovered> records = segments.readRecords(segments.newest(), 0);
+            List<PayloadSegments.StoredRecord> records = segments.readRecords(segments.newest(), 0);
             assertEquals(2 * entries.size(), records.size(), "records read back from the file");
             for (int i = 0; i < records.size(); i++) {
                 LogEntry entry = entries.get(i % entries.size());
