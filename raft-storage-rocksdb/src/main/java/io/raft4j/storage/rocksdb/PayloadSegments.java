@@ -203,11 +203,11 @@ final class PayloadSegments implements AutoCloseable {
     // ---- writing -------------------------------------------------------------------------------
 
     /**
-     * Whether the next {@link #write} of {@code payloadBytes} bytes of payload must go to a new
-     * segment: there is none yet (each opening starts one), or the newest is full.
+     * Whether the next {@link #write} of {@code entries} must go to a new segment: there is none
+     * yet (each opening starts one), or the newest has no room for their records.
      */
-    boolean needsNewSegment(long payloadBytes) {
-        return currentChannel == null || (currentSize > 0 && currentSize + payloadBytes > fileBytes);
+    boolean needsNewSegment(List<LogEntry> entries) {
+        return currentChannel == null || (currentSize > 0 && currentSize + recordBytes(entries) > fileBytes);
     }
 
     /**
@@ -296,7 +296,7 @@ final class PayloadSegments implements AutoCloseable {
             currentSize = aligned(position);
         } catch (IOException | RuntimeException | Error e) {
             // What was written may be there: the mark moves past it (see the storage).
-            currentSize = Math.max(currentSize, aligned(plannedEnd(entries, from)));
+            currentSize = Math.max(currentSize, aligned(from + recordBytes(entries)));
             if (!(e instanceof IOException)) {
                 throw e;
             }
@@ -307,12 +307,13 @@ final class PayloadSegments implements AutoCloseable {
         return refs;
     }
 
-    private static long plannedEnd(List<LogEntry> entries, long from) {
-        long end = from;
+    /** The bytes {@link #write} puts in the file for {@code entries}: each payload and its header. */
+    private static long recordBytes(List<LogEntry> entries) {
+        long bytes = 0;
         for (LogEntry entry : entries) {
-            end += SegmentRecord.HEADER_BYTES + entry.data().length();
+            bytes += SegmentRecord.HEADER_BYTES + entry.data().length();
         }
-        return end;
+        return bytes;
     }
 
     /**

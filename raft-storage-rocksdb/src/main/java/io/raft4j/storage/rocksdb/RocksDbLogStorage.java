@@ -431,11 +431,7 @@ final class RocksDbLogStorage implements LogStorage {
      */
     private List<Codec.SegmentRef> writePayloads(List<LogEntry> toFile, long appendLast)
             throws IOException, RocksDBException {
-        long bytes = 0;
-        for (LogEntry entry : toFile) {
-            bytes += SegmentRecord.HEADER_BYTES + entry.data().length();
-        }
-        if (segments.needsNewSegment(bytes)) {
+        if (segments.needsNewSegment(toFile)) {
             segments.startSegment();
             checkpoint("starting a payload segment");
             segments.releaseIfUnreferenced(); // the file before, if nothing references it: the mark left it
